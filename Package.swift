@@ -1,0 +1,93 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Doorstep",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "DoorstepCore", targets: ["DoorstepCore"]),
+        .library(name: "DoorstepClient", targets: ["DoorstepClient"]),
+        .library(name: "DoorstepServer", targets: ["DoorstepServer"]),
+        .executable(name: "doorstep", targets: ["doorstep"]),
+        .executable(name: "doorstep-server", targets: ["doorstep-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "DoorstepCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DoorstepClient",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DoorstepServer",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "doorstep",
+            dependencies: [
+                "DoorstepClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "doorstep-server",
+            dependencies: [
+                "DoorstepServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DoorstepCoreTests",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DoorstepClientTests",
+            dependencies: ["DoorstepClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DoorstepServerTests",
+            dependencies: [
+                "DoorstepServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

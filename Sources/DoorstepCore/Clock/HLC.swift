@@ -1,0 +1,123 @@
+/// A hybrid-logical-clock stamp: wall-clock milliseconds plus a logical counter.
+///
+/// Stamps order totally by `(wallMillis, logical)`; ties between devices are broken by
+/// device id in ``WriteID``. The string form is 16 lower-case hex digits (12 for the
+/// milliseconds, 4 for the counter), so it sorts as text in the same order as the stamps.
+public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public let wallMillis: Int64
+    /// A counter that orders events within the same millisecond.
+    public let logical: UInt16
+
+    /// The largest wall time the string form can hold (year 10889).
+    public static let maxWallMillis: Int64 = 0xFFFF_FFFF_FFFF
+
+    /// The zero stamp, earlier than every real one.
+    public static let zero = HLC(wallMillis: 0, logical: 0)
+
+    public init(wallMillis: Int64, logical: UInt16) {
+        self.wallMillis = min(max(wallMillis, 0), HLC.maxWallMillis)
+        self.logical = logical
+    }
+
+    /// Parses the 16-hex-digit form; throws `invalidValue` otherwise.
+    public init(_ text: String) throws(DoorstepError) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 16, utf8.allSatisfy({ ("0"..."9").contains(Character(Unicode.Scalar($0))) || ("a"..."f").contains(Character(Unicode.Scalar($0))) }),
+            let wall = Int64(String(text.prefix(12)), radix: 16),
+            let logical = UInt16(String(text.suffix(4)), radix: 16)
+        else {
+            throw DoorstepError(.invalidValue, "\"\(text.prefix(40))\" is not a clock stamp (16 lower-case hex digits)")
+        }
+        self.init(wallMillis: wall, logical: logical)
+    }
+
+    /// The compact, sortable string form.
+    public var description: String {
+        let wall = String(wallMillis, radix: 16)
+        let count = String(logical, radix: 16)
+        return String(repeating: "0", count: 12 - wall.count) + wall + String(repeating: "0", count: 4 - count.count) + count
+    }
+
+    public static func < (lhs: HLC, rhs: HLC) -> Bool {
+        (lhs.wallMillis, lhs.logical) < (rhs.wallMillis, rhs.logical)
+    }
+
+    /// The smallest stamp after this one.
+    public var successor: HLC {
+        logical == .max ? HLC(wallMillis: wallMillis + 1, logical: 0) : HLC(wallMillis: wallMillis, logical: logical + 1)
+    }
+}
+
+extension HLC: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            try self.init(text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A hybrid logical clock: monotonic, absorbs remote stamps, and survives restarts when its
+/// ``last`` stamp is persisted and handed back to ``init(last:physicalMillis:)``.
+public struct HybridLogicalClock: Sendable {
+    /// The latest stamp issued or absorbed; persist it to stay monotonic across restarts.
+    public private(set) var last: HLC
+    private let physicalMillis: @Sendable () -> Int64
+
+    /// Makes a clock that continues after `last`, reading physical time from `physicalMillis`.
+    public init(last: HLC = .zero, physicalMillis: @escaping @Sendable () -> Int64 = HybridLogicalClock.systemMillis) {
+        self.last = last
+        self.physicalMillis = physicalMillis
+    }
+
+    /// The system's wall clock in milliseconds since the epoch.
+    public static let systemMillis: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// The physical time the clock reads now.
+    public var physicalNow: Int64 { physicalMillis() }
+
+    /// Issues a new stamp for a local event, later than every stamp issued or absorbed before.
+    public mutating func tick() -> HLC {
+        let physical = physicalMillis()
+        let next = physical > last.wallMillis ? HLC(wallMillis: physical, logical: 0) : last.successor
+        last = next
+        return next
+    }
+
+    /// Absorbs a stamp seen from elsewhere (the server's clock, a pulled write), so later
+    /// local stamps order after it.
+    public mutating func absorb(_ remote: HLC) {
+        if remote > last { last = remote }
+    }
+}
+
+/// The rule for stamps too far ahead of the server (DESIGN.md §7).
+public struct ClockSkewPolicy: Sendable, Hashable, Codable {
+    /// How far ahead of the server's clock a stamp may be, in milliseconds (default 5 minutes).
+    public var maxAheadMillis: Int64
+
+    public init(maxAheadMillis: Int64 = 5 * 60 * 1000) {
+        self.maxAheadMillis = maxAheadMillis
+    }
+
+    /// Clamps a stamp to the server's time plus the bound. Returns the stamp to use and
+    /// whether it was clamped (the device is then flagged for a wrong clock).
+    public func clamp(_ stamp: HLC, serverMillis: Int64) -> (stamp: HLC, clamped: Bool) {
+        let limit = serverMillis + maxAheadMillis
+        guard stamp.wallMillis > limit else { return (stamp, false) }
+        return (HLC(wallMillis: limit, logical: stamp.logical), true)
+    }
+}
+
+import Foundation

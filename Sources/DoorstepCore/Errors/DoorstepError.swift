@@ -1,0 +1,111 @@
+/// An error with a stable machine-readable code and a human message.
+///
+/// Codes are part of the protocol (`protocol/README.md` lists them) and never change
+/// meaning; messages are for people and may be reworded. Messages never contain
+/// national ID numbers, names or tokens, so an error can be logged as it is.
+public struct DoorstepError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The stable code, e.g. `invalidNationalId`.
+    public let code: Code
+    /// A human-readable explanation in English.
+    public let message: String
+
+    /// Makes an error from a code and a message.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// A stable error code. New codes may be added; existing ones never change meaning.
+    public struct Code: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+    }
+}
+
+extension DoorstepError.Code {
+    // Input and validation
+    /// A request or file could not be decoded.
+    public static let malformedInput = Self("malformedInput")
+    /// A required field is missing or empty.
+    public static let missingField = Self("missingField")
+    /// A field has a value of the wrong type or outside its allowed set.
+    public static let invalidValue = Self("invalidValue")
+    /// A field name that the entity kind does not have.
+    public static let unknownField = Self("unknownField")
+    /// The national ID number is malformed, has a wrong check digit or an impossible birth date.
+    public static let invalidNationalId = Self("invalidNationalId")
+    /// The phone number is not a mainland mobile or landline number.
+    public static let invalidPhone = Self("invalidPhone")
+    /// A money amount is negative.
+    public static let negativeAmount = Self("negativeAmount")
+    /// A district code that the loaded city data does not know.
+    public static let unknownDistrict = Self("unknownDistrict")
+    /// A status change that the status table does not allow.
+    public static let illegalTransition = Self("illegalTransition")
+    /// City data (districts, campaigns) is inconsistent.
+    public static let invalidCityData = Self("invalidCityData")
+
+    // Roles and scope
+    /// The writer's role may not make this change.
+    public static let forbiddenForRole = Self("forbiddenForRole")
+    /// The entity lies outside the writer's district.
+    public static let outOfScope = Self("outOfScope")
+
+    // Merge and sync
+    /// The operation does not apply to this kind of entity (e.g. editing a visit).
+    public static let invalidOperation = Self("invalidOperation")
+    /// Home visits are immutable; a correction is a new visit.
+    public static let visitImmutable = Self("visitImmutable")
+    /// The mutation names an entity the server does not know.
+    public static let unknownEntity = Self("unknownEntity")
+    /// The mutation depends on an earlier mutation that was rejected.
+    public static let dependsOnRejected = Self("dependsOnRejected")
+    /// An entity id is already used by an entity of another kind or household.
+    public static let entityIdTaken = Self("entityIdTaken")
+    /// A batch starts after a gap in the device's sequence numbers.
+    public static let missingPredecessor = Self("missingPredecessor")
+    /// A `(deviceId, seq)` key was sent again with different content.
+    public static let seqReuse = Self("seqReuse")
+    /// A batch is malformed as a whole (wrong device, seqs not consecutive, too large).
+    public static let invalidBatch = Self("invalidBatch")
+    /// The mutation's schema version is not served.
+    public static let unsupportedSchema = Self("unsupportedSchema")
+    /// The protocol version of the request is not served.
+    public static let unsupportedProtocolVersion = Self("unsupportedProtocolVersion")
+    /// The pull cursor is not one this server issued.
+    public static let invalidCursor = Self("invalidCursor")
+
+    // Access
+    /// No credentials, or credentials the server does not know.
+    public static let unauthorized = Self("unauthorized")
+    /// The device's access has been revoked: export unsynced work, then wipe.
+    public static let deviceRevoked = Self("deviceRevoked")
+    /// Too many failed attempts; retry later.
+    public static let rateLimited = Self("rateLimited")
+    /// The enrollment code is unknown, used or expired.
+    public static let invalidEnrollmentCode = Self("invalidEnrollmentCode")
+    /// Something not found (or not visible to the caller).
+    public static let notFound = Self("notFound")
+    /// The request body is larger than the server accepts.
+    public static let payloadTooLarge = Self("payloadTooLarge")
+
+    // Bundles
+    /// A bundle's signature, hash or encryption does not check out.
+    public static let bundleInvalid = Self("bundleInvalid")
+
+    /// An unexpected failure inside the server or client; details are in its log.
+    public static let internalError = Self("internalError")
+}

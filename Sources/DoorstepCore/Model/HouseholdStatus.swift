@@ -1,0 +1,60 @@
+/// Where a household stands in the programme (DOMAIN.md, "Status").
+public enum HouseholdStatus: String, DomainTerm {
+    /// Newly identified, not yet verified.
+    case candidate
+    /// Verified and on file (在档).
+    case filed
+    /// Per-capita income above the district's minimum-living standard (脱困).
+    case outOfHardship
+    /// Cannot work; handed to the government relief system (兜底).
+    case safetyNet
+    /// Not eligible after verification, or left the programme.
+    case closed
+
+    public var chineseLabel: String {
+        switch self {
+        case .candidate: "待核实"
+        case .filed: "在档"
+        case .outOfHardship: "已脱困"
+        case .safetyNet: "兜底保障"
+        case .closed: "已销档"
+        }
+    }
+
+    public var englishLabel: String {
+        switch self {
+        case .candidate: "candidate"
+        case .filed: "filed"
+        case .outOfHardship: "out of hardship"
+        case .safetyNet: "safety net"
+        case .closed: "closed"
+        }
+    }
+
+    /// The statuses this one may change to (the status table of DOMAIN.md).
+    public var allowedNext: [HouseholdStatus] {
+        switch self {
+        case .candidate: [.filed, .closed]
+        case .filed: [.outOfHardship, .safetyNet, .closed]
+        case .safetyNet: [.outOfHardship, .filed, .closed]
+        case .outOfHardship: [.filed, .closed]
+        case .closed: [.candidate]
+        }
+    }
+
+    /// Whether the status table allows changing from this status to `next`.
+    public func canChange(to next: HouseholdStatus) -> Bool {
+        allowedNext.contains(next)
+    }
+
+    /// Checks a transition and throws `illegalTransition`, naming the allowed ones, if it is not in the table.
+    public func checkTransition(to next: HouseholdStatus) throws(DoorstepError) {
+        guard canChange(to: next) else {
+            let allowed = allowedNext.map(\.rawValue).joined(separator: ", ")
+            throw DoorstepError(
+                .illegalTransition,
+                "status cannot change from \(rawValue) to \(next.rawValue); from \(rawValue) it may change to: \(allowed)"
+            )
+        }
+    }
+}

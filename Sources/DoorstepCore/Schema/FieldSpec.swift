@@ -1,0 +1,183 @@
+/// The type of a field's value, and so how it is validated.
+public enum FieldType: Hashable, Sendable {
+    /// Free text, trimmed, with a maximum length in characters.
+    case text(maxLength: Int)
+    /// A whole number of fen, never negative.
+    case money
+    /// A whole number in a range.
+    case integer(ClosedRange<Int64>)
+    /// `true` or `false`.
+    case boolean
+    /// One of a closed set of wire names.
+    case term([String])
+    /// A set of wire names from a closed set, sent as a sorted array without repeats.
+    case termSet([String])
+    /// A calendar date `YYYY-MM-DD`.
+    case date
+    /// An instant with its offset, RFC 3339 (`2020-04-12T10:30:00+08:00`).
+    case instant
+    /// A GB 11643 national ID number.
+    case nationalID
+    /// A mainland phone number.
+    case phone
+    /// A district code of the loaded city data.
+    case district
+}
+
+/// One field of an entity kind: its wire name, type and whether it must have a value.
+public struct FieldSpec: Hashable, Sendable {
+    public let name: String
+    public let type: FieldType
+    public let required: Bool
+
+    public init(_ name: String, _ type: FieldType, required: Bool) {
+        self.name = name
+        self.type = type
+        self.required = required
+    }
+
+    /// Validates and normalises a value for this field.
+    ///
+    /// Returns the value to store (trimmed text, normalised national ID or phone, sorted
+    /// set); throws `missingField`, `invalidValue`, `invalidNationalId`, `invalidPhone`,
+    /// `negativeAmount` or `unknownDistrict` with a message that names the field.
+    public func normalize(_ value: JSONValue, city: CityData) throws(DoorstepError) -> JSONValue {
+        if value.isNull || value.stringValue.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) == true {
+            if required { throw DoorstepError(.missingField, "\(name) is required") }
+            return .null
+        }
+        switch type {
+        case .text(let maxLength):
+            let text = try string(value).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text.count <= maxLength else {
+                throw DoorstepError(.invalidValue, "\(name) is longer than \(maxLength) characters")
+            }
+            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
+                throw DoorstepError(.invalidValue, "\(name) contains control characters")
+            }
+            return .string(text)
+        case .money:
+            guard let amount = value.intValue else {
+                throw DoorstepError(.invalidValue, "\(name) must be a whole number of fen, not \(value.typeName)")
+            }
+            guard amount >= 0 else { throw DoorstepError(.negativeAmount, "\(name) cannot be negative") }
+            guard amount <= 100_000_000_000 else { throw DoorstepError(.invalidValue, "\(name) is implausibly large") }
+            return value
+        case .integer(let range):
+            guard let number = value.intValue, range.contains(number) else {
+                throw DoorstepError(.invalidValue, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        case .boolean:
+            guard value.boolValue != nil else { throw DoorstepError(.invalidValue, "\(name) must be true or false") }
+            return value
+        case .term(let names):
+            let text = try string(value)
+            guard names.contains(text) else {
+                throw DoorstepError(.invalidValue, "\(name) must be one of: \(names.joined(separator: ", "))")
+            }
+            return .string(text)
+        case .termSet(let names):
+            guard let items = value.arrayValue else {
+                throw DoorstepError(.invalidValue, "\(name) must be an array of: \(names.joined(separator: ", "))")
+            }
+            var set = Set<String>()
+            for item in items {
+                guard let text = item.stringValue, names.contains(text) else {
+                    throw DoorstepError(.invalidValue, "\(name) may only hold: \(names.joined(separator: ", "))")
+                }
+                set.insert(text)
+            }
+            if required && set.isEmpty { throw DoorstepError(.missingField, "\(name) needs at least one entry") }
+            return .array(names.filter(set.contains).map(JSONValue.string))
+        case .date:
+            do {
+                return .string(try LocalDate(try string(value)).description)
+            } catch {
+                throw DoorstepError(.invalidValue, "\(name): \(error.message)")
+            }
+        case .instant:
+            let text = try string(value)
+            guard Instant.parse(text) != nil else {
+                throw DoorstepError(.invalidValue, "\(name) must be a date and time with its offset, such as 2020-04-12T10:30:00+08:00")
+            }
+            return .string(text)
+        case .nationalID:
+            return .string(try NationalID(try string(value)).value)
+        case .phone:
+            return .string(try PhoneNumber(try string(value)).value)
+        case .district:
+            return .string(try city.requireDistrict(try string(value)).code)
+        }
+    }
+
+    private func string(_ value: JSONValue) throws(DoorstepError) -> String {
+        guard let text = value.stringValue else {
+            throw DoorstepError(.invalidValue, "\(name) must be a string, not \(value.typeName)")
+        }
+        return text
+    }
+}
+
+extension FieldSpec {
+    static let catalog: [EntityKind: [FieldSpec]] = [
+        .household: [
+            FieldSpec("headName", .text(maxLength: 64), required: true),
+            FieldSpec("nationalId", .nationalID, required: true),
+            FieldSpec("phone", .phone, required: false),
+            FieldSpec("address", .text(maxLength: 200), required: true),
+            FieldSpec("district", .district, required: true),
+            FieldSpec("employer", .text(maxLength: 200), required: false),
+            FieldSpec("employerUnion", .text(maxLength: 200), required: false),
+            FieldSpec("fileLevel", .term(FileLevel.wireNames), required: true),
+            FieldSpec("primaryCause", .term(HardshipCause.wireNames), required: true),
+            FieldSpec("otherCauses", .termSet(HardshipCause.wireNames), required: false),
+            FieldSpec("difficulty", .term(DifficultyDegree.wireNames), required: true),
+            FieldSpec("skillLevel", .term(SkillLevel.wireNames), required: true),
+            FieldSpec("monthlyIncomeFen", .money, required: true),
+            FieldSpec("epidemicAffected", .boolean, required: true),
+            FieldSpec("status", .term(HouseholdStatus.wireNames), required: true),
+            FieldSpec("notes", .text(maxLength: 2000), required: false),
+        ],
+        .member: [
+            FieldSpec("name", .text(maxLength: 64), required: true),
+            FieldSpec("relation", .term(MemberRelation.wireNames), required: true),
+            FieldSpec("nationalId", .nationalID, required: false),
+            FieldSpec("birthDate", .date, required: false),
+            FieldSpec("health", .term(HealthCondition.wireNames), required: true),
+            FieldSpec("employment", .term(EmploymentSituation.wireNames), required: true),
+            FieldSpec("skills", .text(maxLength: 200), required: false),
+        ],
+        .liaison: [
+            FieldSpec("name", .text(maxLength: 64), required: true),
+            FieldSpec("level", .term(LiaisonLevel.wireNames), required: true),
+            FieldSpec("organization", .text(maxLength: 200), required: true),
+            FieldSpec("phone", .phone, required: false),
+        ],
+        .problem: [
+            FieldSpec("category", .term(AssistanceCategory.wireNames), required: true),
+            FieldSpec("description", .text(maxLength: 1000), required: true),
+            FieldSpec("status", .term(ProblemStatus.wireNames), required: true),
+        ],
+        .assistance: [
+            FieldSpec("category", .term(AssistanceCategory.wireNames), required: true),
+            FieldSpec("measure", .text(maxLength: 500), required: true),
+            FieldSpec("leadDepartment", .term(LeadDepartment.wireNames), required: true),
+            FieldSpec("dueDate", .date, required: true),
+            FieldSpec("status", .term(AssistanceStatus.wireNames), required: true),
+            FieldSpec("amountFen", .money, required: false),
+        ],
+        .visit: [
+            FieldSpec("visitedAt", .instant, required: true),
+            FieldSpec("visitor", .text(maxLength: 64), required: true),
+            FieldSpec("mode", .term(VisitMode.wireNames), required: true),
+            FieldSpec("verified", .termSet(VerifiedFact.wireNames), required: false),
+            FieldSpec("conclusion", .term(VisitConclusion.wireNames), required: true),
+            FieldSpec("proposedStatus", .term(HouseholdStatus.wireNames), required: false),
+            FieldSpec("observedIncomeFen", .money, required: false),
+            FieldSpec("notes", .text(maxLength: 2000), required: false),
+        ],
+    ]
+}
+
+import Foundation
