@@ -36,7 +36,7 @@ public struct Head: Hashable, Sendable, Codable {
 /// write's base names. The register is a pure function of the set of writes it has
 /// seen, whatever their order: `heads = writes − ⋃ bases`. One distinct value among the
 /// heads means no conflict; several mean a conflict, shown as the latest head.
-public struct Register: Hashable, Sendable, Codable {
+public struct Register: Hashable, Sendable {
     /// The current values, sorted by write id.
     public private(set) var heads: [Head]
     /// Every write id that some seen write's base has named (seen or not yet seen).
@@ -98,4 +98,24 @@ public struct Register: Hashable, Sendable, Codable {
 
     /// The ids of the heads: the base a writer names to replace every current value.
     public var headIDs: [WriteID] { heads.map(\.write) }
+}
+
+extension Register: Codable {
+    /// On the wire a register is its heads; the superseded ids stay on the server.
+    public init(from decoder: any Decoder) throws {
+        self.init(heads: try decoder.singleValueContainer().decode([Head].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(heads)
+    }
+}
+
+extension Register {
+    /// Restores a register from storage: its heads and the ids its writes' bases named.
+    public init(heads: [Head], superseded: Set<WriteID>) {
+        self.heads = heads.filter { !superseded.contains($0.write) }.sorted { $0.write < $1.write }
+        self.superseded = superseded
+    }
 }

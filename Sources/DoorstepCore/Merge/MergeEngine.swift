@@ -1,0 +1,443 @@
+/// The merge rules of DESIGN.md §4 and §6, applied to batches over a ``MergeStore``.
+///
+/// Client and server both use it: the server over its database, tests over
+/// ``MemoryMergeStore``. It decides every outcome; the store only reads and writes.
+public struct MergeEngine: Sendable {
+    /// The city's districts, for validating district codes.
+    public var city: CityData
+    /// How far ahead of the server a stamp may be.
+    public var skew: ClockSkewPolicy
+    /// The most mutations one batch may hold.
+    public var maxBatchSize: Int
+
+    /// The default limit on mutations per batch.
+    public static let defaultMaxBatchSize = 1000
+
+    public init(city: CityData = .ordos, skew: ClockSkewPolicy = ClockSkewPolicy(), maxBatchSize: Int = MergeEngine.defaultMaxBatchSize) {
+        self.city = city
+        self.skew = skew
+        self.maxBatchSize = maxBatchSize
+    }
+
+    /// Applies a batch from one device and answers with a receipt.
+    ///
+    /// Throws a ``DoorstepError`` when the batch is refused as a whole (`invalidBatch`,
+    /// `unsupportedProtocolVersion`, `unsupportedSchema`, `missingPredecessor`, `seqReuse`); nothing
+    /// has been written then. Errors of the store are rethrown as they are: the caller's
+    /// transaction must roll back.
+    public func apply(_ batch: PushBatch, from principal: Principal, store: some MergeStore, clock: inout HybridLogicalClock) throws -> PushReceipt {
+        try checkShape(of: batch, from: principal)
+        var progress = try store.progress(of: batch.device)
+        var results: [MutationResult] = []
+        var fresh: [Mutation] = []
+        for mutation in batch.mutations {
+            if mutation.seq <= progress.highestSeq {
+                guard let logged = try store.loggedMutation(device: mutation.device, seq: mutation.seq), logged.mutation == mutation else {
+                    throw DoorstepError(.seqReuse, "seq \(mutation.seq) of this device was already used for a different mutation; a device never reuses a seq")
+                }
+                var repeated = logged.result
+                if repeated.outcome != .rejected { repeated.outcome = .alreadyApplied }
+                results.append(repeated)
+            } else {
+                fresh.append(mutation)
+            }
+        }
+        if let first = fresh.first, first.seq != progress.highestSeq + 1 {
+            throw DoorstepError(
+                .missingPredecessor,
+                "the server holds this device's mutations up to seq \(progress.highestSeq); the batch starts at \(first.seq); send from \(progress.highestSeq + 1)"
+            )
+        }
+        var skewed = false
+        for mutation in fresh {
+            let clamped = skew.clamp(mutation.hlc, serverMillis: clock.physicalNow)
+            var stamp = clamped.stamp
+            if stamp <= progress.lastStamp { stamp = progress.lastStamp.successor }
+            let write = WriteID(hlc: stamp, device: mutation.device)
+            if stamp != mutation.hlc { try store.recordReplacement(original: mutation.writeID, effective: write) }
+            if clamped.clamped {
+                skewed = true
+                progress.clockSkewFlagged = true
+            }
+            progress.lastStamp = stamp
+            clock.absorb(stamp)
+            var result = try applyOne(mutation, write: write, principal: principal, store: store)
+            if stamp != mutation.hlc { result.stamp = stamp }
+            results.append(result)
+            progress.highestSeq = mutation.seq
+            try store.setProgress(progress, of: batch.device)
+        }
+        return PushReceipt(
+            device: batch.device,
+            highestContiguousSeq: progress.highestSeq,
+            serverClock: clock.tick(),
+            results: results,
+            clockSkew: skewed
+        )
+    }
+
+    private func checkShape(of batch: PushBatch, from principal: Principal) throws(DoorstepError) {
+        guard ProtocolVersion.served.contains(batch.protocolVersion) else {
+            throw DoorstepError(
+                .unsupportedProtocolVersion,
+                "protocol version \(batch.protocolVersion) is not served; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)"
+            )
+        }
+        guard batch.device == principal.device else {
+            throw DoorstepError(.invalidBatch, "the batch names device \(batch.device), but the credential belongs to device \(principal.device)")
+        }
+        guard batch.mutations.count <= maxBatchSize else {
+            throw DoorstepError(.invalidBatch, "a batch holds at most \(maxBatchSize) mutations; this one has \(batch.mutations.count)")
+        }
+        var previous: Int64?
+        for mutation in batch.mutations {
+            guard mutation.device == batch.device else {
+                throw DoorstepError(.invalidBatch, "mutation \(mutation.seq) names another device than its batch")
+            }
+            guard mutation.seq >= 1 else { throw DoorstepError(.invalidBatch, "seqs start at 1") }
+            if let previous, mutation.seq != previous + 1 {
+                throw DoorstepError(.invalidBatch, "the seqs of a batch must be consecutive; \(mutation.seq) follows \(previous)")
+            }
+            guard Mutation.supportedSchemas.contains(mutation.schema) else {
+                throw DoorstepError(.unsupportedSchema, "schema version \(mutation.schema) is not served; this server reads \(Mutation.supportedSchemas.lowerBound) to \(Mutation.supportedSchemas.upperBound)")
+            }
+            previous = mutation.seq
+        }
+    }
+
+    /// Applies one mutation, or records its rejection. Store errors are rethrown.
+    private func applyOne(_ mutation: Mutation, write: WriteID, principal: Principal, store: some MergeStore) throws -> MutationResult {
+        let plan: Plan
+        do {
+            plan = try self.plan(mutation, principal: principal, store: store)
+        } catch let error as DoorstepError {
+            var substitutes: [String: [WriteID]] = [:]
+            for field in mutation.fields {
+                substitutes[field.field] = try resolve(base: field.base, field: field.field, store: store)
+            }
+            let result = MutationResult(seq: mutation.seq, outcome: .rejected, code: error.code, reason: error.message)
+            try store.recordRejected(mutation, write: write, result: result, substitutes: substitutes)
+            return result
+        }
+        return try commit(plan, mutation: mutation, write: write, store: store)
+    }
+
+    /// What a mutation will do, decided before anything is written.
+    private struct Plan {
+        var canonical: EntityID?
+        var writes: [FieldWrite]
+        var covers: [WriteID]
+        var existing: EntityState?
+        var view: EntityState?
+    }
+
+    private func plan(_ mutation: Mutation, principal: Principal, store: some MergeStore) throws -> Plan {
+        try checkOperation(mutation)
+        let writes = try normalizedWrites(mutation, store: store)
+        let isNewHousehold = mutation.kind == .household && mutation.op == .create
+        var canonical: EntityID?
+        var view: EntityState?
+        let district: String
+        if isNewHousehold {
+            if try store.entity(mutation.entity) != nil || store.isRejectedCreation(mutation.entity) {
+                throw DoorstepError(.entityIdTaken, "household \(mutation.entity) already exists")
+            }
+            district = writes.first { $0.field == "district" }?.value.stringValue ?? ""
+        } else {
+            guard let survivor = try store.canonical(of: mutation.household) else {
+                throw try missing(mutation.household, what: "household", store: store)
+            }
+            canonical = survivor
+            view = try household(survivor, store: store)
+            district = view?["district"].stringValue ?? ""
+        }
+        guard principal.covers(district: district) else {
+            throw DoorstepError(.outOfScope, "the household is in district \(district), outside this device's district \(principal.district ?? "-")")
+        }
+        var existing: EntityState?
+        if mutation.kind == .household {
+            existing = isNewHousehold ? nil : try store.entity(mutation.entity)
+        } else if mutation.op == .create {
+            if try store.entity(mutation.entity) != nil || store.isRejectedCreation(mutation.entity) {
+                throw DoorstepError(.entityIdTaken, "entity \(mutation.entity) already exists")
+            }
+        } else {
+            guard let found = try store.entity(mutation.entity) else {
+                throw try missing(mutation.entity, what: mutation.kind.rawValue, store: store)
+            }
+            guard found.kind == mutation.kind, try store.canonical(of: found.household) == canonical else {
+                throw DoorstepError(.invalidOperation, "entity \(mutation.entity) is not a \(mutation.kind.rawValue) of household \(mutation.household)")
+            }
+            existing = found
+        }
+        try checkRole(mutation, writes: writes, principal: principal)
+        if mutation.op == .update, let status = writes.first(where: { $0.field == "status" }), let view {
+            try checkTransition(to: status, in: view, store: store)
+        }
+        if mutation.op == .linkDecision, let other = mutation.other {
+            guard let otherSurvivor = try store.canonical(of: other) else {
+                throw try missing(other, what: "household", store: store)
+            }
+            let otherDistrict = try household(otherSurvivor, store: store)?["district"].stringValue ?? ""
+            guard principal.covers(district: otherDistrict) else {
+                throw DoorstepError(.outOfScope, "household \(other) is outside this device's district")
+            }
+        }
+        var covers: [WriteID] = []
+        for id in mutation.covers { covers.append(try store.replacementWrite(for: id) ?? id) }
+        return Plan(canonical: canonical, writes: writes, covers: covers, existing: existing, view: view)
+    }
+
+    private func missing(_ id: EntityID, what: String, store: some MergeStore) throws -> DoorstepError {
+        if try store.isRejectedCreation(id) {
+            return DoorstepError(.dependsOnRejected, "the creation of \(what) \(id) was rejected, so this change is rejected with it")
+        }
+        return DoorstepError(.unknownEntity, "\(what) \(id) is not known to the server")
+    }
+
+    private func checkOperation(_ mutation: Mutation) throws(DoorstepError) {
+        switch (mutation.kind, mutation.op) {
+        case (.household, .delete):
+            throw DoorstepError(.invalidOperation, "households are never deleted; close them by status")
+        case (.visit, .update), (.visit, .delete):
+            throw DoorstepError(.visitImmutable, "a home visit cannot be changed or deleted; record a new visit to correct it")
+        case (.household, _) where mutation.household != mutation.entity:
+            throw DoorstepError(.invalidOperation, "a household mutation must name the household as its own household")
+        case (_, .linkDecision) where mutation.kind != .household:
+            throw DoorstepError(.invalidOperation, "link decisions are made between households")
+        case (.household, .linkDecision):
+            guard let other = mutation.other, other != mutation.entity else {
+                throw DoorstepError(.invalidOperation, "a link decision names two different households")
+            }
+        case (_, .create):
+            if mutation.fields.contains(where: { !$0.base.isEmpty }) {
+                throw DoorstepError(.invalidOperation, "a creation writes every field with an empty base")
+            }
+        default:
+            break
+        }
+        if mutation.op != .linkDecision && mutation.other != nil {
+            throw DoorstepError(.invalidOperation, "only a link decision names another household")
+        }
+        if mutation.op != .delete && !mutation.covers.isEmpty {
+            throw DoorstepError(.invalidOperation, "only a deletion names the heads it covers")
+        }
+    }
+
+    /// Validates and normalises the written values; resolves each base through the server's substitutions.
+    private func normalizedWrites(_ mutation: Mutation, store: some MergeStore) throws -> [FieldWrite] {
+        var seen = Set<String>()
+        var writes: [FieldWrite] = []
+        for write in mutation.fields {
+            guard seen.insert(write.field).inserted else {
+                throw DoorstepError(.invalidOperation, "field \(write.field) is written twice in one mutation")
+            }
+            let value: JSONValue
+            switch mutation.op {
+            case .delete:
+                guard write.field == deletedFieldName, write.value == .bool(true) else {
+                    throw DoorstepError(.invalidOperation, "a deletion writes only \(deletedFieldName) = true")
+                }
+                value = write.value
+            case .linkDecision:
+                guard write.field == "state", write.value == "linked" || write.value == "unlinked" else {
+                    throw DoorstepError(.invalidOperation, "a link decision writes only state = linked or unlinked")
+                }
+                value = write.value
+            case .create, .update:
+                if write.field == deletedFieldName, mutation.op == .update, mutation.kind.isDeletable {
+                    guard write.value == .bool(false) else {
+                        throw DoorstepError(.invalidOperation, "delete with the delete operation; an update may only restore (\(deletedFieldName) = false)")
+                    }
+                    value = write.value
+                } else {
+                    guard let spec = mutation.kind.field(write.field) else {
+                        throw DoorstepError(.unknownField, "a \(mutation.kind.rawValue) has no field \"\(write.field.prefix(64))\"")
+                    }
+                    value = try spec.normalize(write.value, city: city)
+                }
+            }
+            writes.append(FieldWrite(field: write.field, value: value, base: try resolve(base: write.base, field: write.field, store: store)))
+        }
+        switch mutation.op {
+        case .create:
+            for spec in mutation.kind.fields where spec.required && !seen.contains(spec.name) {
+                throw DoorstepError(.missingField, "\(spec.name) is required to create a \(mutation.kind.rawValue)")
+            }
+        case .update, .delete, .linkDecision:
+            if writes.isEmpty { throw DoorstepError(.invalidOperation, "the mutation writes nothing") }
+        }
+        return writes
+    }
+
+    /// A base with clamped stamps replaced by the server's, and rejected writes replaced by their own bases.
+    private func resolve(base: [WriteID], field: String, store: some MergeStore) throws -> [WriteID] {
+        var result: [WriteID] = []
+        var pending = base
+        var steps = 0
+        while let next = pending.popLast() {
+            steps += 1
+            guard steps <= 10_000 else { break }
+            let id = try store.replacementWrite(for: next) ?? next
+            if let substitute = try store.rejectedBase(id, field: field) {
+                pending.append(contentsOf: substitute)
+            } else if !result.contains(id) {
+                result.append(id)
+            }
+        }
+        return result.sorted()
+    }
+
+    private func checkRole(_ mutation: Mutation, writes: [FieldWrite], principal: Principal) throws(DoorstepError) {
+        let decides = principal.role == .office || principal.role == .city
+        if mutation.op == .linkDecision && !decides {
+            throw DoorstepError(.forbiddenForRole, "link decisions are the district office's")
+        }
+        for write in writes {
+            switch (mutation.kind, write.field) {
+            case (.household, "status"):
+                if mutation.op == .create {
+                    let allowed: [JSONValue] = decides ? ["candidate", "filed"] : ["candidate"]
+                    guard allowed.contains(write.value) else {
+                        throw DoorstepError(
+                            .forbiddenForRole,
+                            decides ? "a new household is filed as candidate or filed" : "a visitor files a new household as candidate; filing is the district office's decision"
+                        )
+                    }
+                } else if !decides {
+                    throw DoorstepError(.forbiddenForRole, "status changes are the district office's decisions")
+                }
+            case (.household, "district") where mutation.op == .update:
+                guard principal.role == .city else {
+                    throw DoorstepError(.forbiddenForRole, "only the city office moves a household to another district")
+                }
+            case (_, deletedFieldName) where mutation.op == .update:
+                guard decides else { throw DoorstepError(.forbiddenForRole, "restoring a deleted entry is the district office's decision") }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Checks a status change against the writer's base, never against whatever arrived first.
+    private func checkTransition(to write: FieldWrite, in view: EntityState, store: some MergeStore) throws {
+        guard let next = write.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) else { return }
+        var from: [HouseholdStatus] = []
+        let heads = view.heads("status")
+        for id in write.base {
+            let value = try heads.first { $0.write == id }?.value ?? store.writtenValue(id, field: "status")
+            if let status = value?.stringValue.flatMap(HouseholdStatus.init(rawValue:)) { from.append(status) }
+        }
+        guard let shownFrom = from.last else {
+            throw DoorstepError(.illegalTransition, "a status change must name the status it changes (its base is empty or unknown)")
+        }
+        if from.contains(next) || from.contains(where: { $0.canChange(to: next) }) { return }
+        try shownFrom.checkTransition(to: next)
+    }
+
+    private func commit(_ plan: Plan, mutation: Mutation, write: WriteID, store: some MergeStore) throws -> MutationResult {
+        var changes: [FieldChange] = []
+        var conflictFields: [String] = []
+        var touched: Set<EntityID> = []
+        let household: EntityID
+        switch mutation.op {
+        case .linkDecision:
+            guard let other = mutation.other, let state = plan.writes.first else {
+                throw DoorstepError(.internalError, "link decision without its pair")
+            }
+            let pair = HouseholdPair(mutation.entity, other)
+            var register = try store.linkDecision(pair) ?? Register()
+            let old = register.value
+            register.apply(write, value: state.value, base: state.base)
+            try store.saveLinkDecision(register, for: pair)
+            changes.append(FieldChange(field: "link:\(other)", old: old, new: state.value, base: state.base))
+            if register.isConflicted { conflictFields.append("link") }
+            touched.formUnion(try relink(from: mutation.entity, store: store))
+            touched.formUnion(try relink(from: other, store: store))
+            household = try store.canonical(of: mutation.entity) ?? mutation.entity
+        case .create, .update, .delete:
+            var state = plan.existing ?? EntityState(kind: mutation.kind, id: mutation.entity, household: mutation.household, created: write)
+            let before = mutation.kind == .household ? plan.view : plan.existing
+            for field in plan.writes {
+                changes.append(FieldChange(field: field.field, old: before?[field.field] ?? .null, new: field.value, base: field.base))
+                state.fields[field.field, default: Register()].apply(
+                    write, value: field.value, base: field.base, covers: field.field == deletedFieldName && field.value == .bool(true) ? plan.covers : []
+                )
+            }
+            try store.saveEntity(state, changed: plan.writes.map(\.field))
+            if mutation.kind == .household {
+                if mutation.op == .create { try store.setCanonical(mutation.entity, of: mutation.entity) }
+                if let nationalID = plan.writes.first(where: { $0.field == "nationalId" })?.value.stringValue {
+                    try store.addNationalID(nationalID, to: mutation.entity)
+                    touched.formUnion(try relink(from: mutation.entity, store: store))
+                }
+                household = try store.canonical(of: mutation.entity) ?? mutation.entity
+                let merged = try self.household(household, store: store) ?? state
+                conflictFields = plan.writes.map(\.field).filter { merged.fields[$0]?.isConflicted == true }
+            } else {
+                household = plan.canonical ?? mutation.household
+                conflictFields = plan.writes.map(\.field).filter { state.fields[$0]?.isConflicted == true }
+                if !state.editsUncoveredByDeletion.isEmpty && !conflictFields.contains(deletedFieldName) {
+                    conflictFields.append(deletedFieldName)
+                }
+            }
+        }
+        touched.insert(household)
+        for id in touched.sorted() { try store.touch(household: id) }
+        let result = MutationResult(
+            seq: mutation.seq,
+            outcome: conflictFields.isEmpty ? .applied : .conflict,
+            conflictFields: conflictFields.isEmpty ? nil : conflictFields.sorted()
+        )
+        try store.recordApplied(mutation, write: write, result: result, household: household, changes: changes)
+        return result
+    }
+
+    /// Recomputes the link component around a household: every household that ever held one of
+    /// its national IDs, less the pairs an office unlinked. The survivor is the earliest created
+    /// (then the smallest device id, then the smallest id). Returns the households whose survivor changed.
+    @discardableResult
+    public func relink(from start: EntityID, store: some MergeStore) throws -> Set<EntityID> {
+        var component: Set<EntityID> = [start]
+        var queue = [start]
+        while let current = queue.popLast() {
+            for value in try store.nationalIDs(of: current) {
+                for other in try store.households(withNationalID: value) where !component.contains(other) {
+                    if try store.linkDecision(HouseholdPair(current, other))?.value == "unlinked" { continue }
+                    component.insert(other)
+                    queue.append(other)
+                }
+            }
+        }
+        var survivor: (id: EntityID, created: WriteID)?
+        for member in component {
+            guard let state = try store.entity(member) else { continue }
+            if let current = survivor, (current.created, current.id) <= (state.created, member) { continue }
+            survivor = (member, state.created)
+        }
+        guard let survivor else { return [] }
+        var changed: Set<EntityID> = []
+        for member in component {
+            let old = try store.canonical(of: member)
+            if old != survivor.id {
+                try store.setCanonical(survivor.id, of: member)
+                changed.insert(member)
+                if let old { changed.insert(old) }
+            }
+        }
+        if !changed.isEmpty { changed.insert(survivor.id) }
+        return changed
+    }
+
+    /// The merged state of a household as offices and devices see it: the survivor's own writes and
+    /// those of every household linked into it. `nil` for an unknown household.
+    public func household(_ survivor: EntityID, store: some MergeStore) throws -> EntityState? {
+        guard var state = try store.entity(survivor) else { return nil }
+        for member in try store.linkMembers(of: survivor) where member != survivor {
+            if let other = try store.entity(member) { state.merge(other) }
+        }
+        state.id = survivor
+        state.household = survivor
+        return state
+    }
+}

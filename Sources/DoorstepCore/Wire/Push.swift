@@ -1,0 +1,84 @@
+/// The protocol version this build speaks, and the oldest it still serves.
+public enum ProtocolVersion {
+    /// The version this build writes.
+    public static let current = 1
+    /// The versions a server of this build serves (the current and the previous one).
+    public static let served: ClosedRange<Int> = 1...1
+    /// The HTTP header that names the protocol version of every request.
+    public static let header = "Doorstep-Protocol"
+}
+
+/// A batch of one device's mutations, in seq order, with no gaps: the body of a push and
+/// the content of each batch of a bundle.
+public struct PushBatch: Codable, Hashable, Sendable {
+    public var protocolVersion: Int
+    public var device: DeviceID
+    public var mutations: [Mutation]
+
+    public init(protocolVersion: Int = ProtocolVersion.current, device: DeviceID, mutations: [Mutation]) {
+        self.protocolVersion = protocolVersion
+        self.device = device
+        self.mutations = mutations
+    }
+}
+
+/// How the server answered one mutation.
+public enum MutationOutcome: String, Codable, Hashable, Sendable {
+    /// Applied; no conflict on the fields it wrote.
+    case applied
+    /// This `(device, seq)` was applied before with the same content; nothing changed now.
+    case alreadyApplied
+    /// Applied, and the fields it wrote (or the entity it deleted) are in conflict: review will settle it.
+    case conflict
+    /// Refused: wrong in itself, outside the writer's scope or role, or dependent on a rejected mutation.
+    /// Stored in the rejection log; counts as handled for the seq.
+    case rejected
+}
+
+/// The answer for one mutation of a batch.
+public struct MutationResult: Codable, Hashable, Sendable {
+    public var seq: Int64
+    public var outcome: MutationOutcome
+    /// For `rejected`: the stable code.
+    public var code: DoorstepError.Code?
+    /// For `rejected`: a human explanation.
+    public var reason: String?
+    /// The stamp the server used when it differs from the mutation's (a clock too far ahead).
+    public var stamp: HLC?
+    /// For `conflict`: the fields in conflict.
+    public var conflictFields: [String]?
+
+    public init(seq: Int64, outcome: MutationOutcome, code: DoorstepError.Code? = nil, reason: String? = nil,
+                stamp: HLC? = nil, conflictFields: [String]? = nil) {
+        self.seq = seq
+        self.outcome = outcome
+        self.code = code
+        self.reason = reason
+        self.stamp = stamp
+        self.conflictFields = conflictFields
+    }
+}
+
+/// The server's answer to a batch (DESIGN.md §4).
+public struct PushReceipt: Codable, Hashable, Sendable {
+    public var protocolVersion: Int
+    public var device: DeviceID
+    /// The highest seq such that the server holds every seq from 1 to it for this device.
+    public var highestContiguousSeq: Int64
+    /// The server's clock after the batch, for the device to absorb.
+    public var serverClock: HLC
+    /// One result per mutation of the batch, in order.
+    public var results: [MutationResult]
+    /// Whether a stamp in the batch was too far ahead of the server and was clamped; the device is flagged.
+    public var clockSkew: Bool
+
+    public init(protocolVersion: Int = ProtocolVersion.current, device: DeviceID, highestContiguousSeq: Int64,
+                serverClock: HLC, results: [MutationResult], clockSkew: Bool) {
+        self.protocolVersion = protocolVersion
+        self.device = device
+        self.highestContiguousSeq = highestContiguousSeq
+        self.serverClock = serverClock
+        self.results = results
+        self.clockSkew = clockSkew
+    }
+}
