@@ -63,10 +63,8 @@ import Testing
 
     @Test func parse_signedComponents_rejectedWithCode() {
         // "YYYY-MM-DD" has only digits; Swift's Int("+4") would accept a sign.
-        withKnownIssue("LocalDate(\"2020-+4-+2\") parses as 2020-04-02 (see test report)") {
-            expectError(.invalidValue) { _ = try LocalDate("2020-+4-+2") }
-            expectError(.invalidValue) { _ = try LocalDate("2020-04-+2") }
-        }
+        expectError(.invalidValue) { _ = try LocalDate("2020-+4-+2") }
+        expectError(.invalidValue) { _ = try LocalDate("2020-04-+2") }
     }
 
     @Test func daysInMonth_everyMonth_matchesCalendar() throws {

@@ -43,9 +43,10 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
         (lhs.wallMillis, lhs.logical) < (rhs.wallMillis, rhs.logical)
     }
 
-    /// The smallest stamp after this one.
+    /// The smallest stamp after this one. The largest stamp (year 10889) is its own successor.
     public var successor: HLC {
-        logical == .max ? HLC(wallMillis: wallMillis + 1, logical: 0) : HLC(wallMillis: wallMillis, logical: logical + 1)
+        if logical < .max { return HLC(wallMillis: wallMillis, logical: logical + 1) }
+        return wallMillis < HLC.maxWallMillis ? HLC(wallMillis: wallMillis + 1, logical: 0) : self
     }
 }
 
@@ -89,7 +90,7 @@ public struct HybridLogicalClock: Sendable {
 
     /// Issues a new stamp for a local event, later than every stamp issued or absorbed before.
     public mutating func tick() -> HLC {
-        let physical = physicalMillis()
+        let physical = min(physicalMillis(), HLC.maxWallMillis)
         let next = physical > last.wallMillis ? HLC(wallMillis: physical, logical: 0) : last.successor
         last = next
         return next

@@ -165,6 +165,12 @@ public struct CityData: Codable, Hashable, Sendable {
         guard version == 1 else {
             throw DoorstepError(.invalidCityData, "city data version \(version) is not supported; this build reads version 1")
         }
+        guard TimeZone(identifier: city.timeZone) != nil else {
+            throw DoorstepError(.invalidCityData, "the city has an unknown time zone \"\(city.timeZone)\"")
+        }
+        guard city.code.count == 6, city.code.allSatisfy(\.isASCIIDigit) else {
+            throw DoorstepError(.invalidCityData, "city code \"\(city.code)\" is not a six-digit division code")
+        }
         guard !districts.isEmpty else { throw DoorstepError(.invalidCityData, "the city has no districts") }
         var seen = Set<String>()
         for district in districts {
@@ -187,6 +193,9 @@ public struct CityData: Codable, Hashable, Sendable {
                 throw DoorstepError(.invalidCityData, "campaign id \"\(campaign.id)\" is empty or listed twice")
             }
             let ordered = campaign.stages
+            guard Set(ordered.map(\.stage)).count == ordered.count else {
+                throw DoorstepError(.invalidCityData, "campaign \(campaign.id) lists a stage twice")
+            }
             for stage in ordered where stage.end < stage.start {
                 throw DoorstepError(.invalidCityData, "stage \(stage.stage.rawValue) of campaign \(campaign.id) ends before it starts")
             }

@@ -48,7 +48,7 @@ public struct FieldSpec: Hashable, Sendable {
         }
         switch type {
         case .text(let maxLength):
-            let text = try string(value).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = try string(value).replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
             guard text.count <= maxLength else {
                 throw DoorstepError(.invalidValue, "\(name) is longer than \(maxLength) characters")
             }
@@ -107,7 +107,7 @@ public struct FieldSpec: Hashable, Sendable {
         case .phone:
             return .string(try PhoneNumber(try string(value)).value)
         case .district:
-            return .string(try city.requireDistrict(try string(value)).code)
+            return .string(try city.requireDistrict(try string(value).trimmingCharacters(in: .whitespacesAndNewlines)).code)
         }
     }
 

@@ -7,7 +7,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     ///
     /// Spaces, hyphens and a leading `+86` or `86` are accepted.
     public init(_ text: String) throws(DoorstepError) {
-        var digits = text.filter { !" -()".contains($0) }
+        var digits = text.filter { !$0.isWhitespace && !"-()".contains($0) }
         if digits.hasPrefix("+86") { digits.removeFirst(3) } else if digits.hasPrefix("86"), digits.count == 13 { digits.removeFirst(2) }
         guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else {
             throw DoorstepError(.invalidPhone, "a phone number has only digits, spaces and hyphens")
