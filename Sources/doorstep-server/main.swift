@@ -1,6 +1,9 @@
 import ArgumentParser
 import DoorstepCore
 import DoorstepServer
+import Foundation
+import Hummingbird
+import Logging
 
 @main
 struct DoorstepServerCommand: AsyncParsableCommand {
@@ -8,9 +11,93 @@ struct DoorstepServerCommand: AsyncParsableCommand {
         commandName: "doorstep-server",
         abstract: "The central Doorstep server: sync, review queue, reports.",
         discussion: """
-            Example:
-              doorstep-server --version
+            Starts on 127.0.0.1:8080 with its data in ./doorstep-data (SQLite). Options may also be set
+            with DOORSTEP_HOST, DOORSTEP_PORT, DOORSTEP_DATA and DOORSTEP_DISTRICTS.
+
+            Examples:
+              doorstep-server
+              doorstep-server --port 0 --data /var/lib/doorstep
+              doorstep-server rotate-admin-token --data /var/lib/doorstep
+              doorstep-server backup --data /var/lib/doorstep --out /mnt/usb/doorstep-2020-04-30.sqlite
             """,
-        version: DoorstepVersion.string
+        version: DoorstepVersion.string,
+        subcommands: [Serve.self, RotateAdminToken.self, Backup.self],
+        defaultSubcommand: Serve.self
     )
+}
+
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "The data folder (default ./doorstep-data; env DOORSTEP_DATA).")
+    var data: String?
+
+    @Option(help: "A city data JSON file of districts and campaigns (default: the shipped Ordos data; env DOORSTEP_DISTRICTS).")
+    var districts: String?
+
+    func configuration() throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = data ?? environment["DOORSTEP_DATA"] ?? "doorstep-data"
+        if let file = districts ?? environment["DOORSTEP_DISTRICTS"] {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read the districts file \(file)")
+            }
+            configuration.city = try CityData.decode(contents)
+        }
+        return configuration
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default).")
+
+    @Option(help: "The address to listen on (default 127.0.0.1; env DOORSTEP_HOST).")
+    var host: String?
+
+    @Option(help: "The port (default 8080; 0 takes a free one and writes it to DATA/server.addr; env DOORSTEP_PORT).")
+    var port: Int?
+
+    @OptionGroup var options: DataOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = try options.configuration()
+        configuration.host = host ?? environment["DOORSTEP_HOST"] ?? "127.0.0.1"
+        if let port = port ?? environment["DOORSTEP_PORT"].flatMap(Int.init) {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+            configuration.port = port
+        }
+        let app = try await buildApplication(configuration: configuration)
+        try await app.runService()
+    }
+}
+
+struct RotateAdminToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-admin-token",
+        abstract: "Replace the city administrator's token; the old one stops working at once."
+    )
+
+    @OptionGroup var options: DataOptions
+
+    func run() async throws {
+        let path = try await DoorstepServerSetup.rotateAdminToken(configuration: try options.configuration())
+        print("The new admin token is in \(path) (readable by its owner only).")
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of the database, also while the server runs.",
+        discussion: "To restore: stop the server, copy the backup to DATA/doorstep.sqlite (removing any doorstep.sqlite-wal and -shm files), start the server."
+    )
+
+    @OptionGroup var options: DataOptions
+
+    @Option(help: "The file to write; it must not exist.")
+    var out: String
+
+    func run() async throws {
+        try await DoorstepServerSetup.backup(configuration: try options.configuration(), to: out)
+        print("Backup written to \(out).")
+    }
 }

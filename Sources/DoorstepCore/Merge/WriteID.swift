@@ -63,7 +63,8 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible,
         DeviceID(unchecked: UUID().uuidString.lowercased())
     }
 
-    init(unchecked: String) { rawValue = unchecked }
+    /// A device id from text known to be valid (a literal of our own code).
+    package init(unchecked: String) { rawValue = unchecked }
 
     public var description: String { rawValue }
 

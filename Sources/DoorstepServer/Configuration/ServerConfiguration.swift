@@ -1,0 +1,79 @@
+public import DoorstepCore
+public import Foundation
+public import Logging
+
+/// How a Doorstep server runs: where it listens, where its data lives, its limits.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on (default `127.0.0.1`).
+    public var host: String
+    /// The port (default 8080; 0 takes a free port and writes the bound address to `server.addr`).
+    public var port: Int
+    /// The folder holding the database, `admin.token` and `server.addr` (default `./doorstep-data`).
+    public var dataDirectory: String
+    /// The city's districts and campaigns (default: the shipped Ordos data).
+    public var city: CityData
+    /// Limits on requests.
+    public var limits: Limits
+    /// How far ahead of the server a device's clock may be.
+    public var skew: ClockSkewPolicy
+    /// How long an enrollment code stays valid.
+    public var enrollmentCodeLifetime: TimeInterval
+    /// Failed authentications per client address before it is refused for a while.
+    public var authFailureLimit: Int
+    /// The window those failures are counted in, in milliseconds.
+    public var authFailureWindowMillis: Int64
+    /// The wall clock, in milliseconds since the epoch (injected by tests).
+    public var clock: @Sendable () -> Int64
+    /// The log level.
+    public var logLevel: Logger.Level
+
+    /// Limits on what one request may carry.
+    public struct Limits: Sendable {
+        /// The largest request body, in bytes (default 8 MiB).
+        public var maxBodyBytes: Int = 8 * 1024 * 1024
+        /// The most mutations a batch may hold (default 1000).
+        public var maxBatchMutations: Int = MergeEngine.defaultMaxBatchSize
+        /// The households a pull page holds when the client does not say (default 200).
+        public var defaultPullLimit: Int = 200
+        /// The most households a pull page may hold (default 1000).
+        public var maxPullLimit: Int = 1000
+
+        public init() {}
+    }
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        dataDirectory: String = "doorstep-data",
+        city: CityData = .ordos,
+        limits: Limits = Limits(),
+        skew: ClockSkewPolicy = ClockSkewPolicy(),
+        enrollmentCodeLifetime: TimeInterval = 72 * 3600,
+        authFailureLimit: Int = 10,
+        authFailureWindowMillis: Int64 = 5 * 60 * 1000,
+        clock: @escaping @Sendable () -> Int64 = HybridLogicalClock.systemMillis,
+        logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.city = city
+        self.limits = limits
+        self.skew = skew
+        self.enrollmentCodeLifetime = enrollmentCodeLifetime
+        self.authFailureLimit = authFailureLimit
+        self.authFailureWindowMillis = authFailureWindowMillis
+        self.clock = clock
+        self.logLevel = logLevel
+    }
+
+    /// The database file inside the data folder.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("doorstep.sqlite") }
+    /// The admin token file inside the data folder.
+    public var adminTokenPath: String { (dataDirectory as NSString).appendingPathComponent("admin.token") }
+    /// The file the bound address is written to.
+    public var addressPath: String { (dataDirectory as NSString).appendingPathComponent("server.addr") }
+
+    /// The merge engine for this city and these limits.
+    public var engine: MergeEngine { MergeEngine(city: city, skew: skew, maxBatchSize: limits.maxBatchMutations) }
+}

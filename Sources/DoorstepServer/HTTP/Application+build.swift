@@ -1,0 +1,139 @@
+import DoorstepCore
+import Foundation
+public import Hummingbird
+import Crypto
+public import Logging
+
+/// Builds the server: opens (or creates) its data folder and database, makes the admin token on
+/// first start, and returns the application ready to run (`try await app.runService()`).
+public func buildApplication(configuration: ServerConfiguration) async throws -> some ApplicationProtocol {
+    var base = Logger(label: "doorstep-server")
+    base.logLevel = configuration.logLevel
+    let logger = base
+    let server = try await DoorstepServerSetup.prepare(configuration: configuration, logger: logger)
+    let router = Router(context: DoorstepRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    server.api.addRoutes(to: router)
+    let addressPath = configuration.addressPath
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Doorstep"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let address = "http://\(configuration.host):\(port)"
+            try? Data((address + "\n").utf8).write(to: URL(fileURLWithPath: addressPath), options: .atomic)
+            logger.info("Doorstep server listening", metadata: ["address": "\(address)", "data": "\(configuration.dataDirectory)"])
+        },
+        logger: logger
+    )
+}
+
+/// The parts of a server that exist before it listens: storage, identity, admin token.
+public struct DoorstepServerSetup: Sendable {
+    let api: DoorstepAPI
+    /// The storage the server uses.
+    public let storage: any ServerStorage
+
+    /// Opens the data folder and database, migrates, and makes the identity and admin token on first start.
+    public static func prepare(configuration: ServerConfiguration, logger: Logger) async throws -> DoorstepServerSetup {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let storage = try SQLiteStorage(path: configuration.databasePath)
+        try await storage.migrate()
+        let identity = try await storage.identity {
+            let key = Curve25519.KeyAgreement.PrivateKey()
+            return ServerIdentity(device: DeviceID.random(), bundlePrivateKey: key.rawRepresentation.base64EncodedString(),
+                                  keyID: ServerKeys.keyID(of: key.publicKey))
+        }
+        // The token file is written before its hash is stored, so a crash between the two leaves
+        // no stored hash without its file; only the process whose hash is stored keeps its file.
+        let token = Secrets.token(prefix: "dsa_")
+        let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
+        if try await storage.setAdminTokenHash(Secrets.hash(token), onlyIfAbsent: true) {
+            try AdminToken.commit(pending, to: configuration.adminTokenPath)
+            logger.notice("Created the city administrator's token; keep it safe", metadata: ["file": "\(configuration.adminTokenPath)"])
+        } else {
+            try? FileManager.default.removeItem(atPath: pending)
+        }
+        let publicKey = try ServerKeys.publicKey(of: identity)
+        return DoorstepServerSetup(
+            api: DoorstepAPI(storage: storage, configuration: configuration, identity: identity, bundlePublicKey: publicKey),
+            storage: storage
+        )
+    }
+
+    /// Replaces the admin token: the old one stops working at once. Returns the file holding the new one.
+    public static func rotateAdminToken(configuration: ServerConfiguration) async throws -> String {
+        let storage = try SQLiteStorage(path: configuration.databasePath)
+        try await storage.migrate()
+        let token = Secrets.token(prefix: "dsa_")
+        let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
+        _ = try await storage.setAdminTokenHash(Secrets.hash(token), onlyIfAbsent: false)
+        try AdminToken.commit(pending, to: configuration.adminTokenPath)
+        return configuration.adminTokenPath
+    }
+
+    /// Writes a consistent copy of the database while the server may be running.
+    public static func backup(configuration: ServerConfiguration, to path: String) async throws {
+        guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+            throw DoorstepError(.notFound, "no database at \(configuration.databasePath)")
+        }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw DoorstepError(.invalidValue, "\(path) exists already; a backup never overwrites a file")
+        }
+        let storage = try SQLiteStorage(path: configuration.databasePath)
+        try await storage.backup(to: path)
+    }
+}
+
+/// The admin token file: created with mode 0600, replaced atomically.
+enum AdminToken {
+    /// Writes the token to a temporary file beside `path`, mode 0600, and returns its path.
+    static func stage(_ token: String, for path: String) throws -> String {
+        let temporary = path + ".\(ProcessInfo.processInfo.processIdentifier).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw DoorstepError(.internalError, "cannot write \(temporary)")
+        }
+        return temporary
+    }
+
+    /// Moves the staged file over `path` in one step.
+    static func commit(_ temporary: String, to path: String) throws {
+        guard rename(temporary, path) == 0 else {
+            throw DoorstepError(.internalError, "cannot move the new admin token to \(path) (errno \(errno))")
+        }
+    }
+}
+
+/// The server's bundle key (X25519), from its identity.
+enum ServerKeys {
+    static func keyID(of key: Curve25519.KeyAgreement.PublicKey) -> String {
+        SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func privateKey(of identity: ServerIdentity) throws -> Curve25519.KeyAgreement.PrivateKey {
+        guard let data = Data(base64Encoded: identity.bundlePrivateKey) else {
+            throw DoorstepError(.internalError, "the server's bundle key is damaged")
+        }
+        return try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: data)
+    }
+
+    static func publicKey(of identity: ServerIdentity) throws -> String {
+        try privateKey(of: identity).publicKey.rawRepresentation.base64EncodedString()
+    }
+}
+
+/// Logs each request's method, path, status and duration: never bodies, tokens or query values.
+struct LogRequestsMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        context.logger.info("request", metadata: [
+            "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        return response
+    }
+}

@@ -1,0 +1,6 @@
+import Hummingbird
+
+extension DoorstepAPI {
+    /// Office reports.
+    func addReportRoutes(to group: RouterGroup<DoorstepRequestContext>) {}
+}

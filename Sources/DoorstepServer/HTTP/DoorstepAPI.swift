@@ -1,0 +1,352 @@
+import Crypto
+import DoorstepCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Who is calling: the city administrator's bootstrap token, or an enrolled device.
+enum Caller: Sendable {
+    case admin
+    case device(DeviceRecord)
+
+    static let adminDevice = DeviceID(unchecked: "city-admin")
+
+    var principal: Principal {
+        switch self {
+        case .admin: Principal(device: Caller.adminDevice, role: .city, district: nil)
+        case .device(let record): record.principal
+        }
+    }
+
+    /// The name written in the audit history for decisions made through the server.
+    var actor: String {
+        switch self {
+        case .admin: "city-admin"
+        case .device(let record): "device:\(record.id)"
+        }
+    }
+
+    var canDecide: Bool { principal.role != .visitor }
+}
+
+
+/// The HTTP API: each route parses its input, checks the caller, and calls the storage seam.
+struct DoorstepAPI: Sendable {
+    let storage: any ServerStorage
+    let configuration: ServerConfiguration
+    let identity: ServerIdentity
+    let bundlePublicKey: String
+
+    // A valid header name literal: the initializer fails only for names with illegal characters.
+    static let protocolHeader = HTTPField.Name("Doorstep-Protocol")!
+
+    var engine: MergeEngine { configuration.engine }
+
+    var now: String {
+        Instant.format(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000), in: .gmt)
+    }
+
+    func addRoutes(to router: Router<DoorstepRequestContext>) {
+        router.get("health") { _, _ in try await health() }
+        let v1 = router.group("v1").add(middleware: ProtocolVersionMiddleware())
+        v1.post("enroll") { request, context in try await enroll(request, context) }
+        v1.post("push") { request, context in try await push(request, context) }
+        v1.get("pull") { request, context in try await pull(request, context) }
+        v1.post("admin/enrollment-codes") { request, context in try await createEnrollmentCode(request, context) }
+        v1.get("admin/devices") { request, context in try await listDevices(request, context) }
+        v1.post("admin/devices/:device/revoke") { request, context in try await revoke(request, context) }
+        v1.get("review") { request, context in try await review(request, context) }
+        v1.post("review/conflicts/confirm") { request, context in try await confirm(request, context) }
+        v1.post("review/conflicts/overturn") { request, context in try await overturn(request, context) }
+        v1.post("review/links/unlink") { request, context in try await unlink(request, context) }
+        v1.get("households/:id") { request, context in try await household(request, context) }
+        v1.get("households/:id/history") { request, context in try await history(request, context) }
+        v1.post("households/:id/status") { request, context in try await setStatus(request, context) }
+        addImportRoutes(to: v1)
+        addReportRoutes(to: v1)
+    }
+
+    // MARK: Authentication
+
+    func authenticate(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
+        let key = "addr:\(context.remoteAddress)"
+        let nowMillis = configuration.clock()
+        if try await storage.authFailures(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis) >= configuration.authFailureLimit {
+            throw DoorstepError(.rateLimited, "too many failed attempts from this address; wait a few minutes and try again")
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+            throw DoorstepError(.unauthorized, "this request needs a token: send Authorization: Bearer <token>")
+        }
+        let hash = Secrets.hash(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        if let admin = try await storage.adminTokenHash(), admin == hash { return .admin }
+        if let device = try await storage.device(tokenHash: hash) {
+            if device.isRevoked {
+                throw DoorstepError(.deviceRevoked, "this device's access was revoked; export unsynced work to a bundle, then wipe the local copy")
+            }
+            return .device(device)
+        }
+        _ = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis)
+        throw DoorstepError(.unauthorized, "the token is not known to this server")
+    }
+
+    func requireDecider(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
+        let caller = try await authenticate(request, context)
+        guard caller.canDecide else {
+            throw DoorstepError(.forbiddenForRole, "this is the district office's work; a visitor's device cannot do it")
+        }
+        return caller
+    }
+
+    // MARK: Bodies
+
+    func body<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        try WireCoding.decode(type, from: try await bytes(request))
+    }
+
+    func bytes(_ request: Request) async throws -> Data {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
+        } catch {
+            throw DoorstepError(.payloadTooLarge, "the body is larger than \(configuration.limits.maxBodyBytes) bytes")
+        }
+        return Data(buffer.readableBytesView)
+    }
+
+    // MARK: Routes
+
+    func health() async throws -> Response {
+        let healthy = await storage.isHealthy()
+        return try JSONResponse.make(["status": healthy ? "ok" : "unavailable"], status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    struct EnrollRequest: Codable {
+        var code: String
+        var deviceName: String
+        var publicSigningKey: String
+    }
+
+    struct EnrollResponse: Codable {
+        var device: DeviceID
+        var token: String
+        var role: Role
+        var district: String?
+        var serverPublicKey: String
+        var serverKeyID: String
+        var serverClock: HLC
+    }
+
+    func enroll(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let key = "addr:\(context.remoteAddress)"
+        let nowMillis = configuration.clock()
+        if try await storage.authFailures(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis) >= configuration.authFailureLimit {
+            throw DoorstepError(.rateLimited, "too many failed attempts from this address; wait a few minutes and try again")
+        }
+        let input = try await body(EnrollRequest.self, request)
+        let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
+        guard let keyData = Data(base64Encoded: input.publicSigningKey), (try? Curve25519.Signing.PublicKey(rawRepresentation: keyData)) != nil else {
+            throw DoorstepError(.invalidValue, "publicSigningKey must be a base64 Ed25519 public key (32 bytes)")
+        }
+        let token = Secrets.token(prefix: "dsd_")
+        let device: DeviceRecord
+        do {
+            device = try await storage.redeemEnrollmentCode(
+                hash: Secrets.hash(Secrets.normalizeCode(input.code)), now: now,
+                device: NewDevice(id: DeviceID.random(), name: name, tokenHash: Secrets.hash(token), signingKey: input.publicSigningKey)
+            )
+        } catch let error as DoorstepError where error.code == .invalidEnrollmentCode {
+            _ = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis)
+            throw error
+        }
+        context.logger.info("device enrolled", metadata: ["device": "\(device.id)", "role": "\(device.role.rawValue)", "district": "\(device.district ?? "-")"])
+        var clock = HybridLogicalClock(physicalMillis: configuration.clock)
+        return try JSONResponse.make(EnrollResponse(
+            device: device.id, token: token, role: device.role, district: device.district,
+            serverPublicKey: bundlePublicKey, serverKeyID: identity.keyID, serverClock: clock.tick()
+        ), status: .created)
+    }
+
+    func push(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await authenticate(request, context)
+        guard case .device(let device) = caller else {
+            throw DoorstepError(.forbiddenForRole, "the admin token has no device; push from an enrolled device")
+        }
+        let batch = try await body(PushBatch.self, request)
+        let receipt = try await storage.push(batch, from: device.principal, engine: engine, actor: nil, now: now, physicalMillis: configuration.clock)
+        return try JSONResponse.make(receipt)
+    }
+
+    func pull(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await authenticate(request, context)
+        let query = request.uri.queryParameters
+        var cursor: Int64 = 0
+        if let text = query.get("cursor"), !text.isEmpty {
+            guard let value = Int64(text), value >= 0 else {
+                throw DoorstepError(.invalidCursor, "the cursor \"\(text.prefix(40))\" was not issued by this server; pull from the start")
+            }
+            cursor = value
+        }
+        var limit = configuration.limits.defaultPullLimit
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...configuration.limits.maxPullLimit).contains(value) else {
+                throw DoorstepError(.invalidValue, "limit must be a whole number from 1 to \(configuration.limits.maxPullLimit)")
+            }
+            limit = value
+        }
+        let page = try await storage.pull(for: caller.principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: configuration.clock)
+        return try JSONResponse.make(page)
+    }
+
+    struct CodeRequest: Codable {
+        var district: String?
+        var role: Role
+        var expiresInHours: Int?
+    }
+
+    struct CodeResponse: Codable {
+        var code: String
+        var expiresAt: String
+        var district: String?
+        var role: Role
+    }
+
+    func createEnrollmentCode(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let input = try await body(CodeRequest.self, request)
+        let principal = caller.principal
+        if input.role == .city {
+            guard principal.role == .city else { throw DoorstepError(.forbiddenForRole, "only the city issues city codes") }
+        } else {
+            guard let district = input.district else { throw DoorstepError(.missingField, "district is required for a visitor or office code") }
+            _ = try configuration.city.requireDistrict(district)
+            guard principal.covers(district: district) else {
+                throw DoorstepError(.outOfScope, "an office issues codes for its own district only")
+            }
+        }
+        let hours = input.expiresInHours ?? Int(configuration.enrollmentCodeLifetime / 3600)
+        guard (1...24 * 30).contains(hours) else { throw DoorstepError(.invalidValue, "expiresInHours must be from 1 to 720") }
+        let code = Secrets.enrollmentCode()
+        let expires = Instant.format(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000 + Double(hours) * 3600), in: .gmt)
+        try await storage.insertEnrollmentCode(EnrollmentCodeRecord(
+            codeHash: Secrets.hash(Secrets.normalizeCode(code)), district: input.role == .city ? nil : input.district,
+            role: input.role, createdBy: caller.actor, createdAt: now, expiresAt: expires
+        ))
+        return try JSONResponse.make(CodeResponse(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
+    }
+
+    func listDevices(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
+        return try JSONResponse.make(["devices": try await storage.devices(district: district)])
+    }
+
+    func revoke(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        guard let text = context.parameters.get("device"), let id = try? DeviceID(text) else {
+            throw DoorstepError(.invalidValue, "the device id is not valid")
+        }
+        guard let record = try await storage.revokeDevice(id, at: now, scope: caller.principal) else {
+            throw DoorstepError(.notFound, "no device \(id) in your district")
+        }
+        context.logger.info("device revoked", metadata: ["device": "\(id)", "by": "\(caller.actor)"])
+        return try JSONResponse.make(record)
+    }
+
+    func review(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
+        return try JSONResponse.make(try await storage.reviewQueue(district: district))
+    }
+
+    struct FieldDecision: Codable {
+        var entity: EntityID
+        var field: String
+        var value: JSONValue?
+    }
+
+    struct LinkDecisionRequest: Codable {
+        var survivor: EntityID
+        var alias: EntityID
+    }
+
+    struct StatusRequest: Codable {
+        var to: HouseholdStatus
+    }
+
+    func decide(_ decision: OfficeDecision, caller: Caller) async throws -> Response {
+        let result = try await storage.decide(decision, by: caller.principal, actor: caller.actor, engine: engine, now: now, physicalMillis: configuration.clock)
+        return try JSONResponse.make(result)
+    }
+
+    func confirm(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let input = try await body(FieldDecision.self, request)
+        return try await decide(.confirm(entity: input.entity, field: input.field), caller: caller)
+    }
+
+    func overturn(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let input = try await body(FieldDecision.self, request)
+        guard input.field == deletedFieldName || input.value != nil else {
+            throw DoorstepError(.missingField, "value is required to overturn a field")
+        }
+        return try await decide(.overturn(entity: input.entity, field: input.field, value: input.value ?? .null), caller: caller)
+    }
+
+    func unlink(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let input = try await body(LinkDecisionRequest.self, request)
+        return try await decide(.unlink(survivor: input.survivor, alias: input.alias), caller: caller)
+    }
+
+    func setStatus(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let id = try householdID(context)
+        let input = try await body(StatusRequest.self, request)
+        return try await decide(.setStatus(household: id, to: input.to), caller: caller)
+    }
+
+    func householdID(_ context: DoorstepRequestContext) throws -> EntityID {
+        guard let text = context.parameters.get("id"), let id = try? EntityID(text) else {
+            throw DoorstepError(.invalidValue, "the household id is not a UUID")
+        }
+        return id
+    }
+
+    /// A household the caller may see, or `notFound` (another district's households do not exist for the caller).
+    func visibleHousehold(_ id: EntityID, caller: Caller) async throws -> HouseholdAggregate {
+        guard let aggregate = try await storage.household(id, engine: engine),
+            let district = aggregate.household["district"].stringValue, caller.principal.covers(district: district)
+        else {
+            throw DoorstepError(.notFound, "no household \(id)")
+        }
+        return aggregate
+    }
+
+    func household(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await authenticate(request, context)
+        return try JSONResponse.make(try await visibleHousehold(try householdID(context), caller: caller))
+    }
+
+    func history(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await authenticate(request, context)
+        let aggregate = try await visibleHousehold(try householdID(context), caller: caller)
+        return try JSONResponse.make(["history": try await storage.history(of: aggregate.household.id)])
+    }
+}
+
+/// Refuses requests that name a protocol version the server does not serve, or none.
+struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let text = request.headers[DoorstepAPI.protocolHeader] else {
+            throw DoorstepError(.unsupportedProtocolVersion, "every request names its protocol version in the \(ProtocolVersion.header) header; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)")
+        }
+        guard let version = Int(text), ProtocolVersion.served.contains(version) else {
+            let advice = (Int(text) ?? 0) < ProtocolVersion.served.lowerBound ? "update Doorstep on this device" : "this server is older than the client"
+            throw DoorstepError(.unsupportedProtocolVersion, "protocol version \(text.prefix(10)) is not served; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound): \(advice)")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,46 @@
+import DoorstepCore
+
+/// Turns an office's decision into the mutation the server stamps and applies.
+struct DecisionBuilder<Store: MergeStore> {
+    let store: Store
+    let engine: MergeEngine
+
+    func mutation(for decision: OfficeDecision, device: DeviceID, seq: Int64, hlc: HLC) throws -> Mutation {
+        switch decision {
+        case .confirm(let entity, let field):
+            let state = try target(entity)
+            let shown = state.heads(field).last?.value ?? .null
+            return make(state, state.settling(field, with: field == deletedFieldName ? .bool(true) : shown), device, seq, hlc)
+        case .overturn(let entity, let field, let value):
+            let state = try target(entity)
+            return make(state, state.settling(field, with: field == deletedFieldName ? .bool(false) : value), device, seq, hlc)
+        case .setStatus(let household, let status):
+            let state = try target(household)
+            guard state.kind == .household else { throw DoorstepError(.notFound, "no household \(household)") }
+            return make(state, state.settling("status", with: .string(status.rawValue)), device, seq, hlc)
+        case .unlink(let survivor, let alias):
+            guard try store.canonical(of: alias) == store.canonical(of: survivor), try store.canonical(of: alias) != nil else {
+                throw DoorstepError(.notFound, "households \(survivor) and \(alias) are not linked")
+            }
+            let base = try store.linkDecision(HouseholdPair(survivor, alias))?.headIDs ?? []
+            return Mutation(device: device, seq: seq, hlc: hlc, op: .linkDecision, kind: .household, entity: alias, household: alias,
+                            fields: [FieldWrite(field: "state", value: "unlinked", base: base)], other: survivor)
+        }
+    }
+
+    private func target(_ id: EntityID) throws -> EntityState {
+        if let survivor = try store.canonical(of: id), let household = try engine.household(survivor, store: store) {
+            return household
+        }
+        guard let state = try store.entity(id), state.kind != .household else {
+            throw DoorstepError(.notFound, "no household or entry \(id)")
+        }
+        return state
+    }
+
+    private func make(_ state: EntityState, _ content: (op: MutationOperation, fields: [FieldWrite], covers: [WriteID]),
+                      _ device: DeviceID, _ seq: Int64, _ hlc: HLC) -> Mutation {
+        Mutation(device: device, seq: seq, hlc: hlc, op: content.op, kind: state.kind, entity: state.id,
+                 household: state.kind == .household ? state.id : state.household, fields: content.fields, covers: content.covers)
+    }
+}

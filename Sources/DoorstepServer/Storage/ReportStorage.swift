@@ -1,0 +1,2 @@
+/// What office reports need from storage.
+public protocol ReportStorage: Sendable {}

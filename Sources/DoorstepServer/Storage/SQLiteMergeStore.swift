@@ -1,0 +1,266 @@
+import DoorstepCore
+import Foundation
+import GRDB
+
+/// The ``MergeStore`` over one GRDB write transaction of the embedded database.
+///
+/// Every method runs SQL on the transaction's connection; the merge engine decides,
+/// this type only reads and writes rows.
+struct SQLiteMergeStore: MergeStore {
+    let db: Database
+    let engine: MergeEngine
+    /// Who is acting, for the audit history (a device id, or an office account).
+    let actor: String?
+    /// The time of the transaction, RFC 3339.
+    let now: String
+
+    // MARK: Devices
+
+    func progress(of device: DeviceID) throws -> DeviceProgress {
+        guard let row = try Row.fetchOne(db, sql: "SELECT highest_seq, last_stamp, clock_skew FROM devices WHERE id = ?", arguments: [device.rawValue]) else {
+            return DeviceProgress()
+        }
+        let stamp: String = row["last_stamp"]
+        return DeviceProgress(highestSeq: row["highest_seq"], lastStamp: (try? HLC(stamp)) ?? .zero, clockSkewFlagged: row["clock_skew"] as Bool)
+    }
+
+    func setProgress(_ progress: DeviceProgress, of device: DeviceID) throws {
+        try db.execute(
+            sql: "UPDATE devices SET highest_seq = ?, last_stamp = ?, clock_skew = ?, last_push_at = ? WHERE id = ?",
+            arguments: [progress.highestSeq, progress.lastStamp.description, progress.clockSkewFlagged, now, device.rawValue]
+        )
+    }
+
+    func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT body, result FROM mutations WHERE device = ? AND seq = ?", arguments: [device.rawValue, seq]) else {
+            return nil
+        }
+        return LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, row["body"]), result: try StoredJSON.decode(MutationResult.self, row["result"]))
+    }
+
+    // MARK: Entities
+
+    func entity(_ id: EntityID) throws -> EntityState? {
+        guard let text = try String.fetchOne(db, sql: "SELECT state FROM entities WHERE id = ?", arguments: [id.description]) else { return nil }
+        return try StoredJSON.decode(StoredEntity.self, text).state
+    }
+
+    func entities(ofHouseholds households: [EntityID]) throws -> [EntityState] {
+        guard !households.isEmpty else { return [] }
+        let marks = databaseQuestionMarks(count: households.count)
+        return try String.fetchAll(db, sql: "SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id",
+                                   arguments: StatementArguments(households.map(\.description)))
+            .map { try StoredJSON.decode(StoredEntity.self, $0).state }
+    }
+
+    func saveEntity(_ state: EntityState, changed: [String]) throws {
+        try db.execute(
+            sql: "INSERT INTO entities (id, kind, household, state) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
+            arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(StoredEntity(state))]
+        )
+    }
+
+    // MARK: Links
+
+    func canonical(of household: EntityID) throws -> EntityID? {
+        try String.fetchOne(db, sql: "SELECT canonical FROM households WHERE id = ?", arguments: [household.description]).flatMap { try? EntityID($0) }
+    }
+
+    func setCanonical(_ survivor: EntityID, of household: EntityID) throws {
+        try db.execute(
+            sql: "INSERT INTO households (id, canonical) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET canonical = excluded.canonical",
+            arguments: [household.description, survivor.description]
+        )
+    }
+
+    func linkMembers(of survivor: EntityID) throws -> [EntityID] {
+        try String.fetchAll(db, sql: "SELECT id FROM households WHERE canonical = ? ORDER BY id", arguments: [survivor.description]).compactMap { try? EntityID($0) }
+    }
+
+    func nationalIDs(of household: EntityID) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT value FROM national_ids WHERE household = ? ORDER BY value", arguments: [household.description])
+    }
+
+    func households(withNationalID value: String) throws -> [EntityID] {
+        try String.fetchAll(db, sql: "SELECT household FROM national_ids WHERE value = ? ORDER BY household", arguments: [value]).compactMap { try? EntityID($0) }
+    }
+
+    func addNationalID(_ value: String, to household: EntityID) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO national_ids (value, household) VALUES (?, ?)", arguments: [value, household.description])
+    }
+
+    func linkDecision(_ pair: HouseholdPair) throws -> Register? {
+        try String.fetchOne(db, sql: "SELECT register FROM link_decisions WHERE first = ? AND second = ?", arguments: [pair.first.description, pair.second.description])
+            .map { try StoredJSON.decode(StoredRegister.self, $0).register }
+    }
+
+    func saveLinkDecision(_ register: Register, for pair: HouseholdPair) throws {
+        try db.execute(
+            sql: "INSERT INTO link_decisions (first, second, register) VALUES (?, ?, ?) ON CONFLICT(first, second) DO UPDATE SET register = excluded.register",
+            arguments: [pair.first.description, pair.second.description, try StoredJSON.encode(StoredRegister(register))]
+        )
+    }
+
+    // MARK: Writes, rejections, replacements
+
+    func writtenValue(_ write: WriteID, field: String) throws -> JSONValue? {
+        try String.fetchOne(db, sql: "SELECT new FROM audit WHERE write_id = ? AND field = ? LIMIT 1", arguments: [write.description, field])
+            .map { try StoredJSON.decode(JSONValue.self, $0) }
+    }
+
+    func rejectedBase(_ write: WriteID, field: String) throws -> [WriteID]? {
+        try String.fetchOne(db, sql: "SELECT base FROM rejected_bases WHERE write_id = ? AND field = ?", arguments: [write.description, field])
+            .map { try StoredJSON.decode([WriteID].self, $0) }
+    }
+
+    func isRejectedCreation(_ entity: EntityID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM rejected_creations WHERE entity = ?", arguments: [entity.description]) ?? false
+    }
+
+    func replacementWrite(for original: WriteID) throws -> WriteID? {
+        try String.fetchOne(db, sql: "SELECT effective FROM replacements WHERE original = ?", arguments: [original.description]).flatMap { try? WriteID($0) }
+    }
+
+    func recordReplacement(original: WriteID, effective: WriteID) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO replacements (original, effective) VALUES (?, ?)", arguments: [original.description, effective.description])
+    }
+
+    func recordApplied(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID, changes: [FieldChange]) throws {
+        try logMutation(mutation, write: write, result: result, household: household)
+        for change in changes {
+            try db.execute(
+                sql: """
+                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    household.description, mutation.entity.description, mutation.kind.rawValue, change.field,
+                    try StoredJSON.encode(change.old), try StoredJSON.encode(change.new), write.description,
+                    mutation.device.rawValue, mutation.seq, actor ?? mutation.device.rawValue, now,
+                ]
+            )
+        }
+    }
+
+    func recordRejected(_ mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]]) throws {
+        let household = try canonical(of: mutation.household)
+        try logMutation(mutation, write: write, result: result, household: household)
+        var district = try household.flatMap { try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [$0.description]) }
+        if district == nil, mutation.kind == .household {
+            district = mutation.fields.first { $0.field == "district" }?.value.stringValue
+        }
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                mutation.device.rawValue, mutation.seq, mutation.household.description, mutation.entity.description,
+                mutation.kind.rawValue, district, result.code?.rawValue ?? "rejected", result.reason ?? "", now,
+            ]
+        )
+        for id in Set([write, mutation.writeID]) {
+            for (field, base) in substitutes {
+                try db.execute(sql: "INSERT OR REPLACE INTO rejected_bases (write_id, field, base) VALUES (?, ?, ?)",
+                               arguments: [id.description, field, try StoredJSON.encode(base)])
+            }
+        }
+        if mutation.op == .create {
+            try db.execute(sql: "INSERT OR IGNORE INTO rejected_creations (entity) VALUES (?)", arguments: [mutation.entity.description])
+        }
+    }
+
+    private func logMutation(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?) throws {
+        try db.execute(
+            sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [mutation.device.rawValue, mutation.seq, write.description, try StoredJSON.encode(mutation),
+                        try StoredJSON.encode(result), household?.description, now]
+        )
+    }
+
+    // MARK: Change feed
+
+    /// Marks a household changed: a new change sequence number for each district whose devices
+    /// must hear of it (where it is now; where it was, if it left), and its open conflicts refreshed.
+    ///
+    /// Sequence numbers are taken inside the single writer transaction, so they commit in order
+    /// and a pull cursor can never step past a change that commits later.
+    func touch(household: EntityID) throws {
+        guard let survivor = try canonical(of: household) else { return }
+        let old = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [household.description])
+        var aggregate: HouseholdAggregate?
+        if survivor == household { aggregate = try self.aggregate(survivor) }
+        let district = aggregate?.household["district"].stringValue
+        var seq = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'") ?? 0
+        for target in Set([old, district].compactMap { $0 }) {
+            seq += 1
+            try db.execute(sql: "DELETE FROM changes WHERE household = ? AND district = ?", arguments: [household.description, target])
+            try db.execute(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)", arguments: [seq, household.description, target])
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('change_seq', ?)", arguments: [String(seq)])
+        try db.execute(sql: "UPDATE households SET district = ?, change_seq = ? WHERE id = ?", arguments: [district, seq, household.description])
+        try db.execute(sql: "DELETE FROM conflicts WHERE household = ?", arguments: [household.description])
+        for record in aggregate?.conflicts ?? [] {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO conflicts (household, entity, field, district, record) VALUES (?, ?, ?, ?, ?)",
+                arguments: [household.description, record.entity.description, record.field, district, try StoredJSON.encode(record)]
+            )
+        }
+    }
+
+    /// The whole household as a pull delivers it.
+    func aggregate(_ survivor: EntityID) throws -> HouseholdAggregate? {
+        guard let household = try engine.household(survivor, store: self) else { return nil }
+        let members = try linkMembers(of: survivor)
+        return HouseholdAggregate(
+            household: household,
+            aliases: members.filter { $0 != survivor },
+            entities: try entities(ofHouseholds: members.isEmpty ? [survivor] : members)
+        )
+    }
+}
+
+/// An entity as stored: its state with each register's superseded ids.
+struct StoredEntity: Codable {
+    var kind: EntityKind
+    var id: EntityID
+    var household: EntityID
+    var created: WriteID
+    var fields: [String: StoredRegister]
+
+    init(_ state: EntityState) {
+        kind = state.kind
+        id = state.id
+        household = state.household
+        created = state.created
+        fields = state.fields.mapValues(StoredRegister.init)
+    }
+
+    var state: EntityState {
+        EntityState(kind: kind, id: id, household: household, created: created, fields: fields.mapValues(\.register))
+    }
+}
+
+/// A register as stored: heads and the ids that bases have named.
+struct StoredRegister: Codable {
+    var heads: [Head]
+    var superseded: [WriteID]
+
+    init(_ register: Register) {
+        heads = register.heads
+        superseded = register.superseded.sorted()
+    }
+
+    var register: Register { Register(heads: heads, superseded: Set(superseded)) }
+}
+
+/// JSON text in database columns, in the canonical wire form.
+enum StoredJSON {
+    static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try WireCoding.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,331 @@
+public import DoorstepCore
+import Foundation
+import GRDB
+
+/// The embedded default: one SQLite file through GRDB, in WAL mode with `synchronous=FULL`.
+public final class SQLiteStorage: ServerStorage {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (or creates) the database file at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: configuration)
+    }
+
+    public func migrate() async throws {
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    // MARK: Identity and admin token
+
+    public func identity(orCreate create: @Sendable () throws -> ServerIdentity) async throws -> ServerIdentity {
+        try await pool.write { db in
+            if let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") {
+                return try StoredJSON.decode(ServerIdentity.self, text)
+            }
+            let identity = try create()
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('identity', ?)", arguments: [try StoredJSON.encode(identity)])
+            try db.execute(
+                sql: "INSERT INTO devices (id, name, role, district, token_hash, enrolled_at) VALUES (?, 'server', 'city', NULL, ?, ?)",
+                arguments: [identity.device.rawValue, "server:\(identity.device.rawValue)", Instant.format(Date(), in: .gmt)]
+            )
+            return identity
+        }
+    }
+
+    public func adminTokenHash() async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'admin_token_hash'") }
+    }
+
+    public func setAdminTokenHash(_ hash: String, onlyIfAbsent: Bool) async throws -> Bool {
+        try await pool.write { db in
+            if onlyIfAbsent {
+                try db.execute(sql: "INSERT OR IGNORE INTO meta (key, value) VALUES ('admin_token_hash', ?)", arguments: [hash])
+            } else {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('admin_token_hash', ?)", arguments: [hash])
+            }
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Devices and codes
+
+    public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [code.codeHash, code.district, code.role.rawValue, code.createdBy, code.createdAt, code.expiresAt]
+            )
+        }
+    }
+
+    public func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?", arguments: [hash]),
+                (row["used_at"] as String?) == nil, (row["expires_at"] as String) > now,
+                let role = Role(rawValue: row["role"])
+            else {
+                throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE id = ?", arguments: [device.id.rawValue]) == true {
+                throw DoorstepError(.invalidValue, "a device with this id is already enrolled; a device enrolls once")
+            }
+            try db.execute(sql: "UPDATE enrollment_codes SET used_at = ?, used_by = ? WHERE code_hash = ?", arguments: [now, device.id.rawValue, hash])
+            let district: String? = row["district"]
+            try db.execute(
+                sql: "INSERT INTO devices (id, name, role, district, token_hash, signing_key, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [device.id.rawValue, device.name, role.rawValue, district, device.tokenHash, device.signingKey, now]
+            )
+            return try Self.deviceRecord(db, id: device.id.rawValue)
+        }
+    }
+
+    static let deviceColumns = "id, name, role, district, signing_key, enrolled_at, revoked_at, highest_seq, clock_skew, last_push_at, last_pull_at"
+
+    static func deviceRecord(_ row: Row) -> DeviceRecord? {
+        guard let id = try? DeviceID(row["id"] as String), let role = Role(rawValue: row["role"]) else { return nil }
+        return DeviceRecord(
+            id: id, name: row["name"], role: role, district: row["district"], signingKey: row["signing_key"],
+            enrolledAt: row["enrolled_at"], revokedAt: row["revoked_at"], highestSeq: row["highest_seq"],
+            clockSkew: row["clock_skew"], lastPushAt: row["last_push_at"], lastPullAt: row["last_pull_at"]
+        )
+    }
+
+    static func deviceRecord(_ db: Database, id: String) throws -> DeviceRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(deviceColumns) FROM devices WHERE id = ?", arguments: [id]), let record = deviceRecord(row) else {
+            throw DoorstepError(.notFound, "no device \(id)")
+        }
+        return record
+    }
+
+    public func device(tokenHash: String) async throws -> DeviceRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE token_hash = ?", arguments: [tokenHash]).flatMap(Self.deviceRecord)
+        }
+    }
+
+    public func device(id: DeviceID) async throws -> DeviceRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE id = ?", arguments: [id.rawValue]).flatMap(Self.deviceRecord)
+        }
+    }
+
+    public func devices(district: String?) async throws -> [DeviceRecord] {
+        try await pool.read { db in
+            let rows: [Row]
+            if let district {
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE district = ? AND name <> 'server' ORDER BY enrolled_at, id", arguments: [district])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE name <> 'server' ORDER BY enrolled_at, id")
+            }
+            return rows.compactMap(Self.deviceRecord)
+        }
+    }
+
+    public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE id = ? AND name <> 'server'", arguments: [id.rawValue]),
+                let record = Self.deviceRecord(row), record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
+            else { return nil }
+            try db.execute(sql: "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [at, id.rawValue])
+            return try Self.deviceRecord(db, id: id.rawValue)
+        }
+    }
+
+    // MARK: Rate limits
+
+    public func noteAuthFailure(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int {
+        try await pool.write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT window_start, count FROM auth_failures WHERE key = ?", arguments: [key])
+            var start: Int64 = row?["window_start"] ?? nowMillis
+            var count: Int = row?["count"] ?? 0
+            if nowMillis - start >= windowMillis {
+                start = nowMillis
+                count = 0
+            }
+            count += 1
+            try db.execute(sql: "INSERT OR REPLACE INTO auth_failures (key, window_start, count) VALUES (?, ?, ?)", arguments: [key, start, count])
+            return count
+        }
+    }
+
+    public func authFailures(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT window_start, count FROM auth_failures WHERE key = ?", arguments: [key]) else { return 0 }
+            return nowMillis - (row["window_start"] as Int64) >= windowMillis ? 0 : row["count"]
+        }
+    }
+
+    // MARK: Sync
+
+    static func loadClock(_ db: Database, physicalMillis: @escaping @Sendable () -> Int64) throws -> HybridLogicalClock {
+        let last = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc'").flatMap { try? HLC($0) } ?? .zero
+        return HybridLogicalClock(last: last, physicalMillis: physicalMillis)
+    }
+
+    static func saveClock(_ db: Database, _ clock: HybridLogicalClock) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)", arguments: [clock.last.description])
+    }
+
+    public func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
+                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt {
+        try await pool.write { db in
+            var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now)
+            let receipt = try engine.apply(batch, from: principal, store: store, clock: &clock)
+            try Self.saveClock(db, clock)
+            try db.execute(sql: "UPDATE devices SET last_push_at = ? WHERE id = ?", arguments: [now, principal.device.rawValue])
+            return receipt
+        }
+    }
+
+    public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
+        let page = try await pool.read { db in
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now)
+            let rows: [Row]
+            if principal.role == .city {
+                rows = try Row.fetchAll(db, sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT seq, household FROM changes WHERE district = ? AND seq > ? ORDER BY seq LIMIT ?",
+                                        arguments: [principal.district ?? "", cursor, limit + 1])
+            }
+            let hasMore = rows.count > limit
+            var households: [HouseholdAggregate] = []
+            var removed = Set<EntityID>()
+            var delivered = Set<EntityID>()
+            var next = cursor
+            for row in rows.prefix(limit) {
+                next = row["seq"]
+                guard let id = try? EntityID(row["household"] as String) else { continue }
+                guard let survivor = try store.canonical(of: id), survivor == id,
+                    let district = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [id.description]),
+                    principal.covers(district: district), let aggregate = try store.aggregate(id)
+                else {
+                    removed.insert(id)
+                    continue
+                }
+                if delivered.insert(id).inserted { households.append(aggregate) }
+            }
+            return (households, removed.subtracting(delivered).sorted(), next, hasMore)
+        }
+        let clock = try await pool.write { db in
+            var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
+            let stamp = clock.tick()
+            try Self.saveClock(db, clock)
+            try db.execute(sql: "UPDATE devices SET last_pull_at = ? WHERE id = ?", arguments: [now, principal.device.rawValue])
+            return stamp
+        }
+        return PullPage(nextCursor: String(page.2), hasMore: page.3, serverClock: clock, households: page.0, removed: page.1)
+    }
+
+    public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+                       physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+        try await pool.write { db in
+            guard let identityText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else {
+                throw DoorstepError(.internalError, "the server has no identity yet")
+            }
+            let identity = try StoredJSON.decode(ServerIdentity.self, identityText)
+            var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now)
+            let seq = try store.progress(of: identity.device).highestSeq + 1
+            let mutation = try DecisionBuilder(store: store, engine: engine)
+                .mutation(for: decision, device: identity.device, seq: seq, hlc: clock.tick())
+            let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
+            let receipt = try engine.apply(PushBatch(device: identity.device, mutations: [mutation]), from: acting, store: store, clock: &clock)
+            guard let result = receipt.results.first else { throw DoorstepError(.internalError, "no result for the decision") }
+            if result.outcome == .rejected {
+                // Refused as a whole: the transaction rolls back, nothing is logged.
+                throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the decision was refused")
+            }
+            try Self.saveClock(db, clock)
+            return result
+        }
+    }
+
+    // MARK: Reading for offices
+
+    public func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate? {
+        try await pool.read { db in
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: "")
+            guard let survivor = try store.canonical(of: id) else { return nil }
+            return try store.aggregate(survivor)
+        }
+    }
+
+    public func history(of household: EntityID) async throws -> [AuditEntry] {
+        try await pool.read { db in
+            let survivor = try String.fetchOne(db, sql: "SELECT canonical FROM households WHERE id = ?", arguments: [household.description]) ?? household.description
+            let members = try String.fetchAll(db, sql: "SELECT id FROM households WHERE canonical = ?", arguments: [survivor])
+            let ids = Array(Set(members + [survivor, household.description]))
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY id",
+                arguments: StatementArguments(ids)
+            )
+            return rows.compactMap { row -> AuditEntry? in
+                guard let entity = try? EntityID(row["entity"] as String), let kind = EntityKind(rawValue: row["kind"]),
+                    let device = try? DeviceID(row["device"] as String)
+                else { return nil }
+                return AuditEntry(
+                    entity: entity, kind: kind, field: row["field"],
+                    old: (try? StoredJSON.decode(JSONValue.self, row["old"])) ?? .null,
+                    new: (try? StoredJSON.decode(JSONValue.self, row["new"])) ?? .null,
+                    write: row["write_id"], device: device, seq: row["seq"], actor: row["actor"] ?? "", at: row["at"]
+                )
+            }
+        }
+    }
+
+    public func reviewQueue(district: String?) async throws -> ReviewQueue {
+        try await pool.read { db in
+            let filter = district == nil ? "" : " WHERE district = ?"
+            let arguments: StatementArguments = district.map { [$0] } ?? []
+            let conflicts = try Row.fetchAll(db, sql: "SELECT district, record FROM conflicts\(filter) ORDER BY household, entity, field", arguments: arguments)
+                .compactMap { row -> ReviewQueue.Conflict? in
+                    guard let record = try? StoredJSON.decode(ConflictRecord.self, row["record"]) else { return nil }
+                    return ReviewQueue.Conflict(district: row["district"], record: record)
+                }
+            let duplicates = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.id AS alias, a.canonical AS survivor, s.district AS district FROM households a
+                    JOIN households s ON s.id = a.canonical WHERE a.id <> a.canonical\(district == nil ? "" : " AND s.district = ?") ORDER BY a.canonical, a.id
+                    """,
+                arguments: arguments
+            ).compactMap { row -> ReviewQueue.Duplicate? in
+                guard let alias = try? EntityID(row["alias"] as String), let survivor = try? EntityID(row["survivor"] as String) else { return nil }
+                return ReviewQueue.Duplicate(survivor: survivor, alias: alias, district: row["district"])
+            }
+            let rejections = try Row.fetchAll(db, sql: "SELECT * FROM rejections\(filter) ORDER BY at, device, seq", arguments: arguments)
+                .compactMap { row -> ReviewQueue.Rejection? in
+                    guard let device = try? DeviceID(row["device"] as String), let entity = try? EntityID(row["entity"] as String),
+                        let kind = EntityKind(rawValue: row["kind"])
+                    else { return nil }
+                    return ReviewQueue.Rejection(
+                        device: device, seq: row["seq"], household: (row["household"] as String?).flatMap { try? EntityID($0) },
+                        entity: entity, kind: kind, district: row["district"], code: DoorstepError.Code(row["code"] as String),
+                        reason: row["reason"], at: row["at"]
+                    )
+                }
+            let flagged = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE clock_skew = 1\(district == nil ? "" : " AND district = ?")", arguments: arguments)
+                .compactMap(Self.deviceRecord)
+            return ReviewQueue(conflicts: conflicts, duplicates: duplicates, rejections: rejections, clockFlaggedDevices: flagged)
+        }
+    }
+
+    public func isHealthy() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    public func backup(to path: String) async throws {
+        let destination = try DatabaseQueue(path: path)
+        try pool.backup(to: destination)
+    }
+}

@@ -1,0 +1,55 @@
+public import DoorstepCore
+
+/// The storage seam of the server: everything shared between requests (and, with PostgreSQL,
+/// between server processes) goes through it: sync state, the server's clock, devices,
+/// codes, rate limits, the review queue.
+///
+/// The server's test suite runs against any implementation.
+public protocol ServerStorage: ImportStorage, ReportStorage, Sendable {
+    /// Creates or upgrades the schema.
+    func migrate() async throws
+
+    /// The server's identity, made by `create` on first start (once, however many processes start).
+    func identity(orCreate create: @Sendable () throws -> ServerIdentity) async throws -> ServerIdentity
+    /// The hash of the city administrator's token, if one was set.
+    func adminTokenHash() async throws -> String?
+    /// Sets the admin token's hash; with `onlyIfAbsent`, only when none is set. Returns whether it was set.
+    func setAdminTokenHash(_ hash: String, onlyIfAbsent: Bool) async throws -> Bool
+
+    func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws
+    /// Uses a code once: throws `invalidEnrollmentCode` for an unknown, used or expired code.
+    func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord
+    func device(tokenHash: String) async throws -> DeviceRecord?
+    func device(id: DeviceID) async throws -> DeviceRecord?
+    /// Devices of a district (all districts for `nil`).
+    func devices(district: String?) async throws -> [DeviceRecord]
+    /// Revokes a device at once; `nil` when no such device is in the caller's scope.
+    func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord?
+
+    /// Counts a failed authentication for a key (a client address) and returns the failures in the window.
+    func noteAuthFailure(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int
+    /// The failures of a key in the current window.
+    func authFailures(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int
+
+    /// Applies a batch in one transaction and answers with its receipt.
+    func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
+              physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt
+    /// One page of the principal's scope after the cursor.
+    func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+              physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage
+    /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;
+    /// nothing changes then.
+    func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+                physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult
+
+    /// A household (any of its ids) with everything that belongs to it; `nil` when unknown.
+    func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate?
+    /// The change history of a household and everything linked into it, oldest first.
+    func history(of household: EntityID) async throws -> [AuditEntry]
+    /// Conflicts, duplicates, rejections and clock-flagged devices of a district (all for `nil`).
+    func reviewQueue(district: String?) async throws -> ReviewQueue
+    /// Whether the database answers.
+    func isHealthy() async -> Bool
+    /// Writes a consistent copy of the database to a file while the server runs.
+    func backup(to path: String) async throws
+}
