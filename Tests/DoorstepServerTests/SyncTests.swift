@@ -1,0 +1,217 @@
+import DoorstepCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import DoorstepServer
+
+/// Push, pull and the merge rules through the real HTTP API and a real SQLite file.
+struct SyncTests {
+    @Test(arguments: [TestingSetup.router, .live])
+    func batchPushedThreeTimes_yieldsOneCopy(setup: TestingSetup) async throws {
+        let server = TestServer()
+        try await server.test(setup) { session in
+            let visitor = try await session.enroll(district: "150602", role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let household = EntityID.random()
+            let visit = EntityID.random()
+            let batch = [
+                factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(1))),
+                factory.make(.create, .visit, entity: visit, household: household, fields: Sample.visit()),
+            ]
+            let first = try await session.pushOK(visitor, batch)
+            #expect(first.results.map(\.outcome) == [.applied, .applied])
+            #expect(first.highestContiguousSeq == 2)
+            for _ in 0..<2 {
+                let again = try await session.pushOK(visitor, batch)
+                #expect(again.results.map(\.outcome) == [.alreadyApplied, .alreadyApplied])
+                #expect(again.highestContiguousSeq == 2)
+            }
+            let pulled = try await session.pullAll(visitor)
+            #expect(pulled.households.count == 1)
+            #expect(pulled.households[household]?.entities.filter { $0.kind == .visit }.count == 1)
+            let history = try await session.call(.get, "/v1/households/\(household)/history", token: visitor.token)
+            let entries = try history.json([String: [AuditEntry]].self)["history"] ?? []
+            #expect(entries.filter { $0.kind == .visit && $0.field == "visitor" }.count == 1)
+        }
+    }
+
+    @Test func concurrentEditsOfOneField_conflictInReview_sameStateWhicheverArrivesFirst() async throws {
+        var finals: [HouseholdAggregate] = []
+        for order in [false, true] {
+            let server = TestServer()
+            let final = try await server.test { session in
+                let a = try await session.enroll(district: "150602", role: .visitor)
+                let b = try await session.enroll(district: "150602", role: .visitor)
+                let office = try await session.enroll(district: "150602", role: .office)
+                let fa = MutationFactory(device: a.id, clock: server.clock)
+                let fb = MutationFactory(device: b.id, clock: server.clock)
+                let household = EntityID(UUID(uuidString: "00000000-0000-4000-8000-000000000001") ?? UUID())
+                _ = try await session.pushOK(a, [fa.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(2)))])
+                let seen = try await session.pullAll(b).households[household]
+                let base = seen?.household.heads("monthlyIncomeFen").map(\.write) ?? []
+                let fromA = fa.make(.update, .household, entity: household, fields: [FieldWrite(field: "monthlyIncomeFen", value: 90_000, base: base)])
+                server.clock.advance(10)
+                let fromB = fb.make(.update, .household, entity: household, fields: [FieldWrite(field: "monthlyIncomeFen", value: 95_000, base: base)])
+                if order {
+                    _ = try await session.pushOK(a, [fromA])
+                    let receipt = try await session.pushOK(b, [fromB])
+                    #expect(receipt.results.first?.outcome == .conflict)
+                } else {
+                    _ = try await session.pushOK(b, [fromB])
+                    let receipt = try await session.pushOK(a, [fromA])
+                    #expect(receipt.results.first?.outcome == .conflict)
+                }
+                let review = try await session.call(.get, "/v1/review", token: office.token).json(ReviewQueue.self)
+                #expect(review.conflicts.count == 1)
+                #expect(review.conflicts.first?.record.field == "monthlyIncomeFen")
+                #expect(review.conflicts.first?.record.heads.count == 2)
+                #expect(review.conflicts.first?.record.shown?.value == 95_000, "the later stamp is shown")
+                let aggregate = try await session.pullAll(a).households[household]
+                return try #require(aggregate)
+            }
+            finals.append(final)
+        }
+        // Device ids differ between the two servers; the values and which one is shown must not.
+        let values = finals.map { $0.household.fields.mapValues { register in register.heads.map(\.value) } }
+        #expect(values[0] == values[1])
+        #expect(finals[0].household["monthlyIncomeFen"] == finals[1].household["monthlyIncomeFen"])
+    }
+
+    @Test func officeConfirm_resolvesConflict_andSyncsBack() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let a = try await session.enroll(district: "150602", role: .visitor)
+            let b = try await session.enroll(district: "150602", role: .visitor)
+            let office = try await session.enroll(district: "150602", role: .office)
+            let fa = MutationFactory(device: a.id, clock: server.clock)
+            let fb = MutationFactory(device: b.id, clock: server.clock)
+            let household = EntityID.random()
+            _ = try await session.pushOK(a, [fa.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(3)))])
+            let base = try await session.pullAll(b).households[household]?.household.heads("address").map(\.write) ?? []
+            _ = try await session.pushOK(a, [fa.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "东胜区 天骄路 1 号", base: base)])])
+            server.clock.advance(10)
+            _ = try await session.pushOK(b, [fb.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "东胜区 天骄路 2 号", base: base)])])
+            let cursor = try await session.pullAll(a).cursor
+            let confirm = try await session.call(.post, "/v1/review/conflicts/confirm", token: office.token,
+                                                 json: ["entity": JSONValue.string(household.description), "field": "address"])
+            #expect(confirm.status == .ok, "\(confirm.text)")
+            let review = try await session.call(.get, "/v1/review", token: office.token).json(ReviewQueue.self)
+            #expect(review.conflicts.isEmpty)
+            let after = try await session.pullAll(a, cursor: cursor)
+            let register = try #require(after.households[household]?.household.fields["address"])
+            #expect(register.heads.count == 1)
+            #expect(register.value == "东胜区 天骄路 2 号")
+            let history = try await session.call(.get, "/v1/households/\(household)/history", token: office.token).json([String: [AuditEntry]].self)
+            #expect(history["history"]?.last?.actor == "device:\(office.id)")
+        }
+    }
+
+    @Test func twoOfflineHouseholdsWithOneNationalID_endLinked() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let a = try await session.enroll(district: "150602", role: .visitor)
+            let b = try await session.enroll(district: "150602", role: .visitor)
+            let office = try await session.enroll(district: "150602", role: .office)
+            let fa = MutationFactory(device: a.id, clock: server.clock)
+            let fb = MutationFactory(device: b.id, clock: server.clock)
+            let first = EntityID.random(), second = EntityID.random()
+            let early = fa.make(.create, .household, entity: first, fields: Sample.household(nationalID: Sample.nationalID(4)))
+            server.clock.advance(1000)
+            let late = fb.make(.create, .household, entity: second, fields: Sample.household(nationalID: Sample.nationalID(4).lowercased()))
+            _ = try await session.pushOK(b, [late, fb.make(.create, .visit, entity: EntityID.random(), household: second, fields: Sample.visit())])
+            _ = try await session.pushOK(a, [early])
+            let pulled = try await session.pullAll(a)
+            #expect(pulled.households.count == 1)
+            let survivor = try #require(pulled.households[first], "the earlier creation survives")
+            #expect(survivor.aliases == [second])
+            #expect(survivor.entities.filter { $0.kind == .visit }.count == 1, "the alias's visit moves to the survivor")
+            let review = try await session.call(.get, "/v1/review", token: office.token).json(ReviewQueue.self)
+            #expect(review.duplicates.map(\.alias) == [second])
+            // An edit still addressed to the alias lands on the survivor.
+            let base = survivor.household.heads("phone").map(\.write)
+            let edit = fb.make(.update, .household, entity: second, fields: [FieldWrite(field: "phone", value: "13912345678", base: base)])
+            #expect(try await session.pushOK(b, [edit]).results.first?.outcome == .applied)
+            let household = try await session.call(.get, "/v1/households/\(second)", token: a.token).json(HouseholdAggregate.self)
+            #expect(household.household.id == first)
+            #expect(household.household["phone"] == "13912345678")
+            // The office separates them: both come back on their own.
+            let unlink = try await session.call(.post, "/v1/review/links/unlink", token: office.token,
+                                                json: ["survivor": first.description, "alias": second.description])
+            #expect(unlink.status == .ok, "\(unlink.text)")
+            let split = try await session.pullAll(a, cursor: pulled.cursor)
+            #expect(Set(split.households.keys) == [first, second])
+        }
+    }
+
+    @Test func visitorOfOneDistrict_readsAndWritesNothingOfAnother() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let here = try await session.enroll(district: "150602", role: .visitor)
+            let there = try await session.enroll(district: "150603", role: .visitor)
+            let fh = MutationFactory(device: here.id, clock: server.clock)
+            let ft = MutationFactory(device: there.id, clock: server.clock)
+            let household = EntityID.random()
+            _ = try await session.pushOK(here, [fh.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(5)))])
+            #expect(try await session.pullAll(there).households.isEmpty)
+            #expect(try await session.call(.get, "/v1/households/\(household)", token: there.token).status == .notFound)
+            #expect(try await session.call(.get, "/v1/households/\(household)/history", token: there.token).status == .notFound)
+            let before = try server.dumpDomainTables()
+            let write = ft.make(.update, .household, entity: household, fields: [FieldWrite(field: "phone", value: "13912345678", base: [])])
+            let receipt = try await session.pushOK(there, [write])
+            #expect(receipt.results.first?.outcome == .rejected)
+            #expect(receipt.results.first?.code == .outOfScope)
+            let create = ft.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(6), district: "150602"))
+            #expect(try await session.pushOK(there, [create]).results.first?.code == .outOfScope)
+            let after = try server.dumpDomainTables()
+            #expect(try await session.pullAll(here).households[household]?.household["phone"] == .null)
+            #expect(before != after, "rejections are logged")
+            let review = try await session.call(.get, "/v1/review", token: session.adminToken).json(ReviewQueue.self)
+            #expect(review.rejections.count == 2)
+            #expect(try await session.call(.get, "/v1/review", token: there.token).status == .forbidden)
+        }
+    }
+
+    @Test func revokedDevice_isRefusedOnItsNextRequest() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: "150602", role: .visitor)
+            let office = try await session.enroll(district: "150602", role: .office)
+            #expect(try await session.call(.get, "/v1/pull", token: visitor.token).status == .ok)
+            let revoke = try await session.call(.post, "/v1/admin/devices/\(visitor.id)/revoke", token: office.token)
+            #expect(revoke.status == .ok)
+            let pull = try await session.call(.get, "/v1/pull", token: visitor.token)
+            #expect(pull.status == .unauthorized)
+            #expect(pull.errorCode == "deviceRevoked")
+            let push = try await session.push(visitor, [])
+            #expect(push.errorCode == "deviceRevoked")
+            let other = try await session.enroll(district: "150603", role: .office)
+            #expect(try await session.call(.post, "/v1/admin/devices/\(office.id)/revoke", token: other.token).status == .notFound)
+        }
+    }
+
+    @Test func gapInSeqs_missingPredecessor_andReuse_seqReuse_changeNothing() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: "150602", role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let household = EntityID.random()
+            let one = factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(7)))
+            let two = factory.make(.create, .visit, entity: EntityID.random(), household: household, fields: Sample.visit())
+            let three = factory.make(.create, .visit, entity: EntityID.random(), household: household, fields: Sample.visit(day: 13))
+            _ = try await session.pushOK(visitor, [one])
+            let before = try server.dumpDomainTables()
+            let gap = try await session.push(visitor, [three])
+            #expect(gap.status == .conflict)
+            #expect(gap.errorCode == "missingPredecessor")
+            var reused = two
+            reused.seq = 1
+            let reuse = try await session.push(visitor, [reused])
+            #expect(reuse.status == .conflict)
+            #expect(reuse.errorCode == "seqReuse")
+            #expect(try server.dumpDomainTables() == before)
+            #expect(try await session.pushOK(visitor, [two, three]).highestContiguousSeq == 3)
+        }
+    }
+}
