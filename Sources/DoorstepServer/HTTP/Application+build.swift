@@ -13,6 +13,7 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     let server = try await DoorstepServerSetup.prepare(configuration: configuration, logger: logger)
     let router = Router(context: DoorstepRequestContext.self)
     router.add(middleware: LogRequestsMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: server.api.metrics))
     router.add(middleware: ErrorMiddleware())
     server.api.addRoutes(to: router)
     let addressPath = configuration.addressPath
@@ -58,7 +59,7 @@ public struct DoorstepServerSetup: Sendable {
         }
         let publicKey = try ServerKeys.publicKey(of: identity)
         return DoorstepServerSetup(
-            api: DoorstepAPI(storage: storage, configuration: configuration, identity: identity, bundlePublicKey: publicKey),
+            api: DoorstepAPI(storage: storage, configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics()),
             storage: storage
         )
     }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Prometheus
 
 /// Who is calling: the city administrator's bootstrap token, or an enrolled device.
 enum Caller: Sendable {
@@ -37,6 +38,7 @@ struct DoorstepAPI: Sendable {
     let configuration: ServerConfiguration
     let identity: ServerIdentity
     let bundlePublicKey: String
+    let metrics: ServerMetrics
 
     // A valid header name literal: the initializer fails only for names with illegal characters.
     static let protocolHeader = HTTPField.Name("Doorstep-Protocol")!
@@ -49,6 +51,10 @@ struct DoorstepAPI: Sendable {
 
     func addRoutes(to router: Router<DoorstepRequestContext>) {
         router.get("health") { _, _ in try await health() }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
         let v1 = router.group("v1").add(middleware: ProtocolVersionMiddleware())
         v1.post("enroll") { request, context in try await enroll(request, context) }
         v1.post("push") { request, context in try await push(request, context) }
@@ -174,7 +180,14 @@ struct DoorstepAPI: Sendable {
             throw DoorstepError(.forbiddenForRole, "the admin token has no device; push from an enrolled device")
         }
         let batch = try await body(PushBatch.self, request)
-        let receipt = try await storage.push(batch, from: device.principal, engine: engine, actor: nil, now: now, physicalMillis: configuration.clock)
+        let receipt: PushReceipt
+        do {
+            receipt = try await storage.push(batch, from: device.principal, engine: engine, actor: nil, now: now, physicalMillis: configuration.clock)
+        } catch {
+            metrics.recordRefusedPush()
+            throw error
+        }
+        metrics.recordPush(receipt)
         return try JSONResponse.make(receipt)
     }
 
@@ -196,6 +209,7 @@ struct DoorstepAPI: Sendable {
             limit = value
         }
         let page = try await storage.pull(for: caller.principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: configuration.clock)
+        metrics.recordPull()
         return try JSONResponse.make(page)
     }
 
