@@ -106,6 +106,13 @@ extension DoorstepError.Code {
     /// A bundle's signature, hash or encryption does not check out.
     public static let bundleInvalid = Self("bundleInvalid")
 
+    /// The server could not be reached (network down, server failing); nothing was lost.
+    public static let serverUnreachable = Self("serverUnreachable")
+    /// The device has not enrolled with a server yet.
+    public static let notEnrolled = Self("notEnrolled")
+    /// The client refuses plain HTTP to a server that is not on this machine.
+    public static let insecureTransport = Self("insecureTransport")
+
     /// An unexpected failure inside the server or client; details are in its log.
     public static let internalError = Self("internalError")
 }

@@ -25,7 +25,7 @@ public struct EntityState: Codable, Hashable, Sendable {
 
     /// Every head of every field except the tombstone: what a deleter must name in `covers`.
     public var allFieldHeads: [WriteID] {
-        fields.filter { $0.key != deletedFieldName }.values.flatMap(\.headIDs).sorted()
+        Set(fields.filter { $0.key != deletedFieldName }.values.flatMap(\.headIDs)).sorted()
     }
 
     /// Whether the shown tombstone says deleted.

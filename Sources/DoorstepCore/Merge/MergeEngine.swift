@@ -110,7 +110,7 @@ public struct MergeEngine: Sendable {
         let plan: Plan
         do {
             plan = try self.plan(mutation, principal: principal, store: store)
-        } catch let error as DoorstepError {
+        } catch let error as DoorstepError where error.code != .internalError {
             var substitutes: [String: [WriteID]] = [:]
             for field in mutation.fields {
                 substitutes[field.field] = try resolve(base: field.base, field: field.field, store: store)
@@ -170,7 +170,7 @@ public struct MergeEngine: Sendable {
             }
             existing = found
         }
-        try checkRole(mutation, writes: writes, principal: principal)
+        try Permissions.check(mutation.op, kind: mutation.kind, writes: writes, role: principal.role)
         if mutation.op == .update, let status = writes.first(where: { $0.field == "status" }), let view {
             try checkTransition(to: status, in: view, store: store)
         }
@@ -226,48 +226,9 @@ public struct MergeEngine: Sendable {
 
     /// Validates and normalises the written values; resolves each base through the server's substitutions.
     private func normalizedWrites(_ mutation: Mutation, store: some MergeStore) throws -> [FieldWrite] {
-        var seen = Set<String>()
-        var writes: [FieldWrite] = []
-        for write in mutation.fields {
-            guard seen.insert(write.field).inserted else {
-                throw DoorstepError(.invalidOperation, "field \(write.field) is written twice in one mutation")
-            }
-            let value: JSONValue
-            switch mutation.op {
-            case .delete:
-                guard write.field == deletedFieldName, write.value == .bool(true) else {
-                    throw DoorstepError(.invalidOperation, "a deletion writes only \(deletedFieldName) = true")
-                }
-                value = write.value
-            case .linkDecision:
-                guard write.field == "state", write.value == "linked" || write.value == "unlinked" else {
-                    throw DoorstepError(.invalidOperation, "a link decision writes only state = linked or unlinked")
-                }
-                value = write.value
-            case .create, .update:
-                if write.field == deletedFieldName, mutation.op == .update, mutation.kind.isDeletable {
-                    guard write.value == .bool(false) else {
-                        throw DoorstepError(.invalidOperation, "delete with the delete operation; an update may only restore (\(deletedFieldName) = false)")
-                    }
-                    value = write.value
-                } else {
-                    guard let spec = mutation.kind.field(write.field) else {
-                        throw DoorstepError(.unknownField, "a \(mutation.kind.rawValue) has no field \"\(write.field.prefix(64))\"")
-                    }
-                    value = try spec.normalize(write.value, city: city)
-                }
-            }
-            writes.append(FieldWrite(field: write.field, value: value, base: try resolve(base: write.base, field: write.field, store: store)))
+        try MutationValidator.validate(mutation.op, kind: mutation.kind, fields: mutation.fields, city: city).map { write in
+            FieldWrite(field: write.field, value: write.value, base: try resolve(base: write.base, field: write.field, store: store))
         }
-        switch mutation.op {
-        case .create:
-            for spec in mutation.kind.fields where spec.required && !seen.contains(spec.name) {
-                throw DoorstepError(.missingField, "\(spec.name) is required to create a \(mutation.kind.rawValue)")
-            }
-        case .update, .delete, .linkDecision:
-            if writes.isEmpty { throw DoorstepError(.invalidOperation, "the mutation writes nothing") }
-        }
-        return writes
     }
 
     /// A base with clamped stamps replaced by the server's, and rejected writes replaced by their own bases.
@@ -286,37 +247,6 @@ public struct MergeEngine: Sendable {
             }
         }
         return result.sorted()
-    }
-
-    private func checkRole(_ mutation: Mutation, writes: [FieldWrite], principal: Principal) throws(DoorstepError) {
-        let decides = principal.role == .office || principal.role == .city
-        if mutation.op == .linkDecision && !decides {
-            throw DoorstepError(.forbiddenForRole, "link decisions are the district office's")
-        }
-        for write in writes {
-            switch (mutation.kind, write.field) {
-            case (.household, "status"):
-                if mutation.op == .create {
-                    let allowed: [JSONValue] = decides ? ["candidate", "filed"] : ["candidate"]
-                    guard allowed.contains(write.value) else {
-                        throw DoorstepError(
-                            .forbiddenForRole,
-                            decides ? "a new household is filed as candidate or filed" : "a visitor files a new household as candidate; filing is the district office's decision"
-                        )
-                    }
-                } else if !decides {
-                    throw DoorstepError(.forbiddenForRole, "status changes are the district office's decisions")
-                }
-            case (.household, "district") where mutation.op == .update:
-                guard principal.role == .city else {
-                    throw DoorstepError(.forbiddenForRole, "only the city office moves a household to another district")
-                }
-            case (_, deletedFieldName) where mutation.op == .update:
-                guard decides else { throw DoorstepError(.forbiddenForRole, "restoring a deleted entry is the district office's decision") }
-            default:
-                break
-            }
-        }
     }
 
     /// Checks a status change against the writer's base, never against whatever arrived first.
