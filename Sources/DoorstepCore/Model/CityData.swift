@@ -152,7 +152,7 @@ public struct CityData: Codable, Hashable, Sendable {
     public static let ordos: CityData = {
         // The embedded copy is checked against Samples/data/ordos.json by the tests.
         guard let value = try? CityData.decode(Data(CityData.ordosJSON.utf8)) else {
-            preconditionFailure("the embedded Ordos city data does not decode; regenerate it with scripts/embed-city-data.sh")
+            preconditionFailure("the embedded Ordos city data does not decode; regenerate it with scripts/embed-resources.sh")
         }
         return value
     }()

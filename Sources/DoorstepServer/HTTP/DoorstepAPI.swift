@@ -51,6 +51,10 @@ struct DoorstepAPI: Sendable {
 
     func addRoutes(to router: Router<DoorstepRequestContext>) {
         router.get("health") { _, _ in try await health() }
+        router.get("openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text + "\n")))
+        }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -71,6 +75,7 @@ struct DoorstepAPI: Sendable {
         v1.post("households/:id/status") { request, context in try await setStatus(request, context) }
         addImportRoutes(to: v1)
         addReportRoutes(to: v1)
+        addBundleRoutes(to: v1)
     }
 
     // MARK: Authentication
