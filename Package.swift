@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "DoorstepCore", targets: ["DoorstepCore"]),
         .library(name: "DoorstepClient", targets: ["DoorstepClient"]),
+        .library(name: "DoorstepBundle", targets: ["DoorstepBundle"]),
         .library(name: "DoorstepServer", targets: ["DoorstepServer"]),
         .executable(name: "doorstep", targets: ["doorstep"]),
         .executable(name: "doorstep-server", targets: ["doorstep-server"]),
@@ -32,10 +33,21 @@ let package = Package(
             name: "DoorstepCore",
             swiftSettings: swiftSettings
         ),
+        // The bundle file format (sign, hash, encrypt; verify, decrypt), shared by client and server
+        // so that it is written once. DoorstepCore stays Foundation-only, so the crypto lives here.
+        .target(
+            name: "DoorstepBundle",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DoorstepClient",
             dependencies: [
                 "DoorstepCore",
+                "DoorstepBundle",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -46,6 +58,7 @@ let package = Package(
             name: "DoorstepServer",
             dependencies: [
                 "DoorstepCore",
+                "DoorstepBundle",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -80,8 +93,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DoorstepBundleTests",
+            dependencies: ["DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DoorstepClientTests",
-            dependencies: ["DoorstepClient"],
+            dependencies: [
+                "DoorstepClient",
+                "DoorstepServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,124 @@
+public import DoorstepCore
+public import Foundation
+
+/// How a field client is set up.
+public struct ClientConfiguration: Sendable {
+    /// The local database file (created readable by its owner only).
+    public var databasePath: String
+    /// The city data used to validate input (districts).
+    public var city: CityData
+    /// Allow plain HTTP to a server that is not on this machine (never for real use).
+    public var allowInsecureHTTP: Bool
+    /// Mutations per pushed batch.
+    public var batchSize: Int
+    /// Households per pulled page.
+    public var pullPageSize: Int
+    /// Retries of network errors and 5xx answers.
+    public var retry: RetryPolicy
+    /// The wall clock, in milliseconds since the epoch.
+    public var clock: @Sendable () -> Int64
+    /// Makes the transport for a server address (tests may wrap it).
+    public var transport: @Sendable (URL) -> any SyncTransport
+
+    public init(
+        databasePath: String,
+        city: CityData = .ordos,
+        allowInsecureHTTP: Bool = false,
+        batchSize: Int = 200,
+        pullPageSize: Int = 200,
+        retry: RetryPolicy = RetryPolicy(),
+        clock: @escaping @Sendable () -> Int64 = HybridLogicalClock.systemMillis,
+        transport: @escaping @Sendable (URL) -> any SyncTransport = { URLSessionTransport(baseURL: $0) }
+    ) {
+        self.databasePath = databasePath
+        self.city = city
+        self.allowInsecureHTTP = allowInsecureHTTP
+        self.batchSize = batchSize
+        self.pullPageSize = pullPageSize
+        self.retry = retry
+        self.clock = clock
+        self.transport = transport
+    }
+}
+
+/// What the device knows of its enrollment.
+public struct Enrollment: Codable, Hashable, Sendable {
+    public var device: DeviceID
+    public var server: URL
+    public var role: Role
+    public var district: String?
+    public var deviceName: String
+}
+
+/// A household as lists show it.
+public struct HouseholdSummary: Codable, Hashable, Sendable, Identifiable {
+    public var id: EntityID
+    public var headName: String
+    /// Masked: `150602********123X`.
+    public var nationalIdMasked: String
+    public var address: String
+    public var district: String
+    public var status: HouseholdStatus?
+    /// Open conflicts waiting for the office.
+    public var conflicts: Int
+    /// Whether the device holds unsynced changes to it.
+    public var hasLocalChanges: Bool
+}
+
+/// A search over the households in scope; every condition given must hold.
+public struct HouseholdQuery: Sendable, Hashable {
+    /// Matches the head's name, the national ID or the address (a part of any).
+    public var text: String?
+    public var status: HouseholdStatus?
+    public var district: String?
+    public var limit: Int
+
+    public init(text: String? = nil, status: HouseholdStatus? = nil, district: String? = nil, limit: Int = 500) {
+        self.text = text
+        self.status = status
+        self.district = district
+        self.limit = limit
+    }
+}
+
+/// Where a sync is.
+public struct SyncProgress: Sendable, Hashable {
+    public enum Phase: String, Sendable { case pushing, pulling, done }
+    public var phase: Phase
+    public var done: Int
+    /// The total when known (pending mutations while pushing; `nil` while pulling).
+    public var total: Int?
+}
+
+/// What a finished sync did.
+public struct SyncSummary: Sendable, Hashable, Codable {
+    public var pushed: Int
+    public var alreadyApplied: Int
+    public var conflicts: Int
+    public var quarantined: Int
+    public var pulledHouseholds: Int
+    public var removedHouseholds: Int
+    public var clockSkew: Bool
+    public var seconds: Double
+}
+
+/// A mutation the server refused, kept until the visitor fixes or discards it.
+public struct QuarantinedMutation: Sendable, Hashable, Codable {
+    public var seq: Int64
+    public var household: EntityID
+    public var mutation: Mutation
+    public var code: DoorstepError.Code
+    public var reason: String
+    public var at: String
+}
+
+/// The device's state at a glance.
+public struct ClientStatus: Sendable, Hashable, Codable {
+    public var enrollment: Enrollment?
+    public var pending: Int
+    public var awaitingConfirmation: Int
+    public var quarantined: Int
+    public var households: Int
+    public var lastSyncAt: String?
+    public var lastSyncError: String?
+}

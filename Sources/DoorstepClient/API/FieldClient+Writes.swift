@@ -1,0 +1,161 @@
+public import DoorstepCore
+import Foundation
+import GRDB
+
+extension FieldClient {
+    /// Files a new household as `candidate` (an office device may file it as `filed`), in the
+    /// device's district unless `district` is given in the fields. Returns its id.
+    @discardableResult
+    public func fileHousehold(_ fields: [String: JSONValue]) async throws -> EntityID {
+        let id = EntityID.random()
+        try await record(household: id) { context in
+            var values = fields
+            if values["status"] == nil { values["status"] = "candidate" }
+            if values["district"] == nil, let district = context.principal.district { values["district"] = .string(district) }
+            if values["epidemicAffected"] == nil { values["epidemicAffected"] = false }
+            return Content(op: .create, kind: .household, entity: id, fields: Self.writes(values, base: { _ in [] }))
+        }
+        return id
+    }
+
+    /// Changes household facts; each field's base is what this device shows now.
+    public func editHousehold(_ id: EntityID, set fields: [String: JSONValue]) async throws {
+        try await record(household: id) { context in
+            let household = try context.requireView().household
+            return Content(op: .update, kind: .household, entity: household.id, fields: Self.writes(fields, base: { household.heads($0).map(\.write) }))
+        }
+    }
+
+    /// An office's status decision (DOMAIN.md's status table applies from the status shown now).
+    public func setStatus(_ id: EntityID, to status: HouseholdStatus) async throws {
+        try await editHousehold(id, set: ["status": .string(status.rawValue)])
+    }
+
+    /// Adds a member, liaison, problem-list or assistance-list item to a household. Returns its id.
+    @discardableResult
+    public func addEntry(_ kind: EntityKind, to household: EntityID, _ fields: [String: JSONValue]) async throws -> EntityID {
+        guard kind.isDeletable else {
+            throw DoorstepError(.invalidOperation, "use fileHousehold or recordVisit for a \(kind.rawValue)")
+        }
+        let id = EntityID.random()
+        try await record(household: household) { context in
+            let parent = try context.requireView().household.id
+            return Content(op: .create, kind: kind, entity: id, fields: Self.writes(fields, base: { _ in [] }), household: parent)
+        }
+        return id
+    }
+
+    /// Changes a member, liaison or list item.
+    public func editEntry(_ id: EntityID, in household: EntityID, set fields: [String: JSONValue]) async throws {
+        try await record(household: household) { context in
+            let entry = try context.requireEntry(id)
+            return Content(op: .update, kind: entry.kind, entity: id, fields: Self.writes(fields, base: { entry.heads($0).map(\.write) }), household: entry.household)
+        }
+    }
+
+    /// Deletes a member, liaison or list item (a tombstone naming everything this device saw of it).
+    public func removeEntry(_ id: EntityID, in household: EntityID) async throws {
+        try await record(household: household) { context in
+            let entry = try context.requireEntry(id)
+            guard entry.kind.isDeletable else {
+                throw DoorstepError(.invalidOperation, "a \(entry.kind.rawValue) cannot be deleted")
+            }
+            let deletion = entry.deletion
+            return Content(op: .delete, kind: entry.kind, entity: id, fields: deletion.fields, covers: deletion.covers, household: entry.household)
+        }
+    }
+
+    /// Records a home visit: an immutable event. Returns its id.
+    @discardableResult
+    public func recordVisit(to household: EntityID, _ fields: [String: JSONValue]) async throws -> EntityID {
+        let id = EntityID.random()
+        try await record(household: household) { context in
+            let parent = try context.requireView().household.id
+            var values = fields
+            if values["verified"] == nil { values["verified"] = [] }
+            return Content(op: .create, kind: .visit, entity: id, fields: Self.writes(values, base: { _ in [] }), household: parent)
+        }
+        return id
+    }
+
+    static func writes(_ fields: [String: JSONValue], base: (String) -> [WriteID]) -> [FieldWrite] {
+        fields.keys.sorted().map { FieldWrite(field: $0, value: fields[$0] ?? .null, base: base($0)) }
+    }
+
+    /// What a write sees: the device's role and the household's current view.
+    struct WriteContext {
+        let db: Database
+        let principal: Principal
+        let household: EntityID
+        let view: HouseholdAggregate?
+
+        func requireView() throws -> HouseholdAggregate {
+            guard let view, view.household.isVisibleHousehold else {
+                throw DoorstepError(.notFound, "no household \(household) on this device")
+            }
+            return view
+        }
+
+        func requireEntry(_ id: EntityID) throws -> EntityState {
+            guard let entry = try requireView().entities.first(where: { $0.id == id }) else {
+                throw DoorstepError(.notFound, "no entry \(id) in household \(household) on this device")
+            }
+            return entry
+        }
+    }
+
+    /// What a write does, before validation and numbering.
+    struct Content {
+        var op: MutationOperation
+        var kind: EntityKind
+        var entity: EntityID
+        var fields: [FieldWrite]
+        var covers: [WriteID] = []
+        /// The household of a child entry (for a household, `nil`).
+        var household: EntityID?
+    }
+
+    /// Validates a change by the shared rules and commits it with its outbox entry in one transaction.
+    func record(household: EntityID, _ build: @escaping @Sendable (WriteContext) throws -> Content) async throws {
+        let city = configuration.city
+        let physical = configuration.clock
+        try await pool.write { db in
+            guard let enrollment = try Self.enrollment(db) else {
+                throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
+            }
+            let principal = Principal(device: enrollment.device, role: enrollment.role, district: enrollment.district)
+            let survivor = try LocalStore.survivor(db, of: household)
+            let context = WriteContext(db: db, principal: principal, household: survivor, view: try LocalStore.view(db, survivor))
+            let content = try build(context)
+            let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
+            try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
+            let district = content.kind == .household && content.op == .create
+                ? fields.first { $0.field == "district" }?.value.stringValue
+                : context.view?.household["district"].stringValue
+            guard let district, principal.covers(district: district) else {
+                throw DoorstepError(.outOfScope, "district \(district ?? "-") is outside this device's district \(principal.district ?? "-")")
+            }
+            if content.kind == .household, content.op == .update, let status = fields.first(where: { $0.field == "status" }),
+                let next = status.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)),
+                let current = context.view?.household["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:)), current != next
+            {
+                try current.checkTransition(to: next)
+            }
+            var clock = HybridLogicalClock(last: try LocalStore.setting(db, .hlc).flatMap { try? HLC($0) } ?? .zero, physicalMillis: physical)
+            let seq = Int64(try LocalStore.setting(db, .nextSeq) ?? "1") ?? 1
+            let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
+            let mutation = Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
+                                    entity: content.entity, household: parent, fields: fields, covers: content.covers)
+            try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt)])
+            try LocalStore.set(db, .nextSeq, String(seq + 1))
+            try LocalStore.set(db, .hlc, clock.last.description)
+            try LocalStore.refreshView(db, survivor)
+        }
+    }
+}
+
+extension EntityState {
+    /// A household this device can show (it has been created, locally or on the server).
+    var isVisibleHousehold: Bool { kind == .household && !fields.isEmpty }
+}

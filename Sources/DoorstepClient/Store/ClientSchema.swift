@@ -1,0 +1,47 @@
+import GRDB
+
+/// The local database's schema, as named migrations. A shipped migration is never edited.
+enum ClientSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 scope, outbox, quarantine") { db in
+            try db.execute(sql: """
+                CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE households (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    pulled TEXT,
+                    view TEXT NOT NULL,
+                    district TEXT,
+                    head_name TEXT,
+                    national_id TEXT,
+                    address TEXT,
+                    status TEXT,
+                    conflicts INTEGER NOT NULL DEFAULT 0,
+                    local_changes INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE INDEX households_head_name ON households(head_name);
+                CREATE INDEX households_national_id ON households(national_id);
+                CREATE INDEX households_status ON households(status);
+                CREATE INDEX households_district ON households(district);
+                CREATE TABLE aliases (alias TEXT PRIMARY KEY NOT NULL, survivor TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY,
+                    household TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    acked INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL
+                );
+                CREATE INDEX outbox_household ON outbox(household);
+                CREATE TABLE quarantine (
+                    seq INTEGER PRIMARY KEY,
+                    household TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    at TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

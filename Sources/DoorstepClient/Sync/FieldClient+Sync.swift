@@ -1,0 +1,234 @@
+public import DoorstepCore
+import Foundation
+import GRDB
+
+extension FieldClient {
+    /// Pushes pending work in batches, then pulls pages until caught up.
+    ///
+    /// Safe to cancel at any point: each step commits on its own, and the next sync resumes
+    /// where this one stopped (a batch the server applied but whose receipt was lost is answered
+    /// `alreadyApplied`). Network errors and 5xx are retried with backoff. When the server says
+    /// the device was revoked, the unsynced work is first exported to a bundle file, then the
+    /// local copy of the district is wiped, and `deviceRevoked` is thrown with the bundle's path.
+    @discardableResult
+    public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        guard syncGate.enter() else {
+            throw DoorstepError(.invalidOperation, "a sync is already running on this device")
+        }
+        defer { syncGate.leave() }
+        let started = Date()
+        let (enrollment, token) = try await pool.read { db -> (Enrollment?, String?) in
+            (try Self.enrollment(db), try LocalStore.setting(db, .token))
+        }
+        guard let enrollment, let token else {
+            throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
+        }
+        try checkTransport(enrollment.server)
+        let api = ServerAPI(transport: configuration.transport(enrollment.server), token: token, retry: configuration.retry)
+        var summary = SyncSummary(pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
+                                  removedHouseholds: 0, clockSkew: false, seconds: 0)
+        do {
+            try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
+            try await pull(api: api, summary: &summary, progress: progress)
+            let finished = Instant.format(Date(), in: .gmt)
+            try await pool.write { db in
+                try LocalStore.set(db, .lastSyncAt, finished)
+                try LocalStore.set(db, .lastSyncError, nil)
+            }
+        } catch let error as DoorstepError where error.code == .deviceRevoked {
+            throw try await handleRevocation(error)
+        } catch let error as DoorstepError {
+            try? await pool.write { db in try LocalStore.set(db, .lastSyncError, "\(error.code): \(error.message)") }
+            throw error
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        progress(SyncProgress(phase: .done, done: summary.pushed, total: summary.pushed))
+        return summary
+    }
+
+    private func push(api: ServerAPI, device: DeviceID, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
+        let limit = max(1, configuration.batchSize)
+        let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0 }
+        var done = 0
+        progress(SyncProgress(phase: .pushing, done: 0, total: total))
+        while true {
+            try Task.checkCancellation()
+            let batch = try await pool.read { db in
+                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq LIMIT ?", arguments: [limit])
+                    .map { try LocalStore.decode(Mutation.self, $0) }
+            }
+            guard !batch.isEmpty else { return }
+            let body = try WireCoding.encode(PushBatch(device: device, mutations: batch))
+            let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+            try await pool.write { db in try Self.take(receipt, batch: batch, db) }
+            for result in receipt.results {
+                switch result.outcome {
+                case .applied: summary.pushed += 1
+                case .alreadyApplied: summary.alreadyApplied += 1
+                case .conflict: summary.pushed += 1; summary.conflicts += 1
+                case .rejected: summary.quarantined += 1
+                }
+            }
+            summary.clockSkew = summary.clockSkew || receipt.clockSkew
+            done += batch.count
+            progress(SyncProgress(phase: .pushing, done: min(done, total), total: total))
+        }
+    }
+
+    /// Takes a receipt: acknowledged work stays overlaid until a pull catches up; rejected work goes to quarantine.
+    static func take(_ receipt: PushReceipt, batch: [Mutation], _ db: Database) throws {
+        var touched = Set<EntityID>()
+        let now = Instant.format(Date(), in: .gmt)
+        for (mutation, result) in zip(batch, receipt.results) where result.seq == mutation.seq {
+            touched.insert(mutation.household)
+            if result.outcome == .rejected {
+                try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [mutation.seq])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [mutation.seq, mutation.household.description, try LocalStore.encode(mutation),
+                                result.code?.rawValue ?? "rejected", result.reason ?? "", now]
+                )
+            } else if mutation.seq <= receipt.highestContiguousSeq {
+                try db.execute(sql: "UPDATE outbox SET acked = 1 WHERE seq = ?", arguments: [mutation.seq])
+            }
+        }
+        try absorb(receipt.serverClock, db)
+        for household in touched { try LocalStore.refreshView(db, household) }
+    }
+
+    private func pull(api: ServerAPI, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
+        var pages = 0
+        while true {
+            try Task.checkCancellation()
+            let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
+            let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "0")&limit=\(max(1, configuration.pullPageSize))"
+            let page = try await api.call("GET", "/v1/pull?\(query)", as: PullPage.self)
+            try await pool.write { db in
+                try LocalStore.apply(page, db)
+                try LocalStore.set(db, .cursor, page.nextCursor)
+                try Self.absorb(page.serverClock, db)
+                if !page.hasMore {
+                    // Caught up: the copy holds the server's state after every receipt taken so far.
+                    let settled = try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE acked = 1").compactMap { try? EntityID($0) }
+                    try db.execute(sql: "DELETE FROM outbox WHERE acked = 1")
+                    for household in settled { try LocalStore.refreshView(db, household) }
+                }
+            }
+            pages += 1
+            summary.pulledHouseholds += page.households.count
+            summary.removedHouseholds += page.removed.count
+            progress(SyncProgress(phase: .pulling, done: summary.pulledHouseholds, total: nil))
+            if !page.hasMore { return }
+        }
+    }
+
+    static func absorb(_ stamp: HLC, _ db: Database) throws {
+        var clock = HybridLogicalClock(last: try LocalStore.setting(db, .hlc).flatMap { try? HLC($0) } ?? .zero)
+        clock.absorb(stamp)
+        try LocalStore.set(db, .hlc, clock.last.description)
+    }
+
+    // MARK: Quarantine
+
+    /// The mutations the server refused, with its reasons.
+    public func quarantine() async throws -> [QuarantinedMutation] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, household, body, code, reason, at FROM quarantine ORDER BY seq").compactMap { row in
+                guard let household = try? EntityID(row["household"] as String) else { return nil }
+                return QuarantinedMutation(seq: row["seq"], household: household, mutation: try LocalStore.decode(Mutation.self, row["body"]),
+                                           code: DoorstepError.Code(row["code"] as String), reason: row["reason"], at: row["at"])
+            }
+        }
+    }
+
+    /// Drops a refused mutation for good.
+    public func discard(_ seq: Int64) async throws {
+        try await pool.write { db in
+            guard let household = try String.fetchOne(db, sql: "SELECT household FROM quarantine WHERE seq = ?", arguments: [seq]) else {
+                throw DoorstepError(.notFound, "nothing in quarantine with seq \(seq)")
+            }
+            try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [seq])
+            if let id = try? EntityID(household) { try LocalStore.refreshView(db, id) }
+        }
+    }
+
+    /// Sends a refused mutation again with some values changed: a new mutation (new seq, bases as
+    /// the device sees the entity now), validated like any write; the quarantined one is dropped.
+    public func resend(_ seq: Int64, with changes: [String: JSONValue] = [:]) async throws {
+        guard let item = try await quarantine().first(where: { $0.seq == seq }) else {
+            throw DoorstepError(.notFound, "nothing in quarantine with seq \(seq)")
+        }
+        var values: [String: JSONValue] = [:]
+        for field in item.mutation.fields { values[field.field] = field.value }
+        for (field, value) in changes { values[field] = value }
+        let original = item.mutation
+        switch (original.op, original.kind) {
+        case (.create, .household):
+            let fields = values
+            try await record(household: original.entity) { _ in
+                Content(op: .create, kind: .household, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }))
+            }
+        case (.create, _):
+            let fields = values
+            try await record(household: original.household) { _ in
+                Content(op: .create, kind: original.kind, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }), household: original.household)
+            }
+        case (.update, .household):
+            try await editHousehold(original.entity, set: values)
+        case (.update, _):
+            try await editEntry(original.entity, in: original.household, set: values)
+        case (.delete, _):
+            try await removeEntry(original.entity, in: original.household)
+        case (.linkDecision, _):
+            throw DoorstepError(.invalidOperation, "link decisions are made again from the review queue")
+        }
+        try await pool.write { db in try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [seq]) }
+    }
+
+    // MARK: Revocation
+
+    /// Exports unsynced work to a bundle beside the database, then wipes the district's data.
+    func handleRevocation(_ error: DoorstepError) async throws -> DoorstepError {
+        let stamp = Instant.format(Date(), in: .gmt).replacingOccurrences(of: ":", with: "-")
+        let path = configuration.databasePath + ".revoked-\(stamp).dsbundle"
+        let exported = try await exportBundle(to: path, allowEmpty: false)
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM households")
+            try db.execute(sql: "DELETE FROM aliases")
+            try db.execute(sql: "DELETE FROM outbox")
+            try db.execute(sql: "DELETE FROM quarantine")
+            try LocalStore.set(db, .token, nil)
+            try LocalStore.set(db, .lastSyncError, "\(error.code): device revoked; local data wiped")
+        }
+        let where_ = exported ? "Unsynced work was saved to \(path) (encrypted); give it to the office. " : "There was no unsynced work. "
+        return DoorstepError(.deviceRevoked, "this device's access was revoked. \(where_)The district's data on this device has been wiped.")
+    }
+}
+
+/// Lets one sync run at a time on a client.
+final class SyncGate: Sendable {
+    private let state = LockedFlag()
+
+    func enter() -> Bool { state.setIfClear() }
+    func leave() { state.clear() }
+}
+
+/// A Boolean behind a lock.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func setIfClear() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if value { return false }
+        value = true
+        return true
+    }
+
+    func clear() {
+        lock.lock()
+        value = false
+        lock.unlock()
+    }
+}

@@ -1,0 +1,58 @@
+import DoorstepCore
+import Foundation
+
+/// The protocol's HTTP calls, with retries, decoding, and errors as ``DoorstepError``.
+struct ServerAPI: Sendable {
+    let transport: any SyncTransport
+    let token: String?
+    let retry: RetryPolicy
+
+    /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
+    /// and 5xx are retried with backoff, then become `serverUnreachable`.
+    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, as type: T.Type) async throws -> T {
+        var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        if body != nil { headers["Content-Type"] = "application/json" }
+        let request = TransportRequest(method: method, path: path, headers: headers, body: body)
+        var generator = SystemRandomNumberGenerator()
+        var attempt = 0
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            let response: TransportResponse
+            do {
+                response = try await transport.send(request)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if attempt >= retry.maxAttempts {
+                    throw DoorstepError(.serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later")
+                }
+                try await retry.sleep(retry.delay(attempt: attempt, using: &generator))
+                continue
+            }
+            switch response.status {
+            case 200..<300:
+                do {
+                    return try JSONDecoder().decode(type, from: response.body)
+                } catch {
+                    throw DoorstepError(.malformedInput, "the server's answer could not be read; is the server address right?")
+                }
+            case 500...:
+                if attempt >= retry.maxAttempts {
+                    throw DoorstepError(.serverUnreachable, "the server keeps failing (HTTP \(response.status)); your work is kept and will sync later")
+                }
+                try await retry.sleep(retry.delay(attempt: attempt, using: &generator))
+            default:
+                if let body = try? JSONDecoder().decode(ErrorBody.self, from: response.body) {
+                    var error = body.doorstepError
+                    if error.code == .unsupportedProtocolVersion {
+                        error = DoorstepError(.unsupportedProtocolVersion, "this version of Doorstep is too old or too new for the server: \(error.message)")
+                    }
+                    throw error
+                }
+                throw DoorstepError(.malformedInput, "the server answered HTTP \(response.status) without an error body; is the server address right?")
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+public import DoorstepCore
+import Foundation
+
+/// One valid row of a civil-affairs roster (民政低保名单).
+public struct RosterRow: Hashable, Sendable {
+    /// The line in the roster file.
+    public var line: Int
+    /// The normalised national ID number.
+    public var nationalId: String
+    /// The name as the roster writes it.
+    public var name: String
+    /// The monthly allowance in fen; `nil` when the cell is empty.
+    public var allowanceFen: Int64?
+    /// The district code, when the roster has a district column.
+    public var district: String?
+}
+
+/// A roster row that could not be read.
+public struct RosterInvalidRow: Codable, Hashable, Sendable {
+    /// The line in the roster file.
+    public var line: Int
+    /// What is wrong; never the national ID itself.
+    public var message: String
+}
+
+/// A roster person with no household on file in the scope.
+public struct RosterPerson: Codable, Hashable, Sendable {
+    /// The line in the roster file.
+    public var line: Int
+    /// The national ID number, masked (`150602********123X`).
+    public var nationalIdMasked: String
+    /// The name the roster gives.
+    public var name: String
+    /// The monthly allowance in fen the roster lists.
+    public var allowanceFen: Int64?
+    /// The roster's district, when it has a district column.
+    public var district: String?
+}
+
+/// A household on file (filed, safety net or candidate) that the roster does not list.
+public struct RosterMissingHousehold: Codable, Hashable, Sendable {
+    /// The household's id.
+    public var household: EntityID
+    /// Its shown national ID number, masked; empty when it has none.
+    public var nationalIdMasked: String
+    /// Its shown status.
+    public var status: HouseholdStatus?
+    /// Its district.
+    public var district: String
+}
+
+/// A fact on which the household file and the roster disagree.
+public struct RosterDisagreement: Codable, Hashable, Sendable {
+    /// The household's id.
+    public var household: EntityID
+    /// Its national ID number, masked.
+    public var nationalIdMasked: String
+    /// `headName` (the names differ) or `status` (the roster pays an allowance to a household
+    /// that is out of hardship or closed).
+    public var field: String
+    /// The household's shown value (the name, or the status).
+    public var onFile: JSONValue
+    /// The roster's value (the name, or the monthly allowance in fen).
+    public var inRoster: JSONValue
+    /// The roster line.
+    public var line: Int
+}
+
+/// The answer to `POST /v1/roster/compare`. Nothing is changed by a comparison.
+public struct RosterReport: Codable, Hashable, Sendable {
+    /// Roster rows in the scope whose national ID matches no household of the scope.
+    public var inRosterNotOnFile: [RosterPerson]
+    /// Households on file (filed, safety net, candidate) whose national ID the roster does not list.
+    public var onFileNotInRoster: [RosterMissingHousehold]
+    /// Matched households whose name differs, or that are out of hardship or closed yet receive an allowance.
+    public var disagreements: [RosterDisagreement]
+    /// Data rows read (blank rows not counted).
+    public var rosterRows: Int
+    /// Rows that could not be read (bad national ID, empty name, bad amount, unknown district, repeated ID).
+    public var invalidRows: [RosterInvalidRow]
+    /// Valid rows whose district column names a district outside the scope and that match no household in it.
+    public var rowsOutsideScope: Int
+}
+
+/// Reads a civil-affairs roster and compares it with the household file (数据比对).
+public enum RosterComparison {
+    /// A parsed roster: its valid rows, the unreadable ones, and the number of data rows.
+    public struct Roster: Sendable {
+        /// The readable rows.
+        public var rows: [RosterRow] = []
+        /// The unreadable rows.
+        public var invalid: [RosterInvalidRow] = []
+        /// All data rows.
+        public var count = 0
+    }
+
+    enum Column: Hashable { case nationalId, name, allowance, district }
+
+    static func column(_ header: String) -> (Column, fen: Bool)? {
+        let key = String(header.unicodeScalars.filter { !$0.properties.isWhitespace }).lowercased()
+            .trimmingCharacters(in: CharacterSet(charactersIn: "*＊"))
+        switch key {
+        case "身份证号", "身份证号码", "公民身份号码", "nationalid", "national_id": return (.nationalId, false)
+        case "姓名", "户主姓名", "name", "headname": return (.name, false)
+        case "旗区", "旗县区", "district": return (.district, false)
+        default:
+            guard key.hasPrefix("低保金") || key.hasPrefix("allowance") || key.hasPrefix("月低保金") else { return nil }
+            return (.allowance, key.contains("分") || key.hasSuffix("fen"))
+        }
+    }
+
+    /// Reads the roster's records (the first is the header).
+    ///
+    /// Throws `malformedInput` for an empty file and `missingField` when a national ID, name or
+    /// allowance column is missing; other columns are ignored.
+    public static func parse(_ records: [CSVReader.Record], city: CityData) throws(DoorstepError) -> Roster {
+        guard let header = records.first(where: { !$0.isBlank }) else {
+            throw DoorstepError(.malformedInput, "the roster is empty; it needs a header row (身份证号, 姓名, 低保金)")
+        }
+        var columns: [Column: Int] = [:]
+        var inFen = false
+        for (index, title) in header.fields.enumerated() {
+            guard let (column, fen) = column(title), columns[column] == nil else { continue }
+            columns[column] = index
+            if column == .allowance { inFen = fen }
+        }
+        for (column, label) in [(Column.nationalId, "身份证号/nationalId"), (.name, "姓名/name"), (.allowance, "低保金/allowance")] where columns[column] == nil {
+            throw DoorstepError(.missingField, "the roster has no \(label) column")
+        }
+        var roster = Roster()
+        var seen: [String: Int] = [:]
+        for record in records where record.line > header.line && !record.isBlank {
+            roster.count += 1
+            func cell(_ column: Column) -> String {
+                guard let index = columns[column], index < record.fields.count else { return "" }
+                return record.fields[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            do throws(DoorstepError) {
+                let id = try NationalID(cell(.nationalId)).value
+                let name = cell(.name)
+                guard !name.isEmpty else { throw DoorstepError(.missingField, "the name is empty") }
+                let allowance = try amount(cell(.allowance), inFen: inFen)
+                var district: String?
+                let districtText = cell(.district)
+                if !districtText.isEmpty {
+                    guard let found = city.districts.first(where: { [$0.code, $0.name.zh, $0.name.en.lowercased()].contains(districtText.lowercased()) }) else {
+                        throw DoorstepError(.unknownDistrict, "district \"\(districtText.prefix(40))\" is not one of this city's districts")
+                    }
+                    district = found.code
+                }
+                if let earlier = seen[id] {
+                    throw DoorstepError(.duplicateInFile, "the same national ID number is already on line \(earlier)")
+                }
+                seen[id] = record.line
+                roster.rows.append(RosterRow(line: record.line, nationalId: id, name: name, allowanceFen: allowance, district: district))
+            } catch {
+                roster.invalid.append(RosterInvalidRow(line: record.line, message: error.message))
+            }
+        }
+        return roster
+    }
+
+    /// An allowance in fen from yuan with at most two decimals (`350`, `350.5`, `¥1,234.56`, `350元`),
+    /// or from whole fen; `nil` for an empty cell.
+    static func amount(_ text: String, inFen: Bool) throws(DoorstepError) -> Int64? {
+        var cleaned = text.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "，", with: "")
+        for mark in ["¥", "￥", "元", "分"] { cleaned = cleaned.replacingOccurrences(of: mark, with: "") }
+        cleaned = cleaned.trimmingCharacters(in: .whitespaces)
+        if cleaned.isEmpty { return nil }
+        let parts = cleaned.split(separator: ".", omittingEmptySubsequences: false)
+        let whole = parts.first.map(String.init) ?? ""
+        let decimals = parts.count == 2 ? String(parts[1]) : ""
+        let valid = parts.count <= 2 && (1...9).contains(whole.count) && whole.allSatisfy(isDigit)
+            && decimals.allSatisfy(isDigit) && decimals.count <= (inFen ? 0 : 2) && (parts.count == 1 || !decimals.isEmpty)
+        guard valid, let number = Int64(whole) else {
+            throw DoorstepError(.invalidValue, inFen
+                ? "the allowance must be a whole number of fen"
+                : "the allowance must be an amount in yuan with at most two decimals, such as 350 or 350.50")
+        }
+        if inFen { return number }
+        let cents = Int64(decimals.padding(toLength: 2, withPad: "0", startingAt: 0)) ?? 0
+        return number * 100 + cents
+    }
+
+    static func isDigit(_ character: Character) -> Bool { character.isASCII && character.isNumber }
+
+    /// Compares the roster with the households of the scope (`district`, or every district for `nil`).
+    public static func compare(_ roster: Roster, households: [HouseholdSummary], district: String?) -> RosterReport {
+        let onFileStatuses: Set<HouseholdStatus> = [.filed, .safetyNet, .candidate]
+        var byID: [String: [HouseholdSummary]] = [:]
+        for household in households where district == nil || household.district == district {
+            guard let id = household.nationalId else { continue }
+            byID[id, default: []].append(household)
+        }
+        var notOnFile: [RosterPerson] = []
+        var disagreements: [RosterDisagreement] = []
+        var outside = 0
+        for row in roster.rows {
+            guard let matches = byID[row.nationalId] else {
+                if let district, let rowDistrict = row.district, rowDistrict != district {
+                    outside += 1
+                } else {
+                    notOnFile.append(RosterPerson(line: row.line, nationalIdMasked: mask(row.nationalId), name: row.name,
+                                                  allowanceFen: row.allowanceFen, district: row.district))
+                }
+                continue
+            }
+            for household in matches {
+                let masked = mask(household.nationalId ?? row.nationalId)
+                if let name = household.headName, comparable(name) != comparable(row.name) {
+                    disagreements.append(RosterDisagreement(household: household.id, nationalIdMasked: masked, field: "headName",
+                                                            onFile: .string(name), inRoster: .string(row.name), line: row.line))
+                }
+                if let status = household.status, status == .outOfHardship || status == .closed, let allowance = row.allowanceFen, allowance > 0 {
+                    disagreements.append(RosterDisagreement(household: household.id, nationalIdMasked: masked, field: "status",
+                                                            onFile: .string(status.rawValue), inRoster: .int(allowance), line: row.line))
+                }
+            }
+        }
+        let listed = Set(roster.rows.map(\.nationalId))
+        let notInRoster = byID.values.joined()
+            .filter { household in household.status.map(onFileStatuses.contains) == true && !listed.contains(household.nationalId ?? "") }
+            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: mask($0.nationalId ?? ""), status: $0.status, district: $0.district) }
+            .sorted { ($0.district, $0.household) < ($1.district, $1.household) }
+        let unread = households.filter { (district == nil || $0.district == district) && $0.nationalId == nil && $0.status.map(onFileStatuses.contains) == true }
+            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: "", status: $0.status, district: $0.district) }
+        return RosterReport(
+            inRosterNotOnFile: notOnFile,
+            onFileNotInRoster: notInRoster + unread,
+            disagreements: disagreements.sorted { ($0.line, $0.household, $0.field) < ($1.line, $1.household, $1.field) },
+            rosterRows: roster.count,
+            invalidRows: roster.invalid,
+            rowsOutsideScope: outside
+        )
+    }
+
+    /// A national ID as lists show it: `150602********123X`, never whole.
+    static func mask(_ value: String) -> String {
+        if let id = try? NationalID(value) { return id.masked }
+        let characters = Array(value)
+        guard characters.count > 10 else { return String(repeating: "*", count: characters.count) }
+        return String(characters.prefix(6)) + String(repeating: "*", count: characters.count - 10) + String(characters.suffix(4))
+    }
+
+    /// A name as compared: no white space, one kind of middle dot (阿拉坦·其其格 is written with several).
+    static func comparable(_ name: String) -> String {
+        var result = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars where !scalar.properties.isWhitespace {
+            result.append(["•", "・", "．", ".", "‧", "∙", "⋅", "･"].contains(scalar) ? "·" : scalar)
+        }
+        return String(result)
+    }
+}

@@ -1,0 +1,282 @@
+import DoorstepCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DoorstepServer
+
+/// Import of existing household files through `POST /v1/admin/import`, against a real SQLite file.
+@Suite struct ImportTests {
+    static let chineseHeader = "户主姓名,身份证号,电话,住址,旗区,工作单位,基层工会,档案级别,主要致困原因,其他致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响,状态,备注"
+    static let englishHeader = "headName,nationalId,phone,address,district,employer,employerUnion,fileLevel,primaryCause,otherCauses,difficulty,skillLevel,monthlyIncomeFen,epidemicAffected,status,notes"
+
+    /// A row for the Chinese header: labels instead of wire names, 是/否, causes split by 、.
+    static func chineseRow(_ name: String, _ id: String, district: String = "150602", status: String = "") -> String {
+        "\(name),\(id),13912345678,\"东胜区 建设街 12 号, 3 单元\",\(district),鄂尔多斯某煤业公司,某煤业公司工会,全国级,因病,失业、收入低,一般困难,无技能,120000,是,\(status),"
+    }
+
+    /// A row for the English header, with wire names.
+    static func englishRow(_ name: String, _ id: String, district: String = "150602", status: String = "filed") -> String {
+        "\(name),\(id),,Jianshe St 12,\(district),,,national,illness,unemployment;lowIncome,general,none,98000,false,\(status),"
+    }
+
+    static func csv(_ header: String, _ rows: [String], newline: String = "\r\n") -> String {
+        ([header] + rows).joined(separator: newline) + newline
+    }
+
+    static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    @Test func importsCSVWithBOMAndChineseHeaders() async throws {
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let body = Data(Self.bom) + Data(Self.csv(Self.chineseHeader, [
+                Self.chineseRow("王某某", Sample.nationalID(1)), Self.chineseRow("李某", Sample.nationalID(2), status: "待核实"),
+            ]).utf8)
+            let report = try await session.importFile(body, token: office.token)
+            #expect(report.status == .ok, "\(report.text)")
+            let body2 = try report.json(ImportReport.self)
+            #expect(body2.imported == 2 && body2.skipped == 0 && body2.errors.isEmpty && !body2.dryRun)
+            let pulled = try await session.pullAll(office).households.values.map(\.household)
+            let first = try #require(pulled.first { $0["headName"] == "王某某" })
+            #expect(first["status"] == "filed")
+            #expect(first["address"] == "东胜区 建设街 12 号, 3 单元")
+            #expect(first["otherCauses"] == ["unemployment", "lowIncome"])
+            #expect(first["skillLevel"] == "none" && first["fileLevel"] == "national" && first["epidemicAffected"] == true)
+            #expect(pulled.first { $0["headName"] == "李某" }?["status"] == "candidate")
+        }
+    }
+
+    @Test func importsCSVWithoutBOMWithLFAndQuotedLineBreaks() async throws {
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let text = Self.csv(Self.englishHeader, [
+                Self.englishRow("\"Zhang \"\"Big\"\" San\"", Sample.nationalID(3)),
+                "Wang Er,\(Sample.nationalID(4)),0477-8581234,\"line one\nline two\",150602,,,city,other,,deep,primary,0,0,,\"a note\"",
+            ], newline: "\n")
+            let response = try await session.importFile(Data(text.utf8), token: office.token)
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try response.json(ImportReport.self).imported == 2)
+            let pulled = try await session.pullAll(office).households.values.map(\.household)
+            #expect(pulled.contains { $0["headName"] == "Zhang \"Big\" San" })
+            #expect(pulled.first { $0["headName"] == "Wang Er" }?["address"] == "line one\nline two")
+        }
+    }
+
+    @Test func importsGB18030() async throws {
+        let text = Self.csv(Self.chineseHeader, [Self.chineseRow("王某某", Sample.nationalID(5)), Self.chineseRow("阿拉坦·其其格", Sample.nationalID(6))])
+        let data = try #require(text.data(using: CSVReader.gb18030))
+        #expect(String(data: data, encoding: .utf8) == nil, "GB18030 bytes of Chinese text are not UTF-8")
+        #expect(data.starts(with: [0xBB, 0xA7, 0xD6, 0xF7]), "户主 in GB18030")
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let response = try await session.importFile(data, token: office.token)
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try response.json(ImportReport.self).imported == 2)
+            let names = try await session.pullAll(office).households.values.compactMap { $0.household["headName"].stringValue }
+            #expect(Set(names) == ["王某某", "阿拉坦·其其格"])
+        }
+    }
+
+    @Test func gb18030DecodesOnThisPlatform() throws {
+        let text = "户主姓名,备注\r\n王某某,😀𠀀・€\r\n"
+        let data = try #require(text.data(using: CSVReader.gb18030))
+        // Four-byte sequences (outside GBK) and a two-byte one, as GB 18030 defines them.
+        #expect(Array(data.suffix(16)) == [0x94, 0x39, 0xFC, 0x36, 0x95, 0x32, 0x82, 0x36, 0x81, 0x39, 0xA7, 0x39, 0xA2, 0xE3, 0x0D, 0x0A])
+        #expect(try CSVReader.decode(data) == text)
+        #expect(try CSVReader.decode(data, charset: "GBK") == text)
+        #expect(throws: DoorstepError.self) { try CSVReader.decode(Data([0x81, 0x20, 0xFF]), charset: "utf-8") }
+        let utf16 = try #require(("\u{FEFF}" + text).data(using: .utf16LittleEndian))
+        #expect(try CSVReader.decode(utf16) == text)
+    }
+
+    @Test func csvReaderKeepsLineNumbersAndRejectsAnOpenQuote() throws {
+        let records = try CSVReader.parse("a,b\r\n\"x\r\ny\",2\r\n\r\n3,\"\"\"q\"\"\"\n4")
+        #expect(records.map(\.line) == [1, 2, 4, 5, 6])
+        #expect(records[1].fields == ["x\r\ny", "2"])
+        #expect(records[2].isBlank)
+        #expect(records[3].fields == ["3", "\"q\""])
+        #expect(records[4].fields == ["4"])
+        #expect(try CSVReader.parse("a\tb\n1\t2").last?.fields == ["1", "2"])
+        let error = try #require(throws: DoorstepError.self) { try CSVReader.parse("a,b\n1,\"open\n2,3\n") }
+        #expect(error.code == .malformedInput && error.message.hasPrefix("line 2"))
+    }
+
+    @Test func importsJSON() async throws {
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let rows: [JSONValue] = [
+                .object(["headName": "刘某", "nationalId": .string(Sample.nationalID(7).lowercased()), "address": "康巴什 1 号", "district": "150602",
+                         "fileLevel": "national", "primaryCause": "因病", "otherCauses": ["epidemic"], "difficulty": "deep", "skillLevel": "none",
+                         "monthlyIncomeFen": 50000, "epidemicAffected": true]),
+                .object(["户主姓名": "陈某", "身份证号": .string(Sample.nationalID(8)), "住址": "东胜 2 号", "旗区": "150602", "档案级别": "市级",
+                         "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "家庭月收入（分）": "80000", "受疫情影响": "否", "状态": "candidate"]),
+            ]
+            let response = try await session.importFile(try WireCoding.encode(rows), token: office.token, contentType: "application/json")
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try response.json(ImportReport.self).imported == 2)
+            let pulled = try await session.pullAll(office).households.values.map(\.household)
+            #expect(pulled.first { $0["headName"] == "陈某" }?["status"] == "candidate")
+            #expect(pulled.first { $0["headName"] == "刘某" }?["status"] == "filed")
+            // Sniffed without a content type.
+            let again = try await session.importFile(try WireCoding.encode(rows), token: office.token, contentType: nil)
+            #expect(try again.json(ImportReport.self).skipped == 2)
+        }
+    }
+
+    @Test func aBadRowRefusesTheWholeFile() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            var bad = Sample.nationalID(10)
+            bad = String(bad.dropLast()) + (bad.last == "1" ? "2" : "1")
+            let body = Data(Self.csv(Self.chineseHeader, [Self.chineseRow("甲", Sample.nationalID(9)), Self.chineseRow("乙", bad)]).utf8)
+            let before = try server.dumpDomainTables()
+            let response = try await session.importFile(body, token: office.token)
+            #expect(response.status == .unprocessableContent)
+            #expect(response.errorCode == "invalidValue")
+            let report = try response.json(ImportReport.self)
+            #expect(report.imported == 0)
+            #expect(report.errors == [ImportIssue(line: 3, field: "nationalId", code: .invalidNationalId, message: report.errors.first?.message ?? "")])
+            #expect(!response.text.contains(bad))
+            #expect(try server.dumpDomainTables() == before)
+        }
+    }
+
+    @Test func checkIsADryRun() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let good = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", Sample.nationalID(11)), Self.englishRow("B", Sample.nationalID(12))]).utf8)
+            let before = try server.dumpDomainTables()
+            let response = try await session.importFile(good, token: office.token, query: "?check=true")
+            #expect(response.status == .ok)
+            let report = try response.json(ImportReport.self)
+            #expect(report.dryRun && report.imported == 2 && report.errors.isEmpty)
+            let bad = Data(Self.csv(Self.englishHeader, [Self.englishRow("", Sample.nationalID(13)), Self.englishRow("D", "123", district: "999999")]).utf8)
+            let checked = try await session.importFile(bad, token: office.token, query: "?check=true")
+            #expect(checked.status == .ok)
+            let problems = try checked.json(ImportReport.self).errors.map { "\($0.line) \($0.field ?? "-") \($0.code)" }
+            #expect(problems == ["2 headName missingField", "3 district unknownDistrict", "3 nationalId invalidNationalId"])
+            #expect(try server.dumpDomainTables() == before)
+        }
+    }
+
+    @Test func acceptValidImportsOnlyTheValidRows() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let body = Data(Self.csv(Self.englishHeader, [
+                Self.englishRow("Good", Sample.nationalID(14)),
+                Self.englishRow("BadPhone", Sample.nationalID(15)).replacingOccurrences(of: ",,Jianshe", with: ",12345,Jianshe"),
+                Self.englishRow("Closed", Sample.nationalID(16), status: "closed"),
+                Self.englishRow("Good2", Sample.nationalID(17)),
+            ]).utf8)
+            let refused = try await session.importFile(body, token: office.token)
+            #expect(refused.status == .unprocessableContent)
+            let response = try await session.importFile(body, token: office.token, query: "?acceptValid=true")
+            #expect(response.status == .ok, "\(response.text)")
+            let report = try response.json(ImportReport.self)
+            #expect(report.imported == 2)
+            #expect(report.errors.map { "\($0.line) \($0.field ?? "-") \($0.code)" } == ["3 phone invalidPhone", "4 status forbiddenForRole"])
+            let names = try await session.pullAll(office).households.values.compactMap { $0.household["headName"].stringValue }
+            #expect(Set(names) == ["Good", "Good2"])
+            // The rejected row left no trace in the review queue.
+            #expect(!(try server.dumpDomainTables().contains("forbiddenForRole")))
+        }
+    }
+
+    @Test func reimportSkipsEverythingAndChangesNothing() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let body = Data(Self.bom) + Data(Self.csv(Self.chineseHeader, (20..<25).map { Self.chineseRow("户\($0)", Sample.nationalID($0)) }).utf8)
+            #expect(try await session.importFile(body, token: office.token).json(ImportReport.self).imported == 5)
+            let before = try server.dumpDomainTables()
+            let again = try await session.importFile(body, token: office.token)
+            #expect(again.status == .ok)
+            let report = try again.json(ImportReport.self)
+            #expect(report.imported == 0 && report.skipped == 5 && report.errors.isEmpty)
+            #expect(try server.dumpDomainTables() == before)
+        }
+    }
+
+    @Test func anOfficeImportsItsOwnDistrictOnly() async throws {
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let body = Data(Self.csv(Self.englishHeader, [
+                Self.englishRow("Here", Sample.nationalID(30)), Self.englishRow("There", Sample.nationalID(31), district: "150603"),
+            ]).utf8)
+            let response = try await session.importFile(body, token: office.token)
+            #expect(response.status == .unprocessableContent)
+            let errors = try response.json(ImportReport.self).errors
+            #expect(errors.map { "\($0.line) \($0.field ?? "-") \($0.code)" } == ["3 district outOfScope"])
+            // The city imports both.
+            let city = try await session.importFile(body, token: session.adminToken)
+            #expect(try city.json(ImportReport.self).imported == 2)
+        }
+    }
+
+    @Test func duplicatesInsideTheFileAndMissingColumnsAreErrors() async throws {
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let id = Sample.nationalID(40)
+            let twice = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", id), Self.englishRow("B", Sample.nationalID(41)), Self.englishRow("C", id.lowercased())]).utf8)
+            let response = try await session.importFile(twice, token: office.token, query: "?acceptValid=true")
+            let report = try response.json(ImportReport.self)
+            #expect(report.imported == 1)
+            #expect(report.errors.map { "\($0.line) \($0.field ?? "-") \($0.code)" } == ["2 nationalId duplicateInFile", "4 nationalId duplicateInFile"])
+            let noColumn = Data("headName,nationalId,extra\nA,\(Sample.nationalID(42)),x\n".utf8)
+            let missing = try await session.importFile(noColumn, token: office.token)
+            #expect(missing.status == .unprocessableContent)
+            let issues = try missing.json(ImportReport.self).errors
+            #expect(issues.contains { $0.line == 1 && $0.field == "extra" && $0.code == .unknownField })
+            #expect(issues.contains { $0.line == 1 && $0.field == "address" && $0.code == .missingField })
+        }
+    }
+
+    @Test func aVisitorCannotImport() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: "150602", role: .visitor)
+            let before = try server.dumpDomainTables()
+            let body = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", Sample.nationalID(50))]).utf8)
+            let response = try await session.importFile(body, token: visitor.token)
+            #expect(response.status == .forbidden)
+            #expect(response.errorCode == "forbiddenForRole")
+            #expect(try server.dumpDomainTables() == before)
+        }
+    }
+
+    @Test func importedHouseholdsReachAVisitorsPull() async throws {
+        try await TestServer().test { session in
+            let visitor = try await session.enroll(district: "150602", role: .visitor)
+            let elsewhere = try await session.enroll(district: "150603", role: .visitor)
+            let start = try await session.pullAll(visitor)
+            #expect(start.households.isEmpty)
+            let office = try await session.enroll(district: "150602", role: .office)
+            let body = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", Sample.nationalID(60)), Self.englishRow("B", Sample.nationalID(61))]).utf8)
+            #expect(try await session.importFile(body, token: office.token).json(ImportReport.self).imported == 2)
+            let pulled = try await session.pullAll(visitor, cursor: start.cursor)
+            #expect(Set(pulled.households.values.compactMap { $0.household["headName"].stringValue }) == ["A", "B"])
+            #expect(pulled.households.values.allSatisfy { $0.household["status"] == "filed" })
+            #expect(try await session.pullAll(elsewhere).households.isEmpty)
+        }
+    }
+}
+
+extension Session {
+    /// Posts a file to the import route with its own content type (`call` always sends JSON).
+    func importFile(_ data: Data, token: String, query: String = "", contentType: String? = "text/csv") async throws -> TestResponse {
+        try await postImportFile("/v1/admin/import\(query)", data, token: token, contentType: contentType)
+    }
+
+    /// Posts raw bytes with a content type of the caller's choice.
+    func postImportFile(_ uri: String, _ data: Data, token: String, contentType: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        if let name = HTTPField.Name("Doorstep-Protocol") { headers[name] = "1" }
+        if let contentType { headers[.contentType] = contentType }
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: data))
+    }
+}
