@@ -6,48 +6,7 @@ extension DoorstepError.Code {
     public static let duplicateInFile = Self("duplicateInFile")
 }
 
-/// One problem found in an import file: where it is, which field, and why.
-public struct ImportIssue: Codable, Hashable, Sendable {
-    /// The 1-based line of a CSV file the row starts on (the header is line 1); for JSON,
-    /// the 1-based position of the object in the array.
-    public var line: Int
-    /// The field's wire name (or, for an unknown column, the header as written); `nil` when
-    /// the problem concerns the whole row.
-    public var field: String?
-    /// A stable error code (`missingField`, `invalidNationalId`, `outOfScope`, `duplicateInFile` …).
-    public var code: DoorstepError.Code
-    /// A human explanation; it never holds a national ID number.
-    public var message: String
 
-    public init(line: Int, field: String?, code: DoorstepError.Code, message: String) {
-        self.line = line
-        self.field = field
-        self.code = code
-        self.message = message
-    }
-}
-
-/// The answer to `POST /v1/admin/import`.
-public struct ImportReport: Codable, Hashable, Sendable {
-    /// Households created; in a dry run, the households that would be created. 0 when the file was refused.
-    public var imported: Int
-    /// Valid rows whose national ID is already on file (nothing done for them).
-    public var skipped: Int
-    /// Every problem, by line.
-    public var errors: [ImportIssue]
-    /// Whether this was a dry run (`?check=true`).
-    public var dryRun: Bool
-    /// Present when the file was refused as a whole (HTTP 422): code `invalidValue`.
-    public var error: ErrorBody.Detail?
-
-    public init(imported: Int, skipped: Int, errors: [ImportIssue], dryRun: Bool, error: ErrorBody.Detail? = nil) {
-        self.imported = imported
-        self.skipped = skipped
-        self.errors = errors
-        self.dryRun = dryRun
-        self.error = error
-    }
-}
 
 /// Turns the rows of a household file (CSV or JSON) into validated household creations.
 ///

@@ -15,72 +15,10 @@ public struct RosterRow: Hashable, Sendable {
     public var district: String?
 }
 
-/// A roster row that could not be read.
-public struct RosterInvalidRow: Codable, Hashable, Sendable {
-    /// The line in the roster file.
-    public var line: Int
-    /// What is wrong; never the national ID itself.
-    public var message: String
-}
 
-/// A roster person with no household on file in the scope.
-public struct RosterPerson: Codable, Hashable, Sendable {
-    /// The line in the roster file.
-    public var line: Int
-    /// The national ID number, masked (`150602********123X`).
-    public var nationalIdMasked: String
-    /// The name the roster gives.
-    public var name: String
-    /// The monthly allowance in fen the roster lists.
-    public var allowanceFen: Int64?
-    /// The roster's district, when it has a district column.
-    public var district: String?
-}
 
-/// A household on file (filed, safety net or candidate) that the roster does not list.
-public struct RosterMissingHousehold: Codable, Hashable, Sendable {
-    /// The household's id.
-    public var household: EntityID
-    /// Its shown national ID number, masked; empty when it has none.
-    public var nationalIdMasked: String
-    /// Its shown status.
-    public var status: HouseholdStatus?
-    /// Its district.
-    public var district: String
-}
 
-/// A fact on which the household file and the roster disagree.
-public struct RosterDisagreement: Codable, Hashable, Sendable {
-    /// The household's id.
-    public var household: EntityID
-    /// Its national ID number, masked.
-    public var nationalIdMasked: String
-    /// `headName` (the names differ) or `status` (the roster pays an allowance to a household
-    /// that is out of hardship or closed).
-    public var field: String
-    /// The household's shown value (the name, or the status).
-    public var onFile: JSONValue
-    /// The roster's value (the name, or the monthly allowance in fen).
-    public var inRoster: JSONValue
-    /// The roster line.
-    public var line: Int
-}
 
-/// The answer to `POST /v1/roster/compare`. Nothing is changed by a comparison.
-public struct RosterReport: Codable, Hashable, Sendable {
-    /// Roster rows in the scope whose national ID matches no household of the scope.
-    public var inRosterNotOnFile: [RosterPerson]
-    /// Households on file (filed, safety net, candidate) whose national ID the roster does not list.
-    public var onFileNotInRoster: [RosterMissingHousehold]
-    /// Matched households whose name differs, or that are out of hardship or closed yet receive an allowance.
-    public var disagreements: [RosterDisagreement]
-    /// Data rows read (blank rows not counted).
-    public var rosterRows: Int
-    /// Rows that could not be read (bad national ID, empty name, bad amount, unknown district, repeated ID).
-    public var invalidRows: [RosterInvalidRow]
-    /// Valid rows whose district column names a district outside the scope and that match no household in it.
-    public var rowsOutsideScope: Int
-}
 
 /// Reads a civil-affairs roster and compares it with the household file (数据比对).
 public enum RosterComparison {
@@ -185,9 +123,9 @@ public enum RosterComparison {
     static func isDigit(_ character: Character) -> Bool { character.isASCII && character.isNumber }
 
     /// Compares the roster with the households of the scope (`district`, or every district for `nil`).
-    public static func compare(_ roster: Roster, households: [HouseholdSummary], district: String?) -> RosterReport {
+    public static func compare(_ roster: Roster, households: [ShownHousehold], district: String?) -> RosterReport {
         let onFileStatuses: Set<HouseholdStatus> = [.filed, .safetyNet, .candidate]
-        var byID: [String: [HouseholdSummary]] = [:]
+        var byID: [String: [ShownHousehold]] = [:]
         for household in households where district == nil || household.district == district {
             guard let id = household.nationalId else { continue }
             byID[id, default: []].append(household)

@@ -41,7 +41,7 @@ public struct ImportOutcome: Hashable, Sendable {
 }
 
 /// A household as the roster comparison sees it: the survivor's shown values.
-public struct HouseholdSummary: Hashable, Sendable {
+public struct ShownHousehold: Hashable, Sendable {
     /// The survivor's id.
     public var id: EntityID
     /// The shown district.
@@ -76,5 +76,5 @@ public protocol ImportStorage: Sendable {
                           engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> ImportOutcome
 
     /// Every surviving household of a district (every district for `nil`), with its shown values.
-    func householdSummaries(district: String?, engine: MergeEngine) async throws -> [HouseholdSummary]
+    func householdSummaries(district: String?, engine: MergeEngine) async throws -> [ShownHousehold]
 }

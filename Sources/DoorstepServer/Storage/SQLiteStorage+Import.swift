@@ -68,7 +68,7 @@ extension SQLiteStorage {
         }
     }
 
-    public func householdSummaries(district: String?, engine: MergeEngine) async throws -> [HouseholdSummary] {
+    public func householdSummaries(district: String?, engine: MergeEngine) async throws -> [ShownHousehold] {
         try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: "")
             let ids: [String]
@@ -77,11 +77,11 @@ extension SQLiteStorage {
             } else {
                 ids = try String.fetchAll(db, sql: "SELECT id FROM households WHERE id = canonical ORDER BY id")
             }
-            return try ids.compactMap { text -> HouseholdSummary? in
+            return try ids.compactMap { text -> ShownHousehold? in
                 guard let id = try? EntityID(text), let state = try engine.household(id, store: store),
                     let shownDistrict = state["district"].stringValue
                 else { return nil }
-                return HouseholdSummary(
+                return ShownHousehold(
                     id: id, district: shownDistrict, nationalId: state["nationalId"].stringValue.map(NationalID.normalize),
                     headName: state["headName"].stringValue, status: state["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:))
                 )

@@ -189,6 +189,10 @@ public final class SQLiteStorage: ServerStorage {
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
         let page = try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now)
+            let latest = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'") ?? 0
+            guard cursor <= latest else {
+                throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
+            }
             let rows: [Row]
             if principal.role == .city {
                 rows = try Row.fetchAll(db, sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])

@@ -1,0 +1,275 @@
+/// The answers of the office endpoints (devices, review, history, import, roster), shared by the
+/// server that writes them and the clients that read them.
+
+/// An enrolled device (a visitor's laptop or an office's CLI), as the server keeps it.
+public struct DeviceRecord: Codable, Hashable, Sendable {
+    public var id: DeviceID
+    public var name: String
+    public var role: Role
+    public var district: String?
+    /// The device's Ed25519 public signing key, base64 (raw 32 bytes).
+    public var signingKey: String?
+    public var enrolledAt: String
+    public var revokedAt: String?
+    public var highestSeq: Int64
+    public var clockSkew: Bool
+    public var lastPushAt: String?
+    public var lastPullAt: String?
+
+    /// The principal the device acts as.
+    public var principal: Principal { Principal(device: id, role: role, district: district) }
+    /// Whether the device's access has been revoked.
+    public var isRevoked: Bool { revokedAt != nil }
+
+    public init(id: DeviceID, name: String, role: Role, district: String?, signingKey: String?, enrolledAt: String, revokedAt: String?, highestSeq: Int64, clockSkew: Bool, lastPushAt: String?, lastPullAt: String?) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.district = district
+        self.signingKey = signingKey
+        self.enrolledAt = enrolledAt
+        self.revokedAt = revokedAt
+        self.highestSeq = highestSeq
+        self.clockSkew = clockSkew
+        self.lastPushAt = lastPushAt
+        self.lastPullAt = lastPullAt
+    }
+}
+
+/// One row of a household's change history: who changed which field, when, from which device.
+public struct AuditEntry: Codable, Hashable, Sendable {
+    public var entity: EntityID
+    public var kind: EntityKind
+    public var field: String
+    public var old: JSONValue
+    public var new: JSONValue
+    public var write: String
+    public var device: DeviceID
+    public var seq: Int64
+    /// The device, or the office account that made a decision through the server.
+    public var actor: String
+    public var at: String
+
+    public init(entity: EntityID, kind: EntityKind, field: String, old: JSONValue, new: JSONValue, write: String, device: DeviceID, seq: Int64, actor: String, at: String) {
+        self.entity = entity
+        self.kind = kind
+        self.field = field
+        self.old = old
+        self.new = new
+        self.write = write
+        self.device = device
+        self.seq = seq
+        self.actor = actor
+        self.at = at
+    }
+}
+
+/// What waits for an office's review (DESIGN.md §6; issue "review queue").
+public struct ReviewQueue: Codable, Hashable, Sendable {
+    public struct Conflict: Codable, Hashable, Sendable {
+        public var district: String?
+        public var record: ConflictRecord
+
+        public init(district: String?, record: ConflictRecord) {
+            self.district = district
+            self.record = record
+        }
+    }
+
+    public struct Duplicate: Codable, Hashable, Sendable {
+        public var survivor: EntityID
+        public var alias: EntityID
+        public var district: String?
+
+        public init(survivor: EntityID, alias: EntityID, district: String?) {
+            self.survivor = survivor
+            self.alias = alias
+            self.district = district
+        }
+    }
+
+    public struct Rejection: Codable, Hashable, Sendable {
+        public var device: DeviceID
+        public var seq: Int64
+        public var household: EntityID?
+        public var entity: EntityID
+        public var kind: EntityKind
+        public var district: String?
+        public var code: DoorstepError.Code
+        public var reason: String
+        public var at: String
+
+        public init(device: DeviceID, seq: Int64, household: EntityID?, entity: EntityID, kind: EntityKind, district: String?, code: DoorstepError.Code, reason: String, at: String) {
+            self.device = device
+            self.seq = seq
+            self.household = household
+            self.entity = entity
+            self.kind = kind
+            self.district = district
+            self.code = code
+            self.reason = reason
+            self.at = at
+        }
+    }
+
+    public var conflicts: [Conflict]
+    public var duplicates: [Duplicate]
+    public var rejections: [Rejection]
+    /// Devices that sent stamps too far ahead of the server's clock.
+    public var clockFlaggedDevices: [DeviceRecord]
+
+    public init(conflicts: [Conflict], duplicates: [Duplicate], rejections: [Rejection], clockFlaggedDevices: [DeviceRecord]) {
+        self.conflicts = conflicts
+        self.duplicates = duplicates
+        self.rejections = rejections
+        self.clockFlaggedDevices = clockFlaggedDevices
+    }
+}
+
+/// A roster row that could not be read.
+public struct RosterInvalidRow: Codable, Hashable, Sendable {
+    /// The line in the roster file.
+    public var line: Int
+    /// What is wrong; never the national ID itself.
+    public var message: String
+
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
+}
+
+/// A roster person with no household on file in the scope.
+public struct RosterPerson: Codable, Hashable, Sendable {
+    /// The line in the roster file.
+    public var line: Int
+    /// The national ID number, masked (`150602********123X`).
+    public var nationalIdMasked: String
+    /// The name the roster gives.
+    public var name: String
+    /// The monthly allowance in fen the roster lists.
+    public var allowanceFen: Int64?
+    /// The roster's district, when it has a district column.
+    public var district: String?
+
+    public init(line: Int, nationalIdMasked: String, name: String, allowanceFen: Int64?, district: String?) {
+        self.line = line
+        self.nationalIdMasked = nationalIdMasked
+        self.name = name
+        self.allowanceFen = allowanceFen
+        self.district = district
+    }
+}
+
+/// A household on file (filed, safety net or candidate) that the roster does not list.
+public struct RosterMissingHousehold: Codable, Hashable, Sendable {
+    /// The household's id.
+    public var household: EntityID
+    /// Its shown national ID number, masked; empty when it has none.
+    public var nationalIdMasked: String
+    /// Its shown status.
+    public var status: HouseholdStatus?
+    /// Its district.
+    public var district: String
+
+    public init(household: EntityID, nationalIdMasked: String, status: HouseholdStatus?, district: String) {
+        self.household = household
+        self.nationalIdMasked = nationalIdMasked
+        self.status = status
+        self.district = district
+    }
+}
+
+/// A fact on which the household file and the roster disagree.
+public struct RosterDisagreement: Codable, Hashable, Sendable {
+    /// The household's id.
+    public var household: EntityID
+    /// Its national ID number, masked.
+    public var nationalIdMasked: String
+    /// `headName` (the names differ) or `status` (the roster pays an allowance to a household
+    /// that is out of hardship or closed).
+    public var field: String
+    /// The household's shown value (the name, or the status).
+    public var onFile: JSONValue
+    /// The roster's value (the name, or the monthly allowance in fen).
+    public var inRoster: JSONValue
+    /// The roster line.
+    public var line: Int
+
+    public init(household: EntityID, nationalIdMasked: String, field: String, onFile: JSONValue, inRoster: JSONValue, line: Int) {
+        self.household = household
+        self.nationalIdMasked = nationalIdMasked
+        self.field = field
+        self.onFile = onFile
+        self.inRoster = inRoster
+        self.line = line
+    }
+}
+
+/// The answer to `POST /v1/roster/compare`. Nothing is changed by a comparison.
+public struct RosterReport: Codable, Hashable, Sendable {
+    /// Roster rows in the scope whose national ID matches no household of the scope.
+    public var inRosterNotOnFile: [RosterPerson]
+    /// Households on file (filed, safety net, candidate) whose national ID the roster does not list.
+    public var onFileNotInRoster: [RosterMissingHousehold]
+    /// Matched households whose name differs, or that are out of hardship or closed yet receive an allowance.
+    public var disagreements: [RosterDisagreement]
+    /// Data rows read (blank rows not counted).
+    public var rosterRows: Int
+    /// Rows that could not be read (bad national ID, empty name, bad amount, unknown district, repeated ID).
+    public var invalidRows: [RosterInvalidRow]
+    /// Valid rows whose district column names a district outside the scope and that match no household in it.
+    public var rowsOutsideScope: Int
+
+    public init(inRosterNotOnFile: [RosterPerson], onFileNotInRoster: [RosterMissingHousehold], disagreements: [RosterDisagreement], rosterRows: Int, invalidRows: [RosterInvalidRow], rowsOutsideScope: Int) {
+        self.inRosterNotOnFile = inRosterNotOnFile
+        self.onFileNotInRoster = onFileNotInRoster
+        self.disagreements = disagreements
+        self.rosterRows = rosterRows
+        self.invalidRows = invalidRows
+        self.rowsOutsideScope = rowsOutsideScope
+    }
+}
+
+/// One problem found in an import file: where it is, which field, and why.
+public struct ImportIssue: Codable, Hashable, Sendable {
+    /// The 1-based line of a CSV file the row starts on (the header is line 1); for JSON,
+    /// the 1-based position of the object in the array.
+    public var line: Int
+    /// The field's wire name (or, for an unknown column, the header as written); `nil` when
+    /// the problem concerns the whole row.
+    public var field: String?
+    /// A stable error code (`missingField`, `invalidNationalId`, `outOfScope`, `duplicateInFile` …).
+    public var code: DoorstepError.Code
+    /// A human explanation; it never holds a national ID number.
+    public var message: String
+
+    public init(line: Int, field: String?, code: DoorstepError.Code, message: String) {
+        self.line = line
+        self.field = field
+        self.code = code
+        self.message = message
+    }
+}
+
+/// The answer to `POST /v1/admin/import`.
+public struct ImportReport: Codable, Hashable, Sendable {
+    /// Households created; in a dry run, the households that would be created. 0 when the file was refused.
+    public var imported: Int
+    /// Valid rows whose national ID is already on file (nothing done for them).
+    public var skipped: Int
+    /// Every problem, by line.
+    public var errors: [ImportIssue]
+    /// Whether this was a dry run (`?check=true`).
+    public var dryRun: Bool
+    /// Present when the file was refused as a whole (HTTP 422): code `invalidValue`.
+    public var error: ErrorBody.Detail?
+
+    public init(imported: Int, skipped: Int, errors: [ImportIssue], dryRun: Bool, error: ErrorBody.Detail? = nil) {
+        self.imported = imported
+        self.skipped = skipped
+        self.errors = errors
+        self.dryRun = dryRun
+        self.error = error
+    }
+}
