@@ -9,10 +9,11 @@ struct ServerAPI: Sendable {
 
     /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
     /// and 5xx are retried with backoff, then become `serverUnreachable`.
-    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, as type: T.Type) async throws -> T {
+    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+                            decodeAlso statuses: Set<Int> = [], as type: T.Type) async throws -> T {
         var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        if body != nil { headers["Content-Type"] = "application/json" }
+        if body != nil { headers["Content-Type"] = contentType }
         let request = TransportRequest(method: method, path: path, headers: headers, body: body)
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
@@ -32,7 +33,7 @@ struct ServerAPI: Sendable {
                 continue
             }
             switch response.status {
-            case 200..<300:
+            case 200..<300, _ where statuses.contains(response.status):
                 do {
                     return try JSONDecoder().decode(type, from: response.body)
                 } catch {

@@ -1,0 +1,120 @@
+public import DoorstepCore
+public import Foundation
+import GRDB
+
+/// The office's calls to the server, with an office device's token or the city's admin token:
+/// enrollment codes, devices, the review queue and its decisions, import, roster comparison,
+/// household history, reports, bundle upload. Works from any machine.
+public struct OfficeClient: Sendable {
+    let api: ServerAPI
+
+    /// An office client for a server and a token.
+    public init(server: URL, token: String, configuration: ClientConfiguration? = nil) throws {
+        let settings = configuration ?? ClientConfiguration(databasePath: "")
+        if server.scheme == "http", !settings.allowInsecureHTTP {
+            let host = server.host ?? ""
+            guard host == "localhost" || host.hasPrefix("127.") || host == "::1" else {
+                throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(host): use https://, or --insecure for a test network")
+            }
+        }
+        api = ServerAPI(transport: settings.transport(server), token: token, retry: settings.retry)
+    }
+
+    /// A one-time enrollment code, with its expiry.
+    public struct EnrollmentCode: Codable, Hashable, Sendable {
+        public var code: String
+        public var expiresAt: String
+        public var district: String?
+        public var role: Role
+    }
+
+    /// Issues a one-time enrollment code for a district and role.
+    public func createEnrollmentCode(district: String?, role: Role, expiresInHours: Int? = nil) async throws -> EnrollmentCode {
+        var body: [String: JSONValue] = ["role": .string(role.rawValue)]
+        if let district { body["district"] = .string(district) }
+        if let expiresInHours { body["expiresInHours"] = .int(Int64(expiresInHours)) }
+        return try await api.call("POST", "/v1/admin/enrollment-codes", body: try WireCoding.encode(body), as: EnrollmentCode.self)
+    }
+
+    /// The enrolled devices of the caller's district (the city may name one, or see all).
+    public func devices(district: String? = nil) async throws -> [DeviceRecord] {
+        struct Answer: Decodable { var devices: [DeviceRecord] }
+        return try await api.call("GET", "/v1/admin/devices" + Self.query(["district": district]), as: Answer.self).devices
+    }
+
+    /// Revokes a device at once.
+    public func revoke(device: DeviceID) async throws -> DeviceRecord {
+        try await api.call("POST", "/v1/admin/devices/\(device)/revoke", as: DeviceRecord.self)
+    }
+
+    /// Conflicts, duplicates, rejected mutations and clock-flagged devices waiting for review.
+    public func review(district: String? = nil) async throws -> ReviewQueue {
+        try await api.call("GET", "/v1/review" + Self.query(["district": district]), as: ReviewQueue.self)
+    }
+
+    /// Keeps the shown value of a conflicted field (or confirms a deletion, for `_deleted`).
+    public func confirm(entity: EntityID, field: String) async throws -> MutationResult {
+        try await decide("/v1/review/conflicts/confirm", ["entity": .string(entity.description), "field": .string(field)])
+    }
+
+    /// Replaces a conflicted field with another value (for `_deleted`, restores the entry).
+    public func overturn(entity: EntityID, field: String, value: JSONValue) async throws -> MutationResult {
+        try await decide("/v1/review/conflicts/overturn", ["entity": .string(entity.description), "field": .string(field), "value": value])
+    }
+
+    /// Separates two households linked as duplicates.
+    public func unlink(survivor: EntityID, alias: EntityID) async throws -> MutationResult {
+        try await decide("/v1/review/links/unlink", ["survivor": .string(survivor.description), "alias": .string(alias.description)])
+    }
+
+    /// The office's status decision for a household.
+    public func setStatus(household: EntityID, to status: HouseholdStatus) async throws -> MutationResult {
+        try await decide("/v1/households/\(household)/status", ["to": .string(status.rawValue)])
+    }
+
+    private func decide(_ path: String, _ body: [String: JSONValue]) async throws -> MutationResult {
+        try await api.call("POST", path, body: try WireCoding.encode(body), as: MutationResult.self)
+    }
+
+    /// A household with everything that belongs to it.
+    public func household(_ id: EntityID) async throws -> HouseholdAggregate {
+        try await api.call("GET", "/v1/households/\(id)", as: HouseholdAggregate.self)
+    }
+
+    /// Who changed what in a household, when, from which device.
+    public func history(_ id: EntityID) async throws -> [AuditEntry] {
+        struct Answer: Decodable { var history: [AuditEntry] }
+        return try await api.call("GET", "/v1/households/\(id)/history", as: Answer.self).history
+    }
+
+    /// Imports existing household files (CSV as Excel saves it, or JSON). With `check`, a dry run.
+    /// A file with errors imports nothing unless `acceptValid`; the report lists every row's problem.
+    public func importHouseholds(_ data: Data, contentType: String, check: Bool = false, acceptValid: Bool = false) async throws -> ImportReport {
+        let query = Self.query(["check": check ? "true" : nil, "acceptValid": acceptValid ? "true" : nil])
+        return try await api.call("POST", "/v1/admin/import" + query, body: data, contentType: contentType, decodeAlso: [422], as: ImportReport.self)
+    }
+
+    /// Compares a civil-affairs roster (CSV) with the households on file. Changes nothing.
+    public func compareRoster(_ csv: Data, district: String? = nil) async throws -> RosterReport {
+        try await api.call("POST", "/v1/roster/compare" + Self.query(["district": district]), body: csv, contentType: "text/csv", as: RosterReport.self)
+    }
+
+    static func query(_ items: [String: String?]) -> String {
+        let parts = items.keys.sorted().compactMap { key -> String? in
+            guard let value = items[key] ?? nil else { return nil }
+            return "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        }
+        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+    }
+}
+
+extension FieldClient {
+    /// An office client using this device's own token (an office device enrolled with an office code).
+    public func officeClient() async throws -> OfficeClient {
+        let (enrollment, token) = try await pool.read { db in (try Self.enrollment(db), try LocalStore.setting(db, .token)) }
+        guard let enrollment, let token else {
+            throw DoorstepError(.notEnrolled, "this device is not enrolled yet")
+        }
+        return try OfficeClient(server: enrollment.server, token: token, configuration: configuration)
+    }
+}
