@@ -37,13 +37,16 @@ public struct CampaignReport: Codable, Hashable, Sendable {
 extension CampaignReport {
     /// The campaign's id, names and window.
     public struct CampaignSummary: Codable, Hashable, Sendable {
+        /// The campaign's id in the city data, e.g. `2020`.
         public var id: String
+        /// The campaign's name in both languages.
         public var name: LocalizedName
         /// The first day of the first stage.
         public var start: LocalDate?
         /// The last day of the last stage.
         public var end: LocalDate?
 
+        /// The summary of a campaign.
         public init(_ campaign: Campaign) {
             id = campaign.id
             name = campaign.name
@@ -54,13 +57,18 @@ extension CampaignReport {
 
     /// The stage `today` falls in, and how many days are left in it.
     public struct StageToday: Codable, Hashable, Sendable {
+        /// Which stage it is.
         public var stage: CampaignStageKind
+        /// The stage's name in both languages.
         public var name: LocalizedName
+        /// The stage's first day.
         public var start: LocalDate
+        /// The stage's last day.
         public var end: LocalDate
         /// Days from `today` to the stage's last day: 0 on the last day itself.
         public var daysLeft: Int
 
+        /// Describes `stage` as seen on `today`.
         public init(_ stage: CampaignStage, today: LocalDate) {
             self.stage = stage.stage
             name = stage.name
@@ -72,11 +80,14 @@ extension CampaignReport {
 
     /// A rate as an exact fraction, with a rounded per-mille figure for display.
     public struct Ratio: Codable, Hashable, Sendable {
+        /// The households counted.
         public var numerator: Int
+        /// The households they are counted among.
         public var denominator: Int
         /// `numerator × 1000 / denominator`, rounded half up; absent when the denominator is 0.
         public var perMille: Int?
 
+        /// `numerator` over `denominator`, with the per-mille figure computed.
         public init(_ numerator: Int, over denominator: Int) {
             self.numerator = numerator
             self.denominator = denominator
@@ -91,10 +102,15 @@ extension CampaignReport {
 
     /// Files counted by status.
     public struct StatusCounts: Codable, Hashable, Sendable {
+        /// Files with status `candidate`.
         public var candidate = 0
+        /// Files with status `filed`.
         public var filed = 0
+        /// Files with status `outOfHardship`.
         public var outOfHardship = 0
+        /// Files with status `safetyNet`.
         public var safetyNet = 0
+        /// Files with status `closed`.
         public var closed = 0
 
         public init() {}
@@ -124,6 +140,7 @@ extension CampaignReport {
         /// Every status counted.
         public var total: Int { HouseholdStatus.allCases.reduce(0) { $0 + self[$1] } }
 
+        /// The counts of two sections added status by status.
         public static func + (lhs: StatusCounts, rhs: StatusCounts) -> StatusCounts {
             var sum = lhs
             for status in HouseholdStatus.allCases { sum[status] += rhs[status] }
@@ -183,6 +200,7 @@ extension CampaignReport {
 
         public init() {}
 
+        /// The counts of two sections added up.
         public static func + (lhs: AssistanceCounts, rhs: AssistanceCounts) -> AssistanceCounts {
             var sum = lhs
             sum.done += rhs.done

@@ -1,6 +1,63 @@
+import DoorstepCore
+import Foundation
 import Hummingbird
 
 extension DoorstepAPI {
     /// Office reports.
-    func addReportRoutes(to group: RouterGroup<DoorstepRequestContext>) {}
+    func addReportRoutes(to group: RouterGroup<DoorstepRequestContext>) {
+        group.get("reports") { request, context in try await campaignReport(request, context) }
+    }
+
+    /// `GET /v1/reports?district=&campaign=&today=`: the campaign report (DOMAIN.md "What offices report").
+    ///
+    /// An office sees its own district (naming another answers `outOfScope`); the city sees every
+    /// district, or the one it names. `campaign` defaults to the campaign whose window contains
+    /// `today`, else the most recent to have started; `today` (`YYYY-MM-DD`) defaults to the server
+    /// clock's date in the city's time zone, and lets a caller ask "as of" another day.
+    /// Visitors' devices are refused (`forbiddenForRole`).
+    func campaignReport(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let principal = caller.principal
+        let query = request.uri.queryParameters
+        let city = configuration.city
+
+        var district: String?
+        if let text = query.get("district"), !text.isEmpty {
+            district = try city.requireDistrict(text).code
+        }
+        if principal.role != .city {
+            guard let own = principal.district else {
+                throw DoorstepError(.outOfScope, "this credential is bound to no district")
+            }
+            if let district, district != own {
+                throw DoorstepError(.outOfScope, "an office sees the report of its own district only")
+            }
+            district = own
+        }
+
+        let today: LocalDate
+        if let text = query.get("today"), !text.isEmpty {
+            today = try LocalDate(text)
+        } else {
+            let zone = TimeZone(identifier: city.city.timeZone) ?? TimeZone(secondsFromGMT: 0) ?? .current
+            today = LocalDate(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000), in: zone)
+        }
+
+        let campaign: Campaign
+        if let id = query.get("campaign"), !id.isEmpty {
+            guard let named = city.campaign(id) else {
+                throw DoorstepError(.notFound, "no campaign \"\(id.prefix(40))\"; this city has: \(city.campaigns.map(\.id).joined(separator: ", "))")
+            }
+            campaign = named
+        } else {
+            guard let current = CampaignReport.defaultCampaign(in: city, on: today) else {
+                throw DoorstepError(.notFound, "the city data has no campaign to report on")
+            }
+            campaign = current
+        }
+
+        let inputs = try await storage.reportInputs(district: district, engine: engine)
+        let report = CampaignReport.make(city: city, campaign: campaign, today: today, districts: district.map { [$0] }, inputs: inputs)
+        return try JSONResponse.make(report)
+    }
 }
