@@ -1,0 +1,165 @@
+public import Crypto
+public import Foundation
+
+/// A bundle that passed every check: its manifest and its batches, in seq order.
+public struct OpenedBundle: Hashable, Sendable {
+    /// The verified manifest (signed by ``device``).
+    public var manifest: BundleManifest
+    /// The batches, each matching its manifest entry (size, SHA-256, seqs) and naming ``device``.
+    public var batches: [PushBatch]
+
+    /// The device whose work the bundle carries, and whose key signed it.
+    public var device: DeviceID { manifest.device }
+    /// The number of mutations in all batches.
+    public var mutationCount: Int { batches.reduce(0) { $0 + $1.mutations.count } }
+}
+
+/// Reads bundle files: decrypts with the server's key, verifies the device's signature and
+/// every batch's size and hash, and checks that manifest and batches agree.
+///
+/// Never crashes on input: every failure is a `DoorstepError` with code `bundleInvalid`
+/// whose message names the check that failed.
+public enum BundleReader {
+    /// Opens a bundle file.
+    ///
+    /// - Parameters:
+    ///   - data: the bytes of the file.
+    ///   - serverPrivateKey: the server's X25519 private key.
+    ///   - serverKeyID: the id of that key; the manifest must name it.
+    ///   - signingKeyOf: the enrolled Ed25519 public key of a device, or `nil` for a device
+    ///     the server does not know (the bundle is then refused).
+    /// - Returns: the verified manifest and batches.
+    /// - Throws: `DoorstepError` `bundleInvalid` naming the failed check (not a bundle,
+    ///   unsupported version, truncated, encrypted to another server, signature, hash or
+    ///   size, manifest and batches disagree, limits); errors thrown by `signingKeyOf` pass through.
+    public static func open(
+        _ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String,
+        signingKeyOf: (DeviceID) throws -> Curve25519.Signing.PublicKey?
+    ) throws -> OpenedBundle {
+        let envelope = try decrypt(data, serverPrivateKey: serverPrivateKey, serverKeyID: serverKeyID)
+        return try verify(envelope, signingKey: try signingKeyOf(envelope.manifest.device))
+    }
+
+    /// Opens a bundle file, looking the device's key up asynchronously (say, in a database).
+    ///
+    /// The same checks as ``open(_:serverPrivateKey:serverKeyID:signingKeyOf:)``; the
+    /// lookup runs only once the file has been decrypted and its manifest read.
+    public static func open(
+        _ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String,
+        signingKeyLookup: (DeviceID) async throws -> Curve25519.Signing.PublicKey?
+    ) async throws -> OpenedBundle {
+        let envelope = try decrypt(data, serverPrivateKey: serverPrivateKey, serverKeyID: serverKeyID)
+        return try verify(envelope, signingKey: try await signingKeyLookup(envelope.manifest.device))
+    }
+
+    // MARK: Stage 1: header, decryption, envelope, manifest
+
+    /// Parses the header, decrypts, decodes the envelope and checks the manifest's own fields.
+    static func decrypt(_ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String) throws(DoorstepError) -> BundleEnvelope {
+        let bytes = [UInt8](data)
+        let magic = BundleFormat.magic
+        guard !bytes.isEmpty else { throw BundleFormat.invalid("not a bundle: the file is empty") }
+        let prefixLength = min(bytes.count, magic.count)
+        guard bytes[0..<prefixLength].elementsEqual(magic[0..<prefixLength]) else {
+            throw BundleFormat.invalid("not a bundle: the file does not start with DSBUNDLE")
+        }
+        guard bytes.count > magic.count else {
+            throw BundleFormat.invalid("truncated: the file ends inside its header (\(bytes.count) bytes)")
+        }
+        let version = bytes[magic.count]
+        guard version == BundleFormat.version else {
+            throw BundleFormat.invalid("unsupported bundle version \(version); this build reads version \(BundleFormat.version)")
+        }
+        let lengthAt = magic.count + 1
+        guard bytes.count >= lengthAt + 2 else {
+            throw BundleFormat.invalid("truncated: the file ends inside its header (\(bytes.count) bytes)")
+        }
+        let keyLength = Int(bytes[lengthAt]) << 8 | Int(bytes[lengthAt + 1])
+        guard keyLength == BundleFormat.encapsulatedKeyLength else {
+            throw BundleFormat.invalid("the header names an encapsulated key of \(keyLength) bytes; this format uses \(BundleFormat.encapsulatedKeyLength)")
+        }
+        let headerLength = lengthAt + 2 + keyLength
+        guard bytes.count >= headerLength + BundleFormat.tagLength else {
+            throw BundleFormat.invalid("truncated: the file has \(bytes.count) bytes, too few for the header and the encrypted content")
+        }
+        guard bytes.count - headerLength - BundleFormat.tagLength <= BundleFormat.maxPlaintextBytes else {
+            throw BundleFormat.invalid("the bundle is larger than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
+        }
+        let header = bytes[0..<headerLength]
+        let encapsulatedKey = Data(bytes[(lengthAt + 2)..<headerLength])
+        let plaintext: Data
+        do {
+            var recipient = try HPKE.Recipient(privateKey: serverPrivateKey, ciphersuite: BundleFormat.ciphersuite,
+                                               info: BundleFormat.info, encapsulatedKey: encapsulatedKey)
+            plaintext = try recipient.open(bytes[headerLength...], authenticating: header)
+        } catch {
+            throw BundleFormat.invalid("encrypted to another server, or changed or cut short: the bundle cannot be decrypted with this server's key (key id \(serverKeyID))")
+        }
+        guard plaintext.count <= BundleFormat.maxPlaintextBytes else {
+            throw BundleFormat.invalid("the bundle is larger than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
+        }
+        let envelope: BundleEnvelope
+        do {
+            envelope = try JSONDecoder().decode(BundleEnvelope.self, from: plaintext)
+        } catch {
+            throw BundleFormat.invalid("the decrypted content is not a bundle envelope (manifest, batches, signature)")
+        }
+        let manifest = envelope.manifest
+        guard manifest.format == BundleManifest.formatName else {
+            throw BundleFormat.invalid("not a bundle: the manifest's format is \"\(manifest.format.prefix(40))\", not \"\(BundleManifest.formatName)\"")
+        }
+        guard manifest.version == BundleManifest.currentVersion else {
+            throw BundleFormat.invalid("unsupported manifest version \(manifest.version); this build reads version \(BundleManifest.currentVersion)")
+        }
+        guard ProtocolVersion.served.contains(manifest.protocolVersion) else {
+            throw BundleFormat.invalid("unsupported protocol version \(manifest.protocolVersion) in the manifest; this build serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)")
+        }
+        guard manifest.serverKeyID == serverKeyID else {
+            throw BundleFormat.invalid("encrypted to another server key: the manifest names key id \"\(manifest.serverKeyID.prefix(40))\", this server's key is \(serverKeyID)")
+        }
+        return envelope
+    }
+
+    // MARK: Stage 2: signature, hashes, agreement
+
+    /// Verifies the signature with the device's key, then each batch against the manifest.
+    static func verify(_ envelope: BundleEnvelope, signingKey: Curve25519.Signing.PublicKey?) throws(DoorstepError) -> OpenedBundle {
+        let manifest = envelope.manifest
+        guard let signingKey else {
+            throw BundleFormat.invalid("device \(manifest.device) is not enrolled on this server (or has no signing key), so its signature cannot be checked")
+        }
+        guard let signature = Data(base64Encoded: envelope.signature),
+            signingKey.isValidSignature(signature, for: try BundleFormat.canonicalManifest(manifest))
+        else {
+            throw BundleFormat.invalid("the signature does not match the enrolled key of device \(manifest.device)")
+        }
+        let entries = manifest.batches
+        guard !entries.isEmpty else { throw BundleFormat.invalid("a bundle carries at least one batch; this manifest lists none") }
+        guard entries.count <= BundleFormat.maxBatches else {
+            throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxBatches) batches; this manifest lists \(entries.count)")
+        }
+        guard entries.count == envelope.batches.count else {
+            throw BundleFormat.invalid("manifest and batches disagree: the manifest lists \(entries.count) batches, the bundle carries \(envelope.batches.count)")
+        }
+        var batches: [PushBatch] = []
+        for (index, (entry, text)) in zip(entries, envelope.batches).enumerated() {
+            let name = "batch \(index + 1)"
+            guard let bytes = Data(base64Encoded: text) else {
+                throw BundleFormat.invalid("\(name) is not valid base64")
+            }
+            guard bytes.count == entry.size else {
+                throw BundleFormat.invalid("size mismatch: \(name) has \(bytes.count) bytes, the manifest says \(entry.size)")
+            }
+            guard BundleFormat.sha256Hex(bytes) == entry.sha256 else {
+                throw BundleFormat.invalid("hash mismatch: the SHA-256 of \(name) is not the one in the manifest")
+            }
+            do {
+                batches.append(try JSONDecoder().decode(PushBatch.self, from: bytes))
+            } catch {
+                throw BundleFormat.invalid("\(name) matches its hash but is not a valid push batch")
+            }
+        }
+        try BatchChecks.check(batches, device: manifest.device, entries: entries)
+        return OpenedBundle(manifest: manifest, batches: batches)
+    }
+}
