@@ -273,3 +273,21 @@ public struct ImportReport: Codable, Hashable, Sendable {
         self.error = error
     }
 }
+
+/// The answer to a bundle upload: one receipt per batch, in order.
+public struct BundleUploadResult: Codable, Hashable, Sendable {
+    public var receipts: [PushReceipt]
+    /// The device whose work the bundle carries.
+    public var device: DeviceID
+    /// The number of batches in the bundle.
+    public var batches: Int
+    /// Whether the mutations were held for review (a revoked device's bundle) instead of applied.
+    public var heldForReview: Bool
+
+    public init(receipts: [PushReceipt], device: DeviceID, batches: Int, heldForReview: Bool) {
+        self.receipts = receipts
+        self.device = device
+        self.batches = batches
+        self.heldForReview = heldForReview
+    }
+}

@@ -11,17 +11,6 @@ extension DoorstepAPI {
         group.post("bundles") { request, context in try await uploadBundle(request, context) }
     }
 
-    /// The answer to an upload: one receipt per batch, in order.
-    struct BundleUploadResponse: Codable {
-        var receipts: [PushReceipt]
-        /// The device whose work the bundle carries.
-        var device: DeviceID
-        /// The number of batches in the bundle.
-        var batches: Int
-        /// Whether the mutations were held for review (a revoked device's bundle) instead of applied.
-        var heldForReview: Bool
-    }
-
     static let revokedHoldReason = "held for review: the device was revoked"
 
     /// `POST /v1/bundles`: a bundle file (`application/octet-stream`), opened with the server's
@@ -55,7 +44,7 @@ extension DoorstepAPI {
             let receipts = try await storage.holdForReview(opened.batches, device: device, code: .deviceRevoked, reason: Self.revokedHoldReason,
                                                           now: now, physicalMillis: configuration.clock)
             context.logger.info("bundle of a revoked device held for review", metadata: logMetadata)
-            return try JSONResponse.make(BundleUploadResponse(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: true))
+            return try JSONResponse.make(BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: true))
         }
 
         var receipts: [PushReceipt] = []
@@ -74,7 +63,7 @@ extension DoorstepAPI {
             }
         }
         context.logger.info("bundle applied", metadata: logMetadata)
-        return try JSONResponse.make(BundleUploadResponse(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: false))
+        return try JSONResponse.make(BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: false))
     }
 
     /// Who may upload a device's bundle: the device itself (when not revoked: its token is then
