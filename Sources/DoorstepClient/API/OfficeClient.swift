@@ -118,3 +118,12 @@ extension FieldClient {
         return try OfficeClient(server: enrollment.server, token: token, configuration: configuration)
     }
 }
+
+extension FieldClient {
+    /// A household's full change history (who changed what, when, from which device), read from
+    /// the server: the history is the server's record, so this needs a network.
+    public func history(_ id: EntityID) async throws -> [AuditEntry] {
+        let survivor = try await pool.read { db in try LocalStore.survivor(db, of: id) }
+        return try await officeClient().history(survivor)
+    }
+}
