@@ -12,7 +12,8 @@ struct DoorstepServerCommand: AsyncParsableCommand {
         abstract: "The central Doorstep server: sync, review queue, reports.",
         discussion: """
             Starts on 127.0.0.1:8080 with its data in ./doorstep-data (SQLite). Options may also be set
-            with DOORSTEP_HOST, DOORSTEP_PORT, DOORSTEP_DATA and DOORSTEP_DISTRICTS.
+            with DOORSTEP_HOST, DOORSTEP_PORT, DOORSTEP_DATA, DOORSTEP_DISTRICTS and DOORSTEP_DATABASE_URL
+            (PostgreSQL, for several servers on one database).
 
             Examples:
               doorstep-server
@@ -33,10 +34,14 @@ struct DataOptions: ParsableArguments {
     @Option(help: "A city data JSON file of districts and campaigns (default: the shipped Ordos data; env DOORSTEP_DISTRICTS).")
     var districts: String?
 
+    @Option(help: "A PostgreSQL database shared by several servers, postgres://user:password@host:port/database (env DOORSTEP_DATABASE_URL); default: SQLite in the data folder.")
+    var database: String?
+
     func configuration() throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
         configuration.dataDirectory = data ?? environment["DOORSTEP_DATA"] ?? "doorstep-data"
+        configuration.databaseURL = database ?? environment["DOORSTEP_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let file = districts ?? environment["DOORSTEP_DISTRICTS"] {
             guard let contents = FileManager.default.contents(atPath: file) else {
                 throw ValidationError("cannot read the districts file \(file)")

@@ -85,13 +85,13 @@ struct BadInputTests {
     @Test(arguments: refusedWhole)
     func refusedAsAWhole_changesNothing(_ testCase: Case) async throws {
         try await withPopulatedServer { session, visitor, factory, household in
-            let before = try session.server.dumpDomainTables()
+            let before = try await session.server.dumpDomainTables()
             let response = try await testCase.send(session, visitor, factory, household)
             #expect(response.status == testCase.status, "\(testCase.name): \(response.text)")
             #expect(response.errorCode == testCase.code, "\(testCase.name): \(response.text)")
             let body = try response.json(ErrorBody.self)
             #expect(!body.error.message.isEmpty)
-            #expect(try session.server.dumpDomainTables() == before, "\(testCase.name) changed the domain tables")
+            #expect(try await session.server.dumpDomainTables() == before, "\(testCase.name) changed the domain tables")
         }
     }
 
@@ -111,13 +111,13 @@ struct BadInputTests {
     @Test func rejectedInsideAnAcceptedBatch_isAReceiptEntryAndARejectionRowOnly() async throws {
         try await withPopulatedServer { session, visitor, factory, household in
             for testCase in Self.rejectedInBatch {
-                let before = try session.server.dumpDomainTables()
+                let before = try await session.server.dumpDomainTables()
                 let (op, kind, entity, fields) = testCase.fields(household)
                 let mutation = factory.make(op, kind, entity: entity, household: kind == .household ? entity : household, fields: fields)
                 let receipt = try await session.pushOK(visitor, [mutation])
                 #expect(receipt.results.first?.outcome == .rejected, "\(testCase.name)")
                 #expect(receipt.results.first?.code == testCase.code, "\(testCase.name): \(receipt.results.first?.reason ?? "")")
-                let after = try session.server.dumpDomainTables()
+                let after = try await session.server.dumpDomainTables()
                 // Only the mutation log, the rejection log and the rejected-base bookkeeping may change.
                 let changedTables = Set(Self.sections(after).filter { Self.sections(before)[$0.key] != $0.value }.keys)
                 #expect(changedTables.isSubset(of: ["mutations", "rejections", "rejected_bases", "rejected_creations"]), "\(testCase.name) changed \(changedTables)")
@@ -177,9 +177,12 @@ struct BadInputTests {
             let device = try await session.enroll(district: "150602", role: .visitor)
             let attributes = try FileManager.default.attributesOfItem(atPath: server.configuration.adminTokenPath)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-            let database = try Data(contentsOf: URL(fileURLWithPath: server.configuration.databasePath))
+            let tables = try await server.dumpTables(["devices", "meta", "enrollment_codes"])
+            let database = (try? Data(contentsOf: URL(fileURLWithPath: server.configuration.databasePath))) ?? Data()
             let wal = (try? Data(contentsOf: URL(fileURLWithPath: server.configuration.databasePath + "-wal"))) ?? Data()
+            #expect(tables.contains(device.id.rawValue), "the dump reads the devices table")
             for secret in [device.token, session.adminToken] {
+                #expect(!tables.contains(secret), "a token is stored in clear")
                 #expect(database.range(of: Data(secret.utf8)) == nil && wal.range(of: Data(secret.utf8)) == nil, "a token is stored in clear")
             }
         }

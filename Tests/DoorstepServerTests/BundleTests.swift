@@ -33,7 +33,7 @@ struct BundleTests {
             let history = try await session.call(.get, "/v1/households/\(work.household)/history", token: office.token)
             #expect(try history.json([String: [AuditEntry]].self)["history"]?.allSatisfy { $0.actor == "device:\(office.id)" } == true,
                     "the audit names the uploader")
-            let dump = try server.dumpDomainTables()
+            let dump = try await server.dumpDomainTables()
 
             for token in [office.token, visitor.token, session.adminToken] {
                 let again = try await session.upload(bundle, token: token)
@@ -43,7 +43,7 @@ struct BundleTests {
             // A freshly sealed file of the same work is the same work.
             let resealed = try await session.upload(try key.seal(work.batches, by: visitor), token: office.token)
             #expect(try resealed.json(BundleUploadBody.self).receipts.flatMap(\.results).allSatisfy { $0.outcome == .alreadyApplied })
-            #expect(try server.dumpDomainTables() == dump)
+            #expect(try await server.dumpDomainTables() == dump)
             // A push of the same batch after the upload is answered alreadyApplied too.
             #expect(try await session.pushOK(visitor, work.batches[0].mutations).results.allSatisfy { $0.outcome == .alreadyApplied })
         }
@@ -57,7 +57,7 @@ struct BundleTests {
             let office = try await session.enroll(district: "150602", role: .office)
             let work = BundleWork(visitor: visitor, clock: server.clock)
             let bundle = try key.seal(work.batches, by: visitor)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
 
             var generator = SystemRandomNumberGenerator()
             for position in [0, 8, 10, 20, bundle.count / 2, bundle.count - 1] {
@@ -91,7 +91,7 @@ struct BundleTests {
             let unknown = try await session.upload(try key.seal(BundleWork(visitor: stranger, clock: server.clock).batches, by: stranger), token: office.token)
             #expect(unknown.status == .unprocessableContent && unknown.text.contains("not enrolled"))
 
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
             // The genuine file still lands.
             #expect(try await session.upload(bundle, token: office.token).status == .ok)
         }
@@ -108,11 +108,11 @@ struct BundleTests {
             let bundle = try key.seal(work.batches, by: visitor)
             let revoke = try await session.call(.post, "/v1/admin/devices/\(visitor.id)/revoke", token: office.token)
             #expect(revoke.status == .ok)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
 
             let own = try await session.upload(bundle, token: visitor.token)
             #expect(own.status == .unauthorized && own.errorCode == "deviceRevoked")
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
 
             for _ in 0..<2 {
                 let held = try await session.upload(bundle, token: office.token)
@@ -149,7 +149,7 @@ struct BundleTests {
             let neighbour = try await session.enroll(district: "150602", role: .visitor)
             let foreignOffice = try await session.enroll(district: "150603", role: .office)
             let bundle = try key.seal(BundleWork(visitor: visitor, clock: server.clock).batches, by: visitor)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
 
             let foreign = try await session.upload(bundle, token: foreignOffice.token)
             #expect(foreign.status == .forbidden && foreign.errorCode == "outOfScope", "\(foreign.text)")
@@ -157,7 +157,7 @@ struct BundleTests {
             #expect(other.status == .forbidden && other.errorCode == "forbiddenForRole")
             let anonymous = try await session.upload(bundle, token: nil)
             #expect(anonymous.status == .unauthorized)
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
         }
     }
 
@@ -166,11 +166,11 @@ struct BundleTests {
         try await server.test { session in
             let (visitor, key) = try await session.enrollForBundles(district: "150602", role: .visitor)
             let later = BundleWork(visitor: visitor, clock: server.clock, firstSeq: 5)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
             let response = try await session.upload(try key.seal(later.batches, by: visitor), token: visitor.token)
             #expect(response.status == .conflict && response.errorCode == "missingPredecessor", "\(response.text)")
             #expect(response.text.contains("batch 1 of 2"))
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
         }
     }
 

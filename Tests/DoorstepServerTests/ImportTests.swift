@@ -132,7 +132,7 @@ import Testing
             var bad = Sample.nationalID(10)
             bad = String(bad.dropLast()) + (bad.last == "1" ? "2" : "1")
             let body = Data(Self.csv(Self.chineseHeader, [Self.chineseRow("甲", Sample.nationalID(9)), Self.chineseRow("乙", bad)]).utf8)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
             let response = try await session.importFile(body, token: office.token)
             #expect(response.status == .unprocessableContent)
             #expect(response.errorCode == "invalidValue")
@@ -140,7 +140,7 @@ import Testing
             #expect(report.imported == 0)
             #expect(report.errors == [ImportIssue(line: 3, field: "nationalId", code: .invalidNationalId, message: report.errors.first?.message ?? "")])
             #expect(!response.text.contains(bad))
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
         }
     }
 
@@ -149,7 +149,7 @@ import Testing
         try await server.test { session in
             let office = try await session.enroll(district: "150602", role: .office)
             let good = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", Sample.nationalID(11)), Self.englishRow("B", Sample.nationalID(12))]).utf8)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
             let response = try await session.importFile(good, token: office.token, query: "?check=true")
             #expect(response.status == .ok)
             let report = try response.json(ImportReport.self)
@@ -159,7 +159,7 @@ import Testing
             #expect(checked.status == .ok)
             let problems = try checked.json(ImportReport.self).errors.map { "\($0.line) \($0.field ?? "-") \($0.code)" }
             #expect(problems == ["2 headName missingField", "3 district unknownDistrict", "3 nationalId invalidNationalId"])
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
         }
     }
 
@@ -183,7 +183,7 @@ import Testing
             let names = try await session.pullAll(office).households.values.compactMap { $0.household["headName"].stringValue }
             #expect(Set(names) == ["Good", "Good2"])
             // The rejected row left no trace in the review queue.
-            #expect(!(try server.dumpDomainTables().contains("forbiddenForRole")))
+            #expect(!(try await server.dumpDomainTables().contains("forbiddenForRole")))
         }
     }
 
@@ -193,12 +193,12 @@ import Testing
             let office = try await session.enroll(district: "150602", role: .office)
             let body = Data(Self.bom) + Data(Self.csv(Self.chineseHeader, (20..<25).map { Self.chineseRow("户\($0)", Sample.nationalID($0)) }).utf8)
             #expect(try await session.importFile(body, token: office.token).json(ImportReport.self).imported == 5)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
             let again = try await session.importFile(body, token: office.token)
             #expect(again.status == .ok)
             let report = try again.json(ImportReport.self)
             #expect(report.imported == 0 && report.skipped == 5 && report.errors.isEmpty)
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
         }
     }
 
@@ -240,12 +240,12 @@ import Testing
         let server = TestServer()
         try await server.test { session in
             let visitor = try await session.enroll(district: "150602", role: .visitor)
-            let before = try server.dumpDomainTables()
+            let before = try await server.dumpDomainTables()
             let body = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", Sample.nationalID(50))]).utf8)
             let response = try await session.importFile(body, token: visitor.token)
             #expect(response.status == .forbidden)
             #expect(response.errorCode == "forbiddenForRole")
-            #expect(try server.dumpDomainTables() == before)
+            #expect(try await server.dumpDomainTables() == before)
         }
     }
 

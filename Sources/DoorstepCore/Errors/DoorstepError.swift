@@ -106,6 +106,11 @@ extension DoorstepError.Code {
     /// A bundle's signature, hash or encryption does not check out.
     public static let bundleInvalid = Self("bundleInvalid")
 
+    // Import and roster files
+    /// The same national ID number appears on more than one row of an import or roster file.
+    public static let duplicateInFile = Self("duplicateInFile")
+
+    // Client side only: never sent by a server
     /// The server could not be reached (network down, server failing); nothing was lost.
     public static let serverUnreachable = Self("serverUnreachable")
     /// The device has not enrolled with a server yet.

@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The folder holding the database, `admin.token` and `server.addr` (default `./doorstep-data`).
     public var dataDirectory: String
+    /// A PostgreSQL database (`postgres://user:password@host:port/database`) shared by several
+    /// server processes; `nil` (the default) keeps the embedded SQLite file in the data folder.
+    public var databaseURL: String?
     /// The city's districts and campaigns (default: the shipped Ordos data).
     public var city: CityData
     /// Limits on requests.
@@ -45,6 +48,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         dataDirectory: String = "doorstep-data",
+        databaseURL: String? = nil,
         city: CityData = .ordos,
         limits: Limits = Limits(),
         skew: ClockSkewPolicy = ClockSkewPolicy(),
@@ -57,6 +61,7 @@ public struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
+        self.databaseURL = databaseURL
         self.city = city
         self.limits = limits
         self.skew = skew

@@ -11,7 +11,7 @@ extension DoorstepError.Code {
             .badRequest
         case .missingField, .invalidValue, .unknownField, .invalidNationalId, .invalidPhone, .negativeAmount,
             .unknownDistrict, .illegalTransition, .invalidOperation, .visitImmutable, .unknownEntity,
-            .dependsOnRejected, .entityIdTaken, .bundleInvalid, .invalidCityData:
+            .dependsOnRejected, .entityIdTaken, .bundleInvalid, .invalidCityData, .duplicateInFile:
             .unprocessableContent
         case .unauthorized, .deviceRevoked, .invalidEnrollmentCode:
             .unauthorized

@@ -3,6 +3,7 @@ import Foundation
 public import Hummingbird
 import Crypto
 public import Logging
+import ServiceLifecycle
 
 /// Builds the server: opens (or creates) its data folder and database, makes the admin token on
 /// first start, and returns the application ready to run (`try await app.runService()`).
@@ -17,7 +18,7 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     router.add(middleware: ErrorMiddleware())
     server.api.addRoutes(to: router)
     let addressPath = configuration.addressPath
-    return Application(
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Doorstep"),
         onServerRunning: { channel in
@@ -28,6 +29,8 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
         },
         logger: logger
     )
+    app.addServices(server.services)
+    return app
 }
 
 /// The parts of a server that exist before it listens: storage, identity, admin token.
@@ -35,12 +38,14 @@ public struct DoorstepServerSetup: Sendable {
     let api: DoorstepAPI
     /// The storage the server uses.
     public let storage: any ServerStorage
+    /// Services that live as long as the application (the PostgreSQL connection pool).
+    let services: [any Service]
 
     /// Opens the data folder and database, migrates, and makes the identity and admin token on first start.
     public static func prepare(configuration: ServerConfiguration, logger: Logger) async throws -> DoorstepServerSetup {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let storage = try SQLiteStorage(path: configuration.databasePath)
+        let (storage, services) = try await openStorage(configuration: configuration, logger: logger)
         try await storage.migrate()
         let identity = try await storage.identity {
             let key = Curve25519.KeyAgreement.PrivateKey()
@@ -60,23 +65,48 @@ public struct DoorstepServerSetup: Sendable {
         let publicKey = try ServerKeys.publicKey(of: identity)
         return DoorstepServerSetup(
             api: DoorstepAPI(storage: storage, configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics()),
-            storage: storage
+            storage: storage,
+            services: services
         )
+    }
+
+    /// The storage the configuration names: the SQLite file in the data folder, or PostgreSQL.
+    /// A PostgreSQL pool runs from now on; the returned service stops it when the application stops.
+    static func openStorage(configuration: ServerConfiguration, logger: Logger) async throws -> (any ServerStorage, [any Service]) {
+        guard let url = configuration.databaseURL else {
+            return (try SQLiteStorage(path: configuration.databasePath), [])
+        }
+        let storage = try PostgresStorage(url: url, logger: logger)
+        let pool = Task { await storage.run() }
+        return (storage, [StopWhenShutDown(task: pool)])
+    }
+
+    /// Runs `body` with the configured storage, then stops it (for one-off commands).
+    static func withStorage<Result: Sendable>(_ configuration: ServerConfiguration, _ body: (any ServerStorage) async throws -> Result) async throws -> Result {
+        let (storage, services) = try await openStorage(configuration: configuration, logger: Logger(label: "doorstep-server"))
+        defer { for case let service as StopWhenShutDown in services { service.task.cancel() } }
+        try await storage.migrate()
+        return try await body(storage)
     }
 
     /// Replaces the admin token: the old one stops working at once. Returns the file holding the new one.
     public static func rotateAdminToken(configuration: ServerConfiguration) async throws -> String {
-        let storage = try SQLiteStorage(path: configuration.databasePath)
-        try await storage.migrate()
-        let token = Secrets.token(prefix: "dsa_")
-        let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
-        _ = try await storage.setAdminTokenHash(Secrets.hash(token), onlyIfAbsent: false)
-        try AdminToken.commit(pending, to: configuration.adminTokenPath)
-        return configuration.adminTokenPath
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return try await withStorage(configuration) { storage in
+            let token = Secrets.token(prefix: "dsa_")
+            let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
+            _ = try await storage.setAdminTokenHash(Secrets.hash(token), onlyIfAbsent: false)
+            try AdminToken.commit(pending, to: configuration.adminTokenPath)
+            return configuration.adminTokenPath
+        }
     }
 
     /// Writes a consistent copy of the database while the server may be running.
     public static func backup(configuration: ServerConfiguration, to path: String) async throws {
+        guard configuration.databaseURL == nil else {
+            throw DoorstepError(.invalidOperation, "back up a PostgreSQL database with pg_dump; `backup` copies the embedded SQLite database")
+        }
         guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
             throw DoorstepError(.notFound, "no database at \(configuration.databasePath)")
         }
@@ -136,5 +166,16 @@ struct LogRequestsMiddleware<Context: RequestContext>: RouterMiddleware {
             "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
         return response
+    }
+}
+
+/// A service that does nothing until the application shuts down, then cancels a task
+/// (the PostgreSQL pool started before the application).
+struct StopWhenShutDown: Service {
+    let task: Task<Void, Never>
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        task.cancel()
     }
 }

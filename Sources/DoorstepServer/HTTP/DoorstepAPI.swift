@@ -76,6 +76,7 @@ struct DoorstepAPI: Sendable {
         addImportRoutes(to: v1)
         addReportRoutes(to: v1)
         addBundleRoutes(to: v1)
+        addDashboardRoutes(to: router)
     }
 
     // MARK: Authentication

@@ -15,17 +15,18 @@ info:
     - Every `/v1/` request carries the header `Doorstep-Protocol: 1`. A missing or
       unserved version gets `426` with code `unsupportedProtocolVersion`.
     - Every request except `/health`, `/metrics`, `/openapi.yaml` and `/v1/enroll` carries
-      `Authorization: Bearer <token>` (device token, admin token or dashboard session).
+      `Authorization: Bearer <token>` (a device token or the admin token).
       A revoked device's token is answered `401` with code `deviceRevoked`.
     - Every error answer has the body `{"error": {"code", "message"}}` (`ErrorBody`).
     - JSON is UTF-8. The server writes object keys sorted; clients must ignore keys they
       do not know. There are no floating-point numbers: money is integer fen, rates are
       numerator/denominator pairs.
     - Request bodies are limited to 8 MiB (`413 payloadTooLarge`).
-    - Operations marked "(planned)" are not served yet by `doorstep-server`.
     - Optional keys that have no value are left out of answers (not written as `null`).
-    - Any authenticated request may be answered `429 rateLimited` after too many failed
-      authentications from the same address.
+    - Any authenticated request (and enrollment) may be answered `429 rateLimited` after 10
+      failed authentications or enrollments from the same client address within 5 minutes,
+      whatever its own token, until the window passes.
+    - An unknown path, or a known path with another method, is answered `404 notFound`.
   license:
     name: Proprietary
     identifier: LicenseRef-Doorstep
@@ -61,17 +62,29 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/Health"
+              example:
+                status: ok
         "503":
           description: The database does not answer
           content:
             application/json:
               schema:
                 $ref: "#/components/schemas/Health"
+              example:
+                status: unavailable
   /metrics:
     get:
       tags: [service]
       operationId: metrics
-      summary: Prometheus metrics (may be turned off by configuration)
+      summary: Prometheus metrics
+      description: |
+        Always served, without a token or a `Doorstep-Protocol` header. The content type is
+        `text/plain; version=0.0.4; charset=utf-8` (the Prometheus text format). Counters:
+        `doorstep_pushes_total` (batches applied), `doorstep_pull_pages_total`,
+        `doorstep_push_refused_total` (batches refused as a whole),
+        `doorstep_mutations_total{outcome}`, `doorstep_conflicts_total`; and the histogram
+        `doorstep_request_duration_seconds` by method, route pattern and status. Metrics
+        name routes, never ids.
       security: []
       responses:
         "200":
@@ -80,13 +93,14 @@ paths:
             text/plain:
               schema:
                 type: string
-        "404":
-          $ref: "#/components/responses/NotFound"
   /openapi.yaml:
     get:
       tags: [service]
       operationId: openapi
-      summary: This document (planned)
+      summary: This document
+      description: |
+        The copy of `protocol/openapi.yaml` compiled into the server, as
+        `application/yaml; charset=utf-8`. No token and no `Doorstep-Protocol` header.
       security: []
       responses:
         "200":
@@ -186,7 +200,10 @@ paths:
         Households arrive whole (merged survivor, aliases, every child entity with
         tombstones); households that left the scope or were linked into another are
         listed in `removed`. The cursor is opaque; omit it for the first pull. A device
-        pulls its scope; the admin token pulls the whole city.
+        pulls its scope; the admin token pulls the whole city. A cursor this server did not
+        issue, or one ahead of its latest change (a server restored from a backup), is
+        refused `400 invalidCursor`: drop the pulled state and pull from the start. A
+        `limit` that is not a whole number from 1 to 1000 is refused `422 invalidValue`.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - name: cursor
@@ -195,7 +212,6 @@ paths:
           description: The `nextCursor` of the previous page; absent or empty for the first pull
           schema:
             type: string
-            maxLength: 256
         - name: limit
           in: query
           required: false
@@ -228,14 +244,28 @@ paths:
     post:
       tags: [sync]
       operationId: uploadBundle
-      summary: Upload a bundle file (signed, encrypted batches) (planned)
+      summary: Upload a bundle file (signed, encrypted batches)
       description: |
-        Uploaded by the bundle's own device, an office of its district, or the city; a
-        revoked device's bundle only by an office or the city (its writes are listed in
-        review). The server decrypts, checks the signature against the device's enrolled
-        key and each batch's size and SHA-256, then applies the batches like pushes, with
-        the bundle device's role and district, in one transaction. Any failed check, or
-        any batch refused as a whole, refuses the bundle and changes nothing.
+        The body is the bundle file's bytes (the content type is not checked). The server
+        decrypts it with its X25519 key, checks the Ed25519 signature over the canonical
+        manifest bytes against the device's enrolled key, and each batch's size and SHA-256
+        (any failed check: `422 bundleInvalid`, nothing applied; see protocol/README.md,
+        Bundles). Then it checks the uploader: the bundle's own device, an office of its
+        district, or the city (another district's office: `403 outOfScope`; a visitor with
+        another device's bundle: `403 forbiddenForRole`).
+
+        The batches are applied like pushes, in order, **each in its own transaction**, as
+        the bundle's device (its role and district); the audit history names the uploader. A
+        batch refused as a whole (`409 missingPredecessor`, `409 seqReuse`, `400 invalidBatch`
+        …) refuses the upload with that code and a message naming the batch: the batches
+        before it stay applied, nothing from it on is applied. Uploading the same bundle
+        again answers `alreadyApplied`.
+
+        A revoked device's own token is answered `401 deviceRevoked`. Its bundle uploaded by
+        an office of its district or the city is **held for review**: nothing is applied;
+        each mutation the server does not hold yet is written to the rejection log with code
+        `deviceRevoked` (reason `held for review: the device was revoked`) and answered
+        `rejected` with that code; `heldForReview` is true.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
       requestBody:
@@ -251,7 +281,22 @@ paths:
           content:
             application/json:
               schema:
-                $ref: "#/components/schemas/BundleReceipts"
+                $ref: "#/components/schemas/BundleUploadResult"
+              example:
+                batches: 1
+                device: 3f2a8c1e-5b7d-4e9a-8c21-6d0f4b9e7a13
+                heldForReview: true
+                receipts:
+                  - clockSkew: false
+                    device: 3f2a8c1e-5b7d-4e9a-8c21-6d0f4b9e7a13
+                    highestContiguousSeq: 5
+                    protocolVersion: 1
+                    results:
+                      - code: deviceRevoked
+                        outcome: rejected
+                        reason: "held for review: the device was revoked"
+                        seq: 6
+                    serverClock: "01719795c5a00000"
         "400":
           $ref: "#/components/responses/BadRequest"
         "401":
@@ -266,6 +311,8 @@ paths:
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/admin/enrollment-codes:
@@ -275,7 +322,12 @@ paths:
       summary: Make a single-use enrollment code for a district and role
       description: |
         An office makes `visitor` and `office` codes for its own district; the city (or the
-        admin token) makes any code, `city` codes without a district.
+        admin token) makes any code, `city` codes without a district (a `district` sent with
+        a `city` code is ignored). Refusals: a visitor's device `403 forbiddenForRole`; a
+        `city` code asked by an office `403 forbiddenForRole`; no `district` for a visitor or
+        office code `422 missingField`; an unknown district `422 unknownDistrict`; another
+        district `403 outOfScope`; `expiresInHours` outside 1…720 `422 invalidValue`; an
+        unknown `role` `400 malformedInput`.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
       requestBody:
@@ -297,10 +349,14 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "403":
           $ref: "#/components/responses/Forbidden"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/admin/devices:
@@ -308,9 +364,16 @@ paths:
       tags: [admin]
       operationId: listDevices
       summary: The enrolled devices (an office sees its district's; `district` is for the city)
+      description: |
+        Every enrolled device, revoked ones included (the server's own device is never
+        listed), ordered by enrollment time then id. An office always gets its own
+        district's devices (its `district` parameter is ignored); the city gets every
+        device (city devices included), or those of the district it names (an unknown code
+        gives an empty list). Offices and the city only (a visitor's device:
+        `403 forbiddenForRole`).
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
-        - $ref: "#/components/parameters/DistrictQuery"
+        - $ref: "#/components/parameters/CityDistrictQuery"
       responses:
         "200":
           description: The devices
@@ -318,14 +381,14 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/DeviceList"
-        "400":
-          $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
         "403":
           $ref: "#/components/responses/Forbidden"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/admin/devices/{device}/revoke:
@@ -335,7 +398,10 @@ paths:
       summary: Revoke a device at once
       description: |
         Every later request with the device's token is answered `401 deviceRevoked`.
-        Revoking a revoked device changes nothing.
+        Revoking a revoked device changes nothing (its `revokedAt` stays). An office revokes
+        its district's devices; a city device, only the city. A device that does not exist,
+        is the server's own or is outside the caller's district: `404 notFound`. A device id
+        that is not valid: `422 invalidValue`. No body.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - name: device
@@ -360,6 +426,8 @@ paths:
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/review:
@@ -367,10 +435,16 @@ paths:
       tags: [review]
       operationId: reviewQueue
       summary: What waits for an office's decision
-      description: Open conflicts, duplicate links, rejected mutations and clock-flagged devices. An office sees its district; `district` is for the city.
+      description: |
+        Open conflicts (ordered by household, entity, field), duplicate links (by survivor,
+        alias), the rejection log (by time, device, seq; held bundle mutations of revoked
+        devices included, code `deviceRevoked`) and the clock-flagged devices. An office
+        always gets its own district (its `district` parameter is ignored); the city gets
+        every district, or the one it names (not checked: an unknown code gives empty
+        lists). Offices and the city only (a visitor's device: `403 forbiddenForRole`).
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
-        - $ref: "#/components/parameters/DistrictQuery"
+        - $ref: "#/components/parameters/CityDistrictQuery"
       responses:
         "200":
           description: The review queue
@@ -378,14 +452,14 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/ReviewQueue"
-        "400":
-          $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
         "403":
           $ref: "#/components/responses/Forbidden"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/review/conflicts/confirm:
@@ -394,10 +468,12 @@ paths:
       operationId: confirmConflict
       summary: Keep the shown value of a conflicted field
       description: |
-        The server writes the shown value with a base naming every head (a mutation
-        stamped by the server's clock). On a `_deleted` conflict it deletes again,
-        covering every head. If that mutation is rejected, the decision is refused with
-        its code and nothing changes.
+        The server writes the shown value with a base naming every head (a mutation of the
+        server's own device, stamped by the server's clock, with the caller's role and
+        district). On a `_deleted` conflict it deletes again, covering every head. The field
+        need not be in conflict. If that mutation is rejected, the decision is refused with
+        its code (`403 outOfScope`, `422 invalidOperation` …) and nothing changes. An entity
+        the server does not know: `404 notFound`. Offices and the city only.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
       requestBody:
@@ -421,12 +497,14 @@ paths:
           $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
-        "409":
-          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/review/conflicts/overturn:
@@ -437,7 +515,9 @@ paths:
       description: |
         `value` is another head's value or a typed one; the server writes it with a base
         naming every head. On a `_deleted` conflict the entity is restored (`value` may be
-        left out). If that mutation is rejected, the decision is refused with its code.
+        left out, and is ignored). `value` missing on another field: `422 missingField`. If
+        that mutation is rejected, the decision is refused with its code (`422 invalidValue`
+        …) and nothing changes. An entity the server does not know: `404 notFound`.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
       requestBody:
@@ -461,12 +541,14 @@ paths:
           $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
-        "409":
-          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/review/links/unlink:
@@ -474,7 +556,10 @@ paths:
       tags: [review]
       operationId: unlinkHouseholds
       summary: Separate two households linked by national ID
-      description: A `linkDecision` mutation with state `unlinked`, made by the server for the caller.
+      description: |
+        A `linkDecision` mutation with state `unlinked` on the pair (entity `alias`, other
+        `survivor`), its base the heads of the pair's decision register, made by the server
+        for the caller. Two households that are not linked now (or unknown): `404 notFound`.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
       requestBody:
@@ -498,10 +583,14 @@ paths:
           $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/households/{id}/status:
@@ -511,7 +600,9 @@ paths:
       summary: Decide a household's status
       description: |
         An update of `status` with a base naming every current head, checked against the
-        status table (`422 illegalTransition`). Offices and the city only.
+        status table (`422 illegalTransition`). Offices and the city only. An id that is not
+        a UUID: `422 invalidValue`; an unknown household (or the id of another kind of
+        entity): `404 notFound`; an unknown status in `to`: `400 malformedInput`.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - $ref: "#/components/parameters/HouseholdIdPath"
@@ -536,12 +627,14 @@ paths:
           $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
-        "409":
-          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/households/{id}:
@@ -549,7 +642,10 @@ paths:
       tags: [households]
       operationId: getHousehold
       summary: One household, whole
-      description: An alias id answers its survivor's aggregate. A household outside the caller's scope is `404`.
+      description: |
+        Any role. An alias id answers its survivor's aggregate. A household outside the
+        caller's scope (by its shown district) is `404 notFound`; an id that is not a UUID
+        `422 invalidValue`.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - $ref: "#/components/parameters/HouseholdIdPath"
@@ -564,8 +660,12 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/households/{id}/history:
@@ -573,6 +673,10 @@ paths:
       tags: [households]
       operationId: getHouseholdHistory
       summary: The audit history of a household (and of the households linked into it)
+      description: |
+        Any role, in scope (as `GET /v1/households/{id}`). One entry per field written by an
+        applied mutation of the household or its child entities, and of every household
+        linked into the same survivor, in the order the server recorded them.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - $ref: "#/components/parameters/HouseholdIdPath"
@@ -587,8 +691,12 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "404":
           $ref: "#/components/responses/NotFound"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
         "426":
           $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
   /v1/admin/import:
@@ -597,21 +705,46 @@ paths:
       operationId: importHouseholds
       summary: Import households from CSV or JSON
       description: |
-        CSV (UTF-8 or GB18030, named by the content type's charset): a header row of
-        household field names (wire names, or the Chinese headers 户主姓名, 身份证号 …),
-        `otherCauses` separated by `;`, one household per row. JSON: an array of objects,
-        field name to value. Each valid row becomes a household creation made by the server
-        for the caller (an office imports its own district). Rows whose national ID is
-        already on file are skipped, so a re-import changes nothing. With `check=true`
-        nothing is written. Without it, a file with any problem imports nothing and is
-        answered `422` with the report (its `error` says why), unless `acceptValid=true`
-        imports the valid rows.
+        Creates households from an existing file: each valid row becomes a household
+        creation made by the server for the caller (its own device and clock, the caller's
+        role and district). Offices import their own district, the city any; a visitor's
+        device is refused `403 forbiddenForRole`. See protocol/README.md, section 10.1.
+
+        **Format.** `application/json` (or any `…/json`, `…+json` type): an array of objects,
+        field name to value. `text/csv`, `application/csv`, `text/plain`,
+        `text/tab-separated-values` or `application/vnd.ms-excel`: CSV. Any other or no
+        content type: JSON if the text starts with `[`, else CSV. Bytes are decoded as UTF-8
+        (with or without a byte-order mark) or UTF-16 with a byte-order mark; without a BOM,
+        `charset=gb18030` (or `gbk`, `gb2312`, `cp936`, `x-gbk`) reads GB18030,
+        `charset=utf-8` reads UTF-8, and anything else tries UTF-8 then GB18030. Undecodable
+        text, an unclosed quoted field, an empty CSV file or JSON that is not an array:
+        `400 malformedInput`. More than 49,999 data rows (50,000 CSV records with the
+        header) or objects: `413 payloadTooLarge`.
+
+        **CSV.** A header row of household field names: wire names (any letter case) or
+        Chinese headers (户主姓名, 身份证号/身份证号码, 电话/联系电话, 住址/家庭住址, 旗区,
+        工作单位, 基层工会, 档案级别, 主要致困原因, 其他致困原因, 困难程度, 技能水平,
+        家庭月收入(分), 受疫情影响, 状态, 备注; white space, full-width parentheses and a `*`
+        are ignored). Comma-separated, or tab-separated when the first line has tabs and no
+        comma; RFC 4180 quoting. Terms may be written by wire name, English or Chinese
+        label; term sets separated by `;` `；` `、` `,` `，`; Booleans `true`/`false`,
+        `是`/`否`, `1`/`0`, `yes`/`no`; money in whole fen (`.00` allowed). An empty
+        `status` means `filed`. JSON objects use the same keys; their string values for
+        money, Boolean and term fields are read as CSV cells are.
+
+        **Outcome.** Rows whose national ID is already held by a household on the server are
+        skipped (`skipped`), so a re-import changes nothing. A national ID on more than one
+        row makes each of those rows a `duplicateInFile` issue. With `check=true` nothing is
+        written and the report lists every problem by line (`dryRun: true`). Otherwise a
+        file with any problem imports nothing and is answered `422` with the report, whose
+        `error` has code `invalidValue`, unless `acceptValid=true`, which imports the valid
+        rows and answers `200` with the problems of the others.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - name: check
           in: query
           required: false
-          description: A dry run; write nothing (`true`/`false`, `1`/`0`, `yes`/`no`; empty means true)
+          description: A dry run; write nothing. `true`, `1`, `yes` or an empty value are true; `false`, `0`, `no` (or absent) false, in any letter case; anything else `422 invalidValue`
           schema:
             type: string
         - name: acceptValid
@@ -626,16 +759,28 @@ paths:
           text/csv:
             schema:
               type: string
+            example: |
+              户主姓名,身份证号,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入(分),受疫情影响
+              张三,150602197803120015,东胜区某街道1号,150602,national,illness,deep,none,120000,否
           application/json:
             schema:
               $ref: "#/components/schemas/ImportHouseholds"
       responses:
         "200":
-          description: The import report
+          description: The import report (also of a dry run, and of `acceptValid=true` with problems)
           content:
             application/json:
               schema:
                 $ref: "#/components/schemas/ImportReport"
+              example:
+                dryRun: false
+                errors:
+                  - code: invalidNationalId
+                    field: nationalId
+                    line: 3
+                    message: the check digit of the national ID number is wrong (GB 11643); check the number for a typing error
+                imported: 1
+                skipped: 0
         "400":
           $ref: "#/components/responses/BadRequest"
         "401":
@@ -645,11 +790,32 @@ paths:
         "413":
           $ref: "#/components/responses/PayloadTooLarge"
         "422":
-          description: The file has problems and nothing was imported; the report, with `error` (an ErrorBody too)
+          description: |
+            The file has problems and nothing was imported: the report, with `error` (code
+            `invalidValue`), so that the body is also an `ErrorBody`. A `check` or
+            `acceptValid` value that is not a Boolean is a plain `ErrorBody` (`invalidValue`).
           content:
             application/json:
               schema:
-                $ref: "#/components/schemas/ImportReport"
+                anyOf:
+                  - $ref: "#/components/schemas/ImportRefused"
+                  - $ref: "#/components/schemas/ErrorBody"
+              example:
+                dryRun: false
+                error:
+                  code: invalidValue
+                  message: "1 problem(s) on 1 line(s); nothing was imported. Fix them, or send ?acceptValid=true to import the valid rows"
+                errors:
+                  - code: duplicateInFile
+                    field: nationalId
+                    line: 2
+                    message: the same national ID number is on lines 2, 3; a household is filed once
+                  - code: duplicateInFile
+                    field: nationalId
+                    line: 3
+                    message: the same national ID number is on lines 2, 3; a household is filed once
+                imported: 0
+                skipped: 0
         "426":
           $ref: "#/components/responses/UpgradeRequired"
         "429":
@@ -662,12 +828,22 @@ paths:
       operationId: compareRoster
       summary: Compare a civil-affairs roster with the household files
       description: |
-        CSV with a header row: national ID (身份证号), name (姓名) and optionally the monthly
-        allowance in fen (低保金) and a district column. Matched on national ID; the answer
-        lists roster people not on file, households on file not in the roster, and
-        disagreements (name, or an allowance paid to a household out of hardship or
-        closed). Nothing is changed. An office compares its own district; the city every
-        district or the one named.
+        A CSV file (decoded and split as for import: UTF-8 with or without BOM, UTF-16 with
+        BOM, GB18030, the `charset` parameter; at most 50,000 records, else
+        `413 payloadTooLarge`). A JSON content type is refused `400 malformedInput`; any
+        other or none is read as CSV. Nothing is changed. See protocol/README.md, section
+        10.2.
+
+        The header row needs a national ID column (身份证号, 身份证号码, 公民身份号码,
+        `nationalId`, `national_id`), a name column (姓名, 户主姓名, `name`, `headName`)
+        and an allowance column (a header starting with 低保金, 月低保金 or `allowance`; in
+        fen when the header contains 分 or ends in `fen`, else in yuan with at most two
+        decimals; the cells may be empty); a missing one is `422 missingField`. A district
+        column (旗区, 旗县区, `district`: a code or a district's Chinese or English name) is
+        optional; other columns are ignored. An empty file is `400 malformedInput`.
+
+        Rows are matched with the households on file on the normalised national ID. An
+        office compares its own district; the city every district, or the one it names.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - $ref: "#/components/parameters/DistrictQuery"
@@ -677,6 +853,9 @@ paths:
           text/csv:
             schema:
               type: string
+            example: |
+              身份证号,姓名,低保金,旗区
+              150602197803120015,张三,350.50,东胜区
       responses:
         "200":
           description: The comparison
@@ -684,6 +863,30 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/RosterReport"
+              example:
+                disagreements:
+                  - field: status
+                    household: 0e1d2c16-9d56-4c0c-b362-db5697d7e41e
+                    inRoster: 35050
+                    line: 2
+                    nationalIdMasked: "150602********0015"
+                    onFile: outOfHardship
+                inRosterNotOnFile:
+                  - allowanceFen: 42000
+                    district: "150602"
+                    line: 3
+                    name: 李四
+                    nationalIdMasked: "150602********0025"
+                invalidRows:
+                  - line: 4
+                    message: the name is empty
+                onFileNotInRoster:
+                  - district: "150602"
+                    household: 7c9e6679-7425-40de-944b-e07fc1f90ae7
+                    nationalIdMasked: "150602********0023"
+                    status: filed
+                rosterRows: 4
+                rowsOutsideScope: 1
         "400":
           $ref: "#/components/responses/BadRequest"
         "401":
@@ -708,19 +911,24 @@ paths:
       description: |
         What offices report (DOMAIN.md): files by status now and at the campaign's start,
         visit coverage and the missed households, exit and resolved rates, assistance
-        items, causes, wrong and duplicate files, review counts, devices. An office sees
-        its own district (naming another: `403 outOfScope`); the city every district or
-        the one named. Visitors' devices are refused.
+        items, causes, wrong and duplicate files, review counts, devices. See
+        protocol/README.md, section 10.3.
+
+        An office sees its own district (naming another: `403 outOfScope`); the city every
+        district or the one named. Visitors' devices are refused `403 forbiddenForRole`. An
+        unknown district is `422 unknownDistrict` (checked before the scope), a `today` that
+        is not a real `YYYY-MM-DD` date (years 1900–2200) `422 invalidValue`, an unknown
+        campaign (or a city without campaigns) `404 notFound`. Empty parameters count as
+        absent.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - $ref: "#/components/parameters/DistrictQuery"
         - name: campaign
           in: query
           required: false
-          description: A campaign id of the city data, e.g. `2020`; default the campaign whose window holds `today`, else the latest started
+          description: A campaign id of the city data, e.g. `2020`; default the campaign whose window holds `today`, else the latest to have started by then, else the first to come
           schema:
             type: string
-            maxLength: 64
         - name: today
           in: query
           required: false
@@ -735,8 +943,6 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/CampaignReport"
-        "400":
-          $ref: "#/components/responses/BadRequest"
         "401":
           $ref: "#/components/responses/Unauthorized"
         "403":
@@ -756,7 +962,7 @@ components:
     bearerAuth:
       type: http
       scheme: bearer
-      description: A device token, the admin token, or a dashboard session token.
+      description: A device token or the admin token (the dashboard's sessions are not accepted here).
   parameters:
     DoorstepProtocol:
       name: Doorstep-Protocol
@@ -778,12 +984,24 @@ components:
       name: district
       in: query
       required: false
-      description: A district code; an office's own district by default, every district for the city when absent
+      description: |
+        A district code of the city data (unknown: `422 unknownDistrict`). An office may name
+        only its own district (another: `403 outOfScope`) and gets its own when absent; the
+        city gets every district when absent (or empty).
       schema:
         $ref: "#/components/schemas/DistrictCode"
+    CityDistrictQuery:
+      name: district
+      in: query
+      required: false
+      description: |
+        For the city only: one district's entries (the code is not checked; an unknown one
+        matches nothing). An office's `district` is ignored: it always gets its own.
+      schema:
+        type: string
   responses:
     BadRequest:
-      description: "Undecodable body or parameter (`malformedInput`), a batch wrong as a whole (`invalidBatch`, `unsupportedSchema`), a cursor not issued by this server (`invalidCursor`)"
+      description: "Undecodable body or file (`malformedInput`; also a roster sent as JSON), a batch wrong as a whole (`invalidBatch`, `unsupportedSchema`), a pull cursor not issued by this server or ahead of it (`invalidCursor`)"
       content:
         application/json:
           schema:
@@ -797,7 +1015,7 @@ components:
           example:
             error:
               code: deviceRevoked
-              message: this device's access has been revoked; export unsynced work to a bundle, then wipe it
+              message: this device's access was revoked; export unsynced work to a bundle, then wipe the local copy
     Forbidden:
       description: "`forbiddenForRole`, `outOfScope`"
       content:
@@ -821,13 +1039,13 @@ components:
               code: missingPredecessor
               message: the server holds this device's mutations up to seq 5; the batch starts at 7; send from 6
     PayloadTooLarge:
-      description: "`payloadTooLarge`: the body is over 8 MiB"
+      description: "`payloadTooLarge`: the body is over 8 MiB, or an import or roster file has more than 49,999 rows"
       content:
         application/json:
           schema:
             $ref: "#/components/schemas/ErrorBody"
     Unprocessable:
-      description: "Decodable but wrong: validation codes (`missingField`, `invalidValue`, `unknownField`, `invalidNationalId`, `invalidPhone`, `negativeAmount`, `unknownDistrict`, `invalidCityData`), merge codes of a refused decision (`illegalTransition`, `invalidOperation`, `visitImmutable`, `unknownEntity`, `dependsOnRejected`, `entityIdTaken`), `bundleInvalid`"
+      description: "Decodable but wrong: validation codes (`missingField`, `invalidValue` — also a bad query or path value —, `unknownField`, `invalidNationalId`, `invalidPhone`, `negativeAmount`, `unknownDistrict`, `invalidCityData`), merge codes of a refused decision (`illegalTransition`, `invalidOperation`, `visitImmutable`, `unknownEntity`, `dependsOnRejected`, `entityIdTaken`), `bundleInvalid`"
       content:
         application/json:
           schema:
@@ -905,7 +1123,11 @@ components:
       type: string
       enum: [candidate, filed, outOfHardship, safetyNet, closed]
     ErrorCode:
-      description: A stable error code. New codes may be added; a client treats an unknown one by its HTTP status.
+      description: |
+        A stable error code (protocol/README.md, section 12). New codes may be added; a
+        client treats an unknown one by its HTTP status. `duplicateInFile` appears only in
+        import reports. DoorstepCore also defines `serverUnreachable`, `notEnrolled` and
+        `insecureTransport`, which clients raise locally and a server never sends.
       anyOf:
         - type: string
           enum:
@@ -1232,27 +1454,44 @@ components:
             type: string
             contentEncoding: base64
         signature:
-          description: Ed25519 signature (base64) over the SHA-256 of the canonical manifest JSON
+          description: The device's Ed25519 signature (64 bytes, base64) over the canonical JSON bytes of the manifest itself (not a hash of them)
           type: string
           contentEncoding: base64
-    BundleReceipts:
+    BundleUploadResult:
+      description: The answer to a bundle upload (`BundleUploadResult` in DoorstepCore)
       type: object
-      required: [receipts]
+      required: [receipts, device, batches, heldForReview]
       properties:
         receipts:
+          description: |
+            One receipt per batch, in order. When held for review, each result is `rejected`
+            with code `deviceRevoked`, except mutations the server already held (answered as a
+            replayed push: `alreadyApplied`, or `rejected` with their logged code) and seqs it
+            held with other content (`rejected`, `seqReuse`); `highestContiguousSeq` is then
+            the device's unchanged progress and `clockSkew` false.
           type: array
+          minItems: 1
           items:
             $ref: "#/components/schemas/PushReceipt"
+        device:
+          description: The device whose work the bundle carries (the manifest's)
+          $ref: "#/components/schemas/DeviceID"
+        batches:
+          description: The number of batches in the bundle (= the number of receipts)
+          type: integer
+          minimum: 1
+          maximum: 1000
+        heldForReview:
+          description: True when the device is revoked and its mutations went to the rejection log instead of being applied
+          type: boolean
     # ---- Enrollment and devices --------------------------------------------------
     EnrollRequest:
       type: object
       required: [code, deviceName, publicSigningKey]
       properties:
         code:
-          description: The enrollment code as typed (case and separators are ignored; O, I, L read as 0, 1, 1)
+          description: The enrollment code as typed (case and every character other than a letter or digit are ignored; O, I, L read as 0, 1, 1)
           type: string
-          minLength: 1
-          maxLength: 64
         deviceName:
           description: 1 to 100 characters after trimming
           type: string
@@ -1478,16 +1717,20 @@ components:
         write:
           $ref: "#/components/schemas/WriteID"
         device:
+          description: The device whose mutation wrote it (the server's own device for decisions and imports made through the server)
           $ref: "#/components/schemas/DeviceID"
         seq:
           type: integer
           format: int64
           minimum: 1
         actor:
-          description: The device (`device:<id>`), or the office caller of a decision made through the server
+          description: |
+            Who made the change: for a push, the device id itself; for a bundle upload, a
+            decision or an import made through the server, the caller: `device:<id>` of the
+            uploading or deciding device, or `city-admin` for the admin token
           type: string
         at:
-          description: When the server applied it
+          description: When the server applied it (UTC)
           type: string
           format: date-time
     HistoryList:
@@ -1500,47 +1743,67 @@ components:
             $ref: "#/components/schemas/AuditEntry"
     # ---- Import, roster, reports ------------------------------------------------
     ImportHouseholds:
-      description: One object per household, field name to value (the household fields of protocol/README.md)
+      description: |
+        One object per household: household field names (wire names in any letter case, or
+        the Chinese header aliases) to values. String values of money, Boolean and term
+        fields are read as CSV cells are. An entry that is not an object is an issue with
+        code `malformedInput`.
       type: array
+      maxItems: 49999
       items:
         type: object
         additionalProperties:
           $ref: "#/components/schemas/JSONValue"
     ImportIssue:
+      description: One problem found in an import file (`ImportIssue` in DoorstepCore)
       type: object
       required: [line, code, message]
       properties:
         line:
-          description: The CSV line the row starts on (the header is line 1), or the 1-based position in a JSON array
+          description: The CSV line the row starts on (the header is line 1; quoted line breaks count), or the 1-based position of the object in a JSON array
           type: integer
           minimum: 1
         field:
-          description: The field (or the header as written); absent when the whole row is concerned
+          description: The field's wire name (for an unknown column or key, the header or key as written, at most 64 characters); absent when the whole row is concerned
           type: string
         code:
+          description: |
+            Header problems (on the header's line): `unknownField` (a column that is no
+            household field), `invalidValue` (a field named twice), `missingField` (a required
+            column missing: then no row is checked). Row problems: the field validation codes
+            (`missingField`, `invalidValue`, `invalidNationalId`, `invalidPhone`,
+            `negativeAmount`, `unknownDistrict`, `unknownField`), `invalidValue` for surplus
+            cells or a field given twice, `malformedInput` for a JSON entry that is not an
+            object, `outOfScope` for another district, `duplicateInFile`, and the codes of
+            the merge engine when it rejects the creation (e.g. `forbiddenForRole` with
+            field `status`).
           $ref: "#/components/schemas/ErrorCode"
         message:
+          description: A human explanation; never a national ID number
           type: string
     ImportReport:
+      description: The answer to an import (`ImportReport` in DoorstepCore)
       type: object
       required: [imported, skipped, errors, dryRun]
       properties:
         imported:
-          description: Households created (in a dry run, that would be created; 0 when refused)
+          description: Households created (in a dry run, that would be created; 0 when the file was refused)
           type: integer
           minimum: 0
         skipped:
-          description: Valid rows whose national ID is already on file
+          description: Valid rows whose national ID is already held by a household on the server (nothing done for them)
           type: integer
           minimum: 0
         errors:
+          description: Every problem, sorted by line then field; a row with any problem is not imported
           type: array
           items:
             $ref: "#/components/schemas/ImportIssue"
         dryRun:
+          description: Whether this was a dry run (`check=true`)
           type: boolean
         error:
-          description: Present when the file was refused as a whole (422)
+          description: Present only when the file was refused as a whole (422); its code is `invalidValue`
           type: object
           required: [code, message]
           properties:
@@ -1548,78 +1811,122 @@ components:
               $ref: "#/components/schemas/ErrorCode"
             message:
               type: string
+    ImportRefused:
+      description: The 422 answer of an import refused for its problems; nothing was imported
+      allOf:
+        - $ref: "#/components/schemas/ImportReport"
+        - type: object
+          required: [error]
+          properties:
+            imported:
+              const: 0
+            dryRun:
+              const: false
     MaskedNationalID:
       description: A national ID with its birth date and serial masked, e.g. `150602********0015`
       type: string
       pattern: "^[0-9]{6}\\*{8}[0-9]{3}[0-9X]$"
+    RosterPerson:
+      description: A roster row whose national ID matches no household in the scope
+      type: object
+      required: [line, nationalIdMasked, name]
+      properties:
+        line:
+          description: The roster line
+          type: integer
+          minimum: 2
+        nationalIdMasked:
+          $ref: "#/components/schemas/MaskedNationalID"
+        name:
+          description: The name as the roster writes it
+          type: string
+        allowanceFen:
+          description: The monthly allowance in fen; absent when the cell is empty
+          type: integer
+          format: int64
+          minimum: 0
+        district:
+          description: The roster's district (as a code); absent without a district column or cell
+          $ref: "#/components/schemas/DistrictCode"
+    RosterMissingHousehold:
+      description: A household on file (status `candidate`, `filed` or `safetyNet`) whose national ID no valid roster row lists
+      type: object
+      required: [household, nationalIdMasked, district]
+      properties:
+        household:
+          $ref: "#/components/schemas/EntityID"
+        nationalIdMasked:
+          description: Its shown national ID, masked; empty when it has none (such households come last)
+          type: string
+          pattern: "^([0-9]{6}\\*{8}[0-9]{3}[0-9X])?$"
+        status:
+          $ref: "#/components/schemas/HouseholdStatus"
+        district:
+          $ref: "#/components/schemas/DistrictCode"
+    RosterDisagreement:
+      description: A matched household on which the file and the roster disagree
+      type: object
+      required: [household, nationalIdMasked, field, onFile, inRoster, line]
+      properties:
+        household:
+          $ref: "#/components/schemas/EntityID"
+        nationalIdMasked:
+          $ref: "#/components/schemas/MaskedNationalID"
+        field:
+          description: "`headName`: the names differ (white space and the kind of middle dot ignored); `status`: the household is `outOfHardship` or `closed` yet the roster pays it an allowance above 0"
+          type: string
+          enum: [headName, status]
+        onFile:
+          description: The shown name (string) or status (string)
+          $ref: "#/components/schemas/JSONValue"
+        inRoster:
+          description: The roster's name (string) or monthly allowance in fen (integer)
+          $ref: "#/components/schemas/JSONValue"
+        line:
+          type: integer
+          minimum: 2
+    RosterInvalidRow:
+      description: A roster row that could not be read (bad national ID, empty name, bad amount, unknown district, a national ID already on an earlier row)
+      type: object
+      required: [line, message]
+      properties:
+        line:
+          type: integer
+          minimum: 2
+        message:
+          description: What is wrong; never the national ID itself
+          type: string
     RosterReport:
+      description: The answer to a roster comparison (`RosterReport` in DoorstepCore). Nothing is changed.
       type: object
       required: [inRosterNotOnFile, onFileNotInRoster, disagreements, rosterRows, invalidRows, rowsOutsideScope]
       properties:
         inRosterNotOnFile:
+          description: Valid roster rows in the scope that match no household of the scope, in file order
           type: array
           items:
-            type: object
-            required: [line, nationalIdMasked, name]
-            properties:
-              line:
-                type: integer
-              nationalIdMasked:
-                $ref: "#/components/schemas/MaskedNationalID"
-              name:
-                type: string
-              allowanceFen:
-                type: integer
-                format: int64
-              district:
-                $ref: "#/components/schemas/DistrictCode"
+            $ref: "#/components/schemas/RosterPerson"
         onFileNotInRoster:
+          description: Households on file that no valid roster row lists, by district then id; those without a national ID last
           type: array
           items:
-            type: object
-            required: [household, nationalIdMasked, district]
-            properties:
-              household:
-                $ref: "#/components/schemas/EntityID"
-              nationalIdMasked:
-                $ref: "#/components/schemas/MaskedNationalID"
-              status:
-                $ref: "#/components/schemas/HouseholdStatus"
-              district:
-                $ref: "#/components/schemas/DistrictCode"
+            $ref: "#/components/schemas/RosterMissingHousehold"
         disagreements:
+          description: Sorted by line, household, field
           type: array
           items:
-            type: object
-            required: [household, nationalIdMasked, field, onFile, inRoster, line]
-            properties:
-              household:
-                $ref: "#/components/schemas/EntityID"
-              nationalIdMasked:
-                $ref: "#/components/schemas/MaskedNationalID"
-              field:
-                description: "`headName` (names differ) or `status` (an allowance paid to a household out of hardship or closed)"
-                type: string
-              onFile:
-                $ref: "#/components/schemas/JSONValue"
-              inRoster:
-                $ref: "#/components/schemas/JSONValue"
-              line:
-                type: integer
+            $ref: "#/components/schemas/RosterDisagreement"
         rosterRows:
+          description: Data rows read (blank rows not counted)
           type: integer
           minimum: 0
         invalidRows:
+          description: Rows that could not be read, in file order
           type: array
           items:
-            type: object
-            required: [line, message]
-            properties:
-              line:
-                type: integer
-              message:
-                type: string
+            $ref: "#/components/schemas/RosterInvalidRow"
         rowsOutsideScope:
+          description: Valid rows that match no household of the scope and whose district column names another district than the one compared (only when a district is compared)
           type: integer
           minimum: 0
     LocalizedName:
@@ -1631,7 +1938,9 @@ components:
         en:
           type: string
     Ratio:
-      description: A rate as whole numbers (no floating point); `perMille` rounded, absent when the denominator is 0
+      description: |
+        A rate as whole numbers (no floating point): `perMille` = numerator × 1000 /
+        denominator rounded half up, absent when the denominator is 0
       type: object
       required: [numerator, denominator]
       properties:
@@ -1644,33 +1953,64 @@ components:
         perMille:
           type: integer
           minimum: 0
+          maximum: 1000
     StatusCounts:
+      description: Files counted by status
       type: object
       required: [candidate, filed, outOfHardship, safetyNet, closed]
       properties:
         candidate:
           type: integer
+          minimum: 0
         filed:
           type: integer
+          minimum: 0
         outOfHardship:
           type: integer
+          minimum: 0
         safetyNet:
           type: integer
+          minimum: 0
         closed:
           type: integer
+          minimum: 0
     ReportHousehold:
+      description: A household named in a list (missed, wrong)
       type: object
       required: [household, nationalId]
       properties:
         household:
           $ref: "#/components/schemas/EntityID"
         nationalId:
-          description: Masked
+          description: The head's national ID, masked (`150602********0015`); empty when none
           type: string
         status:
+          description: Its status now; absent when it has none
           $ref: "#/components/schemas/HouseholdStatus"
+    ReportDevice:
+      description: A device in scope (revoked ones included), with its last sync
+      type: object
+      required: [id, name, clockFlagged]
+      properties:
+        id:
+          $ref: "#/components/schemas/DeviceID"
+        name:
+          type: string
+        district:
+          description: Absent for a city device
+          $ref: "#/components/schemas/DistrictCode"
+        lastSyncAt:
+          description: The later of its last push and last pull; absent when it never synced
+          type: string
+          format: date-time
+        clockFlagged:
+          description: Whether it sent clock stamps too far ahead of the server
+          type: boolean
     ReportSection:
-      description: The figures of one district, or of the total. See `CampaignReport.Section` in DoorstepCore.
+      description: |
+        The figures of one district, or of the total (`CampaignReport.Section` in
+        DoorstepCore). Each household (merged survivor) counts once, under the district it
+        is in now; deleted child entities never count.
       type: object
       required: [name, households, filesByStatus, visitCoverage, exitRate, resolvedRate, assistance, causes, wrong, wrongHouseholds, twice, review, belowMinimumLiving, devices, clockFlaggedDevices]
       properties:
@@ -1678,94 +2018,142 @@ components:
           description: Absent for the total
           $ref: "#/components/schemas/DistrictCode"
         name:
+          description: The district's name (the city's in the total)
           $ref: "#/components/schemas/LocalizedName"
         minimumLivingStandardFen:
+          description: The district's monthly per-capita minimum-living standard in fen; absent in the total
           type: integer
           format: int64
         households:
           type: integer
+          minimum: 0
         filesByStatus:
           type: object
           required: [now, atStart, createdSinceStart]
           properties:
             now:
+              description: The shown status of each household now
               $ref: "#/components/schemas/StatusCounts"
             atStart:
+              description: The status each household had at 00:00 of the campaign's first day (district time zone), replayed from the status history (all 0 for a campaign without stages)
               $ref: "#/components/schemas/StatusCounts"
             createdSinceStart:
+              description: Households that did not exist yet at the campaign's start
               type: integer
+              minimum: 0
         visitCoverage:
+          description: Home-visit coverage of the identification stage
           type: object
           required: [rate, missed]
           properties:
             rate:
+              description: Households with an `atHome` visit dated inside the stage, over the households that were `candidate` or `filed` at any time during the stage
               $ref: "#/components/schemas/Ratio"
             missed:
+              description: The households in the denominator but not the numerator, by id
               type: array
               items:
                 $ref: "#/components/schemas/ReportHousehold"
         exitRate:
+          description: National-level files on record at the campaign's start (`filed`, `safetyNet` or `outOfHardship` then) that are `outOfHardship` now, over all such files
           $ref: "#/components/schemas/Ratio"
         resolvedRate:
+          description: The same files that are `outOfHardship` or `safetyNet` now, over all such files
           $ref: "#/components/schemas/Ratio"
         assistance:
+          description: Assistance items not deleted
           type: object
           required: [done, open, overdue, cancelled]
           properties:
             done:
               type: integer
+              minimum: 0
             open:
+              description: "`planned` or `inProgress`"
               type: integer
+              minimum: 0
             overdue:
+              description: Open items due before `today`
               type: integer
+              minimum: 0
             cancelled:
               type: integer
+              minimum: 0
         causes:
-          description: Households by primary cause (every cause listed)
+          description: Households not `closed`, by primary cause; every cause's wire name is present, 0 included
           type: object
-          additionalProperties:
-            type: integer
+          required: [illness, disability, childEducation, unemployment, socialInsurance, lowIncome, disaster, epidemic, other]
+          additionalProperties: false
+          properties:
+            illness:
+              type: integer
+              minimum: 0
+            disability:
+              type: integer
+              minimum: 0
+            childEducation:
+              type: integer
+              minimum: 0
+            unemployment:
+              type: integer
+              minimum: 0
+            socialInsurance:
+              type: integer
+              minimum: 0
+            lowIncome:
+              type: integer
+              minimum: 0
+            disaster:
+              type: integer
+              minimum: 0
+            epidemic:
+              type: integer
+              minimum: 0
+            other:
+              type: integer
+              minimum: 0
         wrong:
+          description: Households still `filed` whose latest visit concluded `notEligible`
           type: integer
+          minimum: 0
         wrongHouseholds:
+          description: The wrong files, by id
           type: array
           items:
             $ref: "#/components/schemas/ReportHousehold"
         twice:
-          description: Duplicate links
+          description: Duplicate links (one per alias household merged into a survivor)
           type: integer
+          minimum: 0
         review:
+          description: What waits for review in the district (in the total, the sum)
           type: object
           required: [conflicts, duplicates, rejections]
           properties:
             conflicts:
               type: integer
+              minimum: 0
             duplicates:
               type: integer
+              minimum: 0
             rejections:
               type: integer
+              minimum: 0
         belowMinimumLiving:
+          description: Households not `closed` whose monthly income over (the head + visible members) is below the district's standard
           type: integer
+          minimum: 0
         devices:
+          description: The district's devices by id (in the total, every device of the sections, and city devices when every district is in scope)
           type: array
           items:
-            type: object
-            required: [id, name, clockFlagged]
-            properties:
-              id:
-                $ref: "#/components/schemas/DeviceID"
-              name:
-                type: string
-              district:
-                $ref: "#/components/schemas/DistrictCode"
-              lastSyncAt:
-                type: string
-                format: date-time
-              clockFlagged:
-                type: boolean
+            $ref: "#/components/schemas/ReportDevice"
         clockFlaggedDevices:
+          description: How many of `devices` are flagged for a wrong clock
           type: integer
+          minimum: 0
     CampaignReport:
+      description: The campaign report (`CampaignReport` in DoorstepCore)
       type: object
       required: [campaign, today, districts, total]
       properties:
@@ -1778,16 +2166,19 @@ components:
             name:
               $ref: "#/components/schemas/LocalizedName"
             start:
+              description: The first day of the first stage; absent for a campaign without stages
               type: string
               format: date
             end:
+              description: The last day of the last stage; absent for a campaign without stages
               type: string
               format: date
         today:
+          description: The "as of" date
           type: string
           format: date
         stage:
-          description: The stage `today` falls in, if any
+          description: The stage `today` falls in; absent between or outside the stages
           type: object
           required: [stage, name, start, end, daysLeft]
           properties:
@@ -1803,12 +2194,16 @@ components:
               type: string
               format: date
             daysLeft:
+              description: Days from `today` to the stage's last day (0 on the last day)
               type: integer
+              minimum: 0
         districts:
+          description: One section per district in scope, in the order of the city data
           type: array
           items:
             $ref: "#/components/schemas/ReportSection"
         total:
+          description: The sum of the district sections
           $ref: "#/components/schemas/ReportSection"
     Health:
       type: object

@@ -1,13 +1,6 @@
 public import DoorstepCore
 import Foundation
 
-extension DoorstepError.Code {
-    /// The same national ID number appears on more than one row of an import file.
-    public static let duplicateInFile = Self("duplicateInFile")
-}
-
-
-
 /// Turns the rows of a household file (CSV or JSON) into validated household creations.
 ///
 /// Every value goes through ``FieldSpec/normalize(_:city:)`` against the server's city data,

@@ -136,7 +136,7 @@ struct SQLiteMergeStore: MergeStore {
                 arguments: [
                     household.description, mutation.entity.description, mutation.kind.rawValue, change.field,
                     try StoredJSON.encode(change.old), try StoredJSON.encode(change.new), write.description,
-                    mutation.device.rawValue, mutation.seq, actor ?? mutation.device.rawValue, now,
+                    mutation.device.rawValue, mutation.seq, actor ?? "device:\(mutation.device)", now,
                 ]
             )
         }

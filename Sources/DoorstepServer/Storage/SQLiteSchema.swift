@@ -128,6 +128,29 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2 dashboard accounts and sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE dashboard_accounts (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    district TEXT,
+                    created_by TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    password_changed_at TEXT NOT NULL,
+                    disabled_at TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX dashboard_accounts_district ON dashboard_accounts(district);
+                CREATE TABLE dashboard_sessions (
+                    id_hash TEXT PRIMARY KEY NOT NULL,
+                    account TEXT NOT NULL REFERENCES dashboard_accounts(name),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account);
+                CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at);
+                """)
+        }
         return migrator
     }
 }

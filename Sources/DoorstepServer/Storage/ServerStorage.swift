@@ -5,7 +5,7 @@ public import DoorstepCore
 /// codes, rate limits, the review queue.
 ///
 /// The server's test suite runs against any implementation.
-public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Sendable {
+public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, DashboardStorage, Sendable {
     /// Creates or upgrades the schema.
     func migrate() async throws
 

@@ -23,6 +23,7 @@ final class TestClock: @unchecked Sendable {
 struct TestServer {
     let configuration: ServerConfiguration
     let clock: TestClock
+    let database = LazyDatabase()
 
     init(configure: (inout ServerConfiguration) -> Void = { _ in }) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-test-\(UUID().uuidString)").path
@@ -41,20 +42,42 @@ struct TestServer {
 
     /// Runs a test against the application, in-process (`.router`) or on a real socket (`.live`).
     func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (Session) async throws -> Value) async throws -> Value {
-        let app = try await buildApplication(configuration: configuration)
-        let admin = try adminToken
+        let app = try await buildApplication(configuration: try await resolvedConfiguration())
+        // A second server on a shared database finds the token made by the first (in the first's folder).
+        let admin = (try? adminToken) ?? ""
         return try await app.test(setup) { client in
             try await body(Session(client: client, adminToken: admin, server: self))
         }
     }
 
+    /// The configuration with the test backend: on PostgreSQL, a fresh database made once per test server.
+    func resolvedConfiguration() async throws -> ServerConfiguration {
+        var resolved = configuration
+        if TestDatabase.postgresURL != nil, resolved.databaseURL == nil {
+            resolved.databaseURL = try await database.url()
+        }
+        return resolved
+    }
+
+    static let domainTables = ["entities", "households", "changes", "national_ids", "link_decisions", "audit", "rejections",
+                               "rejected_bases", "rejected_creations", "replacements", "conflicts", "mutations"]
+
     /// A dump of the domain tables' content, to prove a refused request changed nothing.
-    func dumpDomainTables() throws -> String {
+    func dumpDomainTables() async throws -> String {
+        try await dumpTables(Self.domainTables)
+    }
+
+    /// Every row of the given tables, sorted, on either backend.
+    func dumpTables(_ tables: [String]) async throws -> String {
+        var url = configuration.databaseURL
+        if url == nil, TestDatabase.postgresURL != nil { url = try await database.url() }
+        if let url {
+            return try await TestDatabase.dump(url: url, tables: tables)
+        }
         let queue = try DatabaseQueue(path: configuration.databasePath)
-        return try queue.read { db in
+        return try await queue.read { db in
             var text = ""
-            for table in ["entities", "households", "changes", "national_ids", "link_decisions", "audit", "rejections",
-                          "rejected_bases", "rejected_creations", "replacements", "conflicts", "mutations"] {
+            for table in tables {
                 text += "## \(table)\n"
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map(\.description).sorted() { text += "\(row)\n" }
             }
@@ -210,5 +233,18 @@ enum Sample {
             FieldWrite(field: "mode", value: "atHome"),
             FieldWrite(field: "conclusion", value: "eligible"),
         ]
+    }
+}
+
+/// A PostgreSQL database made on first use and kept for the test server's life (it survives restarts).
+final class LazyDatabase: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: String?
+
+    func url() async throws -> String? {
+        if let made = lock.withLock({ made }) { return made }
+        let url = try await TestDatabase.fresh()
+        lock.withLock { made = url }
+        return url
     }
 }

@@ -1,0 +1,134 @@
+import DoorstepCore
+import Foundation
+
+/// How the dashboard names fields and shows values, in both languages.
+enum DashboardLabels {
+    /// A field's label for people.
+    static func field(_ name: String, kind: EntityKind, _ language: Language) -> String {
+        guard let pair = fieldLabels[kind]?[name] ?? (name == deletedFieldName ? ("删除", "deleted") : nil) else { return name }
+        return language == .chinese ? pair.0 : pair.1
+    }
+
+    /// An entity kind's label.
+    static func kind(_ kind: EntityKind, _ language: Language) -> String {
+        let pair: (String, String) = switch kind {
+        case .household: ("家庭档案", "household")
+        case .member: ("家庭成员", "member")
+        case .liaison: ("帮扶联系人", "liaison")
+        case .problem: ("问题清单", "problem")
+        case .assistance: ("帮扶清单", "assistance")
+        case .visit: ("走访记录", "visit")
+        }
+        return language == .chinese ? pair.0 : pair.1
+    }
+
+    /// A value as people read it: terms by their labels, money in yuan, instants in the city's time.
+    static func value(_ value: JSONValue, field: String, kind: EntityKind, language: Language, city: CityData) -> String {
+        switch value {
+        case .null: return "—"
+        case .bool(let flag):
+            if field == deletedFieldName { return flag ? (language == .chinese ? "已删除" : "deleted") : (language == .chinese ? "恢复" : "restored") }
+            return flag ? (language == .chinese ? "是" : "yes") : (language == .chinese ? "否" : "no")
+        case .int(let number):
+            if field.hasSuffix("Fen") { return money(number) }
+            return String(number)
+        case .string(let text):
+            if let label = term(text, field: field, kind: kind, language: language) { return label }
+            if kind.field(field)?.type == .district { return city.district(text)?.name.text(language) ?? text }
+            if kind.field(field)?.type == .instant, let date = Instant.parse(text) { return time(date, city: city) }
+            return text
+        case .array(let items):
+            return items.map { self.value($0, field: field, kind: kind, language: language, city: city) }.joined(separator: language == .chinese ? "、" : ", ")
+        case .object:
+            return language == .chinese ? "(复合值)" : "(structured value)"
+        }
+    }
+
+    /// Fen as yuan: `¥1,234.50`.
+    static func money(_ fen: Int64) -> String {
+        let sign = fen < 0 ? "-" : ""
+        let magnitude = fen.magnitude
+        let yuan = String(magnitude / 100)
+        var grouped = ""
+        for (index, character) in yuan.reversed().enumerated() {
+            if index > 0 && index % 3 == 0 { grouped.append(",") }
+            grouped.append(character)
+        }
+        let cents = magnitude % 100
+        return "\(sign)¥\(String(grouped.reversed())).\(cents < 10 ? "0" : "")\(cents)"
+    }
+
+    /// An instant as `2020-04-12 10:30` in the city's time zone.
+    static func time(_ date: Date, city: CityData) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: city.city.timeZone) ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ number: Int?) -> String { String(format: "%02d", number ?? 0) }
+        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute))"
+    }
+
+    /// An RFC 3339 text as `2020-04-12 10:30` in the city's time zone (the text itself when it does not parse).
+    static func time(_ text: String?, city: CityData) -> String {
+        guard let text else { return "—" }
+        return Instant.parse(text).map { time($0, city: city) } ?? text
+    }
+
+    /// A rate as a percentage with one decimal: `62.5%`; `—` without a denominator.
+    static func percent(_ ratio: CampaignReport.Ratio) -> String {
+        guard let perMille = ratio.perMille else { return "—" }
+        return "\(perMille / 10).\(perMille % 10)%"
+    }
+
+    private static func term(_ text: String, field: String, kind: EntityKind, language: Language) -> String? {
+        func label<T: DomainTerm>(_ type: T.Type) -> String? { T(rawValue: text)?.label(language) }
+        switch (kind, field) {
+        case (.household, "status"), (.visit, "proposedStatus"): return label(HouseholdStatus.self)
+        case (.household, "primaryCause"), (.household, "otherCauses"): return label(HardshipCause.self)
+        case (.household, "difficulty"): return label(DifficultyDegree.self)
+        case (.household, "skillLevel"): return label(SkillLevel.self)
+        case (.household, "fileLevel"): return label(FileLevel.self)
+        case (.member, "relation"): return label(MemberRelation.self)
+        case (.member, "health"): return label(HealthCondition.self)
+        case (.member, "employment"): return label(EmploymentSituation.self)
+        case (.liaison, "level"): return label(LiaisonLevel.self)
+        case (.problem, "category"), (.assistance, "category"): return label(AssistanceCategory.self)
+        case (.problem, "status"): return label(ProblemStatus.self)
+        case (.assistance, "status"): return label(AssistanceStatus.self)
+        case (.assistance, "leadDepartment"): return label(LeadDepartment.self)
+        case (.visit, "mode"): return label(VisitMode.self)
+        case (.visit, "conclusion"): return label(VisitConclusion.self)
+        case (.visit, "verified"): return label(VerifiedFact.self)
+        default: return nil
+        }
+    }
+
+    private static let fieldLabels: [EntityKind: [String: (String, String)]] = [
+        .household: [
+            "headName": ("户主姓名", "head of household"), "nationalId": ("身份证号", "national ID"),
+            "phone": ("联系电话", "phone"), "address": ("住址", "address"), "district": ("旗区", "district"),
+            "employer": ("工作单位", "employer"), "employerUnion": ("单位工会", "employer's union"),
+            "fileLevel": ("档案级别", "file level"), "primaryCause": ("主要致困原因", "primary cause"),
+            "otherCauses": ("其他致困原因", "other causes"), "difficulty": ("困难程度", "difficulty"),
+            "skillLevel": ("技能水平", "skill level"), "monthlyIncomeFen": ("家庭月收入", "monthly income"),
+            "epidemicAffected": ("受疫情影响", "affected by the epidemic"), "status": ("状态", "status"), "notes": ("备注", "notes"),
+        ],
+        .member: [
+            "name": ("姓名", "name"), "relation": ("与户主关系", "relation"), "nationalId": ("身份证号", "national ID"),
+            "birthDate": ("出生日期", "birth date"), "health": ("健康状况", "health"), "employment": ("就业状况", "employment"),
+            "skills": ("技能", "skills"),
+        ],
+        .liaison: [
+            "name": ("姓名", "name"), "level": ("层级", "level"), "organization": ("单位", "organization"), "phone": ("电话", "phone"),
+        ],
+        .problem: ["category": ("类别", "category"), "description": ("问题描述", "description"), "status": ("状态", "status")],
+        .assistance: [
+            "category": ("帮扶类别", "category"), "measure": ("帮扶措施", "measure"), "leadDepartment": ("牵头部门", "lead department"),
+            "dueDate": ("完成时限", "due date"), "status": ("状态", "status"), "amountFen": ("金额", "amount"),
+        ],
+        .visit: [
+            "visitedAt": ("走访时间", "visited at"), "visitor": ("走访人", "visitor"), "mode": ("核实方式", "mode"),
+            "verified": ("核实事项", "verified"), "conclusion": ("结论", "conclusion"), "proposedStatus": ("建议状态", "proposed status"),
+            "observedIncomeFen": ("核实收入", "observed income"), "notes": ("备注", "notes"),
+        ],
+    ]
+}

@@ -1,0 +1,160 @@
+import DoorstepCore
+import Foundation
+import Hummingbird
+import Logging
+
+extension DoorstepAPI {
+    /// `GET /dashboard/households[?district=][&status=][&q=]`: the households in view, to open one.
+    func householdsPage(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        try await dashboardPage(request) { viewer in
+            let texts = DashboardText.table(viewer.language)
+            let query = request.uri.queryParameters
+            let status = query.get("status").flatMap(HouseholdStatus.init(rawValue:))
+            let search = query.get("q")?.trimmingCharacters(in: .whitespaces) ?? ""
+            let table = try await householdsTable(viewer: viewer, status: status, search: search)
+            let content: [String: Any] = [
+                "table": table, "q": search, "isCity": viewer.account.role == .city, "districts": districtOptions(viewer),
+                "allSelected": viewer.district == nil, "anyStatus": status == nil,
+                "statuses": HouseholdStatus.allCases.map { ["value": $0.rawValue, "label": $0.label(viewer.language), "selected": $0 == status] },
+            ]
+            let title = texts["households.title"] ?? "Households"
+            let page = try DashboardRenderer.render("households", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "households"),
+                                                    language: viewer.language, content: content)
+            return DashboardRenderer.html(page)
+        }
+    }
+
+    /// The households table: head's name, masked national ID, status, district; filtered by status and a search text.
+    func householdsTable(viewer: DashboardViewer, status: HouseholdStatus?, search: String) async throws -> DashboardTable {
+        let language = viewer.language
+        let texts = DashboardText.table(language)
+        let needle = search.uppercased()
+        let rows = try await storage.householdSummaries(district: viewer.district, engine: engine)
+            .filter { status == nil || $0.status == status }
+            .filter { needle.isEmpty || ($0.headName ?? "").uppercased().contains(needle) || ($0.nationalId ?? "").hasSuffix(needle) }
+            .sorted { ($0.district, $0.headName ?? "", $0.id) < ($1.district, $1.headName ?? "", $1.id) }
+            .map { household in
+                DashboardTable.Row([
+                    .init(household.headName ?? household.id.description, href: "/dashboard/households/\(household.id)"),
+                    .init(household.nationalId.map { RosterComparison.mask($0) } ?? ""), .init(household.status?.label(language) ?? "—"),
+                    .init(districtName(household.district, language)),
+                ])
+            }
+        let scope: [(String, String?)] = [("district", viewer.account.role == .city ? viewer.district : nil), ("status", status?.rawValue),
+                                          ("q", search.isEmpty ? nil : search)]
+        return DashboardTable(id: "households", caption: texts["table.households"] ?? "",
+                              columns: ["headName", "nationalId", "status", "district"].map { texts["column.\($0)"] ?? $0 },
+                              rows: rows, exportHref: DashboardLinks.href("/dashboard/export/households", scope), emptyText: texts["table.empty"] ?? "")
+    }
+
+    /// `GET /dashboard/households/{id}`: facts, members, liaisons, lists, visits and the full change history.
+    /// Another district's household is 404.
+    func householdPage(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        try await dashboardPage(request) { viewer in
+            let aggregate = try await visibleHousehold(try householdID(context), principal: viewer.principal)
+            let tables = try await householdTables(aggregate, viewer: viewer)
+            let household = aggregate.household
+            let language = viewer.language
+            let status = household["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:))
+            var content: [String: Any] = [
+                "id": household.id.description, "headName": household["headName"].stringValue ?? "",
+                "status": status?.label(language) ?? "—", "district": districtName(household["district"].stringValue, language),
+                "nextStatuses": (status?.allowedNext ?? []).map { ["value": $0.rawValue, "label": $0.label(language)] },
+                "canDecide": !(status?.allowedNext ?? []).isEmpty, "aliases": aggregate.aliases.map(\.description),
+                "conflictCount": aggregate.conflicts.count, "hasConflicts": !aggregate.conflicts.isEmpty,
+                "hasAliases": !aggregate.aliases.isEmpty,
+            ]
+            for table in tables { content["table_" + table.id] = table }
+            let texts = DashboardText.table(language)
+            let title = (texts["household.title"] ?? "%@").replacingOccurrences(of: "%@", with: household["headName"].stringValue ?? household.id.description)
+            let page = try DashboardRenderer.render("household", chrome: chrome(title, request: request, viewer: viewer, language: language, current: "households"),
+                                                    language: language, content: content)
+            return DashboardRenderer.html(page)
+        }
+    }
+
+    /// The tables of a household page, in page order: facts, members, liaisons, problems, assistance, visits, history.
+    func householdTables(_ aggregate: HouseholdAggregate, viewer: DashboardViewer) async throws -> [DashboardTable] {
+        let language = viewer.language
+        let texts = DashboardText.table(language)
+        let city = configuration.city
+        let household = aggregate.household
+        func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
+            DashboardTable(id: id, caption: texts["table.\(id)"] ?? id, columns: columns, rows: rows,
+                           exportHref: "/dashboard/households/\(household.id)/export/\(id)", emptyText: texts["table.empty"] ?? "")
+        }
+        func show(_ value: JSONValue, _ field: String, _ kind: EntityKind) -> String {
+            DashboardLabels.value(value, field: field, kind: kind, language: language, city: city)
+        }
+        let conflicted = texts["household.conflicted"] ?? ""
+        let facts = EntityKind.household.fields.map { spec in
+            let register = household.fields[spec.name]
+            let marked = register?.isConflicted == true
+            let values = marked ? (register?.distinctValues ?? []).map { show($0, spec.name, .household) }.joined(separator: " | ") : show(household[spec.name], spec.name, .household)
+            return DashboardTable.Row([.init(DashboardLabels.field(spec.name, kind: .household, language)), .init(values), .init(marked ? conflicted : "")],
+                                      mark: marked ? "conflict" : nil)
+        }
+        var tables = [table("facts", [texts["column.field"] ?? "", texts["column.value"] ?? "", texts["column.review"] ?? ""], facts)]
+        for kind in [EntityKind.member, .liaison, .problem, .assistance, .visit] {
+            var entities = aggregate.entities.filter { $0.kind == kind && $0.isVisible }
+            if kind == .visit { entities.sort { $0["visitedAt"].stringValue ?? "" > $1["visitedAt"].stringValue ?? "" } }
+            let rows = entities.map { entity in
+                let marked = !entity.conflicts.isEmpty
+                return DashboardTable.Row(kind.fields.map { .init(show(entity[$0.name], $0.name, kind)) } + [.init(marked ? conflicted : "")],
+                                          mark: marked ? "conflict" : nil)
+            }
+            let id = ["member": "members", "liaison": "liaisons", "problem": "problems", "assistance": "assistance", "visit": "visits"][kind.rawValue] ?? kind.rawValue
+            tables.append(table(id, kind.fields.map { DashboardLabels.field($0.name, kind: kind, language) } + [texts["column.review"] ?? ""], rows))
+        }
+        var names: [DeviceID: String] = [:]
+        for device in try await storage.devices(district: nil) { names[device.id] = device.name }
+        let history = try await storage.history(of: household.id).reversed().map { entry in
+            let who: String
+            if entry.actor.hasPrefix("dashboard:") {
+                who = String(entry.actor.dropFirst("dashboard:".count)) + (language == .chinese ? "（管理端）" : " (dashboard)")
+            } else if entry.actor.isEmpty || entry.actor.hasPrefix("device:") {
+                who = names[entry.device] ?? entry.device.rawValue
+            } else {
+                who = entry.actor
+            }
+            return DashboardTable.Row([
+                .init(DashboardLabels.time(entry.at, city: city)), .init(who), .init(String(entry.device.rawValue.prefix(8))),
+                .init(DashboardLabels.kind(entry.kind, language)), .init(DashboardLabels.field(entry.field, kind: entry.kind, language)),
+                .init(show(entry.old, entry.field, entry.kind)), .init(show(entry.new, entry.field, entry.kind)),
+            ])
+        }
+        tables.append(table("history", ["time", "actor", "device", "kind", "field", "old", "new"].map { texts["column.\($0)"] ?? $0 }, Array(history)))
+        return tables
+    }
+
+    /// `POST /dashboard/households/{id}/status`: the office's status decision, through `storage.decide`.
+    func householdStatus(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        try await dashboardAction(request) { viewer, form in
+            let aggregate = try await visibleHousehold(try householdID(context), principal: viewer.principal)
+            let page = "/dashboard/households/\(aggregate.household.id)"
+            guard let to = form["to"].flatMap(HouseholdStatus.init(rawValue:)) else {
+                return DashboardRenderer.redirect(DashboardLinks.href(page, [("error", DoorstepError.Code.invalidValue.rawValue)]))
+            }
+            do {
+                _ = try await storage.decide(.setStatus(household: aggregate.household.id, to: to), by: viewer.principal, actor: viewer.actor,
+                                             engine: engine, now: now, physicalMillis: configuration.clock)
+            } catch let error as DoorstepError where error.code.httpStatus != .internalServerError && error.code != .notFound {
+                return DashboardRenderer.redirect(DashboardLinks.href(page, [("error", error.code.rawValue)]))
+            }
+            context.logger.info("dashboard decision", metadata: ["action": "status", "by": "\(viewer.actor)"])
+            return DashboardRenderer.redirect(DashboardLinks.href(page, [("done", "status")]))
+        }
+    }
+
+    /// `GET /dashboard/households/{id}/export/{table}`: one of the household page's tables as CSV.
+    func householdExport(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        try await dashboardPage(request) { viewer in
+            let aggregate = try await visibleHousehold(try householdID(context), principal: viewer.principal)
+            let name = context.parameters.get("table") ?? ""
+            guard let table = try await householdTables(aggregate, viewer: viewer).first(where: { $0.id == name }) else {
+                throw DoorstepError(.notFound, "no table \(name.prefix(40)) on a household page")
+            }
+            return csvResponse(table, filename: "doorstep-\(aggregate.household.id)-\(table.id).csv")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema, as named migrations applied once (under an advisory lock, so several
+/// server processes starting together migrate once). A shipped migration is never edited.
+enum PostgresSchema {
+    /// The advisory lock that serialises every writer (the change sequence is assigned under it).
+    static let writeLock: Int64 = 0x446F_6F72_7374_6570  // "Doorstep"
+    /// The advisory lock held while migrating.
+    static let migrationLock: Int64 = 0x446F_6F72_7374_6571
+
+    static let migrations: [(name: String, sql: [String])] = [
+        ("v1 sync, access, review", [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """
+            CREATE TABLE devices (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, district TEXT,
+                token_hash TEXT NOT NULL UNIQUE, signing_key TEXT, enrolled_at TEXT NOT NULL, revoked_at TEXT,
+                highest_seq BIGINT NOT NULL DEFAULT 0, last_stamp TEXT NOT NULL DEFAULT '0000000000000000',
+                clock_skew BOOLEAN NOT NULL DEFAULT FALSE, last_push_at TEXT, last_pull_at TEXT)
+            """,
+            """
+            CREATE TABLE enrollment_codes (
+                code_hash TEXT PRIMARY KEY, district TEXT, role TEXT NOT NULL, created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, used_by TEXT)
+            """,
+            """
+            CREATE TABLE mutations (
+                device TEXT NOT NULL, seq BIGINT NOT NULL, write_id TEXT NOT NULL, body TEXT NOT NULL,
+                result TEXT NOT NULL, household TEXT, received_at TEXT NOT NULL, PRIMARY KEY (device, seq))
+            """,
+            "CREATE TABLE entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, household TEXT NOT NULL, state TEXT NOT NULL)",
+            "CREATE INDEX entities_household ON entities(household)",
+            "CREATE TABLE households (id TEXT PRIMARY KEY, canonical TEXT NOT NULL, district TEXT, change_seq BIGINT NOT NULL DEFAULT 0)",
+            "CREATE INDEX households_canonical ON households(canonical)",
+            "CREATE INDEX households_district ON households(district)",
+            "CREATE TABLE changes (seq BIGINT PRIMARY KEY, household TEXT NOT NULL, district TEXT NOT NULL, UNIQUE (household, district))",
+            "CREATE INDEX changes_district_seq ON changes(district, seq)",
+            "CREATE TABLE national_ids (value TEXT NOT NULL, household TEXT NOT NULL, PRIMARY KEY (value, household))",
+            "CREATE INDEX national_ids_household ON national_ids(household)",
+            "CREATE TABLE link_decisions (first TEXT NOT NULL, second TEXT NOT NULL, register TEXT NOT NULL, PRIMARY KEY (first, second))",
+            """
+            CREATE TABLE audit (
+                id BIGSERIAL PRIMARY KEY, household TEXT NOT NULL, entity TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
+                old TEXT NOT NULL, new TEXT NOT NULL, write_id TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,
+                actor TEXT, at TEXT NOT NULL)
+            """,
+            "CREATE INDEX audit_household ON audit(household, id)",
+            "CREATE INDEX audit_write ON audit(write_id, field)",
+            """
+            CREATE TABLE rejections (
+                device TEXT NOT NULL, seq BIGINT NOT NULL, household TEXT, entity TEXT NOT NULL, kind TEXT NOT NULL,
+                district TEXT, code TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (device, seq))
+            """,
+            "CREATE TABLE rejected_bases (write_id TEXT NOT NULL, field TEXT NOT NULL, base TEXT NOT NULL, PRIMARY KEY (write_id, field))",
+            "CREATE TABLE rejected_creations (entity TEXT PRIMARY KEY)",
+            "CREATE TABLE replacements (original TEXT PRIMARY KEY, effective TEXT NOT NULL)",
+            """
+            CREATE TABLE conflicts (
+                household TEXT NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL, district TEXT, record TEXT NOT NULL,
+                PRIMARY KEY (household, entity, field))
+            """,
+            "CREATE INDEX conflicts_district ON conflicts(district)",
+            "CREATE TABLE auth_failures (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count INTEGER NOT NULL)",
+        ]),
+        ("v2 dashboard accounts and sessions", [
+            """
+            CREATE TABLE dashboard_accounts (
+                name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, district TEXT, created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL, password_changed_at TEXT NOT NULL, disabled_at TEXT)
+            """,
+            "CREATE INDEX dashboard_accounts_district ON dashboard_accounts(district)",
+            """
+            CREATE TABLE dashboard_sessions (
+                id_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES dashboard_accounts(name),
+                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account)",
+            "CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at)",
+        ]),
+    ]
+
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)", logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for migration in migrations where !applied.contains(migration.name) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO schema_migrations (name) VALUES (\(migration.name))", logger: logger)
+            }
+        }
+    }
+}

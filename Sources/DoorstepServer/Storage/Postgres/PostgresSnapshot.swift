@@ -1,0 +1,275 @@
+import DoorstepCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Loads snapshot keys from PostgreSQL and writes a run's changes back, inside one transaction.
+struct PostgresSnapshot {
+    let connection: PostgresConnection
+    let logger: Logger
+    let engine: MergeEngine
+
+    /// Runs `body` over snapshots until a run misses no key; returns the last snapshot and the body's result.
+    func run<Result>(seed: Set<SnapshotKey>, _ body: (SnapshotMergeStore) throws -> Result) async throws -> (SnapshotMergeStore, Result) {
+        var keys = seed
+        for _ in 0..<64 {
+            let store = SnapshotMergeStore()
+            try await load(keys, into: store)
+            let outcome: Swift.Result<Result, any Error>
+            do {
+                outcome = .success(try body(store))
+            } catch {
+                outcome = .failure(error)
+            }
+            if store.misses.isEmpty {
+                return (store, try outcome.get())
+            }
+            keys.formUnion(store.misses)
+        }
+        throw DoorstepError(.internalError, "a batch needed more lookups than expected")
+    }
+
+    func load(_ keys: Set<SnapshotKey>, into store: SnapshotMergeStore) async throws {
+        var devices: [String] = [], entities: [String] = [], canonicals: [String] = [], members: [String] = []
+        var nationalIDs: [String] = [], values: [String] = [], writes: [String] = [], rejectedWrites: [String] = []
+        var creations: [String] = [], replacements: [String] = []
+        var logged: [String: [Int64]] = [:]
+        var pairs: [HouseholdPair] = []
+        for key in keys {
+            switch key {
+            case .progress(let device): devices.append(device.rawValue)
+            case .logged(let device, let seq): logged[device.rawValue, default: []].append(seq)
+            case .entity(let id): entities.append(id.description)
+            case .canonical(let id): canonicals.append(id.description)
+            case .members(let id): members.append(id.description)
+            case .nationalIDs(let id): nationalIDs.append(id.description)
+            case .households(let value): values.append(value)
+            case .linkDecision(let pair): pairs.append(pair)
+            case .writtenValue(let write, _): writes.append(write.description)
+            case .rejectedBase(let write, _): rejectedWrites.append(write.description)
+            case .rejectedCreation(let id): creations.append(id.description)
+            case .replacement(let write): replacements.append(write.description)
+            }
+        }
+        if !devices.isEmpty {
+            for try await (id, seq, stamp, skew) in try await connection.query(
+                "SELECT id, highest_seq, last_stamp, clock_skew FROM devices WHERE id = ANY(\(devices))", logger: logger
+            ).decode((String, Int64, String, Bool).self) {
+                guard let device = try? DeviceID(id) else { continue }
+                store.progresses[device] = DeviceProgress(highestSeq: seq, lastStamp: (try? HLC(stamp)) ?? .zero, clockSkewFlagged: skew)
+            }
+        }
+        for (device, seqs) in logged {
+            for try await (seq, body, result) in try await connection.query(
+                "SELECT seq, body, result FROM mutations WHERE device = \(device) AND seq = ANY(\(seqs))", logger: logger
+            ).decode((Int64, String, String).self) {
+                guard let id = try? DeviceID(device) else { continue }
+                store.logged[id, default: [:]][seq] = LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, body),
+                                                                     result: try StoredJSON.decode(MutationResult.self, result))
+            }
+        }
+        if !entities.isEmpty {
+            for try await text in try await connection.query("SELECT state FROM entities WHERE id = ANY(\(entities))", logger: logger).decode(String.self) {
+                let state = try StoredJSON.decode(StoredEntity.self, text).state
+                store.entities[state.id] = state
+            }
+        }
+        if !canonicals.isEmpty || !members.isEmpty {
+            for try await (id, canonical) in try await connection.query(
+                "SELECT id, canonical FROM households WHERE id = ANY(\(canonicals)) OR canonical = ANY(\(members))", logger: logger
+            ).decode((String, String).self) {
+                guard let household = try? EntityID(id), let survivor = try? EntityID(canonical) else { continue }
+                store.canonicals[household] = survivor
+                store.members[survivor, default: []].insert(household)
+            }
+        }
+        if !nationalIDs.isEmpty || !values.isEmpty {
+            for try await (value, id) in try await connection.query(
+                "SELECT value, household FROM national_ids WHERE household = ANY(\(nationalIDs)) OR value = ANY(\(values))", logger: logger
+            ).decode((String, String).self) {
+                guard let household = try? EntityID(id) else { continue }
+                store.nationalIDsByHousehold[household, default: []].insert(value)
+                store.householdsByNationalID[value, default: []].insert(household)
+            }
+        }
+        for pair in pairs {
+            for try await text in try await connection.query(
+                "SELECT register FROM link_decisions WHERE first = \(pair.first.description) AND second = \(pair.second.description)", logger: logger
+            ).decode(String.self) {
+                store.linkDecisions[pair] = try StoredJSON.decode(StoredRegister.self, text).register
+            }
+        }
+        if !writes.isEmpty {
+            for try await (write, field, value) in try await connection.query(
+                "SELECT write_id, field, new FROM audit WHERE write_id = ANY(\(writes))", logger: logger
+            ).decode((String, String, String).self) {
+                guard let id = try? WriteID(write) else { continue }
+                store.writtenValues[id, default: [:]][field] = try StoredJSON.decode(JSONValue.self, value)
+            }
+        }
+        if !rejectedWrites.isEmpty {
+            for try await (write, field, base) in try await connection.query(
+                "SELECT write_id, field, base FROM rejected_bases WHERE write_id = ANY(\(rejectedWrites))", logger: logger
+            ).decode((String, String, String).self) {
+                guard let id = try? WriteID(write) else { continue }
+                store.rejectedBases[id, default: [:]][field] = try StoredJSON.decode([WriteID].self, base)
+            }
+        }
+        if !creations.isEmpty {
+            for try await id in try await connection.query("SELECT entity FROM rejected_creations WHERE entity = ANY(\(creations))", logger: logger).decode(String.self) {
+                if let entity = try? EntityID(id) { store.rejectedCreations.insert(entity) }
+            }
+        }
+        if !replacements.isEmpty {
+            for try await (original, effective) in try await connection.query(
+                "SELECT original, effective FROM replacements WHERE original = ANY(\(replacements))", logger: logger
+            ).decode((String, String).self) {
+                if let from = try? WriteID(original), let to = try? WriteID(effective) { store.replacements[from] = to }
+            }
+        }
+        store.markLoaded(keys)
+    }
+
+    /// Writes a run's changes back: progress, entities, links, logs; then refreshes the change feed
+    /// and conflicts of every touched household.
+    func writeBack(_ store: SnapshotMergeStore, actor: String?, now: String) async throws {
+        for device in store.dirtyProgress {
+            guard let progress = store.progresses[device] else { continue }
+            try await connection.query("""
+                UPDATE devices SET highest_seq = \(progress.highestSeq), last_stamp = \(progress.lastStamp.description),
+                    clock_skew = \(progress.clockSkewFlagged), last_push_at = \(now) WHERE id = \(device.rawValue)
+                """, logger: logger)
+        }
+        for id in store.dirtyEntities {
+            guard let state = store.entities[id] else { continue }
+            try await connection.query("""
+                INSERT INTO entities (id, kind, household, state) VALUES (\(id.description), \(state.kind.rawValue), \(state.household.description), \(try StoredJSON.encode(StoredEntity(state))))
+                ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state
+                """, logger: logger)
+        }
+        for id in store.dirtyCanonicals {
+            guard let survivor = store.canonicals[id] else { continue }
+            try await connection.query("""
+                INSERT INTO households (id, canonical) VALUES (\(id.description), \(survivor.description))
+                ON CONFLICT (id) DO UPDATE SET canonical = EXCLUDED.canonical
+                """, logger: logger)
+        }
+        for (value, household) in store.newNationalIDs {
+            try await connection.query("INSERT INTO national_ids (value, household) VALUES (\(value), \(household.description)) ON CONFLICT DO NOTHING", logger: logger)
+        }
+        for pair in store.dirtyLinkDecisions {
+            guard let register = store.linkDecisions[pair] else { continue }
+            try await connection.query("""
+                INSERT INTO link_decisions (first, second, register) VALUES (\(pair.first.description), \(pair.second.description), \(try StoredJSON.encode(StoredRegister(register))))
+                ON CONFLICT (first, second) DO UPDATE SET register = EXCLUDED.register
+                """, logger: logger)
+        }
+        for (original, effective) in store.newReplacements {
+            try await connection.query("""
+                INSERT INTO replacements (original, effective) VALUES (\(original.description), \(effective.description))
+                ON CONFLICT (original) DO UPDATE SET effective = EXCLUDED.effective
+                """, logger: logger)
+        }
+        for entry in store.applied {
+            try await logMutation(entry.mutation, write: entry.write, result: entry.result, household: entry.household, now: now)
+            for change in entry.changes {
+                try await connection.query("""
+                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
+                    VALUES (\(entry.household.description), \(entry.mutation.entity.description), \(entry.mutation.kind.rawValue), \(change.field),
+                            \(try StoredJSON.encode(change.old)), \(try StoredJSON.encode(change.new)), \(entry.write.description),
+                            \(entry.mutation.device.rawValue), \(entry.mutation.seq), \(actor ?? "device:\(entry.mutation.device)"), \(now))
+                    """, logger: logger)
+            }
+        }
+        // The change feed first: a rejection below is filed under its household's district as it stands now.
+        for household in store.touched { try await touch(household) }
+        for entry in store.rejected {
+            let mutation = entry.mutation
+            let household = store.canonicals[mutation.household]
+            try await logMutation(mutation, write: entry.write, result: entry.result, household: household, now: now)
+            var district: String?
+            if let household {
+                for try await value in try await connection.query("SELECT district FROM households WHERE id = \(household.description)", logger: logger).decode(String?.self) {
+                    district = value
+                }
+            }
+            if district == nil, mutation.kind == .household { district = mutation.fields.first { $0.field == "district" }?.value.stringValue }
+            try await connection.query("""
+                INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
+                VALUES (\(mutation.device.rawValue), \(mutation.seq), \(mutation.household.description), \(mutation.entity.description),
+                        \(mutation.kind.rawValue), \(district), \(entry.result.code?.rawValue ?? "rejected"), \(entry.result.reason ?? ""), \(now))
+                ON CONFLICT (device, seq) DO NOTHING
+                """, logger: logger)
+            for id in Set([entry.write, mutation.writeID]) {
+                for (field, base) in entry.substitutes {
+                    try await connection.query("""
+                        INSERT INTO rejected_bases (write_id, field, base) VALUES (\(id.description), \(field), \(try StoredJSON.encode(base)))
+                        ON CONFLICT (write_id, field) DO UPDATE SET base = EXCLUDED.base
+                        """, logger: logger)
+                }
+            }
+            if mutation.op == .create {
+                try await connection.query("INSERT INTO rejected_creations (entity) VALUES (\(mutation.entity.description)) ON CONFLICT DO NOTHING", logger: logger)
+            }
+        }
+    }
+
+    private func logMutation(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?, now: String) async throws {
+        try await connection.query("""
+            INSERT INTO mutations (device, seq, write_id, body, result, household, received_at)
+            VALUES (\(mutation.device.rawValue), \(mutation.seq), \(write.description), \(try StoredJSON.encode(mutation)),
+                    \(try StoredJSON.encode(result)), \(household?.description), \(now))
+            """, logger: logger)
+    }
+
+    /// The whole household as a pull delivers it, read from the database.
+    func aggregate(_ survivor: EntityID) async throws -> HouseholdAggregate? {
+        let (store, aggregate) = try await run(seed: [.canonical(survivor), .members(survivor), .entity(survivor)]) { store -> HouseholdAggregate? in
+            guard let household = try engine.household(survivor, store: store) else { return nil }
+            return HouseholdAggregate(household: household, aliases: try store.linkMembers(of: survivor).filter { $0 != survivor }, entities: [])
+        }
+        _ = store
+        guard var aggregate else { return nil }
+        let owners = [survivor.description] + aggregate.aliases.map(\.description)
+        var children: [EntityState] = []
+        for try await text in try await connection.query(
+            "SELECT state FROM entities WHERE household = ANY(\(owners)) AND kind <> 'household' ORDER BY id", logger: logger
+        ).decode(String.self) {
+            children.append(try StoredJSON.decode(StoredEntity.self, text).state)
+        }
+        aggregate.entities = children
+        return aggregate
+    }
+
+    /// Marks a household changed: a new change sequence number for each district whose devices must hear
+    /// of it, taken under the write lock, and its open conflicts refreshed.
+    func touch(_ household: EntityID) async throws {
+        var survivor: EntityID?
+        var old: String?
+        for try await (canonical, district) in try await connection.query(
+            "SELECT canonical, district FROM households WHERE id = \(household.description)", logger: logger
+        ).decode((String, String?).self) {
+            survivor = try? EntityID(canonical)
+            old = district
+        }
+        guard let survivor else { return }
+        let aggregate = survivor == household ? try await self.aggregate(survivor) : nil
+        let district = aggregate?.household["district"].stringValue
+        var seq = Int64(try await PostgresStorage.meta(connection, "change_seq", logger) ?? "0") ?? 0
+        for target in Set([old, district].compactMap { $0 }).sorted() {
+            seq += 1
+            try await connection.query("DELETE FROM changes WHERE household = \(household.description) AND district = \(target)", logger: logger)
+            try await connection.query("INSERT INTO changes (seq, household, district) VALUES (\(seq), \(household.description), \(target))", logger: logger)
+        }
+        try await PostgresStorage.setMeta(connection, "change_seq", String(seq), logger)
+        try await connection.query("UPDATE households SET district = \(district), change_seq = \(seq) WHERE id = \(household.description)", logger: logger)
+        try await connection.query("DELETE FROM conflicts WHERE household = \(household.description)", logger: logger)
+        for record in aggregate?.conflicts ?? [] {
+            try await connection.query("""
+                INSERT INTO conflicts (household, entity, field, district, record)
+                VALUES (\(household.description), \(record.entity.description), \(record.field), \(district), \(try StoredJSON.encode(record)))
+                ON CONFLICT (household, entity, field) DO UPDATE SET record = EXCLUDED.record, district = EXCLUDED.district
+                """, logger: logger)
+        }
+    }
+}

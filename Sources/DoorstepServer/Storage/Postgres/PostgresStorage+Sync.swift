@@ -1,0 +1,196 @@
+public import DoorstepCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresStorage {
+    static func loadClock(_ connection: PostgresConnection, _ logger: Logger, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HybridLogicalClock {
+        let last = try await meta(connection, "hlc", logger).flatMap { try? HLC($0) } ?? .zero
+        return HybridLogicalClock(last: last, physicalMillis: physicalMillis)
+    }
+
+    /// The keys a batch will surely need, so most batches run once or twice.
+    static func seed(for batch: PushBatch) -> Set<SnapshotKey> {
+        var keys: Set<SnapshotKey> = [.progress(batch.device)]
+        for mutation in batch.mutations {
+            keys.insert(.logged(mutation.device, mutation.seq))
+            keys.insert(.entity(mutation.entity))
+            keys.insert(.entity(mutation.household))
+            keys.insert(.canonical(mutation.household))
+            keys.insert(.rejectedCreation(mutation.entity))
+            keys.insert(.rejectedCreation(mutation.household))
+            for field in mutation.fields {
+                for id in field.base { keys.insert(.replacement(id)); keys.insert(.rejectedBase(id, field.field)) }
+            }
+        }
+        return keys
+    }
+
+    public func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
+                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt {
+        try await write { connection in
+            let start = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            let (store, outcome) = try await snapshot.run(seed: Self.seed(for: batch)) { store -> (PushReceipt, HybridLogicalClock) in
+                var clock = start
+                let receipt = try engine.apply(batch, from: principal, store: store, clock: &clock)
+                return (receipt, clock)
+            }
+            try await snapshot.writeBack(store, actor: actor, now: now)
+            try await Self.setMeta(connection, "hlc", outcome.1.last.description, logger)
+            try await connection.query("UPDATE devices SET last_push_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
+            if let beforeCommit { await beforeCommit() }
+            return outcome.0
+        }
+    }
+
+    public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
+        let page = try await read { connection -> ([HouseholdAggregate], [EntityID], Int64, Bool) in
+            let latest = Int64(try await Self.meta(connection, "change_seq", logger) ?? "0") ?? 0
+            guard cursor <= latest else {
+                throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
+            }
+            let rows: PostgresRowSequence
+            if principal.role == .city {
+                rows = try await connection.query("SELECT seq, household FROM changes WHERE seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))", logger: logger)
+            } else {
+                rows = try await connection.query("""
+                    SELECT seq, household FROM changes WHERE district = \(principal.district ?? "") AND seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))
+                    """, logger: logger)
+            }
+            var changed: [(Int64, String)] = []
+            for try await row in rows.decode((Int64, String).self) { changed.append(row) }
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            var households: [HouseholdAggregate] = []
+            var removed = Set<EntityID>()
+            var delivered = Set<EntityID>()
+            var next = cursor
+            for (seq, text) in changed.prefix(limit) {
+                next = seq
+                guard let id = try? EntityID(text) else { continue }
+                var current: (String, String?)?
+                for try await row in try await connection.query("SELECT canonical, district FROM households WHERE id = \(text)", logger: logger).decode((String, String?).self) {
+                    current = row
+                }
+                guard let current, current.0 == text, let district = current.1, principal.covers(district: district),
+                    let aggregate = try await snapshot.aggregate(id)
+                else {
+                    removed.insert(id)
+                    continue
+                }
+                if delivered.insert(id).inserted { households.append(aggregate) }
+            }
+            return (households, removed.subtracting(delivered).sorted(), next, changed.count > limit)
+        }
+        let stamp = try await write { connection in
+            var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
+            let stamp = clock.tick()
+            try await Self.setMeta(connection, "hlc", clock.last.description, logger)
+            try await connection.query("UPDATE devices SET last_pull_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
+            return stamp
+        }
+        return PullPage(nextCursor: String(page.2), hasMore: page.3, serverClock: stamp, households: page.0, removed: page.1)
+    }
+
+    public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+                       physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+        try await write { connection in
+            guard let text = try await Self.meta(connection, "identity", logger) else {
+                throw DoorstepError(.internalError, "the server has no identity yet")
+            }
+            let identity = try StoredJSON.decode(ServerIdentity.self, text)
+            let start = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            var seed: Set<SnapshotKey> = [.progress(identity.device)]
+            switch decision {
+            case .confirm(let entity, _), .overturn(let entity, _, _), .setStatus(let entity, _):
+                seed.formUnion([.canonical(entity), .entity(entity), .members(entity)])
+            case .unlink(let survivor, let alias):
+                seed.formUnion([.canonical(survivor), .canonical(alias), .linkDecision(HouseholdPair(survivor, alias))])
+            }
+            let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
+            let (store, outcome) = try await snapshot.run(seed: seed) { store -> (MutationResult, HybridLogicalClock) in
+                var clock = start
+                let seq = try store.progress(of: identity.device).highestSeq + 1
+                let mutation = try DecisionBuilder(store: store, engine: engine).mutation(for: decision, device: identity.device, seq: seq, hlc: clock.tick())
+                let receipt = try engine.apply(PushBatch(device: identity.device, mutations: [mutation]), from: acting, store: store, clock: &clock)
+                guard let result = receipt.results.first else { throw DoorstepError(.internalError, "no result for the decision") }
+                return (result, clock)
+            }
+            if outcome.0.outcome == .rejected {
+                throw DoorstepError(outcome.0.code ?? .invalidOperation, outcome.0.reason ?? "the decision was refused")
+            }
+            try await snapshot.writeBack(store, actor: actor, now: now)
+            try await Self.setMeta(connection, "hlc", outcome.1.last.description, logger)
+            return outcome.0
+        }
+    }
+
+    public func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate? {
+        try await read { connection in
+            var survivor: EntityID?
+            for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(id.description)", logger: logger).decode(String.self) {
+                survivor = try? EntityID(canonical)
+            }
+            guard let survivor else { return nil }
+            return try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregate(survivor)
+        }
+    }
+
+    public func history(of household: EntityID) async throws -> [AuditEntry] {
+        try await read { connection in
+            var survivor = household.description
+            for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(household.description)", logger: logger).decode(String.self) {
+                survivor = canonical
+            }
+            var ids = Set([survivor, household.description])
+            for try await id in try await connection.query("SELECT id FROM households WHERE canonical = \(survivor)", logger: logger).decode(String.self) {
+                ids.insert(id)
+            }
+            var entries: [AuditEntry] = []
+            for try await row in try await connection.query("""
+                SELECT entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE household = ANY(\(Array(ids))) ORDER BY id
+                """, logger: logger).decode((String, String, String, String, String, String, String, Int64, String?, String).self) {
+                guard let entity = try? EntityID(row.0), let kind = EntityKind(rawValue: row.1), let device = try? DeviceID(row.6) else { continue }
+                entries.append(AuditEntry(
+                    entity: entity, kind: kind, field: row.2, old: (try? StoredJSON.decode(JSONValue.self, row.3)) ?? .null,
+                    new: (try? StoredJSON.decode(JSONValue.self, row.4)) ?? .null, write: row.5, device: device, seq: row.7,
+                    actor: row.8 ?? "", at: row.9
+                ))
+            }
+            return entries
+        }
+    }
+
+    public func reviewQueue(district: String?) async throws -> ReviewQueue {
+        try await read { connection in
+            let all = district == nil
+            let filter = district ?? ""
+            var conflicts: [ReviewQueue.Conflict] = []
+            for try await (area, record) in try await connection.query("""
+                SELECT district, record FROM conflicts WHERE \(all) OR district = \(filter) ORDER BY household, entity, field
+                """, logger: logger).decode((String?, String).self) {
+                if let decoded = try? StoredJSON.decode(ConflictRecord.self, record) { conflicts.append(.init(district: area, record: decoded)) }
+            }
+            var duplicates: [ReviewQueue.Duplicate] = []
+            for try await (alias, survivor, area) in try await connection.query("""
+                SELECT a.id, a.canonical, s.district FROM households a JOIN households s ON s.id = a.canonical
+                WHERE a.id <> a.canonical AND (\(all) OR s.district = \(filter)) ORDER BY a.canonical, a.id
+                """, logger: logger).decode((String, String, String?).self) {
+                if let a = try? EntityID(alias), let s = try? EntityID(survivor) { duplicates.append(.init(survivor: s, alias: a, district: area)) }
+            }
+            var rejections: [ReviewQueue.Rejection] = []
+            for try await row in try await connection.query("""
+                SELECT device, seq, household, entity, kind, district, code, reason, at FROM rejections
+                WHERE \(all) OR district = \(filter) ORDER BY at, device, seq
+                """, logger: logger).decode((String, Int64, String?, String, String, String?, String, String, String).self) {
+                guard let device = try? DeviceID(row.0), let entity = try? EntityID(row.3), let kind = EntityKind(rawValue: row.4) else { continue }
+                rejections.append(.init(device: device, seq: row.1, household: row.2.flatMap { try? EntityID($0) }, entity: entity, kind: kind,
+                                        district: row.5, code: DoorstepError.Code(row.6), reason: row.7, at: row.8))
+            }
+            let flagged = try await Self.devices(connection, all ? "WHERE clock_skew" : "WHERE clock_skew AND district = $1", all ? [] : [filter], logger)
+            return ReviewQueue(conflicts: conflicts, duplicates: duplicates, rejections: rejections, clockFlaggedDevices: flagged)
+        }
+    }
+}

@@ -1,0 +1,229 @@
+public import DoorstepCore
+import Foundation
+public import Logging
+import PostgresNIO
+
+/// The PostgreSQL backend: several stateless `doorstep-server` processes on one database.
+///
+/// Every write transaction first takes one advisory lock (``PostgresSchema/writeLock``), held
+/// until it commits: writers queue, and the change sequence is assigned under the lock, so
+/// changes commit in sequence order and a pull cursor can never step past a change that commits
+/// a moment later (`protocol/README.md`, "No skipped changes"). Reads take no lock.
+public final class PostgresStorage: ServerStorage {
+    let client: PostgresClient
+    let logger: Logger
+    /// Called inside each push's transaction just before it commits (tests hold transactions open with it).
+    let beforeCommit: (@Sendable () async -> Void)?
+
+    /// Connects to a database given as `postgres://user:password@host:port/database` (a `host`
+    /// query item may name a Unix socket folder). Run ``client`` as a service (``run()``).
+    public init(url: String, logger: Logger, beforeCommit: (@Sendable () async -> Void)? = nil) throws {
+        self.client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        self.logger = logger
+        self.beforeCommit = beforeCommit
+    }
+
+    /// Runs the connection pool until the task is cancelled.
+    public func run() async { await client.run() }
+
+    static func configuration(_ text: String) throws -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
+            throw DoorstepError(.invalidValue, "the database must be a postgres://user:password@host:port/database URL")
+        }
+        let user = url.user ?? "postgres"
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        let socketFolder = url.queryItems?.first { $0.name == "host" }?.value
+        var configuration: PostgresClient.Configuration
+        if let socketFolder, socketFolder.hasPrefix("/") {
+            let port = url.port ?? 5432
+            configuration = .init(unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: url.password,
+                                  database: database.isEmpty ? nil : database)
+        } else {
+            configuration = .init(host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: user, password: url.password,
+                                  database: database.isEmpty ? nil : database, tls: .disable)
+        }
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+
+    public func migrate() async throws {
+        try await PostgresSchema.migrate(client, logger: logger)
+    }
+
+    /// Runs `body` in a write transaction holding the write lock.
+    func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
+            return try await body(connection)
+        }
+    }
+
+    /// Runs `body` in a transaction; an error thrown by `body` comes out as itself (after the rollback),
+    /// not wrapped in PostgresNIO's transaction error.
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError, error.rollbackError == nil { throw inner }
+            throw error
+        }
+    }
+
+    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in try await body(connection) }
+    }
+
+    // MARK: Identity and admin token
+
+    public func identity(orCreate create: @Sendable () throws -> ServerIdentity) async throws -> ServerIdentity {
+        try await write { connection in
+            if let text = try await Self.meta(connection, "identity", logger) {
+                return try StoredJSON.decode(ServerIdentity.self, text)
+            }
+            let identity = try create()
+            try await Self.setMeta(connection, "identity", try StoredJSON.encode(identity), logger)
+            let now = Instant.format(Date(), in: .gmt)
+            try await connection.query("""
+                INSERT INTO devices (id, name, role, district, token_hash, enrolled_at)
+                VALUES (\(identity.device.rawValue), 'server', 'city', NULL, \("server:\(identity.device.rawValue)"), \(now))
+                """, logger: logger)
+            return identity
+        }
+    }
+
+    static func meta(_ connection: PostgresConnection, _ key: String, _ logger: Logger) async throws -> String? {
+        for try await value in try await connection.query("SELECT value FROM meta WHERE key = \(key)", logger: logger).decode(String.self) {
+            return value
+        }
+        return nil
+    }
+
+    static func setMeta(_ connection: PostgresConnection, _ key: String, _ value: String, _ logger: Logger) async throws {
+        try await connection.query("INSERT INTO meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", logger: logger)
+    }
+
+    public func adminTokenHash() async throws -> String? {
+        try await read { connection in try await Self.meta(connection, "admin_token_hash", logger) }
+    }
+
+    public func setAdminTokenHash(_ hash: String, onlyIfAbsent: Bool) async throws -> Bool {
+        try await write { connection in
+            if onlyIfAbsent, try await Self.meta(connection, "admin_token_hash", logger) != nil { return false }
+            try await Self.setMeta(connection, "admin_token_hash", hash, logger)
+            return true
+        }
+    }
+
+    // MARK: Devices and codes
+
+    public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {
+        try await write { connection in
+            try await connection.query("""
+                INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at)
+                VALUES (\(code.codeHash), \(code.district), \(code.role.rawValue), \(code.createdBy), \(code.createdAt), \(code.expiresAt))
+                """, logger: logger)
+        }
+    }
+
+    public func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord {
+        try await write { connection in
+            var found: (String?, String, String, String?)?
+            for try await row in try await connection.query(
+                "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = \(hash) FOR UPDATE", logger: logger
+            ).decode((String?, String, String, String?).self) { found = row }
+            guard let found, found.3 == nil, found.2 > now, let role = Role(rawValue: found.1) else {
+                throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")
+            }
+            try await connection.query("UPDATE enrollment_codes SET used_at = \(now), used_by = \(device.id.rawValue) WHERE code_hash = \(hash)", logger: logger)
+            try await connection.query("""
+                INSERT INTO devices (id, name, role, district, token_hash, signing_key, enrolled_at)
+                VALUES (\(device.id.rawValue), \(device.name), \(role.rawValue), \(found.0), \(device.tokenHash), \(device.signingKey), \(now))
+                """, logger: logger)
+            guard let record = try await Self.devices(connection, "WHERE id = $1", [device.id.rawValue], logger).first else {
+                throw DoorstepError(.internalError, "the new device was not stored")
+            }
+            return record
+        }
+    }
+
+    typealias DeviceRow = (String, String, String, String?, String?, String, String?, Int64, Bool, String?, String?)
+    static let deviceColumns = "id, name, role, district, signing_key, enrolled_at, revoked_at, highest_seq, clock_skew, last_push_at, last_pull_at"
+
+    static func devices(_ connection: PostgresConnection, _ filter: String, _ arguments: [String], _ logger: Logger) async throws -> [DeviceRecord] {
+        var bindings = PostgresBindings()
+        for argument in arguments { bindings.append(argument) }
+        let query = PostgresQuery(unsafeSQL: "SELECT \(deviceColumns) FROM devices \(filter) ORDER BY enrolled_at, id", binds: bindings)
+        var records: [DeviceRecord] = []
+        for try await row in try await connection.query(query, logger: logger).decode(DeviceRow.self) {
+            guard let id = try? DeviceID(row.0), let role = Role(rawValue: row.2) else { continue }
+            records.append(DeviceRecord(id: id, name: row.1, role: role, district: row.3, signingKey: row.4, enrolledAt: row.5,
+                                        revokedAt: row.6, highestSeq: row.7, clockSkew: row.8, lastPushAt: row.9, lastPullAt: row.10))
+        }
+        return records
+    }
+
+    public func device(tokenHash: String) async throws -> DeviceRecord? {
+        try await read { connection in try await Self.devices(connection, "WHERE token_hash = $1", [tokenHash], logger).first }
+    }
+
+    public func device(id: DeviceID) async throws -> DeviceRecord? {
+        try await read { connection in try await Self.devices(connection, "WHERE id = $1", [id.rawValue], logger).first }
+    }
+
+    public func devices(district: String?) async throws -> [DeviceRecord] {
+        try await read { connection in
+            if let district {
+                return try await Self.devices(connection, "WHERE district = $1 AND name <> 'server'", [district], logger)
+            }
+            return try await Self.devices(connection, "WHERE name <> 'server'", [], logger)
+        }
+    }
+
+    public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
+        try await write { connection in
+            guard let record = try await Self.devices(connection, "WHERE id = $1 AND name <> 'server'", [id.rawValue], logger).first,
+                record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
+            else { return nil }
+            try await connection.query("UPDATE devices SET revoked_at = COALESCE(revoked_at, \(at)) WHERE id = \(id.rawValue)", logger: logger)
+            return try await Self.devices(connection, "WHERE id = $1", [id.rawValue], logger).first
+        }
+    }
+
+    // MARK: Rate limits
+
+    public func noteAuthFailure(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int {
+        try await transaction { connection in
+            let rows = try await connection.query("""
+                INSERT INTO auth_failures (key, window_start, count) VALUES (\(key), \(nowMillis), 1)
+                ON CONFLICT (key) DO UPDATE SET
+                    window_start = CASE WHEN \(nowMillis) - auth_failures.window_start >= \(windowMillis) THEN \(nowMillis) ELSE auth_failures.window_start END,
+                    count = CASE WHEN \(nowMillis) - auth_failures.window_start >= \(windowMillis) THEN 1 ELSE auth_failures.count + 1 END
+                RETURNING count
+                """, logger: logger)
+            for try await count in rows.decode(Int32.self) { return Int(count) }
+            return 1
+        }
+    }
+
+    public func authFailures(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int {
+        try await read { connection in
+            for try await (start, count) in try await connection.query(
+                "SELECT window_start, count FROM auth_failures WHERE key = \(key)", logger: logger
+            ).decode((Int64, Int32).self) {
+                return nowMillis - start >= windowMillis ? 0 : Int(count)
+            }
+            return 0
+        }
+    }
+
+    public func isHealthy() async -> Bool {
+        (try? await read { connection in
+            for try await one in try await connection.query("SELECT 1", logger: logger).decode(Int32.self) { return one == 1 }
+            return false
+        }) ?? false
+    }
+
+    public func backup(to path: String) async throws {
+        throw DoorstepError(.invalidOperation, "back up a PostgreSQL database with pg_dump; `doorstep-server backup` copies the embedded SQLite database")
+    }
+}

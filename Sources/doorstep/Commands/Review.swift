@@ -1,0 +1,222 @@
+import ArgumentParser
+import DoorstepClient
+import DoorstepCore
+
+struct Review: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The office's review queue: conflicts, duplicates, refused changes, wrong clocks.",
+        discussion: """
+            Ids may be given by their first characters as `review list` shows them. \
+            Decisions (confirm, overturn, unlink) print the server's result; with --json its keys: \
+            seq, outcome (applied, conflict …), code and reason (when refused), conflictFields.
+
+            Example:
+              doorstep review confirm 5e6f7a8b phone
+            """,
+        subcommands: [List.self, Show.self, Confirm.self, Overturn.self, Unlink.self],
+        defaultSubcommand: List.self
+    )
+
+    /// Prints a decision's result; a refused decision is an error.
+    static func report(_ result: MutationResult, _ console: Console, done: String) throws {
+        if result.outcome == .rejected {
+            throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the server refused the decision")
+        }
+        try console.output(result) { done + console.t("（服务器：\(result.outcome.rawValue)）", " (server: \(result.outcome.rawValue))") }
+    }
+
+    /// The conflict an entity prefix and a field (wire name or label) name.
+    static func conflict(_ entity: String, _ field: String, in queue: ReviewQueue, console: Console) throws -> ConflictRecord {
+        let records = queue.conflicts.map(\.record)
+        let id = try Resolve.unique(entity, among: Array(Set(records.map(\.entity))), id: \.description,
+                                    what: console.t("待审核冲突", "conflict"), console: console)
+        let candidates = records.filter { $0.entity == id }
+        let match = candidates.first { $0.field == field }
+            ?? candidates.first { Strings.field($0.field, of: $0.kind, .chinese) == field || Strings.field($0.field, of: $0.kind, .english) == field }
+        guard let match else {
+            let fields = candidates.map(\.field).joined(separator: ", ")
+            throw console.failure("notFound", "\(id) 的 \(field) 没有待审核冲突（有冲突的字段：\(fields)）",
+                                  "no open conflict on field \(field) of \(id) (conflicted fields: \(fields))")
+        }
+        return match
+    }
+}
+
+extension Review {
+    struct List: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List what waits for review.",
+            discussion: """
+                With --json: the protocol's ReviewQueue, keys conflicts [{district, record: {entity, kind, \
+                household, field, reason, heads [{write, value}]}}], duplicates [{survivor, alias, district}], \
+                rejections [{device, seq, household, entity, kind, district, code, reason, at}], \
+                clockFlaggedDevices (device records).
+
+                Example:
+                  doorstep review list --district 150602
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Only this district (the city sees every district).")
+        var district: String?
+
+        func run() async throws {
+            let session = try await global.office()
+            let queue = try await session.client.review(district: district)
+            let console = global.console
+            try console.output(queue) { ReviewView(format: global.format).render(queue) }
+        }
+    }
+
+    struct Show: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a household's open conflicts with every value, and its duplicates and refusals.",
+            discussion: """
+                With --json: keys household (the HouseholdAggregate), conflicts, duplicates, rejections \
+                (as in `review list`, for this household).
+
+                Example:
+                  doorstep review show 1a2b3c4d
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The household's id (or its first characters).")
+        var id: String
+
+        @Flag(help: "Show national ID numbers whole instead of masked.")
+        var reveal = false
+
+        struct Result: Encodable {
+            var household: HouseholdAggregate
+            var conflicts: [ConflictRecord]
+            var duplicates: [ReviewQueue.Duplicate]
+            var rejections: [ReviewQueue.Rejection]
+        }
+
+        func run() async throws {
+            let session = try await global.office()
+            let console = global.console
+            let queue = try await session.client.review()
+            let household: EntityID
+            if let whole = try? EntityID(id) {
+                household = whole
+            } else {
+                let known = queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household)
+                household = try Resolve.unique(id, among: Array(Set(known)), id: \.description, what: console.t("困难户", "household"), console: console)
+            }
+            let aggregate = try await session.client.household(household)
+            let ids = Set([aggregate.household.id, household] + aggregate.aliases)
+            let result = Result(
+                household: aggregate, conflicts: aggregate.conflicts,
+                duplicates: queue.duplicates.filter { ids.contains($0.survivor) || ids.contains($0.alias) },
+                rejections: queue.rejections.filter { $0.household.map(ids.contains) == true }
+            )
+            try console.output(result) {
+                let view = HouseholdView(format: global.format, reveal: reveal)
+                var parts = [view.render(aggregate)]
+                if aggregate.conflicts.isEmpty { parts.append(console.t("没有待审核冲突。", "No open conflicts.")) }
+                let rest = ReviewView(format: global.format).render(ReviewQueue(conflicts: [], duplicates: result.duplicates, rejections: result.rejections, clockFlaggedDevices: []),
+                                                                    onlyNonEmpty: true)
+                if !rest.isEmpty { parts.append(rest) }
+                return parts.joined(separator: "\n\n")
+            }
+        }
+    }
+
+    struct Confirm: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Keep the value shown for a conflicted field (for _deleted: confirm the deletion).",
+            discussion: """
+                Example:
+                  doorstep review confirm 5e6f7a8b phone
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The conflicted entity's id (or its first characters).")
+        var entity: String
+
+        @Argument(help: "The field's wire name (or label).")
+        var field: String
+
+        func run() async throws {
+            let session = try await global.office()
+            let console = global.console
+            let conflict = try Review.conflict(entity, field, in: try await session.client.review(), console: console)
+            let result = try await session.client.confirm(entity: conflict.entity, field: conflict.field)
+            try Review.report(result, console, done: console.t("已确认「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」的当前值。",
+                                                          "Kept the shown value of \(conflict.field)."))
+        }
+    }
+
+    struct Overturn: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a conflicted field with another value (for _deleted: restore the entry).",
+            discussion: """
+                The value is read like a flag: terms by wire name or label, money in fen, yes/no.
+
+                Examples:
+                  doorstep review overturn 5e6f7a8b phone 13912345678
+                  doorstep review overturn 9f8e7d6c _deleted no
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The conflicted entity's id (or its first characters).")
+        var entity: String
+
+        @Argument(help: "The field's wire name (or label).")
+        var field: String
+
+        @Argument(help: "The value to keep.")
+        var value: String
+
+        func run() async throws {
+            let session = try await global.office()
+            let console = global.console
+            let conflict = try Review.conflict(entity, field, in: try await session.client.review(), console: console)
+            let parsed: JSONValue = conflict.field == deletedFieldName
+                ? .bool(try FieldInput.boolean(value, field: conflict.field))
+                : try FieldInput.parse(value, field: conflict.field, kind: conflict.kind, city: global.city)
+            let result = try await session.client.overturn(entity: conflict.entity, field: conflict.field, value: parsed)
+            try Review.report(result, console, done: console.t("已将「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」改为新值。",
+                                                          "Set \(conflict.field) to the new value."))
+        }
+    }
+
+    struct Unlink: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Separate two households linked as duplicates (they are different households).",
+            discussion: """
+                Example:
+                  doorstep review unlink 1a2b3c4d 5e6f7a8b
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The surviving household's id (or its first characters).")
+        var survivor: String
+
+        @Argument(help: "The linked (alias) household's id (or its first characters).")
+        var alias: String
+
+        func run() async throws {
+            let session = try await global.office()
+            let console = global.console
+            let queue = try await session.client.review()
+            let survivors = Array(Set(queue.duplicates.map(\.survivor)))
+            let aliases = Array(Set(queue.duplicates.map(\.alias)))
+            let survivorID = try (try? EntityID(survivor)) ?? Resolve.unique(survivor, among: survivors, id: \.description, what: "", console: console)
+            let aliasID = try (try? EntityID(alias)) ?? Resolve.unique(alias, among: aliases, id: \.description, what: "", console: console)
+            let result = try await session.client.unlink(survivor: survivorID, alias: aliasID)
+            try Review.report(result, console, done: console.t("已解除重复关联。", "The households are no longer linked."))
+        }
+    }
+}

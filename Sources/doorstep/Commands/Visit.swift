@@ -1,0 +1,147 @@
+import ArgumentParser
+import DoorstepClient
+import DoorstepCore
+import Foundation
+
+struct Visit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record home visits (走访记录), offline.",
+        discussion: """
+            Example:
+              doorstep visit record 1a2b3c4d --conclusion eligible --verified income,cause
+            """,
+        subcommands: [Record.self]
+    )
+}
+
+extension Visit {
+    struct Record: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a visit to a household: what was verified and the conclusion.",
+            discussion: """
+                A visit is an event: once recorded it is not edited (a correction is a new visit). Give it \
+                as flags, or run it in a terminal with no flags to be asked for each item, each answer \
+                checked as it is entered. The visitor's name defaults to $DOORSTEP_VISITOR, else the \
+                device's name. Sync to send it. \
+                With --json: keys id, household, kind, fields, pending.
+
+                Examples:
+                  doorstep visit record 1a2b3c4d
+                  doorstep visit record 1a2b3c4d --date 2020-04-12 --mode atHome \\
+                    --verified income,cause,members --conclusion eligible \\
+                    --proposed-status filed --observed-income-yuan 1200 --visitor 张三
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The household's id (or its first characters).")
+        var household: String
+
+        @Option(help: "When: YYYY-MM-DD, YYYY-MM-DD HH:MM (the district's time) or RFC 3339 (default: now).")
+        var date: String?
+
+        @Option(help: "How: online or atHome (default atHome).")
+        var mode: String?
+
+        @Option(help: "What was verified, comma-separated: cause, income, members, skills, difficulty, address.")
+        var verified: String?
+
+        @Option(help: "Conclusion: eligible, notEligible, needsFollowUp.")
+        var conclusion: String?
+
+        @Option(name: .customLong("proposed-status"), help: "The status the visitor proposes to the office.")
+        var proposedStatus: String?
+
+        @Option(name: .customLong("observed-income-fen"), help: "Monthly household income found at the visit, in fen.")
+        var observedIncomeFen: String?
+
+        @Option(name: .customLong("observed-income-yuan"), help: "The same in yuan, e.g. 1200.50.")
+        var observedIncomeYuan: String?
+
+        @Option(help: "Notes.")
+        var notes: String?
+
+        @Option(help: "The visitor's name (default: $DOORSTEP_VISITOR, else the device's name).")
+        var visitor: String?
+
+        @Flag(name: .customLong("interactive"), help: .hidden)
+        var interactive = false
+
+        func validate() throws {
+            if observedIncomeFen != nil && observedIncomeYuan != nil {
+                throw ValidationError("give the observed income once: --observed-income-fen or --observed-income-yuan")
+            }
+        }
+
+        func run() async throws {
+            let (client, enrollment) = try await global.enrolledClient()
+            let console = global.console
+            let city = global.city
+            let householdID = try await Resolve.household(household, in: client, console: console)
+            let zone = VisitTime.zone(of: try await client.household(householdID)?.household["district"].stringValue, city: city)
+            let given: [(String, String?, FieldInput.MoneyUnit)] = [
+                ("visitedAt", date.map { VisitTime.instant($0, zone: zone) }, .fen), ("visitor", visitor, .fen), ("mode", mode, .fen),
+                ("verified", verified, .fen), ("conclusion", conclusion, .fen), ("proposedStatus", proposedStatus, .fen),
+                ("observedIncomeFen", observedIncomeFen, .fen), ("observedIncomeFen", observedIncomeYuan, .yuan), ("notes", notes, .fen),
+            ]
+            var values: [String: JSONValue] = [:]
+            for case let (field, text?, unit) in given {
+                values[field] = try FieldInput.parse(text, field: field, kind: .visit, city: city, money: unit)
+            }
+            let defaultVisitor = ProcessInfo.processInfo.environment["DOORSTEP_VISITOR"].flatMap { $0.isEmpty ? nil : $0 } ?? enrollment.deviceName
+            if interactive || (values.isEmpty && Console.stdinIsTerminal) {
+                console.note(console.t("记录走访：* 为必填项，方括号内为默认值，直接回车采用。", "Record a visit: * is required; Enter takes the value in brackets."))
+                let prompter = Prompter(console: console, format: global.format)
+                for spec in EntityKind.visit.fields where values[spec.name] == nil {
+                    var question = Prompter.Question(field: spec.name, kind: .visit)
+                    switch spec.name {
+                    case "visitedAt":
+                        question.current = .string(Instant.format(Date(), in: zone))
+                        question.prepare = { VisitTime.instant($0, zone: zone) }
+                        question.hint = "YYYY-MM-DD HH:MM"
+                    case "visitor": question.current = .string(defaultVisitor)
+                    case "mode": question.current = .string(VisitMode.atHome.rawValue)
+                    default: break
+                    }
+                    values[spec.name] = try prompter.ask(question)
+                }
+            }
+            if values["visitedAt"] == nil { values["visitedAt"] = .string(Instant.format(Date(), in: zone)) }
+            if values["visitor"] == nil { values["visitor"] = .string(defaultVisitor) }
+            if values["mode"] == nil { values["mode"] = .string(VisitMode.atHome.rawValue) }
+            values = values.filter { !$0.value.isNull }
+            let id = try await client.recordVisit(to: householdID, values)
+            let pending = try await client.status().pending
+            try console.output(LocalWrite(id: id, household: householdID, kind: .visit, fields: values.keys.sorted(), pending: pending)) {
+                console.t("已记录走访，编号 \(id)", "Visit recorded, id \(id)")
+            }
+            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+        }
+    }
+}
+
+/// Visit times as people type them, made into RFC 3339 instants in the district's time zone.
+enum VisitTime {
+    static func zone(of district: String?, city: CityData) -> TimeZone {
+        let identifier = district.flatMap { city.district($0)?.timeZone } ?? city.city.timeZone
+        return TimeZone(identifier: identifier) ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+    }
+
+    /// `2020-04-12` (noon), `2020-04-12 10:30` or `now` in the zone; anything else is kept as typed.
+    static func instant(_ text: String, zone: TimeZone) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.lowercased() == "now" || trimmed == "现在" { return Instant.format(Date(), in: zone) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        for pattern in ["yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] where trimmed.count == pattern.replacingOccurrences(of: "'", with: "").count {
+            formatter.dateFormat = pattern
+            if var date = formatter.date(from: trimmed) {
+                if pattern == "yyyy-MM-dd" { date += 12 * 3600 }
+                return Instant.format(date, in: zone)
+            }
+        }
+        return trimmed
+    }
+}

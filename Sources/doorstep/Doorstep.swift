@@ -1,0 +1,87 @@
+import ArgumentParser
+import DoorstepClient
+import DoorstepCore
+import Foundation
+
+@main
+struct Doorstep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doorstep",
+        abstract: "Record hardship-relief home visits offline and sync them with a Doorstep server.",
+        discussion: """
+            Visitors record visits and household facts on their laptop, offline, and sync at day end. \
+            Offices review conflicts and duplicates, decide statuses, import files and run reports, \
+            with an office device (enrolled with an office code) or a token (--token or DOORSTEP_TOKEN).
+
+            Messages and tables follow --lang zh|en, else the locale (LC_ALL, LANG). Errors are one line \
+            on stderr: "错误 [code]: message" / "error [code]: message", the code from protocol/README.md. \
+            With --json, stdout holds one JSON document (keys sorted; each command's help lists them).
+
+            Exit codes:
+              0   success
+              1   failure (the error line says why)
+              3   sync incomplete: the server could not be reached (serverUnreachable);
+                  the work is kept on this device (office commands: nothing was done)
+              4   the quarantine is not empty after a sync: run `doorstep quarantine list`
+              5   this device's access was revoked (deviceRevoked)
+              64  usage error (a wrong option or argument)
+
+            Examples:
+              doorstep enroll --server https://doorstep.example.cn --code 7KQ2-9M4P
+              doorstep household new
+              doorstep visit record 1a2b3c4d --conclusion eligible --verified income,cause
+              doorstep sync
+              doorstep status --lang en
+            """,
+        version: DoorstepVersion.string,
+        subcommands: [
+            Enroll.self, Households.self, Household.self, Visit.self, Assist.self, Sync.self, Status.self,
+            Quarantine.self, BundleCommand.self, Upload.self, Admin.self, Review.self, Roster.self, Report.self,
+        ]
+    )
+
+    /// Parses, runs, and turns errors into one line and an exit code (ArgumentParser's own for usage).
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            var runnable = command
+            if var asynchronous = runnable as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try runnable.run()
+            }
+        } catch let error as DoorstepError {
+            let console = (command as? any DoorstepCommand)?.global.console ?? Console(language: Console.environmentLanguage, json: false)
+            console.note(console.errorLine(error))
+            exit(withError: ExitCode(ExitStatus.code(for: error)))
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+            exit(withError: error)
+        } catch {
+            // Help and usage (a `HelpCommand`, a group without a subcommand) are the parser's to print.
+            guard let console = (command as? any DoorstepCommand)?.global.console else { exit(withError: error) }
+            console.note(console.errorLine(error))
+            exit(withError: ExitCode(ExitStatus.failure))
+        }
+    }
+}
+
+/// The exit codes (documented in the root command's help).
+enum ExitStatus {
+    static let failure: Int32 = 1
+    static let syncIncomplete: Int32 = 3
+    static let quarantineNotEmpty: Int32 = 4
+    static let deviceRevoked: Int32 = 5
+
+    static func code(for error: DoorstepError) -> Int32 {
+        switch error.code {
+        case .serverUnreachable: syncIncomplete
+        case .deviceRevoked: deviceRevoked
+        default: failure
+        }
+    }
+}

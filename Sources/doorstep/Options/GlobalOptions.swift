@@ -1,0 +1,145 @@
+import ArgumentParser
+import DoorstepClient
+import DoorstepCore
+import Foundation
+
+/// The options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The local database (default: $DOORSTEP_DB, else $XDG_DATA_HOME/doorstep/doorstep.sqlite, else ~/.local/share/doorstep/doorstep.sqlite).",
+        valueName: "path"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("Language of messages and tables: zh or en (default from LC_ALL, LC_MESSAGES or LANG).", valueName: "zh|en"))
+    var lang: String?
+
+    @Flag(help: "Print the data as JSON (stable keys, listed in each command's help) instead of tables.")
+    var json = false
+
+    @Option(help: ArgumentHelp("The server, for office commands (default: the server this device enrolled with).", valueName: "url"))
+    var server: String?
+
+    @Option(help: ArgumentHelp("An office or admin token (default: $DOORSTEP_TOKEN, else this office device's own).", valueName: "token"))
+    var token: String?
+
+    @Flag(help: "Allow plain HTTP to a server that is not on this machine (test networks only: the data is sensitive).")
+    var insecure = false
+
+    @Option(help: ArgumentHelp("Network attempts before giving up (default 6, with backoff).", valueName: "n"))
+    var retries: Int?
+
+    func validate() throws {
+        if let lang, !["zh", "en"].contains(lang.lowercased()) {
+            throw ValidationError("--lang takes zh or en, not \(lang)")
+        }
+        if let retries, !(1...20).contains(retries) {
+            throw ValidationError("--retries takes a number from 1 to 20")
+        }
+    }
+
+    var language: Language {
+        if let lang { return lang.lowercased() == "en" ? .english : .chinese }
+        return Console.environmentLanguage
+    }
+
+    var console: Console { Console(language: language, json: json) }
+
+    var city: CityData { CityData.ordos }
+
+    var format: Format { Format(language: language, city: city) }
+
+    /// `--db`, else `$DOORSTEP_DB`, else the per-user data folder (XDG); always absolute.
+    var databasePath: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let given = db.flatMap({ $0.isEmpty ? nil : $0 }) ?? environment["DOORSTEP_DB"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            return URL(fileURLWithPath: (given as NSString).expandingTildeInPath).standardizedFileURL.path
+        }
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            return data + "/doorstep/doorstep.sqlite"
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/doorstep/doorstep.sqlite"
+    }
+
+    var configuration: ClientConfiguration {
+        var configuration = ClientConfiguration(databasePath: databasePath, city: city, allowInsecureHTTP: insecure)
+        if let retries { configuration.retry.maxAttempts = retries }
+        return configuration
+    }
+
+    /// The local database, created when missing.
+    func openClient() throws -> FieldClient {
+        try FieldClient(configuration: configuration)
+    }
+
+    /// The local database and its enrollment; `notEnrolled` when there is none.
+    func enrolledClient() async throws -> (FieldClient, Enrollment) {
+        guard FileManager.default.fileExists(atPath: databasePath) else { throw notEnrolled }
+        let client = try openClient()
+        guard let enrollment = try await client.enrollment else { throw notEnrolled }
+        return (client, enrollment)
+    }
+
+    private var notEnrolled: DoorstepError {
+        console.failure("notEnrolled", "本机数据库 \(databasePath) 尚未登记：先运行 doorstep enroll --server URL --code 登记码",
+                        "no enrolled database at \(databasePath): run doorstep enroll --server URL --code CODE first")
+    }
+
+    /// `--server` as a URL.
+    func serverURL(_ text: String) throws -> URL {
+        guard let url = URL(string: text.trimmingCharacters(in: .whitespaces)), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw console.failure("invalidValue", "服务器地址应以 https:// 开头，例如 https://doorstep.example.cn",
+                                  "the server address must be a URL such as https://doorstep.example.cn")
+        }
+        return url
+    }
+
+    /// Whether a URL names this machine (plain HTTP is allowed there without --insecure).
+    static func isLoopback(_ url: URL) -> Bool {
+        let host = url.host ?? ""
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// The token named on the command line or in `DOORSTEP_TOKEN`.
+    var explicitToken: String? {
+        if let token, !token.isEmpty { return token }
+        let environment = ProcessInfo.processInfo.environment["DOORSTEP_TOKEN"]
+        return environment.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// An office client: `--token`/`DOORSTEP_TOKEN` with `--server` (or the enrolled server),
+    /// else this device's own token (an office device).
+    func office() async throws -> OfficeSession {
+        if let token = explicitToken {
+            let url: URL
+            if let server {
+                url = try serverURL(server)
+            } else if FileManager.default.fileExists(atPath: databasePath), let enrollment = try await openClient().enrollment {
+                url = enrollment.server
+            } else {
+                throw console.failure("missingServer", "使用令牌时需要 --server 指明服务器地址", "a token needs --server URL (no enrolled device to take it from)")
+            }
+            return OfficeSession(client: try OfficeClient(server: url, token: token, configuration: configuration), server: url)
+        }
+        if server != nil && !FileManager.default.fileExists(atPath: databasePath) {
+            throw console.failure("missingToken", "使用 --server 时需要 --token 或环境变量 DOORSTEP_TOKEN", "--server needs --token or DOORSTEP_TOKEN")
+        }
+        let (client, enrollment) = try await enrolledClient()
+        if let server, try serverURL(server) != enrollment.server {
+            throw console.failure("missingToken", "本设备登记在 \(enrollment.server.absoluteString)；访问其他服务器需要 --token",
+                                  "this device is enrolled with \(enrollment.server.absoluteString); another server needs --token")
+        }
+        return OfficeSession(client: try await client.officeClient(), server: enrollment.server)
+    }
+}
+
+/// An office client and the server it talks to.
+struct OfficeSession {
+    var client: OfficeClient
+    var server: URL
+}
+
+/// A leaf command: it has the global options, which also pick the language of its errors.
+protocol DoorstepCommand: AsyncParsableCommand {
+    var global: GlobalOptions { get }
+}

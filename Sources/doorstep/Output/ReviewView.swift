@@ -1,0 +1,53 @@
+import DoorstepCore
+
+/// The review queue as tables.
+struct ReviewView {
+    let format: Format
+
+    func render(_ queue: ReviewQueue, onlyNonEmpty: Bool = false) -> String {
+        let language = format.language
+        var parts: [String] = []
+        if !queue.conflicts.isEmpty {
+            var table = Table(titles: [format.t("户", "household"), format.t("类型", "kind"), format.t("编号", "entity"),
+                                       format.t("字段", "field"), format.t("旗区", "district"), format.t("值", "values")])
+            for conflict in queue.conflicts {
+                let record = conflict.record
+                let values = record.heads.map { format.value($0.value, field: record.field, kind: record.kind) }
+                table.add([Format.short(record.household), Strings.kind(record.kind, language), Format.short(record.entity),
+                           "\(Strings.field(record.field, of: record.kind, language)) [\(record.field)]", format.district(conflict.district),
+                           values.joined(separator: " | ")])
+            }
+            parts.append(format.t("冲突", "Conflicts") + " (\(queue.conflicts.count))\n" + table.render()
+                         + "\n" + format.t("处理：doorstep review confirm 编号 字段，或 doorstep review overturn 编号 字段 值",
+                                           "Decide: doorstep review confirm ENTITY FIELD, or doorstep review overturn ENTITY FIELD VALUE"))
+        }
+        if !queue.duplicates.isEmpty {
+            var table = Table(titles: [format.t("保留户", "survivor"), format.t("重复户", "alias"), format.t("旗区", "district")])
+            for duplicate in queue.duplicates {
+                table.add([duplicate.survivor.description, duplicate.alias.description, format.district(duplicate.district)])
+            }
+            parts.append(format.t("重复档案（同一身份证号）", "Duplicates (same national ID)") + " (\(queue.duplicates.count))\n" + table.render())
+        }
+        if !queue.rejections.isEmpty {
+            var table = Table([
+                .init(title: format.t("设备", "device")), .init(title: format.t("序号", "seq"), numeric: true),
+                .init(title: format.t("户", "household")), .init(title: format.t("类型", "kind")), .init(title: format.t("代码", "code")),
+                .init(title: format.t("说明", "reason"), maxWidth: 60), .init(title: format.t("时间", "at")),
+            ])
+            for rejection in queue.rejections {
+                table.add([Format.short(rejection.device), String(rejection.seq), rejection.household.map(Format.short) ?? "-",
+                           Strings.kind(rejection.kind, language), rejection.code.rawValue, rejection.reason, format.time(rejection.at)])
+            }
+            parts.append(format.t("被拒绝的修改", "Refused changes") + " (\(queue.rejections.count))\n" + table.render())
+        }
+        if !queue.clockFlaggedDevices.isEmpty {
+            var table = Table(titles: [format.t("设备", "device"), format.t("名称", "name"), format.t("旗区", "district")])
+            for device in queue.clockFlaggedDevices {
+                table.add([Format.short(device.id), device.name, format.district(device.district)])
+            }
+            parts.append(format.t("时钟过快的设备", "Devices with a clock ahead") + " (\(queue.clockFlaggedDevices.count))\n" + table.render())
+        }
+        if parts.isEmpty && !onlyNonEmpty { return format.t("没有待审核的事项。", "Nothing waits for review.") }
+        return parts.joined(separator: "\n\n")
+    }
+}

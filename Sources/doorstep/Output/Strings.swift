@@ -1,0 +1,186 @@
+import DoorstepCore
+
+/// The words the CLI shows people, in Chinese and English: field names, kinds, terms and the
+/// Chinese explanations put before the library's (English) error messages.
+enum Strings {
+    /// A field's label, e.g. `nationalId` → 身份证号 / national ID.
+    static func field(_ name: String, of kind: EntityKind, _ language: Language) -> String {
+        let pair = fieldLabels[kind]?[name] ?? commonFields[name]
+        guard let pair else { return name }
+        return language == .chinese ? pair.0 : pair.1
+    }
+
+    /// An entity kind's name, e.g. 走访记录 / visit.
+    static func kind(_ kind: EntityKind, _ language: Language) -> String {
+        let pair: (String, String) = switch kind {
+        case .household: ("困难户", "household")
+        case .member: ("家庭成员", "member")
+        case .liaison: ("帮扶联系人", "liaison")
+        case .problem: ("问题清单", "problem")
+        case .assistance: ("帮扶清单", "assistance item")
+        case .visit: ("走访记录", "visit")
+        }
+        return language == .chinese ? pair.0 : pair.1
+    }
+
+    /// The title of a household's section of entries, e.g. 走访记录 / Visits.
+    static func section(_ kind: EntityKind, _ language: Language) -> String {
+        let pair: (String, String) = switch kind {
+        case .household: ("困难户", "Households")
+        case .member: ("家庭成员", "Members")
+        case .liaison: ("帮扶联系人", "Liaisons")
+        case .problem: ("问题清单", "Problem list")
+        case .assistance: ("帮扶清单", "Assistance list")
+        case .visit: ("走访记录", "Visits")
+        }
+        return language == .chinese ? pair.0 : pair.1
+    }
+
+    /// An operation's name, e.g. 新建 / create.
+    static func operation(_ op: MutationOperation, _ language: Language) -> String {
+        let pair: (String, String) = switch op {
+        case .create: ("新建", "create")
+        case .update: ("修改", "update")
+        case .delete: ("删除", "delete")
+        case .linkDecision: ("重复关联", "link decision")
+        }
+        return language == .chinese ? pair.0 : pair.1
+    }
+
+    /// The terms a field takes, with their labels (nil for fields that are not terms).
+    static func terms(of field: String, kind: EntityKind) -> [TermLabel]? {
+        switch (kind, field) {
+        case (.household, "primaryCause"), (.household, "otherCauses"): TermLabel.all(HardshipCause.self)
+        case (.household, "difficulty"): TermLabel.all(DifficultyDegree.self)
+        case (.household, "skillLevel"): TermLabel.all(SkillLevel.self)
+        case (.household, "fileLevel"): TermLabel.all(FileLevel.self)
+        case (.household, "status"), (.visit, "proposedStatus"): TermLabel.all(HouseholdStatus.self)
+        case (.member, "relation"): TermLabel.all(MemberRelation.self)
+        case (.member, "health"): TermLabel.all(HealthCondition.self)
+        case (.member, "employment"): TermLabel.all(EmploymentSituation.self)
+        case (.liaison, "level"): TermLabel.all(LiaisonLevel.self)
+        case (.problem, "category"), (.assistance, "category"): TermLabel.all(AssistanceCategory.self)
+        case (.problem, "status"): TermLabel.all(ProblemStatus.self)
+        case (.assistance, "leadDepartment"): TermLabel.all(LeadDepartment.self)
+        case (.assistance, "status"): TermLabel.all(AssistanceStatus.self)
+        case (.visit, "mode"): TermLabel.all(VisitMode.self)
+        case (.visit, "verified"): TermLabel.all(VerifiedFact.self)
+        case (.visit, "conclusion"): TermLabel.all(VisitConclusion.self)
+        default: nil
+        }
+    }
+
+    /// A Chinese explanation for the commonest error codes, put before the library's message.
+    static func chineseHint(_ code: DoorstepError.Code) -> String? {
+        switch code.rawValue {
+        case "invalidNationalId": "身份证号不正确"
+        case "invalidPhone": "电话号码不正确"
+        case "missingField": "缺少必填项"
+        case "invalidValue": "取值不正确"
+        case "unknownField": "没有这个字段"
+        case "negativeAmount": "金额不能为负数"
+        case "unknownDistrict": "没有这个旗区代码"
+        case "illegalTransition": "不允许这样变更状态"
+        case "forbiddenForRole": "当前角色无权这样操作"
+        case "outOfScope": "超出本设备的旗区范围"
+        case "serverUnreachable": "无法连接服务器，本机数据已保留，稍后再同步"
+        case "notEnrolled": "本机尚未登记，请先运行 doorstep enroll"
+        case "deviceRevoked": "本设备的访问权限已被撤销"
+        case "unauthorized": "令牌无效"
+        case "invalidEnrollmentCode": "登记码无效、已使用或已过期"
+        case "insecureTransport": "拒绝使用不加密的 HTTP 连接"
+        case "notFound": "找不到"
+        case "ambiguousId": "编号前缀对应多条记录"
+        case "rateLimited": "尝试次数过多，请稍后再试"
+        case "bundleInvalid": "数据包无效"
+        case "inputEnded": "输入已结束"
+        case "fileUnreadable": "无法读取文件"
+        case "fileUnwritable": "无法写入文件"
+        case "missingToken": "缺少令牌"
+        case "invalidOperation": "无法执行该操作"
+        default: nil
+        }
+    }
+
+    // MARK: Tables
+
+    private static let commonFields: [String: (String, String)] = [
+        "status": ("状态", "status"),
+        "name": ("姓名", "name"),
+        "nationalId": ("身份证号", "national ID"),
+        "phone": ("电话", "phone"),
+        "_deleted": ("已删除", "deleted"),
+    ]
+
+    private static let fieldLabels: [EntityKind: [String: (String, String)]] = [
+        .household: [
+            "headName": ("户主姓名", "head of household"),
+            "nationalId": ("身份证号", "national ID"),
+            "phone": ("联系电话", "phone"),
+            "address": ("住址", "address"),
+            "district": ("旗区", "district"),
+            "employer": ("工作单位", "employer"),
+            "employerUnion": ("单位工会", "employer's union"),
+            "fileLevel": ("档案级别", "file level"),
+            "primaryCause": ("主要致困原因", "primary cause"),
+            "otherCauses": ("其他致困原因", "other causes"),
+            "difficulty": ("困难程度", "difficulty"),
+            "skillLevel": ("技能水平", "skill level"),
+            "monthlyIncomeFen": ("家庭月收入", "monthly income"),
+            "epidemicAffected": ("受疫情影响", "affected by the epidemic"),
+            "status": ("状态", "status"),
+            "notes": ("备注", "notes"),
+        ],
+        .member: [
+            "name": ("姓名", "name"),
+            "relation": ("与户主关系", "relation"),
+            "nationalId": ("身份证号", "national ID"),
+            "birthDate": ("出生日期", "birth date"),
+            "health": ("健康状况", "health"),
+            "employment": ("就业状况", "employment"),
+            "skills": ("技能", "skills"),
+        ],
+        .liaison: [
+            "name": ("姓名", "name"),
+            "level": ("层级", "level"),
+            "organization": ("单位", "organization"),
+            "phone": ("电话", "phone"),
+        ],
+        .problem: [
+            "category": ("类别", "category"),
+            "description": ("问题描述", "description"),
+            "status": ("状态", "status"),
+        ],
+        .assistance: [
+            "category": ("帮扶类别", "category"),
+            "measure": ("帮扶措施", "measure"),
+            "leadDepartment": ("牵头部门", "lead department"),
+            "dueDate": ("完成时限", "due date"),
+            "status": ("状态", "status"),
+            "amountFen": ("金额", "amount"),
+        ],
+        .visit: [
+            "visitedAt": ("走访时间", "visited at"),
+            "visitor": ("走访人", "visitor"),
+            "mode": ("核实方式", "mode"),
+            "verified": ("核实事项", "verified"),
+            "conclusion": ("结论", "conclusion"),
+            "proposedStatus": ("建议状态", "proposed status"),
+            "observedIncomeFen": ("核实收入", "observed income"),
+            "notes": ("备注", "notes"),
+        ],
+    ]
+}
+
+/// A term's wire name and its two labels.
+struct TermLabel: Sendable {
+    var wire: String
+    var chinese: String
+    var english: String
+
+    func label(_ language: Language) -> String { language == .chinese ? chinese : english }
+
+    static func all<T: DomainTerm>(_ type: T.Type) -> [TermLabel] {
+        T.allCases.map { TermLabel(wire: $0.rawValue, chinese: $0.chineseLabel, english: $0.englishLabel) }
+    }
+}

@@ -1,0 +1,151 @@
+import DoorstepClient
+import DoorstepCore
+import Foundation
+import Testing
+
+/// What a `doorstep` process did.
+struct CLIResult: Sendable, CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var stdoutData: Data
+
+    /// The stderr lines that are not empty.
+    var stderrLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty } }
+
+    /// The error lines on stderr (`错误 [code]: …` / `error [code]: …`).
+    var errorLines: [String] {
+        stderrLines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("错误 [") || $0.hasPrefix("error [") }
+    }
+
+    /// Stdout decoded as JSON.
+    func json<T: Decodable>(_ type: T.Type = [String: JSONValue].self) throws -> T {
+        try JSONDecoder().decode(type, from: stdoutData)
+    }
+
+    /// Stdout as `doorstep sync --json` prints it.
+    func syncJSON() throws -> SyncOutput { try json(SyncOutput.self) }
+
+    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+/// `doorstep sync --json`.
+struct SyncOutput: Decodable {
+    var summary: SyncSummary
+    var pending: Int
+    var quarantine: Int
+    var server: String
+}
+
+/// Runs the built `doorstep` executable as a real process, each with its own database.
+struct CLI: Sendable {
+    /// The local database every command of this CLI uses (`--db`).
+    let database: String
+    /// `LANG` for the process.
+    var lang = "zh_CN.UTF-8"
+
+    init(lang: String = "zh_CN.UTF-8") {
+        database = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-cli-\(UUID().uuidString)/doorstep.sqlite").path
+        self.lang = lang
+    }
+
+    var folder: String { (database as NSString).deletingLastPathComponent }
+
+    /// The executable: next to the test bundle (the products folder), else `.build/debug` of this package.
+    static let executable: URL = {
+        let bundle = Bundle.main.bundleURL
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [bundle, bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
+                          root.appendingPathComponent(".build/debug")]
+        for folder in candidates {
+            let file = folder.appendingPathComponent("doorstep")
+            if FileManager.default.isExecutableFile(atPath: file.path) { return file }
+        }
+        return root.appendingPathComponent(".build/debug/doorstep")
+    }()
+
+    /// Runs `doorstep arguments… --db DATABASE` (global options follow the subcommand).
+    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], withDatabase: Bool = true) async throws -> CLIResult {
+        try await Self.run(arguments + (withDatabase ? ["--db", database] : []), stdin: stdin,
+                           environment: ["LANG": lang].merging(extra) { $1 }, folder: folder)
+    }
+
+    func run(_ arguments: String..., stdin: String? = nil, environment: [String: String] = [:]) async throws -> CLIResult {
+        try await run(arguments, stdin: stdin, environment: environment)
+    }
+
+    /// Runs the command line in a pseudo-terminal (`script` of util-linux), so that stdin is a terminal; `nil` without `script`.
+    func runInTerminal(_ arguments: [String], stdin: String) async throws -> CLIResult? {
+        let script = "/usr/bin/script"
+        guard FileManager.default.isExecutableFile(atPath: script) else { return nil }
+        let line = ([Self.executable.path] + arguments + ["--db", database]).map { "'" + $0 + "'" }.joined(separator: " ")
+        return try await Self.run(["-qec", line, "/dev/null"], stdin: stdin, environment: ["LANG": lang], folder: folder,
+                                  executable: URL(fileURLWithPath: script))
+    }
+
+    static func run(_ arguments: [String], stdin: String?, environment extra: [String: String], folder: String,
+                    executable: URL = CLI.executable) async throws -> CLIResult {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let id = UUID().uuidString
+        let outPath = folder + "/\(id).out"
+        let errPath = folder + "/\(id).err"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var environment = ["PATH": "/usr/bin:/bin", "HOME": folder, "TZ": "UTC"]
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        let exited = AsyncFlag()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in
+                if exited.set() { continuation.resume() }
+            }
+            do {
+                try process.run()
+            } catch {
+                if exited.set() { continuation.resume(throwing: error) }
+                return
+            }
+            if let stdin {
+                input.fileHandleForWriting.write(Data(stdin.utf8))
+                try? input.fileHandleForWriting.close()
+            }
+            // A hung process must not hang the suite.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
+        }
+        try? out.close()
+        try? err.close()
+        let stdout = FileManager.default.contents(atPath: outPath) ?? Data()
+        let stderr = FileManager.default.contents(atPath: errPath) ?? Data()
+        return CLIResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self), stdoutData: stdout)
+    }
+}
+
+/// Set once.
+final class AsyncFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    /// Sets the flag; `true` the first time only.
+    func set() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
+    }
+}
