@@ -50,21 +50,8 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-extension HLC: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension HLC: WireStringCodable {
+    public var wireText: String { description }
 }
 
 /// A hybrid logical clock: monotonic, absorbs remote stamps, and survives restarts when its

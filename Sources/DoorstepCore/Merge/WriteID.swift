@@ -27,25 +27,12 @@ public struct WriteID: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-extension WriteID: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension WriteID: WireStringCodable {
+    public var wireText: String { description }
 }
 
 /// A device's id: a lower-case UUID string, chosen by the device (or the server for itself).
-public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible, WireStringCodable {
     public let rawValue: String
 
     /// Validates a device id: 1 to 64 characters of `[a-z0-9-]`.
@@ -67,23 +54,9 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible,
     package init(unchecked: String) { rawValue = unchecked }
 
     public var description: String { rawValue }
+    public var wireText: String { rawValue }
 
     public static func < (lhs: DeviceID, rhs: DeviceID) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 import Foundation

@@ -1,7 +1,7 @@
 public import Foundation
 
 /// The id of an entity: a UUID made by the client that created it, written in lower case.
-public struct EntityID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct EntityID: Hashable, Comparable, Sendable, CustomStringConvertible, WireStringCodable {
     public let uuid: UUID
 
     public init(_ uuid: UUID) { self.uuid = uuid }
@@ -29,20 +29,7 @@ public struct EntityID: Hashable, Comparable, Sendable, CustomStringConvertible,
     }
 
     public var description: String { uuid.uuidString.lowercased() }
+    public var wireText: String { description }
 
     public static func < (lhs: EntityID, rhs: EntityID) -> Bool { lhs.description < rhs.description }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let uuid = UUID(uuidString: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text.prefix(40))\" is not a UUID")
-        }
-        self.uuid = uuid
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }

@@ -1,7 +1,7 @@
 public import Foundation
 
 /// A calendar date without a time zone, written `YYYY-MM-DD` (stage windows, due dates, birth dates).
-public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct LocalDate: Hashable, Comparable, Sendable, WireStringCodable, CustomStringConvertible {
     public let year: Int
     public let month: Int
     public let day: Int
@@ -44,6 +44,8 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return "\(y)-\(m)-\(d)"
     }
 
+    public var wireText: String { description }
+
     public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
@@ -71,20 +73,5 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         case 4, 6, 9, 11: 30
         default: 31
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 }

@@ -3,7 +3,7 @@
 /// `NationalID` values are always normalised (trimmed, upper-case `X`) and valid: the
 /// region code, birth date and check digit have been verified. The raw text never
 /// appears in error messages or descriptions, since logs must not hold national IDs.
-public struct NationalID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringConvertible {
     /// The normalised 18-character number.
     public let value: String
 
@@ -13,7 +13,12 @@ public struct NationalID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Validates and normalises a national ID number; throws `invalidNationalId` saying what is wrong.
     ///
     /// - Parameter today: the latest acceptable birth date; `nil` skips the "born in the future" check.
-    public init(_ text: String, today: LocalDate? = nil) throws(DoorstepError) {
+    public init(_ text: String) throws(DoorstepError) {
+        try self.init(text, today: nil)
+    }
+
+    /// Validates and normalises a national ID number, also refusing a birth date after `today`.
+    public init(_ text: String, today: LocalDate?) throws(DoorstepError) {
         let normalized = NationalID.normalize(text)
         let chars = Array(normalized)
         guard chars.count == 18 else {
@@ -81,20 +86,8 @@ public struct NationalID: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { masked }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    /// On the wire a national ID is its full normalised number (never its masked description).
+    public var wireText: String { value }
 }
 
 import Foundation

@@ -51,6 +51,7 @@ public final class PostgresStorage: ServerStorage {
     }
 
     /// Runs `body` in a write transaction holding the write lock.
+    @discardableResult
     func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
@@ -60,6 +61,7 @@ public final class PostgresStorage: ServerStorage {
 
     /// Runs `body` in a transaction; an error thrown by `body` comes out as itself (after the rollback),
     /// not wrapped in PostgresNIO's transaction error.
+    @discardableResult
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
