@@ -8,6 +8,8 @@ struct CommandHelpTests {
         ["household", "edit"], ["household", "status"], ["visit", "record"], ["assist", "add"], ["assist", "update"], ["sync"],
         ["status"], ["quarantine", "list"], ["quarantine", "fix"], ["quarantine", "drop"], ["bundle", "export"], ["upload"],
         ["admin", "enroll-code"], ["admin", "import"], ["admin", "devices", "list"], ["admin", "devices", "revoke"],
+        ["admin", "users", "add"], ["admin", "users", "list"], ["admin", "users", "disable"], ["admin", "users", "enable"],
+        ["admin", "users", "password"],
         ["review", "list"], ["review", "show"], ["review", "confirm"], ["review", "overturn"], ["review", "unlink"],
         ["roster", "compare"], ["report"],
     ]

@@ -99,6 +99,43 @@ public struct OfficeClient: Sendable {
         try await api.call("POST", "/v1/roster/compare" + Self.query(["district": district]), body: csv, contentType: "text/csv", as: RosterReport.self)
     }
 
+    // MARK: Dashboard accounts
+
+    /// Creates a dashboard account: `office` (an office creates accounts of its own district,
+    /// `district` may then be omitted) or `city` (the city's token only). Returns the account, never its password.
+    public func createUser(name: String, password: String, role: Role, district: String? = nil) async throws -> DashboardAccount {
+        var body: [String: JSONValue] = ["name": .string(name), "password": .string(password), "role": .string(role.rawValue)]
+        if let district { body["district"] = .string(district) }
+        return try await api.call("POST", "/v1/admin/users", body: try WireCoding.encode(body), as: DashboardAccount.self)
+    }
+
+    /// The dashboard accounts the caller manages, by name: an office sees its district's office
+    /// accounts; the city sees all, or one district's.
+    public func users(district: String? = nil) async throws -> [DashboardAccount] {
+        struct Answer: Decodable { var users: [DashboardAccount] }
+        return try await api.call("GET", "/v1/admin/users" + Self.query(["district": district]), as: Answer.self).users
+    }
+
+    /// Disables an account: its sessions end at once and it cannot sign in until enabled again.
+    public func disableUser(_ name: String) async throws -> DashboardAccount {
+        try await api.call("POST", "/v1/admin/users/\(Self.pathComponent(name))/disable", as: DashboardAccount.self)
+    }
+
+    /// Enables a disabled account again.
+    public func enableUser(_ name: String) async throws -> DashboardAccount {
+        try await api.call("POST", "/v1/admin/users/\(Self.pathComponent(name))/enable", as: DashboardAccount.self)
+    }
+
+    /// Sets an account's password (its sessions end at once; a disabled account stays disabled).
+    public func setPassword(_ name: String, password: String) async throws -> DashboardAccount {
+        let body = try WireCoding.encode(["password": JSONValue.string(password)])
+        return try await api.call("POST", "/v1/admin/users/\(Self.pathComponent(name))/password", body: body, as: DashboardAccount.self)
+    }
+
+    static func pathComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "._-"))) ?? ""
+    }
+
     static func query(_ items: [String: String?]) -> String {
         let parts = items.keys.sorted().compactMap { key -> String? in
             guard let value = items[key] ?? nil else { return nil }

@@ -3,10 +3,9 @@ import Foundation
 
 /// How the dashboard names fields and shows values, in both languages.
 enum DashboardLabels {
-    /// A field's label for people.
+    /// A field's label for people (DoorstepCore's `FieldLabels`, shared with the CLI).
     static func field(_ name: String, kind: EntityKind, _ language: Language) -> String {
-        guard let pair = fieldLabels[kind]?[name] ?? (name == deletedFieldName ? ("删除", "deleted") : nil) else { return name }
-        return language == .chinese ? pair.0 : pair.1
+        kind.label(ofField: name, language)
     }
 
     /// An entity kind's label.
@@ -101,34 +100,4 @@ enum DashboardLabels {
         default: return nil
         }
     }
-
-    private static let fieldLabels: [EntityKind: [String: (String, String)]] = [
-        .household: [
-            "headName": ("户主姓名", "head of household"), "nationalId": ("身份证号", "national ID"),
-            "phone": ("联系电话", "phone"), "address": ("住址", "address"), "district": ("旗区", "district"),
-            "employer": ("工作单位", "employer"), "employerUnion": ("单位工会", "employer's union"),
-            "fileLevel": ("档案级别", "file level"), "primaryCause": ("主要致困原因", "primary cause"),
-            "otherCauses": ("其他致困原因", "other causes"), "difficulty": ("困难程度", "difficulty"),
-            "skillLevel": ("技能水平", "skill level"), "monthlyIncomeFen": ("家庭月收入", "monthly income"),
-            "epidemicAffected": ("受疫情影响", "affected by the epidemic"), "status": ("状态", "status"), "notes": ("备注", "notes"),
-        ],
-        .member: [
-            "name": ("姓名", "name"), "relation": ("与户主关系", "relation"), "nationalId": ("身份证号", "national ID"),
-            "birthDate": ("出生日期", "birth date"), "health": ("健康状况", "health"), "employment": ("就业状况", "employment"),
-            "skills": ("技能", "skills"),
-        ],
-        .liaison: [
-            "name": ("姓名", "name"), "level": ("层级", "level"), "organization": ("单位", "organization"), "phone": ("电话", "phone"),
-        ],
-        .problem: ["category": ("类别", "category"), "description": ("问题描述", "description"), "status": ("状态", "status")],
-        .assistance: [
-            "category": ("帮扶类别", "category"), "measure": ("帮扶措施", "measure"), "leadDepartment": ("牵头部门", "lead department"),
-            "dueDate": ("完成时限", "due date"), "status": ("状态", "status"), "amountFen": ("金额", "amount"),
-        ],
-        .visit: [
-            "visitedAt": ("走访时间", "visited at"), "visitor": ("走访人", "visitor"), "mode": ("核实方式", "mode"),
-            "verified": ("核实事项", "verified"), "conclusion": ("结论", "conclusion"), "proposedStatus": ("建议状态", "proposed status"),
-            "observedIncomeFen": ("核实收入", "observed income"), "notes": ("备注", "notes"),
-        ],
-    ]
 }

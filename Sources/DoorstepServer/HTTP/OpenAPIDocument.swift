@@ -27,6 +27,9 @@ info:
       failed authentications or enrollments from the same client address within 5 minutes,
       whatever its own token, until the window passes.
     - An unknown path, or a known path with another method, is answered `404 notFound`.
+    - The office dashboard (HTML pages at `/` and `/dashboard/…`, signed in with a dashboard
+      account and a session cookie) is not part of this API and not described here; its
+      accounts are managed through `/v1/admin/users` (`protocol/README.md`, section 10.4).
   license:
     name: Proprietary
     identifier: LicenseRef-Doorstep
@@ -41,7 +44,7 @@ tags:
   - name: sync
     description: Enrollment, push, pull and bundles (devices)
   - name: admin
-    description: Enrollment codes, devices, import (offices and the city)
+    description: Enrollment codes, devices, import, dashboard accounts (offices and the city)
   - name: review
     description: Conflicts, duplicates, rejections and status decisions (offices and the city)
   - name: households
@@ -422,6 +425,198 @@ paths:
           $ref: "#/components/responses/Forbidden"
         "404":
           $ref: "#/components/responses/NotFound"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
+  /v1/admin/users:
+    post:
+      tags: [admin]
+      operationId: createDashboardUser
+      summary: Create a dashboard account (office or city staff)
+      description: |
+        An office creates `office` accounts of its own district (`district` defaults to the
+        office's own); the city (or the admin token) creates any, and is the only one to
+        create `city` accounts. The name is trimmed and lower-cased, then must be 2 to 64
+        characters of `a-z`, `0-9`, `.`, `_`, `-` starting with a letter or digit. The
+        password is kept only as a bcrypt hash. Refusals: a visitor's device
+        `403 forbiddenForRole`; a `city` account asked by an office `403 forbiddenForRole`;
+        another district `403 outOfScope`; a bad name, a bad password, role `visitor`, a
+        `district` sent with a `city` account, or a name already taken (disabled accounts
+        keep their names) `422 invalidValue`; no district for an `office` account made by
+        the city `422 missingField`; an unknown district `422 unknownDistrict`; a missing
+        key or an unknown `role` `400 malformedInput`.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/NewDashboardUser"
+      responses:
+        "201":
+          description: The account (never its password)
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/DashboardAccount"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
+    get:
+      tags: [admin]
+      operationId: listDashboardUsers
+      summary: The dashboard accounts (an office sees its district's office accounts; `district` is for the city)
+      description: |
+        Ordered by name, disabled accounts included. An office always gets its own
+        district's `office` accounts (its `district` parameter is ignored); the city gets
+        every account (city accounts included), or the accounts of the district it names
+        (checked: an unknown code is `422 unknownDistrict`; an empty one means every
+        account). A visitor's device: `403 forbiddenForRole`.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - name: district
+          in: query
+          required: false
+          description: For the city only; one district's accounts. An office's is ignored.
+          schema:
+            $ref: "#/components/schemas/DistrictCode"
+      responses:
+        "200":
+          description: The accounts
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/DashboardAccountList"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
+  /v1/admin/users/{name}/disable:
+    post:
+      tags: [admin]
+      operationId: disableDashboardUser
+      summary: Disable a dashboard account at once
+      description: |
+        Every session of the account ends at once, and it cannot sign in until enabled.
+        Disabling a disabled account changes nothing (its `disabledAt` stays). An office
+        manages its district's `office` accounts; the city, every account. An account that
+        does not exist or that the caller does not manage: `404 notFound`. No body.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - $ref: "#/components/parameters/AccountNamePath"
+      responses:
+        "200":
+          description: The account, disabled
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/DashboardAccount"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
+  /v1/admin/users/{name}/enable:
+    post:
+      tags: [admin]
+      operationId: enableDashboardUser
+      summary: Enable a disabled dashboard account
+      description: |
+        The account signs in again with its password (`disabledAt` is removed). Enabling an
+        enabled account changes nothing. Who manages which account, and `404 notFound`, as
+        for disabling. No body.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - $ref: "#/components/parameters/AccountNamePath"
+      responses:
+        "200":
+          description: The account, enabled
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/DashboardAccount"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
+  /v1/admin/users/{name}/password:
+    post:
+      tags: [admin]
+      operationId: setDashboardPassword
+      summary: Set a dashboard account's password
+      description: |
+        Replaces the password (and `passwordChangedAt`); every session of the account ends
+        at once. A disabled account stays disabled. Who manages which account, and
+        `404 notFound`, as for disabling; a bad password `422 invalidValue`; a body without
+        `password` `400 malformedInput`.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - $ref: "#/components/parameters/AccountNamePath"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/PasswordChange"
+      responses:
+        "200":
+          description: The account, with its new `passwordChangedAt`
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/DashboardAccount"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
         "422":
           $ref: "#/components/responses/Unprocessable"
         "426":
@@ -980,6 +1175,14 @@ components:
       description: A household id (a survivor or an alias)
       schema:
         $ref: "#/components/schemas/EntityID"
+    AccountNamePath:
+      name: name
+      in: path
+      required: true
+      description: A dashboard account's name (compared lower-cased)
+      schema:
+        type: string
+        maxLength: 64
     DistrictQuery:
       name: district
       in: query
@@ -1597,6 +1800,72 @@ components:
           type: array
           items:
             $ref: "#/components/schemas/DeviceRecord"
+    # ---- Dashboard accounts ------------------------------------------------------
+    NewDashboardUser:
+      type: object
+      required: [name, password, role]
+      properties:
+        name:
+          description: Trimmed and lower-cased by the server, then 2 to 64 characters of a-z, 0-9, '.', '_', '-' starting with a letter or digit
+          type: string
+          examples: ["wang.li"]
+        password:
+          description: At least 10 characters, at most 72 bytes of UTF-8, no control characters; kept only as a bcrypt hash
+          type: string
+          minLength: 10
+        role:
+          description: "`office` or `city` (`visitor` is refused: `422 invalidValue`)"
+          $ref: "#/components/schemas/Role"
+        district:
+          description: An office account's district (default for an office caller, its own); left out for a city account
+          $ref: "#/components/schemas/DistrictCode"
+    DashboardAccount:
+      description: A dashboard account as the server keeps it, never its password or hash. Absent keys have no value.
+      type: object
+      required: [name, role, createdBy, createdAt, passwordChangedAt]
+      properties:
+        name:
+          description: The sign-in name, lower case
+          type: string
+          pattern: "^[a-z0-9][a-z0-9._-]{1,63}$"
+          examples: ["wang.li"]
+        role:
+          type: string
+          enum: [office, city]
+        district:
+          description: The office account's district; absent for a city account
+          $ref: "#/components/schemas/DistrictCode"
+        createdBy:
+          description: Who created the account, `city-admin` (the admin token) or `device:<id>`
+          type: string
+          examples: ["city-admin"]
+        createdAt:
+          type: string
+          format: date-time
+        passwordChangedAt:
+          description: When the password was last set
+          type: string
+          format: date-time
+        disabledAt:
+          description: When the account was disabled; absent while it may sign in
+          type: string
+          format: date-time
+    DashboardAccountList:
+      type: object
+      required: [users]
+      properties:
+        users:
+          type: array
+          items:
+            $ref: "#/components/schemas/DashboardAccount"
+    PasswordChange:
+      type: object
+      required: [password]
+      properties:
+        password:
+          description: As for a new account
+          type: string
+          minLength: 10
     # ---- Review ------------------------------------------------------------------
     ReviewConflict:
       type: object

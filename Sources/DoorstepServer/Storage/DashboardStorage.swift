@@ -1,41 +1,5 @@
 public import DoorstepCore
 
-/// A dashboard account (office or city staff), as the server keeps it: never its password.
-public struct DashboardAccount: Codable, Hashable, Sendable {
-    /// The sign-in name: 2 to 64 characters of `a-z`, `0-9`, `.`, `_` and `-`, lower case.
-    public var name: String
-    /// `office` (one district) or `city` (every district).
-    public var role: Role
-    /// The district of an office account; `nil` for the city.
-    public var district: String?
-    /// Who created the account (`city-admin` or `device:<id>`).
-    public var createdBy: String
-    /// When the account was created, RFC 3339.
-    public var createdAt: String
-    /// When the password was last set, RFC 3339.
-    public var passwordChangedAt: String
-    /// When the account was disabled, RFC 3339; `nil` while it may sign in.
-    public var disabledAt: String?
-
-    /// An account as stored (the password hash is kept apart, see ``DashboardStorage``).
-    public init(name: String, role: Role, district: String?, createdBy: String, createdAt: String,
-                passwordChangedAt: String, disabledAt: String? = nil) {
-        self.name = name
-        self.role = role
-        self.district = district
-        self.createdBy = createdBy
-        self.createdAt = createdAt
-        self.passwordChangedAt = passwordChangedAt
-        self.disabledAt = disabledAt
-    }
-
-    /// Whether the account has been disabled.
-    public var isDisabled: Bool { disabledAt != nil }
-
-    /// The principal the account acts as: its role and district, with the dashboard's pseudo-device.
-    public var principal: Principal { Principal(device: DeviceID(unchecked: "dashboard"), role: role, district: district) }
-}
-
 /// A dashboard session as stored: the SHA-256 of its random id, never the id itself.
 public struct DashboardSessionRecord: Hashable, Sendable {
     /// The SHA-256 of the session id (lower-case hex).

@@ -5,15 +5,16 @@ import Foundation
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Office administration: enrollment codes, importing files, devices.",
+        abstract: "Office administration: enrollment codes, importing files, devices, dashboard accounts.",
         discussion: """
             These commands need an office device (enrolled with an office code) or a token: \
             --token / DOORSTEP_TOKEN with --server.
 
-            Example:
+            Examples:
               doorstep admin enroll-code --district 150602 --role visitor
+              doorstep admin users add wang.li --district 150602
             """,
-        subcommands: [EnrollCode.self, Import.self, Devices.self]
+        subcommands: [EnrollCode.self, Import.self, Devices.self, Users.self]
     )
 }
 

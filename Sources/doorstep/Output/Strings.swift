@@ -3,11 +3,10 @@ import DoorstepCore
 /// The words the CLI shows people, in Chinese and English: field names, kinds, terms and the
 /// Chinese explanations put before the library's (English) error messages.
 enum Strings {
-    /// A field's label, e.g. `nationalId` → 身份证号 / national ID.
+    /// A field's label, e.g. `nationalId` → 身份证号 / national ID (the labels are DoorstepCore's
+    /// `FieldLabels`, shared with the dashboard); the wire name when the kind has no such field.
     static func field(_ name: String, of kind: EntityKind, _ language: Language) -> String {
-        let pair = fieldLabels[kind]?[name] ?? commonFields[name]
-        guard let pair else { return name }
-        return language == .chinese ? pair.0 : pair.1
+        kind.label(ofField: name, language)
     }
 
     /// An entity kind's name, e.g. 走访记录 / visit.
@@ -101,75 +100,25 @@ enum Strings {
         default: nil
         }
     }
+}
 
-    // MARK: Tables
+// MARK: Dashboard accounts
 
-    private static let commonFields: [String: (String, String)] = [
-        "status": ("状态", "status"),
-        "name": ("姓名", "name"),
-        "nationalId": ("身份证号", "national ID"),
-        "phone": ("电话", "phone"),
-        "_deleted": ("已删除", "deleted"),
-    ]
+extension Strings {
+    /// An account's state: 有效 / active, or when it was disabled.
+    static func accountState(_ account: DashboardAccount, format: Format) -> String {
+        account.isDisabled ? format.t("已停用 ", "disabled ") + format.time(account.disabledAt) : format.t("有效", "active")
+    }
 
-    private static let fieldLabels: [EntityKind: [String: (String, String)]] = [
-        .household: [
-            "headName": ("户主姓名", "head of household"),
-            "nationalId": ("身份证号", "national ID"),
-            "phone": ("联系电话", "phone"),
-            "address": ("住址", "address"),
-            "district": ("旗区", "district"),
-            "employer": ("工作单位", "employer"),
-            "employerUnion": ("单位工会", "employer's union"),
-            "fileLevel": ("档案级别", "file level"),
-            "primaryCause": ("主要致困原因", "primary cause"),
-            "otherCauses": ("其他致困原因", "other causes"),
-            "difficulty": ("困难程度", "difficulty"),
-            "skillLevel": ("技能水平", "skill level"),
-            "monthlyIncomeFen": ("家庭月收入", "monthly income"),
-            "epidemicAffected": ("受疫情影响", "affected by the epidemic"),
-            "status": ("状态", "status"),
-            "notes": ("备注", "notes"),
-        ],
-        .member: [
-            "name": ("姓名", "name"),
-            "relation": ("与户主关系", "relation"),
-            "nationalId": ("身份证号", "national ID"),
-            "birthDate": ("出生日期", "birth date"),
-            "health": ("健康状况", "health"),
-            "employment": ("就业状况", "employment"),
-            "skills": ("技能", "skills"),
-        ],
-        .liaison: [
-            "name": ("姓名", "name"),
-            "level": ("层级", "level"),
-            "organization": ("单位", "organization"),
-            "phone": ("电话", "phone"),
-        ],
-        .problem: [
-            "category": ("类别", "category"),
-            "description": ("问题描述", "description"),
-            "status": ("状态", "status"),
-        ],
-        .assistance: [
-            "category": ("帮扶类别", "category"),
-            "measure": ("帮扶措施", "measure"),
-            "leadDepartment": ("牵头部门", "lead department"),
-            "dueDate": ("完成时限", "due date"),
-            "status": ("状态", "status"),
-            "amountFen": ("金额", "amount"),
-        ],
-        .visit: [
-            "visitedAt": ("走访时间", "visited at"),
-            "visitor": ("走访人", "visitor"),
-            "mode": ("核实方式", "mode"),
-            "verified": ("核实事项", "verified"),
-            "conclusion": ("结论", "conclusion"),
-            "proposedStatus": ("建议状态", "proposed status"),
-            "observedIncomeFen": ("核实收入", "observed income"),
-            "notes": ("备注", "notes"),
-        ],
-    ]
+    /// An account's facts, for the answer to `admin users add`.
+    static func accountFacts(_ account: DashboardAccount, format: Format) -> FactList {
+        var facts = FactList()
+        facts.add(format.t("账号", "name"), account.name)
+        facts.add(format.t("角色", "role"), account.role.label(format.language))
+        facts.add(format.t("旗区", "district"), account.district.map(format.district) ?? format.t("全市", "every district"))
+        facts.add(format.t("状态", "state"), accountState(account, format: format))
+        return facts
+    }
 }
 
 /// A term's wire name and its two labels.

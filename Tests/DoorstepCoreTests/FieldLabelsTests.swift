@@ -1,0 +1,38 @@
+import Testing
+
+@testable import DoorstepCore
+
+/// One definition of the field labels, read by the CLI and the dashboard.
+@Suite struct FieldLabelsTests {
+    static let allFields: [(EntityKind, FieldSpec)] = EntityKind.allCases.flatMap { kind in kind.fields.map { (kind, $0) } }
+
+    @Test func everyFieldOfEveryKind_hasAChineseAndAnEnglishLabel() throws {
+        #expect(Self.allFields.count == FieldSpec.catalog.values.map(\.count).reduce(0, +))
+        for (kind, spec) in Self.allFields {
+            let name = try #require(FieldLabels.name(spec.name, of: kind), "\(kind).\(spec.name) has no label")
+            #expect(!name.zh.isEmpty && !name.en.isEmpty, "\(kind).\(spec.name)")
+            #expect(name.zh.unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(kind).\(spec.name): \(name.zh) is not Chinese")
+            #expect(name.en != spec.name || !spec.name.contains(where: \.isUppercase), "\(kind).\(spec.name): the English label is the wire name")
+            #expect(spec.label(in: kind, .chinese) == name.zh && spec.label(in: kind, .english) == name.en)
+        }
+    }
+
+    @Test func noLabelForAFieldTheKindDoesNotHave() {
+        for (kind, fields) in FieldLabels.table {
+            for field in fields.keys {
+                #expect(kind.field(field) != nil, "\(kind).\(field) is labelled but is not in the catalog")
+            }
+        }
+        #expect(FieldLabels.label("headName", of: .member, .chinese) == nil)
+        #expect(EntityKind.member.label(ofField: "headName", .chinese) == "headName", "an unknown field reads as its wire name")
+    }
+
+    @Test func sameNameReadsByItsKind_andDeletedHasALabel() {
+        #expect(EntityKind.household.label(ofField: "phone", .chinese) == "联系电话")
+        #expect(EntityKind.liaison.label(ofField: "phone", .chinese) == "电话")
+        #expect(EntityKind.assistance.label(ofField: "category", .english) == "category")
+        #expect(EntityKind.assistance.label(ofField: "category", .chinese) == "帮扶类别")
+        #expect(EntityKind.member.label(ofField: deletedFieldName, .chinese) == "删除")
+        #expect(EntityKind.member.label(ofField: deletedFieldName, .english) == "deleted")
+    }
+}
