@@ -92,6 +92,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Samples/: the synthetic data generator (doorstep-sample-data) and FieldApp, a small program
+        // that uses DoorstepClient the way a desktop application would. Both build with the package.
+        .executableTarget(
+            name: "doorstep-sample-data",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Samples/Generator",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FieldApp",
+            dependencies: [
+                "DoorstepClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Samples/FieldApp",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DoorstepCoreTests",
             dependencies: [
