@@ -42,6 +42,32 @@ enum ClientSchema {
                 );
                 """)
         }
+        // GRDB's observation cannot see changes to WITHOUT ROWID tables: the households table
+        // becomes an ordinary one so that lists refresh when a write or a sync changes them.
+        migrator.registerMigration("v2 observable households") { db in
+            try db.execute(sql: """
+                CREATE TABLE households_v2 (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    pulled TEXT,
+                    view TEXT NOT NULL,
+                    district TEXT,
+                    head_name TEXT,
+                    national_id TEXT,
+                    address TEXT,
+                    status TEXT,
+                    conflicts INTEGER NOT NULL DEFAULT 0,
+                    local_changes INTEGER NOT NULL DEFAULT 0
+                );
+                INSERT INTO households_v2 (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
+                    SELECT id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes FROM households;
+                DROP TABLE households;
+                ALTER TABLE households_v2 RENAME TO households;
+                CREATE INDEX households_head_name ON households(head_name);
+                CREATE INDEX households_national_id ON households(national_id);
+                CREATE INDEX households_status ON households(status);
+                CREATE INDEX households_district ON households(district);
+                """)
+        }
         return migrator
     }
 }
