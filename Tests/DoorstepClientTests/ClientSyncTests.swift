@@ -182,3 +182,26 @@ final class FlakyTransports: @unchecked Sendable {
         }
     }
 }
+
+extension ClientSyncTests {
+    @Test func rejectedCreation_fixedAndResent_isCreated() async throws {
+        try await LiveServer.run { server in
+            let visitor = try await server.enrolledClient()
+            let elsewhere = try await server.enrolledClient(district: "150603")
+            // A household of 150603 holds the national ID this visitor is about to file: out of scope.
+            _ = try await elsewhere.fileHousehold(Facts.household(80))
+            try await elsewhere.sync()
+            let filed = try await visitor.fileHousehold(Facts.household(80))
+            let summary = try await visitor.sync()
+            #expect(summary.quarantined == 1)
+            let item = try #require(try await visitor.quarantine().first)
+            #expect(item.code == .outOfScope)
+            // The visitor finds the typo in the national ID and resends the creation with the right one.
+            try await visitor.resend(item.seq, with: ["nationalId": .string(Facts.nationalID(81))])
+            #expect(try await visitor.quarantine().isEmpty)
+            let after = try await visitor.sync()
+            #expect(after.pushed == 1 && after.quarantined == 0)
+            #expect(try await visitor.household(filed)?.household["nationalId"] == .string(Facts.nationalID(81)))
+        }
+    }
+}

@@ -62,6 +62,17 @@ struct BadInputTests {
             mutation.device = other
             return try await s.call(.post, "/v1/push", token: d.token, json: PushBatch(device: other, mutations: [mutation]))
         },
+        Case(name: "seqs at the integer limit", status: .badRequest, code: "invalidBatch") { s, d, f, h in
+            var first = f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())
+            var second = f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())
+            first.seq = .max
+            second.seq = 5
+            return try await s.push(d, [first, second])
+        },
+        Case(name: "base too long", status: .badRequest, code: "invalidBatch") { s, d, f, h in
+            let base = (0..<300).map { WriteID(hlc: HLC(wallMillis: Int64($0), logical: 0), device: d.id) }
+            return try await s.push(d, [f.make(.update, .household, entity: h, fields: [FieldWrite(field: "phone", value: "13912345678", base: base)])])
+        },
         Case(name: "unknown token", status: .unauthorized, code: "unauthorized") { s, _, _, _ in
             try await s.call(.get, "/v1/pull", token: "dsd_not-a-real-token")
         },

@@ -214,4 +214,38 @@ struct SyncTests {
             #expect(try await session.pushOK(visitor, [two, three]).highestContiguousSeq == 3)
         }
     }
+
+    @Test func duplicateOfAnotherDistrictsHousehold_isOutOfScope_notALinkThatMovesIt() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let here = try await session.enroll(district: "150602", role: .visitor)
+            let there = try await session.enroll(district: "150603", role: .visitor)
+            let fh = MutationFactory(device: here.id, clock: server.clock)
+            let ft = MutationFactory(device: there.id, clock: server.clock)
+            let household = EntityID.random()
+            _ = try await session.pushOK(here, [fh.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(70)))])
+            let copy = ft.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(70), district: "150603"))
+            let receipt = try await session.pushOK(there, [copy])
+            #expect(receipt.results.first?.code == .outOfScope)
+            #expect(try await session.pullAll(there).households.isEmpty, "nothing of 150602 reaches 150603")
+            let own = try await session.pullAll(here).households[household]
+            #expect(own?.household["district"] == "150602")
+            #expect(own?.aliases.isEmpty == true)
+        }
+    }
+
+    @Test func deviceNamedServer_isListedAndRevocable() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let code = try await session.call(.post, "/v1/admin/enrollment-codes", token: session.adminToken, json: ["district": "150602", "role": "visitor"])
+            let text = try code.json([String: JSONValue].self)["code"]?.stringValue ?? ""
+            let key = Data(repeating: 9, count: 32).base64EncodedString()
+            let enrolled = try await session.call(.post, "/v1/enroll", token: nil, json: ["code": text, "deviceName": "server", "publicSigningKey": key])
+            let device = try enrolled.json(Session.EnrollBody.self)
+            let list = try await session.call(.get, "/v1/admin/devices", token: session.adminToken).json([String: [DeviceRecord]].self)
+            #expect(list["devices"]?.contains { $0.id == device.device } == true)
+            #expect(try await session.call(.post, "/v1/admin/devices/\(device.device)/revoke", token: session.adminToken).status == .ok)
+            #expect(try await session.call(.get, "/v1/pull", token: device.token).errorCode == "deviceRevoked")
+        }
+    }
 }

@@ -41,6 +41,22 @@ public struct ClientConfiguration: Sendable {
     }
 }
 
+extension ClientConfiguration {
+    /// Checks a server address: https, or plain http only to this machine (loopback) unless
+    /// ``allowInsecureHTTP``: the data is sensitive personal data.
+    public func checkTransport(_ server: URL) throws(DoorstepError) {
+        guard server.scheme == "http" || server.scheme == "https" else {
+            throw DoorstepError(.invalidValue, "the server address must start with https:// (or http:// on this machine)")
+        }
+        guard server.scheme == "http", !allowInsecureHTTP else { return }
+        let host = (server.host ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        guard loopback else {
+            throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(host): the data is sensitive; use https://, or --insecure for a test network")
+        }
+    }
+}
+
 /// What the device knows of its enrollment.
 public struct Enrollment: Codable, Hashable, Sendable {
     public var device: DeviceID

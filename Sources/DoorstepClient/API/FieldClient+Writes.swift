@@ -116,7 +116,10 @@ extension FieldClient {
     }
 
     /// Validates a change by the shared rules and commits it with its outbox entry in one transaction.
-    func record(household: EntityID, _ build: @escaping @Sendable (WriteContext) throws -> Content) async throws {
+    ///
+    /// With `resolving`, the quarantined mutation with that seq is dropped in the same transaction
+    /// (a fixed, resent mutation replaces it exactly once, whatever happens to the process).
+    func record(household: EntityID, resolving quarantined: Int64? = nil, _ build: @escaping @Sendable (WriteContext) throws -> Content) async throws {
         let city = configuration.city
         let physical = configuration.clock
         try await pool.write { db in
@@ -136,10 +139,10 @@ extension FieldClient {
                 throw DoorstepError(.outOfScope, "district \(district ?? "-") is outside this device's district \(principal.district ?? "-")")
             }
             if content.kind == .household, content.op == .update, let status = fields.first(where: { $0.field == "status" }),
-                let next = status.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)),
-                let current = context.view?.household["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:)), current != next
+                let next = status.value.stringValue.flatMap(HouseholdStatus.init(rawValue:))
             {
-                try current.checkTransition(to: next)
+                let seen = (context.view?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
+                try HouseholdStatus.checkChange(from: seen, to: next)
             }
             var clock = HybridLogicalClock(last: try LocalStore.setting(db, .hlc).flatMap { try? HLC($0) } ?? .zero, physicalMillis: physical)
             let seq = Int64(try LocalStore.setting(db, .nextSeq) ?? "1") ?? 1
@@ -148,6 +151,7 @@ extension FieldClient {
                                     entity: content.entity, household: parent, fields: fields, covers: content.covers)
             try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt)])
+            if let quarantined { try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [quarantined]) }
             try LocalStore.set(db, .nextSeq, String(seq + 1))
             try LocalStore.set(db, .hlc, clock.last.description)
             try LocalStore.refreshView(db, survivor)

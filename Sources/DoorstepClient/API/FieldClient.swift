@@ -92,16 +92,7 @@ public final class FieldClient: Sendable {
     }
 
     func checkTransport(_ server: URL) throws {
-        guard server.scheme == "http" || server.scheme == "https" else {
-            throw DoorstepError(.invalidValue, "the server address must start with https:// (or http:// on this machine)")
-        }
-        if server.scheme == "http" && !configuration.allowInsecureHTTP {
-            let host = server.host ?? ""
-            let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-            guard loopback else {
-                throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(host): the data is sensitive; use https://, or --insecure for a test network")
-            }
-        }
+        try configuration.checkTransport(server)
     }
 
     // MARK: Reading

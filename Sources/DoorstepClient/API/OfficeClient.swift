@@ -11,12 +11,7 @@ public struct OfficeClient: Sendable {
     /// An office client for a server and a token.
     public init(server: URL, token: String, configuration: ClientConfiguration? = nil) throws {
         let settings = configuration ?? ClientConfiguration(databasePath: "")
-        if server.scheme == "http", !settings.allowInsecureHTTP {
-            let host = server.host ?? ""
-            guard host == "localhost" || host.hasPrefix("127.") || host == "::1" else {
-                throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(host): use https://, or --insecure for a test network")
-            }
-        }
+        try settings.checkTransport(server)
         api = ServerAPI(transport: settings.transport(server), token: token, retry: settings.retry)
     }
 

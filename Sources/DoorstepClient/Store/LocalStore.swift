@@ -99,6 +99,11 @@ enum LocalStore {
                 sql: "INSERT INTO households (id, pulled, view) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled",
                 arguments: [survivor.description, try encode(aggregate), try encode(aggregate)]
             )
+            // The aggregate was made after every receipt this device has taken (a sync pushes, then
+            // pulls), so it already holds the acknowledged work: it needs no overlay any more.
+            let ids = aggregate.ids.map(\.description)
+            try db.execute(sql: "DELETE FROM outbox WHERE acked = 1 AND household IN (\(databaseQuestionMarks(count: ids.count)))",
+                           arguments: StatementArguments(ids))
             try refreshView(db, survivor)
         }
         // Outbox work on households that left the scope stays in the outbox (the server will answer it).

@@ -102,7 +102,21 @@ extension FieldClient {
             try Task.checkCancellation()
             let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
             let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "0")&limit=\(max(1, configuration.pullPageSize))"
-            let page = try await api.call("GET", "/v1/pull?\(query)", as: PullPage.self)
+            let page: PullPage
+            do {
+                page = try await api.call("GET", "/v1/pull?\(query)", as: PullPage.self)
+            } catch let error as DoorstepError where error.code == .invalidCursor && cursor != "0" {
+                // The server no longer knows this cursor (restored from a backup): take the whole scope again.
+                try await pool.write { db in
+                    try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
+                    try db.execute(sql: "DELETE FROM aliases")
+                    try LocalStore.set(db, .cursor, "0")
+                    for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox").compactMap({ try? EntityID($0) }) {
+                        try LocalStore.refreshView(db, household)
+                    }
+                }
+                continue
+            }
             try await pool.write { db in
                 try LocalStore.apply(page, db)
                 try LocalStore.set(db, .cursor, page.nextCursor)
@@ -162,27 +176,25 @@ extension FieldClient {
         for field in item.mutation.fields { values[field.field] = field.value }
         for (field, value) in changes { values[field] = value }
         let original = item.mutation
-        switch (original.op, original.kind) {
-        case (.create, .household):
-            let fields = values
-            try await record(household: original.entity) { _ in
-                Content(op: .create, kind: .household, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }))
+        let fields = values
+        try await record(household: original.household, resolving: seq) { context in
+            switch original.op {
+            case .create:
+                // The same id again: the server lets an id whose creation was rejected be created anew.
+                return Content(op: .create, kind: original.kind, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }),
+                               household: original.kind == .household ? nil : original.household)
+            case .update:
+                let target = original.kind == .household ? try context.requireView().household : try context.requireEntry(original.entity)
+                return Content(op: .update, kind: original.kind, entity: target.id, fields: Self.writes(fields, base: { target.heads($0).map(\.write) }),
+                               household: original.kind == .household ? nil : target.household)
+            case .delete:
+                let entry = try context.requireEntry(original.entity)
+                let deletion = entry.deletion
+                return Content(op: .delete, kind: entry.kind, entity: entry.id, fields: deletion.fields, covers: deletion.covers, household: entry.household)
+            case .linkDecision:
+                throw DoorstepError(.invalidOperation, "link decisions are made again from the review queue")
             }
-        case (.create, _):
-            let fields = values
-            try await record(household: original.household) { _ in
-                Content(op: .create, kind: original.kind, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }), household: original.household)
-            }
-        case (.update, .household):
-            try await editHousehold(original.entity, set: values)
-        case (.update, _):
-            try await editEntry(original.entity, in: original.household, set: values)
-        case (.delete, _):
-            try await removeEntry(original.entity, in: original.household)
-        case (.linkDecision, _):
-            throw DoorstepError(.invalidOperation, "link decisions are made again from the review queue")
         }
-        try await pool.write { db in try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [seq]) }
     }
 
     // MARK: Revocation

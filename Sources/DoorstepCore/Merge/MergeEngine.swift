@@ -94,9 +94,17 @@ public struct MergeEngine: Sendable {
             guard mutation.device == batch.device else {
                 throw DoorstepError(.invalidBatch, "mutation \(mutation.seq) names another device than its batch")
             }
-            guard mutation.seq >= 1 else { throw DoorstepError(.invalidBatch, "seqs start at 1") }
-            if let previous, mutation.seq != previous + 1 {
+            guard (1...Mutation.maxSeq).contains(mutation.seq) else {
+                throw DoorstepError(.invalidBatch, "seqs run from 1 to \(Mutation.maxSeq)")
+            }
+            if let previous, mutation.seq - previous != 1 {
                 throw DoorstepError(.invalidBatch, "the seqs of a batch must be consecutive; \(mutation.seq) follows \(previous)")
+            }
+            guard mutation.fields.count <= Mutation.maxFields,
+                mutation.fields.allSatisfy({ $0.base.count <= Mutation.maxBase && $0.field.utf8.count <= 64 }),
+                mutation.covers.count <= Mutation.maxCovers
+            else {
+                throw DoorstepError(.invalidBatch, "mutation \(mutation.seq) is too large: at most \(Mutation.maxFields) fields, \(Mutation.maxBase) ids in a base, \(Mutation.maxCovers) covered heads")
             }
             guard Mutation.supportedSchemas.contains(mutation.schema) else {
                 throw DoorstepError(.unsupportedSchema, "schema version \(mutation.schema) is not served; this server reads \(Mutation.supportedSchemas.lowerBound) to \(Mutation.supportedSchemas.upperBound)")
@@ -111,15 +119,21 @@ public struct MergeEngine: Sendable {
         do {
             plan = try self.plan(mutation, principal: principal, store: store)
         } catch let error as DoorstepError where error.code != .internalError {
+            // What stands in for this write in later bases: its own base, for the fields it could have written.
             var substitutes: [String: [WriteID]] = [:]
-            for field in mutation.fields {
-                substitutes[field.field] = try resolve(base: field.base, field: field.field, store: store)
+            for field in mutation.fields where substitutes[field.field] == nil && Self.isWritable(field.field, of: mutation.kind) {
+                substitutes[field.field] = try resolve(base: field.base, field: field.field, store: store).filter { $0 != write && $0 != mutation.writeID }
             }
             let result = MutationResult(seq: mutation.seq, outcome: .rejected, code: error.code, reason: error.message)
             try store.recordRejected(mutation, write: write, result: result, substitutes: substitutes)
             return result
         }
         return try commit(plan, mutation: mutation, write: write, store: store)
+    }
+
+    /// Whether a field name can hold a write of this kind (a real field, the tombstone, a link state).
+    static func isWritable(_ field: String, of kind: EntityKind) -> Bool {
+        kind.field(field) != nil || field == deletedFieldName || (kind == .household && field == "state")
     }
 
     /// What a mutation will do, decided before anything is written.
@@ -139,7 +153,8 @@ public struct MergeEngine: Sendable {
         var view: EntityState?
         let district: String
         if isNewHousehold {
-            if try store.entity(mutation.entity) != nil || store.isRejectedCreation(mutation.entity) {
+            // An id whose earlier creation was rejected may be created again (a fixed, resent creation).
+            if try store.entity(mutation.entity) != nil {
                 throw DoorstepError(.entityIdTaken, "household \(mutation.entity) already exists")
             }
             district = writes.first { $0.field == "district" }?.value.stringValue ?? ""
@@ -158,7 +173,7 @@ public struct MergeEngine: Sendable {
         if mutation.kind == .household {
             existing = isNewHousehold ? nil : try store.entity(mutation.entity)
         } else if mutation.op == .create {
-            if try store.entity(mutation.entity) != nil || store.isRejectedCreation(mutation.entity) {
+            if try store.entity(mutation.entity) != nil {
                 throw DoorstepError(.entityIdTaken, "entity \(mutation.entity) already exists")
             }
         } else {
@@ -171,6 +186,9 @@ public struct MergeEngine: Sendable {
             existing = found
         }
         try Permissions.check(mutation.op, kind: mutation.kind, writes: writes, role: principal.role)
+        if mutation.kind == .household, principal.role != .city, let value = writes.first(where: { $0.field == "nationalId" })?.value.stringValue {
+            try checkLinkStaysInScope(value, household: mutation.entity, principal: principal, store: store)
+        }
         if mutation.op == .update, let status = writes.first(where: { $0.field == "status" }), let view {
             try checkTransition(to: status, in: view, store: store)
         }
@@ -186,6 +204,21 @@ public struct MergeEngine: Sendable {
         var covers: [WriteID] = []
         for id in mutation.covers { covers.append(try store.replacementWrite(for: id) ?? id) }
         return Plan(canonical: canonical, writes: writes, covers: covers, existing: existing, view: view)
+    }
+
+    /// A national ID already on file in another district would link this household into that one's
+    /// file (and its district with it): a move between districts is the city's decision, so a
+    /// district's writer may not make it through a duplicate.
+    private func checkLinkStaysInScope(_ nationalID: String, household: EntityID, principal: Principal, store: some MergeStore) throws {
+        for other in try store.households(withNationalID: nationalID) where other != household {
+            guard let survivor = try store.canonical(of: other), let district = try self.household(survivor, store: store)?["district"].stringValue else { continue }
+            if !principal.covers(district: district) {
+                throw DoorstepError(
+                    .outOfScope,
+                    "a household with this national ID is on file in district \(district); moving it between districts is the city office's decision"
+                )
+            }
+        }
     }
 
     private func missing(_ id: EntityID, what: String, store: some MergeStore) throws -> DoorstepError {
@@ -233,17 +266,16 @@ public struct MergeEngine: Sendable {
 
     /// A base with clamped stamps replaced by the server's, and rejected writes replaced by their own bases.
     private func resolve(base: [WriteID], field: String, store: some MergeStore) throws -> [WriteID] {
-        var result: [WriteID] = []
+        var result = Set<WriteID>()
+        var visited = Set<WriteID>()
         var pending = base
-        var steps = 0
         while let next = pending.popLast() {
-            steps += 1
-            guard steps <= 10_000 else { break }
             let id = try store.replacementWrite(for: next) ?? next
+            guard visited.insert(id).inserted, visited.count <= 10_000 else { continue }
             if let substitute = try store.rejectedBase(id, field: field) {
                 pending.append(contentsOf: substitute)
-            } else if !result.contains(id) {
-                result.append(id)
+            } else {
+                result.insert(id)
             }
         }
         return result.sorted()
@@ -258,11 +290,7 @@ public struct MergeEngine: Sendable {
             let value = try heads.first { $0.write == id }?.value ?? store.writtenValue(id, field: "status")
             if let status = value?.stringValue.flatMap(HouseholdStatus.init(rawValue:)) { from.append(status) }
         }
-        guard let shownFrom = from.last else {
-            throw DoorstepError(.illegalTransition, "a status change must name the status it changes (its base is empty or unknown)")
-        }
-        if from.contains(next) || from.contains(where: { $0.canChange(to: next) }) { return }
-        try shownFrom.checkTransition(to: next)
+        try HouseholdStatus.checkChange(from: from, to: next)
     }
 
     private func commit(_ plan: Plan, mutation: Mutation, write: WriteID, store: some MergeStore) throws -> MutationResult {

@@ -69,6 +69,15 @@ public struct Mutation: Codable, Hashable, Sendable {
 
     /// The schema version this build writes.
     public static let currentSchema = 1
+    /// The largest seq a device may use.
+    public static let maxSeq: Int64 = 1 << 53
+    /// The most fields one mutation may write.
+    public static let maxFields = 64
+    /// The most write ids one field's base may name.
+    public static let maxBase = 256
+    /// The most heads a deletion may cover.
+    public static let maxCovers = 4096
+
     /// The schema versions this build reads.
     public static let supportedSchemas: ClosedRange<Int> = 1...1
 

@@ -47,6 +47,17 @@ public enum HouseholdStatus: String, DomainTerm {
         allowedNext.contains(next)
     }
 
+    /// Checks a status change against the statuses its writer saw (the base's values, in write
+    /// order, the shown one last): keeping one of them (settling a conflict) is always allowed,
+    /// and so is any change the table allows from one of them. Throws `illegalTransition`.
+    public static func checkChange(from bases: [HouseholdStatus], to next: HouseholdStatus) throws(DoorstepError) {
+        guard let shown = bases.last else {
+            throw DoorstepError(.illegalTransition, "a status change must name the status it changes (its base is empty or unknown)")
+        }
+        if bases.contains(next) || bases.contains(where: { $0.canChange(to: next) }) { return }
+        try shown.checkTransition(to: next)
+    }
+
     /// Checks a transition and throws `illegalTransition`, naming the allowed ones, if it is not in the table.
     public func checkTransition(to next: HouseholdStatus) throws(DoorstepError) {
         guard canChange(to: next) else {

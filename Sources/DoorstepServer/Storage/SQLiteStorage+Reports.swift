@@ -35,7 +35,7 @@ extension SQLiteStorage {
             }
 
             let devices = try Row.fetchAll(
-                db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE name <> 'server'\(filter) ORDER BY id", arguments: arguments
+                db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE token_hash NOT LIKE 'server:%'\(filter) ORDER BY id", arguments: arguments
             ).compactMap(Self.deviceRecord).map { record in
                 ReportDevice(id: record.id, name: record.name, district: record.district,
                              lastSyncAt: Self.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew)

@@ -120,9 +120,9 @@ public final class SQLiteStorage: ServerStorage {
         try await pool.read { db in
             let rows: [Row]
             if let district {
-                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE district = ? AND name <> 'server' ORDER BY enrolled_at, id", arguments: [district])
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE district = ? AND token_hash NOT LIKE 'server:%' ORDER BY enrolled_at, id", arguments: [district])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE name <> 'server' ORDER BY enrolled_at, id")
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE token_hash NOT LIKE 'server:%' ORDER BY enrolled_at, id")
             }
             return rows.compactMap(Self.deviceRecord)
         }
@@ -130,7 +130,7 @@ public final class SQLiteStorage: ServerStorage {
 
     public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE id = ? AND name <> 'server'", arguments: [id.rawValue]),
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE id = ? AND token_hash NOT LIKE 'server:%'", arguments: [id.rawValue]),
                 let record = Self.deviceRecord(row), record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
             else { return nil }
             try db.execute(sql: "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [at, id.rawValue])

@@ -10,11 +10,14 @@ struct PostgresSnapshot {
     let engine: MergeEngine
 
     /// Runs `body` over snapshots until a run misses no key; returns the last snapshot and the body's result.
+    ///
+    /// The rows loaded stay loaded between runs (only each run's misses are fetched), and no write
+    /// happens between runs (the caller holds the write lock), so each run sees one consistent state.
     func run<Result>(seed: Set<SnapshotKey>, _ body: (SnapshotMergeStore) throws -> Result) async throws -> (SnapshotMergeStore, Result) {
-        var keys = seed
-        for _ in 0..<64 {
-            let store = SnapshotMergeStore()
-            try await load(keys, into: store)
+        let base = SnapshotMergeStore()
+        try await load(seed, into: base)
+        for _ in 0..<10_000 {
+            let store = base.reloaded()
             let outcome: Swift.Result<Result, any Error>
             do {
                 outcome = .success(try body(store))
@@ -24,7 +27,7 @@ struct PostgresSnapshot {
             if store.misses.isEmpty {
                 return (store, try outcome.get())
             }
-            keys.formUnion(store.misses)
+            try await load(store.misses, into: base)
         }
         throw DoorstepError(.internalError, "a batch needed more lookups than expected")
     }

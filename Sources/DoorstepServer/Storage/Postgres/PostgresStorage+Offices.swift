@@ -111,7 +111,7 @@ extension PostgresStorage {
                 else { continue }
                 history.append(StatusChange(household: id, at: instant, from: SQLiteStorage.status(old), to: to))
             }
-            let filter = district.map { _ in "WHERE name <> 'server' AND district = $1" } ?? "WHERE name <> 'server'"
+            let filter = district.map { _ in "WHERE token_hash NOT LIKE 'server:%' AND district = $1" } ?? "WHERE token_hash NOT LIKE 'server:%'"
             let devices = try await Self.devices(connection, filter, district.map { [$0] } ?? [], logger).map { record in
                 ReportDevice(id: record.id, name: record.name, district: record.district,
                              lastSyncAt: SQLiteStorage.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew)

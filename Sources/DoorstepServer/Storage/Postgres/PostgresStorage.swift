@@ -175,15 +175,15 @@ public final class PostgresStorage: ServerStorage {
     public func devices(district: String?) async throws -> [DeviceRecord] {
         try await read { connection in
             if let district {
-                return try await Self.devices(connection, "WHERE district = $1 AND name <> 'server'", [district], logger)
+                return try await Self.devices(connection, "WHERE district = $1 AND token_hash NOT LIKE 'server:%'", [district], logger)
             }
-            return try await Self.devices(connection, "WHERE name <> 'server'", [], logger)
+            return try await Self.devices(connection, "WHERE token_hash NOT LIKE 'server:%'", [], logger)
         }
     }
 
     public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
         try await write { connection in
-            guard let record = try await Self.devices(connection, "WHERE id = $1 AND name <> 'server'", [id.rawValue], logger).first,
+            guard let record = try await Self.devices(connection, "WHERE id = $1 AND token_hash NOT LIKE 'server:%'", [id.rawValue], logger).first,
                 record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
             else { return nil }
             try await connection.query("UPDATE devices SET revoked_at = COALESCE(revoked_at, \(at)) WHERE id = \(id.rawValue)", logger: logger)

@@ -38,6 +38,25 @@ final class SnapshotMergeStore: MergeStore {
     private(set) var rejected: [(mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]])] = []
     private(set) var touched: [EntityID] = []
 
+    /// A fresh store for another run: the rows loaded so far, none of this run's writes or misses.
+    func reloaded() -> SnapshotMergeStore {
+        let copy = SnapshotMergeStore()
+        copy.loaded = loaded
+        copy.progresses = progresses
+        copy.logged = logged
+        copy.entities = entities
+        copy.canonicals = canonicals
+        copy.members = members
+        copy.nationalIDsByHousehold = nationalIDsByHousehold
+        copy.householdsByNationalID = householdsByNationalID
+        copy.linkDecisions = linkDecisions
+        copy.writtenValues = writtenValues
+        copy.rejectedBases = rejectedBases
+        copy.rejectedCreations = rejectedCreations
+        copy.replacements = replacements
+        return copy
+    }
+
     /// Marks keys as loaded (with whatever value was found, possibly none).
     func markLoaded(_ keys: some Sequence<SnapshotKey>) { loaded.formUnion(keys) }
 
