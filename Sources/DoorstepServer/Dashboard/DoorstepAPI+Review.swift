@@ -192,6 +192,7 @@ extension DoorstepAPI {
     }
 
     /// A household the principal may see (by any of its ids), or `notFound`: another district's households do not exist for it.
+    /// A household the principal may see, or `notFound`: another district's households do not exist for it.
     func visibleHousehold(_ id: EntityID, principal: Principal) async throws -> HouseholdAggregate {
         guard let aggregate = try await storage.household(id, engine: engine),
             let district = aggregate.household["district"].stringValue, principal.covers(district: district)

@@ -81,12 +81,21 @@ struct DoorstepAPI: Sendable {
 
     // MARK: Authentication
 
-    func authenticate(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
-        let key = "addr:\(context.remoteAddress)"
-        let nowMillis = configuration.clock()
-        if try await storage.authFailures(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis) >= configuration.authFailureLimit {
+    /// Refuses a client address that has failed authentication too often in the window.
+    func refuseIfRateLimited(_ key: String) async throws {
+        if try await storage.authFailures(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis) >= configuration.authFailureLimit {
             throw DoorstepError(.rateLimited, "too many failed attempts from this address; wait a few minutes and try again")
         }
+    }
+
+    /// Counts one failed authentication of a client address.
+    func noteFailure(_ key: String) async throws {
+        _ = try await storage.noteAuthFailure(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis)
+    }
+
+    func authenticate(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
+        let key = "addr:\(context.remoteAddress)"
+        try await refuseIfRateLimited(key)
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             throw DoorstepError(.unauthorized, "this request needs a token: send Authorization: Bearer <token>")
         }
@@ -98,7 +107,7 @@ struct DoorstepAPI: Sendable {
             }
             return .device(device)
         }
-        _ = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis)
+        try await noteFailure(key)
         throw DoorstepError(.unauthorized, "the token is not known to this server")
     }
 
@@ -151,10 +160,7 @@ struct DoorstepAPI: Sendable {
 
     func enroll(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let key = "addr:\(context.remoteAddress)"
-        let nowMillis = configuration.clock()
-        if try await storage.authFailures(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis) >= configuration.authFailureLimit {
-            throw DoorstepError(.rateLimited, "too many failed attempts from this address; wait a few minutes and try again")
-        }
+        try await refuseIfRateLimited(key)
         let input = try await body(EnrollRequest.self, request)
         let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
@@ -169,7 +175,7 @@ struct DoorstepAPI: Sendable {
                 device: NewDevice(id: DeviceID.random(), name: name, tokenHash: Secrets.hash(token), signingKey: input.publicSigningKey)
             )
         } catch let error as DoorstepError where error.code == .invalidEnrollmentCode {
-            _ = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: configuration.authFailureWindowMillis)
+            try await noteFailure(key)
             throw error
         }
         context.logger.info("device enrolled", metadata: ["device": "\(device.id)", "role": "\(device.role.rawValue)", "district": "\(device.district ?? "-")"])
@@ -337,12 +343,7 @@ struct DoorstepAPI: Sendable {
 
     /// A household the caller may see, or `notFound` (another district's households do not exist for the caller).
     func visibleHousehold(_ id: EntityID, caller: Caller) async throws -> HouseholdAggregate {
-        guard let aggregate = try await storage.household(id, engine: engine),
-            let district = aggregate.household["district"].stringValue, caller.principal.covers(district: district)
-        else {
-            throw DoorstepError(.notFound, "no household \(id)")
-        }
-        return aggregate
+        try await visibleHousehold(id, principal: caller.principal)
     }
 
     func household(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
