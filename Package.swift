@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "DoorstepServer", targets: ["DoorstepServer"]),
         .executable(name: "doorstep", targets: ["doorstep"]),
         .executable(name: "doorstep-server", targets: ["doorstep-server"]),
+        .executable(name: "doorstep-bench", targets: ["doorstep-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -73,6 +74,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,6 +115,21 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // The benchmark tool (BENCHMARKS.md): figures against the machine's own SQLite, in one run.
+        .executableTarget(
+            name: "doorstep-bench",
+            dependencies: [
+                "DoorstepCore",
+                "DoorstepClient",
+                "DoorstepServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DoorstepCoreTests",
             dependencies: [
@@ -150,6 +167,31 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load tool: N enrolled devices doing a day-end burst against a server (docs/GUARANTEES.md).
+        .executableTarget(
+            name: "doorstep-load",
+            dependencies: [
+                "DoorstepClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Crashes, broken networks, hostile input, security and TLS (issue 7; docs/GUARANTEES.md).
+        .testTarget(
+            name: "DoorstepReliabilityTests",
+            dependencies: [
+                "DoorstepClient",
+                "DoorstepServer",
+                "DoorstepBundle",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

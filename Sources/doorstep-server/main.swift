@@ -18,6 +18,7 @@ struct DoorstepServerCommand: AsyncParsableCommand {
             Examples:
               doorstep-server
               doorstep-server --port 0 --data /var/lib/doorstep
+              doorstep-server --host 0.0.0.0 --port 8443 --tls-cert cert.pem --tls-key key.pem
               doorstep-server rotate-admin-token --data /var/lib/doorstep
               doorstep-server backup --data /var/lib/doorstep --out /mnt/usb/doorstep-2020-04-30.sqlite
             """,
@@ -61,12 +62,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port (default 8080; 0 takes a free one and writes it to DATA/server.addr; env DOORSTEP_PORT).")
     var port: Int?
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key; env DOORSTEP_TLS_CERT).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert (env DOORSTEP_TLS_KEY).", valueName: "file"))
+    var tlsKey: String?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = try options.configuration()
         configuration.host = host ?? environment["DOORSTEP_HOST"] ?? "127.0.0.1"
+        configuration.tlsCertificatePath = tlsCert ?? environment["DOORSTEP_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.tlsKeyPath = tlsKey ?? environment["DOORSTEP_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if (configuration.tlsCertificatePath == nil) != (configuration.tlsKeyPath == nil) {
+            throw ValidationError("HTTPS needs both --tls-cert and --tls-key")
+        }
         if let port = port ?? environment["DOORSTEP_PORT"].flatMap(Int.init) {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
             configuration.port = port

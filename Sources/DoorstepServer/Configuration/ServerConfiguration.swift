@@ -29,6 +29,10 @@ public struct ServerConfiguration: Sendable {
     public var clock: @Sendable () -> Int64
     /// The log level.
     public var logLevel: Logger.Level
+    /// A PEM certificate chain: with ``tlsKeyPath``, the server serves HTTPS itself (default `nil`: plain HTTP).
+    public var tlsCertificatePath: String? = nil
+    /// The PEM private key of ``tlsCertificatePath``.
+    public var tlsKeyPath: String? = nil
 
     /// Limits on what one request may carry.
     public struct Limits: Sendable {

@@ -18,12 +18,14 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     router.add(middleware: ErrorMiddleware())
     server.api.addRoutes(to: router)
     let addressPath = configuration.addressPath
+    let scheme = ServerTLS.scheme(configuration)
     var app = Application(
         router: router,
+        server: try ServerTLS.serverBuilder(configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Doorstep"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
-            let address = "http://\(configuration.host):\(port)"
+            let address = "\(scheme)://\(configuration.host):\(port)"
             try? Data((address + "\n").utf8).write(to: URL(fileURLWithPath: addressPath), options: .atomic)
             logger.info("Doorstep server listening", metadata: ["address": "\(address)", "data": "\(configuration.dataDirectory)"])
         },

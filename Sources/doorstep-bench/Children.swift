@@ -1,0 +1,63 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepServer
+import Foundation
+import Hummingbird
+import Logging
+
+/// The hidden subcommands the benchmark starts as child processes, so each side's peak memory is its own.
+enum Children {
+    /// `_serve --data DIR [--database URL]`: a Doorstep server on a free loopback port; it writes
+    /// the bound address to DIR/server.addr and stops on SIGTERM.
+    static func serve(_ arguments: [String]) async throws {
+        ParentWatch.start()
+        let options = try flags(arguments)
+        guard let data = options["--data"] else { throw BenchError("_serve needs --data") }
+        let configuration = ServerConfiguration(port: 0, dataDirectory: data, databaseURL: options["--database"], logLevel: .warning)
+        let app = try await buildApplication(configuration: configuration)
+        try await app.runService()
+    }
+
+    /// What `_first-sync` prints (one JSON line).
+    struct FirstSyncResult: Codable, Sendable {
+        var households: Int
+        var seconds: Double
+        var peakKiB: Int
+    }
+
+    /// `_first-sync --server URL --code CODE --db PATH`: a new device enrolls, then takes in its
+    /// whole scope with one `sync()` (timed); prints households, seconds and its own peak memory.
+    static func firstSync(_ arguments: [String]) async throws {
+        ParentWatch.start()
+        let options = try flags(arguments)
+        guard let server = options["--server"].flatMap(URL.init(string:)), let code = options["--code"], let path = options["--db"] else {
+            throw BenchError("_first-sync needs --server, --code and --db")
+        }
+        let client = try FieldClient(configuration: ClientConfiguration(databasePath: path))
+        try await client.enroll(server: server, code: code, deviceName: "doorstep-bench first sync")
+        let start = ContinuousClock.now
+        let summary = try await client.sync()
+        let seconds = (ContinuousClock.now - start).seconds
+        let status = try await client.status()
+        guard status.households == summary.pulledHouseholds else {
+            throw BenchError("the first sync pulled \(summary.pulledHouseholds) households but the device holds \(status.households)")
+        }
+        let result = FirstSyncResult(households: status.households, seconds: seconds, peakKiB: Memory.peakKiB() ?? 0)
+        print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
+    }
+
+    private static func flags(_ arguments: [String]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        var index = 0
+        while index < arguments.count {
+            guard arguments[index].hasPrefix("--"), index + 1 < arguments.count else { throw BenchError("bad arguments \(arguments)") }
+            result[arguments[index]] = arguments[index + 1]
+            index += 2
+        }
+        return result
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

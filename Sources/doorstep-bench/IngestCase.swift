@@ -1,0 +1,176 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepServer
+import Foundation
+
+/// Ingest, local write and bundles: one server seeded with a scope, field clients enrolled on it.
+enum IngestCase {
+    struct Outcome {
+        var ingest: IngestResult?
+        var localWrite: LocalWriteResult?
+        var bundles: BundleResult?
+    }
+
+    static func run(_ options: Options, backend: Backend, cases: Set<BenchCase>) async throws -> Outcome {
+        let sizes = options.sizes
+        let tag = backend.databaseURL == nil ? "sqlite" : "postgres"
+        let data = Workspace.shared.path("ingest-\(tag)")
+        Log.note("ingest (\(backend.name)): seeding \(sizes.ingestHouseholds) households")
+        let local = try await LocalStorage(backend: backend, data: data)
+        let seeder = try await Seeder.enroll(local.storage)
+        try await seeder.grow(to: sizes.ingestHouseholds, visits: 2)
+        let households = seeder.households
+        local.close()
+
+        let server = try await ServerProcess.start(data: data, database: backend.databaseURL, name: "ingest-\(tag)-server")
+        defer { server.stop() }
+        var outcome = Outcome()
+
+        if cases.contains(.ingest) {
+            outcome.ingest = try await ingest(sizes: sizes, backend: backend, server: server, households: households, tag: tag)
+        }
+        if cases.contains(.localWrite) || cases.contains(.bundles) {
+            let client = try await FieldClient.enrolled(on: server, name: "local-\(tag)")
+            try await client.sync()
+            if cases.contains(.localWrite) {
+                outcome.localWrite = try await localWrite(client: client, samples: sizes.localWrites, households: households, tag: tag)
+            }
+            if cases.contains(.bundles) {
+                outcome.bundles = try await bundles(client: client, server: server, mutations: sizes.bundleMutations, households: households, tag: tag)
+            }
+        }
+        return outcome
+    }
+
+    // MARK: Ingest
+
+    static func ingest(sizes: Sizes, backend: Backend, server: ServerProcess, households: [EntityID], tag: String) async throws -> IngestResult {
+        let gate = IngestGate()
+        var clients: [FieldClient] = []
+        for index in 0..<sizes.ingestClients {
+            let client = try await FieldClient.enrolled(on: server, name: "ingest-\(tag)-client-\(index)", transport: { gate.transport($0) })
+            try await client.sync()
+            clients.append(client)
+        }
+        let share = sizes.ingestMutations / clients.count
+        let counts = clients.indices.map { $0 == 0 ? sizes.ingestMutations - share * (clients.count - 1) : share }
+        Log.note("ingest (\(backend.name)): \(clients.count) clients record \(sizes.ingestMutations) visits")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, client) in clients.enumerated() {
+                let count = counts[index]
+                group.addTask {
+                    var generator = SystemRandomNumberGenerator()
+                    for n in 0..<count {
+                        let household = households[Int.random(in: 0..<households.count, using: &generator)]
+                        try await client.recordVisit(to: household, Facts.visit(n))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var devices: [String] = []
+        for client in clients {
+            guard let device = try await client.enrollment?.device else { throw BenchError("an ingest client lost its enrollment") }
+            devices.append(device.rawValue)
+        }
+        let databasePath = (server.dataDirectory as NSString).appendingPathComponent("doorstep.sqlite")
+        let rawPath = Workspace.shared.path("ingest-raw.sqlite")
+        if backend.databaseURL == nil {
+            // The limit starts from the same database state: a copy taken now, before any push.
+            try await SQLiteStorage(path: databasePath).backup(to: rawPath)
+        }
+
+        Log.note("ingest (\(backend.name)): \(clients.count) clients push at once")
+        gate.arm(clients: clients.count)
+        let summaries = try await withThrowingTaskGroup(of: SyncSummary.self) { group in
+            for client in clients {
+                group.addTask {
+                    do {
+                        return try await client.sync()
+                    } catch {
+                        await gate.arrive()
+                        throw error
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        guard let window = gate.window else { throw BenchError("the ingest clients pushed nothing") }
+        let applied = summaries.reduce(0) { $0 + $1.pushed }
+        let quarantined = summaries.reduce(0) { $0 + $1.quarantined }
+        guard applied == sizes.ingestMutations, quarantined == 0 else {
+            throw BenchError("the server applied \(applied) of \(sizes.ingestMutations) visits (\(quarantined) refused)")
+        }
+        let seconds = window.seconds
+        var result = IngestResult(backend: backend.name, mutations: applied, clients: clients.count, batchSize: ClientConfiguration(databasePath: "").batchSize,
+                                  seconds: seconds, perSecond: Double(applied) / seconds)
+        if backend.databaseURL == nil {
+            Log.note("ingest (SQLite): the same rows written straight into a copy")
+            let rows = try RawSQLite.serverRows(from: databasePath, devices: devices)
+            let written = rows.reduce(0) { $0 + $1.count }
+            guard written == applied else { throw BenchError("read back \(written) mutations from the server, expected \(applied)") }
+            let raw = try RawSQLite.replayServerRows(rows, into: rawPath, batchSize: result.batchSize)
+            result.rawSeconds = raw
+            result.rawPerSecond = Double(written) / raw
+            result.ratio = result.perSecond / (Double(written) / raw)
+            removeDatabase(rawPath)
+        }
+        for index in clients.indices { removeDatabase(Workspace.shared.path("ingest-\(tag)-client-\(index).sqlite")) }
+        return result
+    }
+
+    // MARK: Local write
+
+    /// `recordVisit` against a bare one-row insert transaction in a database beside it, interleaved
+    /// so that both see the same disk at the same time.
+    static func localWrite(client: FieldClient, samples: Int, households: [EntityID], tag: String) async throws -> LocalWriteResult {
+        Log.note("local write: \(samples) visits, each beside a bare insert")
+        let bare = try RawSQLite.BareInsert(path: Workspace.shared.path("bare-\(tag).sqlite"), bodyBytes: 600)
+        var visits: [Double] = []
+        var inserts: [Double] = []
+        var generator = SystemRandomNumberGenerator()
+        let warmUp = min(20, max(2, samples / 10))
+        for n in 0..<(samples + warmUp) {
+            let household = households[Int.random(in: 0..<households.count, using: &generator)]
+            let a = ContinuousClock.now
+            try await client.recordVisit(to: household, Facts.visit(n))
+            let b = ContinuousClock.now
+            try await bare.insert()
+            let c = ContinuousClock.now
+            if n >= warmUp {
+                visits.append((b - a).seconds * 1000)
+                inserts.append((c - b).seconds * 1000)
+            }
+        }
+        let p99 = Stats.percentile(visits, 99), bareP99 = Stats.percentile(inserts, 99)
+        return LocalWriteResult(samples: visits.count, p50Ms: Stats.median(visits), p99Ms: p99, bareP50Ms: Stats.median(inserts), bareP99Ms: bareP99,
+                                ratio: p99 / bareP99)
+    }
+
+    // MARK: Bundles
+
+    static func bundles(client: FieldClient, server: ServerProcess, mutations: Int, households: [EntityID], tag: String) async throws -> BundleResult {
+        let pending = try await client.status().pending
+        Log.note("bundles: recording \(max(0, mutations - pending)) more visits to export \(mutations)")
+        var generator = SystemRandomNumberGenerator()
+        for n in pending..<max(pending, mutations) {
+            try await client.recordVisit(to: households[Int.random(in: 0..<households.count, using: &generator)], Facts.visit(n))
+        }
+        let count = try await client.status().pending
+        let path = Workspace.shared.path("bench-\(tag).dsbundle")
+        let exportStart = ContinuousClock.now
+        try await client.exportBundle(to: path)
+        let exportSeconds = (ContinuousClock.now - exportStart).seconds
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let office = try server.office()
+        let uploadStart = ContinuousClock.now
+        let result = try await office.upload(bundle: data)
+        let uploadSeconds = (ContinuousClock.now - uploadStart).seconds
+        let applied = result.receipts.reduce(0) { $0 + $1.results.filter { $0.outcome == .applied || $0.outcome == .conflict }.count }
+        guard applied == count else { throw BenchError("the bundle upload applied \(applied) of \(count) mutations") }
+        let megabytes = Double(data.count) / 1_000_000
+        try? FileManager.default.removeItem(atPath: path)
+        return BundleResult(mutations: count, bytes: data.count, exportSeconds: exportSeconds, exportMbPerSecond: megabytes / exportSeconds,
+                            uploadSeconds: uploadSeconds, uploadMbPerSecond: megabytes / uploadSeconds, uploadMutationsPerSecond: Double(count) / uploadSeconds)
+    }
+}

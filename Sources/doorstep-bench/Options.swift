@@ -1,0 +1,141 @@
+import Foundation
+
+/// The benchmark cases, by the names `--only` takes.
+enum BenchCase: String, CaseIterable, Sendable {
+    case ingest
+    case localWrite = "local-write"
+    case bundles
+    case firstSync = "first-sync"
+    case pull
+}
+
+/// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
+struct Sizes: Sendable {
+    /// Mutations the ingest clients push (split evenly between them).
+    var ingestMutations: Int
+    /// Field clients pushing at once.
+    var ingestClients: Int
+    /// Households on the ingest server (the scope the ingest clients write into).
+    var ingestHouseholds: Int
+    /// Visits recorded one by one for the local-write latencies.
+    var localWrites: Int
+    /// Mutations in the exported and uploaded bundle.
+    var bundleMutations: Int
+    /// The scopes (households) the first-sync and pull cases grow through, smallest first. Each
+    /// household holds one member and `visitsPerHousehold` visits, so it is 2 + visits changes.
+    var scopes: [Int]
+    var visitsPerHousehold: Int
+    /// Changes in each incremental pull, and how many pulls are timed (the median counts).
+    var pullDelta: Int
+    var pullRounds: Int
+    /// Scopes PostgreSQL runs (the first ones of `scopes`).
+    var postgresScopes: Int
+
+    static let full = Sizes(ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
+                            scopes: [1_000, 10_000, 100_000], visitsPerHousehold: 8, pullDelta: 100, pullRounds: 5, postgresScopes: 2)
+    static let quick = Sizes(ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
+                             scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2)
+
+    /// Changes per household as seeded (household, member, visits).
+    var changesPerHousehold: Int { 2 + visitsPerHousehold }
+}
+
+/// The command line of a benchmark run.
+struct Options: Sendable {
+    var quick = false
+    var json = false
+    var postgres: String?
+    var only: Set<BenchCase> = Set(BenchCase.allCases)
+    var keep = false
+    var directory: String?
+    var sizes = Sizes.full
+
+    static let usage = """
+        doorstep-bench: measures Doorstep against the machine's own SQLite (see BENCHMARKS.md).
+
+        usage: doorstep-bench [--quick] [--json] [--postgres URL] [--only CASES] [--dir DIR] [--keep]
+                              [--ingest-mutations N] [--clients N] [--scopes N,N,...] [--visits N]
+                              [--local-writes N] [--bundle-mutations N] [--pull-delta N] [--pull-rounds N]
+
+          --quick             every case at a small size (seconds, also in a debug build; CI runs it)
+          --json              print the results as JSON (keys are documented in BENCHMARKS.md)
+          --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
+                              is created from this server URL (postgres://user@host:port/db) and dropped
+          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull
+          --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
+          --keep              keep the temporary folder (databases, server logs) for inspection
+          --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)
+
+        Build it in release mode for real figures: swift build -c release --product doorstep-bench
+        """
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var explicit: [(inout Sizes) -> Void] = []
+        var index = 0
+        func value(_ name: String) throws -> String {
+            index += 1
+            guard index < arguments.count else { throw BenchError("\(name) needs a value") }
+            return arguments[index]
+        }
+        func count(_ name: String) throws -> Int {
+            let text = try value(name)
+            guard let number = Int(text), number > 0 else { throw BenchError("\(name) needs a positive whole number, not \"\(text)\"") }
+            return number
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--quick": options.quick = true
+            case "--json": options.json = true
+            case "--keep": options.keep = true
+            case "--postgres": options.postgres = try value(argument)
+            case "--dir": options.directory = try value(argument)
+            case "--only":
+                var cases = Set<BenchCase>()
+                for name in try value(argument).split(separator: ",") {
+                    guard let found = BenchCase(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                        throw BenchError("unknown case \"\(name)\"; the cases are \(BenchCase.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    cases.insert(found)
+                }
+                options.only = cases
+            case "--ingest-mutations": let n = try count(argument); explicit.append { $0.ingestMutations = n }
+            case "--clients": let n = try count(argument); explicit.append { $0.ingestClients = n }
+            case "--ingest-households": let n = try count(argument); explicit.append { $0.ingestHouseholds = n }
+            case "--local-writes": let n = try count(argument); explicit.append { $0.localWrites = n }
+            case "--bundle-mutations": let n = try count(argument); explicit.append { $0.bundleMutations = n }
+            case "--visits": let n = try count(argument); explicit.append { $0.visitsPerHousehold = n }
+            case "--pull-delta": let n = try count(argument); explicit.append { $0.pullDelta = n }
+            case "--pull-rounds": let n = try count(argument); explicit.append { $0.pullRounds = n }
+            case "--scopes":
+                let text = try value(argument)
+                let scopes = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !scopes.isEmpty, scopes.allSatisfy({ $0 > 0 }), scopes == scopes.sorted() else {
+                    throw BenchError("--scopes takes growing household counts such as 1000,10000,100000")
+                }
+                explicit.append { $0.scopes = scopes }
+            case "-h", "--help":
+                throw BenchError.usage
+            default:
+                throw BenchError("unknown argument \"\(argument)\"\n\n\(usage)")
+            }
+            index += 1
+        }
+        options.sizes = options.quick ? .quick : .full
+        for change in explicit { change(&options.sizes) }
+        options.sizes.ingestClients = min(options.sizes.ingestClients, options.sizes.ingestMutations)
+        options.sizes.pullDelta = min(options.sizes.pullDelta, options.sizes.scopes[0])
+        if let url = options.postgres, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+            throw BenchError("--postgres takes a postgres://user@host:port/database URL")
+        }
+        return options
+    }
+}
+
+/// An error the benchmark reports in one line and exits non-zero.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+    static let usage = BenchError(Options.usage)
+}

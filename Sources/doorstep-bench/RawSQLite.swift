@@ -1,0 +1,150 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepServer
+import Foundation
+import GRDB
+
+/// The limit: SQLite (through GRDB) writing the same rows directly with prepared statements,
+/// in the same mode as Doorstep (`DatabasePool`, WAL, `synchronous=FULL`), on the same disk.
+enum RawSQLite {
+    static func open(_ path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        configuration.busyMode = .timeout(10)
+        return try DatabasePool(path: path, configuration: configuration)
+    }
+
+    // MARK: Server ingest
+
+    /// What the server wrote for one mutation, read back from its database.
+    struct MutationRows {
+        var mutation: [DatabaseValue]
+        var entity: [DatabaseValue]
+        var audit: [[DatabaseValue]]
+        var household: String
+        var district: String
+        var device: String
+        var seq: Int64
+        var stamp: String
+    }
+
+    /// Reads back the rows the server wrote for the mutations of `devices`, in seq order per device.
+    static func serverRows(from path: String, devices: [String]) throws -> [[MutationRows]] {
+        let source = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        return try source.read { db in
+            try devices.map { device in
+                let rows = try Row.fetchAll(db, sql: "SELECT device, seq, write_id, body, result, household, received_at FROM mutations WHERE device = ? ORDER BY seq",
+                                            arguments: [device])
+                return try rows.map { row in
+                    let body: String = row["body"]
+                    let mutation = try JSONDecoder().decode(Mutation.self, from: Data(body.utf8))
+                    guard let entity = try Row.fetchOne(db, sql: "SELECT id, kind, household, state FROM entities WHERE id = ?", arguments: [mutation.entity.description]) else {
+                        throw BenchError("the server holds no entity \(mutation.entity) for mutation \(device)/\(mutation.seq)")
+                    }
+                    let audit = try Row.fetchAll(db, sql: "SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE device = ? AND seq = ? ORDER BY id",
+                                                 arguments: [device, mutation.seq])
+                    let household: String = row["household"]
+                    let district = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [household]) ?? Facts.district
+                    let writeID: String = row["write_id"]
+                    return MutationRows(mutation: Array(row.databaseValues), entity: Array(entity.databaseValues), audit: audit.map { Array($0.databaseValues) },
+                                        household: household, district: district, device: device, seq: mutation.seq,
+                                        stamp: String(writeID.prefix { $0 != "@" }))
+                }
+            }
+        }
+    }
+
+    /// Writes the rows into `path` (a copy of the server's database from just before the ingest),
+    /// one transaction per `batchSize` mutations of a device, as the server does per pushed batch:
+    /// per mutation the log row, the entity state, the audit rows, the change-feed row (delete and
+    /// insert), the household's change seq, the change counter and the device's progress; per batch
+    /// the server clock and the device's last push. Returns the seconds spent in the transactions.
+    static func replayServerRows(_ devices: [[MutationRows]], into path: String, batchSize: Int) throws -> Double {
+        let pool = try open(path)
+        var changeSeq = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'") } ?? 0
+        let now = Instant.format(Date(), in: .gmt)
+        var elapsed = Duration.zero
+        for rows in devices {
+            for start in stride(from: 0, to: rows.count, by: batchSize) {
+                let batch = rows[start..<min(start + batchSize, rows.count)]
+                let began = ContinuousClock.now
+                try pool.write { db in
+                    let logRow = try db.cachedStatement(sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    let entity = try db.cachedStatement(sql: "INSERT INTO entities (id, kind, household, state) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state")
+                    let audit = try db.cachedStatement(sql: "INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    let dropChange = try db.cachedStatement(sql: "DELETE FROM changes WHERE household = ? AND district = ?")
+                    let change = try db.cachedStatement(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)")
+                    let household = try db.cachedStatement(sql: "UPDATE households SET district = ?, change_seq = ? WHERE id = ?")
+                    let counter = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('change_seq', ?)")
+                    let progress = try db.cachedStatement(sql: "UPDATE devices SET highest_seq = ?, last_stamp = ?, clock_skew = 0, last_push_at = ? WHERE id = ?")
+                    for item in batch {
+                        try logRow.execute(arguments: StatementArguments(item.mutation))
+                        try entity.execute(arguments: StatementArguments(item.entity))
+                        for row in item.audit { try audit.execute(arguments: StatementArguments(row)) }
+                        changeSeq += 1
+                        try dropChange.execute(arguments: [item.household, item.district])
+                        try change.execute(arguments: [changeSeq, item.household, item.district])
+                        try household.execute(arguments: [item.district, changeSeq, item.household])
+                        try counter.execute(arguments: [String(changeSeq)])
+                        try progress.execute(arguments: [item.seq, item.stamp, now, item.device])
+                    }
+                    if let last = batch.last {
+                        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)", arguments: [last.stamp])
+                        try db.execute(sql: "UPDATE devices SET last_push_at = ? WHERE id = ?", arguments: [now, last.device])
+                    }
+                }
+                elapsed += ContinuousClock.now - began
+            }
+        }
+        return elapsed.seconds
+    }
+
+    // MARK: Client first sync
+
+    /// Inserts a client's `households` rows (pulled and view JSON, list columns) into a fresh
+    /// client database, `page` rows per transaction, in the order the device received them.
+    /// Returns the rows and the seconds spent in the transactions (reading the source is not timed).
+    static func replayClientRows(from source: String, order: [EntityID], into path: String, page: Int) throws -> (rows: Int, seconds: Double) {
+        _ = try FieldClient(configuration: ClientConfiguration(databasePath: path))  // the client's schema
+        let pool = try open(path)
+        let reader = try DatabaseQueue(path: source, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let columns = "id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes"
+        var elapsed = Duration.zero
+        var count = 0
+        for start in stride(from: 0, to: order.count, by: page) {
+            let ids = order[start..<min(start + page, order.count)].map(\.description)
+            let rows = try reader.read { db in
+                try Row.fetchAll(db, sql: "SELECT \(columns) FROM households WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", arguments: StatementArguments(ids))
+                    .map { Array($0.databaseValues) }
+            }
+            let began = ContinuousClock.now
+            try pool.write { db in
+                let insert = try db.cachedStatement(sql: "INSERT INTO households (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                for row in rows { try insert.execute(arguments: StatementArguments(row)) }
+            }
+            elapsed += ContinuousClock.now - began
+            count += rows.count
+        }
+        return (count, elapsed.seconds)
+    }
+
+    // MARK: Bare insert
+
+    /// A one-row table in its own database beside the client's, for the local-write floor.
+    final class BareInsert: Sendable {
+        let pool: DatabasePool
+        let body: String
+
+        init(path: String, bodyBytes: Int) throws {
+            pool = try RawSQLite.open(path)
+            body = String(repeating: "x", count: bodyBytes)
+            try pool.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, body TEXT NOT NULL)") }
+        }
+
+        /// One transaction inserting one row.
+        func insert() async throws {
+            let body = self.body
+            try await pool.write { db in try db.cachedStatement(sql: "INSERT INTO bare (body) VALUES (?)").execute(arguments: [body]) }
+        }
+    }
+}

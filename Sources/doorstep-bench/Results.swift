@@ -1,0 +1,234 @@
+import Foundation
+
+/// Everything one run measured. Encoded with snake_case keys (`ingest.ratio`, `first_sync.client_memory_ratio`…);
+/// BENCHMARKS.md documents each key. A case not run is absent.
+struct Results: Codable, Sendable {
+    var mode: String
+    var build: String
+    var cores: Int
+    var directory: String
+    var seconds: Double = 0
+    var ingest: IngestResult?
+    var firstSync: FirstSyncResult?
+    var pull: PullResult?
+    var localWrite: LocalWriteResult?
+    var bundles: BundleResult?
+    var postgres: PostgresResult?
+}
+
+struct IngestResult: Codable, Sendable {
+    var backend: String
+    var mutations: Int
+    var clients: Int
+    var batchSize: Int
+    /// Wall time from the first push request to the last push answer, all clients together.
+    var seconds: Double
+    var perSecond: Double
+    /// The same rows written straight with prepared statements (SQLite only).
+    var rawSeconds: Double?
+    var rawPerSecond: Double?
+    var ratio: Double?
+}
+
+struct ScopeResult: Codable, Sendable {
+    var households: Int
+    /// Households, members and visits delivered.
+    var records: Int
+    var seconds: Double
+    var recordsPerSecond: Double
+    var householdsPerSecond: Double
+    var clientPeakKib: Int
+    var serverPeakKib: Int
+}
+
+struct FirstSyncResult: Codable, Sendable {
+    var backend: String
+    var scopes: [ScopeResult]
+    /// The largest scope's client rows (`households` table) inserted straight, one transaction per page (SQLite only).
+    var rawHouseholdsPerSecond: Double?
+    var rawRecordsPerSecond: Double?
+    /// Client households/s over raw households/s, largest scope.
+    var ratio: Double?
+    /// Peak memory at the largest scope over the one before it.
+    var clientMemoryRatio: Double?
+    var serverMemoryRatio: Double?
+}
+
+struct PullPoint: Codable, Sendable {
+    /// Changes the server held (its change sequence) before the timed pulls.
+    var changes: Int
+    var households: Int
+    var medianSeconds: Double
+    var minSeconds: Double
+}
+
+struct PullResult: Codable, Sendable {
+    var backend: String
+    var delta: Int
+    var rounds: Int
+    var points: [PullPoint]
+    /// Median pull time at the largest history over the smallest.
+    var ratio: Double?
+}
+
+struct LocalWriteResult: Codable, Sendable {
+    var samples: Int
+    var p50Ms: Double
+    var p99Ms: Double
+    var bareP50Ms: Double
+    var bareP99Ms: Double
+    /// recordVisit p99 over the bare insert's p99.
+    var ratio: Double
+}
+
+struct BundleResult: Codable, Sendable {
+    var mutations: Int
+    var bytes: Int
+    var exportSeconds: Double
+    var exportMbPerSecond: Double
+    var uploadSeconds: Double
+    var uploadMbPerSecond: Double
+    var uploadMutationsPerSecond: Double
+}
+
+struct PostgresResult: Codable, Sendable {
+    var ingest: IngestResult?
+    var firstSync: FirstSyncResult?
+    var pull: PullResult?
+}
+
+/// Statistics over samples.
+enum Stats {
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[max(0, min(sorted.count - 1, rank))]
+    }
+
+    static func median(_ values: [Double]) -> Double { percentile(values, 50) }
+}
+
+/// The table printed at the end of a run.
+enum Table {
+    struct Line {
+        var area: String
+        var measure: String
+        var value: String
+        var target: String = ""
+        var verdict: String = ""
+    }
+
+    /// `12,345.6`: thousands grouped, a fixed number of decimals.
+    static func number(_ value: Double, digits: Int = 0) -> String {
+        guard value.isFinite else { return "-" }
+        let text = String(format: "%.\(digits)f", abs(value))
+        let parts = text.split(separator: ".", maxSplits: 1)
+        var whole = String(parts[0])
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole = String(whole.dropLast(3))
+        }
+        return (value < 0 ? "-" : "") + whole + grouped + (parts.count > 1 ? "." + parts[1] : "")
+    }
+
+    static func check(_ ok: Bool) -> String { ok ? "met" : "SHORT" }
+
+    static func lines(_ results: Results) -> [Line] {
+        var lines: [Line] = []
+        if let ingest = results.ingest { lines += ingestLines(ingest, sqlite: nil) }
+        if let first = results.firstSync { lines += firstSyncLines(first) }
+        if let pull = results.pull { lines += pullLines(pull) }
+        if let local = results.localWrite {
+            let area = "local write"
+            lines.append(Line(area: area, measure: "recordVisit p50 / p99 (\(local.samples) visits)", value: "\(number(local.p50Ms, digits: 2)) / \(number(local.p99Ms, digits: 2)) ms"))
+            lines.append(Line(area: area, measure: "bare 1-row insert p50 / p99, same disk", value: "\(number(local.bareP50Ms, digits: 2)) / \(number(local.bareP99Ms, digits: 2)) ms"))
+            lines.append(Line(area: area, measure: "p99 ratio (recordVisit / bare)", value: number(local.ratio, digits: 2), target: "≤ 3", verdict: check(local.ratio <= 3)))
+        }
+        if let bundle = results.bundles {
+            let area = "bundles"
+            let megabytes = Double(bundle.bytes) / 1_000_000
+            lines.append(Line(area: area, measure: "export \(number(Double(bundle.mutations))) mutations (\(number(megabytes, digits: 2)) MB)",
+                              value: "\(number(bundle.exportSeconds, digits: 2)) s, \(number(bundle.exportMbPerSecond, digits: 1)) MB/s"))
+            lines.append(Line(area: area, measure: "upload and apply (office, HTTP)",
+                              value: "\(number(bundle.uploadSeconds, digits: 2)) s, \(number(bundle.uploadMbPerSecond, digits: 2)) MB/s, \(number(bundle.uploadMutationsPerSecond)) mut/s"))
+        }
+        if let postgres = results.postgres {
+            if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
+            if let first = postgres.firstSync { lines += firstSyncLines(first) }
+            if let pull = postgres.pull { lines += pullLines(pull) }
+        }
+        return lines
+    }
+
+    static func ingestLines(_ ingest: IngestResult, sqlite: IngestResult?) -> [Line] {
+        let area = "ingest (\(ingest.backend))"
+        var lines: [Line] = []
+        if let raw = ingest.rawPerSecond {
+            lines.append(Line(area: area, measure: "raw SQLite, same rows, \(ingest.batchSize)/transaction", value: "\(number(raw)) mut/s"))
+        }
+        lines.append(Line(area: area, measure: "server, \(ingest.clients) clients over HTTP, \(number(Double(ingest.mutations))) visits",
+                          value: "\(number(ingest.perSecond)) mut/s"))
+        if let ratio = ingest.ratio {
+            lines.append(Line(area: area, measure: "ratio (server / raw)", value: number(ratio, digits: 2), target: "≥ 0.5", verdict: check(ratio >= 0.5)))
+        }
+        if let sqlite {
+            lines.append(Line(area: area, measure: "PostgreSQL / SQLite server rate", value: number(ingest.perSecond / sqlite.perSecond, digits: 2)))
+        }
+        return lines
+    }
+
+    static func firstSyncLines(_ first: FirstSyncResult) -> [Line] {
+        let area = "first sync (\(first.backend))"
+        var lines: [Line] = []
+        for scope in first.scopes {
+            lines.append(Line(area: area, measure: "\(number(Double(scope.households))) households (\(number(Double(scope.records))) records)",
+                              value: "\(number(scope.recordsPerSecond)) rec/s, \(number(scope.seconds, digits: 1)) s"))
+            lines.append(Line(area: area, measure: "  peak memory client / server",
+                              value: "\(number(Double(scope.clientPeakKib) / 1024, digits: 1)) / \(number(Double(scope.serverPeakKib) / 1024, digits: 1)) MiB"))
+        }
+        if let raw = first.rawRecordsPerSecond, let ratio = first.ratio {
+            lines.append(Line(area: area, measure: "raw SQLite insert of the client's rows", value: "\(number(raw)) rec/s"))
+            lines.append(Line(area: area, measure: "ratio (client / raw)", value: number(ratio, digits: 2), target: "≥ 0.25", verdict: check(ratio >= 0.25)))
+        }
+        if let client = first.clientMemoryRatio, let server = first.serverMemoryRatio, first.scopes.count >= 2 {
+            let last = first.scopes[first.scopes.count - 1].households, before = first.scopes[first.scopes.count - 2].households
+            lines.append(Line(area: area, measure: "peak memory \(number(Double(last))) / \(number(Double(before))) client, server",
+                              value: "\(number(client, digits: 2)), \(number(server, digits: 2))", target: "≤ 1.5", verdict: check(client <= 1.5 && server <= 1.5)))
+        }
+        return lines
+    }
+
+    static func pullLines(_ pull: PullResult) -> [Line] {
+        let area = "pull (\(pull.backend))"
+        var lines: [Line] = []
+        for point in pull.points {
+            lines.append(Line(area: area, measure: "\(pull.delta) changes after \(number(Double(point.changes))) held",
+                              value: "\(number(point.medianSeconds * 1000, digits: 1)) ms (median of \(pull.rounds))"))
+        }
+        if let ratio = pull.ratio, let first = pull.points.first, let last = pull.points.last {
+            lines.append(Line(area: area, measure: "ratio \(number(Double(last.changes))) / \(number(Double(first.changes)))",
+                              value: number(ratio, digits: 2), target: "≤ 1.5", verdict: check(ratio <= 1.5)))
+        }
+        return lines
+    }
+
+    static func render(_ results: Results) -> String {
+        let rows = lines(results)
+        let header = Line(area: "case", measure: "measure", value: "value", target: "target", verdict: "")
+        let all = [header] + rows
+        func width(_ key: KeyPath<Line, String>) -> Int { all.map { $0[keyPath: key].count }.max() ?? 0 }
+        let widths = (width(\.area), width(\.measure), width(\.value), width(\.target))
+        func pad(_ text: String, _ count: Int) -> String { text + String(repeating: " ", count: max(0, count - text.count)) }
+        var text = "Doorstep benchmarks: \(results.build) build, \(results.mode) mode, \(results.cores) cores, disk \(results.directory), \(number(results.seconds)) s\n"
+        for (index, line) in all.enumerated() {
+            text += [pad(line.area, widths.0), pad(line.measure, widths.1), pad(line.value, widths.2), pad(line.target, widths.3), line.verdict]
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+            if index == 0 {
+                text += String(repeating: "-", count: widths.0 + widths.1 + widths.2 + widths.3 + 14) + "\n"
+            }
+        }
+        return text
+    }
+}

@@ -1,0 +1,164 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepServer
+import Foundation
+import Logging
+
+/// Where the server keeps its data: the embedded SQLite file, or a PostgreSQL database.
+enum Backend: Sendable {
+    case sqlite
+    case postgres(url: String)
+
+    var name: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .postgres: "PostgreSQL"
+        }
+    }
+
+    var databaseURL: String? {
+        switch self {
+        case .sqlite: nil
+        case .postgres(let url): url
+        }
+    }
+}
+
+/// The server's storage opened in the benchmark's own process, for seeding (and the change counter).
+final class LocalStorage: @unchecked Sendable {
+    let storage: any ServerStorage
+    private let pool: Task<Void, Never>?
+
+    init(backend: Backend, data: String) async throws {
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        switch backend {
+        case .sqlite:
+            storage = try SQLiteStorage(path: (data as NSString).appendingPathComponent("doorstep.sqlite"))
+            pool = nil
+        case .postgres(let url):
+            var logger = Logger(label: "doorstep-bench.seed")
+            logger.logLevel = .error
+            let postgres = try PostgresStorage(url: url, logger: logger)
+            storage = postgres
+            pool = Task { await postgres.run() }
+        }
+        try await storage.migrate()
+    }
+
+    func close() { pool?.cancel() }
+}
+
+/// Wraps the client's HTTP transport to time the ingest: it notes the first push request and,
+/// once armed, holds every client's first pull until all clients have finished pushing, so the
+/// pushes are measured alone (a client's pull would otherwise compete with the others' pushes).
+final class IngestGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var armed = false
+    private var expected = 0
+    private var arrived = 0
+    private var firstPush: ContinuousClock.Instant?
+    private var lastPush: ContinuousClock.Instant?
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func arm(clients: Int) {
+        lock.withLock {
+            armed = true
+            expected = clients
+            arrived = 0
+            firstPush = nil
+            lastPush = nil
+        }
+    }
+
+    func pushStarted() {
+        lock.withLock { if armed && firstPush == nil { firstPush = .now } }
+    }
+
+    func pushAnswered() {
+        lock.withLock { if armed { lastPush = .now } }
+    }
+
+    /// A client is done pushing (its first pull, or its sync failed).
+    func arrive() async {
+        let wait: Bool = lock.withLock {
+            guard armed else { return false }
+            arrived += 1
+            return arrived < expected
+        }
+        if wait {
+            await withCheckedContinuation { continuation in
+                let release: Bool = lock.withLock {
+                    if !armed { return true }
+                    waiting.append(continuation)
+                    return false
+                }
+                if release { continuation.resume() }
+            }
+        } else {
+            release()
+        }
+    }
+
+    private func release() {
+        let all: [CheckedContinuation<Void, Never>] = lock.withLock {
+            guard armed else { return [] }
+            armed = false
+            defer { waiting.removeAll() }
+            return waiting
+        }
+        for continuation in all { continuation.resume() }
+    }
+
+    /// First push request to last push answer.
+    var window: Duration? {
+        lock.withLock {
+            guard let firstPush, let lastPush else { return nil }
+            return lastPush - firstPush
+        }
+    }
+
+    func transport(_ url: URL) -> any SyncTransport { GatedTransport(inner: URLSessionTransport(baseURL: url), gate: self) }
+}
+
+struct GatedTransport: SyncTransport {
+    let inner: URLSessionTransport
+    let gate: IngestGate
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        if request.path.hasPrefix("/v1/pull") {
+            await gate.arrive()
+            return try await inner.send(request)
+        }
+        guard request.path.hasPrefix("/v1/push") else { return try await inner.send(request) }
+        gate.pushStarted()
+        let response = try await inner.send(request)
+        gate.pushAnswered()
+        return response
+    }
+}
+
+/// Progress lines on standard error (standard output carries the table or the JSON).
+enum Log {
+    static let started = ContinuousClock.now
+
+    static func note(_ text: String) {
+        let elapsed = (ContinuousClock.now - started).seconds
+        FileHandle.standardError.write(Data(String(format: "[%6.1fs] ", elapsed).appending(text + "\n").utf8))
+    }
+}
+
+extension FieldClient {
+    /// A new client database in the workspace, enrolled on `server` as a visitor of the sample district.
+    static func enrolled(on server: ServerProcess, name: String, transport: (@Sendable (URL) -> any SyncTransport)? = nil) async throws -> FieldClient {
+        var configuration = ClientConfiguration(databasePath: Workspace.shared.path("\(name).sqlite"))
+        if let transport { configuration.transport = transport }
+        let client = try FieldClient(configuration: configuration)
+        try await client.enroll(server: server.url, code: try await server.enrollmentCode(), deviceName: "doorstep-bench \(name)")
+        return client
+    }
+}
+
+/// Removes a SQLite database and its WAL and shared-memory files.
+func removeDatabase(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}

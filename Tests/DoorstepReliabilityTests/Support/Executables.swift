@@ -1,0 +1,87 @@
+import Foundation
+
+/// The package's built executables (`swift build` puts them beside the test bundle).
+enum Executables {
+    /// The package root (four levels above this file).
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The executable `name`: next to the test bundle (the products folder), else `.build/debug`.
+    static func url(_ name: String) -> URL {
+        let bundle = Bundle.main.bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
+                          packageRoot.appendingPathComponent(".build/debug")]
+        for folder in candidates {
+            let file = folder.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: file.path) { return file }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/\(name)")
+    }
+
+    static var server: URL { url("doorstep-server") }
+    static var cli: URL { url("doorstep") }
+
+    /// A program on the PATH (`openssl`, `curl`), or `nil`.
+    static func onPath(_ name: String) -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for folder in path.split(separator: ":").map(String.init) + ["/usr/bin", "/bin", "/usr/local/bin"] {
+            let file = URL(fileURLWithPath: folder).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: file.path) { return file }
+        }
+        return nil
+    }
+
+    /// A fresh temporary folder.
+    static func temporaryFolder(_ prefix: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Reads an integer setting from the environment (the long modes), else `ci`.
+    static func setting(_ name: String, ci: Int) -> Int {
+        ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? ci
+    }
+}
+
+/// SplitMix64: a small seeded generator, so every schedule replays from its seed.
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A seeded generator shared by concurrent tasks.
+final class SharedRandom: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generator: SeededGenerator
+
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+    func int(_ range: Range<Int>) -> Int { lock.withLock { Int.random(in: range, using: &generator) } }
+    func int(_ range: ClosedRange<Int>) -> Int { lock.withLock { Int.random(in: range, using: &generator) } }
+    func chance(_ percent: Int) -> Bool { int(0..<100) < percent }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func read() -> Value { lock.withLock { value } }
+
+    @discardableResult
+    func update<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        try lock.withLock { try body(&value) }
+    }
+}
