@@ -23,6 +23,7 @@ enum Children {
         var households: Int
         var seconds: Double
         var peakKiB: Int
+        var cpuSeconds: Double
     }
 
     /// `_first-sync --server URL --code CODE --db PATH`: a new device enrolls, then takes in its
@@ -36,13 +37,15 @@ enum Children {
         let client = try FieldClient(configuration: ClientConfiguration(databasePath: path))
         try await client.enroll(server: server, code: code, deviceName: "doorstep-bench first sync")
         let start = ContinuousClock.now
+        let cpu = Memory.cpuSeconds()
         let summary = try await client.sync()
         let seconds = (ContinuousClock.now - start).seconds
+        let cpuSeconds = Memory.cpuSeconds() - cpu
         let status = try await client.status()
         guard status.households == summary.pulledHouseholds else {
             throw BenchError("the first sync pulled \(summary.pulledHouseholds) households but the device holds \(status.households)")
         }
-        let result = FirstSyncResult(households: status.households, seconds: seconds, peakKiB: Memory.peakKiB() ?? 0)
+        let result = FirstSyncResult(households: status.households, seconds: seconds, peakKiB: Memory.peakKiB() ?? 0, cpuSeconds: cpuSeconds)
         print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
     }
 

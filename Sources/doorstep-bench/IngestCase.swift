@@ -81,7 +81,7 @@ enum IngestCase {
         }
 
         Log.note("ingest (\(backend.name)): \(clients.count) clients push at once")
-        gate.arm(clients: clients.count)
+        gate.arm(clients: clients.count, server: server)
         let summaries = try await withThrowingTaskGroup(of: SyncSummary.self) { group in
             for client in clients {
                 group.addTask {
@@ -102,8 +102,9 @@ enum IngestCase {
             throw BenchError("the server applied \(applied) of \(sizes.ingestMutations) visits (\(quarantined) refused)")
         }
         let seconds = window.seconds
+        let cpu = gate.serverCPU
         var result = IngestResult(backend: backend.name, mutations: applied, clients: clients.count, batchSize: ClientConfiguration(databasePath: "").batchSize,
-                                  seconds: seconds, perSecond: Double(applied) / seconds)
+                                  seconds: seconds, perSecond: Double(applied) / seconds, serverCpuSeconds: cpu, perServerCpuSecond: Double(applied) / max(cpu, 1e-9))
         if backend.databaseURL == nil {
             Log.note("ingest (SQLite): the same rows written straight into a copy")
             let rows = try RawSQLite.serverRows(from: databasePath, devices: devices)

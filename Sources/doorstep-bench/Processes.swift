@@ -78,6 +78,16 @@ enum Memory {
     static func peakKiB(pid: Int32? = nil) -> Int? { field("VmHWM", pid: pid) }
     static func residentKiB(pid: Int32? = nil) -> Int? { field("VmRSS", pid: pid) }
 
+    /// CPU time (user and system) a process has used so far, in seconds, from `/proc/PID/stat`.
+    static func cpuSeconds(pid: Int32? = nil) -> Double {
+        let path = pid.map { "/proc/\($0)/stat" } ?? "/proc/self/stat"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
+        // After "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     private static func field(_ name: String, pid: Int32?) -> Int? {
         let path = pid.map { "/proc/\($0)/status" } ?? "/proc/self/status"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
@@ -101,13 +111,25 @@ final class ChildProcess: @unchecked Sendable {
     let logPath: String
     private let output: FileHandle
 
-    init(arguments: [String], log: String, captureStandardOutput: Bool = false) throws {
+    /// Whether the child runs under a profiler (`wrapper`): it then gets more time to stop.
+    let wrapped: Bool
+
+    /// Starts this executable with `arguments`; `wrapper` (a command line such as
+    /// `valgrind --tool=callgrind`) runs it under a profiler.
+    init(arguments: [String], log: String, wrapper: String? = nil) throws {
         logPath = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: log) else { throw BenchError("cannot write the log \(log)") }
         output = handle
-        process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        process.arguments = arguments
+        let prefix = (wrapper ?? "").split(separator: " ").map(String.init)
+        wrapped = !prefix.isEmpty
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = prefix + [SelfExecutable.path] + arguments
+        }
         process.standardError = handle
         process.standardOutput = handle
         var environment = ProcessInfo.processInfo.environment
@@ -145,7 +167,7 @@ final class ChildProcess: @unchecked Sendable {
     func stop(grace: Double = 10) {
         if process.isRunning {
             kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(grace)
+            let deadline = Date().addingTimeInterval(wrapped ? 300 : grace)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning { kill(pid, SIGKILL) }
             process.waitUntilExit()
@@ -174,12 +196,14 @@ final class ServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: address)
         var arguments = ["_serve", "--data", data]
         if let database { arguments += ["--database", database] }
-        let child = try ChildProcess(arguments: arguments, log: Workspace.shared.path("\(name).log"))
-        let deadline = Date().addingTimeInterval(120)
+        let child = try ChildProcess(arguments: arguments, log: Workspace.shared.path("\(name).log"),
+                                     wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_SERVER"])
+        let deadline = Date().addingTimeInterval(child.wrapped ? 1200 : 120)
         while true {
             if let text = try? String(contentsOfFile: address, encoding: .utf8),
                 let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil
             {
+                Log.note("  server \(name) listening at \(url.absoluteString) (pid \(child.pid))")
                 return ServerProcess(child: child, url: url, dataDirectory: data)
             }
             guard child.isRunning else {
@@ -188,7 +212,7 @@ final class ServerProcess: @unchecked Sendable {
             }
             guard Date() < deadline else {
                 child.stop()
-                throw BenchError("the server \(name) did not listen within 120 s; log:\n\(child.logTail)")
+                throw BenchError("the server \(name) did not listen in time; log:\n\(child.logTail)")
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
@@ -215,16 +239,20 @@ final class ServerProcess: @unchecked Sendable {
     /// The server's peak resident memory so far.
     var peakKiB: Int { Memory.peakKiB(pid: child.pid) ?? 0 }
 
+    /// The CPU time the server has used so far.
+    var cpuSeconds: Double { Memory.cpuSeconds(pid: child.pid) }
+
     func stop() { child.stop() }
 }
 
-/// Dies with the parent: a child polls its parent's pid and exits when it is gone (no prctl in Swift).
+/// Dies with the benchmark: a child polls the benchmark's pid and exits when it is gone (no prctl
+/// in Swift; the benchmark may not be the direct parent when a profiler wraps the child).
 enum ParentWatch {
     static func start() {
         guard let text = ProcessInfo.processInfo.environment["DOORSTEP_BENCH_PARENT"], let parent = Int32(text) else { return }
         Thread.detachNewThread {
             while true {
-                if getppid() != parent { exit(3) }
+                if kill(parent, 0) != 0 && errno == ESRCH { exit(3) }
                 sleep(1)
             }
         }

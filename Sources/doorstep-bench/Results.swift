@@ -24,6 +24,9 @@ struct IngestResult: Codable, Sendable {
     /// Wall time from the first push request to the last push answer, all clients together.
     var seconds: Double
     var perSecond: Double
+    /// CPU time the server process spent in that window, and the rate it would reach with a core of its own.
+    var serverCpuSeconds: Double
+    var perServerCpuSecond: Double
     /// The same rows written straight with prepared statements (SQLite only).
     var rawSeconds: Double?
     var rawPerSecond: Double?
@@ -39,6 +42,9 @@ struct ScopeResult: Codable, Sendable {
     var householdsPerSecond: Double
     var clientPeakKib: Int
     var serverPeakKib: Int
+    /// CPU time of the client process (the whole sync) and of the server process during it.
+    var clientCpuSeconds: Double
+    var serverCpuSeconds: Double
 }
 
 struct FirstSyncResult: Codable, Sendable {
@@ -170,6 +176,8 @@ enum Table {
         }
         lines.append(Line(area: area, measure: "server, \(ingest.clients) clients over HTTP, \(number(Double(ingest.mutations))) visits",
                           value: "\(number(ingest.perSecond)) mut/s"))
+        lines.append(Line(area: area, measure: "  server CPU per mutation (rate on a core of its own)",
+                          value: "\(number(ingest.serverCpuSeconds / Double(max(1, ingest.mutations)) * 1e6)) µs (\(number(ingest.perServerCpuSecond)) mut/s)"))
         if let ratio = ingest.ratio {
             lines.append(Line(area: area, measure: "ratio (server / raw)", value: number(ratio, digits: 2), target: "≥ 0.5", verdict: check(ratio >= 0.5)))
         }
@@ -185,6 +193,8 @@ enum Table {
         for scope in first.scopes {
             lines.append(Line(area: area, measure: "\(number(Double(scope.households))) households (\(number(Double(scope.records))) records)",
                               value: "\(number(scope.recordsPerSecond)) rec/s, \(number(scope.seconds, digits: 1)) s"))
+            lines.append(Line(area: area, measure: "  CPU client / server",
+                              value: "\(number(scope.clientCpuSeconds, digits: 1)) / \(number(scope.serverCpuSeconds, digits: 1)) s"))
             lines.append(Line(area: area, measure: "  peak memory client / server",
                               value: "\(number(Double(scope.clientPeakKib) / 1024, digits: 1)) / \(number(Double(scope.serverPeakKib) / 1024, digits: 1)) MiB"))
         }

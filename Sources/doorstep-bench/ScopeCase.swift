@@ -33,8 +33,11 @@ enum ScopeCase {
             let server = try await ServerProcess.start(data: data, database: backend.databaseURL, name: "scope-\(tag)-\(scope)-server")
             defer { server.stop() }
             let clientPath = Workspace.shared.path("first-sync-\(tag)-\(scope).sqlite")
+            let serverCPU = server.cpuSeconds
             let child = try ChildProcess(arguments: ["_first-sync", "--server", server.url.absoluteString, "--code", try await server.enrollmentCode(), "--db", clientPath],
-                                         log: Workspace.shared.path("first-sync-\(tag)-\(scope).log"))
+                                         log: Workspace.shared.path("first-sync-\(tag)-\(scope).log"),
+                                         wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_CLIENT"])
+            Log.note("  first-sync client \(scope) started (pid \(child.pid))")
             let status = try await child.waitForExit(timeout: 6 * 3600)
             guard status == 0 else { throw BenchError("the first-sync client failed (exit \(status)); log:\n\(child.logTail)") }
             let lines = ((try? String(contentsOfFile: child.logPath, encoding: .utf8)) ?? "").split(separator: "\n")
@@ -46,7 +49,8 @@ enum ScopeCase {
             }
             let records = scope * (2 + sizes.visitsPerHousehold)
             points.append(ScopeResult(households: scope, records: records, seconds: result.seconds, recordsPerSecond: Double(records) / result.seconds,
-                                      householdsPerSecond: Double(scope) / result.seconds, clientPeakKib: result.peakKiB, serverPeakKib: server.peakKiB))
+                                      householdsPerSecond: Double(scope) / result.seconds, clientPeakKib: result.peakKiB, serverPeakKib: server.peakKiB,
+                                      clientCpuSeconds: result.cpuSeconds, serverCpuSeconds: server.cpuSeconds - serverCPU))
             Log.note("  first sync: \(Table.number(Double(records) / result.seconds)) records/s, client \(result.peakKiB / 1024) MiB, server \(server.peakKiB / 1024) MiB")
 
             if cases.contains(.pull) {

@@ -59,24 +59,42 @@ final class IngestGate: @unchecked Sendable {
     private var firstPush: ContinuousClock.Instant?
     private var lastPush: ContinuousClock.Instant?
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var server: ServerProcess?
+    private var cpuAtFirstPush = 0.0
+    private var cpuAtLastPush = 0.0
 
-    func arm(clients: Int) {
+    /// Starts timing: `server`'s CPU time is read at the first push and at each push answer.
+    func arm(clients: Int, server: ServerProcess) {
         lock.withLock {
             armed = true
             expected = clients
             arrived = 0
             firstPush = nil
             lastPush = nil
+            self.server = server
         }
     }
 
     func pushStarted() {
-        lock.withLock { if armed && firstPush == nil { firstPush = .now } }
+        lock.withLock {
+            if armed && firstPush == nil {
+                firstPush = .now
+                cpuAtFirstPush = server?.cpuSeconds ?? 0
+            }
+        }
     }
 
     func pushAnswered() {
-        lock.withLock { if armed { lastPush = .now } }
+        lock.withLock {
+            if armed {
+                lastPush = .now
+                cpuAtLastPush = server?.cpuSeconds ?? 0
+            }
+        }
     }
+
+    /// The server's CPU time from the first push request to the last push answer.
+    var serverCPU: Double { lock.withLock { cpuAtLastPush - cpuAtFirstPush } }
 
     /// A client is done pushing (its first pull, or its sync failed).
     func arrive() async {
@@ -103,6 +121,7 @@ final class IngestGate: @unchecked Sendable {
         let all: [CheckedContinuation<Void, Never>] = lock.withLock {
             guard armed else { return [] }
             armed = false
+            Log.note("  every client has pushed; pulls may start")
             defer { waiting.removeAll() }
             return waiting
         }

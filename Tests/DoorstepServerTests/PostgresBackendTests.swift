@@ -104,8 +104,6 @@ struct PostgresBackendTests {
         let first = TestServer { $0.databaseURL = url }
         let second = TestServer { $0.databaseURL = url }
         try await first.test(.live) { one in
-            let admin = try one.adminToken
-            _ = admin
             try await second.test(.live) { two in
                 let writer = try await one.enroll(district: "150602", role: .visitor)
                 let reader = try await two.enroll(district: "150602", role: .visitor, by: one.adminToken)

@@ -149,12 +149,16 @@ extension FieldClient {
             let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
             let mutation = Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
                                     entity: content.entity, household: parent, fields: fields, covers: content.covers)
-            try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt)])
+            try db.cachedStatement(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt)])
             if let quarantined { try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [quarantined]) }
             try LocalStore.set(db, .nextSeq, String(seq + 1))
             try LocalStore.set(db, .hlc, clock.last.description)
-            try LocalStore.refreshView(db, survivor)
+            if let view = context.view, view.household.id == survivor {
+                try LocalStore.extendView(db, view, with: mutation)
+            } else {
+                try LocalStore.refreshView(db, survivor)
+            }
         }
     }
 }

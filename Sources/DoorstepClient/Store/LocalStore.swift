@@ -27,17 +27,17 @@ enum LocalStore {
     }
 
     static func survivor(_ db: Database, of id: EntityID) throws -> EntityID {
-        try String.fetchOne(db, sql: "SELECT survivor FROM aliases WHERE alias = ?", arguments: [id.description]).flatMap { try? EntityID($0) } ?? id
+        try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM aliases WHERE alias = ?"), arguments: [id.description]).flatMap { try? EntityID($0) } ?? id
     }
 
     static func pulled(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
-        try String.fetchOne(db, sql: "SELECT pulled FROM households WHERE id = ?", arguments: [id.description])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT pulled FROM households WHERE id = ?"), arguments: [id.description])
             .map { try decode(HouseholdAggregate.self, $0) }
     }
 
     static func view(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
         let survivor = try survivor(db, of: id)
-        return try String.fetchOne(db, sql: "SELECT view FROM households WHERE id = ?", arguments: [survivor.description])
+        return try String.fetchOne(db.cachedStatement(sql: "SELECT view FROM households WHERE id = ?"), arguments: [survivor.description])
             .map { try decode(HouseholdAggregate.self, $0) }
     }
 
@@ -53,58 +53,88 @@ enum LocalStore {
     static func refreshView(_ db: Database, _ id: EntityID) throws {
         let survivor = try survivor(db, of: id)
         let pulled = try pulled(db, survivor)
-        let aliases = try String.fetchAll(db, sql: "SELECT alias FROM aliases WHERE survivor = ?", arguments: [survivor.description]).compactMap { try? EntityID($0) }
+        let aliases = try String.fetchAll(db.cachedStatement(sql: "SELECT alias FROM aliases WHERE survivor = ?"), arguments: [survivor.description])
+            .compactMap { try? EntityID($0) }
         let local = try outbox(db, household: [survivor] + aliases)
         var base = pulled
         if base == nil, let creation = local.first(where: { $0.kind == .household && $0.op == .create && $0.entity == survivor }) {
             base = HouseholdAggregate(household: EntityState(kind: .household, id: survivor, household: survivor, created: creation.writeID))
         }
         guard let base else {
-            try db.execute(sql: "DELETE FROM households WHERE id = ?", arguments: [survivor.description])
+            try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [survivor.description])
             return
         }
-        let view = base.applying(local)
+        try storeView(db, base.applying(local), localChanges: local.count)
+    }
+
+    /// Writes a household's view and its list columns; the pulled copy is left as it is (a household
+    /// only made on this device gets a row with no pulled copy).
+    static func storeView(_ db: Database, _ view: HouseholdAggregate, localChanges: Int) throws {
         let household = view.household
-        try db.execute(
-            sql: """
-                INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
-                    head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
-                    status = excluded.status, conflicts = excluded.conflicts, local_changes = excluded.local_changes
-                """,
-            arguments: [
-                survivor.description, try pulled.map(encode), try encode(view), household["district"].stringValue,
-                household["headName"].stringValue, household["nationalId"].stringValue, household["address"].stringValue,
-                household["status"].stringValue, view.conflicts.count, local.count,
-            ]
-        )
+        try db.cachedStatement(sql: """
+            INSERT INTO households (id, view, district, head_name, national_id, address, status, conflicts, local_changes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET view = excluded.view, district = excluded.district,
+                head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
+                status = excluded.status, conflicts = excluded.conflicts, local_changes = excluded.local_changes
+            """).execute(arguments: [
+                household.id.description, try encode(view), household["district"].stringValue, household["headName"].stringValue,
+                household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
+                view.conflicts.count, localChanges,
+            ])
+    }
+
+    /// A new local mutation on top of a household's stored view: the view is a fold of the outbox
+    /// over the pulled copy in seq order, and the new mutation has the highest seq, so applying it
+    /// to the stored view gives what ``refreshView(_:_:)`` would, without decoding the pulled copy
+    /// and the outbox again.
+    static func extendView(_ db: Database, _ view: HouseholdAggregate, with mutation: Mutation) throws {
+        let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT local_changes FROM households WHERE id = ?"), arguments: [view.household.id.description]) ?? 0
+        try storeView(db, view.applying([mutation]), localChanges: count + 1)
     }
 
     /// Stores a pulled page: aggregates replace the pulled copies, aliases are remembered, removed households dropped.
     static func apply(_ page: PullPage, _ db: Database) throws {
         for id in page.removed {
-            try db.execute(sql: "DELETE FROM households WHERE id = ?", arguments: [id.description])
-            try db.execute(sql: "DELETE FROM aliases WHERE survivor = ?", arguments: [id.description])
+            try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [id.description])
+            try db.cachedStatement(sql: "DELETE FROM aliases WHERE survivor = ?").execute(arguments: [id.description])
         }
+        let hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
+        var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
         for aggregate in page.households {
             let survivor = aggregate.household.id
-            try db.execute(sql: "DELETE FROM aliases WHERE alias = ?", arguments: [survivor.description])
-            try db.execute(sql: "DELETE FROM aliases WHERE survivor = ?", arguments: [survivor.description])
-            for alias in aggregate.aliases {
-                try db.execute(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)", arguments: [alias.description, survivor.description])
-                try db.execute(sql: "DELETE FROM households WHERE id = ?", arguments: [alias.description])
+            if hasAliases || !aggregate.aliases.isEmpty {
+                try db.cachedStatement(sql: "DELETE FROM aliases WHERE alias = ? OR survivor = ?").execute(arguments: [survivor.description, survivor.description])
             }
-            try db.execute(
-                sql: "INSERT INTO households (id, pulled, view) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled",
-                arguments: [survivor.description, try encode(aggregate), try encode(aggregate)]
-            )
-            // The aggregate was made after every receipt this device has taken (a sync pushes, then
-            // pulls), so it already holds the acknowledged work: it needs no overlay any more.
+            for alias in aggregate.aliases {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)").execute(arguments: [alias.description, survivor.description])
+                try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [alias.description])
+            }
             let ids = aggregate.ids.map(\.description)
-            try db.execute(sql: "DELETE FROM outbox WHERE acked = 1 AND household IN (\(databaseQuestionMarks(count: ids.count)))",
-                           arguments: StatementArguments(ids))
-            try refreshView(db, survivor)
+            var local = false
+            if pending {
+                // The aggregate was made after every receipt this device has taken (a sync pushes, then
+                // pulls), so it already holds the acknowledged work: it needs no overlay any more.
+                let marks = databaseQuestionMarks(count: ids.count)
+                try db.execute(sql: "DELETE FROM outbox WHERE acked = 1 AND household IN (\(marks))", arguments: StatementArguments(ids))
+                local = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE household IN (\(marks)))", arguments: StatementArguments(ids)) ?? false
+                pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
+            }
+            // With no local work on it, the view is the pulled copy itself: one encoding, one write.
+            let text = try encode(aggregate)
+            let household = aggregate.household
+            try db.cachedStatement(sql: """
+                INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
+                    head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
+                    status = excluded.status, conflicts = excluded.conflicts, local_changes = 0
+                """).execute(arguments: [
+                    survivor.description, text, text, household["district"].stringValue, household["headName"].stringValue,
+                    household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
+                    aggregate.conflicts.count,
+                ])
+            if local { try refreshView(db, survivor) }
         }
         // Outbox work on households that left the scope stays in the outbox (the server will answer it).
     }

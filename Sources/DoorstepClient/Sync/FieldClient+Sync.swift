@@ -77,11 +77,13 @@ extension FieldClient {
 
     /// Takes a receipt: acknowledged work stays overlaid until a pull catches up; rejected work goes to quarantine.
     static func take(_ receipt: PushReceipt, batch: [Mutation], _ db: Database) throws {
+        // Acknowledged work stays in the outbox and in the view until a pull brings the server's
+        // copy, so only a household with refused work shows anything new.
         var touched = Set<EntityID>()
         let now = Instant.format(Date(), in: .gmt)
         for (mutation, result) in zip(batch, receipt.results) where result.seq == mutation.seq {
-            touched.insert(mutation.household)
             if result.outcome == .rejected {
+                touched.insert(mutation.household)
                 try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [mutation.seq])
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -89,33 +91,51 @@ extension FieldClient {
                                 result.code?.rawValue ?? "rejected", result.reason ?? "", now]
                 )
             } else if mutation.seq <= receipt.highestContiguousSeq {
-                try db.execute(sql: "UPDATE outbox SET acked = 1 WHERE seq = ?", arguments: [mutation.seq])
+                try db.cachedStatement(sql: "UPDATE outbox SET acked = 1 WHERE seq = ?").execute(arguments: [mutation.seq])
             }
         }
         try absorb(receipt.serverClock, db)
         for household in touched { try LocalStore.refreshView(db, household) }
     }
 
+    /// Pulls pages until caught up. The next page is fetched while the current one is written
+    /// (the server's answer names the next cursor), so the network and the disk work at once; the
+    /// cursor is stored with each written page, so a page fetched but not written is simply asked
+    /// for again by the next sync.
     private func pull(api: ServerAPI, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
-        var pages = 0
+        let limit = max(1, configuration.pullPageSize)
+        @Sendable func fetch(_ cursor: String) async throws -> PullPage {
+            let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "0")&limit=\(limit)"
+            return try await api.call("GET", "/v1/pull?\(query)", as: PullPage.self)
+        }
+        var prefetched: Task<PullPage, any Error>?
+        defer { prefetched?.cancel() }
         while true {
             try Task.checkCancellation()
-            let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
-            let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "0")&limit=\(max(1, configuration.pullPageSize))"
             let page: PullPage
-            do {
-                page = try await api.call("GET", "/v1/pull?\(query)", as: PullPage.self)
-            } catch let error as DoorstepError where error.code == .invalidCursor && cursor != "0" {
-                // The server no longer knows this cursor (restored from a backup): take the whole scope again.
-                try await pool.write { db in
-                    try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
-                    try db.execute(sql: "DELETE FROM aliases")
-                    try LocalStore.set(db, .cursor, "0")
-                    for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox").compactMap({ try? EntityID($0) }) {
-                        try LocalStore.refreshView(db, household)
+            if let next = prefetched {
+                prefetched = nil
+                page = try await next.value
+            } else {
+                let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
+                do {
+                    page = try await fetch(cursor)
+                } catch let error as DoorstepError where error.code == .invalidCursor && cursor != "0" {
+                    // The server no longer knows this cursor (restored from a backup): take the whole scope again.
+                    try await pool.write { db in
+                        try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
+                        try db.execute(sql: "DELETE FROM aliases")
+                        try LocalStore.set(db, .cursor, "0")
+                        for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox").compactMap({ try? EntityID($0) }) {
+                            try LocalStore.refreshView(db, household)
+                        }
                     }
+                    continue
                 }
-                continue
+            }
+            if page.hasMore {
+                let next = page.nextCursor
+                prefetched = Task { try await fetch(next) }
             }
             try await pool.write { db in
                 try LocalStore.apply(page, db)
@@ -128,7 +148,6 @@ extension FieldClient {
                     for household in settled { try LocalStore.refreshView(db, household) }
                 }
             }
-            pages += 1
             summary.pulledHouseholds += page.households.count
             summary.removedHouseholds += page.removed.count
             progress(SyncProgress(phase: .pulling, done: summary.pulledHouseholds, total: nil))

@@ -121,6 +121,11 @@ struct DoorstepAPI: Sendable {
 
     // MARK: Bodies
 
+    /// The request body decoded as `type`.
+    // Inlined into its callers, this crashes the Swift 6.3.1 compiler in release builds (LLVM
+    // coroutine splitting, signal 11 in emitSetAndGetSwiftErrorValueAround); unoptimised, it is
+    // never inlined. The decoding itself is optimised (it runs in DoorstepCore and Foundation).
+    @_optimize(none)
     func body<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         try WireCoding.decode(type, from: try await bytes(request))
     }

@@ -13,15 +13,20 @@ final class ServerMetrics: Sendable {
     private let conflictFields: Counter
 
     init() {
-        pushes = registry.makeCounter(name: "doorstep_pushes_total", help: "Batches applied")
-        pulls = registry.makeCounter(name: "doorstep_pull_pages_total", help: "Pull pages served")
-        refusedBatches = registry.makeCounter(name: "doorstep_push_refused_total", help: "Batches refused as a whole")
+        pushes = registry.makeCounter(descriptor: Self.name("pushes", "total", "Batches applied"))
+        pulls = registry.makeCounter(descriptor: Self.name("pull_pages", "total", "Pull pages served"))
+        refusedBatches = registry.makeCounter(descriptor: Self.name("push_refused", "total", "Batches refused as a whole"))
         var outcomes: [MutationOutcome: Counter] = [:]
         for outcome in [MutationOutcome.applied, .alreadyApplied, .conflict, .rejected] {
-            outcomes[outcome] = registry.makeCounter(name: "doorstep_mutations_total", labels: [("outcome", outcome.rawValue)], help: "Mutations by outcome")
+            outcomes[outcome] = registry.makeCounter(descriptor: Self.name("mutations", "total", "Mutations by outcome"), labels: [("outcome", outcome.rawValue)])
         }
         self.outcomes = outcomes
-        conflictFields = registry.makeCounter(name: "doorstep_conflicts_total", help: "Fields left in conflict by a write")
+        conflictFields = registry.makeCounter(descriptor: Self.name("conflicts", "total", "Fields left in conflict by a write"))
+    }
+
+    /// `doorstep_NAME_UNIT`, as Prometheus names it.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "doorstep", metricName: metric, unitName: unit, helpText: help)
     }
 
     func recordPush(_ receipt: PushReceipt) {
@@ -37,10 +42,9 @@ final class ServerMetrics: Sendable {
 
     func requestDuration(method: String, route: String, status: Int) -> DurationHistogram {
         registry.makeDurationHistogram(
-            name: "doorstep_request_duration_seconds",
+            descriptor: Self.name("request_duration", "seconds", "Request latency by route"),
             labels: [("method", method), ("route", route), ("status", String(status))],
-            buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
-            help: "Request latency by route"
+            buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)]
         )
     }
 }

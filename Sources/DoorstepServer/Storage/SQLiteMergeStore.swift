@@ -13,11 +13,22 @@ struct SQLiteMergeStore: MergeStore {
     let actor: String?
     /// The time of the transaction, RFC 3339.
     let now: String
+    /// Entity states decoded during this transaction, when the caller allows it (see ``EntityCache``).
+    var entityCache: EntityCache? = nil
+
+    /// A statement the connection keeps prepared: its SQL is parsed once per connection, not per call.
+    private func statement(_ sql: String) throws -> Statement {
+        try db.cachedStatement(sql: sql)
+    }
+
+    private func execute(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try statement(sql).execute(arguments: arguments)
+    }
 
     // MARK: Devices
 
     func progress(of device: DeviceID) throws -> DeviceProgress {
-        guard let row = try Row.fetchOne(db, sql: "SELECT highest_seq, last_stamp, clock_skew FROM devices WHERE id = ?", arguments: [device.rawValue]) else {
+        guard let row = try Row.fetchOne(try statement("SELECT highest_seq, last_stamp, clock_skew FROM devices WHERE id = ?"), arguments: [device.rawValue]) else {
             return DeviceProgress()
         }
         let stamp: String = row["last_stamp"]
@@ -25,14 +36,14 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func setProgress(_ progress: DeviceProgress, of device: DeviceID) throws {
-        try db.execute(
+        try execute(
             sql: "UPDATE devices SET highest_seq = ?, last_stamp = ?, clock_skew = ?, last_push_at = ? WHERE id = ?",
             arguments: [progress.highestSeq, progress.lastStamp.description, progress.clockSkewFlagged, now, device.rawValue]
         )
     }
 
     func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT body, result FROM mutations WHERE device = ? AND seq = ?", arguments: [device.rawValue, seq]) else {
+        guard let row = try Row.fetchOne(try statement("SELECT body, result FROM mutations WHERE device = ? AND seq = ?"), arguments: [device.rawValue, seq]) else {
             return nil
         }
         return LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, row["body"]), result: try StoredJSON.decode(MutationResult.self, row["result"]))
@@ -41,61 +52,69 @@ struct SQLiteMergeStore: MergeStore {
     // MARK: Entities
 
     func entity(_ id: EntityID) throws -> EntityState? {
-        guard let text = try String.fetchOne(db, sql: "SELECT state FROM entities WHERE id = ?", arguments: [id.description]) else { return nil }
-        return try StoredJSON.decode(StoredEntity.self, text).state
+        if let cached = entityCache?.states[id] { return cached }
+        guard let text = try String.fetchOne(try statement("SELECT state FROM entities WHERE id = ?"), arguments: [id.description]) else { return nil }
+        let state = try StoredJSON.decode(StoredEntity.self, text).state
+        entityCache?.states[id] = state
+        return state
     }
 
     func entities(ofHouseholds households: [EntityID]) throws -> [EntityState] {
         guard !households.isEmpty else { return [] }
         let marks = databaseQuestionMarks(count: households.count)
-        return try String.fetchAll(db, sql: "SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id",
+        return try String.fetchAll(try statement("SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id"),
                                    arguments: StatementArguments(households.map(\.description)))
             .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 
     func saveEntity(_ state: EntityState, changed: [String]) throws {
-        try db.execute(
-            sql: "INSERT INTO entities (id, kind, household, state) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
-            arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(StoredEntity(state))]
+        entityCache?.states[state.id] = nil  // read back from the row next time, exactly as stored
+        try execute(
+            sql: """
+                INSERT INTO entities (id, kind, household, state, conflicted) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted
+                """,
+            arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(StoredEntity(state)),
+                        !state.conflicts.isEmpty]
         )
     }
 
     // MARK: Links
 
     func canonical(of household: EntityID) throws -> EntityID? {
-        try String.fetchOne(db, sql: "SELECT canonical FROM households WHERE id = ?", arguments: [household.description]).flatMap { try? EntityID($0) }
+        try String.fetchOne(try statement("SELECT canonical FROM households WHERE id = ?"), arguments: [household.description]).flatMap { try? EntityID($0) }
     }
 
     func setCanonical(_ survivor: EntityID, of household: EntityID) throws {
-        try db.execute(
+        try execute(
             sql: "INSERT INTO households (id, canonical) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET canonical = excluded.canonical",
             arguments: [household.description, survivor.description]
         )
     }
 
     func linkMembers(of survivor: EntityID) throws -> [EntityID] {
-        try String.fetchAll(db, sql: "SELECT id FROM households WHERE canonical = ? ORDER BY id", arguments: [survivor.description]).compactMap { try? EntityID($0) }
+        try String.fetchAll(try statement("SELECT id FROM households WHERE canonical = ? ORDER BY id"), arguments: [survivor.description]).compactMap { try? EntityID($0) }
     }
 
     func nationalIDs(of household: EntityID) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT value FROM national_ids WHERE household = ? ORDER BY value", arguments: [household.description])
+        try String.fetchAll(try statement("SELECT value FROM national_ids WHERE household = ? ORDER BY value"), arguments: [household.description])
     }
 
     func households(withNationalID value: String) throws -> [EntityID] {
-        try String.fetchAll(db, sql: "SELECT household FROM national_ids WHERE value = ? ORDER BY household", arguments: [value]).compactMap { try? EntityID($0) }
+        try String.fetchAll(try statement("SELECT household FROM national_ids WHERE value = ? ORDER BY household"), arguments: [value]).compactMap { try? EntityID($0) }
     }
 
     func addNationalID(_ value: String, to household: EntityID) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO national_ids (value, household) VALUES (?, ?)", arguments: [value, household.description])
+        try execute(sql: "INSERT OR IGNORE INTO national_ids (value, household) VALUES (?, ?)", arguments: [value, household.description])
     }
 
     func linkDecision(_ pair: HouseholdPair) throws -> Register? {
-        try String.fetchOne(db, sql: "SELECT register FROM link_decisions WHERE first = ? AND second = ?", arguments: [pair.first.description, pair.second.description])
+        try String.fetchOne(try statement("SELECT register FROM link_decisions WHERE first = ? AND second = ?"), arguments: [pair.first.description, pair.second.description])
             .map { try StoredJSON.decode(StoredRegister.self, $0).register }
     }
 
     func saveLinkDecision(_ register: Register, for pair: HouseholdPair) throws {
-        try db.execute(
+        try execute(
             sql: "INSERT INTO link_decisions (first, second, register) VALUES (?, ?, ?) ON CONFLICT(first, second) DO UPDATE SET register = excluded.register",
             arguments: [pair.first.description, pair.second.description, try StoredJSON.encode(StoredRegister(register))]
         )
@@ -104,31 +123,31 @@ struct SQLiteMergeStore: MergeStore {
     // MARK: Writes, rejections, replacements
 
     func writtenValue(_ write: WriteID, field: String) throws -> JSONValue? {
-        try String.fetchOne(db, sql: "SELECT new FROM audit WHERE write_id = ? AND field = ? LIMIT 1", arguments: [write.description, field])
+        try String.fetchOne(try statement("SELECT new FROM audit WHERE write_id = ? AND field = ? LIMIT 1"), arguments: [write.description, field])
             .map { try StoredJSON.decode(JSONValue.self, $0) }
     }
 
     func rejectedBase(_ write: WriteID, field: String) throws -> [WriteID]? {
-        try String.fetchOne(db, sql: "SELECT base FROM rejected_bases WHERE write_id = ? AND field = ?", arguments: [write.description, field])
+        try String.fetchOne(try statement("SELECT base FROM rejected_bases WHERE write_id = ? AND field = ?"), arguments: [write.description, field])
             .map { try StoredJSON.decode([WriteID].self, $0) }
     }
 
     func isRejectedCreation(_ entity: EntityID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM rejected_creations WHERE entity = ?", arguments: [entity.description]) ?? false
+        try Bool.fetchOne(try statement("SELECT 1 FROM rejected_creations WHERE entity = ?"), arguments: [entity.description]) ?? false
     }
 
     func replacementWrite(for original: WriteID) throws -> WriteID? {
-        try String.fetchOne(db, sql: "SELECT effective FROM replacements WHERE original = ?", arguments: [original.description]).flatMap { try? WriteID($0) }
+        try String.fetchOne(try statement("SELECT effective FROM replacements WHERE original = ?"), arguments: [original.description]).flatMap { try? WriteID($0) }
     }
 
     func recordReplacement(original: WriteID, effective: WriteID) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO replacements (original, effective) VALUES (?, ?)", arguments: [original.description, effective.description])
+        try execute(sql: "INSERT OR REPLACE INTO replacements (original, effective) VALUES (?, ?)", arguments: [original.description, effective.description])
     }
 
     func recordApplied(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID, changes: [FieldChange]) throws {
         try logMutation(mutation, write: write, result: result, household: household)
         for change in changes {
-            try db.execute(
+            try execute(
                 sql: """
                     INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -145,11 +164,11 @@ struct SQLiteMergeStore: MergeStore {
     func recordRejected(_ mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]]) throws {
         let household = try canonical(of: mutation.household)
         try logMutation(mutation, write: write, result: result, household: household)
-        var district = try household.flatMap { try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [$0.description]) }
+        var district = try household.flatMap { try String.fetchOne(try statement("SELECT district FROM households WHERE id = ?"), arguments: [$0.description]) }
         if district == nil, mutation.kind == .household {
             district = mutation.fields.first { $0.field == "district" }?.value.stringValue
         }
-        try db.execute(
+        try execute(
             sql: """
                 INSERT OR REPLACE INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -161,17 +180,17 @@ struct SQLiteMergeStore: MergeStore {
         )
         for id in Set([write, mutation.writeID]) {
             for (field, base) in substitutes {
-                try db.execute(sql: "INSERT OR REPLACE INTO rejected_bases (write_id, field, base) VALUES (?, ?, ?)",
+                try execute(sql: "INSERT OR REPLACE INTO rejected_bases (write_id, field, base) VALUES (?, ?, ?)",
                                arguments: [id.description, field, try StoredJSON.encode(base)])
             }
         }
         if mutation.op == .create {
-            try db.execute(sql: "INSERT OR IGNORE INTO rejected_creations (entity) VALUES (?)", arguments: [mutation.entity.description])
+            try execute(sql: "INSERT OR IGNORE INTO rejected_creations (entity) VALUES (?)", arguments: [mutation.entity.description])
         }
     }
 
     private func logMutation(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?) throws {
-        try db.execute(
+        try execute(
             sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [mutation.device.rawValue, mutation.seq, write.description, try StoredJSON.encode(mutation),
                         try StoredJSON.encode(result), household?.description, now]
@@ -185,27 +204,48 @@ struct SQLiteMergeStore: MergeStore {
     ///
     /// Sequence numbers are taken inside the single writer transaction, so they commit in order
     /// and a pull cursor can never step past a change that commits later.
+    ///
+    /// Of the household it needs only the merged household (its district) and the open conflicts of
+    /// the household and its entities, so it decodes only the entities flagged as possibly conflicted
+    /// (see ``entitiesThatMayConflict(ofHouseholds:)``): the same conflicts, in the same order, as
+    /// ``aggregate(_:)`` would give, without decoding every visit of the household.
     func touch(household: EntityID) throws {
         guard let survivor = try canonical(of: household) else { return }
-        let old = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [household.description])
-        var aggregate: HouseholdAggregate?
-        if survivor == household { aggregate = try self.aggregate(survivor) }
-        let district = aggregate?.household["district"].stringValue
-        var seq = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'") ?? 0
+        let old = try String.fetchOne(try statement("SELECT district FROM households WHERE id = ?"), arguments: [household.description])
+        var merged: EntityState?
+        var conflicts: [ConflictRecord] = []
+        if survivor == household, let state = try engine.household(survivor, store: self) {
+            merged = state
+            let members = try linkMembers(of: survivor)
+            conflicts = state.conflicts + (try entitiesThatMayConflict(ofHouseholds: members.isEmpty ? [survivor] : members)).flatMap(\.conflicts)
+        }
+        let district = merged?["district"].stringValue
+        var seq = try Int64.fetchOne(try statement("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
         for target in Set([old, district].compactMap { $0 }) {
             seq += 1
-            try db.execute(sql: "DELETE FROM changes WHERE household = ? AND district = ?", arguments: [household.description, target])
-            try db.execute(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)", arguments: [seq, household.description, target])
+            try execute(sql: "DELETE FROM changes WHERE household = ? AND district = ?", arguments: [household.description, target])
+            try execute(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)", arguments: [seq, household.description, target])
         }
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('change_seq', ?)", arguments: [String(seq)])
-        try db.execute(sql: "UPDATE households SET district = ?, change_seq = ? WHERE id = ?", arguments: [district, seq, household.description])
-        try db.execute(sql: "DELETE FROM conflicts WHERE household = ?", arguments: [household.description])
-        for record in aggregate?.conflicts ?? [] {
-            try db.execute(
+        try execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('change_seq', ?)", arguments: [String(seq)])
+        try execute(sql: "UPDATE households SET district = ?, change_seq = ? WHERE id = ?", arguments: [district, seq, household.description])
+        try execute(sql: "DELETE FROM conflicts WHERE household = ?", arguments: [household.description])
+        for record in conflicts {
+            try execute(
                 sql: "INSERT OR REPLACE INTO conflicts (household, entity, field, district, record) VALUES (?, ?, ?, ?, ?)",
                 arguments: [household.description, record.entity.description, record.field, district, try StoredJSON.encode(record)]
             )
         }
+    }
+
+    /// The child entities of the households (as ``entities(ofHouseholds:)``, in the same order) that
+    /// may hold an open conflict: those whose row is flagged `conflicted` (every save writes the flag;
+    /// rows older than the flag say 1). The many conflict-free entities, every visit, are not decoded.
+    func entitiesThatMayConflict(ofHouseholds households: [EntityID]) throws -> [EntityState] {
+        guard !households.isEmpty else { return [] }
+        let marks = databaseQuestionMarks(count: households.count)
+        let sql = "SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
+        return try String.fetchAll(try statement(sql), arguments: StatementArguments(households.map(\.description)))
+            .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 
     /// The whole household as a pull delivers it.
@@ -218,6 +258,14 @@ struct SQLiteMergeStore: MergeStore {
             entities: try entities(ofHouseholds: members.isEmpty ? [survivor] : members)
         )
     }
+}
+
+/// Entity states a ``SQLiteMergeStore`` decoded in one transaction, so that a batch reads each
+/// household's state once rather than at every step (plan, merge, change feed). Only states read
+/// from rows are kept; a save drops the entry, so the next read decodes the row as stored. Used
+/// where nothing else writes entities during the store's life and no savepoint rolls back under it.
+final class EntityCache {
+    var states: [EntityID: EntityState] = [:]
 }
 
 /// An entity as stored: its state with each register's superseded ids.

@@ -151,6 +151,12 @@ enum SQLiteSchema {
                 CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at);
                 """)
         }
+        // Whether an entity's stored state may hold an open conflict, so that refreshing a household's
+        // conflicts decodes only those entities, not every visit. Rows written before this migration
+        // are marked 1 ("decode to find out"); every save after it writes the exact answer.
+        migrator.registerMigration("v3 entity conflict flag") { db in
+            try db.execute(sql: "ALTER TABLE entities ADD COLUMN conflicted INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 }

@@ -165,22 +165,22 @@ public final class SQLiteStorage: ServerStorage {
     // MARK: Sync
 
     static func loadClock(_ db: Database, physicalMillis: @escaping @Sendable () -> Int64) throws -> HybridLogicalClock {
-        let last = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc'").flatMap { try? HLC($0) } ?? .zero
+        let last = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'hlc'")).flatMap { try? HLC($0) } ?? .zero
         return HybridLogicalClock(last: last, physicalMillis: physicalMillis)
     }
 
     static func saveClock(_ db: Database, _ clock: HybridLogicalClock) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)", arguments: [clock.last.description])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)").execute(arguments: [clock.last.description])
     }
 
     public func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt {
         try await pool.write { db in
             var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
-            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now)
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
             let receipt = try engine.apply(batch, from: principal, store: store, clock: &clock)
             try Self.saveClock(db, clock)
-            try db.execute(sql: "UPDATE devices SET last_push_at = ? WHERE id = ?", arguments: [now, principal.device.rawValue])
+            try db.cachedStatement(sql: "UPDATE devices SET last_push_at = ? WHERE id = ?").execute(arguments: [now, principal.device.rawValue])
             return receipt
         }
     }
@@ -188,16 +188,16 @@ public final class SQLiteStorage: ServerStorage {
     public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
         let page = try await pool.read { db in
-            let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now)
-            let latest = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'") ?? 0
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now, entityCache: EntityCache())
+            let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
             guard cursor <= latest else {
                 throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
             }
             let rows: [Row]
             if principal.role == .city {
-                rows = try Row.fetchAll(db, sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])
+                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [cursor, limit + 1])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT seq, household FROM changes WHERE district = ? AND seq > ? ORDER BY seq LIMIT ?",
+                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE district = ? AND seq > ? ORDER BY seq LIMIT ?"),
                                         arguments: [principal.district ?? "", cursor, limit + 1])
             }
             let hasMore = rows.count > limit
@@ -209,7 +209,7 @@ public final class SQLiteStorage: ServerStorage {
                 next = row["seq"]
                 guard let id = try? EntityID(row["household"] as String) else { continue }
                 guard let survivor = try store.canonical(of: id), survivor == id,
-                    let district = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [id.description]),
+                    let district = try String.fetchOne(db.cachedStatement(sql: "SELECT district FROM households WHERE id = ?"), arguments: [id.description]),
                     principal.covers(district: district), let aggregate = try store.aggregate(id)
                 else {
                     removed.insert(id)
@@ -223,7 +223,7 @@ public final class SQLiteStorage: ServerStorage {
             var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
             let stamp = clock.tick()
             try Self.saveClock(db, clock)
-            try db.execute(sql: "UPDATE devices SET last_pull_at = ? WHERE id = ?", arguments: [now, principal.device.rawValue])
+            try db.cachedStatement(sql: "UPDATE devices SET last_pull_at = ? WHERE id = ?").execute(arguments: [now, principal.device.rawValue])
             return stamp
         }
         return PullPage(nextCursor: String(page.2), hasMore: page.3, serverClock: clock, households: page.0, removed: page.1)
@@ -237,7 +237,7 @@ public final class SQLiteStorage: ServerStorage {
             }
             let identity = try StoredJSON.decode(ServerIdentity.self, identityText)
             var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
-            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now)
+            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
             let seq = try store.progress(of: identity.device).highestSeq + 1
             let mutation = try DecisionBuilder(store: store, engine: engine)
                 .mutation(for: decision, device: identity.device, seq: seq, hlc: clock.tick())
