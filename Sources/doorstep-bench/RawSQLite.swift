@@ -41,11 +41,12 @@ enum RawSQLite {
                     guard let entity = try Row.fetchOne(db, sql: "SELECT id, kind, household, state, conflicted FROM entities WHERE id = ?", arguments: [mutation.entity.description]) else {
                         throw BenchError("the server holds no entity \(mutation.entity) for mutation \(device)/\(mutation.seq)")
                     }
-                    let audit = try Row.fetchAll(db, sql: "SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE device = ? AND seq = ? ORDER BY id",
-                                                 arguments: [device, mutation.seq])
+                    let writeID: String = row["write_id"]
+                    // By write id (indexed): the audit has no index on device and seq.
+                    let audit = try Row.fetchAll(db, sql: "SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE write_id = ? AND device = ? AND seq = ? ORDER BY id",
+                                                 arguments: [writeID, device, mutation.seq])
                     let household: String = row["household"]
                     let district = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [household]) ?? Facts.district
-                    let writeID: String = row["write_id"]
                     return MutationRows(mutation: Array(row.databaseValues), entity: Array(entity.databaseValues), audit: audit.map { Array($0.databaseValues) },
                                         household: household, district: district, device: device, seq: mutation.seq,
                                         stamp: String(writeID.prefix { $0 != "@" }))
@@ -101,26 +102,31 @@ enum RawSQLite {
 
     // MARK: Client first sync
 
-    /// Inserts a client's `households` rows (pulled and view JSON, list columns) into a fresh
-    /// client database, `page` rows per transaction, in the order the device received them.
-    /// Returns the rows and the seconds spent in the transactions (reading the source is not timed).
+    /// Inserts a client's rows (`households` and `household_entities`: the household parts and
+    /// every entry, pulled and view states, list columns) into a fresh client database, `page`
+    /// households per transaction, in the order the device received them. Returns the households
+    /// and the seconds spent in the transactions (reading the source is not timed).
     static func replayClientRows(from source: String, order: [EntityID], into path: String, page: Int) throws -> (rows: Int, seconds: Double) {
         _ = try FieldClient(configuration: ClientConfiguration(databasePath: path))  // the client's schema
         let pool = try open(path)
         let reader = try DatabaseQueue(path: source, configuration: { var c = Configuration(); c.readonly = true; return c }())
         let columns = "id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes"
+        let entryColumns = "owner, id, position, pulled, view, conflicts"
         var elapsed = Duration.zero
         var count = 0
         for start in stride(from: 0, to: order.count, by: page) {
             let ids = order[start..<min(start + page, order.count)].map(\.description)
-            let rows = try reader.read { db in
-                try Row.fetchAll(db, sql: "SELECT \(columns) FROM households WHERE id IN (\(databaseQuestionMarks(count: ids.count)))", arguments: StatementArguments(ids))
-                    .map { Array($0.databaseValues) }
+            let marks = databaseQuestionMarks(count: ids.count)
+            let (rows, entries) = try reader.read { db in
+                (try Row.fetchAll(db, sql: "SELECT \(columns) FROM households WHERE id IN (\(marks))", arguments: StatementArguments(ids)).map { Array($0.databaseValues) },
+                 try Row.fetchAll(db, sql: "SELECT \(entryColumns) FROM household_entities WHERE owner IN (\(marks))", arguments: StatementArguments(ids)).map { Array($0.databaseValues) })
             }
             let began = ContinuousClock.now
             try pool.write { db in
                 let insert = try db.cachedStatement(sql: "INSERT INTO households (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                let entry = try db.cachedStatement(sql: "INSERT INTO household_entities (\(entryColumns)) VALUES (?, ?, ?, ?, ?, ?)")
                 for row in rows { try insert.execute(arguments: StatementArguments(row)) }
+                for row in entries { try entry.execute(arguments: StatementArguments(row)) }
             }
             elapsed += ContinuousClock.now - began
             count += rows.count

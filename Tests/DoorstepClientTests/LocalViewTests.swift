@@ -7,17 +7,22 @@ import Testing
 /// The stored household view, kept up to date write by write, against the view computed from
 /// scratch (the pulled copy with the whole outbox applied).
 struct LocalViewTests {
-    /// The stored views and the views recomputed from the pulled copies and the outbox.
+    /// Every household's stored view (with its conflict and local-change counts) and the same
+    /// recomputed from the pulled copy and the outbox.
     private func storedAndRecomputed(_ client: FieldClient) async throws -> (stored: [String: String], recomputed: [String: String]) {
         try await client.pool.write { db in
-            let stored = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, view, local_changes FROM households").map {
-                ($0["id"] as String, "\($0["view"] as String) \($0["local_changes"] as Int)")
-            })
+            func snapshot() throws -> [String: String] {
+                var result: [String: String] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT id, conflicts, local_changes FROM households") {
+                    let id: String = row["id"]
+                    let view = try #require(try LocalStore.view(db, try EntityID(id)))
+                    result[id] = "\(try LocalStore.encode(view)) \(row["conflicts"] as Int) \(row["local_changes"] as Int)"
+                }
+                return result
+            }
+            let stored = try snapshot()
             for id in stored.keys { try LocalStore.refreshView(db, try EntityID(id)) }
-            let recomputed = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, view, local_changes FROM households").map {
-                ($0["id"] as String, "\($0["view"] as String) \($0["local_changes"] as Int)")
-            })
-            return (stored, recomputed)
+            return (stored, try snapshot())
         }
     }
 
@@ -43,20 +48,68 @@ struct LocalViewTests {
 
             // A concurrent edit on the server side makes the next pull bring a conflict under local work.
             try await other.editHousehold(pulled, set: ["monthlyIncomeFen": 99_000])
+            try await other.editEntry(member, in: pulled, set: ["health": "disabled"])
             try await other.sync()
             var (stored, recomputed) = try await storedAndRecomputed(client)
             #expect(stored.count == 2)
             #expect(stored == recomputed)
 
+            // The removal pushed above raced the other device's edit of the member: a conflict on an entry.
             try await client.sync()
             try await client.recordVisit(to: pulled, Facts.visit)
+            try await client.editEntry(member, in: pulled, set: ["employment": "employed"])
             try await client.editHousehold(local, set: ["address": "东胜区 新街 3 号"])
             (stored, recomputed) = try await storedAndRecomputed(client)
             #expect(stored == recomputed)
             let view = try #require(try await client.household(pulled))
             #expect(view.household.fields["monthlyIncomeFen"]?.heads.count == 2, "the conflict is shown")
             #expect(view.entities.filter { $0.kind == .visit }.count == 2)
+            #expect(view.conflicts.count >= 2, "the household's and the member's conflicts")
+            #expect(try await client.households().first { $0.id == pulled }?.conflicts == view.conflicts.count)
             #expect(try await client.households().first { $0.id == pulled }?.hasLocalChanges == true)
         }
+    }
+}
+
+/// The v3 migration splits households stored whole (schema v2) into their parts.
+struct ClientMigrationTests {
+    @Test func householdsStoredWhole_areSplitIntoEntries_sameViewsAndPulledCopies() throws {
+        let household = try EntityID("7f1c1d9e-2a53-4c86-9d0b-0a1f1e6c5a01")
+        let visitID = try EntityID("7f1c1d9e-2a53-4c86-9d0b-0a1f1e6c5a02")
+        let localID = try EntityID("7f1c1d9e-2a53-4c86-9d0b-0a1f1e6c5a03")
+        let device = try DeviceID("d-migration")
+        func write(_ seq: Int64) -> WriteID { WriteID(hlc: HLC(wallMillis: 1_700_000_000_000 + seq, logical: 0), device: device) }
+        var state = EntityState(kind: .household, id: household, household: household, created: write(1))
+        state.fields["headName", default: Register()].apply(write(1), value: "王某某", base: [])
+        state.fields["district", default: Register()].apply(write(1), value: "150602", base: [])
+        var visit = EntityState(kind: .visit, id: visitID, household: household, created: write(2))
+        visit.fields["mode", default: Register()].apply(write(2), value: "atHome", base: [])
+        let pulled = HouseholdAggregate(household: state, entities: [visit])
+        var local = EntityState(kind: .visit, id: localID, household: household, created: write(3))
+        local.fields["mode", default: Register()].apply(write(3), value: "byPhone", base: [])
+        var view = pulled
+        view.entities.append(local)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-migration-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let queue = try DatabaseQueue(path: path)
+        try ClientSchema.migrator.migrate(queue, upTo: "v2 observable households")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO households (id, pulled, view, district, head_name, conflicts, local_changes) VALUES (?, ?, ?, '150602', '王某某', 0, 1)",
+                           arguments: [household.description, try LocalStore.encode(pulled), try LocalStore.encode(view)])
+        }
+        try ClientSchema.migrator.migrate(queue)
+        let (migratedView, migratedPulled, entries, localOnly) = try queue.read { db in
+            (try LocalStore.view(db, household), try LocalStore.pulled(db, household),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities"),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities WHERE pulled IS NULL"))
+        }
+        #expect(migratedView == view)
+        #expect(migratedPulled == pulled)
+        #expect(entries == 2)
+        #expect(localOnly == 1, "the local visit has no pulled state")
+        try queue.write { db in try db.execute(sql: "DELETE FROM households") }
+        let left = try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities") }
+        #expect(left == 0, "entries go with their household")
     }
 }

@@ -82,7 +82,9 @@ extension FieldClient {
         fields.keys.sorted().map { FieldWrite(field: $0, value: fields[$0] ?? .null, base: base($0)) }
     }
 
-    /// What a write sees: the device's role and the household's current view.
+    /// What a write sees: the device's role and the household's current view. The view's entries
+    /// are not loaded (``HouseholdAggregate/entities`` is empty); ``requireEntry(_:)`` reads the one
+    /// a write names.
     struct WriteContext {
         let db: Database
         let principal: Principal
@@ -97,7 +99,8 @@ extension FieldClient {
         }
 
         func requireEntry(_ id: EntityID) throws -> EntityState {
-            guard let entry = try requireView().entities.first(where: { $0.id == id }) else {
+            let owner = try requireView().household.id
+            guard let entry = try LocalStore.viewEntry(db, owner: owner, id) else {
                 throw DoorstepError(.notFound, "no entry \(id) in household \(household) on this device")
             }
             return entry
@@ -128,7 +131,7 @@ extension FieldClient {
             }
             let principal = Principal(device: enrollment.device, role: enrollment.role, district: enrollment.district)
             let survivor = try LocalStore.survivor(db, of: household)
-            let context = WriteContext(db: db, principal: principal, household: survivor, view: try LocalStore.view(db, survivor))
+            let context = WriteContext(db: db, principal: principal, household: survivor, view: try LocalStore.top(db, survivor))
             let content = try build(context)
             let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
             try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)

@@ -1,3 +1,4 @@
+import DoorstepCore
 import GRDB
 
 /// The local database's schema, as named migrations. A shipped migration is never edited.
@@ -67,6 +68,49 @@ enum ClientSchema {
                 CREATE INDEX households_status ON households(status);
                 CREATE INDEX households_district ON households(district);
                 """)
+        }
+        // A household's entries move to rows of their own, so that recording a visit writes one
+        // entry rather than the whole household (see LocalStore). Existing households are split.
+        migrator.registerMigration("v3 household entries") { db in
+            try db.execute(sql: """
+                CREATE TABLE household_entities (
+                    owner TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    pulled TEXT,
+                    view TEXT,
+                    conflicts INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (owner, id)
+                );
+                CREATE TRIGGER households_drop_entries AFTER DELETE ON households
+                BEGIN DELETE FROM household_entities WHERE owner = old.id; END;
+                """)
+            let rows = try Row.fetchAll(db, sql: "SELECT id, pulled, view FROM households")
+            for row in rows {
+                let id: String = row["id"]
+                var view = try LocalStore.decode(HouseholdAggregate.self, row["view"])
+                var pulled = try (row["pulled"] as String?).map { try LocalStore.decode(HouseholdAggregate.self, $0) }
+                var pulledByID: [EntityID: EntityState] = [:]
+                for entity in pulled?.entities ?? [] { pulledByID[entity.id] = entity }
+                var position = 0
+                for entity in view.entities {
+                    try db.execute(
+                        sql: "INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [id, entity.id.description, position, try pulledByID.removeValue(forKey: entity.id).map(LocalStore.encode),
+                                    try LocalStore.encode(entity), entity.conflicts.count]
+                    )
+                    position += 1
+                }
+                for entity in (pulled?.entities ?? []) where pulledByID[entity.id] != nil {
+                    try db.execute(sql: "INSERT INTO household_entities (owner, id, position, pulled, conflicts) VALUES (?, ?, ?, ?, 0)",
+                                   arguments: [id, entity.id.description, position, try LocalStore.encode(entity)])
+                    position += 1
+                }
+                view.entities = []
+                pulled?.entities = []
+                try db.execute(sql: "UPDATE households SET pulled = ?, view = ? WHERE id = ?",
+                               arguments: [try pulled.map(LocalStore.encode), try LocalStore.encode(view), id])
+            }
         }
         return migrator
     }

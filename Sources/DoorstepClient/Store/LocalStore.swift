@@ -12,6 +12,12 @@ enum SettingKey: String {
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the
 /// device's own unsynced work on top), the outbox and the quarantine.
 ///
+/// A household is stored in parts, so that a write touches only what it changes: its row in
+/// `households` holds the household state and aliases (`pulled` and `view`, entries stripped)
+/// and the list columns; each entry (member, visit…) is a row of `household_entities` under the
+/// household's survivor (`owner`), with its pulled and its view state (`NULL` where it has none:
+/// an entry only made here has no pulled state) in the aggregate's order (`position`).
+///
 /// Every method takes the transaction's `Database`; the caller decides the transaction.
 enum LocalStore {
     static func setting(_ db: Database, _ key: SettingKey) throws -> String? {
@@ -30,15 +36,40 @@ enum LocalStore {
         try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM aliases WHERE alias = ?"), arguments: [id.description]).flatMap { try? EntityID($0) } ?? id
     }
 
+    /// The pulled copy of a household as the server last sent it, or `nil` for one only made here.
     static func pulled(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT pulled FROM households WHERE id = ?"), arguments: [id.description])
+        guard var top = try String.fetchOne(db.cachedStatement(sql: "SELECT pulled FROM households WHERE id = ?"), arguments: [id.description])
+            .map({ try decode(HouseholdAggregate.self, $0) })
+        else { return nil }
+        top.entities = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT pulled FROM household_entities WHERE owner = ? AND pulled IS NOT NULL ORDER BY position"),
+            arguments: [id.description]
+        ).map { try decode(EntityState.self, $0) }
+        return top
+    }
+
+    /// A household as this device shows it: the household, its aliases and every entry.
+    static func view(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
+        let survivor = try survivor(db, of: id)
+        guard var top = try top(db, survivor) else { return nil }
+        top.entities = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND view IS NOT NULL ORDER BY position"),
+            arguments: [survivor.description]
+        ).map { try decode(EntityState.self, $0) }
+        return top
+    }
+
+    /// The household state and aliases of a view, without its entries (the `view` column).
+    static func top(_ db: Database, _ survivor: EntityID) throws -> HouseholdAggregate? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT view FROM households WHERE id = ?"), arguments: [survivor.description])
             .map { try decode(HouseholdAggregate.self, $0) }
     }
 
-    static func view(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
-        let survivor = try survivor(db, of: id)
-        return try String.fetchOne(db.cachedStatement(sql: "SELECT view FROM households WHERE id = ?"), arguments: [survivor.description])
-            .map { try decode(HouseholdAggregate.self, $0) }
+    /// One entry of a household's view.
+    static func viewEntry(_ db: Database, owner: EntityID, _ id: EntityID) throws -> EntityState? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND id = ?"),
+                            arguments: [owner.description, id.description])
+            .map { try decode(EntityState.self, $0) }
     }
 
     /// The outbox mutations (pending and acknowledged) that touch a household, in seq order.
@@ -67,9 +98,27 @@ enum LocalStore {
         try storeView(db, base.applying(local), localChanges: local.count)
     }
 
-    /// Writes a household's view and its list columns; the pulled copy is left as it is (a household
-    /// only made on this device gets a row with no pulled copy).
+    /// Writes a household's whole view: its row (the household, aliases and list columns) and its
+    /// entries' view states, in the view's order. Pulled copies are left as they are; entries only
+    /// made on this device that the view no longer holds are dropped.
     static func storeView(_ db: Database, _ view: HouseholdAggregate, localChanges: Int) throws {
+        let owner = view.household.id.description
+        try db.cachedStatement(sql: "UPDATE household_entities SET view = NULL WHERE owner = ?").execute(arguments: [owner])
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, view = excluded.view, conflicts = excluded.conflicts
+            """)
+        for (position, entity) in view.entities.enumerated() {
+            try upsert.execute(arguments: [owner, entity.id.description, position, try encode(entity), entity.conflicts.count])
+        }
+        try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ? AND view IS NULL AND pulled IS NULL").execute(arguments: [owner])
+        try storeTop(db, view, conflicts: view.conflicts.count, localChanges: localChanges)
+    }
+
+    /// Writes a household's row: the household and aliases (entries stripped) and the list columns.
+    private static func storeTop(_ db: Database, _ view: HouseholdAggregate, conflicts: Int, localChanges: Int) throws {
+        var top = view
+        top.entities = []
         let household = view.household
         try db.cachedStatement(sql: """
             INSERT INTO households (id, view, district, head_name, national_id, address, status, conflicts, local_changes)
@@ -78,19 +127,49 @@ enum LocalStore {
                 head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
                 status = excluded.status, conflicts = excluded.conflicts, local_changes = excluded.local_changes
             """).execute(arguments: [
-                household.id.description, try encode(view), household["district"].stringValue, household["headName"].stringValue,
+                household.id.description, try encode(top), household["district"].stringValue, household["headName"].stringValue,
                 household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
-                view.conflicts.count, localChanges,
+                conflicts, localChanges,
             ])
     }
 
-    /// A new local mutation on top of a household's stored view: the view is a fold of the outbox
-    /// over the pulled copy in seq order, and the new mutation has the highest seq, so applying it
-    /// to the stored view gives what ``refreshView(_:_:)`` would, without decoding the pulled copy
-    /// and the outbox again.
-    static func extendView(_ db: Database, _ view: HouseholdAggregate, with mutation: Mutation) throws {
-        let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT local_changes FROM households WHERE id = ?"), arguments: [view.household.id.description]) ?? 0
-        try storeView(db, view.applying([mutation]), localChanges: count + 1)
+    /// A new local mutation on top of a household's stored view, touching only what it changes:
+    /// the household row for a household write, one entry for an entry write. The view is a fold
+    /// of the outbox over the pulled copy in seq order and the new mutation has the highest seq,
+    /// so this gives what ``refreshView(_:_:)`` would (the same ``HouseholdAggregate/apply(_:)``
+    /// runs on the household and the one entry it names).
+    static func extendView(_ db: Database, _ top: HouseholdAggregate, with mutation: Mutation) throws {
+        let owner = top.household.id
+        var part = top
+        part.entities = []
+        let existing = mutation.kind == .household ? nil : try viewEntry(db, owner: owner, mutation.entity)
+        if let existing { part.entities = [existing] }
+        part.apply(mutation)
+        let entityConflicts: Int
+        if mutation.kind != .household, mutation.op != .linkDecision, let entity = part.entities.first {
+            let position: Int
+            if existing == nil {
+                position = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM household_entities WHERE owner = ?"),
+                                            arguments: [owner.description]) ?? 0
+            } else {
+                position = try Int.fetchOne(db.cachedStatement(sql: "SELECT position FROM household_entities WHERE owner = ? AND id = ?"),
+                                            arguments: [owner.description, entity.id.description]) ?? 0
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
+                """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflicts.count])
+        }
+        entityConflicts = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(conflicts), 0) FROM household_entities WHERE owner = ? AND view IS NOT NULL"),
+                                           arguments: [owner.description]) ?? 0
+        let localChanges = 1 + (try Int.fetchOne(db.cachedStatement(sql: "SELECT local_changes FROM households WHERE id = ?"), arguments: [owner.description]) ?? 0)
+        let conflicts = part.household.conflicts.count + entityConflicts
+        if mutation.kind == .household {
+            try storeTop(db, part, conflicts: conflicts, localChanges: localChanges)
+        } else {
+            try db.cachedStatement(sql: "UPDATE households SET conflicts = ?, local_changes = ? WHERE id = ?")
+                .execute(arguments: [conflicts, localChanges, owner.description])
+        }
     }
 
     /// Stores a pulled page: aggregates replace the pulled copies, aliases are remembered, removed households dropped.
@@ -101,6 +180,7 @@ enum LocalStore {
         }
         let hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
         var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
+        let entry = try db.cachedStatement(sql: "INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)")
         for aggregate in page.households {
             let survivor = aggregate.household.id
             if hasAliases || !aggregate.aliases.isEmpty {
@@ -120,8 +200,16 @@ enum LocalStore {
                 local = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE household IN (\(marks)))", arguments: StatementArguments(ids)) ?? false
                 pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
             }
-            // With no local work on it, the view is the pulled copy itself: one encoding, one write.
-            let text = try encode(aggregate)
+            // With no local work on it, the view is the pulled copy itself: each part is encoded once
+            // and written as both.
+            try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ?").execute(arguments: [survivor.description])
+            for (position, entity) in aggregate.entities.enumerated() {
+                let text = try encode(entity)
+                try entry.execute(arguments: [survivor.description, entity.id.description, position, text, text, entity.conflicts.count])
+            }
+            var top = aggregate
+            top.entities = []
+            let text = try encode(top)
             let household = aggregate.household
             try db.cachedStatement(sql: """
                 INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
