@@ -69,3 +69,41 @@ import Testing
         #expect(LocalDate(early, in: Self.utc) == (try LocalDate("2020-04-01")))
     }
 }
+
+/// The hand-written parser and formatter against Foundation's ISO 8601 formatter, on seeded instants.
+@Suite struct InstantAgainstFoundationTests {
+    @Test func formatAndParse_agreeWithISO8601DateFormatter_onSeededInstants() throws {
+        var generator = SeededInstants(seed: 0x5EED)
+        let zones = ["Asia/Shanghai", "UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"].compactMap(TimeZone.init(identifier:))
+        for _ in 0..<2_000 {
+            let seconds = Double(generator.next() % 6_000_000_000) - 1_000_000_000  // 1938 to 2160
+            let date = Date(timeIntervalSince1970: seconds)
+            for zone in zones {
+                let foundation = ISO8601DateFormatter()
+                foundation.formatOptions = [.withInternetDateTime]
+                foundation.timeZone = zone
+                let expected = foundation.string(from: date)
+                #expect(Instant.format(date, in: zone) == expected)
+                #expect(Instant.parse(expected) == foundation.date(from: expected), "\(expected)")
+            }
+        }
+        #expect(Instant.parse("2021-02-29T10:00:00Z") == nil, "no 29 February in 2021")
+        #expect(Instant.parse("2020-02-29T10:00:00Z") != nil)
+        #expect(Instant.parse("2020-04-12T24:00:00Z") == nil)
+        #expect(Instant.parse("2020-04-12T10:30:00.Z") == nil)
+        #expect(Instant.parse("2020-04-12T10:30:00+0800") == nil)
+    }
+}
+
+/// SplitMix64: a small seeded generator for tests.
+struct SeededInstants: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

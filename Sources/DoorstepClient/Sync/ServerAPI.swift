@@ -33,7 +33,7 @@ struct ServerAPI: Sendable {
                 continue
             }
             switch response.status {
-            case 200..<300, _ where statuses.contains(response.status):
+            case _ where (200..<300).contains(response.status) || statuses.contains(response.status):
                 do {
                     return try JSONDecoder().decode(type, from: response.body)
                 } catch {
