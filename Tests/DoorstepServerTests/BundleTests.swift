@@ -175,7 +175,7 @@ struct BundleTests {
     }
 
     @Test func aBodyOverTheLimit_isRefused() async throws {
-        let server = TestServer { $0.limits.maxBodyBytes = 1024 }
+        let server = TestServer { $0.limits.maxBundleBytes = 1024 }
         try await server.test { session in
             let (visitor, key) = try await session.enrollForBundles(district: "150602", role: .visitor)
             let work = BundleWork(visitor: visitor, clock: server.clock, visits: 20)

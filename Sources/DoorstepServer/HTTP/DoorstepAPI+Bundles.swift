@@ -23,7 +23,7 @@ extension DoorstepAPI {
     /// of the same bundle answers them `alreadyApplied`).
     func uploadBundle(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await authenticate(request, context)
-        let data = try await bytes(request)
+        let data = try await bytes(request, limit: configuration.limits.maxBundleBytes)
         let serverKey = try ServerKeys.privateKey(of: identity)
         var found: DeviceRecord?
         let opened = try await BundleReader.open(data, serverPrivateKey: serverKey, serverKeyID: identity.keyID) { id in

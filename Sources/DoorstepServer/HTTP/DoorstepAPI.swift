@@ -130,12 +130,13 @@ struct DoorstepAPI: Sendable {
         try WireCoding.decode(type, from: try await bytes(request))
     }
 
-    func bytes(_ request: Request) async throws -> Data {
+    func bytes(_ request: Request, limit: Int? = nil) async throws -> Data {
+        let limit = limit ?? configuration.limits.maxBodyBytes
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw DoorstepError(.payloadTooLarge, "the body is larger than \(configuration.limits.maxBodyBytes) bytes")
+            throw DoorstepError(.payloadTooLarge, "the body is larger than \(limit) bytes")
         }
         return Data(buffer.readableBytesView)
     }
