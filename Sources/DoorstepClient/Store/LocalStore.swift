@@ -232,6 +232,6 @@ enum LocalStore {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
+        try WireCoding.decode(type, from: Data(text.utf8))
     }
 }

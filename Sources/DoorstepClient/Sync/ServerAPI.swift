@@ -35,7 +35,7 @@ struct ServerAPI: Sendable {
             switch response.status {
             case _ where (200..<300).contains(response.status) || statuses.contains(response.status):
                 do {
-                    return try JSONDecoder().decode(type, from: response.body)
+                    return try WireCoding.decode(type, from: response.body)
                 } catch {
                     throw DoorstepError(.malformedInput, "the server's answer could not be read; is the server address right?")
                 }

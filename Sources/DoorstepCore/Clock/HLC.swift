@@ -22,21 +22,38 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses the 16-hex-digit form; throws `invalidValue` otherwise.
     public init(_ text: String) throws(DoorstepError) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 16, utf8.allSatisfy({ ("0"..."9").contains(Character(Unicode.Scalar($0))) || ("a"..."f").contains(Character(Unicode.Scalar($0))) }),
-            let wall = Int64(String(text.prefix(12)), radix: 16),
-            let logical = UInt16(String(text.suffix(4)), radix: 16)
-        else {
+        var value: UInt64 = 0
+        var count = 0
+        for byte in text.utf8 {
+            let digit: UInt64
+            switch byte {
+            case 0x30...0x39: digit = UInt64(byte - 0x30)
+            case 0x61...0x66: digit = UInt64(byte - 0x61 + 10)
+            default: digit = 16
+            }
+            count += 1
+            guard digit < 16, count <= 16 else {
+                count = 17
+                break
+            }
+            value = value << 4 | digit
+        }
+        guard count == 16 else {
             throw DoorstepError(.invalidValue, "\"\(text.prefix(40))\" is not a clock stamp (16 lower-case hex digits)")
         }
-        self.init(wallMillis: wall, logical: logical)
+        self.init(wallMillis: Int64(value >> 16), logical: UInt16(value & 0xFFFF))
     }
 
     /// The compact, sortable string form.
     public var description: String {
-        let wall = String(wallMillis, radix: 16)
-        let count = String(logical, radix: 16)
-        return String(repeating: "0", count: 12 - wall.count) + wall + String(repeating: "0", count: 4 - count.count) + count
+        let value = UInt64(UInt64(bitPattern: wallMillis) & 0xFFFF_FFFF_FFFF) << 16 | UInt64(logical)
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 {
+                let digit = UInt8(value >> UInt64(60 - 4 * index) & 0xF)
+                buffer[index] = digit < 10 ? 0x30 + digit : 0x61 + digit - 10
+            }
+            return 16
+        }
     }
 
     public static func < (lhs: HLC, rhs: HLC) -> Bool {

@@ -20,7 +20,7 @@ public struct WriteID: Hashable, Comparable, Sendable, CustomStringConvertible {
         device = try DeviceID(String(text[text.index(after: at)...]))
     }
 
-    public var description: String { "\(hlc)@\(device)" }
+    public var description: String { hlc.description + "@" + device.rawValue }
 
     public static func < (lhs: WriteID, rhs: WriteID) -> Bool {
         lhs.hlc != rhs.hlc ? lhs.hlc < rhs.hlc : lhs.device < rhs.device

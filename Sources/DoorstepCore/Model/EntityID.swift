@@ -28,7 +28,26 @@ public struct EntityID: Hashable, Comparable, Sendable, CustomStringConvertible,
         return EntityID(uuid)
     }
 
-    public var description: String { uuid.uuidString.lowercased() }
+    /// The lower-case text form, e.g. `7f1c1d9e-2a53-4c86-9d0b-0a1f1e6c5a01` (formatted by hand:
+    /// ids are written into every row and document).
+    public var description: String {
+        withUnsafeBytes(of: uuid.uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var out = 0
+                for (position, byte) in raw.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        buffer[out] = 0x2D
+                        out += 1
+                    }
+                    let high = byte >> 4, low = byte & 0xF
+                    buffer[out] = high < 10 ? 0x30 + high : 0x61 + high - 10
+                    buffer[out + 1] = low < 10 ? 0x30 + low : 0x61 + low - 10
+                    out += 2
+                }
+                return out
+            }
+        }
+    }
     public var wireText: String { description }
 
     public static func < (lhs: EntityID, rhs: EntityID) -> Bool { lhs.description < rhs.description }
