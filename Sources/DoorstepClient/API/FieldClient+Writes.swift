@@ -126,7 +126,8 @@ extension FieldClient {
         let city = configuration.city
         let physical = configuration.clock
         try await pool.write { db in
-            guard let enrollment = try Self.enrollment(db) else {
+            let settings = try LocalStore.settings(db)
+            guard let enrollment = Self.enrollment(settings) else {
                 throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
             }
             let principal = Principal(device: enrollment.device, role: enrollment.role, district: enrollment.district)
@@ -147,8 +148,8 @@ extension FieldClient {
                 let seen = (context.view?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
                 try HouseholdStatus.checkChange(from: seen, to: next)
             }
-            var clock = HybridLogicalClock(last: try LocalStore.setting(db, .hlc).flatMap { try? HLC($0) } ?? .zero, physicalMillis: physical)
-            let seq = Int64(try LocalStore.setting(db, .nextSeq) ?? "1") ?? 1
+            var clock = HybridLogicalClock(last: settings[.hlc].flatMap { try? HLC($0) } ?? .zero, physicalMillis: physical)
+            let seq = Int64(settings[.nextSeq] ?? "1") ?? 1
             let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
             let mutation = Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
                                     entity: content.entity, household: parent, fields: fields, covers: content.covers)

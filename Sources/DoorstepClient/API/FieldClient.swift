@@ -83,12 +83,15 @@ public final class FieldClient: Sendable {
     }
 
     static func enrollment(_ db: Database) throws -> Enrollment? {
-        guard let device = try LocalStore.setting(db, .device).flatMap({ try? DeviceID($0) }),
-            let server = try LocalStore.setting(db, .server).flatMap(URL.init(string:)),
-            let role = try LocalStore.setting(db, .role).flatMap(Role.init(rawValue:))
+        enrollment(try LocalStore.settings(db))
+    }
+
+    static func enrollment(_ settings: [SettingKey: String]) -> Enrollment? {
+        guard let device = settings[.device].flatMap({ try? DeviceID($0) }),
+            let server = settings[.server].flatMap(URL.init(string:)),
+            let role = settings[.role].flatMap(Role.init(rawValue:))
         else { return nil }
-        return Enrollment(device: device, server: server, role: role, district: try LocalStore.setting(db, .district),
-                          deviceName: try LocalStore.setting(db, .deviceName) ?? "")
+        return Enrollment(device: device, server: server, role: role, district: settings[.district], deviceName: settings[.deviceName] ?? "")
     }
 
     func checkTransport(_ server: URL) throws {

@@ -21,14 +21,24 @@ enum SettingKey: String {
 /// Every method takes the transaction's `Database`; the caller decides the transaction.
 enum LocalStore {
     static func setting(_ db: Database, _ key: SettingKey) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key.rawValue])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = ?"), arguments: [key.rawValue])
+    }
+
+    /// Every setting at once (a write needs several).
+    static func settings(_ db: Database) throws -> [SettingKey: String] {
+        var result: [SettingKey: String] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, value FROM settings"))
+        while let row = try rows.next() {
+            if let key = SettingKey(rawValue: row[0]) { result[key] = row[1] }
+        }
+        return result
     }
 
     static func set(_ db: Database, _ key: SettingKey, _ value: String?) throws {
         if let value {
-            try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", arguments: [key.rawValue, value])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").execute(arguments: [key.rawValue, value])
         } else {
-            try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key.rawValue])
+            try db.cachedStatement(sql: "DELETE FROM settings WHERE key = ?").execute(arguments: [key.rawValue])
         }
     }
 
