@@ -38,7 +38,7 @@ enum RawSQLite {
                 return try rows.map { row in
                     let body: String = row["body"]
                     let mutation = try JSONDecoder().decode(Mutation.self, from: Data(body.utf8))
-                    guard let entity = try Row.fetchOne(db, sql: "SELECT id, kind, household, state, conflicted FROM entities WHERE id = ?", arguments: [mutation.entity.description]) else {
+                    guard let entity = try Row.fetchOne(db, sql: "SELECT id, kind, household, state, conflicted, wire FROM entities WHERE id = ?", arguments: [mutation.entity.description]) else {
                         throw BenchError("the server holds no entity \(mutation.entity) for mutation \(device)/\(mutation.seq)")
                     }
                     let writeID: String = row["write_id"]
@@ -71,7 +71,7 @@ enum RawSQLite {
                 let began = ContinuousClock.now
                 try pool.write { db in
                     let logRow = try db.cachedStatement(sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                    let entity = try db.cachedStatement(sql: "INSERT INTO entities (id, kind, household, state, conflicted) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted")
+                    let entity = try db.cachedStatement(sql: "INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire")
                     let audit = try db.cachedStatement(sql: "INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     let dropChange = try db.cachedStatement(sql: "DELETE FROM changes WHERE household = ? AND district = ?")
                     let change = try db.cachedStatement(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)")

@@ -383,6 +383,9 @@ public struct JSONTextWriter {
         bytes.append(0x5D)
     }
 
+    /// A value already written as JSON, placed as it is (the caller vouches for it).
+    public mutating func rawJSON(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
     /// `{`.
     public mutating func beginObject() { bytes.append(0x7B) }
     /// `}`.

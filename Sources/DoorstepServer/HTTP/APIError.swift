@@ -65,8 +65,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// JSON responses in the canonical wire form.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try WireCoding.encode(value)
-        return Response(
+        make(encoded: try WireCoding.encode(value), status: status)
+    }
+
+    /// A body already encoded as JSON.
+    static func make(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data))

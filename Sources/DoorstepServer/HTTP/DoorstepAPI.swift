@@ -226,9 +226,10 @@ struct DoorstepAPI: Sendable {
             }
             limit = value
         }
-        let page = try await storage.pull(for: caller.principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: configuration.clock)
+        let page = try await storage.pullEncoded(for: caller.principal, after: cursor, limit: limit, engine: engine, now: now,
+                                                 physicalMillis: configuration.clock)
         metrics.recordPull()
-        return try JSONResponse.make(page)
+        return JSONResponse.make(encoded: page)
     }
 
     struct CodeRequest: Codable {

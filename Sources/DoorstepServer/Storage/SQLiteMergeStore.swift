@@ -67,15 +67,18 @@ struct SQLiteMergeStore: MergeStore {
             .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 
+    /// Saves an entity: its state with the superseded ids (`state`), whether it may hold a conflict,
+    /// and its state as a pull sends it (`wire`: the state as it will read back, in wire JSON).
     func saveEntity(_ state: EntityState, changed: [String]) throws {
+        let stored = StoredEntity(state)
         entityCache?.states[state.id] = nil  // read back from the row next time, exactly as stored
         try execute(
             sql: """
-                INSERT INTO entities (id, kind, household, state, conflicted) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted
+                INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire
                 """,
-            arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(StoredEntity(state)),
-                        !state.conflicts.isEmpty]
+            arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(stored),
+                        !state.conflicts.isEmpty, FastJSON.text(stored.state)]
         )
     }
 
@@ -246,6 +249,41 @@ struct SQLiteMergeStore: MergeStore {
         let sql = "SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
         return try String.fetchAll(try statement(sql), arguments: StatementArguments(households.map(\.description)))
             .map { try StoredJSON.decode(StoredEntity.self, $0).state }
+    }
+
+    /// The whole household as a pull delivers it, as JSON text: the same bytes as encoding
+    /// ``aggregate(_:)``, with each child entity's stored wire text placed as it is (an entity
+    /// saved before the `wire` column is decoded and written).
+    func aggregateText(_ survivor: EntityID) throws -> String? {
+        guard let household = try engine.household(survivor, store: self) else { return nil }
+        let members = try linkMembers(of: survivor)
+        let owners = members.isEmpty ? [survivor] : members
+        let rows = try Row.fetchAll(
+            try statement("SELECT wire, state FROM entities WHERE household IN (\(databaseQuestionMarks(count: owners.count))) AND kind <> 'household' ORDER BY id"),
+            arguments: StatementArguments(owners.map(\.description)))
+        var writer = JSONTextWriter()
+        writer.beginObject()
+        writer.key("aliases", first: true)
+        writer.array(members.filter { $0 != survivor }) { $0.string($1.description) }
+        writer.key("entities")
+        var failure: (any Error)?
+        writer.array(rows) { writer, row in
+            if let wire = row["wire"] as String? {
+                writer.rawJSON(wire)
+            } else {
+                do {
+                    try StoredJSON.decode(StoredEntity.self, row["state"]).state.write(to: &writer)
+                } catch {
+                    failure = error
+                    writer.value(.null)
+                }
+            }
+        }
+        if let failure { throw failure }
+        writer.key("household")
+        household.write(to: &writer)
+        writer.endObject()
+        return writer.text
     }
 
     /// The whole household as a pull delivers it.

@@ -157,6 +157,11 @@ enum SQLiteSchema {
         migrator.registerMigration("v3 entity conflict flag") { db in
             try db.execute(sql: "ALTER TABLE entities ADD COLUMN conflicted INTEGER NOT NULL DEFAULT 1")
         }
+        // Each entity's state as a pull sends it, so that a pull places the stored text in the page
+        // instead of decoding and encoding every entity. Rows from before are NULL (decoded then).
+        migrator.registerMigration("v4 entity wire text") { db in
+            try db.execute(sql: "ALTER TABLE entities ADD COLUMN wire TEXT")
+        }
         return migrator
     }
 }

@@ -1,5 +1,5 @@
 public import DoorstepCore
-import Foundation
+public import Foundation
 import GRDB
 
 /// The embedded default: one SQLite file through GRDB, in WAL mode with `synchronous=FULL`.
@@ -187,7 +187,42 @@ public final class SQLiteStorage: ServerStorage {
 
     public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
-        let page = try await pool.read { db in
+        let page = try await page(for: principal, after: cursor, limit: limit, engine: engine, now: now) { store, id in try store.aggregate(id) }
+        let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
+        return PullPage(nextCursor: String(page.next), hasMore: page.hasMore, serverClock: clock, households: page.households, removed: page.removed)
+    }
+
+    /// The page written straight from the stored texts of the entities (see ``SQLiteMergeStore/aggregateText(_:)``):
+    /// the same bytes as encoding ``pull(for:after:limit:engine:now:physicalMillis:)``'s page.
+    public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> Data {
+        let page = try await page(for: principal, after: cursor, limit: limit, engine: engine, now: now) { store, id in try store.aggregateText(id) }
+        let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
+        var writer = JSONTextWriter()
+        writer.beginObject()
+        writer.key("hasMore", first: true)
+        writer.value(.bool(page.hasMore))
+        writer.key("households")
+        writer.array(page.households) { $0.rawJSON($1) }
+        writer.key("nextCursor")
+        writer.string(String(page.next))
+        writer.key("protocolVersion")
+        writer.int(Int64(ProtocolVersion.current))
+        writer.key("removed")
+        writer.array(page.removed) { $0.string($1.description) }
+        writer.key("serverClock")
+        writer.string(clock.description)
+        writer.endObject()
+        return Data(writer.bytes)
+    }
+
+    /// The changes of the principal's scope after the cursor, each household rendered by `render`
+    /// (`nil`: it left the scope).
+    private func page<Household: Sendable>(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        render: @escaping @Sendable (SQLiteMergeStore, EntityID) throws -> Household?
+    ) async throws -> (households: [Household], removed: [EntityID], next: Int64, hasMore: Bool) {
+        try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now, entityCache: EntityCache())
             let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
             guard cursor <= latest else {
@@ -201,7 +236,7 @@ public final class SQLiteStorage: ServerStorage {
                                         arguments: [principal.district ?? "", cursor, limit + 1])
             }
             let hasMore = rows.count > limit
-            var households: [HouseholdAggregate] = []
+            var households: [Household] = []
             var removed = Set<EntityID>()
             var delivered = Set<EntityID>()
             var next = cursor
@@ -210,23 +245,26 @@ public final class SQLiteStorage: ServerStorage {
                 guard let id = try? EntityID(row["household"] as String) else { continue }
                 guard let survivor = try store.canonical(of: id), survivor == id,
                     let district = try String.fetchOne(db.cachedStatement(sql: "SELECT district FROM households WHERE id = ?"), arguments: [id.description]),
-                    principal.covers(district: district), let aggregate = try store.aggregate(id)
+                    principal.covers(district: district), let household = try render(store, id)
                 else {
                     removed.insert(id)
                     continue
                 }
-                if delivered.insert(id).inserted { households.append(aggregate) }
+                if delivered.insert(id).inserted { households.append(household) }
             }
             return (households, removed.subtracting(delivered).sorted(), next, hasMore)
         }
-        let clock = try await pool.write { db in
+    }
+
+    /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
+    private func notePull(by principal: Principal, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HLC {
+        try await pool.write { db in
             var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
             let stamp = clock.tick()
             try Self.saveClock(db, clock)
             try db.cachedStatement(sql: "UPDATE devices SET last_pull_at = ? WHERE id = ?").execute(arguments: [now, principal.device.rawValue])
             return stamp
         }
-        return PullPage(nextCursor: String(page.2), hasMore: page.3, serverClock: clock, households: page.0, removed: page.1)
     }
 
     public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,

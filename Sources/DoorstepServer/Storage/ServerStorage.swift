@@ -1,4 +1,5 @@
 public import DoorstepCore
+public import Foundation
 
 /// The storage seam of the server: everything shared between requests (and, with PostgreSQL,
 /// between server processes) goes through it: sync state, the server's clock, devices,
@@ -37,6 +38,10 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     /// One page of the principal's scope after the cursor.
     func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
               physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage
+    /// The same page as ``pull(for:after:limit:engine:now:physicalMillis:)``, as the JSON the API
+    /// answers with (`WireCoding`'s bytes). A backend may write it without building the page.
+    func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> Data
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;
     /// nothing changes then.
     func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
@@ -52,4 +57,11 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func isHealthy() async -> Bool
     /// Writes a consistent copy of the database to a file while the server runs.
     func backup(to path: String) async throws
+}
+
+extension ServerStorage {
+    public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> Data {
+        try WireCoding.encode(try await pull(for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis))
+    }
 }
