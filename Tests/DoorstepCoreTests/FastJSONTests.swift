@@ -111,6 +111,25 @@ import Testing
         }
     }
 
+    @Test func pulledPages_keepEachTextAsItArrived() throws {
+        var g = Generator(state: 0x9A6E)
+        for round in 0..<100 {
+            let page = PullPage(nextCursor: String(round), hasMore: false, serverClock: HLC(wallMillis: 5, logical: 0),
+                                households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) }, removed: [])
+            let compact = try FastJSON.decodePulledPage(try WireCoding.encoder().encode(page))
+            #expect(compact.page == page)
+            #expect(compact.entityTexts == page.households.map { $0.entities.map { FastJSON.text($0) } })
+            #expect(compact.householdTexts == page.households.map { FastJSON.text($0.household) })
+            // Another server's layout (white space): the same values; each text reads back as its value.
+            let pretty = try FastJSON.decodePulledPage(try WireCoding.encode(page, pretty: true))
+            #expect(pretty.page == page)
+            for (household, texts) in zip(page.households, pretty.entityTexts) {
+                #expect(try texts.map { try FastJSON.decode(EntityState.self, from: $0) } == household.entities)
+            }
+        }
+        #expect(throws: DoorstepError.self) { try FastJSON.decodePulledPage(Data(#"{"households":[{"entities":[1]}]}"#.utf8)) }
+    }
+
     @Test func values_readAsFoundationReadsThem() throws {
         var g = Generator(state: 42)
         for _ in 0..<1_000 {

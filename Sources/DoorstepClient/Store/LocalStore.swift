@@ -182,8 +182,11 @@ enum LocalStore {
         }
     }
 
-    /// Stores a pulled page: aggregates replace the pulled copies, aliases are remembered, removed households dropped.
-    static func apply(_ page: PullPage, _ db: Database) throws {
+    /// Stores a pulled page: aggregates replace the pulled copies, aliases are remembered, removed
+    /// households dropped. The texts the page arrived in are stored as they are (they were read and
+    /// checked whole); a household whose texts do not match its values is encoded instead.
+    static func apply(_ pulled: PulledPage, _ db: Database) throws {
+        let page = pulled.page
         for id in page.removed {
             try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [id.description])
             try db.cachedStatement(sql: "DELETE FROM aliases WHERE survivor = ?").execute(arguments: [id.description])
@@ -191,8 +194,10 @@ enum LocalStore {
         let hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
         var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
         let entry = try db.cachedStatement(sql: "INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)")
-        for aggregate in page.households {
+        for (index, aggregate) in page.households.enumerated() {
             let survivor = aggregate.household.id
+            let arrived = index < pulled.entityTexts.count && pulled.entityTexts[index].count == aggregate.entities.count
+                && index < pulled.householdTexts.count && !pulled.householdTexts[index].isEmpty
             if hasAliases || !aggregate.aliases.isEmpty {
                 try db.cachedStatement(sql: "DELETE FROM aliases WHERE alias = ? OR survivor = ?").execute(arguments: [survivor.description, survivor.description])
             }
@@ -214,12 +219,26 @@ enum LocalStore {
             // and written as both.
             try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ?").execute(arguments: [survivor.description])
             for (position, entity) in aggregate.entities.enumerated() {
-                let text = try encode(entity)
+                let text = arrived ? pulled.entityTexts[index][position] : try encode(entity)
                 try entry.execute(arguments: [survivor.description, entity.id.description, position, text, text, entity.conflicts.count])
             }
-            var top = aggregate
-            top.entities = []
-            let text = try encode(top)
+            let text: String
+            if arrived {
+                var writer = JSONTextWriter()
+                writer.beginObject()
+                writer.key("aliases", first: true)
+                writer.array(aggregate.aliases) { $0.string($1.description) }
+                writer.key("entities")
+                writer.rawJSON("[]")
+                writer.key("household")
+                writer.rawJSON(pulled.householdTexts[index])
+                writer.endObject()
+                text = writer.text
+            } else {
+                var top = aggregate
+                top.entities = []
+                text = try encode(top)
+            }
             let household = aggregate.household
             try db.cachedStatement(sql: """
                 INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)

@@ -104,22 +104,22 @@ extension FieldClient {
     /// for again by the next sync.
     private func pull(api: ServerAPI, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
         let limit = max(1, configuration.pullPageSize)
-        @Sendable func fetch(_ cursor: String) async throws -> PullPage {
+        @Sendable func fetch(_ cursor: String) async throws -> PulledPage {
             let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "0")&limit=\(limit)"
-            return try await api.call("GET", "/v1/pull?\(query)", as: PullPage.self)
+            return try await api.call("GET", "/v1/pull?\(query)") { data in try FastJSON.decodePulledPage(data) }
         }
-        var prefetched: Task<PullPage, any Error>?
+        var prefetched: Task<PulledPage, any Error>?
         defer { prefetched?.cancel() }
         while true {
             try Task.checkCancellation()
-            let page: PullPage
+            let pulled: PulledPage
             if let next = prefetched {
                 prefetched = nil
-                page = try await next.value
+                pulled = try await next.value
             } else {
                 let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
                 do {
-                    page = try await fetch(cursor)
+                    pulled = try await fetch(cursor)
                 } catch let error as DoorstepError where error.code == .invalidCursor && cursor != "0" {
                     // The server no longer knows this cursor (restored from a backup): take the whole scope again.
                     try await pool.write { db in
@@ -133,12 +133,13 @@ extension FieldClient {
                     continue
                 }
             }
+            let page = pulled.page
             if page.hasMore {
                 let next = page.nextCursor
                 prefetched = Task { try await fetch(next) }
             }
             try await pool.write { db in
-                try LocalStore.apply(page, db)
+                try LocalStore.apply(pulled, db)
                 try LocalStore.set(db, .cursor, page.nextCursor)
                 try Self.absorb(page.serverClock, db)
                 if !page.hasMore {

@@ -11,6 +11,12 @@ struct ServerAPI: Sendable {
     /// and 5xx are retried with backoff, then become `serverUnreachable`.
     func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
                             decodeAlso statuses: Set<Int> = [], as type: T.Type) async throws -> T {
+        try await call(method, path, body: body, contentType: contentType, decodeAlso: statuses) { data in try WireCoding.decode(type, from: data) }
+    }
+
+    /// As ``call(_:_:body:contentType:decodeAlso:as:)``, reading a 2xx answer with `decode`.
+    func call<T>(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+                 decodeAlso statuses: Set<Int> = [], decode: (Data) throws -> T) async throws -> T {
         var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         if body != nil { headers["Content-Type"] = contentType }
@@ -35,7 +41,7 @@ struct ServerAPI: Sendable {
             switch response.status {
             case _ where (200..<300).contains(response.status) || statuses.contains(response.status):
                 do {
-                    return try WireCoding.decode(type, from: response.body)
+                    return try decode(response.body)
                 } catch {
                     throw DoorstepError(.malformedInput, "the server's answer could not be read; is the server address right?")
                 }

@@ -56,6 +56,137 @@ public enum FastJSON {
     }
 }
 
+/// A pull page with the JSON text of each household and entry as it arrived, so that a device
+/// stores the texts instead of encoding the values again.
+public struct PulledPage: Sendable {
+    /// The page, read and checked.
+    public var page: PullPage
+    /// For each household of the page: its household state's text.
+    public var householdTexts: [String]
+    /// For each household of the page: its entries' texts, in the order of ``HouseholdAggregate/entities``.
+    public var entityTexts: [[String]]
+}
+
+extension FastJSON {
+    /// Reads a pull page, keeping the text of each household state and entry (see ``PulledPage``).
+    public static func decodePulledPage(_ data: Data) throws(DoorstepError) -> PulledPage {
+        let result: Result<PulledPage, DoorstepError> = data.withUnsafeBytes { raw in
+            var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+            return Result { () throws(DoorstepError) -> PulledPage in try parser.pulledPage() }
+        }
+        return try result.get()
+    }
+}
+
+extension JSONParser {
+    /// The text of the next value, and the value.
+    mutating func valueWithText() throws(DoorstepError) -> (JSONValue, String) {
+        skipWhitespace()
+        let start = index
+        let value = try self.value()
+        return (value, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+    }
+
+    /// `{ key: value, ... }`, calling `member` at each key with the parser on the value.
+    mutating func members(_ member: (inout JSONParser, String) throws(DoorstepError) -> Void) throws(DoorstepError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x7B else { throw fail("expected an object") }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x7D {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == 0x22 else { throw fail("expected a key") }
+            let key = try string()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == 0x3A else { throw fail("expected :") }
+            index += 1
+            try member(&self, key)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end") }
+            if bytes[index] == 0x2C {
+                index += 1
+            } else if bytes[index] == 0x7D {
+                index += 1
+                return
+            } else {
+                throw fail("expected , or }")
+            }
+        }
+    }
+
+    /// `[ item, ... ]`, calling `item` with the parser on each.
+    mutating func items(_ item: (inout JSONParser) throws(DoorstepError) -> Void) throws(DoorstepError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x5B else { throw fail("expected an array") }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x5D {
+            index += 1
+            return
+        }
+        while true {
+            try item(&self)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end") }
+            if bytes[index] == 0x2C {
+                index += 1
+            } else if bytes[index] == 0x5D {
+                index += 1
+                return
+            } else {
+                throw fail("expected , or ]")
+            }
+        }
+    }
+
+    mutating func pulledPage() throws(DoorstepError) -> PulledPage {
+        var members: [String: JSONValue] = [:]
+        var households: [JSONValue] = []
+        var householdTexts: [String] = []
+        var entityTexts: [[String]] = []
+        try self.members { (parser: inout JSONParser, key: String) throws(DoorstepError) in
+            guard key == "households" else {
+                members[key] = try parser.value()
+                return
+            }
+            try parser.items { (parser: inout JSONParser) throws(DoorstepError) in
+                var household: [String: JSONValue] = [:]
+                var householdText = ""
+                var texts: [String] = []
+                try parser.members { (parser: inout JSONParser, key: String) throws(DoorstepError) in
+                    switch key {
+                    case "household":
+                        let (value, text) = try parser.valueWithText()
+                        household[key] = value
+                        householdText = text
+                    case "entities":
+                        var entities: [JSONValue] = []
+                        try parser.items { (parser: inout JSONParser) throws(DoorstepError) in
+                            let (value, text) = try parser.valueWithText()
+                            entities.append(value)
+                            texts.append(text)
+                        }
+                        household[key] = .array(entities)
+                    default:
+                        household[key] = try parser.value()
+                    }
+                }
+                households.append(.object(household))
+                householdTexts.append(householdText)
+                entityTexts.append(texts)
+            }
+            members[key] = .array(households)
+        }
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected text after the document") }
+        return PulledPage(page: try PullPage(json: .object(members)), householdTexts: householdTexts, entityTexts: entityTexts)
+    }
+}
+
 /// A type that reads itself from a parsed JSON value (see ``FastJSON``).
 public protocol JSONValueDecodable {
     init(json: JSONValue) throws(DoorstepError)
