@@ -193,3 +193,15 @@ import Testing
 private extension Data {
     func jsonObject() throws -> [String: Any]? { try JSONSerialization.jsonObject(with: self) as? [String: Any] }
 }
+
+/// The hand-written trim against Foundation's, on seeded strings of white space and text.
+@Suite struct TrimTests {
+    @Test func trimmedWhitespace_matchesFoundation() {
+        var g = FastJSONTests.Generator(state: 0x7417)
+        let pieces = [" ", "\t", "\n", "\r\n", "\u{85}", "\u{A0}", "\u{3000}", "\u{2028}", "\u{200B}", "\u{FEFF}", "\u{180E}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{1680}", "\u{202F}", "\u{205F}", "a", "王", "b c", "\u{1}", "😀"]
+        for _ in 0..<3_000 {
+            let text = (0..<Int.random(in: 0...6, using: &g)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &g)] }.joined()
+            #expect(text.trimmedWhitespace == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(text.unicodeScalars))")
+        }
+    }
+}

@@ -39,7 +39,7 @@ extension FieldClient {
         }
         let id = EntityID.random()
         try await record(household: household) { context in
-            let parent = try context.requireView().household.id
+            let parent = try context.requireHouseholdID()
             return Content(op: .create, kind: kind, entity: id, fields: Self.writes(fields, base: { _ in [] }), household: parent)
         }
         return id
@@ -70,7 +70,7 @@ extension FieldClient {
     public func recordVisit(to household: EntityID, _ fields: [String: JSONValue]) async throws -> EntityID {
         let id = EntityID.random()
         try await record(household: household) { context in
-            let parent = try context.requireView().household.id
+            let parent = try context.requireHouseholdID()
             var values = fields
             if values["verified"] == nil { values["verified"] = [] }
             return Content(op: .create, kind: .visit, entity: id, fields: Self.writes(values, base: { _ in [] }), household: parent)
@@ -82,25 +82,47 @@ extension FieldClient {
         fields.keys.sorted().map { FieldWrite(field: $0, value: fields[$0] ?? .null, base: base($0)) }
     }
 
-    /// What a write sees: the device's role and the household's current view. The view's entries
-    /// are not loaded (``HouseholdAggregate/entities`` is empty); ``requireEntry(_:)`` reads the one
-    /// a write names.
-    struct WriteContext {
+    /// What a write sees: the device's role and the household as this device shows it. Only what
+    /// the write needs is read: the listed row for a new entry, the household's state (decoded
+    /// once) for a household write, the one entry an entry write names.
+    final class WriteContext {
         let db: Database
         let principal: Principal
         let household: EntityID
-        let view: HouseholdAggregate?
+        /// The household's district as listed; `nil` when the device holds no such household.
+        let listedDistrict: String?
+        private var decoded: HouseholdAggregate??
+
+        init(db: Database, principal: Principal, household: EntityID) throws {
+            self.db = db
+            self.principal = principal
+            self.household = household
+            listedDistrict = try LocalStore.listedDistrict(db, household)
+        }
+
+        /// The household's view without its entries (``HouseholdAggregate/entities`` is empty).
+        func view() throws -> HouseholdAggregate? {
+            if let decoded { return decoded }
+            let top = try LocalStore.top(db, household)
+            decoded = .some(top)
+            return top
+        }
 
         func requireView() throws -> HouseholdAggregate {
-            guard let view, view.household.isVisibleHousehold else {
+            guard let view = try view(), view.household.isVisibleHousehold else {
                 throw DoorstepError(.notFound, "no household \(household) on this device")
             }
             return view
         }
 
+        /// The household a new entry goes under (it must be shown here: created, with a district).
+        func requireHouseholdID() throws -> EntityID {
+            guard listedDistrict != nil else { throw DoorstepError(.notFound, "no household \(household) on this device") }
+            return household
+        }
+
         func requireEntry(_ id: EntityID) throws -> EntityState {
-            let owner = try requireView().household.id
-            guard let entry = try LocalStore.viewEntry(db, owner: owner, id) else {
+            guard let entry = try LocalStore.viewEntry(db, owner: try requireHouseholdID(), id) else {
                 throw DoorstepError(.notFound, "no entry \(id) in household \(household) on this device")
             }
             return entry
@@ -132,20 +154,20 @@ extension FieldClient {
             }
             let principal = Principal(device: enrollment.device, role: enrollment.role, district: enrollment.district)
             let survivor = try LocalStore.survivor(db, of: household)
-            let context = WriteContext(db: db, principal: principal, household: survivor, view: try LocalStore.top(db, survivor))
+            let context = try WriteContext(db: db, principal: principal, household: survivor)
             let content = try build(context)
             let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
             try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
             let district = content.kind == .household && content.op == .create
                 ? fields.first { $0.field == "district" }?.value.stringValue
-                : context.view?.household["district"].stringValue
+                : context.listedDistrict
             guard let district, principal.covers(district: district) else {
                 throw DoorstepError(.outOfScope, "district \(district ?? "-") is outside this device's district \(principal.district ?? "-")")
             }
             if content.kind == .household, content.op == .update, let status = fields.first(where: { $0.field == "status" }),
                 let next = status.value.stringValue.flatMap(HouseholdStatus.init(rawValue:))
             {
-                let seen = (context.view?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
+                let seen = (try context.view()?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
                 try HouseholdStatus.checkChange(from: seen, to: next)
             }
             var clock = HybridLogicalClock(last: settings[.hlc].flatMap { try? HLC($0) } ?? .zero, physicalMillis: physical)
@@ -158,10 +180,12 @@ extension FieldClient {
             if let quarantined { try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [quarantined]) }
             try LocalStore.set(db, .nextSeq, String(seq + 1))
             try LocalStore.set(db, .hlc, clock.last.description)
-            if let view = context.view, view.household.id == survivor {
-                try LocalStore.extendView(db, view, with: mutation)
+            if context.listedDistrict == nil {
+                try LocalStore.refreshView(db, survivor)  // a new household (or one not shown yet)
+            } else if mutation.kind == .household || mutation.op == .linkDecision {
+                if let view = try context.view() { try LocalStore.extendView(db, view, with: mutation) } else { try LocalStore.refreshView(db, survivor) }
             } else {
-                try LocalStore.refreshView(db, survivor)
+                try LocalStore.extendEntry(db, owner: survivor, with: mutation)
             }
         }
     }

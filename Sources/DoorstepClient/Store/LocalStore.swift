@@ -143,6 +143,38 @@ enum LocalStore {
             ])
     }
 
+    /// The district column of a household's row: `.none` when the device holds no such household.
+    static func listedDistrict(_ db: Database, _ survivor: EntityID) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT district FROM households WHERE id = ?"), arguments: [survivor.description])
+    }
+
+    /// A new local mutation of an entry (not the household) on top of the stored view: the one
+    /// entry row it names, and the household's conflict and local-change counts. What
+    /// ``refreshView(_:_:)`` would give (the same ``EntityState/applyingEntry(_:to:)`` the overlay runs).
+    static func extendEntry(_ db: Database, owner: EntityID, with mutation: Mutation) throws {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT view, position, conflicts FROM household_entities WHERE owner = ? AND id = ? AND view IS NOT NULL"),
+                                   arguments: [owner.description, mutation.entity.description])
+        let existing = try (row?["view"] as String?).map { try decode(EntityState.self, $0) }
+        var delta = 0
+        if let entity = EntityState.applyingEntry(mutation, to: existing), existing == nil || entity != existing {
+            let position: Int
+            if let row {
+                position = row["position"]
+            } else {
+                position = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM household_entities WHERE owner = ?"),
+                                            arguments: [owner.description]) ?? 0
+            }
+            let conflicts = entity.conflicts.count
+            delta = conflicts - ((row?["conflicts"] as Int?) ?? 0)
+            try db.cachedStatement(sql: """
+                INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
+                """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), conflicts])
+        }
+        try db.cachedStatement(sql: "UPDATE households SET conflicts = conflicts + ?, local_changes = local_changes + 1 WHERE id = ?")
+            .execute(arguments: [delta, owner.description])
+    }
+
     /// A new local mutation on top of a household's stored view, touching only what it changes:
     /// the household row for a household write, one entry for an entry write. The view is a fold
     /// of the outbox over the pulled copy in seq order and the new mutation has the highest seq,

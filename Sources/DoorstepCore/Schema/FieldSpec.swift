@@ -42,13 +42,15 @@ public struct FieldSpec: Hashable, Sendable {
     /// set); throws `missingField`, `invalidValue`, `invalidNationalId`, `invalidPhone`,
     /// `negativeAmount` or `unknownDistrict` with a message that names the field.
     public func normalize(_ value: JSONValue, city: CityData) throws(DoorstepError) -> JSONValue {
-        if value.isNull || value.stringValue.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) == true {
+        if value.isNull || value.stringValue.map({ $0.trimmedWhitespace.isEmpty }) == true {
             if required { throw DoorstepError(.missingField, "\(name) is required") }
             return .null
         }
         switch type {
         case .text(let maxLength):
-            let text = try string(value).replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            var text = try string(value)
+            if text.utf8.contains(0x0D) { text = text.replacingOccurrences(of: "\r\n", with: "\n") }
+            text = text.trimmedWhitespace
             guard text.count <= maxLength else {
                 throw DoorstepError(.invalidValue, "\(name) is longer than \(maxLength) characters")
             }
@@ -107,7 +109,7 @@ public struct FieldSpec: Hashable, Sendable {
         case .phone:
             return .string(try PhoneNumber(try string(value)).value)
         case .district:
-            return .string(try city.requireDistrict(try string(value).trimmingCharacters(in: .whitespacesAndNewlines)).code)
+            return .string(try city.requireDistrict(try string(value).trimmedWhitespace).code)
         }
     }
 
@@ -181,3 +183,24 @@ extension FieldSpec {
 }
 
 import Foundation
+
+extension String {
+    /// The text without leading and trailing white space and line breaks: what
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` gives (the Unicode White_Space scalars and,
+    /// as Foundation counts it, U+200B), without Foundation's cost on every validated value; the
+    /// text itself when there is none.
+    var trimmedWhitespace: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return self }
+        guard Self.isTrimmed(first) || Self.isTrimmed(last) else { return self }
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, Self.isTrimmed(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, Self.isTrimmed(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+
+    private static func isTrimmed(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || scalar == "\u{200B}"
+    }
+}

@@ -53,7 +53,7 @@ public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringCon
 
     /// Trims white space and upper-cases a trailing `x`, without validating.
     public static func normalize(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        text.trimmedWhitespace.uppercased()
     }
 
     /// The GB 11643 check character for the first 17 digits.
