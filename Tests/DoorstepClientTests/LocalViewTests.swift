@@ -113,3 +113,26 @@ struct ClientMigrationTests {
         #expect(left == 0, "entries go with their household")
     }
 }
+
+/// Checkpoints happen in the background, not inside the commit that crosses the threshold.
+struct CheckpointerTests {
+    @Test func aLargeWAL_isCopiedIntoTheDatabaseInTheBackground() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try await pool.write { db in
+            try db.execute(sql: "CREATE TABLE t (b BLOB)")
+            try db.execute(sql: "INSERT INTO t VALUES (zeroblob(6000000))")
+        }
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? 0 }
+        #expect(size(path) < 1_000_000, "the commit did not checkpoint")
+        #expect(size(path + "-wal") >= Checkpointer.threshold)
+        let checkpointer = Checkpointer(path: path)
+        checkpointer.noteWrite()
+        for _ in 0..<200 where size(path) < 6_000_000 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(size(path) >= 6_000_000, "the background checkpoint copied the WAL into the database")
+        #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT length(b) FROM t") } == 6_000_000)
+    }
+}

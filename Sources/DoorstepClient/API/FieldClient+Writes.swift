@@ -188,6 +188,7 @@ extension FieldClient {
                 try LocalStore.extendEntry(db, owner: survivor, with: mutation)
             }
         }
+        checkpointer.noteWrite()
     }
 }
 

@@ -11,6 +11,7 @@ public import GRDB
 /// a flat battery.
 public final class FieldClient: Sendable {
     let pool: DatabasePool
+    let checkpointer: Checkpointer
     let syncGate = SyncGate()
     public let configuration: ClientConfiguration
 
@@ -27,9 +28,13 @@ public final class FieldClient: Sendable {
             _ = FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         var database = Configuration()
-        database.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        database.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")  // see Checkpointer
+        }
         database.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: database)
+        checkpointer = Checkpointer(path: path)
         try ClientSchema.migrator.migrate(pool)
     }
 

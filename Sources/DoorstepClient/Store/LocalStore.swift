@@ -16,7 +16,8 @@ enum SettingKey: String {
 /// `households` holds the household state and aliases (`pulled` and `view`, entries stripped)
 /// and the list columns; each entry (member, visit…) is a row of `household_entities` under the
 /// household's survivor (`owner`), with its pulled and its view state (`NULL` where it has none:
-/// an entry only made here has no pulled state) in the aggregate's order (`position`).
+/// an entry only made here has no pulled state) in the aggregate's order (`position`). A
+/// household's `local_changes` is 1 while the device holds work on it not yet pulled back.
 ///
 /// Every method takes the transaction's `Database`; the caller decides the transaction.
 enum LocalStore {
@@ -105,13 +106,13 @@ enum LocalStore {
             try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [survivor.description])
             return
         }
-        try storeView(db, base.applying(local), localChanges: local.count)
+        try storeView(db, base.applying(local), localChanges: !local.isEmpty)
     }
 
     /// Writes a household's whole view: its row (the household, aliases and list columns) and its
     /// entries' view states, in the view's order. Pulled copies are left as they are; entries only
     /// made on this device that the view no longer holds are dropped.
-    static func storeView(_ db: Database, _ view: HouseholdAggregate, localChanges: Int) throws {
+    static func storeView(_ db: Database, _ view: HouseholdAggregate, localChanges: Bool) throws {
         let owner = view.household.id.description
         try db.cachedStatement(sql: "UPDATE household_entities SET view = NULL WHERE owner = ?").execute(arguments: [owner])
         let upsert = try db.cachedStatement(sql: """
@@ -126,7 +127,7 @@ enum LocalStore {
     }
 
     /// Writes a household's row: the household and aliases (entries stripped) and the list columns.
-    private static func storeTop(_ db: Database, _ view: HouseholdAggregate, conflicts: Int, localChanges: Int) throws {
+    private static func storeTop(_ db: Database, _ view: HouseholdAggregate, conflicts: Int, localChanges: Bool) throws {
         var top = view
         top.entities = []
         let household = view.household
@@ -171,8 +172,9 @@ enum LocalStore {
                 ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
                 """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), conflicts])
         }
-        try db.cachedStatement(sql: "UPDATE households SET conflicts = conflicts + ?, local_changes = local_changes + 1 WHERE id = ?")
-            .execute(arguments: [delta, owner.description])
+        // The row is written only when something listed changes (a visit usually changes neither).
+        try db.cachedStatement(sql: "UPDATE households SET conflicts = conflicts + ?, local_changes = 1 WHERE id = ? AND (? <> 0 OR local_changes = 0)")
+            .execute(arguments: [delta, owner.description, delta])
     }
 
     /// A new local mutation on top of a household's stored view, touching only what it changes:
@@ -204,13 +206,12 @@ enum LocalStore {
         }
         entityConflicts = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(conflicts), 0) FROM household_entities WHERE owner = ? AND view IS NOT NULL"),
                                            arguments: [owner.description]) ?? 0
-        let localChanges = 1 + (try Int.fetchOne(db.cachedStatement(sql: "SELECT local_changes FROM households WHERE id = ?"), arguments: [owner.description]) ?? 0)
         let conflicts = part.household.conflicts.count + entityConflicts
         if mutation.kind == .household {
-            try storeTop(db, part, conflicts: conflicts, localChanges: localChanges)
+            try storeTop(db, part, conflicts: conflicts, localChanges: true)
         } else {
-            try db.cachedStatement(sql: "UPDATE households SET conflicts = ?, local_changes = ? WHERE id = ?")
-                .execute(arguments: [conflicts, localChanges, owner.description])
+            try db.cachedStatement(sql: "UPDATE households SET conflicts = ?, local_changes = 1 WHERE id = ?")
+                .execute(arguments: [conflicts, owner.description])
         }
     }
 

@@ -61,6 +61,7 @@ extension FieldClient {
             let body = try WireCoding.encode(PushBatch(device: device, mutations: batch))
             let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
             try await pool.write { db in try Self.take(receipt, batch: batch, db) }
+            checkpointer.noteWrite()
             for result in receipt.results {
                 switch result.outcome {
                 case .applied: summary.pushed += 1
@@ -149,6 +150,7 @@ extension FieldClient {
                     for household in settled { try LocalStore.refreshView(db, household) }
                 }
             }
+            checkpointer.noteWrite()
             summary.pulledHouseholds += page.households.count
             summary.removedHouseholds += page.removed.count
             progress(SyncProgress(phase: .pulling, done: summary.pulledHouseholds, total: nil))
