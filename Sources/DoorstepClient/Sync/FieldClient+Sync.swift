@@ -53,12 +53,22 @@ extension FieldClient {
         progress(SyncProgress(phase: .pushing, done: 0, total: total))
         while true {
             try Task.checkCancellation()
+            // The stored bodies go out as they are (each was validated and encoded when recorded).
             let batch = try await pool.read { db in
-                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq LIMIT ?", arguments: [limit])
-                    .map { try LocalStore.decode(Mutation.self, $0) }
+                try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household, body FROM outbox WHERE acked = 0 ORDER BY seq LIMIT ?"), arguments: [limit])
+                    .map { row in OutboxEntry(seq: row["seq"], household: try EntityID(row["household"] as String), body: row["body"]) }
             }
             guard !batch.isEmpty else { return }
-            let body = try WireCoding.encode(PushBatch(device: device, mutations: batch))
+            var writer = JSONTextWriter()
+            writer.beginObject()
+            writer.key("device", first: true)
+            writer.string(device.rawValue)
+            writer.key("mutations")
+            writer.array(batch) { $0.rawJSON($1.body) }
+            writer.key("protocolVersion")
+            writer.int(Int64(ProtocolVersion.current))
+            writer.endObject()
+            let body = Data(writer.bytes)
             let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
             try await pool.write { db in try Self.take(receipt, batch: batch, db) }
             checkpointer.noteWrite()
@@ -77,7 +87,14 @@ extension FieldClient {
     }
 
     /// Takes a receipt: acknowledged work stays overlaid until a pull catches up; rejected work goes to quarantine.
-    static func take(_ receipt: PushReceipt, batch: [Mutation], _ db: Database) throws {
+    /// A pushed outbox row: its seq, household and stored body.
+    struct OutboxEntry {
+        var seq: Int64
+        var household: EntityID
+        var body: String
+    }
+
+    static func take(_ receipt: PushReceipt, batch: [OutboxEntry], _ db: Database) throws {
         // Acknowledged work stays in the outbox and in the view until a pull brings the server's
         // copy, so only a household with refused work shows anything new.
         var touched = Set<EntityID>()
@@ -88,7 +105,7 @@ extension FieldClient {
                 try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [mutation.seq])
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [mutation.seq, mutation.household.description, try LocalStore.encode(mutation),
+                    arguments: [mutation.seq, mutation.household.description, mutation.body,
                                 result.code?.rawValue ?? "rejected", result.reason ?? "", now]
                 )
             } else if mutation.seq <= receipt.highestContiguousSeq {
