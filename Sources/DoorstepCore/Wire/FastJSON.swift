@@ -901,3 +901,9 @@ extension PushReceipt: JSONValueDecodable, JSONTextEncodable {
         writer.endObject()
     }
 }
+
+extension JSONValue: JSONValueDecodable, JSONTextEncodable {
+    public init(json: JSONValue) throws(DoorstepError) { self = json }
+
+    public func write(to writer: inout JSONTextWriter) { writer.value(self) }
+}
