@@ -18,6 +18,14 @@ enum RawSQLite {
         return try DatabasePool(path: path, configuration: configuration)
     }
 
+    /// Reading a database another process (or a client's background checkpoint) may be writing.
+    static var readOnly: Configuration {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(30)
+        return configuration
+    }
+
     // MARK: Server ingest
 
     /// What the server wrote for one mutation, read back from its database.
@@ -34,7 +42,7 @@ enum RawSQLite {
 
     /// Reads back the rows the server wrote for the mutations of `devices`, in seq order per device.
     static func serverRows(from path: String, devices: [String]) throws -> [[MutationRows]] {
-        let source = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let source = try DatabaseQueue(path: path, configuration: readOnly)
         return try source.read { db in
             try devices.map { device in
                 let rows = try Row.fetchAll(db, sql: "SELECT device, seq, write_id, body, result, household, received_at FROM mutations WHERE device = ? ORDER BY seq",
@@ -113,7 +121,7 @@ enum RawSQLite {
     static func replayClientRows(from source: String, order: [EntityID], into path: String, page: Int) throws -> (rows: Int, seconds: Double) {
         _ = try FieldClient(configuration: ClientConfiguration(databasePath: path))  // the client's schema
         let pool = try open(path)
-        let reader = try DatabaseQueue(path: source, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let reader = try DatabaseQueue(path: source, configuration: readOnly)
         let columns = "id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes"
         let entryColumns = "owner, id, position, pulled, view, conflicts"
         var elapsed = Duration.zero
