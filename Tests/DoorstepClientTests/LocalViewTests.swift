@@ -120,7 +120,10 @@ struct CheckpointerTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Checkpointer.threshold / 4)")
+        }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try await pool.write { db in
             try db.execute(sql: "CREATE TABLE t (b BLOB)")
@@ -134,5 +137,8 @@ struct CheckpointerTests {
         for _ in 0..<200 where size(path) < 6_000_000 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(size(path) >= 6_000_000, "the background checkpoint copied the WAL into the database")
         #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT length(b) FROM t") } == 6_000_000)
+        // The next write restarts the WAL and cuts its file back, so writes do not keep starting checkpoints.
+        try await pool.write { db in try db.execute(sql: "INSERT INTO t VALUES (x'00')") }
+        #expect(size(path + "-wal") < Checkpointer.threshold, "the WAL file was cut back after the checkpoint")
     }
 }

@@ -205,3 +205,16 @@ private extension Data {
         }
     }
 }
+
+/// Keys FastJSON orders like Foundation beyond ASCII, and pages with repeated keys refused.
+@Suite struct FastJSONEdgeTests {
+    @Test func nonASCIIKeys_sortedByTheirBytes_asFoundationDoes() throws {
+        let value = JSONValue.object(["é": 1, "e\u{301}x": 2, "f": 3, "ä": 4, "z": 5, "Z": 6, "\u{1F600}": 7, "\u{FF21}": 8])
+        #expect(FastJSON.data(value) == (try WireCoding.encoder().encode(value)))
+    }
+
+    @Test func pulledPage_withARepeatedKey_isRefused() {
+        let page = #"{"hasMore":false,"households":[],"households":[],"nextCursor":"1","protocolVersion":1,"removed":[],"serverClock":"0000000000050000"}"#
+        #expect(throws: DoorstepError.self) { try FastJSON.decodePulledPage(Data(page.utf8)) }
+    }
+}

@@ -31,6 +31,9 @@ public final class FieldClient: Sendable {
         database.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")  // see Checkpointer
+            // Once checkpointed, the WAL is cut back to this size when it restarts (else its file,
+            // which Checkpointer watches, would stay at its largest).
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Checkpointer.threshold / 4)")
         }
         database.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: database)

@@ -224,7 +224,7 @@ enum LocalStore {
             try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [id.description])
             try db.cachedStatement(sql: "DELETE FROM aliases WHERE survivor = ?").execute(arguments: [id.description])
         }
-        let hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
+        var hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
         var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
         let entry = try db.cachedStatement(sql: "INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)")
         for (index, aggregate) in page.households.enumerated() {
@@ -235,6 +235,7 @@ enum LocalStore {
                 try db.cachedStatement(sql: "DELETE FROM aliases WHERE alias = ? OR survivor = ?").execute(arguments: [survivor.description, survivor.description])
             }
             for alias in aggregate.aliases {
+                hasAliases = true
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)").execute(arguments: [alias.description, survivor.description])
                 try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [alias.description])
             }

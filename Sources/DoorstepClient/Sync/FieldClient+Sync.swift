@@ -133,7 +133,11 @@ extension FieldClient {
             let pulled: PulledPage
             if let next = prefetched {
                 prefetched = nil
-                pulled = try await next.value
+                do {
+                    pulled = try await withTaskCancellationHandler { try await next.value } onCancel: { next.cancel() }
+                } catch let error as DoorstepError where error.code == .invalidCursor {
+                    continue  // asked again from the stored cursor, where an unknown cursor is recovered from
+                }
             } else {
                 let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
                 do {

@@ -149,6 +149,8 @@ extension JSONParser {
         var householdTexts: [String] = []
         var entityTexts: [[String]] = []
         try self.members { (parser: inout JSONParser, key: String) throws(DoorstepError) in
+            // A repeated key would pair texts with the wrong values: refused.
+            guard members[key] == nil else { throw parser.fail("the key \"\(key.prefix(40))\" is repeated") }
             guard key == "households" else {
                 members[key] = try parser.value()
                 return
@@ -158,6 +160,7 @@ extension JSONParser {
                 var householdText = ""
                 var texts: [String] = []
                 try parser.members { (parser: inout JSONParser, key: String) throws(DoorstepError) in
+                    guard household[key] == nil else { throw parser.fail("the key \"\(key.prefix(40))\" is repeated") }
                     switch key {
                     case "household":
                         let (value, text) = try parser.valueWithText()
@@ -492,7 +495,7 @@ public struct JSONTextWriter {
             bytes.append(0x5D)
         case .object(let members):
             bytes.append(0x7B)
-            for (position, key) in members.keys.sorted().enumerated() {
+            for (position, key) in members.keys.sorted(by: JSONTextWriter.keyOrder).enumerated() {
                 if position > 0 { bytes.append(0x2C) }
                 string(key)
                 bytes.append(0x3A)
@@ -513,6 +516,9 @@ public struct JSONTextWriter {
         }
         bytes.append(0x5D)
     }
+
+    /// The order of object keys: by their UTF-8 bytes, as Foundation's encoder sorts them.
+    public static func keyOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
     /// A value already written as JSON, placed as it is (the caller vouches for it).
     public mutating func rawJSON(_ text: String) { bytes.append(contentsOf: text.utf8) }
@@ -614,7 +620,7 @@ extension EntityState: JSONValueDecodable, JSONTextEncodable {
         writer.string(created.description)
         writer.key("fields")
         writer.raw(0x7B)
-        for (position, name) in fields.keys.sorted().enumerated() {
+        for (position, name) in fields.keys.sorted(by: JSONTextWriter.keyOrder).enumerated() {
             if position > 0 { writer.raw(0x2C) }
             writer.string(name)
             writer.raw(0x3A)

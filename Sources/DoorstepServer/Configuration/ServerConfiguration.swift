@@ -38,9 +38,9 @@ public struct ServerConfiguration: Sendable {
     public struct Limits: Sendable {
         /// The largest request body, in bytes (default 8 MiB).
         public var maxBodyBytes: Int = 8 * 1024 * 1024
-        /// The largest uploaded bundle, in bytes (default 256 MiB: a bundle carries a device's
-        /// days of work at once; 10,000 visits are about 9 MB).
-        public var maxBundleBytes: Int = 256 * 1024 * 1024
+        /// The largest uploaded bundle, in bytes (default 64 MiB: a bundle carries a device's days
+        /// of work at once, 10,000 visits are about 9 MB; an upload is held in memory while read).
+        public var maxBundleBytes: Int = 64 * 1024 * 1024
         /// The most mutations a batch may hold (default 1000).
         public var maxBatchMutations: Int = MergeEngine.defaultMaxBatchSize
         /// The households a pull page holds when the client does not say (default 200).

@@ -21,7 +21,7 @@ info:
     - JSON is UTF-8. The server writes object keys sorted; clients must ignore keys they
       do not know. There are no floating-point numbers: money is integer fen, rates are
       numerator/denominator pairs.
-    - Request bodies are limited to 8 MiB, uploaded bundles to 256 MiB (`413 payloadTooLarge`).
+    - Request bodies are limited to 8 MiB, uploaded bundles to 64 MiB (`413 payloadTooLarge`).
     - Optional keys that have no value are left out of answers (not written as `null`).
     - Any authenticated request (and enrollment) may be answered `429 rateLimited` after 10
       failed authentications or enrollments from the same client address within 5 minutes,

@@ -389,7 +389,7 @@ extension StoredEntity: JSONValueDecodable, JSONTextEncodable {
         writer.string(created.description)
         writer.key("fields")
         writer.beginObject()
-        for (position, name) in fields.keys.sorted().enumerated() {
+        for (position, name) in fields.keys.sorted(by: JSONTextWriter.keyOrder).enumerated() {
             if position > 0 { writer.comma() }
             writer.string(name)
             writer.colon()
