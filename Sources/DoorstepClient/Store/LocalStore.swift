@@ -252,9 +252,12 @@ enum LocalStore {
             // With no local work on it, the view is the pulled copy itself: each part is encoded once
             // and written as both.
             try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ?").execute(arguments: [survivor.description])
+            var conflicts = aggregate.household.conflicts.count
             for (position, entity) in aggregate.entities.enumerated() {
                 let text = arrived ? pulled.entityTexts[index][position] : try encode(entity)
-                try entry.execute(arguments: [survivor.description, entity.id.description, position, text, text, entity.conflicts.count])
+                let entityConflicts = entity.conflicts.count
+                conflicts += entityConflicts
+                try entry.execute(arguments: [survivor.description, entity.id.description, position, text, text, entityConflicts])
             }
             let text: String
             if arrived {
@@ -283,7 +286,7 @@ enum LocalStore {
                 """).execute(arguments: [
                     survivor.description, text, text, household["district"].stringValue, household["headName"].stringValue,
                     household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
-                    aggregate.conflicts.count,
+                    conflicts,
                 ])
             if local { try refreshView(db, survivor) }
         }

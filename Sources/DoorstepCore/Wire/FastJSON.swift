@@ -558,6 +558,20 @@ extension JSONValue {
         return items
     }
 
+    /// An array of documents of one type.
+    func list<T: JSONValueDecodable>(of type: T.Type, _ what: StaticString) throws(DoorstepError) -> [T] {
+        var values: [T] = []
+        for item in try items(what) { values.append(try T(json: item)) }
+        return values
+    }
+
+    /// An array of entity ids.
+    func entityIDs(_ what: StaticString) throws(DoorstepError) -> [EntityID] {
+        var ids: [EntityID] = []
+        for item in try items(what) { ids.append(try EntityID(try item.text(what))) }
+        return ids
+    }
+
     func text(_ what: StaticString) throws(DoorstepError) -> String {
         guard case .string(let text) = self else { throw DoorstepError(.malformedInput, "\(what) is not a string") }
         return text
@@ -585,10 +599,7 @@ extension Head: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a head")
         let write = try WriteID(try members.required("write", in: "a head").text("a head's write"))
-        var covers: [WriteID] = []
-        if let list = members["covers"], list != .null {
-            for item in try list.items("a head's covers") { covers.append(try WriteID(try item.text("a covered write"))) }
-        }
+        let covers = try members.optional("covers")?.writeIDs("a head's covers") ?? []
         self.init(write: write, value: members["value"] ?? .null, covers: covers)
     }
 
@@ -618,9 +629,7 @@ extension EntityState: JSONValueDecodable, JSONTextEncodable {
         let created = try WriteID(try members.required("created", in: "an entity").text("an entity's creation"))
         var fields: [String: Register] = [:]
         for (name, heads) in try members.required("fields", in: "an entity").members("an entity's fields") {
-            var list: [Head] = []
-            for head in try heads.items("a register") { list.append(try Head(json: head)) }
-            fields[name] = Register(heads: list)
+            fields[name] = Register(heads: try heads.list(of: Head.self, "a register"))
         }
         self.init(kind: kind, id: id, household: household, created: created, fields: fields)
     }
@@ -652,11 +661,8 @@ extension HouseholdAggregate: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a household aggregate")
         let household = try EntityState(json: try members.required("household", in: "a household aggregate"))
-        var aliases: [EntityID] = []
-        for alias in try members.required("aliases", in: "a household aggregate").items("aliases") { aliases.append(try EntityID(try alias.text("an alias"))) }
-        var entities: [EntityState] = []
-        for entity in try members.required("entities", in: "a household aggregate").items("entities") { entities.append(try EntityState(json: entity)) }
-        self.init(household: household, aliases: aliases, entities: entities)
+        self.init(household: household, aliases: try members.required("aliases", in: "a household aggregate").entityIDs("aliases"),
+                  entities: try members.required("entities", in: "a household aggregate").list(of: EntityState.self, "entities"))
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -677,10 +683,8 @@ extension PullPage: JSONValueDecodable, JSONTextEncodable {
         guard case .bool(let hasMore) = try members.required("hasMore", in: "a pull page") else {
             throw DoorstepError(.malformedInput, "a pull page's hasMore is not true or false")
         }
-        var households: [HouseholdAggregate] = []
-        for household in try members.required("households", in: "a pull page").items("households") { households.append(try HouseholdAggregate(json: household)) }
-        var removed: [EntityID] = []
-        for id in try members.required("removed", in: "a pull page").items("removed") { removed.append(try EntityID(try id.text("a removed household"))) }
+        let households = try members.required("households", in: "a pull page").list(of: HouseholdAggregate.self, "households")
+        let removed = try members.required("removed", in: "a pull page").entityIDs("removed households")
         self.init(protocolVersion: try members.protocolVersion(in: "a pull page"),
                   nextCursor: try members.required("nextCursor", in: "a pull page").text("a pull page's nextCursor"),
                   hasMore: hasMore,
@@ -764,10 +768,7 @@ extension Mutation: JSONValueDecodable, JSONTextEncodable {
         guard let schema = Int(exactly: try members.required("schema", in: "a mutation").wholeNumber("a mutation's schema")) else {
             throw DoorstepError(.malformedInput, "a mutation's schema is out of range")
         }
-        var fields: [FieldWrite] = []
-        if let list = members.optional("fields") {
-            for item in try list.items("a mutation's fields") { fields.append(try FieldWrite(json: item)) }
-        }
+        let fields = try members.optional("fields")?.list(of: FieldWrite.self, "a mutation's fields") ?? []
         self.init(device: try DeviceID(try members.required("device", in: "a mutation").text("a mutation's device")),
                   seq: try members.required("seq", in: "a mutation").wholeNumber("a mutation's seq"),
                   hlc: try HLC(try members.required("hlc", in: "a mutation").text("a mutation's hlc")),
@@ -817,8 +818,7 @@ extension PushBatch: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a batch")
         let version = try members.protocolVersion(in: "a batch")
-        var mutations: [Mutation] = []
-        for item in try members.required("mutations", in: "a batch").items("a batch's mutations") { mutations.append(try Mutation(json: item)) }
+        let mutations = try members.required("mutations", in: "a batch").list(of: Mutation.self, "a batch's mutations")
         self.init(protocolVersion: version, device: try DeviceID(try members.required("device", in: "a batch").text("a batch's device")), mutations: mutations)
     }
 
@@ -885,8 +885,7 @@ extension PushReceipt: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a receipt")
         let version = try members.protocolVersion(in: "a receipt")
-        var results: [MutationResult] = []
-        for item in try members.required("results", in: "a receipt").items("a receipt's results") { results.append(try MutationResult(json: item)) }
+        let results = try members.required("results", in: "a receipt").list(of: MutationResult.self, "a receipt's results")
         self.init(protocolVersion: version, device: try DeviceID(try members.required("device", in: "a receipt").text("a receipt's device")),
                   highestContiguousSeq: try members.required("highestContiguousSeq", in: "a receipt").wholeNumber("a receipt's highestContiguousSeq"),
                   serverClock: try HLC(try members.required("serverClock", in: "a receipt").text("a receipt's serverClock")),
