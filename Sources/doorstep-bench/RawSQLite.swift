@@ -7,12 +7,11 @@ import GRDB
 /// The limit: SQLite (through GRDB) writing the same rows directly with prepared statements,
 /// in the same mode as Doorstep (`DatabasePool`, WAL, `synchronous=FULL`), on the same disk.
 enum RawSQLite {
-    /// `cacheKiB`: the page cache of the writing connection, as the server sets it (`nil`: SQLite's default, as the client).
-    static func open(_ path: String, cacheKiB: Int? = nil) throws -> DatabasePool {
+    /// Opens `path` as the server and the client open theirs (SQLite's default page cache).
+    static func open(_ path: String) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            if let cacheKiB, !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)") }
         }
         configuration.busyMode = .timeout(10)
         return try DatabasePool(path: path, configuration: configuration)
@@ -73,7 +72,7 @@ enum RawSQLite {
     /// insert), the household's change seq, the change counter and the device's progress; per batch
     /// the server clock and the device's last push. Returns the seconds spent in the transactions.
     static func replayServerRows(_ devices: [[MutationRows]], into path: String, batchSize: Int) throws -> Double {
-        let pool = try open(path, cacheKiB: SQLiteStorage.writerCacheKiB)
+        let pool = try open(path)
         var changeSeq = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'") } ?? 0
         let now = Instant.format(Date(), in: .gmt)
         var elapsed = Duration.zero

@@ -57,6 +57,12 @@ struct EncodedPullTests {
             FieldWrite(field: "health", value: "disabled", base: [created])]) }
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first, fields: [
             FieldWrite(field: "health", value: "chronicIllness", base: [created])]) }
+        // Visits after the conflict: each refreshes the household's conflicts from the conflicted-entities index.
+        for n in 3..<5 {
+            try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: first, fields: [
+                FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员乙"),
+                FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
+        }
 
         let city = Principal(device: a, role: .city, district: nil)
         func compare(_ note: Comment) async throws {
@@ -72,5 +78,21 @@ struct EncodedPullTests {
         try await compare("with stored wire texts")
         try await storage.pool.write { db in try db.execute(sql: "UPDATE entities SET wire = NULL") }
         try await compare("entities saved before the wire column")
+    }
+
+    @Test func refreshingConflicts_readsTheConflictedEntitiesIndex_notEveryVisit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-conflict-index-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)
+        try await storage.migrate()
+        for households in [1, 2] {
+            let plan = try await storage.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteMergeStore.conflictedEntitiesSQL(households: households),
+                                 arguments: StatementArguments((0..<households).map { _ in EntityID.random().description }))
+                    .map { $0["detail"] as String? ?? "" }
+            }
+            #expect(plan.contains { $0.contains("USING INDEX entities_conflicted") }, "\(households) household(s): \(plan)")
+        }
     }
 }

@@ -240,14 +240,19 @@ struct SQLiteMergeStore: MergeStore {
         }
     }
 
+    /// The query of ``entitiesThatMayConflict(ofHouseholds:)`` for `households` ids: its terms are
+    /// those of the partial index `entities_conflicted` (schema v5), so that it reads only that index.
+    static func conflictedEntitiesSQL(households: Int) -> String {
+        "SELECT state FROM entities WHERE household IN (\(databaseQuestionMarks(count: households))) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
+    }
+
     /// The child entities of the households (as ``entities(ofHouseholds:)``, in the same order) that
     /// may hold an open conflict: those whose row is flagged `conflicted` (every save writes the flag;
     /// rows older than the flag say 1). The many conflict-free entities, every visit, are not decoded.
     func entitiesThatMayConflict(ofHouseholds households: [EntityID]) throws -> [EntityState] {
         guard !households.isEmpty else { return [] }
-        let marks = databaseQuestionMarks(count: households.count)
-        let sql = "SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
-        return try String.fetchAll(try statement(sql), arguments: StatementArguments(households.map(\.description)))
+        return try String.fetchAll(try statement(Self.conflictedEntitiesSQL(households: households.count)),
+                                   arguments: StatementArguments(households.map(\.description)))
             .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 

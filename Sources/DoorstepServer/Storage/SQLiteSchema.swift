@@ -162,6 +162,13 @@ enum SQLiteSchema {
         migrator.registerMigration("v4 entity wire text") { db in
             try db.execute(sql: "ALTER TABLE entities ADD COLUMN wire TEXT")
         }
+        // The entities that may hold a conflict, by household: refreshing a household's conflicts
+        // after a write reads these index entries only. Without it the refresh visited the table
+        // row of every child entity (each about 2 KB: a household's visits are most of its pages),
+        // about 190 page reads per pushed visit at 22 visits a household.
+        migrator.registerMigration("v5 conflicted entities index") { db in
+            try db.execute(sql: "CREATE INDEX entities_conflicted ON entities(household, id) WHERE conflicted <> 0 AND kind <> 'household'")
+        }
         return migrator
     }
 }

@@ -7,16 +7,11 @@ public final class SQLiteStorage: ServerStorage {
     let pool: DatabasePool
     public let path: String
 
-    /// Page cache of the writing connection, KiB: a push reads many index pages (entities,
-    /// households, the change feed), which SQLite's default 2 MiB cache would read again and again.
-    public static let writerCacheKiB = 32 * 1024
-
     /// Opens (or creates) the database file at `path`.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
         }
         configuration.busyMode = .timeout(10)
         self.path = path
