@@ -141,4 +141,97 @@ struct CheckpointerTests {
         try await pool.write { db in try db.execute(sql: "INSERT INTO t VALUES (x'00')") }
         #expect(size(path + "-wal") < Checkpointer.threshold, "the WAL file was cut back after the checkpoint")
     }
+
+    @Test func writesThatNeverPause_stillHaveTheirWALCopiedAndStartedAgain() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let threshold = 256 * 1024
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(threshold / 4)")
+        }
+        configuration.busyMode = .timeout(10)  // as the client's: a restart checkpoint holds writers back while it finishes
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE t (b BLOB)") }
+        let checkpointer = Checkpointer(path: path, threshold: threshold)
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? 0 }
+        // 64 KiB a transaction with no pause between them, until the WAL has started again (or 40 × the restart size went by).
+        var largest = 0, written = 0
+        while checkpointer.completed.restart == 0, written < 40 * checkpointer.restartSize {
+            try await pool.write { db in try db.execute(sql: "INSERT INTO t VALUES (zeroblob(65536))") }
+            checkpointer.noteWrite()
+            written += 65536
+            largest = max(largest, size(path + "-wal"))
+        }
+        #expect(checkpointer.completed.restart >= 1, "a restart checkpoint ran while writes went on")
+        #expect(checkpointer.completed.passive >= 1, "passive checkpoints ran first, past the busy size")
+        #expect(largest < 10 * checkpointer.restartSize, "the WAL file stayed bounded: \(largest) bytes")
+        try await pool.write { db in try db.execute(sql: "INSERT INTO t VALUES (x'00')") }
+        #expect(size(path + "-wal") <= threshold, "the next write started the WAL again and cut its file back")
+    }
+}
+
+/// A write takes its seq and stamp from the newest outbox row, or from the settings once rows
+/// have left the outbox (client schema v4): a seq is never given twice, the clock never goes back.
+struct OutboxCountersTests {
+    @Test func seqAndClock_carryOnAfterTheOutboxEmpties() async throws {
+        try await LiveServer.run { server in
+            let client = try await server.enrolledClient()
+            let household = try await client.fileHousehold(Facts.household(41))
+            for _ in 0..<3 { try await client.recordVisit(to: household, Facts.visit) }
+            let before = try await client.pool.read { db in try Row.fetchAll(db, sql: "SELECT seq, hlc FROM outbox ORDER BY seq") }
+            #expect(before.map { $0["seq"] as Int64 } == [1, 2, 3, 4])
+            let stamps = before.map { $0["hlc"] as String }
+            #expect(stamps == stamps.sorted() && Set(stamps).count == 4, "stamps rise write by write")
+            let lastStamp = try #require(stamps.last)
+            let settingsUntouched = try await client.pool.read { db in try LocalStore.setting(db, .nextSeq) }
+            #expect(settingsUntouched == "1", "a write leaves the settings row alone")
+
+            let first = try await client.sync()
+            #expect(first.pushed == 4 && first.alreadyApplied == 0)
+            let (left, nextSeq, hlc) = try await client.pool.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? -1, try LocalStore.setting(db, .nextSeq), try LocalStore.setting(db, .hlc))
+            }
+            #expect(left == 0)
+            #expect(nextSeq == "5", "the acknowledged rows' seqs are kept in the settings")
+            #expect((hlc ?? "") >= lastStamp)
+
+            try await client.recordVisit(to: household, Facts.visit)
+            let after = try #require(try await client.pool.read { db in try Row.fetchOne(db, sql: "SELECT seq, hlc FROM outbox") })
+            #expect(after["seq"] as Int64 == 5)
+            #expect((after["hlc"] as String) > lastStamp)
+            let second = try await client.sync()
+            #expect(second.pushed == 1 && second.alreadyApplied == 0, "the new visit is a new mutation to the server")
+            let visits = try await client.household(household)?.entities.filter { $0.kind == .visit }.count
+            #expect(visits == 4)
+        }
+    }
+
+    @Test func rowsLeavingTheOutbox_keepTheirCountersInTheSettings() throws {
+        let queue = try DatabaseQueue()
+        try ClientSchema.migrator.migrate(queue)
+        try queue.write { db in
+            try LocalStore.set(db, .nextSeq, "1")
+            try LocalStore.set(db, .hlc, HLC(wallMillis: 1_000, logical: 0).description)
+            var counters = try LocalStore.counters(db, LocalStore.settings(db))
+            #expect(counters.nextSeq == 1 && counters.last == HLC(wallMillis: 1_000, logical: 0))
+            for seq in 1...3 {
+                try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, 'h', '{}', 'now', ?)",
+                               arguments: [seq, HLC(wallMillis: 2_000, logical: UInt16(seq)).description])
+            }
+            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))
+            try db.execute(sql: "DELETE FROM outbox WHERE seq = 3")  // quarantined, say
+            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))
+            try db.execute(sql: "DELETE FROM outbox")
+            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))
+            // A row from before the column (no stamp) still counts for its seq.
+            try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (4, 'h', '{}', 'now')")
+            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            #expect(counters.nextSeq == 5 && counters.last == HLC(wallMillis: 2_000, logical: 3))
+        }
+    }
 }

@@ -282,6 +282,9 @@ extension ConvergenceTests {
                 deleteConflicts += aggregate.conflicts.filter { $0.reason == .deleteVersusEdit }.count
                 links += aggregate.aliases.count
                 visits += aggregate.entities.filter { $0.kind == .visit }.count
+                for state in [aggregate.household] + aggregate.entities {
+                    #expect(state.conflictCount == state.conflicts.count, "conflictCount of \(state.id)")
+                }
             }
             rejections += server.store.rejections.count
             resolutions += server.firstSeen.filter { entry in

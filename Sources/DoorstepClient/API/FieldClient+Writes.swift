@@ -148,11 +148,11 @@ extension FieldClient {
         let city = configuration.city
         let physical = configuration.clock
         try await pool.write { db in
-            let settings = try LocalStore.settings(db)
-            guard let enrollment = Self.enrollment(settings) else {
+            let settings = try LocalStore.writerSettings(db)
+            guard let device = settings[.device].flatMap({ try? DeviceID($0) }), let role = settings[.role].flatMap(Role.init(rawValue:)) else {
                 throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
             }
-            let principal = Principal(device: enrollment.device, role: enrollment.role, district: enrollment.district)
+            let principal = Principal(device: device, role: role, district: settings[.district])
             let survivor = try LocalStore.survivor(db, of: household)
             let context = try WriteContext(db: db, principal: principal, household: survivor)
             let content = try build(context)
@@ -170,16 +170,15 @@ extension FieldClient {
                 let seen = (try context.view()?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
                 try HouseholdStatus.checkChange(from: seen, to: next)
             }
-            var clock = HybridLogicalClock(last: settings[.hlc].flatMap { try? HLC($0) } ?? .zero, physicalMillis: physical)
-            let seq = Int64(settings[.nextSeq] ?? "1") ?? 1
+            let counters = try LocalStore.counters(db, settings)
+            var clock = HybridLogicalClock(last: counters.last, physicalMillis: physical)
+            let seq = counters.nextSeq
             let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
             let mutation = Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
                                     entity: content.entity, household: parent, fields: fields, covers: content.covers)
-            try db.cachedStatement(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt)])
+            try db.cachedStatement(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt), mutation.hlc.description])
             if let quarantined { try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [quarantined]) }
-            try LocalStore.set(db, .nextSeq, String(seq + 1))
-            try LocalStore.set(db, .hlc, clock.last.description)
             if context.listedDistrict == nil {
                 try LocalStore.refreshView(db, survivor)  // a new household (or one not shown yet)
             } else if mutation.kind == .household || mutation.op == .linkDecision {

@@ -112,6 +112,20 @@ enum ClientSchema {
                                arguments: [try pulled.map(LocalStore.encode), try LocalStore.encode(view), id])
             }
         }
+        // A write no longer updates the settings row for its seq and stamp (one page fewer per
+        // visit): the newest outbox row holds both (`hlc`, NULL in rows from before), and the
+        // settings keep them only for rows that leave the outbox (acknowledged, quarantined), so
+        // that a seq is never given twice and the clock never goes back (see LocalStore.counters).
+        migrator.registerMigration("v4 counters in the outbox") { db in
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN hlc TEXT;
+                CREATE TRIGGER outbox_keeps_counters AFTER DELETE ON outbox
+                BEGIN
+                    UPDATE settings SET value = CAST(old.seq + 1 AS TEXT) WHERE key = 'nextSeq' AND CAST(value AS INTEGER) <= old.seq;
+                    UPDATE settings SET value = old.hlc WHERE key = 'hlc' AND old.hlc IS NOT NULL AND value < old.hlc;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -35,12 +35,35 @@ enum LocalStore {
         return result
     }
 
+    /// The settings a local write needs (who writes, and the counters), in one query.
+    static func writerSettings(_ db: Database) throws -> [SettingKey: String] {
+        var result: [SettingKey: String] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, value FROM settings WHERE key IN ('device', 'role', 'district', 'hlc', 'nextSeq')"))
+        while let row = try rows.next() {
+            if let key = SettingKey(rawValue: row[0]) { result[key] = row[1] }
+        }
+        return result
+    }
+
     static func set(_ db: Database, _ key: SettingKey, _ value: String?) throws {
         if let value {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").execute(arguments: [key.rawValue, value])
         } else {
             try db.cachedStatement(sql: "DELETE FROM settings WHERE key = ?").execute(arguments: [key.rawValue])
         }
+    }
+
+    /// The next mutation's seq and the device clock's last stamp: the newest outbox row's, or the
+    /// settings' where higher (they hold the counters of rows that have left the outbox; schema v4).
+    /// Both are text of fixed width where compared: stamps are 16 hex digits.
+    static func counters(_ db: Database, _ settings: [SettingKey: String]) throws -> (nextSeq: Int64, last: HLC) {
+        var nextSeq = settings[.nextSeq].flatMap { Int64($0) } ?? 1
+        var last = settings[.hlc].flatMap { try? HLC($0) } ?? .zero
+        if let newest = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hlc FROM outbox ORDER BY seq DESC LIMIT 1")) {
+            nextSeq = max(nextSeq, (newest["seq"] as Int64) + 1)
+            if let stamp = (newest["hlc"] as String?).flatMap({ try? HLC($0) }), stamp > last { last = stamp }
+        }
+        return (nextSeq, last)
     }
 
     static func survivor(_ db: Database, of id: EntityID) throws -> EntityID {
@@ -120,7 +143,7 @@ enum LocalStore {
             ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, view = excluded.view, conflicts = excluded.conflicts
             """)
         for (position, entity) in view.entities.enumerated() {
-            try upsert.execute(arguments: [owner, entity.id.description, position, try encode(entity), entity.conflicts.count])
+            try upsert.execute(arguments: [owner, entity.id.description, position, try encode(entity), entity.conflictCount])
         }
         try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ? AND view IS NULL AND pulled IS NULL").execute(arguments: [owner])
         try storeTop(db, view, conflicts: view.conflicts.count, localChanges: localChanges)
@@ -149,6 +172,14 @@ enum LocalStore {
         try String.fetchOne(db.cachedStatement(sql: "SELECT district FROM households WHERE id = ?"), arguments: [survivor.description])
     }
 
+    /// The position of an entry a local mutation adds to a view: after every entry there (a stored
+    /// view numbers its entries from 0, far below 2³²), and after the entries added by earlier
+    /// local mutations (lower seqs), as the overlay appends them. Found without reading the
+    /// household's other entries (their largest position would need every entry row).
+    static func appendedPosition(_ mutation: Mutation) -> Int64 {
+        (1 << 32) + mutation.seq
+    }
+
     /// A new local mutation of an entry (not the household) on top of the stored view: the one
     /// entry row it names, and the household's conflict and local-change counts. What
     /// ``refreshView(_:_:)`` would give (the same ``EntityState/applyingEntry(_:to:)`` the overlay runs).
@@ -158,14 +189,8 @@ enum LocalStore {
         let existing = try (row?["view"] as String?).map { try decode(EntityState.self, $0) }
         var delta = 0
         if let entity = EntityState.applyingEntry(mutation, to: existing), existing == nil || entity != existing {
-            let position: Int
-            if let row {
-                position = row["position"]
-            } else {
-                position = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM household_entities WHERE owner = ?"),
-                                            arguments: [owner.description]) ?? 0
-            }
-            let conflicts = entity.conflicts.count
+            let position: Int64 = row?["position"] ?? appendedPosition(mutation)
+            let conflicts = entity.conflictCount
             delta = conflicts - ((row?["conflicts"] as Int?) ?? 0)
             try db.cachedStatement(sql: """
                 INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
@@ -191,18 +216,17 @@ enum LocalStore {
         part.apply(mutation)
         let entityConflicts: Int
         if mutation.kind != .household, mutation.op != .linkDecision, let entity = part.entities.first {
-            let position: Int
+            let position: Int64
             if existing == nil {
-                position = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM household_entities WHERE owner = ?"),
-                                            arguments: [owner.description]) ?? 0
+                position = appendedPosition(mutation)
             } else {
-                position = try Int.fetchOne(db.cachedStatement(sql: "SELECT position FROM household_entities WHERE owner = ? AND id = ?"),
-                                            arguments: [owner.description, entity.id.description]) ?? 0
+                position = try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM household_entities WHERE owner = ? AND id = ?"),
+                                              arguments: [owner.description, entity.id.description]) ?? 0
             }
             try db.cachedStatement(sql: """
                 INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
-                """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflicts.count])
+                """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflictCount])
         }
         entityConflicts = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(conflicts), 0) FROM household_entities WHERE owner = ? AND view IS NOT NULL"),
                                            arguments: [owner.description]) ?? 0

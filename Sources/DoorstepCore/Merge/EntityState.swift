@@ -61,6 +61,14 @@ public struct EntityState: Codable, Hashable, Sendable {
         return records
     }
 
+    /// How many records ``conflicts`` holds, without building them.
+    public var conflictCount: Int {
+        var count = 0
+        for (name, register) in fields where register.isConflicted && name != deletedFieldName { count += 1 }
+        if !editsUncoveredByDeletion.isEmpty { return count + 1 }
+        return count + (fields[deletedFieldName]?.isConflicted == true ? 1 : 0)
+    }
+
     /// Folds another state of the same entity (another original household of a link) into this one.
     public mutating func merge(_ other: EntityState) {
         for (name, register) in other.fields {

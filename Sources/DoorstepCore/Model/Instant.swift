@@ -61,13 +61,16 @@ public enum Instant {
     /// offset); fractional seconds are dropped.
     public static func format(_ date: Date, in timeZone: TimeZone) -> String {
         let whole = Int(date.timeIntervalSince1970.rounded(.down))
-        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(whole))) / 60 * 60
+        let offset = timeZone.identifier == "GMT" ? 0 : timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(whole))) / 60 * 60
         let local = whole + offset
         let days = Int((Double(local) / 86_400).rounded(.down))
         let (year, month, day) = LocalCalendar.civil(daysSinceEpoch: days)
         let time = local - days * 86_400
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        var text = String(format: "%04d", year) + "-" + two(month) + "-" + two(day)
+        // As String(format: "%04d"): four characters at least, the sign among them.
+        let digits = String(year.magnitude), width = year < 0 ? 3 : 4
+        var text = (year < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+        text += "-" + two(month) + "-" + two(day)
         text += "T" + two(time / 3600) + ":" + two(time / 60 % 60) + ":" + two(time % 60)
         if offset == 0 { return text + "Z" }
         let magnitude = abs(offset)
