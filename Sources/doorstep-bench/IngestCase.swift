@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepServer
 import Foundation
+import GRDB
 
 /// Ingest, local write and bundles: one server seeded with a scope, field clients enrolled on it.
 enum IngestCase {
@@ -33,6 +34,7 @@ enum IngestCase {
             let client = try await FieldClient.enrolled(on: server, name: "local-\(tag)")
             try await client.sync()
             if cases.contains(.localWrite) {
+                try await settle(client)
                 outcome.localWrite = try await localWrite(client: client, samples: sizes.localWrites, households: households, tag: tag)
             }
             if cases.contains(.bundles) {
@@ -121,6 +123,16 @@ enum IngestCase {
     }
 
     // MARK: Local write
+
+    /// Copies the client's WAL into its database and empties it, as the client's own checkpoint does
+    /// once writes pause after a sync: the visits then start, like the bare inserts, from an empty WAL.
+    static func settle(_ client: FieldClient) async throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: client.configuration.databasePath, configuration: configuration)
+        try await queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try queue.close()
+    }
 
     /// `recordVisit` against a bare one-row insert transaction in a database beside it. The bare
     /// inserts run in two halves, before and after the visits, so that the baseline brackets the

@@ -27,7 +27,7 @@ public enum EntityKind: String, Codable, Hashable, Sendable, CaseIterable {
 
     /// The field with the given name, if the kind has it.
     public func field(_ name: String) -> FieldSpec? {
-        fields.first { $0.name == name }
+        FieldSpec.byName[self]?[name]
     }
 }
 

@@ -122,6 +122,11 @@ public struct FieldSpec: Hashable, Sendable {
 }
 
 extension FieldSpec {
+    /// ``catalog`` by kind and field name (validation looks up every written field).
+    static let byName: [EntityKind: [String: FieldSpec]] = catalog.mapValues { specs in
+        Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     static let catalog: [EntityKind: [FieldSpec]] = [
         .household: [
             FieldSpec("headName", .text(maxLength: 64), required: true),
