@@ -14,7 +14,10 @@ enum RawSQLite {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         configuration.busyMode = .timeout(10)
-        return try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // As the server and the client: GRDB's WAL set-up leaves the writer at NORMAL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return pool
     }
 
     /// Reading a database another process (or a client's background checkpoint) may be writing.

@@ -93,11 +93,11 @@ extension FieldClient {
         let listedDistrict: String?
         private var decoded: HouseholdAggregate??
 
-        init(db: Database, principal: Principal, household: EntityID) throws {
+        init(db: Database, principal: Principal, household: EntityID, listedDistrict: String?) {
             self.db = db
             self.principal = principal
             self.household = household
-            listedDistrict = try LocalStore.listedDistrict(db, household)
+            self.listedDistrict = listedDistrict
         }
 
         /// The household's view without its entries (``HouseholdAggregate/entities`` is empty).
@@ -148,13 +148,13 @@ extension FieldClient {
         let city = configuration.city
         let physical = configuration.clock
         try await pool.write { db in
-            let settings = try LocalStore.writerSettings(db)
-            guard let device = settings[.device].flatMap({ try? DeviceID($0) }), let role = settings[.role].flatMap(Role.init(rawValue:)) else {
+            let prelude = try LocalStore.writePrelude(db, household: household)
+            guard let device = prelude.device.flatMap({ try? DeviceID($0) }), let role = prelude.role.flatMap(Role.init(rawValue:)) else {
                 throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
             }
-            let principal = Principal(device: device, role: role, district: settings[.district])
-            let survivor = try LocalStore.survivor(db, of: household)
-            let context = try WriteContext(db: db, principal: principal, household: survivor)
+            let principal = Principal(device: device, role: role, district: prelude.district)
+            let survivor = prelude.survivor
+            let context = WriteContext(db: db, principal: principal, household: survivor, listedDistrict: prelude.listedDistrict)
             let content = try build(context)
             let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
             try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
@@ -170,9 +170,8 @@ extension FieldClient {
                 let seen = (try context.view()?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
                 try HouseholdStatus.checkChange(from: seen, to: next)
             }
-            let counters = try LocalStore.counters(db, settings)
-            var clock = HybridLogicalClock(last: counters.last, physicalMillis: physical)
-            let seq = counters.nextSeq
+            var clock = HybridLogicalClock(last: prelude.last, physicalMillis: physical)
+            let seq = prelude.nextSeq
             let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
             let mutation = Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
                                     entity: content.entity, household: parent, fields: fields, covers: content.covers)

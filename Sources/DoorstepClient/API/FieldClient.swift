@@ -37,6 +37,9 @@ public final class FieldClient: Sendable {
         }
         database.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: database)
+        // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after prepareDatabase:
+        // FULL again, or a commit would not be on disk when the call returns.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         checkpointer = Checkpointer(path: path)
         try ClientSchema.migrator.migrate(pool)
     }

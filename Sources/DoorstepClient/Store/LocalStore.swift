@@ -35,16 +35,6 @@ enum LocalStore {
         return result
     }
 
-    /// The settings a local write needs (who writes, and the counters), in one query.
-    static func writerSettings(_ db: Database) throws -> [SettingKey: String] {
-        var result: [SettingKey: String] = [:]
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, value FROM settings WHERE key IN ('device', 'role', 'district', 'hlc', 'nextSeq')"))
-        while let row = try rows.next() {
-            if let key = SettingKey(rawValue: row[0]) { result[key] = row[1] }
-        }
-        return result
-    }
-
     static func set(_ db: Database, _ key: SettingKey, _ value: String?) throws {
         if let value {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").execute(arguments: [key.rawValue, value])
@@ -55,15 +45,53 @@ enum LocalStore {
 
     /// The next mutation's seq and the device clock's last stamp: the newest outbox row's, or the
     /// settings' where higher (they hold the counters of rows that have left the outbox; schema v4).
-    /// Both are text of fixed width where compared: stamps are 16 hex digits.
     static func counters(_ db: Database, _ settings: [SettingKey: String]) throws -> (nextSeq: Int64, last: HLC) {
-        var nextSeq = settings[.nextSeq].flatMap { Int64($0) } ?? 1
-        var last = settings[.hlc].flatMap { try? HLC($0) } ?? .zero
-        if let newest = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hlc FROM outbox ORDER BY seq DESC LIMIT 1")) {
-            nextSeq = max(nextSeq, (newest["seq"] as Int64) + 1)
-            if let stamp = (newest["hlc"] as String?).flatMap({ try? HLC($0) }), stamp > last { last = stamp }
+        let newest = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hlc FROM outbox ORDER BY seq DESC LIMIT 1"))
+        return counters(nextSeq: settings[.nextSeq], hlc: settings[.hlc], newestSeq: newest?["seq"], newestStamp: newest?["hlc"])
+    }
+
+    /// The counters from the settings' values and the newest outbox row's (`nil` when the outbox is empty).
+    static func counters(nextSeq: String?, hlc: String?, newestSeq: Int64?, newestStamp: String?) -> (nextSeq: Int64, last: HLC) {
+        var next = nextSeq.flatMap { Int64($0) } ?? 1
+        var last = hlc.flatMap { try? HLC($0) } ?? .zero
+        if let newestSeq { next = max(next, newestSeq + 1) }
+        if let stamp = newestStamp.flatMap({ try? HLC($0) }), stamp > last { last = stamp }
+        return (next, last)
+    }
+
+    /// What every local write reads first, in one statement: who writes (device, role, district),
+    /// the counters, the survivor of the household named, and its listed district.
+    struct WritePrelude {
+        var device: String?
+        var role: String?
+        var district: String?
+        var nextSeq: Int64
+        var last: HLC
+        var survivor: EntityID
+        /// The survivor's district as listed; `nil` when the device holds no such household.
+        var listedDistrict: String?
+    }
+
+    static func writePrelude(_ db: Database, household: EntityID) throws -> WritePrelude {
+        let sql = """
+            SELECT
+                (SELECT value FROM settings WHERE key = 'device') AS device,
+                (SELECT value FROM settings WHERE key = 'role') AS role,
+                (SELECT value FROM settings WHERE key = 'district') AS district,
+                (SELECT value FROM settings WHERE key = 'hlc') AS hlc,
+                (SELECT value FROM settings WHERE key = 'nextSeq') AS nextSeq,
+                newest.seq AS newestSeq, newest.hlc AS newestStamp,
+                target.id AS survivor, listed.district AS listedDistrict
+            FROM (SELECT COALESCE((SELECT survivor FROM aliases WHERE alias = ?1), ?1) AS id) AS target
+            LEFT JOIN households AS listed ON listed.id = target.id
+            LEFT JOIN (SELECT seq, hlc FROM outbox ORDER BY seq DESC LIMIT 1) AS newest ON 1
+            """
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [household.description]) else {
+            throw DoorstepError(.internalError, "the write prelude returned no row")
         }
-        return (nextSeq, last)
+        let counters = counters(nextSeq: row["nextSeq"], hlc: row["hlc"], newestSeq: row["newestSeq"], newestStamp: row["newestStamp"])
+        return WritePrelude(device: row["device"], role: row["role"], district: row["district"], nextSeq: counters.nextSeq, last: counters.last,
+                            survivor: (row["survivor"] as String?).flatMap { try? EntityID($0) } ?? household, listedDistrict: row["listedDistrict"])
     }
 
     static func survivor(_ db: Database, of id: EntityID) throws -> EntityID {
@@ -165,11 +193,6 @@ enum LocalStore {
                 household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
                 conflicts, localChanges,
             ])
-    }
-
-    /// The district column of a household's row: `.none` when the device holds no such household.
-    static func listedDistrict(_ db: Database, _ survivor: EntityID) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT district FROM households WHERE id = ?"), arguments: [survivor.description])
     }
 
     /// The position of an entry a local mutation adds to a view: after every entry there (a stored

@@ -16,6 +16,9 @@ public final class SQLiteStorage: ServerStorage {
         configuration.busyMode = .timeout(10)
         self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after prepareDatabase:
+        // FULL again, or an acknowledged push would not be on disk when the receipt is sent.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     }
 
     public func migrate() async throws {
