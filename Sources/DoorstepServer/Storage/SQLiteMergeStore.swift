@@ -167,9 +167,15 @@ struct SQLiteMergeStore: MergeStore {
     func recordRejected(_ mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]]) throws {
         let household = try canonical(of: mutation.household)
         try logMutation(mutation, write: write, result: result, household: household)
-        var district = try household.flatMap { try String.fetchOne(try statement("SELECT district FROM households WHERE id = ?"), arguments: [$0.description]) }
-        if district == nil, mutation.kind == .household {
-            district = mutation.fields.first { $0.field == "district" }?.value.stringValue
+        var district: String?
+        if result.code == .outOfScope {
+            // Refused for writing outside its district: the writer's office can act on it, not the household's.
+            district = try String.fetchOne(try statement("SELECT district FROM devices WHERE id = ?"), arguments: [mutation.device.rawValue])
+        } else {
+            district = try household.flatMap { try String.fetchOne(try statement("SELECT district FROM households WHERE id = ?"), arguments: [$0.description]) }
+            if district == nil, mutation.kind == .household {
+                district = mutation.fields.first { $0.field == "district" }?.value.stringValue
+            }
         }
         try execute(
             sql: """

@@ -191,12 +191,19 @@ struct PostgresSnapshot {
             let household = store.canonicals[mutation.household]
             try await logMutation(mutation, write: entry.write, result: entry.result, household: household, now: now)
             var district: String?
-            if let household {
-                for try await value in try await connection.query("SELECT district FROM households WHERE id = \(household.description)", logger: logger).decode(String?.self) {
+            if entry.result.code == .outOfScope {
+                // Refused for writing outside its district: the writer's office can act on it, not the household's.
+                for try await value in try await connection.query("SELECT district FROM devices WHERE id = \(mutation.device.rawValue)", logger: logger).decode(String?.self) {
                     district = value
                 }
+            } else {
+                if let household {
+                    for try await value in try await connection.query("SELECT district FROM households WHERE id = \(household.description)", logger: logger).decode(String?.self) {
+                        district = value
+                    }
+                }
+                if district == nil, mutation.kind == .household { district = mutation.fields.first { $0.field == "district" }?.value.stringValue }
             }
-            if district == nil, mutation.kind == .household { district = mutation.fields.first { $0.field == "district" }?.value.stringValue }
             try await connection.query("""
                 INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
                 VALUES (\(mutation.device.rawValue), \(mutation.seq), \(mutation.household.description), \(mutation.entity.description),
