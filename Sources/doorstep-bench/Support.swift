@@ -136,11 +136,11 @@ final class IngestGate: @unchecked Sendable {
         }
     }
 
-    func transport(_ url: URL) -> any SyncTransport { GatedTransport(inner: URLSessionTransport(baseURL: url), gate: self) }
+    func transport(_ url: URL) -> any SyncTransport { GatedTransport(inner: ClientConfiguration.platformTransport(url), gate: self) }
 }
 
 struct GatedTransport: SyncTransport {
-    let inner: URLSessionTransport
+    let inner: any SyncTransport
     let gate: IngestGate
 
     func send(_ request: TransportRequest) async throws -> TransportResponse {

@@ -52,6 +52,8 @@ import Testing
         #expect(plain == nil || plain?.status != 200, "plain HTTP got an answer from the HTTPS port")
         let untrusted = try? await URLSessionTransport(baseURL: url, timeout: 5).send(TransportRequest(method: "GET", path: "/health"))
         #expect(untrusted == nil, "a client that does not trust the self-signed certificate must not connect")
+        let untrustedByDefault = try? await platformTransport(url, timeout: 5).send(TransportRequest(method: "GET", path: "/health"))
+        #expect(untrustedByDefault == nil, "the client's own transport must not connect to an untrusted certificate either")
         await server.stop()
         #expect(!server.log.contains("BEGIN"), "the server's log must not hold key material")
     }

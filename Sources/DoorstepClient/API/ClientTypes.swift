@@ -20,6 +20,17 @@ public struct ClientConfiguration: Sendable {
     /// Makes the transport for a server address (tests may wrap it).
     public var transport: @Sendable (URL) -> any SyncTransport
 
+    /// The transport a client uses unless told otherwise: ``HTTPClientTransport`` on Linux
+    /// (FoundationNetworking there ends the process on an answer cut inside its headers),
+    /// ``URLSessionTransport`` elsewhere.
+    public static let platformTransport: @Sendable (URL) -> any SyncTransport = { url in
+        #if os(Linux)
+        HTTPClientTransport(baseURL: url)
+        #else
+        URLSessionTransport(baseURL: url)
+        #endif
+    }
+
     public init(
         databasePath: String,
         city: CityData = .ordos,
@@ -28,7 +39,7 @@ public struct ClientConfiguration: Sendable {
         pullPageSize: Int = 200,
         retry: RetryPolicy = RetryPolicy(),
         clock: @escaping @Sendable () -> Int64 = HybridLogicalClock.systemMillis,
-        transport: @escaping @Sendable (URL) -> any SyncTransport = { URLSessionTransport(baseURL: $0) }
+        transport: @escaping @Sendable (URL) -> any SyncTransport = ClientConfiguration.platformTransport
     ) {
         self.databasePath = databasePath
         self.city = city

@@ -30,7 +30,7 @@ public struct TransportResponse: Sendable {
     }
 }
 
-/// How the client reaches the server. The default is ``URLSessionTransport``; tests may put a
+/// How the client reaches the server. The default is ``ClientConfiguration/platformTransport``; tests may put a
 /// proxy or a failing transport in between.
 public protocol SyncTransport: Sendable {
     /// Sends a request; throws only when no answer came (network errors), never for HTTP statuses.

@@ -47,7 +47,7 @@ struct Sync: DoorstepCommand {
             if url.scheme == "http", !global.insecure, !GlobalOptions.isLoopback(url) {
                 throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(url.host ?? ""): use https://, or --insecure for a test network")
             }
-            configuration.transport = { _ in URLSessionTransport(baseURL: url) }
+            configuration.transport = { _ in ClientConfiguration.platformTransport(url) }
             client = try FieldClient(configuration: configuration)
             server = url
         }

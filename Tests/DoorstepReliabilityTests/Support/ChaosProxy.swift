@@ -15,7 +15,8 @@ final class ChaosProxy: @unchecked Sendable {
         case pass, dropBeforeServer, dropAfterServer, cutAnswer, delay, duplicate
         /// An answer cut after its status line, inside its header fields. URLSession on Linux
         /// (swift-corelibs-foundation) stops the whole process on it ("Transfer completed, but
-        /// there's no response"), so the default schedule never deals it; see `ClientCrashTests`.
+        /// there's no response"); the client's Linux transport (`HTTPClientTransport`) takes it
+        /// as a network error. See `ClientCrashTests`.
         case cutHead
     }
 
@@ -26,7 +27,7 @@ final class ChaosProxy: @unchecked Sendable {
         var cutAnswer = 12
         var delay = 12
         var duplicate = 12
-        var cutHead = 0
+        var cutHead = 8
         /// The longest delay, in milliseconds.
         var maxDelayMillis = 250
     }

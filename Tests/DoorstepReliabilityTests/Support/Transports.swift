@@ -79,7 +79,7 @@ struct MovingTransport: SyncTransport {
 
 /// A fixed address, noting receipts in a ledger (for the proxy tests).
 struct LedgerTransport: SyncTransport {
-    let inner: URLSessionTransport
+    let inner: any SyncTransport
     let ledger: Ledger
 
     func send(_ request: TransportRequest) async throws -> TransportResponse {
@@ -92,4 +92,13 @@ struct LedgerTransport: SyncTransport {
 extension RetryPolicy {
     /// Few quick attempts: the harness loops over syncs itself.
     static let quick = RetryPolicy(maxAttempts: 3, baseDelay: 0.02, maxDelay: 0.1, sleep: { try await Task.sleep(nanoseconds: UInt64($0 * 1_000_000_000)) })
+}
+
+/// The field client's transport on this platform (``ClientConfiguration/platformTransport``), with another timeout.
+func platformTransport(_ url: URL, timeout: TimeInterval) -> any SyncTransport {
+    #if os(Linux)
+    HTTPClientTransport(baseURL: url, timeout: timeout)
+    #else
+    URLSessionTransport(baseURL: url, timeout: timeout)
+    #endif
 }

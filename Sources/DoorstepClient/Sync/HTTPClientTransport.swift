@@ -1,0 +1,61 @@
+#if os(Linux)
+import AsyncHTTPClient
+public import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// HTTP over AsyncHTTPClient (SwiftNIO): the client's transport on Linux.
+///
+/// FoundationNetworking's URLSession on Linux ends the whole process (a `fatalError` in its libcurl
+/// glue, swift-corelibs-foundation issue 5285) when a connection is cut after the answer began but
+/// before its headers were complete, which a field laptop's link does. Here that is a network error
+/// like any other: the sync retries, or stops with `serverUnreachable`, and nothing is lost.
+/// TLS uses the system's trust roots, as URLSession does.
+public struct HTTPClientTransport: SyncTransport {
+    public let baseURL: URL
+    /// How long the server may stay silent (connecting, or between two reads of an answer).
+    public let timeout: TimeInterval
+    /// The largest answer read, in bytes (a pull page or a bundle receipt is far smaller).
+    public static let maxAnswerBytes = 256 * 1024 * 1024
+
+    public init(baseURL: URL, timeout: TimeInterval = 60) {
+        self.baseURL = baseURL
+        self.timeout = timeout
+    }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let text = baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) : baseURL.absoluteString
+        var outgoing = HTTPClientRequest(url: text + request.path)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        let client = Self.client(timeout: timeout)
+        // Silence is cut by the read timeout; the deadline only bounds an answer that trickles for an hour.
+        let response = try await client.execute(outgoing, timeout: .hours(1))
+        let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
+        return TransportResponse(status: Int(response.status.code), body: Data(body.readableBytesView))
+    }
+
+    /// One client per timeout for the process's life (a client must be shut down before it goes,
+    /// and these never go): connections are kept and reused across syncs.
+    private static func client(timeout: TimeInterval) -> HTTPClient {
+        let key = Int64((timeout * 1000).rounded())
+        return clients.withLock { clients in
+            if let client = clients[key] { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .milliseconds(key), read: .milliseconds(key))
+            configuration.redirectConfiguration = .disallow
+            configuration.decompression = .disabled
+            // A refused or failed connection is an answer now (the sync's RetryPolicy decides what
+            // next), not something to try again until the request's deadline.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[key] = client
+            return client
+        }
+    }
+
+    private static let clients = Mutex<[Int64: HTTPClient]>([:])
+}
+#endif
