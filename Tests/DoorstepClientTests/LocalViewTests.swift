@@ -69,6 +69,43 @@ struct LocalViewTests {
             #expect(try await client.households().first { $0.id == pulled }?.hasLocalChanges == true)
         }
     }
+
+    @Test func aHouseholdPulledAgainForOneNewVisit_writesThatVisitOnly() async throws {
+        try await LiveServer.run { server in
+            let client = try await server.enrolledClient()
+            let other = try await server.enrolledClient()
+            let household = try await other.fileHousehold(Facts.household(33))
+            _ = try await other.addEntry(.member, to: household, ["name": "李某", "relation": "spouse", "health": "healthy", "employment": "unemployed"])
+            try await other.recordVisit(to: household, Facts.visit)
+            try await other.sync()
+            try await client.sync()
+            // Every row the next pull writes is counted (a trigger of the test's own).
+            try await client.pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE written (what TEXT NOT NULL);
+                    CREATE TRIGGER count_entry_inserts AFTER INSERT ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
+                    CREATE TRIGGER count_entry_updates AFTER UPDATE ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
+                    CREATE TRIGGER count_entry_deletes AFTER DELETE ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
+                    CREATE TRIGGER count_household_updates AFTER UPDATE ON households BEGIN INSERT INTO written VALUES ('household'); END;
+                    """)
+            }
+            let visit = try await other.recordVisit(to: household, Facts.visit)
+            try await other.sync()
+            try await client.sync()
+            let written = try await client.pool.read { db in try String.fetchAll(db, sql: "SELECT what FROM written") }
+            #expect(written == ["entry"], "only the new visit's row was written, not the household's other rows: \(written)")
+            #expect(try await client.household(household)?.entities.contains { $0.id == visit } == true)
+            let (stored, recomputed) = try await storedAndRecomputed(client)
+            #expect(stored == recomputed)
+            #expect(try await client.household(household)?.entities.count == 3)
+
+            // A change to a listed column is still written, with its index.
+            try await other.editHousehold(household, set: ["address": "东胜区 新街 9 号"])
+            try await other.sync()
+            try await client.sync()
+            #expect(try await client.households(matching: HouseholdQuery()).first { $0.id == household }?.address == "东胜区 新街 9 号")
+        }
+    }
 }
 
 /// The v3 migration splits households stored whole (schema v2) into their parts.

@@ -16,7 +16,8 @@ enum SettingKey: String {
 /// `households` holds the household state and aliases (`pulled` and `view`, entries stripped)
 /// and the list columns; each entry (member, visit…) is a row of `household_entities` under the
 /// household's survivor (`owner`), with its pulled and its view state (`NULL` where it has none:
-/// an entry only made here has no pulled state) in the aggregate's order (`position`). A
+/// an entry only made here has no pulled state) in the aggregate's order (`position`, then `id`:
+/// the entries of a pulled household, which come in id order, all have position 0). A
 /// household's `local_changes` is 1 while the device holds work on it not yet pulled back.
 ///
 /// Every method takes the transaction's `Database`; the caller decides the transaction.
@@ -104,7 +105,7 @@ enum LocalStore {
             .map({ try decode(HouseholdAggregate.self, $0) })
         else { return nil }
         top.entities = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT pulled FROM household_entities WHERE owner = ? AND pulled IS NOT NULL ORDER BY position"),
+            db.cachedStatement(sql: "SELECT pulled FROM household_entities WHERE owner = ? AND pulled IS NOT NULL ORDER BY position, id"),
             arguments: [id.description]
         ).map { try decode(EntityState.self, $0) }
         return top
@@ -115,7 +116,7 @@ enum LocalStore {
         let survivor = try survivor(db, of: id)
         guard var top = try top(db, survivor) else { return nil }
         top.entities = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND view IS NOT NULL ORDER BY position"),
+            db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND view IS NOT NULL ORDER BY position, id"),
             arguments: [survivor.description]
         ).map { try decode(EntityState.self, $0) }
         return top
@@ -273,7 +274,10 @@ enum LocalStore {
         }
         var hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
         var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
-        let entry = try db.cachedStatement(sql: "INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)")
+        let entry = try db.cachedStatement(sql: """
+            INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, pulled = excluded.pulled, view = excluded.view, conflicts = excluded.conflicts
+            """)
         for (index, aggregate) in page.households.enumerated() {
             let survivor = aggregate.household.id
             let arrived = index < pulled.entityTexts.count && pulled.entityTexts[index].count == aggregate.entities.count
@@ -297,14 +301,30 @@ enum LocalStore {
                 pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
             }
             // With no local work on it, the view is the pulled copy itself: each part is encoded once
-            // and written as both.
-            try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ?").execute(arguments: [survivor.description])
-            var conflicts = aggregate.household.conflicts.count
+            // and written as both. Only the entries that changed are written (a household pulled again
+            // for one new visit writes that visit), so that a pull's pages follow what it brings.
+            var stored: [String: (position: Int64, pulled: String?, view: String?, conflicts: Int)] = [:]
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, position, pulled, view, conflicts FROM household_entities WHERE owner = ?"),
+                                           arguments: [survivor.description])
+            while let row = try rows.next() { stored[row["id"]] = (row["position"], row["pulled"], row["view"], row["conflicts"]) }
+            // The server sends a household's entries in the order of their ids: then they all take
+            // position 0 (read back by position, then id), so that a new entry moves none of the others.
+            let entityIDs = aggregate.entities.map(\.id.description)
+            let inIDOrder = zip(entityIDs, entityIDs.dropFirst()).allSatisfy { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            var conflicts = aggregate.household.conflictCount
             for (position, entity) in aggregate.entities.enumerated() {
                 let text = arrived ? pulled.entityTexts[index][position] : try encode(entity)
-                let entityConflicts = entity.conflicts.count
+                let entityConflicts = entity.conflictCount
                 conflicts += entityConflicts
-                try entry.execute(arguments: [survivor.description, entity.id.description, position, text, text, entityConflicts])
+                let id = entityIDs[position]
+                let place = inIDOrder ? 0 : Int64(position)
+                if let old = stored.removeValue(forKey: id), old.position == place, old.pulled == text, old.view == text, old.conflicts == entityConflicts {
+                    continue
+                }
+                try entry.execute(arguments: [survivor.description, id, place, text, text, entityConflicts])
+            }
+            for id in stored.keys {
+                try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ? AND id = ?").execute(arguments: [survivor.description, id])
             }
             let text: String
             if arrived {
@@ -324,17 +344,29 @@ enum LocalStore {
                 text = try encode(top)
             }
             let household = aggregate.household
-            try db.cachedStatement(sql: """
-                INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
-                    head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
-                    status = excluded.status, conflicts = excluded.conflicts, local_changes = 0
-                """).execute(arguments: [
-                    survivor.description, text, text, household["district"].stringValue, household["headName"].stringValue,
-                    household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
-                    conflicts,
-                ])
+            let listed = [household["district"].stringValue, household["headName"].stringValue, household["nationalId"].stringValue,
+                          household["address"].stringValue, household["status"].stringValue]
+            let old = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT pulled, view, conflicts, local_changes, district, head_name, national_id, address, status FROM households WHERE id = ?
+                """), arguments: [survivor.description])
+            let sameList = old.map { row in (0..<5).allSatisfy { (row[4 + $0] as String?) == listed[$0] } } ?? false
+            if let old, sameList, (old["pulled"] as String?) == text, (old["view"] as String?) == text,
+                (old["conflicts"] as Int?) == conflicts, (old["local_changes"] as Int?) == 0
+            {
+                // Pulled again for a change to its entries only: the row stays as it is.
+            } else if sameList {
+                // The listed columns (and their indexes) stay as they are.
+                try db.cachedStatement(sql: "UPDATE households SET pulled = ?, view = ?, conflicts = ?, local_changes = 0 WHERE id = ?")
+                    .execute(arguments: [text, text, conflicts, survivor.description])
+            } else {
+                try db.cachedStatement(sql: """
+                    INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
+                        head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
+                        status = excluded.status, conflicts = excluded.conflicts, local_changes = 0
+                    """).execute(arguments: [survivor.description, text, text, listed[0], listed[1], listed[2], listed[3], listed[4], conflicts])
+            }
             if local { try refreshView(db, survivor) }
         }
         // Outbox work on households that left the scope stays in the outbox (the server will answer it).
