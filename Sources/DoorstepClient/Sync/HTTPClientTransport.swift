@@ -40,15 +40,15 @@ public struct HTTPClientTransport: SyncTransport {
     /// One client per timeout for the process's life (a client must be shut down before it goes,
     /// and these never go): connections are kept and reused across syncs.
     private static func client(timeout: TimeInterval) -> HTTPClient {
-        let key = Int64((timeout * 1000).rounded())
+        let key = max(1, Int64((timeout * 1000).rounded()))
         return clients.withLock { clients in
             if let client = clients[key] { return client }
             var configuration = HTTPClient.Configuration()
             configuration.timeout = .init(connect: .milliseconds(key), read: .milliseconds(key))
             configuration.redirectConfiguration = .disallow
             configuration.decompression = .disabled
-            // A refused or failed connection is an answer now (the sync's RetryPolicy decides what
-            // next), not something to try again until the request's deadline.
+            // A refused or failed connection fails the request at once (the sync's RetryPolicy
+            // decides what next) instead of being tried again until the request's deadline.
             configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             clients[key] = client
