@@ -5,24 +5,13 @@ import Testing
 
 /// FastJSON against Foundation's coders: the same bytes out, the same values in, the same refusals.
 @Suite struct FastJSONTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces = ["王某某", "a", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1F}", "\u{7F}", "\u{2028}", "é", "😀", " ", "x y", "1", "东胜区 建设街"]
 
-    static func text(_ g: inout Generator) -> String {
+    static func text(_ g: inout SeededGenerator) -> String {
         (0..<Int.random(in: 0...4, using: &g)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &g)] }.joined()
     }
 
-    static func value(_ g: inout Generator, depth: Int = 0) -> JSONValue {
+    static func value(_ g: inout SeededGenerator, depth: Int = 0) -> JSONValue {
         switch Int.random(in: 0..<(depth > 1 ? 4 : 6), using: &g) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &g))
@@ -36,12 +25,12 @@ import Testing
         }
     }
 
-    static func write(_ g: inout Generator) -> WriteID {
+    static func write(_ g: inout SeededGenerator) -> WriteID {
         WriteID(hlc: HLC(wallMillis: Int64.random(in: 0...HLC.maxWallMillis, using: &g), logical: UInt16.random(in: 0...UInt16.max, using: &g)),
                 device: DeviceID(unchecked: EntityID.random(using: &g).description))
     }
 
-    static func entity(_ g: inout Generator, kind: EntityKind, household: EntityID) -> EntityState {
+    static func entity(_ g: inout SeededGenerator, kind: EntityKind, household: EntityID) -> EntityState {
         let id = kind == .household ? household : EntityID.random(using: &g)
         var state = EntityState(kind: kind, id: id, household: household, created: write(&g))
         let names = ["headName", "_deleted", "monthlyIncomeFen", "verified", "address", "notes", "aB", "ab", "Z"]
@@ -54,7 +43,7 @@ import Testing
         return state
     }
 
-    static func aggregate(_ g: inout Generator) -> HouseholdAggregate {
+    static func aggregate(_ g: inout SeededGenerator) -> HouseholdAggregate {
         let id = EntityID.random(using: &g)
         let kinds: [EntityKind] = [.member, .visit, .liaison]
         return HouseholdAggregate(
@@ -65,7 +54,7 @@ import Testing
     }
 
     @Test func pages_sameBytesAsWireCoding_andReadBackEqual() throws {
-        var g = Generator(state: 0xD00_5733)
+        var g = SeededGenerator(seed: 0xD00_5733)
         for round in 0..<300 {
             let page = PullPage(nextCursor: String(round), hasMore: Bool.random(using: &g), serverClock: HLC(wallMillis: Int64(round) * 977, logical: 3),
                                 households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) },
@@ -81,7 +70,7 @@ import Testing
     }
 
     @Test func batchesAndReceipts_sameBytesAsWireCoding_andReadBackEqual() throws {
-        var g = Generator(state: 0xBA7C4)
+        var g = SeededGenerator(seed: 0xBA7C4)
         let ops: [MutationOperation] = [.create, .update, .delete, .linkDecision]
         let codes: [DoorstepError.Code?] = [nil, .invalidValue, .outOfScope]
         for round in 0..<300 {
@@ -112,7 +101,7 @@ import Testing
     }
 
     @Test func pulledPages_keepEachTextAsItArrived() throws {
-        var g = Generator(state: 0x9A6E)
+        var g = SeededGenerator(seed: 0x9A6E)
         for round in 0..<100 {
             let page = PullPage(nextCursor: String(round), hasMore: false, serverClock: HLC(wallMillis: 5, logical: 0),
                                 households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) }, removed: [])
@@ -131,7 +120,7 @@ import Testing
     }
 
     @Test func values_readAsFoundationReadsThem() throws {
-        var g = Generator(state: 42)
+        var g = SeededGenerator(seed: 42)
         for _ in 0..<1_000 {
             let value = Self.value(&g)
             let data = try WireCoding.encoder().encode(value)
@@ -164,7 +153,7 @@ import Testing
     }
 
     @Test func documentsMissingKeysOrWithBadIds_areRefused() throws {
-        var g = Generator(state: 7)
+        var g = SeededGenerator(seed: 7)
         let good = try #require(try WireCoding.encoder().encode(Self.aggregate(&g)).jsonObject())
         for key in ["household", "aliases", "entities"] {
             var broken = good
@@ -182,7 +171,7 @@ import Testing
     @Test func ids_formatInLowerCase() throws {
         let id = try EntityID("7F1C1D9E-2A53-4C86-9D0B-0A1F1E6C5A01")
         #expect(id.description == "7f1c1d9e-2a53-4c86-9d0b-0a1f1e6c5a01")
-        var g = Generator(state: 99)
+        var g = SeededGenerator(seed: 99)
         for _ in 0..<200 {
             let random = EntityID.random(using: &g)
             #expect(random.description == random.uuid.uuidString.lowercased())
@@ -197,7 +186,7 @@ private extension Data {
 /// The hand-written trim against Foundation's, on seeded strings of white space and text.
 @Suite struct TrimTests {
     @Test func trimmedWhitespace_matchesFoundation() {
-        var g = FastJSONTests.Generator(state: 0x7417)
+        var g = SeededGenerator(seed: 0x7417)
         let pieces = [" ", "\t", "\n", "\r\n", "\u{85}", "\u{A0}", "\u{3000}", "\u{2028}", "\u{200B}", "\u{FEFF}", "\u{180E}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{1680}", "\u{202F}", "\u{205F}", "a", "王", "b c", "\u{1}", "😀"]
         for _ in 0..<3_000 {
             let text = (0..<Int.random(in: 0...6, using: &g)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &g)] }.joined()

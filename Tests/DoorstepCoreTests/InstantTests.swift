@@ -73,7 +73,7 @@ import Testing
 /// The hand-written parser and formatter against Foundation's ISO 8601 formatter, on seeded instants.
 @Suite struct InstantAgainstFoundationTests {
     @Test func formatAndParse_agreeWithISO8601DateFormatter_onSeededInstants() throws {
-        var generator = SeededInstants(seed: 0x5EED)
+        var generator = SeededGenerator(seed: 0x5EED)
         let zones = ["Asia/Shanghai", "UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"].compactMap(TimeZone.init(identifier:))
         for _ in 0..<2_000 {
             let seconds = Double(generator.next() % 6_000_000_000) - 1_000_000_000  // 1938 to 2160
@@ -95,15 +95,3 @@ import Testing
     }
 }
 
-/// SplitMix64: a small seeded generator for tests.
-struct SeededInstants: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
