@@ -9,13 +9,10 @@ import Testing
 /// under which a commit acknowledged to a device could be lost with the power).
 struct ServerDurabilityTests {
     @Test func theWritingConnection_syncsEveryCommit() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-durability-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let storage = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)
-        try await storage.migrate()
-        let (mode, journal) = try await storage.pool.write { db in
-            (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+        let (mode, journal) = try await TestDatabase.withSQLiteStorage("durability") { storage in
+            try await storage.pool.write { db in
+                (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+            }
         }
         #expect(mode == 2, "synchronous = FULL (2), not NORMAL (1)")
         #expect(journal == "wal")

@@ -81,18 +81,15 @@ struct EncodedPullTests {
     }
 
     @Test func refreshingConflicts_readsTheConflictedEntitiesIndex_notEveryVisit() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-conflict-index-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let storage = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)
-        try await storage.migrate()
-        for households in [1, 2] {
-            let plan = try await storage.pool.read { db in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteMergeStore.conflictedEntitiesSQL(households: households),
-                                 arguments: StatementArguments((0..<households).map { _ in EntityID.random().description }))
-                    .map { $0["detail"] as String? ?? "" }
+        try await TestDatabase.withSQLiteStorage("conflict-index") { storage in
+            for households in [1, 2] {
+                let plan = try await storage.pool.read { db in
+                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteMergeStore.conflictedEntitiesSQL(households: households),
+                                     arguments: StatementArguments((0..<households).map { _ in EntityID.random().description }))
+                        .map { $0["detail"] as String? ?? "" }
+                }
+                #expect(plan.contains { $0.contains("USING INDEX entities_conflicted") }, "\(households) household(s): \(plan)")
             }
-            #expect(plan.contains { $0.contains("USING INDEX entities_conflicted") }, "\(households) household(s): \(plan)")
         }
     }
 }

@@ -1,3 +1,4 @@
+@testable import DoorstepServer
 import Foundation
 import Logging
 import PostgresNIO
@@ -63,3 +64,15 @@ extension TestDatabase {
 }
 
 import Testing
+
+extension TestDatabase {
+    /// A migrated SQLite storage of its own in a temporary folder, removed when `body` returns.
+    static func withSQLiteStorage<T>(_ name: String, _ body: (SQLiteStorage) async throws -> T) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)
+        try await storage.migrate()
+        return try await body(storage)
+    }
+}
