@@ -251,23 +251,23 @@ struct OutboxCountersTests {
         try queue.write { db in
             try LocalStore.set(db, .nextSeq, "1")
             try LocalStore.set(db, .hlc, HLC(wallMillis: 1_000, logical: 0).description)
-            var counters = try LocalStore.counters(db, LocalStore.settings(db))
+            var counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 1 && counters.last == HLC(wallMillis: 1_000, logical: 0))
             for seq in 1...3 {
                 try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, 'h', '{}', 'now', ?)",
                                arguments: [seq, HLC(wallMillis: 2_000, logical: UInt16(seq)).description])
             }
-            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))
             try db.execute(sql: "DELETE FROM outbox WHERE seq = 3")  // quarantined, say
-            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))
             try db.execute(sql: "DELETE FROM outbox")
-            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))
             // A row from before the column (no stamp) still counts for its seq.
             try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at) VALUES (4, 'h', '{}', 'now')")
-            counters = try LocalStore.counters(db, LocalStore.settings(db))
+            counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 5 && counters.last == HLC(wallMillis: 2_000, logical: 3))
         }
     }

@@ -170,6 +170,12 @@ struct SyncTests {
             let review = try await session.call(.get, "/v1/review", token: session.adminToken).json(ReviewQueue.self)
             #expect(review.rejections.count == 2)
             #expect(try await session.call(.get, "/v1/review", token: there.token).status == .forbidden)
+            // Both refusals wait in the writer's office (it can act on them), not in the household's.
+            let writers = try await session.enroll(district: "150603", role: .office)
+            let households = try await session.enroll(district: "150602", role: .office)
+            let own = try await session.call(.get, "/v1/review", token: writers.token).json(ReviewQueue.self)
+            #expect(own.rejections.count == 2 && own.rejections.allSatisfy { $0.device == there.id && $0.district == "150603" && $0.code == .outOfScope })
+            #expect(try await session.call(.get, "/v1/review", token: households.token).json(ReviewQueue.self).rejections.isEmpty)
         }
     }
 

@@ -78,11 +78,6 @@ final class Checkpointer: @unchecked Sendable {
         thread.start()
     }
 
-    /// A passive checkpoint now, on the checkpoint connection.
-    func checkpoint() async throws {
-        try await connection().writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
-    }
-
     /// On the background thread: waits for a pause in writes (or a WAL past `busySize`), then checkpoints.
     private func runWhenIdle() {
         lock.withLock {

@@ -46,9 +46,9 @@ enum LocalStore {
 
     /// The next mutation's seq and the device clock's last stamp: the newest outbox row's, or the
     /// settings' where higher (they hold the counters of rows that have left the outbox; schema v4).
-    static func counters(_ db: Database, _ settings: [SettingKey: String]) throws -> (nextSeq: Int64, last: HLC) {
+    static func counters(_ db: Database) throws -> (nextSeq: Int64, last: HLC) {
         let newest = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hlc FROM outbox ORDER BY seq DESC LIMIT 1"))
-        return counters(nextSeq: settings[.nextSeq], hlc: settings[.hlc], newestSeq: newest?["seq"], newestStamp: newest?["hlc"])
+        return counters(nextSeq: try setting(db, .nextSeq), hlc: try setting(db, .hlc), newestSeq: newest?["seq"], newestStamp: newest?["hlc"])
     }
 
     /// The counters from the settings' values and the newest outbox row's (`nil` when the outbox is empty).

@@ -180,7 +180,7 @@ extension FieldClient {
     }
 
     static func absorb(_ stamp: HLC, _ db: Database) throws {
-        var clock = HybridLogicalClock(last: try LocalStore.counters(db, LocalStore.settings(db)).last)
+        var clock = HybridLogicalClock(last: try LocalStore.counters(db).last)
         clock.absorb(stamp)
         try LocalStore.set(db, .hlc, clock.last.description)
     }
