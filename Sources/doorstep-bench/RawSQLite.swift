@@ -85,7 +85,7 @@ enum RawSQLite {
                 let began = ContinuousClock.now
                 try pool.write { db in
                     let logRow = try db.cachedStatement(sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                    let entity = try db.cachedStatement(sql: "INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire")
+                    let entity = try db.cachedStatement(sql: "INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire")
                     let audit = try db.cachedStatement(sql: "INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                     let dropChange = try db.cachedStatement(sql: "DELETE FROM changes WHERE household = ? AND district = ?")
                     let change = try db.cachedStatement(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)")

@@ -80,7 +80,7 @@ enum ScopeCase {
                 removeDatabase(rawPath)
             }
             server.stop()
-            removeDatabase(clientPath)
+            if !options.keep { removeDatabase(clientPath) }
         }
 
         var outcome = Outcome()

@@ -8,13 +8,31 @@ import Testing
 /// The pull page written from stored entity texts against the page built and encoded whole.
 struct EncodedPullTests {
     @Test func encodedPage_equalsTheEncodedBuiltPage_withLinksConflictsAndDeletions() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-encoded-pull-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let storage = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)
-        try await storage.migrate()
-        let engine = MergeEngine()
-        let clock: @Sendable () -> Int64 = { 1_586_000_000_000 }
+        try await TestDatabase.withSQLiteStorage("encoded-pull") { storage in
+            let city = try await Self.seedLinkedAndConflictedHouseholds(into: storage)
+            func compare(_ note: Comment) async throws {
+                var built = try await storage.pull(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+                let encoded = try await storage.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+                let decoded = try JSONDecoder().decode(PullPage.self, from: encoded)
+                built.serverClock = decoded.serverClock  // each pull ticks the server's clock
+                // Registers compare with their server-side superseded ids, which stay off the wire: compare what is sent.
+                #expect(encoded == (try WireCoding.encoder().encode(built)), note)
+                #expect(!built.households.isEmpty && built.conflicts.count >= 1, "a conflict and a link are in the page")
+                #expect(built.households.contains { !$0.aliases.isEmpty })
+                #expect(built.households.contains { $0.entities.contains { $0.isDeleted } }, "a deleted member is in the page")
+            }
+            try await compare("with stored wire texts")
+            try await storage.pool.write { db in try db.execute(sql: "UPDATE entities SET wire = NULL") }
+            try await compare("entities saved before the wire column")
+        }
+    }
+
+    static let engine = MergeEngine()
+    static let clock: @Sendable () -> Int64 = { 1_586_000_000_000 }
+
+    /// Two devices file a household with a member and visits, then the same person again (a link),
+    /// edit the member concurrently (a conflict) and visit again. Returns a city principal.
+    static func seedLinkedAndConflictedHouseholds(into storage: SQLiteStorage) async throws -> Principal {
         var devices: [Principal] = []
         for index in 0..<2 {
             try await storage.insertEnrollmentCode(EnrollmentCodeRecord(codeHash: "code-\(index)", district: "150602", role: .visitor, createdBy: "test",
@@ -37,8 +55,9 @@ struct EncodedPullTests {
         func push(_ index: Int, _ build: (Int64, HLC) -> Mutation) async throws {
             seq[index] += 1
             let mutation = build(seq[index], HLC(wallMillis: 1_586_000_000_000 + seq[index] * 10 + Int64(index), logical: 0))
-            _ = try await storage.push(PushBatch(device: devices[index].device, mutations: [mutation]), from: devices[index], engine: engine,
-                                       actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: clock)
+            let receipt = try await storage.push(PushBatch(device: devices[index].device, mutations: [mutation]), from: devices[index], engine: Self.engine,
+                                       actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: Self.clock)
+            #expect(receipt.results.allSatisfy { $0.outcome != .rejected }, "\(receipt.results)")
         }
         let a = devices[0].device, b = devices[1].device
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .household, entity: first, household: first, fields: household(first)) }
@@ -51,45 +70,94 @@ struct EncodedPullTests {
                 FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员甲"),
                 FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
         }
+        // A member filed by mistake and deleted (a tombstone in the page).
+        let mistaken = EntityID.random()
+        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: mistaken, household: first, fields: [
+            FieldWrite(field: "name", value: "李某某"), FieldWrite(field: "relation", value: "child"),
+            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student")]) }
+        let filed = WriteID(hlc: HLC(wallMillis: 1_586_000_000_000 + seq[0] * 10, logical: 0), device: a)
+        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .delete, kind: .member, entity: mistaken, household: first,
+                                     fields: [FieldWrite(field: deletedFieldName, value: true)], covers: [filed]) }
         // The other device files the same person again (a link) and edits the member concurrently (a conflict).
         try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .create, kind: .household, entity: second, household: second, fields: household(second)) }
         try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first, fields: [
             FieldWrite(field: "health", value: "disabled", base: [created])]) }
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first, fields: [
             FieldWrite(field: "health", value: "chronicIllness", base: [created])]) }
-        // Visits after the conflict: each refreshes the household's conflicts from the conflicted-entities index.
+        // Visits after the conflict: each refreshes the household's conflicts.
         for n in 3..<5 {
             try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: first, fields: [
                 FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员乙"),
                 FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
         }
 
-        let city = Principal(device: a, role: .city, district: nil)
-        func compare(_ note: Comment) async throws {
-            var built = try await storage.pull(for: city, after: 0, limit: 100, engine: engine, now: "2020-04-02T00:00:00Z", physicalMillis: clock)
-            let encoded = try await storage.pullEncoded(for: city, after: 0, limit: 100, engine: engine, now: "2020-04-02T00:00:00Z", physicalMillis: clock)
-            let decoded = try JSONDecoder().decode(PullPage.self, from: encoded)
-            built.serverClock = decoded.serverClock  // each pull ticks the server's clock
-            // Registers compare with their server-side superseded ids, which stay off the wire: compare what is sent.
-            #expect(encoded == (try WireCoding.encoder().encode(built)), note)
-            #expect(!built.households.isEmpty && built.conflicts.count >= 1, "a conflict and a link are in the page")
-            #expect(built.households.contains { !$0.aliases.isEmpty })
-        }
-        try await compare("with stored wire texts")
-        try await storage.pool.write { db in try db.execute(sql: "UPDATE entities SET wire = NULL") }
-        try await compare("entities saved before the wire column")
+        return Principal(device: a, role: .city, district: nil)
     }
 
-    @Test func refreshingConflicts_readsTheConflictedEntitiesIndex_notEveryVisit() async throws {
-        try await TestDatabase.withSQLiteStorage("conflict-index") { storage in
+    @Test func refreshingConflicts_readsTheHouseholdsRangeOfEntities_notTheTable() async throws {
+        try await TestDatabase.withSQLiteStorage("conflict-range") { storage in
             for households in [1, 2] {
                 let plan = try await storage.pool.read { db in
                     try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteMergeStore.conflictedEntitiesSQL(households: households),
                                      arguments: StatementArguments((0..<households).map { _ in EntityID.random().description }))
                         .map { $0["detail"] as String? ?? "" }
                 }
-                #expect(plan.contains { $0.contains("USING INDEX entities_conflicted") }, "\(households) household(s): \(plan)")
+                #expect(plan.first == "SEARCH entities USING PRIMARY KEY (household=?)", "\(households) household(s): \(plan)")
+                #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(households) household(s): \(plan)")
             }
+        }
+    }
+
+    @Test func aHouseholdsEntitiesAreOneRangeOfTheTable_andANewDatabaseHas16KiBPages() async throws {
+        try await TestDatabase.withSQLiteStorage("entity-range") { storage in
+            let (pageSize, plan) = try await storage.pool.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA page_size"),
+                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT kind, id, wire FROM entities WHERE household = ? ORDER BY id", arguments: ["x"])
+                    .map { $0["detail"] as String? ?? "" })
+            }
+            #expect(pageSize == 16_384)
+            #expect(plan == ["SEARCH entities USING PRIMARY KEY (household=?)"], "read in key order, no sort: \(plan)")
+        }
+    }
+
+    @Test func migratingToV6_keepsEveryEntity_andThePullSendsTheSameBytes() async throws {
+        try await TestDatabase.withSQLiteStorage("v6-current") { current in
+            let city = try await Self.seedLinkedAndConflictedHouseholds(into: current)
+            // The same rows in a database at schema v5 (entities keyed by id alone), then migrated.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-v5-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let older = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)
+            try SQLiteSchema.migrator.migrate(older.pool, upTo: "v5 conflicted entities index")
+            try await older.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [current.path])
+                let tables = try String.fetchAll(db, sql: """
+                    SELECT name FROM source.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('grdb_migrations', 'entities')
+                    """)
+                try db.inTransaction {
+                    for table in tables { try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM source.\(table)") }
+                    try db.execute(sql: """
+                        INSERT INTO main.entities (id, kind, household, state, conflicted, wire)
+                        SELECT id, kind, household, state, conflicted, wire FROM source.entities
+                        """)
+                    return .commit
+                }
+                try db.execute(sql: "DETACH DATABASE source")
+            }
+            try await older.migrate()
+
+            let entities = "SELECT household, id, kind, conflicted, wire, state FROM entities ORDER BY household, id"
+            let before = try current.pool.read { db in try Row.fetchAll(db, sql: entities) }
+            let after = try older.pool.read { db in try Row.fetchAll(db, sql: entities) }
+            #expect(after.count == before.count && before.count >= 9)
+            #expect(after == before)
+            let indexes = try await older.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entities' AND sql IS NOT NULL ORDER BY name")
+            }
+            #expect(indexes == ["entities_id"])
+            let page = try await current.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+            let migrated = try await older.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+            #expect(migrated == page)
         }
     }
 }

@@ -75,7 +75,7 @@ struct SQLiteMergeStore: MergeStore {
         try execute(
             sql: """
                 INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire
+                ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire
                 """,
             arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(stored),
                         !state.conflicts.isEmpty, FastJSON.text(stored.state)]
@@ -246,8 +246,8 @@ struct SQLiteMergeStore: MergeStore {
         }
     }
 
-    /// The query of ``entitiesThatMayConflict(ofHouseholds:)`` for `households` ids: its terms are
-    /// those of the partial index `entities_conflicted` (schema v5), so that it reads only that index.
+    /// The query of ``entitiesThatMayConflict(ofHouseholds:)`` for `households` ids: it reads the
+    /// households' ranges of the table (schema v6) and decodes only the flagged rows' states.
     static func conflictedEntitiesSQL(households: Int) -> String {
         "SELECT state FROM entities WHERE household IN (\(databaseQuestionMarks(count: households))) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
     }
@@ -263,36 +263,61 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     /// The whole household as a pull delivers it, as JSON text: the same bytes as encoding
-    /// ``aggregate(_:)``, with each child entity's stored wire text placed as it is (an entity
-    /// saved before the `wire` column is decoded and written).
+    /// ``aggregate(_:)``, with each entity's stored wire text placed as it is (an entity saved
+    /// before the `wire` column is decoded and written). A household without aliases is one range
+    /// of the table (schema v6), its own row included; a linked one merges its members' states.
     func aggregateText(_ survivor: EntityID) throws -> String? {
-        guard let household = try engine.household(survivor, store: self) else { return nil }
         let members = try linkMembers(of: survivor)
+        let aliases = members.filter { $0 != survivor }
         let owners = members.isEmpty ? [survivor] : members
-        let rows = try Row.fetchAll(
-            try statement("SELECT wire, state FROM entities WHERE household IN (\(databaseQuestionMarks(count: owners.count))) AND kind <> 'household' ORDER BY id"),
+        // `state` only where there is no wire text: it is the longer column and is not needed otherwise.
+        let rows = try Row.fetchCursor(
+            try statement("""
+                SELECT kind, id, wire, CASE WHEN wire IS NULL THEN state END FROM entities
+                WHERE household IN (\(databaseQuestionMarks(count: owners.count))) ORDER BY id
+                """),
             arguments: StatementArguments(owners.map(\.description)))
+        var children: [(wire: String?, state: String?)] = []
+        var own: (wire: String?, state: String?)?
+        let householdKind = EntityKind.household.rawValue
+        let survivorText = survivor.description
+        while let row = try rows.next() {
+            let entry: (wire: String?, state: String?) = (row[2], row[3])
+            if (row[0] as String) == householdKind {
+                if (row[1] as String) == survivorText { own = entry }
+            } else {
+                children.append(entry)
+            }
+        }
         var writer = JSONTextWriter()
         writer.beginObject()
         writer.key("aliases", first: true)
-        writer.array(members.filter { $0 != survivor }) { $0.string($1.description) }
+        writer.array(aliases) { $0.string($1.description) }
         writer.key("entities")
         var failure: (any Error)?
-        writer.array(rows) { writer, row in
-            if let wire = row["wire"] as String? {
+        func write(_ entry: (wire: String?, state: String?), to writer: inout JSONTextWriter) {
+            if let wire = entry.wire {
                 writer.rawJSON(wire)
             } else {
                 do {
-                    try StoredJSON.decode(StoredEntity.self, row["state"]).state.write(to: &writer)
+                    try StoredJSON.decode(StoredEntity.self, entry.state ?? "").state.write(to: &writer)
                 } catch {
                     failure = error
                     writer.value(.null)
                 }
             }
         }
-        if let failure { throw failure }
+        writer.array(children) { write($1, to: &$0) }
         writer.key("household")
-        household.write(to: &writer)
+        if aliases.isEmpty {
+            // The household's own state is the survivor's state (`MergeEngine.household`).
+            guard let own else { return nil }
+            write(own, to: &writer)
+        } else {
+            guard let household = try engine.household(survivor, store: self) else { return nil }
+            household.write(to: &writer)
+        }
+        if let failure { throw failure }
         writer.endObject()
         return writer.text
     }
