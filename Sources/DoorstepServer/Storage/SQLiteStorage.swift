@@ -12,7 +12,7 @@ public final class SQLiteStorage: ServerStorage {
     /// 4 KiB pages a row past about 1 KB goes on to an overflow page) and a household's rows take
     /// one or two pages. The connections' caches keep SQLite's default size in bytes (2 MiB).
     /// A database created with other pages keeps them (SQLite changes them only by a VACUUM).
-    static let pageSize = 4_096
+    static let pageSize = 16_384
 
     /// Opens (or creates) the database file at `path`.
     public init(path: String) throws {
