@@ -14,6 +14,7 @@ enum Children {
         let options = try flags(arguments)
         guard let data = options["--data"] else { throw BenchError("_serve needs --data") }
         let configuration = ServerConfiguration(port: 0, dataDirectory: data, databaseURL: options["--database"], logLevel: .warning)
+        ProcessMemory.returnLargeBlocksToTheSystem()  // as doorstep-server does
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
     }

@@ -83,6 +83,7 @@ struct Serve: AsyncParsableCommand {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
             configuration.port = port
         }
+        ProcessMemory.returnLargeBlocksToTheSystem()
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
     }

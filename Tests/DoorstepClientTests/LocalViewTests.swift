@@ -217,7 +217,7 @@ struct OutboxCountersTests {
             let client = try await server.enrolledClient()
             let household = try await client.fileHousehold(Facts.household(41))
             for _ in 0..<3 { try await client.recordVisit(to: household, Facts.visit) }
-            let before = try await client.pool.read { db in try Row.fetchAll(db, sql: "SELECT seq, hlc FROM outbox ORDER BY seq") }
+            let before = try client.pool.read { db in try Row.fetchAll(db, sql: "SELECT seq, hlc FROM outbox ORDER BY seq") }
             #expect(before.map { $0["seq"] as Int64 } == [1, 2, 3, 4])
             let stamps = before.map { $0["hlc"] as String }
             #expect(stamps == stamps.sorted() && Set(stamps).count == 4, "stamps rise write by write")
@@ -235,7 +235,7 @@ struct OutboxCountersTests {
             #expect((hlc ?? "") >= lastStamp)
 
             try await client.recordVisit(to: household, Facts.visit)
-            let after = try #require(try await client.pool.read { db in try Row.fetchOne(db, sql: "SELECT seq, hlc FROM outbox") })
+            let after = try #require(try client.pool.read { db in try Row.fetchOne(db, sql: "SELECT seq, hlc FROM outbox") })
             #expect(after["seq"] as Int64 == 5)
             #expect((after["hlc"] as String) > lastStamp)
             let second = try await client.sync()

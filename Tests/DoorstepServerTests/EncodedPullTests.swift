@@ -12,7 +12,7 @@ struct EncodedPullTests {
             let city = try await Self.seedLinkedAndConflictedHouseholds(into: storage)
             func compare(_ note: Comment) async throws {
                 var built = try await storage.pull(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
-                let encoded = try await storage.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+                let encoded = Data(try await storage.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock))
                 let decoded = try JSONDecoder().decode(PullPage.self, from: encoded)
                 built.serverClock = decoded.serverClock  // each pull ticks the server's clock
                 // Registers compare with their server-side superseded ids, which stay off the wire: compare what is sent.

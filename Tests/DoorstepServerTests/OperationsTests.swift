@@ -64,6 +64,12 @@ struct OperationsTests {
         #expect(process.terminationStatus == 0, "openapi-spec-validator: \(text)")
     }
 
+    #if os(Linux)
+    @Test func glibcTakesTheFixedMmapThreshold() {
+        #expect(ProcessMemory.returnLargeBlocksToTheSystem())
+    }
+    #endif
+
     @Test func rotateAdminToken_replacesTheOldOne_andBackupCopiesTheDatabase() async throws {
         let server = TestServer()
         let old = try await server.test { session in session.adminToken }

@@ -426,7 +426,7 @@ struct JSONParser {
 // MARK: Writer
 
 /// Writes JSON text as `WireCoding`'s encoder does: compact, keys sorted, slashes not escaped.
-public struct JSONTextWriter {
+public struct JSONTextWriter: Sendable {
     /// The text so far, as UTF-8.
     public private(set) var bytes: [UInt8] = []
 
@@ -537,6 +537,10 @@ public struct JSONTextWriter {
     /// A value already written as JSON, placed as it is (the caller vouches for it).
     public mutating func rawJSON(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+    /// `[`.
+    public mutating func beginArray() { bytes.append(0x5B) }
+    /// `]`.
+    public mutating func endArray() { bytes.append(0x5D) }
     /// `{`.
     public mutating func beginObject() { bytes.append(0x7B) }
     /// `}`.

@@ -68,6 +68,15 @@ enum JSONResponse {
         make(encoded: try WireCoding.encode(value), status: status)
     }
 
+    /// A body already encoded as JSON, as UTF-8 bytes.
+    static func make(encoded bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
     /// A body already encoded as JSON.
     static func make(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
         Response(

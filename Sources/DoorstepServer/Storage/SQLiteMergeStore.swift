@@ -262,11 +262,10 @@ struct SQLiteMergeStore: MergeStore {
             .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 
-    /// The whole household as a pull delivers it, as JSON text: the same bytes as encoding
-    /// ``aggregate(_:)``, with each entity's stored wire text placed as it is (an entity saved
-    /// before the `wire` column is decoded and written). A household without aliases is one range
-    /// of the table (schema v6), its own row included; a linked one merges its members' states.
-    func aggregateText(_ survivor: EntityID) throws -> String? {
+    /// The whole household as a pull delivers it, read for writing as JSON text (see
+    /// ``AggregateParts``); `nil` when the survivor has no state. A household without aliases is
+    /// one range of the table (schema v6), its own row included; a linked one merges its members.
+    func aggregateParts(_ survivor: EntityID) throws -> AggregateParts? {
         let members = try linkMembers(of: survivor)
         let aliases = members.filter { $0 != survivor }
         let owners = members.isEmpty ? [survivor] : members
@@ -277,49 +276,28 @@ struct SQLiteMergeStore: MergeStore {
                 WHERE household IN (\(databaseQuestionMarks(count: owners.count))) ORDER BY id
                 """),
             arguments: StatementArguments(owners.map(\.description)))
-        var children: [(wire: String?, state: String?)] = []
-        var own: (wire: String?, state: String?)?
+        var children: [AggregateParts.Stored] = []
+        var own: AggregateParts.Stored?
         let householdKind = EntityKind.household.rawValue
         let survivorText = survivor.description
         while let row = try rows.next() {
-            let entry: (wire: String?, state: String?) = (row[2], row[3])
+            let stored = AggregateParts.Stored(wire: row[2], state: row[3])
             if (row[0] as String) == householdKind {
-                if (row[1] as String) == survivorText { own = entry }
+                if (row[1] as String) == survivorText { own = stored }
             } else {
-                children.append(entry)
+                children.append(stored)
             }
         }
-        var writer = JSONTextWriter()
-        writer.beginObject()
-        writer.key("aliases", first: true)
-        writer.array(aliases) { $0.string($1.description) }
-        writer.key("entities")
-        var failure: (any Error)?
-        func write(_ entry: (wire: String?, state: String?), to writer: inout JSONTextWriter) {
-            if let wire = entry.wire {
-                writer.rawJSON(wire)
-            } else {
-                do {
-                    try StoredJSON.decode(StoredEntity.self, entry.state ?? "").state.write(to: &writer)
-                } catch {
-                    failure = error
-                    writer.value(.null)
-                }
-            }
-        }
-        writer.array(children) { write($1, to: &$0) }
-        writer.key("household")
+        let household: AggregateParts.Household
         if aliases.isEmpty {
-            // The household's own state is the survivor's state (`MergeEngine.household`).
+            // With no other member the household's state is the survivor's own (`MergeEngine.household`).
             guard let own else { return nil }
-            write(own, to: &writer)
+            household = .stored(own)
         } else {
-            guard let household = try engine.household(survivor, store: self) else { return nil }
-            household.write(to: &writer)
+            guard let merged = try engine.household(survivor, store: self) else { return nil }
+            household = .merged(merged)
         }
-        if let failure { throw failure }
-        writer.endObject()
-        return writer.text
+        return AggregateParts(aliases: aliases, children: children, household: household)
     }
 
     /// The whole household as a pull delivers it.
@@ -447,4 +425,51 @@ extension StoredEntity: JSONValueDecodable, JSONTextEncodable {
         writer.endObject()
     }
 
+}
+
+/// A household as a pull delivers it, as read from its rows: written as JSON, it is the same
+/// bytes as encoding the ``HouseholdAggregate`` (each stored wire text placed as it is; an entity
+/// saved before the `wire` column is decoded and written).
+struct AggregateParts {
+    /// An entity's row: its wire text, or its stored state when it has none.
+    struct Stored {
+        var wire: String?
+        var state: String?
+
+        func write(to writer: inout JSONTextWriter) throws {
+            if let wire {
+                writer.rawJSON(wire)
+            } else {
+                try StoredJSON.decode(StoredEntity.self, state ?? "").state.write(to: &writer)
+            }
+        }
+    }
+
+    enum Household {
+        case stored(Stored)
+        case merged(EntityState)
+    }
+
+    var aliases: [EntityID]
+    var children: [Stored]
+    var household: Household
+
+    func write(to writer: inout JSONTextWriter) throws {
+        writer.beginObject()
+        writer.key("aliases", first: true)
+        writer.array(aliases) { $0.string($1.description) }
+        writer.key("entities")
+        writer.beginArray()
+        for (index, child) in children.enumerated() {
+            if index > 0 { writer.comma() }
+            try child.write(to: &writer)
+        }
+        writer.endArray()
+        writer.key("household")
+        switch household {
+        case .stored(let stored): try stored.write(to: &writer)
+        case .merged(let state): state.write(to: &writer)
+        }
+        writer.endObject()
+    }
 }

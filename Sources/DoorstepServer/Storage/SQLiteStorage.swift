@@ -1,5 +1,5 @@
 public import DoorstepCore
-public import Foundation
+import Foundation
 import GRDB
 
 /// The embedded default: one SQLite file through GRDB, in WAL mode with `synchronous=FULL`.
@@ -199,23 +199,20 @@ public final class SQLiteStorage: ServerStorage {
 
     public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
-        let page = try await page(for: principal, after: cursor, limit: limit, engine: engine, now: now) { store, id in try store.aggregate(id) }
+        let page = try await page(AggregatesBuilder.self, for: principal, after: cursor, limit: limit, engine: engine, now: now)
         let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
-        return PullPage(nextCursor: String(page.next), hasMore: page.hasMore, serverClock: clock, households: page.households, removed: page.removed)
+        return PullPage(nextCursor: String(page.next), hasMore: page.hasMore, serverClock: clock, households: page.builder.households, removed: page.removed)
     }
 
-    /// The page written straight from the stored texts of the entities (see ``SQLiteMergeStore/aggregateText(_:)``):
-    /// the same bytes as encoding ``pull(for:after:limit:engine:now:physicalMillis:)``'s page.
+    /// The page written straight from the stored texts of the entities into one buffer (see
+    /// ``SQLiteMergeStore/aggregateParts(_:)``): the same bytes as encoding
+    /// ``pull(for:after:limit:engine:now:physicalMillis:)``'s page.
     public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> Data {
-        let page = try await page(for: principal, after: cursor, limit: limit, engine: engine, now: now) { store, id in try store.aggregateText(id) }
+                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
+        let page = try await page(EncodedPageBuilder.self, for: principal, after: cursor, limit: limit, engine: engine, now: now)
         let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
-        var writer = JSONTextWriter()
-        writer.beginObject()
-        writer.key("hasMore", first: true)
-        writer.value(.bool(page.hasMore))
-        writer.key("households")
-        writer.array(page.households) { $0.rawJSON($1) }
+        var writer = page.builder.writer
+        writer.endArray()
         writer.key("nextCursor")
         writer.string(String(page.next))
         writer.key("protocolVersion")
@@ -225,15 +222,14 @@ public final class SQLiteStorage: ServerStorage {
         writer.key("serverClock")
         writer.string(clock.description)
         writer.endObject()
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
-    /// The changes of the principal's scope after the cursor, each household rendered by `render`
-    /// (`nil`: it left the scope).
-    private func page<Household: Sendable>(
-        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-        render: @escaping @Sendable (SQLiteMergeStore, EntityID) throws -> Household?
-    ) async throws -> (households: [Household], removed: [EntityID], next: Int64, hasMore: Bool) {
+    /// The changes of the principal's scope after the cursor, each household still in it added to
+    /// a `Builder` (one it has no state for, or that left the scope, is reported removed).
+    private func page<Builder: PullPageBuilder>(
+        _ builder: Builder.Type, for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String
+    ) async throws -> (builder: Builder, removed: [EntityID], next: Int64, hasMore: Bool) {
         try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now, entityCache: EntityCache())
             let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
@@ -248,7 +244,7 @@ public final class SQLiteStorage: ServerStorage {
                                         arguments: [principal.district ?? "", cursor, limit + 1])
             }
             let hasMore = rows.count > limit
-            var households: [Household] = []
+            var builder = Builder(hasMore: hasMore)
             var removed = Set<EntityID>()
             var delivered = Set<EntityID>()
             var next = cursor
@@ -256,16 +252,17 @@ public final class SQLiteStorage: ServerStorage {
             for row in rows.prefix(limit) {
                 next = row["seq"]
                 guard let id = try? EntityID(row["household"] as String) else { continue }
+                guard !delivered.contains(id) else { continue }
                 let placed = try Row.fetchOne(placement, arguments: [id.description])
                 guard let placed, (placed[0] as String) == id.description, let district = placed[1] as String?,
-                    principal.covers(district: district), let household = try render(store, id)
+                    principal.covers(district: district), try builder.add(id, from: store)
                 else {
                     removed.insert(id)
                     continue
                 }
-                if delivered.insert(id).inserted { households.append(household) }
+                delivered.insert(id)
             }
-            return (households, removed.subtracting(delivered).sorted(), next, hasMore)
+            return (builder, removed.subtracting(delivered).sorted(), next, hasMore)
         }
     }
 
@@ -382,5 +379,49 @@ public final class SQLiteStorage: ServerStorage {
     public func backup(to path: String) async throws {
         let destination = try DatabaseQueue(path: path)
         try pool.backup(to: destination)
+    }
+}
+
+/// What a pull page is built into, household by household, inside the page's read transaction.
+private protocol PullPageBuilder: Sendable {
+    init(hasMore: Bool)
+    /// Adds a survivor household of the scope; `false` (nothing added) when it has no state.
+    mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool
+}
+
+/// The households as values, for ``SQLiteStorage/pull(for:after:limit:engine:now:physicalMillis:)``.
+private struct AggregatesBuilder: PullPageBuilder {
+    var households: [HouseholdAggregate] = []
+
+    init(hasMore: Bool) {}
+
+    mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool {
+        guard let aggregate = try store.aggregate(survivor) else { return false }
+        households.append(aggregate)
+        return true
+    }
+}
+
+/// The page's JSON up to the households written so far (keys in `WireCoding`'s sorted order: the
+/// members after `households` are written once the page is complete). Each household goes from
+/// its rows straight into this one buffer: no text per household, no copy of the page.
+private struct EncodedPageBuilder: PullPageBuilder {
+    var writer = JSONTextWriter()
+    private var added = 0
+
+    init(hasMore: Bool) {
+        writer.beginObject()
+        writer.key("hasMore", first: true)
+        writer.value(.bool(hasMore))
+        writer.key("households")
+        writer.beginArray()
+    }
+
+    mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool {
+        guard let parts = try store.aggregateParts(survivor) else { return false }
+        if added > 0 { writer.comma() }
+        try parts.write(to: &writer)
+        added += 1
+        return true
     }
 }

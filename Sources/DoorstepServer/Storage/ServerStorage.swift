@@ -1,5 +1,5 @@
 public import DoorstepCore
-public import Foundation
+import Foundation
 
 /// The storage seam of the server: everything shared between requests (and, with PostgreSQL,
 /// between server processes) goes through it: sync state, the server's clock, devices,
@@ -39,9 +39,9 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
               physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage
     /// The same page as ``pull(for:after:limit:engine:now:physicalMillis:)``, as the JSON the API
-    /// answers with (`WireCoding`'s bytes). A backend may write it without building the page.
+    /// answers with (`WireCoding`'s bytes, UTF-8). A backend may write it without building the page.
     func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> Data
+                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;
     /// nothing changes then.
     func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
@@ -61,7 +61,7 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
 
 extension ServerStorage {
     public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> Data {
-        try WireCoding.encode(try await pull(for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis))
+                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
+        Array(try WireCoding.encode(try await pull(for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis)))
     }
 }
