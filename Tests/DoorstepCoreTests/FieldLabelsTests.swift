@@ -35,4 +35,19 @@ import Testing
         #expect(EntityKind.member.label(ofField: deletedFieldName, .chinese) == "删除")
         #expect(EntityKind.member.label(ofField: deletedFieldName, .english) == "deleted")
     }
+
+    @Test func everyKindHasOneNameInEachLanguage_distinctFromTheOthers() {
+        for language in [Language.chinese, .english] {
+            let names = EntityKind.allCases.map { $0.label(language) }
+            let titles = EntityKind.allCases.map { $0.listTitle(language) }
+            #expect(Set(names).count == names.count && Set(titles).count == titles.count, "\(names) \(titles)")
+        }
+        for kind in EntityKind.allCases {
+            #expect(kind.label(.chinese).unicodeScalars.allSatisfy { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(kind)")
+        }
+        // DOMAIN.md's terms: a hardship household (困难户), its problem and assistance lists.
+        #expect(EntityKind.household.label(.chinese) == "困难户")
+        #expect(EntityKind.problem.label(.chinese) == "问题清单" && EntityKind.assistance.label(.chinese) == "帮扶清单")
+    }
 }
+

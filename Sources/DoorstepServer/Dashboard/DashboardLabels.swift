@@ -8,17 +8,9 @@ enum DashboardLabels {
         kind.label(ofField: name, language)
     }
 
-    /// An entity kind's label.
+    /// An entity kind's label (DoorstepCore's, shared with the CLI).
     static func kind(_ kind: EntityKind, _ language: Language) -> String {
-        let pair: (String, String) = switch kind {
-        case .household: ("家庭档案", "household")
-        case .member: ("家庭成员", "member")
-        case .liaison: ("帮扶联系人", "liaison")
-        case .problem: ("问题清单", "problem")
-        case .assistance: ("帮扶清单", "assistance")
-        case .visit: ("走访记录", "visit")
-        }
-        return language == .chinese ? pair.0 : pair.1
+        kind.label(language)
     }
 
     /// A value as people read it: terms by their labels, money in yuan, instants in the city's time.

@@ -9,30 +9,14 @@ enum Strings {
         kind.label(ofField: name, language)
     }
 
-    /// An entity kind's name, e.g. 走访记录 / visit.
+    /// An entity kind's name, e.g. 走访记录 / visit (DoorstepCore's, shared with the dashboard).
     static func kind(_ kind: EntityKind, _ language: Language) -> String {
-        let pair: (String, String) = switch kind {
-        case .household: ("困难户", "household")
-        case .member: ("家庭成员", "member")
-        case .liaison: ("帮扶联系人", "liaison")
-        case .problem: ("问题清单", "problem")
-        case .assistance: ("帮扶清单", "assistance item")
-        case .visit: ("走访记录", "visit")
-        }
-        return language == .chinese ? pair.0 : pair.1
+        kind.label(language)
     }
 
     /// The title of a household's section of entries, e.g. 走访记录 / Visits.
     static func section(_ kind: EntityKind, _ language: Language) -> String {
-        let pair: (String, String) = switch kind {
-        case .household: ("困难户", "Households")
-        case .member: ("家庭成员", "Members")
-        case .liaison: ("帮扶联系人", "Liaisons")
-        case .problem: ("问题清单", "Problem list")
-        case .assistance: ("帮扶清单", "Assistance list")
-        case .visit: ("走访记录", "Visits")
-        }
-        return language == .chinese ? pair.0 : pair.1
+        kind.listTitle(language)
     }
 
     /// An operation's name, e.g. 新建 / create.
