@@ -142,6 +142,19 @@ struct SyncTests {
             #expect(unlink.status == .ok, "\(unlink.text)")
             let split = try await session.pullAll(a, cursor: pulled.cursor)
             #expect(Set(split.households.keys) == [first, second])
+            // Each side's history shows its own writes, and only those: the edit addressed to the
+            // alias while they were linked (filed then under the survivor) is the alias's.
+            func history(_ id: EntityID) async throws -> [AuditEntry] {
+                try await session.call(.get, "/v1/households/\(id)/history", token: office.token).json([String: [AuditEntry]].self)["history"] ?? []
+            }
+            let ofFirst = try await history(first), ofSecond = try await history(second)
+            let decision = { (entry: AuditEntry) in entry.field.hasPrefix("link:") }
+            #expect(ofFirst.contains { $0.entity == first && $0.field == "nationalId" })
+            #expect(ofFirst.allSatisfy { $0.entity == first || decision($0) }, "\(ofFirst.map { "\($0.entity) \($0.field)" })")
+            #expect(ofSecond.contains { $0.entity == second && $0.field == "phone" })
+            #expect(ofSecond.contains { $0.kind == .visit }, "the alias's visit")
+            #expect(ofSecond.allSatisfy { $0.entity != first || decision($0) })
+            #expect(ofFirst.contains(where: decision) && ofSecond.contains(where: decision), "the unlink shows on both sides")
         }
     }
 

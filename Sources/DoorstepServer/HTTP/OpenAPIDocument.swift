@@ -871,7 +871,10 @@ paths:
       description: |
         Any role, in scope (as `GET /v1/households/{id}`). One entry per field written by an
         applied mutation of the household or its child entities, and of every household
-        linked into the same survivor, in the order the server recorded them.
+        linked into the same survivor, in the order the server recorded them. A write belongs
+        to the household whose entity it wrote, also when it was made while that household
+        was linked to another: after an unlink each side shows its own writes, and an office's
+        link decision (field `link:<other id>`) shows on both sides.
       parameters:
         - $ref: "#/components/parameters/DoorstepProtocol"
         - $ref: "#/components/parameters/HouseholdIdPath"

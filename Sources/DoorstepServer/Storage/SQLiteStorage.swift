@@ -315,12 +315,31 @@ public final class SQLiteStorage: ServerStorage {
         try await pool.read { db in
             let survivor = try String.fetchOne(db, sql: "SELECT canonical FROM households WHERE id = ?", arguments: [household.description]) ?? household.description
             let members = try String.fetchAll(db, sql: "SELECT id FROM households WHERE canonical = ?", arguments: [survivor])
-            let ids = Array(Set(members + [survivor, household.description]))
+            let group = Set(members + [survivor, household.description])
+            // A write is filed under the survivor of its time, so while households were linked their
+            // writes sit under another id. Read the rows filed under every household ever linked with
+            // the group (by an office's decision, or by a national ID in common) and keep those of the
+            // group's own entities: after an unlink each side shows its own writes, and only those.
+            let marks = databaseQuestionMarks(count: group.count)
+            let partners = try String.fetchAll(db, sql: """
+                SELECT first FROM link_decisions WHERE second IN (\(marks))
+                UNION SELECT second FROM link_decisions WHERE first IN (\(marks))
+                UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household IN (\(marks)))
+                """, arguments: StatementArguments(Array(group) + Array(group) + Array(group)))
+            let filed = Array(group.union(partners))
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY id",
-                arguments: StatementArguments(ids)
-            )
+                sql: """
+                    SELECT a.household AS filed, e.household AS owner, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at
+                    FROM audit a LEFT JOIN entities e ON e.id = a.entity
+                    WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
+                    """,
+                arguments: StatementArguments(filed)
+            ).filter { row in
+                // A link decision (field `link:<other>`) belongs to both households it names.
+                let field: String = row["field"]
+                return group.contains((row["owner"] as String?) ?? row["filed"]) || (field.hasPrefix("link:") && group.contains(String(field.dropFirst(5))))
+            }
             return rows.compactMap { row -> AuditEntry? in
                 guard let entity = try? EntityID(row["entity"] as String), let kind = EntityKind(rawValue: row["kind"]),
                     let device = try? DeviceID(row["device"] as String)

@@ -144,19 +144,33 @@ extension PostgresStorage {
             for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(household.description)", logger: logger).decode(String.self) {
                 survivor = canonical
             }
-            var ids = Set([survivor, household.description])
+            var group = Set([survivor, household.description])
             for try await id in try await connection.query("SELECT id FROM households WHERE canonical = \(survivor)", logger: logger).decode(String.self) {
-                ids.insert(id)
+                group.insert(id)
+            }
+            // As the SQLite storage: rows filed under every household ever linked with the group,
+            // kept when they are writes to the group's own entities.
+            let members = Array(group)
+            var filed = group
+            for try await id in try await connection.query("""
+                SELECT first FROM link_decisions WHERE second = ANY(\(members))
+                UNION SELECT second FROM link_decisions WHERE first = ANY(\(members))
+                UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household = ANY(\(members)))
+                """, logger: logger).decode(String.self) {
+                filed.insert(id)
             }
             var entries: [AuditEntry] = []
             for try await row in try await connection.query("""
-                SELECT entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE household = ANY(\(Array(ids))) ORDER BY id
-                """, logger: logger).decode((String, String, String, String, String, String, String, Int64, String?, String).self) {
-                guard let entity = try? EntityID(row.0), let kind = EntityKind(rawValue: row.1), let device = try? DeviceID(row.6) else { continue }
+                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at
+                FROM audit a LEFT JOIN entities e ON e.id = a.entity WHERE a.household = ANY(\(Array(filed))) ORDER BY a.id
+                """, logger: logger).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String).self) {
+                // A link decision (field `link:<other>`) belongs to both households it names.
+                guard group.contains(row.1 ?? row.0) || (row.4.hasPrefix("link:") && group.contains(String(row.4.dropFirst(5)))) else { continue }
+                guard let entity = try? EntityID(row.2), let kind = EntityKind(rawValue: row.3), let device = try? DeviceID(row.8) else { continue }
                 entries.append(AuditEntry(
-                    entity: entity, kind: kind, field: row.2, old: (try? StoredJSON.decode(JSONValue.self, row.3)) ?? .null,
-                    new: (try? StoredJSON.decode(JSONValue.self, row.4)) ?? .null, write: row.5, device: device, seq: row.7,
-                    actor: row.8 ?? "", at: row.9
+                    entity: entity, kind: kind, field: row.4, old: (try? StoredJSON.decode(JSONValue.self, row.5)) ?? .null,
+                    new: (try? StoredJSON.decode(JSONValue.self, row.6)) ?? .null, write: row.7, device: device, seq: row.9,
+                    actor: row.10 ?? "", at: row.11
                 ))
             }
             return entries
