@@ -143,22 +143,28 @@ struct PostgresSnapshot {
                     clock_skew = \(progress.clockSkewFlagged), last_push_at = \(now) WHERE id = \(device.rawValue)
                 """, logger: logger)
         }
-        for id in store.dirtyEntities {
-            guard let state = store.entities[id] else { continue }
+        // Each kind of row in one statement (arrays unnested), not one round trip per row.
+        let states = store.dirtyEntities.compactMap { store.entities[$0] }
+        if !states.isEmpty {
             try await connection.query("""
-                INSERT INTO entities (id, kind, household, state) VALUES (\(id.description), \(state.kind.rawValue), \(state.household.description), \(try StoredJSON.encode(StoredEntity(state))))
+                INSERT INTO entities (id, kind, household, state)
+                SELECT * FROM UNNEST(\(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
+                                     \(try states.map { try StoredJSON.encode(StoredEntity($0)) }))
                 ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state
                 """, logger: logger)
         }
-        for id in store.dirtyCanonicals {
-            guard let survivor = store.canonicals[id] else { continue }
+        let placed = store.dirtyCanonicals.compactMap { id in store.canonicals[id].map { (id, $0) } }
+        if !placed.isEmpty {
             try await connection.query("""
-                INSERT INTO households (id, canonical) VALUES (\(id.description), \(survivor.description))
+                INSERT INTO households (id, canonical) SELECT * FROM UNNEST(\(placed.map(\.0.description)), \(placed.map(\.1.description)))
                 ON CONFLICT (id) DO UPDATE SET canonical = EXCLUDED.canonical
                 """, logger: logger)
         }
-        for (value, household) in store.newNationalIDs {
-            try await connection.query("INSERT INTO national_ids (value, household) VALUES (\(value), \(household.description)) ON CONFLICT DO NOTHING", logger: logger)
+        if !store.newNationalIDs.isEmpty {
+            try await connection.query("""
+                INSERT INTO national_ids (value, household)
+                SELECT * FROM UNNEST(\(store.newNationalIDs.map(\.0)), \(store.newNationalIDs.map(\.1.description))) ON CONFLICT DO NOTHING
+                """, logger: logger)
         }
         for pair in store.dirtyLinkDecisions {
             guard let register = store.linkDecisions[pair] else { continue }
@@ -173,23 +179,38 @@ struct PostgresSnapshot {
                 ON CONFLICT (original) DO UPDATE SET effective = EXCLUDED.effective
                 """, logger: logger)
         }
-        for entry in store.applied {
-            try await logMutation(entry.mutation, write: entry.write, result: entry.result, household: entry.household, now: now)
-            for change in entry.changes {
-                try await connection.query("""
-                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
-                    VALUES (\(entry.household.description), \(entry.mutation.entity.description), \(entry.mutation.kind.rawValue), \(change.field),
-                            \(try StoredJSON.encode(change.old)), \(try StoredJSON.encode(change.new)), \(entry.write.description),
-                            \(entry.mutation.device.rawValue), \(entry.mutation.seq), \(actor ?? "device:\(entry.mutation.device)"), \(now))
-                    """, logger: logger)
+        if !store.applied.isEmpty {
+            try await logMutations(store.applied.map { ($0.mutation, $0.write, $0.result, $0.household as EntityID?) }, now: now)
+            var audit = AuditRows()
+            for entry in store.applied {
+                for change in entry.changes {
+                    audit.households.append(entry.household.description)
+                    audit.entities.append(entry.mutation.entity.description)
+                    audit.kinds.append(entry.mutation.kind.rawValue)
+                    audit.fields.append(change.field)
+                    audit.old.append(try StoredJSON.encode(change.old))
+                    audit.new.append(try StoredJSON.encode(change.new))
+                    audit.writes.append(entry.write.description)
+                    audit.devices.append(entry.mutation.device.rawValue)
+                    audit.seqs.append(entry.mutation.seq)
+                    audit.actors.append(actor ?? "device:\(entry.mutation.device)")
+                }
             }
+            // In the order written (the audit's id is the history's order).
+            try await connection.query("""
+                INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
+                SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now) FROM UNNEST(
+                    \(audit.households), \(audit.entities), \(audit.kinds), \(audit.fields), \(audit.old), \(audit.new),
+                    \(audit.writes), \(audit.devices), \(audit.seqs), \(audit.actors)
+                ) WITH ORDINALITY AS row(household, entity, kind, field, old, new, write_id, device, seq, actor, position) ORDER BY position
+                """, logger: logger)
         }
         // The change feed first: a rejection below is filed under its household's district as it stands now.
-        for household in store.touched { try await touch(household) }
+        try await touch(store.touched)
         for entry in store.rejected {
             let mutation = entry.mutation
             let household = store.canonicals[mutation.household]
-            try await logMutation(mutation, write: entry.write, result: entry.result, household: household, now: now)
+            try await logMutations([(mutation, entry.write, entry.result, household)], now: now)
             var district: String?
             if entry.result.code == .outOfScope {
                 // Refused for writing outside its district: the writer's office can act on it, not the household's.
@@ -224,62 +245,126 @@ struct PostgresSnapshot {
         }
     }
 
-    private func logMutation(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?, now: String) async throws {
+    /// Logs mutations with their results, in one statement.
+    private func logMutations(_ entries: [(mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?)], now: String) async throws {
+        guard !entries.isEmpty else { return }
         try await connection.query("""
             INSERT INTO mutations (device, seq, write_id, body, result, household, received_at)
-            VALUES (\(mutation.device.rawValue), \(mutation.seq), \(write.description), \(try StoredJSON.encode(mutation)),
-                    \(try StoredJSON.encode(result)), \(household?.description), \(now))
+            SELECT device, seq, write_id, body, result, NULLIF(household, ''), \(now) FROM UNNEST(
+                \(entries.map(\.mutation.device.rawValue)), \(entries.map(\.mutation.seq)), \(entries.map(\.write.description)),
+                \(try entries.map { try StoredJSON.encode($0.mutation) }), \(try entries.map { try StoredJSON.encode($0.result) }),
+                \(entries.map { $0.household?.description ?? "" })
+            ) AS row(device, seq, write_id, body, result, household)
             """, logger: logger)
+    }
+
+    /// The audit rows of a write-back, column by column.
+    private struct AuditRows {
+        var households: [String] = [], entities: [String] = [], kinds: [String] = [], fields: [String] = []
+        var old: [String] = [], new: [String] = [], writes: [String] = [], devices: [String] = [], actors: [String] = []
+        var seqs: [Int64] = []
     }
 
     /// The whole household as a pull delivers it, read from the database.
     func aggregate(_ survivor: EntityID) async throws -> HouseholdAggregate? {
-        let (store, aggregate) = try await run(seed: [.canonical(survivor), .members(survivor), .entity(survivor)]) { store -> HouseholdAggregate? in
-            guard let household = try engine.household(survivor, store: store) else { return nil }
-            return HouseholdAggregate(household: household, aliases: try store.linkMembers(of: survivor).filter { $0 != survivor }, entities: [])
-        }
-        _ = store
-        guard var aggregate else { return nil }
-        let owners = [survivor.description] + aggregate.aliases.map(\.description)
-        var children: [EntityState] = []
-        for try await text in try await connection.query(
-            "SELECT state FROM entities WHERE household = ANY(\(owners)) AND kind <> 'household' ORDER BY id", logger: logger
-        ).decode(String.self) {
-            children.append(try StoredJSON.decode(StoredEntity.self, text).state)
-        }
-        aggregate.entities = children
-        return aggregate
+        try await aggregates([survivor])[survivor]
     }
 
-    /// Marks a household changed: a new change sequence number for each district whose devices must hear
-    /// of it, taken under the write lock, and its open conflicts refreshed.
-    func touch(_ household: EntityID) async throws {
-        var survivor: EntityID?
-        var old: String?
-        for try await (canonical, district) in try await connection.query(
-            "SELECT canonical, district FROM households WHERE id = \(household.description)", logger: logger
-        ).decode((String, String?).self) {
-            survivor = try? EntityID(canonical)
-            old = district
+    /// Several survivors' households as a pull delivers them (absent: no state), read in a few
+    /// queries whatever their number.
+    func aggregates(_ survivors: [EntityID]) async throws -> [EntityID: HouseholdAggregate] {
+        guard !survivors.isEmpty else { return [:] }
+        let seed = Set(survivors.flatMap { [SnapshotKey.canonical($0), .members($0), .entity($0)] })
+        let (_, tops) = try await run(seed: seed) { store -> [EntityID: HouseholdAggregate] in
+            var tops: [EntityID: HouseholdAggregate] = [:]
+            for survivor in survivors {
+                guard let household = try engine.household(survivor, store: store) else { continue }
+                tops[survivor] = HouseholdAggregate(household: household, aliases: try store.linkMembers(of: survivor).filter { $0 != survivor }, entities: [])
+            }
+            return tops
         }
-        guard let survivor else { return }
-        let aggregate = survivor == household ? try await self.aggregate(survivor) : nil
-        let district = aggregate?.household["district"].stringValue
+        var owners: [String: EntityID] = [:]
+        for (survivor, top) in tops {
+            owners[survivor.description] = survivor
+            for alias in top.aliases { owners[alias.description] = survivor }
+        }
+        var result = tops
+        guard !owners.isEmpty else { return result }
+        for try await (owner, text) in try await connection.query(
+            "SELECT household, state FROM entities WHERE household = ANY(\(Array(owners.keys))) AND kind <> 'household' ORDER BY id", logger: logger
+        ).decode((String, String).self) {
+            guard let survivor = owners[owner] else { continue }
+            result[survivor]?.entities.append(try StoredJSON.decode(StoredEntity.self, text).state)
+        }
+        return result
+    }
+
+    /// Marks households changed, in order: for each, a new change sequence number for each district
+    /// whose devices must hear of it, taken under the write lock, and its open conflicts refreshed.
+    func touch(_ households: [EntityID]) async throws {
+        guard !households.isEmpty else { return }
+        var placed: [EntityID: (survivor: EntityID, district: String?)] = [:]
+        for try await (id, canonical, district) in try await connection.query(
+            "SELECT id, canonical, district FROM households WHERE id = ANY(\(households.map(\.description)))", logger: logger
+        ).decode((String, String, String?).self) {
+            guard let household = try? EntityID(id), let survivor = try? EntityID(canonical) else { continue }
+            placed[household] = (survivor, district)
+        }
+        let aggregates = try await self.aggregates(households.filter { placed[$0]?.survivor == $0 })
         var seq = Int64(try await PostgresStorage.meta(connection, "change_seq", logger) ?? "0") ?? 0
-        for target in Set([old, district].compactMap { $0 }).sorted() {
-            seq += 1
-            try await connection.query("DELETE FROM changes WHERE household = \(household.description) AND district = \(target)", logger: logger)
-            try await connection.query("INSERT INTO changes (seq, household, district) VALUES (\(seq), \(household.description), \(target))", logger: logger)
+        var feed: (seqs: [Int64], households: [String], districts: [String]) = ([], [], [])
+        var rows: (ids: [String], districts: [String], seqs: [Int64]) = ([], [], [])
+        var conflicts: [ConflictKey: (district: String?, record: String)] = [:]
+        var conflictOrder: [ConflictKey] = []
+        for household in households {
+            guard let old = placed[household] else { continue }
+            let aggregate = aggregates[household]
+            let district = aggregate?.household["district"].stringValue
+            for target in Set([old.district, district].compactMap { $0 }).sorted() {
+                seq += 1
+                feed.seqs.append(seq)
+                feed.households.append(household.description)
+                feed.districts.append(target)
+            }
+            rows.ids.append(household.description)
+            rows.districts.append(district ?? "")
+            rows.seqs.append(seq)
+            for record in aggregate?.conflicts ?? [] {
+                let key = ConflictKey(household: household.description, entity: record.entity.description, field: record.field)
+                if conflicts[key] == nil { conflictOrder.append(key) }
+                conflicts[key] = (district, try StoredJSON.encode(record))
+            }
         }
-        try await PostgresStorage.setMeta(connection, "change_seq", String(seq), logger)
-        try await connection.query("UPDATE households SET district = \(district), change_seq = \(seq) WHERE id = \(household.description)", logger: logger)
-        try await connection.query("DELETE FROM conflicts WHERE household = \(household.description)", logger: logger)
-        for record in aggregate?.conflicts ?? [] {
+        guard !rows.ids.isEmpty else { return }
+        if !feed.seqs.isEmpty {
             try await connection.query("""
-                INSERT INTO conflicts (household, entity, field, district, record)
-                VALUES (\(household.description), \(record.entity.description), \(record.field), \(district), \(try StoredJSON.encode(record)))
-                ON CONFLICT (household, entity, field) DO UPDATE SET record = EXCLUDED.record, district = EXCLUDED.district
+                DELETE FROM changes WHERE (household, district) IN (SELECT * FROM UNNEST(\(feed.households), \(feed.districts)))
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO changes (seq, household, district) SELECT * FROM UNNEST(\(feed.seqs), \(feed.households), \(feed.districts))
                 """, logger: logger)
         }
+        try await PostgresStorage.setMeta(connection, "change_seq", String(seq), logger)
+        try await connection.query("""
+            UPDATE households SET district = NULLIF(row.district, ''), change_seq = row.seq
+            FROM UNNEST(\(rows.ids), \(rows.districts), \(rows.seqs)) AS row(id, district, seq) WHERE households.id = row.id
+            """, logger: logger)
+        try await connection.query("DELETE FROM conflicts WHERE household = ANY(\(rows.ids))", logger: logger)
+        if !conflictOrder.isEmpty {
+            let values = conflictOrder.compactMap { key in conflicts[key].map { (key, $0) } }
+            try await connection.query("""
+                INSERT INTO conflicts (household, entity, field, district, record)
+                SELECT household, entity, field, NULLIF(district, ''), record FROM UNNEST(
+                    \(values.map(\.0.household)), \(values.map(\.0.entity)), \(values.map(\.0.field)), \(values.map { $0.1.district ?? "" }), \(values.map(\.1.record))
+                ) AS row(household, entity, field, district, record)
+                """, logger: logger)
+        }
+    }
+
+    /// A row of the conflicts table, by its key.
+    private struct ConflictKey: Hashable {
+        var household: String
+        var entity: String
+        var field: String
     }
 }
