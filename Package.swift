@@ -134,9 +134,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One seeded generator (and whatever else every test target needs), not a copy in each.
+        .target(name: "DoorstepTestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(
             name: "DoorstepCoreTests",
             dependencies: [
+                "DoorstepTestSupport",
                 "DoorstepCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -144,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepBundleTests",
-            dependencies: ["DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DoorstepTestSupport", "DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -165,6 +168,7 @@ let package = Package(
         .testTarget(
             name: "DoorstepServerTests",
             dependencies: [
+                "DoorstepTestSupport",
                 "DoorstepServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -188,6 +192,7 @@ let package = Package(
         .testTarget(
             name: "DoorstepReliabilityTests",
             dependencies: [
+                "DoorstepTestSupport",
                 "DoorstepClient",
                 "DoorstepServer",
                 "DoorstepBundle",

@@ -42,7 +42,7 @@ struct BundleFormatTests {
     @Test func theAsyncLookupOpensTheSameWay() async throws {
         let data = try fixture.seal()
         let key = fixture.deviceKey.publicKey.rawRepresentation
-        let opened = try await BundleReader.open(data, serverPrivateKey: fixture.serverKey, serverKeyID: fixture.serverKeyID) { id in
+        let opened = try BundleReader.open(data, serverPrivateKey: fixture.serverKey, serverKeyID: fixture.serverKeyID) { id in
             id == fixture.device ? try Curve25519.Signing.PublicKey(rawRepresentation: key) : nil
         }
         #expect(opened.batches == fixture.batches)

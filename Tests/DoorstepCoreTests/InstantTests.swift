@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import DoorstepCore
+import DoorstepTestSupport
 
 @Suite struct InstantTests {
     /// 2020-04-12T02:30:00Z.

@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import Foundation
 import Testing
+import DoorstepTestSupport
 
 /// Issue 7, crashes on the device: the `doorstep` CLI records visits and syncs in a loop, and each
 /// process is killed with SIGKILL at a seeded random moment (mid-write, mid-sync). Reopening

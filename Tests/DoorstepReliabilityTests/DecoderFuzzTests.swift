@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Testing
 
 @testable import DoorstepServer
+import DoorstepTestSupport
 
 /// Issue 7, hostile input: a seeded mutation fuzzer of the push-batch (JSON) and CSV decoders,
 /// first on the decoders alone (many cases), then through the HTTP routes against a real SQLite

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import DoorstepTestSupport
 #endif
 
 /// A small HTTP-aware TCP proxy on loopback between a client and a server that misbehaves on a

@@ -1,4 +1,5 @@
 import Foundation
+import DoorstepTestSupport
 
 /// The package's built executables (`swift build` puts them beside the test bundle).
 enum Executables {
@@ -41,21 +42,6 @@ enum Executables {
     /// Reads an integer setting from the environment (the long modes), else `ci`.
     static func setting(_ name: String, ci: Int) -> Int {
         ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? ci
-    }
-}
-
-/// SplitMix64: a small seeded generator, so every schedule replays from its seed.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
