@@ -183,8 +183,11 @@ final class SnapshotMergeStore: MergeStore {
         newReplacements.append((original, effective))
     }
 
+    /// Notes a household changed. The write-back numbers them in the order of their last touch, as
+    /// the SQLite storage does by numbering every touch: the change feeds list households alike.
     func touch(household: EntityID) throws {
-        if !touched.contains(household) { touched.append(household) }
+        touched.removeAll { $0 == household }
+        touched.append(household)
     }
 }
 
