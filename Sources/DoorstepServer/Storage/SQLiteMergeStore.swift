@@ -230,7 +230,7 @@ struct SQLiteMergeStore: MergeStore {
         }
         let district = merged?["district"].stringValue
         var seq = try Int64.fetchOne(try statement("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
-        for target in Set([old, district].compactMap { $0 }) {
+        for target in Set([old, district].compactMap { $0 }).sorted() {
             seq += 1
             try execute(sql: "DELETE FROM changes WHERE household = ? AND district = ?", arguments: [household.description, target])
             try execute(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)", arguments: [seq, household.description, target])

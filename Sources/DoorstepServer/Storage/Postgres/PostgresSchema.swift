@@ -78,6 +78,12 @@ enum PostgresSchema {
             "CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account)",
             "CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at)",
         ]),
+        // Whether an entity's state may hold an open conflict, so that refreshing a household's
+        // conflicts after a push decodes only those entities, not every visit (as the SQLite
+        // storage's v3). Rows from before say TRUE ("decode to find out"); every save writes it.
+        ("v3 entity conflict flag", [
+            "ALTER TABLE entities ADD COLUMN conflicted BOOLEAN NOT NULL DEFAULT TRUE",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -147,10 +147,10 @@ struct PostgresSnapshot {
         let states = store.dirtyEntities.compactMap { store.entities[$0] }
         if !states.isEmpty {
             try await connection.query("""
-                INSERT INTO entities (id, kind, household, state)
+                INSERT INTO entities (id, kind, household, state, conflicted)
                 SELECT * FROM UNNEST(\(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
-                                     \(try states.map { try StoredJSON.encode(StoredEntity($0)) }))
-                ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state
+                                     \(try states.map { try StoredJSON.encode(StoredEntity($0)) }), \(states.map { !$0.conflicts.isEmpty }))
+                ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, conflicted = EXCLUDED.conflicted
                 """, logger: logger)
         }
         let placed = store.dirtyCanonicals.compactMap { id in store.canonicals[id].map { (id, $0) } }
@@ -271,8 +271,10 @@ struct PostgresSnapshot {
     }
 
     /// Several survivors' households as a pull delivers them (absent: no state), read in a few
-    /// queries whatever their number.
-    func aggregates(_ survivors: [EntityID]) async throws -> [EntityID: HouseholdAggregate] {
+    /// queries whatever their number. With `onlyConflicted`, the child entities are only those
+    /// flagged as possibly conflicted: enough for the household's district and open conflicts
+    /// (the same conflicts, in the same order), without decoding every visit.
+    func aggregates(_ survivors: [EntityID], onlyConflicted: Bool = false) async throws -> [EntityID: HouseholdAggregate] {
         guard !survivors.isEmpty else { return [:] }
         let seed = Set(survivors.flatMap { [SnapshotKey.canonical($0), .members($0), .entity($0)] })
         let (_, tops) = try await run(seed: seed) { store -> [EntityID: HouseholdAggregate] in
@@ -291,7 +293,8 @@ struct PostgresSnapshot {
         var result = tops
         guard !owners.isEmpty else { return result }
         for try await (owner, text) in try await connection.query(
-            "SELECT household, state FROM entities WHERE household = ANY(\(Array(owners.keys))) AND kind <> 'household' ORDER BY id", logger: logger
+            "SELECT household, state FROM entities WHERE household = ANY(\(Array(owners.keys))) AND kind <> 'household' AND (conflicted OR NOT \(onlyConflicted)) ORDER BY id",
+            logger: logger
         ).decode((String, String).self) {
             guard let survivor = owners[owner] else { continue }
             result[survivor]?.entities.append(try StoredJSON.decode(StoredEntity.self, text).state)
@@ -310,7 +313,7 @@ struct PostgresSnapshot {
             guard let household = try? EntityID(id), let survivor = try? EntityID(canonical) else { continue }
             placed[household] = (survivor, district)
         }
-        let aggregates = try await self.aggregates(households.filter { placed[$0]?.survivor == $0 })
+        let aggregates = try await self.aggregates(households.filter { placed[$0]?.survivor == $0 }, onlyConflicted: true)
         var seq = Int64(try await PostgresStorage.meta(connection, "change_seq", logger) ?? "0") ?? 0
         var feed: (seqs: [Int64], households: [String], districts: [String]) = ([], [], [])
         var rows: (ids: [String], districts: [String], seqs: [Int64]) = ([], [], [])
