@@ -292,13 +292,18 @@ struct PostgresSnapshot {
         }
         var result = tops
         guard !owners.isEmpty else { return result }
-        for try await (owner, text) in try await connection.query(
-            "SELECT household, state FROM entities WHERE household = ANY(\(Array(owners.keys))) AND kind <> 'household' AND (conflicted OR NOT \(onlyConflicted)) ORDER BY id",
-            logger: logger
-        ).decode((String, String).self) {
+        // Looked up by household (its index), not read in id order: ordered by id in SQL, the planner
+        // may walk the whole table by its key. Sorted here by the ids' bytes, as SQLite orders them
+        // whatever the database's collation.
+        let keys = Array(owners.keys)
+        let rows = onlyConflicted
+            ? try await connection.query("SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household' AND conflicted", logger: logger)
+            : try await connection.query("SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household'", logger: logger)
+        for try await (owner, text) in rows.decode((String, String).self) {
             guard let survivor = owners[owner] else { continue }
             result[survivor]?.entities.append(try StoredJSON.decode(StoredEntity.self, text).state)
         }
+        for survivor in result.keys { result[survivor]?.entities.sort { $0.id.description.utf8.lexicographicallyPrecedes($1.id.description.utf8) } }
         return result
     }
 

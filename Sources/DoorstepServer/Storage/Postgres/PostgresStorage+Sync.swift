@@ -61,26 +61,36 @@ extension PostgresStorage {
             }
             var changed: [(Int64, String)] = []
             for try await row in rows.decode((Int64, String).self) { changed.append(row) }
-            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            // Where each household is now, then every survivor of the scope read at once.
+            let page = changed.prefix(limit)
+            var placed: [String: (canonical: String, district: String?)] = [:]
+            for try await (id, canonical, district) in try await connection.query(
+                "SELECT id, canonical, district FROM households WHERE id = ANY(\(page.map(\.1)))", logger: logger
+            ).decode((String, String, String?).self) {
+                placed[id] = (canonical, district)
+            }
             var households: [HouseholdAggregate] = []
             var removed = Set<EntityID>()
             var delivered = Set<EntityID>()
-            var next = cursor
-            for (seq, text) in changed.prefix(limit) {
-                next = seq
+            var order: [EntityID] = []
+            for (_, text) in page {
                 guard let id = try? EntityID(text) else { continue }
-                var current: (String, String?)?
-                for try await row in try await connection.query("SELECT canonical, district FROM households WHERE id = \(text)", logger: logger).decode((String, String?).self) {
-                    current = row
-                }
-                guard let current, current.0 == text, let district = current.1, principal.covers(district: district),
-                    let aggregate = try await snapshot.aggregate(id)
-                else {
+                guard let current = placed[text], current.canonical == text, let district = current.district, principal.covers(district: district) else {
                     removed.insert(id)
                     continue
                 }
-                if delivered.insert(id).inserted { households.append(aggregate) }
+                if delivered.insert(id).inserted { order.append(id) }
             }
+            let aggregates = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregates(order)
+            for id in order {
+                if let aggregate = aggregates[id] {
+                    households.append(aggregate)
+                } else {
+                    delivered.remove(id)
+                    removed.insert(id)
+                }
+            }
+            let next = page.last?.0 ?? cursor
             return (households, removed.subtracting(delivered).sorted(), next, changed.count > limit)
         }
         let stamp = try await write { connection in
