@@ -158,6 +158,43 @@ struct SyncTests {
         }
     }
 
+    @Test func historyAfterAnUnlink_findsWritesFiledUnderASurvivorTwoLinksAway() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let a = try await session.enroll(district: "150602", role: .visitor)
+            let office = try await session.enroll(district: "150602", role: .office)
+            let fa = MutationFactory(device: a.id, clock: server.clock)
+            let first = Sample.nationalID(11), second = Sample.nationalID(12)
+            // C is filed first (second ID); A and B share the first ID; B's ID is then corrected to the
+            // second, so B links to C as well (a household keeps every ID it held): C survives all three.
+            let c = EntityID.random(), alone = EntityID.random(), b = EntityID.random()
+            _ = try await session.pushOK(a, [fa.make(.create, .household, entity: c, fields: Sample.household(nationalID: second))])
+            server.clock.advance(1000)
+            _ = try await session.pushOK(a, [fa.make(.create, .household, entity: alone, fields: Sample.household(nationalID: first))])
+            server.clock.advance(1000)
+            let created = fa.make(.create, .household, entity: b, fields: Sample.household(nationalID: first))
+            _ = try await session.pushOK(a, [created])
+            _ = try await session.pushOK(a, [fa.make(.update, .household, entity: b, fields: [
+                FieldWrite(field: "nationalId", value: .string(second), base: [created.writeID])])])
+            let linked = try await session.call(.get, "/v1/households/\(alone)", token: office.token).json(HouseholdAggregate.self)
+            #expect(linked.household.id == c && Set(linked.aliases) == [alone, b], "\(linked.household.id) \(linked.aliases)")
+            // An edit to A while linked is filed under C, two links away from A.
+            let base = linked.household.heads("phone").map(\.write)
+            _ = try await session.pushOK(a, [fa.make(.update, .household, entity: alone, fields: [FieldWrite(field: "phone", value: "13912345678", base: base)])])
+            // The office separates A from B (what linked it): A stands alone, B stays with C.
+            let unlink = try await session.call(.post, "/v1/review/links/unlink", token: office.token, json: ["survivor": b.description, "alias": alone.description])
+            #expect(unlink.status == .ok, "\(unlink.text)")
+            let separate = try await session.call(.get, "/v1/households/\(alone)", token: office.token).json(HouseholdAggregate.self)
+            #expect(separate.household.id == alone && separate.aliases.isEmpty)
+
+            func history(_ id: EntityID) async throws -> [AuditEntry] {
+                try await session.call(.get, "/v1/households/\(id)/history", token: office.token).json([String: [AuditEntry]].self)["history"] ?? []
+            }
+            #expect(try await history(alone).contains { $0.entity == alone && $0.field == "phone" }, "A's own edit, filed under C")
+            #expect(try await history(c).allSatisfy { $0.entity != alone || $0.field.hasPrefix("link:") }, "C's history does not show A's edit")
+        }
+    }
+
     @Test func visitorOfOneDistrict_readsAndWritesNothingOfAnother() async throws {
         let server = TestServer()
         try await server.test { session in

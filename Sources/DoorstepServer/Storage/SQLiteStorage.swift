@@ -318,15 +318,21 @@ public final class SQLiteStorage: ServerStorage {
             let group = Set(members + [survivor, household.description])
             // A write is filed under the survivor of its time, so while households were linked their
             // writes sit under another id. Read the rows filed under every household ever linked with
-            // the group (by an office's decision, or by a national ID in common) and keep those of the
-            // group's own entities: after an unlink each side shows its own writes, and only those.
-            let marks = databaseQuestionMarks(count: group.count)
-            let partners = try String.fetchAll(db, sql: """
-                SELECT first FROM link_decisions WHERE second IN (\(marks))
-                UNION SELECT second FROM link_decisions WHERE first IN (\(marks))
-                UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household IN (\(marks)))
-                """, arguments: StatementArguments(Array(group) + Array(group) + Array(group)))
-            let filed = Array(group.union(partners))
+            // the group, however indirectly (national IDs in common: a household keeps every ID it
+            // held; offices' decisions), and keep those of the group's own entities: after an unlink
+            // each side shows its own writes, and only those.
+            var linked = group
+            var frontier = Array(group)
+            while !frontier.isEmpty {
+                let marks = databaseQuestionMarks(count: frontier.count)
+                let found = try String.fetchAll(db, sql: """
+                    SELECT first FROM link_decisions WHERE second IN (\(marks))
+                    UNION SELECT second FROM link_decisions WHERE first IN (\(marks))
+                    UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household IN (\(marks)))
+                    """, arguments: StatementArguments(frontier + frontier + frontier))
+                frontier = found.filter { linked.insert($0).inserted }
+            }
+            let filed = Array(linked)
             let rows = try Row.fetchAll(
                 db,
                 sql: """

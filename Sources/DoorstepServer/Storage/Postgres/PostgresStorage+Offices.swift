@@ -69,7 +69,7 @@ extension PostgresStorage {
 
     /// Every surviving household of a district with its shown values.
     public func householdSummaries(district: String?, engine: MergeEngine) async throws -> [ShownHousehold] {
-        try await read { connection in
+        try await readSnapshot { connection in
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
             var result: [ShownHousehold] = []
             for id in try await survivors(connection, district: district) {
@@ -94,7 +94,7 @@ extension PostgresStorage {
     }
 
     public func reportInputs(district: String?, engine: MergeEngine) async throws -> ReportInputs {
-        try await read { connection in
+        try await readSnapshot { connection in
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
             var households: [HouseholdAggregate] = []
             for id in try await survivors(connection, district: district) {

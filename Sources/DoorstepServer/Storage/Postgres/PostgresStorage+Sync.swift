@@ -46,7 +46,7 @@ extension PostgresStorage {
 
     public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
-        let page = try await read { connection -> ([HouseholdAggregate], [EntityID], Int64, Bool) in
+        let page = try await readSnapshot { connection -> ([HouseholdAggregate], [EntityID], Int64, Bool) in
             let latest = Int64(try await Self.meta(connection, "change_seq", logger) ?? "0") ?? 0
             guard cursor <= latest else {
                 throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
@@ -138,7 +138,7 @@ extension PostgresStorage {
     }
 
     public func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate? {
-        try await read { connection in
+        try await readSnapshot { connection in
             var survivor: EntityID?
             for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(id.description)", logger: logger).decode(String.self) {
                 survivor = try? EntityID(canonical)
@@ -149,7 +149,7 @@ extension PostgresStorage {
     }
 
     public func history(of household: EntityID) async throws -> [AuditEntry] {
-        try await read { connection in
+        try await readSnapshot { connection in
             var survivor = household.description
             for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(household.description)", logger: logger).decode(String.self) {
                 survivor = canonical
@@ -159,15 +159,19 @@ extension PostgresStorage {
                 group.insert(id)
             }
             // As the SQLite storage: rows filed under every household ever linked with the group,
-            // kept when they are writes to the group's own entities.
-            let members = Array(group)
+            // however indirectly, kept when they are writes to the group's own entities.
             var filed = group
-            for try await id in try await connection.query("""
-                SELECT first FROM link_decisions WHERE second = ANY(\(members))
-                UNION SELECT second FROM link_decisions WHERE first = ANY(\(members))
-                UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household = ANY(\(members)))
-                """, logger: logger).decode(String.self) {
-                filed.insert(id)
+            var frontier = Array(group)
+            while !frontier.isEmpty {
+                var found: [String] = []
+                for try await id in try await connection.query("""
+                    SELECT first FROM link_decisions WHERE second = ANY(\(frontier))
+                    UNION SELECT second FROM link_decisions WHERE first = ANY(\(frontier))
+                    UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household = ANY(\(frontier)))
+                    """, logger: logger).decode(String.self) {
+                    found.append(id)
+                }
+                frontier = found.filter { filed.insert($0).inserted }
             }
             var entries: [AuditEntry] = []
             for try await row in try await connection.query("""
@@ -188,7 +192,7 @@ extension PostgresStorage {
     }
 
     public func reviewQueue(district: String?) async throws -> ReviewQueue {
-        try await read { connection in
+        try await readSnapshot { connection in
             let all = district == nil
             let filter = district ?? ""
             var conflicts: [ReviewQueue.Conflict] = []

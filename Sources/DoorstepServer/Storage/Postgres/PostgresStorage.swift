@@ -71,8 +71,20 @@ public final class PostgresStorage: ServerStorage {
         }
     }
 
+    /// Runs `body` on a connection of the pool: for a read of one statement.
     func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in try await body(connection) }
+    }
+
+    /// Runs `body` in a read-only transaction that sees one snapshot of the database throughout
+    /// (REPEATABLE READ), so that a read of several statements (a pull page, a household and its
+    /// entities, a history, the review queue) never pairs rows from before a push with rows from
+    /// after it.
+    func readSnapshot<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            return try await body(connection)
+        }
     }
 
     // MARK: Identity and admin token
