@@ -159,11 +159,16 @@ struct BackendEquivalenceTests {
                 var queues: [ReviewQueue] = []
                 for storage in storages { queues.append(try await storage.reviewQueue(district: nil)) }
                 try same(queues, "\(note): the review queue")
+                var written = 0
                 for household in filed {
                     var histories: [[AuditEntry]] = []
                     for storage in storages { histories.append(try await storage.history(of: household)) }
                     try same(histories, "\(note): the history of \(household)")
+                    if histories[0].contains(where: { $0.entity == household }) { written += 1 }
                 }
+                #expect(written == filed.count, "\(note): every filed household's history shows its own creation (\(written) of \(filed.count))")
+                // Each device's district, from where it stood.
+                for device in devices { try await pull(device) }
             }
             try await compareEverything("after the day")
 

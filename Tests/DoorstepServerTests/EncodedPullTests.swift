@@ -19,6 +19,7 @@ struct EncodedPullTests {
                 #expect(encoded == (try WireCoding.encoder().encode(built)), note)
                 #expect(!built.households.isEmpty && built.conflicts.count >= 1, "a conflict and a link are in the page")
                 #expect(built.households.contains { !$0.aliases.isEmpty })
+                #expect(built.households.contains { $0.aliases.isEmpty && $0.entities.count == 2 }, "a household without links, with its entries")
                 #expect(built.households.contains { $0.entities.contains { $0.isDeleted } }, "a deleted member is in the page")
             }
             try await compare("with stored wire texts")
@@ -90,6 +91,18 @@ struct EncodedPullTests {
                 FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员乙"),
                 FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
         }
+        // A household of its own (no link), with a member and a visit: the page writes it from its rows alone.
+        let single = EntityID.random()
+        let otherBody = "150602" + "19900101" + "456"
+        var singleFields = household(single)
+        singleFields[1] = FieldWrite(field: "nationalId", value: .string(otherBody + String(NationalID.checkCharacter(for: Array(otherBody)))))
+        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .household, entity: single, household: single, fields: singleFields) }
+        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: EntityID.random(), household: single, fields: [
+            FieldWrite(field: "name", value: "赵某"), FieldWrite(field: "relation", value: "child"),
+            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student")]) }
+        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: single, fields: [
+            FieldWrite(field: "visitedAt", value: "2020-04-07T10:30:00+08:00"), FieldWrite(field: "visitor", value: "走访员甲"),
+            FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
 
         return Principal(device: a, role: .city, district: nil)
     }

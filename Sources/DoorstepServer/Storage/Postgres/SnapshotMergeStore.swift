@@ -36,7 +36,10 @@ final class SnapshotMergeStore: MergeStore {
     private(set) var newReplacements: [(WriteID, WriteID)] = []
     private(set) var applied: [(mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID, changes: [FieldChange])] = []
     private(set) var rejected: [(mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]])] = []
-    private(set) var touched: [EntityID] = []
+    /// The households touched, each at the place of its last touch.
+    var touched: [EntityID] { lastTouch.sorted { $0.value < $1.value }.map(\.key) }
+    private var lastTouch: [EntityID: Int] = [:]
+    private var touches = 0
 
     /// A fresh store for another run: the rows loaded so far, none of this run's writes or misses.
     func reloaded() -> SnapshotMergeStore {
@@ -186,8 +189,8 @@ final class SnapshotMergeStore: MergeStore {
     /// Notes a household changed. The write-back numbers them in the order of their last touch, as
     /// the SQLite storage does by numbering every touch: the change feeds list households alike.
     func touch(household: EntityID) throws {
-        touched.removeAll { $0 == household }
-        touched.append(household)
+        touches += 1
+        lastTouch[household] = touches
     }
 }
 
