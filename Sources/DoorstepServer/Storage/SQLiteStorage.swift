@@ -211,18 +211,7 @@ public final class SQLiteStorage: ServerStorage {
                             physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
         let page = try await page(EncodedPageBuilder.self, for: principal, after: cursor, limit: limit, engine: engine, now: now)
         let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
-        var writer = page.builder.writer
-        writer.endArray()
-        writer.key("nextCursor")
-        writer.string(String(page.next))
-        writer.key("protocolVersion")
-        writer.int(Int64(ProtocolVersion.current))
-        writer.key("removed")
-        writer.array(page.removed) { $0.string($1.description) }
-        writer.key("serverClock")
-        writer.string(clock.description)
-        writer.endObject()
-        return writer.bytes
+        return page.builder.page.finished(next: page.next, removed: page.removed, serverClock: clock)
     }
 
     /// The changes of the principal's scope after the cursor, each household still in it added to
@@ -427,26 +416,15 @@ private struct AggregatesBuilder: PullPageBuilder {
     }
 }
 
-/// The page's JSON up to the households written so far (keys in `WireCoding`'s sorted order: the
-/// members after `households` are written once the page is complete). Each household goes from
-/// its rows straight into this one buffer: no text per household, no copy of the page.
+/// The page as JSON text (``EncodedPullPage``), each household written from its rows.
 private struct EncodedPageBuilder: PullPageBuilder {
-    var writer = JSONTextWriter()
-    private var added = 0
+    var page: EncodedPullPage
 
-    init(hasMore: Bool) {
-        writer.beginObject()
-        writer.key("hasMore", first: true)
-        writer.value(.bool(hasMore))
-        writer.key("households")
-        writer.beginArray()
-    }
+    init(hasMore: Bool) { page = EncodedPullPage(hasMore: hasMore) }
 
     mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool {
         guard let parts = try store.aggregateParts(survivor) else { return false }
-        if added > 0 { writer.comma() }
-        try parts.write(to: &writer)
-        added += 1
+        try page.add(parts)
         return true
     }
 }

@@ -84,6 +84,11 @@ enum PostgresSchema {
         ("v3 entity conflict flag", [
             "ALTER TABLE entities ADD COLUMN conflicted BOOLEAN NOT NULL DEFAULT TRUE",
         ]),
+        // Each entity's state as a pull sends it, so that a page places the stored text instead of
+        // decoding and encoding every entity (as the SQLite storage's v4). Rows from before: NULL.
+        ("v4 entity wire text", [
+            "ALTER TABLE entities ADD COLUMN wire TEXT",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -147,10 +147,11 @@ struct PostgresSnapshot {
         let states = store.dirtyEntities.compactMap { store.entities[$0] }
         if !states.isEmpty {
             try await connection.query("""
-                INSERT INTO entities (id, kind, household, state, conflicted)
+                INSERT INTO entities (id, kind, household, state, conflicted, wire)
                 SELECT * FROM UNNEST(\(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
-                                     \(try states.map { try StoredJSON.encode(StoredEntity($0)) }), \(states.map { !$0.conflicts.isEmpty }))
-                ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, conflicted = EXCLUDED.conflicted
+                                     \(try states.map { try StoredJSON.encode(StoredEntity($0)) }), \(states.map { !$0.conflicts.isEmpty }),
+                                     \(states.map { FastJSON.text(StoredEntity($0).state) }))
+                ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, conflicted = EXCLUDED.conflicted, wire = EXCLUDED.wire
                 """, logger: logger)
         }
         let placed = store.dirtyCanonicals.compactMap { id in store.canonicals[id].map { (id, $0) } }
@@ -304,6 +305,56 @@ struct PostgresSnapshot {
             result[survivor]?.entities.append(try StoredJSON.decode(StoredEntity.self, text).state)
         }
         for survivor in result.keys { result[survivor]?.entities.sort { $0.id.description.utf8.lexicographicallyPrecedes($1.id.description.utf8) } }
+        return result
+    }
+
+    /// Several survivors' households as a pull sends them, as their stored texts (see
+    /// ``AggregateParts``; absent: no state): a household without aliases is its rows' wire texts,
+    /// a linked one merges its members' states.
+    func aggregateParts(_ survivors: [EntityID]) async throws -> [EntityID: AggregateParts] {
+        guard !survivors.isEmpty else { return [:] }
+        let seed = Set(survivors.flatMap { [SnapshotKey.canonical($0), .members($0)] })
+        let (_, tops) = try await run(seed: seed) { store -> [EntityID: (aliases: [EntityID], merged: EntityState?)] in
+            var tops: [EntityID: (aliases: [EntityID], merged: EntityState?)] = [:]
+            for survivor in survivors {
+                let aliases = try store.linkMembers(of: survivor).filter { $0 != survivor }
+                tops[survivor] = (aliases, aliases.isEmpty ? nil : try engine.household(survivor, store: store))
+            }
+            return tops
+        }
+        var owners: [String: EntityID] = [:]
+        for (survivor, top) in tops {
+            owners[survivor.description] = survivor
+            for alias in top.aliases { owners[alias.description] = survivor }
+        }
+        var children: [EntityID: [(id: String, stored: AggregateParts.Stored)]] = [:]
+        var own: [EntityID: AggregateParts.Stored] = [:]
+        let householdKind = EntityKind.household.rawValue
+        for try await (owner, id, kind, wire, state) in try await connection.query("""
+            SELECT household, id, kind, wire, CASE WHEN wire IS NULL THEN state END FROM entities WHERE household = ANY(\(Array(owners.keys)))
+            """, logger: logger).decode((String, String, String, String?, String?).self) {
+            guard let survivor = owners[owner] else { continue }
+            let stored = AggregateParts.Stored(wire: wire, state: state)
+            if kind == householdKind {
+                if id == survivor.description { own[survivor] = stored }
+            } else {
+                children[survivor, default: []].append((id, stored))
+            }
+        }
+        var result: [EntityID: AggregateParts] = [:]
+        for (survivor, top) in tops {
+            let household: AggregateParts.Household
+            if let merged = top.merged {
+                household = .merged(merged)
+            } else if top.aliases.isEmpty, let stored = own[survivor] {
+                household = .stored(stored)
+            } else {
+                continue
+            }
+            // By the ids' bytes, as SQLite orders them.
+            let sorted = (children[survivor] ?? []).sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+            result[survivor] = AggregateParts(aliases: top.aliases, children: sorted.map(\.stored), household: household)
+        }
         return result
     }
 

@@ -47,60 +47,91 @@ extension PostgresStorage {
     public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
         let page = try await readSnapshot { connection -> ([HouseholdAggregate], [EntityID], Int64, Bool) in
-            let latest = Int64(try await Self.meta(connection, "change_seq", logger) ?? "0") ?? 0
-            guard cursor <= latest else {
-                throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
-            }
-            let rows: PostgresRowSequence
-            if principal.role == .city {
-                rows = try await connection.query("SELECT seq, household FROM changes WHERE seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))", logger: logger)
-            } else {
-                rows = try await connection.query("""
-                    SELECT seq, household FROM changes WHERE district = \(principal.district ?? "") AND seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))
-                    """, logger: logger)
-            }
-            var changed: [(Int64, String)] = []
-            for try await row in rows.decode((Int64, String).self) { changed.append(row) }
-            // Where each household is now, then every survivor of the scope read at once.
-            let page = changed.prefix(limit)
-            var placed: [String: (canonical: String, district: String?)] = [:]
-            for try await (id, canonical, district) in try await connection.query(
-                "SELECT id, canonical, district FROM households WHERE id = ANY(\(page.map(\.1)))", logger: logger
-            ).decode((String, String, String?).self) {
-                placed[id] = (canonical, district)
-            }
+            var scan = try await scanPage(connection, for: principal, after: cursor, limit: limit)
+            let aggregates = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregates(scan.households)
             var households: [HouseholdAggregate] = []
-            var removed = Set<EntityID>()
-            var delivered = Set<EntityID>()
-            var order: [EntityID] = []
-            for (_, text) in page {
-                guard let id = try? EntityID(text) else { continue }
-                guard let current = placed[text], current.canonical == text, let district = current.district, principal.covers(district: district) else {
-                    removed.insert(id)
-                    continue
-                }
-                if delivered.insert(id).inserted { order.append(id) }
+            for id in scan.households {
+                if let aggregate = aggregates[id] { households.append(aggregate) } else { scan.removed.insert(id) }
             }
-            let aggregates = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregates(order)
-            for id in order {
-                if let aggregate = aggregates[id] {
-                    households.append(aggregate)
-                } else {
-                    delivered.remove(id)
-                    removed.insert(id)
-                }
-            }
-            let next = page.last?.0 ?? cursor
-            return (households, removed.subtracting(delivered).sorted(), next, changed.count > limit)
+            return (households, scan.removed.subtracting(households.map(\.household.id)).sorted(), scan.next, scan.hasMore)
         }
-        let stamp = try await write { connection in
+        let stamp = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
+        return PullPage(nextCursor: String(page.2), hasMore: page.3, serverClock: stamp, households: page.0, removed: page.1)
+    }
+
+    /// The page written from the entities' stored wire texts (``EncodedPullPage``): the same bytes
+    /// as encoding ``pull(for:after:limit:engine:now:physicalMillis:)``'s page.
+    public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
+        let page = try await readSnapshot { connection -> (EncodedPullPage, [EntityID], Int64) in
+            var scan = try await scanPage(connection, for: principal, after: cursor, limit: limit)
+            let parts = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregateParts(scan.households)
+            var page = EncodedPullPage(hasMore: scan.hasMore)
+            var delivered = Set<EntityID>()
+            for id in scan.households {
+                if let household = parts[id] {
+                    try page.add(household)
+                    delivered.insert(id)
+                } else {
+                    scan.removed.insert(id)
+                }
+            }
+            return (page, scan.removed.subtracting(delivered).sorted(), scan.next)
+        }
+        let stamp = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
+        return page.0.finished(next: page.2, removed: page.1, serverClock: stamp)
+    }
+
+    /// The changes of the principal's scope after the cursor: the survivors still in it, in the
+    /// feed's order, each once; the households that left it; the next cursor.
+    private func scanPage(_ connection: PostgresConnection, for principal: Principal, after cursor: Int64, limit: Int) async throws
+        -> (households: [EntityID], removed: Set<EntityID>, next: Int64, hasMore: Bool)
+    {
+        let latest = Int64(try await Self.meta(connection, "change_seq", logger) ?? "0") ?? 0
+        guard cursor <= latest else {
+            throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
+        }
+        let rows: PostgresRowSequence
+        if principal.role == .city {
+            rows = try await connection.query("SELECT seq, household FROM changes WHERE seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))", logger: logger)
+        } else {
+            rows = try await connection.query("""
+                SELECT seq, household FROM changes WHERE district = \(principal.district ?? "") AND seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))
+                """, logger: logger)
+        }
+        var changed: [(Int64, String)] = []
+        for try await row in rows.decode((Int64, String).self) { changed.append(row) }
+        // Where each household is now, in one query.
+        let page = changed.prefix(limit)
+        var placed: [String: (canonical: String, district: String?)] = [:]
+        for try await (id, canonical, district) in try await connection.query(
+            "SELECT id, canonical, district FROM households WHERE id = ANY(\(page.map(\.1)))", logger: logger
+        ).decode((String, String, String?).self) {
+            placed[id] = (canonical, district)
+        }
+        var removed = Set<EntityID>()
+        var delivered = Set<EntityID>()
+        var households: [EntityID] = []
+        for (_, text) in page {
+            guard let id = try? EntityID(text) else { continue }
+            guard let current = placed[text], current.canonical == text, let district = current.district, principal.covers(district: district) else {
+                removed.insert(id)
+                continue
+            }
+            if delivered.insert(id).inserted { households.append(id) }
+        }
+        return (households, removed.subtracting(delivered), page.last?.0 ?? cursor, changed.count > limit)
+    }
+
+    /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
+    private func notePull(by principal: Principal, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HLC {
+        try await write { connection in
             var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
             let stamp = clock.tick()
             try await Self.setMeta(connection, "hlc", clock.last.description, logger)
             try await connection.query("UPDATE devices SET last_pull_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
             return stamp
         }
-        return PullPage(nextCursor: String(page.2), hasMore: page.3, serverClock: stamp, households: page.0, removed: page.1)
     }
 
     public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,

@@ -1,0 +1,88 @@
+import DoorstepCore
+
+/// A pull page written as JSON text, household by household, into one buffer that becomes the
+/// response: the same bytes as encoding the ``PullPage`` (keys in `WireCoding`'s sorted order,
+/// so the members after `households` are written once the page is complete). Both backends
+/// write their pages with it.
+struct EncodedPullPage: Sendable {
+    private var writer = JSONTextWriter()
+    private var added = 0
+
+    init(hasMore: Bool) {
+        writer.beginObject()
+        writer.key("hasMore", first: true)
+        writer.value(.bool(hasMore))
+        writer.key("households")
+        writer.beginArray()
+    }
+
+    /// Appends a household.
+    mutating func add(_ parts: AggregateParts) throws {
+        if added > 0 { writer.comma() }
+        try parts.write(to: &writer)
+        added += 1
+    }
+
+    /// The page's bytes, with the members that follow the households.
+    func finished(next: Int64, removed: [EntityID], serverClock: HLC) -> [UInt8] {
+        var writer = writer
+        writer.endArray()
+        writer.key("nextCursor")
+        writer.string(String(next))
+        writer.key("protocolVersion")
+        writer.int(Int64(ProtocolVersion.current))
+        writer.key("removed")
+        writer.array(removed) { $0.string($1.description) }
+        writer.key("serverClock")
+        writer.string(serverClock.description)
+        writer.endObject()
+        return writer.bytes
+    }
+}
+
+/// A household as a pull delivers it, as read from its rows: written as JSON, it is the same
+/// bytes as encoding the ``HouseholdAggregate`` (each stored wire text placed as it is; an entity
+/// saved before the `wire` column is decoded and written).
+struct AggregateParts: Sendable {
+    /// An entity's row: its wire text, or its stored state when it has none.
+    struct Stored: Sendable {
+        var wire: String?
+        var state: String?
+
+        func write(to writer: inout JSONTextWriter) throws {
+            if let wire {
+                writer.rawJSON(wire)
+            } else {
+                try StoredJSON.decode(StoredEntity.self, state ?? "").state.write(to: &writer)
+            }
+        }
+    }
+
+    enum Household: Sendable {
+        case stored(Stored)
+        case merged(EntityState)
+    }
+
+    var aliases: [EntityID]
+    var children: [Stored]
+    var household: Household
+
+    func write(to writer: inout JSONTextWriter) throws {
+        writer.beginObject()
+        writer.key("aliases", first: true)
+        writer.array(aliases) { $0.string($1.description) }
+        writer.key("entities")
+        writer.beginArray()
+        for (index, child) in children.enumerated() {
+            if index > 0 { writer.comma() }
+            try child.write(to: &writer)
+        }
+        writer.endArray()
+        writer.key("household")
+        switch household {
+        case .stored(let stored): try stored.write(to: &writer)
+        case .merged(let state): state.write(to: &writer)
+        }
+        writer.endObject()
+    }
+}
