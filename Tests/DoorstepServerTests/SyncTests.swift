@@ -31,8 +31,7 @@ struct SyncTests {
             let pulled = try await session.pullAll(visitor)
             #expect(pulled.households.count == 1)
             #expect(pulled.households[household]?.entities.filter { $0.kind == .visit }.count == 1)
-            let history = try await session.call(.get, "/v1/households/\(household)/history", token: visitor.token)
-            let entries = try history.json([String: [AuditEntry]].self)["history"] ?? []
+            let entries = try await session.history(of: household, token: visitor.token)
             #expect(entries.filter { $0.kind == .visit && $0.field == "visitor" }.count == 1)
         }
     }
@@ -103,8 +102,7 @@ struct SyncTests {
             let register = try #require(after.households[household]?.household.fields["address"])
             #expect(register.heads.count == 1)
             #expect(register.value == "东胜区 天骄路 2 号")
-            let history = try await session.call(.get, "/v1/households/\(household)/history", token: office.token).json([String: [AuditEntry]].self)
-            #expect(history["history"]?.last?.actor == "device:\(office.id)")
+            #expect(try await session.history(of: household, token: office.token).last?.actor == "device:\(office.id)")
         }
     }
 
@@ -144,10 +142,7 @@ struct SyncTests {
             #expect(Set(split.households.keys) == [first, second])
             // Each side's history shows its own writes, and only those: the edit addressed to the
             // alias while they were linked (filed then under the survivor) is the alias's.
-            func history(_ id: EntityID) async throws -> [AuditEntry] {
-                try await session.call(.get, "/v1/households/\(id)/history", token: office.token).json([String: [AuditEntry]].self)["history"] ?? []
-            }
-            let ofFirst = try await history(first), ofSecond = try await history(second)
+            let ofFirst = try await session.history(of: first, token: office.token), ofSecond = try await session.history(of: second, token: office.token)
             let decision = { (entry: AuditEntry) in entry.field.hasPrefix("link:") }
             #expect(ofFirst.contains { $0.entity == first && $0.field == "nationalId" })
             #expect(ofFirst.allSatisfy { $0.entity == first || decision($0) }, "\(ofFirst.map { "\($0.entity) \($0.field)" })")
@@ -187,11 +182,8 @@ struct SyncTests {
             let separate = try await session.call(.get, "/v1/households/\(alone)", token: office.token).json(HouseholdAggregate.self)
             #expect(separate.household.id == alone && separate.aliases.isEmpty)
 
-            func history(_ id: EntityID) async throws -> [AuditEntry] {
-                try await session.call(.get, "/v1/households/\(id)/history", token: office.token).json([String: [AuditEntry]].self)["history"] ?? []
-            }
-            #expect(try await history(alone).contains { $0.entity == alone && $0.field == "phone" }, "A's own edit, filed under C")
-            #expect(try await history(c).allSatisfy { $0.entity != alone || $0.field.hasPrefix("link:") }, "C's history does not show A's edit")
+            #expect(try await session.history(of: alone, token: office.token).contains { $0.entity == alone && $0.field == "phone" }, "A's own edit, filed under C")
+            #expect(try await session.history(of: c, token: office.token).allSatisfy { $0.entity != alone || $0.field.hasPrefix("link:") }, "C's history does not show A's edit")
         }
     }
 

@@ -39,7 +39,8 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
               physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage
     /// The same page as ``pull(for:after:limit:engine:now:physicalMillis:)``, as the JSON the API
-    /// answers with (`WireCoding`'s bytes, UTF-8). A backend may write it without building the page.
+    /// answers with (`WireCoding`'s bytes, UTF-8), written from the stored entity texts without
+    /// building the page (both backends: ``EncodedPullPage``).
     func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;
@@ -57,11 +58,4 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func isHealthy() async -> Bool
     /// Writes a consistent copy of the database to a file while the server runs.
     func backup(to path: String) async throws
-}
-
-extension ServerStorage {
-    public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
-        Array(try WireCoding.encode(try await pull(for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis)))
-    }
 }

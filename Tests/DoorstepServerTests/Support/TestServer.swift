@@ -136,6 +136,11 @@ struct Session: Sendable {
         try await call(.post, "/v1/push", token: device.token, json: PushBatch(device: device.id, mutations: mutations))
     }
 
+    /// A household's audit history as `GET /v1/households/{id}/history` answers it.
+    func history(of household: EntityID, token: String) async throws -> [AuditEntry] {
+        try await call(.get, "/v1/households/\(household)/history", token: token).json([String: [AuditEntry]].self)["history"] ?? []
+    }
+
     func pushOK(_ device: TestDevice, _ mutations: [Mutation]) async throws -> PushReceipt {
         let response = try await push(device, mutations)
         #expect(response.status == .ok, "push answered \(response.status): \(response.text)")
