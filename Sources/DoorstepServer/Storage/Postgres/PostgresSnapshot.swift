@@ -145,12 +145,13 @@ struct PostgresSnapshot {
         }
         // Each kind of row in one statement (arrays unnested), not one round trip per row.
         let states = store.dirtyEntities.compactMap { store.entities[$0] }
+        let stored = states.map(StoredEntity.init)
         if !states.isEmpty {
             try await connection.query("""
                 INSERT INTO entities (id, kind, household, state, conflicted, wire)
                 SELECT * FROM UNNEST(\(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
-                                     \(try states.map { try StoredJSON.encode(StoredEntity($0)) }), \(states.map { !$0.conflicts.isEmpty }),
-                                     \(states.map { FastJSON.text(StoredEntity($0).state) }))
+                                     \(try stored.map { try StoredJSON.encode($0) }), \(states.map { !$0.conflicts.isEmpty }),
+                                     \(stored.map { FastJSON.text($0.state) }))
                 ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, conflicted = EXCLUDED.conflicted, wire = EXCLUDED.wire
                 """, logger: logger)
         }
