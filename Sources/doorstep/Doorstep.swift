@@ -17,14 +17,21 @@ struct Doorstep: AsyncParsableCommand {
             on stderr: "错误 [code]: message" / "error [code]: message", the code from protocol/README.md. \
             With --json, stdout holds one JSON document (keys sorted; each command's help lists them).
 
-            Exit codes:
+            Exit codes (the same for every command):
               0   success
-              1   failure (the error line says why)
-              3   sync incomplete: the server could not be reached (serverUnreachable);
-                  the work is kept on this device (office commands: nothing was done)
+              1   refused or failed: the server refused it, a file could not be read,
+                  nothing matched (the error line says why)
+              3   the server could not be reached (serverUnreachable): sync, upload, report,
+                  review and every other command that needs it; the work is kept on this
+                  device, and office commands did nothing
               4   the quarantine is not empty after a sync: run `doorstep quarantine list`
               5   this device's access was revoked (deviceRevoked)
-              64  usage error (a wrong option or argument)
+              64  usage error: an unknown option, a missing argument, options that exclude
+                  each other
+              65  a value is not valid (a typed amount, date, national ID, phone, district,
+                  term; codes invalidValue, missingField, unknownField, invalidNationalId,
+                  invalidPhone, negativeAmount, unknownDistrict), found on this computer or
+                  by the server; nothing was changed
 
             Examples:
               doorstep enroll --server https://doorstep.example.cn --code 7KQ2-9M4P
@@ -36,7 +43,7 @@ struct Doorstep: AsyncParsableCommand {
         version: DoorstepVersion.string,
         subcommands: [
             Enroll.self, Households.self, Household.self, Visit.self, Assist.self, Sync.self, Status.self,
-            Quarantine.self, BundleCommand.self, Upload.self, Admin.self, Review.self, Roster.self, Report.self,
+            Quarantine.self, BundleCommand.self, Upload.self, ServerCommand.self, Admin.self, Review.self, Roster.self, Report.self,
         ]
     )
 
@@ -76,11 +83,14 @@ enum ExitStatus {
     static let syncIncomplete: Int32 = 3
     static let quarantineNotEmpty: Int32 = 4
     static let deviceRevoked: Int32 = 5
+    static let usage: Int32 = 64
+    static let invalidValue: Int32 = 65
 
     static func code(for error: DoorstepError) -> Int32 {
         switch error.code {
         case .serverUnreachable: syncIncomplete
         case .deviceRevoked: deviceRevoked
+        case .invalidValue, .missingField, .unknownField, .invalidNationalId, .invalidPhone, .negativeAmount, .unknownDistrict: invalidValue
         default: failure
         }
     }

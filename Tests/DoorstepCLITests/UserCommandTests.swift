@@ -64,7 +64,7 @@ struct UserCommandTests {
             #expect(other.status == 1 && other.stderr.contains("[notFound]"), "\(other)")
             let taken = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602"] + Self.admin(server),
                                            environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
-            #expect(taken.status == 1 && taken.errorLines.count == 1, "\(taken)")
+            #expect(taken.status == 65 && taken.errorLines.count == 1, "\(taken)")
         }
     }
 
@@ -74,13 +74,13 @@ struct UserCommandTests {
             let flag = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password", "a long passphrase"] + Self.admin(server))
             #expect(flag.status == 64, "no --password option: \(flag)")
             let none = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602"] + Self.admin(server))
-            #expect(none.status == 1 && none.errorLines.count == 1 && none.stderr.contains("[missingField]") && none.stderr.contains("--password-stdin"), "\(none)")
+            #expect(none.status == 65 && none.errorLines.count == 1 && none.stderr.contains("[missingField]") && none.stderr.contains("--password-stdin"), "\(none)")
             let empty = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "")
-            #expect(empty.status == 1 && empty.stderr.contains("[missingField]"), "\(empty)")
+            #expect(empty.status == 65 && empty.stderr.contains("[missingField]"), "\(empty)")
             let short = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "short\n")
-            #expect(short.status == 1 && short.errorLines.count == 1 && short.stderr.contains("[invalidValue]"), "\(short)")
+            #expect(short.status == 65 && short.errorLines.count == 1 && short.stderr.contains("[invalidValue]"), "\(short)")
             let badName = try await city.run(["admin", "users", "add", "王", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "a long passphrase\n")
-            #expect(badName.status == 1 && badName.stderr.contains("[invalidValue]"), "\(badName)")
+            #expect(badName.status == 65 && badName.stderr.contains("[invalidValue]"), "\(badName)")
             #expect(try await server.admin.users().isEmpty)
         }
     }
@@ -124,7 +124,7 @@ struct UserCommandTests {
 
             let differ = try await city.runInTerminal(["admin", "users", "password", "wang.li"] + Self.admin(server),
                                                       stdin: (1...3).map { "passphrase one \($0)\npassphrase two \($0)\n" }.joined())
-            #expect(differ?.status == 1 && differ?.stdout.contains("错误 [invalidValue]: 两次输入的密码不一致") == true, "\(String(describing: differ))")
+            #expect(differ?.status == 65 && differ?.stdout.contains("错误 [invalidValue]: 两次输入的密码不一致") == true, "\(String(describing: differ))")
             #expect(try await DashboardSignIn.status(server, "wang.li", "typed at the terminal") == .signedIn, "unchanged")
         }
     }

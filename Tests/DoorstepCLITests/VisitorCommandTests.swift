@@ -104,20 +104,20 @@ struct VisitorCommandTests {
         }
     }
 
-    @Test func wrongCheckDigit_oneErrorLine_exit1_andUsageErrorsExit64() async throws {
+    @Test func wrongCheckDigit_oneErrorLine_exit65_andUsageErrorsExit64() async throws {
         try await LiveServer.run { server in
             let cli = try await Self.enrolled(server)
             var flags = Sample.householdFlags(3)
             flags[3] = Sample.wrongNationalID(3)
             let zh = try await cli.run(["household", "new"] + flags)
-            #expect(zh.status == 1, "\(zh)")
-            #expect(zh.errorLines.count == 1, "\(zh)")
-            #expect(zh.errorLines.first?.hasPrefix("错误 [invalidNationalId]: 身份证号不正确") == true, "\(zh)")
+            #expect(zh.status == 65, "\(zh)")
+            #expect(zh.errorLines.count == 1 && zh.stderrLines.count == 1, "\(zh)")
+            #expect(zh.errorLines.first == "错误 [invalidNationalId]: 身份证号校验位不对，请核对是否输错", "\(zh)")
             #expect(zh.stdout.isEmpty)
             #expect(!zh.stderr.contains(Sample.wrongNationalID(3)), "the error never repeats the number")
 
             let en = try await cli.run(["household", "new", "--lang", "en"] + flags)
-            #expect(en.status == 1)
+            #expect(en.status == 65)
             #expect(en.errorLines.count == 1)
             #expect(en.errorLines.first?.hasPrefix("error [invalidNationalId]: the check digit") == true, "\(en)")
             #expect(try await cli.run("status", "--json").json()["pending"] == 0, "nothing was written")
@@ -131,14 +131,14 @@ struct VisitorCommandTests {
 
     @Test func languages_flagAndLocale_changeTheOutput() async throws {
         let zh = CLI(lang: "zh_CN.UTF-8")
+        // No database there: said, in the console's language, and nothing is created.
         let fromLocale = try await zh.run("status")
-        #expect(fromLocale.status == 0, "\(fromLocale)")
-        #expect(fromLocale.stdout.contains("待同步") && fromLocale.stdout.contains("未登记"), "\(fromLocale)")
+        #expect(fromLocale.status == 1 && fromLocale.errorLines.first?.hasPrefix("错误 [notEnrolled]: 没有本机数据库") == true, "\(fromLocale)")
         let fromFlag = try await zh.run("status", "--lang", "en")
-        #expect(fromFlag.stdout.contains("pending") && fromFlag.stdout.contains("not enrolled"), "\(fromFlag)")
-        #expect(!fromFlag.stdout.contains("待同步"))
+        #expect(fromFlag.errorLines.first?.hasPrefix("error [notEnrolled]: there is no database") == true, "\(fromFlag)")
         let en = try await CLI(lang: "en_US.UTF-8").run("status")
-        #expect(en.stdout.contains("pending"), "\(en)")
+        #expect(en.errorLines.first?.hasPrefix("error [notEnrolled]") == true, "\(en)")
+        #expect(!FileManager.default.fileExists(atPath: zh.database), "status created no database")
         let notEnrolled = try await zh.run("households", "list")
         #expect(notEnrolled.status == 1 && notEnrolled.errorLines == notEnrolled.errorLines.filter { $0.hasPrefix("错误 [notEnrolled]") }, "\(notEnrolled)")
         let english = try await zh.run("households", "list", "--lang", "en")

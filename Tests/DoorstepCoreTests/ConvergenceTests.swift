@@ -11,7 +11,7 @@ struct ConvergenceTests {
     static func run(seed: UInt64, steps: Int = 60) throws -> (SimServer, [SimDevice]) {
         var random = SeededGenerator(seed: seed)
         let deviceCount = Int.random(in: 3...5, using: &random)
-        var now: Int64 = 1_586_000_000_000
+        var now: Int64 = 1_588_291_200_000
         let time = TimeSource(start: now)
         let server = SimServer(clock: HybridLogicalClock(physicalMillis: { time.read() }))
         var devices: [SimDevice] = []
@@ -224,7 +224,7 @@ struct ConvergenceTests {
         for seed in Self.seeds.prefix(300) {
             let (server, _) = try Self.run(seed: seed)
             var random = SeededGenerator(seed: seed &* 31 &+ 7)
-            let replay = SimServer(clock: HybridLogicalClock(physicalMillis: { 1_586_000_000_000 }))
+            let replay = SimServer(clock: HybridLogicalClock(physicalMillis: { 1_588_291_200_000 }))
             replay.principals = server.principals
             // Which mutation made each write, so a mutation waits for the writes it names.
             var maker: [WriteID: Int] = [:]

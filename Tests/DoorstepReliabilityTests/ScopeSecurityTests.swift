@@ -123,6 +123,8 @@ import Testing
                 "GET /health": Probe(requests: [(visitor.token, .get, "/health", nil, json)], allowed: [200]),
                 "GET /metrics": Probe(requests: [(visitor.token, .get, "/metrics", nil, json)], allowed: [200]),
                 "GET /openapi.yaml": Probe(requests: [(visitor.token, .get, "/openapi.yaml", nil, json)], allowed: [200]),
+                // Who the server is, asked without a token: its key id, nothing of any district.
+                "GET /v1/server": Probe(requests: [("", .get, "/v1/server", nil, json), (visitor.token, .get, "/v1/server", nil, json)], allowed: [200]),
                 "POST /v1/enroll": Probe(requests: [("", .post, "/v1/enroll", try body([
                     "code": .string(ownCode), "deviceName": "A laptop",
                     "publicSigningKey": .string(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()),

@@ -29,7 +29,7 @@ struct EncodedPullTests {
     }
 
     static let engine = MergeEngine()
-    static let clock: @Sendable () -> Int64 = { 1_586_000_000_000 }
+    static let clock: @Sendable () -> Int64 = { 1_588_291_200_000 }
 
     /// Two devices file a household with a member and visits, then the same person again (a link),
     /// edit the member concurrently (a conflict) and visit again. Returns a city principal.
@@ -55,7 +55,7 @@ struct EncodedPullTests {
         var seq: [Int64] = [0, 0]
         func push(_ index: Int, _ build: (Int64, HLC) -> Mutation) async throws {
             seq[index] += 1
-            let mutation = build(seq[index], HLC(wallMillis: 1_586_000_000_000 + seq[index] * 10 + Int64(index), logical: 0))
+            let mutation = build(seq[index], HLC(wallMillis: 1_588_291_200_000 + seq[index] * 10 + Int64(index), logical: 0))
             let receipt = try await storage.push(PushBatch(device: devices[index].device, mutations: [mutation]), from: devices[index], engine: Self.engine,
                                        actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: Self.clock)
             #expect(receipt.results.allSatisfy { $0.outcome != .rejected }, "\(receipt.results)")
@@ -76,7 +76,7 @@ struct EncodedPullTests {
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: mistaken, household: first, fields: [
             FieldWrite(field: "name", value: "李某某"), FieldWrite(field: "relation", value: "child"),
             FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student")]) }
-        let filed = WriteID(hlc: HLC(wallMillis: 1_586_000_000_000 + seq[0] * 10, logical: 0), device: a)
+        let filed = WriteID(hlc: HLC(wallMillis: 1_588_291_200_000 + seq[0] * 10, logical: 0), device: a)
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .delete, kind: .member, entity: mistaken, household: first,
                                      fields: [FieldWrite(field: deletedFieldName, value: true)], covers: [filed]) }
         // The other device files the same person again (a link) and edits the member concurrently (a conflict).

@@ -22,7 +22,7 @@ struct PostgresBackendTests {
         defer { pool.cancel() }
         try await storage.migrate()
         let engine = MergeEngine()
-        let clock: @Sendable () -> Int64 = { 1_586_000_000_000 }
+        let clock: @Sendable () -> Int64 = { 1_588_291_200_000 }
         var devices: [Principal] = []
         for index in 0..<4 {
             let code = "code-\(index)"
@@ -44,7 +44,7 @@ struct PostgresBackendTests {
                 let id = EntityID.random()
                 let body = "150602" + "19850701" + String(100 + (round * 7 + index) % 900)
                 let nationalID = body + String(NationalID.checkCharacter(for: Array(body)))
-                let mutation = Mutation(device: device.device, seq: seqs[index], hlc: HLC(wallMillis: 1_586_000_000_000 + Int64(round * 100 + index), logical: 0),
+                let mutation = Mutation(device: device.device, seq: seqs[index], hlc: HLC(wallMillis: 1_588_291_200_000 + Int64(round * 100 + index), logical: 0),
                                         op: .create, kind: .household, entity: id, household: id, fields: [
                                             FieldWrite(field: "headName", value: "王某某"), FieldWrite(field: "nationalId", value: .string(nationalID)),
                                             FieldWrite(field: "address", value: "东胜区"), FieldWrite(field: "district", value: "150602"),

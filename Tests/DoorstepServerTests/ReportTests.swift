@@ -7,6 +7,8 @@ import Testing
 @testable import DoorstepServer
 
 private let day: Int64 = 86_400_000
+/// 2020-04-04T11:33:20Z, two days into the 2020 campaign's identification stage.
+private let campaignClock: Int64 = 1_586_000_000_000
 
 /// What the report scenario leaves behind: the households by name.
 private struct Scenario: Sendable {
@@ -41,7 +43,8 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
     ids["H4dup"] = duplicate
     var online = Sample.visit(day: 12)
     online[2] = FieldWrite(field: "mode", value: "online")
-    var notEligible = Sample.visit(day: 20)
+    var notEligible = Sample.visit(day: 12)
+    notEligible[0] = FieldWrite(field: "visitedAt", value: "2020-04-12T11:30:00+08:00")
     notEligible[3] = FieldWrite(field: "conclusion", value: "notEligible")
     let creation = factory.make(.create, .household, entity: h4, fields: Sample.household(nationalID: Sample.nationalID(4)))
     let receipt = try await session.pushOK(visitor, [
@@ -82,7 +85,7 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
 
 @Suite struct ReportTests {
     @Test func cityReport_hasEveryFigureOfTheScenario() async throws {
-        let server = TestServer()
+        let server = TestServer(clock: campaignClock)
         try await server.test { session in
             let scenario = try await buildScenario(session, server)
             let response = try await session.call(.get, "/v1/reports?today=2020-08-20", token: session.adminToken)
@@ -133,7 +136,7 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
     }
 
     @Test func office_seesItsOwnDistrictOnly() async throws {
-        let server = TestServer()
+        let server = TestServer(clock: campaignClock)
         try await server.test { session in
             _ = try await buildScenario(session, server)
             let office = try await session.enroll(district: "150602", role: .office)
@@ -159,7 +162,7 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
     }
 
     @Test func visitor_isRefused_andBadParametersAreClearErrors() async throws {
-        let server = TestServer()
+        let server = TestServer(clock: campaignClock)
         try await server.test { session in
             let visitor = try await session.enroll(district: "150602", role: .visitor)
             let refused = try await session.call(.get, "/v1/reports", token: visitor.token)
@@ -178,7 +181,7 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
     }
 
     @Test func today_defaultsToTheServerClocksDateInTheCitysTimeZone() async throws {
-        let server = TestServer()
+        let server = TestServer(clock: campaignClock)
         try await server.test { session in
             // 2020-04-04T11:33:20Z is 19:33 in Asia/Shanghai; move to 17:00Z, which is already the 5th there.
             server.clock.advance((17 * 3600 - (11 * 3600 + 33 * 60 + 20)) * 1000)

@@ -75,6 +75,22 @@ public struct Enrollment: Codable, Hashable, Sendable {
     public var role: Role
     public var district: String?
     public var deviceName: String
+    /// When this device learnt that its access was revoked (RFC 3339); `nil` while it may sync.
+    public var revokedAt: String?
+    /// Where its unsynced work was saved when it was revoked (an encrypted bundle for the office);
+    /// `nil` when there was none.
+    public var revokedBundle: String?
+
+    public init(device: DeviceID, server: URL, role: Role, district: String?, deviceName: String,
+                revokedAt: String? = nil, revokedBundle: String? = nil) {
+        self.device = device
+        self.server = server
+        self.role = role
+        self.district = district
+        self.deviceName = deviceName
+        self.revokedAt = revokedAt
+        self.revokedBundle = revokedBundle
+    }
 }
 
 /// A household as lists show it.

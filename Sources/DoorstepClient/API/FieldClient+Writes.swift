@@ -157,6 +157,7 @@ extension FieldClient {
             let context = WriteContext(db: db, principal: principal, household: survivor, listedDistrict: prelude.listedDistrict)
             let content = try build(context)
             let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
+            try MutationValidator.checkVisitTime(kind: content.kind, writes: fields, writtenAtMillis: physical())
             try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
             let district = content.kind == .household && content.op == .create
                 ? fields.first { $0.field == "district" }?.value.stringValue

@@ -102,7 +102,8 @@ public final class FieldClient: Sendable {
             let server = settings[.server].flatMap(URL.init(string:)),
             let role = settings[.role].flatMap(Role.init(rawValue:))
         else { return nil }
-        return Enrollment(device: device, server: server, role: role, district: settings[.district], deviceName: settings[.deviceName] ?? "")
+        return Enrollment(device: device, server: server, role: role, district: settings[.district], deviceName: settings[.deviceName] ?? "",
+                          revokedAt: settings[.revokedAt], revokedBundle: settings[.revokedBundle])
     }
 
     func checkTransport(_ server: URL) throws {

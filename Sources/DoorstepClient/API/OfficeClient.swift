@@ -142,12 +142,16 @@ public struct OfficeClient: Sendable {
 
 extension FieldClient {
     /// An office client using this device's own token (an office device enrolled with an office code).
-    public func officeClient() async throws -> OfficeClient {
+    ///
+    /// With `server`, the enrolled server at another address, once ``verifyServer(at:)`` has found
+    /// the same server there (the device's token goes nowhere else).
+    public func officeClient(via server: URL? = nil) async throws -> OfficeClient {
         let (enrollment, token) = try await pool.read { db in (try Self.enrollment(db), try LocalStore.setting(db, .token)) }
         guard let enrollment, let token else {
             throw DoorstepError(.notEnrolled, "this device is not enrolled yet")
         }
-        return try OfficeClient(server: enrollment.server, token: token, configuration: configuration)
+        if let server, server != enrollment.server { try await verifyServer(at: server) }
+        return try OfficeClient(server: server ?? enrollment.server, token: token, configuration: configuration)
     }
 }
 

@@ -7,6 +7,7 @@ enum SettingKey: String {
     case device, token, server, role, district, deviceName
     case serverPublicKey, serverKeyID, signingKey
     case hlc, cursor, nextSeq, lastSyncAt, lastSyncError
+    case revokedAt, revokedBundle
 }
 
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the

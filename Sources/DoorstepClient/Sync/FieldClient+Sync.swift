@@ -1,5 +1,5 @@
 public import DoorstepCore
-import Foundation
+public import Foundation
 import GRDB
 
 extension FieldClient {
@@ -10,8 +10,11 @@ extension FieldClient {
     /// `alreadyApplied`). Network errors and 5xx are retried with backoff. When the server says
     /// the device was revoked, the unsynced work is first exported to a bundle file, then the
     /// local copy of the district is wiped, and `deviceRevoked` is thrown with the bundle's path.
+    ///
+    /// With `server`, the enrolled server is reached at that address this time (a tunnel, a new
+    /// name), once ``verifyServer(at:)`` has found the same server there.
     @discardableResult
-    public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+    public func sync(via server: URL? = nil, progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         guard syncGate.enter() else {
             throw DoorstepError(.invalidOperation, "a sync is already running on this device")
         }
@@ -20,14 +23,17 @@ extension FieldClient {
         let (enrollment, token) = try await pool.read { db -> (Enrollment?, String?) in
             (try Self.enrollment(db), try LocalStore.setting(db, .token))
         }
+        if let enrollment, enrollment.revokedAt != nil { throw Self.revokedError(bundle: enrollment.revokedBundle) }
         guard let enrollment, let token else {
             throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
         }
-        try checkTransport(enrollment.server)
-        let api = ServerAPI(transport: configuration.transport(enrollment.server), token: token, retry: configuration.retry)
+        let address = server ?? enrollment.server
+        try checkTransport(address)
+        let api = ServerAPI(transport: configuration.transport(address), token: token, retry: configuration.retry)
         var summary = SyncSummary(pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
                                   removedHouseholds: 0, clockSkew: false, seconds: 0)
         do {
+            if let server, server != enrollment.server { try await verifyServer(at: server) }
             try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
             try await pull(api: api, summary: &summary, progress: progress)
             let finished = Instant.format(Date(), in: .gmt)
@@ -244,8 +250,8 @@ extension FieldClient {
 
     /// Exports unsynced work to a bundle beside the database, then wipes the district's data.
     func handleRevocation(_ error: DoorstepError) async throws -> DoorstepError {
-        let stamp = Instant.format(Date(), in: .gmt).replacingOccurrences(of: ":", with: "-")
-        let path = configuration.databasePath + ".revoked-\(stamp).dsbundle"
+        let revokedAt = Instant.format(Date(), in: .gmt)
+        let path = configuration.databasePath + ".revoked-\(revokedAt.replacingOccurrences(of: ":", with: "-")).dsbundle"
         let exported = try await exportBundle(to: path, allowEmpty: false)
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM households")
@@ -253,10 +259,27 @@ extension FieldClient {
             try db.execute(sql: "DELETE FROM outbox")
             try db.execute(sql: "DELETE FROM quarantine")
             try LocalStore.set(db, .token, nil)
+            try LocalStore.set(db, .revokedAt, revokedAt)
+            try LocalStore.set(db, .revokedBundle, exported ? path : nil)
             try LocalStore.set(db, .lastSyncError, "\(error.code): device revoked; local data wiped")
         }
-        let where_ = exported ? "Unsynced work was saved to \(path) (encrypted); give it to the office. " : "There was no unsynced work. "
-        return DoorstepError(.deviceRevoked, "this device's access was revoked. \(where_)The district's data on this device has been wiped.")
+        return Self.revokedError(bundle: exported ? path : nil)
+    }
+
+    /// What a revoked device says, in both languages: where its unsynced work is and what to do with it.
+    static func revokedError(bundle: String?) -> DoorstepError {
+        guard let bundle else {
+            return DoorstepError(
+                .deviceRevoked,
+                "this device's access was revoked. There was no unsynced work. The district's data on this device has been wiped.",
+                zh: "本设备的访问权限已被撤销。本机没有未同步的工作；本旗区的数据已从本机清除。"
+            )
+        }
+        return DoorstepError(
+            .deviceRevoked,
+            "this device's access was revoked. Unsynced work was saved to \(bundle) (encrypted); copy it to a USB stick and give it to the district office, which uploads it with doorstep upload and reviews it. The district's data on this device has been wiped.",
+            zh: "本设备的访问权限已被撤销。尚未同步的工作已加密保存到 \(bundle)；请把该文件拷到U盘交给旗区工会，由工会用 doorstep upload 上传并审核。本旗区的数据已从本机清除。"
+        )
     }
 }
 

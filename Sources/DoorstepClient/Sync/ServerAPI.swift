@@ -33,7 +33,8 @@ struct ServerAPI: Sendable {
                 throw CancellationError()
             } catch {
                 if attempt >= retry.maxAttempts {
-                    throw DoorstepError(.serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later")
+                    throw DoorstepError(.serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later",
+                                        zh: "无法连接服务器（已尝试 \(attempt) 次）：本机数据已保留，稍后再同步即可；若服务器已换地址，请用 doorstep server set 新地址")
                 }
                 try await retry.sleep(retry.delay(attempt: attempt, using: &generator))
                 continue
@@ -47,7 +48,8 @@ struct ServerAPI: Sendable {
                 }
             case 500...:
                 if attempt >= retry.maxAttempts {
-                    throw DoorstepError(.serverUnreachable, "the server keeps failing (HTTP \(response.status)); your work is kept and will sync later")
+                    throw DoorstepError(.serverUnreachable, "the server keeps failing (HTTP \(response.status)); your work is kept and will sync later",
+                                        zh: "无法连接服务器（服务器持续出错，HTTP \(response.status)）：本机数据已保留，稍后再同步即可")
                 }
                 try await retry.sleep(retry.delay(attempt: attempt, using: &generator))
             default:

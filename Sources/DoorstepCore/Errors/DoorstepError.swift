@@ -8,11 +8,20 @@ public struct DoorstepError: Error, Hashable, Sendable, CustomStringConvertible 
     public let code: Code
     /// A human-readable explanation in English.
     public let message: String
+    /// The same explanation in Simplified Chinese, where the error is one people meet while typing
+    /// or deciding (a value, a national ID, a revoked device); `nil` where only English was written.
+    public let chineseMessage: String?
 
-    /// Makes an error from a code and a message.
-    public init(_ code: Code, _ message: String) {
+    /// Makes an error from a code and a message (English, and Chinese where written).
+    public init(_ code: Code, _ message: String, zh chineseMessage: String? = nil) {
         self.code = code
         self.message = message
+        self.chineseMessage = chineseMessage
+    }
+
+    /// The message in the given language: the Chinese one where it was written, else the English one.
+    public func message(_ language: Language) -> String {
+        language == .chinese ? (chineseMessage ?? message) : message
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
@@ -117,6 +126,9 @@ extension DoorstepError.Code {
     public static let notEnrolled = Self("notEnrolled")
     /// The client refuses plain HTTP to a server that is not on this machine.
     public static let insecureTransport = Self("insecureTransport")
+    /// The address answers as another server than the one this device enrolled with (another
+    /// bundle key id): the device sends it nothing, its token least of all.
+    public static let serverMismatch = Self("serverMismatch")
 
     /// An unexpected failure inside the server or client; details are in its log.
     public static let internalError = Self("internalError")

@@ -117,7 +117,7 @@ public struct MergeEngine: Sendable {
     private func applyOne(_ mutation: Mutation, write: WriteID, principal: Principal, store: some MergeStore) throws -> MutationResult {
         let plan: Plan
         do {
-            plan = try self.plan(mutation, principal: principal, store: store)
+            plan = try self.plan(mutation, principal: principal, store: store, writtenAt: write.hlc.wallMillis)
         } catch let error as DoorstepError where error.code != .internalError {
             // What stands in for this write in later bases: its own base, for the fields it could have written.
             var substitutes: [String: [WriteID]] = [:]
@@ -145,9 +145,10 @@ public struct MergeEngine: Sendable {
         var view: EntityState?
     }
 
-    private func plan(_ mutation: Mutation, principal: Principal, store: some MergeStore) throws -> Plan {
+    private func plan(_ mutation: Mutation, principal: Principal, store: some MergeStore, writtenAt: Int64) throws -> Plan {
         try checkOperation(mutation)
         let writes = try normalizedWrites(mutation, store: store)
+        try MutationValidator.checkVisitTime(kind: mutation.kind, writes: writes, writtenAtMillis: writtenAt)
         let isNewHousehold = mutation.kind == .household && mutation.op == .create
         var canonical: EntityID?
         var view: EntityState?

@@ -216,7 +216,8 @@ public struct CityData: Codable, Hashable, Sendable {
     /// Throws `unknownDistrict` unless the code names a district of this city.
     public func requireDistrict(_ code: String) throws(DoorstepError) -> District {
         guard let district = district(code) else {
-            throw DoorstepError(.unknownDistrict, "district \"\(code)\" is not one of this city's districts (\(districts.map(\.code).joined(separator: ", ")))")
+            throw DoorstepError(.unknownDistrict, "district \"\(code)\" is not one of this city's districts (\(districts.map(\.code).joined(separator: ", ")))",
+                                zh: "「\(code)」不是本市的旗区代码（\(districts.map { "\($0.code) \($0.name.zh)" }.joined(separator: "、"))）")
         }
         return district
     }

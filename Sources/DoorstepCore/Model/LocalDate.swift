@@ -11,7 +11,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, WireStringCodable, Cust
         guard (1900...2200).contains(year), (1...12).contains(month),
             (1...LocalDate.daysIn(month: month, year: year)).contains(day)
         else {
-            throw DoorstepError(.invalidValue, "\(year)-\(month)-\(day) is not a real date")
+            throw DoorstepError(.invalidValue, "\(year)-\(month)-\(day) is not a real date", zh: "\(year)-\(month)-\(day) 不是存在的日期")
         }
         self.year = year
         self.month = month
@@ -24,7 +24,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, WireStringCodable, Cust
         guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }), parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
         else {
-            throw DoorstepError(.invalidValue, "\"\(text)\" is not a date of the form YYYY-MM-DD")
+            throw DoorstepError(.invalidValue, "\"\(text)\" is not a date of the form YYYY-MM-DD", zh: "「\(text)」不是日期，请按 2020-04-12 的格式填写")
         }
         try self.init(year: year, month: month, day: day)
     }

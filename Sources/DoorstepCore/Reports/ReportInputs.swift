@@ -32,13 +32,16 @@ public struct ReportDevice: Codable, Hashable, Sendable {
     public var lastSyncAt: String?
     /// Whether the device sent clock stamps too far ahead of the server (DESIGN.md §7).
     public var clockFlagged: Bool
+    /// When the device's access was revoked, RFC 3339; `nil` while it is enrolled.
+    public var revokedAt: String?
 
-    public init(id: DeviceID, name: String, district: String?, lastSyncAt: String?, clockFlagged: Bool) {
+    public init(id: DeviceID, name: String, district: String?, lastSyncAt: String?, clockFlagged: Bool, revokedAt: String? = nil) {
         self.id = id
         self.name = name
         self.district = district
         self.lastSyncAt = lastSyncAt
         self.clockFlagged = clockFlagged
+        self.revokedAt = revokedAt
     }
 }
 

@@ -29,12 +29,19 @@ public struct FieldSpec: Hashable, Sendable {
     public let name: String
     public let type: FieldType
     public let required: Bool
+    /// What people call the field (`FieldLabels`), for messages; set for every field of the catalog.
+    public private(set) var label: LocalizedName?
+    /// The kind the field belongs to; set for every field of the catalog.
+    public private(set) var kind: EntityKind?
 
     public init(_ name: String, _ type: FieldType, required: Bool) {
         self.name = name
         self.type = type
         self.required = required
     }
+
+    /// The field's Chinese name for messages (its wire name where it has no label).
+    private var zh: String { "「\(label?.zh ?? name)」" }
 
     /// Validates and normalises a value for this field.
     ///
@@ -43,7 +50,7 @@ public struct FieldSpec: Hashable, Sendable {
     /// `negativeAmount` or `unknownDistrict` with a message that names the field.
     public func normalize(_ value: JSONValue, city: CityData) throws(DoorstepError) -> JSONValue {
         if value.isNull || value.stringValue.map({ $0.trimmedWhitespace.isEmpty }) == true {
-            if required { throw DoorstepError(.missingField, "\(name) is required") }
+            if required { throw DoorstepError(.missingField, "\(name) is required", zh: "\(zh)为必填项") }
             return .null
         }
         switch type {
@@ -52,56 +59,56 @@ public struct FieldSpec: Hashable, Sendable {
             if text.utf8.contains(0x0D) { text = text.replacingOccurrences(of: "\r\n", with: "\n") }
             text = text.trimmedWhitespace
             guard text.count <= maxLength else {
-                throw DoorstepError(.invalidValue, "\(name) is longer than \(maxLength) characters")
+                throw DoorstepError(.invalidValue, "\(name) is longer than \(maxLength) characters", zh: "\(zh)不能超过 \(maxLength) 个字")
             }
             guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
-                throw DoorstepError(.invalidValue, "\(name) contains control characters")
+                throw DoorstepError(.invalidValue, "\(name) contains control characters", zh: "\(zh)含有控制字符")
             }
             return .string(text)
         case .money:
             guard let amount = value.intValue else {
-                throw DoorstepError(.invalidValue, "\(name) must be a whole number of fen, not \(value.typeName)")
+                throw DoorstepError(.invalidValue, "\(name) must be a whole number of fen, not \(value.typeName)", zh: "\(zh)应为以分计的整数")
             }
-            guard amount >= 0 else { throw DoorstepError(.negativeAmount, "\(name) cannot be negative") }
-            guard amount <= 100_000_000_000 else { throw DoorstepError(.invalidValue, "\(name) is implausibly large") }
+            guard amount >= 0 else { throw DoorstepError(.negativeAmount, "\(name) cannot be negative", zh: "\(zh)不能为负数") }
+            guard amount <= 100_000_000_000 else { throw DoorstepError(.invalidValue, "\(name) is implausibly large", zh: "\(zh)金额过大，请核对") }
             return value
         case .integer(let range):
             guard let number = value.intValue, range.contains(number) else {
-                throw DoorstepError(.invalidValue, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                throw DoorstepError(.invalidValue, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", zh: "\(zh)应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数")
             }
             return value
         case .boolean:
-            guard value.boolValue != nil else { throw DoorstepError(.invalidValue, "\(name) must be true or false") }
+            guard value.boolValue != nil else { throw DoorstepError(.invalidValue, "\(name) must be true or false", zh: "\(zh)请填写“是”或“否”") }
             return value
         case .term(let names):
             let text = try string(value)
             guard names.contains(text) else {
-                throw DoorstepError(.invalidValue, "\(name) must be one of: \(names.joined(separator: ", "))")
+                throw DoorstepError(.invalidValue, "\(name) must be one of: \(names.joined(separator: ", "))", zh: "\(zh)只能是：\(chinese(names))")
             }
             return .string(text)
         case .termSet(let names):
             guard let items = value.arrayValue else {
-                throw DoorstepError(.invalidValue, "\(name) must be an array of: \(names.joined(separator: ", "))")
+                throw DoorstepError(.invalidValue, "\(name) must be an array of: \(names.joined(separator: ", "))", zh: "\(zh)只能从以下各项中选：\(chinese(names))")
             }
             var set = Set<String>()
             for item in items {
                 guard let text = item.stringValue, names.contains(text) else {
-                    throw DoorstepError(.invalidValue, "\(name) may only hold: \(names.joined(separator: ", "))")
+                    throw DoorstepError(.invalidValue, "\(name) may only hold: \(names.joined(separator: ", "))", zh: "\(zh)只能从以下各项中选：\(chinese(names))")
                 }
                 set.insert(text)
             }
-            if required && set.isEmpty { throw DoorstepError(.missingField, "\(name) needs at least one entry") }
+            if required && set.isEmpty { throw DoorstepError(.missingField, "\(name) needs at least one entry", zh: "\(zh)至少选一项") }
             return .array(names.filter(set.contains).map(JSONValue.string))
         case .date:
             do {
                 return .string(try LocalDate(try string(value)).description)
             } catch {
-                throw DoorstepError(.invalidValue, "\(name): \(error.message)")
+                throw DoorstepError(.invalidValue, "\(name): \(error.message)", zh: "\(zh)：\(error.message(.chinese))")
             }
         case .instant:
             let text = try string(value)
             guard Instant.parse(text) != nil else {
-                throw DoorstepError(.invalidValue, "\(name) must be a date and time with its offset, such as 2020-04-12T10:30:00+08:00")
+                throw DoorstepError(.invalidValue, "\(name) must be a date and time with its offset, such as 2020-04-12T10:30:00+08:00", zh: "\(zh)应为带时区的时间，如 2020-04-12T10:30:00+08:00")
             }
             return .string(text)
         case .nationalID:
@@ -113,9 +120,16 @@ public struct FieldSpec: Hashable, Sendable {
         }
     }
 
+    /// The Chinese labels of a term field's wire names (`因病、因残、…`).
+    private func chinese(_ names: [String]) -> String {
+        let terms = kind.flatMap { TypedInput.terms(of: name, kind: $0) } ?? []
+        let labels = Dictionary(terms.map { ($0.wire, $0.chinese) }, uniquingKeysWith: { first, _ in first })
+        return names.map { labels[$0] ?? $0 }.joined(separator: "、")
+    }
+
     private func string(_ value: JSONValue) throws(DoorstepError) -> String {
         guard let text = value.stringValue else {
-            throw DoorstepError(.invalidValue, "\(name) must be a string, not \(value.typeName)")
+            throw DoorstepError(.invalidValue, "\(name) must be a string, not \(value.typeName)", zh: "\(zh)应为文字")
         }
         return text
     }
@@ -127,7 +141,17 @@ extension FieldSpec {
         Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static let catalog: [EntityKind: [FieldSpec]] = [
+    /// The fields of each kind, each with its label.
+    static let catalog: [EntityKind: [FieldSpec]] = Dictionary(uniqueKeysWithValues: unlabelled.map { kind, specs in
+        (kind, specs.map { spec in
+            var labelled = spec
+            labelled.label = FieldLabels.name(spec.name, of: kind)
+            labelled.kind = kind
+            return labelled
+        })
+    })
+
+    private static let unlabelled: [EntityKind: [FieldSpec]] = [
         .household: [
             FieldSpec("headName", .text(maxLength: 64), required: true),
             FieldSpec("nationalId", .nationalID, required: true),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Validation of what a mutation writes, in itself (no state): the same on the device, before
 /// anything is saved, and on the server.
 public enum MutationValidator {
@@ -47,5 +49,26 @@ public enum MutationValidator {
             if writes.isEmpty { throw DoorstepError(.invalidOperation, "the mutation writes nothing") }
         }
         return writes
+    }
+
+    /// How far a visit's time may lie after its writer's clock: the protocol's clock tolerance
+    /// (section 4), the bound past which a server clamps a stamp (``ClockSkewPolicy``).
+    public static let visitTimeToleranceMillis: Int64 = ClockSkewPolicy().maxAheadMillis
+
+    /// Refuses a visit dated after the moment it was written (its writer's clock, `writtenAtMillis`)
+    /// by more than ``visitTimeToleranceMillis``: a visit records what happened, and a date months
+    /// ahead would become the household's latest visit and hide later ones from the reports.
+    /// The same check on the device before saving and on the server when applying.
+    public static func checkVisitTime(kind: EntityKind, writes: [FieldWrite], writtenAtMillis: Int64) throws(DoorstepError) {
+        guard kind == .visit, let text = writes.first(where: { $0.field == "visitedAt" })?.value.stringValue,
+            let visited = Instant.parse(text)
+        else { return }
+        let visitedMillis = Int64((visited.timeIntervalSince1970 * 1000).rounded(.down))
+        guard visitedMillis > writtenAtMillis + visitTimeToleranceMillis else { return }
+        throw DoorstepError(
+            .invalidValue,
+            "visitedAt \(text) is after the time the visit was recorded; a visit is recorded after it happened (check the date and the laptop's clock)",
+            zh: "走访时间 \(text) 晚于记录时间：走访应在发生后记录，请核对日期和本机时钟"
+        )
     }
 }

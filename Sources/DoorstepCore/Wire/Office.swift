@@ -243,12 +243,26 @@ public struct ImportIssue: Codable, Hashable, Sendable {
     public var code: DoorstepError.Code
     /// A human explanation; it never holds a national ID number.
     public var message: String
+    /// The same in Simplified Chinese, where written (protocol 1 answers may gain keys; older
+    /// servers leave it out).
+    public var messageZh: String?
 
-    public init(line: Int, field: String?, code: DoorstepError.Code, message: String) {
+    public init(line: Int, field: String?, code: DoorstepError.Code, message: String, messageZh: String? = nil) {
         self.line = line
         self.field = field
         self.code = code
         self.message = message
+        self.messageZh = messageZh
+    }
+
+    /// An issue from an error found on a line: its code and both its messages.
+    public init(line: Int, field: String?, error: DoorstepError) {
+        self.init(line: line, field: field, code: error.code, message: error.message, messageZh: error.chineseMessage)
+    }
+
+    /// The message in the given language (the English one where no Chinese was written).
+    public func message(_ language: Language) -> String {
+        language == .chinese ? (messageZh ?? message) : message
     }
 }
 

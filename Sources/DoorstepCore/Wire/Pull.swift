@@ -52,14 +52,16 @@ public struct ErrorBody: Codable, Hashable, Sendable {
     public struct Detail: Codable, Hashable, Sendable {
         public var code: DoorstepError.Code
         public var message: String
+        /// The message in Simplified Chinese, where the server wrote one (an added key of protocol 1).
+        public var messageZh: String?
     }
 
     public var error: Detail
 
     public init(_ error: DoorstepError) {
-        self.error = Detail(code: error.code, message: error.message)
+        self.error = Detail(code: error.code, message: error.message, messageZh: error.chineseMessage)
     }
 
     /// The error this body carries.
-    public var doorstepError: DoorstepError { DoorstepError(error.code, error.message) }
+    public var doorstepError: DoorstepError { DoorstepError(error.code, error.message, zh: error.messageZh) }
 }

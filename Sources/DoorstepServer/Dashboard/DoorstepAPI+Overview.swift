@@ -107,8 +107,11 @@ extension DoorstepAPI {
         let nowMillis = configuration.clock()
         let devices = section.devices.sorted { ($0.district ?? "", $0.name) < ($1.district ?? "", $1.name) }.map { device in
             let last = device.lastSyncAt.flatMap(Instant.parse)
-            let stale = last.map { nowMillis - Int64($0.timeIntervalSince1970 * 1000) > DashboardSettings.staleSyncMillis } ?? true
-            let state = last == nil ? texts["device.never"] : stale ? texts["device.stale"] : texts["device.ok"]
+            let revoked = device.revokedAt != nil
+            let stale = !revoked && (last.map { nowMillis - Int64($0.timeIntervalSince1970 * 1000) > DashboardSettings.staleSyncMillis } ?? true)
+            let state = revoked
+                ? (texts["device.revoked"] ?? "").replacingOccurrences(of: "%@", with: DashboardLabels.time(device.revokedAt, city: configuration.city))
+                : last == nil ? texts["device.never"] : stale ? texts["device.stale"] : texts["device.ok"]
             return DashboardTable.Row([
                 .init(device.name), .init(districtName(device.district, language)), .init(DashboardLabels.time(device.lastSyncAt, city: configuration.city)),
                 .init(state ?? ""), .init(device.clockFlagged ? (texts["device.clockFlagged"] ?? "") : "—"),

@@ -55,7 +55,8 @@ extension DoorstepAPI {
                     "kind": DashboardLabels.kind(record.kind, language), "field": record.field,
                     "fieldLabel": DashboardLabels.field(record.field, kind: record.kind, language),
                     "reason": texts["review.reason.\(record.reason.rawValue)"] ?? record.reason.rawValue,
-                    "isDeletion": isDeletion, "district": districtName(item.district, language),
+                    "isDeletion": isDeletion, "isMoney": record.kind.field(record.field)?.type == .money,
+                    "district": districtName(item.district, language),
                     "heads": record.heads.map { head -> [String: Any] in
                         [
                             "value": DashboardLabels.value(head.value, field: record.field, kind: record.kind, language: language, city: city),
@@ -169,10 +170,20 @@ extension DoorstepAPI {
                 } else {
                     let state = aggregate.household.id == entity || aggregate.aliases.contains(entity)
                         ? aggregate.household : aggregate.entities.first { $0.id == entity }
-                    guard let head = state?.heads(field).first(where: { $0.write.description == form["head"] }) else {
-                        return back("error", "stale")
+                    if let typed = form["value"], form["head"] == nil {
+                        // A typed value: read as every typed value is (money in yuan unless it says 分).
+                        guard let kind = state?.kind else { return back("error", "stale") }
+                        do {
+                            decision = .overturn(entity: entity, field: field, value: try TypedInput.value(typed, field: field, of: kind, city: configuration.city))
+                        } catch let error as DoorstepError {
+                            return back("error", error.code.rawValue)
+                        }
+                    } else {
+                        guard let head = state?.heads(field).first(where: { $0.write.description == form["head"] }) else {
+                            return back("error", "stale")
+                        }
+                        decision = .overturn(entity: entity, field: field, value: head.value)
                     }
-                    decision = .overturn(entity: entity, field: field, value: head.value)
                 }
             case .unlink:
                 guard let survivor = form["survivor"].flatMap({ try? EntityID($0) }), let alias = form["alias"].flatMap({ try? EntityID($0) }) else {

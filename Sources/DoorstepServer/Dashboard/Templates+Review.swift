@@ -30,6 +30,12 @@ extension DashboardTemplates {
         <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="household" value="{{household}}"><input type="hidden" name="entity" value="{{entity}}"><input type="hidden" name="field" value="{{field}}">
         <button type="submit" class="secondary">{{t.restoreEntry}}</button>
         </form>{{/isDeletion}}
+        {{^isDeletion}}<form method="post" action="/dashboard/review/overturn?district={{p.district}}" class="typed">
+        <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="household" value="{{household}}"><input type="hidden" name="entity" value="{{entity}}"><input type="hidden" name="field" value="{{field}}">
+        <label for="typed-{{entity}}-{{field}}">{{t.typedValue}}{{#isMoney}}{{t.inYuan}}{{/isMoney}}</label>
+        <input type="text" id="typed-{{entity}}-{{field}}" name="value" required autocomplete="off">
+        <button type="submit" class="secondary">{{t.useTypedValue}}</button>
+        </form>{{/isDeletion}}
         </div>
         </article>
         {{/p.conflicts}}

@@ -60,6 +60,10 @@ struct DoorstepAPI: Sendable {
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
         let v1 = router.group("v1").add(middleware: ProtocolVersionMiddleware())
+        v1.get("server") { _, _ in
+            try JSONResponse.make(ServerInfo(serverKeyID: identity.keyID, serverPublicKey: bundlePublicKey,
+                                             protocolVersions: Array(ProtocolVersion.served)))
+        }
         v1.post("enroll") { request, context in try await enroll(request, context) }
         v1.post("push") { request, context in try await push(request, context) }
         v1.get("pull") { request, context in try await pull(request, context) }

@@ -112,6 +112,31 @@ paths:
             application/yaml:
               schema:
                 type: string
+  /v1/server:
+    get:
+      tags: [sync]
+      operationId: serverInfo
+      summary: Which server answers at this address
+      description: |
+        The server's identity (its bundle key id, kept across moves), its bundle public key
+        and the protocol versions it serves, without a token. A device asks this before it
+        sends its token to an address other than the one it enrolled with, and sends
+        nothing there unless `serverKeyID` is the one it kept (protocol/README.md, section
+        11, "A server at a new address").
+      security: []
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+      responses:
+        "200":
+          description: The server's identity
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ServerInfo"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "500":
+          $ref: "#/components/responses/InternalError"
   /v1/enroll:
     post:
       tags: [sync]
@@ -1332,8 +1357,9 @@ components:
       description: |
         A stable error code (protocol/README.md, section 12). New codes may be added; a
         client treats an unknown one by its HTTP status. `duplicateInFile` appears only in
-        import reports. DoorstepCore also defines `serverUnreachable`, `notEnrolled` and
-        `insecureTransport`, which clients raise locally and a server never sends.
+        import reports. DoorstepCore also defines `serverUnreachable`, `notEnrolled`,
+        `insecureTransport` and `serverMismatch`, which clients raise locally and a server
+        never sends.
       anyOf:
         - type: string
           enum:
@@ -1598,6 +1624,9 @@ components:
               $ref: "#/components/schemas/ErrorCode"
             message:
               type: string
+            messageZh:
+              description: The same message in Simplified Chinese, where the server wrote one
+              type: string
       examples:
         - error:
             code: missingPredecessor
@@ -1705,6 +1734,27 @@ components:
           maxLength: 100
         publicSigningKey:
           $ref: "#/components/schemas/Base64Key32"
+    ServerInfo:
+      description: A server's identity (`ServerInfo` in DoorstepCore)
+      type: object
+      required: [serverKeyID, serverPublicKey, protocolVersions]
+      properties:
+        serverKeyID:
+          description: The first 16 lower-case hex digits of the SHA-256 of the server's X25519 public key
+          type: string
+          pattern: "^[0-9a-f]{16}$"
+        serverPublicKey:
+          description: The server's X25519 public key (raw 32 bytes, base64), for bundles
+          type: string
+        protocolVersions:
+          description: The protocol versions the server serves
+          type: array
+          items:
+            type: integer
+      examples:
+        - serverKeyID: 3f9c2a7b41d0e8c5
+          serverPublicKey: 8nP3m0l3Vd0zjJ1gJ3r9p6XkqH2cW7s1Yb4tQeRfZ1A=
+          protocolVersions: [1]
     EnrollResponse:
       type: object
       required: [device, token, role, serverPublicKey, serverKeyID, serverClock]
@@ -2053,6 +2103,9 @@ components:
         message:
           description: A human explanation; never a national ID number
           type: string
+        messageZh:
+          description: The same explanation in Simplified Chinese, where written
+          type: string
     ImportReport:
       description: The answer to an import (`ImportReport` in DoorstepCore)
       type: object
@@ -2278,6 +2331,10 @@ components:
         clockFlagged:
           description: Whether it sent clock stamps too far ahead of the server
           type: boolean
+        revokedAt:
+          description: When its access was revoked; absent while it is enrolled
+          type: string
+          format: date-time
     ReportSection:
       description: |
         The figures of one district, or of the total (`CampaignReport.Section` in

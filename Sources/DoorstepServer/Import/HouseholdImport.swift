@@ -30,18 +30,27 @@ public struct HouseholdImport: Sendable {
         "户主姓名": "headName", "身份证号": "nationalId", "身份证号码": "nationalId", "电话": "phone", "联系电话": "phone",
         "住址": "address", "家庭住址": "address", "旗区": "district", "工作单位": "employer", "基层工会": "employerUnion",
         "档案级别": "fileLevel", "主要致困原因": "primaryCause", "其他致困原因": "otherCauses", "困难程度": "difficulty",
-        "技能水平": "skillLevel", "家庭月收入(分)": "monthlyIncomeFen", "受疫情影响": "epidemicAffected", "状态": "status",
+        "技能水平": "skillLevel", "家庭月收入": "monthlyIncomeFen", "家庭月收入(元)": "monthlyIncomeFen",
+        "家庭月收入(分)": "monthlyIncomeFen", "受疫情影响": "epidemicAffected", "状态": "status",
         "备注": "notes",
     ]
 
     /// The household field a column header or JSON key names, if any: a wire name (any letter case)
     /// or a Chinese alias (full-width parentheses, spaces and a required-marker `*` are ignored).
     public static func fieldName(forHeader header: String) -> String? {
-        let key = String(header.unicodeScalars.filter { !$0.properties.isWhitespace })
-            .replacingOccurrences(of: "（", with: "(").replacingOccurrences(of: "）", with: ")")
-            .trimmingCharacters(in: CharacterSet(charactersIn: "*＊"))
-        if let name = chineseHeaders[key] { return name }
-        return EntityKind.household.fields.first { $0.name.lowercased() == key.lowercased() }?.name
+        column(forHeader: header)?.field
+    }
+
+    /// The field a header names and the unit of its bare amounts: money columns are in yuan, as
+    /// people write them, unless the header names fen (`家庭月收入(分)`, or the wire name
+    /// `monthlyIncomeFen` of files written by programs). An amount that carries its unit
+    /// (`2600元`, `260000分`) is read in that unit whatever the header.
+    static func column(forHeader header: String) -> (field: String, unit: TypedInput.MoneyUnit)? {
+        let key = String(TypedInput.asciiForms(header).unicodeScalars.filter { !$0.properties.isWhitespace })
+            .trimmingCharacters(in: CharacterSet(charactersIn: "*"))
+        if let name = chineseHeaders[key] { return (name, key.hasSuffix("(分)") ? .fen : .yuan) }
+        guard let name = EntityKind.household.fields.first(where: { $0.name.lowercased() == key.lowercased() })?.name else { return nil }
+        return (name, name.hasSuffix("Fen") ? .fen : .yuan)
     }
 
     // MARK: CSV
@@ -57,10 +66,11 @@ public struct HouseholdImport: Sendable {
         }
         var result = Result()
         var columns: [Int: String] = [:]
+        var units: [String: TypedInput.MoneyUnit] = [:]
         for (index, title) in header.fields.enumerated() {
             let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
-            guard let name = Self.fieldName(forHeader: trimmed) else {
+            guard let (name, unit) = Self.column(forHeader: trimmed) else {
                 result.issues.append(ImportIssue(line: header.line, field: String(trimmed.prefix(64)), code: .unknownField,
                                                  message: "column \(index + 1) \"\(trimmed.prefix(64))\" is not a household field; rename or delete it"))
                 continue
@@ -71,6 +81,7 @@ public struct HouseholdImport: Sendable {
                 continue
             }
             columns[index] = name
+            units[name] = unit
         }
         let present = Set(columns.values)
         let missing = EntityKind.household.fields.filter { $0.required && $0.name != "status" && !present.contains($0.name) }
@@ -80,77 +91,35 @@ public struct HouseholdImport: Sendable {
                                              message: "the file has no \(spec.name) column (\(alias)); every row needs it"))
         }
         if !missing.isEmpty { return result }
-        var rows: [(line: Int, values: [String: JSONValue])] = []
+        var rows: [Row] = []
         for record in records where record.line > header.line && !record.isBlank {
-            var values: [String: JSONValue] = [:]
+            var values: [String: Cell] = [:]
             for (index, cell) in record.fields.enumerated() {
-                guard let name = columns[index], let spec = EntityKind.household.field(name) else { continue }
-                values[name] = Self.value(ofCell: cell, for: spec)
+                guard let name = columns[index] else { continue }
+                values[name] = .typed(cell, units[name] ?? .yuan)
             }
             if record.fields.count > header.fields.count,
                 record.fields[header.fields.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
                 result.issues.append(ImportIssue(line: record.line, field: nil, code: .invalidValue,
                                                  message: "the row has \(record.fields.count) cells but the header only \(header.fields.count) columns"))
             }
-            rows.append((record.line, values))
+            rows.append(Row(line: record.line, values: values))
         }
         check(rows, into: &result)
         return result
     }
 
-    /// The JSON value of a CSV cell for a field: numbers for money, Booleans, term sets split
-    /// on `;` or `、`, and Chinese or English labels of terms turned into wire names.
-    /// Text that does not convert is passed on as it is, so that `normalize` names the problem.
-    public static func value(ofCell cell: String, for spec: FieldSpec) -> JSONValue {
-        let text = cell.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty { return .null }
-        switch spec.type {
-        case .money, .integer:
-            var digits = text
-            if let dot = digits.firstIndex(of: "."), digits[digits.index(after: dot)...].allSatisfy({ $0 == "0" }) {
-                digits = String(digits[..<dot])
-            }
-            if let number = Int64(digits) { return .int(number) }
-            return .string(text)
-        case .boolean:
-            return boolean(text).map(JSONValue.bool) ?? .string(text)
-        case .term:
-            return .string(term(text, field: spec.name))
-        case .termSet:
-            let parts = text.split(whereSeparator: { ";；、,，".contains($0) })
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            return .array(parts.map { .string(term($0, field: spec.name)) })
-        default:
-            return .string(cell)
-        }
+    /// A row of a file: its line (or entry number) and the value given for each field.
+    struct Row {
+        var line: Int
+        var values: [String: Cell]
     }
 
-    static func boolean(_ text: String) -> Bool? {
-        switch text.lowercased() {
-        case "true", "是", "1", "yes", "y", "t": true
-        case "false", "否", "0", "no", "n", "f": false
-        default: nil
-        }
-    }
-
-    /// Wire names by label, per term field.
-    static let termLabels: [String: [String: String]] = [
-        "fileLevel": labels(FileLevel.self), "primaryCause": labels(HardshipCause.self), "otherCauses": labels(HardshipCause.self),
-        "difficulty": labels(DifficultyDegree.self), "skillLevel": labels(SkillLevel.self), "status": labels(HouseholdStatus.self),
-    ]
-
-    static func labels<T: DomainTerm>(_ type: T.Type) -> [String: String] {
-        var map: [String: String] = [:]
-        for term in T.allCases {
-            map[term.rawValue.lowercased()] = term.rawValue
-            map[term.englishLabel.lowercased()] = term.rawValue
-            map[term.chineseLabel] = term.rawValue
-        }
-        return map
-    }
-
-    static func term(_ text: String, field: String) -> String {
-        termLabels[field]?[text] ?? termLabels[field]?[text.lowercased()] ?? text
+    /// A value as a file gives it: text as a person typed it (a CSV cell, a JSON string), read by
+    /// DoorstepCore's `TypedInput` like every typed value, or a JSON value of the wire's own type.
+    enum Cell {
+        case typed(String, TypedInput.MoneyUnit)
+        case wire(JSONValue)
     }
 
     // MARK: JSON
@@ -165,16 +134,16 @@ public struct HouseholdImport: Sendable {
             throw DoorstepError(.payloadTooLarge, "a file holds at most \(CSVReader.maxRecords - 1) households")
         }
         var result = Result()
-        var rows: [(line: Int, values: [String: JSONValue])] = []
+        var rows: [Row] = []
         for (index, entry) in entries.enumerated() {
             let line = index + 1
             guard case .object(let object) = entry else {
                 result.issues.append(ImportIssue(line: line, field: nil, code: .malformedInput, message: "entry \(line) is a \(entry.typeName), not an object"))
                 continue
             }
-            var values: [String: JSONValue] = [:]
+            var values: [String: Cell] = [:]
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-                guard let name = Self.fieldName(forHeader: key), let spec = EntityKind.household.field(name) else {
+                guard let (name, unit) = Self.column(forHeader: key) else {
                     result.issues.append(ImportIssue(line: line, field: String(key.prefix(64)), code: .unknownField,
                                                      message: "\"\(key.prefix(64))\" is not a household field"))
                     continue
@@ -182,44 +151,52 @@ public struct HouseholdImport: Sendable {
                 if values[name] != nil {
                     result.issues.append(ImportIssue(line: line, field: name, code: .invalidValue, message: "\(name) is given twice (by its wire name and its alias)"))
                 }
-                values[name] = Self.value(ofJSON: value, for: spec)
+                values[name] = Self.cell(ofJSON: value, unit: unit)
             }
-            rows.append((line, values))
+            rows.append(Row(line: line, values: values))
         }
         check(rows, into: &result)
         return result
     }
 
-    static func value(ofJSON value: JSONValue, for spec: FieldSpec) -> JSONValue {
-        switch (spec.type, value) {
-        case (.money, .string(let text)), (.integer, .string(let text)), (.boolean, .string(let text)),
-             (.term, .string(let text)), (.termSet, .string(let text)):
-            return Self.value(ofCell: text, for: spec)
-        case (.termSet, .array(let items)):
-            return .array(items.map { item in item.stringValue.map { .string(term($0.trimmingCharacters(in: .whitespaces), field: spec.name)) } ?? item })
-        default:
-            return value
+    /// A JSON value as a cell: strings are typed text (`"2600元"`, `"是"`, a label); numbers, Booleans
+    /// and arrays of the wire's own type are taken as they are (amounts in fen, as on the wire), and
+    /// an array of labels is read label by label.
+    static func cell(ofJSON value: JSONValue, unit: TypedInput.MoneyUnit) -> Cell {
+        switch value {
+        case .string(let text): return .typed(text, unit)
+        case .array(let items) where items.allSatisfy({ $0.stringValue != nil }):
+            return .typed(items.compactMap(\.stringValue).joined(separator: ","), unit)
+        default: return .wire(value)
         }
     }
 
     // MARK: Checks
 
     /// Normalises every field of every row, checks the scope, and finds national IDs given twice.
-    func check(_ rows: [(line: Int, values: [String: JSONValue])], into result: inout Result) {
+    func check(_ rows: [Row], into result: inout Result) {
         var valid: [ImportedHousehold] = []
         for row in rows {
             var writes: [FieldWrite] = []
             var failed = false
             for spec in EntityKind.household.fields {
-                var raw = row.values[spec.name] ?? .null
-                if spec.name == "status", raw.isNull || raw.stringValue?.trimmingCharacters(in: .whitespaces).isEmpty == true {
-                    raw = .string(HouseholdStatus.filed.rawValue)
+                var cell = row.values[spec.name] ?? .wire(.null)
+                if spec.name == "status" {
+                    switch cell {
+                    case .wire(.null): cell = .wire(.string(HouseholdStatus.filed.rawValue))
+                    case .typed(let text, _) where text.trimmingCharacters(in: .whitespaces).isEmpty:
+                        cell = .wire(.string(HouseholdStatus.filed.rawValue))
+                    default: break
+                    }
                 }
                 do {
-                    let value = try spec.normalize(raw, city: city)
+                    let value = switch cell {
+                    case .typed(let text, let unit): try TypedInput.value(text, field: spec.name, of: .household, city: city, moneyUnit: unit)
+                    case .wire(let raw): try spec.normalize(raw, city: city)
+                    }
                     if !value.isNull { writes.append(FieldWrite(field: spec.name, value: value)) }
                 } catch {
-                    result.issues.append(ImportIssue(line: row.line, field: spec.name, code: error.code, message: error.message))
+                    result.issues.append(ImportIssue(line: row.line, field: spec.name, error: error))
                     failed = true
                 }
             }
@@ -233,19 +210,27 @@ public struct HouseholdImport: Sendable {
             guard !failed, let nationalID = writes.first(where: { $0.field == "nationalId" })?.value.stringValue else { continue }
             valid.append(ImportedHousehold(line: row.line, nationalId: nationalID, fields: writes))
         }
-        let lines = Dictionary(grouping: valid, by: \.nationalId).mapValues { $0.map(\.line) }
-        for row in valid {
-            guard let others = lines[row.nationalId], others.count > 1 else {
+        // A row with any problem (an unknown key, surplus cells) is not imported; of the sound rows
+        // that share a national ID, the first is imported and each later one is reported.
+        let troubled = Set(result.issues.map(\.line))
+        var first: [String: ImportedHousehold] = [:]
+        for row in valid where !troubled.contains(row.line) {
+            guard let kept = first[row.nationalId] else {
+                first[row.nationalId] = row
                 result.rows.append(row)
                 continue
             }
-            let list = others.map(String.init).joined(separator: ", ")
-            result.issues.append(ImportIssue(line: row.line, field: "nationalId", code: .duplicateInFile,
-                                             message: "the same national ID number is on lines \(list); a household is filed once"))
+            let same = Set(kept.fields) == Set(row.fields)
+            result.issues.append(ImportIssue(
+                line: row.line, field: "nationalId", code: .duplicateInFile,
+                message: same
+                    ? "this row repeats line \(kept.line), which is imported; a household is filed once"
+                    : "line \(kept.line) has the same national ID number and is imported; this row differs from it and is not",
+                messageZh: same
+                    ? "本行与第 \(kept.line) 行重复，已按第 \(kept.line) 行导入一次"
+                    : "第 \(kept.line) 行的身份证号与本行相同，已导入第 \(kept.line) 行；本行内容不同，未导入，请核对"
+            ))
         }
-        // A row with any problem (an unknown key, surplus cells) is not imported.
-        let troubled = Set(result.issues.map(\.line))
-        result.rows.removeAll { troubled.contains($0.line) }
         result.issues.sort { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") }
     }
 }

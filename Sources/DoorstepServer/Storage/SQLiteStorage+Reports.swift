@@ -38,7 +38,8 @@ extension SQLiteStorage {
                 db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE token_hash NOT LIKE 'server:%'\(filter) ORDER BY id", arguments: arguments
             ).compactMap(Self.deviceRecord).map { record in
                 ReportDevice(id: record.id, name: record.name, district: record.district,
-                             lastSyncAt: Self.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew)
+                             lastSyncAt: Self.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew,
+                             revokedAt: record.revokedAt)
             }
 
             var review: [String: ReviewCounts] = [:]

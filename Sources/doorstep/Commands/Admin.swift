@@ -61,7 +61,7 @@ extension Admin {
             guard let role = Role.allCases.first(where: { $0.rawValue == role || $0.chineseLabel == role || $0.englishLabel == role.lowercased() }) else {
                 throw DoorstepError(.invalidValue, "--role must be one of: visitor, office, city")
             }
-            let district = try self.district.map { try global.city.requireDistrict($0.trimmingCharacters(in: .whitespaces)).code }
+            let district = try global.district(self.district)
             let session = try await global.office()
             let code = try await session.client.createEnrollmentCode(district: district, role: role, expiresInHours: hours)
             let insecure = session.server.scheme == "http" && !GlobalOptions.isLoopback(session.server)
@@ -120,7 +120,7 @@ extension Admin {
             let report = try await session.client.importHouseholds(data, contentType: type, check: check, acceptValid: acceptValid)
             try console.output(report) { render(report) }
             if let refusal = report.error {
-                throw DoorstepError(refusal.code, refusal.message)
+                throw DoorstepError(refusal.code, refusal.message, zh: refusal.messageZh)
             }
             if !report.errors.isEmpty && !acceptValid { throw ExitCode(ExitStatus.failure) }
         }
@@ -141,7 +141,7 @@ extension Admin {
                 ])
                 for issue in report.errors {
                     let field = issue.field.map { "\(Strings.field($0, of: .household, console.language)) [\($0)]" } ?? "-"
-                    table.add([String(issue.line), field, issue.code.rawValue, issue.message])
+                    table.add([String(issue.line), field, issue.code.rawValue, issue.message(console.language)])
                 }
                 text += "\n\n" + table.render()
             }

@@ -46,13 +46,13 @@ struct AssistanceFields: ParsableArguments {
     }
 
     func values(city: CityData) throws -> [String: JSONValue] {
-        let given: [(String, String?, FieldInput.MoneyUnit)] = [
-            ("category", category, .fen), ("measure", measure, .fen), ("leadDepartment", department, .fen), ("dueDate", due, .fen),
-            ("status", status, .fen), ("amountFen", amountFen, .fen), ("amountFen", amountYuan, .yuan),
+        let given: [(String, String?, TypedInput.MoneyUnit)] = [
+            ("category", category, .yuan), ("measure", measure, .yuan), ("leadDepartment", department, .yuan), ("dueDate", due, .yuan),
+            ("status", status, .yuan), ("amountFen", amountFen, .fen), ("amountFen", amountYuan, .yuan),
         ]
         var values: [String: JSONValue] = [:]
         for case let (field, text?, unit) in given {
-            values[field] = try FieldInput.parse(text, field: field, kind: .assistance, city: city, money: unit)
+            values[field] = try TypedInput.value(text, field: field, of: .assistance, city: city, moneyUnit: unit)
         }
         return values
     }

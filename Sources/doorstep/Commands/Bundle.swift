@@ -68,7 +68,9 @@ struct Upload: DoorstepCommand {
         discussion: """
             Needs an office token (or an office device). Uploading the same bundle twice is harmless: \
             the server answers "already applied". A revoked device's bundle is held for review. \
-            One receipt summary per file; exits 1 if any file failed (the others are still uploaded). \
+            One receipt summary per file; the exit code is that of a failed file (the others are still \
+            uploaded): 3 when the server could not be reached (no file after it is tried), else as the \
+            failure's code says (see `doorstep --help`). \
             With --json: an array, keys file, device, batches, applied, alreadyApplied, conflicts, \
             rejected, heldForReview, error (code and message, when the file failed).
 
@@ -123,11 +125,20 @@ struct Upload: DoorstepCommand {
                 let failure = error as? DoorstepError ?? DoorstepError(.init("failed"), String(describing: error))
                 receipt.error = ErrorBody(failure).error
                 console.note(console.errorLine(failure))
+                if failure.code == .serverUnreachable {
+                    // The server is out of reach: the other files would only wait for it too.
+                    receipts.append(receipt)
+                    for later in files.dropFirst(index + 1) { receipts.append(Receipt(file: later, error: receipt.error)) }
+                    break
+                }
             }
             receipts.append(receipt)
         }
         if console.json { try console.emit(receipts) }
-        if receipts.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
+        let failures = receipts.compactMap { $0.error.map { DoorstepError($0.code, $0.message) } }
+        if let worst = failures.first(where: { $0.code == .serverUnreachable }) ?? failures.first {
+            throw ExitCode(ExitStatus.code(for: worst))
+        }
     }
 
     private func summary(_ receipt: Receipt) -> String {

@@ -22,7 +22,7 @@ extension Admin.Devices {
 
         func run() async throws {
             let session = try await global.office()
-            let devices = try await session.client.devices(district: district)
+            let devices = try await session.client.devices(district: try global.district(district))
             let console = global.console
             let format = global.format
             try console.output(devices) {

@@ -33,9 +33,23 @@ struct Enroll: DoorstepCommand {
             throw ValidationError("enroll needs --server URL, the address the office gave with the code")
         }
         let url = try global.serverURL(server)
-        let client = try global.openClient()
+        let path = global.databasePath
+        let folder = (path as NSString).deletingLastPathComponent
+        let files = FileManager.default
+        let created = (database: !files.fileExists(atPath: path), folder: !files.fileExists(atPath: folder))
         let deviceName = name ?? ProcessInfo.processInfo.hostName
-        let enrollment = try await client.enroll(server: url, code: code.trimmingCharacters(in: .whitespaces), deviceName: deviceName)
+        let enrollment: Enrollment
+        do {
+            enrollment = try await global.createClient()
+                .enroll(server: url, code: code.trimmingCharacters(in: .whitespaces), deviceName: deviceName)
+        } catch {
+            // A failed enrollment leaves nothing behind that it made: no empty database, no folder.
+            if created.database {
+                for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: path + suffix) }
+            }
+            if created.folder { try? files.removeItem(atPath: folder) }
+            throw error
+        }
         let console = global.console
         try console.output(enrollment) {
             console.t("本设备已登记。", "This device is enrolled.") + "\n" + EnrollmentView.facts(enrollment, global.format).render(indent: "  ")

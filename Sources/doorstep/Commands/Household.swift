@@ -158,7 +158,7 @@ extension Household {
 
         func run() async throws {
             let console = global.console
-            guard let status = HouseholdStatus(rawValue: FieldInput.term(to, field: "status", kind: .household)) else {
+            guard let status = HouseholdStatus(rawValue: TypedInput.term(to, field: "status", of: .household)) else {
                 throw DoorstepError(.invalidValue, "--to must be one of: \(HouseholdStatus.wireNames.joined(separator: ", "))")
             }
             // An office device records the decision itself; --server/--token (or a visitor's device with a token) asks the server.

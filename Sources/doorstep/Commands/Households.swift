@@ -45,9 +45,9 @@ extension Households {
         var limit = 500
 
         func run() async throws {
-            var query = HouseholdQuery(district: district, limit: limit)
+            var query = HouseholdQuery(district: try global.district(district), limit: limit)
             if let status {
-                let wire = FieldInput.term(status, field: "status", kind: .household)
+                let wire = TypedInput.term(status, field: "status", of: .household)
                 guard let value = HouseholdStatus(rawValue: wire) else {
                     throw DoorstepError(.invalidValue, "status must be one of: \(HouseholdStatus.wireNames.joined(separator: ", "))")
                 }

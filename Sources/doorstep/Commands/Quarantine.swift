@@ -76,7 +76,7 @@ extension Quarantine {
 
                 Example:
                   doorstep quarantine fix 12 --set phone=13912345678 \\
-                    --set monthlyIncomeFen=150000
+                    --set monthlyIncomeFen=1500元
                 """
         )
 
@@ -97,7 +97,7 @@ extension Quarantine {
             var values: [String: JSONValue] = [:]
             for change in changes {
                 let (field, text) = try FieldInput.assignment(change)
-                values[field] = try FieldInput.parse(text, field: field, kind: item.mutation.kind, city: global.city)
+                values[field] = try TypedInput.value(text, field: field, of: item.mutation.kind, city: global.city)
             }
             try await client.resend(seq, with: values)
             let status = try await client.status()

@@ -44,7 +44,7 @@ struct Report: DoorstepCommand {
     func run() async throws {
         let console = global.console
         let session = try await global.office()
-        let report = try await session.client.report(district: district, campaign: campaign, today: today)
+        let report = try await session.client.report(district: try global.district(district), campaign: campaign, today: today)
         let view = ReportView(format: global.format)
         try console.output(report) { view.render(report) }
         if let csv {

@@ -64,7 +64,7 @@ extension Review {
 
         func run() async throws {
             let session = try await global.office()
-            let queue = try await session.client.review(district: district)
+            let queue = try await session.client.review(district: try global.district(district))
             let console = global.console
             try console.output(queue) { ReviewView(format: global.format).render(queue) }
         }
@@ -158,7 +158,7 @@ extension Review {
         static let configuration = CommandConfiguration(
             abstract: "Replace a conflicted field with another value (for _deleted: restore the entry).",
             discussion: """
-                The value is read like a flag: terms by wire name or label, money in fen, yes/no.
+                The value is read like a flag: terms by wire name or label, money in yuan (2600, 2,600.50, 2600元; 260000分 for fen), yes/no.
 
                 Examples:
                   doorstep review overturn 5e6f7a8b phone 13912345678
@@ -181,9 +181,7 @@ extension Review {
             let session = try await global.office()
             let console = global.console
             let conflict = try Review.conflict(entity, field, in: try await session.client.review(), console: console)
-            let parsed: JSONValue = conflict.field == deletedFieldName
-                ? .bool(try FieldInput.boolean(value, field: conflict.field))
-                : try FieldInput.parse(value, field: conflict.field, kind: conflict.kind, city: global.city)
+            let parsed = try TypedInput.value(value, field: conflict.field, of: conflict.kind, city: global.city)
             let result = try await session.client.overturn(entity: conflict.entity, field: conflict.field, value: parsed)
             try Review.report(result, console, done: console.t("已将「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」改为新值。",
                                                           "Set \(conflict.field) to the new value."))

@@ -40,7 +40,7 @@ extension Roster {
             let console = global.console
             let data = try Files.read(file, console: console)
             let session = try await global.office()
-            let report = try await session.client.compareRoster(data, district: district)
+            let report = try await session.client.compareRoster(data, district: try global.district(district))
             try console.output(report) { render(report) }
         }
 

@@ -16,7 +16,10 @@ struct Sync: DoorstepCommand {
             list`), 5 when this device's access was revoked (unsynced work is saved to a bundle file \
             beside the database, then the district's data is wiped).
 
-            With --server, the enrolled server is reached at another address this time (a tunnel, a new name).
+            With --server, the enrolled server is reached at another address this time (a tunnel, a new \
+            name): the address must answer as the same server (its key id), else nothing is sent \
+            (serverMismatch). When the server has moved for good, `doorstep server set URL` remembers \
+            the new address.
 
             With --json: keys summary (pushed, alreadyApplied, conflicts, quarantined, pulledHouseholds, \
             removedHouseholds, clockSkew, seconds), pending, quarantine (items in quarantine now), server.
@@ -38,27 +41,20 @@ struct Sync: DoorstepCommand {
 
     func run() async throws {
         let console = global.console
-        var configuration = global.configuration
-        let enrolled = try await global.enrolledClient()
-        var client = enrolled.0
-        var server = enrolled.1.server
-        if let text = global.server {
-            let url = try global.serverURL(text)
-            if url.scheme == "http", !global.insecure, !GlobalOptions.isLoopback(url) {
-                throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(url.host ?? ""): use https://, or --insecure for a test network")
-            }
-            configuration.transport = { _ in ClientConfiguration.platformTransport(url) }
-            client = try FieldClient(configuration: configuration)
-            server = url
-        }
+        let (client, enrollment) = try await global.enrolledClient()
+        let server = try global.server.map(global.serverURL) ?? enrollment.server
         let progress = SyncProgressView(console: console, drawBar: Console.stderrIsTerminal)
         let summary: SyncSummary
         do {
-            summary = try await client.sync { progress.update($0) }
+            summary = try await client.sync(via: server) { progress.update($0) }
             progress.finish()
         } catch {
             progress.finish()
             throw error
+        }
+        if server != enrollment.server {
+            console.note(console.t("此地址与登记时的服务器相同。以后都用这个地址：doorstep server set \(server.absoluteString)",
+                                   "This address reaches the same server. To use it from now on: doorstep server set \(server.absoluteString)"))
         }
         let status = try await client.status()
         let result = Result(summary: summary, pending: status.pending, quarantine: status.quarantined, server: server.absoluteString)
@@ -184,6 +180,12 @@ struct Status: DoorstepCommand {
                     + (enrollment.district.map(format.district) ?? console.t("全市", "every district")) + " · \(enrollment.deviceName)")
                 facts.add(console.t("设备编号", "device"), enrollment.device.rawValue)
                 facts.add(console.t("服务器", "server"), enrollment.server.absoluteString)
+                if let revokedAt = enrollment.revokedAt {
+                    facts.add(console.t("访问权限", "access"), console.t("已撤销（\(format.time(revokedAt))），本机不能再同步", "revoked (\(format.time(revokedAt))); this device can no longer sync"))
+                    facts.add(console.t("未同步的工作", "unsynced work"), enrollment.revokedBundle.map {
+                        console.t("已加密保存到 \($0)，请交给旗区工会上传审核", "saved, encrypted, to \($0): give it to the district office to upload")
+                    } ?? console.t("无", "none"))
+                }
             } else {
                 facts.add(console.t("登记", "enrollment"), console.t("未登记（运行 doorstep enroll）", "not enrolled (run doorstep enroll)"))
             }

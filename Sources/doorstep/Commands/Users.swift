@@ -65,7 +65,7 @@ extension Admin.Users {
             guard let role = Role.allCases.first(where: { $0 != .visitor && ($0.rawValue == role || $0.chineseLabel == role || $0.englishLabel == role.lowercased()) }) else {
                 throw DoorstepError(.invalidValue, "--role must be office or city")
             }
-            let district = try self.district.map { try global.city.requireDistrict($0.trimmingCharacters(in: .whitespaces)).code }
+            let district = try global.district(self.district)
             let session = try await global.office()
             let password = try PasswordInput.read(fromStdin: passwordStdin, console: console)
             let account = try await session.client.createUser(name: name, password: password, role: role, district: district)
@@ -96,7 +96,7 @@ extension Admin.Users {
         var district: String?
 
         func run() async throws {
-            let district = try self.district.map { try global.city.requireDistrict($0.trimmingCharacters(in: .whitespaces)).code }
+            let district = try global.district(self.district)
             let session = try await global.office()
             let accounts = try await session.client.users(district: district)
             let console = global.console

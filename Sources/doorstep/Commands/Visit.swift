@@ -80,14 +80,14 @@ extension Visit {
             let city = global.city
             let householdID = try await Resolve.household(household, in: client, console: console)
             let zone = VisitTime.zone(of: try await client.household(householdID)?.household["district"].stringValue, city: city)
-            let given: [(String, String?, FieldInput.MoneyUnit)] = [
-                ("visitedAt", date.map { VisitTime.instant($0, zone: zone) }, .fen), ("visitor", visitor, .fen), ("mode", mode, .fen),
-                ("verified", verified, .fen), ("conclusion", conclusion, .fen), ("proposedStatus", proposedStatus, .fen),
-                ("observedIncomeFen", observedIncomeFen, .fen), ("observedIncomeFen", observedIncomeYuan, .yuan), ("notes", notes, .fen),
+            let given: [(String, String?, TypedInput.MoneyUnit)] = [
+                ("visitedAt", date.map { VisitTime.instant($0, zone: zone) }, .yuan), ("visitor", visitor, .yuan), ("mode", mode, .yuan),
+                ("verified", verified, .yuan), ("conclusion", conclusion, .yuan), ("proposedStatus", proposedStatus, .yuan),
+                ("observedIncomeFen", observedIncomeFen, .fen), ("observedIncomeFen", observedIncomeYuan, .yuan), ("notes", notes, .yuan),
             ]
             var values: [String: JSONValue] = [:]
             for case let (field, text?, unit) in given {
-                values[field] = try FieldInput.parse(text, field: field, kind: .visit, city: city, money: unit)
+                values[field] = try TypedInput.value(text, field: field, of: .visit, city: city, moneyUnit: unit)
             }
             let defaultVisitor = ProcessInfo.processInfo.environment["DOORSTEP_VISITOR"].flatMap { $0.isEmpty ? nil : $0 } ?? enrollment.deviceName
             if interactive || (values.isEmpty && Console.stdinIsTerminal) {
@@ -128,17 +128,18 @@ enum VisitTime {
         return TimeZone(identifier: identifier) ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
     }
 
-    /// `2020-04-12` (noon), `2020-04-12 10:30` or `now` in the zone; anything else is kept as typed.
-    static func instant(_ text: String, zone: TimeZone) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.lowercased() == "now" || trimmed == "现在" { return Instant.format(Date(), in: zone) }
+    /// `2020-04-12` (noon, or now when that day is today and noon has not come), `2020-04-12 10:30`
+    /// or `now` in the zone; anything else is kept as typed.
+    static func instant(_ text: String, zone: TimeZone, now: Date = Date()) -> String {
+        let trimmed = TypedInput.date(text)
+        if trimmed.lowercased() == "now" || trimmed == "现在" { return Instant.format(now, in: zone) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone
         for pattern in ["yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] where trimmed.count == pattern.replacingOccurrences(of: "'", with: "").count {
             formatter.dateFormat = pattern
             if var date = formatter.date(from: trimmed) {
-                if pattern == "yyyy-MM-dd" { date += 12 * 3600 }
+                if pattern == "yyyy-MM-dd" { date = min(date + 12 * 3600, max(date, now)) }
                 return Instant.format(date, in: zone)
             }
         }

@@ -14,7 +14,7 @@ struct Prompter {
         /// The value kept when the answer is empty (editing, or a sensible default).
         var current: JSONValue? = nil
         /// Money is asked in yuan: people think in yuan, the data keeps fen.
-        var money: FieldInput.MoneyUnit = .yuan
+        var money: TypedInput.MoneyUnit = .yuan
         /// Turns the typed text into the field's form first (e.g. a date into an instant).
         var prepare: (@Sendable (String) -> String)? = nil
         /// Shown after the label, e.g. the expected format.
@@ -44,7 +44,7 @@ struct Prompter {
             if answer.isEmpty, let current = question.current { return current }
             do {
                 let text = question.prepare.map { $0(answer) } ?? answer
-                return try FieldInput.parse(text, field: question.field, kind: question.kind, city: format.city, money: question.money)
+                return try TypedInput.value(text, field: question.field, of: question.kind, city: format.city, moneyUnit: question.money)
             } catch {
                 console.note("  " + console.errorLine(error))
             }
@@ -78,19 +78,23 @@ struct Prompter {
 }
 
 extension Console {
-    /// The error line for any error: a `DoorstepError`'s code and message, with a Chinese
-    /// explanation in front of the (English) message when the language is Chinese.
+    /// The error line for any error: a `DoorstepError`'s code and its message in the console's
+    /// language. Where only an English message was written, a Chinese console shows the code's
+    /// Chinese explanation, and the English message on a line of its own (never in brackets).
     func errorLine(_ error: any Error) -> String {
         let failure = error as? DoorstepError ?? DoorstepError(.init("failed"), String(describing: error))
-        var message = failure.message
-        if language == .chinese, let hint = Strings.chineseHint(failure.code), DisplayWidth.of(message) == message.count {
-            message = "\(hint)（\(message)）"
+        if language == .english || failure.chineseMessage != nil {
+            return errorLine(code: failure.code.rawValue, message: failure.message(language))
         }
-        return errorLine(code: failure.code.rawValue, message: message)
+        guard let hint = Strings.chineseHint(failure.code) else {
+            return errorLine(code: failure.code.rawValue, message: failure.message)
+        }
+        let english = failure.message.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        return errorLine(code: failure.code.rawValue, message: hint) + "\n  原文：" + english
     }
 
     /// An error of the CLI itself, its message in the console's language.
     func failure(_ code: String, _ zh: String, _ en: String) -> DoorstepError {
-        DoorstepError(.init(code), t(zh, en))
+        DoorstepError(.init(code), en, zh: zh)
     }
 }

@@ -67,14 +67,25 @@ struct GlobalOptions: ParsableArguments {
         return configuration
     }
 
-    /// The local database, created when missing.
+    /// The local database, which must exist: only `enroll` creates one (``createClient()``), so a
+    /// mistyped `--db` is an error, not a new empty database.
     func openClient() throws -> FieldClient {
+        guard FileManager.default.fileExists(atPath: databasePath) else { throw noDatabase }
+        return try FieldClient(configuration: configuration)
+    }
+
+    /// The local database, created (with its folder) when missing: for `enroll` alone.
+    func createClient() throws -> FieldClient {
         try FieldClient(configuration: configuration)
+    }
+
+    private var noDatabase: DoorstepError {
+        console.failure("notEnrolled", "没有本机数据库 \(databasePath)（未创建任何文件）：请核对 --db，或先运行 doorstep enroll --server URL --code 登记码",
+                        "there is no database at \(databasePath) (nothing was created): check --db, or run doorstep enroll --server URL --code CODE first")
     }
 
     /// The local database and its enrollment; `notEnrolled` when there is none.
     func enrolledClient() async throws -> (FieldClient, Enrollment) {
-        guard FileManager.default.fileExists(atPath: databasePath) else { throw notEnrolled }
         let client = try openClient()
         guard let enrollment = try await client.enrollment else { throw notEnrolled }
         return (client, enrollment)
@@ -83,6 +94,13 @@ struct GlobalOptions: ParsableArguments {
     private var notEnrolled: DoorstepError {
         console.failure("notEnrolled", "本机数据库 \(databasePath) 尚未登记：先运行 doorstep enroll --server URL --code 登记码",
                         "no enrolled database at \(databasePath): run doorstep enroll --server URL --code CODE first")
+    }
+
+    /// A `--district` as typed (code or name), checked against the city data: `unknownDistrict`
+    /// for a code that is not one of the city's, never an empty answer.
+    func district(_ text: String?) throws(DoorstepError) -> String? {
+        guard let text else { return nil }
+        return try TypedInput.requireDistrict(text, city: city)
     }
 
     /// `--server` as a URL.
@@ -125,11 +143,10 @@ struct GlobalOptions: ParsableArguments {
             throw console.failure("missingToken", "使用 --server 时需要 --token 或环境变量 DOORSTEP_TOKEN", "--server needs --token or DOORSTEP_TOKEN")
         }
         let (client, enrollment) = try await enrolledClient()
-        if let server, try serverURL(server) != enrollment.server {
-            throw console.failure("missingToken", "本设备登记在 \(enrollment.server.absoluteString)；访问其他服务器需要 --token",
-                                  "this device is enrolled with \(enrollment.server.absoluteString); another server needs --token")
-        }
-        return OfficeSession(client: try await client.officeClient(), server: enrollment.server)
+        // Another address: this device's token goes there only if the same server answers
+        // (its key id), else `serverMismatch` and nothing is sent.
+        let url = try server.map(serverURL) ?? enrollment.server
+        return OfficeSession(client: try await client.officeClient(via: url), server: url)
     }
 }
 

@@ -61,13 +61,13 @@ struct HouseholdFields: ParsableArguments {
     }
 
     /// The flags given, as (field, text, money unit).
-    var given: [(field: String, text: String, unit: FieldInput.MoneyUnit)] {
-        let flags: [(String, String?, FieldInput.MoneyUnit)] = [
-            ("headName", name, .fen), ("nationalId", nationalId, .fen), ("phone", phone, .fen), ("address", address, .fen),
-            ("district", district, .fen), ("employer", employer, .fen), ("employerUnion", employerUnion, .fen),
-            ("fileLevel", fileLevel, .fen), ("primaryCause", cause, .fen), ("otherCauses", otherCauses, .fen),
-            ("difficulty", difficulty, .fen), ("skillLevel", skill, .fen), ("monthlyIncomeFen", incomeFen, .fen),
-            ("monthlyIncomeFen", incomeYuan, .yuan), ("epidemicAffected", epidemic, .fen), ("notes", notes, .fen),
+    var given: [(field: String, text: String, unit: TypedInput.MoneyUnit)] {
+        let flags: [(String, String?, TypedInput.MoneyUnit)] = [
+            ("headName", name, .yuan), ("nationalId", nationalId, .yuan), ("phone", phone, .yuan), ("address", address, .yuan),
+            ("district", district, .yuan), ("employer", employer, .yuan), ("employerUnion", employerUnion, .yuan),
+            ("fileLevel", fileLevel, .yuan), ("primaryCause", cause, .yuan), ("otherCauses", otherCauses, .yuan),
+            ("difficulty", difficulty, .yuan), ("skillLevel", skill, .yuan), ("monthlyIncomeFen", incomeFen, .fen),
+            ("monthlyIncomeFen", incomeYuan, .yuan), ("epidemicAffected", epidemic, .yuan), ("notes", notes, .yuan),
         ]
         return flags.compactMap { field, text, unit in text.map { (field, $0, unit) } }
     }
@@ -76,7 +76,7 @@ struct HouseholdFields: ParsableArguments {
     func values(city: CityData) throws -> [String: JSONValue] {
         var values: [String: JSONValue] = [:]
         for (field, text, unit) in given {
-            values[field] = try FieldInput.parse(text, field: field, kind: .household, city: city, money: unit)
+            values[field] = try TypedInput.value(text, field: field, of: .household, city: city, moneyUnit: unit)
         }
         return values
     }

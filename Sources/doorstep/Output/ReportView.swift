@@ -65,9 +65,11 @@ struct ReportView {
         }
 
         if !report.total.devices.isEmpty {
-            var table = Table(titles: [t("设备", "device"), t("名称", "name"), t("旗区", "district"), t("上次同步", "last sync"), t("时钟", "clock")])
+            var table = Table(titles: [t("设备", "device"), t("名称", "name"), t("旗区", "district"), t("上次同步", "last sync"), t("状态", "state"),
+                                       t("时钟", "clock")])
             for device in report.total.devices {
-                table.add([Format.short(device.id), device.name, format.district(device.district), format.time(device.lastSyncAt),
+                let state = device.revokedAt.map { t("已撤销 ", "revoked ") + format.time($0) } ?? t("有效", "active")
+                table.add([Format.short(device.id), device.name, format.district(device.district), format.time(device.lastSyncAt), state,
                            device.clockFlagged ? t("过快", "ahead") : ""])
             }
             parts.append(t("设备", "Devices") + "\n" + table.render())

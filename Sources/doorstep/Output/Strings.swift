@@ -30,27 +30,9 @@ enum Strings {
         return language == .chinese ? pair.0 : pair.1
     }
 
-    /// The terms a field takes, with their labels (nil for fields that are not terms).
+    /// The terms a field takes, with their labels (DoorstepCore's, shared with the parser and the dashboard).
     static func terms(of field: String, kind: EntityKind) -> [TermLabel]? {
-        switch (kind, field) {
-        case (.household, "primaryCause"), (.household, "otherCauses"): TermLabel.all(HardshipCause.self)
-        case (.household, "difficulty"): TermLabel.all(DifficultyDegree.self)
-        case (.household, "skillLevel"): TermLabel.all(SkillLevel.self)
-        case (.household, "fileLevel"): TermLabel.all(FileLevel.self)
-        case (.household, "status"), (.visit, "proposedStatus"): TermLabel.all(HouseholdStatus.self)
-        case (.member, "relation"): TermLabel.all(MemberRelation.self)
-        case (.member, "health"): TermLabel.all(HealthCondition.self)
-        case (.member, "employment"): TermLabel.all(EmploymentSituation.self)
-        case (.liaison, "level"): TermLabel.all(LiaisonLevel.self)
-        case (.problem, "category"), (.assistance, "category"): TermLabel.all(AssistanceCategory.self)
-        case (.problem, "status"): TermLabel.all(ProblemStatus.self)
-        case (.assistance, "leadDepartment"): TermLabel.all(LeadDepartment.self)
-        case (.assistance, "status"): TermLabel.all(AssistanceStatus.self)
-        case (.visit, "mode"): TermLabel.all(VisitMode.self)
-        case (.visit, "verified"): TermLabel.all(VerifiedFact.self)
-        case (.visit, "conclusion"): TermLabel.all(VisitConclusion.self)
-        default: nil
-        }
+        TypedInput.terms(of: field, kind: kind)
     }
 
     /// A Chinese explanation for the commonest error codes, put before the library's message.
@@ -102,18 +84,5 @@ extension Strings {
         facts.add(format.t("旗区", "district"), account.district.map(format.district) ?? format.t("全市", "every district"))
         facts.add(format.t("状态", "state"), accountState(account, format: format))
         return facts
-    }
-}
-
-/// A term's wire name and its two labels.
-struct TermLabel: Sendable {
-    var wire: String
-    var chinese: String
-    var english: String
-
-    func label(_ language: Language) -> String { language == .chinese ? chinese : english }
-
-    static func all<T: DomainTerm>(_ type: T.Type) -> [TermLabel] {
-        T.allCases.map { TermLabel(wire: $0.rawValue, chinese: $0.chineseLabel, english: $0.englishLabel) }
     }
 }

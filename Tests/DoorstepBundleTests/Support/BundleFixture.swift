@@ -30,7 +30,7 @@ struct BundleFixture {
             for _ in 0..<size {
                 let first = seq == 1
                 mutations.append(Mutation(
-                    device: self.device, seq: seq, hlc: HLC(wallMillis: 1_586_000_000_000 + seq * 1000, logical: 0),
+                    device: self.device, seq: seq, hlc: HLC(wallMillis: 1_588_291_200_000 + seq * 1000, logical: 0),
                     op: first ? .create : .update, kind: .household, entity: household, household: household,
                     fields: first
                         ? [FieldWrite(field: "headName", value: .string("王某某")), FieldWrite(field: "district", value: .string("150602"))]

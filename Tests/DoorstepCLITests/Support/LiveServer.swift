@@ -13,10 +13,11 @@ struct LiveServer: Sendable {
     let url: URL
     let adminToken: String
 
-    /// Starts a server for the duration of `body`.
-    static func run<Value: Sendable>(_ body: @Sendable (LiveServer) async throws -> Value) async throws -> Value {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-cli-server-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// Starts a server for the duration of `body`, on a free port; with `directory`, on the data
+    /// of that folder, which is kept (a server that moves: the same data at another address).
+    static func run<Value: Sendable>(directory kept: String? = nil, _ body: @Sendable (LiveServer) async throws -> Value) async throws -> Value {
+        let directory = kept ?? FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-cli-server-\(UUID().uuidString)").path
+        defer { if kept == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory, logLevel: .warning)
         let app = try await buildApplication(configuration: configuration)
         return try await app.test(.live) { client in

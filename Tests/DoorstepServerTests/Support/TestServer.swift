@@ -14,7 +14,9 @@ import Testing
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Int64
-    init(_ start: Int64 = 1_586_000_000_000) { value = start }
+    /// Starts on 2020-05-01 (UTC), after the visits that the tests record (April 2020): a visit dated
+    /// after its writer's clock is refused.
+    init(_ start: Int64 = 1_588_291_200_000) { value = start }
     func read() -> Int64 { lock.withLock { value } }
     func advance(_ millis: Int64) { lock.withLock { value += millis } }
 }
@@ -25,9 +27,9 @@ struct TestServer {
     let clock: TestClock
     let database = LazyDatabase()
 
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }) {
+    init(clock start: Int64 = 1_588_291_200_000, configure: (inout ServerConfiguration) -> Void = { _ in }) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-test-\(UUID().uuidString)").path
-        let clock = TestClock()
+        let clock = TestClock(start)
         var configuration = ServerConfiguration(port: 0, dataDirectory: directory, clock: { clock.read() }, logLevel: .warning)
         configure(&configuration)
         self.configuration = configuration

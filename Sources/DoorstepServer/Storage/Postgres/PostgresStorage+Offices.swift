@@ -114,7 +114,8 @@ extension PostgresStorage {
             let filter = district.map { _ in "WHERE token_hash NOT LIKE 'server:%' AND district = $1" } ?? "WHERE token_hash NOT LIKE 'server:%'"
             let devices = try await Self.devices(connection, filter, district.map { [$0] } ?? [], logger).map { record in
                 ReportDevice(id: record.id, name: record.name, district: record.district,
-                             lastSyncAt: SQLiteStorage.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew)
+                             lastSyncAt: SQLiteStorage.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew,
+                             revokedAt: record.revokedAt)
             }
             var review: [String: ReviewCounts] = [:]
             let all = district == nil, only = district ?? ""
