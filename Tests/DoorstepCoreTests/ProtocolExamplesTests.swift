@@ -26,12 +26,15 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(ErrorBody.self, "error-body.json")
         try Self.roundTrip(EntityState.self, "entity-state.json")
         try Self.roundTrip(ConflictRecord.self, "conflict-record.json")
+        try Self.roundTrip(ReviewQueue.Rejection.self, "held-change.json")
+        try Self.roundTrip(ServerInfo.self, "server-info.json")
+        try Self.roundTrip(ClosedRejection.self, "closed-rejection.json")
     }
 
     @Test func everyGoldenFile_isCoveredByATest() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".json") }.sorted()
-        #expect(files == ["bundle-manifest.json", "conflict-record.json", "entity-state.json", "error-body.json",
-                          "pull-page.json", "push-batch.json", "push-receipt.json"])
+        #expect(files == ["bundle-manifest.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
+                          "held-change.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json"])
     }
 
     struct MergeVector: Codable {

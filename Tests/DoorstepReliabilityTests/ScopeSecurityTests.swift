@@ -158,6 +158,11 @@ import Testing
                 "POST /v1/review/conflicts/overturn": Probe(requests: [(office.token, .post, "/v1/review/conflicts/overturn",
                                                                         try body(["entity": .string(b.household.description), "field": "phone", "value": "13800000000"]), json)],
                                                             allowed: [403, 404, 422]),
+                // District B's rejection (its visitor's status change, seq 4) does not exist for A's office.
+                "POST /v1/review/rejections/{device}/{seq}/accept": Probe(requests: [(office.token, .post, "/v1/review/rejections/\(b.visitor.id)/4/accept", nil, json)],
+                                                                          allowed: [404]),
+                "POST /v1/review/rejections/{device}/{seq}/dismiss": Probe(requests: [(office.token, .post, "/v1/review/rejections/\(b.visitor.id)/4/dismiss",
+                                                                                       try body(["reason": "not mine"]), json)], allowed: [404]),
                 "POST /v1/review/links/unlink": Probe(requests: [(office.token, .post, "/v1/review/links/unlink",
                                                                   try body(["survivor": .string(link.survivor.description), "alias": .string(link.alias.description)]), json)],
                                                       allowed: [403, 404, 422]),

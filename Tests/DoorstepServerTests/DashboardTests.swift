@@ -321,6 +321,65 @@ import Testing
         }
     }
 
+    @Test func typedOverturnReadsMoneyInYuan_andHeldChangesAreAcceptedOrSetAsideFromTheReviewPage() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let seeded = try await Self.seed(session, server)
+            try await Self.account(session, "wang")
+            let browser = Browser(session)
+            _ = try await browser.signIn("wang", Self.password)
+            // A money conflict, overturned with a value typed as a clerk types it.
+            let base = try await session.call(.get, "/v1/households/\(seeded.conflicted)", token: session.adminToken).json(HouseholdAggregate.self)
+                .household.heads("monthlyIncomeFen").map(\.write)
+            server.clock.advance(1000)
+            _ = try await session.pushOK(seeded.first, [seeded.f1.make(.update, .household, entity: seeded.conflicted,
+                                                                       fields: [FieldWrite(field: "monthlyIncomeFen", value: 100_000, base: base)])])
+            _ = try await session.pushOK(seeded.second, [seeded.f2.make(.update, .household, entity: seeded.conflicted,
+                                                                        fields: [FieldWrite(field: "monthlyIncomeFen", value: 110_000, base: base)])])
+            let page = try await browser.get("/dashboard/review")
+            #expect(page.text.contains("name=\"value\"") && page.text.contains("（元）"))
+            let csrf = try #require(browser.csrf(page.text))
+            let form = ["csrf": csrf, "household": seeded.conflicted.description, "entity": seeded.conflicted.description, "field": "monthlyIncomeFen"]
+            let before = try await server.dumpDomainTables()
+            var bad = form
+            bad["value"] = "1,50"
+            #expect(try await browser.post("/dashboard/review/overturn", bad).headers[.location] == "/dashboard/review?error=invalidValue")
+            #expect(try await server.dumpDomainTables() == before, "a value not understood decides nothing")
+            var typed = form
+            typed["value"] = "２６００元"
+            let overturned = try await browser.post("/dashboard/review/overturn", typed)
+            #expect(overturned.headers[.location] == "/dashboard/review?done=overturn")
+            let income = try await session.call(.get, "/v1/households/\(seeded.conflicted)", token: session.adminToken).json(HouseholdAggregate.self)
+                .household.heads("monthlyIncomeFen").map(\.value)
+            #expect(income == [.int(260_000)])
+
+            // A revoked laptop's bundle: its two changes wait on the page in full, with both actions.
+            let (laptop, key) = try await session.enrollForBundles(district: "150602", role: .visitor)
+            let work = BundleWork(visitor: laptop, clock: server.clock)
+            #expect(try await session.call(.post, "/v1/admin/devices/\(laptop.id)/revoke", token: session.adminToken).status == .ok)
+            #expect(try await session.upload(try key.seal(work.batches, by: laptop), token: session.adminToken).status == .ok)
+            let held = try await browser.get("/dashboard/review")
+            #expect(held.text.contains("被撤销设备留待审核的修改") && held.text.contains("data-held=\"\(laptop.id)/1\"")
+                    && held.text.contains("走访员甲") && held.text.contains("¥900.00"), "\(held.text)")
+            let heldCsrf = try #require(browser.csrf(held.text))
+            for seq in 1...2 {
+                let accepted = try await browser.post("/dashboard/review/held/accept", ["csrf": heldCsrf, "device": laptop.id.rawValue, "seq": String(seq)])
+                #expect(accepted.headers[.location] == "/dashboard/review?done=accepted")
+            }
+            let noReason = try await browser.post("/dashboard/review/held/dismiss", ["csrf": heldCsrf, "device": laptop.id.rawValue, "seq": "3", "reason": ""])
+            #expect(noReason.headers[.location] == "/dashboard/review?error=missingField")
+            let dismissed = try await browser.post("/dashboard/review/held/dismiss",
+                                                   ["csrf": heldCsrf, "device": laptop.id.rawValue, "seq": "3", "reason": "收入待复核"])
+            #expect(dismissed.headers[.location] == "/dashboard/review?done=dismissed")
+            let household = try await session.call(.get, "/v1/households/\(work.household)", token: session.adminToken).json(HouseholdAggregate.self)
+            #expect(household.entities.map(\.id) == [work.visit] && household.household["monthlyIncomeFen"] == .int(120_000))
+            let queue = try await session.call(.get, "/v1/review", token: session.adminToken).json(ReviewQueue.self)
+            #expect(!queue.rejections.contains { $0.device == laptop.id })
+            let history = try await session.history(of: work.household, token: session.adminToken)
+            #expect(history.contains { $0.actor == "dashboard:wang" && $0.origin?.device == laptop.id })
+        }
+    }
+
     @Test func aFormPostWithoutTheTokenIsRefusedAndChangesNothing() async throws {
         let server = TestServer()
         try await server.test { session in

@@ -148,7 +148,11 @@ struct EncodedPullTests {
                     SELECT name FROM source.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('grdb_migrations', 'entities')
                     """)
                 try db.inTransaction {
-                    for table in tables { try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM source.\(table)") }
+                    // The columns the older schema has (later migrations add some).
+                    for table in tables {
+                        let columns = try Row.fetchAll(db, sql: "PRAGMA main.table_info(\(table))").map { $0["name"] as String }.joined(separator: ", ")
+                        try db.execute(sql: "INSERT INTO main.\(table) (\(columns)) SELECT \(columns) FROM source.\(table)")
+                    }
                     try db.execute(sql: """
                         INSERT INTO main.entities (id, kind, household, state, conflicted, wire)
                         SELECT id, kind, household, state, conflicted, wire FROM source.entities

@@ -67,6 +67,18 @@ public struct OfficeClient: Sendable {
         try await decide("/v1/households/\(household)/status", ["to": .string(status.rawValue)])
     }
 
+    /// Applies a change held from a revoked device's bundle as the office's decision (its device,
+    /// seq and time stay in the household's history); it leaves the review queue.
+    public func acceptHeld(device: DeviceID, seq: Int64) async throws -> MutationResult {
+        try await decide("/v1/review/rejections/\(device)/\(seq)/accept", [:])
+    }
+
+    /// Sets a held or refused change aside with a reason; nothing is applied, it leaves the queue.
+    public func dismissRejection(device: DeviceID, seq: Int64, reason: String) async throws -> ClosedRejection {
+        try await api.call("POST", "/v1/review/rejections/\(device)/\(seq)/dismiss", body: try WireCoding.encode(["reason": reason]),
+                           as: ClosedRejection.self)
+    }
+
     private func decide(_ path: String, _ body: [String: JSONValue]) async throws -> MutationResult {
         try await api.call("POST", path, body: try WireCoding.encode(body), as: MutationResult.self)
     }

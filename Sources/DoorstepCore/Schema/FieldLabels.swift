@@ -120,3 +120,16 @@ extension FieldSpec {
         kind.label(ofField: name, language)
     }
 }
+
+extension MutationOperation {
+    /// What people call the operation: 新建 / create, 修改 / update, 删除 / delete, 重复关联 / link decision.
+    public func label(_ language: Language) -> String {
+        let pair: (String, String) = switch self {
+        case .create: ("新建", "create")
+        case .update: ("修改", "update")
+        case .delete: ("删除", "delete")
+        case .linkDecision: ("重复关联", "link decision")
+        }
+        return language == .chinese ? pair.0 : pair.1
+    }
+}

@@ -36,6 +36,20 @@ public struct DeviceRecord: Codable, Hashable, Sendable {
     }
 }
 
+/// Where an accepted held change came from: the revoked device that made it, its seq and its stamp.
+public struct AuditOrigin: Codable, Hashable, Sendable {
+    public var device: DeviceID
+    public var seq: Int64
+    /// The stamp the device wrote it with (its wall time is when it was made).
+    public var hlc: HLC
+
+    public init(device: DeviceID, seq: Int64, hlc: HLC) {
+        self.device = device
+        self.seq = seq
+        self.hlc = hlc
+    }
+}
+
 /// One row of a household's change history: who changed which field, when, from which device.
 public struct AuditEntry: Codable, Hashable, Sendable {
     public var entity: EntityID
@@ -49,8 +63,13 @@ public struct AuditEntry: Codable, Hashable, Sendable {
     /// The device, or the office account that made a decision through the server.
     public var actor: String
     public var at: String
+    /// For a change an office accepted from a revoked device's bundle: the device, seq and stamp
+    /// it was made with (an added key of protocol 1; absent for every other write).
+    public var origin: AuditOrigin?
 
-    public init(entity: EntityID, kind: EntityKind, field: String, old: JSONValue, new: JSONValue, write: String, device: DeviceID, seq: Int64, actor: String, at: String) {
+    public init(entity: EntityID, kind: EntityKind, field: String, old: JSONValue, new: JSONValue, write: String, device: DeviceID, seq: Int64,
+                actor: String, at: String, origin: AuditOrigin? = nil) {
+        self.origin = origin
         self.entity = entity
         self.kind = kind
         self.field = field
@@ -98,8 +117,14 @@ public struct ReviewQueue: Codable, Hashable, Sendable {
         public var code: DoorstepError.Code
         public var reason: String
         public var at: String
+        /// The change itself, for a change held from a revoked device's bundle (code
+        /// `deviceRevoked`): what the office reads before it accepts or dismisses it (an added
+        /// key of protocol 1; absent for a refused change, which its device fixes).
+        public var mutation: Mutation?
 
-        public init(device: DeviceID, seq: Int64, household: EntityID?, entity: EntityID, kind: EntityKind, district: String?, code: DoorstepError.Code, reason: String, at: String) {
+        public init(device: DeviceID, seq: Int64, household: EntityID?, entity: EntityID, kind: EntityKind, district: String?, code: DoorstepError.Code,
+                    reason: String, at: String, mutation: Mutation? = nil) {
+            self.mutation = mutation
             self.device = device
             self.seq = seq
             self.household = household
@@ -341,4 +366,33 @@ public struct DashboardAccount: Codable, Hashable, Sendable {
 
     /// The principal the account acts as: its role and district, with the dashboard's pseudo-device.
     public var principal: Principal { Principal(device: DeviceID(unchecked: "dashboard"), role: role, district: district) }
+}
+
+/// How an office closed an entry of the review queue's rejections.
+public enum RejectionClosing: String, Codable, Hashable, Sendable {
+    /// A held change applied as the office's decision.
+    case accepted
+    /// Set aside with a reason: nothing applied.
+    case dismissed
+}
+
+/// The answer to dismissing a rejection (`POST /v1/review/rejections/{device}/{seq}/dismiss`).
+public struct ClosedRejection: Codable, Hashable, Sendable {
+    public var device: DeviceID
+    public var seq: Int64
+    public var closedAs: RejectionClosing
+    /// Who closed it (`device:<id>`, `city-admin`, or a dashboard account `dashboard:<name>`).
+    public var closedBy: String
+    public var closedAt: String
+    /// Why it was dismissed (absent for an accepted change).
+    public var reason: String?
+
+    public init(device: DeviceID, seq: Int64, closedAs: RejectionClosing, closedBy: String, closedAt: String, reason: String?) {
+        self.device = device
+        self.seq = seq
+        self.closedAs = closedAs
+        self.closedBy = closedBy
+        self.closedAt = closedAt
+        self.reason = reason
+    }
 }

@@ -31,6 +31,8 @@ extension DoorstepAPI {
         router.post("dashboard/review/confirm") { request, context in try await reviewAction(request, context, .confirm) }
         router.post("dashboard/review/overturn") { request, context in try await reviewAction(request, context, .overturn) }
         router.post("dashboard/review/unlink") { request, context in try await reviewAction(request, context, .unlink) }
+        router.post("dashboard/review/held/accept") { request, context in try await heldAction(request, context, accept: true) }
+        router.post("dashboard/review/held/dismiss") { request, context in try await heldAction(request, context, accept: false) }
         router.get("dashboard/households") { request, context in try await householdsPage(request, context) }
         router.get("dashboard/households/:id") { request, context in try await householdPage(request, context) }
         router.post("dashboard/households/:id/status") { request, context in try await householdStatus(request, context) }

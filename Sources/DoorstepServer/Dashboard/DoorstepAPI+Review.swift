@@ -74,7 +74,25 @@ extension DoorstepAPI {
                 ]
             }
             let tables = reviewTables(queue, review: review, viewer: viewer)
+            let held: [[String: Any]] = queue.rejections.compactMap { rejection in
+                guard let mutation = rejection.mutation else { return nil }
+                let known = review.households[mutation.household] != nil
+                let label = known ? householdLabel(mutation.household, review)
+                    : [mutation.fields.first { $0.field == "headName" }?.value.stringValue, Optional(String(mutation.household.description.prefix(8)))]
+                        .compactMap { $0 }.joined(separator: " ")
+                return [
+                    "device": rejection.device.rawValue, "seq": String(rejection.seq), "writer": writerName(rejection.device, review, language),
+                    "operation": mutation.op.label(language), "kind": DashboardLabels.kind(mutation.kind, language),
+                    "householdLabel": label, "href": known ? "/dashboard/households/\(mutation.household)" : "",
+                    "writtenAt": DashboardLabels.time(Date(timeIntervalSince1970: Double(mutation.hlc.wallMillis) / 1000), city: city),
+                    "fields": mutation.fields.map { write -> [String: Any] in
+                        ["label": DashboardLabels.field(write.field, kind: mutation.kind, language),
+                         "value": DashboardLabels.value(write.value, field: write.field, kind: mutation.kind, language: language, city: city)]
+                    },
+                ]
+            }
             let content: [String: Any] = [
+                "held": held, "hasHeld": !held.isEmpty,
                 "conflicts": conflicts, "duplicates": duplicates, "hasConflicts": !conflicts.isEmpty, "hasDuplicates": !duplicates.isEmpty,
                 "isCity": viewer.account.role == .city, "districts": districtOptions(viewer), "allSelected": viewer.district == nil,
                 "conflictsExport": tables.conflicts.exportHref ?? "", "duplicatesExport": tables.duplicates.exportHref ?? "",
@@ -117,7 +135,7 @@ extension DoorstepAPI {
                 .init(link.alias.description), .init(districtName(link.district, language)),
             ])
         }
-        let rejectionRows = queue.rejections.map { rejection in
+        let rejectionRows = queue.rejections.filter { $0.mutation == nil }.map { rejection in
             DashboardTable.Row([
                 .init(DashboardLabels.time(rejection.at, city: city)), .init(writerName(rejection.device, review, language)),
                 .init(number: Int(rejection.seq)),
@@ -199,6 +217,35 @@ extension DoorstepAPI {
             }
             context.logger.info("dashboard decision", metadata: ["action": "\(action.rawValue)", "by": "\(viewer.actor)"])
             return back("done", action.rawValue)
+        }
+    }
+
+    /// `POST /dashboard/review/held/accept|dismiss`: a held change accepted as the office's decision,
+    /// or set aside with a reason (the JSON API's `acceptHeld` and `dismissRejection`).
+    func heldAction(_ request: Request, _ context: DoorstepRequestContext, accept: Bool) async throws -> Response {
+        try await dashboardAction(request) { viewer, form in
+            let back = { (key: String, value: String) in
+                DashboardRenderer.redirect(DashboardLinks.href("/dashboard/review", [
+                    ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),
+                ]))
+            }
+            guard let device = form["device"].flatMap({ try? DeviceID($0) }), let seq = form["seq"].flatMap({ Int64($0) }) else {
+                throw DoorstepError(.invalidValue, "the form names no held change")
+            }
+            do {
+                if accept {
+                    _ = try await storage.acceptHeld(device: device, seq: seq, by: viewer.principal, actor: viewer.actor, engine: engine, now: now,
+                                                     physicalMillis: configuration.clock)
+                } else {
+                    _ = try await storage.dismissRejection(device: device, seq: seq, by: viewer.principal, actor: viewer.actor,
+                                                           reason: form["reason"] ?? "", now: now)
+                }
+            } catch let error as DoorstepError where error.code.httpStatus != .internalServerError {
+                return back("error", error.code == .notFound ? "stale" : error.code.rawValue)
+            }
+            context.logger.info(accept ? "dashboard accepted a held change" : "dashboard dismissed a change",
+                                metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(viewer.actor)"])
+            return back("done", accept ? "accepted" : "dismissed")
         }
     }
 

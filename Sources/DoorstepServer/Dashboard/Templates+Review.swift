@@ -51,6 +51,29 @@ extension DashboardTemplates {
         {{/p.duplicates}}</tbody>
         </table></div>{{/p.hasDuplicates}}
         </section>
+        {{#p.hasHeld}}<section aria-labelledby="h-held">
+        <h2 id="h-held">{{t.heldTitle}}</h2>
+        <p class="muted">{{t.heldExplain}}</p>
+        {{#p.held}}
+        <article class="card" data-held="{{device}}/{{seq}}">
+        <h3>{{operation}} {{kind}} · {{#href}}<a href="{{href}}">{{householdLabel}}</a>{{/href}}{{^href}}{{householdLabel}}{{/href}}</h3>
+        <p class="muted">{{t.heldWriter}}: {{writer}} · {{t.heldSeq}} {{seq}} · {{t.heldWrittenAt}}: {{writtenAt}}</p>
+        <dl class="facts">{{#fields}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/fields}}</dl>
+        <div class="actions">
+        <form method="post" action="/dashboard/review/held/accept?district={{p.district}}">
+        <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="device" value="{{device}}"><input type="hidden" name="seq" value="{{seq}}">
+        <button type="submit">{{t.acceptHeld}}</button>
+        </form>
+        <form method="post" action="/dashboard/review/held/dismiss?district={{p.district}}">
+        <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="device" value="{{device}}"><input type="hidden" name="seq" value="{{seq}}">
+        <label for="reason-{{device}}-{{seq}}">{{t.dismissReason}}</label>
+        <input type="text" id="reason-{{device}}-{{seq}}" name="reason" required maxlength="500" autocomplete="off">
+        <button type="submit" class="secondary">{{t.dismissHeld}}</button>
+        </form>
+        </div>
+        </article>
+        {{/p.held}}
+        </section>{{/p.hasHeld}}
         {{#p.table_rejections}}{{> table}}{{/p.table_rejections}}
         {{#p.table_clock}}{{> table}}{{/p.table_clock}}
         {{> footer}}

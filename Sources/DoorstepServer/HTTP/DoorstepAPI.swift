@@ -74,6 +74,8 @@ struct DoorstepAPI: Sendable {
         v1.post("review/conflicts/confirm") { request, context in try await confirm(request, context) }
         v1.post("review/conflicts/overturn") { request, context in try await overturn(request, context) }
         v1.post("review/links/unlink") { request, context in try await unlink(request, context) }
+        v1.post("review/rejections/:device/:seq/accept") { request, context in try await acceptHeld(request, context) }
+        v1.post("review/rejections/:device/:seq/dismiss") { request, context in try await dismissRejection(request, context) }
         v1.get("households/:id") { request, context in try await household(request, context) }
         v1.get("households/:id/history") { request, context in try await history(request, context) }
         v1.post("households/:id/status") { request, context in try await setStatus(request, context) }
@@ -336,6 +338,41 @@ struct DoorstepAPI: Sendable {
         let caller = try await requireDecider(request, context)
         let input = try await body(LinkDecisionRequest.self, request)
         return try await decide(.unlink(survivor: input.survivor, alias: input.alias), caller: caller)
+    }
+
+    /// `POST /v1/review/rejections/{device}/{seq}/accept`: a held change applied as the office's decision.
+    func acceptHeld(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let (device, seq) = try rejectionKey(context)
+        let result = try await storage.acceptHeld(device: device, seq: seq, by: caller.principal, actor: caller.actor, engine: engine, now: now,
+                                                  physicalMillis: configuration.clock)
+        context.logger.info("held change accepted", metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(caller.actor)"])
+        return try JSONResponse.make(result)
+    }
+
+    struct DismissRequest: Codable {
+        var reason: String
+    }
+
+    /// `POST /v1/review/rejections/{device}/{seq}/dismiss`: a held or refused change set aside with a reason.
+    func dismissRejection(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        let (device, seq) = try rejectionKey(context)
+        let input = try await body(DismissRequest.self, request)
+        let closed = try await storage.dismissRejection(device: device, seq: seq, by: caller.principal, actor: caller.actor, reason: input.reason, now: now)
+        context.logger.info("rejection dismissed", metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(caller.actor)"])
+        return try JSONResponse.make(closed)
+    }
+
+    /// The `{device}` and `{seq}` of a rejection's path.
+    func rejectionKey(_ context: DoorstepRequestContext) throws -> (DeviceID, Int64) {
+        guard let text = context.parameters.get("device"), let device = try? DeviceID(text) else {
+            throw DoorstepError(.invalidValue, "the device id is not valid")
+        }
+        guard let seqText = context.parameters.get("seq"), let seq = Int64(seqText), seq > 0 else {
+            throw DoorstepError(.invalidValue, "the seq must be a positive whole number")
+        }
+        return (device, seq)
     }
 
     func setStatus(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {

@@ -813,6 +813,109 @@ paths:
           $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
+  /v1/review/rejections/{device}/{seq}/accept:
+    post:
+      tags: [review]
+      operationId: acceptHeldChange
+      summary: Apply a change held from a revoked device's bundle as the office's decision
+      description: |
+        The held mutation is applied as an office decision made by the server for the caller
+        (a creation as written, with its entity id; an edit over every head of its fields; a
+        deletion covering every head); the history's rows carry its `origin`. The row leaves
+        the review queue. A row that is not open or is outside the caller's district:
+        `404 notFound`; a refused change (not held): `422 invalidOperation`; a decision the
+        merge engine refuses (such as a change to a household not accepted yet) changes nothing.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - name: device
+          in: path
+          required: true
+          schema:
+            $ref: "#/components/schemas/DeviceID"
+        - name: seq
+          in: path
+          required: true
+          schema:
+            type: integer
+            format: int64
+            minimum: 1
+      responses:
+        "200":
+          description: The result of the mutation the server made
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/MutationResult"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
+  /v1/review/rejections/{device}/{seq}/dismiss:
+    post:
+      tags: [review]
+      operationId: dismissRejection
+      summary: Set a held or refused change aside, with a reason
+      description: |
+        Nothing is applied; the row leaves the review queue and the report's count. A row that
+        is not open or is outside the caller's district: `404 notFound`; no reason:
+        `422 missingField`.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - name: device
+          in: path
+          required: true
+          schema:
+            $ref: "#/components/schemas/DeviceID"
+        - name: seq
+          in: path
+          required: true
+          schema:
+            type: integer
+            format: int64
+            minimum: 1
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/DismissRequest"
+      responses:
+        "200":
+          description: The closed row
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/ClosedRejection"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
   /v1/households/{id}/status:
     post:
       tags: [review]
@@ -1965,6 +2068,9 @@ components:
         at:
           type: string
           format: date-time
+        mutation:
+          description: The change as its device made it, for a change held from a revoked device's bundle (code `deviceRevoked`)
+          $ref: "#/components/schemas/Mutation"
     ReviewQueue:
       type: object
       required: [conflicts, duplicates, rejections, clockFlaggedDevices]
@@ -2055,6 +2161,50 @@ components:
           description: When the server applied it (UTC)
           type: string
           format: date-time
+        origin:
+          description: For a change an office accepted from a revoked device's bundle, the device, seq and stamp it was made with
+          type: object
+          required: [device, seq, hlc]
+          properties:
+            device:
+              $ref: "#/components/schemas/DeviceID"
+            seq:
+              type: integer
+              format: int64
+              minimum: 1
+            hlc:
+              $ref: "#/components/schemas/HLC"
+    ClosedRejection:
+      description: A row of the rejection log an office set aside (`ClosedRejection` in DoorstepCore)
+      type: object
+      required: [device, seq, closedAs, closedBy, closedAt]
+      properties:
+        device:
+          $ref: "#/components/schemas/DeviceID"
+        seq:
+          type: integer
+          format: int64
+          minimum: 1
+        closedAs:
+          type: string
+          enum: [accepted, dismissed]
+        closedBy:
+          description: "`device:<id>`, `city-admin`, or `dashboard:<account>`"
+          type: string
+        closedAt:
+          type: string
+          format: date-time
+        reason:
+          type: string
+    DismissRequest:
+      type: object
+      required: [reason]
+      properties:
+        reason:
+          description: Why the change is set aside, 1 to 500 characters
+          type: string
+          minLength: 1
+          maxLength: 500
     HistoryList:
       type: object
       required: [history]

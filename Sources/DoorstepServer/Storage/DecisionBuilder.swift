@@ -18,6 +18,25 @@ struct DecisionBuilder<Store: MergeStore> {
             let state = try target(household)
             guard state.kind == .household else { throw DoorstepError(.notFound, "no household \(household)") }
             return make(state, state.settling("status", with: .string(status.rawValue)), device, seq, hlc)
+        case .acceptHeld(let held):
+            switch held.op {
+            case .create:
+                return Mutation(device: device, seq: seq, hlc: hlc, op: .create, kind: held.kind, entity: held.entity, household: held.household,
+                                fields: held.fields.map { FieldWrite(field: $0.field, value: $0.value) })
+            case .update:
+                let state = try target(held.entity)
+                let fields = held.fields.map { write in
+                    FieldWrite(field: write.field, value: write.value, base: state.heads(write.field).map(\.write))
+                }
+                return Mutation(device: device, seq: seq, hlc: hlc, op: .update, kind: state.kind, entity: state.id,
+                                household: state.kind == .household ? state.id : state.household, fields: fields)
+            case .delete:
+                let state = try target(held.entity)
+                return make(state, state.settling(deletedFieldName, with: .bool(true)), device, seq, hlc)
+            case .linkDecision:
+                throw DoorstepError(.invalidOperation, "a link decision is the office's own; it is not accepted from a device",
+                                    zh: "重复关联的决定由旗区工会作出，不能从设备接受")
+            }
         case .unlink(let survivor, let alias):
             guard try store.canonical(of: alias) == store.canonical(of: survivor), try store.canonical(of: alias) != nil else {
                 throw DoorstepError(.notFound, "households \(survivor) and \(alias) are not linked")

@@ -41,4 +41,7 @@ public enum OfficeDecision: Sendable, Hashable {
     case unlink(survivor: EntityID, alias: EntityID)
     /// Change a household's status (the status table applies from its current status).
     case setStatus(household: EntityID, to: HouseholdStatus)
+    /// Apply a change held from a revoked device's bundle, as the office's own: a creation as the
+    /// device wrote it (same id), an edit or a deletion over whatever the fields hold now.
+    case acceptHeld(Mutation)
 }

@@ -15,6 +15,8 @@ struct SQLiteMergeStore: MergeStore {
     let now: String
     /// Entity states decoded during this transaction, when the caller allows it (see ``EntityCache``).
     var entityCache: EntityCache? = nil
+    /// Where the writes of this transaction came from, when an office accepts a held change.
+    var origin: AuditOrigin? = nil
 
     /// A statement the connection keeps prepared: its SQL is parsed once per connection, not per call.
     private func statement(_ sql: String) throws -> Statement {
@@ -152,13 +154,13 @@ struct SQLiteMergeStore: MergeStore {
         for change in changes {
             try execute(
                 sql: """
-                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     household.description, mutation.entity.description, mutation.kind.rawValue, change.field,
                     try StoredJSON.encode(change.old), try StoredJSON.encode(change.new), write.description,
-                    mutation.device.rawValue, mutation.seq, actor ?? "device:\(mutation.device)", now,
+                    mutation.device.rawValue, mutation.seq, actor ?? "device:\(mutation.device)", now, try origin.map(StoredJSON.encode),
                 ]
             )
         }

@@ -196,6 +196,19 @@ enum SQLiteSchema {
                 CREATE UNIQUE INDEX entities_id ON entities(id);
                 """)
         }
+        // The office's review of held changes: a held change keeps its mutation (`body`) so that
+        // the office can read and accept it; an office closes a row (accepted, or dismissed with a
+        // reason) and it leaves the queue. An accepted change's history names its origin.
+        migrator.registerMigration("v7 held changes and closed rejections") { db in
+            try db.execute(sql: """
+                ALTER TABLE rejections ADD COLUMN body TEXT;
+                ALTER TABLE rejections ADD COLUMN closed_as TEXT;
+                ALTER TABLE rejections ADD COLUMN closed_by TEXT;
+                ALTER TABLE rejections ADD COLUMN closed_at TEXT;
+                ALTER TABLE rejections ADD COLUMN closed_reason TEXT;
+                ALTER TABLE audit ADD COLUMN origin TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -28,12 +28,13 @@ extension SQLiteStorage {
                     }
                     try db.execute(
                         sql: """
-                            INSERT OR IGNORE INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            INSERT OR IGNORE INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
                             device.id.rawValue, mutation.seq, mutation.household.description, mutation.entity.description,
                             mutation.kind.rawValue, try Self.reviewDistrict(of: mutation, device: device, db), code.rawValue, reason, now,
+                            try StoredJSON.encode(mutation),
                         ]
                     )
                     results.append(MutationResult(seq: mutation.seq, outcome: .rejected, code: code, reason: reason))
@@ -59,5 +60,39 @@ extension SQLiteStorage {
         if let stored { return stored }
         guard mutation.kind == .household else { return nil }
         return mutation.fields.first(where: { $0.field == "district" })?.value.stringValue
+    }
+
+    public func acceptHeld(device: DeviceID, seq: Int64, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+                           physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+        try await pool.write { db in
+            let held = try Self.openRejection(device: device, seq: seq, db).heldChange(in: principal)
+            let result = try Self.decide(.acceptHeld(held), by: principal, actor: actor, origin: AuditOrigin(device: held.device, seq: held.seq, hlc: held.hlc),
+                                         engine: engine, now: now, physicalMillis: physicalMillis, db)
+            try Self.close(device: device, seq: seq, as: .accepted, by: actor, reason: nil, now: now, db)
+            return result
+        }
+    }
+
+    public func dismissRejection(device: DeviceID, seq: Int64, by principal: Principal, actor: String, reason: String,
+                                 now: String) async throws -> ClosedRejection {
+        let reason = try OpenRejection.checkedReason(reason)
+        return try await pool.write { db in
+            try Self.openRejection(device: device, seq: seq, db).check(principal)
+            try Self.close(device: device, seq: seq, as: .dismissed, by: actor, reason: reason, now: now, db)
+            return ClosedRejection(device: device, seq: seq, closedAs: .dismissed, closedBy: actor, closedAt: now, reason: reason)
+        }
+    }
+
+    /// The open row of the rejection log with this key, or `notFound`.
+    static func openRejection(device: DeviceID, seq: Int64, _ db: Database) throws -> OpenRejection {
+        guard let row = try Row.fetchOne(db, sql: "SELECT district, body FROM rejections WHERE device = ? AND seq = ? AND closed_at IS NULL",
+                                         arguments: [device.rawValue, seq])
+        else { throw OpenRejection.notFound }
+        return OpenRejection(district: row["district"], body: row["body"])
+    }
+
+    static func close(device: DeviceID, seq: Int64, as closing: RejectionClosing, by actor: String, reason: String?, now: String, _ db: Database) throws {
+        try db.execute(sql: "UPDATE rejections SET closed_as = ?, closed_by = ?, closed_at = ?, closed_reason = ? WHERE device = ? AND seq = ?",
+                       arguments: [closing.rawValue, actor, now, reason, device.rawValue, seq])
     }
 }

@@ -52,7 +52,7 @@ extension SQLiteStorage {
                 """, arguments: arguments) {
                 review[row["district"], default: ReviewCounts()].duplicates = row["n"]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT district, COUNT(*) AS n FROM rejections WHERE district IS NOT NULL\(filter) GROUP BY district", arguments: arguments) {
+            for row in try Row.fetchAll(db, sql: "SELECT district, COUNT(*) AS n FROM rejections WHERE district IS NOT NULL AND closed_at IS NULL\(filter) GROUP BY district", arguments: arguments) {
                 review[row["district"], default: ReviewCounts()].rejections = row["n"]
             }
             return ReportInputs(households: households, statusHistory: history, devices: devices, pendingReview: review)

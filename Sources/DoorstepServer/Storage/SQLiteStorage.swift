@@ -269,25 +269,32 @@ public final class SQLiteStorage: ServerStorage {
     public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
                        physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
         try await pool.write { db in
-            guard let identityText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else {
-                throw DoorstepError(.internalError, "the server has no identity yet")
-            }
-            let identity = try StoredJSON.decode(ServerIdentity.self, identityText)
-            var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
-            let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
-            let seq = try store.progress(of: identity.device).highestSeq + 1
-            let mutation = try DecisionBuilder(store: store, engine: engine)
-                .mutation(for: decision, device: identity.device, seq: seq, hlc: clock.tick())
-            let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
-            let receipt = try engine.apply(PushBatch(device: identity.device, mutations: [mutation]), from: acting, store: store, clock: &clock)
-            guard let result = receipt.results.first else { throw DoorstepError(.internalError, "no result for the decision") }
-            if result.outcome == .rejected {
-                // Refused as a whole: the transaction rolls back, nothing is logged.
-                throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the decision was refused")
-            }
-            try Self.saveClock(db, clock)
-            return result
+            try Self.decide(decision, by: principal, actor: actor, origin: nil, engine: engine, now: now, physicalMillis: physicalMillis, db)
         }
+    }
+
+    /// An office's decision inside a write transaction: the server's device, seq and clock.
+    static func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine,
+                       now: String, physicalMillis: @escaping @Sendable () -> Int64, _ db: Database) throws -> MutationResult {
+        guard let identityText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else {
+            throw DoorstepError(.internalError, "the server has no identity yet")
+        }
+        let identity = try StoredJSON.decode(ServerIdentity.self, identityText)
+        var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
+        var store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
+        store.origin = origin
+        let seq = try store.progress(of: identity.device).highestSeq + 1
+        let mutation = try DecisionBuilder(store: store, engine: engine)
+            .mutation(for: decision, device: identity.device, seq: seq, hlc: clock.tick())
+        let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
+        let receipt = try engine.apply(PushBatch(device: identity.device, mutations: [mutation]), from: acting, store: store, clock: &clock)
+        guard let result = receipt.results.first else { throw DoorstepError(.internalError, "no result for the decision") }
+        if result.outcome == .rejected {
+            // Refused as a whole: the transaction rolls back, nothing is logged.
+            throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the decision was refused")
+        }
+        try Self.saveClock(db, clock)
+        return result
     }
 
     // MARK: Reading for offices
@@ -325,7 +332,7 @@ public final class SQLiteStorage: ServerStorage {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.household AS filed, e.household AS owner, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at
+                    SELECT a.household AS filed, e.household AS owner, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
                     FROM audit a LEFT JOIN entities e ON e.id = a.entity
                     WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
                     """,
@@ -343,7 +350,8 @@ public final class SQLiteStorage: ServerStorage {
                     entity: entity, kind: kind, field: row["field"],
                     old: (try? StoredJSON.decode(JSONValue.self, row["old"])) ?? .null,
                     new: (try? StoredJSON.decode(JSONValue.self, row["new"])) ?? .null,
-                    write: row["write_id"], device: device, seq: row["seq"], actor: row["actor"] ?? "", at: row["at"]
+                    write: row["write_id"], device: device, seq: row["seq"], actor: row["actor"] ?? "", at: row["at"],
+                    origin: (row["origin"] as String?).flatMap { try? StoredJSON.decode(AuditOrigin.self, $0) }
                 )
             }
         }
@@ -369,7 +377,8 @@ public final class SQLiteStorage: ServerStorage {
                 guard let alias = try? EntityID(row["alias"] as String), let survivor = try? EntityID(row["survivor"] as String) else { return nil }
                 return ReviewQueue.Duplicate(survivor: survivor, alias: alias, district: row["district"])
             }
-            let rejections = try Row.fetchAll(db, sql: "SELECT * FROM rejections\(filter) ORDER BY at, device, seq", arguments: arguments)
+            let open = district == nil ? " WHERE closed_at IS NULL" : " AND closed_at IS NULL"
+            let rejections = try Row.fetchAll(db, sql: "SELECT * FROM rejections\(filter)\(open) ORDER BY at, device, seq", arguments: arguments)
                 .compactMap { row -> ReviewQueue.Rejection? in
                     guard let device = try? DeviceID(row["device"] as String), let entity = try? EntityID(row["entity"] as String),
                         let kind = EntityKind(rawValue: row["kind"])
@@ -377,7 +386,7 @@ public final class SQLiteStorage: ServerStorage {
                     return ReviewQueue.Rejection(
                         device: device, seq: row["seq"], household: (row["household"] as String?).flatMap { try? EntityID($0) },
                         entity: entity, kind: kind, district: row["district"], code: DoorstepError.Code(row["code"] as String),
-                        reason: row["reason"], at: row["at"]
+                        reason: row["reason"], at: row["at"], mutation: (row["body"] as String?).flatMap { try? StoredJSON.decode(Mutation.self, $0) }
                     )
                 }
             let flagged = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE clock_skew = 1\(district == nil ? "" : " AND district = ?")", arguments: arguments)

@@ -1,19 +1,26 @@
 import ArgumentParser
 import DoorstepClient
 import DoorstepCore
+import Foundation
 
 struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The office's review queue: conflicts, duplicates, refused changes, wrong clocks.",
         discussion: """
             Ids may be given by their first characters as `review list` shows them. \
-            Decisions (confirm, overturn, unlink) print the server's result; with --json its keys: \
+            Decisions (confirm, overturn, unlink, accept) print the server's result; with --json its keys: \
             seq, outcome (applied, conflict …), code and reason (when refused), conflictFields.
+
+            The changes of a revoked laptop's bundle wait here in full (what, when, every value): \
+            `accept DEVICE:SEQ` applies one as the office's decision (its device and time stay in \
+            the history), `dismiss DEVICE:SEQ --reason TEXT` sets it aside; either way it leaves the \
+            queue and the report's count. A change the server refused is fixed and resent by its \
+            device; `dismiss` clears it from the queue.
 
             Example:
               doorstep review confirm 5e6f7a8b phone
             """,
-        subcommands: [List.self, Show.self, Confirm.self, Overturn.self, Unlink.self],
+        subcommands: [List.self, Show.self, Confirm.self, Overturn.self, Unlink.self, Accept.self, Dismiss.self],
         defaultSubcommand: List.self
     )
 
@@ -23,6 +30,22 @@ struct Review: AsyncParsableCommand {
             throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the server refused the decision")
         }
         try console.output(result) { done + console.t("（服务器：\(result.outcome.rawValue)）", " (server: \(result.outcome.rawValue))") }
+    }
+
+    /// The open rejection `DEVICE:SEQ` names (the device by its first characters, as lists show it).
+    static func rejection(_ key: String, in queue: ReviewQueue, console: Console) throws -> ReviewQueue.Rejection {
+        let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let seq = Int64(parts[1].trimmingCharacters(in: .whitespaces)) else {
+            throw console.failure("invalidValue", "请写成 设备:序号，例如 1a2b3c4d:12（见 doorstep review list）",
+                                  "write DEVICE:SEQ, such as 1a2b3c4d:12 (see doorstep review list)")
+        }
+        let candidates = queue.rejections.filter { $0.seq == seq }
+        let device = try Resolve.unique(parts[0], among: Array(Set(candidates.map(\.device))), id: \.rawValue,
+                                        what: console.t("待审核的修改", "change waiting for review"), console: console)
+        guard let match = candidates.first(where: { $0.device == device }) else {
+            throw console.failure("notFound", "没有待审核的修改 \(key)", "no change waiting for review at \(key)")
+        }
+        return match
     }
 
     /// The conflict an entity prefix and a field (wire name or label) name.
@@ -91,7 +114,7 @@ extension Review {
         var reveal = false
 
         struct Result: Encodable {
-            var household: HouseholdAggregate
+            var household: HouseholdAggregate?
             var conflicts: [ConflictRecord]
             var duplicates: [ReviewQueue.Duplicate]
             var rejections: [ReviewQueue.Rejection]
@@ -108,7 +131,20 @@ extension Review {
                 let known = queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household)
                 household = try Resolve.unique(id, among: Array(Set(known)), id: \.description, what: console.t("困难户", "household"), console: console)
             }
-            let aggregate = try await session.client.household(household)
+            let aggregate: HouseholdAggregate
+            do {
+                aggregate = try await session.client.household(household)
+            } catch let error as DoorstepError where error.code == .notFound {
+                // A household that exists only in a held change (a revoked laptop filed it): its changes alone.
+                let held = queue.rejections.filter { $0.household == household }
+                guard !held.isEmpty else { throw error }
+                let result = Result(household: nil, conflicts: [], duplicates: [], rejections: held)
+                try console.output(result) {
+                    console.t("服务器上还没有这户（只在留待审核的修改中）。", "The server has no such household yet (it is only in changes held for review).")
+                        + "\n\n" + ReviewView(format: global.format).render(ReviewQueue(conflicts: [], duplicates: [], rejections: held, clockFlaggedDevices: []))
+                }
+                return
+            }
             let ids = Set([aggregate.household.id, household] + aggregate.aliases)
             let result = Result(
                 household: aggregate, conflicts: aggregate.conflicts,
@@ -215,6 +251,61 @@ extension Review {
             let aliasID = try (try? EntityID(alias)) ?? Resolve.unique(alias, among: aliases, id: \.description, what: "", console: console)
             let result = try await session.client.unlink(survivor: survivorID, alias: aliasID)
             try Review.report(result, console, done: console.t("已解除重复关联。", "The households are no longer linked."))
+        }
+    }
+
+    struct Accept: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply a change held from a revoked laptop as the office's decision.",
+            discussion: """
+                The change is applied as the office's own (over whatever the fields hold now); the \
+                laptop, its seq and the time it was made stay in the household's history. Accept a \
+                household's creation before the changes to it.
+
+                Example:
+                  doorstep review accept 1a2b3c4d:12
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The held change: its device's first characters and its seq, as `review list` shows them (DEVICE:SEQ).")
+        var change: String
+
+        func run() async throws {
+            let session = try await global.office()
+            let console = global.console
+            let held = try Review.rejection(change, in: try await session.client.review(), console: console)
+            let result = try await session.client.acceptHeld(device: held.device, seq: held.seq)
+            try Review.report(result, console, done: console.t("已采纳该修改，作为旗区工会的决定。", "Accepted the change as the office's decision."))
+        }
+    }
+
+    struct Dismiss: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a held or refused change aside, with a reason: nothing is applied.",
+            discussion: """
+                With --json: keys device, seq, closedAs (dismissed), closedBy, closedAt, reason.
+
+                Example:
+                  doorstep review dismiss 1a2b3c4d:12 --reason "已由办公室重新录入"
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The change: its device's first characters and its seq (DEVICE:SEQ).")
+        var change: String
+
+        @Option(help: "Why it is set aside (kept with the record).")
+        var reason: String
+
+        func run() async throws {
+            let session = try await global.office()
+            let console = global.console
+            let rejection = try Review.rejection(change, in: try await session.client.review(), console: console)
+            let closed = try await session.client.dismissRejection(device: rejection.device, seq: rejection.seq, reason: reason)
+            try console.output(closed) { console.t("已不予采纳，移出待审核。", "Set aside; it left the review queue.") }
         }
     }
 }

@@ -21,13 +21,7 @@ enum Strings {
 
     /// An operation's name, e.g. 新建 / create.
     static func operation(_ op: MutationOperation, _ language: Language) -> String {
-        let pair: (String, String) = switch op {
-        case .create: ("新建", "create")
-        case .update: ("修改", "update")
-        case .delete: ("删除", "delete")
-        case .linkDecision: ("重复关联", "link decision")
-        }
-        return language == .chinese ? pair.0 : pair.1
+        op.label(language)
     }
 
     /// The terms a field takes, with their labels (DoorstepCore's, shared with the parser and the dashboard).

@@ -119,6 +119,21 @@ do {
         batches: [BundleManifest.Entry(firstSeq: 1, lastSeq: 5, size: compact.count, sha256: sha256Hex(compact))]
     )
     write(manifest, to: "\(out)/bundle-manifest.json")
+
+    // A's laptop was revoked on the 6th of May; its office uploaded its bundle: a visit it had
+    // recorded offline waits in review, in full, until the office accepts or dismisses it.
+    let v3 = ids.next()
+    let late = a.create(.visit, v3, in: h, at: t("10:40:00", day: "2020-04-27"), visitFields(
+        visitedAt: "2020-04-27T10:30:00+08:00", visitor: "刘一", verified: ["income", "members"], conclusion: "eligible",
+        proposedStatus: nil, observedIncomeFen: 260000, notes: "收入证明已核对。"
+    ))
+    write(ReviewQueue.Rejection(device: a.id, seq: late.seq, household: h, entity: v3, kind: .visit, district: "150602",
+                                code: .deviceRevoked, reason: "held for review: the device was revoked", at: "2020-05-06T02:15:00Z",
+                                mutation: late), to: "\(out)/held-change.json")
+    write(ClosedRejection(device: a.id, seq: late.seq, closedAs: .dismissed, closedBy: "device:\(office.id)",
+                          closedAt: "2020-05-06T03:00:00Z", reason: "收入已由办公室入户核实。"), to: "\(out)/closed-rejection.json")
+    write(ServerInfo(serverKeyID: "6b1f0c3e9a2d4e57", serverPublicKey: "Jc8Qy0n1l5kz1o2fT3ZrVbQm8e6WkHq4dX9sYp7uR0A=", protocolVersions: [1]),
+          to: "\(out)/server-info.json")
 }
 
 // MARK: - Self-check: every file decodes and re-encodes to the same bytes
@@ -136,6 +151,9 @@ roundTrip(BundleManifest.self, "\(out)/bundle-manifest.json")
 roundTrip(ErrorBody.self, "\(out)/error-body.json")
 roundTrip(EntityState.self, "\(out)/entity-state.json")
 roundTrip(ConflictRecord.self, "\(out)/conflict-record.json")
+roundTrip(ReviewQueue.Rejection.self, "\(out)/held-change.json")
+roundTrip(ClosedRejection.self, "\(out)/closed-rejection.json")
+roundTrip(ServerInfo.self, "\(out)/server-info.json")
 for (file, _) in allVectors { roundTrip(MergeVector.self, "\(out)/merge/\(file).json") }
 
 // MARK: - Field tables for the README

@@ -89,6 +89,16 @@ enum PostgresSchema {
         ("v4 entity wire text", [
             "ALTER TABLE entities ADD COLUMN wire TEXT",
         ]),
+        // Held changes keep their mutation; an office closes a row of the rejection log; an
+        // accepted change's history names its origin (as the SQLite storage's v7).
+        ("v5 held changes and closed rejections", [
+            "ALTER TABLE rejections ADD COLUMN body TEXT",
+            "ALTER TABLE rejections ADD COLUMN closed_as TEXT",
+            "ALTER TABLE rejections ADD COLUMN closed_by TEXT",
+            "ALTER TABLE rejections ADD COLUMN closed_at TEXT",
+            "ALTER TABLE rejections ADD COLUMN closed_reason TEXT",
+            "ALTER TABLE audit ADD COLUMN origin TEXT",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -135,7 +135,9 @@ struct PostgresSnapshot {
 
     /// Writes a run's changes back: progress, entities, links, logs; then refreshes the change feed
     /// and conflicts of every touched household.
-    func writeBack(_ store: SnapshotMergeStore, actor: String?, now: String) async throws {
+    /// `origin`: where the writes came from, when an office accepts a held change.
+    func writeBack(_ store: SnapshotMergeStore, actor: String?, now: String, origin: AuditOrigin? = nil) async throws {
+        let originText = try origin.map(StoredJSON.encode)
         for device in store.dirtyProgress {
             guard let progress = store.progresses[device] else { continue }
             try await connection.query("""
@@ -200,8 +202,8 @@ struct PostgresSnapshot {
             }
             // In the order written (the audit's id is the history's order).
             try await connection.query("""
-                INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
-                SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now) FROM UNNEST(
+                INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin)
+                SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now), \(originText) FROM UNNEST(
                     \(audit.households), \(audit.entities), \(audit.kinds), \(audit.fields), \(audit.old), \(audit.new),
                     \(audit.writes), \(audit.devices), \(audit.seqs), \(audit.actors)
                 ) WITH ORDINALITY AS row(household, entity, kind, field, old, new, write_id, device, seq, actor, position) ORDER BY position

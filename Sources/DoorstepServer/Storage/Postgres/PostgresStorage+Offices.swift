@@ -127,7 +127,7 @@ extension PostgresStorage {
                 WHERE a.id <> a.canonical AND s.district IS NOT NULL AND (\(all) OR s.district = \(only)) GROUP BY s.district
                 """, logger: logger).decode((String, Int64).self) { review[area, default: ReviewCounts()].duplicates = Int(count) }
             for try await (area, count) in try await connection.query("""
-                SELECT district, COUNT(*) FROM rejections WHERE district IS NOT NULL AND (\(all) OR district = \(only)) GROUP BY district
+                SELECT district, COUNT(*) FROM rejections WHERE district IS NOT NULL AND closed_at IS NULL AND (\(all) OR district = \(only)) GROUP BY district
                 """, logger: logger).decode((String, Int64).self) { review[area, default: ReviewCounts()].rejections = Int(count) }
             return ReportInputs(households: households, statusHistory: history, devices: devices, pendingReview: review)
         }
@@ -163,9 +163,9 @@ extension PostgresStorage {
                     }
                     let district = try await reviewDistrict(of: mutation, device: device, connection)
                     try await connection.query("""
-                        INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
+                        INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
                         VALUES (\(device.id.rawValue), \(mutation.seq), \(mutation.household.description), \(mutation.entity.description),
-                                \(mutation.kind.rawValue), \(district), \(code.rawValue), \(reason), \(now))
+                                \(mutation.kind.rawValue), \(district), \(code.rawValue), \(reason), \(now), \(try StoredJSON.encode(mutation)))
                         ON CONFLICT (device, seq) DO NOTHING
                         """, logger: logger)
                     results.append(MutationResult(seq: mutation.seq, outcome: .rejected, code: code, reason: reason))
@@ -187,5 +187,44 @@ extension PostgresStorage {
         }
         guard mutation.kind == .household else { return nil }
         return mutation.fields.first(where: { $0.field == "district" })?.value.stringValue
+    }
+
+    public func acceptHeld(device: DeviceID, seq: Int64, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+                           physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+        try await write { connection in
+            let held = try await openRejection(device: device, seq: seq, connection).heldChange(in: principal)
+            let result = try await decide(.acceptHeld(held), by: principal, actor: actor, origin: AuditOrigin(device: held.device, seq: held.seq, hlc: held.hlc),
+                                          engine: engine, now: now, physicalMillis: physicalMillis, connection)
+            try await close(device: device, seq: seq, as: .accepted, by: actor, reason: nil, now: now, connection)
+            return result
+        }
+    }
+
+    public func dismissRejection(device: DeviceID, seq: Int64, by principal: Principal, actor: String, reason: String,
+                                 now: String) async throws -> ClosedRejection {
+        let reason = try OpenRejection.checkedReason(reason)
+        return try await write { connection in
+            try await openRejection(device: device, seq: seq, connection).check(principal)
+            try await close(device: device, seq: seq, as: .dismissed, by: actor, reason: reason, now: now, connection)
+            return ClosedRejection(device: device, seq: seq, closedAs: .dismissed, closedBy: actor, closedAt: now, reason: reason)
+        }
+    }
+
+    /// The open row of the rejection log with this key, or `notFound`.
+    private func openRejection(device: DeviceID, seq: Int64, _ connection: PostgresConnection) async throws -> OpenRejection {
+        for try await (district, body) in try await connection.query("""
+            SELECT district, body FROM rejections WHERE device = \(device.rawValue) AND seq = \(seq) AND closed_at IS NULL
+            """, logger: logger).decode((String?, String?).self) {
+            return OpenRejection(district: district, body: body)
+        }
+        throw OpenRejection.notFound
+    }
+
+    private func close(device: DeviceID, seq: Int64, as closing: RejectionClosing, by actor: String, reason: String?, now: String,
+                       _ connection: PostgresConnection) async throws {
+        try await connection.query("""
+            UPDATE rejections SET closed_as = \(closing.rawValue), closed_by = \(actor), closed_at = \(now), closed_reason = \(reason)
+            WHERE device = \(device.rawValue) AND seq = \(seq)
+            """, logger: logger)
     }
 }

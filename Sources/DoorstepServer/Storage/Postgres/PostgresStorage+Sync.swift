@@ -137,6 +137,14 @@ extension PostgresStorage {
     public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
                        physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
         try await write { connection in
+            try await decide(decision, by: principal, actor: actor, origin: nil, engine: engine, now: now, physicalMillis: physicalMillis, connection)
+        }
+    }
+
+    /// An office's decision inside a write transaction: the server's device, seq and clock.
+    func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine, now: String,
+                physicalMillis: @escaping @Sendable () -> Int64, _ connection: PostgresConnection) async throws -> MutationResult {
+        do {
             guard let text = try await Self.meta(connection, "identity", logger) else {
                 throw DoorstepError(.internalError, "the server has no identity yet")
             }
@@ -149,6 +157,8 @@ extension PostgresStorage {
                 seed.formUnion([.canonical(entity), .entity(entity), .members(entity)])
             case .unlink(let survivor, let alias):
                 seed.formUnion([.canonical(survivor), .canonical(alias), .linkDecision(HouseholdPair(survivor, alias))])
+            case .acceptHeld(let held):
+                seed.formUnion([.canonical(held.household), .entity(held.entity), .members(held.household)])
             }
             let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
             let (store, outcome) = try await snapshot.run(seed: seed) { store -> (MutationResult, HybridLogicalClock) in
@@ -162,7 +172,7 @@ extension PostgresStorage {
             if outcome.0.outcome == .rejected {
                 throw DoorstepError(outcome.0.code ?? .invalidOperation, outcome.0.reason ?? "the decision was refused")
             }
-            try await snapshot.writeBack(store, actor: actor, now: now)
+            try await snapshot.writeBack(store, actor: actor, now: now, origin: origin)
             try await Self.setMeta(connection, "hlc", outcome.1.last.description, logger)
             return outcome.0
         }
@@ -206,16 +216,16 @@ extension PostgresStorage {
             }
             var entries: [AuditEntry] = []
             for try await row in try await connection.query("""
-                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at
+                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
                 FROM audit a LEFT JOIN entities e ON e.id = a.entity WHERE a.household = ANY(\(Array(filed))) ORDER BY a.id
-                """, logger: logger).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String).self) {
+                """, logger: logger).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String, String?).self) {
                 // A link decision (field `link:<other>`) belongs to both households it names.
                 guard group.contains(row.1 ?? row.0) || (row.4.hasPrefix("link:") && group.contains(String(row.4.dropFirst(5)))) else { continue }
                 guard let entity = try? EntityID(row.2), let kind = EntityKind(rawValue: row.3), let device = try? DeviceID(row.8) else { continue }
                 entries.append(AuditEntry(
                     entity: entity, kind: kind, field: row.4, old: (try? StoredJSON.decode(JSONValue.self, row.5)) ?? .null,
                     new: (try? StoredJSON.decode(JSONValue.self, row.6)) ?? .null, write: row.7, device: device, seq: row.9,
-                    actor: row.10 ?? "", at: row.11
+                    actor: row.10 ?? "", at: row.11, origin: row.12.flatMap { try? StoredJSON.decode(AuditOrigin.self, $0) }
                 ))
             }
             return entries
@@ -241,12 +251,13 @@ extension PostgresStorage {
             }
             var rejections: [ReviewQueue.Rejection] = []
             for try await row in try await connection.query("""
-                SELECT device, seq, household, entity, kind, district, code, reason, at FROM rejections
-                WHERE \(all) OR district = \(filter) ORDER BY at, device, seq
-                """, logger: logger).decode((String, Int64, String?, String, String, String?, String, String, String).self) {
+                SELECT device, seq, household, entity, kind, district, code, reason, at, body FROM rejections
+                WHERE closed_at IS NULL AND (\(all) OR district = \(filter)) ORDER BY at, device, seq
+                """, logger: logger).decode((String, Int64, String?, String, String, String?, String, String, String, String?).self) {
                 guard let device = try? DeviceID(row.0), let entity = try? EntityID(row.3), let kind = EntityKind(rawValue: row.4) else { continue }
                 rejections.append(.init(device: device, seq: row.1, household: row.2.flatMap { try? EntityID($0) }, entity: entity, kind: kind,
-                                        district: row.5, code: DoorstepError.Code(row.6), reason: row.7, at: row.8))
+                                        district: row.5, code: DoorstepError.Code(row.6), reason: row.7, at: row.8,
+                                        mutation: row.9.flatMap { try? StoredJSON.decode(Mutation.self, $0) }))
             }
             let flagged = try await Self.devices(connection, all ? "WHERE clock_skew" : "WHERE clock_skew AND district = $1", all ? [] : [filter], logger)
             return ReviewQueue(conflicts: conflicts, duplicates: duplicates, rejections: rejections, clockFlaggedDevices: flagged)
