@@ -166,7 +166,9 @@ struct VisitorCommandTests {
             #expect(shown.household["district"] == "150602" && shown.household["epidemicAffected"] == false)
 
             // In a terminal (a pseudo-terminal), with no flags, the questions come by themselves.
-            if let terminal = try await cli.runInTerminal(["household", "new"], stdin: answers.joined(separator: "\n") + "\n") {
+            var another = answers
+            another[2] = Sample.nationalID(5)
+            if let terminal = try await cli.runInTerminal(["household", "new"], stdin: another.joined(separator: "\n") + "\n") {
                 #expect(terminal.status == 0, "\(terminal)")
                 #expect(terminal.stdout.components(separatedBy: "身份证号 *: ").count - 1 == 2, "\(terminal)")
                 #expect(terminal.stdout.contains("错误 [invalidNationalId]") && terminal.stdout.contains("已新建困难户档案"), "\(terminal)")

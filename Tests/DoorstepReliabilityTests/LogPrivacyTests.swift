@@ -60,7 +60,7 @@ import Testing
             var twin = Facts.household(7000, name: "隐私测试重复户")
             twin["district"] = "150602"
             secrets["name twin"] = "隐私测试重复户"
-            _ = try await second.fileHousehold(twin)
+            _ = try await second.fileHousehold(twin, allowingSameNationalID: true)
             try await first.sync()
             try await second.sync()
 

@@ -166,6 +166,8 @@ import Testing
                 "POST /v1/review/links/unlink": Probe(requests: [(office.token, .post, "/v1/review/links/unlink",
                                                                   try body(["survivor": .string(link.survivor.description), "alias": .string(link.alias.description)]), json)],
                                                       allowed: [403, 404, 422]),
+                "POST /v1/visits/{id}/void": Probe(requests: [(office.token, .post, "/v1/visits/\(b.visit)/void", try body(["reason": "not mine"]), json)],
+                                                   allowed: [403, 404]),
                 "POST /v1/households/{id}/status": Probe(requests: [(office.token, .post, "/v1/households/\(b.household)/status", try body(["to": "filed"]), json),
                                                                     (office.token, .post, "/v1/households/\(b.duplicate)/status", try body(["to": "closed"]), json)],
                                                          allowed: [403, 404, 422]),

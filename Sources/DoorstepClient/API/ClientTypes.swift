@@ -114,12 +114,15 @@ public struct HouseholdQuery: Sendable, Hashable {
     public var text: String?
     public var status: HouseholdStatus?
     public var district: String?
+    /// Exactly this national ID (normalised: 18 characters, upper-case `X`).
+    public var nationalID: String?
     public var limit: Int
 
-    public init(text: String? = nil, status: HouseholdStatus? = nil, district: String? = nil, limit: Int = 500) {
+    public init(text: String? = nil, status: HouseholdStatus? = nil, district: String? = nil, nationalID: String? = nil, limit: Int = 500) {
         self.text = text
         self.status = status
         self.district = district
+        self.nationalID = nationalID
         self.limit = limit
     }
 }

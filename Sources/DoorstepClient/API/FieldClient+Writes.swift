@@ -5,10 +5,24 @@ import GRDB
 extension FieldClient {
     /// Files a new household as `candidate` (an office device may file it as `filed`), in the
     /// device's district unless `district` is given in the fields. Returns its id.
+    ///
+    /// A national ID that a household on this device already holds is refused with
+    /// `nationalIdOnFile` (the message names that household; ``households(withNationalID:)``
+    /// lists them), since the server would link the two as one person filed twice; with
+    /// `allowingSameNationalID`, it is filed all the same (a genuinely separate household).
     @discardableResult
-    public func fileHousehold(_ fields: [String: JSONValue]) async throws -> EntityID {
+    public func fileHousehold(_ fields: [String: JSONValue], allowingSameNationalID: Bool = false) async throws -> EntityID {
         let id = EntityID.random()
         try await record(household: id) { context in
+            if !allowingSameNationalID, let typed = fields["nationalId"]?.stringValue, let number = try? NationalID(typed).value,
+                let existing = try Self.summaries(context.db, nationalID: number).first
+            {
+                throw DoorstepError(
+                    .nationalIdOnFile,
+                    "household \(existing.id) on this device has this national ID number already; file it again only if it is a separate household",
+                    zh: "本机已有同一身份证号的困难户（编号 \(existing.id.description.prefix(8))）；只有确实是另一户时才应再次建档"
+                )
+            }
             var values = fields
             if values["status"] == nil { values["status"] = "candidate" }
             if values["district"] == nil, let district = context.principal.district { values["district"] = .string(district) }
@@ -16,6 +30,16 @@ extension FieldClient {
             return Content(op: .create, kind: .household, entity: id, fields: Self.writes(values, base: { _ in [] }))
         }
         return id
+    }
+
+    /// The households on this device whose head has this national ID (any form; none when it is not one).
+    public func households(withNationalID text: String) async throws -> [HouseholdSummary] {
+        guard let number = try? NationalID(text).value else { return [] }
+        return try await pool.read { db in try Self.summaries(db, nationalID: number) }
+    }
+
+    static func summaries(_ db: Database, nationalID: String) throws -> [HouseholdSummary] {
+        try summaries(db, HouseholdQuery(nationalID: nationalID))
     }
 
     /// Changes household facts; each field's base is what this device shows now.

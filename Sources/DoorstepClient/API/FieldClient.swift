@@ -127,6 +127,7 @@ public final class FieldClient: Sendable {
         }
         if let status = query.status { conditions.append("status = ?"); arguments.append(status.rawValue) }
         if let district = query.district { conditions.append("district = ?"); arguments.append(district) }
+        if let nationalID = query.nationalID { conditions.append("national_id = ?"); arguments.append(nationalID) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let rows = try Row.fetchAll(
             db,
@@ -142,6 +143,21 @@ public final class FieldClient: Sendable {
                 status: (row["status"] as String?).flatMap(HouseholdStatus.init(rawValue:)),
                 conflicts: row["conflicts"], hasLocalChanges: (row["local_changes"] as Int) > 0
             )
+        }
+    }
+
+    /// The entries (members, items, visits) on this device whose id starts with `prefix` (at least
+    /// four characters), each with its household: how a person names an entry by the characters lists show.
+    public func entries(withIDPrefix prefix: String) async throws -> [(household: EntityID, entry: EntityID)] {
+        let typed = prefix.trimmingCharacters(in: .whitespaces).lowercased()
+        guard typed.count >= 4, typed.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT owner, id FROM household_entities WHERE id >= ? AND id < ? ORDER BY id LIMIT 100",
+                             arguments: [typed, typed + "\u{FFFF}"])
+                .compactMap { row in
+                    guard let household = try? EntityID(row["owner"] as String), let entry = try? EntityID(row["id"] as String) else { return nil }
+                    return (household, entry)
+                }
         }
     }
 

@@ -67,6 +67,12 @@ public struct OfficeClient: Sendable {
         try await decide("/v1/households/\(household)/status", ["to": .string(status.rawValue)])
     }
 
+    /// Voids a mistaken home visit with a reason (it stays in the history; reports ignore it), or
+    /// restores it with `nil`.
+    public func voidVisit(_ visit: EntityID, reason: String?) async throws -> MutationResult {
+        try await decide("/v1/visits/\(visit)/void", ["reason": reason.map(JSONValue.string) ?? .null])
+    }
+
     /// Applies a change held from a revoked device's bundle as the office's decision (its device,
     /// seq and time stay in the household's history); it leaves the review queue.
     public func acceptHeld(device: DeviceID, seq: Int64) async throws -> MutationResult {

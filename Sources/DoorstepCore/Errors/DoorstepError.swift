@@ -126,6 +126,9 @@ extension DoorstepError.Code {
     public static let notEnrolled = Self("notEnrolled")
     /// The client refuses plain HTTP to a server that is not on this machine.
     public static let insecureTransport = Self("insecureTransport")
+    /// A household on this device already holds the national ID being filed (it would become a
+    /// duplicate once synced); the caller may file it anyway for a genuinely separate household.
+    public static let nationalIdOnFile = Self("nationalIdOnFile")
     /// The address answers as another server than the one this device enrolled with (another
     /// bundle key id): the device sends it nothing, its token least of all.
     public static let serverMismatch = Self("serverMismatch")

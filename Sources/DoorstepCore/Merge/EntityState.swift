@@ -20,6 +20,10 @@ public struct EntityState: Codable, Hashable, Sendable {
     /// The shown value of a field (`null` when never written).
     public subscript(field: String) -> JSONValue { fields[field]?.value ?? .null }
 
+    /// Whether this is a home visit an office voided (its shown `_voided` holds a reason):
+    /// it stays in lists and the history, marked, and reports ignore it.
+    public var isVoided: Bool { kind == .visit && self[voidedFieldName].stringValue != nil }
+
     /// The heads of a field, empty when never written.
     public func heads(_ field: String) -> [Head] { fields[field]?.heads ?? [] }
 

@@ -133,7 +133,7 @@ public struct MergeEngine: Sendable {
 
     /// Whether a field name can hold a write of this kind (a real field, the tombstone, a link state).
     static func isWritable(_ field: String, of kind: EntityKind) -> Bool {
-        kind.field(field) != nil || field == deletedFieldName || (kind == .household && field == "state")
+        kind.field(field) != nil || field == deletedFieldName || (kind == .household && field == "state") || (kind == .visit && field == voidedFieldName)
     }
 
     /// What a mutation will do, decided before anything is written.
@@ -233,8 +233,11 @@ public struct MergeEngine: Sendable {
         switch (mutation.kind, mutation.op) {
         case (.household, .delete):
             throw DoorstepError(.invalidOperation, "households are never deleted; close them by status")
+        case (.visit, .update) where !mutation.fields.isEmpty && mutation.fields.allSatisfy({ $0.field == voidedFieldName }):
+            break
         case (.visit, .update), (.visit, .delete):
-            throw DoorstepError(.visitImmutable, "a home visit cannot be changed or deleted; record a new visit to correct it")
+            throw DoorstepError(.visitImmutable, "a home visit cannot be changed or deleted; record a new visit to correct it (an office may void a mistaken one)",
+                                zh: "走访记录不能修改或删除：如需更正，请新增一次走访（录错的走访可由旗区工会作废）")
         case (.household, _) where mutation.household != mutation.entity:
             throw DoorstepError(.invalidOperation, "a household mutation must name the household as its own household")
         case (_, .linkDecision) where mutation.kind != .household:

@@ -93,7 +93,7 @@ extension CampaignReport.Section {
         let household = aggregate.household
         let status = household["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:))
         let visible = aggregate.entities.filter(\.isVisible)
-        let visits = visible.filter { $0.kind == .visit }
+        let visits = visible.filter { $0.kind == .visit && !$0.isVoided }
         let timeline = StatusTimeline(history: history, created: household.created, current: status)
         let reference = CampaignReport.HouseholdRef(household: household.id, nationalId: maskNationalID(household["nationalId"]), status: status)
 

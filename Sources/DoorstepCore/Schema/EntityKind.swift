@@ -33,3 +33,8 @@ public enum EntityKind: String, Codable, Hashable, Sendable, CaseIterable {
 
 /// The pseudo-field that holds a child entity's deletion (a tombstone register).
 public let deletedFieldName = "_deleted"
+
+/// The pseudo-field that voids a mistaken home visit: the office's reason (text), or `null` when
+/// restored. Visits are otherwise immutable; a voided visit stays in the history and lists, and
+/// reports ignore it (`protocol/README.md` section 6.4).
+public let voidedFieldName = "_voided"

@@ -26,7 +26,9 @@ public enum MutationValidator {
                 }
                 value = write.value
             case .create, .update:
-                if write.field == deletedFieldName, op == .update, kind.isDeletable {
+                if write.field == voidedFieldName, op == .update, kind == .visit {
+                    value = try Self.voidReason(write.value)
+                } else if write.field == deletedFieldName, op == .update, kind.isDeletable {
                     guard write.value == .bool(false) else {
                         throw DoorstepError(.invalidOperation, "delete with the delete operation; an update may only restore (\(deletedFieldName) = false)")
                     }
@@ -49,6 +51,18 @@ public enum MutationValidator {
             if writes.isEmpty { throw DoorstepError(.invalidOperation, "the mutation writes nothing") }
         }
         return writes
+    }
+
+    /// A void's reason: text of 1 to 200 characters (trimmed), or `null` to restore the visit.
+    static func voidReason(_ value: JSONValue) throws(DoorstepError) -> JSONValue {
+        if value.isNull { return .null }
+        guard let text = value.stringValue?.trimmedWhitespace, (1...200).contains(text.count),
+            !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw DoorstepError(.invalidValue, "\(voidedFieldName) is the reason a visit is void (1 to 200 characters), or null to restore it",
+                                zh: "作废走访须说明理由（1 至 200 字）")
+        }
+        return .string(text)
     }
 
     /// How far a visit's time may lie after its writer's clock: the protocol's clock tolerance

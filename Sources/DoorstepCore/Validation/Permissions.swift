@@ -26,6 +26,8 @@ public enum Permissions {
                 guard role == .city else {
                     throw DoorstepError(.forbiddenForRole, "only the city office moves a household to another district")
                 }
+            case (.visit, voidedFieldName):
+                guard decides else { throw DoorstepError(.forbiddenForRole, "voiding a visit is the district office's decision", zh: "作废走访是旗区工会的决定") }
             case (_, deletedFieldName) where op == .update:
                 guard decides else { throw DoorstepError(.forbiddenForRole, "restoring a deleted entry is the district office's decision") }
             default:

@@ -79,6 +79,7 @@ struct DoorstepAPI: Sendable {
         v1.get("households/:id") { request, context in try await household(request, context) }
         v1.get("households/:id/history") { request, context in try await history(request, context) }
         v1.post("households/:id/status") { request, context in try await setStatus(request, context) }
+        v1.post("visits/:id/void") { request, context in try await voidVisit(request, context) }
         addImportRoutes(to: v1)
         addReportRoutes(to: v1)
         addBundleRoutes(to: v1)
@@ -338,6 +339,21 @@ struct DoorstepAPI: Sendable {
         let caller = try await requireDecider(request, context)
         let input = try await body(LinkDecisionRequest.self, request)
         return try await decide(.unlink(survivor: input.survivor, alias: input.alias), caller: caller)
+    }
+
+    struct VoidRequest: Codable {
+        /// Why the visit is void; `null` restores it.
+        var reason: String?
+    }
+
+    /// `POST /v1/visits/{id}/void`: an office voids a mistaken visit with a reason (or restores it).
+    func voidVisit(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try await requireDecider(request, context)
+        guard let text = context.parameters.get("id"), let id = try? EntityID(text) else {
+            throw DoorstepError(.invalidValue, "the visit id is not a UUID")
+        }
+        let input = try await body(VoidRequest.self, request)
+        return try await decide(.voidVisit(id, reason: input.reason), caller: caller)
     }
 
     /// `POST /v1/review/rejections/{device}/{seq}/accept`: a held change applied as the office's decision.

@@ -960,6 +960,60 @@ paths:
           $ref: "#/components/responses/TooManyRequests"
         "500":
           $ref: "#/components/responses/InternalError"
+  /v1/visits/{id}/void:
+    post:
+      tags: [review]
+      operationId: voidVisit
+      summary: Void a mistaken home visit (or restore it)
+      description: |
+        An `update` of the visit writing only `_voided` (the reason; `null` restores), made by
+        the server for the caller with a base naming the register's heads. The visit keeps its
+        facts and stays in lists and the history; reports ignore it. An id that is no visit the
+        server holds: `404 notFound`; an empty or too long reason: `422 invalidValue`.
+      parameters:
+        - $ref: "#/components/parameters/DoorstepProtocol"
+        - name: id
+          in: path
+          required: true
+          schema:
+            $ref: "#/components/schemas/EntityID"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [reason]
+              properties:
+                reason:
+                  description: Why the visit is void (1 to 200 characters), or null to restore it
+                  type: [string, "null"]
+                  maxLength: 200
+      responses:
+        "200":
+          description: The result of the mutation the server made
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/MutationResult"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "413":
+          $ref: "#/components/responses/PayloadTooLarge"
+        "422":
+          $ref: "#/components/responses/Unprocessable"
+        "426":
+          $ref: "#/components/responses/UpgradeRequired"
+        "429":
+          $ref: "#/components/responses/TooManyRequests"
+        "500":
+          $ref: "#/components/responses/InternalError"
   /v1/households/{id}:
     get:
       tags: [households]

@@ -18,6 +18,11 @@ struct DecisionBuilder<Store: MergeStore> {
             let state = try target(household)
             guard state.kind == .household else { throw DoorstepError(.notFound, "no household \(household)") }
             return make(state, state.settling("status", with: .string(status.rawValue)), device, seq, hlc)
+        case .voidVisit(let visit, let reason):
+            guard let state = try store.entity(visit), state.kind == .visit else {
+                throw DoorstepError(.notFound, "no visit \(visit)", zh: "没有这次走访")
+            }
+            return make(state, state.settling(voidedFieldName, with: reason.map(JSONValue.string) ?? .null), device, seq, hlc)
         case .acceptHeld(let held):
             switch held.op {
             case .create:

@@ -44,4 +44,7 @@ public enum OfficeDecision: Sendable, Hashable {
     /// Apply a change held from a revoked device's bundle, as the office's own: a creation as the
     /// device wrote it (same id), an edit or a deletion over whatever the fields hold now.
     case acceptHeld(Mutation)
+    /// Void a mistaken home visit with a reason (it stays in the history; reports ignore it), or
+    /// restore it with `nil`.
+    case voidVisit(EntityID, reason: String?)
 }

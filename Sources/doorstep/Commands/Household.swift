@@ -29,6 +29,11 @@ extension Household {
                 every answer is checked as it is entered (a wrong national ID check digit is caught at \
                 the prompt) and asked again until it is right. Required: name, national ID, address, \
                 file level, cause, difficulty, skill, income. Sync to send it to the office.
+
+                A national ID that a household on this device already holds is named and, in a \
+                terminal, asked about (filing it again makes a duplicate for the office to review); \
+                elsewhere it is refused (nationalIdOnFile) unless --force says that this is a \
+                genuinely separate household.
                 \(Household.jsonWrite)
 
                 Examples:
@@ -41,6 +46,9 @@ extension Household {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var fields: HouseholdFields
+
+        @Flag(help: "File it even when a household on this device has the same national ID (a separate household).")
+        var force = false
 
         func run() async throws {
             let (client, enrollment) = try await global.enrolledClient()
@@ -60,7 +68,23 @@ extension Household {
                                       "no household facts given: pass them as flags (see --help) or run in a terminal to be asked")
             }
             values = values.filter { !$0.value.isNull }
-            let id = try await client.fileHousehold(values)
+            var force = self.force
+            if !force, let number = values["nationalId"]?.stringValue, case let existing = try await client.households(withNationalID: number), !existing.isEmpty {
+                let format = global.format
+                let list = existing.map { "  \(Format.short($0.id))  \($0.headName)  \($0.nationalIdMasked)  \(format.status($0.status))  \($0.address)" }
+                console.note(console.t("本机已有同一身份证号的困难户：", "This device already has a household with this national ID:") + "\n" + list.joined(separator: "\n"))
+                guard fields.interactive || Console.stdinIsTerminal else {
+                    throw console.failure("nationalIdOnFile", "未建档：同一身份证号的困难户已在本机（见上）。要补充信息请用 doorstep household edit \(Format.short(existing[0].id))；确实是另一户时加 --force",
+                                          "not filed: a household with this national ID is on this device (above). To add to it: doorstep household edit \(Format.short(existing[0].id)); for a genuinely separate household, add --force")
+                }
+                let answer = try Prompter(console: console, format: format).confirm(console.t("仍要新建一户吗？（是/否）", "File a new household all the same? (yes/no)"))
+                guard answer else {
+                    console.note(console.t("未建档。", "Not filed."))
+                    return
+                }
+                force = true
+            }
+            let id = try await client.fileHousehold(values, allowingSameNationalID: force)
             let pending = try await client.status().pending
             try console.output(LocalWrite(id: id, household: id, kind: .household, fields: values.keys.sorted(), pending: pending)) {
                 console.t("已新建困难户档案（待核实），编号 \(id)", "Filed a new household (candidate), id \(id)")

@@ -10,7 +10,7 @@ struct Visit: AsyncParsableCommand {
             Example:
               doorstep visit record 1a2b3c4d --conclusion eligible --verified income,cause
             """,
-        subcommands: [Record.self]
+        subcommands: [Record.self, Void.self]
     )
 }
 
@@ -122,6 +122,59 @@ extension Visit {
 }
 
 /// Visit times as people type them, made into RFC 3339 instants in the district's time zone.
+extension Visit {
+    struct Void: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "void",
+            abstract: "Void a mistaken visit (office): it stays in the history, reports ignore it.",
+            discussion: """
+                Visits are never changed: a visit recorded by mistake (the wrong household, a date \
+                far off) is voided by the office with a reason, and a correct one recorded. \
+                --restore undoes a void. Needs an office device or token; with --json the server's \
+                result (seq, outcome, code, reason).
+
+                Examples:
+                  doorstep visit void 3c4d5e6f --reason "误录到其他户"
+                  doorstep visit void 3c4d5e6f --restore
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The visit's id (or its first characters, among the visits on this device).")
+        var visit: String
+
+        @Option(help: "Why the visit is void (1 to 200 characters).")
+        var reason: String?
+
+        @Flag(help: "Restore a voided visit.")
+        var restore = false
+
+        func validate() throws {
+            if restore == (reason != nil) { throw ValidationError("give --reason TEXT to void the visit, or --restore to undo a void") }
+        }
+
+        func run() async throws {
+            let console = global.console
+            let session = try await global.office()
+            let id: EntityID
+            if let whole = try? EntityID(visit) {
+                id = whole
+            } else {
+                let (client, _) = try await global.enrolledClient()
+                var known: [EntityID] = []
+                for (household, entry) in try await client.entries(withIDPrefix: visit) {
+                    if try await client.household(household)?.entities.contains(where: { $0.id == entry && $0.kind == .visit }) == true { known.append(entry) }
+                }
+                id = try Resolve.unique(visit, among: known, id: \.description, what: console.t("走访记录", "visit"), console: console)
+            }
+            let result = try await session.client.voidVisit(id, reason: restore ? nil : reason)
+            try Review.report(result, console, done: restore ? console.t("已恢复该走访记录。", "The visit is restored.")
+                                                              : console.t("已作废该走访记录（历史中保留）。", "The visit is void (it stays in the history)."))
+        }
+    }
+}
+
 enum VisitTime {
     static func zone(of district: String?, city: CityData) -> TimeZone {
         let identifier = district.flatMap { city.district($0)?.timeZone } ?? city.city.timeZone

@@ -51,6 +51,24 @@ struct Prompter {
         }
     }
 
+    /// Asks a yes/no question (`是`/`否`, yes/no …) until it is answered; an empty answer is no.
+    func confirm(_ question: String) throws -> Bool {
+        while true {
+            Console.write(question + " ", to: .standardError)
+            let line = readLine(strippingNewline: true)
+            if !Console.stdinIsTerminal { Console.write("\n", to: .standardError) }
+            guard let line else {
+                throw DoorstepError(.init("inputEnded"), "the input ended before the question was answered", zh: "输入已结束，问题没有得到回答")
+            }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { return false }
+            do {
+                return try TypedInput.boolean(line, field: "answer")
+            } catch {
+                console.note("  " + console.t("请回答“是”或“否”。", "Answer yes or no."))
+            }
+        }
+    }
+
     private func label(_ question: Question, spec: FieldSpec?, isSet: Bool) -> String {
         var text = Strings.field(question.field, of: question.kind, console.language)
         if spec?.type == .money { text += question.money == .yuan ? console.t("（元）", " (yuan)") : console.t("（分）", " (fen)") }

@@ -52,7 +52,18 @@ struct HouseholdView {
             var entries = aggregate.entities.filter { $0.kind == kind && $0.isVisible }
             if kind == .visit { entries.sort { ($0["visitedAt"].stringValue ?? "") > ($1["visitedAt"].stringValue ?? "") } }
             guard !entries.isEmpty else { continue }
-            parts.append("\(Strings.section(kind, language)) (\(entries.count))\n" + table(entries, kind: kind, fields: fields))
+            var section = "\(Strings.section(kind, language)) (\(entries.count))\n" + table(entries, kind: kind, fields: fields)
+            if kind == .visit {
+                // Notes in full (a table cell would cut them), and why a voided visit was voided.
+                let lines = entries.compactMap { visit -> String? in
+                    var said: [String] = []
+                    if let reason = visit[voidedFieldName].stringValue { said.append(format.t("已作废：", "voided: ") + reason) }
+                    if let notes = visit["notes"].stringValue, !notes.isEmpty { said.append(Strings.field("notes", of: .visit, language) + format.t("：", ": ") + notes) }
+                    return said.isEmpty ? nil : "  \(Format.short(visit.id))  " + said.joined(separator: format.t("；", "; "))
+                }
+                if !lines.isEmpty { section += "\n" + lines.joined(separator: "\n") }
+            }
+            parts.append(section)
         }
         let conflicts = aggregate.conflicts
         if !conflicts.isEmpty {
@@ -67,6 +78,7 @@ struct HouseholdView {
         })
         for entry in entries {
             let id = Format.short(entry.id) + (entry.isDeleted ? format.t("（已删除）", " (deleted)") : "")
+                + (entry.isVoided ? format.t("（已作废）", " (void)") : "")
             table.add([id] + fields.map { format.value(entry[$0], field: $0, kind: kind, reveal: reveal) })
         }
         return table.render()

@@ -343,6 +343,35 @@ func v16() -> MergeVector {
     )
 }
 
+func v17() -> MergeVector {
+    let world = World(serverTime: dayEnd)
+    let a = Device(visitorA, .visitor, dongsheng), office = Device(officeD, .office, dongsheng)
+    world.register(a, office)
+    var ids = IDs(seed: 17)
+    let h = ids.next(), v = ids.next()
+    world.push(a.batch(
+        a.create(.household, h, in: h, at: t("09:00:00"), householdFields()),
+        a.create(.visit, v, in: h, at: t("10:00:00"), visitFields(
+            visitedAt: "2020-04-20T09:50:00+08:00", visitor: "刘一", verified: ["income"], conclusion: "notEligible",
+            proposedStatus: nil, observedIncomeFen: nil, notes: "录入时选错了户。"
+        ))
+    ))
+    world.push(a.batch(
+        a.update(.visit, v, in: h, at: t("10:05:00"), [w(voidedFieldName, "选错了户")]),
+        a.update(.visit, v, in: h, at: t("10:06:00"), [w("conclusion", "eligible")])
+    ))
+    world.push(office.batch(
+        office.update(.visit, v, in: h, at: t("16:00:00"), [w(voidedFieldName, "录到了别的户，已在正确的户重新记录")]),
+        office.update(.visit, v, in: h, at: t("16:01:00"), [w(voidedFieldName, "")])
+    ))
+    return world.vector(
+        name: "visit-voided-by-office",
+        description: "Visits are immutable: a visitor's edit of one is rejected visitImmutable, and voiding one is the office's decision (a visitor's void is rejected forbiddenForRole). The office voids the mistaken visit by writing its reason to the _voided pseudo-field; the visit keeps every fact and stays in lists and the history, and reports ignore it. A void without a reason is rejected invalidValue (null restores).",
+        households: [(h, ["status"])],
+        entities: [(v, [voidedFieldName, "conclusion"])]
+    )
+}
+
 let allVectors: [(String, () -> MergeVector)] = [
     ("01-concurrent-edits-conflict", v01),
     ("02-equal-concurrent-values", v02),
@@ -360,4 +389,5 @@ let allVectors: [(String, () -> MergeVector)] = [
     ("14-rejected-write-stands-for-its-base", v14),
     ("15-batch-refusals", v15),
     ("16-unlink-separates", v16),
+    ("17-visit-voided-by-office", v17),
 ]

@@ -159,6 +159,8 @@ extension PostgresStorage {
                 seed.formUnion([.canonical(survivor), .canonical(alias), .linkDecision(HouseholdPair(survivor, alias))])
             case .acceptHeld(let held):
                 seed.formUnion([.canonical(held.household), .entity(held.entity), .members(held.household)])
+            case .voidVisit(let visit, _):
+                seed.insert(.entity(visit))
             }
             let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
             let (store, outcome) = try await snapshot.run(seed: seed) { store -> (MutationResult, HybridLogicalClock) in
