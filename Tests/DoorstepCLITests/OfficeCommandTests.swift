@@ -67,6 +67,7 @@ struct OfficeCommandTests {
             #expect(show.stdout.contains("13912345678") && show.stdout.contains("13987654321") && show.stdout.contains("Open conflicts (1)"), "\(show)")
             let list = try await office.run(["review", "list"] + Self.admin(server))
             #expect(list.stdout.contains("冲突 (1)") && list.stdout.contains("联系电话"), "\(list)")
+            #expect(list.stdout.contains("\(household.prefix(8)) 王某某"), "the head's name beside the id: \(list)")
 
             let confirm = try await office.run(["review", "confirm", String(conflict.entity.description.prefix(8)), "phone", "--json"] + Self.admin(server))
             #expect(confirm.status == 0, "\(confirm)")

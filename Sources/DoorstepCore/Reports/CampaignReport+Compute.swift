@@ -95,7 +95,8 @@ extension CampaignReport.Section {
         let visible = aggregate.entities.filter(\.isVisible)
         let visits = visible.filter { $0.kind == .visit && !$0.isVoided }
         let timeline = StatusTimeline(history: history, created: household.created, current: status)
-        let reference = CampaignReport.HouseholdRef(household: household.id, nationalId: maskNationalID(household["nationalId"]), status: status)
+        let reference = CampaignReport.HouseholdRef(household: household.id, nationalId: maskNationalID(household["nationalId"]), status: status,
+                                                    headName: household["headName"].stringValue)
 
         households += 1
         if let status { filesByStatus.now[status] += 1 }

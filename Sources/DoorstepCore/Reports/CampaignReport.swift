@@ -168,11 +168,14 @@ extension CampaignReport {
         public var nationalId: String
         /// The household's status now.
         public var status: HouseholdStatus?
+        /// The head's name, so that a list reads as people (an added key of protocol 1).
+        public var headName: String?
 
-        public init(household: EntityID, nationalId: String, status: HouseholdStatus?) {
+        public init(household: EntityID, nationalId: String, status: HouseholdStatus?, headName: String? = nil) {
             self.household = household
             self.nationalId = nationalId
             self.status = status
+            self.headName = headName
         }
     }
 

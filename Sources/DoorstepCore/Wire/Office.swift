@@ -196,12 +196,15 @@ public struct RosterMissingHousehold: Codable, Hashable, Sendable {
     public var status: HouseholdStatus?
     /// Its district.
     public var district: String
+    /// The head's name (an added key of protocol 1).
+    public var headName: String?
 
-    public init(household: EntityID, nationalIdMasked: String, status: HouseholdStatus?, district: String) {
+    public init(household: EntityID, nationalIdMasked: String, status: HouseholdStatus?, district: String, headName: String? = nil) {
         self.household = household
         self.nationalIdMasked = nationalIdMasked
         self.status = status
         self.district = district
+        self.headName = headName
     }
 }
 

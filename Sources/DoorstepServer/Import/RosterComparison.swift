@@ -158,10 +158,11 @@ public enum RosterComparison {
         let listed = Set(roster.rows.map(\.nationalId))
         let notInRoster = byID.values.joined()
             .filter { household in household.status.map(onFileStatuses.contains) == true && !listed.contains(household.nationalId ?? "") }
-            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: mask($0.nationalId ?? ""), status: $0.status, district: $0.district) }
+            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: mask($0.nationalId ?? ""), status: $0.status, district: $0.district,
+                                          headName: $0.headName) }
             .sorted { ($0.district, $0.household) < ($1.district, $1.household) }
         let unread = households.filter { (district == nil || $0.district == district) && $0.nationalId == nil && $0.status.map(onFileStatuses.contains) == true }
-            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: "", status: $0.status, district: $0.district) }
+            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: "", status: $0.status, district: $0.district, headName: $0.headName) }
         return RosterReport(
             inRosterNotOnFile: notOnFile,
             onFileNotInRoster: notInRoster + unread,

@@ -32,6 +32,23 @@ struct Review: AsyncParsableCommand {
         try console.output(result) { done + console.t("（服务器：\(result.outcome.rawValue)）", " (server: \(result.outcome.rawValue))") }
     }
 
+    /// The head's name of each household the queue names: read from the server (a household only
+    /// held changes name is named by its held creation).
+    static func names(_ queue: ReviewQueue, client: OfficeClient) async -> [EntityID: String] {
+        var names: [EntityID: String] = [:]
+        for rejection in queue.rejections {
+            guard let mutation = rejection.mutation, mutation.kind == .household,
+                let name = mutation.fields.first(where: { $0.field == "headName" })?.value.stringValue
+            else { continue }
+            names[mutation.household] = name
+        }
+        let ids = Set(queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household))
+        for id in ids.sorted() {
+            if let name = try? await client.household(id).household["headName"].stringValue { names[id] = name }
+        }
+        return names
+    }
+
     /// The open rejection `DEVICE:SEQ` names (the device by its first characters, as lists show it).
     static func rejection(_ key: String, in queue: ReviewQueue, console: Console) throws -> ReviewQueue.Rejection {
         let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
@@ -89,7 +106,8 @@ extension Review {
             let session = try await global.office()
             let queue = try await session.client.review(district: try global.district(district))
             let console = global.console
-            try console.output(queue) { ReviewView(format: global.format).render(queue) }
+            let names = console.json ? [:] : await Review.names(queue, client: session.client)
+            try console.output(queue) { ReviewView(format: global.format, names: names).render(queue) }
         }
     }
 
@@ -129,7 +147,13 @@ extension Review {
                 household = whole
             } else {
                 let known = queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household)
-                household = try Resolve.unique(id, among: Array(Set(known)), id: \.description, what: console.t("困难户", "household"), console: console)
+                do {
+                    household = try Resolve.unique(id, among: Array(Set(known)), id: \.description, what: console.t("困难户", "household"), console: console)
+                } catch let error as DoorstepError where error.code == .notFound {
+                    // No longer in the queue (decided): the households this device holds.
+                    guard FileManager.default.fileExists(atPath: global.databasePath) else { throw error }
+                    household = try await Resolve.household(id, global: global)
+                }
             }
             let aggregate: HouseholdAggregate
             do {
@@ -155,7 +179,10 @@ extension Review {
                 let view = HouseholdView(format: global.format, reveal: reveal)
                 var parts = [view.render(aggregate)]
                 if aggregate.conflicts.isEmpty { parts.append(console.t("没有待审核冲突。", "No open conflicts.")) }
-                let rest = ReviewView(format: global.format).render(ReviewQueue(conflicts: [], duplicates: result.duplicates, rejections: result.rejections, clockFlaggedDevices: []),
+                let name = aggregate.household["headName"].stringValue
+                let names = Dictionary(ids.map { ($0, name ?? "") }, uniquingKeysWith: { first, _ in first })
+                let rest = ReviewView(format: global.format, names: names)
+                    .render(ReviewQueue(conflicts: [], duplicates: result.duplicates, rejections: result.rejections, clockFlaggedDevices: []),
                                                                     onlyNonEmpty: true)
                 if !rest.isEmpty { parts.append(rest) }
                 return parts.joined(separator: "\n\n")

@@ -65,9 +65,11 @@ extension Roster {
                 parts.append(console.t("名单有、档案无", "In the roster, not on file") + "\n" + table.render())
             }
             if !report.onFileNotInRoster.isEmpty {
-                var table = Table(titles: [console.t("户", "household"), console.t("身份证号", "national ID"), console.t("状态", "status"), console.t("旗区", "district")])
+                var table = Table(titles: [console.t("户", "household"), console.t("户主", "head"), console.t("身份证号", "national ID"), console.t("状态", "status"),
+                                           console.t("旗区", "district")])
                 for household in report.onFileNotInRoster {
-                    table.add([Format.short(household.household), household.nationalIdMasked, format.status(household.status), format.district(household.district)])
+                    table.add([Format.short(household.household), household.headName ?? "-", household.nationalIdMasked, format.status(household.status),
+                               format.district(household.district)])
                 }
                 parts.append(console.t("档案有、名单无", "On file, not in the roster") + "\n" + table.render())
             }

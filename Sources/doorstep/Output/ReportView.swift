@@ -59,8 +59,8 @@ struct ReportView {
 
         for (title, list) in [(t("漏访", "Missed (not visited at home)"), report.total.visitCoverage.missed),
                               (t("错档（走访结论不符合条件但仍在档）", "Wrong (not eligible, still filed)"), report.total.wrongHouseholds)] where !list.isEmpty {
-            var table = Table(titles: [t("户", "household"), t("身份证号", "national ID"), t("状态", "status")])
-            for item in list { table.add([Format.short(item.household), item.nationalId, format.status(item.status)]) }
+            var table = Table(titles: [t("户", "household"), t("户主", "head"), t("身份证号", "national ID"), t("状态", "status")])
+            for item in list { table.add([Format.short(item.household), item.headName ?? "-", item.nationalId, format.status(item.status)]) }
             parts.append("\(title) (\(list.count))\n" + table.render())
         }
 

@@ -4,6 +4,14 @@ import Foundation
 /// The review queue as tables.
 struct ReviewView {
     let format: Format
+    /// The head's name of each household the queue names, where known: shown beside its id.
+    var names: [EntityID: String] = [:]
+
+    /// A household as the tables show it: its first characters and its head's name.
+    func household(_ id: EntityID?) -> String {
+        guard let id else { return "-" }
+        return [Format.short(id), names[id]].compactMap { $0 }.joined(separator: " ")
+    }
 
     func render(_ queue: ReviewQueue, onlyNonEmpty: Bool = false) -> String {
         let language = format.language
@@ -14,7 +22,7 @@ struct ReviewView {
             for conflict in queue.conflicts {
                 let record = conflict.record
                 let values = record.heads.map { format.value($0.value, field: record.field, kind: record.kind) }
-                table.add([Format.short(record.household), Strings.kind(record.kind, language), Format.short(record.entity),
+                table.add([household(record.household), Strings.kind(record.kind, language), Format.short(record.entity),
                            "\(Strings.field(record.field, of: record.kind, language)) [\(record.field)]", format.district(conflict.district),
                            values.joined(separator: " | ")])
             }
@@ -25,7 +33,7 @@ struct ReviewView {
         if !queue.duplicates.isEmpty {
             var table = Table(titles: [format.t("保留户", "survivor"), format.t("重复户", "alias"), format.t("旗区", "district")])
             for duplicate in queue.duplicates {
-                table.add([duplicate.survivor.description, duplicate.alias.description, format.district(duplicate.district)])
+                table.add([household(duplicate.survivor), household(duplicate.alias), format.district(duplicate.district)])
             }
             parts.append(format.t("重复档案（同一身份证号）", "Duplicates (same national ID)") + " (\(queue.duplicates.count))\n" + table.render())
         }
@@ -45,7 +53,7 @@ struct ReviewView {
             ])
             for rejection in refused {
                 let reason = language == .chinese ? (Strings.chineseHint(rejection.code) ?? rejection.reason) : rejection.reason
-                table.add([Format.short(rejection.device), String(rejection.seq), rejection.household.map(Format.short) ?? "-",
+                table.add([Format.short(rejection.device), String(rejection.seq), household(rejection.household),
                            Strings.kind(rejection.kind, language), rejection.code.rawValue, reason, format.time(rejection.at)])
             }
             parts.append(format.t("被拒绝的修改", "Refused changes") + " (\(refused.count))\n" + table.render()
@@ -69,7 +77,7 @@ struct ReviewView {
         let language = format.language
         let written = format.time(Date(timeIntervalSince1970: Double(mutation.hlc.wallMillis) / 1000))
         var lines = ["- \(Format.short(rejection.device)):\(rejection.seq)  \(Strings.operation(mutation.op, language))\(Strings.kind(mutation.kind, language))  "
-                     + format.t("户 ", "household ") + Format.short(mutation.household) + "  " + format.t("写于 ", "written ") + written]
+                     + format.t("户 ", "household ") + household(mutation.household) + "  " + format.t("写于 ", "written ") + written]
         let order = Dictionary(mutation.kind.fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         for write in mutation.fields.sorted(by: { (order[$0.field] ?? .max) < (order[$1.field] ?? .max) }) {
             let label = write.field == deletedFieldName ? format.t("删除", "deleted") : Strings.field(write.field, of: mutation.kind, language)
