@@ -2392,6 +2392,9 @@ components:
           $ref: "#/components/schemas/HouseholdStatus"
         district:
           $ref: "#/components/schemas/DistrictCode"
+        headName:
+          description: The head's name; absent when it has none
+          type: string
     RosterDisagreement:
       description: A matched household on which the file and the roster disagree
       type: object
@@ -2516,6 +2519,9 @@ components:
         status:
           description: Its status now; absent when it has none
           $ref: "#/components/schemas/HouseholdStatus"
+        headName:
+          description: The head's name; absent when it has none
+          type: string
     ReportDevice:
       description: A device in scope (revoked ones included), with its last sync
       type: object
