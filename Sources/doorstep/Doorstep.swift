@@ -54,7 +54,7 @@ struct Doorstep: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            exit(withError: error)
+            usageExit(error)
         }
         do {
             var runnable = command
@@ -68,13 +68,29 @@ struct Doorstep: AsyncParsableCommand {
             console.note(console.errorLine(error))
             exit(withError: ExitCode(ExitStatus.code(for: error)))
         } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
-            exit(withError: error)
+            usageExit(error)
         } catch {
             // Help and usage (a `HelpCommand`, a group without a subcommand) are the parser's to print.
             guard let console = (command as? any DoorstepCommand)?.global.console else { exit(withError: error) }
             console.note(console.errorLine(error))
             exit(withError: ExitCode(ExitStatus.failure))
         }
+    }
+}
+
+extension Doorstep {
+    /// Exits for a parse or usage error (64), help or an exit code, as ArgumentParser does, but
+    /// with the usage error in Chinese under a Chinese command line: `错误 [usage]: …`.
+    static func usageExit(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        guard code.rawValue == ExitStatus.usage, Usage.language == .chinese else { exit(withError: error) }
+        let message = fullMessage(for: error)
+        let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
+        let said = Usage.chinese(message) ?? (firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine)
+        let console = Console(language: .chinese, json: false)
+        console.note(console.errorLine(code: "usage", message: said))
+        console.note("  " + console.t("用法见 --help", "see --help"))
+        exit(withError: ExitCode(ExitStatus.usage))
     }
 }
 

@@ -32,4 +32,15 @@ struct CommandHelpTests {
             #expect(result.stdout.contains(code), "\(code)")
         }
     }
+
+    @Test func usageErrors_speakTheCommandLinesLanguage_andExit64() async throws {
+        let zh = try await CLI(lang: "zh_CN.UTF-8").run(["household", "new", "--bogus"], withDatabase: false)
+        #expect(zh.status == 64 && zh.errorLines == ["错误 [usage]: 没有这个选项：--bogus；是否想用 --notes？"], "\(zh)")
+        let ours = try await CLI(lang: "zh_CN.UTF-8").run(["visit", "void", "abcd1234"], withDatabase: false)
+        #expect(ours.status == 64 && ours.errorLines.first == "错误 [usage]: 作废请给出 --reason 理由，恢复请用 --restore", "\(ours)")
+        let missing = try await CLI(lang: "zh_CN.UTF-8").run(["review", "accept"], withDatabase: false)
+        #expect(missing.status == 64 && missing.errorLines.first?.hasPrefix("错误 [usage]: 缺少参数") == true, "\(missing)")
+        let en = try await CLI(lang: "zh_CN.UTF-8").run(["household", "new", "--bogus", "--lang", "en"], withDatabase: false)
+        #expect(en.status == 64 && en.stderr.contains("Unknown option '--bogus'"), "\(en)")
+    }
 }

@@ -113,7 +113,7 @@ extension Admin {
             let lowered = file.lowercased()
             let type: String
             if lowered.hasSuffix(".csv") { type = "text/csv" } else if lowered.hasSuffix(".json") { type = "application/json" } else {
-                throw ValidationError("the file must end in .csv or .json")
+                throw Usage.error("文件名须以 .csv 或 .json 结尾", "the file must end in .csv or .json")
             }
             let data = try Files.read(file, console: console)
             let session = try await global.office()

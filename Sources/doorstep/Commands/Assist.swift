@@ -42,7 +42,7 @@ struct AssistanceFields: ParsableArguments {
     var amountYuan: String?
 
     func validate() throws {
-        if amountFen != nil && amountYuan != nil { throw ValidationError("give the amount once: --amount-fen or --amount-yuan") }
+        if amountFen != nil && amountYuan != nil { throw Usage.error("金额只能给一次：--amount-fen 或 --amount-yuan", "give the amount once: --amount-fen or --amount-yuan") }
     }
 
     func values(city: CityData) throws -> [String: JSONValue] {

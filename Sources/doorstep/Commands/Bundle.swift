@@ -97,7 +97,7 @@ struct Upload: DoorstepCommand {
     }
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("name at least one bundle file") }
+        if files.isEmpty { throw Usage.error("请至少给出一个数据包文件", "name at least one bundle file") }
     }
 
     func run() async throws {

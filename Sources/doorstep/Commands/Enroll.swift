@@ -30,7 +30,7 @@ struct Enroll: DoorstepCommand {
 
     func run() async throws {
         guard let server = global.server else {
-            throw ValidationError("enroll needs --server URL, the address the office gave with the code")
+            throw Usage.error("登记需要 --server 服务器地址（办公室随登记码一起给出）", "enroll needs --server URL, the address the office gave with the code")
         }
         let url = try global.serverURL(server)
         let path = global.databasePath

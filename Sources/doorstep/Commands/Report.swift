@@ -37,7 +37,7 @@ struct Report: DoorstepCommand {
 
     func validate() throws {
         if let today, (try? LocalDate(today)) == nil {
-            throw ValidationError("--today takes a date YYYY-MM-DD, not \(today)")
+            throw Usage.error("--today 应为日期，如 2020-04-12，不能是 \(today)", "--today takes a date YYYY-MM-DD, not \(today)")
         }
     }
 

@@ -70,7 +70,7 @@ extension Visit {
 
         func validate() throws {
             if observedIncomeFen != nil && observedIncomeYuan != nil {
-                throw ValidationError("give the observed income once: --observed-income-fen or --observed-income-yuan")
+                throw Usage.error("核实收入只能给一次：--observed-income-fen 或 --observed-income-yuan", "give the observed income once: --observed-income-fen or --observed-income-yuan")
             }
         }
 
@@ -151,7 +151,7 @@ extension Visit {
         var restore = false
 
         func validate() throws {
-            if restore == (reason != nil) { throw ValidationError("give --reason TEXT to void the visit, or --restore to undo a void") }
+            if restore == (reason != nil) { throw Usage.error("作废请给出 --reason 理由，恢复请用 --restore", "give --reason TEXT to void the visit, or --restore to undo a void") }
         }
 
         func run() async throws {

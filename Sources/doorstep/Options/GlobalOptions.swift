@@ -30,10 +30,10 @@ struct GlobalOptions: ParsableArguments {
 
     func validate() throws {
         if let lang, !["zh", "en"].contains(lang.lowercased()) {
-            throw ValidationError("--lang takes zh or en, not \(lang)")
+            throw Usage.error("--lang 只能是 zh 或 en，不能是 \(lang)", "--lang takes zh or en, not \(lang)")
         }
         if let retries, !(1...20).contains(retries) {
-            throw ValidationError("--retries takes a number from 1 to 20")
+            throw Usage.error("--retries 取 1 到 20 之间的数", "--retries takes a number from 1 to 20")
         }
     }
 

@@ -56,7 +56,7 @@ struct HouseholdFields: ParsableArguments {
 
     func validate() throws {
         if incomeFen != nil && incomeYuan != nil {
-            throw ValidationError("give the income once: --income-fen or --income-yuan")
+            throw Usage.error("收入只能给一次：--income-fen 或 --income-yuan", "give the income once: --income-fen or --income-yuan")
         }
     }
 
