@@ -35,6 +35,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "A city data JSON file of districts and campaigns (default: the shipped Ordos data; env DOORSTEP_DISTRICTS).")
     var districts: String?
 
+    @Option(help: "A JSON file of campaigns (stages and dates) added to the city data, replacing those with the same id: a year's campaign without editing the city file (env DOORSTEP_CAMPAIGNS; see README).")
+    var campaigns: String?
+
     @Option(help: "A PostgreSQL database shared by several servers, postgres://user:password@host:port/database (env DOORSTEP_DATABASE_URL); default: SQLite in the data folder.")
     var database: String?
 
@@ -48,6 +51,12 @@ struct DataOptions: ParsableArguments {
                 throw ValidationError("cannot read the districts file \(file)")
             }
             configuration.city = try CityData.decode(contents)
+        }
+        if let file = campaigns ?? environment["DOORSTEP_CAMPAIGNS"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read the campaigns file \(file)")
+            }
+            configuration.city = try configuration.city.addingCampaigns(try CityData.decodeCampaigns(contents))
         }
         return configuration
     }

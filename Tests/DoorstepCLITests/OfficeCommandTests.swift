@@ -114,6 +114,11 @@ struct OfficeCommandTests {
             #expect(text.hasPrefix("district code,district,households,candidate (now)"))
             let json = try await office.run(["report", "--today", "2020-04-15", "--json"] + Self.admin(server)).json(CampaignReport.self)
             #expect(json.total.households == 1 && json.today.description == "2020-04-15")
+            // Years later, with no campaign defined for now: the report says so.
+            let later = try await office.run(["report", "--today", "2026-12-04"] + Self.admin(server))
+            #expect(later.stdout.contains("今天不在任何督查考核周期内") && later.stdout.contains("2020-09-30"), "\(later)")
+            let during = try await office.run(["report", "--today", "2020-04-15"] + Self.admin(server))
+            #expect(!during.stdout.contains("今天不在任何督查考核周期内"), "\(during)")
         }
     }
 

@@ -208,6 +208,33 @@ public struct CityData: Codable, Hashable, Sendable {
         }
     }
 
+    /// The city data with these campaigns added (a campaign with an id already present replaces
+    /// it): how a server takes a year's campaign from its configuration (`--campaigns FILE`)
+    /// instead of an edited city file. Throws `invalidCityData` as ``validate()`` does.
+    public func addingCampaigns(_ more: [Campaign]) throws(DoorstepError) -> CityData {
+        var copy = self
+        for campaign in more {
+            if let index = copy.campaigns.firstIndex(where: { $0.id == campaign.id }) {
+                copy.campaigns[index] = campaign
+            } else {
+                copy.campaigns.append(campaign)
+            }
+        }
+        try copy.validate()
+        return copy
+    }
+
+    /// Campaigns as a configuration file holds them: a JSON array of campaigns in the city data's
+    /// form (`{"id", "name": {"zh", "en"}, "stages": [{"stage", "start", "end"}]}`).
+    public static func decodeCampaigns(_ data: Data) throws(DoorstepError) -> [Campaign] {
+        do {
+            return try JSONDecoder().decode([Campaign].self, from: data)
+        } catch {
+            throw DoorstepError(.invalidCityData, "the campaigns file is not a JSON array of campaigns: \(describe(error))",
+                                zh: "督查考核周期文件不是周期的 JSON 数组：\(describe(error))")
+        }
+    }
+
     /// The district with the given code.
     public func district(_ code: String) -> District? {
         districts.first { $0.code == code }

@@ -24,6 +24,15 @@ struct ReportView {
                                                           " (\(stage.start) to \(stage.end), \(stage.daysLeft) days left)")
         }
         parts.append(title)
+        if let end = report.campaign.end, end < report.today {
+            // No campaign is under way: say so, rather than show last year's title as if current.
+            parts.append(t("注意：今天不在任何督查考核周期内。以下是已于 \(end) 结束的「\(report.campaign.name.zh)」的数字；"
+                           + "今年的周期由管理员在服务器上定义（doorstep-server --campaigns 文件，见 README）。",
+                           "Note: no campaign is under way today. These are the figures of \(report.campaign.name.en), which ended on \(end); "
+                           + "this year's campaign is defined on the server by its administrator (doorstep-server --campaigns FILE, see the README)."))
+        } else if let start = report.campaign.start, report.today < start {
+            parts.append(t("注意：「\(report.campaign.name.zh)」于 \(start) 开始，尚未开始。", "Note: \(report.campaign.name.en) starts on \(start); it has not begun."))
+        }
         let sections = report.districts + [report.total]
 
         var files = Table([.init(title: t("旗区", "district")), .init(title: t("户数", "households"), numeric: true)]
