@@ -229,6 +229,13 @@ import Testing
             let switched = try await browser.get("/dashboard?lang=en")
             #expect(switched.text.contains("<html lang=\"en\">") && browser.cookies["doorstep_lang"] == "en")
             #expect(try await browser.get("/dashboard/review").text.contains("Review queue"))
+            #expect(!switched.text.contains("data-figure=\"campaignOver\""), "the 2020 campaign is under way on the test clock")
+            // Years later, with no campaign defined for them: the overview says so.
+            server.clock.advance(6 * 365 * 86_400_000)
+            let again = Browser(session)
+            _ = try await again.signIn("wang", Self.password)
+            let later = try await again.get("/dashboard").text
+            #expect(later.contains("data-figure=\"campaignOver\"") && later.contains("没有正在进行的督查考核周期"), "\(later)")
         }
     }
 

@@ -32,6 +32,8 @@ enum DashboardText {
         // Overview
         "overview.title": ("工作总览", "Overview"), "campaign": ("攻坚行动", "Campaign"), "campaignStage": ("当前阶段", "Campaign stage"),
         "daysLeft": ("本阶段剩余天数", "Days left in this stage"), "noStageToday": ("今天不在任何阶段内。", "Today is outside every stage."),
+        "overview.campaignOver": ("没有正在进行的督查考核周期：这是已于 %@ 结束的周期的数字。今年的周期由管理员在服务器上定义（--campaigns 文件）。",
+                                  "No campaign is under way: these are the figures of the one that ended on %@. This year's campaign is defined on the server (--campaigns FILE)."),
         "asOf": ("统计日期", "As of"), "households": ("困难家庭户数", "Households"),
         "createdSinceStart": ("行动开始后新建档", "Filed since the campaign began"), "overview.createdSinceStart": ("行动开始后新建档", "Filed since the campaign began"),
         "wrong": ("错（应退未退）", "Wrong (not eligible, still filed)"), "twice": ("重（重复建档）", "Twice (duplicate files)"),

@@ -76,6 +76,10 @@ extension DoorstepAPI {
             content["stage"] = ["name": stage.name.text(language), "start": stage.start.description, "end": stage.end.description,
                                 "daysLeft": stage.daysLeft]
         }
+        if let end = report.campaign.end, end < report.today {
+            // No campaign under way: say so, rather than show last year's as if current.
+            content["campaignOver"] = (texts["overview.campaignOver"] ?? "").replacingOccurrences(of: "%@", with: end.description)
+        }
         return content
     }
 

@@ -14,6 +14,7 @@ extension DashboardTemplates {
         {{#p.stage}}<p class="figure" data-figure="stage">{{name}}</p><p>{{start}} – {{end}}</p>
         <p>{{t.daysLeft}}: <strong data-figure="daysLeft">{{daysLeft}}</strong></p>{{/p.stage}}
         {{^p.stage}}<p>{{t.noStageToday}}</p>{{/p.stage}}
+        {{#p.campaignOver}}<p class="error" data-figure="campaignOver">{{.}}</p>{{/p.campaignOver}}
         <p class="muted">{{t.asOf}} {{p.today}}</p>
         </section>
         <section class="card" aria-labelledby="h-households"><h2 id="h-households">{{t.households}}</h2>
