@@ -111,6 +111,13 @@ struct MoneyEntryTests {
             let labelled = try await office.run(["review", "overturn", entity, "家庭月收入", "1,500"] + admin)
             #expect(labelled.status == 0, "\(labelled)")
             #expect(try await server.admin.household(try EntityID(household)).household["monthlyIncomeFen"] == .int(150_000))
+            // The wire name names fen, as the import's wire-name columns do: a bare number there is fen.
+            #expect(try await a.run("household", "edit", household, "--income-yuan", "800").status == 0)
+            #expect(try await b.run("household", "edit", household, "--income-yuan", "850").status == 0)
+            #expect(try await a.run("sync").status == 0)
+            #expect(try await b.run("sync").status == 0)
+            #expect(try await office.run(["review", "overturn", entity, "monthlyIncomeFen", "150000"] + admin).status == 0)
+            #expect(try await server.admin.household(try EntityID(household)).household["monthlyIncomeFen"] == .int(150_000))
         }
     }
 

@@ -18,7 +18,7 @@ struct TypedInputTests {
     /// Forms that are refused, not guessed at.
     static let refusedForms = [
         "1,50", "1,5000", ",500", "2600.555", "2600.", ".5", "两千六", "2600元5角", "26OO", "12-00", "2600分.5", "26.5分",
-        "¥2600分", "1e5", "2600$", "1.2.3", "99999999999999元",
+        "¥2600分", "1e5", "2600$", "1.2.3", "99999999999999元", "3000 2600", "2,600 500元",
     ]
 
     @Test(arguments: moneyForms)
@@ -44,6 +44,23 @@ struct TypedInputTests {
         } catch {
             #expect(error.code == .invalidValue, "\(typed): \(error)")
             #expect(error.chineseMessage?.contains("家庭月收入") == true, "\(typed): \(error)")
+        }
+    }
+
+    @Test func refusals_neverRepeatANameOrAnIDNumberTypedIntoTheWrongColumn() {
+        for typed in ["张三", "15060219850701123X"] {
+            do {
+                _ = try TypedInput.money(typed, field: "monthlyIncomeFen", of: .household)
+                Issue.record("\(typed) was read as an amount")
+            } catch {
+                #expect(!error.message.contains(typed) && error.chineseMessage?.contains(typed) == false, "\(error)")
+            }
+        }
+    }
+
+    @Test func termNumbers_outOfRange_areNoTerm_andNeverTrap() {
+        for typed in ["-9223372036854775808", "0", "99", "9223372036854775807"] {
+            #expect(TypedInput.term(typed, field: "primaryCause", of: .household) == typed)
         }
     }
 

@@ -125,6 +125,32 @@ import Testing
         }
     }
 
+    @Test func amountsAreReadInTheirColumnsUnit_yuanUnlessTheHeaderOrTheCellSaysFen() async throws {
+        try await TestServer().test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            func row(_ n: Int, _ key: String, _ income: JSONValue) -> JSONValue {
+                .object(["户主姓名": .string("收入\(n)"), "身份证号": .string(Sample.nationalID(80 + n)), "住址": .string("东胜 \(n) 号"), "旗区": "150602",
+                         "档案级别": "市级", "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "受疫情影响": "否"].merging([key: income]) { $1 })
+            }
+            let rows: [JSONValue] = [
+                row(1, "家庭月收入", 2600), row(2, "家庭月收入", "2,600元"), row(3, "家庭月收入（元）", "２６００"),
+                row(4, "家庭月收入（分）", 260_000), row(5, "monthlyIncomeFen", 260_000), row(6, "monthlyIncomeFen", "2600元"), row(7, "家庭月收入", "1.5万"),
+            ]
+            let response = try await session.importFile(try WireCoding.encode(rows), token: office.token, contentType: "application/json")
+            #expect(response.status == .ok, "\(response.text)")
+            let pulled = try await session.pullAll(office).households.values.map(\.household)
+            for n in 1...6 { #expect(pulled.first { $0["headName"] == .string("收入\(n)") }?["monthlyIncomeFen"] == .int(260_000), "row \(n)") }
+            #expect(pulled.first { $0["headName"] == "收入7" }?["monthlyIncomeFen"] == .int(1_500_000))
+            // A CSV cell that is no amount names the field, and does not repeat a name typed into it.
+            let csv = Data(Self.csv("户主姓名,身份证号,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入,受疫情影响",
+                                    ["赵某,\(Sample.nationalID(90)),东胜 9 号,150602,市级,收入低,一般困难,初级,钱某某,否"]).utf8)
+            let refused = try await session.importFile(csv, token: office.token)
+            let issue = try #require(try refused.json(ImportReport.self).errors.first)
+            #expect(issue.field == "monthlyIncomeFen" && issue.code == .invalidValue && issue.messageZh?.contains("家庭月收入") == true)
+            #expect(!refused.text.contains("钱某某"))
+        }
+    }
+
     @Test func aBadRowRefusesTheWholeFile() async throws {
         let server = TestServer()
         try await server.test { session in

@@ -70,19 +70,27 @@ public enum TypedInput {
 
     // MARK: Money
 
+    /// The unit of bare amounts where a person named the field as they typed it: a wire name that
+    /// ends in `Fen` (`monthlyIncomeFen`, as programs and the import's wire-name columns write it)
+    /// names fen; a label (`家庭月收入`) names nothing, so yuan.
+    public static func moneyUnit(namedBy typedField: String) -> MoneyUnit {
+        typedField.trimmedWhitespace.hasSuffix("Fen") ? .fen : .yuan
+    }
+
     /// An amount of money as fen, from text such as `2600`, `2600元`, `1,500.50`, `￥1,500`,
     /// `1.5万`, `260000分` or `２６００`; `unit` says what a bare number means.
     public static func money(_ text: String, field: String, of kind: EntityKind? = nil, unit: MoneyUnit = .yuan) throws(DoorstepError) -> Int64 {
         let name = kind.map { label(field, $0) } ?? field
-        var rest = Substring(String(asciiForms(text).unicodeScalars.filter { !$0.properties.isWhitespace }))
-        let shown = String(rest.prefix(32))
-        func refuse() -> DoorstepError {
-            DoorstepError(
-                .invalidValue,
-                "\(field): \"\(shown)\" is not an amount; type yuan such as 2600, 2,600.50 or 2600元, or fen such as 260000分",
-                zh: "「\(name)」的「\(shown)」不是金额：请填写元，如 2600、2,600.50 或 2600元；按分填写请加“分”，如 260000分"
-            )
+        // White space may stand around the number and its unit (`2600 元`, `RMB 2600`), never inside
+        // the digits (`3000 2600` is two numbers, not one).
+        let ascii = asciiForms(text).trimmedWhitespace
+        if ascii.contains(where: { $0.isWhitespace }) {
+            let parts = ascii.split(whereSeparator: \.isWhitespace)
+            if parts.filter({ $0.contains(where: \.isASCIIDigit) }).count > 1 { throw refusal(field, name, ascii) }
         }
+        var rest = Substring(String(ascii.unicodeScalars.filter { !$0.properties.isWhitespace }))
+        let shown = String(rest)
+        func refuse() -> DoorstepError { refusal(field, name, shown) }
         var typedUnit: Scale?
         for prefix in ["¥", "￥", "RMB", "rmb", "CNY", "cny"] where rest.hasPrefix(prefix) {
             rest = rest.dropFirst(prefix.count)
@@ -108,11 +116,11 @@ public enum TypedInput {
         guard decimals.count <= scale.decimals else {
             switch scale {
             case .fen:
-                throw DoorstepError(.invalidValue, "\(field): fen are whole numbers (\"\(shown)\")",
-                                    zh: "「\(name)」按分填写时不能有小数（「\(shown)」）")
+                throw DoorstepError(.invalidValue, "\(field): fen are whole numbers",
+                                    zh: "「\(name)」按分填写时不能有小数")
             default:
-                throw DoorstepError(.invalidValue, "\(field): an amount has at most two decimals of yuan (\"\(shown)\")",
-                                    zh: "「\(name)」最多精确到分，即两位小数（「\(shown)」）")
+                throw DoorstepError(.invalidValue, "\(field): an amount has at most two decimals of yuan",
+                                    zh: "「\(name)」最多精确到分，即两位小数")
             }
         }
         let padded = decimals + String(repeating: "0", count: scale.decimals - decimals.count)
@@ -120,6 +128,19 @@ public enum TypedInput {
             throw DoorstepError(.invalidValue, "\(field) is implausibly large", zh: "「\(name)」金额过大，请核对")
         }
         return fen
+    }
+
+    /// The refusal of a text that is no amount. The text is repeated only when it is short and made
+    /// of digits, separators and units (a name or an ID number in the wrong column is not echoed).
+    private static func refusal(_ field: String, _ name: String, _ typed: String) -> DoorstepError {
+        let echo = typed.count <= 24 && typed.allSatisfy { $0.isASCIIDigit || ",.+-¥￥元块万分整钱".contains($0) || ($0.isASCII && $0.isLetter && "yuanfenrmbcnyYUANFENRMBCNY".contains($0)) }
+        let quoted = echo ? "\"\(typed)\" " : ""
+        let quotedZh = echo ? "的「\(typed)」" : "填写的内容"
+        return DoorstepError(
+            .invalidValue,
+            "\(field): \(quoted)is not an amount; type yuan such as 2600, 2,600.50 or 2600元, or fen such as 260000分",
+            zh: "「\(name)」\(quotedZh)不是金额：请填写元，如 2600、2,600.50 或 2600元；按分填写请加“分”，如 260000分"
+        )
     }
 
     /// What a typed unit makes of one: the number of decimals of it that are whole fen.
@@ -176,7 +197,7 @@ public enum TypedInput {
         if let match = terms.first(where: { $0.wire.lowercased() == ascii || $0.chinese == typed || $0.english.lowercased() == ascii }) {
             return match.wire
         }
-        if let number = Int(ascii), terms.indices.contains(number - 1) { return terms[number - 1].wire }
+        if let number = Int(ascii), (1...terms.count).contains(number) { return terms[number - 1].wire }
         return typed
     }
 

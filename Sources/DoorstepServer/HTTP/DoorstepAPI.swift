@@ -341,9 +341,20 @@ struct DoorstepAPI: Sendable {
         return try await decide(.unlink(survivor: input.survivor, alias: input.alias), caller: caller)
     }
 
-    struct VoidRequest: Codable {
-        /// Why the visit is void; `null` restores it.
+    /// `{reason}`: the key is required; `null` restores (a body without it is refused, so that a
+    /// forgotten key never restores a voided visit).
+    struct VoidRequest: Decodable {
         var reason: String?
+
+        enum CodingKeys: String, CodingKey { case reason }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard container.contains(.reason) else {
+                throw DoorstepError(.missingField, "reason is required: the reason the visit is void, or null to restore it")
+            }
+            reason = try container.decodeNil(forKey: .reason) ? nil : container.decode(String.self, forKey: .reason)
+        }
     }
 
     /// `POST /v1/visits/{id}/void`: an office voids a mistaken visit with a reason (or restores it).

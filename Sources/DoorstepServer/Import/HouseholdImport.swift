@@ -159,12 +159,14 @@ public struct HouseholdImport: Sendable {
         return result
     }
 
-    /// A JSON value as a cell: strings are typed text (`"2600元"`, `"是"`, a label); numbers, Booleans
-    /// and arrays of the wire's own type are taken as they are (amounts in fen, as on the wire), and
-    /// an array of labels is read label by label.
+    /// A JSON value as a cell: strings and numbers are typed text (`"2600元"`, `"是"`, a label, an
+    /// amount in its key's unit); Booleans and arrays of the wire's own type are taken as they are,
+    /// and an array of labels is read label by label.
     static func cell(ofJSON value: JSONValue, unit: TypedInput.MoneyUnit) -> Cell {
         switch value {
         case .string(let text): return .typed(text, unit)
+        // A number is read in its key's unit: yuan under 家庭月收入, fen under monthlyIncomeFen.
+        case .int(let number): return .typed(String(number), unit)
         case .array(let items) where items.allSatisfy({ $0.stringValue != nil }):
             return .typed(items.compactMap(\.stringValue).joined(separator: ","), unit)
         default: return .wire(value)

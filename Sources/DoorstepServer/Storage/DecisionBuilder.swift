@@ -29,14 +29,14 @@ struct DecisionBuilder<Store: MergeStore> {
                 return Mutation(device: device, seq: seq, hlc: hlc, op: .create, kind: held.kind, entity: held.entity, household: held.household,
                                 fields: held.fields.map { FieldWrite(field: $0.field, value: $0.value) })
             case .update:
-                let state = try target(held.entity)
+                let state = try heldTarget(held)
                 let fields = held.fields.map { write in
                     FieldWrite(field: write.field, value: write.value, base: state.heads(write.field).map(\.write))
                 }
                 return Mutation(device: device, seq: seq, hlc: hlc, op: .update, kind: state.kind, entity: state.id,
                                 household: state.kind == .household ? state.id : state.household, fields: fields)
             case .delete:
-                let state = try target(held.entity)
+                let state = try heldTarget(held)
                 return make(state, state.settling(deletedFieldName, with: .bool(true)), device, seq, hlc)
             case .linkDecision:
                 throw DoorstepError(.invalidOperation, "a link decision is the office's own; it is not accepted from a device",
@@ -49,6 +49,17 @@ struct DecisionBuilder<Store: MergeStore> {
             let base = try store.linkDecision(HouseholdPair(survivor, alias))?.headIDs ?? []
             return Mutation(device: device, seq: seq, hlc: hlc, op: .linkDecision, kind: .household, entity: alias, household: alias,
                             fields: [FieldWrite(field: "state", value: "unlinked", base: base)], other: survivor)
+        }
+    }
+
+    /// The entity a held change edits: `unknownEntity` when the server does not hold it (its creation
+    /// was not accepted yet), so that an office is told to accept that first.
+    private func heldTarget(_ held: Mutation) throws -> EntityState {
+        do {
+            return try target(held.entity)
+        } catch let error as DoorstepError where error.code == .notFound {
+            throw DoorstepError(.unknownEntity, "the server does not hold \(held.kind.rawValue) \(held.entity): accept the change that creates it first",
+                                zh: "服务器上还没有这条记录：请先采纳新建它的那条修改")
         }
     }
 

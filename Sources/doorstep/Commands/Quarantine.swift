@@ -85,7 +85,7 @@ extension Quarantine {
         @Argument(help: "The item's seq (from quarantine list).")
         var seq: Int64
 
-        @Option(name: .customLong("set"), help: ArgumentHelp("A value to change, field=value (wire field names; money in fen). Repeatable.", valueName: "field=value"))
+        @Option(name: .customLong("set"), help: ArgumentHelp("A value to change, field=value (wire field names, so money in fen unless the value says 元). Repeatable.", valueName: "field=value"))
         var changes: [String] = []
 
         func run() async throws {
@@ -97,7 +97,8 @@ extension Quarantine {
             var values: [String: JSONValue] = [:]
             for change in changes {
                 let (field, text) = try FieldInput.assignment(change)
-                values[field] = try TypedInput.value(text, field: field, of: item.mutation.kind, city: global.city)
+                values[field] = try TypedInput.value(text, field: field, of: item.mutation.kind, city: global.city,
+                                                     moneyUnit: TypedInput.moneyUnit(namedBy: field))
             }
             try await client.resend(seq, with: values)
             let status = try await client.status()

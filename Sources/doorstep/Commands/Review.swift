@@ -221,7 +221,9 @@ extension Review {
         static let configuration = CommandConfiguration(
             abstract: "Replace a conflicted field with another value (for _deleted: restore the entry).",
             discussion: """
-                The value is read like a flag: terms by wire name or label, money in yuan (2600, 2,600.50, 2600元; 260000分 for fen), yes/no.
+                The value is read like a flag: terms by wire name or label, yes/no; money in yuan (2600, \
+                2,600.50, 2600元) when the field is named by its label (家庭月收入), in fen when named by \
+                its wire name (monthlyIncomeFen); a unit typed with the value (元, 分) always wins.
 
                 Examples:
                   doorstep review overturn 5e6f7a8b phone 13912345678
@@ -244,7 +246,8 @@ extension Review {
             let session = try await global.office()
             let console = global.console
             let conflict = try Review.conflict(entity, field, in: try await session.client.review(), console: console)
-            let parsed = try TypedInput.value(value, field: conflict.field, of: conflict.kind, city: global.city)
+            let parsed = try TypedInput.value(value, field: conflict.field, of: conflict.kind, city: global.city,
+                                              moneyUnit: TypedInput.moneyUnit(namedBy: field))
             let result = try await session.client.overturn(entity: conflict.entity, field: conflict.field, value: parsed)
             try Review.report(result, console, done: console.t("已将「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」改为新值。",
                                                           "Set \(conflict.field) to the new value."))
@@ -303,6 +306,8 @@ extension Review {
             let session = try await global.office()
             let console = global.console
             let held = try Review.rejection(change, in: try await session.client.review(), console: console)
+            // What is accepted, in full, before the answer.
+            if held.mutation != nil { console.note(ReviewView(format: global.format).heldChange(held)) }
             let result = try await session.client.acceptHeld(device: held.device, seq: held.seq)
             try Review.report(result, console, done: console.t("已采纳该修改，作为旗区工会的决定。", "Accepted the change as the office's decision."))
         }
