@@ -80,6 +80,9 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ],
+            // The HTTP API's contract, served at GET /openapi.yaml: protocol/openapi.yaml itself
+            // (Resources/openapi.yaml links to it), compiled into the binary so a copied binary has it.
+            resources: [.embedInCode("Resources/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

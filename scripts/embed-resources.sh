@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates the files compiled into the binaries from their sources of truth, so that a
-# binary copied elsewhere still has them:
+# Regenerates the file compiled into the binaries from its source of truth, so that a binary
+# copied elsewhere still has it:
 #   Samples/data/ordos.json  -> Sources/DoorstepCore/Data/CityData+Ordos.swift
-#   protocol/openapi.yaml    -> Sources/DoorstepServer/HTTP/OpenAPIDocument.swift
-# The tests fail when a generated copy differs from its source: run this after editing either.
+# (protocol/openapi.yaml needs no copy: DoorstepServer embeds the file itself as a SwiftPM
+# resource, Sources/DoorstepServer/Resources/openapi.yaml being a link to it.)
+# The tests fail when the generated copy differs from its source: run this after editing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +25,3 @@ embed() { # source, output, type, property, doc
 
 embed Samples/data/ordos.json Sources/DoorstepCore/Data/CityData+Ordos.swift CityData ordosJSON \
   'The text of `Samples/data/ordos.json`, compiled in so that a copied binary still has it.' 'public '
-embed protocol/openapi.yaml Sources/DoorstepServer/HTTP/OpenAPIDocument.swift OpenAPIDocument text \
-  'The text of `protocol/openapi.yaml`, served at `GET /openapi.yaml`.' ''

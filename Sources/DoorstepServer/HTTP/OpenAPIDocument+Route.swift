@@ -1,2 +1,0 @@
-/// The OpenAPI document of the HTTP API (`protocol/openapi.yaml`), compiled in.
-enum OpenAPIDocument {}
