@@ -127,13 +127,12 @@ struct LoadRun {
     }
 
     func enroll(index: Int, district: String, transport: URLSessionTransport) async throws -> Device {
-        struct Code: Decodable { var code: String }
-        struct Enrolled: Decodable { var device: DeviceID; var token: String }
-        let codeBody = try WireCoding.encode(["district": district, "role": "visitor"])
-        let code: Code = try await retried { try await expect(201, send(transport, "POST", "/v1/admin/enrollment-codes", token: settings.adminToken, body: codeBody)) }
+        let codeBody = try WireCoding.encode(EnrollmentCodeRequest(district: district, role: .visitor))
+        let code: EnrollmentCode = try await retried { try await expect(201, send(transport, "POST", "/v1/admin/enrollment-codes", token: settings.adminToken, body: codeBody)) }
         let key = Curve25519.Signing.PrivateKey()
-        let body = try WireCoding.encode(["code": code.code, "deviceName": "load \(index)", "publicSigningKey": key.publicKey.rawRepresentation.base64EncodedString()])
-        let enrolled: Enrolled = try await retried { try await expect(201, send(transport, "POST", "/v1/enroll", token: "", body: body)) }
+        let body = try WireCoding.encode(EnrollRequest(code: code.code, deviceName: "load \(index)",
+                                                      publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
+        let enrolled: EnrollResponse = try await retried { try await expect(201, send(transport, "POST", "/v1/enroll", token: "", body: body)) }
         let device = Device(index: index, id: enrolled.device, token: enrolled.token, district: district)
         device.cursor = try await pullToEnd(device, transport: transport, stats: nil) ?? "0"
         return device

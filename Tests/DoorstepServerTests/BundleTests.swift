@@ -233,14 +233,14 @@ extension Session {
     /// Enrolls a device and keeps the server's bundle key from the enrollment answer.
     func enrollForBundles(district: String?, role: Role) async throws -> (TestDevice, ServerBundleKey) {
         let code = try await call(.post, "/v1/admin/enrollment-codes", token: adminToken,
-                                  json: ["district": district.map(JSONValue.string) ?? .null, "role": .string(role.rawValue)])
-        let codeText = try code.json(JSONValue.self).objectValue?["code"]?.stringValue ?? ""
+                                  json: EnrollmentCodeRequest(district: district, role: role))
+        let codeText = try code.json(EnrollmentCode.self).code
         let key = Curve25519.Signing.PrivateKey()
-        let response = try await call(.post, "/v1/enroll", token: nil, json: [
-            "code": codeText, "deviceName": "bundle laptop", "publicSigningKey": key.publicKey.rawRepresentation.base64EncodedString(),
-        ])
+        let response = try await call(.post, "/v1/enroll", token: nil, json: EnrollRequest(
+            code: codeText, deviceName: "bundle laptop", publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
+        ))
         #expect(response.status == .created)
-        let body = try response.json(EnrollWithKey.self)
+        let body = try response.json(EnrollResponse.self)
         let device = TestDevice(id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation)
         return (device, ServerBundleKey(publicKeyData: try #require(Data(base64Encoded: body.serverPublicKey)), keyID: body.serverKeyID))
     }
@@ -251,14 +251,5 @@ extension Session {
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let name = HTTPField.Name("Doorstep-Protocol") { headers[name] = "1" }
         return try await client.execute(uri: "/v1/bundles", method: .post, headers: headers, body: ByteBuffer(bytes: file))
-    }
-
-    struct EnrollWithKey: Codable {
-        var device: DeviceID
-        var token: String
-        var role: Role
-        var district: String?
-        var serverPublicKey: String
-        var serverKeyID: String
     }
 }

@@ -289,9 +289,9 @@ struct SyncTests {
             let text = try code.json([String: JSONValue].self)["code"]?.stringValue ?? ""
             let key = Data(repeating: 9, count: 32).base64EncodedString()
             let enrolled = try await session.call(.post, "/v1/enroll", token: nil, json: ["code": text, "deviceName": "server", "publicSigningKey": key])
-            let device = try enrolled.json(Session.EnrollBody.self)
-            let list = try await session.call(.get, "/v1/admin/devices", token: session.adminToken).json([String: [DeviceRecord]].self)
-            #expect(list["devices"]?.contains { $0.id == device.device } == true)
+            let device = try enrolled.json(EnrollResponse.self)
+            let list = try await session.call(.get, "/v1/admin/devices", token: session.adminToken).json(DeviceList.self)
+            #expect(list.devices.contains { $0.id == device.device } == true)
             #expect(try await session.call(.post, "/v1/admin/devices/\(device.device)/revoke", token: session.adminToken).status == .ok)
             #expect(try await session.call(.get, "/v1/pull", token: device.token).errorCode == "deviceRevoked")
         }

@@ -55,19 +55,9 @@ public final class FieldClient: Sendable {
             throw DoorstepError(.invalidOperation, "this database is already enrolled; use a new database for another enrollment")
         }
         let key = Curve25519.Signing.PrivateKey()
-        struct Request: Encodable { var code, deviceName, publicSigningKey: String }
-        struct Response: Decodable {
-            var device: DeviceID
-            var token: String
-            var role: Role
-            var district: String?
-            var serverPublicKey: String
-            var serverKeyID: String
-            var serverClock: HLC
-        }
         let api = ServerAPI(transport: configuration.transport(server), token: nil, retry: configuration.retry)
-        let body = try WireCoding.encode(Request(code: code, deviceName: deviceName, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
-        let answer = try await api.call("POST", "/v1/enroll", body: body, as: Response.self)
+        let body = try WireCoding.encode(EnrollRequest(code: code, deviceName: deviceName, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
+        let answer = try await api.call("POST", "/v1/enroll", body: body, as: EnrollResponse.self)
         let signingKey = key.rawRepresentation.base64EncodedString()
         try await pool.write { db in
             try LocalStore.set(db, .device, answer.device.rawValue)

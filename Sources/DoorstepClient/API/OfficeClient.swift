@@ -15,26 +15,15 @@ public struct OfficeClient: Sendable {
         api = ServerAPI(transport: settings.transport(server), token: token, retry: settings.retry)
     }
 
-    /// A one-time enrollment code, with its expiry.
-    public struct EnrollmentCode: Codable, Hashable, Sendable {
-        public var code: String
-        public var expiresAt: String
-        public var district: String?
-        public var role: Role
-    }
-
     /// Issues a one-time enrollment code for a district and role.
     public func createEnrollmentCode(district: String?, role: Role, expiresInHours: Int? = nil) async throws -> EnrollmentCode {
-        var body: [String: JSONValue] = ["role": .string(role.rawValue)]
-        if let district { body["district"] = .string(district) }
-        if let expiresInHours { body["expiresInHours"] = .int(Int64(expiresInHours)) }
+        let body = EnrollmentCodeRequest(district: district, role: role, expiresInHours: expiresInHours)
         return try await api.call("POST", "/v1/admin/enrollment-codes", body: try WireCoding.encode(body), as: EnrollmentCode.self)
     }
 
     /// The enrolled devices of the caller's district (the city may name one, or see all).
     public func devices(district: String? = nil) async throws -> [DeviceRecord] {
-        struct Answer: Decodable { var devices: [DeviceRecord] }
-        return try await api.call("GET", "/v1/admin/devices" + Self.query(["district": district]), as: Answer.self).devices
+        try await api.call("GET", "/v1/admin/devices" + Self.query(["district": district]), as: DeviceList.self).devices
     }
 
     /// Revokes a device at once.
@@ -49,43 +38,43 @@ public struct OfficeClient: Sendable {
 
     /// Keeps the shown value of a conflicted field (or confirms a deletion, for `_deleted`).
     public func confirm(entity: EntityID, field: String) async throws -> MutationResult {
-        try await decide("/v1/review/conflicts/confirm", ["entity": .string(entity.description), "field": .string(field)])
+        try await decide("/v1/review/conflicts/confirm", ConflictConfirm(entity: entity, field: field))
     }
 
     /// Replaces a conflicted field with another value (for `_deleted`, restores the entry).
     public func overturn(entity: EntityID, field: String, value: JSONValue) async throws -> MutationResult {
-        try await decide("/v1/review/conflicts/overturn", ["entity": .string(entity.description), "field": .string(field), "value": value])
+        try await decide("/v1/review/conflicts/overturn", ConflictOverturn(entity: entity, field: field, value: value))
     }
 
     /// Separates two households linked as duplicates.
     public func unlink(survivor: EntityID, alias: EntityID) async throws -> MutationResult {
-        try await decide("/v1/review/links/unlink", ["survivor": .string(survivor.description), "alias": .string(alias.description)])
+        try await decide("/v1/review/links/unlink", UnlinkRequest(survivor: survivor, alias: alias))
     }
 
     /// The office's status decision for a household.
     public func setStatus(household: EntityID, to status: HouseholdStatus) async throws -> MutationResult {
-        try await decide("/v1/households/\(household)/status", ["to": .string(status.rawValue)])
+        try await decide("/v1/households/\(household)/status", StatusChangeRequest(to: status))
     }
 
     /// Voids a mistaken home visit with a reason (it stays in the history; reports ignore it), or
     /// restores it with `nil`.
     public func voidVisit(_ visit: EntityID, reason: String?) async throws -> MutationResult {
-        try await decide("/v1/visits/\(visit)/void", ["reason": reason.map(JSONValue.string) ?? .null])
+        try await decide("/v1/visits/\(visit)/void", VoidRequest(reason: reason))
     }
 
     /// Applies a change held from a revoked device's bundle as the office's decision (its device,
     /// seq and time stay in the household's history); it leaves the review queue.
     public func acceptHeld(device: DeviceID, seq: Int64) async throws -> MutationResult {
-        try await decide("/v1/review/rejections/\(device)/\(seq)/accept", [:])
+        try await decide("/v1/review/rejections/\(device)/\(seq)/accept", [String: JSONValue]())
     }
 
     /// Sets a held or refused change aside with a reason; nothing is applied, it leaves the queue.
     public func dismissRejection(device: DeviceID, seq: Int64, reason: String) async throws -> ClosedRejection {
-        try await api.call("POST", "/v1/review/rejections/\(device)/\(seq)/dismiss", body: try WireCoding.encode(["reason": reason]),
+        try await api.call("POST", "/v1/review/rejections/\(device)/\(seq)/dismiss", body: try WireCoding.encode(DismissRequest(reason: reason)),
                            as: ClosedRejection.self)
     }
 
-    private func decide(_ path: String, _ body: [String: JSONValue]) async throws -> MutationResult {
+    private func decide(_ path: String, _ body: some Encodable) async throws -> MutationResult {
         try await api.call("POST", path, body: try WireCoding.encode(body), as: MutationResult.self)
     }
 
@@ -96,8 +85,7 @@ public struct OfficeClient: Sendable {
 
     /// Who changed what in a household, when, from which device.
     public func history(_ id: EntityID) async throws -> [AuditEntry] {
-        struct Answer: Decodable { var history: [AuditEntry] }
-        return try await api.call("GET", "/v1/households/\(id)/history", as: Answer.self).history
+        try await api.call("GET", "/v1/households/\(id)/history", as: HistoryList.self).history
     }
 
     /// Imports existing household files (CSV as Excel saves it, or JSON). With `check`, a dry run.
@@ -117,16 +105,14 @@ public struct OfficeClient: Sendable {
     /// Creates a dashboard account: `office` (an office creates accounts of its own district,
     /// `district` may then be omitted) or `city` (the city's token only). Returns the account, never its password.
     public func createUser(name: String, password: String, role: Role, district: String? = nil) async throws -> DashboardAccount {
-        var body: [String: JSONValue] = ["name": .string(name), "password": .string(password), "role": .string(role.rawValue)]
-        if let district { body["district"] = .string(district) }
+        let body = NewDashboardUser(name: name, password: password, role: role, district: district)
         return try await api.call("POST", "/v1/admin/users", body: try WireCoding.encode(body), as: DashboardAccount.self)
     }
 
     /// The dashboard accounts the caller manages, by name: an office sees its district's office
     /// accounts; the city sees all, or one district's.
     public func users(district: String? = nil) async throws -> [DashboardAccount] {
-        struct Answer: Decodable { var users: [DashboardAccount] }
-        return try await api.call("GET", "/v1/admin/users" + Self.query(["district": district]), as: Answer.self).users
+        try await api.call("GET", "/v1/admin/users" + Self.query(["district": district]), as: DashboardAccountList.self).users
     }
 
     /// Disables an account: its sessions end at once and it cannot sign in until enabled again.
@@ -141,7 +127,7 @@ public struct OfficeClient: Sendable {
 
     /// Sets an account's password (its sessions end at once; a disabled account stays disabled).
     public func setPassword(_ name: String, password: String) async throws -> DashboardAccount {
-        let body = try WireCoding.encode(["password": JSONValue.string(password)])
+        let body = try WireCoding.encode(PasswordChange(password: password))
         return try await api.call("POST", "/v1/admin/users/\(Self.pathComponent(name))/password", body: body, as: DashboardAccount.self)
     }
 

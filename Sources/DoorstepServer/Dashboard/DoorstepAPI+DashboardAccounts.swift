@@ -15,17 +15,6 @@ extension DoorstepAPI {
         group.post("admin/users/:name/password") { request, context in try await resetDashboardPassword(request, context) }
     }
 
-    struct NewDashboardUser: Codable {
-        var name: String
-        var password: String
-        var role: Role
-        var district: String?
-    }
-
-    struct PasswordChange: Codable {
-        var password: String
-    }
-
     /// Creates an office or city account. An office creates office accounts of its own district;
     /// the city creates any. Answers 201 with the account (never its password or hash).
     func createDashboardUser(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
@@ -69,7 +58,7 @@ extension DoorstepAPI {
             accounts = try await storage.dashboardAccounts(district: principal.district ?? "").filter { $0.role == .office }
         }
         accounts.sort { $0.name < $1.name }
-        return try JSONResponse.make(["users": accounts])
+        return try JSONResponse.make(DashboardAccountList(users: accounts))
     }
 
     /// The account named in the path, if the caller manages it: an office manages its district's office accounts.

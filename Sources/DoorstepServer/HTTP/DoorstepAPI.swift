@@ -155,22 +155,6 @@ struct DoorstepAPI: Sendable {
         return try JSONResponse.make(["status": healthy ? "ok" : "unavailable"], status: healthy ? .ok : .serviceUnavailable)
     }
 
-    struct EnrollRequest: Codable {
-        var code: String
-        var deviceName: String
-        var publicSigningKey: String
-    }
-
-    struct EnrollResponse: Codable {
-        var device: DeviceID
-        var token: String
-        var role: Role
-        var district: String?
-        var serverPublicKey: String
-        var serverKeyID: String
-        var serverClock: HLC
-    }
-
     func enroll(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let key = "addr:\(context.remoteAddress)"
         try await refuseIfRateLimited(key)
@@ -239,22 +223,9 @@ struct DoorstepAPI: Sendable {
         return JSONResponse.make(encoded: page)
     }
 
-    struct CodeRequest: Codable {
-        var district: String?
-        var role: Role
-        var expiresInHours: Int?
-    }
-
-    struct CodeResponse: Codable {
-        var code: String
-        var expiresAt: String
-        var district: String?
-        var role: Role
-    }
-
     func createEnrollmentCode(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await requireDecider(request, context)
-        let input = try await body(CodeRequest.self, request)
+        let input = try await body(EnrollmentCodeRequest.self, request)
         let principal = caller.principal
         if input.role == .city {
             guard principal.role == .city else { throw DoorstepError(.forbiddenForRole, "only the city issues city codes") }
@@ -273,13 +244,13 @@ struct DoorstepAPI: Sendable {
             codeHash: Secrets.hash(Secrets.normalizeCode(code)), district: input.role == .city ? nil : input.district,
             role: input.role, createdBy: caller.actor, createdAt: now, expiresAt: expires
         ))
-        return try JSONResponse.make(CodeResponse(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
+        return try JSONResponse.make(EnrollmentCode(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
     }
 
     func listDevices(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await requireDecider(request, context)
         let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
-        return try JSONResponse.make(["devices": try await storage.devices(district: district)])
+        return try JSONResponse.make(DeviceList(devices: try await storage.devices(district: district)))
     }
 
     func revoke(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
@@ -300,21 +271,6 @@ struct DoorstepAPI: Sendable {
         return try JSONResponse.make(try await storage.reviewQueue(district: district))
     }
 
-    struct FieldDecision: Codable {
-        var entity: EntityID
-        var field: String
-        var value: JSONValue?
-    }
-
-    struct LinkDecisionRequest: Codable {
-        var survivor: EntityID
-        var alias: EntityID
-    }
-
-    struct StatusRequest: Codable {
-        var to: HouseholdStatus
-    }
-
     func decide(_ decision: OfficeDecision, caller: Caller) async throws -> Response {
         let result = try await storage.decide(decision, by: caller.principal, actor: caller.actor, engine: engine, now: now, physicalMillis: configuration.clock)
         return try JSONResponse.make(result)
@@ -322,13 +278,13 @@ struct DoorstepAPI: Sendable {
 
     func confirm(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await requireDecider(request, context)
-        let input = try await body(FieldDecision.self, request)
+        let input = try await body(ConflictConfirm.self, request)
         return try await decide(.confirm(entity: input.entity, field: input.field), caller: caller)
     }
 
     func overturn(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await requireDecider(request, context)
-        let input = try await body(FieldDecision.self, request)
+        let input = try await body(ConflictOverturn.self, request)
         guard input.field == deletedFieldName || input.value != nil else {
             throw DoorstepError(.missingField, "value is required to overturn a field")
         }
@@ -337,24 +293,8 @@ struct DoorstepAPI: Sendable {
 
     func unlink(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await requireDecider(request, context)
-        let input = try await body(LinkDecisionRequest.self, request)
+        let input = try await body(UnlinkRequest.self, request)
         return try await decide(.unlink(survivor: input.survivor, alias: input.alias), caller: caller)
-    }
-
-    /// `{reason}`: the key is required; `null` restores (a body without it is refused, so that a
-    /// forgotten key never restores a voided visit).
-    struct VoidRequest: Decodable {
-        var reason: String?
-
-        enum CodingKeys: String, CodingKey { case reason }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            guard container.contains(.reason) else {
-                throw DoorstepError(.missingField, "reason is required: the reason the visit is void, or null to restore it")
-            }
-            reason = try container.decodeNil(forKey: .reason) ? nil : container.decode(String.self, forKey: .reason)
-        }
     }
 
     /// `POST /v1/visits/{id}/void`: an office voids a mistaken visit with a reason (or restores it).
@@ -375,10 +315,6 @@ struct DoorstepAPI: Sendable {
                                                   physicalMillis: configuration.clock)
         context.logger.info("held change accepted", metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(caller.actor)"])
         return try JSONResponse.make(result)
-    }
-
-    struct DismissRequest: Codable {
-        var reason: String
     }
 
     /// `POST /v1/review/rejections/{device}/{seq}/dismiss`: a held or refused change set aside with a reason.
@@ -405,7 +341,7 @@ struct DoorstepAPI: Sendable {
     func setStatus(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await requireDecider(request, context)
         let id = try householdID(context)
-        let input = try await body(StatusRequest.self, request)
+        let input = try await body(StatusChangeRequest.self, request)
         return try await decide(.setStatus(household: id, to: input.to), caller: caller)
     }
 
@@ -429,7 +365,7 @@ struct DoorstepAPI: Sendable {
     func history(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try await authenticate(request, context)
         let aggregate = try await visibleHousehold(try householdID(context), caller: caller)
-        return try JSONResponse.make(["history": try await storage.history(of: aggregate.household.id)])
+        return try JSONResponse.make(HistoryList(history: try await storage.history(of: aggregate.household.id)))
     }
 }
 

@@ -29,39 +29,3 @@ public protocol BundleStorage: Sendable {
     func dismissRejection(device: DeviceID, seq: Int64, by principal: Principal, actor: String, reason: String,
                           now: String) async throws -> ClosedRejection
 }
-
-/// An open row of the rejection log as storage reads it for closing: its district and its held change.
-struct OpenRejection {
-    var district: String?
-    var body: String?
-
-    /// The held change; `invalidOperation` for a refused change (its device fixes it), `notFound`
-    /// outside the principal's scope.
-    func heldChange(in scope: Principal) throws -> Mutation {
-        try check(scope)
-        guard let body else {
-            throw DoorstepError(.invalidOperation, "only a change held from a revoked device can be accepted; a refused change is fixed and sent again by its device",
-                                zh: "只能接受被撤销设备留待审核的修改；被拒绝的修改由原设备修正后重新发送")
-        }
-        return try StoredJSON.decode(Mutation.self, body)
-    }
-
-    /// `notFound` when the row lies outside the principal's scope (as if it did not exist).
-    func check(_ scope: Principal) throws {
-        guard scope.role == .city || district.map(scope.covers(district:)) == true else {
-            throw OpenRejection.notFound
-        }
-    }
-
-    static let notFound = DoorstepError(.notFound, "no open change with that device and seq in your district",
-                                        zh: "本旗区没有这一待审核的修改（设备和序号）")
-
-    /// The reason of a dismissal: 1 to 500 characters.
-    static func checkedReason(_ reason: String) throws -> String {
-        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...500).contains(trimmed.count) else {
-            throw DoorstepError(.missingField, "a dismissal needs a reason of 1 to 500 characters", zh: "不予采纳时须说明理由（1 至 500 字）")
-        }
-        return trimmed
-    }
-}

@@ -28,23 +28,3 @@ public struct ServerIdentity: Codable, Hashable, Sendable {
     /// A short id of the key, so a bundle names the key it was made for.
     public var keyID: String
 }
-
-
-
-/// A decision an office makes through the server, stamped by the server's clock.
-public enum OfficeDecision: Sendable, Hashable {
-    /// Keep the shown value of a conflicted field (rewrite it over every head).
-    case confirm(entity: EntityID, field: String)
-    /// Replace every head of a field with another value (one of the heads, or a typed one).
-    case overturn(entity: EntityID, field: String, value: JSONValue)
-    /// Separate two households linked as duplicates.
-    case unlink(survivor: EntityID, alias: EntityID)
-    /// Change a household's status (the status table applies from its current status).
-    case setStatus(household: EntityID, to: HouseholdStatus)
-    /// Apply a change held from a revoked device's bundle, as the office's own: a creation as the
-    /// device wrote it (same id), an edit or a deletion over whatever the fields hold now.
-    case acceptHeld(Mutation)
-    /// Void a mistaken home visit with a reason (it stays in the history; reports ignore it), or
-    /// restore it with `nil`.
-    case voidVisit(EntityID, reason: String?)
-}

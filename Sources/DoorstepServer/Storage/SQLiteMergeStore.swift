@@ -169,16 +169,7 @@ struct SQLiteMergeStore: MergeStore {
     func recordRejected(_ mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]]) throws {
         let household = try canonical(of: mutation.household)
         try logMutation(mutation, write: write, result: result, household: household)
-        var district: String?
-        if result.code == .outOfScope {
-            // Refused for writing outside its district: the writer's office can act on it, not the household's.
-            district = try String.fetchOne(try statement("SELECT district FROM devices WHERE id = ?"), arguments: [mutation.device.rawValue])
-        } else {
-            district = try household.flatMap { try String.fetchOne(try statement("SELECT district FROM households WHERE id = ?"), arguments: [$0.description]) }
-            if district == nil, mutation.kind == .household {
-                district = mutation.fields.first { $0.field == "district" }?.value.stringValue
-            }
-        }
+        let district = try ReviewRouting.refused(mutation, code: result.code).district(for: mutation) { try SQLiteStorage.answer($0, db) }
         try execute(
             sql: """
                 INSERT OR REPLACE INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
@@ -228,11 +219,11 @@ struct SQLiteMergeStore: MergeStore {
         if survivor == household, let state = try engine.household(survivor, store: self) {
             merged = state
             let members = try linkMembers(of: survivor)
-            conflicts = state.conflicts + (try entitiesThatMayConflict(ofHouseholds: members.isEmpty ? [survivor] : members)).flatMap(\.conflicts)
+            conflicts = ChangeFeed.conflicts(household: state, entities: try entitiesThatMayConflict(ofHouseholds: members.isEmpty ? [survivor] : members))
         }
         let district = merged?["district"].stringValue
         var seq = try Int64.fetchOne(try statement("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
-        for target in Set([old, district].compactMap { $0 }).sorted() {
+        for target in ChangeFeed.districts(was: old, now: district) {
             seq += 1
             try execute(sql: "DELETE FROM changes WHERE household = ? AND district = ?", arguments: [household.description, target])
             try execute(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)", arguments: [seq, household.description, target])
@@ -320,111 +311,4 @@ struct SQLiteMergeStore: MergeStore {
 /// where nothing else writes entities during the store's life and no savepoint rolls back under it.
 final class EntityCache {
     var states: [EntityID: EntityState] = [:]
-}
-
-/// An entity as stored: its state with each register's superseded ids.
-struct StoredEntity: Codable {
-    var kind: EntityKind
-    var id: EntityID
-    var household: EntityID
-    var created: WriteID
-    var fields: [String: StoredRegister]
-
-    init(_ state: EntityState) {
-        kind = state.kind
-        id = state.id
-        household = state.household
-        created = state.created
-        fields = state.fields.mapValues(StoredRegister.init)
-    }
-
-    var state: EntityState {
-        EntityState(kind: kind, id: id, household: household, created: created, fields: fields.mapValues(\.register))
-    }
-}
-
-/// A register as stored: heads and the ids that bases have named.
-struct StoredRegister: Codable {
-    var heads: [Head]
-    var superseded: [WriteID]
-
-    init(_ register: Register) {
-        heads = register.heads
-        superseded = register.superseded.sorted()
-    }
-
-    init(heads: [Head], superseded: [WriteID]) {
-        self.heads = heads
-        self.superseded = superseded
-    }
-
-    var register: Register { Register(heads: heads, superseded: Set(superseded)) }
-}
-
-/// JSON text in database columns, in the canonical wire form.
-enum StoredJSON {
-    static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try WireCoding.encode(value), as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try WireCoding.decode(type, from: Data(text.utf8))
-    }
-}
-
-extension StoredEntity: JSONValueDecodable, JSONTextEncodable {
-    init(json: JSONValue) throws(DoorstepError) {
-        guard case .object(let members) = json, case .string(let kindText)? = members["kind"], let kind = EntityKind(rawValue: kindText),
-            case .string(let id)? = members["id"], case .string(let household)? = members["household"],
-            case .string(let created)? = members["created"], case .object(let fields)? = members["fields"]
-        else { throw DoorstepError(.malformedInput, "a stored entity lacks its kind, ids, creation or fields") }
-        self.kind = kind
-        self.id = try EntityID(id)
-        self.household = try EntityID(household)
-        self.created = try WriteID(created)
-        var registers: [String: StoredRegister] = [:]
-        for (name, register) in fields {
-            guard case .object(let parts) = register, case .array(let heads)? = parts["heads"], case .array(let superseded)? = parts["superseded"] else {
-                throw DoorstepError(.malformedInput, "a stored register lacks its heads or superseded writes")
-            }
-            var ids: [WriteID] = []
-            for item in superseded {
-                guard case .string(let text) = item else { throw DoorstepError(.malformedInput, "a superseded write is not a string") }
-                ids.append(try WriteID(text))
-            }
-            var list: [Head] = []
-            for head in heads { list.append(try Head(json: head)) }
-            registers[name] = StoredRegister(heads: list, superseded: ids)
-        }
-        self.fields = registers
-    }
-
-    func write(to writer: inout JSONTextWriter) {
-        writer.beginObject()
-        writer.key("created", first: true)
-        writer.string(created.description)
-        writer.key("fields")
-        writer.beginObject()
-        for (position, name) in fields.keys.sorted(by: JSONTextWriter.keyOrder).enumerated() {
-            if position > 0 { writer.comma() }
-            writer.string(name)
-            writer.colon()
-            let register = fields[name]
-            writer.beginObject()
-            writer.key("heads", first: true)
-            writer.array(register?.heads ?? []) { $1.write(to: &$0) }
-            writer.key("superseded")
-            writer.array(register?.superseded ?? []) { $0.string($1.description) }
-            writer.endObject()
-        }
-        writer.endObject()
-        writer.key("household")
-        writer.string(household.description)
-        writer.key("id")
-        writer.string(id.description)
-        writer.key("kind")
-        writer.string(kind.rawValue)
-        writer.endObject()
-    }
-
 }

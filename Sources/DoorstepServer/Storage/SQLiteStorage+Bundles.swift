@@ -8,58 +8,41 @@ extension SQLiteStorage {
         try await pool.write { db in
             var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
             let highest = try Int64.fetchOne(db, sql: "SELECT highest_seq FROM devices WHERE id = ?", arguments: [device.id.rawValue]) ?? 0
-            var receipts: [PushReceipt] = []
-            for batch in batches {
-                var results: [MutationResult] = []
-                for mutation in batch.mutations {
-                    if let row = try Row.fetchOne(db, sql: "SELECT body, result FROM mutations WHERE device = ? AND seq = ?",
-                                                  arguments: [device.id.rawValue, mutation.seq]) {
-                        // Pushed before the revocation: answer as a replayed push would.
-                        let logged = try StoredJSON.decode(Mutation.self, row["body"])
-                        var result = try StoredJSON.decode(MutationResult.self, row["result"])
-                        if logged != mutation {
-                            result = MutationResult(seq: mutation.seq, outcome: .rejected, code: .seqReuse,
-                                                    reason: "seq \(mutation.seq) of this device was already used for a different mutation; not held")
-                        } else if result.outcome != .rejected {
-                            result.outcome = .alreadyApplied
-                        }
-                        results.append(result)
-                        continue
-                    }
-                    try db.execute(
-                        sql: """
-                            INSERT OR IGNORE INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            device.id.rawValue, mutation.seq, mutation.household.description, mutation.entity.description,
-                            mutation.kind.rawValue, try Self.reviewDistrict(of: mutation, device: device, db), code.rawValue, reason, now,
-                            try StoredJSON.encode(mutation),
-                        ]
-                    )
-                    results.append(MutationResult(seq: mutation.seq, outcome: .rejected, code: code, reason: reason))
-                }
-                receipts.append(PushReceipt(device: device.id, highestContiguousSeq: highest, serverClock: clock.tick(),
-                                            results: results, clockSkew: false))
+            var logged: [Int64: LoggedMutation] = [:]
+            for seq in Set(batches.flatMap { $0.mutations.map(\.seq) }) {
+                guard let row = try Row.fetchOne(db, sql: "SELECT body, result FROM mutations WHERE device = ? AND seq = ?", arguments: [device.id.rawValue, seq])
+                else { continue }
+                logged[seq] = LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, row["body"]), result: try StoredJSON.decode(MutationResult.self, row["result"]))
+            }
+            let plan = try HoldForReview(batches, device: device, highestSeq: highest, logged: logged, code: code, reason: reason, clock: &clock) { mutation in
+                try ReviewRouting.held(mutation, device: device).district(for: mutation) { try Self.answer($0, db) }
+            }
+            for row in plan.rows {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        device.id.rawValue, row.mutation.seq, row.mutation.household.description, row.mutation.entity.description,
+                        row.mutation.kind.rawValue, row.district, code.rawValue, reason, now, try StoredJSON.encode(row.mutation),
+                    ]
+                )
             }
             try Self.saveClock(db, clock)
-            return receipts
+            return plan.receipts
         }
     }
 
-    /// The district whose office reviews a held mutation: the device's own (its office uploaded
-    /// the bundle; a bundle never puts rows into another district's review); for a city device,
-    /// the household's (as linked now), else the one a new household names.
-    static func reviewDistrict(of mutation: Mutation, device: DeviceRecord, _ db: Database) throws -> String? {
-        if let district = device.district { return district }
-        let stored = try String.fetchOne(
-            db,
-            sql: "SELECT s.district FROM households h JOIN households s ON s.id = h.canonical WHERE h.id = ?",
-            arguments: [mutation.household.description]
-        )
-        if let stored { return stored }
-        guard mutation.kind == .household else { return nil }
-        return mutation.fields.first(where: { $0.field == "district" })?.value.stringValue
+    /// Storage's answer to a question of ``ReviewRouting``.
+    static func answer(_ question: ReviewRouting.Question, _ db: Database) throws -> String? {
+        switch question {
+        case .writerDistrict(let device):
+            try String.fetchOne(db.cachedStatement(sql: "SELECT district FROM devices WHERE id = ?"), arguments: [device.rawValue])
+        case .householdDistrict(let household):
+            try String.fetchOne(db.cachedStatement(sql: "SELECT s.district FROM households h JOIN households s ON s.id = h.canonical WHERE h.id = ?"),
+                                arguments: [household.description])
+        }
     }
 
     public func acceptHeld(device: DeviceID, seq: Int64, by principal: Principal, actor: String, engine: MergeEngine, now: String,

@@ -197,34 +197,14 @@ public final class SQLiteStorage: ServerStorage {
         }
     }
 
-    public func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
-        let page = try await page(AggregatesBuilder.self, for: principal, after: cursor, limit: limit, engine: engine, now: now)
-        let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
-        return PullPage(nextCursor: String(page.next), hasMore: page.hasMore, serverClock: clock, households: page.builder.households, removed: page.removed)
-    }
-
     /// The page written straight from the stored texts of the entities into one buffer (see
-    /// ``SQLiteMergeStore/aggregateParts(_:)``): the same bytes as encoding
-    /// ``pull(for:after:limit:engine:now:physicalMillis:)``'s page.
+    /// ``SQLiteMergeStore/aggregateParts(_:)``), scanned by ``PullScan``.
     public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                             physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
-        let page = try await page(EncodedPageBuilder.self, for: principal, after: cursor, limit: limit, engine: engine, now: now)
-        let clock = try await notePull(by: principal, now: now, physicalMillis: physicalMillis)
-        return page.builder.page.finished(next: page.next, removed: page.removed, serverClock: clock)
-    }
-
-    /// The changes of the principal's scope after the cursor, each household still in it added to
-    /// a `Builder` (one it has no state for, or that left the scope, is reported removed).
-    private func page<Builder: PullPageBuilder>(
-        _ builder: Builder.Type, for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String
-    ) async throws -> (builder: Builder, removed: [EntityID], next: Int64, hasMore: Bool) {
-        try await pool.read { db in
+        let page = try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now, entityCache: EntityCache())
             let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
-            guard cursor <= latest else {
-                throw DoorstepError(.invalidCursor, "the cursor is ahead of this server's changes (was the server restored from a backup?); pull from the start")
-            }
+            try ChangeFeed.check(cursor: cursor, latest: latest)
             let rows: [Row]
             if principal.role == .city {
                 rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [cursor, limit + 1])
@@ -232,27 +212,19 @@ public final class SQLiteStorage: ServerStorage {
                 rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE district = ? AND seq > ? ORDER BY seq LIMIT ?"),
                                         arguments: [principal.district ?? "", cursor, limit + 1])
             }
-            let hasMore = rows.count > limit
-            var builder = Builder(hasMore: hasMore)
-            var removed = Set<EntityID>()
-            var delivered = Set<EntityID>()
-            var next = cursor
-            let placement = try db.cachedStatement(sql: "SELECT canonical, district FROM households WHERE id = ?")
-            for row in rows.prefix(limit) {
-                next = row["seq"]
-                guard let id = try? EntityID(row["household"] as String) else { continue }
-                guard !delivered.contains(id) else { continue }
-                let placed = try Row.fetchOne(placement, arguments: [id.description])
-                guard let placed, (placed[0] as String) == id.description, let district = placed[1] as String?,
-                    principal.covers(district: district), try builder.add(id, from: store)
-                else {
-                    removed.insert(id)
-                    continue
+            let changed = rows.map { (seq: $0[0] as Int64, household: $0[1] as String) }
+            // Where each household of the page is now, in one query.
+            let ids = Array(Set(changed.prefix(limit).map(\.household)))
+            var placed: [String: PullScan.Placement] = [:]
+            if !ids.isEmpty {
+                for row in try Row.fetchAll(db, sql: "SELECT id, canonical, district FROM households WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
+                                            arguments: StatementArguments(ids)) {
+                    placed[row[0]] = PullScan.Placement(canonical: row[1], district: row[2])
                 }
-                delivered.insert(id)
             }
-            return (builder, removed.subtracting(delivered).sorted(), next, hasMore)
+            return try PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal).page(parts: store.aggregateParts)
         }
+        return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis))
     }
 
     /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
@@ -273,26 +245,14 @@ public final class SQLiteStorage: ServerStorage {
         }
     }
 
-    /// An office's decision inside a write transaction: the server's device, seq and clock.
+    /// An office's decision inside a write transaction: the server's device, seq and clock (``OfficeWrites``).
     static func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine,
                        now: String, physicalMillis: @escaping @Sendable () -> Int64, _ db: Database) throws -> MutationResult {
-        guard let identityText = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else {
-            throw DoorstepError(.internalError, "the server has no identity yet")
-        }
-        let identity = try StoredJSON.decode(ServerIdentity.self, identityText)
+        let identity = try OfficeWrites.identity(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'"))
         var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
         var store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
         store.origin = origin
-        let seq = try store.progress(of: identity.device).highestSeq + 1
-        let mutation = try DecisionBuilder(store: store, engine: engine)
-            .mutation(for: decision, device: identity.device, seq: seq, hlc: clock.tick())
-        let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
-        let receipt = try engine.apply(PushBatch(device: identity.device, mutations: [mutation]), from: acting, store: store, clock: &clock)
-        guard let result = receipt.results.first else { throw DoorstepError(.internalError, "no result for the decision") }
-        if result.outcome == .rejected {
-            // Refused as a whole: the transaction rolls back, nothing is logged.
-            throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the decision was refused")
-        }
+        let result = try OfficeWrites.decide(decision, by: principal, server: identity.device, engine: engine, store: store, clock: &clock)
         try Self.saveClock(db, clock)
         return result
     }
@@ -309,51 +269,27 @@ public final class SQLiteStorage: ServerStorage {
 
     public func history(of household: EntityID) async throws -> [AuditEntry] {
         try await pool.read { db in
-            let survivor = try String.fetchOne(db, sql: "SELECT canonical FROM households WHERE id = ?", arguments: [household.description]) ?? household.description
-            let members = try String.fetchAll(db, sql: "SELECT id FROM households WHERE canonical = ?", arguments: [survivor])
-            let group = Set(members + [survivor, household.description])
-            // A write is filed under the survivor of its time, so while households were linked their
-            // writes sit under another id. Read the rows filed under every household ever linked with
-            // the group, however indirectly (national IDs in common: a household keeps every ID it
-            // held; offices' decisions), and keep those of the group's own entities: after an unlink
-            // each side shows its own writes, and only those.
-            var linked = group
-            var frontier = Array(group)
-            while !frontier.isEmpty {
-                let marks = databaseQuestionMarks(count: frontier.count)
-                let found = try String.fetchAll(db, sql: """
+            let survivor = try String.fetchOne(db, sql: "SELECT canonical FROM households WHERE id = ?", arguments: [household.description])
+            let members = try String.fetchAll(db, sql: "SELECT id FROM households WHERE canonical = ?", arguments: [survivor ?? household.description])
+            var history = HouseholdHistory(of: household, survivor: survivor, members: members)
+            while !history.frontier.isEmpty {
+                let marks = databaseQuestionMarks(count: history.frontier.count)
+                history.add(try String.fetchAll(db, sql: """
                     SELECT first FROM link_decisions WHERE second IN (\(marks))
                     UNION SELECT second FROM link_decisions WHERE first IN (\(marks))
                     UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household IN (\(marks)))
-                    """, arguments: StatementArguments(frontier + frontier + frontier))
-                frontier = found.filter { linked.insert($0).inserted }
+                    """, arguments: StatementArguments(history.frontier + history.frontier + history.frontier)))
             }
-            let filed = Array(linked)
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT a.household AS filed, e.household AS owner, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
-                    FROM audit a LEFT JOIN entities e ON e.id = a.entity
-                    WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
-                    """,
-                arguments: StatementArguments(filed)
-            ).filter { row in
-                // A link decision (field `link:<other>`) belongs to both households it names.
-                let field: String = row["field"]
-                return group.contains((row["owner"] as String?) ?? row["filed"]) || (field.hasPrefix("link:") && group.contains(String(field.dropFirst(5))))
-            }
-            return rows.compactMap { row -> AuditEntry? in
-                guard let entity = try? EntityID(row["entity"] as String), let kind = EntityKind(rawValue: row["kind"]),
-                    let device = try? DeviceID(row["device"] as String)
-                else { return nil }
-                return AuditEntry(
-                    entity: entity, kind: kind, field: row["field"],
-                    old: (try? StoredJSON.decode(JSONValue.self, row["old"])) ?? .null,
-                    new: (try? StoredJSON.decode(JSONValue.self, row["new"])) ?? .null,
-                    write: row["write_id"], device: device, seq: row["seq"], actor: row["actor"] ?? "", at: row["at"],
-                    origin: (row["origin"] as String?).flatMap { try? StoredJSON.decode(AuditOrigin.self, $0) }
-                )
-            }
+            let filed = Array(history.filed)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
+                FROM audit a LEFT JOIN entities e ON e.id = a.entity
+                WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
+                """, arguments: StatementArguments(filed))
+            return history.entries(rows.map { row in
+                HouseholdHistory.Row(filedUnder: row[0], owner: row[1], entity: row[2], kind: row[3], field: row[4], old: row[5], new: row[6],
+                                     write: row[7], device: row[8], seq: row[9], actor: row[10], at: row[11], origin: row[12])
+            })
         }
     }
 
@@ -362,10 +298,7 @@ public final class SQLiteStorage: ServerStorage {
             let filter = district == nil ? "" : " WHERE district = ?"
             let arguments: StatementArguments = district.map { [$0] } ?? []
             let conflicts = try Row.fetchAll(db, sql: "SELECT district, record FROM conflicts\(filter) ORDER BY household, entity, field", arguments: arguments)
-                .compactMap { row -> ReviewQueue.Conflict? in
-                    guard let record = try? StoredJSON.decode(ConflictRecord.self, row["record"]) else { return nil }
-                    return ReviewQueue.Conflict(district: row["district"], record: record)
-                }
+                .compactMap { ReviewQueueRows.conflict(district: $0["district"], record: $0["record"]) }
             let duplicates = try Row.fetchAll(
                 db,
                 sql: """
@@ -373,21 +306,12 @@ public final class SQLiteStorage: ServerStorage {
                     JOIN households s ON s.id = a.canonical WHERE a.id <> a.canonical\(district == nil ? "" : " AND s.district = ?") ORDER BY a.canonical, a.id
                     """,
                 arguments: arguments
-            ).compactMap { row -> ReviewQueue.Duplicate? in
-                guard let alias = try? EntityID(row["alias"] as String), let survivor = try? EntityID(row["survivor"] as String) else { return nil }
-                return ReviewQueue.Duplicate(survivor: survivor, alias: alias, district: row["district"])
-            }
+            ).compactMap { ReviewQueueRows.duplicate(alias: $0["alias"], survivor: $0["survivor"], district: $0["district"]) }
             let open = district == nil ? " WHERE closed_at IS NULL" : " AND closed_at IS NULL"
             let rejections = try Row.fetchAll(db, sql: "SELECT * FROM rejections\(filter)\(open) ORDER BY at, device, seq", arguments: arguments)
-                .compactMap { row -> ReviewQueue.Rejection? in
-                    guard let device = try? DeviceID(row["device"] as String), let entity = try? EntityID(row["entity"] as String),
-                        let kind = EntityKind(rawValue: row["kind"])
-                    else { return nil }
-                    return ReviewQueue.Rejection(
-                        device: device, seq: row["seq"], household: (row["household"] as String?).flatMap { try? EntityID($0) },
-                        entity: entity, kind: kind, district: row["district"], code: DoorstepError.Code(row["code"] as String),
-                        reason: row["reason"], at: row["at"], mutation: (row["body"] as String?).flatMap { try? StoredJSON.decode(Mutation.self, $0) }
-                    )
+                .compactMap { row in
+                    ReviewQueueRows.rejection(device: row["device"], seq: row["seq"], household: row["household"], entity: row["entity"], kind: row["kind"],
+                                              district: row["district"], code: row["code"], reason: row["reason"], at: row["at"], body: row["body"])
                 }
             let flagged = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE clock_skew = 1\(district == nil ? "" : " AND district = ?")", arguments: arguments)
                 .compactMap(Self.deviceRecord)
@@ -402,38 +326,5 @@ public final class SQLiteStorage: ServerStorage {
     public func backup(to path: String) async throws {
         let destination = try DatabaseQueue(path: path)
         try pool.backup(to: destination)
-    }
-}
-
-/// What a pull page is built into, household by household, inside the page's read transaction.
-private protocol PullPageBuilder: Sendable {
-    init(hasMore: Bool)
-    /// Adds a survivor household of the scope; `false` (nothing added) when it has no state.
-    mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool
-}
-
-/// The households as values, for ``SQLiteStorage/pull(for:after:limit:engine:now:physicalMillis:)``.
-private struct AggregatesBuilder: PullPageBuilder {
-    var households: [HouseholdAggregate] = []
-
-    init(hasMore: Bool) {}
-
-    mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool {
-        guard let aggregate = try store.aggregate(survivor) else { return false }
-        households.append(aggregate)
-        return true
-    }
-}
-
-/// The page as JSON text (``EncodedPullPage``), each household written from its rows.
-private struct EncodedPageBuilder: PullPageBuilder {
-    var page: EncodedPullPage
-
-    init(hasMore: Bool) { page = EncodedPullPage(hasMore: hasMore) }
-
-    mutating func add(_ survivor: EntityID, from store: SQLiteMergeStore) throws -> Bool {
-        guard let parts = try store.aggregateParts(survivor) else { return false }
-        try page.add(parts)
-        return true
     }
 }

@@ -35,12 +35,9 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     /// Applies a batch in one transaction and answers with its receipt.
     func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
               physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt
-    /// One page of the principal's scope after the cursor.
-    func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-              physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage
-    /// The same page as ``pull(for:after:limit:engine:now:physicalMillis:)``, as the JSON the API
-    /// answers with (`WireCoding`'s bytes, UTF-8), written from the stored entity texts without
-    /// building the page (both backends: ``EncodedPullPage``).
+    /// One page of the principal's scope after the cursor, as the JSON the API answers with
+    /// (`WireCoding`'s bytes of a ``PullPage``, UTF-8), written from the stored entity texts
+    /// without building the page (both backends: ``PullScan``, ``EncodedPullPage``).
     func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
                      physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;

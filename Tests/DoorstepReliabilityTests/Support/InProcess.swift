@@ -63,18 +63,15 @@ struct Caller: Sendable {
 
     func enroll(district: String?, role: Role, name: String = "test laptop", by token: String? = nil) async throws -> Device {
         let code = try await call(.post, "/v1/admin/enrollment-codes", token: token ?? adminToken,
-                                  json: ["district": district.map(JSONValue.string) ?? .null, "role": .string(role.rawValue)])
+                                  json: EnrollmentCodeRequest(district: district, role: role))
         #expect(code.status == .created, "\(code.text)")
-        let codeText = try code.json([String: JSONValue].self)["code"]?.stringValue ?? ""
+        let codeText = try code.json(EnrollmentCode.self).code
         let key = Curve25519.Signing.PrivateKey()
-        let response = try await call(.post, "/v1/enroll", token: nil, json: [
-            "code": codeText, "deviceName": name, "publicSigningKey": key.publicKey.rawRepresentation.base64EncodedString(),
-        ])
+        let response = try await call(.post, "/v1/enroll", token: nil, json: EnrollRequest(
+            code: codeText, deviceName: name, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
+        ))
         #expect(response.status == .created, "\(response.text)")
-        struct Body: Decodable {
-            var device: DeviceID, token: String, role: Role, district: String?, serverPublicKey: String, serverKeyID: String
-        }
-        let body = try response.json(Body.self)
+        let body = try response.json(EnrollResponse.self)
         return Device(id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation,
                       serverPublicKey: body.serverPublicKey, serverKeyID: body.serverKeyID)
     }

@@ -122,15 +122,15 @@ struct Session: Sendable {
 
     func enroll(district: String?, role: Role, by token: String? = nil) async throws -> TestDevice {
         let code = try await call(.post, "/v1/admin/enrollment-codes", token: token ?? adminToken,
-                                  json: ["district": district.map(JSONValue.string) ?? .null, "role": .string(role.rawValue)])
+                                  json: EnrollmentCodeRequest(district: district, role: role))
         #expect(code.status == .created)
-        let codeText = try code.json(JSONValue.self).objectValue?["code"]?.stringValue ?? ""
+        let codeText = try code.json(EnrollmentCode.self).code
         let key = Curve25519.Signing.PrivateKey()
-        let response = try await call(.post, "/v1/enroll", token: nil, json: [
-            "code": codeText, "deviceName": "test laptop", "publicSigningKey": key.publicKey.rawRepresentation.base64EncodedString(),
-        ])
+        let response = try await call(.post, "/v1/enroll", token: nil, json: EnrollRequest(
+            code: codeText, deviceName: "test laptop", publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
+        ))
         #expect(response.status == .created)
-        let body = try response.json(EnrollBody.self)
+        let body = try response.json(EnrollResponse.self)
         return TestDevice(id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation)
     }
 
@@ -163,13 +163,6 @@ struct Session: Sendable {
             cursor = page.nextCursor
             if !page.hasMore { return (households, removed, cursor) }
         }
-    }
-
-    struct EnrollBody: Codable {
-        var device: DeviceID
-        var token: String
-        var role: Role
-        var district: String?
     }
 }
 

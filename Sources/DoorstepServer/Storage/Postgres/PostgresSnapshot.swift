@@ -215,19 +215,8 @@ struct PostgresSnapshot {
             let mutation = entry.mutation
             let household = store.canonicals[mutation.household]
             try await logMutations([(mutation, entry.write, entry.result, household)], now: now)
-            var district: String?
-            if entry.result.code == .outOfScope {
-                // Refused for writing outside its district: the writer's office can act on it, not the household's.
-                for try await value in try await connection.query("SELECT district FROM devices WHERE id = \(mutation.device.rawValue)", logger: logger).decode(String?.self) {
-                    district = value
-                }
-            } else {
-                if let household {
-                    for try await value in try await connection.query("SELECT district FROM households WHERE id = \(household.description)", logger: logger).decode(String?.self) {
-                        district = value
-                    }
-                }
-                if district == nil, mutation.kind == .household { district = mutation.fields.first { $0.field == "district" }?.value.stringValue }
+            let district = try await ReviewRouting.refused(mutation, code: entry.result.code).district(for: mutation) { question in
+                try await PostgresStorage.answer(question, connection, logger)
             }
             try await connection.query("""
                 INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
@@ -382,7 +371,7 @@ struct PostgresSnapshot {
             guard let old = placed[household] else { continue }
             let aggregate = aggregates[household]
             let district = aggregate?.household["district"].stringValue
-            for target in Set([old.district, district].compactMap { $0 }).sorted() {
+            for target in ChangeFeed.districts(was: old.district, now: district) {
                 seq += 1
                 feed.seqs.append(seq)
                 feed.households.append(household.description)

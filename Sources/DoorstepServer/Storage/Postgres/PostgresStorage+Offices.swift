@@ -13,12 +13,8 @@ extension PostgresStorage {
                                  engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> ImportOutcome {
         do {
             return try await write { connection in
-                guard let text = try await Self.meta(connection, "identity", logger) else {
-                    throw DoorstepError(.internalError, "the server has no identity yet")
-                }
-                let identity = try StoredJSON.decode(ServerIdentity.self, text)
+                let identity = try OfficeWrites.identity(try await Self.meta(connection, "identity", logger))
                 var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
-                let acting = Principal(device: identity.device, role: principal.role, district: principal.district)
                 let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
                 var outcome = ImportOutcome()
                 for row in rows {
@@ -32,32 +28,21 @@ extension PostgresStorage {
                     }
                     let id = EntityID.random()
                     let start = clock
-                    // A row runs on its own snapshot; only an applied row is written back, so a rejected one leaves no trace.
+                    // A row runs on its own snapshot; only an applied row is written back, so a refused one leaves no trace.
                     let (store, result) = try await snapshot.run(seed: [.progress(identity.device), .households(row.nationalId)]) { store -> (MutationResult, HybridLogicalClock) in
                         var runClock = start
-                        let seq = try store.progress(of: identity.device).highestSeq + 1
-                        let mutation = Mutation(device: identity.device, seq: seq, hlc: runClock.tick(), op: .create, kind: .household,
-                                                entity: id, household: id, fields: row.fields)
-                        let receipt = try engine.apply(PushBatch(device: identity.device, mutations: [mutation]), from: acting, store: store, clock: &runClock)
-                        guard let first = receipt.results.first else { throw DoorstepError(.internalError, "no result for an imported row") }
-                        return (first, runClock)
+                        let result = try OfficeWrites.importRow(row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock)
+                        return (result, runClock)
                     }
                     if result.0.outcome == .rejected {
-                        let code = result.0.code ?? .invalidValue
-                        outcome.rejected.append(ImportIssue(line: row.line, field: SQLiteStorage.field(causing: code), code: code,
-                                                            message: result.0.reason ?? "the household was refused"))
+                        outcome.refuse(line: row.line, result.0)
                         continue
                     }
                     clock = result.1
                     try await snapshot.writeBack(store, actor: actor, now: now)
                     outcome.created.append(row.line)
                 }
-                let commit = switch policy {
-                case .never: false
-                case .allOrNothing: outcome.rejected.isEmpty
-                case .keepValid: true
-                }
-                guard commit else { throw RollBack(outcome: outcome) }
+                guard policy.commits(outcome) else { throw RollBack(outcome: outcome) }
                 try await Self.setMeta(connection, "hlc", clock.last.description, logger)
                 outcome.committed = true
                 return outcome
@@ -73,11 +58,7 @@ extension PostgresStorage {
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
             var result: [ShownHousehold] = []
             for id in try await survivors(connection, district: district) {
-                guard let state = try await snapshot.aggregate(id)?.household, let shown = state["district"].stringValue else { continue }
-                result.append(ShownHousehold(
-                    id: id, district: shown, nationalId: state["nationalId"].stringValue.map(NationalID.normalize),
-                    headName: state["headName"].stringValue, status: state["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:))
-                ))
+                if let state = try await snapshot.aggregate(id)?.household, let shown = ReportRows.shown(id, state: state) { result.append(shown) }
             }
             return result
         }
@@ -106,17 +87,12 @@ extension PostgresStorage {
                 SELECT h.canonical, a.old, a.new, a.write_id, a.at FROM audit a JOIN households h ON h.id = a.entity
                 WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id
                 """, logger: logger).decode((String, String, String, String, String).self) {
-                guard let id = try? EntityID(household), inScope.contains(id), let to = SQLiteStorage.status(new),
-                    let instant = SQLiteStorage.changeInstant(write: write, recorded: at)
-                else { continue }
-                history.append(StatusChange(household: id, at: instant, from: SQLiteStorage.status(old), to: to))
+                if let change = ReportRows.statusChange(household: household, old: old, new: new, write: write, recordedAt: at, in: inScope) {
+                    history.append(change)
+                }
             }
             let filter = district.map { _ in "WHERE token_hash NOT LIKE 'server:%' AND district = $1" } ?? "WHERE token_hash NOT LIKE 'server:%'"
-            let devices = try await Self.devices(connection, filter, district.map { [$0] } ?? [], logger).map { record in
-                ReportDevice(id: record.id, name: record.name, district: record.district,
-                             lastSyncAt: SQLiteStorage.latest(record.lastPushAt, record.lastPullAt), clockFlagged: record.clockSkew,
-                             revokedAt: record.revokedAt)
-            }
+            let devices = try await Self.devices(connection, filter, district.map { [$0] } ?? [], logger).map(ReportRows.device)
             var review: [String: ReviewCounts] = [:]
             let all = district == nil, only = district ?? ""
             for try await (area, count) in try await connection.query("""
@@ -141,52 +117,43 @@ extension PostgresStorage {
             for try await value in try await connection.query("SELECT highest_seq FROM devices WHERE id = \(device.id.rawValue)", logger: logger).decode(Int64.self) {
                 highest = value
             }
-            var receipts: [PushReceipt] = []
-            for batch in batches {
-                var results: [MutationResult] = []
-                for mutation in batch.mutations {
-                    var logged: (String, String)?
-                    for try await row in try await connection.query(
-                        "SELECT body, result FROM mutations WHERE device = \(device.id.rawValue) AND seq = \(mutation.seq)", logger: logger
-                    ).decode((String, String).self) { logged = row }
-                    if let logged {
-                        // Pushed before the revocation: answer as a replayed push would.
-                        var result = try StoredJSON.decode(MutationResult.self, logged.1)
-                        if try StoredJSON.decode(Mutation.self, logged.0) != mutation {
-                            result = MutationResult(seq: mutation.seq, outcome: .rejected, code: .seqReuse,
-                                                    reason: "seq \(mutation.seq) of this device was already used for a different mutation; not held")
-                        } else if result.outcome != .rejected {
-                            result.outcome = .alreadyApplied
-                        }
-                        results.append(result)
-                        continue
-                    }
-                    let district = try await reviewDistrict(of: mutation, device: device, connection)
-                    try await connection.query("""
-                        INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
-                        VALUES (\(device.id.rawValue), \(mutation.seq), \(mutation.household.description), \(mutation.entity.description),
-                                \(mutation.kind.rawValue), \(district), \(code.rawValue), \(reason), \(now), \(try StoredJSON.encode(mutation)))
-                        ON CONFLICT (device, seq) DO NOTHING
-                        """, logger: logger)
-                    results.append(MutationResult(seq: mutation.seq, outcome: .rejected, code: code, reason: reason))
-                }
-                receipts.append(PushReceipt(device: device.id, highestContiguousSeq: highest, serverClock: clock.tick(), results: results, clockSkew: false))
+            var logged: [Int64: LoggedMutation] = [:]
+            for try await (seq, body, result) in try await connection.query("""
+                SELECT seq, body, result FROM mutations WHERE device = \(device.id.rawValue) AND seq = ANY(\(Array(Set(batches.flatMap { $0.mutations.map(\.seq) }))))
+                """, logger: logger).decode((Int64, String, String).self) {
+                logged[seq] = LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, body), result: try StoredJSON.decode(MutationResult.self, result))
+            }
+            var answers: [ReviewRouting.Question: String?] = [:]
+            for question in HoldForReview.questions(batches, device: device) { answers[question] = try await Self.answer(question, connection, logger) }
+            let plan = HoldForReview(batches, device: device, highestSeq: highest, logged: logged, code: code, reason: reason, clock: &clock) { mutation in
+                ReviewRouting.held(mutation, device: device).district(for: mutation) { answers[$0] ?? nil }
+            }
+            for row in plan.rows {
+                try await connection.query("""
+                    INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
+                    VALUES (\(device.id.rawValue), \(row.mutation.seq), \(row.mutation.household.description), \(row.mutation.entity.description),
+                            \(row.mutation.kind.rawValue), \(row.district), \(code.rawValue), \(reason), \(now), \(try StoredJSON.encode(row.mutation)))
+                    ON CONFLICT (device, seq) DO NOTHING
+                    """, logger: logger)
             }
             try await Self.setMeta(connection, "hlc", clock.last.description, logger)
-            return receipts
+            return plan.receipts
         }
     }
 
-    /// The district whose office reviews a held mutation (see the SQLite version).
-    private func reviewDistrict(of mutation: Mutation, device: DeviceRecord, _ connection: PostgresConnection) async throws -> String? {
-        if let district = device.district { return district }
-        for try await stored in try await connection.query("""
-            SELECT s.district FROM households h JOIN households s ON s.id = h.canonical WHERE h.id = \(mutation.household.description)
-            """, logger: logger).decode(String?.self) {
-            if let stored { return stored }
+    /// Storage's answer to a question of ``ReviewRouting``.
+    static func answer(_ question: ReviewRouting.Question, _ connection: PostgresConnection, _ logger: Logger) async throws -> String? {
+        let rows: PostgresRowSequence
+        switch question {
+        case .writerDistrict(let device):
+            rows = try await connection.query("SELECT district FROM devices WHERE id = \(device.rawValue)", logger: logger)
+        case .householdDistrict(let household):
+            rows = try await connection.query("""
+                SELECT s.district FROM households h JOIN households s ON s.id = h.canonical WHERE h.id = \(household.description)
+                """, logger: logger)
         }
-        guard mutation.kind == .household else { return nil }
-        return mutation.fields.first(where: { $0.field == "district" })?.value.stringValue
+        for try await district in rows.decode(String?.self) { return district }
+        return nil
     }
 
     public func acceptHeld(device: DeviceID, seq: Int64, by principal: Principal, actor: String, engine: MergeEngine, now: String,

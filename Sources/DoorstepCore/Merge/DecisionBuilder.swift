@@ -1,11 +1,35 @@
-import DoorstepCore
+/// A decision an office makes through the server, stamped by the server's clock.
+public enum OfficeDecision: Sendable, Hashable {
+    /// Keep the shown value of a conflicted field (rewrite it over every head).
+    case confirm(entity: EntityID, field: String)
+    /// Replace every head of a field with another value (one of the heads, or a typed one).
+    case overturn(entity: EntityID, field: String, value: JSONValue)
+    /// Separate two households linked as duplicates.
+    case unlink(survivor: EntityID, alias: EntityID)
+    /// Change a household's status (the status table applies from its current status).
+    case setStatus(household: EntityID, to: HouseholdStatus)
+    /// Apply a change held from a revoked device's bundle, as the office's own: a creation as the
+    /// device wrote it (same id), an edit or a deletion over whatever the fields hold now.
+    case acceptHeld(Mutation)
+    /// Void a mistaken home visit with a reason (it stays in the history; reports ignore it), or
+    /// restore it with `nil`.
+    case voidVisit(EntityID, reason: String?)
+}
 
-/// Turns an office's decision into the mutation the server stamps and applies.
-struct DecisionBuilder<Store: MergeStore> {
+/// Turns an office's decision into the mutation the server stamps and applies: pure merge logic
+/// over a ``MergeStore`` (the state the decision is made against), beside `EntityState+Resolution`.
+public struct DecisionBuilder<Store: MergeStore> {
     let store: Store
     let engine: MergeEngine
 
-    func mutation(for decision: OfficeDecision, device: DeviceID, seq: Int64, hlc: HLC) throws -> Mutation {
+    /// A builder reading the current state from `store` through `engine`'s merge rules.
+    public init(store: Store, engine: MergeEngine) {
+        self.store = store
+        self.engine = engine
+    }
+
+    /// The mutation that carries `decision`, stamped with the server's device, next seq and clock.
+    public func mutation(for decision: OfficeDecision, device: DeviceID, seq: Int64, hlc: HLC) throws -> Mutation {
         switch decision {
         case .confirm(let entity, let field):
             let state = try target(entity)
