@@ -39,6 +39,9 @@ let package = Package(
     targets: [
         .target(
             name: "DoorstepCore",
+            // The city data shipped inside the binaries: Samples/data/ordos.json itself
+            // (Resources/ordos.json links to it), compiled in so that a copied binary has it.
+            resources: [.embedInCode("Resources/ordos.json")],
             swiftSettings: swiftSettings
         ),
         // The bundle file format (sign, hash, encrypt; verify, decrypt), shared by client and server

@@ -148,11 +148,16 @@ public struct CityData: Codable, Hashable, Sendable {
         return decoded
     }
 
+    /// The text of `Samples/data/ordos.json`, compiled into the binary (a SwiftPM resource of
+    /// DoorstepCore) so that a copied binary still has it.
+    public static let ordosJSON = String(decoding: PackageResources.ordos_json, as: UTF8.self)
+
     /// The city data shipped inside the binary: Ordos and its 2020 campaign.
     public static let ordos: CityData = {
-        // The embedded copy is checked against Samples/data/ordos.json by the tests.
+        // The file is checked by the tests (and decoded by every one of them): it cannot fail here
+        // unless Samples/data/ordos.json was broken when the binary was built.
         guard let value = try? CityData.decode(Data(CityData.ordosJSON.utf8)) else {
-            preconditionFailure("the embedded Ordos city data does not decode; regenerate it with scripts/embed-resources.sh")
+            preconditionFailure("the compiled-in Samples/data/ordos.json does not decode; fix the file and build again")
         }
         return value
     }()
