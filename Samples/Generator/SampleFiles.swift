@@ -57,16 +57,7 @@ enum SampleFiles {
     }
 
     static func csv(_ rows: [[String]]) -> Data {
-        var text = "\u{FEFF}"
-        for row in rows {
-            text += row.map(quoted).joined(separator: ",") + "\r\n"
-        }
-        return Data(text.utf8)
-    }
-
-    static func quoted(_ cell: String) -> String {
-        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        CSVWriter.document(rows)
     }
 
     /// `households.json`: everything generated, by the protocol's wire names: each household's

@@ -50,21 +50,8 @@ struct DashboardTable: Sendable {
         hasRows = !rows.isEmpty
     }
 
-    /// The table as CSV: UTF-8 with a byte-order mark (so spreadsheet programs read Chinese right),
-    /// CRLF line ends, RFC 4180 quoting. Cells that a spreadsheet would run as a formula are
-    /// prefixed with an apostrophe.
+    /// The table as CSV (``CSVWriter``: a byte-order mark, CRLF, quoting, the formula guard).
     var csv: Data {
-        var lines = [columns.map(Self.field).joined(separator: ",")]
-        for row in rows { lines.append(row.cells.map { Self.field($0.text) }.joined(separator: ",")) }
-        return Data(("\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n").utf8)
-    }
-
-    static func field(_ text: String) -> String {
-        var value = text
-        if let first = value.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first), Int(value) == nil {
-            value = "'" + value
-        }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        CSVWriter.document([columns] + rows.map { $0.cells.map(\.text) })
     }
 }

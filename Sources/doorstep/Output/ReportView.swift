@@ -118,12 +118,6 @@ struct ReportView {
             row += HardshipCause.allCases.map { String(section.causes[$0.rawValue] ?? 0) }
             rows.append(row)
         }
-        let text = rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        return Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return CSVWriter.document(rows)
     }
 }
