@@ -1,7 +1,7 @@
 public import DoorstepCore
 public import Foundation
 import Crypto
-public import GRDB
+import GRDB
 
 /// The field client: a visitor's (or an office's) local copy of its district, written offline and
 /// synced with the server when a network appears.
@@ -157,13 +157,13 @@ public final class FieldClient: Sendable {
     }
 
     /// Watches a query: yields the matching households now and after every change (a write, a sync).
-    public func observeHouseholds(_ query: HouseholdQuery = HouseholdQuery()) -> AsyncValueObservation<[HouseholdSummary]> {
-        ValueObservation.tracking { db in try Self.summaries(db, query) }.values(in: pool)
+    public func observeHouseholds(_ query: HouseholdQuery = HouseholdQuery()) -> LocalObservation<[HouseholdSummary]> {
+        LocalObservation(base: ValueObservation.tracking { db in try Self.summaries(db, query) }.values(in: pool))
     }
 
-    /// Watches one household.
-    public func observeHousehold(_ id: EntityID) -> AsyncValueObservation<HouseholdAggregate?> {
-        ValueObservation.tracking { db in try LocalStore.view(db, id) }.values(in: pool)
+    /// Watches one household (`nil` while this device holds none with that id).
+    public func observeHousehold(_ id: EntityID) -> LocalObservation<HouseholdAggregate?> {
+        LocalObservation(base: ValueObservation.tracking { db in try LocalStore.view(db, id) }.values(in: pool))
     }
 
     /// Pending work, quarantine, enrollment and last sync.
