@@ -277,6 +277,27 @@ import Testing
         }
     }
 
+    /// Every operation that is not public sits behind the token middleware: without a token, or
+    /// with one the server never issued, it answers `401 unauthorized` and reaches no handler.
+    @Test func withoutAToken_everyEndpointButThePublicOnes_answersUnauthorized() async throws {
+        // Unknown tokens count against the address; the limit is raised so every operation is tried.
+        let server = InProcessServer { $0.authFailureLimit = 1_000 }
+        try await server.test { caller in
+            var checked = 0
+            for operation in try OpenAPIOperations.all() where !operation.isPublic {
+                let uri = operation.path.replacingOccurrences(of: "{id}", with: EntityID.random().description)
+                    .replacingOccurrences(of: "{device}", with: "d1").replacingOccurrences(of: "{seq}", with: "1")
+                    .replacingOccurrences(of: "{name}", with: "someone")
+                for token in [nil, "not-a-token-this-server-issued"] as [String?] {
+                    let response = try await caller.call(operation.method == "GET" ? .get : .post, uri, token: token, body: Data("{}".utf8))
+                    #expect(response.status == .unauthorized && response.errorCode == "unauthorized", "\(operation): \(response.status) \(response.text.prefix(200))")
+                    checked += 1
+                }
+            }
+            #expect(checked >= 30)
+        }
+    }
+
     @Test func aRevokedToken_failsOnItsNextRequest_toEveryEndpoint() async throws {
         let server = InProcessServer()
         try await server.test { caller in

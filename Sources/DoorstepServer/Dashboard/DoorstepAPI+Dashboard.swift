@@ -19,9 +19,9 @@ struct DashboardViewer: Sendable {
 }
 
 extension DoorstepAPI {
-    /// The office dashboard: HTML pages at `/` and `/dashboard/…`, and the JSON account endpoints under `/v1`.
+    /// The office dashboard: HTML pages at `/` and `/dashboard/…` (its JSON account endpoints are
+    /// office routes under `/v1`, added with the API's).
     func addDashboardRoutes(to router: Router<DoorstepRequestContext>) {
-        addDashboardAccountRoutes(to: router.group("v1").add(middleware: ProtocolVersionMiddleware()))
         router.get("/") { request, context in try await overviewPage(request, context) }
         router.get("dashboard") { request, context in try await overviewPage(request, context) }
         router.get("dashboard/signin") { request, context in try await signInPage(request, context) }

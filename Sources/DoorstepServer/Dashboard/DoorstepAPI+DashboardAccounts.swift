@@ -18,7 +18,7 @@ extension DoorstepAPI {
     /// Creates an office or city account. An office creates office accounts of its own district;
     /// the city creates any. Answers 201 with the account (never its password or hash).
     func createDashboardUser(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let input = try await body(NewDashboardUser.self, request)
         let name = try DashboardSecurity.normalizeName(input.name)
         try DashboardSecurity.validatePassword(input.password)
@@ -47,7 +47,7 @@ extension DoorstepAPI {
 
     /// Lists accounts: an office sees its district's office accounts; the city sees all, or one district's with `?district=`.
     func listDashboardUsers(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let principal = caller.principal
         var accounts: [DashboardAccount]
         if principal.role == .city {
@@ -76,7 +76,7 @@ extension DoorstepAPI {
 
     /// Disables an account (its sessions end at once) or enables it again.
     func setDashboardUserDisabled(_ request: Request, _ context: DoorstepRequestContext, disabled: Bool) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let account = try await managedAccount(context, caller: caller)
         guard let updated = try await storage.setDashboardAccountDisabled(named: account.name, disabled: disabled, at: now) else {
             throw DoorstepError(.notFound, "no account \(account.name)")
@@ -88,7 +88,7 @@ extension DoorstepAPI {
 
     /// Sets a new password (its sessions end at once). The account stays disabled if it was.
     func resetDashboardPassword(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let account = try await managedAccount(context, caller: caller)
         let input = try await body(PasswordChange.self, request)
         try DashboardSecurity.validatePassword(input.password)

@@ -22,7 +22,7 @@ extension DoorstepAPI {
     /// refuses the upload from that batch on (the earlier batches stay applied; a later upload
     /// of the same bundle answers them `alreadyApplied`).
     func uploadBundle(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await authenticate(request, context)
+        let caller = try context.caller
         let data = try await bytes(request, limit: configuration.limits.maxBundleBytes)
         let serverKey = try ServerKeys.privateKey(of: identity)
         var found: DeviceRecord?

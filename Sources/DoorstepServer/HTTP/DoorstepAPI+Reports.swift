@@ -16,7 +16,7 @@ extension DoorstepAPI {
     /// clock's date in the city's time zone, and lets a caller ask "as of" another day.
     /// Visitors' devices are refused (`forbiddenForRole`).
     func campaignReport(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let principal = caller.principal
         let query = request.uri.queryParameters
         let city = configuration.city

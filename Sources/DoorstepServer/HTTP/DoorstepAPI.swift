@@ -6,32 +6,6 @@ import Hummingbird
 import Logging
 import Prometheus
 
-/// Who is calling: the city administrator's bootstrap token, or an enrolled device.
-enum Caller: Sendable {
-    case admin
-    case device(DeviceRecord)
-
-    static let adminDevice = DeviceID(unchecked: "city-admin")
-
-    var principal: Principal {
-        switch self {
-        case .admin: Principal(device: Caller.adminDevice, role: .city, district: nil)
-        case .device(let record): record.principal
-        }
-    }
-
-    /// The name written in the audit history for decisions made through the server.
-    var actor: String {
-        switch self {
-        case .admin: "city-admin"
-        case .device(let record): "device:\(record.id)"
-        }
-    }
-
-    var canDecide: Bool { principal.role != .visitor }
-}
-
-
 /// The HTTP API: each route parses its input, checks the caller, and calls the storage seam.
 struct DoorstepAPI: Sendable {
     let storage: any ServerStorage
@@ -65,24 +39,29 @@ struct DoorstepAPI: Sendable {
                                              protocolVersions: Array(ProtocolVersion.served)))
         }
         v1.post("enroll") { request, context in try await enroll(request, context) }
-        v1.post("push") { request, context in try await push(request, context) }
-        v1.get("pull") { request, context in try await pull(request, context) }
-        v1.post("admin/enrollment-codes") { request, context in try await createEnrollmentCode(request, context) }
-        v1.get("admin/devices") { request, context in try await listDevices(request, context) }
-        v1.post("admin/devices/:device/revoke") { request, context in try await revoke(request, context) }
-        v1.get("review") { request, context in try await review(request, context) }
-        v1.post("review/conflicts/confirm") { request, context in try await confirm(request, context) }
-        v1.post("review/conflicts/overturn") { request, context in try await overturn(request, context) }
-        v1.post("review/links/unlink") { request, context in try await unlink(request, context) }
-        v1.post("review/rejections/:device/:seq/accept") { request, context in try await acceptHeld(request, context) }
-        v1.post("review/rejections/:device/:seq/dismiss") { request, context in try await dismissRejection(request, context) }
-        v1.get("households/:id") { request, context in try await household(request, context) }
-        v1.get("households/:id/history") { request, context in try await history(request, context) }
-        v1.post("households/:id/status") { request, context in try await setStatus(request, context) }
-        v1.post("visits/:id/void") { request, context in try await voidVisit(request, context) }
-        addImportRoutes(to: v1)
-        addReportRoutes(to: v1)
-        addBundleRoutes(to: v1)
+        // A device's routes: a token is required (``TokenAuthenticator``).
+        let devices = v1.group().add(middleware: TokenAuthenticator(api: self))
+        devices.post("push") { request, context in try await push(request, context) }
+        devices.get("pull") { request, context in try await pull(request, context) }
+        devices.get("households/:id") { request, context in try await household(request, context) }
+        devices.get("households/:id/history") { request, context in try await history(request, context) }
+        addBundleRoutes(to: devices)
+        // An office's routes: an office's or the city's token (``OfficeOnly``).
+        let offices = devices.group().add(middleware: OfficeOnly())
+        offices.post("admin/enrollment-codes") { request, context in try await createEnrollmentCode(request, context) }
+        offices.get("admin/devices") { request, context in try await listDevices(request, context) }
+        offices.post("admin/devices/:device/revoke") { request, context in try await revoke(request, context) }
+        offices.get("review") { request, context in try await review(request, context) }
+        offices.post("review/conflicts/confirm") { request, context in try await confirm(request, context) }
+        offices.post("review/conflicts/overturn") { request, context in try await overturn(request, context) }
+        offices.post("review/links/unlink") { request, context in try await unlink(request, context) }
+        offices.post("review/rejections/:device/:seq/accept") { request, context in try await acceptHeld(request, context) }
+        offices.post("review/rejections/:device/:seq/dismiss") { request, context in try await dismissRejection(request, context) }
+        offices.post("households/:id/status") { request, context in try await setStatus(request, context) }
+        offices.post("visits/:id/void") { request, context in try await voidVisit(request, context) }
+        addImportRoutes(to: offices)
+        addReportRoutes(to: offices)
+        addDashboardAccountRoutes(to: offices)
         addDashboardRoutes(to: router)
     }
 
@@ -100,6 +79,7 @@ struct DoorstepAPI: Sendable {
         _ = try await storage.noteAuthFailure(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis)
     }
 
+    /// The caller of a request by its bearer token, or the refusal (see ``TokenAuthenticator``).
     func authenticate(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
         let key = "addr:\(context.remoteAddress)"
         try await refuseIfRateLimited(key)
@@ -116,14 +96,6 @@ struct DoorstepAPI: Sendable {
         }
         try await noteFailure(key)
         throw DoorstepError(.unauthorized, "the token is not known to this server")
-    }
-
-    func requireDecider(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
-        let caller = try await authenticate(request, context)
-        guard caller.canDecide else {
-            throw DoorstepError(.forbiddenForRole, "this is the district office's work; a visitor's device cannot do it")
-        }
-        return caller
     }
 
     // MARK: Bodies
@@ -184,7 +156,7 @@ struct DoorstepAPI: Sendable {
     }
 
     func push(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await authenticate(request, context)
+        let caller = try context.caller
         guard case .device(let device) = caller else {
             throw DoorstepError(.forbiddenForRole, "the admin token has no device; push from an enrolled device")
         }
@@ -201,7 +173,7 @@ struct DoorstepAPI: Sendable {
     }
 
     func pull(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await authenticate(request, context)
+        let caller = try context.caller
         let query = request.uri.queryParameters
         var cursor: Int64 = 0
         if let text = query.get("cursor"), !text.isEmpty {
@@ -224,7 +196,7 @@ struct DoorstepAPI: Sendable {
     }
 
     func createEnrollmentCode(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let input = try await body(EnrollmentCodeRequest.self, request)
         let principal = caller.principal
         if input.role == .city {
@@ -248,13 +220,13 @@ struct DoorstepAPI: Sendable {
     }
 
     func listDevices(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
         return try JSONResponse.make(DeviceList(devices: try await storage.devices(district: district)))
     }
 
     func revoke(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         guard let text = context.parameters.get("device"), let id = try? DeviceID(text) else {
             throw DoorstepError(.invalidValue, "the device id is not valid")
         }
@@ -266,7 +238,7 @@ struct DoorstepAPI: Sendable {
     }
 
     func review(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
         return try JSONResponse.make(try await storage.reviewQueue(district: district))
     }
@@ -277,13 +249,13 @@ struct DoorstepAPI: Sendable {
     }
 
     func confirm(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let input = try await body(ConflictConfirm.self, request)
         return try await decide(.confirm(entity: input.entity, field: input.field), caller: caller)
     }
 
     func overturn(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let input = try await body(ConflictOverturn.self, request)
         guard input.field == deletedFieldName || input.value != nil else {
             throw DoorstepError(.missingField, "value is required to overturn a field")
@@ -292,14 +264,14 @@ struct DoorstepAPI: Sendable {
     }
 
     func unlink(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let input = try await body(UnlinkRequest.self, request)
         return try await decide(.unlink(survivor: input.survivor, alias: input.alias), caller: caller)
     }
 
     /// `POST /v1/visits/{id}/void`: an office voids a mistaken visit with a reason (or restores it).
     func voidVisit(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         guard let text = context.parameters.get("id"), let id = try? EntityID(text) else {
             throw DoorstepError(.invalidValue, "the visit id is not a UUID")
         }
@@ -309,7 +281,7 @@ struct DoorstepAPI: Sendable {
 
     /// `POST /v1/review/rejections/{device}/{seq}/accept`: a held change applied as the office's decision.
     func acceptHeld(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let (device, seq) = try rejectionKey(context)
         let result = try await storage.acceptHeld(device: device, seq: seq, by: caller.principal, actor: caller.actor, engine: engine, now: now,
                                                   physicalMillis: configuration.clock)
@@ -319,7 +291,7 @@ struct DoorstepAPI: Sendable {
 
     /// `POST /v1/review/rejections/{device}/{seq}/dismiss`: a held or refused change set aside with a reason.
     func dismissRejection(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let (device, seq) = try rejectionKey(context)
         let input = try await body(DismissRequest.self, request)
         let closed = try await storage.dismissRejection(device: device, seq: seq, by: caller.principal, actor: caller.actor, reason: input.reason, now: now)
@@ -339,7 +311,7 @@ struct DoorstepAPI: Sendable {
     }
 
     func setStatus(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await requireDecider(request, context)
+        let caller = try context.caller
         let id = try householdID(context)
         let input = try await body(StatusChangeRequest.self, request)
         return try await decide(.setStatus(household: id, to: input.to), caller: caller)
@@ -358,12 +330,12 @@ struct DoorstepAPI: Sendable {
     }
 
     func household(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await authenticate(request, context)
+        let caller = try context.caller
         return try JSONResponse.make(try await visibleHousehold(try householdID(context), caller: caller))
     }
 
     func history(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let caller = try await authenticate(request, context)
+        let caller = try context.caller
         let aggregate = try await visibleHousehold(try householdID(context), caller: caller)
         return try JSONResponse.make(HistoryList(history: try await storage.history(of: aggregate.household.id)))
     }

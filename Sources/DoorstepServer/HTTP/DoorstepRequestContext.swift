@@ -1,10 +1,15 @@
+public import DoorstepCore
 public import Hummingbird
+public import HummingbirdAuth
 
-/// The request context of the Doorstep API: the client's address, for rate limits.
-public struct DoorstepRequestContext: RequestContext {
+/// The request context of the Doorstep API: the client's address (for rate limits) and, on the
+/// routes behind ``TokenAuthenticator``, who is calling.
+public struct DoorstepRequestContext: AuthRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's IP address (`unknown` in router tests).
     public let remoteAddress: String
+    /// The caller, set by ``TokenAuthenticator`` on the routes that need a token.
+    public var identity: Caller?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -13,4 +18,68 @@ public struct DoorstepRequestContext: RequestContext {
 
     /// Bodies are read by the routes themselves, against the configured limit.
     public var maxUploadSize: Int { 64 * 1024 * 1024 }
+
+    /// The authenticated caller; `unauthorized` on a route outside the authenticated groups (a
+    /// route registered in the wrong group fails closed).
+    var caller: Caller {
+        get throws {
+            guard let identity else { throw DoorstepError(.unauthorized, "this request needs a token: send Authorization: Bearer <token>") }
+            return identity
+        }
+    }
+}
+
+/// Who is calling: the city administrator's bootstrap token, or an enrolled device.
+public enum Caller: Sendable {
+    /// The city administrator's bootstrap token.
+    case admin
+    /// An enrolled device (an office's or the city's device decides for its office).
+    case device(DeviceRecord)
+
+    static let adminDevice = DeviceID(unchecked: "city-admin")
+
+    /// The role and district the caller acts with.
+    public var principal: Principal {
+        switch self {
+        case .admin: Principal(device: Caller.adminDevice, role: .city, district: nil)
+        case .device(let record): record.principal
+        }
+    }
+
+    /// The name written in the audit history for decisions made through the server.
+    var actor: String {
+        switch self {
+        case .admin: "city-admin"
+        case .device(let record): "device:\(record.id)"
+        }
+    }
+
+    var canDecide: Bool { principal.role != .visitor }
+}
+
+/// Authenticates every request of a route group by its bearer token (a device's, or the city
+/// administrator's), or refuses it: a missing or unknown token `unauthorized` (counted against the
+/// client's address), a revoked device `deviceRevoked`, an address over its failure limit
+/// `rateLimited`. No request reaches a handler of the group unauthenticated.
+struct TokenAuthenticator: AuthenticatorMiddleware {
+    typealias Context = DoorstepRequestContext
+    let api: DoorstepAPI
+
+    func authenticate(request: Request, context: DoorstepRequestContext) async throws -> Caller? {
+        try await api.authenticate(request, context)
+    }
+}
+
+/// Lets through only callers who decide for an office (an office or city device, the admin
+/// token): a visitor's device is refused `forbiddenForRole`. Placed after ``TokenAuthenticator``.
+struct OfficeOnly: RouterMiddleware {
+    typealias Context = DoorstepRequestContext
+
+    func handle(_ request: Request, context: DoorstepRequestContext,
+                next: (Request, DoorstepRequestContext) async throws -> Response) async throws -> Response {
+        guard try context.caller.canDecide else {
+            throw DoorstepError(.forbiddenForRole, "this is the district office's work; a visitor's device cannot do it")
+        }
+        return try await next(request, context)
+    }
 }
