@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepServer
 import Foundation
+import Synchronization
 import Logging
 
 /// Where the server keeps its data: the embedded SQLite file, or a PostgreSQL database.
@@ -51,63 +52,65 @@ final class LocalStorage: @unchecked Sendable {
 /// Wraps the client's HTTP transport to time the ingest: it notes the first push request and,
 /// once armed, holds every client's first pull until all clients have finished pushing, so the
 /// pushes are measured alone (a client's pull would otherwise compete with the others' pushes).
-final class IngestGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var armed = false
-    private var expected = 0
-    private var arrived = 0
-    private var firstPush: ContinuousClock.Instant?
-    private var lastPush: ContinuousClock.Instant?
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-    private var server: ServerProcess?
-    private var cpuAtFirstPush = 0.0
-    private var cpuAtLastPush = 0.0
+final class IngestGate: Sendable {
+    private struct State {
+        var armed = false
+        var expected = 0
+        var arrived = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var server: ServerProcess?
+        var firstPush: ContinuousClock.Instant?
+        var lastPush: ContinuousClock.Instant?
+        var cpuAtFirstPush = 0.0
+        var cpuAtLastPush = 0.0
+    }
+    private let state = Mutex(State())
 
     /// Starts timing: `server`'s CPU time is read at the first push and at each push answer.
     func arm(clients: Int, server: ServerProcess) {
-        lock.withLock {
-            armed = true
-            expected = clients
-            arrived = 0
-            firstPush = nil
-            lastPush = nil
-            self.server = server
+        state.withLock { state in
+            state.armed = true
+            state.expected = clients
+            state.arrived = 0
+            state.firstPush = nil
+            state.lastPush = nil
+            state.server = server
         }
     }
 
     func pushStarted() {
-        lock.withLock {
-            if armed && firstPush == nil {
-                firstPush = .now
-                cpuAtFirstPush = server?.cpuSeconds ?? 0
+        state.withLock { state in
+            if state.armed && state.firstPush == nil {
+                state.firstPush = .now
+                state.cpuAtFirstPush = state.server?.cpuSeconds ?? 0
             }
         }
     }
 
     func pushAnswered() {
-        lock.withLock {
-            if armed {
-                lastPush = .now
-                cpuAtLastPush = server?.cpuSeconds ?? 0
+        state.withLock { state in
+            if state.armed {
+                state.lastPush = .now
+                state.cpuAtLastPush = state.server?.cpuSeconds ?? 0
             }
         }
     }
 
     /// The server's CPU time from the first push request to the last push answer.
-    var serverCPU: Double { lock.withLock { cpuAtLastPush - cpuAtFirstPush } }
+    var serverCPU: Double { state.withLock { $0.cpuAtLastPush - $0.cpuAtFirstPush } }
 
     /// A client is done pushing (its first pull, or its sync failed).
     func arrive() async {
-        let wait: Bool = lock.withLock {
-            guard armed else { return false }
-            arrived += 1
-            return arrived < expected
+        let wait: Bool = state.withLock { state in
+            guard state.armed else { return false }
+            state.arrived += 1
+            return state.arrived < state.expected
         }
         if wait {
             await withCheckedContinuation { continuation in
-                let release: Bool = lock.withLock {
-                    if !armed { return true }
-                    waiting.append(continuation)
+                let release: Bool = state.withLock { state in
+                    if !state.armed { return true }
+                    state.waiting.append(continuation)
                     return false
                 }
                 if release { continuation.resume() }
@@ -118,21 +121,21 @@ final class IngestGate: @unchecked Sendable {
     }
 
     private func release() {
-        let all: [CheckedContinuation<Void, Never>] = lock.withLock {
-            guard armed else { return [] }
-            armed = false
+        let all: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            guard state.armed else { return [] }
+            state.armed = false
             Log.note("  every client has pushed; pulls may start")
-            defer { waiting.removeAll() }
-            return waiting
+            defer { state.waiting.removeAll() }
+            return state.waiting
         }
         for continuation in all { continuation.resume() }
     }
 
     /// First push request to last push answer.
     var window: Duration? {
-        lock.withLock {
-            guard let firstPush, let lastPush else { return nil }
-            return lastPush - firstPush
+        state.withLock { state in
+            guard let first = state.firstPush, let last = state.lastPush else { return nil }
+            return last - first
         }
     }
 

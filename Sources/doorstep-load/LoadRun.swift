@@ -1,6 +1,7 @@
 import Crypto
 import DoorstepClient
 import Foundation
+import Synchronization
 
 /// The load run: enrolls the devices, runs the bursts, reads the server's memory, verifies.
 struct LoadRun {
@@ -372,12 +373,11 @@ struct LoadRun {
 }
 
 /// Hands out job numbers.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+final class Counter: Sendable {
+    private let value = Mutex(0)
 
     func take(below limit: Int) -> Int? {
-        lock.withLock {
+        value.withLock { value in
             guard value < limit else { return nil }
             value += 1
             return value - 1
@@ -386,24 +386,26 @@ final class Counter: @unchecked Sendable {
 }
 
 /// Latencies, counts and errors of a burst.
-final class Stats: @unchecked Sendable {
+final class Stats: Sendable {
     struct Latencies { var push: [Double] = []; var pull: [Double] = [] }
-    private let lock = NSLock()
-    private var latencies = Latencies()
-    private var counters = (mutations: 0, rejected: 0, errors: 0)
+    private struct State {
+        var latencies = Latencies()
+        var mutations = 0, rejected = 0, errors = 0
+    }
+    private let state = Mutex(State())
 
-    func note(_ kind: WritableKeyPath<Latencies, [Double]>, _ seconds: Double) { lock.withLock { latencies[keyPath: kind].append(seconds) } }
-    func add(mutations: Int, rejected: Int) { lock.withLock { counters.mutations += mutations; counters.rejected += rejected } }
-    func error() { lock.withLock { counters.errors += 1 } }
+    func note(_ kind: WritableKeyPath<Latencies, [Double]>, _ seconds: Double) { state.withLock { $0.latencies[keyPath: kind].append(seconds) } }
+    func add(mutations: Int, rejected: Int) { state.withLock { $0.mutations += mutations; $0.rejected += rejected } }
+    func error() { state.withLock { $0.errors += 1 } }
 
-    var mutations: Int { lock.withLock { counters.mutations } }
-    var rejected: Int { lock.withLock { counters.rejected } }
-    var errors: Int { lock.withLock { counters.errors } }
-    var requests: Int { lock.withLock { latencies.push.count + latencies.pull.count } }
-    func count(_ kind: KeyPath<Latencies, [Double]>) -> Int { lock.withLock { latencies[keyPath: kind].count } }
+    var mutations: Int { state.withLock { $0.mutations } }
+    var rejected: Int { state.withLock { $0.rejected } }
+    var errors: Int { state.withLock { $0.errors } }
+    var requests: Int { state.withLock { $0.latencies.push.count + $0.latencies.pull.count } }
+    func count(_ kind: KeyPath<Latencies, [Double]>) -> Int { state.withLock { $0.latencies[keyPath: kind].count } }
 
     func percentile(_ kind: KeyPath<Latencies, [Double]>, _ p: Double) -> Double? {
-        let sorted = lock.withLock { latencies[keyPath: kind] }.sorted()
+        let sorted = state.withLock { $0.latencies[keyPath: kind] }.sorted()
         guard !sorted.isEmpty else { return nil }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
     }

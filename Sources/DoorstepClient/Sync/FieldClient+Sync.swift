@@ -1,6 +1,7 @@
 public import DoorstepCore
 public import Foundation
 import GRDB
+import Synchronization
 
 extension FieldClient {
     /// Pushes pending work in batches, then pulls pages until caught up.
@@ -292,21 +293,18 @@ final class SyncGate: Sendable {
 }
 
 /// A Boolean behind a lock.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class LockedFlag: Sendable {
+    private let value = Mutex(false)
 
     func setIfClear() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if value { return false }
-        value = true
-        return true
+        value.withLock { value in
+            if value { return false }
+            value = true
+            return true
+        }
     }
 
     func clear() {
-        lock.lock()
-        value = false
-        lock.unlock()
+        value.withLock { $0 = false }
     }
 }

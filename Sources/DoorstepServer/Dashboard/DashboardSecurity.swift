@@ -3,33 +3,29 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
+import NIOPosix
 
 /// Passwords, session ids, form tokens and cookies of the dashboard.
 enum DashboardSecurity {
     // MARK: Passwords
 
-    /// A bcrypt hash of the password at ``DashboardSettings/passwordCost``, computed off the
-    /// concurrency pool (bcrypt is slow on purpose).
-    static func hashPassword(_ password: String) async -> String {
+    /// A bcrypt hash of the password at ``DashboardSettings/passwordCost``, computed on NIO's
+    /// thread pool, off the concurrency pool (bcrypt is slow on purpose).
+    static func hashPassword(_ password: String) async throws -> String {
         let cost = DashboardSettings.passwordCost
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: Bcrypt.hash(password, cost: cost)) }
-        }
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
     /// Whether the password matches the hash; with no hash (unknown account) it spends the same
     /// time hashing and answers `false`, so that timing does not tell which names exist.
-    static func verifyPassword(_ password: String, hash: String?) async -> Bool {
+    static func verifyPassword(_ password: String, hash: String?) async throws -> Bool {
         let cost = DashboardSettings.passwordCost
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                guard let hash else {
-                    _ = Bcrypt.hash(password, cost: cost)
-                    continuation.resume(returning: false)
-                    return
-                }
-                continuation.resume(returning: Bcrypt.verify(password, hash: hash))
+        return try await NIOThreadPool.singleton.runIfActive {
+            guard let hash else {
+                _ = Bcrypt.hash(password, cost: cost)
+                return false
             }
+            return Bcrypt.verify(password, hash: hash)
         }
     }
 

@@ -1,16 +1,16 @@
 import Foundation
+import Synchronization
 
 /// Settings of the office dashboard that are not part of ``ServerConfiguration``.
 public enum DashboardSettings {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cost: UInt8 = 12
+    private static let cost = Mutex<UInt8>(12)
 
     /// The bcrypt cost (log2 of the rounds) new password hashes are made with: 12 by default.
     /// Production keeps 10 or more; tests may lower it (bcrypt's minimum is 4) to run fast.
     /// Existing hashes keep the cost they were made with and still verify.
     public static var passwordCost: UInt8 {
-        get { lock.withLock { cost } }
-        set { lock.withLock { cost = min(max(newValue, 4), 31) } }
+        get { cost.withLock { $0 } }
+        set { cost.withLock { $0 = min(max(newValue, 4), 31) } }
     }
 
     /// How long a session lasts after sign-in, in milliseconds (12 hours: one working day).

@@ -40,7 +40,7 @@ extension DoorstepAPI {
         }
         let account = DashboardAccount(name: name, role: input.role, district: district, createdBy: caller.actor,
                                        createdAt: now, passwordChangedAt: now)
-        try await storage.createDashboardAccount(account, passwordHash: await DashboardSecurity.hashPassword(input.password))
+        try await storage.createDashboardAccount(account, passwordHash: try await DashboardSecurity.hashPassword(input.password))
         context.logger.info("dashboard account created", metadata: ["account": "\(name)", "role": "\(input.role.rawValue)", "by": "\(caller.actor)"])
         return try JSONResponse.make(account, status: .created)
     }
@@ -92,7 +92,7 @@ extension DoorstepAPI {
         let account = try await managedAccount(context, caller: caller)
         let input = try await body(PasswordChange.self, request)
         try DashboardSecurity.validatePassword(input.password)
-        let hash = await DashboardSecurity.hashPassword(input.password)
+        let hash = try await DashboardSecurity.hashPassword(input.password)
         guard let updated = try await storage.setDashboardPassword(named: account.name, passwordHash: hash, at: now) else {
             throw DoorstepError(.notFound, "no account \(account.name)")
         }

@@ -65,7 +65,7 @@ extension DoorstepAPI {
         // A password bcrypt would cut short (over 72 bytes, or with a NUL) never matches; the time spent is the same.
         let usable = password.utf8.count <= DashboardSettings.maxPasswordBytes
             && !password.unicodeScalars.contains { $0.properties.generalCategory == .control }
-        let matches = await DashboardSecurity.verifyPassword(usable ? password : "", hash: usable ? stored?.passwordHash : nil)
+        let matches = try await DashboardSecurity.verifyPassword(usable ? password : "", hash: usable ? stored?.passwordHash : nil)
         guard matches, let account = stored?.account else {
             for key in keys { _ = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: window) }
             context.logger.info("dashboard sign-in failed")

@@ -40,29 +40,41 @@ public struct DoorstepServerSetup: Sendable {
     let api: DoorstepAPI
     /// The storage the server uses.
     public let storage: any ServerStorage
-    /// Services that live as long as the application (the PostgreSQL connection pool).
+    /// Services that live as long as the application: the PostgreSQL connection pool.
     let services: [any Service]
 
-    /// Opens the data folder and database, migrates, and makes the identity and admin token on first start.
+    /// Opens the data folder and database, migrates, and makes the identity and admin token on first
+    /// start (with a connection pool of its own, closed before it returns); the storage it returns
+    /// serves once the application runs its ``services`` (the PostgreSQL pool is one of them).
     public static func prepare(configuration: ServerConfiguration, logger: Logger) async throws -> DoorstepServerSetup {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let (storage, services) = try await openStorage(configuration: configuration, logger: logger)
-        try await storage.migrate()
-        let identity = try await storage.identity {
-            let key = Curve25519.KeyAgreement.PrivateKey()
-            return ServerIdentity(device: DeviceID.random(), bundlePrivateKey: key.rawRepresentation.base64EncodedString(),
-                                  keyID: ServerKeys.keyID(of: key.publicKey))
+        let identity = try await withStorage(configuration, logger: logger) { storage in
+            let identity = try await storage.identity {
+                let key = Curve25519.KeyAgreement.PrivateKey()
+                return ServerIdentity(device: DeviceID.random(), bundlePrivateKey: key.rawRepresentation.base64EncodedString(),
+                                      keyID: ServerKeys.keyID(of: key.publicKey))
+            }
+            // The token file is written before its hash is stored, so a crash between the two leaves
+            // no stored hash without its file; only the process whose hash is stored keeps its file.
+            let token = Secrets.token(prefix: "dsa_")
+            let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
+            if try await storage.setAdminTokenHash(Secrets.hash(token), onlyIfAbsent: true) {
+                try AdminToken.commit(pending, to: configuration.adminTokenPath)
+                logger.notice("Created the city administrator's token; keep it safe", metadata: ["file": "\(configuration.adminTokenPath)"])
+            } else {
+                try? FileManager.default.removeItem(atPath: pending)
+            }
+            return identity
         }
-        // The token file is written before its hash is stored, so a crash between the two leaves
-        // no stored hash without its file; only the process whose hash is stored keeps its file.
-        let token = Secrets.token(prefix: "dsa_")
-        let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
-        if try await storage.setAdminTokenHash(Secrets.hash(token), onlyIfAbsent: true) {
-            try AdminToken.commit(pending, to: configuration.adminTokenPath)
-            logger.notice("Created the city administrator's token; keep it safe", metadata: ["file": "\(configuration.adminTokenPath)"])
+        let storage: any ServerStorage
+        var services: [any Service] = []
+        if let url = configuration.databaseURL {
+            let postgres = try PostgresStorage(url: url, logger: logger)
+            storage = postgres
+            services.append(postgres.client)  // runs as long as the application
         } else {
-            try? FileManager.default.removeItem(atPath: pending)
+            storage = try SQLiteStorage(path: configuration.databasePath)
         }
         let publicKey = try ServerKeys.publicKey(of: identity)
         return DoorstepServerSetup(
@@ -72,23 +84,22 @@ public struct DoorstepServerSetup: Sendable {
         )
     }
 
-    /// The storage the configuration names: the SQLite file in the data folder, or PostgreSQL.
-    /// A PostgreSQL pool runs from now on; the returned service stops it when the application stops.
-    static func openStorage(configuration: ServerConfiguration, logger: Logger) async throws -> (any ServerStorage, [any Service]) {
+    /// Runs `body` with the configured storage, migrated, then closes it (setup and one-off
+    /// commands): a PostgreSQL pool runs in a child task for as long as `body` does.
+    static func withStorage<Result: Sendable>(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "doorstep-server"),
+                                              _ body: @Sendable (any ServerStorage) async throws -> Result) async throws -> Result {
         guard let url = configuration.databaseURL else {
-            return (try SQLiteStorage(path: configuration.databasePath), [])
+            let storage = try SQLiteStorage(path: configuration.databasePath)
+            try await storage.migrate()
+            return try await body(storage)
         }
         let storage = try PostgresStorage(url: url, logger: logger)
-        let pool = Task { await storage.run() }
-        return (storage, [StopWhenShutDown(task: pool)])
-    }
-
-    /// Runs `body` with the configured storage, then stops it (for one-off commands).
-    static func withStorage<Result: Sendable>(_ configuration: ServerConfiguration, _ body: (any ServerStorage) async throws -> Result) async throws -> Result {
-        let (storage, services) = try await openStorage(configuration: configuration, logger: Logger(label: "doorstep-server"))
-        defer { for case let service as StopWhenShutDown in services { service.task.cancel() } }
-        try await storage.migrate()
-        return try await body(storage)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await storage.run() }
+            defer { group.cancelAll() }
+            try await storage.migrate()
+            return try await body(storage)
+        }
     }
 
     /// Replaces the admin token: the old one stops working at once. Returns the file holding the new one.
@@ -168,16 +179,5 @@ struct LogRequestsMiddleware<Context: RequestContext>: RouterMiddleware {
             "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
         return response
-    }
-}
-
-/// A service that does nothing until the application shuts down, then cancels a task
-/// (the PostgreSQL pool started before the application).
-struct StopWhenShutDown: Service {
-    let task: Task<Void, Never>
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        task.cancel()
     }
 }

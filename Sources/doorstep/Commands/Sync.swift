@@ -2,6 +2,7 @@ import ArgumentParser
 import DoorstepClient
 import DoorstepCore
 import Foundation
+import Synchronization
 
 struct Sync: DoorstepCommand {
     static let configuration = CommandConfiguration(
@@ -86,12 +87,11 @@ struct Sync: DoorstepCommand {
 }
 
 /// Sync progress on stderr: a bar redrawn in place on a terminal, one line per step otherwise.
-final class SyncProgressView: @unchecked Sendable {
+final class SyncProgressView: Sendable {
     private let console: Console
     private let drawBar: Bool
-    private let lock = NSLock()
-    private var last = ""
-    private var drawn = false
+    /// The text last shown, and whether a bar is on the line.
+    private let shown = Mutex((last: "", drawn: false))
 
     init(console: Console, drawBar: Bool) {
         self.console = console
@@ -99,8 +99,10 @@ final class SyncProgressView: @unchecked Sendable {
     }
 
     func update(_ progress: SyncProgress) {
-        lock.lock()
-        defer { lock.unlock() }
+        shown.withLock { shown in show(progress, &shown) }
+    }
+
+    private func show(_ progress: SyncProgress, _ shown: inout (last: String, drawn: Bool)) {
         let text: String
         switch progress.phase {
         case .pushing:
@@ -112,11 +114,11 @@ final class SyncProgressView: @unchecked Sendable {
         case .done:
             return
         }
-        guard text != last else { return }
-        last = text
+        guard text != shown.last else { return }
+        shown.last = text
         if drawBar {
             Console.write("\r\u{1B}[K" + text, to: .standardError)
-            drawn = true
+            shown.drawn = true
         } else {
             Console.write(text + "\n", to: .standardError)
         }
@@ -124,10 +126,10 @@ final class SyncProgressView: @unchecked Sendable {
 
     /// Ends the bar's line.
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { Console.write("\r\u{1B}[K", to: .standardError) }
-        drawn = false
+        shown.withLock { shown in
+            if shown.drawn { Console.write("\r\u{1B}[K", to: .standardError) }
+            shown.drawn = false
+        }
     }
 
     private func bar(_ done: Int, _ total: Int) -> String {
