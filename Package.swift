@@ -128,6 +128,14 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // protocol/tools/make-examples: writes protocol/examples/ (golden files, merge vectors) from the
+        // merge engine; run by protocol/tools/make-examples.sh (`--check` compares).
+        .executableTarget(
+            name: "make-examples",
+            dependencies: ["DoorstepCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "protocol/tools/make-examples",
+            swiftSettings: swiftSettings + [.swiftLanguageMode(.v5)]
+        ),
         // The benchmark tool (BENCHMARKS.md): figures against the machine's own SQLite, in one run.
         .executableTarget(
             name: "doorstep-bench",
@@ -143,12 +151,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // One seeded generator (and whatever else every test target needs), not a copy in each.
-        .target(name: "DoorstepTestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
+        // The tests' shared helpers, once: a live server, the child-process runner, the executables.
+        .target(
+            name: "DoorstepTestSupport",
+            dependencies: [
+                "DoorstepCore",
+                "DoorstepClient",
+                "DoorstepServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DoorstepCoreTests",
             dependencies: [
-                "DoorstepTestSupport",
                 "DoorstepCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -156,12 +175,13 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepBundleTests",
-            dependencies: ["DoorstepTestSupport", "DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DoorstepCore", "DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DoorstepClientTests",
             dependencies: [
+                "DoorstepTestSupport",
                 "DoorstepClient",
                 "DoorstepServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -171,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepCLITests",
-            dependencies: ["DoorstepClient", "DoorstepServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["DoorstepTestSupport", "DoorstepClient", "DoorstepServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

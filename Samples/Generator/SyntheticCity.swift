@@ -133,7 +133,7 @@ struct SyntheticCity {
     // MARK: Households
 
     mutating func households(of district: District) -> [SampleHousehold] {
-        var random = SampleRandom(seed: seed, stream: "households:" + district.code)
+        var random = SeededGenerator(seed: seed, stream: "households:" + district.code)
         let count = householdsPerDistrict
         let causes = HardshipCause.allCases
         // Primary causes in turn from a random start, so that every cause is represented.
@@ -150,7 +150,7 @@ struct SyntheticCity {
 
     /// Statuses for a district: mostly filed; some in the safety net (ill or disabled first),
     /// some out of hardship, a few closed. Small districts are all filed.
-    static func statuses(count: Int, primary: [HardshipCause], random: inout SampleRandom) -> [HouseholdStatus] {
+    static func statuses(count: Int, primary: [HardshipCause], random: inout SeededGenerator) -> [HouseholdStatus] {
         var statuses = Array(repeating: HouseholdStatus.filed, count: count)
         let safetyNet = count >= 6 ? max(1, count / 12) : 0
         let exited = count >= 4 ? max(1, count / 10) : 0
@@ -168,10 +168,10 @@ struct SyntheticCity {
     }
 
     private mutating func household(_ index: Int, district: District, primary: HardshipCause, status: HouseholdStatus,
-                                    staff: [String], random: inout SampleRandom) -> SampleHousehold {
-        let male = random.chance(55)
+                                    staff: [String], random: inout SeededGenerator) -> SampleHousehold {
+        let male = random.chance(percent: 55)
         let surname = random.pick(SyntheticNames.surnames)
-        let mongolian = random.chance(10)
+        let mongolian = random.chance(percent: 10)
         let headName = mongolian
             ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
             : SyntheticNames.han(surname: surname, marker: random.pick(SyntheticNames.markers))
@@ -182,7 +182,7 @@ struct SyntheticCity {
         // Members: a spouse most of the time, then children, then parents.
         let persons = random.weighted([(1, 10), (2, 20), (3, 35), (4, 25), (5, 10)])
         var members: [SampleMember] = []
-        if persons >= 2 && random.chance(85) {
+        if persons >= 2 && random.chance(percent: 85) {
             let birth = Self.birthDate(years: (headBirth.year - 4)...(headBirth.year + 4), random: &random)
             let spouseName = mongolian
                 ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
@@ -199,7 +199,7 @@ struct SyntheticCity {
                 // Children at least two years apart, born by 2019.
                 let birth = Self.birthDate(years: nextChildYear...max(nextChildYear, min(2019, headBirth.year + 36)), random: &random)
                 nextChildYear = birth.year + 2
-                let childMale = random.chance(50)
+                let childMale = random.chance(percent: 50)
                 let name = mongolian
                     ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
                     : SyntheticNames.han(surname: surname, marker: random.pick(SyntheticNames.markers))
@@ -222,9 +222,9 @@ struct SyntheticCity {
         }
 
         // The head's own health and work follow the primary cause.
-        let otherCauses = HardshipCause.allCases.filter { $0 != primary && random.chance(12) }
-        let employer: String? = primary == .unemployment || random.chance(12) ? nil : random.pick(SyntheticNames.employers)
-        let deep = status == .safetyNet || random.chance(25)
+        let otherCauses = HardshipCause.allCases.filter { $0 != primary && random.chance(percent: 12) }
+        let employer: String? = primary == .unemployment || random.chance(percent: 12) ? nil : random.pick(SyntheticNames.employers)
+        let deep = status == .safetyNet || random.chance(percent: 25)
         let skill: SkillLevel = status == .safetyNet ? .none
             : random.weighted([(.none, 40), (.primary, 35), (.intermediate, 20), (.advanced, 5)])
 
@@ -258,12 +258,12 @@ struct SyntheticCity {
             ref: district.code + "-" + pad(number, 3), district: district, head: head, phone: phone(random: &random), address: address,
             employer: employer, fileLevel: random.weighted([(.national, 75), (.regional, 15), (.city, 10)]),
             primaryCause: primary, otherCauses: otherCauses, difficulty: deep ? .deep : .general, skill: skill,
-            monthlyIncomeFen: income, epidemicAffected: primary == .epidemic || otherCauses.contains(.epidemic) || random.chance(10),
+            monthlyIncomeFen: income, epidemicAffected: primary == .epidemic || otherCauses.contains(.epidemic) || random.chance(percent: 10),
             status: status, members: members, liaisons: liaisons
         )
     }
 
-    private func member(_ person: SamplePerson, relation: MemberRelation, random: inout SampleRandom) -> SampleMember {
+    private func member(_ person: SamplePerson, relation: MemberRelation, random: inout SeededGenerator) -> SampleMember {
         let age = person.ageIn2020
         let health: HealthCondition = random.weighted([(.healthy, 80), (.chronicIllness, 12), (.seriousIllness, 3), (.disabled, 5)])
         let employment: EmploymentSituation
@@ -276,20 +276,20 @@ struct SyntheticCity {
         } else if age >= 60 {
             employment = .retired
         } else {
-            employment = random.chance(60) ? .employed : .unemployed
+            employment = random.chance(percent: 60) ? .employed : .unemployed
         }
-        let skills = age >= 22 && age < 60 && random.chance(40) ? random.pick(SyntheticNames.skills) : nil
+        let skills = age >= 22 && age < 60 && random.chance(percent: 40) ? random.pick(SyntheticNames.skills) : nil
         return SampleMember(person: person, relation: relation, health: health, employment: employment, skills: skills)
     }
 
-    static func name(random: inout SampleRandom, mongolianPercent: Int) -> String {
-        if random.chance(mongolianPercent) {
+    static func name(random: inout SeededGenerator, mongolianPercent: Int) -> String {
+        if random.chance(percent: mongolianPercent) {
             return SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
         }
         return SyntheticNames.han(surname: random.pick(SyntheticNames.surnames), marker: random.pick(SyntheticNames.markers))
     }
 
-    static func birthDate(years: ClosedRange<Int>, random: inout SampleRandom) -> (year: Int, month: Int, day: Int) {
+    static func birthDate(years: ClosedRange<Int>, random: inout SeededGenerator) -> (year: Int, month: Int, day: Int) {
         let year = random.int(years)
         let month = random.int(1...12)
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
@@ -301,11 +301,11 @@ struct SyntheticCity {
     /// household's district, sometimes another district of the city or of Inner Mongolia), the
     /// birth date, a sequence number whose last digit is odd for men, and the check character.
     mutating func nationalID(district: District, birth: (year: Int, month: Int, day: Int), male: Bool,
-                             random: inout SampleRandom) -> String {
+                             random: inout SeededGenerator) -> String {
         let others = city.districts.map(\.code).filter { $0 != district.code && !$0.hasSuffix("00") }
             + (city.city.code.hasPrefix("15") ? SyntheticNames.innerMongoliaRegions : [])
         while true {
-            let region = others.isEmpty || random.chance(80) ? district.code : random.pick(others)
+            let region = others.isEmpty || random.chance(percent: 80) ? district.code : random.pick(others)
             let sequence = random.int(0...499) * 2 + (male ? 1 : 0)
             let body = region + String(birth.year) + pad(birth.month, 2) + pad(birth.day, 2) + pad(sequence, 3)
             let id = body + String(NationalID.checkCharacter(for: Array(body)))
@@ -313,7 +313,7 @@ struct SyntheticCity {
         }
     }
 
-    func phone(random: inout SampleRandom) -> String {
+    func phone(random: inout SeededGenerator) -> String {
         random.pick(["139", "138", "150", "151", "187", "133"]) + "0477" + pad(random.int(0...9999), 4)
     }
 
@@ -323,7 +323,7 @@ struct SyntheticCity {
     /// (the minimum-living standard for the household's size, less its income), with a few
     /// differences planted on purpose, each returned as a mismatch.
     mutating func roster(of district: District, households: [SampleHousehold]) -> (entries: [RosterEntry], mismatches: [RosterMismatch]) {
-        var random = SampleRandom(seed: seed, stream: "roster:" + district.code)
+        var random = SeededGenerator(seed: seed, stream: "roster:" + district.code)
         let onRecord = random.shuffled(households.filter { [.filed, .safetyNet, .candidate].contains($0.status) }.map(\.ref))
         let exited = random.shuffled(households.filter { [.outOfHardship, .closed].contains($0.status) }.map(\.ref))
         let few = onRecord.count >= 6 ? max(1, households.count / 10) : (onRecord.count >= 3 ? 1 : 0)
@@ -361,7 +361,7 @@ struct SyntheticCity {
         }
         // People the roster lists who have no file in the district.
         for _ in 0..<few {
-            let male = random.chance(50)
+            let male = random.chance(percent: 50)
             let birth = Self.birthDate(years: 1955...1990, random: &random)
             let person = SamplePerson(name: Self.name(random: &random, mongolianPercent: 10),
                                       nationalId: nationalID(district: district, birth: birth, male: male, random: &random), birth: birth, male: male)

@@ -61,7 +61,7 @@ enum IngestCase {
             for (index, client) in clients.enumerated() {
                 let count = counts[index]
                 group.addTask {
-                    var generator = SystemRandomNumberGenerator()
+                    var generator = SeededGenerator(seed: 2020, stream: "client \(index)")
                     for n in 0..<count {
                         let household = households[Int.random(in: 0..<households.count, using: &generator)]
                         try await client.recordVisit(to: household, Facts.visit(n))
@@ -143,7 +143,7 @@ enum IngestCase {
         let bare = try RawSQLite.BareInsert(path: Workspace.shared.path("bare-\(tag).sqlite"), bodyBytes: 600)
         var visits: [Double] = []
         var inserts: [Double] = []
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 2020)
         let warmUp = min(20, max(2, samples / 10))
         func bareInserts(_ count: Int) async throws {
             for _ in 0..<count {
@@ -171,7 +171,7 @@ enum IngestCase {
     static func bundles(client: FieldClient, server: ServerProcess, mutations: Int, households: [EntityID], tag: String) async throws -> BundleResult {
         let pending = try await client.status().pending
         Log.note("bundles: recording \(max(0, mutations - pending)) more visits to export \(mutations)")
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 2020)
         for n in pending..<max(pending, mutations) {
             try await client.recordVisit(to: households[Int.random(in: 0..<households.count, using: &generator)], Facts.visit(n))
         }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 @testable import DoorstepBundle
-import DoorstepTestSupport
+import DoorstepCore
 
 /// Hostile input: every changed byte, every cut, and seeded random mutations are refused
 /// with `bundleInvalid`, never a crash and never a different bundle.

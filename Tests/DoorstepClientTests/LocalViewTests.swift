@@ -1,5 +1,6 @@
 @testable import DoorstepClient
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import GRDB
 import Testing

@@ -1,5 +1,6 @@
 import DoorstepClient
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import Synchronization
 import Testing

@@ -1,6 +1,5 @@
 import Testing
 @testable import DoorstepCore
-import DoorstepTestSupport
 
 /// Random offline work on 3 to 5 devices of one district, synced in random orders with
 /// duplicated, re-delivered and interrupted batches and pulls (issue 2, item 8).

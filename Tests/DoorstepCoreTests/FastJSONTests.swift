@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import DoorstepCore
-import DoorstepTestSupport
 
 /// FastJSON against Foundation's coders: the same bytes out, the same values in, the same refusals.
 @Suite struct FastJSONTests {

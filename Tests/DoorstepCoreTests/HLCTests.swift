@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func stringForm_seededList_sortedTextEqualsSortedStamps() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var stamps: [HLC] = []
         for _ in 0..<500 {
             let magnitude = Int64.random(in: 0...11, using: &rng)
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func tick_seededJitteryClock_strictlyIncreasingAndNeverBehindPhysical() {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         var readings: [Int64] = []
         var now: Int64 = 1_586_658_600_000
         for _ in 0..<2_000 {

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import DoorstepCore
-import DoorstepTestSupport
 
 @Suite struct InstantTests {
     /// 2020-04-12T02:30:00Z.

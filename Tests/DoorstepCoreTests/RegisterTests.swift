@@ -166,7 +166,7 @@ func wid(_ wall: Int64, _ logical: UInt16 = 0, _ dev: String = "dev-a") -> Write
     /// One to five writes; each write's base is a random subset of earlier writes (sometimes
     /// also a write that is never delivered), and its stamp is later than its base's.
     static func randomWrites(seed: UInt64) -> [Write] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let devices = ["dev-a", "dev-b", "dev-c"]
         let values: [JSONValue] = ["x", "y", 1, .null]
         var writes: [Write] = []
@@ -225,7 +225,7 @@ func wid(_ wall: Int64, _ logical: UInt16 = 0, _ dev: String = "dev-a") -> Write
         for seed in Self.seeds.prefix(100) {
             let writes = Self.randomWrites(seed: seed)
             let reference = Self.applying(writes)
-            var rng = SplitMix64(seed: seed &* 31)
+            var rng = SeededGenerator(seed: seed &* 31)
             let doubled = (writes + writes).shuffled(using: &rng)
             #expect(Self.applying(doubled).heads == reference.heads, "seed \(seed)")
         }
@@ -234,7 +234,7 @@ func wid(_ wall: Int64, _ logical: UInt16 = 0, _ dev: String = "dev-a") -> Write
     @Test func merge_twoReplicas_equalsApplyingTheUnion() {
         for seed in Self.seeds {
             let writes = Self.randomWrites(seed: seed)
-            var rng = SplitMix64(seed: seed &+ 1_000_000)
+            var rng = SeededGenerator(seed: seed &+ 1_000_000)
             var left: [Write] = []
             var right: [Write] = []
             for write in writes {

@@ -1,6 +1,7 @@
 import DoorstepClient
 import DoorstepCore
 import DoorstepServer
+import DoorstepTestSupport
 import Foundation
 import GRDB
 import Hummingbird

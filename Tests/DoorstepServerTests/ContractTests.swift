@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import Testing
 
@@ -8,10 +9,19 @@ import Testing
 /// `Tests/contract/validate.py` (JSON Schema, objects closed: a key the schema does not name
 /// fails), and every property of a schema is carried by some document of its type.
 struct ContractTests {
-    static let available = OperationsTests.python(importing: "yaml, jsonschema")
+    /// Runs `Tests/contract/validate.py` on a samples file: its exit status and output.
+    static func validate(_ file: URL) async throws -> (Int32, String) {
+        let result = try await ChildProcess.run(program: "python3", [
+            OperationsTests.root.appendingPathComponent("Tests/contract/validate.py").path,
+            OperationsTests.root.appendingPathComponent("protocol/openapi.yaml").path, file.path,
+        ])
+        return (result.status, result.stdout + result.stderr)
+    }
 
-    @Test(.enabled(if: available, "PyYAML and jsonschema are not installed (pip install openapi-spec-validator brings both); .ci/run installs them"))
-    func everyOfficeAndEnrollmentBody_isItsSchemaInOpenAPI() throws {
+    @Test(.enabled("PyYAML and jsonschema are not installed (pip install openapi-spec-validator brings both); .ci/run installs them") {
+        await OperationsTests.python(importing: "yaml, jsonschema")
+    })
+    func everyOfficeAndEnrollmentBody_isItsSchemaInOpenAPI() async throws {
         let device = DeviceID.random(), entity = EntityID.random(), other = EntityID.random()
         let key = Data(repeating: 7, count: 32).base64EncodedString()
         let hlc = HLC(wallMillis: 1_588_291_200_000, logical: 3)
@@ -64,18 +74,16 @@ struct ContractTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-contract-\(UUID().uuidString).json")
         try WireCoding.encode(JSONValue.object(documents)).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let (status, output) = try OperationsTests.run(["python3", OperationsTests.root.appendingPathComponent("Tests/contract/validate.py").path,
-                                                        OperationsTests.root.appendingPathComponent("protocol/openapi.yaml").path, file.path])
+        let (status, output) = try await Self.validate(file)
         #expect(status == 0, "the wire types and protocol/openapi.yaml disagree:\n\(output)")
     }
 
-    @Test(.enabled(if: available, "PyYAML and jsonschema are not installed"))
-    func theValidatorRefusesAKeyTheContractDoesNotName() throws {
+    @Test(.enabled("PyYAML and jsonschema are not installed") { await OperationsTests.python(importing: "yaml, jsonschema") })
+    func theValidatorRefusesAKeyTheContractDoesNotName() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-contract-\(UUID().uuidString).json")
         try Data(#"{"DismissRequest": [{"reason": "x", "because": "y"}], "UnlinkRequest": [{"survivor": "not an id"}]}"#.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let (status, output) = try OperationsTests.run(["python3", OperationsTests.root.appendingPathComponent("Tests/contract/validate.py").path,
-                                                        OperationsTests.root.appendingPathComponent("protocol/openapi.yaml").path, file.path])
+        let (status, output) = try await Self.validate(file)
         #expect(status == 1)
         #expect(output.contains("DismissRequest[0]") && output.contains("because"), "\(output)")
         #expect(output.contains("UnlinkRequest[0]") && output.contains("alias"), "a required key missing: \(output)")

@@ -6,8 +6,7 @@
 #   protocol/tools/make-examples.sh --check   regenerate into a temporary folder and fail if
 #                                             anything differs from protocol/examples/
 #
-# The generator is built in a temporary package holding a copy of Sources/DoorstepCore and
-# the sources in protocol/tools/make-examples/, so it needs no dependency but Foundation.
+# The generator is the package's `make-examples` target (protocol/tools/make-examples/).
 # Regenerated files change only when the merge rules or the wire format change: review
 # every difference before committing it, since these files are what the tests hold the
 # code to.
@@ -16,31 +15,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/Sources/make-examples"
-cp -R "$root/Sources/DoorstepCore" "$work/Sources/DoorstepCore"
-cp "$root/protocol/tools/make-examples/"*.swift "$work/Sources/make-examples/"
-cat > "$work/Package.swift" <<'EOF'
-// swift-tools-version: 6.1
-import PackageDescription
-
-let settings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-]
-
-let package = Package(
-    name: "make-examples",
-    targets: [
-        .target(name: "DoorstepCore", swiftSettings: settings),
-        .executableTarget(name: "make-examples", dependencies: ["DoorstepCore"], swiftSettings: settings + [.swiftLanguageMode(.v5)]),
-    ],
-    swiftLanguageModes: [.v6]
-)
-EOF
-
-(cd "$work" && swift build --product make-examples >"$work/build.log" 2>&1) || { cat "$work/build.log"; exit 1; }
-binary="$(cd "$work" && swift build --product make-examples --show-bin-path)/make-examples"
+(cd "$root" && swift build --product make-examples >"$work/build.log" 2>&1) || { cat "$work/build.log"; exit 1; }
+binary="$(cd "$root" && swift build --product make-examples --show-bin-path)/make-examples"
 
 if [[ "${1:-}" == "--check" ]]; then
     mkdir -p "$work/out"

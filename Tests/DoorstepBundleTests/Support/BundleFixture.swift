@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 @testable import DoorstepBundle
-import DoorstepTestSupport
+import DoorstepCore
 
 /// A device, a server key and a few batches, with fixed keys so failures replay.
 struct BundleFixture {

@@ -1,5 +1,6 @@
 import DoorstepClient
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import Testing
 
@@ -52,19 +53,8 @@ struct CLI: Sendable {
     var folder: String { (database as NSString).deletingLastPathComponent }
 
     /// The executable: next to the test bundle (the products folder), else `.build/debug` of this package.
-    static let executable: URL = {
-        let bundle = Bundle.main.bundleURL
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [bundle, bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
-                          root.appendingPathComponent(".build/debug")]
-        for folder in candidates {
-            let file = folder.appendingPathComponent("doorstep")
-            if FileManager.default.isExecutableFile(atPath: file.path) { return file }
-        }
-        return root.appendingPathComponent(".build/debug/doorstep")
-    }()
+    static var executable: URL { Executables.cli }
 
-    /// Runs `doorstep arguments… --db DATABASE` (global options follow the subcommand).
     func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], withDatabase: Bool = true) async throws -> CLIResult {
         try await Self.run(arguments + (withDatabase ? ["--db", database] : []), stdin: stdin,
                            environment: ["LANG": lang].merging(extra) { $1 }, folder: folder)
@@ -85,67 +75,7 @@ struct CLI: Sendable {
 
     static func run(_ arguments: [String], stdin: String?, environment extra: [String: String], folder: String,
                     executable: URL = CLI.executable) async throws -> CLIResult {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let id = UUID().uuidString
-        let outPath = folder + "/\(id).out"
-        let errPath = folder + "/\(id).err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var environment = ["PATH": "/usr/bin:/bin", "HOME": folder, "TZ": "UTC"]
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        let exited = AsyncFlag()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in
-                if exited.set() { continuation.resume() }
-            }
-            do {
-                try process.run()
-            } catch {
-                if exited.set() { continuation.resume(throwing: error) }
-                return
-            }
-            if let stdin {
-                input.fileHandleForWriting.write(Data(stdin.utf8))
-                try? input.fileHandleForWriting.close()
-            }
-            // A hung process must not hang the suite.
-            DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
-        }
-        try? out.close()
-        try? err.close()
-        let stdout = FileManager.default.contents(atPath: outPath) ?? Data()
-        let stderr = FileManager.default.contents(atPath: errPath) ?? Data()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self), stdoutData: stdout)
-    }
-}
-
-/// Set once.
-final class AsyncFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-
-    /// Sets the flag; `true` the first time only.
-    func set() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
+        let result = try await ChildProcess.run(executable, arguments, environment: extra, directory: folder, stdin: stdin)
+        return CLIResult(status: result.status, stdout: result.stdout, stderr: result.stderr, stdoutData: result.stdoutData)
     }
 }

@@ -1,3 +1,4 @@
+import DoorstepCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

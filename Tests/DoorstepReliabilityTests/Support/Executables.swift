@@ -1,49 +1,6 @@
-import Foundation
+import DoorstepCore
 import DoorstepTestSupport
-
-/// The package's built executables (`swift build` puts them beside the test bundle).
-enum Executables {
-    /// The package root (four levels above this file).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The executable `name`: next to the test bundle (the products folder), else `.build/debug`.
-    static func url(_ name: String) -> URL {
-        let bundle = Bundle.main.bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
-                          packageRoot.appendingPathComponent(".build/debug")]
-        for folder in candidates {
-            let file = folder.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: file.path) { return file }
-        }
-        return packageRoot.appendingPathComponent(".build/debug/\(name)")
-    }
-
-    static var server: URL { url("doorstep-server") }
-    static var cli: URL { url("doorstep") }
-
-    /// A program on the PATH (`openssl`, `curl`), or `nil`.
-    static func onPath(_ name: String) -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for folder in path.split(separator: ":").map(String.init) + ["/usr/bin", "/bin", "/usr/local/bin"] {
-            let file = URL(fileURLWithPath: folder).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: file.path) { return file }
-        }
-        return nil
-    }
-
-    /// A fresh temporary folder.
-    static func temporaryFolder(_ prefix: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    /// Reads an integer setting from the environment (the long modes), else `ci`.
-    static func setting(_ name: String, ci: Int) -> Int {
-        ProcessInfo.processInfo.environment[name].flatMap { Int($0) } ?? ci
-    }
-}
+import Foundation
 
 /// A seeded generator shared by concurrent tasks.
 final class SharedRandom: @unchecked Sendable {

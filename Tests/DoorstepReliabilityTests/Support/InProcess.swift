@@ -1,6 +1,7 @@
 import Crypto
 import DoorstepCore
 import DoorstepServer
+import DoorstepTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird

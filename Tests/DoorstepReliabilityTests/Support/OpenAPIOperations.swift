@@ -1,3 +1,4 @@
+import DoorstepTestSupport
 import Foundation
 
 /// The operations of `protocol/openapi.yaml` (`METHOD /path`), read from the document itself so a

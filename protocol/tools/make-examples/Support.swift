@@ -14,21 +14,9 @@ func eid(_ text: String) -> EntityID { try! EntityID(text) }
 
 /// Deterministic entity ids per vector.
 struct IDs {
-    var rng: SplitMix64
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    var rng: SeededGenerator
+    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
     mutating func next() -> EntityID { EntityID.random(using: &rng) }
-}
-
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 // MARK: - Devices
@@ -220,9 +208,9 @@ final class World {
     }
 
     func expectedHousehold(_ id: EntityID, fields: [String]) -> ExpectedHousehold {
-        precondition(try! store.canonical(of: id) == id, "\(id) is not a survivor")
+        precondition(store.canonical(of: id) == id, "\(id) is not a survivor")
         let state = merged(id)
-        let aliases = try! store.linkMembers(of: id).filter { $0 != id }
+        let aliases = store.linkMembers(of: id).filter { $0 != id }
         var out: [String: [Head]] = [:]
         for field in fields { out[field] = state.heads(field) }
         return ExpectedHousehold(id: id, aliases: aliases, fields: out)

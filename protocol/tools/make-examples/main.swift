@@ -1,3 +1,4 @@
+import Crypto
 import DoorstepCore
 import Foundation
 
@@ -116,7 +117,7 @@ do {
         device: a.id,
         createdAt: "2020-04-20T18:20:00+08:00",
         serverKeyID: "6b1f0c3e9a2d4e57",
-        batches: [BundleManifest.Entry(firstSeq: 1, lastSeq: 5, size: compact.count, sha256: sha256Hex(compact))]
+        batches: [BundleManifest.Entry(firstSeq: 1, lastSeq: 5, size: compact.count, sha256: SHA256.hash(data: compact).map { String(format: "%02x", $0) }.joined())]
     )
     write(manifest, to: "\(out)/bundle-manifest.json")
 
