@@ -43,26 +43,32 @@ struct FieldApp {
         if let code = options.code {
             guard let server = options.server else { throw Usage("--code needs --server URL") }
             let enrollment = try await client.enroll(server: server, code: code, deviceName: options.deviceName)
-            say("enrolled as \(enrollment.role.englishLabel) (\(enrollment.role.chineseLabel)) of district \(enrollment.district ?? "-"), device \(enrollment.device)")
+            say(
+                "enrolled as \(enrollment.role.englishLabel) (\(enrollment.role.chineseLabel)) of district \(enrollment.district ?? "-"), device \(enrollment.device)"
+            )
         }
         guard let enrollment = try await client.enrollment else {
             throw Usage("\(options.database) is not enrolled yet: give --server URL --code CODE once")
         }
-        say("device \(enrollment.deviceName) · \(enrollment.role.englishLabel) · district \(enrollment.district ?? "all") · server \(enrollment.server.absoluteString)")
+        say(
+            "device \(enrollment.deviceName) · \(enrollment.role.englishLabel) · district \(enrollment.district ?? "all") · server \(enrollment.server.absoluteString)"
+        )
 
         // 3. List: what the app's main window shows, from the local copy (no network needed).
         if options.list {
             let status = try await client.status()
             let households = try await client.households(matching: HouseholdQuery(limit: options.limit))
-            say("\(status.households) household(s) on this device, \(status.pending) change(s) waiting for a sync"
-                + (households.isEmpty ? " (a first sync downloads the district's)" : "; the first \(households.count) by name:"))
+            say(
+                "\(status.households) household(s) on this device, \(status.pending) change(s) waiting for a sync"
+                    + (households.isEmpty ? " (a first sync downloads the district's)" : "; the first \(households.count) by name:"))
             for household in households {
                 var marks: [String] = []
                 if household.conflicts > 0 { marks.append("\(household.conflicts) open conflict(s)") }
                 if household.hasLocalChanges { marks.append("unsynced changes") }
                 let state = household.status.map { "\($0.chineseLabel) \($0.rawValue)" } ?? "-"
-                say("  \(household.id.description.prefix(8))  \(household.headName)  \(household.nationalIdMasked)  \(state)"
-                    + (marks.isEmpty ? "" : "  [" + marks.joined(separator: ", ") + "]"))
+                say(
+                    "  \(household.id.description.prefix(8))  \(household.headName)  \(household.nationalIdMasked)  \(state)"
+                        + (marks.isEmpty ? "" : "  [" + marks.joined(separator: ", ") + "]"))
             }
         }
 
@@ -73,14 +79,16 @@ struct FieldApp {
                 throw Usage("\(prefix) names \(candidates.count) households on this device; give more of the id")
             }
             let zone = TimeZone(identifier: configuration.city.district(household.district)?.timeZone ?? "Asia/Shanghai") ?? .current
-            let visit = try await client.recordVisit(to: household.id, [
-                "visitedAt": .string(Instant.format(Date(), in: zone)),
-                "visitor": .string(enrollment.deviceName),
-                "mode": .string(VisitMode.atHome.rawValue),
-                "verified": .array([.string(VerifiedFact.income.rawValue), .string(VerifiedFact.members.rawValue)]),
-                "conclusion": .string(VisitConclusion.eligible.rawValue),
-                "notes": .string("FieldApp sample visit (示例)"),
-            ])
+            let visit = try await client.recordVisit(
+                to: household.id,
+                [
+                    "visitedAt": .string(Instant.format(Date(), in: zone)),
+                    "visitor": .string(enrollment.deviceName),
+                    "mode": .string(VisitMode.atHome.rawValue),
+                    "verified": .array([.string(VerifiedFact.income.rawValue), .string(VerifiedFact.members.rawValue)]),
+                    "conclusion": .string(VisitConclusion.eligible.rawValue),
+                    "notes": .string("FieldApp sample visit (示例)"),
+                ])
             say("visit \(visit.description.prefix(8)) recorded for \(household.headName); \(try await client.status().pending) change(s) now wait for a sync")
         }
 
@@ -112,8 +120,9 @@ struct FieldApp {
             if await shown.line != now {
                 say("  note: the list observation has not reported the sync's changes; the list now: " + now)
             }
-            say("sync done: pushed \(summary.pushed), already applied \(summary.alreadyApplied), conflicts \(summary.conflicts), "
-                + "quarantined \(summary.quarantined), pulled \(summary.pulledHouseholds) household(s) in \(String(format: "%.1f", summary.seconds)) s")
+            say(
+                "sync done: pushed \(summary.pushed), already applied \(summary.alreadyApplied), conflicts \(summary.conflicts), "
+                    + "quarantined \(summary.quarantined), pulled \(summary.pulledHouseholds) household(s) in \(String(format: "%.1f", summary.seconds)) s")
             if summary.clockSkew { say("warning: the server found this computer's clock too far ahead") }
         }
     }

@@ -75,7 +75,11 @@ struct SampleDataCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let document = SampleFiles.Document(
             generator: .init(seed: seed, householdsPerDistrict: householdsPerDistrict, districts: selected.map(\.code)),
-            households: households.map { .init(ref: $0.ref, household: $0.fields, laterStatus: $0.status == .filed ? nil : $0.status, members: $0.members.map(\.fields), liaisons: $0.liaisons.map(\.fields)) },
+            households: households.map {
+                .init(
+                    ref: $0.ref, household: $0.fields, laterStatus: $0.status == .filed ? nil : $0.status, members: $0.members.map(\.fields),
+                    liaisons: $0.liaisons.map(\.fields))
+            },
             roster: .init(rows: roster.count, mismatches: mismatches)
         )
         try SampleFiles.importCSV(households).write(to: folder.appendingPathComponent("households.csv"))
@@ -87,8 +91,9 @@ struct SampleDataCommand: ParsableCommand {
         print("合成示例数据 synthetic sample data (seed \(seed)) → \(folder.path)")
         print("  \(households.count) households in \(selected.count) district(s) (\(selected.map(\.code).joined(separator: ","))), \(members) members")
         print("  households.csv (import format), households.json (with members and liaisons), roster.csv (\(roster.count) rows)")
-        print("  roster differences planted: \(counts["onFileNotInRoster"] ?? 0) missing, \(counts["inRosterNotOnFile"] ?? 0) extra, "
-              + "\(counts["disagreement:headName"] ?? 0) names differ, \(counts["disagreement:status"] ?? 0) allowances after exit")
+        print(
+            "  roster differences planted: \(counts["onFileNotInRoster"] ?? 0) missing, \(counts["inRosterNotOnFile"] ?? 0) extra, "
+                + "\(counts["disagreement:headName"] ?? 0) names differ, \(counts["disagreement:status"] ?? 0) allowances after exit")
     }
 
     func loadCity() throws -> CityData {

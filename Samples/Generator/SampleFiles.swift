@@ -16,27 +16,28 @@ enum SampleFiles {
     static func importCSV(_ households: [SampleHousehold]) -> Data {
         var rows = [importColumns.map(\.header)]
         for household in households {
-            rows.append(importColumns.map { column in
-                switch column.field {
-                case "headName": household.head.name
-                case "nationalId": household.head.nationalId
-                case "phone": household.phone
-                case "address": household.address
-                case "district": household.district.code
-                case "employer": household.employer ?? ""
-                case "employerUnion": household.employerUnion ?? ""
-                case "fileLevel": household.fileLevel.chineseLabel
-                case "primaryCause": household.primaryCause.chineseLabel
-                case "otherCauses": household.otherCauses.map(\.chineseLabel).joined(separator: "、")
-                case "difficulty": household.difficulty.chineseLabel
-                case "skillLevel": household.skill.chineseLabel
-                case "monthlyIncomeFen": String(household.monthlyIncomeFen)
-                case "epidemicAffected": household.epidemicAffected ? "是" : "否"
-                case "status": HouseholdStatus.filed.chineseLabel
-                case "notes": SampleHousehold.notes
-                default: ""
-                }
-            })
+            rows.append(
+                importColumns.map { column in
+                    switch column.field {
+                    case "headName": household.head.name
+                    case "nationalId": household.head.nationalId
+                    case "phone": household.phone
+                    case "address": household.address
+                    case "district": household.district.code
+                    case "employer": household.employer ?? ""
+                    case "employerUnion": household.employerUnion ?? ""
+                    case "fileLevel": household.fileLevel.chineseLabel
+                    case "primaryCause": household.primaryCause.chineseLabel
+                    case "otherCauses": household.otherCauses.map(\.chineseLabel).joined(separator: "、")
+                    case "difficulty": household.difficulty.chineseLabel
+                    case "skillLevel": household.skill.chineseLabel
+                    case "monthlyIncomeFen": String(household.monthlyIncomeFen)
+                    case "epidemicAffected": household.epidemicAffected ? "是" : "否"
+                    case "status": HouseholdStatus.filed.chineseLabel
+                    case "notes": SampleHousehold.notes
+                    default: ""
+                    }
+                })
         }
         return csv(rows)
     }
@@ -83,7 +84,8 @@ enum SampleFiles {
 
         struct Roster: Encodable {
             var file = "roster.csv"
-            var note = "These are the differences once the office has decided every laterStatus; before that, the households to exit that the roster does not list are reported as on file, not in roster."
+            var note =
+                "These are the differences once the office has decided every laterStatus; before that, the households to exit that the roster does not list are reported as on file, not in roster."
             var rows: Int
             var mismatches: [RosterMismatch]
         }
@@ -91,7 +93,8 @@ enum SampleFiles {
         var format = "doorstep-sample-households"
         var version = 1
         var synthetic = true
-        var notice = "合成示例数据：姓名、身份证号、电话、地址、单位均为虚构，非真实人员。Synthetic sample data: every name, ID number, phone, address and employer is made up; none is a real person."
+        var notice =
+            "合成示例数据：姓名、身份证号、电话、地址、单位均为虚构，非真实人员。Synthetic sample data: every name, ID number, phone, address and employer is made up; none is a real person."
         var generator: Generator
         var households: [Entry]
         var roster: Roster

@@ -167,28 +167,34 @@ struct SyntheticCity {
         return statuses
     }
 
-    private mutating func household(_ index: Int, district: District, primary: HardshipCause, status: HouseholdStatus,
-                                    staff: [String], random: inout SeededGenerator) -> SampleHousehold {
+    private mutating func household(
+        _ index: Int, district: District, primary: HardshipCause, status: HouseholdStatus,
+        staff: [String], random: inout SeededGenerator
+    ) -> SampleHousehold {
         let male = random.chance(percent: 55)
         let surname = random.pick(SyntheticNames.surnames)
         let mongolian = random.chance(percent: 10)
-        let headName = mongolian
+        let headName =
+            mongolian
             ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
             : SyntheticNames.han(surname: surname, marker: random.pick(SyntheticNames.markers))
         let headBirth = Self.birthDate(years: 1960...1990, random: &random)
-        let head = SamplePerson(name: headName, nationalId: nationalID(district: district, birth: headBirth, male: male, random: &random),
-                                birth: headBirth, male: male)
+        let head = SamplePerson(
+            name: headName, nationalId: nationalID(district: district, birth: headBirth, male: male, random: &random),
+            birth: headBirth, male: male)
 
         // Members: a spouse most of the time, then children, then parents.
         let persons = random.weighted([(1, 10), (2, 20), (3, 35), (4, 25), (5, 10)])
         var members: [SampleMember] = []
         if persons >= 2 && random.chance(percent: 85) {
             let birth = Self.birthDate(years: (headBirth.year - 4)...(headBirth.year + 4), random: &random)
-            let spouseName = mongolian
+            let spouseName =
+                mongolian
                 ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
                 : SyntheticNames.han(surname: random.pick(SyntheticNames.surnames), marker: random.pick(SyntheticNames.markers))
-            let spouse = SamplePerson(name: spouseName, nationalId: nationalID(district: district, birth: birth, male: !male, random: &random),
-                                      birth: birth, male: !male)
+            let spouse = SamplePerson(
+                name: spouseName, nationalId: nationalID(district: district, birth: birth, male: !male, random: &random),
+                birth: birth, male: !male)
             members.append(member(spouse, relation: .spouse, random: &random))
         }
         var parents = 0
@@ -200,21 +206,25 @@ struct SyntheticCity {
                 let birth = Self.birthDate(years: nextChildYear...max(nextChildYear, min(2019, headBirth.year + 36)), random: &random)
                 nextChildYear = birth.year + 2
                 let childMale = random.chance(percent: 50)
-                let name = mongolian
+                let name =
+                    mongolian
                     ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
                     : SyntheticNames.han(surname: surname, marker: random.pick(SyntheticNames.markers))
-                let child = SamplePerson(name: name, nationalId: nationalID(district: district, birth: birth, male: childMale, random: &random),
-                                         birth: birth, male: childMale)
+                let child = SamplePerson(
+                    name: name, nationalId: nationalID(district: district, birth: birth, male: childMale, random: &random),
+                    birth: birth, male: childMale)
                 members.append(member(child, relation: .child, random: &random))
             } else if parents < 2 {
                 parents += 1
                 let birth = Self.birthDate(years: (headBirth.year - 32)...(headBirth.year - 22), random: &random)
                 let parentMale = parents == 1
-                let name = mongolian
+                let name =
+                    mongolian
                     ? SyntheticNames.mongolian(random.pick(SyntheticNames.mongolianNames), marker: random.pick(SyntheticNames.markers))
                     : SyntheticNames.han(surname: parentMale ? surname : random.pick(SyntheticNames.surnames), marker: random.pick(SyntheticNames.markers))
-                let parent = SamplePerson(name: name, nationalId: nationalID(district: district, birth: birth, male: parentMale, random: &random),
-                                          birth: birth, male: parentMale)
+                let parent = SamplePerson(
+                    name: name, nationalId: nationalID(district: district, birth: birth, male: parentMale, random: &random),
+                    birth: birth, male: parentMale)
                 members.append(member(parent, relation: .parent, random: &random))
             } else {
                 break
@@ -225,7 +235,9 @@ struct SyntheticCity {
         let otherCauses = HardshipCause.allCases.filter { $0 != primary && random.chance(percent: 12) }
         let employer: String? = primary == .unemployment || random.chance(percent: 12) ? nil : random.pick(SyntheticNames.employers)
         let deep = status == .safetyNet || random.chance(percent: 25)
-        let skill: SkillLevel = status == .safetyNet ? .none
+        let skill: SkillLevel =
+            status == .safetyNet
+            ? .none
             : random.weighted([(.none, 40), (.primary, 35), (.intermediate, 20), (.advanced, 5)])
 
         // Income around the minimum-living standard for the household's size: below it for most
@@ -241,18 +253,24 @@ struct SyntheticCity {
         let income = max(1000, (raw + 500) / 1000 * 1000)
 
         let number = index + 1
-        let address = district.name.zh + random.pick(SyntheticNames.streets) + "\(random.int(1...199))号"
+        let address =
+            district.name.zh + random.pick(SyntheticNames.streets) + "\(random.int(1...199))号"
             + "\(random.int(1...6))单元\(random.int(1...18))0\(random.int(1...4))室"
         var liaisons = [
-            SampleLiaison(name: staff[index % staff.count], level: .districtUnion, organization: district.name.zh + "总工会",
-                          phone: phone(random: &random)),
+            SampleLiaison(
+                name: staff[index % staff.count], level: .districtUnion, organization: district.name.zh + "总工会",
+                phone: phone(random: &random))
         ]
         if let employer {
-            liaisons.append(SampleLiaison(name: Self.name(random: &random, mongolianPercent: 10), level: .enterpriseUnion,
-                                          organization: employer + "工会", phone: phone(random: &random)))
+            liaisons.append(
+                SampleLiaison(
+                    name: Self.name(random: &random, mongolianPercent: 10), level: .enterpriseUnion,
+                    organization: employer + "工会", phone: phone(random: &random)))
         } else {
-            liaisons.append(SampleLiaison(name: Self.name(random: &random, mongolianPercent: 10), level: .cityUnion,
-                                          organization: city.city.name.zh + "总工会", phone: phone(random: &random)))
+            liaisons.append(
+                SampleLiaison(
+                    name: Self.name(random: &random, mongolianPercent: 10), level: .cityUnion,
+                    organization: city.city.name.zh + "总工会", phone: phone(random: &random)))
         }
         return SampleHousehold(
             ref: district.code + "-" + pad(number, 3), district: district, head: head, phone: phone(random: &random), address: address,
@@ -300,9 +318,12 @@ struct SyntheticCity {
     /// A national ID (GB 11643): the region where the person was first registered (mostly the
     /// household's district, sometimes another district of the city or of Inner Mongolia), the
     /// birth date, a sequence number whose last digit is odd for men, and the check character.
-    mutating func nationalID(district: District, birth: (year: Int, month: Int, day: Int), male: Bool,
-                             random: inout SeededGenerator) -> String {
-        let others = city.districts.map(\.code).filter { $0 != district.code && !$0.hasSuffix("00") }
+    mutating func nationalID(
+        district: District, birth: (year: Int, month: Int, day: Int), male: Bool,
+        random: inout SeededGenerator
+    ) -> String {
+        let others =
+            city.districts.map(\.code).filter { $0 != district.code && !$0.hasSuffix("00") }
             + (city.city.code.hasPrefix("15") ? SyntheticNames.innerMongoliaRegions : [])
         while true {
             let region = others.isEmpty || random.chance(percent: 80) ? district.code : random.pick(others)
@@ -337,39 +358,52 @@ struct SyntheticCity {
             let standard = district.minimumLivingStandardFen * Int64(household.persons)
             var name = household.head.name.contains("·") ? SyntheticNames.otherDot(household.head.name) : household.head.name
             if missing.contains(household.ref) {
-                mismatches.append(RosterMismatch(kind: "onFileNotInRoster", district: district.code, ref: household.ref,
-                                                 nationalId: household.head.nationalId, onFile: household.status.rawValue))
+                mismatches.append(
+                    RosterMismatch(
+                        kind: "onFileNotInRoster", district: district.code, ref: household.ref,
+                        nationalId: household.head.nationalId, onFile: household.status.rawValue))
                 continue
             }
             if paidAfterExit.contains(household.ref) {
                 let allowance = Int64(random.int(15...45)) * 1000
-                entries.append(RosterEntry(district: district, name: name, nationalId: household.head.nationalId, persons: household.persons,
-                                           allowanceFen: allowance))
-                mismatches.append(RosterMismatch(kind: "disagreement", field: "status", district: district.code, ref: household.ref,
-                                                 nationalId: household.head.nationalId, onFile: household.status.rawValue,
-                                                 inRoster: SampleFiles.yuan(allowance)))
+                entries.append(
+                    RosterEntry(
+                        district: district, name: name, nationalId: household.head.nationalId, persons: household.persons,
+                        allowanceFen: allowance))
+                mismatches.append(
+                    RosterMismatch(
+                        kind: "disagreement", field: "status", district: district.code, ref: household.ref,
+                        nationalId: household.head.nationalId, onFile: household.status.rawValue,
+                        inRoster: SampleFiles.yuan(allowance)))
                 continue
             }
             guard [.filed, .safetyNet, .candidate].contains(household.status) else { continue }
             if misspelled.contains(household.ref) {
                 name = SyntheticNames.misspelled(household.head.name)
-                mismatches.append(RosterMismatch(kind: "disagreement", field: "headName", district: district.code, ref: household.ref,
-                                                 nationalId: household.head.nationalId, onFile: household.head.name, inRoster: name))
+                mismatches.append(
+                    RosterMismatch(
+                        kind: "disagreement", field: "headName", district: district.code, ref: household.ref,
+                        nationalId: household.head.nationalId, onFile: household.head.name, inRoster: name))
             }
-            entries.append(RosterEntry(district: district, name: name, nationalId: household.head.nationalId, persons: household.persons,
-                                       allowanceFen: max(0, standard - household.monthlyIncomeFen)))
+            entries.append(
+                RosterEntry(
+                    district: district, name: name, nationalId: household.head.nationalId, persons: household.persons,
+                    allowanceFen: max(0, standard - household.monthlyIncomeFen)))
         }
         // People the roster lists who have no file in the district.
         for _ in 0..<few {
             let male = random.chance(percent: 50)
             let birth = Self.birthDate(years: 1955...1990, random: &random)
-            let person = SamplePerson(name: Self.name(random: &random, mongolianPercent: 10),
-                                      nationalId: nationalID(district: district, birth: birth, male: male, random: &random), birth: birth, male: male)
+            let person = SamplePerson(
+                name: Self.name(random: &random, mongolianPercent: 10),
+                nationalId: nationalID(district: district, birth: birth, male: male, random: &random), birth: birth, male: male)
             let persons = random.int(1...4)
             let allowance = Int64(random.int(20...60)) * 1000
             entries.append(RosterEntry(district: district, name: person.name, nationalId: person.nationalId, persons: persons, allowanceFen: allowance))
-            mismatches.append(RosterMismatch(kind: "inRosterNotOnFile", district: district.code, nationalId: person.nationalId,
-                                             inRoster: person.name))
+            mismatches.append(
+                RosterMismatch(
+                    kind: "inRosterNotOnFile", district: district.code, nationalId: person.nationalId,
+                    inRoster: person.name))
         }
         return (random.shuffled(entries), mismatches)
     }

@@ -105,23 +105,30 @@ enum BatchChecks {
             var expected = first
             for mutation in batch.mutations {
                 guard mutation.device == device else {
-                    throw BundleFormat.invalid("manifest and batches disagree: a mutation of \(name) (seq \(mutation.seq)) names device \(mutation.device), the manifest device \(device)")
+                    throw BundleFormat.invalid(
+                        "manifest and batches disagree: a mutation of \(name) (seq \(mutation.seq)) names device \(mutation.device), the manifest device \(device)"
+                    )
                 }
                 guard mutation.seq == expected, mutation.seq >= 1 else {
-                    throw BundleFormat.invalid("manifest and batches disagree: the seqs of \(name) are not consecutive from \(first) (found \(mutation.seq) where \(expected) belongs)")
+                    throw BundleFormat.invalid(
+                        "manifest and batches disagree: the seqs of \(name) are not consecutive from \(first) (found \(mutation.seq) where \(expected) belongs)"
+                    )
                 }
                 expected = mutation.seq &+ 1
             }
             if let previousLast, first != previousLast &+ 1 {
-                throw BundleFormat.invalid("manifest and batches disagree: batches are not consecutive: \(name) starts at seq \(first), the previous one ended at \(previousLast)")
+                throw BundleFormat.invalid(
+                    "manifest and batches disagree: batches are not consecutive: \(name) starts at seq \(first), the previous one ended at \(previousLast)")
             }
             if let entries {
                 guard index < entries.count else {
-                    throw BundleFormat.invalid("manifest and batches disagree: the manifest lists \(entries.count) batches, the bundle carries \(batches.count)")
+                    throw BundleFormat.invalid(
+                        "manifest and batches disagree: the manifest lists \(entries.count) batches, the bundle carries \(batches.count)")
                 }
                 let entry = entries[index]
                 guard entry.firstSeq == first, entry.lastSeq == last else {
-                    throw BundleFormat.invalid("manifest and batches disagree: \(name) holds seqs \(first)–\(last), the manifest says \(entry.firstSeq)–\(entry.lastSeq)")
+                    throw BundleFormat.invalid(
+                        "manifest and batches disagree: \(name) holds seqs \(first)–\(last), the manifest says \(entry.firstSeq)–\(entry.lastSeq)")
                 }
             }
             previousLast = last

@@ -89,11 +89,13 @@ public enum BundleReader {
         let encapsulatedKey = Data(bytes[(lengthAt + 2)..<headerLength])
         let plaintext: Data
         do {
-            var recipient = try HPKE.Recipient(privateKey: serverPrivateKey, ciphersuite: BundleFormat.ciphersuite,
-                                               info: BundleFormat.info, encapsulatedKey: encapsulatedKey)
+            var recipient = try HPKE.Recipient(
+                privateKey: serverPrivateKey, ciphersuite: BundleFormat.ciphersuite,
+                info: BundleFormat.info, encapsulatedKey: encapsulatedKey)
             plaintext = try recipient.open(bytes[headerLength...], authenticating: header)
         } catch {
-            throw BundleFormat.invalid("encrypted to another server, or changed or cut short: the bundle cannot be decrypted with this server's key (key id \(serverKeyID))")
+            throw BundleFormat.invalid(
+                "encrypted to another server, or changed or cut short: the bundle cannot be decrypted with this server's key (key id \(serverKeyID))")
         }
         guard plaintext.count <= BundleFormat.maxPlaintextBytes else {
             throw BundleFormat.invalid("the bundle is larger than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
@@ -112,10 +114,13 @@ public enum BundleReader {
             throw BundleFormat.invalid("unsupported manifest version \(manifest.version); this build reads version \(BundleManifest.currentVersion)")
         }
         guard ProtocolVersion.served.contains(manifest.protocolVersion) else {
-            throw BundleFormat.invalid("unsupported protocol version \(manifest.protocolVersion) in the manifest; this build serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)")
+            throw BundleFormat.invalid(
+                "unsupported protocol version \(manifest.protocolVersion) in the manifest; this build serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)"
+            )
         }
         guard manifest.serverKeyID == serverKeyID else {
-            throw BundleFormat.invalid("encrypted to another server key: the manifest names key id \"\(manifest.serverKeyID.prefix(40))\", this server's key is \(serverKeyID)")
+            throw BundleFormat.invalid(
+                "encrypted to another server key: the manifest names key id \"\(manifest.serverKeyID.prefix(40))\", this server's key is \(serverKeyID)")
         }
         return envelope
     }
@@ -139,7 +144,8 @@ public enum BundleReader {
             throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxBatches) batches; this manifest lists \(entries.count)")
         }
         guard entries.count == envelope.batches.count else {
-            throw BundleFormat.invalid("manifest and batches disagree: the manifest lists \(entries.count) batches, the bundle carries \(envelope.batches.count)")
+            throw BundleFormat.invalid(
+                "manifest and batches disagree: the manifest lists \(entries.count) batches, the bundle carries \(envelope.batches.count)")
         }
         var batches: [PushBatch] = []
         for (index, (entry, text)) in zip(entries, envelope.batches).enumerated() {

@@ -36,10 +36,11 @@ public enum BundleWriter {
                 throw BundleFormat.invalid("a batch cannot be encoded")
             }
             encoded.append(bytes)
-            entries.append(BundleManifest.Entry(
-                firstSeq: batch.mutations.first?.seq ?? 0, lastSeq: batch.mutations.last?.seq ?? 0,
-                size: bytes.count, sha256: BundleFormat.sha256Hex(bytes)
-            ))
+            entries.append(
+                BundleManifest.Entry(
+                    firstSeq: batch.mutations.first?.seq ?? 0, lastSeq: batch.mutations.last?.seq ?? 0,
+                    size: bytes.count, sha256: BundleFormat.sha256Hex(bytes)
+                ))
         }
         let manifest = BundleManifest(device: device, createdAt: createdAt, serverKeyID: serverKeyID, batches: entries)
         let signature: Data
@@ -60,7 +61,8 @@ public enum BundleWriter {
             throw BundleFormat.invalid("the bundle envelope cannot be encoded")
         }
         guard plaintext.count <= BundleFormat.maxPlaintextBytes else {
-            throw BundleFormat.invalid("the bundle would hold \(plaintext.count) bytes, more than the limit of \(BundleFormat.maxPlaintextBytes); export the work as several bundles")
+            throw BundleFormat.invalid(
+                "the bundle would hold \(plaintext.count) bytes, more than the limit of \(BundleFormat.maxPlaintextBytes); export the work as several bundles")
         }
         return try encrypt(plaintext, to: serverPublicKey)
     }

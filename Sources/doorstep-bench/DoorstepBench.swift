@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,8 +42,9 @@ struct DoorstepBench {
         }
         Log.note("doorstep-bench \(options.quick ? "--quick" : "full mode") in \(root)")
         let started = ContinuousClock.now
-        var results = Results(mode: options.quick ? "quick" : "full", build: buildName, cores: ProcessInfo.processInfo.activeProcessorCount,
-                              directory: options.directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
+        var results = Results(
+            mode: options.quick ? "quick" : "full", build: buildName, cores: ProcessInfo.processInfo.activeProcessorCount,
+            directory: options.directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")
         let postgres = options.postgres.map(PostgresDatabases.init(serverURL:))
         do {
             let ingestCases = options.only.intersection([.ingest, .localWrite, .bundles])

@@ -105,8 +105,9 @@ enum IngestCase {
         }
         let seconds = window.seconds
         let cpu = gate.serverCPU
-        var result = IngestResult(backend: backend.name, mutations: applied, clients: clients.count, batchSize: ClientConfiguration(databasePath: "").batchSize,
-                                  seconds: seconds, perSecond: Double(applied) / seconds, serverCpuSeconds: cpu, perServerCpuSecond: Double(applied) / max(cpu, 1e-9))
+        var result = IngestResult(
+            backend: backend.name, mutations: applied, clients: clients.count, batchSize: ClientConfiguration(databasePath: "").batchSize,
+            seconds: seconds, perSecond: Double(applied) / seconds, serverCpuSeconds: cpu, perServerCpuSecond: Double(applied) / max(cpu, 1e-9))
         if backend.databaseURL == nil {
             Log.note("ingest (SQLite): the same rows written straight into a copy")
             let rows = try RawSQLite.serverRows(from: databasePath, devices: devices)
@@ -162,8 +163,9 @@ enum IngestCase {
         }
         try await bareInserts(samples - samples / 2)
         let p99 = Stats.percentile(visits, 99), bareP99 = Stats.percentile(inserts, 99)
-        return LocalWriteResult(samples: visits.count, p50Ms: Stats.median(visits), p99Ms: p99, bareP50Ms: Stats.median(inserts), bareP99Ms: bareP99,
-                                ratio: p99 / bareP99)
+        return LocalWriteResult(
+            samples: visits.count, p50Ms: Stats.median(visits), p99Ms: p99, bareP50Ms: Stats.median(inserts), bareP99Ms: bareP99,
+            ratio: p99 / bareP99)
     }
 
     // MARK: Bundles
@@ -189,7 +191,8 @@ enum IngestCase {
         guard applied == count else { throw BenchError("the bundle upload applied \(applied) of \(count) mutations") }
         let megabytes = Double(data.count) / 1_000_000
         try? FileManager.default.removeItem(atPath: path)
-        return BundleResult(mutations: count, bytes: data.count, exportSeconds: exportSeconds, exportMbPerSecond: megabytes / exportSeconds,
-                            uploadSeconds: uploadSeconds, uploadMbPerSecond: megabytes / uploadSeconds, uploadMutationsPerSecond: Double(count) / uploadSeconds)
+        return BundleResult(
+            mutations: count, bytes: data.count, exportSeconds: exportSeconds, exportMbPerSecond: megabytes / exportSeconds,
+            uploadSeconds: uploadSeconds, uploadMbPerSecond: megabytes / uploadSeconds, uploadMutationsPerSecond: Double(count) / uploadSeconds)
     }
 }

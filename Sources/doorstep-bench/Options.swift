@@ -31,10 +31,12 @@ struct Sizes: Sendable {
     /// Scopes PostgreSQL runs (the first ones of `scopes`).
     var postgresScopes: Int
 
-    static let full = Sizes(ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
-                            scopes: [1_000, 10_000, 100_000], visitsPerHousehold: 8, pullDelta: 100, pullRounds: 11, postgresScopes: 2)
-    static let quick = Sizes(ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
-                             scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2)
+    static let full = Sizes(
+        ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
+        scopes: [1_000, 10_000, 100_000], visitsPerHousehold: 8, pullDelta: 100, pullRounds: 11, postgresScopes: 2)
+    static let quick = Sizes(
+        ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
+        scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2)
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +62,9 @@ final class PostgresDatabases: @unchecked Sendable {
 
     private func dropStale(_ connection: PostgresConnection) async throws {
         var stale: [String] = []
-        for try await name in try await connection.query("SELECT datname FROM pg_database WHERE datname LIKE 'doorstep_bench_%'", logger: logger).decode(String.self) {
+        for try await name in try await connection.query("SELECT datname FROM pg_database WHERE datname LIKE 'doorstep_bench_%'", logger: logger).decode(
+            String.self)
+        {
             let parts = name.split(separator: "_")
             guard parts.count >= 4, let pid = Int32(parts[2]), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }

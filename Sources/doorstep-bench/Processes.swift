@@ -1,6 +1,7 @@
 import DoorstepClient
 import DoorstepCore
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -196,8 +197,9 @@ final class ServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: address)
         var arguments = ["_serve", "--data", data]
         if let database { arguments += ["--database", database] }
-        let child = try ChildProcess(arguments: arguments, log: Workspace.shared.path("\(name).log"),
-                                     wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_SERVER"])
+        let child = try ChildProcess(
+            arguments: arguments, log: Workspace.shared.path("\(name).log"),
+            wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_SERVER"])
         let deadline = Date().addingTimeInterval(child.wrapped ? 1200 : 120)
         while true {
             if let text = try? String(contentsOfFile: address, encoding: .utf8),

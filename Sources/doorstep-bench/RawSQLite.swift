@@ -47,23 +47,31 @@ enum RawSQLite {
         let source = try DatabaseQueue(path: path, configuration: readOnly)
         return try source.read { db in
             try devices.map { device in
-                let rows = try Row.fetchAll(db, sql: "SELECT device, seq, write_id, body, result, household, received_at FROM mutations WHERE device = ? ORDER BY seq",
-                                            arguments: [device])
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT device, seq, write_id, body, result, household, received_at FROM mutations WHERE device = ? ORDER BY seq",
+                    arguments: [device])
                 return try rows.map { row in
                     let body: String = row["body"]
                     let mutation = try JSONDecoder().decode(Mutation.self, from: Data(body.utf8))
-                    guard let entity = try Row.fetchOne(db, sql: "SELECT id, kind, household, state, conflicted, wire FROM entities WHERE id = ?", arguments: [mutation.entity.description]) else {
+                    guard
+                        let entity = try Row.fetchOne(
+                            db, sql: "SELECT id, kind, household, state, conflicted, wire FROM entities WHERE id = ?", arguments: [mutation.entity.description])
+                    else {
                         throw BenchError("the server holds no entity \(mutation.entity) for mutation \(device)/\(mutation.seq)")
                     }
                     let writeID: String = row["write_id"]
                     // By write id (indexed): the audit has no index on device and seq.
-                    let audit = try Row.fetchAll(db, sql: "SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE write_id = ? AND device = ? AND seq = ? ORDER BY id",
-                                                 arguments: [writeID, device, mutation.seq])
+                    let audit = try Row.fetchAll(
+                        db,
+                        sql:
+                            "SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE write_id = ? AND device = ? AND seq = ? ORDER BY id",
+                        arguments: [writeID, device, mutation.seq])
                     let household: String = row["household"]
                     let district = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [household]) ?? Facts.district
-                    return MutationRows(mutation: Array(row.databaseValues), entity: Array(entity.databaseValues), audit: audit.map { Array($0.databaseValues) },
-                                        household: household, district: district, device: device, seq: mutation.seq,
-                                        stamp: String(writeID.prefix { $0 != "@" }))
+                    return MutationRows(
+                        mutation: Array(row.databaseValues), entity: Array(entity.databaseValues), audit: audit.map { Array($0.databaseValues) },
+                        household: household, district: district, device: device, seq: mutation.seq,
+                        stamp: String(writeID.prefix { $0 != "@" }))
                 }
             }
         }
@@ -84,14 +92,22 @@ enum RawSQLite {
                 let batch = rows[start..<min(start + batchSize, rows.count)]
                 let began = ContinuousClock.now
                 try pool.write { db in
-                    let logRow = try db.cachedStatement(sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                    let entity = try db.cachedStatement(sql: "INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire")
-                    let audit = try db.cachedStatement(sql: "INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    let logRow = try db.cachedStatement(
+                        sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    let entity = try db.cachedStatement(
+                        sql:
+                            "INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire"
+                    )
+                    let audit = try db.cachedStatement(
+                        sql:
+                            "INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    )
                     let dropChange = try db.cachedStatement(sql: "DELETE FROM changes WHERE household = ? AND district = ?")
                     let change = try db.cachedStatement(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)")
                     let household = try db.cachedStatement(sql: "UPDATE households SET district = ?, change_seq = ? WHERE id = ?")
                     let counter = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('change_seq', ?)")
-                    let progress = try db.cachedStatement(sql: "UPDATE devices SET highest_seq = ?, last_stamp = ?, clock_skew = 0, last_push_at = ? WHERE id = ?")
+                    let progress = try db.cachedStatement(
+                        sql: "UPDATE devices SET highest_seq = ?, last_stamp = ?, clock_skew = 0, last_push_at = ? WHERE id = ?")
                     for item in batch {
                         try logRow.execute(arguments: StatementArguments(item.mutation))
                         try entity.execute(arguments: StatementArguments(item.entity))
@@ -132,8 +148,13 @@ enum RawSQLite {
             let ids = order[start..<min(start + page, order.count)].map(\.description)
             let marks = databaseQuestionMarks(count: ids.count)
             let (rows, entries) = try reader.read { db in
-                (try Row.fetchAll(db, sql: "SELECT \(columns) FROM households WHERE id IN (\(marks))", arguments: StatementArguments(ids)).map { Array($0.databaseValues) },
-                 try Row.fetchAll(db, sql: "SELECT \(entryColumns) FROM household_entities WHERE owner IN (\(marks))", arguments: StatementArguments(ids)).map { Array($0.databaseValues) })
+                (
+                    try Row.fetchAll(db, sql: "SELECT \(columns) FROM households WHERE id IN (\(marks))", arguments: StatementArguments(ids)).map {
+                        Array($0.databaseValues)
+                    },
+                    try Row.fetchAll(db, sql: "SELECT \(entryColumns) FROM household_entities WHERE owner IN (\(marks))", arguments: StatementArguments(ids))
+                        .map { Array($0.databaseValues) }
+                )
             }
             let began = ContinuousClock.now
             try pool.write { db in

@@ -148,17 +148,32 @@ enum Table {
         if let pull = results.pull { lines += pullLines(pull) }
         if let local = results.localWrite {
             let area = "local write"
-            lines.append(Line(area: area, measure: "recordVisit p50 / p99 (\(local.samples) visits)", value: "\(number(local.p50Ms, digits: 2)) / \(number(local.p99Ms, digits: 2)) ms"))
-            lines.append(Line(area: area, measure: "bare 1-row insert p50 / p99, same disk", value: "\(number(local.bareP50Ms, digits: 2)) / \(number(local.bareP99Ms, digits: 2)) ms"))
-            lines.append(Line(area: area, measure: "p99 ratio (recordVisit / bare)", value: number(local.ratio, digits: 2), target: "≤ 3", verdict: check(local.ratio <= 3)))
+            lines.append(
+                Line(
+                    area: area, measure: "recordVisit p50 / p99 (\(local.samples) visits)",
+                    value: "\(number(local.p50Ms, digits: 2)) / \(number(local.p99Ms, digits: 2)) ms"))
+            lines.append(
+                Line(
+                    area: area, measure: "bare 1-row insert p50 / p99, same disk",
+                    value: "\(number(local.bareP50Ms, digits: 2)) / \(number(local.bareP99Ms, digits: 2)) ms"))
+            lines.append(
+                Line(
+                    area: area, measure: "p99 ratio (recordVisit / bare)", value: number(local.ratio, digits: 2), target: "≤ 3",
+                    verdict: check(local.ratio <= 3)))
         }
         if let bundle = results.bundles {
             let area = "bundles"
             let megabytes = Double(bundle.bytes) / 1_000_000
-            lines.append(Line(area: area, measure: "export \(number(Double(bundle.mutations))) mutations (\(number(megabytes, digits: 2)) MB)",
-                              value: "\(number(bundle.exportSeconds, digits: 2)) s, \(number(bundle.exportMbPerSecond, digits: 1)) MB/s"))
-            lines.append(Line(area: area, measure: "upload and apply (office, HTTP)",
-                              value: "\(number(bundle.uploadSeconds, digits: 2)) s, \(number(bundle.uploadMbPerSecond, digits: 2)) MB/s, \(number(bundle.uploadMutationsPerSecond)) mut/s"))
+            lines.append(
+                Line(
+                    area: area, measure: "export \(number(Double(bundle.mutations))) mutations (\(number(megabytes, digits: 2)) MB)",
+                    value: "\(number(bundle.exportSeconds, digits: 2)) s, \(number(bundle.exportMbPerSecond, digits: 1)) MB/s"))
+            lines.append(
+                Line(
+                    area: area, measure: "upload and apply (office, HTTP)",
+                    value:
+                        "\(number(bundle.uploadSeconds, digits: 2)) s, \(number(bundle.uploadMbPerSecond, digits: 2)) MB/s, \(number(bundle.uploadMutationsPerSecond)) mut/s"
+                ))
         }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
@@ -174,10 +189,14 @@ enum Table {
         if let raw = ingest.rawPerSecond {
             lines.append(Line(area: area, measure: "raw SQLite, same rows, \(ingest.batchSize)/transaction", value: "\(number(raw)) mut/s"))
         }
-        lines.append(Line(area: area, measure: "server, \(ingest.clients) clients over HTTP, \(number(Double(ingest.mutations))) visits",
-                          value: "\(number(ingest.perSecond)) mut/s"))
-        lines.append(Line(area: area, measure: "  server CPU per mutation (rate on a core of its own)",
-                          value: "\(number(ingest.serverCpuSeconds / Double(max(1, ingest.mutations)) * 1e6)) µs (\(number(ingest.perServerCpuSecond)) mut/s)"))
+        lines.append(
+            Line(
+                area: area, measure: "server, \(ingest.clients) clients over HTTP, \(number(Double(ingest.mutations))) visits",
+                value: "\(number(ingest.perSecond)) mut/s"))
+        lines.append(
+            Line(
+                area: area, measure: "  server CPU per mutation (rate on a core of its own)",
+                value: "\(number(ingest.serverCpuSeconds / Double(max(1, ingest.mutations)) * 1e6)) µs (\(number(ingest.perServerCpuSecond)) mut/s)"))
         if let ratio = ingest.ratio {
             lines.append(Line(area: area, measure: "ratio (server / raw)", value: number(ratio, digits: 2), target: "≥ 0.5", verdict: check(ratio >= 0.5)))
         }
@@ -191,12 +210,18 @@ enum Table {
         let area = "first sync (\(first.backend))"
         var lines: [Line] = []
         for scope in first.scopes {
-            lines.append(Line(area: area, measure: "\(number(Double(scope.households))) households (\(number(Double(scope.records))) records)",
-                              value: "\(number(scope.recordsPerSecond)) rec/s, \(number(scope.seconds, digits: 1)) s"))
-            lines.append(Line(area: area, measure: "  CPU client / server",
-                              value: "\(number(scope.clientCpuSeconds, digits: 1)) / \(number(scope.serverCpuSeconds, digits: 1)) s"))
-            lines.append(Line(area: area, measure: "  peak memory client / server",
-                              value: "\(number(Double(scope.clientPeakKib) / 1024, digits: 1)) / \(number(Double(scope.serverPeakKib) / 1024, digits: 1)) MiB"))
+            lines.append(
+                Line(
+                    area: area, measure: "\(number(Double(scope.households))) households (\(number(Double(scope.records))) records)",
+                    value: "\(number(scope.recordsPerSecond)) rec/s, \(number(scope.seconds, digits: 1)) s"))
+            lines.append(
+                Line(
+                    area: area, measure: "  CPU client / server",
+                    value: "\(number(scope.clientCpuSeconds, digits: 1)) / \(number(scope.serverCpuSeconds, digits: 1)) s"))
+            lines.append(
+                Line(
+                    area: area, measure: "  peak memory client / server",
+                    value: "\(number(Double(scope.clientPeakKib) / 1024, digits: 1)) / \(number(Double(scope.serverPeakKib) / 1024, digits: 1)) MiB"))
         }
         if let raw = first.rawRecordsPerSecond, let ratio = first.ratio {
             lines.append(Line(area: area, measure: "raw SQLite insert of the client's rows", value: "\(number(raw)) rec/s"))
@@ -204,8 +229,10 @@ enum Table {
         }
         if let client = first.clientMemoryRatio, let server = first.serverMemoryRatio, first.scopes.count >= 2 {
             let last = first.scopes[first.scopes.count - 1].households, before = first.scopes[first.scopes.count - 2].households
-            lines.append(Line(area: area, measure: "peak memory \(number(Double(last))) / \(number(Double(before))) client, server",
-                              value: "\(number(client, digits: 2)), \(number(server, digits: 2))", target: "≤ 1.5", verdict: check(client <= 1.5 && server <= 1.5)))
+            lines.append(
+                Line(
+                    area: area, measure: "peak memory \(number(Double(last))) / \(number(Double(before))) client, server",
+                    value: "\(number(client, digits: 2)), \(number(server, digits: 2))", target: "≤ 1.5", verdict: check(client <= 1.5 && server <= 1.5)))
         }
         return lines
     }
@@ -214,12 +241,16 @@ enum Table {
         let area = "pull (\(pull.backend))"
         var lines: [Line] = []
         for point in pull.points {
-            lines.append(Line(area: area, measure: "\(pull.delta) changes after \(number(Double(point.changes))) held",
-                              value: "\(number(point.medianSeconds * 1000, digits: 1)) ms (median of \(pull.rounds))"))
+            lines.append(
+                Line(
+                    area: area, measure: "\(pull.delta) changes after \(number(Double(point.changes))) held",
+                    value: "\(number(point.medianSeconds * 1000, digits: 1)) ms (median of \(pull.rounds))"))
         }
         if let ratio = pull.ratio, let first = pull.points.first, let last = pull.points.last {
-            lines.append(Line(area: area, measure: "ratio \(number(Double(last.changes))) / \(number(Double(first.changes)))",
-                              value: number(ratio, digits: 2), target: "≤ 1.5", verdict: check(ratio <= 1.5)))
+            lines.append(
+                Line(
+                    area: area, measure: "ratio \(number(Double(last.changes))) / \(number(Double(first.changes)))",
+                    value: number(ratio, digits: 2), target: "≤ 1.5", verdict: check(ratio <= 1.5)))
         }
         return lines
     }
@@ -231,9 +262,11 @@ enum Table {
         func width(_ key: KeyPath<Line, String>) -> Int { all.map { $0[keyPath: key].count }.max() ?? 0 }
         let widths = (width(\.area), width(\.measure), width(\.value), width(\.target))
         func pad(_ text: String, _ count: Int) -> String { text + String(repeating: " ", count: max(0, count - text.count)) }
-        var text = "Doorstep benchmarks: \(results.build) build, \(results.mode) mode, \(results.cores) cores, disk \(results.directory), \(number(results.seconds)) s\n"
+        var text =
+            "Doorstep benchmarks: \(results.build) build, \(results.mode) mode, \(results.cores) cores, disk \(results.directory), \(number(results.seconds)) s\n"
         for (index, line) in all.enumerated() {
-            text += [pad(line.area, widths.0), pad(line.measure, widths.1), pad(line.value, widths.2), pad(line.target, widths.3), line.verdict]
+            text +=
+                [pad(line.area, widths.0), pad(line.measure, widths.1), pad(line.value, widths.2), pad(line.target, widths.3), line.verdict]
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
             if index == 0 {
                 text += String(repeating: "-", count: widths.0 + widths.1 + widths.2 + widths.3 + 14) + "\n"

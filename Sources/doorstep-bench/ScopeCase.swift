@@ -23,20 +23,24 @@ enum ScopeCase {
         var raw: (rows: Int, seconds: Double)?
 
         for (index, scope) in scopes.enumerated() {
-            Log.note("first sync (\(backend.name)): seeding up to \(Table.number(Double(scope))) households (\(Table.number(Double(scope * sizes.changesPerHousehold)))) changes)")
+            Log.note(
+                "first sync (\(backend.name)): seeding up to \(Table.number(Double(scope))) households (\(Table.number(Double(scope * sizes.changesPerHousehold)))) changes)"
+            )
             let seedStart = ContinuousClock.now
             let before = seeder.mutations
             try await seeder.grow(to: scope, visits: sizes.visitsPerHousehold) { done in Log.note("  \(Table.number(Double(done))) households") }
             let seeded = seeder.mutations - before
-            Log.note("  seeded \(seeded) mutations at \(Table.number(Double(seeded) / max(0.001, (ContinuousClock.now - seedStart).seconds))) mut/s (storage layer)")
+            Log.note(
+                "  seeded \(seeded) mutations at \(Table.number(Double(seeded) / max(0.001, (ContinuousClock.now - seedStart).seconds))) mut/s (storage layer)")
 
             let server = try await ServerProcess.start(data: data, database: backend.databaseURL, name: "scope-\(tag)-\(scope)-server")
             defer { server.stop() }
             let clientPath = Workspace.shared.path("first-sync-\(tag)-\(scope).sqlite")
             let serverCPU = server.cpuSeconds
-            let child = try ChildProcess(arguments: ["_first-sync", "--server", server.url.absoluteString, "--code", try await server.enrollmentCode(), "--db", clientPath],
-                                         log: Workspace.shared.path("first-sync-\(tag)-\(scope).log"),
-                                         wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_CLIENT"])
+            let child = try ChildProcess(
+                arguments: ["_first-sync", "--server", server.url.absoluteString, "--code", try await server.enrollmentCode(), "--db", clientPath],
+                log: Workspace.shared.path("first-sync-\(tag)-\(scope).log"),
+                wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_CLIENT"])
             Log.note("  first-sync client \(scope) started (pid \(child.pid))")
             let status = try await child.waitForExit(timeout: 6 * 3600)
             guard status == 0 else { throw BenchError("the first-sync client failed (exit \(status)); log:\n\(child.logTail)") }
@@ -48,10 +52,14 @@ enum ScopeCase {
                 throw BenchError("the new device holds \(result.households) households, expected \(scope)")
             }
             let records = scope * (2 + sizes.visitsPerHousehold)
-            points.append(ScopeResult(households: scope, records: records, seconds: result.seconds, recordsPerSecond: Double(records) / result.seconds,
-                                      householdsPerSecond: Double(scope) / result.seconds, clientPeakKib: result.peakKiB, serverPeakKib: server.peakKiB,
-                                      clientCpuSeconds: result.cpuSeconds, serverCpuSeconds: server.cpuSeconds - serverCPU))
-            Log.note("  first sync: \(Table.number(Double(records) / result.seconds)) records/s, client \(result.peakKiB / 1024) MiB, server \(server.peakKiB / 1024) MiB")
+            points.append(
+                ScopeResult(
+                    households: scope, records: records, seconds: result.seconds, recordsPerSecond: Double(records) / result.seconds,
+                    householdsPerSecond: Double(scope) / result.seconds, clientPeakKib: result.peakKiB, serverPeakKib: server.peakKiB,
+                    clientCpuSeconds: result.cpuSeconds, serverCpuSeconds: server.cpuSeconds - serverCPU))
+            Log.note(
+                "  first sync: \(Table.number(Double(records) / result.seconds)) records/s, client \(result.peakKiB / 1024) MiB, server \(server.peakKiB / 1024) MiB"
+            )
 
             if cases.contains(.pull) {
                 // Every seeded mutation touched one household of one district: one change each.
@@ -75,8 +83,9 @@ enum ScopeCase {
             if cases.contains(.firstSync), backend.databaseURL == nil, index == scopes.count - 1 {
                 Log.note("  the client's rows inserted straight into a fresh client database")
                 let rawPath = Workspace.shared.path("first-sync-raw.sqlite")
-                raw = try RawSQLite.replayClientRows(from: clientPath, order: seeder.households, into: rawPath,
-                                                     page: ClientConfiguration(databasePath: "").pullPageSize)
+                raw = try RawSQLite.replayClientRows(
+                    from: clientPath, order: seeder.households, into: rawPath,
+                    page: ClientConfiguration(databasePath: "").pullPageSize)
                 removeDatabase(rawPath)
             }
             server.stop()

@@ -1,6 +1,6 @@
+import Crypto
 import DoorstepCore
 import DoorstepServer
-import Crypto
 import Foundation
 
 /// Sample values, valid under the shipped Ordos city data.
@@ -83,15 +83,17 @@ final class Seeder: @unchecked Sendable {
 
     private func add(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID, _ fields: [String: JSONValue]) async throws {
         seq += 1
-        pending.append(Mutation(device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity, household: household, fields: Facts.writes(fields)))
+        pending.append(
+            Mutation(device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity, household: household, fields: Facts.writes(fields)))
         if pending.count >= engine.maxBatchSize { try await flush() }
     }
 
     func flush() async throws {
         guard !pending.isEmpty else { return }
         let batch = PushBatch(device: device, mutations: pending)
-        let receipt = try await storage.push(batch, from: principal, engine: engine, actor: nil, now: Instant.format(Date(), in: .gmt),
-                                             physicalMillis: HybridLogicalClock.systemMillis)
+        let receipt = try await storage.push(
+            batch, from: principal, engine: engine, actor: nil, now: Instant.format(Date(), in: .gmt),
+            physicalMillis: HybridLogicalClock.systemMillis)
         if let refused = receipt.results.first(where: { $0.outcome == .rejected }) {
             throw BenchError("seeding: the server rejected mutation \(refused.seq): \(refused.code.map { "\($0)" } ?? "") \(refused.reason ?? "")")
         }

@@ -2,8 +2,8 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepServer
 import Foundation
-import Synchronization
 import Logging
+import Synchronization
 
 /// Where the server keeps its data: the embedded SQLite file, or a PostgreSQL database.
 enum Backend: Sendable {

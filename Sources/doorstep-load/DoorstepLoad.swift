@@ -87,13 +87,15 @@ struct DoorstepLoad: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var settings = LoadRun.Settings(devices: devices, visits: visits, edits: edits, households: households ?? max(1, visits / 10),
-                                        concurrency: min(concurrency, devices), bursts: bursts, maxRSSGrowth: maxRSSGrowth,
-                                        seed: seed ?? UInt64.random(in: 1...UInt64(UInt32.max)))
+        var settings = LoadRun.Settings(
+            devices: devices, visits: visits, edits: edits, households: households ?? max(1, visits / 10),
+            concurrency: min(concurrency, devices), bursts: bursts, maxRSSGrowth: maxRSSGrowth,
+            seed: seed ?? UInt64.random(in: 1...UInt64(UInt32.max)))
         var spawned: SpawnedServer?
         if let server {
             guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server must be a URL such as http://127.0.0.1:8080") }
-            let token = try adminToken ?? adminTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
+            let token =
+                try adminToken ?? adminTokenFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
                 ?? ProcessInfo.processInfo.environment["DOORSTEP_TOKEN"]
             guard let token = token?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
                 throw ValidationError("--server needs --admin-token, --admin-token-file or DOORSTEP_TOKEN")
@@ -102,7 +104,9 @@ struct DoorstepLoad: AsyncParsableCommand {
             settings.adminToken = token
             settings.serverPID = serverPID
         } else {
-            let binary = serverBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            let binary =
+                serverBinary
+                ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
                 .deletingLastPathComponent().appendingPathComponent("doorstep-server").path
             let started = try await SpawnedServer.start(binary: binary, mallocArenas: mallocArenas)
             spawned = started

@@ -34,8 +34,9 @@ struct LoadRun {
 
     func run() async throws -> Outcome {
         let s = settings
-        say("doorstep-load: \(s.devices) devices (\(s.concurrency) at a time), each day \(s.households) new households, \(s.visits) visits, "
-              + "\(s.edits) edits = \(s.households + s.visits + s.edits) mutations; \(s.bursts) burst(s) against \(s.server.absoluteString); seed \(s.seed)")
+        say(
+            "doorstep-load: \(s.devices) devices (\(s.concurrency) at a time), each day \(s.households) new households, \(s.visits) visits, "
+                + "\(s.edits) edits = \(s.households + s.visits + s.edits) mutations; \(s.bursts) burst(s) against \(s.server.absoluteString); seed \(s.seed)")
         let transports = (0..<s.concurrency).map { _ in URLSessionTransport(baseURL: s.server, timeout: 120) }
 
         // Set-up (not timed as the burst): enrollment codes, enrollment, a first pull for the cursor.
@@ -65,11 +66,14 @@ struct LoadRun {
             failedDevices += results.filter { !$0 }.count
             rejected += stats.rejected
             let mutations = stats.mutations
-            say(String(format: "burst %d: %d mutations in %.1f s: %.0f mutations/s, %d requests (%.0f/s); push p50 %@ p99 %@ (%d); pull p50 %@ p99 %@ (%d); errors %d (retried), devices that gave up %d",
-                         burst, mutations, seconds, Double(mutations) / max(seconds, 0.001), stats.requests, Double(stats.requests) / max(seconds, 0.001),
-                         Stats.millis(stats.percentile(\.push, 0.5)), Stats.millis(stats.percentile(\.push, 0.99)), stats.count(\.push),
-                         Stats.millis(stats.percentile(\.pull, 0.5)), Stats.millis(stats.percentile(\.pull, 0.99)), stats.count(\.pull),
-                         stats.errors, results.filter { !$0 }.count))
+            say(
+                String(
+                    format:
+                        "burst %d: %d mutations in %.1f s: %.0f mutations/s, %d requests (%.0f/s); push p50 %@ p99 %@ (%d); pull p50 %@ p99 %@ (%d); errors %d (retried), devices that gave up %d",
+                    burst, mutations, seconds, Double(mutations) / max(seconds, 0.001), stats.requests, Double(stats.requests) / max(seconds, 0.001),
+                    Stats.millis(stats.percentile(\.push, 0.5)), Stats.millis(stats.percentile(\.push, 0.99)), stats.count(\.push),
+                    Stats.millis(stats.percentile(\.pull, 0.5)), Stats.millis(stats.percentile(\.pull, 0.99)), stats.count(\.pull),
+                    stats.errors, results.filter { !$0 }.count))
             // The next morning (not timed): every device pulls what the others pushed after it, so each
             // burst starts caught up and the bursts are alike (each pulls one day of its district).
             _ = try await parallel(s.devices, transports) { index, transport in
@@ -87,17 +91,20 @@ struct LoadRun {
             let ratio = Double(last) / Double(max(first, 1))
             let ok = ratio <= s.maxRSSGrowth
             passed = passed && ok
-            say(String(format: "memory: peak RSS after burst 1 %.1f MiB, after burst %d %.1f MiB: %.3f× (limit %.2f×) %@",
-                         Double(first) / 1024, s.bursts, Double(last) / 1024, ratio, s.maxRSSGrowth, ok ? "ok" : "EXCEEDED"))
+            say(
+                String(
+                    format: "memory: peak RSS after burst 1 %.1f MiB, after burst %d %.1f MiB: %.3f× (limit %.2f×) %@",
+                    Double(first) / 1024, s.bursts, Double(last) / 1024, ratio, s.maxRSSGrowth, ok ? "ok" : "EXCEEDED"))
         } else {
             say("memory: not measured (no server process id: give --server-pid, or use --spawn)")
         }
 
         let verification = try await verify(devices, transports: transports)
         passed = passed && verification.lost == 0 && verification.duplicated == 0 && verification.visitsFoundOnce == verification.visitsSent
-        say("verification: mutations sent \(verification.sent), held once \(verification.heldOnce), lost \(verification.lost), "
-              + "duplicated \(verification.duplicated) (rejected \(rejected)); visits sent \(verification.visitsSent), found once \(verification.visitsFoundOnce) "
-              + "in a city-wide pull; \(verification.households) households' histories read")
+        say(
+            "verification: mutations sent \(verification.sent), held once \(verification.heldOnce), lost \(verification.lost), "
+                + "duplicated \(verification.duplicated) (rejected \(rejected)); visits sent \(verification.visitsSent), found once \(verification.visitsFoundOnce) "
+                + "in a city-wide pull; \(verification.households) households' histories read")
         say(passed ? "doorstep-load: PASS" : "doorstep-load: FAIL")
         return Outcome(passed: passed)
     }
@@ -129,10 +136,14 @@ struct LoadRun {
 
     func enroll(index: Int, district: String, transport: URLSessionTransport) async throws -> Device {
         let codeBody = try WireCoding.encode(EnrollmentCodeRequest(district: district, role: .visitor))
-        let code: EnrollmentCode = try await retried { try await expect(201, send(transport, "POST", "/v1/admin/enrollment-codes", token: settings.adminToken, body: codeBody)) }
+        let code: EnrollmentCode = try await retried {
+            try await expect(201, send(transport, "POST", "/v1/admin/enrollment-codes", token: settings.adminToken, body: codeBody))
+        }
         let key = Curve25519.Signing.PrivateKey()
-        let body = try WireCoding.encode(EnrollRequest(code: code.code, deviceName: "load \(index)",
-                                                      publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
+        let body = try WireCoding.encode(
+            EnrollRequest(
+                code: code.code, deviceName: "load \(index)",
+                publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
         let enrolled: EnrollResponse = try await retried { try await expect(201, send(transport, "POST", "/v1/enroll", token: "", body: body)) }
         let device = Device(index: index, id: enrolled.device, token: enrolled.token, district: district)
         device.cursor = try await pullToEnd(device, transport: transport, stats: nil) ?? "0"
@@ -167,8 +178,9 @@ struct LoadRun {
         var mutations: [Mutation] = []
         func next(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID, fields: [FieldWrite]) -> Mutation {
             device.seq += 1
-            let mutation = Mutation(device: device.id, seq: device.seq, hlc: device.clock.tick(), op: op, kind: kind, entity: entity,
-                                    household: household, fields: fields)
+            let mutation = Mutation(
+                device: device.id, seq: device.seq, hlc: device.clock.tick(), op: op, kind: kind, entity: entity,
+                household: household, fields: fields)
             device.sent[device.seq] = fields.count
             mutations.append(mutation)
             return mutation
@@ -183,17 +195,21 @@ struct LoadRun {
                 "district": .string(device.district), "fileLevel": "national", "primaryCause": "illness", "difficulty": "general",
                 "skillLevel": "none", "monthlyIncomeFen": .int(Int64(100_000 + number)), "epidemicAffected": false, "status": "candidate",
             ]
-            let creation = next(.create, .household, entity: id, household: id,
-                                fields: facts.keys.sorted().map { FieldWrite(field: $0, value: facts[$0] ?? .null) })
+            let creation = next(
+                .create, .household, entity: id, household: id,
+                fields: facts.keys.sorted().map { FieldWrite(field: $0, value: facts[$0] ?? .null) })
             device.households.append((id, Dictionary(uniqueKeysWithValues: facts.keys.map { ($0, creation.writeID) })))
             today.append(device.households.count - 1)
         }
         for v in 0..<s.visits {
             let household = device.households[today[v % today.count]].id
             let visit = EntityID.random()
-            let fields: [String: JSONValue] = ["visitedAt": "2020-04-30T17:30:00+08:00", "visitor": .string("走访员\(device.index)"),
-                                               "mode": "atHome", "conclusion": "eligible", "notes": .string("day \(burst) visit \(v)")]
-            _ = next(.create, .visit, entity: visit, household: household, fields: fields.keys.sorted().map { FieldWrite(field: $0, value: fields[$0] ?? .null) })
+            let fields: [String: JSONValue] = [
+                "visitedAt": "2020-04-30T17:30:00+08:00", "visitor": .string("走访员\(device.index)"),
+                "mode": "atHome", "conclusion": "eligible", "notes": .string("day \(burst) visit \(v)"),
+            ]
+            _ = next(
+                .create, .visit, entity: visit, household: household, fields: fields.keys.sorted().map { FieldWrite(field: $0, value: fields[$0] ?? .null) })
             device.visits.append(visit)
         }
         let editable = ["notes", "monthlyIncomeFen", "employer", "address"]
@@ -202,8 +218,9 @@ struct LoadRun {
             let field = editable[(e / today.count) % editable.count]
             let value: JSONValue = field == "monthlyIncomeFen" ? .int(Int64(200_000 + burst * 100_000 + e)) : .string("day \(burst) edit \(e)")
             let base = device.households[slot].last[field].map { [$0] } ?? []
-            let edit = next(.update, .household, entity: device.households[slot].id, household: device.households[slot].id,
-                            fields: [FieldWrite(field: field, value: value, base: base)])
+            let edit = next(
+                .update, .household, entity: device.households[slot].id, household: device.households[slot].id,
+                fields: [FieldWrite(field: field, value: value, base: base)])
             device.households[slot].last[field] = edit.writeID
         }
         return mutations
@@ -304,8 +321,10 @@ struct LoadRun {
     // MARK: Plumbing
 
     /// Runs `count` jobs on as many workers as there are transports.
-    func parallel<T: Sendable>(_ count: Int, _ transports: [URLSessionTransport],
-                               _ job: @escaping @Sendable (Int, URLSessionTransport) async throws -> T) async throws -> [T] {
+    func parallel<T: Sendable>(
+        _ count: Int, _ transports: [URLSessionTransport],
+        _ job: @escaping @Sendable (Int, URLSessionTransport) async throws -> T
+    ) async throws -> [T] {
         let next = Counter()
         return try await withThrowingTaskGroup(of: [(Int, T)].self) { group in
             for transport in transports {
@@ -357,7 +376,9 @@ struct LoadRun {
         let wanted = ["VmRSS", "RssAnon", "RssFile", "RssShmem"]
         return status.split(separator: "\n").compactMap { line -> String? in
             let parts = line.split(separator: ":")
-            guard parts.count == 2, wanted.contains(String(parts[0])), let kib = parts[1].split(separator: " ").compactMap({ Int($0) }).first else { return nil }
+            guard parts.count == 2, wanted.contains(String(parts[0])), let kib = parts[1].split(separator: " ").compactMap({ Int($0) }).first else {
+                return nil
+            }
             return String(format: "%@ %.1f MiB", String(parts[0]), Double(kib) / 1024)
         }.joined(separator: ", ")
     }
@@ -395,7 +416,11 @@ final class Stats: Sendable {
     private let state = Mutex(State())
 
     func note(_ kind: WritableKeyPath<Latencies, [Double]>, _ seconds: Double) { state.withLock { $0.latencies[keyPath: kind].append(seconds) } }
-    func add(mutations: Int, rejected: Int) { state.withLock { $0.mutations += mutations; $0.rejected += rejected } }
+    func add(mutations: Int, rejected: Int) {
+        state.withLock {
+            $0.mutations += mutations; $0.rejected += rejected
+        }
+    }
     func error() { state.withLock { $0.errors += 1 } }
 
     var mutations: Int { state.withLock { $0.mutations } }

@@ -1,5 +1,6 @@
 import DoorstepClient
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,8 @@ struct SpawnedServer {
             guard process.isRunning else { throw DoorstepError(.serverUnreachable, "doorstep-server exited with \(process.terminationStatus)") }
             if let text = try? String(contentsOfFile: folder + "/server.addr", encoding: .utf8),
                 let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                let token = try? String(contentsOfFile: folder + "/admin.token", encoding: .utf8) {
+                let token = try? String(contentsOfFile: folder + "/admin.token", encoding: .utf8)
+            {
                 return SpawnedServer(process: process, url: url, adminToken: token.trimmingCharacters(in: .whitespacesAndNewlines), folder: folder)
             }
             try await Task.sleep(nanoseconds: 20_000_000)

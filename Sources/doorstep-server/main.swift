@@ -35,10 +35,16 @@ struct DataOptions: ParsableArguments {
     @Option(help: "A city data JSON file of districts and campaigns (default: the shipped Ordos data; env DOORSTEP_DISTRICTS).")
     var districts: String?
 
-    @Option(help: "A JSON file of campaigns (stages and dates) added to the city data, replacing those with the same id: a year's campaign without editing the city file (env DOORSTEP_CAMPAIGNS; see README).")
+    @Option(
+        help:
+            "A JSON file of campaigns (stages and dates) added to the city data, replacing those with the same id: a year's campaign without editing the city file (env DOORSTEP_CAMPAIGNS; see README)."
+    )
     var campaigns: String?
 
-    @Option(help: "A PostgreSQL database shared by several servers, postgres://user:password@host:port/database (env DOORSTEP_DATABASE_URL); default: SQLite in the data folder.")
+    @Option(
+        help:
+            "A PostgreSQL database shared by several servers, postgres://user:password@host:port/database (env DOORSTEP_DATABASE_URL); default: SQLite in the data folder."
+    )
     var database: String?
 
     func configuration() throws -> ServerConfiguration {
@@ -71,7 +77,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port (default 8080; 0 takes a free one and writes it to DATA/server.addr; env DOORSTEP_PORT).")
     var port: Int?
 
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key; env DOORSTEP_TLS_CERT).", valueName: "file"))
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key; env DOORSTEP_TLS_CERT).", valueName: "file"))
     var tlsCert: String?
 
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert (env DOORSTEP_TLS_KEY).", valueName: "file"))

@@ -144,24 +144,27 @@ struct BundleFormatTests {
             try fixture.open(try resigned { $0.manifest.batches[1].lastSeq = 6 })
         }
         expectInvalid("batches are not consecutive") {
-            try fixture.open(try resigned { envelope in
-                envelope.batches.swapAt(1, 2)
-                envelope.manifest.batches.swapAt(1, 2)
-            })
+            try fixture.open(
+                try resigned { envelope in
+                    envelope.batches.swapAt(1, 2)
+                    envelope.manifest.batches.swapAt(1, 2)
+                })
         }
         expectInvalid("at least one batch") {
-            try fixture.open(try resigned { envelope in
-                envelope.batches = []
-                envelope.manifest.batches = []
-            })
+            try fixture.open(
+                try resigned { envelope in
+                    envelope.batches = []
+                    envelope.manifest.batches = []
+                })
         }
         let stranger = BundleFixture(device: "laptop-0009")
         expectInvalid("batch 2 names device laptop-0009") {
-            try fixture.open(try resigned { envelope in
-                let bytes = try WireCoding.encode(stranger.batches[1])
-                envelope.batches[1] = bytes.base64EncodedString()
-                envelope.manifest.batches[1] = .init(firstSeq: 4, lastSeq: 5, size: bytes.count, sha256: BundleFormat.sha256Hex(bytes))
-            })
+            try fixture.open(
+                try resigned { envelope in
+                    let bytes = try WireCoding.encode(stranger.batches[1])
+                    envelope.batches[1] = bytes.base64EncodedString()
+                    envelope.manifest.batches[1] = .init(firstSeq: 4, lastSeq: 5, size: bytes.count, sha256: BundleFormat.sha256Hex(bytes))
+                })
         }
         expectInvalid("manifest's format") { try fixture.open(try resigned { $0.manifest.format = "zip" }) }
         expectInvalid("unsupported manifest version 7") { try fixture.open(try resigned { $0.manifest.version = 7 }) }
@@ -176,10 +179,14 @@ struct BundleFormatTests {
         let stranger = BundleFixture(device: "laptop-0009")
         expectInvalid("names device laptop-0009") { try fixture.seal(batches: stranger.batches) }
         let many = (1...1001).map { seq in
-            PushBatch(device: fixture.device, mutations: [Mutation(
-                device: fixture.device, seq: Int64(seq), hlc: HLC(wallMillis: 1, logical: 0), op: .update, kind: .household,
-                entity: EntityID.random(), household: EntityID.random(), fields: []
-            )])
+            PushBatch(
+                device: fixture.device,
+                mutations: [
+                    Mutation(
+                        device: fixture.device, seq: Int64(seq), hlc: HLC(wallMillis: 1, logical: 0), op: .update, kind: .household,
+                        entity: EntityID.random(), household: EntityID.random(), fields: []
+                    )
+                ])
         }
         expectInvalid("at most 1000 batches") { try fixture.seal(batches: many) }
         #expect(try fixture.open(try fixture.seal(batches: Array(many.prefix(1000)))).batches.count == 1000)

@@ -1,9 +1,9 @@
 import Crypto
+import DoorstepCore
 import Foundation
 import Testing
 
 @testable import DoorstepBundle
-import DoorstepCore
 
 /// Hostile input: every changed byte, every cut, and seeded random mutations are refused
 /// with `bundleInvalid`, never a crash and never a different bundle.
@@ -81,8 +81,10 @@ struct BundleFuzzTests {
     /// One to four random edits: flips, insertions, deletions, overwrites with special bytes, truncation.
     static func mutate(_ input: [UInt8], using generator: inout SeededGenerator) -> [UInt8] {
         var bytes = input
-        let special: [UInt8] = [0, 0xFF, 0x7F, 0x80, UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","),
-                                UInt8(ascii: "0"), UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "\\")]
+        let special: [UInt8] = [
+            0, 0xFF, 0x7F, 0x80, UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","),
+            UInt8(ascii: "0"), UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "\\"),
+        ]
         for _ in 0..<Int.random(in: 1...4, using: &generator) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &generator)
             switch Int.random(in: 0..<6, using: &generator) {

@@ -13,8 +13,9 @@ struct CLIEdgeTests {
             let scratch = CLI()
             let folder = scratch.folder + "/new-laptop"
             let database = folder + "/doorstep.sqlite"
-            let refused = try await scratch.run(["enroll", "--server", server.url.absoluteString, "--code", "AAAA-BBBB-CCCC", "--db", database],
-                                                withDatabase: false)
+            let refused = try await scratch.run(
+                ["enroll", "--server", server.url.absoluteString, "--code", "AAAA-BBBB-CCCC", "--db", database],
+                withDatabase: false)
             #expect(refused.status == 1 && refused.stderr.contains("[invalidEnrollmentCode]"), "\(refused)")
             #expect(!FileManager.default.fileExists(atPath: folder), "no folder and no empty database left behind")
             let typo = try await scratch.run(["status", "--db", folder + "/typo.sqlite"], withDatabase: false)

@@ -27,8 +27,10 @@ struct CommandHelpTests {
 
     @Test func rootHelp_documentsTheExitCodes() async throws {
         let result = try await CLI().run(["--help"], withDatabase: false)
-        for code in ["0   success", "1   refused or failed", "3   the server could not be reached", "4   the quarantine is not empty",
-                     "5   this device's access was revoked", "64  usage", "65  a value is not valid"] {
+        for code in [
+            "0   success", "1   refused or failed", "3   the server could not be reached", "4   the quarantine is not empty",
+            "5   this device's access was revoked", "64  usage", "65  a value is not valid",
+        ] {
             #expect(result.stdout.contains(code), "\(code)")
         }
     }

@@ -39,19 +39,25 @@ struct MoneyEntryTests {
                 #expect(try await income(cli, household) == form.fen, "household new --income-yuan \(form.typed)")
 
                 // The prompt: every question answered, the income typed as this form.
-                let answers = ["王某某", Sample.nationalID(n + 100), "", "东胜区 建设街 \(n) 号", "", "", "", "national", "illness", "",
-                               "general", "none", form.typed, "否", ""]
+                let answers = [
+                    "王某某", Sample.nationalID(n + 100), "", "东胜区 建设街 \(n) 号", "", "", "", "national", "illness", "",
+                    "general", "none", form.typed, "否", "",
+                ]
                 let prompted = try await cli.run(["household", "new", "--interactive", "--json"], stdin: answers.joined(separator: "\n") + "\n")
                 #expect(prompted.status == 0, "\(form.typed): \(prompted)")
                 let promptedID = try #require(try prompted.json()["id"]?.stringValue)
                 #expect(try await income(cli, promptedID) == form.fen, "prompt \(form.typed)")
 
                 // visit record --observed-income-yuan and assist add --amount-yuan.
-                let visit = try await cli.run(["visit", "record", household, "--date", "2020-04-12", "--verified", "income",
-                                               "--conclusion", "eligible", "--observed-income-yuan", form.typed, "--visitor", "张三"])
+                let visit = try await cli.run([
+                    "visit", "record", household, "--date", "2020-04-12", "--verified", "income",
+                    "--conclusion", "eligible", "--observed-income-yuan", form.typed, "--visitor", "张三",
+                ])
                 #expect(visit.status == 0, "\(form.typed): \(visit)")
-                let assist = try await cli.run(["assist", "add", household, "--category", "illness", "--measure", "申请大病救助",
-                                                "--due", "2020-06-30", "--amount-yuan", form.typed])
+                let assist = try await cli.run([
+                    "assist", "add", household, "--category", "illness", "--measure", "申请大病救助",
+                    "--due", "2020-06-30", "--amount-yuan", form.typed,
+                ])
                 #expect(assist.status == 0, "\(form.typed): \(assist)")
                 let shown = try await cli.run("households", "show", household, "--json").json(HouseholdAggregate.self)
                 #expect(shown.entities.first { $0.kind == .visit }?["observedIncomeFen"] == .int(form.fen), "visit \(form.typed)")

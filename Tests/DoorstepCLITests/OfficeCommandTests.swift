@@ -166,7 +166,9 @@ struct OfficeCommandTests {
             let check = try await office.run(["admin", "import", file, "--check"] + Self.admin(server))
             #expect(check.status == 1, "\(check)")
             #expect(check.stdout.contains("检查结果（未导入任何数据）"), "\(check)")
-            let problems = check.stdout.split(separator: "\n").filter { $0.contains("invalidNationalId") || $0.contains("invalidValue") || $0.contains("negativeAmount") }
+            let problems = check.stdout.split(separator: "\n").filter {
+                $0.contains("invalidNationalId") || $0.contains("invalidValue") || $0.contains("negativeAmount")
+            }
             #expect(problems.count == 3, "\(check)")
             #expect(problems.contains { $0.hasPrefix(" 3  身份证号 [nationalId]") } && problems.contains { $0.hasPrefix(" 4  档案级别 [fileLevel]") }, "\(check)")
             let json = try await office.run(["admin", "import", file, "--check", "--json"] + Self.admin(server)).json(ImportReport.self)

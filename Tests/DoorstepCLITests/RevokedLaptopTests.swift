@@ -16,12 +16,16 @@ struct RevokedLaptopTests {
             let household = try await VisitorCommandTests.fileHousehold(laptop, 21)
             #expect(try await laptop.run("sync").status == 0)
             // Offline work the office has not seen: a visit and a new phone.
-            #expect(try await laptop.run("visit", "record", household, "--date", "2020-04-27", "--conclusion", "eligible", "--visitor", "张三",
-                                         "--observed-income-yuan", "2600", "--notes", "收入证明已核对").status == 0)
+            #expect(
+                try await laptop.run(
+                    "visit", "record", household, "--date", "2020-04-27", "--conclusion", "eligible", "--visitor", "张三",
+                    "--observed-income-yuan", "2600", "--notes", "收入证明已核对"
+                ).status == 0)
             #expect(try await laptop.run("household", "edit", household, "--phone", "13912345678").status == 0)
 
-            let device = try #require(try await office.run("admin", "devices", "list", "--json").json([DeviceRecord].self)
-                .first { $0.name == "张三的笔记本" })
+            let device = try #require(
+                try await office.run("admin", "devices", "list", "--json").json([DeviceRecord].self)
+                    .first { $0.name == "张三的笔记本" })
             #expect(try await office.run("admin", "devices", "revoke", String(device.id.rawValue.prefix(8))).status == 0)
 
             // The laptop learns it at its next sync: exit 5, where the work is, what to do with it.
@@ -40,7 +44,8 @@ struct RevokedLaptopTests {
             let held = queue.rejections.filter { $0.mutation != nil }
             #expect(held.count == 2, "\(queue.rejections)")
             let list = try await office.run("review", "list")
-            #expect(list.stdout.contains("被撤销设备留待审核的修改 (2)") && list.stdout.contains("收入证明已核对")
+            #expect(
+                list.stdout.contains("被撤销设备留待审核的修改 (2)") && list.stdout.contains("收入证明已核对")
                     && list.stdout.contains("13912345678") && list.stdout.contains("2600.00 元"), "\(list)")
             let visit = try #require(held.first { $0.kind == .visit })
             let phone = try #require(held.first { $0.kind == .household })

@@ -38,8 +38,11 @@ struct ServerMoveTests {
             let set = try await visitor.run("server", "set", moved.url.absoluteString, "--json")
             #expect(set.status == 0, "\(set)")
             #expect(try set.json()["changed"] == .bool(true))
-            #expect(try await visitor.run("visit", "record", household, "--date", "2020-04-12", "--conclusion", "eligible",
-                                          "--visitor", "张三").status == 0)
+            #expect(
+                try await visitor.run(
+                    "visit", "record", household, "--date", "2020-04-12", "--conclusion", "eligible",
+                    "--visitor", "张三"
+                ).status == 0)
             let sync = try await visitor.run("sync", "--json")
             #expect(sync.status == 0, "\(sync)")
             #expect(try sync.syncJSON().summary.pushed == 1)

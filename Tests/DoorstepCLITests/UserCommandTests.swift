@@ -25,8 +25,9 @@ struct UserCommandTests {
     @Test func add_list_officeSeesItsOwnDistrict_citySeesAll() async throws {
         try await LiveServer.run { server in
             let city = CLI()
-            let added = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin", "--json"] + Self.admin(server),
-                                           stdin: "a long passphrase\n")
+            let added = try await city.run(
+                ["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin", "--json"] + Self.admin(server),
+                stdin: "a long passphrase\n")
             #expect(added.status == 0, "\(added)")
             let account = try added.json(DashboardAccount.self)
             #expect(account.name == "wang.li" && account.role == .office && account.district == "150602" && account.disabledAt == nil)
@@ -38,12 +39,14 @@ struct UserCommandTests {
             #expect(own.status == 0, "\(own)")
             #expect(try own.json(DashboardAccount.self).district == "150602")
             #expect(try own.json(DashboardAccount.self).createdBy.hasPrefix("device:"))
-            let kang = try await city.run(["admin", "users", "add", "kang.office", "--district", "150603"] + Self.admin(server),
-                                          environment: ["DOORSTEP_PASSWORD": "kangbashi passphrase"])
+            let kang = try await city.run(
+                ["admin", "users", "add", "kang.office", "--district", "150603"] + Self.admin(server),
+                environment: ["DOORSTEP_PASSWORD": "kangbashi passphrase"])
             #expect(kang.status == 0 && kang.stdout.contains("已创建看板账号") && kang.stdout.contains("康巴什区 150603"), "\(kang)")
             #expect(kang.stdout.contains("\(server.url.absoluteString)/dashboard/signin"), "\(kang)")
-            let boss = try await city.run(["admin", "users", "add", "city.zhao", "--role", "city", "--json"] + Self.admin(server),
-                                          environment: ["DOORSTEP_PASSWORD": "the city's passphrase"])
+            let boss = try await city.run(
+                ["admin", "users", "add", "city.zhao", "--role", "city", "--json"] + Self.admin(server),
+                environment: ["DOORSTEP_PASSWORD": "the city's passphrase"])
             #expect(try boss.json(DashboardAccount.self).role == .city && boss.json(DashboardAccount.self).district == nil, "\(boss)")
 
             let seen = try await office.run("admin", "users", "list", "--json").json([DashboardAccount].self)
@@ -53,18 +56,22 @@ struct UserCommandTests {
             let kangbashi = try await city.run(["admin", "users", "list", "--district", "150603", "--json"] + Self.admin(server)).json([DashboardAccount].self)
             #expect(kangbashi.map(\.name) == ["kang.office"])
             let table = try await office.run("admin", "users", "list", "--lang", "en")
-            #expect(table.status == 0 && table.stdout.contains("wang.li") && table.stdout.contains("active")
+            #expect(
+                table.status == 0 && table.stdout.contains("wang.li") && table.stdout.contains("active")
                     && table.stdout.contains("Dongsheng 150602") && !table.stdout.contains("kang.office"), "\(table)")
 
             // An office cannot reach beyond its district, nor create a city account.
-            let elsewhere = try await office.run(["admin", "users", "add", "zhang.office", "--district", "150603"], environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
+            let elsewhere = try await office.run(
+                ["admin", "users", "add", "zhang.office", "--district", "150603"], environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
             #expect(elsewhere.status == 1 && elsewhere.errorLines.count == 1 && elsewhere.stderr.contains("[outOfScope]"), "\(elsewhere)")
-            let promote = try await office.run(["admin", "users", "add", "zhang.city", "--role", "city"], environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
+            let promote = try await office.run(
+                ["admin", "users", "add", "zhang.city", "--role", "city"], environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
             #expect(promote.status == 1 && promote.stderr.contains("[forbiddenForRole]"), "\(promote)")
             let other = try await office.run("admin", "users", "disable", "kang.office")
             #expect(other.status == 1 && other.stderr.contains("[notFound]"), "\(other)")
-            let taken = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602"] + Self.admin(server),
-                                           environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
+            let taken = try await city.run(
+                ["admin", "users", "add", "wang.li", "--district", "150602"] + Self.admin(server),
+                environment: ["DOORSTEP_PASSWORD": "a long passphrase"])
             #expect(taken.status == 65 && taken.errorLines.count == 1, "\(taken)")
         }
     }
@@ -75,12 +82,16 @@ struct UserCommandTests {
             let flag = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password", "a long passphrase"] + Self.admin(server))
             #expect(flag.status == 64, "no --password option: \(flag)")
             let none = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602"] + Self.admin(server))
-            #expect(none.status == 65 && none.errorLines.count == 1 && none.stderr.contains("[missingField]") && none.stderr.contains("--password-stdin"), "\(none)")
+            #expect(
+                none.status == 65 && none.errorLines.count == 1 && none.stderr.contains("[missingField]") && none.stderr.contains("--password-stdin"), "\(none)"
+            )
             let empty = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "")
             #expect(empty.status == 65 && empty.stderr.contains("[missingField]"), "\(empty)")
-            let short = try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "short\n")
+            let short = try await city.run(
+                ["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "short\n")
             #expect(short.status == 65 && short.errorLines.count == 1 && short.stderr.contains("[invalidValue]"), "\(short)")
-            let badName = try await city.run(["admin", "users", "add", "王", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "a long passphrase\n")
+            let badName = try await city.run(
+                ["admin", "users", "add", "王", "--district", "150602", "--password-stdin"] + Self.admin(server), stdin: "a long passphrase\n")
             #expect(badName.status == 65 && badName.stderr.contains("[invalidValue]"), "\(badName)")
             #expect(try await server.admin.users().isEmpty)
         }
@@ -115,16 +126,20 @@ struct UserCommandTests {
     @Test func password_typedTwiceAtAHiddenPrompt_onATerminal() async throws {
         try await LiveServer.run { server in
             let city = CLI()
-            #expect(try await city.run(["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server),
-                                       stdin: "a long passphrase\n").status == 0)
+            #expect(
+                try await city.run(
+                    ["admin", "users", "add", "wang.li", "--district", "150602", "--password-stdin"] + Self.admin(server),
+                    stdin: "a long passphrase\n"
+                ).status == 0)
             let typed = "typed at the terminal\ntyped at the terminal\n"
             guard let result = try await city.runInTerminal(["admin", "users", "password", "wang.li"] + Self.admin(server), stdin: typed) else { return }
             #expect(result.status == 0, "\(result)")
             #expect(result.stdout.contains("新密码") && result.stdout.contains("再输入一次"), "the prompts: \(result)")
             #expect(try await DashboardSignIn.status(server, "wang.li", "typed at the terminal") == .signedIn)
 
-            let differ = try await city.runInTerminal(["admin", "users", "password", "wang.li"] + Self.admin(server),
-                                                      stdin: (1...3).map { "passphrase one \($0)\npassphrase two \($0)\n" }.joined())
+            let differ = try await city.runInTerminal(
+                ["admin", "users", "password", "wang.li"] + Self.admin(server),
+                stdin: (1...3).map { "passphrase one \($0)\npassphrase two \($0)\n" }.joined())
             #expect(differ?.status == 65 && differ?.stdout.contains("错误 [invalidValue]: 两次输入的密码不一致") == true, "\(String(describing: differ))")
             #expect(try await DashboardSignIn.status(server, "wang.li", "typed at the terminal") == .signedIn, "unchanged")
         }

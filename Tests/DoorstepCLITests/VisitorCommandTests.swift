@@ -31,8 +31,9 @@ struct VisitorCommandTests {
             #expect(enrollment["role"] == "visitor" && enrollment["district"] == "150602" && enrollment["deviceName"] == "张三的笔记本")
 
             let household = try await Self.fileHousehold(cli, 1)
-            let visit = try await cli.run("visit", "record", String(household.prefix(8)), "--date", "2020-04-12", "--verified", "income,cause",
-                                          "--conclusion", "eligible", "--proposed-status", "filed", "--visitor", "张三")
+            let visit = try await cli.run(
+                "visit", "record", String(household.prefix(8)), "--date", "2020-04-12", "--verified", "income,cause",
+                "--conclusion", "eligible", "--proposed-status", "filed", "--visitor", "张三")
             #expect(visit.status == 0, "\(visit)")
 
             // The network is down (nothing listens on port 1): exit 3, one error line, the work kept.
@@ -51,8 +52,9 @@ struct VisitorCommandTests {
             #expect(summary.server == server.url.absoluteString)
             #expect(sync.stderr.contains("推送"), "progress lines on stderr when not a terminal")
 
-            let added = try await cli.run("assist", "add", household, "--category", "employment", "--measure", "推荐公益性岗位",
-                                          "--due", "2020-07-31", "--amount-yuan", "500", "--json")
+            let added = try await cli.run(
+                "assist", "add", household, "--category", "employment", "--measure", "推荐公益性岗位",
+                "--due", "2020-07-31", "--amount-yuan", "500", "--json")
             #expect(added.status == 0, "\(added)")
             let item = try #require(try added.json()["id"]?.stringValue)
             let updated = try await cli.run("assist", "update", String(item.prefix(8)), "--household", household, "--status", "已完成")
@@ -67,7 +69,8 @@ struct VisitorCommandTests {
             #expect(show.status == 0, "\(show)")
             #expect(show.stdout.contains("身份证号") && show.stdout.contains("150602********") && show.stdout.contains("走访记录 (1)"), "\(show)")
             #expect(show.stdout.contains("符合条件") && show.stdout.contains("1200.00 元"), "\(show)")
-            #expect(show.stdout.contains("帮扶清单 (1)") && show.stdout.contains("人社部门") && show.stdout.contains("已完成") && show.stdout.contains("500.00 元"), "\(show)")
+            #expect(
+                show.stdout.contains("帮扶清单 (1)") && show.stdout.contains("人社部门") && show.stdout.contains("已完成") && show.stdout.contains("500.00 元"), "\(show)")
         }
     }
 
@@ -152,8 +155,10 @@ struct VisitorCommandTests {
             // headName, nationalId (wrong, then right), phone, address, district (Enter: this device's), employer,
             // employerUnion, fileLevel (by number), primaryCause (by label), otherCauses, difficulty, skillLevel,
             // monthly income in yuan, epidemic (Enter: no), notes.
-            let answers = ["李某某", Sample.wrongNationalID(4), Sample.nationalID(4), "", "东胜区 民族街 4 号", "", "", "", "1", "因病",
-                           "", "general", "none", "1200.5", "", "", ""]
+            let answers = [
+                "李某某", Sample.wrongNationalID(4), Sample.nationalID(4), "", "东胜区 民族街 4 号", "", "", "", "1", "因病",
+                "", "general", "none", "1200.5", "", "", "",
+            ]
             let new = try await cli.run(["household", "new", "--interactive", "--json"], stdin: answers.joined(separator: "\n") + "\n")
             #expect(new.status == 0, "\(new)")
             #expect(new.stderr.components(separatedBy: "身份证号 *: ").count - 1 == 2, "the question was asked twice: \(new)")
@@ -176,8 +181,9 @@ struct VisitorCommandTests {
             }
 
             // Editing asks with the current values; Enter keeps them.
-            let edit = try await cli.run(["household", "edit", id, "--interactive", "--json"],
-                                         stdin: ["", "", "13912345678", "", "", "", "", "", "", "", "", "", "1300", "", ""].joined(separator: "\n") + "\n")
+            let edit = try await cli.run(
+                ["household", "edit", id, "--interactive", "--json"],
+                stdin: ["", "", "13912345678", "", "", "", "", "", "", "", "", "", "1300", "", ""].joined(separator: "\n") + "\n")
             #expect(edit.status == 0, "\(edit)")
             #expect(try edit.json()["fields"] == ["monthlyIncomeFen", "phone"], "\(edit)")
             #expect(edit.stderr.contains("户主姓名 [李某某]: "), "\(edit)")

@@ -78,11 +78,12 @@ struct ClientBundleTests {
             _ = try await visitor.fileHousehold(Facts.household(33))
             try await visitor.sync()
             // The server is unreachable: the work is kept, nothing is wiped.
-            let offline = try FieldClient(configuration: {
-                var configuration = visitor.configuration
-                configuration.transport = { _ in URLSessionTransport(baseURL: URL(string: "http://127.0.0.1:9")!) }
-                return configuration
-            }())
+            let offline = try FieldClient(
+                configuration: {
+                    var configuration = visitor.configuration
+                    configuration.transport = { _ in URLSessionTransport(baseURL: URL(string: "http://127.0.0.1:9")!) }
+                    return configuration
+                }())
             _ = try await offline.fileHousehold(Facts.household(34))
             await #expect(throws: DoorstepError.self) { try await offline.sync() }
             #expect(try await offline.households().count == 2)

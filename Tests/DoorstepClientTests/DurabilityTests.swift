@@ -1,7 +1,8 @@
-@testable import DoorstepClient
 import Foundation
 import GRDB
 import Testing
+
+@testable import DoorstepClient
 
 /// The local database's writer commits with `synchronous = FULL`: once a write returns it is on disk
 /// (GRDB's WAL set-up would leave the writer at NORMAL, where a flat battery can undo the last commits).

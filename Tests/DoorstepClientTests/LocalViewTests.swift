@@ -1,9 +1,10 @@
-@testable import DoorstepClient
 import DoorstepCore
 import DoorstepTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import DoorstepClient
 
 /// The stored household view, kept up to date write by write, against the view computed from
 /// scratch (the pulled copy with the whole outbox applied).
@@ -82,13 +83,14 @@ struct LocalViewTests {
             try await client.sync()
             // Every row the next pull writes is counted (a trigger of the test's own).
             try await client.pool.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE written (what TEXT NOT NULL);
-                    CREATE TRIGGER count_entry_inserts AFTER INSERT ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
-                    CREATE TRIGGER count_entry_updates AFTER UPDATE ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
-                    CREATE TRIGGER count_entry_deletes AFTER DELETE ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
-                    CREATE TRIGGER count_household_updates AFTER UPDATE ON households BEGIN INSERT INTO written VALUES ('household'); END;
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE written (what TEXT NOT NULL);
+                        CREATE TRIGGER count_entry_inserts AFTER INSERT ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
+                        CREATE TRIGGER count_entry_updates AFTER UPDATE ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
+                        CREATE TRIGGER count_entry_deletes AFTER DELETE ON household_entities BEGIN INSERT INTO written VALUES ('entry'); END;
+                        CREATE TRIGGER count_household_updates AFTER UPDATE ON households BEGIN INSERT INTO written VALUES ('household'); END;
+                        """)
             }
             let visit = try await other.recordVisit(to: household, Facts.visit)
             try await other.sync()
@@ -133,14 +135,17 @@ struct ClientMigrationTests {
         let queue = try DatabaseQueue(path: path)
         try ClientSchema.migrator.migrate(queue, upTo: "v2 observable households")
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO households (id, pulled, view, district, head_name, conflicts, local_changes) VALUES (?, ?, ?, '150602', '王某某', 0, 1)",
-                           arguments: [household.description, try LocalStore.encode(pulled), try LocalStore.encode(view)])
+            try db.execute(
+                sql: "INSERT INTO households (id, pulled, view, district, head_name, conflicts, local_changes) VALUES (?, ?, ?, '150602', '王某某', 0, 1)",
+                arguments: [household.description, try LocalStore.encode(pulled), try LocalStore.encode(view)])
         }
         try ClientSchema.migrator.migrate(queue)
         let (migratedView, migratedPulled, entries, localOnly) = try queue.read { db in
-            (try LocalStore.view(db, household), try LocalStore.pulled(db, household),
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities"),
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities WHERE pulled IS NULL"))
+            (
+                try LocalStore.view(db, household), try LocalStore.pulled(db, household),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities"),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM household_entities WHERE pulled IS NULL")
+            )
         }
         #expect(migratedView == view)
         #expect(migratedPulled == pulled)
@@ -257,8 +262,9 @@ struct OutboxCountersTests {
             var counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 1 && counters.last == HLC(wallMillis: 1_000, logical: 0))
             for seq in 1...3 {
-                try db.execute(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, 'h', '{}', 'now', ?)",
-                               arguments: [seq, HLC(wallMillis: 2_000, logical: UInt16(seq)).description])
+                try db.execute(
+                    sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, 'h', '{}', 'now', ?)",
+                    arguments: [seq, HLC(wallMillis: 2_000, logical: UInt16(seq)).description])
             }
             counters = try LocalStore.counters(db)
             #expect(counters.nextSeq == 4 && counters.last == HLC(wallMillis: 2_000, logical: 3))

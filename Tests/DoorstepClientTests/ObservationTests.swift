@@ -7,8 +7,10 @@ import Testing
 /// A screen's list refreshes when a local write or a sync changes it.
 struct ObservationTests {
     /// The first value from the observation that satisfies `condition`, or `nil` after 10 seconds.
-    static func first(_ observation: LocalObservation<[HouseholdSummary]>,
-                      where condition: @escaping @Sendable ([HouseholdSummary]) -> Bool) async throws -> [HouseholdSummary]? {
+    static func first(
+        _ observation: LocalObservation<[HouseholdSummary]>,
+        where condition: @escaping @Sendable ([HouseholdSummary]) -> Bool
+    ) async throws -> [HouseholdSummary]? {
         try await withThrowingTaskGroup(of: [HouseholdSummary]?.self) { group in
             group.addTask {
                 for try await value in observation where condition(value) { return value }

@@ -4,7 +4,8 @@ import Testing
 
 /// A year's campaign taken from a server's configuration, not from an edited city file.
 struct CampaignConfigurationTests {
-    static let campaign2027 = Data("""
+    static let campaign2027 = Data(
+        """
         [{ "id": "2027", "name": { "zh": "2027年城镇困难职工解困脱困", "en": "2027 campaign" },
            "stages": [
              { "stage": "identification", "name": { "zh": "精准识别", "en": "precise identification" }, "start": "2027-04-01", "end": "2027-05-31" },

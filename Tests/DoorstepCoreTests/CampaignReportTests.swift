@@ -29,8 +29,10 @@ private final class ReportWorld {
 
     /// A household whose status history is `changes` (instant, status), the first being its creation.
     @discardableResult
-    func household(_ n: Int, district: String = "150602", level: String = "national", cause: String = "illness", income: Int64 = 500_000,
-                   status: String, changes: [(String, HouseholdStatus)], created: String? = nil, aliases: Int = 0) -> EntityID {
+    func household(
+        _ n: Int, district: String = "150602", level: String = "national", cause: String = "illness", income: Int64 = 500_000,
+        status: String, changes: [(String, HouseholdStatus)], created: String? = nil, aliases: Int = 0
+    ) -> EntityID {
         let id = EntityID.random()
         let fields: [String: JSONValue] = [
             "headName": "王某某", "nationalId": .string(Fixtures.nationalID(n, region: district)), "district": .string(district),
@@ -50,7 +52,8 @@ private final class ReportWorld {
         guard let index = households.firstIndex(where: { $0.household.id == household }) else { return }
         var child = state(kind, household: household, fields: fields)
         if deleted {
-            child.fields[deletedFieldName, default: Register()].apply(write(at: "2020-06-01T09:00:00+08:00"), value: true, base: [], covers: child.allFieldHeads)
+            child.fields[deletedFieldName, default: Register()].apply(
+                write(at: "2020-06-01T09:00:00+08:00"), value: true, base: [], covers: child.allFieldHeads)
         }
         households[index].entities.append(child)
     }
@@ -60,8 +63,12 @@ private final class ReportWorld {
     }
 
     func assistance(_ household: EntityID, status: String, due: String, deleted: Bool = false) {
-        add(.assistance, to: household, ["category": "employment", "measure": "岗位推荐", "leadDepartment": "humanResources",
-                                         "dueDate": .string(due), "status": .string(status)], deleted: deleted)
+        add(
+            .assistance, to: household,
+            [
+                "category": "employment", "measure": "岗位推荐", "leadDepartment": "humanResources",
+                "dueDate": .string(due), "status": .string(status),
+            ], deleted: deleted)
     }
 
     func member(_ household: EntityID, deleted: Bool = false) {
@@ -84,8 +91,9 @@ private final class ReportWorld {
 
     func report(today: String = "2020-08-20", districts: [String]? = nil) throws -> CampaignReport {
         let campaign = try #require(CityData.ordos.campaign("2020"))
-        return CampaignReport.make(city: .ordos, campaign: campaign, today: date(today), districts: districts,
-                                   households: households, statusHistory: history, devices: devices, pendingReview: review)
+        return CampaignReport.make(
+            city: .ordos, campaign: campaign, today: date(today), districts: districts,
+            households: households, statusHistory: history, devices: devices, pendingReview: review)
     }
 }
 
@@ -95,29 +103,35 @@ private func makeWorld() -> (ReportWorld, [String: EntityID]) {
     let w = ReportWorld()
     var ids: [String: EntityID] = [:]
     // H1: filed before the start, out of hardship now; visited at home in the stage.
-    ids["H1"] = w.household(1, income: 300_000, status: "outOfHardship",
-                            changes: [("2020-03-01T09:00:00+08:00", .candidate), ("2020-03-10T09:00:00+08:00", .filed), ("2020-08-15T09:00:00+08:00", .outOfHardship)])
+    ids["H1"] = w.household(
+        1, income: 300_000, status: "outOfHardship",
+        changes: [("2020-03-01T09:00:00+08:00", .candidate), ("2020-03-10T09:00:00+08:00", .filed), ("2020-08-15T09:00:00+08:00", .outOfHardship)])
     // H2: filed before the start, safety net now; an online visit in the stage and an at-home one the day after it ends (local time).
-    ids["H2"] = w.household(2, cause: "disability", income: 100_000, status: "safetyNet",
-                            changes: [("2020-03-01T09:00:00+08:00", .filed), ("2020-08-16T09:00:00+08:00", .safetyNet)])
+    ids["H2"] = w.household(
+        2, cause: "disability", income: 100_000, status: "safetyNet",
+        changes: [("2020-03-01T09:00:00+08:00", .filed), ("2020-08-16T09:00:00+08:00", .safetyNet)])
     // H3: filed, at-home visit in the last local hour of the stage, latest visit says not eligible: wrong; one duplicate link.
     ids["H3"] = w.household(3, income: 0, status: "filed", changes: [("2020-03-01T09:00:00+08:00", .filed)], aliases: 1)
     // H4: created during the stage as candidate, regional level, never visited: missed.
-    ids["H4"] = w.household(4, level: "regional", cause: "unemployment", income: 200_000, status: "candidate",
-                            changes: [("2020-05-01T09:00:00+08:00", .candidate)])
+    ids["H4"] = w.household(
+        4, level: "regional", cause: "unemployment", income: 200_000, status: "candidate",
+        changes: [("2020-05-01T09:00:00+08:00", .candidate)])
     // H5: closed before the start and still closed: outside coverage, causes and the income count.
-    ids["H5"] = w.household(5, income: 0, status: "closed",
-                            changes: [("2020-01-01T09:00:00+08:00", .candidate), ("2020-02-01T09:00:00+08:00", .closed)])
+    ids["H5"] = w.household(
+        5, income: 0, status: "closed",
+        changes: [("2020-01-01T09:00:00+08:00", .candidate), ("2020-02-01T09:00:00+08:00", .closed)])
     // H6: candidate at the start (not on record), filed during the stage; at-home visit in the stage's first local minute.
-    ids["H6"] = w.household(6, cause: "lowIncome", income: 162_000, status: "filed",
-                            changes: [("2020-03-20T09:00:00+08:00", .candidate), ("2020-04-20T09:00:00+08:00", .filed)])
+    ids["H6"] = w.household(
+        6, cause: "lowIncome", income: 162_000, status: "filed",
+        changes: [("2020-03-20T09:00:00+08:00", .candidate), ("2020-04-20T09:00:00+08:00", .filed)])
     // H7: created after the stage.
     ids["H7"] = w.household(7, cause: "epidemic", income: 80_999, status: "candidate", changes: [("2020-07-01T09:00:00+08:00", .candidate)])
     // H8: no recorded history: filed since its creation stamp (before the start); never visited.
     ids["H8"] = w.household(8, status: "filed", changes: [], created: "2020-03-01T09:00:00+08:00")
     // H9 in Kangbashi: filed before the start, out of hardship now, visited.
-    ids["H9"] = w.household(9, district: "150603", cause: "disaster", income: 1_000_000, status: "outOfHardship",
-                            changes: [("2020-03-01T09:00:00+08:00", .filed), ("2020-08-10T09:00:00+08:00", .outOfHardship)])
+    ids["H9"] = w.household(
+        9, district: "150603", cause: "disaster", income: 1_000_000, status: "outOfHardship",
+        changes: [("2020-03-01T09:00:00+08:00", .filed), ("2020-08-10T09:00:00+08:00", .outOfHardship)])
     let id = { (name: String) in ids[name] ?? EntityID.random() }
 
     w.visit(id("H1"), at: "2020-04-12T10:30:00+08:00")
@@ -268,12 +282,14 @@ private func makeWorld() -> (ReportWorld, [String: EntityID]) {
     @Test func defaultCampaign_containingTodayElseLatestStarted() throws {
         var city = CityData.ordos
         let base = try #require(city.campaign("2020"))
-        let next = Campaign(id: "2021", name: base.name, stages: base.stages.map { stage in
-            var moved = stage
-            moved.start = date("2021" + stage.start.description.dropFirst(4))
-            moved.end = date("2021" + stage.end.description.dropFirst(4))
-            return moved
-        })
+        let next = Campaign(
+            id: "2021", name: base.name,
+            stages: base.stages.map { stage in
+                var moved = stage
+                moved.start = date("2021" + stage.start.description.dropFirst(4))
+                moved.end = date("2021" + stage.end.description.dropFirst(4))
+                return moved
+            })
         city.campaigns.append(next)
         #expect(CampaignReport.defaultCampaign(in: city, on: date("2020-05-01"))?.id == "2020")
         #expect(CampaignReport.defaultCampaign(in: city, on: date("2020-12-01"))?.id == "2020")
@@ -291,9 +307,12 @@ private func makeWorld() -> (ReportWorld, [String: EntityID]) {
         }
         #expect(Set(top.keys) == ["campaign", "today", "stage", "districts", "total"])
         #expect(top["today"] == "2020-08-20")
-        #expect(Set(total.keys).isSuperset(of: ["households", "filesByStatus", "visitCoverage", "exitRate", "resolvedRate", "assistance",
-                                                 "causes", "wrong", "wrongHouseholds", "twice", "review", "belowMinimumLiving", "devices",
-                                                 "clockFlaggedDevices"]))
+        #expect(
+            Set(total.keys).isSuperset(of: [
+                "households", "filesByStatus", "visitCoverage", "exitRate", "resolvedRate", "assistance",
+                "causes", "wrong", "wrongHouseholds", "twice", "review", "belowMinimumLiving", "devices",
+                "clockFlaggedDevices",
+            ]))
         #expect(Set(coverage.keys) == ["rate", "missed"])
         #expect(try JSONDecoder().decode(CampaignReport.self, from: data) == (try world.report()))
     }

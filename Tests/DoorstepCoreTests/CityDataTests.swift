@@ -72,17 +72,18 @@ import Testing
         #expect(CityData.ordos.campaign("2021") == nil)
     }
 
-    @Test(arguments: [
-        ("2020-04-01", nil),
-        ("2020-04-02", CampaignStageKind.identification),
-        ("2020-05-31", .identification),
-        ("2020-06-01", .measures),
-        ("2020-07-31", .measures),
-        ("2020-08-01", .exit),
-        ("2020-09-30", .exit),
-        ("2020-10-01", nil),
-        ("2021-04-10", nil),
-    ] as [(String, CampaignStageKind?)])
+    @Test(
+        arguments: [
+            ("2020-04-01", nil),
+            ("2020-04-02", CampaignStageKind.identification),
+            ("2020-05-31", .identification),
+            ("2020-06-01", .measures),
+            ("2020-07-31", .measures),
+            ("2020-08-01", .exit),
+            ("2020-09-30", .exit),
+            ("2020-10-01", nil),
+            ("2021-04-10", nil),
+        ] as [(String, CampaignStageKind?)])
     func stageOnDate_windowsIncludeBothEnds(_ day: String, _ expected: CampaignStageKind?) throws {
         let campaign = try #require(CityData.ordos.campaign("2020"))
         #expect(campaign.stage(on: try LocalDate(day))?.stage == expected)
@@ -200,7 +201,8 @@ import Testing
     }
 
     @Test func decode_missingKey_messageNamesPath() {
-        let json = CityData.ordosJSON.replacingOccurrences(of: #""timeZone": "Asia/Shanghai", "minimumLivingStandardFen": 81000, "standardIsSample": true },"#, with: #""minimumLivingStandardFen": 81000 },"#)
+        let json = CityData.ordosJSON.replacingOccurrences(
+            of: #""timeZone": "Asia/Shanghai", "minimumLivingStandardFen": 81000, "standardIsSample": true },"#, with: #""minimumLivingStandardFen": 81000 },"#)
         #expect(json != CityData.ordosJSON)
         let error = expectError(.invalidCityData) { _ = try CityData.decode(Data(json.utf8)) }
         #expect(error?.message.contains("timeZone") == true)

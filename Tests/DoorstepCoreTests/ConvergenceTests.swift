@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DoorstepCore
 
 /// Random offline work on 3 to 5 devices of one district, synced in random orders with
@@ -52,8 +53,9 @@ struct ConvergenceTests {
             let id = EntityID.random(using: &random)
             let nationalID = nationalIDs[Int.random(in: 0..<nationalIDs.count, using: &random)]
             let status = device.principal.role == .office && random.chance(0.5) ? "filed" : "candidate"
-            device.record(.create, kind: .household, entity: id, household: id,
-                          fields: Fixtures.householdFields(nationalID: nationalID, status: status, income: Int64.random(in: 5...15, using: &random) * 10_000))
+            device.record(
+                .create, kind: .household, entity: id, household: id,
+                fields: Fixtures.householdFields(nationalID: nationalID, status: status, income: Int64.random(in: 5...15, using: &random) * 10_000))
             return
         }
         let householdID = known[Int.random(in: 0..<known.count, using: &random)]
@@ -77,38 +79,47 @@ struct ConvergenceTests {
         case 40..<52:
             let shown = household["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:)) ?? .candidate
             let legal = shown.allowedNext
-            let next = random.chance(0.85) && !legal.isEmpty ? legal[Int.random(in: 0..<legal.count, using: &random)] : HouseholdStatus.allCases.randomElement(using: &random) ?? .filed
-            device.record(.update, kind: .household, entity: household.id, household: household.id,
-                          fields: [FieldWrite(field: "status", value: .string(next.rawValue), base: household.heads("status").map(\.write))])
+            let next =
+                random.chance(0.85) && !legal.isEmpty
+                ? legal[Int.random(in: 0..<legal.count, using: &random)] : HouseholdStatus.allCases.randomElement(using: &random) ?? .filed
+            device.record(
+                .update, kind: .household, entity: household.id, household: household.id,
+                fields: [FieldWrite(field: "status", value: .string(next.rawValue), base: household.heads("status").map(\.write))])
         case 52..<64:
-            device.record(.create, kind: .member, entity: EntityID.random(using: &random), household: household.id,
-                          fields: Fixtures.memberFields(name: random.chance(0.5) ? "李某" : "赵某"))
+            device.record(
+                .create, kind: .member, entity: EntityID.random(using: &random), household: household.id,
+                fields: Fixtures.memberFields(name: random.chance(0.5) ? "李某" : "赵某"))
         case 64..<74:
             guard let member = visibleMembers.randomElement(using: &random) else { return }
             let employment: JSONValue = ["employed", "unemployed", "student"].randomElement(using: &random) ?? "employed"
-            device.record(.update, kind: .member, entity: member.id, household: member.household,
-                          fields: [FieldWrite(field: "employment", value: employment, base: member.heads("employment").map(\.write))])
+            device.record(
+                .update, kind: .member, entity: member.id, household: member.household,
+                fields: [FieldWrite(field: "employment", value: employment, base: member.heads("employment").map(\.write))])
         case 74..<80:
             guard let member = visibleMembers.randomElement(using: &random) else { return }
-            device.record(.delete, kind: .member, entity: member.id, household: member.household,
-                          fields: [FieldWrite(field: deletedFieldName, value: true, base: member.heads(deletedFieldName).map(\.write))],
-                          covers: member.allFieldHeads)
+            device.record(
+                .delete, kind: .member, entity: member.id, household: member.household,
+                fields: [FieldWrite(field: deletedFieldName, value: true, base: member.heads(deletedFieldName).map(\.write))],
+                covers: member.allFieldHeads)
         case 80..<92:
-            device.record(.create, kind: .visit, entity: EntityID.random(using: &random), household: household.id,
-                          fields: Fixtures.visitFields(day: Int.random(in: 2...28, using: &random)))
+            device.record(
+                .create, kind: .visit, entity: EntityID.random(using: &random), household: household.id,
+                fields: Fixtures.visitFields(day: Int.random(in: 2...28, using: &random)))
         default:
             // The office settles a conflict: confirm the shown value, or restore a deleted member.
             guard device.principal.role == .office else { return }
             if let conflict = view.conflicts.first(where: { $0.reason == .concurrentValues }), let shown = conflict.shown {
                 let target = conflict.kind == .household ? household : view.entities.first { $0.id == conflict.entity }
                 guard let target else { return }
-                device.record(.update, kind: target.kind, entity: target.id, household: target.kind == .household ? target.id : target.household,
-                              fields: [FieldWrite(field: conflict.field, value: shown.value, base: target.heads(conflict.field).map(\.write))])
+                device.record(
+                    .update, kind: target.kind, entity: target.id, household: target.kind == .household ? target.id : target.household,
+                    fields: [FieldWrite(field: conflict.field, value: shown.value, base: target.heads(conflict.field).map(\.write))])
             } else if let conflict = view.conflicts.first(where: { $0.reason == .deleteVersusEdit }),
                 let target = view.entities.first(where: { $0.id == conflict.entity })
             {
-                device.record(.update, kind: target.kind, entity: target.id, household: target.household,
-                              fields: [FieldWrite(field: deletedFieldName, value: false, base: target.heads(deletedFieldName).map(\.write))])
+                device.record(
+                    .update, kind: target.kind, entity: target.id, household: target.household,
+                    fields: [FieldWrite(field: deletedFieldName, value: false, base: target.heads(deletedFieldName).map(\.write))])
             }
         }
     }
@@ -287,13 +298,16 @@ extension ConvergenceTests {
                 }
             }
             rejections += server.store.rejections.count
-            resolutions += server.firstSeen.filter { entry in
-                entry.mutation.device == devices[0].id && entry.mutation.op == .update
-                    && entry.mutation.fields.contains { $0.base.count > 1 }
-            }.count
+            resolutions +=
+                server.firstSeen.filter { entry in
+                    entry.mutation.device == devices[0].id && entry.mutation.op == .update
+                        && entry.mutation.fields.contains { $0.base.count > 1 }
+                }.count
             resent += devices.map { $0.sentBatches.count }.reduce(0, +)
         }
-        print("200 schedules: open conflicts \(conflictsOpen), delete conflicts \(deleteConflicts), links \(links), rejections \(rejections), resolutions \(resolutions), visits \(visits), batches \(resent)")
+        print(
+            "200 schedules: open conflicts \(conflictsOpen), delete conflicts \(deleteConflicts), links \(links), rejections \(rejections), resolutions \(resolutions), visits \(visits), batches \(resent)"
+        )
         #expect(conflictsOpen > 20)
         #expect(deleteConflicts > 0)
         #expect(links > 20)

@@ -26,8 +26,9 @@ import Testing
     }
 
     static func write(_ g: inout SeededGenerator) -> WriteID {
-        WriteID(hlc: HLC(wallMillis: Int64.random(in: 0...HLC.maxWallMillis, using: &g), logical: UInt16.random(in: 0...UInt16.max, using: &g)),
-                device: DeviceID(unchecked: EntityID.random(using: &g).description))
+        WriteID(
+            hlc: HLC(wallMillis: Int64.random(in: 0...HLC.maxWallMillis, using: &g), logical: UInt16.random(in: 0...UInt16.max, using: &g)),
+            device: DeviceID(unchecked: EntityID.random(using: &g).description))
     }
 
     static func entity(_ g: inout SeededGenerator, kind: EntityKind, household: EntityID) -> EntityState {
@@ -56,9 +57,10 @@ import Testing
     @Test func pages_sameBytesAsWireCoding_andReadBackEqual() throws {
         var g = SeededGenerator(seed: 0xD00_5733)
         for round in 0..<300 {
-            let page = PullPage(nextCursor: String(round), hasMore: Bool.random(using: &g), serverClock: HLC(wallMillis: Int64(round) * 977, logical: 3),
-                                households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) },
-                                removed: (0..<Int.random(in: 0...2, using: &g)).map { _ in EntityID.random(using: &g) })
+            let page = PullPage(
+                nextCursor: String(round), hasMore: Bool.random(using: &g), serverClock: HLC(wallMillis: Int64(round) * 977, logical: 3),
+                households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) },
+                removed: (0..<Int.random(in: 0...2, using: &g)).map { _ in EntityID.random(using: &g) })
             let foundation = try WireCoding.encoder().encode(page)
             #expect(FastJSON.data(page) == foundation, "round \(round)")
             #expect(try FastJSON.decode(PullPage.self, from: foundation) == page)
@@ -76,24 +78,27 @@ import Testing
         for round in 0..<300 {
             let device = DeviceID(unchecked: EntityID.random(using: &g).description)
             let mutations = (0..<Int.random(in: 0...4, using: &g)).map { n in
-                Mutation(device: device, seq: Int64(round * 10 + n), hlc: Self.write(&g).hlc, op: ops[Int.random(in: 0..<4, using: &g)],
-                         kind: [.household, .visit, .member][Int.random(in: 0..<3, using: &g)], entity: EntityID.random(using: &g),
-                         household: EntityID.random(using: &g),
-                         fields: (0..<Int.random(in: 0...3, using: &g)).map { _ in
-                             FieldWrite(field: Self.text(&g), value: Self.value(&g), base: (0..<Int.random(in: 0...2, using: &g)).map { _ in Self.write(&g) })
-                         },
-                         covers: Bool.random(using: &g) ? [] : [Self.write(&g)], other: Bool.random(using: &g) ? nil : EntityID.random(using: &g))
+                Mutation(
+                    device: device, seq: Int64(round * 10 + n), hlc: Self.write(&g).hlc, op: ops[Int.random(in: 0..<4, using: &g)],
+                    kind: [.household, .visit, .member][Int.random(in: 0..<3, using: &g)], entity: EntityID.random(using: &g),
+                    household: EntityID.random(using: &g),
+                    fields: (0..<Int.random(in: 0...3, using: &g)).map { _ in
+                        FieldWrite(field: Self.text(&g), value: Self.value(&g), base: (0..<Int.random(in: 0...2, using: &g)).map { _ in Self.write(&g) })
+                    },
+                    covers: Bool.random(using: &g) ? [] : [Self.write(&g)], other: Bool.random(using: &g) ? nil : EntityID.random(using: &g))
             }
             let batch = PushBatch(device: device, mutations: mutations)
             let batchData = try WireCoding.encoder().encode(batch)
             #expect(FastJSON.data(batch) == batchData, "round \(round)")
             #expect(try FastJSON.decode(PushBatch.self, from: batchData) == batch)
             let results = mutations.map { mutation in
-                MutationResult(seq: mutation.seq, outcome: [.applied, .alreadyApplied, .conflict, .rejected][Int.random(in: 0..<4, using: &g)],
-                               code: codes[Int.random(in: 0..<3, using: &g)], reason: Bool.random(using: &g) ? nil : Self.text(&g),
-                               stamp: Bool.random(using: &g) ? nil : Self.write(&g).hlc, conflictFields: Bool.random(using: &g) ? nil : [Self.text(&g)])
+                MutationResult(
+                    seq: mutation.seq, outcome: [.applied, .alreadyApplied, .conflict, .rejected][Int.random(in: 0..<4, using: &g)],
+                    code: codes[Int.random(in: 0..<3, using: &g)], reason: Bool.random(using: &g) ? nil : Self.text(&g),
+                    stamp: Bool.random(using: &g) ? nil : Self.write(&g).hlc, conflictFields: Bool.random(using: &g) ? nil : [Self.text(&g)])
             }
-            let receipt = PushReceipt(device: device, highestContiguousSeq: Int64(round), serverClock: Self.write(&g).hlc, results: results, clockSkew: Bool.random(using: &g))
+            let receipt = PushReceipt(
+                device: device, highestContiguousSeq: Int64(round), serverClock: Self.write(&g).hlc, results: results, clockSkew: Bool.random(using: &g))
             let receiptData = try WireCoding.encoder().encode(receipt)
             #expect(FastJSON.data(receipt) == receiptData, "round \(round)")
             #expect(try FastJSON.decode(PushReceipt.self, from: receiptData) == receipt)
@@ -103,8 +108,9 @@ import Testing
     @Test func pulledPages_keepEachTextAsItArrived() throws {
         var g = SeededGenerator(seed: 0x9A6E)
         for round in 0..<100 {
-            let page = PullPage(nextCursor: String(round), hasMore: false, serverClock: HLC(wallMillis: 5, logical: 0),
-                                households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) }, removed: [])
+            let page = PullPage(
+                nextCursor: String(round), hasMore: false, serverClock: HLC(wallMillis: 5, logical: 0),
+                households: (0..<Int.random(in: 0...3, using: &g)).map { _ in Self.aggregate(&g) }, removed: [])
             let compact = try FastJSON.decodePulledPage(try WireCoding.encoder().encode(page))
             #expect(compact.page == page)
             #expect(compact.entityTexts == page.households.map { $0.entities.map { FastJSON.text($0) } })
@@ -128,8 +134,9 @@ import Testing
             #expect(try FastJSON.parse(data) == (try JSONDecoder().decode(JSONValue.self, from: data)))
         }
         // White space, escapes Foundation does not write, and a surrogate pair.
-        #expect(try FastJSON.parse(" { \"a\" : [ 1 , true , null ] , \"b\\/\" : \"\\u00e9\\ud83d\\ude00\" } ") ==
-                .object(["a": .array([.int(1), .bool(true), .null]), "b/": .string("é😀")]))
+        #expect(
+            try FastJSON.parse(" { \"a\" : [ 1 , true , null ] , \"b\\/\" : \"\\u00e9\\ud83d\\ude00\" } ")
+                == .object(["a": .array([.int(1), .bool(true), .null]), "b/": .string("é😀")]))
     }
 
     @Test(arguments: [
@@ -187,7 +194,10 @@ private extension Data {
 @Suite struct TrimTests {
     @Test func trimmedWhitespace_matchesFoundation() {
         var g = SeededGenerator(seed: 0x7417)
-        let pieces = [" ", "\t", "\n", "\r\n", "\u{85}", "\u{A0}", "\u{3000}", "\u{2028}", "\u{200B}", "\u{FEFF}", "\u{180E}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{1680}", "\u{202F}", "\u{205F}", "a", "王", "b c", "\u{1}", "😀"]
+        let pieces = [
+            " ", "\t", "\n", "\r\n", "\u{85}", "\u{A0}", "\u{3000}", "\u{2028}", "\u{200B}", "\u{FEFF}", "\u{180E}", "\u{200C}", "\u{200D}", "\u{2060}",
+            "\u{1680}", "\u{202F}", "\u{205F}", "a", "王", "b c", "\u{1}", "😀",
+        ]
         for _ in 0..<3_000 {
             let text = (0..<Int.random(in: 0...6, using: &g)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &g)] }.joined()
             #expect(text.trimmedWhitespace == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(text.unicodeScalars))")

@@ -50,4 +50,3 @@ import Testing
         #expect(EntityKind.problem.label(.chinese) == "问题清单" && EntityKind.assistance.label(.chinese) == "帮扶清单")
     }
 }
-

@@ -131,14 +131,15 @@ import Testing
         let physical = ScriptedClock([10_000, 10_000, 4_000, 9_999, 10_001, 3])
         var clock = HybridLogicalClock(physicalMillis: physical.millis)
         let stamps = (0..<6).map { _ in clock.tick() }
-        #expect(stamps == [
-            HLC(wallMillis: 10_000, logical: 0),
-            HLC(wallMillis: 10_000, logical: 1),
-            HLC(wallMillis: 10_000, logical: 2),  // the laptop's clock was set back 6 s
-            HLC(wallMillis: 10_000, logical: 3),
-            HLC(wallMillis: 10_001, logical: 0),  // physical time caught up
-            HLC(wallMillis: 10_001, logical: 1),
-        ])
+        #expect(
+            stamps == [
+                HLC(wallMillis: 10_000, logical: 0),
+                HLC(wallMillis: 10_000, logical: 1),
+                HLC(wallMillis: 10_000, logical: 2),  // the laptop's clock was set back 6 s
+                HLC(wallMillis: 10_000, logical: 3),
+                HLC(wallMillis: 10_001, logical: 0),  // physical time caught up
+                HLC(wallMillis: 10_001, logical: 1),
+            ])
     }
 
     @Test func tick_seededJitteryClock_strictlyIncreasingAndNeverBehindPhysical() {

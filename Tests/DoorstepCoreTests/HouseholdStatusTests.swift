@@ -38,7 +38,8 @@ import Testing
                 #expect(error?.message.contains(next.rawValue) == true, "\(next) missing from: \(error?.message ?? "")")
             }
             // …and, after "may change to:", nothing else.
-            let listed = error?.message.components(separatedBy: "may change to: ").last?
+            let listed =
+                error?.message.components(separatedBy: "may change to: ").last?
                 .components(separatedBy: ", ") ?? []
             #expect(Set(listed) == Set(Self.table[from]!.map(\.rawValue)))
         }

@@ -94,4 +94,3 @@ import Testing
         #expect(Instant.parse("2020-04-12T10:30:00+0800") == nil)
     }
 }
-

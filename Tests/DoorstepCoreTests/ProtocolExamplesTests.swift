@@ -33,8 +33,11 @@ struct ProtocolExamplesTests {
 
     @Test func everyGoldenFile_isCoveredByATest() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".json") }.sorted()
-        #expect(files == ["bundle-manifest.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
-                          "held-change.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json"])
+        #expect(
+            files == [
+                "bundle-manifest.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
+                "held-change.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
+            ])
     }
 
     struct MergeVector: Codable {
@@ -72,8 +75,9 @@ struct ProtocolExamplesTests {
     func mergeVector(_ name: String) throws {
         let original = try Self.data("merge/\(name)")
         let vector = try JSONDecoder().decode(MergeVector.self, from: original)
-        #expect(String(decoding: try WireCoding.encode(vector, pretty: true), as: UTF8.self) == String(decoding: original, as: UTF8.self),
-                "\(name) does not re-encode byte for byte")
+        #expect(
+            String(decoding: try WireCoding.encode(vector, pretty: true), as: UTF8.self) == String(decoding: original, as: UTF8.self),
+            "\(name) does not re-encode byte for byte")
         let store = MemoryMergeStore()
         let engine = MergeEngine()
         var clock = HybridLogicalClock(last: .zero, physicalMillis: { vector.serverMillis })
@@ -85,7 +89,10 @@ struct ProtocolExamplesTests {
             let principal = Principal(device: batch.device, role: spec.role, district: spec.district)
             do {
                 let receipt = try engine.apply(batch, from: principal, store: store, clock: &clock)
-                results.append(receipt.results.map { var result = $0; result.reason = nil; return result })
+                results.append(
+                    receipt.results.map {
+                        var result = $0; result.reason = nil; return result
+                    })
                 skews.append(receipt.clockSkew)
             } catch let error as DoorstepError {
                 results.append([])

@@ -78,8 +78,9 @@ struct TypedInputTests {
         #expect(try TypedInput.value("医疗救助", field: "category", of: .assistance, city: Self.city) == "illness")
         #expect(try TypedInput.value("是", field: "epidemicAffected", of: .household, city: Self.city) == .bool(true))
         #expect(try TypedInput.value("否", field: "epidemicAffected", of: .household, city: Self.city) == .bool(false))
-        #expect(try TypedInput.value("income，cause、members", field: "verified", of: .visit, city: Self.city)
-            == .array(["cause", "income", "members"]))
+        #expect(
+            try TypedInput.value("income，cause、members", field: "verified", of: .visit, city: Self.city)
+                == .array(["cause", "income", "members"]))
         #expect(try TypedInput.value("2020年4月2日", field: "dueDate", of: .assistance, city: Self.city) == "2020-04-02")
         #expect(try TypedInput.value("２０２０/4/2", field: "dueDate", of: .assistance, city: Self.city) == "2020-04-02")
         #expect(try TypedInput.value("１３９１２３４５６７８", field: "phone", of: .household, city: Self.city) == "13912345678")

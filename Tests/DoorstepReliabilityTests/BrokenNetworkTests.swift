@@ -24,9 +24,10 @@ import Testing
 
         var visitors: [Visitor] = []
         for index in 0..<4 {
-            var configuration = ClientConfiguration(databasePath: Executables.temporaryFolder("doorstep-proxy-client") + "/local.sqlite",
-                                                    batchSize: 7, pullPageSize: 3,
-                                                    retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05))
+            var configuration = ClientConfiguration(
+                databasePath: Executables.temporaryFolder("doorstep-proxy-client") + "/local.sqlite",
+                batchSize: 7, pullPageSize: 3,
+                retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05))
             configuration.transport = { _ in LedgerTransport(inner: platformTransport(proxy.url, timeout: 10), ledger: ledger) }
             let client = try FieldClient(configuration: configuration)
             // Enrollment is not idempotent (a lost answer spends the code), so it goes around the proxy.
@@ -57,14 +58,16 @@ import Testing
             .verify(ledger: ledger, clients: visitors.map(\.client), recordedVisits: visitors.reduce(into: Set()) { $0.formUnion($1.visits) })
         let dealt = proxy.dealt
         await server.stop()
-        let secrets = try secretsOf(clients: visitors.map(\.client), adminToken: try server.adminToken, names: ["王某某"],
-                                    nationalIDs: (200..<208).map { Facts.nationalID($0) })
+        let secrets = try secretsOf(
+            clients: visitors.map(\.client), adminToken: try server.adminToken, names: ["王某某"],
+            nationalIDs: (200..<208).map { Facts.nationalID($0) })
         #expect(SecretScan.leaks(of: secrets, in: server.log).isEmpty, "the server's log holds \(SecretScan.leaks(of: secrets, in: server.log))")
         for fault in ChaosProxy.Fault.allCases where fault != .pass {
             #expect(dealt[fault, default: 0] > 0, "the schedule never dealt \(fault)")
         }
-        print("BrokenNetworkTests (seed \(Self.seed)): \(dealt.values.reduce(0, +)) requests through the proxy, "
-              + ChaosProxy.Fault.allCases.map { "\($0.rawValue) \(dealt[$0, default: 0])" }.joined(separator: ", ")
-              + "; \(failedSyncs) syncs gave up and were resumed; \(report)")
+        print(
+            "BrokenNetworkTests (seed \(Self.seed)): \(dealt.values.reduce(0, +)) requests through the proxy, "
+                + ChaosProxy.Fault.allCases.map { "\($0.rawValue) \(dealt[$0, default: 0])" }.joined(separator: ", ")
+                + "; \(failedSyncs) syncs gave up and were resumed; \(report)")
     }
 }

@@ -1,8 +1,8 @@
 import DoorstepClient
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import Testing
-import DoorstepTestSupport
 
 /// Issue 7, crashes on the device: the `doorstep` CLI records visits and syncs in a loop, and each
 /// process is killed with SIGKILL at a seeded random moment (mid-write, mid-sync). Reopening
@@ -24,17 +24,26 @@ import DoorstepTestSupport
         let cli = { (arguments: [String], killAfter: Int?) in
             try await ChildProcess.run(Executables.cli, arguments + ["--db", database, "--json"], killAfterMillis: killAfter)
         }
-        let enroll = try await cli(["enroll", "--server", url.absoluteString, "--code", try await admin.code(district: "150602", role: .visitor),
-                                    "--name", "crash laptop"], nil)
+        let enroll = try await cli(
+            [
+                "enroll", "--server", url.absoluteString, "--code", try await admin.code(district: "150602", role: .visitor),
+                "--name", "crash laptop",
+            ], nil)
         #expect(enroll.status == 0, "\(enroll)")
-        let filed = try await cli(["household", "new", "--name", "王某某", "--national-id", Facts.nationalID(7), "--address", "建设街 12 号",
-                                   "--file-level", "national", "--cause", "illness", "--difficulty", "general", "--skill", "none",
-                                   "--income-fen", "120000"], nil)
+        let filed = try await cli(
+            [
+                "household", "new", "--name", "王某某", "--national-id", Facts.nationalID(7), "--address", "建设街 12 号",
+                "--file-level", "national", "--cause", "illness", "--difficulty", "general", "--skill", "none",
+                "--income-fen", "120000",
+            ], nil)
         let household = try JSONDecoder().decode(LocalWrite.self, from: Data(filed.stdout.utf8)).id
 
         let record = { (n: Int, killAfter: Int?) in
-            try await cli(["visit", "record", household.description, "--date", "2020-04-12", "--conclusion", "eligible",
-                           "--notes", "round \(n)"], killAfter)
+            try await cli(
+                [
+                    "visit", "record", household.description, "--date", "2020-04-12", "--conclusion", "eligible",
+                    "--notes", "round \(n)",
+                ], killAfter)
         }
         // How long an uninterrupted write and sync take here: kills land uniformly inside that.
         let probe = try await record(0, nil)
@@ -49,8 +58,10 @@ import DoorstepTestSupport
         for n in 1...Self.rounds {
             // Most kills land in the second half of a write's life, where it opens the database and commits.
             let late = random.nextBool(percent: 50)
-            let killAt = late ? Int.random(in: (writeMillis * 8 / 10)...(writeMillis * 11 / 10), using: &random)
-                              : Int.random(in: (writeMillis / 3)...writeMillis, using: &random)
+            let killAt =
+                late
+                ? Int.random(in: (writeMillis * 8 / 10)...(writeMillis * 11 / 10), using: &random)
+                : Int.random(in: (writeMillis / 3)...writeMillis, using: &random)
             let result = try await record(n, random.nextBool(percent: 75) ? killAt : nil)
             if result.killed {
                 writesKilled += 1
@@ -61,7 +72,8 @@ import DoorstepTestSupport
             }
             if random.nextBool(percent: 50) {
                 syncsRun += 1
-                let sync = try await cli(["sync"], random.nextBool(percent: 75) ? Int.random(in: (syncMillis / 4)...(syncMillis * 11 / 10), using: &random) : nil)
+                let sync = try await cli(
+                    ["sync"], random.nextBool(percent: 75) ? Int.random(in: (syncMillis / 4)...(syncMillis * 11 / 10), using: &random) : nil)
                 if sync.killed {
                     syncsKilled += 1
                 } else {
@@ -81,9 +93,10 @@ import DoorstepTestSupport
         #expect(final.status == 0, "\(final)")
         let report = try await ExactlyOnce(databasePath: server.databasePath).verify(ledger: Ledger(), clients: [client], recordedVisits: local)
         await server.stop()
-        print("ClientCrashTests (seed \(Self.seed); a write takes \(writeMillis) ms, a sync \(syncMillis) ms): \(Self.rounds) visit writes (\(writesKilled) killed), \(syncsRun) syncs (\(syncsKilled) killed), "
-              + "\(local.count) visits committed on the device (\(local.count - saved.count) by killed processes), "
-              + "server holds \(report.visits), \(report.recorded) mutations numbered, 0 lost, \(report.duplicated) duplicated")
+        print(
+            "ClientCrashTests (seed \(Self.seed); a write takes \(writeMillis) ms, a sync \(syncMillis) ms): \(Self.rounds) visit writes (\(writesKilled) killed), \(syncsRun) syncs (\(syncsKilled) killed), "
+                + "\(local.count) visits committed on the device (\(local.count - saved.count) by killed processes), "
+                + "server holds \(report.visits), \(report.recorded) mutations numbered, 0 lost, \(report.duplicated) duplicated")
     }
 }
 
@@ -99,14 +112,17 @@ extension ClientCrashTests {
         let server = ServerProcess()
         let url = try await server.start()
         let admin = AdminAPI(url: url, token: try server.adminToken)
-        let proxy = try ChaosProxy(upstreamPort: UInt16(url.port ?? 0), seed: 3,
-                                   schedule: .init(dropBeforeServer: 0, dropAfterServer: 0, cutAnswer: 0, delay: 0, duplicate: 0, cutHead: 100))
+        let proxy = try ChaosProxy(
+            upstreamPort: UInt16(url.port ?? 0), seed: 3,
+            schedule: .init(dropBeforeServer: 0, dropAfterServer: 0, cutAnswer: 0, delay: 0, duplicate: 0, cutHead: 100))
         defer { proxy.shutdown() }
         let database = Executables.temporaryFolder("doorstep-cut-head") + "/doorstep.sqlite"
         let cli = { (arguments: [String]) in try await ChildProcess.run(Executables.cli, arguments + ["--db", database, "--json", "--lang", "en"]) }
         #expect(try await cli(["enroll", "--server", url.absoluteString, "--code", try await admin.code(district: "150602", role: .visitor)]).status == 0)
-        let filed = try await cli(["household", "new", "--name", "王某某", "--national-id", Facts.nationalID(8), "--address", "建设街 12 号",
-                                   "--file-level", "national", "--cause", "illness", "--difficulty", "general", "--skill", "none", "--income-fen", "1"])
+        let filed = try await cli([
+            "household", "new", "--name", "王某某", "--national-id", Facts.nationalID(8), "--address", "建设街 12 号",
+            "--file-level", "national", "--cause", "illness", "--difficulty", "general", "--skill", "none", "--income-fen", "1",
+        ])
         let household = try JSONDecoder().decode(LocalWrite.self, from: Data(filed.stdout.utf8)).id
         _ = try await cli(["visit", "record", household.description, "--conclusion", "eligible"])
         let cut = try await cli(["sync", "--server", proxy.url.absoluteString, "--retries", "2"])

@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,7 +7,6 @@ import HummingbirdTesting
 import Testing
 
 @testable import DoorstepServer
-import DoorstepTestSupport
 
 /// Issue 7, hostile input: a seeded mutation fuzzer of the push-batch (JSON) and CSV decoders,
 /// first on the decoders alone (many cases), then through the HTTP routes against a real SQLite
@@ -115,8 +115,9 @@ struct DecoderFuzzTests {
                     #expect(issue.line >= 1, "case \(index): an issue without its line")
                 }
             } catch {
-                #expect([.malformedInput, .payloadTooLarge, .missingField, .invalidValue, .unknownField, .duplicateInFile]
-                            .contains(error.code), "case \(index): \(error)")
+                #expect(
+                    [.malformedInput, .payloadTooLarge, .missingField, .invalidValue, .unknownField, .duplicateInFile]
+                        .contains(error.code), "case \(index): \(error)")
                 refused += 1
             }
         }
@@ -172,9 +173,11 @@ enum Fuzz {
 
     /// One to four edits aimed at CSV: quotes, separators, line breaks, byte-order marks, GB18030 and invalid UTF-8.
     static func mutateCSV(_ input: [UInt8], using generator: inout SeededGenerator) -> [UInt8] {
-        let pieces: [[UInt8]] = [[34], [44], [9], [13], [10], [13, 10], [34, 34], [0xEF, 0xBB, 0xBF], [0xFF, 0xFE], [0xC3],
-                                 [0xB6, 0xAB], [0x81, 0x30, 0x81, 0x30], [0xED, 0xA0, 0x80], [0], Array(String(repeating: ",", count: 40).utf8),
-                                 Array("\"unterminated".utf8), Array(String(repeating: "\r\n", count: 30).utf8)]
+        let pieces: [[UInt8]] = [
+            [34], [44], [9], [13], [10], [13, 10], [34, 34], [0xEF, 0xBB, 0xBF], [0xFF, 0xFE], [0xC3],
+            [0xB6, 0xAB], [0x81, 0x30, 0x81, 0x30], [0xED, 0xA0, 0x80], [0], Array(String(repeating: ",", count: 40).utf8),
+            Array("\"unterminated".utf8), Array(String(repeating: "\r\n", count: 30).utf8),
+        ]
         var bytes = input
         for _ in 0..<Int.random(in: 1...4, using: &generator) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0...bytes.count, using: &generator)

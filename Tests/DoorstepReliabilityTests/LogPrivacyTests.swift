@@ -30,7 +30,8 @@ import Testing
                 let code = try await admin.createEnrollmentCode(district: "150602", role: role)
                 secrets["code \(name)"] = code.code
                 secrets["code \(name) (normalised)"] = code.code.replacingOccurrences(of: "-", with: "")
-                let client = try FieldClient(configuration: ClientConfiguration(databasePath: Executables.temporaryFolder("doorstep-logs-client") + "/local.sqlite"))
+                let client = try FieldClient(
+                    configuration: ClientConfiguration(databasePath: Executables.temporaryFolder("doorstep-logs-client") + "/local.sqlite"))
                 try await client.enroll(server: url, code: code.code, deviceName: "笔记本 \(name)")
                 secrets["token \(name)"] = try Self.token(of: client)
                 return client
@@ -71,19 +72,28 @@ import Testing
             secrets["name bad"] = "隐私测试坏号"; secrets["bad national ID"] = "150602199001011235"
             _ = try? await first.fileHousehold(bad)
             let raw = URLSessionTransport(baseURL: url)
-            let badID = Mutation(device: try #require(try await first.enrollment).device, seq: 999, hlc: HLC(wallMillis: 1, logical: 0), op: .create,
-                                 kind: .household, entity: EntityID.random(), household: EntityID.random(),
-                                 fields: [FieldWrite(field: "nationalId", value: "150602199001011235"), FieldWrite(field: "headName", value: "隐私测试坏号")])
-            _ = try await raw.send(TransportRequest(method: "POST", path: "/v1/push", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(secrets["token first"] ?? "")",
-                                                                                               "Content-Type": "application/json"],
-                                                    body: try WireCoding.encode(PushBatch(device: badID.device, mutations: [badID]))))
+            let badID = Mutation(
+                device: try #require(try await first.enrollment).device, seq: 999, hlc: HLC(wallMillis: 1, logical: 0), op: .create,
+                kind: .household, entity: EntityID.random(), household: EntityID.random(),
+                fields: [FieldWrite(field: "nationalId", value: "150602199001011235"), FieldWrite(field: "headName", value: "隐私测试坏号")])
+            _ = try await raw.send(
+                TransportRequest(
+                    method: "POST", path: "/v1/push",
+                    headers: [
+                        "Doorstep-Protocol": "1", "Authorization": "Bearer \(secrets["token first"] ?? "")",
+                        "Content-Type": "application/json",
+                    ],
+                    body: try WireCoding.encode(PushBatch(device: badID.device, mutations: [badID]))))
             // Wrong tokens and codes: the guesses themselves must not be logged either.
             for guess in ["dsd_guessedTokenGuessedToken0001", "dsa_guessedAdminTokenGuessed0002"] {
                 secrets["guess \(guess.prefix(4))"] = guess
-                _ = try await raw.send(TransportRequest(method: "GET", path: "/v1/pull", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(guess)"]))
+                _ = try await raw.send(
+                    TransportRequest(method: "GET", path: "/v1/pull", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(guess)"]))
             }
-            _ = try await raw.send(TransportRequest(method: "POST", path: "/v1/enroll", headers: ["Doorstep-Protocol": "1", "Content-Type": "application/json"],
-                                                    body: Data(#"{"code":"ZZZZ-YYYY-XXXX","deviceName":"x","publicSigningKey":"AAAA"}"#.utf8)))
+            _ = try await raw.send(
+                TransportRequest(
+                    method: "POST", path: "/v1/enroll", headers: ["Doorstep-Protocol": "1", "Content-Type": "application/json"],
+                    body: Data(#"{"code":"ZZZZ-YYYY-XXXX","deviceName":"x","publicSigningKey":"AAAA"}"#.utf8)))
             secrets["wrong code"] = "ZZZZ-YYYY-XXXX"
 
             // The office: review, confirm, status, import with names and IDs, roster, report, history.
@@ -91,7 +101,8 @@ import Testing
             let queue = try await officeAPI.review()
             for conflict in queue.conflicts { _ = try? await officeAPI.confirm(entity: conflict.record.entity, field: conflict.record.field) }
             _ = try await officeAPI.setStatus(household: households[1], to: .filed)
-            let csv = "户主姓名,身份证号,电话,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响\r\n"
+            let csv =
+                "户主姓名,身份证号,电话,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响\r\n"
                 + "隐私测试导入户,\(Facts.nationalID(7200)),13955556666,隐私导入地址,150602,全国级,因病,一般困难,无技能,100,否\r\n"
                 + "隐私测试导入坏,150602199001011235,139,隐私导入地址,150602,全国级,因病,一般困难,无技能,100,否\r\n"
             secrets["name import"] = "隐私测试导入户"; secrets["national ID import"] = Facts.nationalID(7200); secrets["phone import"] = "13955556666"
@@ -130,13 +141,18 @@ import Testing
             guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { continue }
             scanned += data.count
             let text = String(decoding: data, as: UTF8.self)
-            let stored = SecretScan.leaks(of: secrets.all.filter { $0.key.hasPrefix("token") || $0.key.hasPrefix("admin") || $0.key.hasPrefix("code") || $0.key.hasPrefix("guess")
-                || $0.key.hasPrefix("password") },
-                                          in: text)
+            let stored = SecretScan.leaks(
+                of: secrets.all.filter {
+                    $0.key.hasPrefix("token") || $0.key.hasPrefix("admin") || $0.key.hasPrefix("code") || $0.key.hasPrefix("guess")
+                        || $0.key.hasPrefix("password")
+                },
+                in: text)
             #expect(stored.isEmpty, "\(name) stores in clear: \(stored)")
         }
-        print("LogPrivacyTests: \(LogCapture.shared.count - capturedBefore) log lines at trace level searched for \(secrets.all.count) secrets "
-              + "(national IDs, names, phones, tokens, codes, a password): \(leaks.count) found; \(scanned) bytes of the data folder hold no token, code or password")
+        print(
+            "LogPrivacyTests: \(LogCapture.shared.count - capturedBefore) log lines at trace level searched for \(secrets.all.count) secrets "
+                + "(national IDs, names, phones, tokens, codes, a password): \(leaks.count) found; \(scanned) bytes of the data folder hold no token, code or password"
+        )
     }
 
     static func token(of client: FieldClient) throws -> String {

@@ -15,7 +15,7 @@ import Testing
 /// none of an office's decisions, by route, push or bundle; a revoked token fails on its next
 /// request to every endpoint.
 @Suite struct ScopeSecurityTests {
-    static let here = "150603"   // the caller's district (A)
+    static let here = "150603"  // the caller's district (A)
     static let there = "150602"  // the other district (B), whose data must stay out of reach
 
     /// District B's data: a household with a conflict, a visit and a duplicate link, a rejection.
@@ -32,8 +32,10 @@ import Testing
         var visitNote = "乙区走访备注"
         var account = "b-district-staff"
         var markers: [String] {
-            [household.description, duplicate.description, visit.description, nationalID, name, phone, visitNote,
-             visitor.id.rawValue, second.id.rawValue, office.id.rawValue, account]
+            [
+                household.description, duplicate.description, visit.description, nationalID, name, phone, visitNote,
+                visitor.id.rawValue, second.id.rawValue, office.id.rawValue, account,
+            ]
         }
     }
 
@@ -59,8 +61,9 @@ import Testing
         let edit2 = other.make(.update, .household, entity: household, fields: [FieldWrite(field: "phone", value: "13933334444", base: base)])
         #expect(try await caller.push(second, [twin, edit2]).status == .ok)
         // A dashboard account of district B (where the server has account management).
-        _ = try await caller.call(.post, "/v1/admin/users", token: caller.adminToken,
-                                  json: ["name": "b-district-staff", "password": "correct horse battery staple", "role": "office", "district": there])
+        _ = try await caller.call(
+            .post, "/v1/admin/users", token: caller.adminToken,
+            json: ["name": "b-district-staff", "password": "correct horse battery staple", "role": "office", "district": there])
         return Other(visitor: visitor, second: second, office: office, household: household, duplicate: duplicate, visit: visit, nationalID: nationalID)
     }
 
@@ -70,7 +73,8 @@ import Testing
             .sorted { $0.household.id.description < $1.household.id.description }
         var review = try await caller.call(.get, "/v1/review?district=\(there)", token: caller.adminToken).json(ReviewQueue.self)
         review.rejections = []
-        let devices = try await caller.call(.get, "/v1/admin/devices?district=\(there)", token: caller.adminToken).text
+        let devices =
+            try await caller.call(.get, "/v1/admin/devices?district=\(there)", token: caller.adminToken).text
             + (try await caller.call(.get, "/v1/admin/users?district=\(there)", token: caller.adminToken).text)
         return String(decoding: try WireCoding.encode(households), as: UTF8.self) + String(decoding: try WireCoding.encode(review), as: UTF8.self)
             // A device's own bookkeeping (its last push and pull, its highest seq) moves when it syncs.
@@ -95,26 +99,36 @@ import Testing
             #expect(!reviewB.conflicts.isEmpty && !reviewB.duplicates.isEmpty && !reviewB.rejections.isEmpty, "district B needs a review queue to protect")
             let link = try #require(reviewB.duplicates.first)
 
-            let ownCode = try await caller.call(.post, "/v1/admin/enrollment-codes", token: office.token,
-                                                json: ["district": Self.here, "role": "visitor"]).json([String: JSONValue].self)["code"]?.stringValue ?? ""
+            let ownCode =
+                try await caller.call(
+                    .post, "/v1/admin/enrollment-codes", token: office.token,
+                    json: ["district": Self.here, "role": "visitor"]
+                ).json([String: JSONValue].self)["code"]?.stringValue ?? ""
             let mutations = Mutations(visitor.id), officeMutations = Mutations(office.id)
             func intrusions(_ factory: Mutations) -> [Mutation] {
-                [factory.make(.update, .household, entity: b.household, fields: [FieldWrite(field: "phone", value: "13800000000", base: [])]),
-                 factory.make(.create, .visit, entity: EntityID.random(), household: b.household, fields: Mutations.visit("A 区入侵")),
-                 factory.make(.create, .member, entity: EntityID.random(), household: b.household,
-                              fields: [FieldWrite(field: "name", value: "某"), FieldWrite(field: "relation", value: "spouse"),
-                                       FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "employed")]),
-                 factory.make(.create, .household, entity: EntityID.random(), fields: Mutations.household(Facts.household(4343), district: Self.there))]
+                [
+                    factory.make(.update, .household, entity: b.household, fields: [FieldWrite(field: "phone", value: "13800000000", base: [])]),
+                    factory.make(.create, .visit, entity: EntityID.random(), household: b.household, fields: Mutations.visit("A 区入侵")),
+                    factory.make(
+                        .create, .member, entity: EntityID.random(), household: b.household,
+                        fields: [
+                            FieldWrite(field: "name", value: "某"), FieldWrite(field: "relation", value: "spouse"),
+                            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "employed"),
+                        ]),
+                    factory.make(.create, .household, entity: EntityID.random(), fields: Mutations.household(Facts.household(4343), district: Self.there)),
+                ]
             }
             let visitorBatch = try WireCoding.encode(PushBatch(device: visitor.id, mutations: intrusions(mutations)))
             let officeBatch = try WireCoding.encode(PushBatch(device: office.id, mutations: intrusions(officeMutations)))
             // Bundles: B's own bundle uploaded by A's office; A's visitor's own bundle that writes into B.
             let bBundleMutations = Mutations(b.visitor.id)
             for _ in 0..<4 { _ = bBundleMutations.make(.update, .household, entity: b.household, fields: []) }  // seqs 1–4 are taken
-            let bBundle = try Self.seal([bBundleMutations.make(.create, .visit, entity: EntityID.random(), household: b.household, fields: Mutations.visit())],
-                                        device: b.visitor)
+            let bBundle = try Self.seal(
+                [bBundleMutations.make(.create, .visit, entity: EntityID.random(), household: b.household, fields: Mutations.visit())],
+                device: b.visitor)
             let aBundle = try Self.seal(intrusions(mutations), device: visitor)
-            let csv = Data("户主姓名,身份证号,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响\r\n某人,\(Facts.nationalID(4444)),某街,\(Self.there),全国级,因病,一般困难,无技能,100,否\r\n".utf8)
+            let csv = Data(
+                "户主姓名,身份证号,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响\r\n某人,\(Facts.nationalID(4444)),某街,\(Self.there),全国级,因病,一般困难,无技能,100,否\r\n".utf8)
             let roster = Data("身份证号,姓名,低保金\r\n\(b.nationalID),名单某,100\r\n".utf8)
             let json = "application/json"
             func body(_ value: [String: JSONValue]) throws -> Data { try WireCoding.encode(value) }
@@ -125,62 +139,139 @@ import Testing
                 "GET /openapi.yaml": Probe(requests: [(visitor.token, .get, "/openapi.yaml", nil, json)], allowed: [200]),
                 // Who the server is, asked without a token: its key id, nothing of any district.
                 "GET /v1/server": Probe(requests: [("", .get, "/v1/server", nil, json), (visitor.token, .get, "/v1/server", nil, json)], allowed: [200]),
-                "POST /v1/enroll": Probe(requests: [("", .post, "/v1/enroll", try body([
-                    "code": .string(ownCode), "deviceName": "A laptop",
-                    "publicSigningKey": .string(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()),
-                ]), json)], allowed: [201]),
-                "POST /v1/push": Probe(requests: [(visitor.token, .post, "/v1/push", visitorBatch, json), (office.token, .post, "/v1/push", officeBatch, json)],
-                                       allowed: [200]),
-                "GET /v1/pull": Probe(requests: [(visitor.token, .get, "/v1/pull", nil, json), (office.token, .get, "/v1/pull?limit=1000", nil, json)], allowed: [200]),
-                "POST /v1/bundles": Probe(requests: [(office.token, .post, "/v1/bundles", bBundle, "application/octet-stream"),
-                                                     (visitor.token, .post, "/v1/bundles", bBundle, "application/octet-stream"),
-                                                     (visitor.token, .post, "/v1/bundles", aBundle, "application/octet-stream")], allowed: [200, 403, 409]),
-                "POST /v1/admin/enrollment-codes": Probe(requests: [(office.token, .post, "/v1/admin/enrollment-codes", try body(["district": .string(Self.there), "role": "visitor"]), json),
-                                                                    (office.token, .post, "/v1/admin/enrollment-codes", try body(["district": .string(Self.there), "role": "office"]), json),
-                                                                    (office.token, .post, "/v1/admin/enrollment-codes", try body(["role": "city"]), json)], allowed: [400, 403, 422]),
-                "GET /v1/admin/devices": Probe(requests: [(office.token, .get, "/v1/admin/devices?district=\(Self.there)", nil, json),
-                                                          (office.token, .get, "/v1/admin/devices", nil, json)], allowed: [200]),
-                "POST /v1/admin/devices/{device}/revoke": Probe(requests: [(office.token, .post, "/v1/admin/devices/\(b.visitor.id)/revoke", nil, json),
-                                                                          (office.token, .post, "/v1/admin/devices/\(b.office.id)/revoke", nil, json)], allowed: [404]),
-                "POST /v1/admin/users": Probe(requests: [(office.token, .post, "/v1/admin/users", try body([
-                    "name": "a-intruder", "password": "correct horse battery staple", "role": "office", "district": .string(Self.there),
-                ]), json)], allowed: [403]),
-                "GET /v1/admin/users": Probe(requests: [(office.token, .get, "/v1/admin/users?district=\(Self.there)", nil, json),
-                                                        (office.token, .get, "/v1/admin/users", nil, json)], allowed: [200]),
-                "POST /v1/admin/users/{name}/disable": Probe(requests: [(office.token, .post, "/v1/admin/users/\(b.account)/disable", nil, json)], allowed: [404]),
-                "POST /v1/admin/users/{name}/enable": Probe(requests: [(office.token, .post, "/v1/admin/users/\(b.account)/enable", nil, json)], allowed: [404]),
-                "POST /v1/admin/users/{name}/password": Probe(requests: [(office.token, .post, "/v1/admin/users/\(b.account)/password",
-                                                                          try body(["password": "another long password 1"]), json)], allowed: [404]),
-                "GET /v1/review": Probe(requests: [(office.token, .get, "/v1/review?district=\(Self.there)", nil, json), (office.token, .get, "/v1/review", nil, json)],
-                                        allowed: [200]),
-                "POST /v1/review/conflicts/confirm": Probe(requests: [(office.token, .post, "/v1/review/conflicts/confirm",
-                                                                       try body(["entity": .string(b.household.description), "field": "phone"]), json)], allowed: [403, 404, 422]),
-                "POST /v1/review/conflicts/overturn": Probe(requests: [(office.token, .post, "/v1/review/conflicts/overturn",
-                                                                        try body(["entity": .string(b.household.description), "field": "phone", "value": "13800000000"]), json)],
-                                                            allowed: [403, 404, 422]),
+                "POST /v1/enroll": Probe(
+                    requests: [
+                        (
+                            "", .post, "/v1/enroll",
+                            try body([
+                                "code": .string(ownCode), "deviceName": "A laptop",
+                                "publicSigningKey": .string(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()),
+                            ]), json
+                        )
+                    ], allowed: [201]),
+                "POST /v1/push": Probe(
+                    requests: [(visitor.token, .post, "/v1/push", visitorBatch, json), (office.token, .post, "/v1/push", officeBatch, json)],
+                    allowed: [200]),
+                "GET /v1/pull": Probe(
+                    requests: [(visitor.token, .get, "/v1/pull", nil, json), (office.token, .get, "/v1/pull?limit=1000", nil, json)], allowed: [200]),
+                "POST /v1/bundles": Probe(
+                    requests: [
+                        (office.token, .post, "/v1/bundles", bBundle, "application/octet-stream"),
+                        (visitor.token, .post, "/v1/bundles", bBundle, "application/octet-stream"),
+                        (visitor.token, .post, "/v1/bundles", aBundle, "application/octet-stream"),
+                    ], allowed: [200, 403, 409]),
+                "POST /v1/admin/enrollment-codes": Probe(
+                    requests: [
+                        (office.token, .post, "/v1/admin/enrollment-codes", try body(["district": .string(Self.there), "role": "visitor"]), json),
+                        (office.token, .post, "/v1/admin/enrollment-codes", try body(["district": .string(Self.there), "role": "office"]), json),
+                        (office.token, .post, "/v1/admin/enrollment-codes", try body(["role": "city"]), json),
+                    ], allowed: [400, 403, 422]),
+                "GET /v1/admin/devices": Probe(
+                    requests: [
+                        (office.token, .get, "/v1/admin/devices?district=\(Self.there)", nil, json),
+                        (office.token, .get, "/v1/admin/devices", nil, json),
+                    ], allowed: [200]),
+                "POST /v1/admin/devices/{device}/revoke": Probe(
+                    requests: [
+                        (office.token, .post, "/v1/admin/devices/\(b.visitor.id)/revoke", nil, json),
+                        (office.token, .post, "/v1/admin/devices/\(b.office.id)/revoke", nil, json),
+                    ], allowed: [404]),
+                "POST /v1/admin/users": Probe(
+                    requests: [
+                        (
+                            office.token, .post, "/v1/admin/users",
+                            try body([
+                                "name": "a-intruder", "password": "correct horse battery staple", "role": "office", "district": .string(Self.there),
+                            ]), json
+                        )
+                    ], allowed: [403]),
+                "GET /v1/admin/users": Probe(
+                    requests: [
+                        (office.token, .get, "/v1/admin/users?district=\(Self.there)", nil, json),
+                        (office.token, .get, "/v1/admin/users", nil, json),
+                    ], allowed: [200]),
+                "POST /v1/admin/users/{name}/disable": Probe(
+                    requests: [(office.token, .post, "/v1/admin/users/\(b.account)/disable", nil, json)], allowed: [404]),
+                "POST /v1/admin/users/{name}/enable": Probe(
+                    requests: [(office.token, .post, "/v1/admin/users/\(b.account)/enable", nil, json)], allowed: [404]),
+                "POST /v1/admin/users/{name}/password": Probe(
+                    requests: [
+                        (
+                            office.token, .post, "/v1/admin/users/\(b.account)/password",
+                            try body(["password": "another long password 1"]), json
+                        )
+                    ], allowed: [404]),
+                "GET /v1/review": Probe(
+                    requests: [(office.token, .get, "/v1/review?district=\(Self.there)", nil, json), (office.token, .get, "/v1/review", nil, json)],
+                    allowed: [200]),
+                "POST /v1/review/conflicts/confirm": Probe(
+                    requests: [
+                        (
+                            office.token, .post, "/v1/review/conflicts/confirm",
+                            try body(["entity": .string(b.household.description), "field": "phone"]), json
+                        )
+                    ], allowed: [403, 404, 422]),
+                "POST /v1/review/conflicts/overturn": Probe(
+                    requests: [
+                        (
+                            office.token, .post, "/v1/review/conflicts/overturn",
+                            try body(["entity": .string(b.household.description), "field": "phone", "value": "13800000000"]), json
+                        )
+                    ],
+                    allowed: [403, 404, 422]),
                 // District B's rejection (its visitor's status change, seq 4) does not exist for A's office.
-                "POST /v1/review/rejections/{device}/{seq}/accept": Probe(requests: [(office.token, .post, "/v1/review/rejections/\(b.visitor.id)/4/accept", nil, json)],
-                                                                          allowed: [404]),
-                "POST /v1/review/rejections/{device}/{seq}/dismiss": Probe(requests: [(office.token, .post, "/v1/review/rejections/\(b.visitor.id)/4/dismiss",
-                                                                                       try body(["reason": "not mine"]), json)], allowed: [404]),
-                "POST /v1/review/links/unlink": Probe(requests: [(office.token, .post, "/v1/review/links/unlink",
-                                                                  try body(["survivor": .string(link.survivor.description), "alias": .string(link.alias.description)]), json)],
-                                                      allowed: [403, 404, 422]),
-                "POST /v1/visits/{id}/void": Probe(requests: [(office.token, .post, "/v1/visits/\(b.visit)/void", try body(["reason": "not mine"]), json)],
-                                                   allowed: [403, 404]),
-                "POST /v1/households/{id}/status": Probe(requests: [(office.token, .post, "/v1/households/\(b.household)/status", try body(["to": "filed"]), json),
-                                                                    (office.token, .post, "/v1/households/\(b.duplicate)/status", try body(["to": "closed"]), json)],
-                                                         allowed: [403, 404, 422]),
-                "GET /v1/households/{id}": Probe(requests: [(visitor.token, .get, "/v1/households/\(b.household)", nil, json),
-                                                            (office.token, .get, "/v1/households/\(b.duplicate)", nil, json)], allowed: [404]),
-                "GET /v1/households/{id}/history": Probe(requests: [(visitor.token, .get, "/v1/households/\(b.household)/history", nil, json),
-                                                                    (office.token, .get, "/v1/households/\(b.household)/history", nil, json)], allowed: [404]),
-                "POST /v1/admin/import": Probe(requests: [(office.token, .post, "/v1/admin/import", csv, "text/csv"),
-                                                          (office.token, .post, "/v1/admin/import?acceptValid=true", csv, "text/csv")], allowed: [200, 422]),
-                "POST /v1/roster/compare": Probe(requests: [(office.token, .post, "/v1/roster/compare?district=\(Self.there)", roster, "text/csv"),
-                                                            (office.token, .post, "/v1/roster/compare", roster, "text/csv")], allowed: [200, 403]),
-                "GET /v1/reports": Probe(requests: [(office.token, .get, "/v1/reports?district=\(Self.there)", nil, json),
-                                                    (office.token, .get, "/v1/reports", nil, json)], allowed: [200, 403]),
+                "POST /v1/review/rejections/{device}/{seq}/accept": Probe(
+                    requests: [(office.token, .post, "/v1/review/rejections/\(b.visitor.id)/4/accept", nil, json)],
+                    allowed: [404]),
+                "POST /v1/review/rejections/{device}/{seq}/dismiss": Probe(
+                    requests: [
+                        (
+                            office.token, .post, "/v1/review/rejections/\(b.visitor.id)/4/dismiss",
+                            try body(["reason": "not mine"]), json
+                        )
+                    ], allowed: [404]),
+                "POST /v1/review/links/unlink": Probe(
+                    requests: [
+                        (
+                            office.token, .post, "/v1/review/links/unlink",
+                            try body(["survivor": .string(link.survivor.description), "alias": .string(link.alias.description)]), json
+                        )
+                    ],
+                    allowed: [403, 404, 422]),
+                "POST /v1/visits/{id}/void": Probe(
+                    requests: [(office.token, .post, "/v1/visits/\(b.visit)/void", try body(["reason": "not mine"]), json)],
+                    allowed: [403, 404]),
+                "POST /v1/households/{id}/status": Probe(
+                    requests: [
+                        (office.token, .post, "/v1/households/\(b.household)/status", try body(["to": "filed"]), json),
+                        (office.token, .post, "/v1/households/\(b.duplicate)/status", try body(["to": "closed"]), json),
+                    ],
+                    allowed: [403, 404, 422]),
+                "GET /v1/households/{id}": Probe(
+                    requests: [
+                        (visitor.token, .get, "/v1/households/\(b.household)", nil, json),
+                        (office.token, .get, "/v1/households/\(b.duplicate)", nil, json),
+                    ], allowed: [404]),
+                "GET /v1/households/{id}/history": Probe(
+                    requests: [
+                        (visitor.token, .get, "/v1/households/\(b.household)/history", nil, json),
+                        (office.token, .get, "/v1/households/\(b.household)/history", nil, json),
+                    ], allowed: [404]),
+                "POST /v1/admin/import": Probe(
+                    requests: [
+                        (office.token, .post, "/v1/admin/import", csv, "text/csv"),
+                        (office.token, .post, "/v1/admin/import?acceptValid=true", csv, "text/csv"),
+                    ], allowed: [200, 422]),
+                "POST /v1/roster/compare": Probe(
+                    requests: [
+                        (office.token, .post, "/v1/roster/compare?district=\(Self.there)", roster, "text/csv"),
+                        (office.token, .post, "/v1/roster/compare", roster, "text/csv"),
+                    ], allowed: [200, 403]),
+                "GET /v1/reports": Probe(
+                    requests: [
+                        (office.token, .get, "/v1/reports?district=\(Self.there)", nil, json),
+                        (office.token, .get, "/v1/reports", nil, json),
+                    ], allowed: [200, 403]),
             ]
 
             let operations = try OpenAPIOperations.all()
@@ -190,8 +281,9 @@ import Testing
             for operation in operations {
                 guard let probe = probes[operation.key] else { continue }
                 for request in probe.requests {
-                    let response = try await caller.call(request.method, request.uri, token: request.token.isEmpty ? nil : request.token,
-                                                         body: request.body, contentType: request.type)
+                    let response = try await caller.call(
+                        request.method, request.uri, token: request.token.isEmpty ? nil : request.token,
+                        body: request.body, contentType: request.type)
                     sent += 1
                     let asked = request.uri + String(decoding: request.body ?? Data(), as: UTF8.self)
                     #expect(probe.allowed.contains(Int(response.status.code)), "\(operation) \(request.uri): \(response.status) \(response.text.prefix(300))")
@@ -210,7 +302,9 @@ import Testing
             }
             #expect(try await Self.stateOfB(caller) == before, "district B changed")
             #expect(try await caller.call(.get, "/v1/pull", token: b.visitor.token).status == .ok, "B's devices still work")
-            print("ScopeSecurityTests: \(operations.count) operations of openapi.yaml, \(sent) requests from district \(Self.here) at district \(Self.there): nothing read, nothing changed")
+            print(
+                "ScopeSecurityTests: \(operations.count) operations of openapi.yaml, \(sent) requests from district \(Self.here) at district \(Self.there): nothing read, nothing changed"
+            )
         }
     }
 
@@ -236,8 +330,14 @@ import Testing
             var refused: [String] = []
             for (label, response) in [
                 ("confirm", try await json("/v1/review/conflicts/confirm", ["entity": .string(b.household.description), "field": "phone"])),
-                ("overturn", try await json("/v1/review/conflicts/overturn", ["entity": .string(b.household.description), "field": "phone", "value": "13800000000"])),
-                ("unlink", try await json("/v1/review/links/unlink", ["survivor": .string(link.survivor.description), "alias": .string(link.alias.description)])),
+                (
+                    "overturn",
+                    try await json("/v1/review/conflicts/overturn", ["entity": .string(b.household.description), "field": "phone", "value": "13800000000"])
+                ),
+                (
+                    "unlink",
+                    try await json("/v1/review/links/unlink", ["survivor": .string(link.survivor.description), "alias": .string(link.alias.description)])
+                ),
                 ("status", try await json("/v1/households/\(b.household)/status", ["to": "filed"])),
                 ("code", try await json("/v1/admin/enrollment-codes", ["district": .string(Self.there), "role": "visitor"])),
                 ("revoke", try await caller.call(.post, "/v1/admin/devices/\(b.second.id)/revoke", token: visitor.token)),
@@ -246,10 +346,13 @@ import Testing
                 ("import", try await caller.call(.post, "/v1/admin/import", token: visitor.token, body: Data("a,b\r\n".utf8), contentType: "text/csv")),
                 ("roster", try await caller.call(.post, "/v1/roster/compare", token: visitor.token, body: Data("a,b\r\n".utf8), contentType: "text/csv")),
                 ("reports", try await caller.call(.get, "/v1/reports", token: visitor.token)),
-            ] + (try OpenAPIOperations.all().contains { $0.key == "POST /v1/admin/users" } ? [
-                ("users", try await json("/v1/admin/users", ["name": "visitor-made", "password": "correct horse battery staple", "role": "office"])),
-                ("disable", try await caller.call(.post, "/v1/admin/users/\(b.account)/disable", token: visitor.token)),
-            ] : []) {
+            ]
+                + (try OpenAPIOperations.all().contains { $0.key == "POST /v1/admin/users" }
+                    ? [
+                        ("users", try await json("/v1/admin/users", ["name": "visitor-made", "password": "correct horse battery staple", "role": "office"])),
+                        ("disable", try await caller.call(.post, "/v1/admin/users/\(b.account)/disable", token: visitor.token)),
+                    ] : [])
+            {
                 #expect(response.status == .forbidden && response.errorCode == "forbiddenForRole", "\(label): \(response.status) \(response.text.prefix(200))")
                 refused.append(label)
             }
@@ -259,15 +362,22 @@ import Testing
             let pulled = try #require(try await caller.pullAll(visitor.token)[b.household])
             let statusHeads = pulled.household.heads("status").map(\.write)
             func decisions() -> [Mutation] {
-                [factory.make(.update, .household, entity: b.household, fields: [FieldWrite(field: "status", value: "filed", base: statusHeads)]),
-                 factory.make(.create, .household, entity: EntityID.random(), fields: Mutations.household(Facts.household(4545), district: Self.there, status: "filed")),
-                 factory.make(.update, .household, entity: b.household, fields: [FieldWrite(field: "district", value: "150603", base: pulled.household.heads("district").map(\.write))])]
+                [
+                    factory.make(.update, .household, entity: b.household, fields: [FieldWrite(field: "status", value: "filed", base: statusHeads)]),
+                    factory.make(
+                        .create, .household, entity: EntityID.random(),
+                        fields: Mutations.household(Facts.household(4545), district: Self.there, status: "filed")),
+                    factory.make(
+                        .update, .household, entity: b.household,
+                        fields: [FieldWrite(field: "district", value: "150603", base: pulled.household.heads("district").map(\.write))]),
+                ]
             }
             let pushed = try await caller.push(visitor, decisions())
             #expect(pushed.status == .ok)
             let pushReceipt = try pushed.json(PushReceipt.self)
-            let bundle = try await caller.call(.post, "/v1/bundles", token: visitor.token, body: try Self.seal(decisions(), device: visitor),
-                                              contentType: "application/octet-stream")
+            let bundle = try await caller.call(
+                .post, "/v1/bundles", token: visitor.token, body: try Self.seal(decisions(), device: visitor),
+                contentType: "application/octet-stream")
             #expect(bundle.status == .ok, "\(bundle.text.prefix(300))")
             let results = pushReceipt.results + (try bundle.json(BundleUploadResult.self)).receipts.flatMap(\.results)
             #expect(results.count == 6 && results.allSatisfy { $0.outcome == .rejected && $0.code == .forbiddenForRole }, "\(results)")
@@ -290,7 +400,9 @@ import Testing
                     .replacingOccurrences(of: "{name}", with: "someone")
                 for token in [nil, "not-a-token-this-server-issued"] as [String?] {
                     let response = try await caller.call(operation.method == "GET" ? .get : .post, uri, token: token, body: Data("{}".utf8))
-                    #expect(response.status == .unauthorized && response.errorCode == "unauthorized", "\(operation): \(response.status) \(response.text.prefix(200))")
+                    #expect(
+                        response.status == .unauthorized && response.errorCode == "unauthorized",
+                        "\(operation): \(response.status) \(response.text.prefix(200))")
                     checked += 1
                 }
             }
@@ -313,7 +425,9 @@ import Testing
                     .replacingOccurrences(of: "{device}", with: visitor.id.rawValue).replacingOccurrences(of: "{name}", with: "someone")
                 for token in [visitor.token, office.token] {
                     let response = try await caller.call(operation.method == "GET" ? .get : .post, uri, token: token, body: Data("{}".utf8))
-                    #expect(response.status == .unauthorized && response.errorCode == "deviceRevoked", "\(operation): \(response.status) \(response.text.prefix(200))")
+                    #expect(
+                        response.status == .unauthorized && response.errorCode == "deviceRevoked",
+                        "\(operation): \(response.status) \(response.text.prefix(200))")
                     checked += 1
                 }
             }

@@ -24,8 +24,9 @@ import Testing
         // all reaching the server through a transport that follows it to its new port.
         var visitors: [Visitor] = []
         for index in 0..<5 {
-            var configuration = ClientConfiguration(databasePath: Executables.temporaryFolder("doorstep-crash-client") + "/local.sqlite",
-                                                    retry: .quick)
+            var configuration = ClientConfiguration(
+                databasePath: Executables.temporaryFolder("doorstep-crash-client") + "/local.sqlite",
+                retry: .quick)
             configuration.transport = { _ in MovingTransport(address: address, ledger: ledger) }
             let client = try FieldClient(configuration: configuration)
             let role: Role = index == 4 ? .office : .visitor
@@ -71,8 +72,9 @@ import Testing
             .verify(ledger: ledger, clients: visitors.map(\.client), recordedVisits: visits)
         await server.stop()
         // The real server's own log over all its lives holds none of the run's secrets.
-        let secrets = try secretsOf(clients: visitors.map(\.client), adminToken: try server.adminToken, names: ["王某某"],
-                                    nationalIDs: (0..<5).map { Facts.nationalID(100 + $0) })
+        let secrets = try secretsOf(
+            clients: visitors.map(\.client), adminToken: try server.adminToken, names: ["王某某"],
+            nationalIDs: (0..<5).map { Facts.nationalID(100 + $0) })
         #expect(SecretScan.leaks(of: secrets, in: server.log).isEmpty, "the server's log holds \(SecretScan.leaks(of: secrets, in: server.log))")
         #expect(survived == Self.kills)
         #expect(report.acknowledged > 0 && report.lost == 0 && report.duplicated == 0)

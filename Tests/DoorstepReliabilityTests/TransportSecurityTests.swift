@@ -17,10 +17,12 @@ import Testing
     /// A self-signed certificate for localhost and 127.0.0.1, made by `openssl req -x509`.
     static func selfSigned(in folder: String) async throws -> (certificate: String, key: String) {
         let certificate = folder + "/cert.pem", key = folder + "/key.pem"
-        let result = try await ChildProcess.run(try #require(openssl), [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", certificate,
-            "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
+        let result = try await ChildProcess.run(
+            try #require(openssl),
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", certificate,
+                "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
         #expect(result.status == 0, "\(result)")
         return (certificate, key)
     }
@@ -37,8 +39,10 @@ import Testing
         // A TLS client that trusts only this certificate gets the API.
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate))
-        let (health, document) = try await TestClient.withClient(host: "127.0.0.1", port: port,
-                                                                 configuration: .init(tlsConfiguration: tls, serverName: "localhost")) { client in
+        let (health, document) = try await TestClient.withClient(
+            host: "127.0.0.1", port: port,
+            configuration: .init(tlsConfiguration: tls, serverName: "localhost")
+        ) { client in
             let health = try await client.get("/health")
             let document = try await client.get("/openapi.yaml")
             return (health, document)
@@ -68,7 +72,8 @@ import Testing
         #expect(alone.status != 0 && (alone.stdout + alone.stderr).contains("--tls-key"), "\(alone)")
         let garbage = folder + "/garbage.pem"
         try Data("not a key".utf8).write(to: URL(fileURLWithPath: garbage))
-        let unreadable = try await ChildProcess.run(Executables.server, ["--port", "0", "--data", data, "--tls-cert", certificate, "--tls-key", garbage], timeout: 30)
+        let unreadable = try await ChildProcess.run(
+            Executables.server, ["--port", "0", "--data", data, "--tls-cert", certificate, "--tls-key", garbage], timeout: 30)
         #expect(unreadable.status != 0 && (unreadable.stdout + unreadable.stderr).contains("TLS private key"), "\(unreadable)")
     }
 
@@ -80,15 +85,19 @@ import Testing
         let transport = URLSessionTransport(baseURL: url)
         var statuses: [Int] = []
         for n in 0..<10 {
-            let request = n % 2 == 0
+            let request =
+                n % 2 == 0
                 ? TransportRequest(method: "GET", path: "/v1/pull", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer dsd_guess\(n)"])
-                : TransportRequest(method: "POST", path: "/v1/enroll", headers: ["Doorstep-Protocol": "1", "Content-Type": "application/json"],
-                                   body: Data(#"{"code":"AAAA-BBBB-CC\#(n)","deviceName":"guesser","publicSigningKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}"#.utf8))
+                : TransportRequest(
+                    method: "POST", path: "/v1/enroll", headers: ["Doorstep-Protocol": "1", "Content-Type": "application/json"],
+                    body: Data(#"{"code":"AAAA-BBBB-CC\#(n)","deviceName":"guesser","publicSigningKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}"#.utf8))
             statuses.append(try await transport.send(request).status)
         }
         #expect(statuses.allSatisfy { $0 == 401 }, "\(statuses)")
-        let limited = try await transport.send(TransportRequest(method: "GET", path: "/v1/pull",
-                                                                headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(try server.adminToken)"]))
+        let limited = try await transport.send(
+            TransportRequest(
+                method: "GET", path: "/v1/pull",
+                headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(try server.adminToken)"]))
         #expect(limited.status == 429 && String(decoding: limited.body, as: UTF8.self).contains("rateLimited"))
         await server.stop()
     }
@@ -104,11 +113,14 @@ import Testing
     }
 
     @Test func theLibrary_refusesPlainHTTPToAnotherMachine_unlessAllowed() async throws {
-        for (address, allowed) in [("http://doorstep.example.org", false), ("http://10.1.2.3:8080", false), ("http://2130706433:8080", false),
-                                   ("http://127.0.0.1:8080", true), ("http://localhost:8080", true), ("https://doorstep.example.org", true)] {
+        for (address, allowed) in [
+            ("http://doorstep.example.org", false), ("http://10.1.2.3:8080", false), ("http://2130706433:8080", false),
+            ("http://127.0.0.1:8080", true), ("http://localhost:8080", true), ("https://doorstep.example.org", true),
+        ] {
             let recorder = Recorder()
-            var configuration = ClientConfiguration(databasePath: Executables.temporaryFolder("doorstep-insecure") + "/local.sqlite",
-                                                    retry: RetryPolicy(maxAttempts: 1))
+            var configuration = ClientConfiguration(
+                databasePath: Executables.temporaryFolder("doorstep-insecure") + "/local.sqlite",
+                retry: RetryPolicy(maxAttempts: 1))
             configuration.transport = { _ in recorder }
             let client = try FieldClient(configuration: configuration)
             do {
@@ -127,7 +139,9 @@ import Testing
                 configuration.allowInsecureHTTP = true
                 configuration.databasePath = Executables.temporaryFolder("doorstep-insecure") + "/local.sqlite"
                 let insecure = try FieldClient(configuration: configuration)
-                await #expect(throws: DoorstepError.self) { try await insecure.enroll(server: URL(string: address)!, code: "AAAA-BBBB-CCCC", deviceName: "laptop") }
+                await #expect(throws: DoorstepError.self) {
+                    try await insecure.enroll(server: URL(string: address)!, code: "AAAA-BBBB-CCCC", deviceName: "laptop")
+                }
                 #expect(recorder.sent == ["/v1/enroll"], "\(address) with allowInsecureHTTP: \(recorder.sent)")
             }
         }
@@ -157,13 +171,21 @@ import Testing
         let code = try await admin.code(district: "150602", role: .visitor)
         // Refused before any byte is sent, whatever the name stands for.
         for name in ["doorstep.example.org", "10.1.2.3", "2130706433"] + (Self.loopbackAlias.map { [$0] } ?? []) {
-            let refused = try await ChildProcess.run(Executables.cli, ["enroll", "--server", "http://\(name):\(url.port ?? 0)", "--code", code,
-                                                                       "--db", database, "--lang", "en"])
+            let refused = try await ChildProcess.run(
+                Executables.cli,
+                [
+                    "enroll", "--server", "http://\(name):\(url.port ?? 0)", "--code", code,
+                    "--db", database, "--lang", "en",
+                ])
             #expect(refused.status != 0 && refused.stderr.contains("insecureTransport"), "\(name): \(refused)")
         }
         // Loopback by name or number is this machine: plain HTTP is fine there.
-        let local = try await ChildProcess.run(Executables.cli, ["enroll", "--server", "http://localhost:\(url.port ?? 0)", "--code", "AAAA-BBBB-CCCC",
-                                                                 "--db", database + ".local", "--lang", "en", "--retries", "1"])
+        let local = try await ChildProcess.run(
+            Executables.cli,
+            [
+                "enroll", "--server", "http://localhost:\(url.port ?? 0)", "--code", "AAAA-BBBB-CCCC",
+                "--db", database + ".local", "--lang", "en", "--retries", "1",
+            ])
         #expect(local.stderr.contains("invalidEnrollmentCode"), "localhost must be reached: \(local)")
         guard let alias = Self.loopbackAlias else {
             print("TransportSecurityTests: /etc/hosts names no alias of 127.0.0.1; the --insecure half of the CLI test is skipped")

@@ -30,10 +30,12 @@ struct BackendEquivalenceTests {
             district = principal.district ?? ""
         }
 
-        func make(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID, fields: [FieldWrite], covers: [WriteID] = []) -> Mutation {
+        func make(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID, fields: [FieldWrite], covers: [WriteID] = []) -> Mutation
+        {
             seq += 1
-            return Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity, household: household,
-                            fields: fields, covers: covers)
+            return Mutation(
+                device: principal.device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity, household: household,
+                fields: fields, covers: covers)
         }
     }
 
@@ -48,7 +50,8 @@ struct BackendEquivalenceTests {
             let engine = MergeEngine()
             var random = SeededGenerator(seed: 20_261_130)
             func deviceID() throws -> DeviceID { try DeviceID(EntityID.random(using: &random).description) }
-            let identity = try JSONDecoder().decode(ServerIdentity.self, from: Data(#"{"device":"\#(try deviceID())","bundlePrivateKey":"AAAA","keyID":"k"}"#.utf8))
+            let identity = try JSONDecoder().decode(
+                ServerIdentity.self, from: Data(#"{"device":"\#(try deviceID())","bundlePrivateKey":"AAAA","keyID":"k"}"#.utf8))
             var devices: [Device] = []
             var office: Principal?
             for (index, (district, role)) in [("150602", Role.visitor), ("150602", .visitor), ("150603", .visitor), ("150602", .office)].enumerated() {
@@ -56,10 +59,16 @@ struct BackendEquivalenceTests {
                 var principals: [Principal] = []
                 for storage in storages {
                     _ = try await storage.identity { identity }
-                    try await storage.insertEnrollmentCode(EnrollmentCodeRecord(codeHash: "code-\(index)", district: district, role: role, createdBy: "test",
-                                                                                createdAt: "2020-01-01T00:00:00Z", expiresAt: "2099-01-01T00:00:00Z"))
-                    principals.append(try await storage.redeemEnrollmentCode(hash: "code-\(index)", now: "2020-01-02T00:00:00Z", device: NewDevice(
-                        id: id, name: "d\(index)", tokenHash: "token-\(index)", signingKey: nil)).principal)
+                    try await storage.insertEnrollmentCode(
+                        EnrollmentCodeRecord(
+                            codeHash: "code-\(index)", district: district, role: role, createdBy: "test",
+                            createdAt: "2020-01-01T00:00:00Z", expiresAt: "2099-01-01T00:00:00Z"))
+                    principals.append(
+                        try await storage.redeemEnrollmentCode(
+                            hash: "code-\(index)", now: "2020-01-02T00:00:00Z",
+                            device: NewDevice(
+                                id: id, name: "d\(index)", tokenHash: "token-\(index)", signingKey: nil)
+                        ).principal)
                 }
                 #expect(principals[0] == principals[1])
                 if role == .office { office = principals[0] } else { devices.append(Device(principal: principals[0])) }
@@ -76,11 +85,13 @@ struct BackendEquivalenceTests {
                 var texts: [String] = []
                 var next: [Int64] = []
                 for (index, storage) in storages.enumerated() {
-                    let bytes = try await storage.pullEncoded(for: principal, after: cursors[index], limit: limit, engine: engine, now: Self.now,
-                                                              physicalMillis: Self.clock)
+                    let bytes = try await storage.pullEncoded(
+                        for: principal, after: cursors[index], limit: limit, engine: engine, now: Self.now,
+                        physicalMillis: Self.clock)
                     let page = try WireCoding.decode(PullPage.self, from: Data(bytes))
                     next.append(Int64(page.nextCursor) ?? -1)
-                    texts.append(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"nextCursor\":\"\(page.nextCursor)\"", with: "\"nextCursor\":\"…\""))
+                    texts.append(
+                        String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"nextCursor\":\"\(page.nextCursor)\"", with: "\"nextCursor\":\"…\""))
                 }
                 #expect(texts[0] == texts[1], "a pull page after \(cursors) differs: \(Self.difference(texts[0], texts[1]))")
                 return (try WireCoding.decode(PullPage.self, from: Data(texts[0].utf8)), next)
@@ -104,45 +115,63 @@ struct BackendEquivalenceTests {
                             // A small pool of national IDs: the same person filed twice is linked.
                             let id = EntityID.random(using: &random)
                             let person = Int.random(in: 0..<10, using: &random)
-                            batch.append(device.make(.create, .household, entity: id, household: id, fields: Sample.household(
-                                nationalID: Sample.nationalID(person, region: device.district), district: device.district,
-                                income: Int64.random(in: 50_000...200_000, using: &random))))
+                            batch.append(
+                                device.make(
+                                    .create, .household, entity: id, household: id,
+                                    fields: Sample.household(
+                                        nationalID: Sample.nationalID(person, region: device.district), district: device.district,
+                                        income: Int64.random(in: 50_000...200_000, using: &random))))
                             filed.append(id)
                         } else if let household = households.randomElement(using: &random) {
                             let id = household.household.id
                             switch roll {
                             case ..<50:
-                                batch.append(device.make(.create, .visit, entity: EntityID.random(using: &random), household: id,
-                                                         fields: Sample.visit(day: Int.random(in: 1...28, using: &random))))
+                                batch.append(
+                                    device.make(
+                                        .create, .visit, entity: EntityID.random(using: &random), household: id,
+                                        fields: Sample.visit(day: Int.random(in: 1...28, using: &random))))
                             case ..<70:
                                 // From what the device last pulled: another device may have written since (a conflict).
                                 let field = ["monthlyIncomeFen", "address"].randomElement(using: &random) ?? "address"
-                                let value: JSONValue = field == "address" ? .string("东胜区 建设街 \(Int.random(in: 1...99, using: &random)) 号")
+                                let value: JSONValue =
+                                    field == "address"
+                                    ? .string("东胜区 建设街 \(Int.random(in: 1...99, using: &random)) 号")
                                     : .int(Int64.random(in: 50_000...200_000, using: &random))
-                                batch.append(device.make(.update, .household, entity: id, household: id,
-                                                         fields: [FieldWrite(field: field, value: value, base: household.household.heads(field).map(\.write))]))
+                                batch.append(
+                                    device.make(
+                                        .update, .household, entity: id, household: id,
+                                        fields: [FieldWrite(field: field, value: value, base: household.household.heads(field).map(\.write))]))
                             case ..<82:
-                                batch.append(device.make(.create, .member, entity: EntityID.random(using: &random), household: id, fields: [
-                                    FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "child"),
-                                    FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student")]))
+                                batch.append(
+                                    device.make(
+                                        .create, .member, entity: EntityID.random(using: &random), household: id,
+                                        fields: [
+                                            FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "child"),
+                                            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student"),
+                                        ]))
                             case ..<92:
                                 if let member = household.entities.first(where: { $0.kind == .member && !$0.isDeleted }) {
-                                    batch.append(device.make(.delete, .member, entity: member.id, household: id,
-                                                             fields: [FieldWrite(field: deletedFieldName, value: true, base: member.heads(deletedFieldName).map(\.write))],
-                                                             covers: member.allFieldHeads))
+                                    batch.append(
+                                        device.make(
+                                            .delete, .member, entity: member.id, household: id,
+                                            fields: [FieldWrite(field: deletedFieldName, value: true, base: member.heads(deletedFieldName).map(\.write))],
+                                            covers: member.allFieldHeads))
                                 }
                             default:
                                 // Outside the device's district (refused), or a visit changed (refused).
                                 if let other = filed.randomElement(using: &random) {
-                                    batch.append(device.make(.create, .visit, entity: EntityID.random(using: &random), household: other, fields: Sample.visit()))
+                                    batch.append(
+                                        device.make(.create, .visit, entity: EntityID.random(using: &random), household: other, fields: Sample.visit()))
                                 }
                             }
                         }
                     }
                     var receipts: [PushReceipt] = []
                     for storage in storages {
-                        receipts.append(try await storage.push(PushBatch(device: device.principal.device, mutations: batch), from: device.principal, engine: engine,
-                                                               actor: nil, now: Self.now, physicalMillis: Self.clock))
+                        receipts.append(
+                            try await storage.push(
+                                PushBatch(device: device.principal.device, mutations: batch), from: device.principal, engine: engine,
+                                actor: nil, now: Self.now, physicalMillis: Self.clock))
                     }
                     try same(receipts, "round \(round): a receipt")
                     if round % 2 == 1 || Int.random(in: 0..<3, using: &random) == 0 { try await pull(device) }
@@ -155,8 +184,9 @@ struct BackendEquivalenceTests {
                 while true {
                     // Each backend writes its pages from stored texts: the same bytes as encoding its built page.
                     for (index, storage) in storages.enumerated() {
-                        let (built, encoded) = try await storage.pages(for: city, after: cursors[index], limit: 7, engine: engine, now: Self.now,
-                                                                       physicalMillis: Self.clock)
+                        let (built, encoded) = try await storage.pages(
+                            for: city, after: cursors[index], limit: 7, engine: engine, now: Self.now,
+                            physicalMillis: Self.clock)
                         let text = String(decoding: try WireCoding.encode(built), as: UTF8.self), written = String(decoding: encoded, as: UTF8.self)
                         #expect(written == text, "\(note): backend \(index)'s written page differs from its built one: \(Self.difference(text, written))")
                     }
@@ -182,7 +212,9 @@ struct BackendEquivalenceTests {
 
             // The workload must have reached what it is for: links, conflicts, refusals, deletions.
             let queue = try await sqlite.reviewQueue(district: nil)
-            #expect(!queue.conflicts.isEmpty && !queue.duplicates.isEmpty && !queue.rejections.isEmpty, "\(queue.conflicts.count) \(queue.duplicates.count) \(queue.rejections.count)")
+            #expect(
+                !queue.conflicts.isEmpty && !queue.duplicates.isEmpty && !queue.rejections.isEmpty,
+                "\(queue.conflicts.count) \(queue.duplicates.count) \(queue.rejections.count)")
             let everything = devices.flatMap(\.known.values).flatMap(\.entities)
             #expect(everything.contains { $0.isDeleted })
 

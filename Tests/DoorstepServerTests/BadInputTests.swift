@@ -19,7 +19,8 @@ struct BadInputTests {
             let visitor = try await session.enroll(district: "150602", role: .visitor)
             let factory = MutationFactory(device: visitor.id, clock: server.clock)
             let household = EntityID.random()
-            _ = try await session.pushOK(visitor, [factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(11)))])
+            _ = try await session.pushOK(
+                visitor, [factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(11)))])
             try await body(session, visitor, factory, household)
         }
     }
@@ -46,7 +47,8 @@ struct BadInputTests {
             try await s.call(.get, "/v1/pull", token: d.token, protocolVersion: nil)
         },
         Case(name: "protocol version in the batch", status: .upgradeRequired, code: "unsupportedProtocolVersion") { s, d, f, h in
-            let batch = PushBatch(protocolVersion: 99, device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())])
+            let batch = PushBatch(
+                protocolVersion: 99, device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())])
             return try await s.call(.post, "/v1/push", token: d.token, json: batch)
         },
         Case(name: "oversized body", status: .contentTooLarge, code: "payloadTooLarge") { s, d, _, _ in
@@ -106,18 +108,22 @@ struct BadInputTests {
         }
     }
 
-    static let rejectedInBatch: [(name: String, code: DoorstepError.Code, fields: @Sendable (EntityID) -> (MutationOperation, EntityKind, EntityID, [FieldWrite]))] = [
-        ("invalid national ID", .invalidNationalId, { _ in
-            let id = EntityID.random()
-            var fields = Sample.household(nationalID: "150602198507011230")
-            fields[1].value = "15060219850701123X"
-            return (.create, .household, id, fields)
-        }),
-        ("negative income", .negativeAmount, { h in (.update, .household, h, [FieldWrite(field: "monthlyIncomeFen", value: -5, base: [])]) }),
-        ("visitor changes status", .forbiddenForRole, { h in (.update, .household, h, [FieldWrite(field: "status", value: "filed", base: [])]) }),
-        ("unknown field", .unknownField, { h in (.update, .household, h, [FieldWrite(field: "favouriteColour", value: "red", base: [])]) }),
-        ("edit a visit", .visitImmutable, { h in (.update, .visit, h, [FieldWrite(field: "notes", value: "x", base: [])]) }),
-    ]
+    static let rejectedInBatch:
+        [(name: String, code: DoorstepError.Code, fields: @Sendable (EntityID) -> (MutationOperation, EntityKind, EntityID, [FieldWrite]))] = [
+            (
+                "invalid national ID", .invalidNationalId,
+                { _ in
+                    let id = EntityID.random()
+                    var fields = Sample.household(nationalID: "150602198507011230")
+                    fields[1].value = "15060219850701123X"
+                    return (.create, .household, id, fields)
+                }
+            ),
+            ("negative income", .negativeAmount, { h in (.update, .household, h, [FieldWrite(field: "monthlyIncomeFen", value: -5, base: [])]) }),
+            ("visitor changes status", .forbiddenForRole, { h in (.update, .household, h, [FieldWrite(field: "status", value: "filed", base: [])]) }),
+            ("unknown field", .unknownField, { h in (.update, .household, h, [FieldWrite(field: "favouriteColour", value: "red", base: [])]) }),
+            ("edit a visit", .visitImmutable, { h in (.update, .visit, h, [FieldWrite(field: "notes", value: "x", base: [])]) }),
+        ]
 
     @Test func rejectedInsideAnAcceptedBatch_isAReceiptEntryAndARejectionRowOnly() async throws {
         try await withPopulatedServer { session, visitor, factory, household in
@@ -131,7 +137,9 @@ struct BadInputTests {
                 let after = try await session.server.dumpDomainTables()
                 // Only the mutation log, the rejection log and the rejected-base bookkeeping may change.
                 let changedTables = Set(Self.sections(after).filter { Self.sections(before)[$0.key] != $0.value }.keys)
-                #expect(changedTables.isSubset(of: ["mutations", "rejections", "rejected_bases", "rejected_creations"]), "\(testCase.name) changed \(changedTables)")
+                #expect(
+                    changedTables.isSubset(of: ["mutations", "rejections", "rejected_bases", "rejected_creations"]), "\(testCase.name) changed \(changedTables)"
+                )
                 #expect(changedTables.contains("rejections"))
             }
             let review = try await session.call(.get, "/v1/review", token: session.adminToken).json(ReviewQueue.self)
@@ -165,16 +173,18 @@ struct BadInputTests {
     @Test func enrollmentCode_isSingleUse_andExpires() async throws {
         let server = TestServer()
         try await server.test { session in
-            let response = try await session.call(.post, "/v1/admin/enrollment-codes", token: session.adminToken,
-                                                  json: ["district": "150602", "role": "visitor", "expiresInHours": 1] as [String: JSONValue])
+            let response = try await session.call(
+                .post, "/v1/admin/enrollment-codes", token: session.adminToken,
+                json: ["district": "150602", "role": "visitor", "expiresInHours": 1] as [String: JSONValue])
             let code = try response.json([String: JSONValue].self)["code"]?.stringValue ?? ""
             let key = Data(repeating: 7, count: 32).base64EncodedString()
             let enroll: [String: String] = ["code": code.lowercased(), "deviceName": "laptop", "publicSigningKey": key]
             #expect(try await session.call(.post, "/v1/enroll", token: nil, json: enroll).status == .created, "codes are case-insensitive")
             let again = try await session.call(.post, "/v1/enroll", token: nil, json: enroll)
             #expect(again.errorCode == "invalidEnrollmentCode")
-            let second = try await session.call(.post, "/v1/admin/enrollment-codes", token: session.adminToken,
-                                                json: ["district": "150602", "role": "visitor", "expiresInHours": 1] as [String: JSONValue])
+            let second = try await session.call(
+                .post, "/v1/admin/enrollment-codes", token: session.adminToken,
+                json: ["district": "150602", "role": "visitor", "expiresInHours": 1] as [String: JSONValue])
             let secondCode = try second.json([String: JSONValue].self)["code"]?.stringValue ?? ""
             server.clock.advance(2 * 3600 * 1000)
             let expired = try await session.call(.post, "/v1/enroll", token: nil, json: ["code": secondCode, "deviceName": "laptop", "publicSigningKey": key])

@@ -71,16 +71,18 @@ struct BundleTests {
             #expect(empty.status == .unprocessableContent && empty.errorCode == "bundleInvalid")
 
             // Signed with another enrolled device's key, in the visitor's name.
-            let forged = try BundleWriter.seal(batches: work.batches, device: visitor.id, signingKey: other.signingKey,
-                                               serverPublicKey: key.publicKey, serverKeyID: key.keyID, createdAt: "2020-04-20T18:00:00+08:00")
+            let forged = try BundleWriter.seal(
+                batches: work.batches, device: visitor.id, signingKey: other.signingKey,
+                serverPublicKey: key.publicKey, serverKeyID: key.keyID, createdAt: "2020-04-20T18:00:00+08:00")
             let refused = try await session.upload(forged, token: office.token)
             #expect(refused.status == .unprocessableContent && refused.errorCode == "bundleInvalid")
             #expect(refused.text.contains("signature does not match"))
 
             // Encrypted to another server's key.
-            let elsewhere = try BundleWriter.seal(batches: work.batches, device: visitor.id, signingKey: visitor.signingKey,
-                                                  serverPublicKey: Curve25519.KeyAgreement.PrivateKey().publicKey,
-                                                  serverKeyID: key.keyID, createdAt: "2020-04-20T18:00:00+08:00")
+            let elsewhere = try BundleWriter.seal(
+                batches: work.batches, device: visitor.id, signingKey: visitor.signingKey,
+                serverPublicKey: Curve25519.KeyAgreement.PrivateKey().publicKey,
+                serverKeyID: key.keyID, createdAt: "2020-04-20T18:00:00+08:00")
             let misaddressed = try await session.upload(elsewhere, token: office.token)
             #expect(misaddressed.status == .unprocessableContent && misaddressed.text.contains("encrypted to another server"))
 
@@ -195,8 +197,9 @@ struct ServerBundleKey: Sendable {
     }
 
     func seal(_ batches: [PushBatch], by device: TestDevice) throws -> Data {
-        try BundleWriter.seal(batches: batches, device: device.id, signingKey: device.signingKey, serverPublicKey: try publicKey,
-                              serverKeyID: keyID, createdAt: "2020-04-20T18:20:00+08:00")
+        try BundleWriter.seal(
+            batches: batches, device: device.id, signingKey: device.signingKey, serverPublicKey: try publicKey,
+            serverKeyID: keyID, createdAt: "2020-04-20T18:20:00+08:00")
     }
 }
 
@@ -232,13 +235,16 @@ struct BundleUploadBody: Codable {
 extension Session {
     /// Enrolls a device and keeps the server's bundle key from the enrollment answer.
     func enrollForBundles(district: String?, role: Role) async throws -> (TestDevice, ServerBundleKey) {
-        let code = try await call(.post, "/v1/admin/enrollment-codes", token: adminToken,
-                                  json: EnrollmentCodeRequest(district: district, role: role))
+        let code = try await call(
+            .post, "/v1/admin/enrollment-codes", token: adminToken,
+            json: EnrollmentCodeRequest(district: district, role: role))
         let codeText = try code.json(EnrollmentCode.self).code
         let key = Curve25519.Signing.PrivateKey()
-        let response = try await call(.post, "/v1/enroll", token: nil, json: EnrollRequest(
-            code: codeText, deviceName: "bundle laptop", publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
-        ))
+        let response = try await call(
+            .post, "/v1/enroll", token: nil,
+            json: EnrollRequest(
+                code: codeText, deviceName: "bundle laptop", publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
+            ))
         #expect(response.status == .created)
         let body = try response.json(EnrollResponse.self)
         let device = TestDevice(id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation)

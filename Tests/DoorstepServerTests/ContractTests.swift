@@ -11,52 +11,69 @@ import Testing
 struct ContractTests {
     /// Runs `Tests/contract/validate.py` on a samples file: its exit status and output.
     static func validate(_ file: URL) async throws -> (Int32, String) {
-        let result = try await ChildProcess.run(program: "python3", [
-            OperationsTests.root.appendingPathComponent("Tests/contract/validate.py").path,
-            OperationsTests.root.appendingPathComponent("protocol/openapi.yaml").path, file.path,
-        ])
+        let result = try await ChildProcess.run(
+            program: "python3",
+            [
+                OperationsTests.root.appendingPathComponent("Tests/contract/validate.py").path,
+                OperationsTests.root.appendingPathComponent("protocol/openapi.yaml").path, file.path,
+            ])
         return (result.status, result.stdout + result.stderr)
     }
 
-    @Test(.enabled("PyYAML and jsonschema are not installed (pip install openapi-spec-validator brings both); .ci/run installs them") {
-        await OperationsTests.python(importing: "yaml, jsonschema")
-    })
+    @Test(
+        .enabled("PyYAML and jsonschema are not installed (pip install openapi-spec-validator brings both); .ci/run installs them") {
+            await OperationsTests.python(importing: "yaml, jsonschema")
+        })
     func everyOfficeAndEnrollmentBody_isItsSchemaInOpenAPI() async throws {
         let device = DeviceID.random(), entity = EntityID.random(), other = EntityID.random()
         let key = Data(repeating: 7, count: 32).base64EncodedString()
         let hlc = HLC(wallMillis: 1_588_291_200_000, logical: 3)
         let at = "2020-05-01T00:00:00Z"
-        let record = DeviceRecord(id: device, name: "王某的笔记本", role: .visitor, district: "150602", signingKey: key, enrolledAt: at,
-                                  revokedAt: at, highestSeq: 12, clockSkew: false, lastPushAt: at, lastPullAt: at)
-        let bare = DeviceRecord(id: device, name: "laptop", role: .office, district: nil, signingKey: nil, enrolledAt: at, revokedAt: nil,
-                                highestSeq: 0, clockSkew: true, lastPushAt: nil, lastPullAt: nil)
-        let account = DashboardAccount(name: "wang.li", role: .office, district: "150602", createdBy: "city-admin", createdAt: at,
-                                       passwordChangedAt: at, disabledAt: at)
+        let record = DeviceRecord(
+            id: device, name: "王某的笔记本", role: .visitor, district: "150602", signingKey: key, enrolledAt: at,
+            revokedAt: at, highestSeq: 12, clockSkew: false, lastPushAt: at, lastPullAt: at)
+        let bare = DeviceRecord(
+            id: device, name: "laptop", role: .office, district: nil, signingKey: nil, enrolledAt: at, revokedAt: nil,
+            highestSeq: 0, clockSkew: true, lastPushAt: nil, lastPullAt: nil)
+        let account = DashboardAccount(
+            name: "wang.li", role: .office, district: "150602", createdBy: "city-admin", createdAt: at,
+            passwordChangedAt: at, disabledAt: at)
         let write = WriteID(hlc: hlc, device: device).description
-        let audit = AuditEntry(entity: entity, kind: .household, field: "status", old: "candidate", new: "filed", write: write, device: device,
-                               seq: 4, actor: "office:wang.li", at: at, origin: AuditOrigin(device: device, seq: 9, hlc: hlc))
-        let plainAudit = AuditEntry(entity: entity, kind: .visit, field: "conclusion", old: .null, new: "eligible", write: write, device: device,
-                                    seq: 5, actor: "device:\(device)", at: at)
+        let audit = AuditEntry(
+            entity: entity, kind: .household, field: "status", old: "candidate", new: "filed", write: write, device: device,
+            seq: 4, actor: "office:wang.li", at: at, origin: AuditOrigin(device: device, seq: 9, hlc: hlc))
+        let plainAudit = AuditEntry(
+            entity: entity, kind: .visit, field: "conclusion", old: .null, new: "eligible", write: write, device: device,
+            seq: 5, actor: "device:\(device)", at: at)
         var samples: [String: [any Encodable]] = [:]
         samples["EnrollRequest"] = [EnrollRequest(code: "K7QM-3XWD-PA4N", deviceName: "王某的笔记本", publicSigningKey: key)]
         samples["EnrollResponse"] = [
-            EnrollResponse(device: device, token: "t0ken", role: .visitor, district: "150602", serverPublicKey: key, serverKeyID: "0123456789abcdef", serverClock: hlc),
+            EnrollResponse(
+                device: device, token: "t0ken", role: .visitor, district: "150602", serverPublicKey: key, serverKeyID: "0123456789abcdef", serverClock: hlc),
             EnrollResponse(device: device, token: "t0ken", role: .city, district: nil, serverPublicKey: key, serverKeyID: "0123456789abcdef", serverClock: hlc),
         ]
-        samples["EnrollmentCodeRequest"] = [EnrollmentCodeRequest(district: "150602", role: .visitor, expiresInHours: 24),
-                                            EnrollmentCodeRequest(district: nil, role: .city)]
-        samples["EnrollmentCode"] = [EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: "150602", role: .visitor),
-                                     EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: nil, role: .city)]
+        samples["EnrollmentCodeRequest"] = [
+            EnrollmentCodeRequest(district: "150602", role: .visitor, expiresInHours: 24),
+            EnrollmentCodeRequest(district: nil, role: .city),
+        ]
+        samples["EnrollmentCode"] = [
+            EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: "150602", role: .visitor),
+            EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: nil, role: .city),
+        ]
         samples["DeviceRecord"] = [record, bare]
         samples["DeviceList"] = [DeviceList(devices: [record, bare])]
-        samples["NewDashboardUser"] = [NewDashboardUser(name: "wang.li", password: "a long passphrase", role: .office, district: "150602"),
-                                       NewDashboardUser(name: "city.head", password: "a long passphrase", role: .city, district: nil)]
+        samples["NewDashboardUser"] = [
+            NewDashboardUser(name: "wang.li", password: "a long passphrase", role: .office, district: "150602"),
+            NewDashboardUser(name: "city.head", password: "a long passphrase", role: .city, district: nil),
+        ]
         samples["DashboardAccount"] = [account]
         samples["DashboardAccountList"] = [DashboardAccountList(users: [account])]
         samples["PasswordChange"] = [PasswordChange(password: "a long passphrase")]
         samples["ConflictConfirm"] = [ConflictConfirm(entity: entity, field: "monthlyIncomeFen")]
-        samples["ConflictOverturn"] = [ConflictOverturn(entity: entity, field: "monthlyIncomeFen", value: 260_000),
-                                       ConflictOverturn(entity: entity, field: deletedFieldName, value: nil)]
+        samples["ConflictOverturn"] = [
+            ConflictOverturn(entity: entity, field: "monthlyIncomeFen", value: 260_000),
+            ConflictOverturn(entity: entity, field: deletedFieldName, value: nil),
+        ]
         samples["UnlinkRequest"] = [UnlinkRequest(survivor: entity, alias: other)]
         samples["StatusChange"] = [StatusChangeRequest(to: .filed)]
         samples["VoidRequest"] = [VoidRequest(reason: "走访日期录错"), VoidRequest(reason: nil)]
@@ -64,8 +81,10 @@ struct ContractTests {
         samples["AuditEntry"] = [audit, plainAudit]
         samples["HistoryList"] = [HistoryList(history: [audit, plainAudit])]
         samples["ServerInfo"] = [ServerInfo(serverKeyID: "0123456789abcdef", serverPublicKey: key, protocolVersions: [1])]
-        samples["ClosedRejection"] = [ClosedRejection(device: device, seq: 3, closedAs: .dismissed, closedBy: "office:wang.li", closedAt: at, reason: "重复录入"),
-                                      ClosedRejection(device: device, seq: 4, closedAs: .accepted, closedBy: "office:wang.li", closedAt: at, reason: nil)]
+        samples["ClosedRejection"] = [
+            ClosedRejection(device: device, seq: 3, closedAs: .dismissed, closedBy: "office:wang.li", closedAt: at, reason: "重复录入"),
+            ClosedRejection(device: device, seq: 4, closedAs: .accepted, closedBy: "office:wang.li", closedAt: at, reason: nil),
+        ]
 
         var documents: [String: JSONValue] = [:]
         for (schema, values) in samples {

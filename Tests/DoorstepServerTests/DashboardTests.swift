@@ -25,9 +25,11 @@ import Testing
 
     /// Creates a dashboard account through the JSON API with the admin token.
     static func account(_ session: Session, _ name: String, role: Role = .office, district: String? = "150602") async throws {
-        let response = try await session.call(.post, "/v1/admin/users", token: session.adminToken, json: [
-            "name": .string(name), "password": .string(password), "role": .string(role.rawValue), "district": district.map(JSONValue.string) ?? .null,
-        ])
+        let response = try await session.call(
+            .post, "/v1/admin/users", token: session.adminToken,
+            json: [
+                "name": .string(name), "password": .string(password), "role": .string(role.rawValue), "district": district.map(JSONValue.string) ?? .null,
+            ])
         #expect(response.status == .created, "\(response.text)")
     }
 
@@ -44,40 +46,55 @@ import Testing
         let first = try await session.enroll(district: "150602", role: .visitor)
         let second = try await session.enroll(district: "150602", role: .visitor)
         let kangbashi = try await session.enroll(district: "150603", role: .visitor)
-        let (f1, f2, f3) = (MutationFactory(device: first.id, clock: server.clock), MutationFactory(device: second.id, clock: server.clock),
-                            MutationFactory(device: kangbashi.id, clock: server.clock))
+        let (f1, f2, f3) = (
+            MutationFactory(device: first.id, clock: server.clock), MutationFactory(device: second.id, clock: server.clock),
+            MutationFactory(device: kangbashi.id, clock: server.clock)
+        )
         let filed = EntityID.random(), conflicted = EntityID.random(), other = EntityID.random()
         let filing = f1.make(.create, .household, entity: filed, fields: Sample.household(nationalID: Sample.nationalID(1)))
         let creation = f1.make(.create, .household, entity: conflicted, fields: Sample.household(nationalID: Sample.nationalID(2)))
-        _ = try await session.pushOK(first, [
-            filing, creation, f1.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(4))),
-            f1.make(.create, .member, entity: EntityID.random(), household: filed, fields: [
-                FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "spouse"),
-                FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "unemployed"),
-            ]),
-            f1.make(.create, .visit, entity: EntityID.random(), household: filed, fields: Sample.visit(day: 3)),
-            f1.make(.create, .assistance, entity: EntityID.random(), household: filed, fields: [
-                FieldWrite(field: "category", value: "employment"), FieldWrite(field: "measure", value: "岗位推荐"),
-                FieldWrite(field: "leadDepartment", value: "humanResources"), FieldWrite(field: "dueDate", value: "2020-04-01"),
-                FieldWrite(field: "status", value: "planned"),
-            ]),
-        ])
+        _ = try await session.pushOK(
+            first,
+            [
+                filing, creation, f1.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(4))),
+                f1.make(
+                    .create, .member, entity: EntityID.random(), household: filed,
+                    fields: [
+                        FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "spouse"),
+                        FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "unemployed"),
+                    ]),
+                f1.make(.create, .visit, entity: EntityID.random(), household: filed, fields: Sample.visit(day: 3)),
+                f1.make(
+                    .create, .assistance, entity: EntityID.random(), household: filed,
+                    fields: [
+                        FieldWrite(field: "category", value: "employment"), FieldWrite(field: "measure", value: "岗位推荐"),
+                        FieldWrite(field: "leadDepartment", value: "humanResources"), FieldWrite(field: "dueDate", value: "2020-04-01"),
+                        FieldWrite(field: "status", value: "planned"),
+                    ]),
+            ])
         // A visitor may not change a status: rejected, logged for review.
         _ = try await session.pushOK(first, [f1.make(.update, .household, entity: filed, fields: [FieldWrite(field: "status", value: "closed", base: [])])])
         #expect(try await session.call(.post, "/v1/households/\(filed)/status", token: session.adminToken, json: ["to": "filed"]).status == .ok)
         server.clock.advance(1000)
-        _ = try await session.pushOK(second, [f2.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(4)))])
-        _ = try await session.pushOK(first, [f1.make(.update, .household, entity: conflicted, fields: [FieldWrite(field: "address", value: "林荫路 3 号", base: [creation.writeID])])])
-        _ = try await session.pushOK(second, [f2.make(.update, .household, entity: conflicted, fields: [FieldWrite(field: "address", value: "林荫路 5 号", base: [creation.writeID])])])
-        _ = try await session.pushOK(kangbashi, [f3.make(.create, .household, entity: other, fields: Sample.household(nationalID: Sample.nationalID(3, region: "150603"), district: "150603"))])
+        _ = try await session.pushOK(
+            second, [f2.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(4)))])
+        _ = try await session.pushOK(
+            first, [f1.make(.update, .household, entity: conflicted, fields: [FieldWrite(field: "address", value: "林荫路 3 号", base: [creation.writeID])])])
+        _ = try await session.pushOK(
+            second, [f2.make(.update, .household, entity: conflicted, fields: [FieldWrite(field: "address", value: "林荫路 5 号", base: [creation.writeID])])])
+        _ = try await session.pushOK(
+            kangbashi,
+            [f3.make(.create, .household, entity: other, fields: Sample.household(nationalID: Sample.nationalID(3, region: "150603"), district: "150603"))])
         return Seeded(filed: filed, conflicted: conflicted, other: other, first: first, second: second, f1: f1, f2: f2)
     }
 
     @Test func signedOutIsRedirectedToSignIn() async throws {
         try await TestServer().test { session in
             let browser = Browser(session)
-            for path in ["/", "/dashboard", "/dashboard/review", "/dashboard/households", "/dashboard/households/\(EntityID.random())",
-                         "/dashboard/compare", "/dashboard/export/missed"] {
+            for path in [
+                "/", "/dashboard", "/dashboard/review", "/dashboard/households", "/dashboard/households/\(EntityID.random())",
+                "/dashboard/compare", "/dashboard/export/missed",
+            ] {
                 let response = try await browser.get(path)
                 #expect(response.status == .seeOther, "\(path)")
                 #expect(response.headers[.location]?.hasPrefix("/dashboard/signin?next=") == true, "\(path)")
@@ -96,10 +113,14 @@ import Testing
             try await Self.account(session, "city.lead", role: .city, district: nil)
             let office = try await session.enroll(district: "150602", role: .office)
             let visitor = try await session.enroll(district: "150602", role: .visitor)
-            func create(_ token: String, _ name: String, role: String = "office", district: String? = nil, password: String = Self.password) async throws -> TestResponse {
-                try await session.call(.post, "/v1/admin/users", token: token, json: [
-                    "name": .string(name), "password": .string(password), "role": .string(role), "district": district.map(JSONValue.string) ?? .null,
-                ])
+            func create(
+                _ token: String, _ name: String, role: String = "office", district: String? = nil, password: String = Self.password
+            ) async throws -> TestResponse {
+                try await session.call(
+                    .post, "/v1/admin/users", token: token,
+                    json: [
+                        "name": .string(name), "password": .string(password), "role": .string(role), "district": district.map(JSONValue.string) ?? .null,
+                    ])
             }
             let created = try await create(office.token, "Dongsheng.Wang")
             #expect(created.status == .created, "\(created.text)")
@@ -115,7 +136,9 @@ import Testing
             #expect(listed["users"]?.map(\.name) == ["dongsheng.wang"])
             #expect(try await session.call(.get, "/v1/admin/users", token: session.adminToken).json([String: [DashboardAccount]].self)["users"]?.count == 3)
             #expect(try await session.call(.post, "/v1/admin/users/kangbashi.li/disable", token: office.token).status == .notFound)
-            #expect(try await session.call(.post, "/v1/admin/users/city.lead/password", token: office.token, json: ["password": "another long one"]).status == .notFound)
+            #expect(
+                try await session.call(.post, "/v1/admin/users/city.lead/password", token: office.token, json: ["password": "another long one"]).status
+                    == .notFound)
             let disabled = try await session.call(.post, "/v1/admin/users/dongsheng.wang/disable", token: office.token)
             #expect(try disabled.status == .ok && disabled.json(DashboardAccount.self).disabledAt != nil)
             #expect(try await session.call(.post, "/v1/admin/users/dongsheng.wang/enable", token: office.token).json(DashboardAccount.self).disabledAt == nil)
@@ -174,11 +197,13 @@ import Testing
             #expect(refused.status == .forbidden && !refused.headers[values: .setCookie].contains { $0.hasPrefix("doorstep_session=") })
             #expect(refused.text.contains("该账号已停用"))
             #expect(try await session.call(.post, "/v1/admin/users/wang/enable", token: session.adminToken).status == .ok)
-            #expect(try await session.call(.post, "/v1/admin/users/wang/password", token: session.adminToken, json: ["password": "a new passphrase"]).status == .ok)
+            #expect(
+                try await session.call(.post, "/v1/admin/users/wang/password", token: session.adminToken, json: ["password": "a new passphrase"]).status == .ok)
             #expect(try await Browser(session).signIn("wang", Self.password).status == .unauthorized)
             #expect(try await Browser(session).signIn("wang", "a new passphrase").status == .seeOther)
             // A sign-in form that did not come from this server's page is refused.
-            #expect(try await Browser(session).post("/dashboard/signin", ["name": "wang", "password": "a new passphrase", "csrf": "forged"]).status == .forbidden)
+            #expect(
+                try await Browser(session).post("/dashboard/signin", ["name": "wang", "password": "a new passphrase", "csrf": "forged"]).status == .forbidden)
         }
     }
 
@@ -295,7 +320,8 @@ import Testing
             let csrf = try #require(browser.csrf(page.text))
             let conflict = ["csrf": csrf, "household": seeded.conflicted.description, "entity": seeded.conflicted.description, "field": "address"]
             func heads() async throws -> [Head] {
-                try await session.call(.get, "/v1/households/\(seeded.conflicted)", token: session.adminToken).json(HouseholdAggregate.self).household.heads("address")
+                try await session.call(.get, "/v1/households/\(seeded.conflicted)", token: session.adminToken).json(HouseholdAggregate.self).household.heads(
+                    "address")
             }
             // Confirm: the shown value stays, over every head.
             let shown = try #require(try await heads().last)
@@ -306,8 +332,12 @@ import Testing
             // Two laptops edit again from the confirmed value: overturn to the head that is not shown.
             let base = try await heads().map(\.write)
             server.clock.advance(1000)
-            _ = try await session.pushOK(seeded.first, [seeded.f1.make(.update, .household, entity: seeded.conflicted, fields: [FieldWrite(field: "address", value: "林荫路 7 号", base: base)])])
-            _ = try await session.pushOK(seeded.second, [seeded.f2.make(.update, .household, entity: seeded.conflicted, fields: [FieldWrite(field: "address", value: "林荫路 9 号", base: base)])])
+            _ = try await session.pushOK(
+                seeded.first,
+                [seeded.f1.make(.update, .household, entity: seeded.conflicted, fields: [FieldWrite(field: "address", value: "林荫路 7 号", base: base)])])
+            _ = try await session.pushOK(
+                seeded.second,
+                [seeded.f2.make(.update, .household, entity: seeded.conflicted, fields: [FieldWrite(field: "address", value: "林荫路 9 号", base: base)])])
             let hidden = try #require(try await heads().first)
             #expect(try await browser.get("/dashboard/review").text.contains("林荫路 7 号"))
             var overturn = conflict
@@ -322,7 +352,8 @@ import Testing
             // Unlink the duplicate.
             let queue = try await session.call(.get, "/v1/review", token: session.adminToken).json(ReviewQueue.self)
             let link = try #require(queue.duplicates.first)
-            let unlinked = try await browser.post("/dashboard/review/unlink", ["csrf": csrf, "survivor": link.survivor.description, "alias": link.alias.description])
+            let unlinked = try await browser.post(
+                "/dashboard/review/unlink", ["csrf": csrf, "survivor": link.survivor.description, "alias": link.alias.description])
             #expect(unlinked.headers[.location] == "/dashboard/review?done=unlink")
             #expect(try await session.call(.get, "/v1/review", token: session.adminToken).json(ReviewQueue.self).duplicates.isEmpty)
         }
@@ -339,10 +370,20 @@ import Testing
             let base = try await session.call(.get, "/v1/households/\(seeded.conflicted)", token: session.adminToken).json(HouseholdAggregate.self)
                 .household.heads("monthlyIncomeFen").map(\.write)
             server.clock.advance(1000)
-            _ = try await session.pushOK(seeded.first, [seeded.f1.make(.update, .household, entity: seeded.conflicted,
-                                                                       fields: [FieldWrite(field: "monthlyIncomeFen", value: 100_000, base: base)])])
-            _ = try await session.pushOK(seeded.second, [seeded.f2.make(.update, .household, entity: seeded.conflicted,
-                                                                        fields: [FieldWrite(field: "monthlyIncomeFen", value: 110_000, base: base)])])
+            _ = try await session.pushOK(
+                seeded.first,
+                [
+                    seeded.f1.make(
+                        .update, .household, entity: seeded.conflicted,
+                        fields: [FieldWrite(field: "monthlyIncomeFen", value: 100_000, base: base)])
+                ])
+            _ = try await session.pushOK(
+                seeded.second,
+                [
+                    seeded.f2.make(
+                        .update, .household, entity: seeded.conflicted,
+                        fields: [FieldWrite(field: "monthlyIncomeFen", value: 110_000, base: base)])
+                ])
             let page = try await browser.get("/dashboard/review")
             #expect(page.text.contains("name=\"value\"") && page.text.contains("（元）"))
             let csrf = try #require(browser.csrf(page.text))
@@ -366,7 +407,8 @@ import Testing
             #expect(try await session.call(.post, "/v1/admin/devices/\(laptop.id)/revoke", token: session.adminToken).status == .ok)
             #expect(try await session.upload(try key.seal(work.batches, by: laptop), token: session.adminToken).status == .ok)
             let held = try await browser.get("/dashboard/review")
-            #expect(held.text.contains("被撤销设备留待审核的修改") && held.text.contains("data-held=\"\(laptop.id)/1\"")
+            #expect(
+                held.text.contains("被撤销设备留待审核的修改") && held.text.contains("data-held=\"\(laptop.id)/1\"")
                     && held.text.contains("走访员甲") && held.text.contains("¥900.00"), "\(held.text)")
             let heldCsrf = try #require(browser.csrf(held.text))
             for seq in 1...2 {
@@ -375,8 +417,9 @@ import Testing
             }
             let noReason = try await browser.post("/dashboard/review/held/dismiss", ["csrf": heldCsrf, "device": laptop.id.rawValue, "seq": "3", "reason": ""])
             #expect(noReason.headers[.location] == "/dashboard/review?error=missingField")
-            let dismissed = try await browser.post("/dashboard/review/held/dismiss",
-                                                   ["csrf": heldCsrf, "device": laptop.id.rawValue, "seq": "3", "reason": "收入待复核"])
+            let dismissed = try await browser.post(
+                "/dashboard/review/held/dismiss",
+                ["csrf": heldCsrf, "device": laptop.id.rawValue, "seq": "3", "reason": "收入待复核"])
             #expect(dismissed.headers[.location] == "/dashboard/review?done=dismissed")
             let household = try await session.call(.get, "/v1/households/\(work.household)", token: session.adminToken).json(HouseholdAggregate.self)
             #expect(household.entities.map(\.id) == [work.visit] && household.household["monthlyIncomeFen"] == .int(120_000))
@@ -414,8 +457,10 @@ import Testing
             try await Self.account(session, "wang")
             let browser = Browser(session)
             _ = try await browser.signIn("wang", Self.password)
-            for path in ["/dashboard/export/missed", "/dashboard/export/devices", "/dashboard/export/households", "/dashboard/export/conflicts",
-                         "/dashboard/export/rejections", "/dashboard/export/status", "/dashboard/households/\(seeded.filed)/export/history"] {
+            for path in [
+                "/dashboard/export/missed", "/dashboard/export/devices", "/dashboard/export/households", "/dashboard/export/conflicts",
+                "/dashboard/export/rejections", "/dashboard/export/status", "/dashboard/households/\(seeded.filed)/export/history",
+            ] {
                 let response = try await browser.get(path)
                 #expect(response.status == .ok && response.headers[.contentType] == "text/csv; charset=utf-8", "\(path)")
                 #expect(Array(response.body.readableBytesView.prefix(3)) == [0xEF, 0xBB, 0xBF], "\(path)")
@@ -454,7 +499,8 @@ import Testing
             let id = EntityID.random()
             var fields = Sample.household(nationalID: Sample.nationalID(5))
             fields[0] = FieldWrite(field: "headName", value: "<script>alert(1)</script>")
-            _ = try await session.pushOK(visitor, [MutationFactory(device: visitor.id, clock: server.clock).make(.create, .household, entity: id, fields: fields)])
+            _ = try await session.pushOK(
+                visitor, [MutationFactory(device: visitor.id, clock: server.clock).make(.create, .household, entity: id, fields: fields)])
             try await Self.account(session, "wang")
             let browser = Browser(session)
             _ = try await browser.signIn("wang", Self.password)

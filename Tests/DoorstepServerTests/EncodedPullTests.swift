@@ -11,8 +11,9 @@ struct EncodedPullTests {
         try await TestDatabase.withSQLiteStorage("encoded-pull") { storage in
             let city = try await Self.seedLinkedAndConflictedHouseholds(into: storage)
             func compare(_ note: Comment) async throws {
-                let (built, bytes) = try await storage.pages(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z",
-                                                             physicalMillis: Self.clock)
+                let (built, bytes) = try await storage.pages(
+                    for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z",
+                    physicalMillis: Self.clock)
                 let encoded = Data(bytes)
                 // Registers compare with their server-side superseded ids, which stay off the wire: compare what is sent.
                 #expect(encoded == (try WireCoding.encoder().encode(built)), note)
@@ -35,60 +36,104 @@ struct EncodedPullTests {
     static func seedLinkedAndConflictedHouseholds(into storage: SQLiteStorage) async throws -> Principal {
         var devices: [Principal] = []
         for index in 0..<2 {
-            try await storage.insertEnrollmentCode(EnrollmentCodeRecord(codeHash: "code-\(index)", district: "150602", role: .visitor, createdBy: "test",
-                                                                        createdAt: "2020-01-01T00:00:00Z", expiresAt: "2099-01-01T00:00:00Z"))
-            devices.append(try await storage.redeemEnrollmentCode(hash: "code-\(index)", now: "2020-01-02T00:00:00Z", device: NewDevice(
-                id: DeviceID.random(), name: "d\(index)", tokenHash: "token-\(index)", signingKey: nil)).principal)
+            try await storage.insertEnrollmentCode(
+                EnrollmentCodeRecord(
+                    codeHash: "code-\(index)", district: "150602", role: .visitor, createdBy: "test",
+                    createdAt: "2020-01-01T00:00:00Z", expiresAt: "2099-01-01T00:00:00Z"))
+            devices.append(
+                try await storage.redeemEnrollmentCode(
+                    hash: "code-\(index)", now: "2020-01-02T00:00:00Z",
+                    device: NewDevice(
+                        id: DeviceID.random(), name: "d\(index)", tokenHash: "token-\(index)", signingKey: nil)
+                ).principal)
         }
         let body = "150602" + "19850701" + "123"
         let nationalID = body + String(NationalID.checkCharacter(for: Array(body)))
         func household(_ id: EntityID) -> [FieldWrite] {
-            [FieldWrite(field: "headName", value: "王某某"), FieldWrite(field: "nationalId", value: .string(nationalID)),
-             FieldWrite(field: "address", value: "东胜区 \"建设街\" 12/3"), FieldWrite(field: "district", value: "150602"),
-             FieldWrite(field: "fileLevel", value: "national"), FieldWrite(field: "primaryCause", value: "illness"),
-             FieldWrite(field: "difficulty", value: "general"), FieldWrite(field: "skillLevel", value: "none"),
-             FieldWrite(field: "monthlyIncomeFen", value: 100_000), FieldWrite(field: "epidemicAffected", value: false),
-             FieldWrite(field: "status", value: "candidate")]
+            [
+                FieldWrite(field: "headName", value: "王某某"), FieldWrite(field: "nationalId", value: .string(nationalID)),
+                FieldWrite(field: "address", value: "东胜区 \"建设街\" 12/3"), FieldWrite(field: "district", value: "150602"),
+                FieldWrite(field: "fileLevel", value: "national"), FieldWrite(field: "primaryCause", value: "illness"),
+                FieldWrite(field: "difficulty", value: "general"), FieldWrite(field: "skillLevel", value: "none"),
+                FieldWrite(field: "monthlyIncomeFen", value: 100_000), FieldWrite(field: "epidemicAffected", value: false),
+                FieldWrite(field: "status", value: "candidate"),
+            ]
         }
         let first = EntityID.random(), second = EntityID.random(), member = EntityID.random()
         var seq: [Int64] = [0, 0]
         func push(_ index: Int, _ build: (Int64, HLC) -> Mutation) async throws {
             seq[index] += 1
             let mutation = build(seq[index], HLC(wallMillis: 1_588_291_200_000 + seq[index] * 10 + Int64(index), logical: 0))
-            let receipt = try await storage.push(PushBatch(device: devices[index].device, mutations: [mutation]), from: devices[index], engine: Self.engine,
-                                       actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: Self.clock)
+            let receipt = try await storage.push(
+                PushBatch(device: devices[index].device, mutations: [mutation]), from: devices[index], engine: Self.engine,
+                actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: Self.clock)
             #expect(receipt.results.allSatisfy { $0.outcome != .rejected }, "\(receipt.results)")
         }
         let a = devices[0].device, b = devices[1].device
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .household, entity: first, household: first, fields: household(first)) }
-        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: member, household: first, fields: [
-            FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "spouse"),
-            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "unemployed")]) }
+        try await push(0) {
+            Mutation(
+                device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: member, household: first,
+                fields: [
+                    FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "spouse"),
+                    FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "unemployed"),
+                ])
+        }
         let created = WriteID(hlc: HLC(wallMillis: 1_586_000_000_020, logical: 0), device: a)
         for n in 0..<3 {
-            try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: first, fields: [
-                FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员甲"),
-                FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
+            try await push(0) {
+                Mutation(
+                    device: a, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: first,
+                    fields: [
+                        FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员甲"),
+                        FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"),
+                        FieldWrite(field: "verified", value: []),
+                    ])
+            }
         }
         // A member filed by mistake and deleted (a tombstone in the page).
         let mistaken = EntityID.random()
-        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: mistaken, household: first, fields: [
-            FieldWrite(field: "name", value: "李某某"), FieldWrite(field: "relation", value: "child"),
-            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student")]) }
+        try await push(0) {
+            Mutation(
+                device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: mistaken, household: first,
+                fields: [
+                    FieldWrite(field: "name", value: "李某某"), FieldWrite(field: "relation", value: "child"),
+                    FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student"),
+                ])
+        }
         let filed = WriteID(hlc: HLC(wallMillis: 1_588_291_200_000 + seq[0] * 10, logical: 0), device: a)
-        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .delete, kind: .member, entity: mistaken, household: first,
-                                     fields: [FieldWrite(field: deletedFieldName, value: true)], covers: [filed]) }
+        try await push(0) {
+            Mutation(
+                device: a, seq: $0, hlc: $1, op: .delete, kind: .member, entity: mistaken, household: first,
+                fields: [FieldWrite(field: deletedFieldName, value: true)], covers: [filed])
+        }
         // The other device files the same person again (a link) and edits the member concurrently (a conflict).
         try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .create, kind: .household, entity: second, household: second, fields: household(second)) }
-        try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first, fields: [
-            FieldWrite(field: "health", value: "disabled", base: [created])]) }
-        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first, fields: [
-            FieldWrite(field: "health", value: "chronicIllness", base: [created])]) }
+        try await push(1) {
+            Mutation(
+                device: b, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first,
+                fields: [
+                    FieldWrite(field: "health", value: "disabled", base: [created])
+                ])
+        }
+        try await push(0) {
+            Mutation(
+                device: a, seq: $0, hlc: $1, op: .update, kind: .member, entity: member, household: first,
+                fields: [
+                    FieldWrite(field: "health", value: "chronicIllness", base: [created])
+                ])
+        }
         // Visits after the conflict: each refreshes the household's conflicts.
         for n in 3..<5 {
-            try await push(1) { Mutation(device: b, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: first, fields: [
-                FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员乙"),
-                FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
+            try await push(1) {
+                Mutation(
+                    device: b, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: first,
+                    fields: [
+                        FieldWrite(field: "visitedAt", value: .string("2020-04-0\(n + 1)T10:30:00+08:00")), FieldWrite(field: "visitor", value: "走访员乙"),
+                        FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"),
+                        FieldWrite(field: "verified", value: []),
+                    ])
+            }
         }
         // A household of its own (no link), with a member and a visit: the page writes it from its rows alone.
         let single = EntityID.random()
@@ -96,12 +141,22 @@ struct EncodedPullTests {
         var singleFields = household(single)
         singleFields[1] = FieldWrite(field: "nationalId", value: .string(otherBody + String(NationalID.checkCharacter(for: Array(otherBody)))))
         try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .household, entity: single, household: single, fields: singleFields) }
-        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: EntityID.random(), household: single, fields: [
-            FieldWrite(field: "name", value: "赵某"), FieldWrite(field: "relation", value: "child"),
-            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student")]) }
-        try await push(0) { Mutation(device: a, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: single, fields: [
-            FieldWrite(field: "visitedAt", value: "2020-04-07T10:30:00+08:00"), FieldWrite(field: "visitor", value: "走访员甲"),
-            FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: [])]) }
+        try await push(0) {
+            Mutation(
+                device: a, seq: $0, hlc: $1, op: .create, kind: .member, entity: EntityID.random(), household: single,
+                fields: [
+                    FieldWrite(field: "name", value: "赵某"), FieldWrite(field: "relation", value: "child"),
+                    FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "student"),
+                ])
+        }
+        try await push(0) {
+            Mutation(
+                device: a, seq: $0, hlc: $1, op: .create, kind: .visit, entity: EntityID.random(), household: single,
+                fields: [
+                    FieldWrite(field: "visitedAt", value: "2020-04-07T10:30:00+08:00"), FieldWrite(field: "visitor", value: "走访员甲"),
+                    FieldWrite(field: "mode", value: "atHome"), FieldWrite(field: "conclusion", value: "eligible"), FieldWrite(field: "verified", value: []),
+                ])
+        }
 
         return Principal(device: a, role: .city, district: nil)
     }
@@ -110,9 +165,11 @@ struct EncodedPullTests {
         try await TestDatabase.withSQLiteStorage("conflict-range") { storage in
             for households in [1, 2] {
                 let plan = try await storage.pool.read { db in
-                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteMergeStore.conflictedEntitiesSQL(households: households),
-                                     arguments: StatementArguments((0..<households).map { _ in EntityID.random().description }))
-                        .map { $0["detail"] as String? ?? "" }
+                    try Row.fetchAll(
+                        db, sql: "EXPLAIN QUERY PLAN " + SQLiteMergeStore.conflictedEntitiesSQL(households: households),
+                        arguments: StatementArguments((0..<households).map { _ in EntityID.random().description })
+                    )
+                    .map { $0["detail"] as String? ?? "" }
                 }
                 #expect(plan.first == "SEARCH entities USING PRIMARY KEY (household=?)", "\(households) household(s): \(plan)")
                 #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(households) household(s): \(plan)")
@@ -123,9 +180,11 @@ struct EncodedPullTests {
     @Test func aHouseholdsEntitiesAreOneRangeOfTheTable_andANewDatabaseHas16KiBPages() async throws {
         try await TestDatabase.withSQLiteStorage("entity-range") { storage in
             let (pageSize, plan) = try await storage.pool.read { db in
-                (try Int.fetchOne(db, sql: "PRAGMA page_size"),
-                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT kind, id, wire FROM entities WHERE household = ? ORDER BY id", arguments: ["x"])
-                    .map { $0["detail"] as String? ?? "" })
+                (
+                    try Int.fetchOne(db, sql: "PRAGMA page_size"),
+                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT kind, id, wire FROM entities WHERE household = ? ORDER BY id", arguments: ["x"])
+                        .map { $0["detail"] as String? ?? "" }
+                )
             }
             #expect(pageSize == 16_384)
             #expect(plan == ["SEARCH entities USING PRIMARY KEY (household=?)"], "read in key order, no sort: \(plan)")
@@ -143,19 +202,22 @@ struct EncodedPullTests {
             try SQLiteSchema.migrator.migrate(older.pool, upTo: "v5 conflicted entities index")
             try await older.pool.writeWithoutTransaction { db in
                 try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [current.path])
-                let tables = try String.fetchAll(db, sql: """
-                    SELECT name FROM source.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('grdb_migrations', 'entities')
-                    """)
+                let tables = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT name FROM source.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('grdb_migrations', 'entities')
+                        """)
                 try db.inTransaction {
                     // The columns the older schema has (later migrations add some).
                     for table in tables {
                         let columns = try Row.fetchAll(db, sql: "PRAGMA main.table_info(\(table))").map { $0["name"] as String }.joined(separator: ", ")
                         try db.execute(sql: "INSERT INTO main.\(table) (\(columns)) SELECT \(columns) FROM source.\(table)")
                     }
-                    try db.execute(sql: """
-                        INSERT INTO main.entities (id, kind, household, state, conflicted, wire)
-                        SELECT id, kind, household, state, conflicted, wire FROM source.entities
-                        """)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO main.entities (id, kind, household, state, conflicted, wire)
+                            SELECT id, kind, household, state, conflicted, wire FROM source.entities
+                            """)
                     return .commit
                 }
                 try db.execute(sql: "DETACH DATABASE source")
@@ -171,8 +233,10 @@ struct EncodedPullTests {
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entities' AND sql IS NOT NULL ORDER BY name")
             }
             #expect(indexes == ["entities_id"])
-            let page = try await current.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
-            let migrated = try await older.pullEncoded(for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+            let page = try await current.pullEncoded(
+                for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
+            let migrated = try await older.pullEncoded(
+                for: city, after: 0, limit: 100, engine: Self.engine, now: "2020-04-02T00:00:00Z", physicalMillis: Self.clock)
             #expect(migrated == page)
         }
     }

@@ -55,8 +55,9 @@ struct HeldChangeTests {
             #expect(again.status == .notFound, "an accepted change is no longer open")
 
             // Dismiss the edit with a reason: nothing applied, the queue and the report are clear.
-            let dismissed = try await session.call(.post, "/v1/review/rejections/\(visitor.id)/3/dismiss", token: office.token,
-                                                   json: ["reason": "收入已由办公室核实"])
+            let dismissed = try await session.call(
+                .post, "/v1/review/rejections/\(visitor.id)/3/dismiss", token: office.token,
+                json: ["reason": "收入已由办公室核实"])
             #expect(dismissed.status == .ok, "\(dismissed.text)")
             let closed = try dismissed.json(ClosedRejection.self)
             #expect(closed.closedAs == .dismissed && closed.reason == "收入已由办公室核实" && closed.closedBy == "device:\(office.id)")

@@ -10,7 +10,8 @@ import Testing
 /// Import of existing household files through `POST /v1/admin/import`, against a real SQLite file.
 @Suite struct ImportTests {
     static let chineseHeader = "户主姓名,身份证号,电话,住址,旗区,工作单位,基层工会,档案级别,主要致困原因,其他致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响,状态,备注"
-    static let englishHeader = "headName,nationalId,phone,address,district,employer,employerUnion,fileLevel,primaryCause,otherCauses,difficulty,skillLevel,monthlyIncomeFen,epidemicAffected,status,notes"
+    static let englishHeader =
+        "headName,nationalId,phone,address,district,employer,employerUnion,fileLevel,primaryCause,otherCauses,difficulty,skillLevel,monthlyIncomeFen,epidemicAffected,status,notes"
 
     /// A row for the Chinese header: labels instead of wire names, 是/否, causes split by 、.
     static func chineseRow(_ name: String, _ id: String, district: String = "150602", status: String = "") -> String {
@@ -31,9 +32,15 @@ import Testing
     @Test func importsCSVWithBOMAndChineseHeaders() async throws {
         try await TestServer().test { session in
             let office = try await session.enroll(district: "150602", role: .office)
-            let body = Data(Self.bom) + Data(Self.csv(Self.chineseHeader, [
-                Self.chineseRow("王某某", Sample.nationalID(1)), Self.chineseRow("李某", Sample.nationalID(2), status: "待核实"),
-            ]).utf8)
+            let body =
+                Data(Self.bom)
+                + Data(
+                    Self.csv(
+                        Self.chineseHeader,
+                        [
+                            Self.chineseRow("王某某", Sample.nationalID(1)), Self.chineseRow("李某", Sample.nationalID(2), status: "待核实"),
+                        ]
+                    ).utf8)
             let report = try await session.importFile(body, token: office.token)
             #expect(report.status == .ok, "\(report.text)")
             let body2 = try report.json(ImportReport.self)
@@ -51,10 +58,12 @@ import Testing
     @Test func importsCSVWithoutBOMWithLFAndQuotedLineBreaks() async throws {
         try await TestServer().test { session in
             let office = try await session.enroll(district: "150602", role: .office)
-            let text = Self.csv(Self.englishHeader, [
-                Self.englishRow("\"Zhang \"\"Big\"\" San\"", Sample.nationalID(3)),
-                "Wang Er,\(Sample.nationalID(4)),0477-8581234,\"line one\nline two\",150602,,,city,other,,deep,primary,0,0,,\"a note\"",
-            ], newline: "\n")
+            let text = Self.csv(
+                Self.englishHeader,
+                [
+                    Self.englishRow("\"Zhang \"\"Big\"\" San\"", Sample.nationalID(3)),
+                    "Wang Er,\(Sample.nationalID(4)),0477-8581234,\"line one\nline two\",150602,,,city,other,,deep,primary,0,0,,\"a note\"",
+                ], newline: "\n")
             let response = try await session.importFile(Data(text.utf8), token: office.token)
             #expect(response.status == .ok, "\(response.text)")
             #expect(try response.json(ImportReport.self).imported == 2)
@@ -107,11 +116,15 @@ import Testing
         try await TestServer().test { session in
             let office = try await session.enroll(district: "150602", role: .office)
             let rows: [JSONValue] = [
-                .object(["headName": "刘某", "nationalId": .string(Sample.nationalID(7).lowercased()), "address": "康巴什 1 号", "district": "150602",
-                         "fileLevel": "national", "primaryCause": "因病", "otherCauses": ["epidemic"], "difficulty": "deep", "skillLevel": "none",
-                         "monthlyIncomeFen": 50000, "epidemicAffected": true]),
-                .object(["户主姓名": "陈某", "身份证号": .string(Sample.nationalID(8)), "住址": "东胜 2 号", "旗区": "150602", "档案级别": "市级",
-                         "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "家庭月收入（分）": "80000", "受疫情影响": "否", "状态": "candidate"]),
+                .object([
+                    "headName": "刘某", "nationalId": .string(Sample.nationalID(7).lowercased()), "address": "康巴什 1 号", "district": "150602",
+                    "fileLevel": "national", "primaryCause": "因病", "otherCauses": ["epidemic"], "difficulty": "deep", "skillLevel": "none",
+                    "monthlyIncomeFen": 50000, "epidemicAffected": true,
+                ]),
+                .object([
+                    "户主姓名": "陈某", "身份证号": .string(Sample.nationalID(8)), "住址": "东胜 2 号", "旗区": "150602", "档案级别": "市级",
+                    "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "家庭月收入（分）": "80000", "受疫情影响": "否", "状态": "candidate",
+                ]),
             ]
             let response = try await session.importFile(try WireCoding.encode(rows), token: office.token, contentType: "application/json")
             #expect(response.status == .ok, "\(response.text)")
@@ -129,8 +142,11 @@ import Testing
         try await TestServer().test { session in
             let office = try await session.enroll(district: "150602", role: .office)
             func row(_ n: Int, _ key: String, _ income: JSONValue) -> JSONValue {
-                .object(["户主姓名": .string("收入\(n)"), "身份证号": .string(Sample.nationalID(80 + n)), "住址": .string("东胜 \(n) 号"), "旗区": "150602",
-                         "档案级别": "市级", "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "受疫情影响": "否"].merging([key: income]) { $1 })
+                .object(
+                    [
+                        "户主姓名": .string("收入\(n)"), "身份证号": .string(Sample.nationalID(80 + n)), "住址": .string("东胜 \(n) 号"), "旗区": "150602",
+                        "档案级别": "市级", "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "受疫情影响": "否",
+                    ].merging([key: income]) { $1 })
             }
             let rows: [JSONValue] = [
                 row(1, "家庭月收入", 2600), row(2, "家庭月收入", "2,600元"), row(3, "家庭月收入（元）", "２６００"),
@@ -142,8 +158,11 @@ import Testing
             for n in 1...6 { #expect(pulled.first { $0["headName"] == .string("收入\(n)") }?["monthlyIncomeFen"] == .int(260_000), "row \(n)") }
             #expect(pulled.first { $0["headName"] == "收入7" }?["monthlyIncomeFen"] == .int(1_500_000))
             // A CSV cell that is no amount names the field, and does not repeat a name typed into it.
-            let csv = Data(Self.csv("户主姓名,身份证号,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入,受疫情影响",
-                                    ["赵某,\(Sample.nationalID(90)),东胜 9 号,150602,市级,收入低,一般困难,初级,钱某某,否"]).utf8)
+            let csv = Data(
+                Self.csv(
+                    "户主姓名,身份证号,住址,旗区,档案级别,主要致困原因,困难程度,技能水平,家庭月收入,受疫情影响",
+                    ["赵某,\(Sample.nationalID(90)),东胜 9 号,150602,市级,收入低,一般困难,初级,钱某某,否"]
+                ).utf8)
             let refused = try await session.importFile(csv, token: office.token)
             let issue = try #require(try refused.json(ImportReport.self).errors.first)
             #expect(issue.field == "monthlyIncomeFen" && issue.code == .invalidValue && issue.messageZh?.contains("家庭月收入") == true)
@@ -194,12 +213,16 @@ import Testing
         let server = TestServer()
         try await server.test { session in
             let office = try await session.enroll(district: "150602", role: .office)
-            let body = Data(Self.csv(Self.englishHeader, [
-                Self.englishRow("Good", Sample.nationalID(14)),
-                Self.englishRow("BadPhone", Sample.nationalID(15)).replacingOccurrences(of: ",,Jianshe", with: ",12345,Jianshe"),
-                Self.englishRow("Closed", Sample.nationalID(16), status: "closed"),
-                Self.englishRow("Good2", Sample.nationalID(17)),
-            ]).utf8)
+            let body = Data(
+                Self.csv(
+                    Self.englishHeader,
+                    [
+                        Self.englishRow("Good", Sample.nationalID(14)),
+                        Self.englishRow("BadPhone", Sample.nationalID(15)).replacingOccurrences(of: ",,Jianshe", with: ",12345,Jianshe"),
+                        Self.englishRow("Closed", Sample.nationalID(16), status: "closed"),
+                        Self.englishRow("Good2", Sample.nationalID(17)),
+                    ]
+                ).utf8)
             let refused = try await session.importFile(body, token: office.token)
             #expect(refused.status == .unprocessableContent)
             let response = try await session.importFile(body, token: office.token, query: "?acceptValid=true")
@@ -232,9 +255,13 @@ import Testing
     @Test func anOfficeImportsItsOwnDistrictOnly() async throws {
         try await TestServer().test { session in
             let office = try await session.enroll(district: "150602", role: .office)
-            let body = Data(Self.csv(Self.englishHeader, [
-                Self.englishRow("Here", Sample.nationalID(30)), Self.englishRow("There", Sample.nationalID(31), district: "150603"),
-            ]).utf8)
+            let body = Data(
+                Self.csv(
+                    Self.englishHeader,
+                    [
+                        Self.englishRow("Here", Sample.nationalID(30)), Self.englishRow("There", Sample.nationalID(31), district: "150603"),
+                    ]
+                ).utf8)
             let response = try await session.importFile(body, token: office.token)
             #expect(response.status == .unprocessableContent)
             let errors = try response.json(ImportReport.self).errors
@@ -249,7 +276,9 @@ import Testing
         try await TestServer().test { session in
             let office = try await session.enroll(district: "150602", role: .office)
             let id = Sample.nationalID(40)
-            let twice = Data(Self.csv(Self.englishHeader, [Self.englishRow("A", id), Self.englishRow("B", Sample.nationalID(41)), Self.englishRow("C", id.lowercased())]).utf8)
+            let twice = Data(
+                Self.csv(Self.englishHeader, [Self.englishRow("A", id), Self.englishRow("B", Sample.nationalID(41)), Self.englishRow("C", id.lowercased())])
+                    .utf8)
             let response = try await session.importFile(twice, token: office.token, query: "?acceptValid=true")
             let report = try response.json(ImportReport.self)
             // The first of the rows that share a national ID is imported, the repeat reported.

@@ -21,7 +21,8 @@ struct OperationsTests {
             #expect(health.text.contains("\"ok\""))
             let visitor = try await session.enroll(district: "150602", role: .visitor)
             let factory = MutationFactory(device: visitor.id, clock: server.clock)
-            _ = try await session.pushOK(visitor, [factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(21)))])
+            _ = try await session.pushOK(
+                visitor, [factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(21)))])
             _ = try await session.pullAll(visitor)
             let metrics = try await session.call(.get, "/metrics", token: nil, protocolVersion: nil)
             #expect(metrics.status == .ok)
@@ -40,11 +41,13 @@ struct OperationsTests {
         (try? await ChildProcess.run(program: "python3", ["-c", "import \(modules)"]).status) == 0
     }
 
-    @Test(.enabled("openapi-spec-validator is not installed (pip install openapi-spec-validator); .ci/run installs it") {
-        await python(importing: "openapi_spec_validator")
-    })
+    @Test(
+        .enabled("openapi-spec-validator is not installed (pip install openapi-spec-validator); .ci/run installs it") {
+            await python(importing: "openapi_spec_validator")
+        })
     func openAPIDocument_passesTheValidator() async throws {
-        let result = try await ChildProcess.run(program: "python3", ["-m", "openapi_spec_validator", Self.root.appendingPathComponent("protocol/openapi.yaml").path])
+        let result = try await ChildProcess.run(
+            program: "python3", ["-m", "openapi_spec_validator", Self.root.appendingPathComponent("protocol/openapi.yaml").path])
         #expect(result.status == 0, "openapi-spec-validator: \(result)")
     }
 

@@ -26,10 +26,14 @@ struct PostgresBackendTests {
         var devices: [Principal] = []
         for index in 0..<4 {
             let code = "code-\(index)"
-            try await storage.insertEnrollmentCode(EnrollmentCodeRecord(codeHash: code, district: "150602", role: .visitor, createdBy: "test",
-                                                                        createdAt: "2020-01-01T00:00:00Z", expiresAt: "2099-01-01T00:00:00Z"))
-            let record = try await storage.redeemEnrollmentCode(hash: code, now: "2020-01-02T00:00:00Z", device: NewDevice(
-                id: DeviceID.random(), name: "d\(index)", tokenHash: "token-\(index)", signingKey: nil))
+            try await storage.insertEnrollmentCode(
+                EnrollmentCodeRecord(
+                    codeHash: code, district: "150602", role: .visitor, createdBy: "test",
+                    createdAt: "2020-01-01T00:00:00Z", expiresAt: "2099-01-01T00:00:00Z"))
+            let record = try await storage.redeemEnrollmentCode(
+                hash: code, now: "2020-01-02T00:00:00Z",
+                device: NewDevice(
+                    id: DeviceID.random(), name: "d\(index)", tokenHash: "token-\(index)", signingKey: nil))
             devices.append(record.principal)
         }
         let reader = Principal(device: devices[0].device, role: .visitor, district: "150602")
@@ -44,21 +48,25 @@ struct PostgresBackendTests {
                 let id = EntityID.random()
                 let body = "150602" + "19850701" + String(100 + (round * 7 + index) % 900)
                 let nationalID = body + String(NationalID.checkCharacter(for: Array(body)))
-                let mutation = Mutation(device: device.device, seq: seqs[index], hlc: HLC(wallMillis: 1_588_291_200_000 + Int64(round * 100 + index), logical: 0),
-                                        op: .create, kind: .household, entity: id, household: id, fields: [
-                                            FieldWrite(field: "headName", value: "王某某"), FieldWrite(field: "nationalId", value: .string(nationalID)),
-                                            FieldWrite(field: "address", value: "东胜区"), FieldWrite(field: "district", value: "150602"),
-                                            FieldWrite(field: "fileLevel", value: "national"), FieldWrite(field: "primaryCause", value: "illness"),
-                                            FieldWrite(field: "difficulty", value: "general"), FieldWrite(field: "skillLevel", value: "none"),
-                                            FieldWrite(field: "monthlyIncomeFen", value: 100_000), FieldWrite(field: "epidemicAffected", value: false),
-                                            FieldWrite(field: "status", value: "candidate"),
-                                        ])
+                let mutation = Mutation(
+                    device: device.device, seq: seqs[index], hlc: HLC(wallMillis: 1_588_291_200_000 + Int64(round * 100 + index), logical: 0),
+                    op: .create, kind: .household, entity: id, household: id,
+                    fields: [
+                        FieldWrite(field: "headName", value: "王某某"), FieldWrite(field: "nationalId", value: .string(nationalID)),
+                        FieldWrite(field: "address", value: "东胜区"), FieldWrite(field: "district", value: "150602"),
+                        FieldWrite(field: "fileLevel", value: "national"), FieldWrite(field: "primaryCause", value: "illness"),
+                        FieldWrite(field: "difficulty", value: "general"), FieldWrite(field: "skillLevel", value: "none"),
+                        FieldWrite(field: "monthlyIncomeFen", value: 100_000), FieldWrite(field: "epidemicAffected", value: false),
+                        FieldWrite(field: "status", value: "candidate"),
+                    ])
                 batches.append((device, PushBatch(device: device.device, mutations: [mutation]), id))
                 created.insert(id)
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (principal, batch, _) in batches {
-                    group.addTask { _ = try await storage.push(batch, from: principal, engine: engine, actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: clock) }
+                    group.addTask {
+                        _ = try await storage.push(batch, from: principal, engine: engine, actor: nil, now: "2020-04-01T00:00:00Z", physicalMillis: clock)
+                    }
                 }
                 // Pull while pushes are held open and others commit.
                 for _ in 0..<6 {
@@ -111,7 +119,8 @@ struct PostgresBackendTests {
                 for n in 0..<5 {
                     let id = EntityID.random()
                     ids.append(id)
-                    _ = try await one.pushOK(writer, [factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(60 + n)))])
+                    _ = try await one.pushOK(
+                        writer, [factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(60 + n)))])
                 }
                 let viaTwo = try await two.pullAll(reader)
                 let viaOne = try await one.pullAll(reader)

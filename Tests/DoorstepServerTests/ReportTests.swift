@@ -30,7 +30,8 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
     for (index, name) in ["H1", "H2", "H3"].enumerated() {
         let id = EntityID.random()
         ids[name] = id
-        _ = try await session.pushOK(visitor, [factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(index + 1)))])
+        _ = try await session.pushOK(
+            visitor, [factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(index + 1)))])
         let filed = try await session.call(.post, "/v1/households/\(id)/status", token: session.adminToken, json: ["to": "filed"])
         #expect(filed.status == .ok, "filing answered \(filed.status): \(filed.text)")
     }
@@ -47,32 +48,41 @@ private func buildScenario(_ session: Session, _ server: TestServer) async throw
     notEligible[0] = FieldWrite(field: "visitedAt", value: "2020-04-12T11:30:00+08:00")
     notEligible[3] = FieldWrite(field: "conclusion", value: "notEligible")
     let creation = factory.make(.create, .household, entity: h4, fields: Sample.household(nationalID: Sample.nationalID(4)))
-    let receipt = try await session.pushOK(visitor, [
-        creation,
-        factory.make(.create, .visit, entity: EntityID.random(), household: h1, fields: Sample.visit(day: 12)),
-        factory.make(.create, .visit, entity: EntityID.random(), household: h2, fields: online),
-        factory.make(.create, .visit, entity: EntityID.random(), household: h3, fields: Sample.visit(day: 12)),
-        factory.make(.create, .visit, entity: EntityID.random(), household: h3, fields: notEligible),
-        factory.make(.create, .member, entity: EntityID.random(), household: h1, fields: [
-            FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "spouse"),
-            FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "unemployed"),
-        ]),
-        factory.make(.create, .assistance, entity: EntityID.random(), household: h1, fields: [
-            FieldWrite(field: "category", value: "employment"), FieldWrite(field: "measure", value: "岗位推荐"),
-            FieldWrite(field: "leadDepartment", value: "humanResources"), FieldWrite(field: "dueDate", value: "2020-05-01"),
-            FieldWrite(field: "status", value: "planned"),
-        ]),
-        // A visitor may not change a status: rejected, logged for review.
-        factory.make(.update, .household, entity: h2, fields: [FieldWrite(field: "status", value: "closed", base: [])]),
-    ])
+    let receipt = try await session.pushOK(
+        visitor,
+        [
+            creation,
+            factory.make(.create, .visit, entity: EntityID.random(), household: h1, fields: Sample.visit(day: 12)),
+            factory.make(.create, .visit, entity: EntityID.random(), household: h2, fields: online),
+            factory.make(.create, .visit, entity: EntityID.random(), household: h3, fields: Sample.visit(day: 12)),
+            factory.make(.create, .visit, entity: EntityID.random(), household: h3, fields: notEligible),
+            factory.make(
+                .create, .member, entity: EntityID.random(), household: h1,
+                fields: [
+                    FieldWrite(field: "name", value: "李某"), FieldWrite(field: "relation", value: "spouse"),
+                    FieldWrite(field: "health", value: "healthy"), FieldWrite(field: "employment", value: "unemployed"),
+                ]),
+            factory.make(
+                .create, .assistance, entity: EntityID.random(), household: h1,
+                fields: [
+                    FieldWrite(field: "category", value: "employment"), FieldWrite(field: "measure", value: "岗位推荐"),
+                    FieldWrite(field: "leadDepartment", value: "humanResources"), FieldWrite(field: "dueDate", value: "2020-05-01"),
+                    FieldWrite(field: "status", value: "planned"),
+                ]),
+            // A visitor may not change a status: rejected, logged for review.
+            factory.make(.update, .household, entity: h2, fields: [FieldWrite(field: "status", value: "closed", base: [])]),
+        ])
     #expect(receipt.results.last?.outcome == .rejected)
     // The same person filed twice, by the second laptop, a second later: a duplicate link, H4 survives.
     server.clock.advance(1000)
-    _ = try await session.pushOK(second, [secondFactory.make(.create, .household, entity: duplicate, fields: Sample.household(nationalID: Sample.nationalID(4)))])
+    _ = try await session.pushOK(
+        second, [secondFactory.make(.create, .household, entity: duplicate, fields: Sample.household(nationalID: Sample.nationalID(4)))])
     // Both laptops change H4's address from the same base: a conflict waiting for review.
     let base = [creation.writeID]
-    _ = try await session.pushOK(visitor, [factory.make(.update, .household, entity: h4, fields: [FieldWrite(field: "address", value: "东胜区 林荫路 3 号", base: base)])])
-    _ = try await session.pushOK(second, [secondFactory.make(.update, .household, entity: h4, fields: [FieldWrite(field: "address", value: "东胜区 林荫路 5 号", base: base)])])
+    _ = try await session.pushOK(
+        visitor, [factory.make(.update, .household, entity: h4, fields: [FieldWrite(field: "address", value: "东胜区 林荫路 3 号", base: base)])])
+    _ = try await session.pushOK(
+        second, [secondFactory.make(.update, .household, entity: h4, fields: [FieldWrite(field: "address", value: "东胜区 林荫路 5 号", base: base)])])
 
     // August: the office's exit decisions.
     server.clock.advance(120 * day)

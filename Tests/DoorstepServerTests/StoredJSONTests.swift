@@ -12,11 +12,13 @@ struct StoredJSONTests {
         let household = try EntityID("7f1c1d9e-2a53-4c86-9d0b-0a1f1e6c5a01")
         var states: [EntityState] = []
         for n in 0..<50 {
-            var state = EntityState(kind: n % 2 == 0 ? .household : .visit, id: n % 2 == 0 ? household : EntityID.random(), household: household, created: write(Int64(n)))
+            var state = EntityState(
+                kind: n % 2 == 0 ? .household : .visit, id: n % 2 == 0 ? household : EntityID.random(), household: household, created: write(Int64(n)))
             for field in 0..<(n % 5) {
                 let name = ["headName", "_deleted", "notes", "verified", "monthlyIncomeFen"][field]
                 let value: JSONValue = [.string("王某 \"\(n)\" \\ /\n"), .bool(true), .string("x"), .array([.string("income")]), .int(Int64(n) * -1000)][field]
-                state.fields[name, default: Register()].apply(write(Int64(100 + n)), value: value, base: [write(Int64(n))], covers: field == 1 ? [write(3)] : [])
+                state.fields[name, default: Register()].apply(
+                    write(Int64(100 + n)), value: value, base: [write(Int64(n))], covers: field == 1 ? [write(3)] : [])
                 if n % 3 == 0 { state.fields[name, default: Register()].apply(write(Int64(200 + n)), value: .string("concurrent"), base: []) }
             }
             states.append(state)

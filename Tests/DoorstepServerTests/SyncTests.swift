@@ -89,12 +89,15 @@ struct SyncTests {
             let household = EntityID.random()
             _ = try await session.pushOK(a, [fa.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(3)))])
             let base = try await session.pullAll(b).households[household]?.household.heads("address").map(\.write) ?? []
-            _ = try await session.pushOK(a, [fa.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "东胜区 天骄路 1 号", base: base)])])
+            _ = try await session.pushOK(
+                a, [fa.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "东胜区 天骄路 1 号", base: base)])])
             server.clock.advance(10)
-            _ = try await session.pushOK(b, [fb.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "东胜区 天骄路 2 号", base: base)])])
+            _ = try await session.pushOK(
+                b, [fb.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "东胜区 天骄路 2 号", base: base)])])
             let cursor = try await session.pullAll(a).cursor
-            let confirm = try await session.call(.post, "/v1/review/conflicts/confirm", token: office.token,
-                                                 json: ["entity": JSONValue.string(household.description), "field": "address"])
+            let confirm = try await session.call(
+                .post, "/v1/review/conflicts/confirm", token: office.token,
+                json: ["entity": JSONValue.string(household.description), "field": "address"])
             #expect(confirm.status == .ok, "\(confirm.text)")
             let review = try await session.call(.get, "/v1/review", token: office.token).json(ReviewQueue.self)
             #expect(review.conflicts.isEmpty)
@@ -135,8 +138,9 @@ struct SyncTests {
             #expect(household.household.id == first)
             #expect(household.household["phone"] == "13912345678")
             // The office separates them: both come back on their own.
-            let unlink = try await session.call(.post, "/v1/review/links/unlink", token: office.token,
-                                                json: ["survivor": first.description, "alias": second.description])
+            let unlink = try await session.call(
+                .post, "/v1/review/links/unlink", token: office.token,
+                json: ["survivor": first.description, "alias": second.description])
             #expect(unlink.status == .ok, "\(unlink.text)")
             let split = try await session.pullAll(a, cursor: pulled.cursor)
             #expect(Set(split.households.keys) == [first, second])
@@ -169,21 +173,33 @@ struct SyncTests {
             server.clock.advance(1000)
             let created = fa.make(.create, .household, entity: b, fields: Sample.household(nationalID: first))
             _ = try await session.pushOK(a, [created])
-            _ = try await session.pushOK(a, [fa.make(.update, .household, entity: b, fields: [
-                FieldWrite(field: "nationalId", value: .string(second), base: [created.writeID])])])
+            _ = try await session.pushOK(
+                a,
+                [
+                    fa.make(
+                        .update, .household, entity: b,
+                        fields: [
+                            FieldWrite(field: "nationalId", value: .string(second), base: [created.writeID])
+                        ])
+                ])
             let linked = try await session.call(.get, "/v1/households/\(alone)", token: office.token).json(HouseholdAggregate.self)
             #expect(linked.household.id == c && Set(linked.aliases) == [alone, b], "\(linked.household.id) \(linked.aliases)")
             // An edit to A while linked is filed under C, two links away from A.
             let base = linked.household.heads("phone").map(\.write)
-            _ = try await session.pushOK(a, [fa.make(.update, .household, entity: alone, fields: [FieldWrite(field: "phone", value: "13912345678", base: base)])])
+            _ = try await session.pushOK(
+                a, [fa.make(.update, .household, entity: alone, fields: [FieldWrite(field: "phone", value: "13912345678", base: base)])])
             // The office separates A from B (what linked it): A stands alone, B stays with C.
-            let unlink = try await session.call(.post, "/v1/review/links/unlink", token: office.token, json: ["survivor": b.description, "alias": alone.description])
+            let unlink = try await session.call(
+                .post, "/v1/review/links/unlink", token: office.token, json: ["survivor": b.description, "alias": alone.description])
             #expect(unlink.status == .ok, "\(unlink.text)")
             let separate = try await session.call(.get, "/v1/households/\(alone)", token: office.token).json(HouseholdAggregate.self)
             #expect(separate.household.id == alone && separate.aliases.isEmpty)
 
-            #expect(try await session.history(of: alone, token: office.token).contains { $0.entity == alone && $0.field == "phone" }, "A's own edit, filed under C")
-            #expect(try await session.history(of: c, token: office.token).allSatisfy { $0.entity != alone || $0.field.hasPrefix("link:") }, "C's history does not show A's edit")
+            #expect(
+                try await session.history(of: alone, token: office.token).contains { $0.entity == alone && $0.field == "phone" }, "A's own edit, filed under C")
+            #expect(
+                try await session.history(of: c, token: office.token).allSatisfy { $0.entity != alone || $0.field.hasPrefix("link:") },
+                "C's history does not show A's edit")
         }
     }
 

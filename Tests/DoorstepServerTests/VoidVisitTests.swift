@@ -18,19 +18,23 @@ struct VoidVisitTests {
             let household = EntityID.random(), early = EntityID.random(), mistaken = EntityID.random()
             var notEligible = Sample.visit(day: 20)
             notEligible[3] = FieldWrite(field: "conclusion", value: "notEligible")
-            _ = try await session.pushOK(visitor, [
-                factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(60))),
-                factory.make(.create, .visit, entity: early, household: household, fields: Sample.visit(day: 3)),
-                factory.make(.create, .visit, entity: mistaken, household: household, fields: notEligible),
-            ])
+            _ = try await session.pushOK(
+                visitor,
+                [
+                    factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(60))),
+                    factory.make(.create, .visit, entity: early, household: household, fields: Sample.visit(day: 3)),
+                    factory.make(.create, .visit, entity: mistaken, household: household, fields: notEligible),
+                ])
             #expect(try await session.call(.post, "/v1/households/\(household)/status", token: office.token, json: ["to": "filed"]).status == .ok)
             #expect(try await wrong(session, office) == [household], "the latest visit found it not eligible")
 
             // A visitor can neither void a visit nor change one.
-            let attempts = try await session.pushOK(visitor, [
-                factory.make(.update, .visit, entity: mistaken, household: household, fields: [FieldWrite(field: voidedFieldName, value: "录错了")]),
-                factory.make(.update, .visit, entity: mistaken, household: household, fields: [FieldWrite(field: "conclusion", value: "eligible")]),
-            ])
+            let attempts = try await session.pushOK(
+                visitor,
+                [
+                    factory.make(.update, .visit, entity: mistaken, household: household, fields: [FieldWrite(field: voidedFieldName, value: "录错了")]),
+                    factory.make(.update, .visit, entity: mistaken, household: household, fields: [FieldWrite(field: "conclusion", value: "eligible")]),
+                ])
             #expect(attempts.results.map(\.code) == [.forbiddenForRole, .visitImmutable])
 
             // The office voids it, with a reason; a void without one is refused and changes nothing.

@@ -1,4 +1,5 @@
 public import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,9 +39,11 @@ public enum ChildProcess {
     /// of the clean one). `stdin` is written and closed; without it the child reads nothing.
     /// With `killAfterMillis` the child is sent SIGKILL then (if still running); at `timeout`
     /// seconds it is killed in any case, so a hung child never hangs the suite.
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = false,
-                           directory: String? = nil, stdin: String? = nil, killAfterMillis: Int? = nil,
-                           timeout: Double = 60) async throws -> Result {
+    public static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = false,
+        directory: String? = nil, stdin: String? = nil, killAfterMillis: Int? = nil,
+        timeout: Double = 60
+    ) async throws -> Result {
         let folder = Executables.temporaryFolder("doorstep-child")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let outPath = folder + "/out", errPath = folder + "/err"
@@ -85,9 +88,10 @@ public enum ChildProcess {
         try? err.close()
         // A process that exited on its own just before the kill was not killed.
         if killed && process.terminationReason == .exit { killed = false }
-        return Result(status: process.terminationStatus, killed: killed, signalled: process.terminationReason == .uncaughtSignal,
-                      stdoutData: FileManager.default.contents(atPath: outPath) ?? Data(),
-                      stderrData: FileManager.default.contents(atPath: errPath) ?? Data(), seconds: seconds)
+        return Result(
+            status: process.terminationStatus, killed: killed, signalled: process.terminationReason == .uncaughtSignal,
+            stdoutData: FileManager.default.contents(atPath: outPath) ?? Data(),
+            stderrData: FileManager.default.contents(atPath: errPath) ?? Data(), seconds: seconds)
     }
 
     /// Runs a program found on the PATH, in this process's environment (`python3 -m …`).

@@ -9,8 +9,10 @@ public enum Executables {
     /// The executable `name`: next to the test bundle (the products folder), else `.build/debug`.
     public static func url(_ name: String) -> URL {
         let bundle = Bundle.main.bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
-                          packageRoot.appendingPathComponent(".build/debug")]
+        let candidates = [
+            bundle, bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent(),
+            packageRoot.appendingPathComponent(".build/debug"),
+        ]
         for folder in candidates {
             let file = folder.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: file.path) { return file }

@@ -42,8 +42,10 @@ public struct LiveServer: Sendable {
     }
 
     /// A new client database in a temporary folder (or at `path`), enrolled with a fresh code.
-    public func enrolledClient(district: String? = "150602", role: Role = .visitor, deviceName: String = "test laptop",
-                               transport: (@Sendable (URL) -> any SyncTransport)? = nil, path: String? = nil) async throws -> FieldClient {
+    public func enrolledClient(
+        district: String? = "150602", role: Role = .visitor, deviceName: String = "test laptop",
+        transport: (@Sendable (URL) -> any SyncTransport)? = nil, path: String? = nil
+    ) async throws -> FieldClient {
         let client = try FieldClient(configuration: Self.clientConfiguration(path: path, transport: transport))
         try await client.enroll(server: url, code: try await code(district: district, role: role), deviceName: deviceName)
         return client

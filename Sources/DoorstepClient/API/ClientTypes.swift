@@ -81,8 +81,10 @@ public struct Enrollment: Codable, Hashable, Sendable {
     /// `nil` when there was none.
     public var revokedBundle: String?
 
-    public init(device: DeviceID, server: URL, role: Role, district: String?, deviceName: String,
-                revokedAt: String? = nil, revokedBundle: String? = nil) {
+    public init(
+        device: DeviceID, server: URL, role: Role, district: String?, deviceName: String,
+        revokedAt: String? = nil, revokedBundle: String? = nil
+    ) {
         self.device = device
         self.server = server
         self.role = role

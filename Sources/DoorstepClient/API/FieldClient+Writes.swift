@@ -73,7 +73,8 @@ extension FieldClient {
     public func editEntry(_ id: EntityID, in household: EntityID, set fields: [String: JSONValue]) async throws {
         try await record(household: household) { context in
             let entry = try context.requireEntry(id)
-            return Content(op: .update, kind: entry.kind, entity: id, fields: Self.writes(fields, base: { entry.heads($0).map(\.write) }), household: entry.household)
+            return Content(
+                op: .update, kind: entry.kind, entity: id, fields: Self.writes(fields, base: { entry.heads($0).map(\.write) }), household: entry.household)
         }
     }
 
@@ -183,7 +184,8 @@ extension FieldClient {
             let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
             try MutationValidator.checkVisitTime(kind: content.kind, writes: fields, writtenAtMillis: physical())
             try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
-            let district = content.kind == .household && content.op == .create
+            let district =
+                content.kind == .household && content.op == .create
                 ? fields.first { $0.field == "district" }?.value.stringValue
                 : context.listedDistrict
             guard let district, principal.covers(district: district) else {
@@ -198,8 +200,9 @@ extension FieldClient {
             var clock = HybridLogicalClock(last: prelude.last, physicalMillis: physical)
             let seq = prelude.nextSeq
             let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
-            let mutation = Mutation(device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
-                                    entity: content.entity, household: parent, fields: fields, covers: content.covers)
+            let mutation = Mutation(
+                device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
+                entity: content.entity, household: parent, fields: fields, covers: content.covers)
             try db.cachedStatement(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt), mutation.hlc.description])
             if let quarantined { try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [quarantined]) }

@@ -1,6 +1,6 @@
+import Crypto
 public import DoorstepCore
 public import Foundation
-import Crypto
 import GRDB
 
 /// The field client: a visitor's (or an office's) local copy of its district, written offline and
@@ -56,7 +56,8 @@ public final class FieldClient: Sendable {
         }
         let key = Curve25519.Signing.PrivateKey()
         let api = ServerAPI(transport: configuration.transport(server), token: nil, retry: configuration.retry)
-        let body = try WireCoding.encode(EnrollRequest(code: code, deviceName: deviceName, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
+        let body = try WireCoding.encode(
+            EnrollRequest(code: code, deviceName: deviceName, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
         let answer = try await api.call("POST", "/v1/enroll", body: body, as: EnrollResponse.self)
         let signingKey = key.rawRepresentation.base64EncodedString()
         try await pool.write { db in
@@ -92,8 +93,9 @@ public final class FieldClient: Sendable {
             let server = settings[.server].flatMap(URL.init(string:)),
             let role = settings[.role].flatMap(Role.init(rawValue:))
         else { return nil }
-        return Enrollment(device: device, server: server, role: role, district: settings[.district], deviceName: settings[.deviceName] ?? "",
-                          revokedAt: settings[.revokedAt], revokedBundle: settings[.revokedBundle])
+        return Enrollment(
+            device: device, server: server, role: role, district: settings[.district], deviceName: settings[.deviceName] ?? "",
+            revokedAt: settings[.revokedAt], revokedBundle: settings[.revokedBundle])
     }
 
     func checkTransport(_ server: URL) throws {
@@ -121,7 +123,8 @@ public final class FieldClient: Sendable {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let rows = try Row.fetchAll(
             db,
-            sql: "SELECT id, head_name, national_id, address, district, status, conflicts, local_changes FROM households \(filter) ORDER BY head_name, id LIMIT ?",
+            sql:
+                "SELECT id, head_name, national_id, address, district, status, conflicts, local_changes FROM households \(filter) ORDER BY head_name, id LIMIT ?",
             arguments: StatementArguments(arguments + [max(1, min(query.limit, 100_000))])
         )
         return rows.compactMap { row in
@@ -142,12 +145,14 @@ public final class FieldClient: Sendable {
         let typed = prefix.trimmingCharacters(in: .whitespaces).lowercased()
         guard typed.count >= 4, typed.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return [] }
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT owner, id FROM household_entities WHERE id >= ? AND id < ? ORDER BY id LIMIT 100",
-                             arguments: [typed, typed + "\u{FFFF}"])
-                .compactMap { row in
-                    guard let household = try? EntityID(row["owner"] as String), let entry = try? EntityID(row["id"] as String) else { return nil }
-                    return (household, entry)
-                }
+            try Row.fetchAll(
+                db, sql: "SELECT owner, id FROM household_entities WHERE id >= ? AND id < ? ORDER BY id LIMIT 100",
+                arguments: [typed, typed + "\u{FFFF}"]
+            )
+            .compactMap { row in
+                guard let household = try? EntityID(row["owner"] as String), let entry = try? EntityID(row["id"] as String) else { return nil }
+                return (household, entry)
+            }
         }
     }
 

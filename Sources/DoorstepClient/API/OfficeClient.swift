@@ -70,8 +70,9 @@ public struct OfficeClient: Sendable {
 
     /// Sets a held or refused change aside with a reason; nothing is applied, it leaves the queue.
     public func dismissRejection(device: DeviceID, seq: Int64, reason: String) async throws -> ClosedRejection {
-        try await api.call("POST", "/v1/review/rejections/\(device)/\(seq)/dismiss", body: try WireCoding.encode(DismissRequest(reason: reason)),
-                           as: ClosedRejection.self)
+        try await api.call(
+            "POST", "/v1/review/rejections/\(device)/\(seq)/dismiss", body: try WireCoding.encode(DismissRequest(reason: reason)),
+            as: ClosedRejection.self)
     }
 
     private func decide(_ path: String, _ body: some Encodable) async throws -> MutationResult {

@@ -6,85 +6,88 @@ enum ClientSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 scope, outbox, quarantine") { db in
-            try db.execute(sql: """
-                CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE households (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    pulled TEXT,
-                    view TEXT NOT NULL,
-                    district TEXT,
-                    head_name TEXT,
-                    national_id TEXT,
-                    address TEXT,
-                    status TEXT,
-                    conflicts INTEGER NOT NULL DEFAULT 0,
-                    local_changes INTEGER NOT NULL DEFAULT 0
-                ) WITHOUT ROWID;
-                CREATE INDEX households_head_name ON households(head_name);
-                CREATE INDEX households_national_id ON households(national_id);
-                CREATE INDEX households_status ON households(status);
-                CREATE INDEX households_district ON households(district);
-                CREATE TABLE aliases (alias TEXT PRIMARY KEY NOT NULL, survivor TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE outbox (
-                    seq INTEGER PRIMARY KEY,
-                    household TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    acked INTEGER NOT NULL DEFAULT 0,
-                    created_at TEXT NOT NULL
-                );
-                CREATE INDEX outbox_household ON outbox(household);
-                CREATE TABLE quarantine (
-                    seq INTEGER PRIMARY KEY,
-                    household TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    code TEXT NOT NULL,
-                    reason TEXT NOT NULL,
-                    at TEXT NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE households (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        pulled TEXT,
+                        view TEXT NOT NULL,
+                        district TEXT,
+                        head_name TEXT,
+                        national_id TEXT,
+                        address TEXT,
+                        status TEXT,
+                        conflicts INTEGER NOT NULL DEFAULT 0,
+                        local_changes INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE INDEX households_head_name ON households(head_name);
+                    CREATE INDEX households_national_id ON households(national_id);
+                    CREATE INDEX households_status ON households(status);
+                    CREATE INDEX households_district ON households(district);
+                    CREATE TABLE aliases (alias TEXT PRIMARY KEY NOT NULL, survivor TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY,
+                        household TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        acked INTEGER NOT NULL DEFAULT 0,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX outbox_household ON outbox(household);
+                    CREATE TABLE quarantine (
+                        seq INTEGER PRIMARY KEY,
+                        household TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        code TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        at TEXT NOT NULL
+                    );
+                    """)
         }
         // GRDB's observation cannot see changes to WITHOUT ROWID tables: the households table
         // becomes an ordinary one so that lists refresh when a write or a sync changes them.
         migrator.registerMigration("v2 observable households") { db in
-            try db.execute(sql: """
-                CREATE TABLE households_v2 (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    pulled TEXT,
-                    view TEXT NOT NULL,
-                    district TEXT,
-                    head_name TEXT,
-                    national_id TEXT,
-                    address TEXT,
-                    status TEXT,
-                    conflicts INTEGER NOT NULL DEFAULT 0,
-                    local_changes INTEGER NOT NULL DEFAULT 0
-                );
-                INSERT INTO households_v2 (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
-                    SELECT id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes FROM households;
-                DROP TABLE households;
-                ALTER TABLE households_v2 RENAME TO households;
-                CREATE INDEX households_head_name ON households(head_name);
-                CREATE INDEX households_national_id ON households(national_id);
-                CREATE INDEX households_status ON households(status);
-                CREATE INDEX households_district ON households(district);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE households_v2 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        pulled TEXT,
+                        view TEXT NOT NULL,
+                        district TEXT,
+                        head_name TEXT,
+                        national_id TEXT,
+                        address TEXT,
+                        status TEXT,
+                        conflicts INTEGER NOT NULL DEFAULT 0,
+                        local_changes INTEGER NOT NULL DEFAULT 0
+                    );
+                    INSERT INTO households_v2 (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
+                        SELECT id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes FROM households;
+                    DROP TABLE households;
+                    ALTER TABLE households_v2 RENAME TO households;
+                    CREATE INDEX households_head_name ON households(head_name);
+                    CREATE INDEX households_national_id ON households(national_id);
+                    CREATE INDEX households_status ON households(status);
+                    CREATE INDEX households_district ON households(district);
+                    """)
         }
         // A household's entries move to rows of their own, so that recording a visit writes one
         // entry rather than the whole household (see LocalStore). Existing households are split.
         migrator.registerMigration("v3 household entries") { db in
-            try db.execute(sql: """
-                CREATE TABLE household_entities (
-                    owner TEXT NOT NULL,
-                    id TEXT NOT NULL,
-                    position INTEGER NOT NULL,
-                    pulled TEXT,
-                    view TEXT,
-                    conflicts INTEGER NOT NULL DEFAULT 0,
-                    PRIMARY KEY (owner, id)
-                );
-                CREATE TRIGGER households_drop_entries AFTER DELETE ON households
-                BEGIN DELETE FROM household_entities WHERE owner = old.id; END;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE household_entities (
+                        owner TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        pulled TEXT,
+                        view TEXT,
+                        conflicts INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (owner, id)
+                    );
+                    CREATE TRIGGER households_drop_entries AFTER DELETE ON households
+                    BEGIN DELETE FROM household_entities WHERE owner = old.id; END;
+                    """)
             let rows = try Row.fetchAll(db, sql: "SELECT id, pulled, view FROM households")
             for row in rows {
                 let id: String = row["id"]
@@ -96,20 +99,24 @@ enum ClientSchema {
                 for entity in view.entities {
                     try db.execute(
                         sql: "INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [id, entity.id.description, position, try pulledByID.removeValue(forKey: entity.id).map(LocalStore.encode),
-                                    try LocalStore.encode(entity), entity.conflicts.count]
+                        arguments: [
+                            id, entity.id.description, position, try pulledByID.removeValue(forKey: entity.id).map(LocalStore.encode),
+                            try LocalStore.encode(entity), entity.conflicts.count,
+                        ]
                     )
                     position += 1
                 }
                 for entity in (pulled?.entities ?? []) where pulledByID[entity.id] != nil {
-                    try db.execute(sql: "INSERT INTO household_entities (owner, id, position, pulled, conflicts) VALUES (?, ?, ?, ?, 0)",
-                                   arguments: [id, entity.id.description, position, try LocalStore.encode(entity)])
+                    try db.execute(
+                        sql: "INSERT INTO household_entities (owner, id, position, pulled, conflicts) VALUES (?, ?, ?, ?, 0)",
+                        arguments: [id, entity.id.description, position, try LocalStore.encode(entity)])
                     position += 1
                 }
                 view.entities = []
                 pulled?.entities = []
-                try db.execute(sql: "UPDATE households SET pulled = ?, view = ? WHERE id = ?",
-                               arguments: [try pulled.map(LocalStore.encode), try LocalStore.encode(view), id])
+                try db.execute(
+                    sql: "UPDATE households SET pulled = ?, view = ? WHERE id = ?",
+                    arguments: [try pulled.map(LocalStore.encode), try LocalStore.encode(view), id])
             }
         }
         // A write no longer updates the settings row for its seq and stamp (one page fewer per
@@ -117,14 +124,15 @@ enum ClientSchema {
         // settings keep them only for rows that leave the outbox (acknowledged, quarantined), so
         // that a seq is never given twice and the clock never goes back (see LocalStore.counters).
         migrator.registerMigration("v4 counters in the outbox") { db in
-            try db.execute(sql: """
-                ALTER TABLE outbox ADD COLUMN hlc TEXT;
-                CREATE TRIGGER outbox_keeps_counters AFTER DELETE ON outbox
-                BEGIN
-                    UPDATE settings SET value = CAST(old.seq + 1 AS TEXT) WHERE key = 'nextSeq' AND CAST(value AS INTEGER) <= old.seq;
-                    UPDATE settings SET value = old.hlc WHERE key = 'hlc' AND old.hlc IS NOT NULL AND value < old.hlc;
-                END;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN hlc TEXT;
+                    CREATE TRIGGER outbox_keeps_counters AFTER DELETE ON outbox
+                    BEGIN
+                        UPDATE settings SET value = CAST(old.seq + 1 AS TEXT) WHERE key = 'nextSeq' AND CAST(value AS INTEGER) <= old.seq;
+                        UPDATE settings SET value = old.hlc WHERE key = 'hlc' AND old.hlc IS NOT NULL AND value < old.hlc;
+                    END;
+                    """)
         }
         return migrator
     }

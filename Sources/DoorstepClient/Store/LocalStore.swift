@@ -92,18 +92,21 @@ enum LocalStore {
             throw DoorstepError(.internalError, "the write prelude returned no row")
         }
         let counters = counters(nextSeq: row["nextSeq"], hlc: row["hlc"], newestSeq: row["newestSeq"], newestStamp: row["newestStamp"])
-        return WritePrelude(device: row["device"], role: row["role"], district: row["district"], nextSeq: counters.nextSeq, last: counters.last,
-                            survivor: (row["survivor"] as String?).flatMap { try? EntityID($0) } ?? household, listedDistrict: row["listedDistrict"])
+        return WritePrelude(
+            device: row["device"], role: row["role"], district: row["district"], nextSeq: counters.nextSeq, last: counters.last,
+            survivor: (row["survivor"] as String?).flatMap { try? EntityID($0) } ?? household, listedDistrict: row["listedDistrict"])
     }
 
     static func survivor(_ db: Database, of id: EntityID) throws -> EntityID {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM aliases WHERE alias = ?"), arguments: [id.description]).flatMap { try? EntityID($0) } ?? id
+        try String.fetchOne(db.cachedStatement(sql: "SELECT survivor FROM aliases WHERE alias = ?"), arguments: [id.description]).flatMap { try? EntityID($0) }
+            ?? id
     }
 
     /// The pulled copy of a household as the server last sent it, or `nil` for one only made here.
     static func pulled(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
-        guard var top = try String.fetchOne(db.cachedStatement(sql: "SELECT pulled FROM households WHERE id = ?"), arguments: [id.description])
-            .map({ try decode(HouseholdAggregate.self, $0) })
+        guard
+            var top = try String.fetchOne(db.cachedStatement(sql: "SELECT pulled FROM households WHERE id = ?"), arguments: [id.description])
+                .map({ try decode(HouseholdAggregate.self, $0) })
         else { return nil }
         top.entities = try String.fetchAll(
             db.cachedStatement(sql: "SELECT pulled FROM household_entities WHERE owner = ? AND pulled IS NOT NULL ORDER BY position, id"),
@@ -131,17 +134,21 @@ enum LocalStore {
 
     /// One entry of a household's view.
     static func viewEntry(_ db: Database, owner: EntityID, _ id: EntityID) throws -> EntityState? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND id = ?"),
-                            arguments: [owner.description, id.description])
-            .map { try decode(EntityState.self, $0) }
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND id = ?"),
+            arguments: [owner.description, id.description]
+        )
+        .map { try decode(EntityState.self, $0) }
     }
 
     /// The outbox mutations (pending and acknowledged) that touch a household, in seq order.
     static func outbox(_ db: Database, household ids: [EntityID]) throws -> [Mutation] {
         guard !ids.isEmpty else { return [] }
-        return try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY seq",
-                                   arguments: StatementArguments(ids.map(\.description)))
-            .map { try decode(Mutation.self, $0) }
+        return try String.fetchAll(
+            db, sql: "SELECT body FROM outbox WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY seq",
+            arguments: StatementArguments(ids.map(\.description))
+        )
+        .map { try decode(Mutation.self, $0) }
     }
 
     /// Recomputes a household's view: the pulled aggregate with the outbox applied by the shared register rules.
@@ -168,10 +175,11 @@ enum LocalStore {
     static func storeView(_ db: Database, _ view: HouseholdAggregate, localChanges: Bool) throws {
         let owner = view.household.id.description
         try db.cachedStatement(sql: "UPDATE household_entities SET view = NULL WHERE owner = ?").execute(arguments: [owner])
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, view = excluded.view, conflicts = excluded.conflicts
-            """)
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, view = excluded.view, conflicts = excluded.conflicts
+                """)
         for (position, entity) in view.entities.enumerated() {
             try upsert.execute(arguments: [owner, entity.id.description, position, try encode(entity), entity.conflictCount])
         }
@@ -184,17 +192,19 @@ enum LocalStore {
         var top = view
         top.entities = []
         let household = view.household
-        try db.cachedStatement(sql: """
-            INSERT INTO households (id, view, district, head_name, national_id, address, status, conflicts, local_changes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET view = excluded.view, district = excluded.district,
-                head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
-                status = excluded.status, conflicts = excluded.conflicts, local_changes = excluded.local_changes
-            """).execute(arguments: [
-                household.id.description, try encode(top), household["district"].stringValue, household["headName"].stringValue,
-                household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
-                conflicts, localChanges,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO households (id, view, district, head_name, national_id, address, status, conflicts, local_changes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET view = excluded.view, district = excluded.district,
+                    head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
+                    status = excluded.status, conflicts = excluded.conflicts, local_changes = excluded.local_changes
+                """
+        ).execute(arguments: [
+            household.id.description, try encode(top), household["district"].stringValue, household["headName"].stringValue,
+            household["nationalId"].stringValue, household["address"].stringValue, household["status"].stringValue,
+            conflicts, localChanges,
+        ])
     }
 
     /// The position of an entry a local mutation adds to a view: after every entry there (a stored
@@ -209,18 +219,21 @@ enum LocalStore {
     /// entry row it names, and the household's conflict and local-change counts. What
     /// ``refreshView(_:_:)`` would give (the same ``EntityState/applyingEntry(_:to:)`` the overlay runs).
     static func extendEntry(_ db: Database, owner: EntityID, with mutation: Mutation) throws {
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT view, position, conflicts FROM household_entities WHERE owner = ? AND id = ? AND view IS NOT NULL"),
-                                   arguments: [owner.description, mutation.entity.description])
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT view, position, conflicts FROM household_entities WHERE owner = ? AND id = ? AND view IS NOT NULL"),
+            arguments: [owner.description, mutation.entity.description])
         let existing = try (row?["view"] as String?).map { try decode(EntityState.self, $0) }
         var delta = 0
         if let entity = EntityState.applyingEntry(mutation, to: existing), existing == nil || entity != existing {
             let position: Int64 = row?["position"] ?? appendedPosition(mutation)
             let conflicts = entity.conflictCount
             delta = conflicts - ((row?["conflicts"] as Int?) ?? 0)
-            try db.cachedStatement(sql: """
-                INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
-                """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), conflicts])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
+                    """
+            ).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), conflicts])
         }
         // The row is written only when something listed changes (a visit usually changes neither).
         try db.cachedStatement(sql: "UPDATE households SET conflicts = conflicts + ?, local_changes = 1 WHERE id = ? AND (? <> 0 OR local_changes = 0)")
@@ -245,16 +258,22 @@ enum LocalStore {
             if existing == nil {
                 position = appendedPosition(mutation)
             } else {
-                position = try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM household_entities WHERE owner = ? AND id = ?"),
-                                              arguments: [owner.description, entity.id.description]) ?? 0
+                position =
+                    try Int64.fetchOne(
+                        db.cachedStatement(sql: "SELECT position FROM household_entities WHERE owner = ? AND id = ?"),
+                        arguments: [owner.description, entity.id.description]) ?? 0
             }
-            try db.cachedStatement(sql: """
-                INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
-                """).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflictCount])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
+                    """
+            ).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflictCount])
         }
-        entityConflicts = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(conflicts), 0) FROM household_entities WHERE owner = ? AND view IS NOT NULL"),
-                                           arguments: [owner.description]) ?? 0
+        entityConflicts =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COALESCE(SUM(conflicts), 0) FROM household_entities WHERE owner = ? AND view IS NOT NULL"),
+                arguments: [owner.description]) ?? 0
         let conflicts = part.household.conflicts.count + entityConflicts
         if mutation.kind == .household {
             try storeTop(db, part, conflicts: conflicts, localChanges: true)
@@ -275,20 +294,26 @@ enum LocalStore {
         }
         var hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
         var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
-        let entry = try db.cachedStatement(sql: """
-            INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, pulled = excluded.pulled, view = excluded.view, conflicts = excluded.conflicts
-            """)
+        let entry = try db.cachedStatement(
+            sql: """
+                INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, pulled = excluded.pulled, view = excluded.view, conflicts = excluded.conflicts
+                """)
         for (index, aggregate) in page.households.enumerated() {
             let survivor = aggregate.household.id
-            let arrived = index < pulled.entityTexts.count && pulled.entityTexts[index].count == aggregate.entities.count
+            let arrived =
+                index < pulled.entityTexts.count && pulled.entityTexts[index].count == aggregate.entities.count
                 && index < pulled.householdTexts.count && !pulled.householdTexts[index].isEmpty
             if hasAliases || !aggregate.aliases.isEmpty {
-                try db.cachedStatement(sql: "DELETE FROM aliases WHERE alias = ? OR survivor = ?").execute(arguments: [survivor.description, survivor.description])
+                try db.cachedStatement(sql: "DELETE FROM aliases WHERE alias = ? OR survivor = ?").execute(arguments: [
+                    survivor.description, survivor.description,
+                ])
             }
             for alias in aggregate.aliases {
                 hasAliases = true
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)").execute(arguments: [alias.description, survivor.description])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)").execute(arguments: [
+                    alias.description, survivor.description,
+                ])
                 try db.cachedStatement(sql: "DELETE FROM households WHERE id = ?").execute(arguments: [alias.description])
             }
             let ids = aggregate.ids.map(\.description)
@@ -298,15 +323,18 @@ enum LocalStore {
                 // pulls), so it already holds the acknowledged work: it needs no overlay any more.
                 let marks = databaseQuestionMarks(count: ids.count)
                 try db.execute(sql: "DELETE FROM outbox WHERE acked = 1 AND household IN (\(marks))", arguments: StatementArguments(ids))
-                local = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE household IN (\(marks)))", arguments: StatementArguments(ids)) ?? false
+                local =
+                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE household IN (\(marks)))", arguments: StatementArguments(ids))
+                    ?? false
                 pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
             }
             // With no local work on it, the view is the pulled copy itself: each part is encoded once
             // and written as both. Only the entries that changed are written (a household pulled again
             // for one new visit writes that visit), so that a pull's pages follow what it brings.
             var stored: [String: (position: Int64, pulled: String?, view: String?, conflicts: Int)] = [:]
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, position, pulled, view, conflicts FROM household_entities WHERE owner = ?"),
-                                           arguments: [survivor.description])
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT id, position, pulled, view, conflicts FROM household_entities WHERE owner = ?"),
+                arguments: [survivor.description])
             while let row = try rows.next() { stored[row["id"]] = (row["position"], row["pulled"], row["view"], row["conflicts"]) }
             // The server sends a household's entries in the order of their ids: then they all take
             // position 0 (read back by position, then id), so that a new entry moves none of the others.
@@ -345,11 +373,15 @@ enum LocalStore {
                 text = try encode(top)
             }
             let household = aggregate.household
-            let listed = [household["district"].stringValue, household["headName"].stringValue, household["nationalId"].stringValue,
-                          household["address"].stringValue, household["status"].stringValue]
-            let old = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT pulled, view, conflicts, local_changes, district, head_name, national_id, address, status FROM households WHERE id = ?
-                """), arguments: [survivor.description])
+            let listed = [
+                household["district"].stringValue, household["headName"].stringValue, household["nationalId"].stringValue,
+                household["address"].stringValue, household["status"].stringValue,
+            ]
+            let old = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT pulled, view, conflicts, local_changes, district, head_name, national_id, address, status FROM households WHERE id = ?
+                        """), arguments: [survivor.description])
             let sameList = old.map { row in (0..<5).allSatisfy { (row[4 + $0] as String?) == listed[$0] } } ?? false
             if let old, sameList, (old["pulled"] as String?) == text, (old["view"] as String?) == text,
                 (old["conflicts"] as Int?) == conflicts, (old["local_changes"] as Int?) == 0
@@ -360,13 +392,15 @@ enum LocalStore {
                 try db.cachedStatement(sql: "UPDATE households SET pulled = ?, view = ?, conflicts = ?, local_changes = 0 WHERE id = ?")
                     .execute(arguments: [text, text, conflicts, survivor.description])
             } else {
-                try db.cachedStatement(sql: """
-                    INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                    ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
-                        head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
-                        status = excluded.status, conflicts = excluded.conflicts, local_changes = 0
-                    """).execute(arguments: [survivor.description, text, text, listed[0], listed[1], listed[2], listed[3], listed[4], conflicts])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                        ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
+                            head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
+                            status = excluded.status, conflicts = excluded.conflicts, local_changes = 0
+                        """
+                ).execute(arguments: [survivor.description, text, text, listed[0], listed[1], listed[2], listed[3], listed[4], conflicts])
             }
             if local { try refreshView(db, survivor) }
         }

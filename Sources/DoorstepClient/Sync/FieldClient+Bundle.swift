@@ -1,6 +1,6 @@
-public import DoorstepCore
-import DoorstepBundle
 import Crypto
+import DoorstepBundle
+public import DoorstepCore
 public import Foundation
 import GRDB
 
@@ -15,9 +15,11 @@ extension FieldClient {
     public func exportBundle(to path: String, allowEmpty: Bool = true) async throws -> Bool {
         let limit = max(1, min(configuration.batchSize, MergeEngine.defaultMaxBatchSize))
         let (enrollment, keys, pending) = try await pool.read { db in
-            (try Self.enrollment(db),
-             (try LocalStore.setting(db, .signingKey), try LocalStore.setting(db, .serverPublicKey), try LocalStore.setting(db, .serverKeyID)),
-             try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq").map { try LocalStore.decode(Mutation.self, $0) })
+            (
+                try Self.enrollment(db),
+                (try LocalStore.setting(db, .signingKey), try LocalStore.setting(db, .serverPublicKey), try LocalStore.setting(db, .serverKeyID)),
+                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq").map { try LocalStore.decode(Mutation.self, $0) }
+            )
         }
         guard let enrollment else { throw DoorstepError(.notEnrolled, "this device is not enrolled yet") }
         guard !pending.isEmpty else {

@@ -24,8 +24,9 @@ extension FieldClient {
     public func verifyServer(at server: URL) async throws {
         let expected = try await pool.read { db in try LocalStore.setting(db, .serverKeyID) }
         guard let expected else {
-            throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office",
-                                zh: "本机尚未登记，请先用办公室给的登记码登记")
+            throw DoorstepError(
+                .notEnrolled, "this device is not enrolled yet: run enroll with the code from the office",
+                zh: "本机尚未登记，请先用办公室给的登记码登记")
         }
         let info = try await serverInfo(at: server)
         guard info.serverKeyID == expected else {

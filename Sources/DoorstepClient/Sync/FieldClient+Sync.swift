@@ -31,8 +31,9 @@ extension FieldClient {
         let address = server ?? enrollment.server
         try checkTransport(address)
         let api = ServerAPI(transport: configuration.transport(address), token: token, retry: configuration.retry)
-        var summary = SyncSummary(pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
-                                  removedHouseholds: 0, clockSkew: false, seconds: 0)
+        var summary = SyncSummary(
+            pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
+            removedHouseholds: 0, clockSkew: false, seconds: 0)
         do {
             if let server, server != enrollment.server { try await verifyServer(at: server) }
             try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
@@ -112,8 +113,10 @@ extension FieldClient {
                 try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [mutation.seq])
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [mutation.seq, mutation.household.description, mutation.body,
-                                result.code?.rawValue ?? "rejected", result.reason ?? "", now]
+                    arguments: [
+                        mutation.seq, mutation.household.description, mutation.body,
+                        result.code?.rawValue ?? "rejected", result.reason ?? "", now,
+                    ]
                 )
             } else if mutation.seq <= receipt.highestContiguousSeq {
                 try db.cachedStatement(sql: "UPDATE outbox SET acked = 1 WHERE seq = ?").execute(arguments: [mutation.seq])
@@ -141,7 +144,11 @@ extension FieldClient {
             if let next = prefetched {
                 prefetched = nil
                 do {
-                    pulled = try await withTaskCancellationHandler { try await next.value } onCancel: { next.cancel() }
+                    pulled = try await withTaskCancellationHandler {
+                        try await next.value
+                    } onCancel: {
+                        next.cancel()
+                    }
                 } catch let error as DoorstepError where error.code == .invalidCursor {
                     continue  // asked again from the stored cursor, where an unknown cursor is recovered from
                 }
@@ -199,8 +206,9 @@ extension FieldClient {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, household, body, code, reason, at FROM quarantine ORDER BY seq").compactMap { row in
                 guard let household = try? EntityID(row["household"] as String) else { return nil }
-                return QuarantinedMutation(seq: row["seq"], household: household, mutation: try LocalStore.decode(Mutation.self, row["body"]),
-                                           code: DoorstepError.Code(row["code"] as String), reason: row["reason"], at: row["at"])
+                return QuarantinedMutation(
+                    seq: row["seq"], household: household, mutation: try LocalStore.decode(Mutation.self, row["body"]),
+                    code: DoorstepError.Code(row["code"] as String), reason: row["reason"], at: row["at"])
             }
         }
     }
@@ -231,12 +239,14 @@ extension FieldClient {
             switch original.op {
             case .create:
                 // The same id again: the server lets an id whose creation was rejected be created anew.
-                return Content(op: .create, kind: original.kind, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }),
-                               household: original.kind == .household ? nil : original.household)
+                return Content(
+                    op: .create, kind: original.kind, entity: original.entity, fields: Self.writes(fields, base: { _ in [] }),
+                    household: original.kind == .household ? nil : original.household)
             case .update:
                 let target = original.kind == .household ? try context.requireView().household : try context.requireEntry(original.entity)
-                return Content(op: .update, kind: original.kind, entity: target.id, fields: Self.writes(fields, base: { target.heads($0).map(\.write) }),
-                               household: original.kind == .household ? nil : target.household)
+                return Content(
+                    op: .update, kind: original.kind, entity: target.id, fields: Self.writes(fields, base: { target.heads($0).map(\.write) }),
+                    household: original.kind == .household ? nil : target.household)
             case .delete:
                 let entry = try context.requireEntry(original.entity)
                 let deletion = entry.deletion

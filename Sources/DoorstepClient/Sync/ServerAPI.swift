@@ -9,14 +9,18 @@ struct ServerAPI: Sendable {
 
     /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
     /// and 5xx are retried with backoff, then become `serverUnreachable`.
-    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
-                            decodeAlso statuses: Set<Int> = [], as type: T.Type) async throws -> T {
+    func call<T: Decodable>(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+        decodeAlso statuses: Set<Int> = [], as type: T.Type
+    ) async throws -> T {
         try await call(method, path, body: body, contentType: contentType, decodeAlso: statuses) { data in try WireCoding.decode(type, from: data) }
     }
 
     /// As ``call(_:_:body:contentType:decodeAlso:as:)``, reading a 2xx answer with `decode`.
-    func call<T>(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
-                 decodeAlso statuses: Set<Int> = [], decode: (Data) throws -> T) async throws -> T {
+    func call<T>(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+        decodeAlso statuses: Set<Int> = [], decode: (Data) throws -> T
+    ) async throws -> T {
         var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         if body != nil { headers["Content-Type"] = contentType }
@@ -33,8 +37,9 @@ struct ServerAPI: Sendable {
                 throw CancellationError()
             } catch {
                 if attempt >= retry.maxAttempts {
-                    throw DoorstepError(.serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later",
-                                        zh: "无法连接服务器（已尝试 \(attempt) 次）：本机数据已保留，稍后再同步即可；若服务器已换地址，请用 doorstep server set 新地址")
+                    throw DoorstepError(
+                        .serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later",
+                        zh: "无法连接服务器（已尝试 \(attempt) 次）：本机数据已保留，稍后再同步即可；若服务器已换地址，请用 doorstep server set 新地址")
                 }
                 try await retry.sleep(retry.delay(attempt: attempt, using: &generator))
                 continue
@@ -48,8 +53,9 @@ struct ServerAPI: Sendable {
                 }
             case 500...:
                 if attempt >= retry.maxAttempts {
-                    throw DoorstepError(.serverUnreachable, "the server keeps failing (HTTP \(response.status)); your work is kept and will sync later",
-                                        zh: "无法连接服务器（服务器持续出错，HTTP \(response.status)）：本机数据已保留，稍后再同步即可")
+                    throw DoorstepError(
+                        .serverUnreachable, "the server keeps failing (HTTP \(response.status)); your work is kept and will sync later",
+                        zh: "无法连接服务器（服务器持续出错，HTTP \(response.status)）：本机数据已保留，稍后再同步即可")
                 }
                 try await retry.sleep(retry.delay(attempt: attempt, using: &generator))
             default:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A hybrid-logical-clock stamp: wall-clock milliseconds plus a logical counter.
 ///
 /// Stamps order totally by `(wallMillis, logical)`; ties between devices are broken by
@@ -124,5 +126,3 @@ public struct ClockSkewPolicy: Sendable, Hashable, Codable {
         return (HLC(wallMillis: limit, logical: stamp.logical), true)
     }
 }
-
-import Foundation

@@ -50,29 +50,33 @@ public struct DecisionBuilder<Store: MergeStore> {
         case .acceptHeld(let held):
             switch held.op {
             case .create:
-                return Mutation(device: device, seq: seq, hlc: hlc, op: .create, kind: held.kind, entity: held.entity, household: held.household,
-                                fields: held.fields.map { FieldWrite(field: $0.field, value: $0.value) })
+                return Mutation(
+                    device: device, seq: seq, hlc: hlc, op: .create, kind: held.kind, entity: held.entity, household: held.household,
+                    fields: held.fields.map { FieldWrite(field: $0.field, value: $0.value) })
             case .update:
                 let state = try heldTarget(held)
                 let fields = held.fields.map { write in
                     FieldWrite(field: write.field, value: write.value, base: state.heads(write.field).map(\.write))
                 }
-                return Mutation(device: device, seq: seq, hlc: hlc, op: .update, kind: state.kind, entity: state.id,
-                                household: state.kind == .household ? state.id : state.household, fields: fields)
+                return Mutation(
+                    device: device, seq: seq, hlc: hlc, op: .update, kind: state.kind, entity: state.id,
+                    household: state.kind == .household ? state.id : state.household, fields: fields)
             case .delete:
                 let state = try heldTarget(held)
                 return make(state, state.settling(deletedFieldName, with: .bool(true)), device, seq, hlc)
             case .linkDecision:
-                throw DoorstepError(.invalidOperation, "a link decision is the office's own; it is not accepted from a device",
-                                    zh: "重复关联的决定由旗区工会作出，不能从设备接受")
+                throw DoorstepError(
+                    .invalidOperation, "a link decision is the office's own; it is not accepted from a device",
+                    zh: "重复关联的决定由旗区工会作出，不能从设备接受")
             }
         case .unlink(let survivor, let alias):
             guard try store.canonical(of: alias) == store.canonical(of: survivor), try store.canonical(of: alias) != nil else {
                 throw DoorstepError(.notFound, "households \(survivor) and \(alias) are not linked")
             }
             let base = try store.linkDecision(HouseholdPair(survivor, alias))?.headIDs ?? []
-            return Mutation(device: device, seq: seq, hlc: hlc, op: .linkDecision, kind: .household, entity: alias, household: alias,
-                            fields: [FieldWrite(field: "state", value: "unlinked", base: base)], other: survivor)
+            return Mutation(
+                device: device, seq: seq, hlc: hlc, op: .linkDecision, kind: .household, entity: alias, household: alias,
+                fields: [FieldWrite(field: "state", value: "unlinked", base: base)], other: survivor)
         }
     }
 
@@ -82,8 +86,9 @@ public struct DecisionBuilder<Store: MergeStore> {
         do {
             return try target(held.entity)
         } catch let error as DoorstepError where error.code == .notFound {
-            throw DoorstepError(.unknownEntity, "the server does not hold \(held.kind.rawValue) \(held.entity): accept the change that creates it first",
-                                zh: "服务器上还没有这条记录：请先采纳新建它的那条修改")
+            throw DoorstepError(
+                .unknownEntity, "the server does not hold \(held.kind.rawValue) \(held.entity): accept the change that creates it first",
+                zh: "服务器上还没有这条记录：请先采纳新建它的那条修改")
         }
     }
 
@@ -97,9 +102,12 @@ public struct DecisionBuilder<Store: MergeStore> {
         return state
     }
 
-    private func make(_ state: EntityState, _ content: (op: MutationOperation, fields: [FieldWrite], covers: [WriteID]),
-                      _ device: DeviceID, _ seq: Int64, _ hlc: HLC) -> Mutation {
-        Mutation(device: device, seq: seq, hlc: hlc, op: content.op, kind: state.kind, entity: state.id,
-                 household: state.kind == .household ? state.id : state.household, fields: content.fields, covers: content.covers)
+    private func make(
+        _ state: EntityState, _ content: (op: MutationOperation, fields: [FieldWrite], covers: [WriteID]),
+        _ device: DeviceID, _ seq: Int64, _ hlc: HLC
+    ) -> Mutation {
+        Mutation(
+            device: device, seq: seq, hlc: hlc, op: content.op, kind: state.kind, entity: state.id,
+            household: state.kind == .household ? state.id : state.household, fields: content.fields, covers: content.covers)
     }
 }

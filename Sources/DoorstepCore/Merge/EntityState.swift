@@ -60,7 +60,8 @@ public struct EntityState: Codable, Hashable, Sendable {
         if !uncovered.isEmpty {
             let deletions = heads(deletedFieldName).filter { $0.value == .bool(true) }
             records.removeAll { $0.field == deletedFieldName }
-            records.append(ConflictRecord(entity: id, kind: kind, household: household, field: deletedFieldName, reason: .deleteVersusEdit, heads: deletions + uncovered))
+            records.append(
+                ConflictRecord(entity: id, kind: kind, household: household, field: deletedFieldName, reason: .deleteVersusEdit, heads: deletions + uncovered))
         }
         return records
     }

@@ -104,10 +104,16 @@ public struct MergeEngine: Sendable {
                 mutation.fields.allSatisfy({ $0.base.count <= Mutation.maxBase && $0.field.utf8.count <= 64 }),
                 mutation.covers.count <= Mutation.maxCovers
             else {
-                throw DoorstepError(.invalidBatch, "mutation \(mutation.seq) is too large: at most \(Mutation.maxFields) fields, \(Mutation.maxBase) ids in a base, \(Mutation.maxCovers) covered heads")
+                throw DoorstepError(
+                    .invalidBatch,
+                    "mutation \(mutation.seq) is too large: at most \(Mutation.maxFields) fields, \(Mutation.maxBase) ids in a base, \(Mutation.maxCovers) covered heads"
+                )
             }
             guard Mutation.supportedSchemas.contains(mutation.schema) else {
-                throw DoorstepError(.unsupportedSchema, "schema version \(mutation.schema) is not served; this server reads \(Mutation.supportedSchemas.lowerBound) to \(Mutation.supportedSchemas.upperBound)")
+                throw DoorstepError(
+                    .unsupportedSchema,
+                    "schema version \(mutation.schema) is not served; this server reads \(Mutation.supportedSchemas.lowerBound) to \(Mutation.supportedSchemas.upperBound)"
+                )
             }
             previous = mutation.seq
         }
@@ -212,7 +218,9 @@ public struct MergeEngine: Sendable {
     /// district's writer may not make it through a duplicate.
     private func checkLinkStaysInScope(_ nationalID: String, household: EntityID, principal: Principal, store: some MergeStore) throws {
         for other in try store.households(withNationalID: nationalID) where other != household {
-            guard let survivor = try store.canonical(of: other), let district = try self.household(survivor, store: store)?["district"].stringValue else { continue }
+            guard let survivor = try store.canonical(of: other), let district = try self.household(survivor, store: store)?["district"].stringValue else {
+                continue
+            }
             if !principal.covers(district: district) {
                 throw DoorstepError(
                     .outOfScope,
@@ -236,8 +244,9 @@ public struct MergeEngine: Sendable {
         case (.visit, .update) where !mutation.fields.isEmpty && mutation.fields.allSatisfy({ $0.field == voidedFieldName }):
             break
         case (.visit, .update), (.visit, .delete):
-            throw DoorstepError(.visitImmutable, "a home visit cannot be changed or deleted; record a new visit to correct it (an office may void a mistaken one)",
-                                zh: "走访记录不能修改或删除：如需更正，请新增一次走访（录错的走访可由旗区工会作废）")
+            throw DoorstepError(
+                .visitImmutable, "a home visit cannot be changed or deleted; record a new visit to correct it (an office may void a mistaken one)",
+                zh: "走访记录不能修改或删除：如需更正，请新增一次走访（录错的走访可由旗区工会作废）")
         case (.household, _) where mutation.household != mutation.entity:
             throw DoorstepError(.invalidOperation, "a household mutation must name the household as its own household")
         case (_, .linkDecision) where mutation.kind != .household:

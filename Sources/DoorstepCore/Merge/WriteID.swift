@@ -1,3 +1,5 @@
+import Foundation
+
 /// The identity of one write: its clock stamp and the device that made it.
 ///
 /// Write ids order totally: by stamp, then by device id. The string form is
@@ -58,5 +60,3 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible,
 
     public static func < (lhs: DeviceID, rhs: DeviceID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
-
-import Foundation

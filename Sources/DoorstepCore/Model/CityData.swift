@@ -235,8 +235,9 @@ public struct CityData: Codable, Hashable, Sendable {
         do {
             return try JSONDecoder().decode([Campaign].self, from: data)
         } catch {
-            throw DoorstepError(.invalidCityData, "the campaigns file is not a JSON array of campaigns: \(describe(error))",
-                                zh: "督查考核周期文件不是周期的 JSON 数组：\(describe(error))")
+            throw DoorstepError(
+                .invalidCityData, "the campaigns file is not a JSON array of campaigns: \(describe(error))",
+                zh: "督查考核周期文件不是周期的 JSON 数组：\(describe(error))")
         }
     }
 
@@ -248,8 +249,9 @@ public struct CityData: Codable, Hashable, Sendable {
     /// Throws `unknownDistrict` unless the code names a district of this city.
     public func requireDistrict(_ code: String) throws(DoorstepError) -> District {
         guard let district = district(code) else {
-            throw DoorstepError(.unknownDistrict, "district \"\(code)\" is not one of this city's districts (\(districts.map(\.code).joined(separator: ", ")))",
-                                zh: "「\(code)」不是本市的旗区代码（\(districts.map { "\($0.code) \($0.name.zh)" }.joined(separator: "、"))）")
+            throw DoorstepError(
+                .unknownDistrict, "district \"\(code)\" is not one of this city's districts (\(districts.map(\.code).joined(separator: ", ")))",
+                zh: "「\(code)」不是本市的旗区代码（\(districts.map { "\($0.code) \($0.name.zh)" }.joined(separator: "、"))）")
         }
         return district
     }

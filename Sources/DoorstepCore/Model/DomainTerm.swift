@@ -1,3 +1,5 @@
+import Foundation
+
 /// A closed set of domain values with a stable wire name and labels in Chinese and English.
 ///
 /// The raw value is the wire form (protocol, database, CLI flags); labels are for people.
@@ -29,7 +31,8 @@ public enum Language: String, Sendable, CaseIterable, Codable {
     public static func from(locale: String?) -> Language {
         guard let locale = locale?.lowercased(), !locale.isEmpty else { return .chinese }
         for part in locale.split(separator: ",") {
-            let tag = part.split(separator: ";").first.map(String.init)?
+            let tag =
+                part.split(separator: ";").first.map(String.init)?
                 .trimmingCharacters(in: .whitespaces) ?? ""
             if tag.hasPrefix("zh") { return .chinese }
             if tag.hasPrefix("en") || tag == "c" || tag == "posix" || tag.hasPrefix("c.") { return .english }
@@ -37,5 +40,3 @@ public enum Language: String, Sendable, CaseIterable, Codable {
         return .chinese
     }
 }
-
-import Foundation

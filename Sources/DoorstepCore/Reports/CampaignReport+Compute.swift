@@ -11,8 +11,10 @@ extension CampaignReport {
     ///   - districts: the district codes in scope, or `nil` for every district of the city.
     ///   - inputs: the households (merged survivors), their status history, the devices and the
     ///     review counts, as a storage backend gathers them.
-    public static func make(city: CityData, campaign: Campaign, today: LocalDate, districts scope: [String]? = nil,
-                            inputs: ReportInputs) -> CampaignReport {
+    public static func make(
+        city: CityData, campaign: Campaign, today: LocalDate, districts scope: [String]? = nil,
+        inputs: ReportInputs
+    ) -> CampaignReport {
         let selected = city.districts.filter { scope?.contains($0.code) ?? true }
         let histories = Dictionary(grouping: inputs.statusHistory, by: \.household)
         var seen = Set<EntityID>()
@@ -45,11 +47,14 @@ extension CampaignReport {
     }
 
     /// Computes the report from inputs given one by one (see ``make(city:campaign:today:districts:inputs:)``).
-    public static func make(city: CityData, campaign: Campaign, today: LocalDate, districts scope: [String]? = nil,
-                            households: [HouseholdAggregate], statusHistory: [StatusChange], devices: [ReportDevice],
-                            pendingReview: [String: ReviewCounts]) -> CampaignReport {
-        make(city: city, campaign: campaign, today: today, districts: scope,
-             inputs: ReportInputs(households: households, statusHistory: statusHistory, devices: devices, pendingReview: pendingReview))
+    public static func make(
+        city: CityData, campaign: Campaign, today: LocalDate, districts scope: [String]? = nil,
+        households: [HouseholdAggregate], statusHistory: [StatusChange], devices: [ReportDevice],
+        pendingReview: [String: ReviewCounts]
+    ) -> CampaignReport {
+        make(
+            city: city, campaign: campaign, today: today, districts: scope,
+            inputs: ReportInputs(households: households, statusHistory: statusHistory, devices: devices, pendingReview: pendingReview))
     }
 
     /// The campaign a report covers when none is named: the one whose window contains `today`;
@@ -95,8 +100,9 @@ extension CampaignReport.Section {
         let visible = aggregate.entities.filter(\.isVisible)
         let visits = visible.filter { $0.kind == .visit && !$0.isVoided }
         let timeline = StatusTimeline(history: history, created: household.created, current: status)
-        let reference = CampaignReport.HouseholdRef(household: household.id, nationalId: maskNationalID(household["nationalId"]), status: status,
-                                                    headName: household["headName"].stringValue)
+        let reference = CampaignReport.HouseholdRef(
+            household: household.id, nationalId: maskNationalID(household["nationalId"]), status: status,
+            headName: household["headName"].stringValue)
 
         households += 1
         if let status { filesByStatus.now[status] += 1 }
@@ -196,5 +202,6 @@ extension LocalDate {
 func maskNationalID(_ value: JSONValue) -> String {
     guard let text = value.stringValue else { return "" }
     if let id = try? NationalID(text) { return id.masked }
-    return text.count > 10 ? String(text.prefix(6)) + String(repeating: "*", count: text.count - 10) + String(text.suffix(4)) : String(repeating: "*", count: text.count)
+    return text.count > 10
+        ? String(text.prefix(6)) + String(repeating: "*", count: text.count - 10) + String(text.suffix(4)) : String(repeating: "*", count: text.count)
 }

@@ -62,8 +62,9 @@ public struct ReviewCounts: Codable, Hashable, Sendable {
 
     /// The sum of two districts' counts.
     public static func + (lhs: ReviewCounts, rhs: ReviewCounts) -> ReviewCounts {
-        ReviewCounts(conflicts: lhs.conflicts + rhs.conflicts, duplicates: lhs.duplicates + rhs.duplicates,
-                     rejections: lhs.rejections + rhs.rejections)
+        ReviewCounts(
+            conflicts: lhs.conflicts + rhs.conflicts, duplicates: lhs.duplicates + rhs.duplicates,
+            rejections: lhs.rejections + rhs.rejections)
     }
 }
 
@@ -81,8 +82,10 @@ public struct ReportInputs: Codable, Hashable, Sendable {
     /// What waits for review, by district code.
     public var pendingReview: [String: ReviewCounts]
 
-    public init(households: [HouseholdAggregate] = [], statusHistory: [StatusChange] = [], devices: [ReportDevice] = [],
-                pendingReview: [String: ReviewCounts] = [:]) {
+    public init(
+        households: [HouseholdAggregate] = [], statusHistory: [StatusChange] = [], devices: [ReportDevice] = [],
+        pendingReview: [String: ReviewCounts] = [:]
+    ) {
         self.households = households
         self.statusHistory = statusHistory
         self.devices = devices

@@ -82,27 +82,29 @@ public enum FieldLabels {
 extension EntityKind {
     /// The kind's name for people, e.g. 走访记录 / visit: the same words in the CLI and the dashboard.
     public func label(_ language: Language) -> String {
-        let pair: (String, String) = switch self {
-        case .household: ("困难户", "household")
-        case .member: ("家庭成员", "member")
-        case .liaison: ("帮扶联系人", "liaison")
-        case .problem: ("问题清单", "problem")
-        case .assistance: ("帮扶清单", "assistance item")
-        case .visit: ("走访记录", "visit")
-        }
+        let pair: (String, String) =
+            switch self {
+            case .household: ("困难户", "household")
+            case .member: ("家庭成员", "member")
+            case .liaison: ("帮扶联系人", "liaison")
+            case .problem: ("问题清单", "problem")
+            case .assistance: ("帮扶清单", "assistance item")
+            case .visit: ("走访记录", "visit")
+            }
         return language == .chinese ? pair.0 : pair.1
     }
 
     /// The title of a list of entities of this kind, e.g. 走访记录 / Visits.
     public func listTitle(_ language: Language) -> String {
-        let pair: (String, String) = switch self {
-        case .household: ("困难户", "Households")
-        case .member: ("家庭成员", "Members")
-        case .liaison: ("帮扶联系人", "Liaisons")
-        case .problem: ("问题清单", "Problem list")
-        case .assistance: ("帮扶清单", "Assistance list")
-        case .visit: ("走访记录", "Visits")
-        }
+        let pair: (String, String) =
+            switch self {
+            case .household: ("困难户", "Households")
+            case .member: ("家庭成员", "Members")
+            case .liaison: ("帮扶联系人", "Liaisons")
+            case .problem: ("问题清单", "Problem list")
+            case .assistance: ("帮扶清单", "Assistance list")
+            case .visit: ("走访记录", "Visits")
+            }
         return language == .chinese ? pair.0 : pair.1
     }
 
@@ -124,12 +126,13 @@ extension FieldSpec {
 extension MutationOperation {
     /// What people call the operation: 新建 / create, 修改 / update, 删除 / delete, 重复关联 / link decision.
     public func label(_ language: Language) -> String {
-        let pair: (String, String) = switch self {
-        case .create: ("新建", "create")
-        case .update: ("修改", "update")
-        case .delete: ("删除", "delete")
-        case .linkDecision: ("重复关联", "link decision")
-        }
+        let pair: (String, String) =
+            switch self {
+            case .create: ("新建", "create")
+            case .update: ("修改", "update")
+            case .delete: ("删除", "delete")
+            case .linkDecision: ("重复关联", "link decision")
+            }
         return language == .chinese ? pair.0 : pair.1
     }
 }

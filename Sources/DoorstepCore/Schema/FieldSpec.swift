@@ -1,3 +1,5 @@
+import Foundation
+
 /// The type of a field's value, and so how it is validated.
 public enum FieldType: Hashable, Sendable {
     /// Free text, trimmed, with a maximum length in characters.
@@ -74,7 +76,9 @@ public struct FieldSpec: Hashable, Sendable {
             return value
         case .integer(let range):
             guard let number = value.intValue, range.contains(number) else {
-                throw DoorstepError(.invalidValue, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", zh: "\(zh)应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数")
+                throw DoorstepError(
+                    .invalidValue, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)",
+                    zh: "\(zh)应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数")
             }
             return value
         case .boolean:
@@ -108,7 +112,9 @@ public struct FieldSpec: Hashable, Sendable {
         case .instant:
             let text = try string(value)
             guard Instant.parse(text) != nil else {
-                throw DoorstepError(.invalidValue, "\(name) must be a date and time with its offset, such as 2020-04-12T10:30:00+08:00", zh: "\(zh)应为带时区的时间，如 2020-04-12T10:30:00+08:00")
+                throw DoorstepError(
+                    .invalidValue, "\(name) must be a date and time with its offset, such as 2020-04-12T10:30:00+08:00",
+                    zh: "\(zh)应为带时区的时间，如 2020-04-12T10:30:00+08:00")
             }
             return .string(text)
         case .nationalID:
@@ -142,14 +148,18 @@ extension FieldSpec {
     }
 
     /// The fields of each kind, each with its label.
-    static let catalog: [EntityKind: [FieldSpec]] = Dictionary(uniqueKeysWithValues: unlabelled.map { kind, specs in
-        (kind, specs.map { spec in
-            var labelled = spec
-            labelled.label = FieldLabels.name(spec.name, of: kind)
-            labelled.kind = kind
-            return labelled
+    static let catalog: [EntityKind: [FieldSpec]] = Dictionary(
+        uniqueKeysWithValues: unlabelled.map { kind, specs in
+            (
+                kind,
+                specs.map { spec in
+                    var labelled = spec
+                    labelled.label = FieldLabels.name(spec.name, of: kind)
+                    labelled.kind = kind
+                    return labelled
+                }
+            )
         })
-    })
 
     private static let unlabelled: [EntityKind: [FieldSpec]] = [
         .household: [
@@ -210,8 +220,6 @@ extension FieldSpec {
         ],
     ]
 }
-
-import Foundation
 
 extension String {
     /// The text without leading and trailing white space and line breaks: what

@@ -34,8 +34,9 @@ public enum TypedInput {
             return .bool(try boolean(text, field: field))
         }
         guard let spec = kind.field(field) else {
-            throw DoorstepError(.unknownField, "a \(kind.rawValue) has no field \(field)",
-                                zh: "「\(kind.label(.chinese))」没有「\(field)」这一项")
+            throw DoorstepError(
+                .unknownField, "a \(kind.rawValue) has no field \(field)",
+                zh: "「\(kind.label(.chinese))」没有「\(field)」这一项")
         }
         let trimmed = text.trimmedWhitespace
         if trimmed.isEmpty { return try spec.normalize(.null, city: city) }
@@ -45,8 +46,9 @@ public enum TypedInput {
             raw = .int(try money(trimmed, field: field, of: kind, unit: moneyUnit))
         case .integer:
             guard let number = Int64(asciiForms(trimmed).trimmedWhitespace) else {
-                throw DoorstepError(.invalidValue, "\(field) must be a whole number",
-                                    zh: "「\(label(field, kind))」应为整数")
+                throw DoorstepError(
+                    .invalidValue, "\(field) must be a whole number",
+                    zh: "「\(label(field, kind))」应为整数")
             }
             raw = .int(number)
         case .boolean:
@@ -116,11 +118,13 @@ public enum TypedInput {
         guard decimals.count <= scale.decimals else {
             switch scale {
             case .fen:
-                throw DoorstepError(.invalidValue, "\(field): fen are whole numbers",
-                                    zh: "「\(name)」按分填写时不能有小数")
+                throw DoorstepError(
+                    .invalidValue, "\(field): fen are whole numbers",
+                    zh: "「\(name)」按分填写时不能有小数")
             default:
-                throw DoorstepError(.invalidValue, "\(field): an amount has at most two decimals of yuan",
-                                    zh: "「\(name)」最多精确到分，即两位小数")
+                throw DoorstepError(
+                    .invalidValue, "\(field): an amount has at most two decimals of yuan",
+                    zh: "「\(name)」最多精确到分，即两位小数")
             }
         }
         let padded = decimals + String(repeating: "0", count: scale.decimals - decimals.count)
@@ -133,7 +137,9 @@ public enum TypedInput {
     /// The refusal of a text that is no amount. The text is repeated only when it is short and made
     /// of digits, separators and units (a name or an ID number in the wrong column is not echoed).
     private static func refusal(_ field: String, _ name: String, _ typed: String) -> DoorstepError {
-        let echo = typed.count <= 24 && typed.allSatisfy { $0.isASCIIDigit || ",.+-¥￥元块万分整钱".contains($0) || ($0.isASCII && $0.isLetter && "yuanfenrmbcnyYUANFENRMBCNY".contains($0)) }
+        let echo =
+            typed.count <= 24
+            && typed.allSatisfy { $0.isASCIIDigit || ",.+-¥￥元块万分整钱".contains($0) || ($0.isASCII && $0.isLetter && "yuanfenrmbcnyYUANFENRMBCNY".contains($0)) }
         let quoted = echo ? "\"\(typed)\" " : ""
         let quotedZh = echo ? "的「\(typed)」" : "填写的内容"
         return DoorstepError(

@@ -59,8 +59,9 @@ public enum MutationValidator {
         guard let text = value.stringValue?.trimmedWhitespace, (1...200).contains(text.count),
             !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
-            throw DoorstepError(.invalidValue, "\(voidedFieldName) is the reason a visit is void (1 to 200 characters), or null to restore it",
-                                zh: "作废走访须说明理由（1 至 200 字）")
+            throw DoorstepError(
+                .invalidValue, "\(voidedFieldName) is the reason a visit is void (1 to 200 characters), or null to restore it",
+                zh: "作废走访须说明理由（1 至 200 字）")
         }
         return .string(text)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A mainland resident identity number (GB 11643): 18 characters, the last a check digit.
 ///
 /// `NationalID` values are always normalised (trimmed, upper-case `X`) and valid: the
@@ -22,7 +24,8 @@ public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringCon
         let normalized = NationalID.normalize(text)
         let chars = Array(normalized)
         guard chars.count == 18 else {
-            throw DoorstepError(.invalidNationalId, "a national ID number has 18 characters, this one has \(chars.count)", zh: "身份证号应为 18 位，这个号码是 \(chars.count) 位")
+            throw DoorstepError(
+                .invalidNationalId, "a national ID number has 18 characters, this one has \(chars.count)", zh: "身份证号应为 18 位，这个号码是 \(chars.count) 位")
         }
         guard chars[..<17].allSatisfy(\.isASCIIDigit), chars[17].isASCIIDigit || chars[17] == "X" else {
             throw DoorstepError(.invalidNationalId, "a national ID number is 17 digits followed by a digit or X", zh: "身份证号应为 17 位数字加 1 位数字或 X")
@@ -46,7 +49,9 @@ public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringCon
         }
         let expected = NationalID.checkCharacter(for: chars[..<17])
         guard chars[17] == expected else {
-            throw DoorstepError(.invalidNationalId, "the check digit of the national ID number is wrong (GB 11643); check the number for a typing error", zh: "身份证号校验位不对，请核对是否输错")
+            throw DoorstepError(
+                .invalidNationalId, "the check digit of the national ID number is wrong (GB 11643); check the number for a typing error",
+                zh: "身份证号校验位不对，请核对是否输错")
         }
         self.value = normalized
     }
@@ -89,5 +94,3 @@ public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringCon
     /// On the wire a national ID is its full normalised number (never its masked description).
     public var wireText: String { value }
 }
-
-import Foundation

@@ -16,7 +16,9 @@ public enum Permissions {
                     guard allowed.contains(write.value) else {
                         throw DoorstepError(
                             .forbiddenForRole,
-                            decides ? "a new household is filed as candidate or filed" : "a visitor files a new household as candidate; filing is the district office's decision"
+                            decides
+                                ? "a new household is filed as candidate or filed"
+                                : "a visitor files a new household as candidate; filing is the district office's decision"
                         )
                     }
                 } else if !decides {

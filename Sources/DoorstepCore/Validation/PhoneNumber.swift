@@ -26,7 +26,9 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
                 return
             }
         }
-        throw DoorstepError(.invalidPhone, "not a mainland phone number: expected an 11-digit mobile number or a landline with its area code, such as 0477-8581234", zh: "不是有效的电话号码：应为 11 位手机号，或带区号的固定电话，如 0477-8581234")
+        throw DoorstepError(
+            .invalidPhone, "not a mainland phone number: expected an 11-digit mobile number or a landline with its area code, such as 0477-8581234",
+            zh: "不是有效的电话号码：应为 11 位手机号，或带区号的固定电话，如 0477-8581234")
     }
 
     public var description: String { value }

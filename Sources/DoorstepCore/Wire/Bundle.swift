@@ -37,8 +37,10 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     public static let formatName = "doorstep-bundle"
     public static let currentVersion = 1
 
-    public init(device: DeviceID, createdAt: String, serverKeyID: String, batches: [Entry],
-                protocolVersion: Int = ProtocolVersion.current) {
+    public init(
+        device: DeviceID, createdAt: String, serverKeyID: String, batches: [Entry],
+        protocolVersion: Int = ProtocolVersion.current
+    ) {
         self.format = BundleManifest.formatName
         self.version = BundleManifest.currentVersion
         self.protocolVersion = protocolVersion

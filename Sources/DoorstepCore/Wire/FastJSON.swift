@@ -476,9 +476,12 @@ public struct JSONTextWriter: Sendable {
             return
         }
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             while magnitude > 0 {
@@ -676,8 +679,9 @@ extension HouseholdAggregate: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a household aggregate")
         let household = try EntityState(json: try members.required("household", in: "a household aggregate"))
-        self.init(household: household, aliases: try members.required("aliases", in: "a household aggregate").entityIDs("aliases"),
-                  entities: try members.required("entities", in: "a household aggregate").list(of: EntityState.self, "entities"))
+        self.init(
+            household: household, aliases: try members.required("aliases", in: "a household aggregate").entityIDs("aliases"),
+            entities: try members.required("entities", in: "a household aggregate").list(of: EntityState.self, "entities"))
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -700,11 +704,12 @@ extension PullPage: JSONValueDecodable, JSONTextEncodable {
         }
         let households = try members.required("households", in: "a pull page").list(of: HouseholdAggregate.self, "households")
         let removed = try members.required("removed", in: "a pull page").entityIDs("removed households")
-        self.init(protocolVersion: try members.protocolVersion(in: "a pull page"),
-                  nextCursor: try members.required("nextCursor", in: "a pull page").text("a pull page's nextCursor"),
-                  hasMore: hasMore,
-                  serverClock: try HLC(try members.required("serverClock", in: "a pull page").text("a pull page's serverClock")),
-                  households: households, removed: removed)
+        self.init(
+            protocolVersion: try members.protocolVersion(in: "a pull page"),
+            nextCursor: try members.required("nextCursor", in: "a pull page").text("a pull page's nextCursor"),
+            hasMore: hasMore,
+            serverClock: try HLC(try members.required("serverClock", in: "a pull page").text("a pull page's serverClock")),
+            households: households, removed: removed)
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -756,9 +761,10 @@ extension Dictionary where Key == String, Value == JSONValue {
 extension FieldWrite: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a field write")
-        self.init(field: try members.required("field", in: "a field write").text("a field name"),
-                  value: try members.required("value", in: "a field write"),
-                  base: try members.required("base", in: "a field write").writeIDs("a field write's base"))
+        self.init(
+            field: try members.required("field", in: "a field write").text("a field name"),
+            value: try members.required("value", in: "a field write"),
+            base: try members.required("base", in: "a field write").writeIDs("a field write's base"))
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -784,15 +790,16 @@ extension Mutation: JSONValueDecodable, JSONTextEncodable {
             throw DoorstepError(.malformedInput, "a mutation's schema is out of range")
         }
         let fields = try members.optional("fields")?.list(of: FieldWrite.self, "a mutation's fields") ?? []
-        self.init(device: try DeviceID(try members.required("device", in: "a mutation").text("a mutation's device")),
-                  seq: try members.required("seq", in: "a mutation").wholeNumber("a mutation's seq"),
-                  hlc: try HLC(try members.required("hlc", in: "a mutation").text("a mutation's hlc")),
-                  schema: schema, op: op, kind: kind,
-                  entity: try EntityID(try members.required("entity", in: "a mutation").text("a mutation's entity")),
-                  household: try EntityID(try members.required("household", in: "a mutation").text("a mutation's household")),
-                  fields: fields,
-                  covers: try members.optional("covers")?.writeIDs("a mutation's covers") ?? [],
-                  other: try members.optional("other").map { value throws(DoorstepError) in try EntityID(try value.text("a mutation's other")) })
+        self.init(
+            device: try DeviceID(try members.required("device", in: "a mutation").text("a mutation's device")),
+            seq: try members.required("seq", in: "a mutation").wholeNumber("a mutation's seq"),
+            hlc: try HLC(try members.required("hlc", in: "a mutation").text("a mutation's hlc")),
+            schema: schema, op: op, kind: kind,
+            entity: try EntityID(try members.required("entity", in: "a mutation").text("a mutation's entity")),
+            household: try EntityID(try members.required("household", in: "a mutation").text("a mutation's household")),
+            fields: fields,
+            covers: try members.optional("covers")?.writeIDs("a mutation's covers") ?? [],
+            other: try members.optional("other").map { value throws(DoorstepError) in try EntityID(try value.text("a mutation's other")) })
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -853,18 +860,21 @@ extension MutationResult: JSONValueDecodable, JSONTextEncodable {
     public init(json: JSONValue) throws(DoorstepError) {
         let members = try json.members("a result")
         let outcomeText = try members.required("outcome", in: "a result").text("a result's outcome")
-        guard let outcome = MutationOutcome(rawValue: outcomeText) else { throw DoorstepError(.malformedInput, "unknown outcome \"\(outcomeText.prefix(40))\"") }
+        guard let outcome = MutationOutcome(rawValue: outcomeText) else {
+            throw DoorstepError(.malformedInput, "unknown outcome \"\(outcomeText.prefix(40))\"")
+        }
         var fields: [String]?
         if let list = members.optional("conflictFields") {
             var names: [String] = []
             for item in try list.items("a result's conflictFields") { names.append(try item.text("a conflict field")) }
             fields = names
         }
-        self.init(seq: try members.required("seq", in: "a result").wholeNumber("a result's seq"), outcome: outcome,
-                  code: try members.optional("code").map { value throws(DoorstepError) in DoorstepError.Code(try value.text("a result's code")) },
-                  reason: try members.optional("reason").map { value throws(DoorstepError) in try value.text("a result's reason") },
-                  stamp: try members.optional("stamp").map { value throws(DoorstepError) in try HLC(try value.text("a result's stamp")) },
-                  conflictFields: fields)
+        self.init(
+            seq: try members.required("seq", in: "a result").wholeNumber("a result's seq"), outcome: outcome,
+            code: try members.optional("code").map { value throws(DoorstepError) in DoorstepError.Code(try value.text("a result's code")) },
+            reason: try members.optional("reason").map { value throws(DoorstepError) in try value.text("a result's reason") },
+            stamp: try members.optional("stamp").map { value throws(DoorstepError) in try HLC(try value.text("a result's stamp")) },
+            conflictFields: fields)
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -901,10 +911,11 @@ extension PushReceipt: JSONValueDecodable, JSONTextEncodable {
         let members = try json.members("a receipt")
         let version = try members.protocolVersion(in: "a receipt")
         let results = try members.required("results", in: "a receipt").list(of: MutationResult.self, "a receipt's results")
-        self.init(protocolVersion: version, device: try DeviceID(try members.required("device", in: "a receipt").text("a receipt's device")),
-                  highestContiguousSeq: try members.required("highestContiguousSeq", in: "a receipt").wholeNumber("a receipt's highestContiguousSeq"),
-                  serverClock: try HLC(try members.required("serverClock", in: "a receipt").text("a receipt's serverClock")),
-                  results: results, clockSkew: try members.required("clockSkew", in: "a receipt").flag("a receipt's clockSkew"))
+        self.init(
+            protocolVersion: version, device: try DeviceID(try members.required("device", in: "a receipt").text("a receipt's device")),
+            highestContiguousSeq: try members.required("highestContiguousSeq", in: "a receipt").wholeNumber("a receipt's highestContiguousSeq"),
+            serverClock: try HLC(try members.required("serverClock", in: "a receipt").text("a receipt's serverClock")),
+            results: results, clockSkew: try members.required("clockSkew", in: "a receipt").flag("a receipt's clockSkew"))
     }
 
     public func write(to writer: inout JSONTextWriter) {

@@ -21,7 +21,10 @@ public struct DeviceRecord: Codable, Hashable, Sendable {
     /// Whether the device's access has been revoked.
     public var isRevoked: Bool { revokedAt != nil }
 
-    public init(id: DeviceID, name: String, role: Role, district: String?, signingKey: String?, enrolledAt: String, revokedAt: String?, highestSeq: Int64, clockSkew: Bool, lastPushAt: String?, lastPullAt: String?) {
+    public init(
+        id: DeviceID, name: String, role: Role, district: String?, signingKey: String?, enrolledAt: String, revokedAt: String?, highestSeq: Int64,
+        clockSkew: Bool, lastPushAt: String?, lastPullAt: String?
+    ) {
         self.id = id
         self.name = name
         self.role = role
@@ -67,8 +70,10 @@ public struct AuditEntry: Codable, Hashable, Sendable {
     /// it was made with (an added key of protocol 1; absent for every other write).
     public var origin: AuditOrigin?
 
-    public init(entity: EntityID, kind: EntityKind, field: String, old: JSONValue, new: JSONValue, write: String, device: DeviceID, seq: Int64,
-                actor: String, at: String, origin: AuditOrigin? = nil) {
+    public init(
+        entity: EntityID, kind: EntityKind, field: String, old: JSONValue, new: JSONValue, write: String, device: DeviceID, seq: Int64,
+        actor: String, at: String, origin: AuditOrigin? = nil
+    ) {
         self.origin = origin
         self.entity = entity
         self.kind = kind
@@ -122,8 +127,10 @@ public struct ReviewQueue: Codable, Hashable, Sendable {
         /// key of protocol 1; absent for a refused change, which its device fixes).
         public var mutation: Mutation?
 
-        public init(device: DeviceID, seq: Int64, household: EntityID?, entity: EntityID, kind: EntityKind, district: String?, code: DoorstepError.Code,
-                    reason: String, at: String, mutation: Mutation? = nil) {
+        public init(
+            device: DeviceID, seq: Int64, household: EntityID?, entity: EntityID, kind: EntityKind, district: String?, code: DoorstepError.Code,
+            reason: String, at: String, mutation: Mutation? = nil
+        ) {
             self.mutation = mutation
             self.device = device
             self.seq = seq
@@ -249,7 +256,10 @@ public struct RosterReport: Codable, Hashable, Sendable {
     /// Valid rows whose district column names a district outside the scope and that match no household in it.
     public var rowsOutsideScope: Int
 
-    public init(inRosterNotOnFile: [RosterPerson], onFileNotInRoster: [RosterMissingHousehold], disagreements: [RosterDisagreement], rosterRows: Int, invalidRows: [RosterInvalidRow], rowsOutsideScope: Int) {
+    public init(
+        inRosterNotOnFile: [RosterPerson], onFileNotInRoster: [RosterMissingHousehold], disagreements: [RosterDisagreement], rosterRows: Int,
+        invalidRows: [RosterInvalidRow], rowsOutsideScope: Int
+    ) {
         self.inRosterNotOnFile = inRosterNotOnFile
         self.onFileNotInRoster = onFileNotInRoster
         self.disagreements = disagreements
@@ -353,8 +363,10 @@ public struct DashboardAccount: Codable, Hashable, Sendable {
     public var disabledAt: String?
 
     /// An account (the server keeps its password hash apart).
-    public init(name: String, role: Role, district: String?, createdBy: String, createdAt: String,
-                passwordChangedAt: String, disabledAt: String? = nil) {
+    public init(
+        name: String, role: Role, district: String?, createdBy: String, createdAt: String,
+        passwordChangedAt: String, disabledAt: String? = nil
+    ) {
         self.name = name
         self.role = role
         self.district = district

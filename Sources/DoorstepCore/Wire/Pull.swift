@@ -33,8 +33,10 @@ public struct PullPage: Codable, Hashable, Sendable {
     /// Households that left the scope (or were linked away): drop them and everything of theirs.
     public var removed: [EntityID]
 
-    public init(protocolVersion: Int = ProtocolVersion.current, nextCursor: String, hasMore: Bool, serverClock: HLC,
-                households: [HouseholdAggregate], removed: [EntityID]) {
+    public init(
+        protocolVersion: Int = ProtocolVersion.current, nextCursor: String, hasMore: Bool, serverClock: HLC,
+        households: [HouseholdAggregate], removed: [EntityID]
+    ) {
         self.protocolVersion = protocolVersion
         self.nextCursor = nextCursor
         self.hasMore = hasMore

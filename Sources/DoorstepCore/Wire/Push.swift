@@ -48,8 +48,10 @@ public struct MutationResult: Codable, Hashable, Sendable {
     /// For `conflict`: the fields in conflict.
     public var conflictFields: [String]?
 
-    public init(seq: Int64, outcome: MutationOutcome, code: DoorstepError.Code? = nil, reason: String? = nil,
-                stamp: HLC? = nil, conflictFields: [String]? = nil) {
+    public init(
+        seq: Int64, outcome: MutationOutcome, code: DoorstepError.Code? = nil, reason: String? = nil,
+        stamp: HLC? = nil, conflictFields: [String]? = nil
+    ) {
         self.seq = seq
         self.outcome = outcome
         self.code = code
@@ -72,8 +74,10 @@ public struct PushReceipt: Codable, Hashable, Sendable {
     /// Whether a stamp in the batch was too far ahead of the server and was clamped; the device is flagged.
     public var clockSkew: Bool
 
-    public init(protocolVersion: Int = ProtocolVersion.current, device: DeviceID, highestContiguousSeq: Int64,
-                serverClock: HLC, results: [MutationResult], clockSkew: Bool) {
+    public init(
+        protocolVersion: Int = ProtocolVersion.current, device: DeviceID, highestContiguousSeq: Int64,
+        serverClock: HLC, results: [MutationResult], clockSkew: Bool
+    ) {
         self.protocolVersion = protocolVersion
         self.device = device
         self.highestContiguousSeq = highestContiguousSeq

@@ -161,8 +161,9 @@ public struct VoidRequest: Codable, Hashable, Sendable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         guard container.contains(.reason) else {
-            throw DoorstepError(.missingField, "reason is required: the reason the visit is void, or null to restore it",
-                                zh: "须给出作废理由；恢复时理由为 null")
+            throw DoorstepError(
+                .missingField, "reason is required: the reason the visit is void, or null to restore it",
+                zh: "须给出作废理由；恢复时理由为 null")
         }
         reason = try container.decodeNil(forKey: .reason) ? nil : container.decode(String.self, forKey: .reason)
     }

@@ -30,8 +30,9 @@ struct BarChart: Sendable {
         bars = items.enumerated().map { index, item in
             let top = index * rowHeight
             let length = item.value == 0 ? 0 : max(3, item.value * maxBar / largest)
-            return Bar(key: item.key, label: item.label, value: item.value, labelY: top + 16, barY: top + 22, barWidth: length,
-                       valueX: length + 8, valueY: top + 36)
+            return Bar(
+                key: item.key, label: item.label, value: item.value, labelY: top + 16, barY: top + 22, barWidth: length,
+                valueX: length + 8, valueY: top + 36)
         }
         height = items.count * rowHeight
     }

@@ -53,8 +53,9 @@ enum DashboardRenderer {
 
     /// An HTML response with the dashboard's security headers.
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: text)))
+        var response = Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
         secure(&response)
         return response
     }

@@ -32,8 +32,10 @@ enum DashboardText {
         // Overview
         "overview.title": ("工作总览", "Overview"), "campaign": ("攻坚行动", "Campaign"), "campaignStage": ("当前阶段", "Campaign stage"),
         "daysLeft": ("本阶段剩余天数", "Days left in this stage"), "noStageToday": ("今天不在任何阶段内。", "Today is outside every stage."),
-        "overview.campaignOver": ("没有正在进行的督查考核周期：这是已于 %@ 结束的周期的数字。今年的周期由管理员在服务器上定义（--campaigns 文件）。",
-                                  "No campaign is under way: these are the figures of the one that ended on %@. This year's campaign is defined on the server (--campaigns FILE)."),
+        "overview.campaignOver": (
+            "没有正在进行的督查考核周期：这是已于 %@ 结束的周期的数字。今年的周期由管理员在服务器上定义（--campaigns 文件）。",
+            "No campaign is under way: these are the figures of the one that ended on %@. This year's campaign is defined on the server (--campaigns FILE)."
+        ),
         "asOf": ("统计日期", "As of"), "households": ("困难家庭户数", "Households"),
         "createdSinceStart": ("行动开始后新建档", "Filed since the campaign began"), "overview.createdSinceStart": ("行动开始后新建档", "Filed since the campaign began"),
         "wrong": ("错（应退未退）", "Wrong (not eligible, still filed)"), "twice": ("重（重复建档）", "Twice (duplicate files)"),
@@ -48,7 +50,8 @@ enum DashboardText {
         "assistanceOverdue": ("已逾期", "Overdue"), "assistanceCancelled": ("已取消", "Cancelled"),
         "filesByStatus": ("档案状态分布", "Files by status"), "overview.filesByStatus": ("档案状态分布", "Files by status"),
         "causes": ("致困原因分布", "Causes of hardship"), "overview.causes": ("致困原因分布", "Causes of hardship"),
-        "device.never": ("从未同步（需关注）", "never synced (check)"), "device.revoked": ("已撤销（%@）", "revoked (%@)"), "device.stale": ("超过3天未同步", "stale: no sync for 3 days"),
+        "device.never": ("从未同步（需关注）", "never synced (check)"), "device.revoked": ("已撤销（%@）", "revoked (%@)"),
+        "device.stale": ("超过3天未同步", "stale: no sync for 3 days"),
         "device.ok": ("正常", "up to date"), "device.clockFlagged": ("时钟异常", "clock wrong"),
         // Tables
         "table.empty": ("暂无记录。", "Nothing to list."), "table.status": ("档案状态（现在与行动开始时）", "Files by status (now and at the start)"),
@@ -82,8 +85,10 @@ enum DashboardText {
         "overturnUse": ("改用此值", "Use this value instead"), "confirmShown": ("确认当前显示的值", "Confirm the shown value"),
         "confirmDeletion": ("确认删除", "Confirm the deletion"), "restoreEntry": ("恢复该条目", "Restore the entry"),
         "heldTitle": ("被撤销设备留待审核的修改", "Changes held from revoked laptops"),
-        "heldExplain": ("这些修改来自已撤销设备的数据包，尚未生效。逐条核对后采纳（作为旗区工会的决定生效，历史中保留原设备和时间），或说明理由后不予采纳。",
-                        "These changes came in a revoked laptop's bundle and are not applied. Read each, then accept it (it takes effect as the office's decision; the history keeps the laptop and the time) or set it aside with a reason."),
+        "heldExplain": (
+            "这些修改来自已撤销设备的数据包，尚未生效。逐条核对后采纳（作为旗区工会的决定生效，历史中保留原设备和时间），或说明理由后不予采纳。",
+            "These changes came in a revoked laptop's bundle and are not applied. Read each, then accept it (it takes effect as the office's decision; the history keeps the laptop and the time) or set it aside with a reason."
+        ),
         "heldWriter": ("设备", "laptop"), "heldSeq": ("序号", "seq"), "heldWrittenAt": ("记录时间", "written"),
         "acceptHeld": ("采纳", "Accept"), "dismissHeld": ("不予采纳", "Set aside"), "dismissReason": ("理由", "Reason"),
         "typedValue": ("或填写新值", "Or type a new value"), "inYuan": ("（元）", " (yuan)"), "useTypedValue": ("改为此值", "Use the typed value"),
@@ -95,8 +100,10 @@ enum DashboardText {
         "error.stale": ("该冲突已被处理或已变化，请查看最新情况。", "This conflict was resolved or changed meanwhile; look again."),
         "error.refused": ("操作未被接受（%@）。", "The decision was refused (%@)."),
         "error.illegalTransition": ("不允许这样变更状态。", "That status change is not allowed."),
-        "error.invalidValue": ("填写或选择的值无效：金额按元填写，如 2600、2,600.50 或 2600元（按分请加“分”）；选项请用其名称。",
-                               "The value was not valid: amounts in yuan, such as 2600, 2,600.50 or 2600元 (add 分 for fen); choices by their names."),
+        "error.invalidValue": (
+            "填写或选择的值无效：金额按元填写，如 2600、2,600.50 或 2600元（按分请加“分”）；选项请用其名称。",
+            "The value was not valid: amounts in yuan, such as 2600, 2,600.50 or 2600元 (add 分 for fen); choices by their names."
+        ),
         "error.negativeAmount": ("金额不能为负数。", "An amount cannot be negative."),
         "error.missingField": ("请填写一个值。", "Type a value."),
         "error.invalidNationalId": ("身份证号不正确，请核对。", "The national ID number is not valid; check it."),
@@ -110,8 +117,10 @@ enum DashboardText {
         // Comparison
         "compare.title": ("数据比对（民政低保名单）", "Data comparison (civil-affairs roster)"),
         "rosterFile": ("民政名单文件（CSV）", "Roster file (CSV)"),
-        "rosterHint": ("需含列：身份证号、姓名、低保金（元）；可选：旗区。UTF-8 或 GB18030 编码。比对不会修改任何档案。",
-                       "Columns: national ID, name, allowance (yuan); optional: district. UTF-8 or GB18030. Comparing changes nothing."),
+        "rosterHint": (
+            "需含列：身份证号、姓名、低保金（元）；可选：旗区。UTF-8 或 GB18030 编码。比对不会修改任何档案。",
+            "Columns: national ID, name, allowance (yuan); optional: district. UTF-8 or GB18030. Comparing changes nothing."
+        ),
         "compareButton": ("开始比对", "Compare"), "compareCsv": ("比对并下载 CSV", "Compare and download CSV"),
         "compareSummary": ("比对结果概况", "Summary"), "rosterRows": ("名单行数", "Roster rows"),
         "notOnFile": ("名单中有、档案中无", "In the roster, not on file"), "notInRoster": ("档案中有、名单中无", "On file, not in the roster"),

@@ -34,8 +34,9 @@ extension DoorstepAPI {
             do {
                 roster = try RosterComparison.parse(try CSVReader.read(file.data, charset: charset), city: configuration.city)
             } catch let error as DoorstepError {
-                return try compareResponse(request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.unreadable",
-                                           detail: error.message)
+                return try compareResponse(
+                    request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.unreadable",
+                    detail: error.message)
             }
             let households = try await storage.householdSummaries(district: viewer.district, engine: engine)
             let report = RosterComparison.compare(roster, households: households, district: viewer.district)
@@ -47,8 +48,10 @@ extension DoorstepAPI {
         }
     }
 
-    func compareResponse(_ request: Request, viewer: DashboardViewer, report: RosterReport?, status: HTTPResponse.Status,
-                         error: String? = nil, detail: String? = nil) throws -> Response {
+    func compareResponse(
+        _ request: Request, viewer: DashboardViewer, report: RosterReport?, status: HTTPResponse.Status,
+        error: String? = nil, detail: String? = nil
+    ) throws -> Response {
         let language = viewer.language
         let texts = DashboardText.table(language)
         var content: [String: Any] = [
@@ -58,8 +61,10 @@ extension DoorstepAPI {
         if let detail { content["detail"] = detail }
         if let report {
             content["table"] = comparisonTable(report, viewer: viewer)
-            content["counts"] = ["rows": report.rosterRows, "notOnFile": report.inRosterNotOnFile.count, "notInRoster": report.onFileNotInRoster.count,
-                                 "disagreements": report.disagreements.count, "invalid": report.invalidRows.count, "outside": report.rowsOutsideScope]
+            content["counts"] = [
+                "rows": report.rosterRows, "notOnFile": report.inRosterNotOnFile.count, "notInRoster": report.onFileNotInRoster.count,
+                "disagreements": report.disagreements.count, "invalid": report.invalidRows.count, "outside": report.rowsOutsideScope,
+            ]
         }
         var chrome = chrome(texts["compare.title"] ?? "Compare", request: request, viewer: viewer, language: language, current: "compare")
         if let error { chrome.error = texts[error] }
@@ -72,27 +77,38 @@ extension DoorstepAPI {
         let texts = DashboardText.table(language)
         func kind(_ key: String) -> DashboardTable.Cell { .init(texts["compare.\(key)"] ?? key) }
         var rows: [DashboardTable.Row] = report.inRosterNotOnFile.map { person in
-            .init([kind("notOnFile"), .init(number: person.line), .init(person.nationalIdMasked), .init(person.name), .init("—"),
-                   .init(person.allowanceFen.map(DashboardLabels.money) ?? "—")])
+            .init([
+                kind("notOnFile"), .init(number: person.line), .init(person.nationalIdMasked), .init(person.name), .init("—"),
+                .init(person.allowanceFen.map(DashboardLabels.money) ?? "—"),
+            ])
         }
         rows += report.onFileNotInRoster.map { missing in
-            .init([kind("notInRoster"), .init("—"), .init(missing.nationalIdMasked.isEmpty ? missing.household.description : missing.nationalIdMasked,
-                                                         href: "/dashboard/households/\(missing.household)"),
-                   .init(districtName(missing.district, language)), .init(missing.status?.label(language) ?? "—"), .init("—")])
+            .init([
+                kind("notInRoster"), .init("—"),
+                .init(
+                    missing.nationalIdMasked.isEmpty ? missing.household.description : missing.nationalIdMasked,
+                    href: "/dashboard/households/\(missing.household)"),
+                .init(districtName(missing.district, language)), .init(missing.status?.label(language) ?? "—"), .init("—"),
+            ])
         }
         rows += report.disagreements.map { item in
-            let onFile = item.field == "status" ? (item.onFile.stringValue.flatMap(HouseholdStatus.init(rawValue:))?.label(language) ?? "—")
+            let onFile =
+                item.field == "status"
+                ? (item.onFile.stringValue.flatMap(HouseholdStatus.init(rawValue:))?.label(language) ?? "—")
                 : DashboardLabels.value(item.onFile, field: item.field, kind: .household, language: language, city: configuration.city)
             let inRoster = item.field == "status" ? (item.inRoster.intValue.map(DashboardLabels.money) ?? "—") : (item.inRoster.stringValue ?? "—")
-            return .init([kind("disagreement"), .init(number: item.line), .init(item.nationalIdMasked, href: "/dashboard/households/\(item.household)"),
-                          .init(DashboardLabels.field(item.field, kind: .household, language)), .init(onFile), .init(inRoster)])
+            return .init([
+                kind("disagreement"), .init(number: item.line), .init(item.nationalIdMasked, href: "/dashboard/households/\(item.household)"),
+                .init(DashboardLabels.field(item.field, kind: .household, language)), .init(onFile), .init(inRoster),
+            ])
         }
         rows += report.invalidRows.map { invalid in
             .init([kind("invalid"), .init(number: invalid.line), .init("—"), .init(invalid.message), .init("—"), .init("—")])
         }
-        return DashboardTable(id: "comparison", caption: texts["table.comparison"] ?? "",
-                              columns: ["mismatch", "line", "household", "detail", "onFile", "inRoster"].map { texts["column.\($0)"] ?? $0 },
-                              rows: rows, exportHref: nil, emptyText: texts["compare.noMismatch"] ?? "")
+        return DashboardTable(
+            id: "comparison", caption: texts["table.comparison"] ?? "",
+            columns: ["mismatch", "line", "household", "detail", "onFile", "inRoster"].map { texts["column.\($0)"] ?? $0 },
+            rows: rows, exportHref: nil, emptyText: texts["compare.noMismatch"] ?? "")
     }
 
     /// `GET /dashboard/export/{table}[?district=]`: a table of the overview, the review page or the household list as CSV.
@@ -110,8 +126,9 @@ extension DoorstepAPI {
                 table = reviewTables(queue, review: try await reviewContext(queue), viewer: viewer).named(name)
             case "households":
                 let query = request.uri.queryParameters
-                table = try await householdsTable(viewer: viewer, status: query.get("status").flatMap(HouseholdStatus.init(rawValue:)),
-                                                  search: query.get("q") ?? "")
+                table = try await householdsTable(
+                    viewer: viewer, status: query.get("status").flatMap(HouseholdStatus.init(rawValue:)),
+                    search: query.get("q") ?? "")
             default:
                 table = nil
             }
@@ -122,9 +139,11 @@ extension DoorstepAPI {
 
     /// A CSV download: UTF-8 with a byte-order mark.
     func csvResponse(_ table: DashboardTable, filename: String) -> Response {
-        var response = Response(status: .ok, headers: [
-            .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\"",
-        ], body: .init(byteBuffer: ByteBuffer(bytes: table.csv)))
+        var response = Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\"",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: table.csv)))
         DashboardRenderer.secure(&response)
         return response
     }

@@ -69,8 +69,9 @@ extension DoorstepAPI {
         if account.role == .city, let picked = request.uri.queryParameters.get("district"), configuration.city.district(picked) != nil {
             district = picked
         }
-        return DashboardViewer(account: account, csrf: DashboardSecurity.formToken(for: token, purpose: "form"),
-                               language: dashboardLanguage(request).language, district: district)
+        return DashboardViewer(
+            account: account, csrf: DashboardSecurity.formToken(for: token, purpose: "form"),
+            language: dashboardLanguage(request).language, district: district)
     }
 
     /// Where a signed-out request goes: the sign-in page, which returns to this page afterwards.
@@ -150,8 +151,9 @@ extension DoorstepAPI {
         items.append(("lang", other.rawValue))
         var chrome = PageChrome(
             lang: language == .chinese ? "zh-CN" : "en", title: title,
-            languageLink: .init(href: DashboardLinks.href(request.uri.path, items), label: other == .chinese ? "中文" : "English",
-                                lang: other == .chinese ? "zh-CN" : "en")
+            languageLink: .init(
+                href: DashboardLinks.href(request.uri.path, items), label: other == .chinese ? "中文" : "English",
+                lang: other == .chinese ? "zh-CN" : "en")
         )
         if let done = request.uri.queryParameters.get("done") { chrome.flash = texts["done." + done] }
         if let code = request.uri.queryParameters.get("error") {
@@ -190,8 +192,9 @@ extension DoorstepAPI {
         let status = error.code.httpStatus
         let key = status == .notFound ? "notFound" : status == .forbidden ? "forbidden" : status == .tooManyRequests ? "rateLimited" : "failed"
         let title = texts["errorPage." + key] ?? key
-        let page = try DashboardRenderer.render("error", chrome: chrome(title, request: request, viewer: viewer, language: language),
-                                                language: language, content: ["message": error.message, "code": error.code.rawValue])
+        let page = try DashboardRenderer.render(
+            "error", chrome: chrome(title, request: request, viewer: viewer, language: language),
+            language: language, content: ["message": error.message, "code": error.code.rawValue])
         return DashboardRenderer.html(page, status: status)
     }
 }

@@ -38,8 +38,9 @@ extension DoorstepAPI {
                 throw DoorstepError(.outOfScope, "an office creates accounts for its own district only")
             }
         }
-        let account = DashboardAccount(name: name, role: input.role, district: district, createdBy: caller.actor,
-                                       createdAt: now, passwordChangedAt: now)
+        let account = DashboardAccount(
+            name: name, role: input.role, district: district, createdBy: caller.actor,
+            createdAt: now, passwordChangedAt: now)
         try await storage.createDashboardAccount(account, passwordHash: try await DashboardSecurity.hashPassword(input.password))
         context.logger.info("dashboard account created", metadata: ["account": "\(name)", "role": "\(input.role.rawValue)", "by": "\(caller.actor)"])
         return try JSONResponse.make(account, status: .created)
@@ -81,8 +82,9 @@ extension DoorstepAPI {
         guard let updated = try await storage.setDashboardAccountDisabled(named: account.name, disabled: disabled, at: now) else {
             throw DoorstepError(.notFound, "no account \(account.name)")
         }
-        context.logger.info(disabled ? "dashboard account disabled" : "dashboard account enabled",
-                            metadata: ["account": "\(account.name)", "by": "\(caller.actor)"])
+        context.logger.info(
+            disabled ? "dashboard account disabled" : "dashboard account enabled",
+            metadata: ["account": "\(account.name)", "by": "\(caller.actor)"])
         return try JSONResponse.make(updated)
     }
 

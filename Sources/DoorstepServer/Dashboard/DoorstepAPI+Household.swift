@@ -18,8 +18,9 @@ extension DoorstepAPI {
                 "statuses": HouseholdStatus.allCases.map { ["value": $0.rawValue, "label": $0.label(viewer.language), "selected": $0 == status] },
             ]
             let title = texts["households.title"] ?? "Households"
-            let page = try DashboardRenderer.render("households", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "households"),
-                                                    language: viewer.language, content: content)
+            let page = try DashboardRenderer.render(
+                "households", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "households"),
+                language: viewer.language, content: content)
             return DashboardRenderer.html(page)
         }
     }
@@ -40,11 +41,14 @@ extension DoorstepAPI {
                     .init(districtName(household.district, language)),
                 ])
             }
-        let scope: [(String, String?)] = [("district", viewer.account.role == .city ? viewer.district : nil), ("status", status?.rawValue),
-                                          ("q", search.isEmpty ? nil : search)]
-        return DashboardTable(id: "households", caption: texts["table.households"] ?? "",
-                              columns: ["headName", "nationalId", "status", "district"].map { texts["column.\($0)"] ?? $0 },
-                              rows: rows, exportHref: DashboardLinks.href("/dashboard/export/households", scope), emptyText: texts["table.empty"] ?? "")
+        let scope: [(String, String?)] = [
+            ("district", viewer.account.role == .city ? viewer.district : nil), ("status", status?.rawValue),
+            ("q", search.isEmpty ? nil : search),
+        ]
+        return DashboardTable(
+            id: "households", caption: texts["table.households"] ?? "",
+            columns: ["headName", "nationalId", "status", "district"].map { texts["column.\($0)"] ?? $0 },
+            rows: rows, exportHref: DashboardLinks.href("/dashboard/export/households", scope), emptyText: texts["table.empty"] ?? "")
     }
 
     /// `GET /dashboard/households/{id}`: facts, members, liaisons, lists, visits and the full change history.
@@ -67,8 +71,9 @@ extension DoorstepAPI {
             for table in tables { content["table_" + table.id] = table }
             let texts = DashboardText.table(language)
             let title = (texts["household.title"] ?? "%@").replacingOccurrences(of: "%@", with: household["headName"].stringValue ?? household.id.description)
-            let page = try DashboardRenderer.render("household", chrome: chrome(title, request: request, viewer: viewer, language: language, current: "households"),
-                                                    language: language, content: content)
+            let page = try DashboardRenderer.render(
+                "household", chrome: chrome(title, request: request, viewer: viewer, language: language, current: "households"),
+                language: language, content: content)
             return DashboardRenderer.html(page)
         }
     }
@@ -80,8 +85,9 @@ extension DoorstepAPI {
         let city = configuration.city
         let household = aggregate.household
         func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
-            DashboardTable(id: id, caption: texts["table.\(id)"] ?? id, columns: columns, rows: rows,
-                           exportHref: "/dashboard/households/\(household.id)/export/\(id)", emptyText: texts["table.empty"] ?? "")
+            DashboardTable(
+                id: id, caption: texts["table.\(id)"] ?? id, columns: columns, rows: rows,
+                exportHref: "/dashboard/households/\(household.id)/export/\(id)", emptyText: texts["table.empty"] ?? "")
         }
         func show(_ value: JSONValue, _ field: String, _ kind: EntityKind) -> String {
             DashboardLabels.value(value, field: field, kind: kind, language: language, city: city)
@@ -90,9 +96,13 @@ extension DoorstepAPI {
         let facts = EntityKind.household.fields.map { spec in
             let register = household.fields[spec.name]
             let marked = register?.isConflicted == true
-            let values = marked ? (register?.distinctValues ?? []).map { show($0, spec.name, .household) }.joined(separator: " | ") : show(household[spec.name], spec.name, .household)
-            return DashboardTable.Row([.init(DashboardLabels.field(spec.name, kind: .household, language)), .init(values), .init(marked ? conflicted : "")],
-                                      mark: marked ? "conflict" : nil)
+            let values =
+                marked
+                ? (register?.distinctValues ?? []).map { show($0, spec.name, .household) }.joined(separator: " | ")
+                : show(household[spec.name], spec.name, .household)
+            return DashboardTable.Row(
+                [.init(DashboardLabels.field(spec.name, kind: .household, language)), .init(values), .init(marked ? conflicted : "")],
+                mark: marked ? "conflict" : nil)
         }
         var tables = [table("facts", [texts["column.field"] ?? "", texts["column.value"] ?? "", texts["column.review"] ?? ""], facts)]
         for kind in [EntityKind.member, .liaison, .problem, .assistance, .visit] {
@@ -100,10 +110,13 @@ extension DoorstepAPI {
             if kind == .visit { entities.sort { $0["visitedAt"].stringValue ?? "" > $1["visitedAt"].stringValue ?? "" } }
             let rows = entities.map { entity in
                 let marked = !entity.conflicts.isEmpty
-                return DashboardTable.Row(kind.fields.map { .init(show(entity[$0.name], $0.name, kind)) } + [.init(marked ? conflicted : "")],
-                                          mark: marked ? "conflict" : nil)
+                return DashboardTable.Row(
+                    kind.fields.map { .init(show(entity[$0.name], $0.name, kind)) } + [.init(marked ? conflicted : "")],
+                    mark: marked ? "conflict" : nil)
             }
-            let id = ["member": "members", "liaison": "liaisons", "problem": "problems", "assistance": "assistance", "visit": "visits"][kind.rawValue] ?? kind.rawValue
+            let id =
+                ["member": "members", "liaison": "liaisons", "problem": "problems", "assistance": "assistance", "visit": "visits"][kind.rawValue]
+                ?? kind.rawValue
             tables.append(table(id, kind.fields.map { DashboardLabels.field($0.name, kind: kind, language) } + [texts["column.review"] ?? ""], rows))
         }
         var names: [DeviceID: String] = [:]
@@ -136,8 +149,9 @@ extension DoorstepAPI {
                 return DashboardRenderer.redirect(DashboardLinks.href(page, [("error", DoorstepError.Code.invalidValue.rawValue)]))
             }
             do {
-                _ = try await storage.decide(.setStatus(household: aggregate.household.id, to: to), by: viewer.principal, actor: viewer.actor,
-                                             engine: engine, now: now, physicalMillis: configuration.clock)
+                _ = try await storage.decide(
+                    .setStatus(household: aggregate.household.id, to: to), by: viewer.principal, actor: viewer.actor,
+                    engine: engine, now: now, physicalMillis: configuration.clock)
             } catch let error as DoorstepError where error.code.httpStatus != .internalServerError && error.code != .notFound {
                 return DashboardRenderer.redirect(DashboardLinks.href(page, [("error", error.code.rawValue)]))
             }

@@ -26,8 +26,9 @@ extension DoorstepAPI {
             let texts = DashboardText.table(viewer.language)
             let content = overviewContent(report, viewer: viewer, texts: texts)
             let title = texts["overview.title"] ?? "Overview"
-            let page = try DashboardRenderer.render("overview", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "overview"),
-                                                    language: viewer.language, content: content)
+            let page = try DashboardRenderer.render(
+                "overview", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "overview"),
+                language: viewer.language, content: content)
             return DashboardRenderer.html(page)
         }
     }
@@ -60,21 +61,27 @@ extension DoorstepAPI {
             "missed": section.visitCoverage.missed.count,
             "review": ["conflicts": section.review.conflicts, "duplicates": section.review.duplicates, "rejections": section.review.rejections],
             "reviewHref": DashboardLinks.href("/dashboard/review", [("district", viewer.account.role == .city ? viewer.district : nil)]),
-            "assistance": ["done": section.assistance.done, "open": section.assistance.open, "overdue": section.assistance.overdue,
-                           "cancelled": section.assistance.cancelled],
+            "assistance": [
+                "done": section.assistance.done, "open": section.assistance.open, "overdue": section.assistance.overdue,
+                "cancelled": section.assistance.cancelled,
+            ],
             "coverage": ProgressBar(id: "coverage", label: texts["overview.coverage"] ?? "", ratio: section.visitCoverage.rate),
             "exitRate": ProgressBar(id: "exitRate", label: texts["overview.exitRate"] ?? "", ratio: section.exitRate),
             "resolvedRate": ProgressBar(id: "resolvedRate", label: texts["overview.resolvedRate"] ?? "", ratio: section.resolvedRate),
-            "statusChart": BarChart(id: "status", title: texts["overview.filesByStatus"] ?? "",
-                                    items: HouseholdStatus.allCases.map { ($0.rawValue, $0.label(language), section.filesByStatus.now[$0]) }),
-            "causesChart": BarChart(id: "causes", title: texts["overview.causes"] ?? "",
-                                    items: HardshipCause.allCases.map { ($0.rawValue, $0.label(language), section.causes[$0.rawValue] ?? 0) }),
+            "statusChart": BarChart(
+                id: "status", title: texts["overview.filesByStatus"] ?? "",
+                items: HouseholdStatus.allCases.map { ($0.rawValue, $0.label(language), section.filesByStatus.now[$0]) }),
+            "causesChart": BarChart(
+                id: "causes", title: texts["overview.causes"] ?? "",
+                items: HardshipCause.allCases.map { ($0.rawValue, $0.label(language), section.causes[$0.rawValue] ?? 0) }),
             "staleDevices": tables["devices"]?.rows.filter { $0.mark == "stale" }.count ?? 0,
         ]
         for (key, table) in tables { content["table_" + key] = table }
         if let stage = report.stage {
-            content["stage"] = ["name": stage.name.text(language), "start": stage.start.description, "end": stage.end.description,
-                                "daysLeft": stage.daysLeft]
+            content["stage"] = [
+                "name": stage.name.text(language), "start": stage.start.description, "end": stage.end.description,
+                "daysLeft": stage.daysLeft,
+            ]
         }
         if let end = report.campaign.end, end < report.today {
             // No campaign under way: say so, rather than show last year's as if current.
@@ -91,8 +98,9 @@ extension DoorstepAPI {
         let sections = viewer.district == nil ? report.districts : report.districts.filter { $0.district == viewer.district }
         let scope: String? = viewer.account.role == .city ? viewer.district : nil
         func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
-            DashboardTable(id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
-                           exportHref: DashboardLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
+            DashboardTable(
+                id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
+                exportHref: DashboardLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
         }
         func householdRows(_ pick: (CampaignReport.Section) -> [CampaignReport.HouseholdRef]) -> [DashboardTable.Row] {
             sections.flatMap { part in
@@ -105,7 +113,9 @@ extension DoorstepAPI {
             }
         }
         var statusRows = HouseholdStatus.allCases.map { status in
-            DashboardTable.Row([.init(status.label(language)), .init(number: section.filesByStatus.now[status]), .init(number: section.filesByStatus.atStart[status])])
+            DashboardTable.Row([
+                .init(status.label(language)), .init(number: section.filesByStatus.now[status]), .init(number: section.filesByStatus.atStart[status]),
+            ])
         }
         statusRows.append(.init([.init(texts["overview.createdSinceStart"] ?? ""), .init(number: section.filesByStatus.createdSinceStart), .init("—")]))
         let nowMillis = configuration.clock()
@@ -113,34 +123,41 @@ extension DoorstepAPI {
             let last = device.lastSyncAt.flatMap(Instant.parse)
             let revoked = device.revokedAt != nil
             let stale = !revoked && (last.map { nowMillis - Int64($0.timeIntervalSince1970 * 1000) > DashboardSettings.staleSyncMillis } ?? true)
-            let state = revoked
+            let state =
+                revoked
                 ? (texts["device.revoked"] ?? "").replacingOccurrences(of: "%@", with: DashboardLabels.time(device.revokedAt, city: configuration.city))
                 : last == nil ? texts["device.never"] : stale ? texts["device.stale"] : texts["device.ok"]
-            return DashboardTable.Row([
-                .init(device.name), .init(districtName(device.district, language)), .init(DashboardLabels.time(device.lastSyncAt, city: configuration.city)),
-                .init(state ?? ""), .init(device.clockFlagged ? (texts["device.clockFlagged"] ?? "") : "—"),
-            ], mark: stale ? "stale" : nil)
+            return DashboardTable.Row(
+                [
+                    .init(device.name), .init(districtName(device.district, language)),
+                    .init(DashboardLabels.time(device.lastSyncAt, city: configuration.city)),
+                    .init(state ?? ""), .init(device.clockFlagged ? (texts["device.clockFlagged"] ?? "") : "—"),
+                ], mark: stale ? "stale" : nil)
         }
         var tables = [
             "status": table("status", ["status", "now", "atStart"], statusRows),
-            "causes": table("causes", ["cause", "households"], HardshipCause.allCases.map { cause in
-                DashboardTable.Row([.init(cause.label(language)), .init(number: section.causes[cause.rawValue] ?? 0)])
-            }),
+            "causes": table(
+                "causes", ["cause", "households"],
+                HardshipCause.allCases.map { cause in
+                    DashboardTable.Row([.init(cause.label(language)), .init(number: section.causes[cause.rawValue] ?? 0)])
+                }),
             "missed": table("missed", ["household", "status", "district"], householdRows(\.visitCoverage.missed)),
             "wrong": table("wrong", ["household", "status", "district"], householdRows(\.wrongHouseholds)),
             "devices": table("devices", ["device", "district", "lastSync", "syncState", "clock"], devices),
         ]
         if viewer.district == nil && report.districts.count > 1 {
-            tables["districts"] = table("districts", ["district", "households", "coverage", "exitRate", "resolvedRate", "missed", "pendingReview"],
-                                        report.districts.map { part in
-                let code = part.district ?? ""
-                let pending = part.review.conflicts + part.review.duplicates + part.review.rejections
-                return DashboardTable.Row([
-                    .init(part.name.text(language), href: DashboardLinks.href("/dashboard", [("district", code)])), .init(number: part.households),
-                    .init(DashboardLabels.percent(part.visitCoverage.rate), numeric: true), .init(DashboardLabels.percent(part.exitRate), numeric: true),
-                    .init(DashboardLabels.percent(part.resolvedRate), numeric: true), .init(number: part.visitCoverage.missed.count), .init(number: pending),
-                ])
-            })
+            tables["districts"] = table(
+                "districts", ["district", "households", "coverage", "exitRate", "resolvedRate", "missed", "pendingReview"],
+                report.districts.map { part in
+                    let code = part.district ?? ""
+                    let pending = part.review.conflicts + part.review.duplicates + part.review.rejections
+                    return DashboardTable.Row([
+                        .init(part.name.text(language), href: DashboardLinks.href("/dashboard", [("district", code)])), .init(number: part.households),
+                        .init(DashboardLabels.percent(part.visitCoverage.rate), numeric: true), .init(DashboardLabels.percent(part.exitRate), numeric: true),
+                        .init(DashboardLabels.percent(part.resolvedRate), numeric: true), .init(number: part.visitCoverage.missed.count),
+                        .init(number: pending),
+                    ])
+                })
         }
         return tables
     }

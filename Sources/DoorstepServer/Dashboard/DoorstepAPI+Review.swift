@@ -77,7 +77,9 @@ extension DoorstepAPI {
             let held: [[String: Any]] = queue.rejections.compactMap { rejection in
                 guard let mutation = rejection.mutation else { return nil }
                 let known = review.households[mutation.household] != nil
-                let label = known ? householdLabel(mutation.household, review)
+                let label =
+                    known
+                    ? householdLabel(mutation.household, review)
                     : [mutation.fields.first { $0.field == "headName" }?.value.stringValue, Optional(String(mutation.household.description.prefix(8)))]
                         .compactMap { $0 }.joined(separator: " ")
                 return [
@@ -86,8 +88,10 @@ extension DoorstepAPI {
                     "householdLabel": label, "href": known ? "/dashboard/households/\(mutation.household)" : "",
                     "writtenAt": DashboardLabels.time(Date(timeIntervalSince1970: Double(mutation.hlc.wallMillis) / 1000), city: city),
                     "fields": mutation.fields.map { write -> [String: Any] in
-                        ["label": DashboardLabels.field(write.field, kind: mutation.kind, language),
-                         "value": DashboardLabels.value(write.value, field: write.field, kind: mutation.kind, language: language, city: city)]
+                        [
+                            "label": DashboardLabels.field(write.field, kind: mutation.kind, language),
+                            "value": DashboardLabels.value(write.value, field: write.field, kind: mutation.kind, language: language, city: city),
+                        ]
                     },
                 ]
             }
@@ -100,8 +104,9 @@ extension DoorstepAPI {
                 "district": viewer.account.role == .city ? (viewer.district ?? "") : "",
             ]
             let title = texts["review.title"] ?? "Review"
-            let page = try DashboardRenderer.render("review", chrome: chrome(title, request: request, viewer: viewer, language: language, current: "review"),
-                                                    language: language, content: content)
+            let page = try DashboardRenderer.render(
+                "review", chrome: chrome(title, request: request, viewer: viewer, language: language, current: "review"),
+                language: language, content: content)
             return DashboardRenderer.html(page)
         }
     }
@@ -113,8 +118,9 @@ extension DoorstepAPI {
         let city = configuration.city
         let scope: String? = viewer.account.role == .city ? viewer.district : nil
         func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
-            DashboardTable(id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
-                           exportHref: DashboardLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
+            DashboardTable(
+                id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
+                exportHref: DashboardLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
         }
         let conflictRows = queue.conflicts.flatMap { item in
             item.record.heads.map { head in
@@ -144,8 +150,10 @@ extension DoorstepAPI {
             ])
         }
         let clockRows = queue.clockFlaggedDevices.map { device in
-            DashboardTable.Row([.init(device.name), .init(districtName(device.district, language)),
-                                .init(DashboardLabels.time(device.lastPushAt, city: city))])
+            DashboardTable.Row([
+                .init(device.name), .init(districtName(device.district, language)),
+                .init(DashboardLabels.time(device.lastPushAt, city: city)),
+            ])
         }
         return ReviewTables(
             conflicts: table("conflicts", ["household", "kind", "field", "value", "writer", "writtenAt", "shown"], conflictRows),
@@ -170,9 +178,12 @@ extension DoorstepAPI {
     func reviewAction(_ request: Request, _ context: DoorstepRequestContext, _ action: ReviewAction) async throws -> Response {
         try await dashboardAction(request) { viewer, form in
             let back = { (key: String, value: String) in
-                DashboardRenderer.redirect(DashboardLinks.href("/dashboard/review", [
-                    ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),
-                ]))
+                DashboardRenderer.redirect(
+                    DashboardLinks.href(
+                        "/dashboard/review",
+                        [
+                            ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),
+                        ]))
             }
             let decision: OfficeDecision
             switch action {
@@ -186,13 +197,15 @@ extension DoorstepAPI {
                 } else if field == deletedFieldName {
                     decision = .overturn(entity: entity, field: field, value: .bool(false))
                 } else {
-                    let state = aggregate.household.id == entity || aggregate.aliases.contains(entity)
+                    let state =
+                        aggregate.household.id == entity || aggregate.aliases.contains(entity)
                         ? aggregate.household : aggregate.entities.first { $0.id == entity }
                     if let typed = form["value"], form["head"] == nil {
                         // A typed value: read as every typed value is (money in yuan unless it says 分).
                         guard let kind = state?.kind else { return back("error", "stale") }
                         do {
-                            decision = .overturn(entity: entity, field: field, value: try TypedInput.value(typed, field: field, of: kind, city: configuration.city))
+                            decision = .overturn(
+                                entity: entity, field: field, value: try TypedInput.value(typed, field: field, of: kind, city: configuration.city))
                         } catch let error as DoorstepError {
                             return back("error", error.code.rawValue)
                         }
@@ -225,26 +238,32 @@ extension DoorstepAPI {
     func heldAction(_ request: Request, _ context: DoorstepRequestContext, accept: Bool) async throws -> Response {
         try await dashboardAction(request) { viewer, form in
             let back = { (key: String, value: String) in
-                DashboardRenderer.redirect(DashboardLinks.href("/dashboard/review", [
-                    ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),
-                ]))
+                DashboardRenderer.redirect(
+                    DashboardLinks.href(
+                        "/dashboard/review",
+                        [
+                            ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),
+                        ]))
             }
             guard let device = form["device"].flatMap({ try? DeviceID($0) }), let seq = form["seq"].flatMap({ Int64($0) }) else {
                 throw DoorstepError(.invalidValue, "the form names no held change")
             }
             do {
                 if accept {
-                    _ = try await storage.acceptHeld(device: device, seq: seq, by: viewer.principal, actor: viewer.actor, engine: engine, now: now,
-                                                     physicalMillis: configuration.clock)
+                    _ = try await storage.acceptHeld(
+                        device: device, seq: seq, by: viewer.principal, actor: viewer.actor, engine: engine, now: now,
+                        physicalMillis: configuration.clock)
                 } else {
-                    _ = try await storage.dismissRejection(device: device, seq: seq, by: viewer.principal, actor: viewer.actor,
-                                                           reason: form["reason"] ?? "", now: now)
+                    _ = try await storage.dismissRejection(
+                        device: device, seq: seq, by: viewer.principal, actor: viewer.actor,
+                        reason: form["reason"] ?? "", now: now)
                 }
             } catch let error as DoorstepError where error.code.httpStatus != .internalServerError {
                 return back("error", error.code == .notFound ? "stale" : error.code.rawValue)
             }
-            context.logger.info(accept ? "dashboard accepted a held change" : "dashboard dismissed a change",
-                                metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(viewer.actor)"])
+            context.logger.info(
+                accept ? "dashboard accepted a held change" : "dashboard dismissed a change",
+                metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(viewer.actor)"])
             return back("done", accept ? "accepted" : "dismissed")
         }
     }

@@ -47,8 +47,9 @@ extension DoorstepAPI {
         guard let secret = request.cookies[DashboardSettings.signInCookie]?.value, !secret.isEmpty,
             let sent = form["csrf"], DashboardSecurity.constantTimeEqual(sent, DashboardSecurity.formToken(for: secret, purpose: "signin"))
         else {
-            return try errorPage(DoorstepError(.forbiddenForRole, "the sign-in form is stale or came from elsewhere; open the sign-in page again"),
-                                 request: request, viewer: nil)
+            return try errorPage(
+                DoorstepError(.forbiddenForRole, "the sign-in form is stale or came from elsewhere; open the sign-in page again"),
+                request: request, viewer: nil)
         }
         let typed = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let password = form["password"] ?? ""
@@ -57,13 +58,15 @@ extension DoorstepAPI {
         let window = configuration.authFailureWindowMillis
         let keys = ["dashboard-addr:\(context.remoteAddress)", "dashboard-account:\(typed.prefix(64))"]
         for key in keys where try await storage.authFailures(key: key, nowMillis: nowMillis, windowMillis: window) >= configuration.authFailureLimit {
-            context.logger.notice("dashboard sign-in refused: too many failures", metadata: ["key": "\(key.hasPrefix("dashboard-addr") ? "address" : "account")"])
+            context.logger.notice(
+                "dashboard sign-in refused: too many failures", metadata: ["key": "\(key.hasPrefix("dashboard-addr") ? "address" : "account")"])
             return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
         }
         let found = try? DashboardSecurity.normalizeName(typed)
         let stored: (account: DashboardAccount, passwordHash: String)? = if let found { try await storage.dashboardAccount(named: found) } else { nil }
         // A password bcrypt would cut short (over 72 bytes, or with a NUL) never matches; the time spent is the same.
-        let usable = password.utf8.count <= DashboardSettings.maxPasswordBytes
+        let usable =
+            password.utf8.count <= DashboardSettings.maxPasswordBytes
             && !password.unicodeScalars.contains { $0.properties.generalCategory == .control }
         let matches = try await DashboardSecurity.verifyPassword(usable ? password : "", hash: usable ? stored?.passwordHash : nil)
         guard matches, let account = stored?.account else {
@@ -77,14 +80,17 @@ extension DoorstepAPI {
         }
         let token = DashboardSecurity.newSessionID()
         try await storage.createDashboardSession(
-            DashboardSessionRecord(idHash: Secrets.hash(token), account: account.name, createdAtMillis: nowMillis,
-                                   expiresAtMillis: nowMillis + DashboardSettings.sessionLifetimeMillis),
+            DashboardSessionRecord(
+                idHash: Secrets.hash(token), account: account.name, createdAtMillis: nowMillis,
+                expiresAtMillis: nowMillis + DashboardSettings.sessionLifetimeMillis),
             nowMillis: nowMillis
         )
         context.logger.info("dashboard sign-in", metadata: ["account": "\(account.name)"])
         var response = DashboardRenderer.redirect(safeNext(next))
-        response.setCookie(DashboardSecurity.cookie(DashboardSettings.sessionCookie, token,
-                                                    maxAge: Int(DashboardSettings.sessionLifetimeMillis / 1000), request: request))
+        response.setCookie(
+            DashboardSecurity.cookie(
+                DashboardSettings.sessionCookie, token,
+                maxAge: Int(DashboardSettings.sessionLifetimeMillis / 1000), request: request))
         response.setCookie(DashboardSecurity.cookie(DashboardSettings.signInCookie, "", maxAge: 0, path: "/dashboard", request: request))
         return response
     }

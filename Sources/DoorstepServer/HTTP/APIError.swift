@@ -45,12 +45,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return JSONResponse.error(error)
         } catch let error as HTTPError {
-            let code: DoorstepError.Code = switch error.status {
-            case .notFound: .notFound
-            case .contentTooLarge: .payloadTooLarge
-            case .methodNotAllowed: .notFound
-            default: .malformedInput
-            }
+            let code: DoorstepError.Code =
+                switch error.status {
+                case .notFound: .notFound
+                case .contentTooLarge: .payloadTooLarge
+                case .methodNotAllowed: .notFound
+                default: .malformedInput
+                }
             let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             var response = JSONResponse.error(DoorstepError(code, message))
             if error.status != .notFound && error.status != .methodNotAllowed { response.status = error.status }

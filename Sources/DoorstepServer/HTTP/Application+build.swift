@@ -1,7 +1,7 @@
+import Crypto
 import DoorstepCore
 import Foundation
 public import Hummingbird
-import Crypto
 public import Logging
 import ServiceLifecycle
 
@@ -47,13 +47,15 @@ public struct DoorstepServerSetup: Sendable {
     /// start (with a connection pool of its own, closed before it returns); the storage it returns
     /// serves once the application runs its ``services`` (the PostgreSQL pool is one of them).
     public static func prepare(configuration: ServerConfiguration, logger: Logger) async throws -> DoorstepServerSetup {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let identity = try await withStorage(configuration, logger: logger) { storage in
             let identity = try await storage.identity {
                 let key = Curve25519.KeyAgreement.PrivateKey()
-                return ServerIdentity(device: DeviceID.random(), bundlePrivateKey: key.rawRepresentation.base64EncodedString(),
-                                      keyID: ServerKeys.keyID(of: key.publicKey))
+                return ServerIdentity(
+                    device: DeviceID.random(), bundlePrivateKey: key.rawRepresentation.base64EncodedString(),
+                    keyID: ServerKeys.keyID(of: key.publicKey))
             }
             // The token file is written before its hash is stored, so a crash between the two leaves
             // no stored hash without its file; only the process whose hash is stored keeps its file.
@@ -86,8 +88,10 @@ public struct DoorstepServerSetup: Sendable {
 
     /// Runs `body` with the configured storage, migrated, then closes it (setup and one-off
     /// commands): a PostgreSQL pool runs in a child task for as long as `body` does.
-    static func withStorage<Result: Sendable>(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "doorstep-server"),
-                                              _ body: @Sendable (any ServerStorage) async throws -> Result) async throws -> Result {
+    static func withStorage<Result: Sendable>(
+        _ configuration: ServerConfiguration, logger: Logger = Logger(label: "doorstep-server"),
+        _ body: @Sendable (any ServerStorage) async throws -> Result
+    ) async throws -> Result {
         guard let url = configuration.databaseURL else {
             let storage = try SQLiteStorage(path: configuration.databasePath)
             try await storage.migrate()
@@ -104,8 +108,9 @@ public struct DoorstepServerSetup: Sendable {
 
     /// Replaces the admin token: the old one stops working at once. Returns the file holding the new one.
     public static func rotateAdminToken(configuration: ServerConfiguration) async throws -> String {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         return try await withStorage(configuration) { storage in
             let token = Secrets.token(prefix: "dsa_")
             let pending = try AdminToken.stage(token, for: configuration.adminTokenPath)
@@ -174,10 +179,12 @@ struct LogRequestsMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        context.logger.info("request", metadata: [
-            "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
-        ])
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            ])
         return response
     }
 }

@@ -41,8 +41,9 @@ extension DoorstepAPI {
         ]
 
         if device.isRevoked {
-            let receipts = try await storage.holdForReview(opened.batches, device: device, code: .deviceRevoked, reason: Self.revokedHoldReason,
-                                                          now: now, physicalMillis: configuration.clock)
+            let receipts = try await storage.holdForReview(
+                opened.batches, device: device, code: .deviceRevoked, reason: Self.revokedHoldReason,
+                now: now, physicalMillis: configuration.clock)
             context.logger.info("bundle of a revoked device held for review", metadata: logMetadata)
             return try JSONResponse.make(BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: true))
         }
@@ -50,8 +51,9 @@ extension DoorstepAPI {
         var receipts: [PushReceipt] = []
         for (index, batch) in opened.batches.enumerated() {
             do {
-                let receipt = try await storage.push(batch, from: device.principal, engine: engine, actor: caller.actor, now: now,
-                                                     physicalMillis: configuration.clock)
+                let receipt = try await storage.push(
+                    batch, from: device.principal, engine: engine, actor: caller.actor, now: now,
+                    physicalMillis: configuration.clock)
                 metrics.recordPush(receipt)
                 receipts.append(receipt)
             } catch let error as DoorstepError {
@@ -76,7 +78,8 @@ extension DoorstepAPI {
             if principal.role == .office {
                 throw DoorstepError(.outOfScope, "this bundle belongs to a device of another district; its own office or the city uploads it")
             }
-            throw DoorstepError(.forbiddenForRole, "a visitor's device uploads only its own bundles; an office of the device's district or the city uploads the others")
+            throw DoorstepError(
+                .forbiddenForRole, "a visitor's device uploads only its own bundles; an office of the device's district or the city uploads the others")
         }
     }
 }

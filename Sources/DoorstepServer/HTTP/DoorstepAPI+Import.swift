@@ -35,8 +35,9 @@ extension DoorstepAPI {
         let policy: ImportCommitPolicy = dryRun ? .never : acceptValid ? .keepValid : validated.issues.isEmpty ? .allOrNothing : .never
         var outcome = ImportOutcome()
         if !validated.rows.isEmpty {
-            outcome = try await storage.importHouseholds(validated.rows, by: caller.principal, actor: caller.actor, policy: policy,
-                                                         engine: engine, now: now, physicalMillis: configuration.clock)
+            outcome = try await storage.importHouseholds(
+                validated.rows, by: caller.principal, actor: caller.actor, policy: policy,
+                engine: engine, now: now, physicalMillis: configuration.clock)
         }
         let errors = (validated.issues + outcome.rejected).sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") }
         let refused = !dryRun && !acceptValid && !errors.isEmpty
@@ -44,15 +45,21 @@ extension DoorstepAPI {
             imported: outcome.committed || dryRun ? outcome.created.count : 0,
             skipped: outcome.skipped.count, errors: errors, dryRun: dryRun
         )
-        context.logger.info("household import", metadata: [
-            "by": "\(caller.actor)", "imported": "\(report.imported)", "skipped": "\(report.skipped)",
-            "errors": "\(errors.count)", "dryRun": "\(dryRun)", "committed": "\(outcome.committed)",
-        ])
+        context.logger.info(
+            "household import",
+            metadata: [
+                "by": "\(caller.actor)", "imported": "\(report.imported)", "skipped": "\(report.skipped)",
+                "errors": "\(errors.count)", "dryRun": "\(dryRun)", "committed": "\(outcome.committed)",
+            ])
         if refused {
             let lines = Set(errors.map(\.line)).count
-            report.error = ErrorBody(DoorstepError(
-                .invalidValue, "\(errors.count) problem(s) on \(lines) line(s); nothing was imported. Fix them, or send ?acceptValid=true to import the valid rows"
-            )).error
+            report.error =
+                ErrorBody(
+                    DoorstepError(
+                        .invalidValue,
+                        "\(errors.count) problem(s) on \(lines) line(s); nothing was imported. Fix them, or send ?acceptValid=true to import the valid rows"
+                    )
+                ).error
             return try JSONResponse.make(report, status: .unprocessableContent)
         }
         return try JSONResponse.make(report)
@@ -80,10 +87,12 @@ extension DoorstepAPI {
         let roster = try RosterComparison.parse(try CSVReader.read(try await bytes(request), charset: format.charset), city: configuration.city)
         let households = try await storage.householdSummaries(district: district, engine: engine)
         let report = RosterComparison.compare(roster, households: households, district: district)
-        context.logger.info("roster comparison", metadata: [
-            "by": "\(caller.actor)", "district": "\(district ?? "all")", "rows": "\(report.rosterRows)",
-            "disagreements": "\(report.disagreements.count)",
-        ])
+        context.logger.info(
+            "roster comparison",
+            metadata: [
+                "by": "\(caller.actor)", "district": "\(district ?? "all")", "rows": "\(report.rosterRows)",
+                "disagreements": "\(report.disagreements.count)",
+            ])
         return try JSONResponse.make(report)
     }
 
@@ -105,7 +114,8 @@ extension DoorstepAPI {
         let type = parts.first ?? ""
         if type.hasSuffix("/json") || type.hasSuffix("+json") { return (true, charset) }
         if type == "text/csv" || type == "application/csv" || type == "text/plain" || type == "text/tab-separated-values"
-            || type == "application/vnd.ms-excel" {
+            || type == "application/vnd.ms-excel"
+        {
             return (false, charset)
         }
         return (nil, charset)

@@ -26,17 +26,21 @@ struct DoorstepAPI: Sendable {
     func addRoutes(to router: Router<DoorstepRequestContext>) {
         router.get("health") { _, _ in try await health() }
         router.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
         let v1 = router.group("v1").add(middleware: ProtocolVersionMiddleware())
         v1.get("server") { _, _ in
-            try JSONResponse.make(ServerInfo(serverKeyID: identity.keyID, serverPublicKey: bundlePublicKey,
-                                             protocolVersions: Array(ProtocolVersion.served)))
+            try JSONResponse.make(
+                ServerInfo(
+                    serverKeyID: identity.keyID, serverPublicKey: bundlePublicKey,
+                    protocolVersions: Array(ProtocolVersion.served)))
         }
         v1.post("enroll") { request, context in try await enroll(request, context) }
         // A device's routes: a token is required (``TokenAuthenticator``).
@@ -69,7 +73,9 @@ struct DoorstepAPI: Sendable {
 
     /// Refuses a client address that has failed authentication too often in the window.
     func refuseIfRateLimited(_ key: String) async throws {
-        if try await storage.authFailures(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis) >= configuration.authFailureLimit {
+        if try await storage.authFailures(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis)
+            >= configuration.authFailureLimit
+        {
             throw DoorstepError(.rateLimited, "too many failed attempts from this address; wait a few minutes and try again")
         }
     }
@@ -147,12 +153,14 @@ struct DoorstepAPI: Sendable {
             try await noteFailure(key)
             throw error
         }
-        context.logger.info("device enrolled", metadata: ["device": "\(device.id)", "role": "\(device.role.rawValue)", "district": "\(device.district ?? "-")"])
+        context.logger.info(
+            "device enrolled", metadata: ["device": "\(device.id)", "role": "\(device.role.rawValue)", "district": "\(device.district ?? "-")"])
         var clock = HybridLogicalClock(physicalMillis: configuration.clock)
-        return try JSONResponse.make(EnrollResponse(
-            device: device.id, token: token, role: device.role, district: device.district,
-            serverPublicKey: bundlePublicKey, serverKeyID: identity.keyID, serverClock: clock.tick()
-        ), status: .created)
+        return try JSONResponse.make(
+            EnrollResponse(
+                device: device.id, token: token, role: device.role, district: device.district,
+                serverPublicKey: bundlePublicKey, serverKeyID: identity.keyID, serverClock: clock.tick()
+            ), status: .created)
     }
 
     func push(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
@@ -189,8 +197,9 @@ struct DoorstepAPI: Sendable {
             }
             limit = value
         }
-        let page = try await storage.pullEncoded(for: caller.principal, after: cursor, limit: limit, engine: engine, now: now,
-                                                 physicalMillis: configuration.clock)
+        let page = try await storage.pullEncoded(
+            for: caller.principal, after: cursor, limit: limit, engine: engine, now: now,
+            physicalMillis: configuration.clock)
         metrics.recordPull()
         return JSONResponse.make(encoded: page)
     }
@@ -212,11 +221,13 @@ struct DoorstepAPI: Sendable {
         guard (1...24 * 30).contains(hours) else { throw DoorstepError(.invalidValue, "expiresInHours must be from 1 to 720") }
         let code = Secrets.enrollmentCode()
         let expires = Instant.format(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000 + Double(hours) * 3600), in: .gmt)
-        try await storage.insertEnrollmentCode(EnrollmentCodeRecord(
-            codeHash: Secrets.hash(Secrets.normalizeCode(code)), district: input.role == .city ? nil : input.district,
-            role: input.role, createdBy: caller.actor, createdAt: now, expiresAt: expires
-        ))
-        return try JSONResponse.make(EnrollmentCode(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
+        try await storage.insertEnrollmentCode(
+            EnrollmentCodeRecord(
+                codeHash: Secrets.hash(Secrets.normalizeCode(code)), district: input.role == .city ? nil : input.district,
+                role: input.role, createdBy: caller.actor, createdAt: now, expiresAt: expires
+            ))
+        return try JSONResponse.make(
+            EnrollmentCode(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
     }
 
     func listDevices(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
@@ -244,7 +255,8 @@ struct DoorstepAPI: Sendable {
     }
 
     func decide(_ decision: OfficeDecision, caller: Caller) async throws -> Response {
-        let result = try await storage.decide(decision, by: caller.principal, actor: caller.actor, engine: engine, now: now, physicalMillis: configuration.clock)
+        let result = try await storage.decide(
+            decision, by: caller.principal, actor: caller.actor, engine: engine, now: now, physicalMillis: configuration.clock)
         return try JSONResponse.make(result)
     }
 
@@ -283,8 +295,9 @@ struct DoorstepAPI: Sendable {
     func acceptHeld(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
         let (device, seq) = try rejectionKey(context)
-        let result = try await storage.acceptHeld(device: device, seq: seq, by: caller.principal, actor: caller.actor, engine: engine, now: now,
-                                                  physicalMillis: configuration.clock)
+        let result = try await storage.acceptHeld(
+            device: device, seq: seq, by: caller.principal, actor: caller.actor, engine: engine, now: now,
+            physicalMillis: configuration.clock)
         context.logger.info("held change accepted", metadata: ["device": "\(device)", "seq": "\(seq)", "by": "\(caller.actor)"])
         return try JSONResponse.make(result)
     }
@@ -345,11 +358,17 @@ struct DoorstepAPI: Sendable {
 struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let text = request.headers[DoorstepAPI.protocolHeader] else {
-            throw DoorstepError(.unsupportedProtocolVersion, "every request names its protocol version in the \(ProtocolVersion.header) header; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)")
+            throw DoorstepError(
+                .unsupportedProtocolVersion,
+                "every request names its protocol version in the \(ProtocolVersion.header) header; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound)"
+            )
         }
         guard let version = Int(text), ProtocolVersion.served.contains(version) else {
             let advice = (Int(text) ?? 0) < ProtocolVersion.served.lowerBound ? "update Doorstep on this device" : "this server is older than the client"
-            throw DoorstepError(.unsupportedProtocolVersion, "protocol version \(text.prefix(10)) is not served; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound): \(advice)")
+            throw DoorstepError(
+                .unsupportedProtocolVersion,
+                "protocol version \(text.prefix(10)) is not served; this server serves \(ProtocolVersion.served.lowerBound) to \(ProtocolVersion.served.upperBound): \(advice)"
+            )
         }
         return try await next(request, context)
     }

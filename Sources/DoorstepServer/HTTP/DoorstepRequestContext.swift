@@ -75,8 +75,10 @@ struct TokenAuthenticator: AuthenticatorMiddleware {
 struct OfficeOnly: RouterMiddleware {
     typealias Context = DoorstepRequestContext
 
-    func handle(_ request: Request, context: DoorstepRequestContext,
-                next: (Request, DoorstepRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: DoorstepRequestContext,
+        next: (Request, DoorstepRequestContext) async throws -> Response
+    ) async throws -> Response {
         guard try context.caller.canDecide else {
             throw DoorstepError(.forbiddenForRole, "this is the district office's work; a visitor's device cannot do it")
         }

@@ -18,7 +18,8 @@ final class ServerMetrics: Sendable {
         refusedBatches = registry.makeCounter(descriptor: Self.name("push_refused", "total", "Batches refused as a whole"))
         var outcomes: [MutationOutcome: Counter] = [:]
         for outcome in [MutationOutcome.applied, .alreadyApplied, .conflict, .rejected] {
-            outcomes[outcome] = registry.makeCounter(descriptor: Self.name("mutations", "total", "Mutations by outcome"), labels: [("outcome", outcome.rawValue)])
+            outcomes[outcome] = registry.makeCounter(
+                descriptor: Self.name("mutations", "total", "Mutations by outcome"), labels: [("outcome", outcome.rawValue)])
         }
         self.outcomes = outcomes
         conflictFields = registry.makeCounter(descriptor: Self.name("conflicts", "total", "Fields left in conflict by a write"))

@@ -71,13 +71,17 @@ public struct HouseholdImport: Sendable {
             let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             guard let (name, unit) = Self.column(forHeader: trimmed) else {
-                result.issues.append(ImportIssue(line: header.line, field: String(trimmed.prefix(64)), code: .unknownField,
-                                                 message: "column \(index + 1) \"\(trimmed.prefix(64))\" is not a household field; rename or delete it"))
+                result.issues.append(
+                    ImportIssue(
+                        line: header.line, field: String(trimmed.prefix(64)), code: .unknownField,
+                        message: "column \(index + 1) \"\(trimmed.prefix(64))\" is not a household field; rename or delete it"))
                 continue
             }
             if columns.values.contains(name) {
-                result.issues.append(ImportIssue(line: header.line, field: name, code: .invalidValue,
-                                                 message: "column \(index + 1) names \(name) again; keep one column per field"))
+                result.issues.append(
+                    ImportIssue(
+                        line: header.line, field: name, code: .invalidValue,
+                        message: "column \(index + 1) names \(name) again; keep one column per field"))
                 continue
             }
             columns[index] = name
@@ -87,8 +91,10 @@ public struct HouseholdImport: Sendable {
         let missing = EntityKind.household.fields.filter { $0.required && $0.name != "status" && !present.contains($0.name) }
         for spec in missing {
             let alias = Self.chineseHeaders.first { $0.value == spec.name }?.key ?? spec.name
-            result.issues.append(ImportIssue(line: header.line, field: spec.name, code: .missingField,
-                                             message: "the file has no \(spec.name) column (\(alias)); every row needs it"))
+            result.issues.append(
+                ImportIssue(
+                    line: header.line, field: spec.name, code: .missingField,
+                    message: "the file has no \(spec.name) column (\(alias)); every row needs it"))
         }
         if !missing.isEmpty { return result }
         var rows: [Row] = []
@@ -99,9 +105,12 @@ public struct HouseholdImport: Sendable {
                 values[name] = .typed(cell, units[name] ?? .yuan)
             }
             if record.fields.count > header.fields.count,
-                record.fields[header.fields.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-                result.issues.append(ImportIssue(line: record.line, field: nil, code: .invalidValue,
-                                                 message: "the row has \(record.fields.count) cells but the header only \(header.fields.count) columns"))
+                record.fields[header.fields.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+            {
+                result.issues.append(
+                    ImportIssue(
+                        line: record.line, field: nil, code: .invalidValue,
+                        message: "the row has \(record.fields.count) cells but the header only \(header.fields.count) columns"))
             }
             rows.append(Row(line: record.line, values: values))
         }
@@ -144,12 +153,15 @@ public struct HouseholdImport: Sendable {
             var values: [String: Cell] = [:]
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
                 guard let (name, unit) = Self.column(forHeader: key) else {
-                    result.issues.append(ImportIssue(line: line, field: String(key.prefix(64)), code: .unknownField,
-                                                     message: "\"\(key.prefix(64))\" is not a household field"))
+                    result.issues.append(
+                        ImportIssue(
+                            line: line, field: String(key.prefix(64)), code: .unknownField,
+                            message: "\"\(key.prefix(64))\" is not a household field"))
                     continue
                 }
                 if values[name] != nil {
-                    result.issues.append(ImportIssue(line: line, field: name, code: .invalidValue, message: "\(name) is given twice (by its wire name and its alias)"))
+                    result.issues.append(
+                        ImportIssue(line: line, field: name, code: .invalidValue, message: "\(name) is given twice (by its wire name and its alias)"))
                 }
                 values[name] = Self.cell(ofJSON: value, unit: unit)
             }
@@ -192,10 +204,11 @@ public struct HouseholdImport: Sendable {
                     }
                 }
                 do {
-                    let value = switch cell {
-                    case .typed(let text, let unit): try TypedInput.value(text, field: spec.name, of: .household, city: city, moneyUnit: unit)
-                    case .wire(let raw): try spec.normalize(raw, city: city)
-                    }
+                    let value =
+                        switch cell {
+                        case .typed(let text, let unit): try TypedInput.value(text, field: spec.name, of: .household, city: city, moneyUnit: unit)
+                        case .wire(let raw): try spec.normalize(raw, city: city)
+                        }
                     if !value.isNull { writes.append(FieldWrite(field: spec.name, value: value)) }
                 } catch {
                     result.issues.append(ImportIssue(line: row.line, field: spec.name, error: error))
@@ -203,10 +216,11 @@ public struct HouseholdImport: Sendable {
                 }
             }
             if let district = writes.first(where: { $0.field == "district" })?.value.stringValue, !scope.covers(district: district) {
-                result.issues.append(ImportIssue(
-                    line: row.line, field: "district", code: .outOfScope,
-                    message: "the household is in district \(district); an office imports its own district (\(scope.district ?? "-")) only"
-                ))
+                result.issues.append(
+                    ImportIssue(
+                        line: row.line, field: "district", code: .outOfScope,
+                        message: "the household is in district \(district); an office imports its own district (\(scope.district ?? "-")) only"
+                    ))
                 failed = true
             }
             guard !failed, let nationalID = writes.first(where: { $0.field == "nationalId" })?.value.stringValue else { continue }
@@ -223,15 +237,16 @@ public struct HouseholdImport: Sendable {
                 continue
             }
             let same = Set(kept.fields) == Set(row.fields)
-            result.issues.append(ImportIssue(
-                line: row.line, field: "nationalId", code: .duplicateInFile,
-                message: same
-                    ? "this row repeats line \(kept.line), which is imported; a household is filed once"
-                    : "line \(kept.line) has the same national ID number and is imported; this row differs from it and is not",
-                messageZh: same
-                    ? "本行与第 \(kept.line) 行重复，已按第 \(kept.line) 行导入一次"
-                    : "第 \(kept.line) 行的身份证号与本行相同，已导入第 \(kept.line) 行；本行内容不同，未导入，请核对"
-            ))
+            result.issues.append(
+                ImportIssue(
+                    line: row.line, field: "nationalId", code: .duplicateInFile,
+                    message: same
+                        ? "this row repeats line \(kept.line), which is imported; a household is filed once"
+                        : "line \(kept.line) has the same national ID number and is imported; this row differs from it and is not",
+                    messageZh: same
+                        ? "本行与第 \(kept.line) 行重复，已按第 \(kept.line) 行导入一次"
+                        : "第 \(kept.line) 行的身份证号与本行相同，已导入第 \(kept.line) 行；本行内容不同，未导入，请核对"
+                ))
         }
         result.issues.sort { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") }
     }

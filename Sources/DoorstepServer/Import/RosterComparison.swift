@@ -15,11 +15,6 @@ public struct RosterRow: Hashable, Sendable {
     public var district: String?
 }
 
-
-
-
-
-
 /// Reads a civil-affairs roster and compares it with the household file (数据比对).
 public enum RosterComparison {
     /// A parsed roster: its valid rows, the unreadable ones, and the number of data rows.
@@ -108,12 +103,15 @@ public enum RosterComparison {
         let parts = cleaned.split(separator: ".", omittingEmptySubsequences: false)
         let whole = parts.first.map(String.init) ?? ""
         let decimals = parts.count == 2 ? String(parts[1]) : ""
-        let valid = parts.count <= 2 && (1...9).contains(whole.count) && whole.allSatisfy(isDigit)
+        let valid =
+            parts.count <= 2 && (1...9).contains(whole.count) && whole.allSatisfy(isDigit)
             && decimals.allSatisfy(isDigit) && decimals.count <= (inFen ? 0 : 2) && (parts.count == 1 || !decimals.isEmpty)
         guard valid, let number = Int64(whole) else {
-            throw DoorstepError(.invalidValue, inFen
-                ? "the allowance must be a whole number of fen"
-                : "the allowance must be an amount in yuan with at most two decimals, such as 350 or 350.50")
+            throw DoorstepError(
+                .invalidValue,
+                inFen
+                    ? "the allowance must be a whole number of fen"
+                    : "the allowance must be an amount in yuan with at most two decimals, such as 350 or 350.50")
         }
         if inFen { return number }
         let cents = Int64(decimals.padding(toLength: 2, withPad: "0", startingAt: 0)) ?? 0
@@ -138,31 +136,42 @@ public enum RosterComparison {
                 if let district, let rowDistrict = row.district, rowDistrict != district {
                     outside += 1
                 } else {
-                    notOnFile.append(RosterPerson(line: row.line, nationalIdMasked: mask(row.nationalId), name: row.name,
-                                                  allowanceFen: row.allowanceFen, district: row.district))
+                    notOnFile.append(
+                        RosterPerson(
+                            line: row.line, nationalIdMasked: mask(row.nationalId), name: row.name,
+                            allowanceFen: row.allowanceFen, district: row.district))
                 }
                 continue
             }
             for household in matches {
                 let masked = mask(household.nationalId ?? row.nationalId)
                 if let name = household.headName, comparable(name) != comparable(row.name) {
-                    disagreements.append(RosterDisagreement(household: household.id, nationalIdMasked: masked, field: "headName",
-                                                            onFile: .string(name), inRoster: .string(row.name), line: row.line))
+                    disagreements.append(
+                        RosterDisagreement(
+                            household: household.id, nationalIdMasked: masked, field: "headName",
+                            onFile: .string(name), inRoster: .string(row.name), line: row.line))
                 }
                 if let status = household.status, status == .outOfHardship || status == .closed, let allowance = row.allowanceFen, allowance > 0 {
-                    disagreements.append(RosterDisagreement(household: household.id, nationalIdMasked: masked, field: "status",
-                                                            onFile: .string(status.rawValue), inRoster: .int(allowance), line: row.line))
+                    disagreements.append(
+                        RosterDisagreement(
+                            household: household.id, nationalIdMasked: masked, field: "status",
+                            onFile: .string(status.rawValue), inRoster: .int(allowance), line: row.line))
                 }
             }
         }
         let listed = Set(roster.rows.map(\.nationalId))
         let notInRoster = byID.values.joined()
             .filter { household in household.status.map(onFileStatuses.contains) == true && !listed.contains(household.nationalId ?? "") }
-            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: mask($0.nationalId ?? ""), status: $0.status, district: $0.district,
-                                          headName: $0.headName) }
+            .map {
+                RosterMissingHousehold(
+                    household: $0.id, nationalIdMasked: mask($0.nationalId ?? ""), status: $0.status, district: $0.district,
+                    headName: $0.headName)
+            }
             .sorted { ($0.district, $0.household) < ($1.district, $1.household) }
-        let unread = households.filter { (district == nil || $0.district == district) && $0.nationalId == nil && $0.status.map(onFileStatuses.contains) == true }
-            .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: "", status: $0.status, district: $0.district, headName: $0.headName) }
+        let unread = households.filter {
+            (district == nil || $0.district == district) && $0.nationalId == nil && $0.status.map(onFileStatuses.contains) == true
+        }
+        .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: "", status: $0.status, district: $0.district, headName: $0.headName) }
         return RosterReport(
             inRosterNotOnFile: notOnFile,
             onFileNotInRoster: notInRoster + unread,

@@ -72,8 +72,10 @@ public protocol ImportStorage: Sendable {
     ///
     /// A row the engine rejects leaves no trace (its savepoint rolls back, its seq is reused).
     /// Whether the transaction commits follows `policy`.
-    func importHouseholds(_ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
-                          engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> ImportOutcome
+    func importHouseholds(
+        _ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
+        engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> ImportOutcome
 
     /// Every surviving household of a district (every district for `nil`), with its shown values.
     func householdSummaries(district: String?, engine: MergeEngine) async throws -> [ShownHousehold]

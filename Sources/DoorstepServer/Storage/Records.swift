@@ -1,7 +1,5 @@
 public import DoorstepCore
 
-
-
 /// A one-time enrollment code, stored by the hash of the code.
 public struct EnrollmentCodeRecord: Codable, Hashable, Sendable {
     public var codeHash: String

@@ -30,7 +30,8 @@ struct SQLiteMergeStore: MergeStore {
     // MARK: Devices
 
     func progress(of device: DeviceID) throws -> DeviceProgress {
-        guard let row = try Row.fetchOne(try statement("SELECT highest_seq, last_stamp, clock_skew FROM devices WHERE id = ?"), arguments: [device.rawValue]) else {
+        guard let row = try Row.fetchOne(try statement("SELECT highest_seq, last_stamp, clock_skew FROM devices WHERE id = ?"), arguments: [device.rawValue])
+        else {
             return DeviceProgress()
         }
         let stamp: String = row["last_stamp"]
@@ -45,7 +46,8 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation? {
-        guard let row = try Row.fetchOne(try statement("SELECT body, result FROM mutations WHERE device = ? AND seq = ?"), arguments: [device.rawValue, seq]) else {
+        guard let row = try Row.fetchOne(try statement("SELECT body, result FROM mutations WHERE device = ? AND seq = ?"), arguments: [device.rawValue, seq])
+        else {
             return nil
         }
         return LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, row["body"]), result: try StoredJSON.decode(MutationResult.self, row["result"]))
@@ -64,9 +66,11 @@ struct SQLiteMergeStore: MergeStore {
     func entities(ofHouseholds households: [EntityID]) throws -> [EntityState] {
         guard !households.isEmpty else { return [] }
         let marks = databaseQuestionMarks(count: households.count)
-        return try String.fetchAll(try statement("SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id"),
-                                   arguments: StatementArguments(households.map(\.description)))
-            .map { try StoredJSON.decode(StoredEntity.self, $0).state }
+        return try String.fetchAll(
+            try statement("SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id"),
+            arguments: StatementArguments(households.map(\.description))
+        )
+        .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 
     /// Saves an entity: its state with the superseded ids (`state`), whether it may hold a conflict,
@@ -79,8 +83,10 @@ struct SQLiteMergeStore: MergeStore {
                 INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire
                 """,
-            arguments: [state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(stored),
-                        !state.conflicts.isEmpty, FastJSON.text(stored.state)]
+            arguments: [
+                state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(stored),
+                !state.conflicts.isEmpty, FastJSON.text(stored.state),
+            ]
         )
     }
 
@@ -98,7 +104,9 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func linkMembers(of survivor: EntityID) throws -> [EntityID] {
-        try String.fetchAll(try statement("SELECT id FROM households WHERE canonical = ? ORDER BY id"), arguments: [survivor.description]).compactMap { try? EntityID($0) }
+        try String.fetchAll(try statement("SELECT id FROM households WHERE canonical = ? ORDER BY id"), arguments: [survivor.description]).compactMap {
+            try? EntityID($0)
+        }
     }
 
     func nationalIDs(of household: EntityID) throws -> [String] {
@@ -106,7 +114,9 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func households(withNationalID value: String) throws -> [EntityID] {
-        try String.fetchAll(try statement("SELECT household FROM national_ids WHERE value = ? ORDER BY household"), arguments: [value]).compactMap { try? EntityID($0) }
+        try String.fetchAll(try statement("SELECT household FROM national_ids WHERE value = ? ORDER BY household"), arguments: [value]).compactMap {
+            try? EntityID($0)
+        }
     }
 
     func addNationalID(_ value: String, to household: EntityID) throws {
@@ -114,8 +124,10 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func linkDecision(_ pair: HouseholdPair) throws -> Register? {
-        try String.fetchOne(try statement("SELECT register FROM link_decisions WHERE first = ? AND second = ?"), arguments: [pair.first.description, pair.second.description])
-            .map { try StoredJSON.decode(StoredRegister.self, $0).register }
+        try String.fetchOne(
+            try statement("SELECT register FROM link_decisions WHERE first = ? AND second = ?"), arguments: [pair.first.description, pair.second.description]
+        )
+        .map { try StoredJSON.decode(StoredRegister.self, $0).register }
     }
 
     func saveLinkDecision(_ register: Register, for pair: HouseholdPair) throws {
@@ -142,7 +154,9 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func replacementWrite(for original: WriteID) throws -> WriteID? {
-        try String.fetchOne(try statement("SELECT effective FROM replacements WHERE original = ?"), arguments: [original.description]).flatMap { try? WriteID($0) }
+        try String.fetchOne(try statement("SELECT effective FROM replacements WHERE original = ?"), arguments: [original.description]).flatMap {
+            try? WriteID($0)
+        }
     }
 
     func recordReplacement(original: WriteID, effective: WriteID) throws {
@@ -182,8 +196,9 @@ struct SQLiteMergeStore: MergeStore {
         )
         for id in Set([write, mutation.writeID]) {
             for (field, base) in substitutes {
-                try execute(sql: "INSERT OR REPLACE INTO rejected_bases (write_id, field, base) VALUES (?, ?, ?)",
-                               arguments: [id.description, field, try StoredJSON.encode(base)])
+                try execute(
+                    sql: "INSERT OR REPLACE INTO rejected_bases (write_id, field, base) VALUES (?, ?, ?)",
+                    arguments: [id.description, field, try StoredJSON.encode(base)])
             }
         }
         if mutation.op == .create {
@@ -194,8 +209,10 @@ struct SQLiteMergeStore: MergeStore {
     private func logMutation(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?) throws {
         try execute(
             sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [mutation.device.rawValue, mutation.seq, write.description, try StoredJSON.encode(mutation),
-                        try StoredJSON.encode(result), household?.description, now]
+            arguments: [
+                mutation.device.rawValue, mutation.seq, write.description, try StoredJSON.encode(mutation),
+                try StoredJSON.encode(result), household?.description, now,
+            ]
         )
     }
 
@@ -250,9 +267,11 @@ struct SQLiteMergeStore: MergeStore {
     /// rows older than the flag say 1). The many conflict-free entities, every visit, are not decoded.
     func entitiesThatMayConflict(ofHouseholds households: [EntityID]) throws -> [EntityState] {
         guard !households.isEmpty else { return [] }
-        return try String.fetchAll(try statement(Self.conflictedEntitiesSQL(households: households.count)),
-                                   arguments: StatementArguments(households.map(\.description)))
-            .map { try StoredJSON.decode(StoredEntity.self, $0).state }
+        return try String.fetchAll(
+            try statement(Self.conflictedEntitiesSQL(households: households.count)),
+            arguments: StatementArguments(households.map(\.description))
+        )
+        .map { try StoredJSON.decode(StoredEntity.self, $0).state }
     }
 
     /// The whole household as a pull delivers it, read for writing as JSON text (see
@@ -264,7 +283,8 @@ struct SQLiteMergeStore: MergeStore {
         let owners = members.isEmpty ? [survivor] : members
         // `state` only where there is no wire text: it is the longer column and is not needed otherwise.
         let rows = try Row.fetchCursor(
-            try statement("""
+            try statement(
+                """
                 SELECT kind, id, wire, CASE WHEN wire IS NULL THEN state END FROM entities
                 WHERE household IN (\(databaseQuestionMarks(count: owners.count))) ORDER BY id
                 """),

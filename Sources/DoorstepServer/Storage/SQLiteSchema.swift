@@ -5,151 +5,153 @@ enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 sync, access, review") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE devices (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    name TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    district TEXT,
-                    token_hash TEXT NOT NULL UNIQUE,
-                    signing_key TEXT,
-                    enrolled_at TEXT NOT NULL,
-                    revoked_at TEXT,
-                    highest_seq INTEGER NOT NULL DEFAULT 0,
-                    last_stamp TEXT NOT NULL DEFAULT '0000000000000000',
-                    clock_skew INTEGER NOT NULL DEFAULT 0,
-                    last_push_at TEXT,
-                    last_pull_at TEXT
-                ) WITHOUT ROWID;
-                CREATE TABLE enrollment_codes (
-                    code_hash TEXT PRIMARY KEY NOT NULL,
-                    district TEXT,
-                    role TEXT NOT NULL,
-                    created_by TEXT NOT NULL,
-                    created_at TEXT NOT NULL,
-                    expires_at TEXT NOT NULL,
-                    used_at TEXT,
-                    used_by TEXT
-                ) WITHOUT ROWID;
-                CREATE TABLE mutations (
-                    device TEXT NOT NULL,
-                    seq INTEGER NOT NULL,
-                    write_id TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    result TEXT NOT NULL,
-                    household TEXT,
-                    received_at TEXT NOT NULL,
-                    PRIMARY KEY (device, seq)
-                ) WITHOUT ROWID;
-                CREATE TABLE entities (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    kind TEXT NOT NULL,
-                    household TEXT NOT NULL,
-                    state TEXT NOT NULL
-                ) WITHOUT ROWID;
-                CREATE INDEX entities_household ON entities(household);
-                CREATE TABLE households (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    canonical TEXT NOT NULL,
-                    district TEXT,
-                    change_seq INTEGER NOT NULL DEFAULT 0
-                ) WITHOUT ROWID;
-                CREATE INDEX households_canonical ON households(canonical);
-                CREATE INDEX households_district ON households(district);
-                CREATE TABLE changes (
-                    seq INTEGER PRIMARY KEY,
-                    household TEXT NOT NULL,
-                    district TEXT NOT NULL
-                );
-                CREATE UNIQUE INDEX changes_household_district ON changes(household, district);
-                CREATE INDEX changes_district_seq ON changes(district, seq);
-                CREATE TABLE national_ids (
-                    value TEXT NOT NULL,
-                    household TEXT NOT NULL,
-                    PRIMARY KEY (value, household)
-                ) WITHOUT ROWID;
-                CREATE INDEX national_ids_household ON national_ids(household);
-                CREATE TABLE link_decisions (
-                    first TEXT NOT NULL,
-                    second TEXT NOT NULL,
-                    register TEXT NOT NULL,
-                    PRIMARY KEY (first, second)
-                ) WITHOUT ROWID;
-                CREATE TABLE audit (
-                    id INTEGER PRIMARY KEY,
-                    household TEXT NOT NULL,
-                    entity TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    field TEXT NOT NULL,
-                    old TEXT NOT NULL,
-                    new TEXT NOT NULL,
-                    write_id TEXT NOT NULL,
-                    device TEXT NOT NULL,
-                    seq INTEGER NOT NULL,
-                    actor TEXT,
-                    at TEXT NOT NULL
-                );
-                CREATE INDEX audit_household ON audit(household, id);
-                CREATE INDEX audit_write ON audit(write_id, field);
-                CREATE TABLE rejections (
-                    device TEXT NOT NULL,
-                    seq INTEGER NOT NULL,
-                    household TEXT,
-                    entity TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    district TEXT,
-                    code TEXT NOT NULL,
-                    reason TEXT NOT NULL,
-                    at TEXT NOT NULL,
-                    PRIMARY KEY (device, seq)
-                ) WITHOUT ROWID;
-                CREATE TABLE rejected_bases (
-                    write_id TEXT NOT NULL,
-                    field TEXT NOT NULL,
-                    base TEXT NOT NULL,
-                    PRIMARY KEY (write_id, field)
-                ) WITHOUT ROWID;
-                CREATE TABLE rejected_creations (entity TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
-                CREATE TABLE replacements (original TEXT PRIMARY KEY NOT NULL, effective TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE conflicts (
-                    household TEXT NOT NULL,
-                    entity TEXT NOT NULL,
-                    field TEXT NOT NULL,
-                    district TEXT,
-                    record TEXT NOT NULL,
-                    PRIMARY KEY (household, entity, field)
-                ) WITHOUT ROWID;
-                CREATE INDEX conflicts_district ON conflicts(district);
-                CREATE TABLE auth_failures (
-                    key TEXT PRIMARY KEY NOT NULL,
-                    window_start INTEGER NOT NULL,
-                    count INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE devices (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        district TEXT,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        signing_key TEXT,
+                        enrolled_at TEXT NOT NULL,
+                        revoked_at TEXT,
+                        highest_seq INTEGER NOT NULL DEFAULT 0,
+                        last_stamp TEXT NOT NULL DEFAULT '0000000000000000',
+                        clock_skew INTEGER NOT NULL DEFAULT 0,
+                        last_push_at TEXT,
+                        last_pull_at TEXT
+                    ) WITHOUT ROWID;
+                    CREATE TABLE enrollment_codes (
+                        code_hash TEXT PRIMARY KEY NOT NULL,
+                        district TEXT,
+                        role TEXT NOT NULL,
+                        created_by TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        expires_at TEXT NOT NULL,
+                        used_at TEXT,
+                        used_by TEXT
+                    ) WITHOUT ROWID;
+                    CREATE TABLE mutations (
+                        device TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        write_id TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        result TEXT NOT NULL,
+                        household TEXT,
+                        received_at TEXT NOT NULL,
+                        PRIMARY KEY (device, seq)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE entities (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        household TEXT NOT NULL,
+                        state TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX entities_household ON entities(household);
+                    CREATE TABLE households (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        canonical TEXT NOT NULL,
+                        district TEXT,
+                        change_seq INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE INDEX households_canonical ON households(canonical);
+                    CREATE INDEX households_district ON households(district);
+                    CREATE TABLE changes (
+                        seq INTEGER PRIMARY KEY,
+                        household TEXT NOT NULL,
+                        district TEXT NOT NULL
+                    );
+                    CREATE UNIQUE INDEX changes_household_district ON changes(household, district);
+                    CREATE INDEX changes_district_seq ON changes(district, seq);
+                    CREATE TABLE national_ids (
+                        value TEXT NOT NULL,
+                        household TEXT NOT NULL,
+                        PRIMARY KEY (value, household)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX national_ids_household ON national_ids(household);
+                    CREATE TABLE link_decisions (
+                        first TEXT NOT NULL,
+                        second TEXT NOT NULL,
+                        register TEXT NOT NULL,
+                        PRIMARY KEY (first, second)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE audit (
+                        id INTEGER PRIMARY KEY,
+                        household TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        old TEXT NOT NULL,
+                        new TEXT NOT NULL,
+                        write_id TEXT NOT NULL,
+                        device TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        actor TEXT,
+                        at TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_household ON audit(household, id);
+                    CREATE INDEX audit_write ON audit(write_id, field);
+                    CREATE TABLE rejections (
+                        device TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        household TEXT,
+                        entity TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        district TEXT,
+                        code TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        at TEXT NOT NULL,
+                        PRIMARY KEY (device, seq)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE rejected_bases (
+                        write_id TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        base TEXT NOT NULL,
+                        PRIMARY KEY (write_id, field)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE rejected_creations (entity TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE replacements (original TEXT PRIMARY KEY NOT NULL, effective TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE conflicts (
+                        household TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        district TEXT,
+                        record TEXT NOT NULL,
+                        PRIMARY KEY (household, entity, field)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX conflicts_district ON conflicts(district);
+                    CREATE TABLE auth_failures (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        window_start INTEGER NOT NULL,
+                        count INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v2 dashboard accounts and sessions") { db in
-            try db.execute(sql: """
-                CREATE TABLE dashboard_accounts (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    password_hash TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    district TEXT,
-                    created_by TEXT NOT NULL,
-                    created_at TEXT NOT NULL,
-                    password_changed_at TEXT NOT NULL,
-                    disabled_at TEXT
-                ) WITHOUT ROWID;
-                CREATE INDEX dashboard_accounts_district ON dashboard_accounts(district);
-                CREATE TABLE dashboard_sessions (
-                    id_hash TEXT PRIMARY KEY NOT NULL,
-                    account TEXT NOT NULL REFERENCES dashboard_accounts(name),
-                    created_at INTEGER NOT NULL,
-                    expires_at INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account);
-                CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE dashboard_accounts (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        password_hash TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        district TEXT,
+                        created_by TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        password_changed_at TEXT NOT NULL,
+                        disabled_at TEXT
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dashboard_accounts_district ON dashboard_accounts(district);
+                    CREATE TABLE dashboard_sessions (
+                        id_hash TEXT PRIMARY KEY NOT NULL,
+                        account TEXT NOT NULL REFERENCES dashboard_accounts(name),
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account);
+                    CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at);
+                    """)
         }
         // Whether an entity's stored state may hold an open conflict, so that refreshing a household's
         // conflicts decodes only those entities, not every visit. Rows written before this migration
@@ -179,35 +181,37 @@ enum SQLiteSchema {
         // The partial index of v5 goes: refreshing a household's conflicts reads the flags of its
         // range, the pages the write has just touched.
         migrator.registerMigration("v6 entities by household") { db in
-            try db.execute(sql: """
-                CREATE TABLE entities_v6 (
-                    household TEXT NOT NULL,
-                    id TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    conflicted INTEGER NOT NULL DEFAULT 1,
-                    wire TEXT,
-                    state TEXT NOT NULL,
-                    PRIMARY KEY (household, id)
-                ) WITHOUT ROWID;
-                INSERT INTO entities_v6 (household, id, kind, conflicted, wire, state)
-                    SELECT household, id, kind, conflicted, wire, state FROM entities ORDER BY household, id;
-                DROP TABLE entities;
-                ALTER TABLE entities_v6 RENAME TO entities;
-                CREATE UNIQUE INDEX entities_id ON entities(id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE entities_v6 (
+                        household TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        conflicted INTEGER NOT NULL DEFAULT 1,
+                        wire TEXT,
+                        state TEXT NOT NULL,
+                        PRIMARY KEY (household, id)
+                    ) WITHOUT ROWID;
+                    INSERT INTO entities_v6 (household, id, kind, conflicted, wire, state)
+                        SELECT household, id, kind, conflicted, wire, state FROM entities ORDER BY household, id;
+                    DROP TABLE entities;
+                    ALTER TABLE entities_v6 RENAME TO entities;
+                    CREATE UNIQUE INDEX entities_id ON entities(id);
+                    """)
         }
         // The office's review of held changes: a held change keeps its mutation (`body`) so that
         // the office can read and accept it; an office closes a row (accepted, or dismissed with a
         // reason) and it leaves the queue. An accepted change's history names its origin.
         migrator.registerMigration("v7 held changes and closed rejections") { db in
-            try db.execute(sql: """
-                ALTER TABLE rejections ADD COLUMN body TEXT;
-                ALTER TABLE rejections ADD COLUMN closed_as TEXT;
-                ALTER TABLE rejections ADD COLUMN closed_by TEXT;
-                ALTER TABLE rejections ADD COLUMN closed_at TEXT;
-                ALTER TABLE rejections ADD COLUMN closed_reason TEXT;
-                ALTER TABLE audit ADD COLUMN origin TEXT;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE rejections ADD COLUMN body TEXT;
+                    ALTER TABLE rejections ADD COLUMN closed_as TEXT;
+                    ALTER TABLE rejections ADD COLUMN closed_by TEXT;
+                    ALTER TABLE rejections ADD COLUMN closed_at TEXT;
+                    ALTER TABLE rejections ADD COLUMN closed_reason TEXT;
+                    ALTER TABLE audit ADD COLUMN origin TEXT;
+                    """)
         }
         return migrator
     }

@@ -7,8 +7,9 @@ extension SQLiteStorage {
 
     static func account(_ row: Row) -> DashboardAccount? {
         guard let role = Role(rawValue: row["role"]) else { return nil }
-        return DashboardAccount(name: row["name"], role: role, district: row["district"], createdBy: row["created_by"],
-                                createdAt: row["created_at"], passwordChangedAt: row["password_changed_at"], disabledAt: row["disabled_at"])
+        return DashboardAccount(
+            name: row["name"], role: role, district: row["district"], createdBy: row["created_by"],
+            createdAt: row["created_at"], passwordChangedAt: row["password_changed_at"], disabledAt: row["disabled_at"])
     }
 
     static func account(_ db: Database, named name: String) throws -> DashboardAccount? {
@@ -25,8 +26,10 @@ extension SQLiteStorage {
                     INSERT INTO dashboard_accounts (name, password_hash, role, district, created_by, created_at, password_changed_at, disabled_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [account.name, passwordHash, account.role.rawValue, account.district, account.createdBy,
-                            account.createdAt, account.passwordChangedAt, account.disabledAt]
+                arguments: [
+                    account.name, passwordHash, account.role.rawValue, account.district, account.createdBy,
+                    account.createdAt, account.passwordChangedAt, account.disabledAt,
+                ]
             )
         }
     }
@@ -43,8 +46,10 @@ extension SQLiteStorage {
     public func dashboardAccounts(district: String?) async throws -> [DashboardAccount] {
         try await pool.read { db in
             if let district {
-                return try Row.fetchAll(db, sql: "SELECT \(Self.accountColumns) FROM dashboard_accounts WHERE district = ? ORDER BY name", arguments: [district])
-                    .compactMap(Self.account)
+                return try Row.fetchAll(
+                    db, sql: "SELECT \(Self.accountColumns) FROM dashboard_accounts WHERE district = ? ORDER BY name", arguments: [district]
+                )
+                .compactMap(Self.account)
             }
             return try Row.fetchAll(db, sql: "SELECT \(Self.accountColumns) FROM dashboard_accounts ORDER BY name").compactMap(Self.account)
         }
@@ -66,8 +71,9 @@ extension SQLiteStorage {
     public func setDashboardPassword(named name: String, passwordHash: String, at: String) async throws -> DashboardAccount? {
         try await pool.write { db in
             guard try Self.account(db, named: name) != nil else { return nil }
-            try db.execute(sql: "UPDATE dashboard_accounts SET password_hash = ?, password_changed_at = ? WHERE name = ?",
-                           arguments: [passwordHash, at, name])
+            try db.execute(
+                sql: "UPDATE dashboard_accounts SET password_hash = ?, password_changed_at = ? WHERE name = ?",
+                arguments: [passwordHash, at, name])
             try db.execute(sql: "DELETE FROM dashboard_sessions WHERE account = ?", arguments: [name])
             return try Self.account(db, named: name)
         }

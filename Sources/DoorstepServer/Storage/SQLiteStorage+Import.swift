@@ -3,8 +3,10 @@ import Foundation
 import GRDB
 
 extension SQLiteStorage {
-    public func importHouseholds(_ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
-                                 engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> ImportOutcome {
+    public func importHouseholds(
+        _ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
+        engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> ImportOutcome {
         try await pool.writeWithoutTransaction { db in
             var outcome = ImportOutcome()
             try db.inTransaction(.immediate) {
@@ -19,8 +21,9 @@ extension SQLiteStorage {
                     // A refused row leaves no trace: its savepoint rolls back.
                     var refusal: MutationResult?
                     try db.inSavepoint {
-                        let result = try OfficeWrites.importRow(row, as: EntityID.random(), by: principal, server: identity.device, engine: engine,
-                                                                store: store, clock: &clock)
+                        let result = try OfficeWrites.importRow(
+                            row, as: EntityID.random(), by: principal, server: identity.device, engine: engine,
+                            store: store, clock: &clock)
                         guard result.outcome == .rejected else { return .commit }
                         refusal = result
                         return .rollback

@@ -20,13 +20,16 @@ extension SQLiteStorage {
             }
             let inScope = Set(households.map(\.household.id))
 
-            let historyRows = try Row.fetchAll(db, sql: """
-                SELECT h.canonical AS household, a.old AS old, a.new AS new, a.write_id AS write_id, a.at AS at
-                FROM audit a JOIN households h ON h.id = a.entity
-                WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id
-                """)
+            let historyRows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT h.canonical AS household, a.old AS old, a.new AS new, a.write_id AS write_id, a.at AS at
+                    FROM audit a JOIN households h ON h.id = a.entity
+                    WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id
+                    """)
             let history = historyRows.compactMap { row in
-                ReportRows.statusChange(household: row["household"], old: row["old"], new: row["new"], write: row["write_id"], recordedAt: row["at"], in: inScope)
+                ReportRows.statusChange(
+                    household: row["household"], old: row["old"], new: row["new"], write: row["write_id"], recordedAt: row["at"], in: inScope)
             }
 
             let devices = try Row.fetchAll(
@@ -34,16 +37,24 @@ extension SQLiteStorage {
             ).compactMap(Self.deviceRecord).map(ReportRows.device)
 
             var review: [String: ReviewCounts] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT district, COUNT(*) AS n FROM conflicts WHERE district IS NOT NULL\(filter) GROUP BY district", arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT district, COUNT(*) AS n FROM conflicts WHERE district IS NOT NULL\(filter) GROUP BY district", arguments: arguments)
+            {
                 review[row["district"], default: ReviewCounts()].conflicts = row["n"]
             }
-            for row in try Row.fetchAll(db, sql: """
-                SELECT s.district AS district, COUNT(*) AS n FROM households a JOIN households s ON s.id = a.canonical
-                WHERE a.id <> a.canonical AND s.district IS NOT NULL\(district == nil ? "" : " AND s.district = ?") GROUP BY s.district
-                """, arguments: arguments) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.district AS district, COUNT(*) AS n FROM households a JOIN households s ON s.id = a.canonical
+                    WHERE a.id <> a.canonical AND s.district IS NOT NULL\(district == nil ? "" : " AND s.district = ?") GROUP BY s.district
+                    """, arguments: arguments)
+            {
                 review[row["district"], default: ReviewCounts()].duplicates = row["n"]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT district, COUNT(*) AS n FROM rejections WHERE district IS NOT NULL AND closed_at IS NULL\(filter) GROUP BY district", arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT district, COUNT(*) AS n FROM rejections WHERE district IS NOT NULL AND closed_at IS NULL\(filter) GROUP BY district",
+                arguments: arguments)
+            {
                 review[row["district"], default: ReviewCounts()].rejections = row["n"]
             }
             return ReportInputs(households: households, statusHistory: history, devices: devices, pendingReview: review)

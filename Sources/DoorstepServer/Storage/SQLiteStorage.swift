@@ -79,7 +79,8 @@ public final class SQLiteStorage: ServerStorage {
 
     public func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?", arguments: [hash]),
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?", arguments: [hash]),
                 (row["used_at"] as String?) == nil, (row["expires_at"] as String) > now,
                 let role = Role(rawValue: row["role"])
             else {
@@ -132,7 +133,9 @@ public final class SQLiteStorage: ServerStorage {
         try await pool.read { db in
             let rows: [Row]
             if let district {
-                rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE district = ? AND token_hash NOT LIKE 'server:%' ORDER BY enrolled_at, id", arguments: [district])
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE district = ? AND token_hash NOT LIKE 'server:%' ORDER BY enrolled_at, id",
+                    arguments: [district])
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE token_hash NOT LIKE 'server:%' ORDER BY enrolled_at, id")
             }
@@ -142,7 +145,9 @@ public final class SQLiteStorage: ServerStorage {
 
     public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE id = ? AND token_hash NOT LIKE 'server:%'", arguments: [id.rawValue]),
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE id = ? AND token_hash NOT LIKE 'server:%'", arguments: [id.rawValue]),
                 let record = Self.deviceRecord(row), record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
             else { return nil }
             try db.execute(sql: "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [at, id.rawValue])
@@ -185,8 +190,10 @@ public final class SQLiteStorage: ServerStorage {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc', ?)").execute(arguments: [clock.last.description])
     }
 
-    public func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
-                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt {
+    public func push(
+        _ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> PushReceipt {
         try await pool.write { db in
             var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
             let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
@@ -199,26 +206,32 @@ public final class SQLiteStorage: ServerStorage {
 
     /// The page written straight from the stored texts of the entities into one buffer (see
     /// ``SQLiteMergeStore/aggregateParts(_:)``), scanned by ``PullScan``.
-    public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
+    public func pullEncoded(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> [UInt8] {
         let page = try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now, entityCache: EntityCache())
             let latest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")) ?? 0
             try ChangeFeed.check(cursor: cursor, latest: latest)
             let rows: [Row]
             if principal.role == .city {
-                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [cursor, limit + 1])
+                rows = try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [cursor, limit + 1])
             } else {
-                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE district = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                                        arguments: [principal.district ?? "", cursor, limit + 1])
+                rows = try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT seq, household FROM changes WHERE district = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                    arguments: [principal.district ?? "", cursor, limit + 1])
             }
             let changed = rows.map { (seq: $0[0] as Int64, household: $0[1] as String) }
             // Where each household of the page is now, in one query.
             let ids = Array(Set(changed.prefix(limit).map(\.household)))
             var placed: [String: PullScan.Placement] = [:]
             if !ids.isEmpty {
-                for row in try Row.fetchAll(db, sql: "SELECT id, canonical, district FROM households WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
-                                            arguments: StatementArguments(ids)) {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT id, canonical, district FROM households WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
+                    arguments: StatementArguments(ids))
+                {
                     placed[row[0]] = PullScan.Placement(canonical: row[1], district: row[2])
                 }
             }
@@ -238,16 +251,20 @@ public final class SQLiteStorage: ServerStorage {
         }
     }
 
-    public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
-                       physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+    public func decide(
+        _ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> MutationResult {
         try await pool.write { db in
             try Self.decide(decision, by: principal, actor: actor, origin: nil, engine: engine, now: now, physicalMillis: physicalMillis, db)
         }
     }
 
     /// An office's decision inside a write transaction: the server's device, seq and clock (``OfficeWrites``).
-    static func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine,
-                       now: String, physicalMillis: @escaping @Sendable () -> Int64, _ db: Database) throws -> MutationResult {
+    static func decide(
+        _ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine,
+        now: String, physicalMillis: @escaping @Sendable () -> Int64, _ db: Database
+    ) throws -> MutationResult {
         let identity = try OfficeWrites.identity(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'"))
         var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
         var store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now, entityCache: EntityCache())
@@ -274,22 +291,29 @@ public final class SQLiteStorage: ServerStorage {
             var history = HouseholdHistory(of: household, survivor: survivor, members: members)
             while !history.frontier.isEmpty {
                 let marks = databaseQuestionMarks(count: history.frontier.count)
-                history.add(try String.fetchAll(db, sql: """
-                    SELECT first FROM link_decisions WHERE second IN (\(marks))
-                    UNION SELECT second FROM link_decisions WHERE first IN (\(marks))
-                    UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household IN (\(marks)))
-                    """, arguments: StatementArguments(history.frontier + history.frontier + history.frontier)))
+                history.add(
+                    try String.fetchAll(
+                        db,
+                        sql: """
+                            SELECT first FROM link_decisions WHERE second IN (\(marks))
+                            UNION SELECT second FROM link_decisions WHERE first IN (\(marks))
+                            UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household IN (\(marks)))
+                            """, arguments: StatementArguments(history.frontier + history.frontier + history.frontier)))
             }
             let filed = Array(history.filed)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
-                FROM audit a LEFT JOIN entities e ON e.id = a.entity
-                WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
-                """, arguments: StatementArguments(filed))
-            return history.entries(rows.map { row in
-                HouseholdHistory.Row(filedUnder: row[0], owner: row[1], entity: row[2], kind: row[3], field: row[4], old: row[5], new: row[6],
-                                     write: row[7], device: row[8], seq: row[9], actor: row[10], at: row[11], origin: row[12])
-            })
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
+                    FROM audit a LEFT JOIN entities e ON e.id = a.entity
+                    WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
+                    """, arguments: StatementArguments(filed))
+            return history.entries(
+                rows.map { row in
+                    HouseholdHistory.Row(
+                        filedUnder: row[0], owner: row[1], entity: row[2], kind: row[3], field: row[4], old: row[5], new: row[6],
+                        write: row[7], device: row[8], seq: row[9], actor: row[10], at: row[11], origin: row[12])
+                })
         }
     }
 
@@ -310,11 +334,14 @@ public final class SQLiteStorage: ServerStorage {
             let open = district == nil ? " WHERE closed_at IS NULL" : " AND closed_at IS NULL"
             let rejections = try Row.fetchAll(db, sql: "SELECT * FROM rejections\(filter)\(open) ORDER BY at, device, seq", arguments: arguments)
                 .compactMap { row in
-                    ReviewQueueRows.rejection(device: row["device"], seq: row["seq"], household: row["household"], entity: row["entity"], kind: row["kind"],
-                                              district: row["district"], code: row["code"], reason: row["reason"], at: row["at"], body: row["body"])
+                    ReviewQueueRows.rejection(
+                        device: row["device"], seq: row["seq"], household: row["household"], entity: row["entity"], kind: row["kind"],
+                        district: row["district"], code: row["code"], reason: row["reason"], at: row["at"], body: row["body"])
                 }
-            let flagged = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE clock_skew = 1\(district == nil ? "" : " AND district = ?")", arguments: arguments)
-                .compactMap(Self.deviceRecord)
+            let flagged = try Row.fetchAll(
+                db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE clock_skew = 1\(district == nil ? "" : " AND district = ?")", arguments: arguments
+            )
+            .compactMap(Self.deviceRecord)
             return ReviewQueue(conflicts: conflicts, duplicates: duplicates, rejections: rejections, clockFlaggedDevices: flagged)
         }
     }

@@ -33,17 +33,23 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func authFailures(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int
 
     /// Applies a batch in one transaction and answers with its receipt.
-    func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
-              physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt
+    func push(
+        _ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> PushReceipt
     /// One page of the principal's scope after the cursor, as the JSON the API answers with
     /// (`WireCoding`'s bytes of a ``PullPage``, UTF-8), written from the stored entity texts
     /// without building the page (both backends: ``PullScan``, ``EncodedPullPage``).
-    func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8]
+    func pullEncoded(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;
     /// nothing changes then.
-    func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
-                physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult
+    func decide(
+        _ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> MutationResult
 
     /// A household (any of its ids) with everything that belongs to it; `nil` when unknown.
     func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate?

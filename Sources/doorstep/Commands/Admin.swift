@@ -66,8 +66,9 @@ extension Admin {
             let code = try await session.client.createEnrollmentCode(district: district, role: role, expiresInHours: hours)
             let insecure = session.server.scheme == "http" && !GlobalOptions.isLoopback(session.server)
             let command = "doorstep enroll --server \(session.server.absoluteString) --code \(code.code)" + (insecure ? " --insecure" : "")
-            let result = Result(code: code.code, expiresAt: code.expiresAt, district: code.district, role: code.role,
-                                server: session.server.absoluteString, command: command)
+            let result = Result(
+                code: code.code, expiresAt: code.expiresAt, district: code.district, role: code.role,
+                server: session.server.absoluteString, command: command)
             let format = global.format
             try console.output(result) {
                 var facts = FactList()
@@ -112,7 +113,11 @@ extension Admin {
             let console = global.console
             let lowered = file.lowercased()
             let type: String
-            if lowered.hasSuffix(".csv") { type = "text/csv" } else if lowered.hasSuffix(".json") { type = "application/json" } else {
+            if lowered.hasSuffix(".csv") {
+                type = "text/csv"
+            } else if lowered.hasSuffix(".json") {
+                type = "application/json"
+            } else {
                 throw Usage.error("文件名须以 .csv 或 .json 结尾", "the file must end in .csv or .json")
             }
             let data = try Files.read(file, console: console)
@@ -132,7 +137,8 @@ extension Admin {
             facts.add(imported, console.t("\(report.imported) 户", "\(report.imported)"))
             facts.add(console.t("已在档（跳过）", "already on file (skipped)"), console.t("\(report.skipped) 户", "\(report.skipped)"))
             facts.add(console.t("问题", "problems"), console.t("\(report.errors.count) 处", "\(report.errors.count)"))
-            var text = (report.dryRun ? console.t("检查结果（未导入任何数据）：", "Check (nothing imported):") : console.t("导入结果：", "Import:"))
+            var text =
+                (report.dryRun ? console.t("检查结果（未导入任何数据）：", "Check (nothing imported):") : console.t("导入结果：", "Import:"))
                 + "\n" + facts.render(indent: "  ")
             if !report.errors.isEmpty {
                 var table = Table([

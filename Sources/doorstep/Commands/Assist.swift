@@ -42,7 +42,9 @@ struct AssistanceFields: ParsableArguments {
     var amountYuan: String?
 
     func validate() throws {
-        if amountFen != nil && amountYuan != nil { throw Usage.error("金额只能给一次：--amount-fen 或 --amount-yuan", "give the amount once: --amount-fen or --amount-yuan") }
+        if amountFen != nil && amountYuan != nil {
+            throw Usage.error("金额只能给一次：--amount-fen 或 --amount-yuan", "give the amount once: --amount-fen or --amount-yuan")
+        }
     }
 
     func values(city: CityData) throws -> [String: JSONValue] {
@@ -132,8 +134,10 @@ extension Assist {
             guard !values.isEmpty else {
                 console.say(console.t("没有修改。", "Nothing changed."))
                 if console.json {
-                    try console.emit(LocalWrite(id: entry.id, household: aggregate.household.id, kind: .assistance, fields: [],
-                                                pending: try await client.status().pending))
+                    try console.emit(
+                        LocalWrite(
+                            id: entry.id, household: aggregate.household.id, kind: .assistance, fields: [],
+                            pending: try await client.status().pending))
                 }
                 return
             }

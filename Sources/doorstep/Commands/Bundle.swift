@@ -54,8 +54,9 @@ extension BundleCommand {
             let written = try await client.exportBundle(to: path, allowEmpty: false)
             try console.output(Result(file: path, written: written, mutations: written ? pending : 0)) {
                 written
-                    ? console.t("已将 \(pending) 条未同步的修改导出到 \(out)（已加密）。交给旗区工会用 doorstep upload 上传。",
-                                "Exported \(pending) unsynced change(s) to \(out) (encrypted). The office uploads it with doorstep upload.")
+                    ? console.t(
+                        "已将 \(pending) 条未同步的修改导出到 \(out)（已加密）。交给旗区工会用 doorstep upload 上传。",
+                        "Exported \(pending) unsynced change(s) to \(out) (encrypted). The office uploads it with doorstep upload.")
                     : console.t("没有未同步的修改，未写入文件。", "Nothing is unsynced; no file written.")
             }
         }
@@ -145,14 +146,18 @@ struct Upload: DoorstepCommand {
         let console = global.console
         let device = receipt.device.map(Format.short) ?? "-"
         if receipt.heldForReview {
-            return console.t("\(receipt.file)：设备 \(device) 已被撤销，\(receipt.rejected + receipt.applied + receipt.alreadyApplied) 条修改留待审核。",
-                             "\(receipt.file): device \(device) is revoked; its changes are held for review.")
+            return console.t(
+                "\(receipt.file)：设备 \(device) 已被撤销，\(receipt.rejected + receipt.applied + receipt.alreadyApplied) 条修改留待审核。",
+                "\(receipt.file): device \(device) is revoked; its changes are held for review.")
         }
         if receipt.applied == 0 && receipt.rejected == 0 && receipt.alreadyApplied > 0 {
-            return console.t("\(receipt.file)：此前已上传过（\(receipt.alreadyApplied) 条均已应用），没有新的修改。",
-                             "\(receipt.file): uploaded before (all \(receipt.alreadyApplied) already applied); nothing new.")
+            return console.t(
+                "\(receipt.file)：此前已上传过（\(receipt.alreadyApplied) 条均已应用），没有新的修改。",
+                "\(receipt.file): uploaded before (all \(receipt.alreadyApplied) already applied); nothing new.")
         }
-        return console.t("\(receipt.file)：设备 \(device)，\(receipt.batches) 批；应用 \(receipt.applied) 条（冲突 \(receipt.conflicts)），此前已应用 \(receipt.alreadyApplied) 条，拒绝 \(receipt.rejected) 条。",
-                         "\(receipt.file): device \(device), \(receipt.batches) batch(es); applied \(receipt.applied) (\(receipt.conflicts) in conflict), already applied \(receipt.alreadyApplied), rejected \(receipt.rejected).")
+        return console.t(
+            "\(receipt.file)：设备 \(device)，\(receipt.batches) 批；应用 \(receipt.applied) 条（冲突 \(receipt.conflicts)），此前已应用 \(receipt.alreadyApplied) 条，拒绝 \(receipt.rejected) 条。",
+            "\(receipt.file): device \(device), \(receipt.batches) batch(es); applied \(receipt.applied) (\(receipt.conflicts) in conflict), already applied \(receipt.alreadyApplied), rejected \(receipt.rejected)."
+        )
     }
 }

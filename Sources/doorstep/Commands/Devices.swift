@@ -35,8 +35,10 @@ extension Admin.Devices {
                 for device in devices {
                     var state = device.isRevoked ? console.t("已撤销 ", "revoked ") + format.time(device.revokedAt) : console.t("有效", "active")
                     if device.clockSkew { state += console.t("；时钟过快", "; clock ahead") }
-                    table.add([Format.short(device.id), device.name, device.role.label(console.language), format.district(device.district),
-                               format.time(device.enrolledAt), format.time(device.lastPushAt), format.time(device.lastPullAt), state])
+                    table.add([
+                        Format.short(device.id), device.name, device.role.label(console.language), format.district(device.district),
+                        format.time(device.enrolledAt), format.time(device.lastPushAt), format.time(device.lastPullAt), state,
+                    ])
                 }
                 return table.render()
             }
@@ -73,8 +75,9 @@ extension Admin.Devices {
             }
             let record = try await session.client.revoke(device: id)
             try console.output(record) {
-                console.t("已撤销设备「\(record.name)」（\(record.id)）。它下次同步时会把未同步的数据导出为加密文件，然后清除本机档案。",
-                          "Revoked device \"\(record.name)\" (\(record.id)). At its next sync it exports unsynced work to an encrypted file, then wipes its copy.")
+                console.t(
+                    "已撤销设备「\(record.name)」（\(record.id)）。它下次同步时会把未同步的数据导出为加密文件，然后清除本机档案。",
+                    "Revoked device \"\(record.name)\" (\(record.id)). At its next sync it exports unsynced work to an encrypted file, then wipes its copy.")
             }
         }
     }

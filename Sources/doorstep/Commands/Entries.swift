@@ -36,7 +36,8 @@ struct EntryCommand<Entry: EntryKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: Entry.commandName,
-            abstract: "A household's \(Entry.kind.listTitle(.english).lowercased()) (\(Entry.kind.listTitle(.chinese))): add, edit or remove an entry, offline.",
+            abstract:
+                "A household's \(Entry.kind.listTitle(.english).lowercased()) (\(Entry.kind.listTitle(.chinese))): add, edit or remove an entry, offline.",
             discussion: """
                 Values are given as field=value, the field by its wire name or its label (Chinese or \
                 English), the value as typed anywhere else (terms by name or number). The fields: \
@@ -72,8 +73,9 @@ struct EntryCommand<Entry: EntryKind>: AsyncParsableCommand {
             return field
         }
         let known = Entry.kind.fields.map { "\($0.name)（\($0.label?.zh ?? $0.name)）" }.joined(separator: "、")
-        throw DoorstepError(.unknownField, "a \(Entry.kind.rawValue) has no field \(typed); its fields: \(Entry.kind.fields.map(\.name).joined(separator: ", "))",
-                            zh: "「\(Entry.kind.label(.chinese))」没有「\(typed)」这一项；可填：\(known)")
+        throw DoorstepError(
+            .unknownField, "a \(Entry.kind.rawValue) has no field \(typed); its fields: \(Entry.kind.fields.map(\.name).joined(separator: ", "))",
+            zh: "「\(Entry.kind.label(.chinese))」没有「\(typed)」这一项；可填：\(known)")
     }
 
     /// The household and the entry an `edit` or `remove` names.
@@ -168,8 +170,10 @@ struct EntryEdit<Entry: EntryKind>: DoorstepCommand {
         if !changed.isEmpty { try await client.editEntry(entry.id, in: aggregate.household.id, set: changed) }
         let pending = try await client.status().pending
         try console.output(LocalWrite(id: entry.id, household: aggregate.household.id, kind: Entry.kind, fields: changed.keys.sorted(), pending: pending)) {
-            changed.isEmpty ? console.t("没有修改。", "Nothing changed.")
-                : console.t("已修改 ", "Changed ") + changed.keys.sorted().map { Strings.field($0, of: Entry.kind, console.language) }.joined(separator: console.t("、", ", "))
+            changed.isEmpty
+                ? console.t("没有修改。", "Nothing changed.")
+                : console.t("已修改 ", "Changed ")
+                    + changed.keys.sorted().map { Strings.field($0, of: Entry.kind, console.language) }.joined(separator: console.t("、", ", "))
         }
     }
 }

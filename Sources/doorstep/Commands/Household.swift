@@ -64,18 +64,23 @@ extension Household {
                     values[spec.name] = try prompter.ask(question)
                 }
             } else if values.isEmpty {
-                throw console.failure("missingField", "没有给出任何档案内容：请用参数给出（见 --help），或在终端中运行以逐项填写",
-                                      "no household facts given: pass them as flags (see --help) or run in a terminal to be asked")
+                throw console.failure(
+                    "missingField", "没有给出任何档案内容：请用参数给出（见 --help），或在终端中运行以逐项填写",
+                    "no household facts given: pass them as flags (see --help) or run in a terminal to be asked")
             }
             values = values.filter { !$0.value.isNull }
             var force = self.force
-            if !force, let number = values["nationalId"]?.stringValue, case let existing = try await client.households(withNationalID: number), !existing.isEmpty {
+            if !force, let number = values["nationalId"]?.stringValue, case let existing = try await client.households(withNationalID: number),
+                !existing.isEmpty
+            {
                 let format = global.format
                 let list = existing.map { "  \(Format.short($0.id))  \($0.headName)  \($0.nationalIdMasked)  \(format.status($0.status))  \($0.address)" }
                 console.note(console.t("本机已有同一身份证号的困难户：", "This device already has a household with this national ID:") + "\n" + list.joined(separator: "\n"))
                 guard fields.interactive || Console.stdinIsTerminal else {
-                    throw console.failure("nationalIdOnFile", "未建档：同一身份证号的困难户已在本机（见上）。要补充信息请用 doorstep household edit \(Format.short(existing[0].id))；确实是另一户时加 --force",
-                                          "not filed: a household with this national ID is on this device (above). To add to it: doorstep household edit \(Format.short(existing[0].id)); for a genuinely separate household, add --force")
+                    throw console.failure(
+                        "nationalIdOnFile", "未建档：同一身份证号的困难户已在本机（见上）。要补充信息请用 doorstep household edit \(Format.short(existing[0].id))；确实是另一户时加 --force",
+                        "not filed: a household with this national ID is on this device (above). To add to it: doorstep household edit \(Format.short(existing[0].id)); for a genuinely separate household, add --force"
+                    )
                 }
                 let answer = try Prompter(console: console, format: format).confirm(console.t("仍要新建一户吗？（是/否）", "File a new household all the same? (yes/no)"))
                 guard answer else {
@@ -134,8 +139,11 @@ extension Household {
             }
             values = values.filter { aggregate.household[$0.key] != $0.value }
             guard !values.isEmpty else {
-                try console.output(LocalWrite(id: aggregate.household.id, household: aggregate.household.id, kind: .household, fields: [],
-                                              pending: try await client.status().pending)) {
+                try console.output(
+                    LocalWrite(
+                        id: aggregate.household.id, household: aggregate.household.id, kind: .household, fields: [],
+                        pending: try await client.status().pending)
+                ) {
                     console.t("没有修改。", "Nothing changed.")
                 }
                 return
@@ -143,8 +151,11 @@ extension Household {
             try await client.editHousehold(aggregate.household.id, set: values)
             let pending = try await client.status().pending
             let labels = values.keys.sorted().map { Strings.field($0, of: .household, console.language) }
-            try console.output(LocalWrite(id: aggregate.household.id, household: aggregate.household.id, kind: .household,
-                                          fields: values.keys.sorted(), pending: pending)) {
+            try console.output(
+                LocalWrite(
+                    id: aggregate.household.id, household: aggregate.household.id, kind: .household,
+                    fields: values.keys.sorted(), pending: pending)
+            ) {
                 console.t("已修改：", "Changed: ") + labels.joined(separator: console.t("、", ", "))
             }
             console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
@@ -205,8 +216,9 @@ extension Household {
                 throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the server refused the change")
             }
             try console.output(result) {
-                console.t("状态已改为「\(status.chineseLabel)」（服务器：\(result.outcome.rawValue)）。",
-                          "Status set to \(status.englishLabel) (server: \(result.outcome.rawValue)).")
+                console.t(
+                    "状态已改为「\(status.chineseLabel)」（服务器：\(result.outcome.rawValue)）。",
+                    "Status set to \(status.englishLabel) (server: \(result.outcome.rawValue)).")
             }
         }
     }

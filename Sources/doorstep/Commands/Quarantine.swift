@@ -56,12 +56,16 @@ extension Quarantine {
                 ])
                 for item in items {
                     let fields = item.mutation.fields.map { "\($0.field)=\(format.value($0.value, field: $0.field, kind: item.mutation.kind))" }
-                    table.add([String(item.seq), Format.short(item.household), Strings.kind(item.mutation.kind, console.language),
-                               Strings.operation(item.mutation.op, console.language), fields.joined(separator: " "), item.code.rawValue,
-                               item.reason, format.time(item.at)])
+                    table.add([
+                        String(item.seq), Format.short(item.household), Strings.kind(item.mutation.kind, console.language),
+                        Strings.operation(item.mutation.op, console.language), fields.joined(separator: " "), item.code.rawValue,
+                        item.reason, format.time(item.at),
+                    ])
                 }
-                return table.render() + "\n" + console.t("修正后重发：doorstep quarantine fix 序号 --set 字段=值；放弃：doorstep quarantine drop 序号",
-                                                         "Fix and resend: doorstep quarantine fix SEQ --set field=value; give up: doorstep quarantine drop SEQ")
+                return table.render() + "\n"
+                    + console.t(
+                        "修正后重发：doorstep quarantine fix 序号 --set 字段=值；放弃：doorstep quarantine drop 序号",
+                        "Fix and resend: doorstep quarantine fix SEQ --set field=value; give up: doorstep quarantine drop SEQ")
             }
         }
     }
@@ -85,7 +89,10 @@ extension Quarantine {
         @Argument(help: "The item's seq (from quarantine list).")
         var seq: Int64
 
-        @Option(name: .customLong("set"), help: ArgumentHelp("A value to change, field=value (wire field names, so money in fen unless the value says 元). Repeatable.", valueName: "field=value"))
+        @Option(
+            name: .customLong("set"),
+            help: ArgumentHelp(
+                "A value to change, field=value (wire field names, so money in fen unless the value says 元). Repeatable.", valueName: "field=value"))
         var changes: [String] = []
 
         func run() async throws {
@@ -97,8 +104,9 @@ extension Quarantine {
             var values: [String: JSONValue] = [:]
             for change in changes {
                 let (field, text) = try FieldInput.assignment(change)
-                values[field] = try TypedInput.value(text, field: field, of: item.mutation.kind, city: global.city,
-                                                     moneyUnit: TypedInput.moneyUnit(namedBy: field))
+                values[field] = try TypedInput.value(
+                    text, field: field, of: item.mutation.kind, city: global.city,
+                    moneyUnit: TypedInput.moneyUnit(namedBy: field))
             }
             try await client.resend(seq, with: values)
             let status = try await client.status()

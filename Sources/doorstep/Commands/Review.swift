@@ -42,7 +42,8 @@ struct Review: AsyncParsableCommand {
             else { continue }
             names[mutation.household] = name
         }
-        let ids = Set(queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household))
+        let ids = Set(
+            queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household))
         for id in ids.sorted() {
             if let name = try? await client.household(id).household["headName"].stringValue { names[id] = name }
         }
@@ -53,12 +54,14 @@ struct Review: AsyncParsableCommand {
     static func rejection(_ key: String, in queue: ReviewQueue, console: Console) throws -> ReviewQueue.Rejection {
         let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, let seq = Int64(parts[1].trimmingCharacters(in: .whitespaces)) else {
-            throw console.failure("invalidValue", "请写成 设备:序号，例如 1a2b3c4d:12（见 doorstep review list）",
-                                  "write DEVICE:SEQ, such as 1a2b3c4d:12 (see doorstep review list)")
+            throw console.failure(
+                "invalidValue", "请写成 设备:序号，例如 1a2b3c4d:12（见 doorstep review list）",
+                "write DEVICE:SEQ, such as 1a2b3c4d:12 (see doorstep review list)")
         }
         let candidates = queue.rejections.filter { $0.seq == seq }
-        let device = try Resolve.unique(parts[0], among: Array(Set(candidates.map(\.device))), id: \.rawValue,
-                                        what: console.t("待审核的修改", "change waiting for review"), console: console)
+        let device = try Resolve.unique(
+            parts[0], among: Array(Set(candidates.map(\.device))), id: \.rawValue,
+            what: console.t("待审核的修改", "change waiting for review"), console: console)
         guard let match = candidates.first(where: { $0.device == device }) else {
             throw console.failure("notFound", "没有待审核的修改 \(key)", "no change waiting for review at \(key)")
         }
@@ -68,15 +71,18 @@ struct Review: AsyncParsableCommand {
     /// The conflict an entity prefix and a field (wire name or label) name.
     static func conflict(_ entity: String, _ field: String, in queue: ReviewQueue, console: Console) throws -> ConflictRecord {
         let records = queue.conflicts.map(\.record)
-        let id = try Resolve.unique(entity, among: Array(Set(records.map(\.entity))), id: \.description,
-                                    what: console.t("待审核冲突", "conflict"), console: console)
+        let id = try Resolve.unique(
+            entity, among: Array(Set(records.map(\.entity))), id: \.description,
+            what: console.t("待审核冲突", "conflict"), console: console)
         let candidates = records.filter { $0.entity == id }
-        let match = candidates.first { $0.field == field }
+        let match =
+            candidates.first { $0.field == field }
             ?? candidates.first { Strings.field($0.field, of: $0.kind, .chinese) == field || Strings.field($0.field, of: $0.kind, .english) == field }
         guard let match else {
             let fields = candidates.map(\.field).joined(separator: ", ")
-            throw console.failure("notFound", "\(id) 的 \(field) 没有待审核冲突（有冲突的字段：\(fields)）",
-                                  "no open conflict on field \(field) of \(id) (conflicted fields: \(fields))")
+            throw console.failure(
+                "notFound", "\(id) 的 \(field) 没有待审核冲突（有冲突的字段：\(fields)）",
+                "no open conflict on field \(field) of \(id) (conflicted fields: \(fields))")
         }
         return match
     }
@@ -146,7 +152,8 @@ extension Review {
             if let whole = try? EntityID(id) {
                 household = whole
             } else {
-                let known = queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household)
+                let known =
+                    queue.conflicts.map(\.record.household) + queue.duplicates.flatMap { [$0.survivor, $0.alias] } + queue.rejections.compactMap(\.household)
                 do {
                     household = try Resolve.unique(id, among: Array(Set(known)), id: \.description, what: console.t("困难户", "household"), console: console)
                 } catch let error as DoorstepError where error.code == .notFound {
@@ -165,7 +172,8 @@ extension Review {
                 let result = Result(household: nil, conflicts: [], duplicates: [], rejections: held)
                 try console.output(result) {
                     console.t("服务器上还没有这户（只在留待审核的修改中）。", "The server has no such household yet (it is only in changes held for review).")
-                        + "\n\n" + ReviewView(format: global.format).render(ReviewQueue(conflicts: [], duplicates: [], rejections: held, clockFlaggedDevices: []))
+                        + "\n\n"
+                        + ReviewView(format: global.format).render(ReviewQueue(conflicts: [], duplicates: [], rejections: held, clockFlaggedDevices: []))
                 }
                 return
             }
@@ -182,8 +190,9 @@ extension Review {
                 let name = aggregate.household["headName"].stringValue
                 let names = Dictionary(ids.map { ($0, name ?? "") }, uniquingKeysWith: { first, _ in first })
                 let rest = ReviewView(format: global.format, names: names)
-                    .render(ReviewQueue(conflicts: [], duplicates: result.duplicates, rejections: result.rejections, clockFlaggedDevices: []),
-                                                                    onlyNonEmpty: true)
+                    .render(
+                        ReviewQueue(conflicts: [], duplicates: result.duplicates, rejections: result.rejections, clockFlaggedDevices: []),
+                        onlyNonEmpty: true)
                 if !rest.isEmpty { parts.append(rest) }
                 return parts.joined(separator: "\n\n")
             }
@@ -212,8 +221,11 @@ extension Review {
             let console = global.console
             let conflict = try Review.conflict(entity, field, in: try await session.client.review(), console: console)
             let result = try await session.client.confirm(entity: conflict.entity, field: conflict.field)
-            try Review.report(result, console, done: console.t("已确认「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」的当前值。",
-                                                          "Kept the shown value of \(conflict.field)."))
+            try Review.report(
+                result, console,
+                done: console.t(
+                    "已确认「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」的当前值。",
+                    "Kept the shown value of \(conflict.field)."))
         }
     }
 
@@ -246,11 +258,15 @@ extension Review {
             let session = try await global.office()
             let console = global.console
             let conflict = try Review.conflict(entity, field, in: try await session.client.review(), console: console)
-            let parsed = try TypedInput.value(value, field: conflict.field, of: conflict.kind, city: global.city,
-                                              moneyUnit: TypedInput.moneyUnit(namedBy: field))
+            let parsed = try TypedInput.value(
+                value, field: conflict.field, of: conflict.kind, city: global.city,
+                moneyUnit: TypedInput.moneyUnit(namedBy: field))
             let result = try await session.client.overturn(entity: conflict.entity, field: conflict.field, value: parsed)
-            try Review.report(result, console, done: console.t("已将「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」改为新值。",
-                                                          "Set \(conflict.field) to the new value."))
+            try Review.report(
+                result, console,
+                done: console.t(
+                    "已将「\(Strings.field(conflict.field, of: conflict.kind, .chinese))」改为新值。",
+                    "Set \(conflict.field) to the new value."))
         }
     }
 

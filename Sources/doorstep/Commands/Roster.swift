@@ -57,29 +57,44 @@ extension Roster {
             facts.add(console.t("范围外的行", "rows outside the scope"), String(report.rowsOutsideScope))
             parts.append(console.t("比对结果（未修改任何数据）：", "Comparison (nothing was changed):") + "\n" + facts.render(indent: "  "))
             if !report.inRosterNotOnFile.isEmpty {
-                var table = Table(titles: [console.t("行", "line"), console.t("身份证号", "national ID"), console.t("姓名", "name"),
-                                           console.t("低保金", "allowance"), console.t("旗区", "district")])
+                var table = Table(titles: [
+                    console.t("行", "line"), console.t("身份证号", "national ID"), console.t("姓名", "name"),
+                    console.t("低保金", "allowance"), console.t("旗区", "district"),
+                ])
                 for person in report.inRosterNotOnFile {
-                    table.add([String(person.line), person.nationalIdMasked, person.name, person.allowanceFen.map(format.money) ?? "-", format.district(person.district)])
+                    table.add([
+                        String(person.line), person.nationalIdMasked, person.name, person.allowanceFen.map(format.money) ?? "-",
+                        format.district(person.district),
+                    ])
                 }
                 parts.append(console.t("名单有、档案无", "In the roster, not on file") + "\n" + table.render())
             }
             if !report.onFileNotInRoster.isEmpty {
-                var table = Table(titles: [console.t("户", "household"), console.t("户主", "head"), console.t("身份证号", "national ID"), console.t("状态", "status"),
-                                           console.t("旗区", "district")])
+                var table = Table(titles: [
+                    console.t("户", "household"), console.t("户主", "head"), console.t("身份证号", "national ID"), console.t("状态", "status"),
+                    console.t("旗区", "district"),
+                ])
                 for household in report.onFileNotInRoster {
-                    table.add([Format.short(household.household), household.headName ?? "-", household.nationalIdMasked, format.status(household.status),
-                               format.district(household.district)])
+                    table.add([
+                        Format.short(household.household), household.headName ?? "-", household.nationalIdMasked, format.status(household.status),
+                        format.district(household.district),
+                    ])
                 }
                 parts.append(console.t("档案有、名单无", "On file, not in the roster") + "\n" + table.render())
             }
             if !report.disagreements.isEmpty {
-                var table = Table(titles: [console.t("行", "line"), console.t("户", "household"), console.t("身份证号", "national ID"),
-                                           console.t("项目", "field"), console.t("档案", "on file"), console.t("名单", "roster")])
+                var table = Table(titles: [
+                    console.t("行", "line"), console.t("户", "household"), console.t("身份证号", "national ID"),
+                    console.t("项目", "field"), console.t("档案", "on file"), console.t("名单", "roster"),
+                ])
                 for item in report.disagreements {
                     let onFile = item.field == "status" ? format.value(item.onFile, field: "status", kind: .household) : format.describe(item.onFile)
-                    let inRoster = item.field == "status" ? (item.inRoster.intValue.map(format.money) ?? format.describe(item.inRoster)) : format.describe(item.inRoster)
-                    table.add([String(item.line), Format.short(item.household), item.nationalIdMasked, Strings.field(item.field, of: .household, console.language), onFile, inRoster])
+                    let inRoster =
+                        item.field == "status" ? (item.inRoster.intValue.map(format.money) ?? format.describe(item.inRoster)) : format.describe(item.inRoster)
+                    table.add([
+                        String(item.line), Format.short(item.household), item.nationalIdMasked, Strings.field(item.field, of: .household, console.language),
+                        onFile, inRoster,
+                    ])
                 }
                 parts.append(console.t("不一致", "Disagreements") + "\n" + table.render())
             }

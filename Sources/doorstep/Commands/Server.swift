@@ -69,8 +69,9 @@ struct ServerCommand: AsyncParsableCommand {
             let (client, enrollment) = try await global.enrolledClient()
             let target = try global.serverURL(url)
             let moved = try await client.moveServer(to: target)
-            let answer = Answer(server: moved.server.absoluteString, serverKeyID: try await client.serverKeyID,
-                                changed: moved.server != enrollment.server)
+            let answer = Answer(
+                server: moved.server.absoluteString, serverKeyID: try await client.serverKeyID,
+                changed: moved.server != enrollment.server)
             try console.output(answer) {
                 (answer.changed
                     ? console.t("已改用新地址：这是本机登记时的同一台服务器。", "Now using the new address: it is the server this device enrolled with.")

@@ -54,8 +54,10 @@ struct Sync: DoorstepCommand {
             throw error
         }
         if server != enrollment.server {
-            console.note(console.t("此地址与登记时的服务器相同。以后都用这个地址：doorstep server set \(server.absoluteString)",
-                                   "This address reaches the same server. To use it from now on: doorstep server set \(server.absoluteString)"))
+            console.note(
+                console.t(
+                    "此地址与登记时的服务器相同。以后都用这个地址：doorstep server set \(server.absoluteString)",
+                    "This address reaches the same server. To use it from now on: doorstep server set \(server.absoluteString)"))
         }
         let status = try await client.status()
         let result = Result(summary: summary, pending: status.pending, quarantine: status.quarantined, server: server.absoluteString)
@@ -64,8 +66,10 @@ struct Sync: DoorstepCommand {
             console.note(console.t("注意：服务器认为本机时钟过快，请校准系统时间。", "Warning: the server found this computer's clock too far ahead; please set the time."))
         }
         if status.quarantined > 0 {
-            console.note(console.t("有 \(status.quarantined) 条修改被服务器拒绝，已放入隔离区：运行 doorstep quarantine list 查看并修正。",
-                                   "\(status.quarantined) change(s) were refused by the server and are in quarantine: run doorstep quarantine list."))
+            console.note(
+                console.t(
+                    "有 \(status.quarantined) 条修改被服务器拒绝，已放入隔离区：运行 doorstep quarantine list 查看并修正。",
+                    "\(status.quarantined) change(s) were refused by the server and are in quarantine: run doorstep quarantine list."))
             throw ExitCode(ExitStatus.quarantineNotEmpty)
         }
     }
@@ -74,13 +78,22 @@ struct Sync: DoorstepCommand {
         let console = global.console
         var facts = FactList()
         let seconds = String(format: "%.1f", summary.seconds)
-        facts.add(console.t("推送", "pushed"), console.t("\(summary.pushed) 条（另有 \(summary.alreadyApplied) 条此前已送达）",
-                                                         "\(summary.pushed) (and \(summary.alreadyApplied) already applied)"))
-        facts.add(console.t("拉取", "pulled"), console.t("\(summary.pulledHouseholds) 户（移出 \(summary.removedHouseholds) 户）",
-                                                         "\(summary.pulledHouseholds) household(s) (\(summary.removedHouseholds) removed)"))
+        facts.add(
+            console.t("推送", "pushed"),
+            console.t(
+                "\(summary.pushed) 条（另有 \(summary.alreadyApplied) 条此前已送达）",
+                "\(summary.pushed) (and \(summary.alreadyApplied) already applied)"))
+        facts.add(
+            console.t("拉取", "pulled"),
+            console.t(
+                "\(summary.pulledHouseholds) 户（移出 \(summary.removedHouseholds) 户）",
+                "\(summary.pulledHouseholds) household(s) (\(summary.removedHouseholds) removed)"))
         facts.add(console.t("冲突", "conflicts"), console.t("\(summary.conflicts) 条（等待旗区工会审核）", "\(summary.conflicts) (waiting for the office's review)"))
-        facts.add(console.t("隔离", "quarantined"), console.t("本次 \(summary.quarantined) 条，隔离区共 \(quarantine) 条",
-                                                              "\(summary.quarantined) this time, \(quarantine) in quarantine"))
+        facts.add(
+            console.t("隔离", "quarantined"),
+            console.t(
+                "本次 \(summary.quarantined) 条，隔离区共 \(quarantine) 条",
+                "\(summary.quarantined) this time, \(quarantine) in quarantine"))
         facts.add(console.t("用时", "duration"), console.t("\(seconds) 秒", "\(seconds) s"))
         return console.t("同步完成。", "Sync complete.") + "\n" + facts.render(indent: "  ")
     }
@@ -171,29 +184,39 @@ struct Status: DoorstepCommand {
         let status = try await client.status()
         let console = global.console
         let format = global.format
-        let result = Result(database: global.databasePath, enrollment: status.enrollment, pending: status.pending,
-                            awaitingConfirmation: status.awaitingConfirmation, quarantined: status.quarantined,
-                            households: status.households, lastSyncAt: status.lastSyncAt, lastSyncError: status.lastSyncError)
+        let result = Result(
+            database: global.databasePath, enrollment: status.enrollment, pending: status.pending,
+            awaitingConfirmation: status.awaitingConfirmation, quarantined: status.quarantined,
+            households: status.households, lastSyncAt: status.lastSyncAt, lastSyncError: status.lastSyncError)
         try console.output(result) {
             var facts = FactList()
             facts.add(console.t("数据库", "database"), global.databasePath)
             if let enrollment = status.enrollment {
-                facts.add(console.t("登记", "enrollment"), "\(enrollment.role.label(console.language)) · "
-                    + (enrollment.district.map(format.district) ?? console.t("全市", "every district")) + " · \(enrollment.deviceName)")
+                facts.add(
+                    console.t("登记", "enrollment"),
+                    "\(enrollment.role.label(console.language)) · "
+                        + (enrollment.district.map(format.district) ?? console.t("全市", "every district")) + " · \(enrollment.deviceName)")
                 facts.add(console.t("设备编号", "device"), enrollment.device.rawValue)
                 facts.add(console.t("服务器", "server"), enrollment.server.absoluteString)
                 if let revokedAt = enrollment.revokedAt {
-                    facts.add(console.t("访问权限", "access"), console.t("已撤销（\(format.time(revokedAt))），本机不能再同步", "revoked (\(format.time(revokedAt))); this device can no longer sync"))
-                    facts.add(console.t("未同步的工作", "unsynced work"), enrollment.revokedBundle.map {
-                        console.t("已加密保存到 \($0)，请交给旗区工会上传审核", "saved, encrypted, to \($0): give it to the district office to upload")
-                    } ?? console.t("无", "none"))
+                    facts.add(
+                        console.t("访问权限", "access"),
+                        console.t("已撤销（\(format.time(revokedAt))），本机不能再同步", "revoked (\(format.time(revokedAt))); this device can no longer sync"))
+                    facts.add(
+                        console.t("未同步的工作", "unsynced work"),
+                        enrollment.revokedBundle.map {
+                            console.t("已加密保存到 \($0)，请交给旗区工会上传审核", "saved, encrypted, to \($0): give it to the district office to upload")
+                        } ?? console.t("无", "none"))
                 }
             } else {
                 facts.add(console.t("登记", "enrollment"), console.t("未登记（运行 doorstep enroll）", "not enrolled (run doorstep enroll)"))
             }
             facts.add(console.t("待同步", "pending"), console.t("\(status.pending) 条修改", "\(status.pending) change(s)"))
-            facts.add(console.t("待确认", "awaiting confirmation"), console.t("\(status.awaitingConfirmation) 条（已送达，下次同步确认）",
-                                                                             "\(status.awaitingConfirmation) (delivered, confirmed at the next sync)"))
+            facts.add(
+                console.t("待确认", "awaiting confirmation"),
+                console.t(
+                    "\(status.awaitingConfirmation) 条（已送达，下次同步确认）",
+                    "\(status.awaitingConfirmation) (delivered, confirmed at the next sync)"))
             facts.add(console.t("隔离区", "quarantine"), console.t("\(status.quarantined) 条", "\(status.quarantined)"))
             facts.add(console.t("本机档案", "households"), console.t("\(status.households) 户", "\(status.households)"))
             var last = status.lastSyncAt.map(format.time) ?? console.t("从未同步", "never")

@@ -62,7 +62,11 @@ extension Admin.Users {
 
         func run() async throws {
             let console = global.console
-            guard let role = Role.allCases.first(where: { $0 != .visitor && ($0.rawValue == role || $0.chineseLabel == role || $0.englishLabel == role.lowercased()) }) else {
+            guard
+                let role = Role.allCases.first(where: {
+                    $0 != .visitor && ($0.rawValue == role || $0.chineseLabel == role || $0.englishLabel == role.lowercased())
+                })
+            else {
                 throw DoorstepError(.invalidValue, "--role must be office or city")
             }
             let district = try global.district(self.district)
@@ -108,9 +112,11 @@ extension Admin.Users {
                     console.t("创建时间", "created"), console.t("密码设置时间", "password set"), console.t("状态", "state"),
                 ])
                 for account in accounts {
-                    table.add([account.name, account.role.label(console.language), account.district.map(format.district) ?? console.t("全市", "every district"),
-                               account.createdBy, format.time(account.createdAt), format.time(account.passwordChangedAt),
-                               Strings.accountState(account, format: format)])
+                    table.add([
+                        account.name, account.role.label(console.language), account.district.map(format.district) ?? console.t("全市", "every district"),
+                        account.createdBy, format.time(account.createdAt), format.time(account.passwordChangedAt),
+                        Strings.accountState(account, format: format),
+                    ])
                 }
                 return table.render()
             }
@@ -139,8 +145,9 @@ extension Admin.Users {
             let account = try await session.client.disableUser(name)
             let console = global.console
             try console.output(account) {
-                console.t("已停用看板账号「\(account.name)」：它的会话已全部结束，不能再登录。",
-                          "Disabled dashboard account \"\(account.name)\": its sessions have ended and it can no longer sign in.")
+                console.t(
+                    "已停用看板账号「\(account.name)」：它的会话已全部结束，不能再登录。",
+                    "Disabled dashboard account \"\(account.name)\": its sessions have ended and it can no longer sign in.")
             }
         }
     }
@@ -166,8 +173,9 @@ extension Admin.Users {
             let account = try await session.client.enableUser(name)
             let console = global.console
             try console.output(account) {
-                console.t("已启用看板账号「\(account.name)」，可以用原密码登录。",
-                          "Enabled dashboard account \"\(account.name)\"; it signs in with its password.")
+                console.t(
+                    "已启用看板账号「\(account.name)」，可以用原密码登录。",
+                    "Enabled dashboard account \"\(account.name)\"; it signs in with its password.")
             }
         }
     }
@@ -200,8 +208,9 @@ extension Admin.Users {
             let password = try PasswordInput.read(fromStdin: passwordStdin, console: console)
             let account = try await session.client.setPassword(name, password: password)
             try console.output(account) {
-                console.t("已为看板账号「\(account.name)」设置新密码；它此前的会话已全部结束。",
-                          "Set a new password for dashboard account \"\(account.name)\"; its sessions have ended.")
+                console.t(
+                    "已为看板账号「\(account.name)」设置新密码；它此前的会话已全部结束。",
+                    "Set a new password for dashboard account \"\(account.name)\"; its sessions have ended.")
                     + (account.isDisabled ? console.t("该账号仍处于停用状态。", " The account is still disabled.") : "")
             }
         }
@@ -220,8 +229,9 @@ enum PasswordInput {
     static func read(fromStdin: Bool, console: Console) throws -> String {
         if fromStdin {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                throw console.failure("missingField", "标准输入中没有密码（--password-stdin 读取第一行）",
-                                      "no password on stdin (--password-stdin reads its first line)")
+                throw console.failure(
+                    "missingField", "标准输入中没有密码（--password-stdin 读取第一行）",
+                    "no password on stdin (--password-stdin reads its first line)")
             }
             return line
         }
@@ -229,8 +239,9 @@ enum PasswordInput {
             return password
         }
         guard Console.stdinIsTerminal else {
-            throw console.failure("missingField", "需要密码：在终端中运行以输入密码，或使用 --password-stdin 或环境变量 \(environmentVariable)",
-                                  "a password is needed: run this in a terminal to type it, or use --password-stdin or \(environmentVariable)")
+            throw console.failure(
+                "missingField", "需要密码：在终端中运行以输入密码，或使用 --password-stdin 或环境变量 \(environmentVariable)",
+                "a password is needed: run this in a terminal to type it, or use --password-stdin or \(environmentVariable)")
         }
         for _ in 0..<3 {
             let first = try hidden(console.t("新密码（输入时不显示）：", "New password (not shown): "), console)

@@ -70,7 +70,9 @@ extension Visit {
 
         func validate() throws {
             if observedIncomeFen != nil && observedIncomeYuan != nil {
-                throw Usage.error("核实收入只能给一次：--observed-income-fen 或 --observed-income-yuan", "give the observed income once: --observed-income-fen or --observed-income-yuan")
+                throw Usage.error(
+                    "核实收入只能给一次：--observed-income-fen 或 --observed-income-yuan", "give the observed income once: --observed-income-fen or --observed-income-yuan"
+                )
             }
         }
 
@@ -151,7 +153,9 @@ extension Visit {
         var restore = false
 
         func validate() throws {
-            if restore == (reason != nil) { throw Usage.error("作废请给出 --reason 理由，恢复请用 --restore", "give --reason TEXT to void the visit, or --restore to undo a void") }
+            if restore == (reason != nil) {
+                throw Usage.error("作废请给出 --reason 理由，恢复请用 --restore", "give --reason TEXT to void the visit, or --restore to undo a void")
+            }
         }
 
         func run() async throws {
@@ -169,8 +173,11 @@ extension Visit {
                 id = try Resolve.unique(visit, among: known, id: \.description, what: console.t("走访记录", "visit"), console: console)
             }
             let result = try await session.client.voidVisit(id, reason: restore ? nil : reason)
-            try Review.report(result, console, done: restore ? console.t("已恢复该走访记录。", "The visit is restored.")
-                                                              : console.t("已作废该走访记录（历史中保留）。", "The visit is void (it stays in the history)."))
+            try Review.report(
+                result, console,
+                done: restore
+                    ? console.t("已恢复该走访记录。", "The visit is restored.")
+                    : console.t("已作废该走访记录（历史中保留）。", "The visit is void (it stays in the history)."))
         }
     }
 }

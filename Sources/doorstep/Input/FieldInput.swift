@@ -7,8 +7,9 @@ enum FieldInput {
     /// `field=value` pairs as typed after `--set`.
     static func assignment(_ text: String) throws(DoorstepError) -> (String, String) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw DoorstepError(.invalidValue, "--set takes field=value, such as --set phone=13912345678",
-                                zh: "--set 的写法是 字段=值，例如 --set phone=13912345678")
+            throw DoorstepError(
+                .invalidValue, "--set takes field=value, such as --set phone=13912345678",
+                zh: "--set 的写法是 字段=值，例如 --set phone=13912345678")
         }
         return (String(text[..<equals]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: equals)...]))
     }

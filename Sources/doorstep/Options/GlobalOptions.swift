@@ -5,9 +5,10 @@ import Foundation
 
 /// The options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "The local database (default: $DOORSTEP_DB, else $XDG_DATA_HOME/doorstep/doorstep.sqlite, else ~/.local/share/doorstep/doorstep.sqlite).",
-        valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The local database (default: $DOORSTEP_DB, else $XDG_DATA_HOME/doorstep/doorstep.sqlite, else ~/.local/share/doorstep/doorstep.sqlite).",
+            valueName: "path"))
     var db: String?
 
     @Option(help: ArgumentHelp("Language of messages and tables: zh or en (default from LC_ALL, LC_MESSAGES or LANG).", valueName: "zh|en"))
@@ -80,8 +81,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     private var noDatabase: DoorstepError {
-        console.failure("notEnrolled", "没有本机数据库 \(databasePath)（未创建任何文件）：请核对 --db，或先运行 doorstep enroll --server URL --code 登记码",
-                        "there is no database at \(databasePath) (nothing was created): check --db, or run doorstep enroll --server URL --code CODE first")
+        console.failure(
+            "notEnrolled", "没有本机数据库 \(databasePath)（未创建任何文件）：请核对 --db，或先运行 doorstep enroll --server URL --code 登记码",
+            "there is no database at \(databasePath) (nothing was created): check --db, or run doorstep enroll --server URL --code CODE first")
     }
 
     /// The local database and its enrollment; `notEnrolled` when there is none.
@@ -92,8 +94,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     private var notEnrolled: DoorstepError {
-        console.failure("notEnrolled", "本机数据库 \(databasePath) 尚未登记：先运行 doorstep enroll --server URL --code 登记码",
-                        "no enrolled database at \(databasePath): run doorstep enroll --server URL --code CODE first")
+        console.failure(
+            "notEnrolled", "本机数据库 \(databasePath) 尚未登记：先运行 doorstep enroll --server URL --code 登记码",
+            "no enrolled database at \(databasePath): run doorstep enroll --server URL --code CODE first")
     }
 
     /// A `--district` as typed (code or name), checked against the city data: `unknownDistrict`
@@ -105,9 +108,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// `--server` as a URL.
     func serverURL(_ text: String) throws -> URL {
-        guard let url = URL(string: text.trimmingCharacters(in: .whitespaces)), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw console.failure("invalidValue", "服务器地址应以 https:// 开头，例如 https://doorstep.example.cn",
-                                  "the server address must be a URL such as https://doorstep.example.cn")
+        guard let url = URL(string: text.trimmingCharacters(in: .whitespaces)), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else {
+            throw console.failure(
+                "invalidValue", "服务器地址应以 https:// 开头，例如 https://doorstep.example.cn",
+                "the server address must be a URL such as https://doorstep.example.cn")
         }
         return url
     }

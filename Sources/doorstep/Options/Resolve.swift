@@ -12,8 +12,9 @@ enum Resolve {
             throw console.failure("notFound", "找不到编号为 \(prefix) 的\(what.isEmpty ? "记录" : what)", "no \(what.isEmpty ? "record" : what) with id \(prefix)")
         }
         guard matches.count == 1 else {
-            throw console.failure("ambiguousId", "编号前缀 \(prefix) 对应 \(matches.count) 条记录，请多输入几位",
-                                  "the id prefix \(prefix) matches \(matches.count) records; type more of it")
+            throw console.failure(
+                "ambiguousId", "编号前缀 \(prefix) 对应 \(matches.count) 条记录，请多输入几位",
+                "the id prefix \(prefix) matches \(matches.count) records; type more of it")
         }
         return first
     }

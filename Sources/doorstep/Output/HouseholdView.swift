@@ -34,7 +34,8 @@ struct HouseholdView {
         parts.append("\(household["headName"].stringValue ?? "-") · \(format.status(status)) · \(format.t("编号", "id")) \(household.id)")
         var facts = FactList()
         for spec in EntityKind.household.fields where spec.name != "headName" {
-            facts.add(Strings.field(spec.name, of: .household, language), format.value(household[spec.name], field: spec.name, kind: .household, reveal: reveal))
+            facts.add(
+                Strings.field(spec.name, of: .household, language), format.value(household[spec.name], field: spec.name, kind: .household, reveal: reveal))
         }
         if !aggregate.aliases.isEmpty {
             facts.add(format.t("重复关联", "linked duplicates"), aggregate.aliases.map(\.description).joined(separator: ", "))
@@ -58,7 +59,9 @@ struct HouseholdView {
                 let lines = entries.compactMap { visit -> String? in
                     var said: [String] = []
                     if let reason = visit[voidedFieldName].stringValue { said.append(format.t("已作废：", "voided: ") + reason) }
-                    if let notes = visit["notes"].stringValue, !notes.isEmpty { said.append(Strings.field("notes", of: .visit, language) + format.t("：", ": ") + notes) }
+                    if let notes = visit["notes"].stringValue, !notes.isEmpty {
+                        said.append(Strings.field("notes", of: .visit, language) + format.t("：", ": ") + notes)
+                    }
                     return said.isEmpty ? nil : "  \(Format.short(visit.id))  " + said.joined(separator: format.t("；", "; "))
                 }
                 if !lines.isEmpty { section += "\n" + lines.joined(separator: "\n") }
@@ -73,11 +76,14 @@ struct HouseholdView {
     }
 
     private func table(_ entries: [EntityState], kind: EntityKind, fields: [String]) -> String {
-        var table = Table([Table.Column(title: format.t("编号", "id"))] + fields.map {
-            Table.Column(title: Strings.field($0, of: kind, language), numeric: kind.field($0)?.type == .money, maxWidth: 28)
-        })
+        var table = Table(
+            [Table.Column(title: format.t("编号", "id"))]
+                + fields.map {
+                    Table.Column(title: Strings.field($0, of: kind, language), numeric: kind.field($0)?.type == .money, maxWidth: 28)
+                })
         for entry in entries {
-            let id = Format.short(entry.id) + (entry.isDeleted ? format.t("（已删除）", " (deleted)") : "")
+            let id =
+                Format.short(entry.id) + (entry.isDeleted ? format.t("（已删除）", " (deleted)") : "")
                 + (entry.isVoided ? format.t("（已作废）", " (void)") : "")
             table.add([id] + fields.map { format.value(entry[$0], field: $0, kind: kind, reveal: reveal) })
         }
@@ -87,17 +93,22 @@ struct HouseholdView {
     /// Each conflict with every value written, who wrote it and when; `>` marks the value shown.
     func conflicts(_ conflicts: [ConflictRecord]) -> String {
         conflicts.map { conflict in
-            let reason = conflict.reason == .deleteVersusEdit
+            let reason =
+                conflict.reason == .deleteVersusEdit
                 ? format.t("删除与修改同时发生", "deleted while edited") : format.t("同时修改为不同的值", "edited at the same time")
-            let title = "\(Strings.kind(conflict.kind, language)) \(conflict.entity) · \(Strings.field(conflict.field, of: conflict.kind, language)) [\(conflict.field)] · \(reason)"
+            let title =
+                "\(Strings.kind(conflict.kind, language)) \(conflict.entity) · \(Strings.field(conflict.field, of: conflict.kind, language)) [\(conflict.field)] · \(reason)"
             var table = Table(titles: ["", format.t("值", "value"), format.t("设备", "device"), format.t("时间", "time"), format.t("写入", "write")])
             let shown = conflict.shown?.write
             for head in conflict.heads {
-                let value = conflict.reason == .deleteVersusEdit
+                let value =
+                    conflict.reason == .deleteVersusEdit
                     ? (head.value == .bool(true) && !head.covers.isEmpty ? format.t("删除", "delete") : format.describe(head.value))
                     : format.value(head.value, field: conflict.field, kind: conflict.kind, reveal: reveal)
-                table.add([head.write == shown ? ">" : "", value,
-                           Format.short(head.write.device), format.time(head.write), head.write.description])
+                table.add([
+                    head.write == shown ? ">" : "", value,
+                    Format.short(head.write.device), format.time(head.write), head.write.description,
+                ])
             }
             return title + "\n" + table.render()
         }.joined(separator: "\n\n")

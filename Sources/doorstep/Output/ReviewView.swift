@@ -17,18 +17,25 @@ struct ReviewView {
         let language = format.language
         var parts: [String] = []
         if !queue.conflicts.isEmpty {
-            var table = Table(titles: [format.t("户", "household"), format.t("类型", "kind"), format.t("编号", "entity"),
-                                       format.t("字段", "field"), format.t("旗区", "district"), format.t("值", "values")])
+            var table = Table(titles: [
+                format.t("户", "household"), format.t("类型", "kind"), format.t("编号", "entity"),
+                format.t("字段", "field"), format.t("旗区", "district"), format.t("值", "values"),
+            ])
             for conflict in queue.conflicts {
                 let record = conflict.record
                 let values = record.heads.map { format.value($0.value, field: record.field, kind: record.kind) }
-                table.add([household(record.household), Strings.kind(record.kind, language), Format.short(record.entity),
-                           "\(Strings.field(record.field, of: record.kind, language)) [\(record.field)]", format.district(conflict.district),
-                           values.joined(separator: " | ")])
+                table.add([
+                    household(record.household), Strings.kind(record.kind, language), Format.short(record.entity),
+                    "\(Strings.field(record.field, of: record.kind, language)) [\(record.field)]", format.district(conflict.district),
+                    values.joined(separator: " | "),
+                ])
             }
-            parts.append(format.t("冲突", "Conflicts") + " (\(queue.conflicts.count))\n" + table.render()
-                         + "\n" + format.t("处理：doorstep review confirm 编号 字段，或 doorstep review overturn 编号 字段 值",
-                                           "Decide: doorstep review confirm ENTITY FIELD, or doorstep review overturn ENTITY FIELD VALUE"))
+            parts.append(
+                format.t("冲突", "Conflicts") + " (\(queue.conflicts.count))\n" + table.render()
+                    + "\n"
+                    + format.t(
+                        "处理：doorstep review confirm 编号 字段，或 doorstep review overturn 编号 字段 值",
+                        "Decide: doorstep review confirm ENTITY FIELD, or doorstep review overturn ENTITY FIELD VALUE"))
         }
         if !queue.duplicates.isEmpty {
             var table = Table(titles: [format.t("保留户", "survivor"), format.t("重复户", "alias"), format.t("旗区", "district")])
@@ -40,10 +47,13 @@ struct ReviewView {
         let held = queue.rejections.filter { $0.mutation != nil }
         let refused = queue.rejections.filter { $0.mutation == nil }
         if !held.isEmpty {
-            parts.append(format.t("被撤销设备留待审核的修改", "Changes held from revoked devices") + " (\(held.count))\n"
-                         + held.map(heldChange).joined(separator: "\n")
-                         + "\n" + format.t("采纳：doorstep review accept 设备:序号；不予采纳：doorstep review dismiss 设备:序号 --reason 理由",
-                                           "Accept: doorstep review accept DEVICE:SEQ; set aside: doorstep review dismiss DEVICE:SEQ --reason TEXT"))
+            parts.append(
+                format.t("被撤销设备留待审核的修改", "Changes held from revoked devices") + " (\(held.count))\n"
+                    + held.map(heldChange).joined(separator: "\n")
+                    + "\n"
+                    + format.t(
+                        "采纳：doorstep review accept 设备:序号；不予采纳：doorstep review dismiss 设备:序号 --reason 理由",
+                        "Accept: doorstep review accept DEVICE:SEQ; set aside: doorstep review dismiss DEVICE:SEQ --reason TEXT"))
         }
         if !refused.isEmpty {
             var table = Table([
@@ -53,12 +63,17 @@ struct ReviewView {
             ])
             for rejection in refused {
                 let reason = language == .chinese ? (Strings.chineseHint(rejection.code) ?? rejection.reason) : rejection.reason
-                table.add([Format.short(rejection.device), String(rejection.seq), household(rejection.household),
-                           Strings.kind(rejection.kind, language), rejection.code.rawValue, reason, format.time(rejection.at)])
+                table.add([
+                    Format.short(rejection.device), String(rejection.seq), household(rejection.household),
+                    Strings.kind(rejection.kind, language), rejection.code.rawValue, reason, format.time(rejection.at),
+                ])
             }
-            parts.append(format.t("被拒绝的修改", "Refused changes") + " (\(refused.count))\n" + table.render()
-                         + "\n" + format.t("由原设备修正后重发；已处理的可移出：doorstep review dismiss 设备:序号 --reason 理由",
-                                           "Their devices fix and resend them; to clear one: doorstep review dismiss DEVICE:SEQ --reason TEXT"))
+            parts.append(
+                format.t("被拒绝的修改", "Refused changes") + " (\(refused.count))\n" + table.render()
+                    + "\n"
+                    + format.t(
+                        "由原设备修正后重发；已处理的可移出：doorstep review dismiss 设备:序号 --reason 理由",
+                        "Their devices fix and resend them; to clear one: doorstep review dismiss DEVICE:SEQ --reason TEXT"))
         }
         if !queue.clockFlaggedDevices.isEmpty {
             var table = Table(titles: [format.t("设备", "device"), format.t("名称", "name"), format.t("旗区", "district")])
@@ -76,8 +91,10 @@ struct ReviewView {
         guard let mutation = rejection.mutation else { return "" }
         let language = format.language
         let written = format.time(Date(timeIntervalSince1970: Double(mutation.hlc.wallMillis) / 1000))
-        var lines = ["- \(Format.short(rejection.device)):\(rejection.seq)  \(Strings.operation(mutation.op, language))\(Strings.kind(mutation.kind, language))  "
-                     + format.t("户 ", "household ") + household(mutation.household) + "  " + format.t("写于 ", "written ") + written]
+        var lines = [
+            "- \(Format.short(rejection.device)):\(rejection.seq)  \(Strings.operation(mutation.op, language))\(Strings.kind(mutation.kind, language))  "
+                + format.t("户 ", "household ") + household(mutation.household) + "  " + format.t("写于 ", "written ") + written
+        ]
         let order = Dictionary(mutation.kind.fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         for write in mutation.fields.sorted(by: { (order[$0.field] ?? .max) < (order[$1.field] ?? .max) }) {
             let label = write.field == deletedFieldName ? format.t("删除", "deleted") : Strings.field(write.field, of: mutation.kind, language)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Terminal columns of text: CJK ideographs and full-width forms take two columns, combining
 /// marks and zero-width characters none, everything else one.
 enum DisplayWidth {
@@ -108,5 +110,3 @@ struct FactList {
             .joined(separator: "\n")
     }
 }
-
-import Foundation

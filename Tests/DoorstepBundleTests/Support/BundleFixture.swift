@@ -1,9 +1,9 @@
 import Crypto
+import DoorstepCore
 import Foundation
 import Testing
 
 @testable import DoorstepBundle
-import DoorstepCore
 
 /// A device, a server key and a few batches, with fixed keys so failures replay.
 struct BundleFixture {
@@ -20,7 +20,10 @@ struct BundleFixture {
         self.device = (try? DeviceID(device)) ?? DeviceID.random()
         deviceKeyData = Data((0..<32).map { UInt8(truncatingIfNeeded: Int($0) * 7 + Int(seed)) })
         serverKeyData = Data((0..<32).map { UInt8(truncatingIfNeeded: Int($0) * 13 + 101 + Int(seed)) })
-        serverKeyID = BundleFormat.sha256Hex((try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: serverKeyData))?.publicKey.rawRepresentation ?? Data()).prefix(16).description
+        serverKeyID =
+            BundleFormat.sha256Hex((try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: serverKeyData))?.publicKey.rawRepresentation ?? Data()).prefix(
+                16
+            ).description
         var generator = SeededGenerator(seed: UInt64(seed))
         var seq = firstSeq
         var batches: [PushBatch] = []
@@ -29,13 +32,14 @@ struct BundleFixture {
             var mutations: [Mutation] = []
             for _ in 0..<size {
                 let first = seq == 1
-                mutations.append(Mutation(
-                    device: self.device, seq: seq, hlc: HLC(wallMillis: 1_588_291_200_000 + seq * 1000, logical: 0),
-                    op: first ? .create : .update, kind: .household, entity: household, household: household,
-                    fields: first
-                        ? [FieldWrite(field: "headName", value: .string("王某某")), FieldWrite(field: "district", value: .string("150602"))]
-                        : [FieldWrite(field: "monthlyIncomeFen", value: .int(100_000 + seq))]
-                ))
+                mutations.append(
+                    Mutation(
+                        device: self.device, seq: seq, hlc: HLC(wallMillis: 1_588_291_200_000 + seq * 1000, logical: 0),
+                        op: first ? .create : .update, kind: .household, entity: household, household: household,
+                        fields: first
+                            ? [FieldWrite(field: "headName", value: .string("王某某")), FieldWrite(field: "district", value: .string("150602"))]
+                            : [FieldWrite(field: "monthlyIncomeFen", value: .int(100_000 + seq))]
+                    ))
                 seq += 1
             }
             batches.append(PushBatch(device: self.device, mutations: mutations))
@@ -43,11 +47,14 @@ struct BundleFixture {
         self.batches = batches
     }
 
-    func seal(batches: [PushBatch]? = nil, signedBy key: Curve25519.Signing.PrivateKey? = nil,
-              to server: Curve25519.KeyAgreement.PublicKey? = nil, keyID: String? = nil) throws -> Data {
-        try BundleWriter.seal(batches: batches ?? self.batches, device: device, signingKey: key ?? deviceKey,
-                              serverPublicKey: server ?? serverKey.publicKey, serverKeyID: keyID ?? serverKeyID,
-                              createdAt: "2020-04-20T18:20:00+08:00")
+    func seal(
+        batches: [PushBatch]? = nil, signedBy key: Curve25519.Signing.PrivateKey? = nil,
+        to server: Curve25519.KeyAgreement.PublicKey? = nil, keyID: String? = nil
+    ) throws -> Data {
+        try BundleWriter.seal(
+            batches: batches ?? self.batches, device: device, signingKey: key ?? deviceKey,
+            serverPublicKey: server ?? serverKey.publicKey, serverKeyID: keyID ?? serverKeyID,
+            createdAt: "2020-04-20T18:20:00+08:00")
     }
 
     /// Opens with this fixture's server key; the only enrolled device is this fixture's.
@@ -73,8 +80,10 @@ struct BundleFixture {
 
 /// Expects `body` to throw `bundleInvalid` (and nothing else); returns the message.
 @discardableResult
-func expectInvalid(_ containing: String? = nil, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
-                   _ body: () throws -> Any) -> String? {
+func expectInvalid(
+    _ containing: String? = nil, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Any
+) -> String? {
     do {
         _ = try body()
         Issue.record("expected bundleInvalid, but it opened. \(comment?.description ?? "")", sourceLocation: sourceLocation)

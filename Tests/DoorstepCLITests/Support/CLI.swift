@@ -56,8 +56,9 @@ struct CLI: Sendable {
     static var executable: URL { Executables.cli }
 
     func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], withDatabase: Bool = true) async throws -> CLIResult {
-        try await Self.run(arguments + (withDatabase ? ["--db", database] : []), stdin: stdin,
-                           environment: ["LANG": lang].merging(extra) { $1 }, folder: folder)
+        try await Self.run(
+            arguments + (withDatabase ? ["--db", database] : []), stdin: stdin,
+            environment: ["LANG": lang].merging(extra) { $1 }, folder: folder)
     }
 
     func run(_ arguments: String..., stdin: String? = nil, environment: [String: String] = [:]) async throws -> CLIResult {
@@ -69,12 +70,15 @@ struct CLI: Sendable {
         let script = "/usr/bin/script"
         guard FileManager.default.isExecutableFile(atPath: script) else { return nil }
         let line = ([Self.executable.path] + arguments + ["--db", database]).map { "'" + $0 + "'" }.joined(separator: " ")
-        return try await Self.run(["-qec", line, "/dev/null"], stdin: stdin, environment: ["LANG": lang], folder: folder,
-                                  executable: URL(fileURLWithPath: script))
+        return try await Self.run(
+            ["-qec", line, "/dev/null"], stdin: stdin, environment: ["LANG": lang], folder: folder,
+            executable: URL(fileURLWithPath: script))
     }
 
-    static func run(_ arguments: [String], stdin: String?, environment extra: [String: String], folder: String,
-                    executable: URL = CLI.executable) async throws -> CLIResult {
+    static func run(
+        _ arguments: [String], stdin: String?, environment extra: [String: String], folder: String,
+        executable: URL = CLI.executable
+    ) async throws -> CLIResult {
         let result = try await ChildProcess.run(executable, arguments, environment: extra, directory: folder, stdin: stdin)
         return CLIResult(status: result.status, stdout: result.stdout, stderr: result.stderr, stdoutData: result.stdoutData)
     }

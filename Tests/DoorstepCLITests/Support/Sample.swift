@@ -17,7 +17,9 @@ enum Sample {
 
     /// `household new` flags for a complete household.
     static func householdFlags(_ n: Int, name: String = "王某某") -> [String] {
-        ["--name", name, "--national-id", nationalID(n), "--address", "东胜区 建设街 \(n) 号", "--file-level", "national",
-         "--cause", "illness", "--difficulty", "general", "--skill", "none", "--income-yuan", "1200"]
+        [
+            "--name", name, "--national-id", nationalID(n), "--address", "东胜区 建设街 \(n) 号", "--file-level", "national",
+            "--cause", "illness", "--difficulty", "general", "--skill", "none", "--income-yuan", "1200",
+        ]
     }
 }

@@ -9,8 +9,10 @@ enum Fixtures {
         return body + String(NationalID.checkCharacter(for: Array(body)))
     }
 
-    static func householdFields(nationalID: String, district: String = "150602", status: String = "candidate",
-                                income: Int64 = 120_000, address: String = "东胜区 建设街 12 号") -> [FieldWrite] {
+    static func householdFields(
+        nationalID: String, district: String = "150602", status: String = "candidate",
+        income: Int64 = 120_000, address: String = "东胜区 建设街 12 号"
+    ) -> [FieldWrite] {
         [
             FieldWrite(field: "headName", value: "王某某"),
             FieldWrite(field: "nationalId", value: .string(nationalID)),

@@ -44,8 +44,10 @@ final class SimDevice {
         return aggregate.applying(local.filter { ids.contains(canonical($0.household)) || ids.contains($0.household) })
     }
 
-    func record(_ op: MutationOperation, kind: EntityKind, entity: EntityID, household: EntityID,
-                fields: [FieldWrite], covers: [WriteID] = [], other: EntityID? = nil) {
+    func record(
+        _ op: MutationOperation, kind: EntityKind, entity: EntityID, household: EntityID,
+        fields: [FieldWrite], covers: [WriteID] = [], other: EntityID? = nil
+    ) {
         let mutation = Mutation(
             device: id, seq: nextSeq, hlc: clock.tick(), op: op, kind: kind,
             entity: entity, household: household, fields: fields, covers: covers, other: other

@@ -1,5 +1,6 @@
 import DoorstepCore
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 import DoorstepTestSupport
@@ -52,7 +53,9 @@ final class ChaosProxy: @unchecked Sendable {
         var yes: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard bound == 0, listen(listener, 128) == 0 else { close(listener); throw POSIXError(.EADDRINUSE) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
@@ -98,9 +101,11 @@ final class ChaosProxy: @unchecked Sendable {
             var fault = Fault.pass
             if enabled {
                 var bound = 0
-                for (candidate, chance) in [(Fault.dropBeforeServer, schedule.dropBeforeServer), (.dropAfterServer, schedule.dropAfterServer),
-                                            (.cutAnswer, schedule.cutAnswer), (.delay, schedule.delay), (.duplicate, schedule.duplicate),
-                                            (.cutHead, schedule.cutHead)] {
+                for (candidate, chance) in [
+                    (Fault.dropBeforeServer, schedule.dropBeforeServer), (.dropAfterServer, schedule.dropAfterServer),
+                    (.cutAnswer, schedule.cutAnswer), (.delay, schedule.delay), (.duplicate, schedule.duplicate),
+                    (.cutHead, schedule.cutHead),
+                ] {
                     bound += chance
                     if value < bound { fault = candidate; break }
                 }
@@ -128,7 +133,9 @@ final class ChaosProxy: @unchecked Sendable {
             let other = Locked<[UInt8]?>(nil)
             let group = DispatchGroup()
             group.enter()
-            Thread { [self] in other.update { $0 = forward(request) }; group.leave() }.start()
+            Thread { [self] in
+                other.update { $0 = forward(request) }; group.leave()
+            }.start()
             let mine = forward(request)
             group.wait()
             answer = extra % 2 == 0 ? mine : (other.read() ?? mine)
@@ -165,7 +172,9 @@ final class ChaosProxy: @unchecked Sendable {
         defer { close(upstream) }
         Self.setTimeout(upstream, seconds: 60)
         var address = Self.loopback(port: upstreamPort)
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard connected == 0, Self.writeAll(upstream, request) else { return nil }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

@@ -42,9 +42,12 @@ struct ExactlyOnce {
             for row in try Row.fetchAll(db, sql: "SELECT device, seq, COUNT(*) AS n FROM audit GROUP BY device, seq") {
                 audit[Ledger.Key(device: row["device"], seq: row["seq"])] = row["n"]
             }
-            let repeated = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM (SELECT device, seq, field, entity FROM audit GROUP BY device, seq, field, entity HAVING COUNT(*) > 1)
-                """) ?? 0
+            let repeated =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM (SELECT device, seq, field, entity FROM audit GROUP BY device, seq, field, entity HAVING COUNT(*) > 1)
+                        """) ?? 0
             let visits = try String.fetchAll(db, sql: "SELECT id FROM entities WHERE kind = 'visit'")
             let integrity = try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "?"
             return (mutations, audit, repeated, visits, integrity)
@@ -67,8 +70,10 @@ struct ExactlyOnce {
     /// The full check. `clients` are field clients that synced last (their outboxes empty);
     /// `recordedVisits` are the visit ids the devices recorded.
     @discardableResult
-    func verify(ledger: Ledger, clients: [FieldClient], recordedVisits: Set<EntityID>,
-                sourceLocation: SourceLocation = #_sourceLocation) async throws -> Report {
+    func verify(
+        ledger: Ledger, clients: [FieldClient], recordedVisits: Set<EntityID>,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Report {
         var report = Report()
         let server = try serverRows()
         #expect(server.integrity == "ok", "the server's database is damaged: \(server.integrity)", sourceLocation: sourceLocation)
@@ -92,7 +97,8 @@ struct ExactlyOnce {
                 }
                 if rows > entry.mutation.fields.count {
                     report.duplicated += 1
-                    Issue.record("\(key.device)#\(key.seq) is in the history \(rows) times for \(entry.mutation.fields.count) fields", sourceLocation: sourceLocation)
+                    Issue.record(
+                        "\(key.device)#\(key.seq) is in the history \(rows) times for \(entry.mutation.fields.count) fields", sourceLocation: sourceLocation)
                     continue
                 }
             }
@@ -106,12 +112,14 @@ struct ExactlyOnce {
             let local = try Self.lastSeq(ofClientDatabase: client.configuration.databasePath)
             report.recorded += Int(local.seq)
             let held = server.mutations.keys.filter { $0.device == local.device }.map(\.seq).sorted()
-            #expect(held == (local.seq > 0 ? Array(1...local.seq) : []),
-                    "device \(local.device): numbered 1…\(local.seq), the server holds \(held.count) seqs (first gap at \(Self.firstGap(held)))",
-                    sourceLocation: sourceLocation)
+            #expect(
+                held == (local.seq > 0 ? Array(1...local.seq) : []),
+                "device \(local.device): numbered 1…\(local.seq), the server holds \(held.count) seqs (first gap at \(Self.firstGap(held)))",
+                sourceLocation: sourceLocation)
             let status = try await client.status()
-            #expect(status.pending == 0 && status.awaitingConfirmation == 0 && status.quarantined == 0,
-                    "device \(local.device) still has work: \(status)", sourceLocation: sourceLocation)
+            #expect(
+                status.pending == 0 && status.awaitingConfirmation == 0 && status.quarantined == 0,
+                "device \(local.device) still has work: \(status)", sourceLocation: sourceLocation)
         }
 
         // 3. Visits: each recorded one is on the server once, and the server has no other.
@@ -138,9 +146,10 @@ struct ExactlyOnce {
             } else {
                 reference = views
                 report.households = views.count
-                let shown = Set(views.values.flatMap { data -> [EntityID] in
-                    ((try? JSONDecoder().decode(HouseholdAggregate.self, from: data))?.entities ?? []).filter { $0.kind == .visit }.map(\.id)
-                })
+                let shown = Set(
+                    views.values.flatMap { data -> [EntityID] in
+                        ((try? JSONDecoder().decode(HouseholdAggregate.self, from: data))?.entities ?? []).filter { $0.kind == .visit }.map(\.id)
+                    })
                 #expect(shown == recordedVisits, "the replica shows \(shown.count) visits of \(recordedVisits.count) recorded", sourceLocation: sourceLocation)
             }
             report.replicas += 1

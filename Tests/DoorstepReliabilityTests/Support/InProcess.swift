@@ -49,8 +49,10 @@ struct Caller: Sendable {
     let adminToken: String
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: Data? = nil,
-              contentType: String = "application/json", protocolVersion: String? = "1") async throws -> TestResponse {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?, body: Data? = nil,
+        contentType: String = "application/json", protocolVersion: String? = "1"
+    ) async throws -> TestResponse {
         var headers: HTTPFields = [:]
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let protocolVersion { headers[HTTPField.Name("Doorstep-Protocol")!] = protocolVersion }
@@ -63,18 +65,22 @@ struct Caller: Sendable {
     }
 
     func enroll(district: String?, role: Role, name: String = "test laptop", by token: String? = nil) async throws -> Device {
-        let code = try await call(.post, "/v1/admin/enrollment-codes", token: token ?? adminToken,
-                                  json: EnrollmentCodeRequest(district: district, role: role))
+        let code = try await call(
+            .post, "/v1/admin/enrollment-codes", token: token ?? adminToken,
+            json: EnrollmentCodeRequest(district: district, role: role))
         #expect(code.status == .created, "\(code.text)")
         let codeText = try code.json(EnrollmentCode.self).code
         let key = Curve25519.Signing.PrivateKey()
-        let response = try await call(.post, "/v1/enroll", token: nil, json: EnrollRequest(
-            code: codeText, deviceName: name, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
-        ))
+        let response = try await call(
+            .post, "/v1/enroll", token: nil,
+            json: EnrollRequest(
+                code: codeText, deviceName: name, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
+            ))
         #expect(response.status == .created, "\(response.text)")
         let body = try response.json(EnrollResponse.self)
-        return Device(id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation,
-                      serverPublicKey: body.serverPublicKey, serverKeyID: body.serverKeyID)
+        return Device(
+            id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation,
+            serverPublicKey: body.serverPublicKey, serverKeyID: body.serverKeyID)
     }
 
     func push(_ device: Device, _ mutations: [Mutation]) async throws -> TestResponse {
@@ -116,12 +122,15 @@ final class Mutations: @unchecked Sendable {
 
     init(_ device: DeviceID) { self.device = device }
 
-    func make(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID? = nil,
-              fields: [FieldWrite], covers: [WriteID] = []) -> Mutation {
+    func make(
+        _ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID? = nil,
+        fields: [FieldWrite], covers: [WriteID] = []
+    ) -> Mutation {
         lock.withLock {
             seq += 1
-            return Mutation(device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity,
-                            household: household ?? entity, fields: fields, covers: covers)
+            return Mutation(
+                device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity,
+                household: household ?? entity, fields: fields, covers: covers)
         }
     }
 

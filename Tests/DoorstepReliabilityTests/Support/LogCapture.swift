@@ -1,5 +1,5 @@
-import Foundation
 import DoorstepClient
+import Foundation
 import GRDB
 import Logging
 

@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepTestSupport
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,7 +78,8 @@ final class ServerProcess: @unchecked Sendable {
                 throw DoorstepError(.serverUnreachable, "doorstep-server exited with \(process.terminationStatus); its log:\n\(self.log.suffix(2000))")
             }
             if let text = try? String(contentsOfFile: addressPath, encoding: .utf8),
-                let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil {
+                let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil
+            {
                 let healthy = checkHealth ? (try? await Self.health(url)) == 200 : true
                 if healthy {
                     lock.withLock { currentURL = url }
@@ -138,8 +140,10 @@ struct AdminAPI: Sendable {
     let url: URL
     let token: String
 
-    func request(_ method: String, _ path: String, body: Data? = nil, token other: String? = nil,
-                 contentType: String = "application/json") async throws -> TransportResponse {
+    func request(
+        _ method: String, _ path: String, body: Data? = nil, token other: String? = nil,
+        contentType: String = "application/json"
+    ) async throws -> TransportResponse {
         var headers = ["Doorstep-Protocol": "1", "Authorization": "Bearer \(other ?? token)"]
         if body != nil { headers["Content-Type"] = contentType }
         return try await URLSessionTransport(baseURL: url, timeout: 30).send(TransportRequest(method: method, path: path, headers: headers, body: body))

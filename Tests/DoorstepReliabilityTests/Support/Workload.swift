@@ -58,7 +58,8 @@ final class Visitor: @unchecked Sendable {
                 let visit = try await client.recordVisit(to: household, Facts.visit("\(name) step \(step)"))
                 state.update { _ = $0.visits.insert(visit) }
             } else if let household = own.randomElement(using: random) {
-                let fields: [String: JSONValue] = random.chance(50)
+                let fields: [String: JSONValue] =
+                    random.chance(50)
                     ? ["notes": .string("\(name) note \(step)-\(random.int(0..<1_000_000))")]
                     : ["monthlyIncomeFen": .int(Int64(100_000 + random.int(0..<50_000)))]
                 try await client.editHousehold(household, set: fields)

@@ -5,8 +5,10 @@ import Foundation
 
 extension ServerStorage {
     /// One pull page, decoded (tests read pages as values; the server only writes them).
-    func pull(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-              physicalMillis: @escaping @Sendable () -> Int64) async throws -> PullPage {
+    func pull(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> PullPage {
         let bytes = try await pullEncoded(for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis)
         return try WireCoding.decode(PullPage.self, from: Data(bytes))
     }
@@ -15,8 +17,10 @@ extension ServerStorage {
     /// of its households read again through ``ServerStorage/household(_:engine:)`` (the merge
     /// engine over the stored states, not the stored wire texts), its cursor, removals and clock as
     /// the page says. Encoded by `WireCoding`, `built` must give `encoded`'s bytes.
-    func pages(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-               physicalMillis: @escaping @Sendable () -> Int64) async throws -> (built: PullPage, encoded: [UInt8]) {
+    func pages(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> (built: PullPage, encoded: [UInt8]) {
         let encoded = try await pullEncoded(for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis)
         var built = try WireCoding.decode(PullPage.self, from: Data(encoded))
         var households: [HouseholdAggregate] = []

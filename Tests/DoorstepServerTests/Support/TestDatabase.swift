@@ -1,7 +1,9 @@
-@testable import DoorstepServer
 import Foundation
 import Logging
 import PostgresNIO
+import Testing
+
+@testable import DoorstepServer
 
 /// The backend the server tests run against: the embedded SQLite file by default, PostgreSQL when
 /// `DOORSTEP_TEST_POSTGRES_URL` names a server (`scripts/postgres.sh start` prints one). Each test
@@ -47,7 +49,9 @@ extension TestDatabase {
         )
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test-dump"))
         return try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask { await client.run(); return nil }
+            group.addTask {
+                await client.run(); return nil
+            }
             var text = ""
             for table in tables {
                 text += "## \(table)\n"
@@ -62,8 +66,6 @@ extension TestDatabase {
         }
     }
 }
-
-import Testing
 
 extension TestDatabase {
     /// A migrated SQLite storage of its own in a temporary folder, removed when `body` returns.

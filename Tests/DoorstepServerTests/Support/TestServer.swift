@@ -1,11 +1,11 @@
 import Crypto
-import Logging
 import DoorstepCore
 import Foundation
 import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import DoorstepServer
@@ -61,8 +61,10 @@ struct TestServer {
         return resolved
     }
 
-    static let domainTables = ["entities", "households", "changes", "national_ids", "link_decisions", "audit", "rejections",
-                               "rejected_bases", "rejected_creations", "replacements", "conflicts", "mutations"]
+    static let domainTables = [
+        "entities", "households", "changes", "national_ids", "link_decisions", "audit", "rejections",
+        "rejected_bases", "rejected_creations", "replacements", "conflicts", "mutations",
+    ]
 
     /// A dump of the domain tables' content, to prove a refused request changed nothing.
     func dumpDomainTables() async throws -> String {
@@ -107,8 +109,10 @@ struct Session: Sendable {
     let server: TestServer
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: Data? = nil,
-              headers extra: HTTPFields = [:], protocolVersion: String? = "1") async throws -> TestResponse {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?, body: Data? = nil,
+        headers extra: HTTPFields = [:], protocolVersion: String? = "1"
+    ) async throws -> TestResponse {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let protocolVersion, let name = HTTPField.Name("Doorstep-Protocol") { headers[name] = protocolVersion }
@@ -121,14 +125,17 @@ struct Session: Sendable {
     }
 
     func enroll(district: String?, role: Role, by token: String? = nil) async throws -> TestDevice {
-        let code = try await call(.post, "/v1/admin/enrollment-codes", token: token ?? adminToken,
-                                  json: EnrollmentCodeRequest(district: district, role: role))
+        let code = try await call(
+            .post, "/v1/admin/enrollment-codes", token: token ?? adminToken,
+            json: EnrollmentCodeRequest(district: district, role: role))
         #expect(code.status == .created)
         let codeText = try code.json(EnrollmentCode.self).code
         let key = Curve25519.Signing.PrivateKey()
-        let response = try await call(.post, "/v1/enroll", token: nil, json: EnrollRequest(
-            code: codeText, deviceName: "test laptop", publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
-        ))
+        let response = try await call(
+            .post, "/v1/enroll", token: nil,
+            json: EnrollRequest(
+                code: codeText, deviceName: "test laptop", publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()
+            ))
         #expect(response.status == .created)
         let body = try response.json(EnrollResponse.self)
         return TestDevice(id: body.device, token: body.token, role: body.role, district: body.district, signingKeyData: key.rawRepresentation)
@@ -150,7 +157,9 @@ struct Session: Sendable {
     }
 
     /// Pulls every page after `cursor` and returns the households by survivor id and the removed ids.
-    func pullAll(_ device: TestDevice, cursor: String = "0", limit: Int = 2) async throws -> (households: [EntityID: HouseholdAggregate], removed: [EntityID], cursor: String) {
+    func pullAll(
+        _ device: TestDevice, cursor: String = "0", limit: Int = 2
+    ) async throws -> (households: [EntityID: HouseholdAggregate], removed: [EntityID], cursor: String) {
         var households: [EntityID: HouseholdAggregate] = [:]
         var removed: [EntityID] = []
         var cursor = cursor
@@ -195,11 +204,14 @@ final class MutationFactory: @unchecked Sendable {
         self.clock = HybridLogicalClock(physicalMillis: { clock.read() })
     }
 
-    func make(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID? = nil,
-              fields: [FieldWrite], covers: [WriteID] = [], other: EntityID? = nil) -> Mutation {
+    func make(
+        _ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID? = nil,
+        fields: [FieldWrite], covers: [WriteID] = [], other: EntityID? = nil
+    ) -> Mutation {
         seq += 1
-        return Mutation(device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity,
-                        household: household ?? entity, fields: fields, covers: covers, other: other)
+        return Mutation(
+            device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity,
+            household: household ?? entity, fields: fields, covers: covers, other: other)
     }
 }
 

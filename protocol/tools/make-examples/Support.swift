@@ -47,13 +47,15 @@ final class Device {
     }
 
     func delete(_ kind: EntityKind, _ entity: EntityID, in household: EntityID, at stamp: HLC, base: [WriteID] = [], covers: [WriteID]) -> Mutation {
-        Mutation(device: id, seq: next(), hlc: stamp, op: .delete, kind: kind, entity: entity, household: household,
-                 fields: [FieldWrite(field: deletedFieldName, value: true, base: base)], covers: covers)
+        Mutation(
+            device: id, seq: next(), hlc: stamp, op: .delete, kind: kind, entity: entity, household: household,
+            fields: [FieldWrite(field: deletedFieldName, value: true, base: base)], covers: covers)
     }
 
     func link(_ household: EntityID, _ other: EntityID, at stamp: HLC, state: String, base: [WriteID] = []) -> Mutation {
-        Mutation(device: id, seq: next(), hlc: stamp, op: .linkDecision, kind: .household, entity: household, household: household,
-                 fields: [FieldWrite(field: "state", value: .string(state), base: base)], other: other)
+        Mutation(
+            device: id, seq: next(), hlc: stamp, op: .linkDecision, kind: .household, entity: household, household: household,
+            fields: [FieldWrite(field: "state", value: .string(state), base: base)], other: other)
     }
 
     func batch(_ mutations: Mutation...) -> PushBatch { PushBatch(device: id, mutations: mutations) }
@@ -87,7 +89,9 @@ func householdFields(_ overrides: [String: JSONValue] = [:]) -> [FieldWrite] {
     }
 }
 
-func memberFields(name: String, relation: String, nationalId: String?, birthDate: String?, health: String, employment: String, skills: String? = nil) -> [FieldWrite] {
+func memberFields(
+    name: String, relation: String, nationalId: String?, birthDate: String?, health: String, employment: String, skills: String? = nil
+) -> [FieldWrite] {
     var fields = [w("name", .string(name)), w("relation", .string(relation))]
     if let nationalId { fields.append(w("nationalId", .string(nationalId))) }
     if let birthDate { fields.append(w("birthDate", .string(birthDate))) }
@@ -97,8 +101,14 @@ func memberFields(name: String, relation: String, nationalId: String?, birthDate
     return fields
 }
 
-func visitFields(visitedAt: String, visitor: String, mode: String = "atHome", verified: [JSONValue], conclusion: String, proposedStatus: String?, observedIncomeFen: Int64?, notes: String?) -> [FieldWrite] {
-    var fields = [w("visitedAt", .string(visitedAt)), w("visitor", .string(visitor)), w("mode", .string(mode)), w("verified", .array(verified)), w("conclusion", .string(conclusion))]
+func visitFields(
+    visitedAt: String, visitor: String, mode: String = "atHome", verified: [JSONValue], conclusion: String, proposedStatus: String?, observedIncomeFen: Int64?,
+    notes: String?
+) -> [FieldWrite] {
+    var fields = [
+        w("visitedAt", .string(visitedAt)), w("visitor", .string(visitor)), w("mode", .string(mode)), w("verified", .array(verified)),
+        w("conclusion", .string(conclusion)),
+    ]
     if let proposedStatus { fields.append(w("proposedStatus", .string(proposedStatus))) }
     if let observedIncomeFen { fields.append(w("observedIncomeFen", .int(observedIncomeFen))) }
     if let notes { fields.append(w("notes", .string(notes))) }
@@ -185,7 +195,10 @@ final class World {
         guard let device = devices[batch.device] else { fatalError("unknown device") }
         do {
             let receipt = try engine.apply(batch, from: device.principal, store: store, clock: &clock)
-            results.append(receipt.results.map { var r = $0; r.reason = nil; return r })
+            results.append(
+                receipt.results.map {
+                    var r = $0; r.reason = nil; return r
+                })
             skews.append(receipt.clockSkew)
             receipts.append(receipt)
             errors.append(nil)
@@ -238,7 +251,9 @@ final class World {
             .sorted { ($0.entity, $0.field) < ($1.entity, $1.field) }
     }
 
-    func vector(name: String, description: String, households: [(EntityID, [String])], entities: [(EntityID, [String])] = [], showSkew: Bool = false) -> MergeVector {
+    func vector(
+        name: String, description: String, households: [(EntityID, [String])], entities: [(EntityID, [String])] = [], showSkew: Bool = false
+    ) -> MergeVector {
         var principals: [String: PrincipalSpec] = [:]
         for device in devices.values { principals[device.id.rawValue] = device.spec }
         return MergeVector(

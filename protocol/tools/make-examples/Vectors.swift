@@ -5,7 +5,7 @@ let visitorA = "3f2a8c1e-5b7d-4e9a-8c21-6d0f4b9e7a13"  // visitor, Dongsheng
 let visitorB = "8b1d4f60-2c3e-4a7b-9e15-0f6a2d8c4b97"  // visitor, Dongsheng
 let visitorC = "5d9e3b72-a8f1-4c6d-b0e4-91c7f2a6d835"  // visitor, Dongsheng
 let visitorK = "a7c3e915-4b2d-4f8a-9c6e-2d1b0f7e5a49"  // visitor, Kangbashi
-let officeD = "c4e7a2b9-1d3f-4c8e-a6b5-7e9d0f2a1c38"   // district office, Dongsheng (CLI)
+let officeD = "c4e7a2b9-1d3f-4c8e-a6b5-7e9d0f2a1c38"  // district office, Dongsheng (CLI)
 let officeD2 = "d2b8f6a4-9e1c-4a3d-8f7b-5c0e6a9d2b14"  // district office, Dongsheng (second CLI)
 
 let dongsheng = "150602"
@@ -34,7 +34,8 @@ func v01() -> MergeVector {
     let (world, h, _, _, _, _) = phoneConflictWorld(seed: 1, bValue: "13904775678", aValue: "15847701234")
     return world.vector(
         name: "concurrent-edits-conflict",
-        description: "Visitor A creates a household; visitors B and A then change its phone concurrently, each naming the creation as the base. Neither write names the other, so both stay heads: a conflict on phone, shown as A's value (the later write id), kept with both heads.",
+        description:
+            "Visitor A creates a household; visitors B and A then change its phone concurrently, each naming the creation as the base. Neither write names the other, so both stay heads: a conflict on phone, shown as A's value (the later write id), kept with both heads.",
         households: [(h, ["phone"])]
     )
 }
@@ -43,7 +44,8 @@ func v02() -> MergeVector {
     let (world, h, _, _, _, _) = phoneConflictWorld(seed: 2, bValue: "13904775678", aValue: "13904775678")
     return world.vector(
         name: "equal-concurrent-values",
-        description: "As concurrent-edits-conflict, but both visitors type the same new phone. The register keeps both heads, yet heads with equal values are one: no conflict, both mutations answered applied.",
+        description:
+            "As concurrent-edits-conflict, but both visitors type the same new phone. The register keeps both heads, yet heads with equal values are one: no conflict, both mutations answered applied.",
         households: [(h, ["phone"])]
     )
 }
@@ -55,7 +57,8 @@ func v03() -> MergeVector {
     world.push(office.batch(office.update(.household, h, in: h, at: t("17:00:00"), [w("phone", "15847701234", [wB, wA])])))
     return world.vector(
         name: "resolution-names-all-heads",
-        description: "After the phone conflict of concurrent-edits-conflict, the district office confirms A's value with a write whose base names both heads. That write replaces them both: one head, no conflict.",
+        description:
+            "After the phone conflict of concurrent-edits-conflict, the district office confirms A's value with a write whose base names both heads. That write replaces them both: one head, no conflict.",
         households: [(h, ["phone"])]
     )
 }
@@ -68,7 +71,8 @@ func v04() -> MergeVector {
     world.push(c.batch(c.update(.household, h, in: h, at: t("11:00:00"), [w("phone", "13604779876", [w1])])))
     return world.vector(
         name: "late-offline-edit-reopens",
-        description: "After the office resolved the phone conflict (resolution-names-all-heads), visitor C, offline since the morning, syncs an edit made at 11:00 whose base is the creation, an old head. Nothing names C's write, so it is a head beside the office's: the conflict reopens. The shown value stays the office's, whose write id is later, although C's arrived last.",
+        description:
+            "After the office resolved the phone conflict (resolution-names-all-heads), visitor C, offline since the morning, syncs an edit made at 11:00 whose base is the creation, an old head. Nothing names C's write, so it is a head beside the office's: the conflict reopens. The shown value stays the office's, whose write id is later, although C's arrived last.",
         households: [(h, ["phone"])]
     )
 }
@@ -81,20 +85,24 @@ func v05() -> MergeVector {
     let h = ids.next(), h2 = ids.next()
     let create = a.create(.household, h, in: h, at: t("09:00:00"), householdFields())
     world.push(a.batch(create))
-    world.push(a.batch(
-        a.update(.household, h, in: h, at: t("09:40:00"), [w("status", "filed", [create.writeID])]),
-        a.update(.household, h, in: h, at: t("09:41:00"), [w("district", "150603", [create.writeID])]),
-        a.update(.household, h, in: h, at: t("09:42:00"), [w("address", "东胜区天骄街道天骄社区3号楼2单元502室", [create.writeID])]),
-        a.create(.household, h2, in: h2, at: t("10:30:00"), householdFields([
-            "headName": "李四", "nationalId": "150602198307250026", "phone": "15847702345",
-            "address": "东胜区林荫街道宝日陶亥社区12号楼1单元301室", "status": "filed", "primaryCause": "unemployment",
-            "otherCauses": .null, "epidemicAffected": false, "monthlyIncomeFen": 150000,
-        ]))
-    ))
+    world.push(
+        a.batch(
+            a.update(.household, h, in: h, at: t("09:40:00"), [w("status", "filed", [create.writeID])]),
+            a.update(.household, h, in: h, at: t("09:41:00"), [w("district", "150603", [create.writeID])]),
+            a.update(.household, h, in: h, at: t("09:42:00"), [w("address", "东胜区天骄街道天骄社区3号楼2单元502室", [create.writeID])]),
+            a.create(
+                .household, h2, in: h2, at: t("10:30:00"),
+                householdFields([
+                    "headName": "李四", "nationalId": "150602198307250026", "phone": "15847702345",
+                    "address": "东胜区林荫街道宝日陶亥社区12号楼1单元301室", "status": "filed", "primaryCause": "unemployment",
+                    "otherCauses": .null, "epidemicAffected": false, "monthlyIncomeFen": 150000,
+                ]))
+        ))
     world.push(k.batch(k.update(.household, h, in: h, at: t("11:00:00"), [w("phone", "13904775678", [create.writeID])])))
     return world.vector(
         name: "visitor-role-and-scope-limits",
-        description: "A visitor may edit facts but not decide: changing the status of a household is rejected forbiddenForRole, moving it to another district (the city's decision) too, while an address edit in the same batch is applied; a new household filed by a visitor straight as filed is rejected forbiddenForRole (visitors file candidates). A visitor of Kangbashi editing a Dongsheng household is rejected outOfScope. Rejected writes never become heads.",
+        description:
+            "A visitor may edit facts but not decide: changing the status of a household is rejected forbiddenForRole, moving it to another district (the city's decision) too, while an address edit in the same batch is applied; a new household filed by a visitor straight as filed is rejected forbiddenForRole (visitors file candidates). A visitor of Kangbashi editing a Dongsheng household is rejected outOfScope. Rejected writes never become heads.",
         households: [(h, ["address", "district", "phone", "status"])]
     )
 }
@@ -107,14 +115,16 @@ func v06() -> MergeVector {
     let h = ids.next()
     let create = a.create(.household, h, in: h, at: t("09:00:00"), householdFields())
     world.push(a.batch(create))
-    world.push(office.batch(
-        office.update(.household, h, in: h, at: t("16:00:00"), [w("status", "outOfHardship", [create.writeID])]),
-        office.update(.household, h, in: h, at: t("16:01:00"), [w("status", "closed", [])]),
-        office.update(.household, h, in: h, at: t("16:02:00"), [w("status", "filed", [create.writeID])])
-    ))
+    world.push(
+        office.batch(
+            office.update(.household, h, in: h, at: t("16:00:00"), [w("status", "outOfHardship", [create.writeID])]),
+            office.update(.household, h, in: h, at: t("16:01:00"), [w("status", "closed", [])]),
+            office.update(.household, h, in: h, at: t("16:02:00"), [w("status", "filed", [create.writeID])])
+        ))
     return world.vector(
         name: "office-illegal-transition",
-        description: "The district office decides status, but only along the status table, checked against the writer's base: candidate to outOfHardship is rejected illegalTransition; a status change with an empty base (it names no status it changes) is rejected illegalTransition; candidate to filed is applied.",
+        description:
+            "The district office decides status, but only along the status table, checked against the writer's base: candidate to outOfHardship is rejected illegalTransition; a status change with an empty base (it names no status it changes) is rejected illegalTransition; candidate to filed is applied.",
         households: [(h, ["status"])]
     )
 }
@@ -131,16 +141,30 @@ func duplicateWorld(seed: UInt64, withMember: Bool) -> (World, EntityID, EntityI
         "employer": "鄂尔多斯市东胜区某物业服务有限公司", "employerUnion": "鄂尔多斯市东胜区某物业服务有限公司工会",
     ]
     // B files the household in the afternoon and syncs first; A filed it in the morning, offline, and syncs later.
-    world.push(b.batch(b.create(.household, h2, in: h2, at: t("14:00:00"), householdFields(person.merging([
-        "nationalId": "15062119751230004x", "phone": "13847705566", "address": "东胜区诃额伦街道民生社区8号楼3单元201",
-    ]) { $1 }))))
-    world.push(a.batch(a.create(.household, h1, in: h1, at: t("09:00:00"), householdFields(person.merging([
-        "phone": "13847705566", "address": "东胜区诃额伦街道民生社区8号楼3单元201室",
-    ]) { $1 }))))
+    world.push(
+        b.batch(
+            b.create(
+                .household, h2, in: h2, at: t("14:00:00"),
+                householdFields(
+                    person.merging([
+                        "nationalId": "15062119751230004x", "phone": "13847705566", "address": "东胜区诃额伦街道民生社区8号楼3单元201",
+                    ]) { $1 }))))
+    world.push(
+        a.batch(
+            a.create(
+                .household, h1, in: h1, at: t("09:00:00"),
+                householdFields(
+                    person.merging([
+                        "phone": "13847705566", "address": "东胜区诃额伦街道民生社区8号楼3单元201室",
+                    ]) { $1 }))))
     if withMember {
-        world.push(b.batch(b.create(.member, m, in: h2, at: t("14:10:00"), memberFields(
-            name: "孙小七", relation: "child", nationalId: nil, birthDate: "2012-06-01", health: "healthy", employment: "student"
-        ))))
+        world.push(
+            b.batch(
+                b.create(
+                    .member, m, in: h2, at: t("14:10:00"),
+                    memberFields(
+                        name: "孙小七", relation: "child", nationalId: nil, birthDate: "2012-06-01", health: "healthy", employment: "student"
+                    ))))
         return (world, h1, h2, m)
     }
     return (world, h1, h2, nil)
@@ -150,7 +174,8 @@ func v07() -> MergeVector {
     let (world, h1, _, m) = duplicateWorld(seed: 7, withMember: true)
     return world.vector(
         name: "duplicate-national-id-linked",
-        description: "Visitors A and B file the same household twice (same national ID once typed with a lower-case x: normalised, the same). B's file arrives first, A's (created earlier, offline) second: the two are linked and the survivor is A's, the earlier creation, whatever the arrival order. B's id stays an alias; B's later member added under the alias id belongs to the merged household. The merged view is the union of both households' registers: equal national IDs are no conflict, the two addresses are.",
+        description:
+            "Visitors A and B file the same household twice (same national ID once typed with a lower-case x: normalised, the same). B's file arrives first, A's (created earlier, offline) second: the two are linked and the survivor is A's, the earlier creation, whatever the arrival order. B's id stays an alias; B's later member added under the alias id belongs to the merged household. The merged view is the union of both households' registers: equal national IDs are no conflict, the two addresses are.",
         households: [(h1, ["address", "nationalId", "phone"])],
         entities: [(m!, ["name"])]
     )
@@ -163,9 +188,11 @@ func deleteWorld(seed: UInt64) -> (World, EntityID, EntityID, WriteID, WriteID, 
     var ids = IDs(seed: seed)
     let h = ids.next(), m = ids.next()
     let create = a.create(.household, h, in: h, at: t("09:00:00"), householdFields())
-    let member = a.create(.member, m, in: h, at: t("09:05:00"), memberFields(
-        name: "王五", relation: "spouse", nationalId: "150602198011050025", birthDate: "1980-11-05", health: "chronicIllness", employment: "unemployed"
-    ))
+    let member = a.create(
+        .member, m, in: h, at: t("09:05:00"),
+        memberFields(
+            name: "王五", relation: "spouse", nationalId: "150602198011050025", birthDate: "1980-11-05", health: "chronicIllness", employment: "unemployed"
+        ))
     world.push(a.batch(create, member))
     let edit = b.update(.member, m, in: h, at: t("10:00:00"), [w("health", "seriousIllness", [member.writeID])])
     world.push(b.batch(edit))
@@ -178,7 +205,8 @@ func v08() -> MergeVector {
     let (world, _, m, _, _, _) = deleteWorld(seed: 8)
     return world.vector(
         name: "delete-versus-edit",
-        description: "Visitor A adds a member, then deletes it naming every head it saw in covers; meanwhile visitor B changed the member's health. B's edit is not covered by the deletion: a deleteVersusEdit conflict on _deleted, and the member stays visible until the office settles it.",
+        description:
+            "Visitor A adds a member, then deletes it naming every head it saw in covers; meanwhile visitor B changed the member's health. B's edit is not covered by the deletion: a deleteVersusEdit conflict on _deleted, and the member stays visible until the office settles it.",
         households: [],
         entities: [(m, ["_deleted", "health", "name"])]
     )
@@ -194,15 +222,18 @@ func v09() -> MergeVector {
     let batch = a.batch(
         create,
         a.update(.household, h, in: h, at: t("09:01:00"), [w("status", "filed", [create.writeID])]),
-        a.create(.member, m, in: h, at: t("09:05:00"), memberFields(
-            name: "张六", relation: "child", nationalId: "150602200709180032", birthDate: "2007-09-18", health: "healthy", employment: "student"
-        ))
+        a.create(
+            .member, m, in: h, at: t("09:05:00"),
+            memberFields(
+                name: "张六", relation: "child", nationalId: "150602200709180032", birthDate: "2007-09-18", health: "healthy", employment: "student"
+            ))
     )
     world.push(batch)
     world.push(batch)
     return world.vector(
         name: "replay-already-applied",
-        description: "The same batch is pushed twice (the first receipt was lost). The second time every applied mutation is answered alreadyApplied and the rejected one is answered rejected again with its code; nothing changes.",
+        description:
+            "The same batch is pushed twice (the first receipt was lost). The second time every applied mutation is answered alreadyApplied and the rejected one is answered rejected again with its code; nothing changes.",
         households: [(h, ["headName", "status"])],
         entities: [(m, ["name"])]
     )
@@ -215,21 +246,27 @@ func v10() -> MergeVector {
     var ids = IDs(seed: 10)
     let h = ids.next(), m = ids.next(), v = ids.next(), fixed = ids.next()
     let create = a.create(.household, h, in: h, at: t("09:00:00"), householdFields(["nationalId": "150602197803120016"]))
-    world.push(a.batch(
-        create,
-        a.create(.member, m, in: h, at: t("09:05:00"), memberFields(
-            name: "王五", relation: "spouse", nationalId: nil, birthDate: nil, health: "chronicIllness", employment: "unemployed"
-        )),
-        a.create(.visit, v, in: h, at: t("09:30:00"), visitFields(
-            visitedAt: "2020-04-20T09:30:00+08:00", visitor: "刘一", verified: ["cause", "income"], conclusion: "eligible",
-            proposedStatus: "filed", observedIncomeFen: 205000, notes: nil
-        )),
-        a.update(.household, h, in: h, at: t("09:40:00"), [w("phone", "13904775678", [create.writeID])])
-    ))
+    world.push(
+        a.batch(
+            create,
+            a.create(
+                .member, m, in: h, at: t("09:05:00"),
+                memberFields(
+                    name: "王五", relation: "spouse", nationalId: nil, birthDate: nil, health: "chronicIllness", employment: "unemployed"
+                )),
+            a.create(
+                .visit, v, in: h, at: t("09:30:00"),
+                visitFields(
+                    visitedAt: "2020-04-20T09:30:00+08:00", visitor: "刘一", verified: ["cause", "income"], conclusion: "eligible",
+                    proposedStatus: "filed", observedIncomeFen: 205000, notes: nil
+                )),
+            a.update(.household, h, in: h, at: t("09:40:00"), [w("phone", "13904775678", [create.writeID])])
+        ))
     world.push(a.batch(a.create(.household, fixed, in: fixed, at: t("18:10:00"), householdFields())))
     return world.vector(
         name: "rejected-creation-dependents",
-        description: "A household is created with a national ID whose GB 11643 check digit is wrong: rejected invalidNationalId. Everything that depends on it (a member, a visit, an edit of the household) is rejected dependsOnRejected; the seqs still count as handled. The fix is a new creation with a new id (and new seqs).",
+        description:
+            "A household is created with a national ID whose GB 11643 check digit is wrong: rejected invalidNationalId. Everything that depends on it (a member, a visit, an edit of the household) is rejected dependsOnRejected; the seqs still count as handled. The fix is a new creation with a new id (and new seqs).",
         households: [(fixed, ["nationalId"])]
     )
 }
@@ -249,7 +286,8 @@ func v11() -> MergeVector {
     world.push(b.batch(b.update(.household, h, in: h, at: t("17:55:00"), [w("phone", "13904775678", [create.writeID])])))
     return world.vector(
         name: "clock-skew-clamped",
-        description: "Visitor A's laptop clock is a day ahead. The server (at 18:00) clamps each stamp more than 5 minutes ahead to server time + 5 minutes, answers the stamp it used in the result (stamp) and sets clockSkew in the receipt. A's second write names A's first write by its original id; the server maps it to the clamped one, so there is one head, no conflict. Stamps of one device never go backwards: the second clamped stamp is bumped past the first.",
+        description:
+            "Visitor A's laptop clock is a day ahead. The server (at 18:00) clamps each stamp more than 5 minutes ahead to server time + 5 minutes, answers the stamp it used in the result (stamp) and sets clockSkew in the receipt. A's second write names A's first write by its original id; the server maps it to the clamped one, so there is one head, no conflict. Stamps of one device never go backwards: the second clamped stamp is bumped past the first.",
         households: [(h, ["address", "phone"])],
         showSkew: true
     )
@@ -264,13 +302,15 @@ func v12() -> MergeVector {
     let create = office.create(.household, h, in: h, at: t("09:00:00", day: "2020-04-10"), householdFields(["status": "filed"]))
     world.push(office.batch(create))
     world.push(office.batch(office.update(.household, h, in: h, at: t("15:00:00"), [w("status", "closed", [create.writeID])])))
-    world.push(office2.batch(
-        office2.update(.household, h, in: h, at: t("14:00:00"), [w("status", "candidate", [create.writeID])]),
-        office2.update(.household, h, in: h, at: t("14:01:00"), [w("status", "safetyNet", [create.writeID])])
-    ))
+    world.push(
+        office2.batch(
+            office2.update(.household, h, in: h, at: t("14:00:00"), [w("status", "candidate", [create.writeID])]),
+            office2.update(.household, h, in: h, at: t("14:01:00"), [w("status", "safetyNet", [create.writeID])])
+        ))
     return world.vector(
         name: "status-checked-against-writer-base",
-        description: "Two office devices decide on a filed household without seeing each other's decision. The first closes it. The second, still seeing filed, first tries candidate: rejected illegalTransition (filed to candidate is not allowed), although closed to candidate would be; then moves it to safetyNet, legal from its base filed although safetyNet cannot follow closed: applied, and the two legal concurrent decisions are a conflict on status, not a race.",
+        description:
+            "Two office devices decide on a filed household without seeing each other's decision. The first closes it. The second, still seeing filed, first tries candidate: rejected illegalTransition (filed to candidate is not allowed), although closed to candidate would be; then moves it to safetyNet, legal from its base filed although safetyNet cannot follow closed: applied, and the two legal concurrent decisions are a conflict on status, not a race.",
         households: [(h, ["status"])]
     )
 }
@@ -283,7 +323,8 @@ func v13() -> MergeVector {
     world.push(office.batch(office.delete(.member, m, in: household, at: t("17:00:00"), base: [wDel], covers: [wM, wB])))
     return world.vector(
         name: "delete-conflict-settled",
-        description: "After delete-versus-edit, the office confirms the deletion: a new deletion whose base names the earlier one and whose covers name every head, B's edit included. Nothing is left uncovered: no conflict, the member is gone. (Restoring instead is an update of _deleted to false, an office decision.)",
+        description:
+            "After delete-versus-edit, the office confirms the deletion: a new deletion whose base names the earlier one and whose covers name every head, B's edit included. Nothing is left uncovered: no conflict, the member is gone. (Restoring instead is an update of _deleted to false, an office decision.)",
         households: [],
         entities: [(m, ["_deleted", "health"])]
     )
@@ -301,7 +342,8 @@ func v14() -> MergeVector {
     world.push(a.batch(create, bad, fix))
     return world.vector(
         name: "rejected-write-stands-for-its-base",
-        description: "Offline, visitor A types a bad phone (rejected invalidPhone), then corrects it; the correction's base names the rejected write, which was the head on A's laptop. A rejected write never becomes a head, and a base naming it stands for that write's own base (the creation): the correction replaces the creation's phone, one head, no conflict.",
+        description:
+            "Offline, visitor A types a bad phone (rejected invalidPhone), then corrects it; the correction's base names the rejected write, which was the head on A's laptop. A rejected write never becomes a head, and a base naming it stands for that write's own base (the creation): the correction replaces the creation's phone, one head, no conflict.",
         households: [(h, ["phone"])]
     )
 }
@@ -315,18 +357,22 @@ func v15() -> MergeVector {
     let create = a.create(.household, h, in: h, at: t("09:00:00"), householdFields())
     let edit = a.update(.household, h, in: h, at: t("09:10:00"), [w("phone", "13904775678", [create.writeID])])
     world.push(a.batch(create, edit))
-    let later = Mutation(device: a.id, seq: 4, hlc: t("09:30:00"), op: .update, kind: .household, entity: h, household: h,
-                         fields: [w("notes", "户主反映医药费负担重。")])
+    let later = Mutation(
+        device: a.id, seq: 4, hlc: t("09:30:00"), op: .update, kind: .household, entity: h, household: h,
+        fields: [w("notes", "户主反映医药费负担重。")])
     world.push(a.batch(later))
-    let reused = Mutation(device: a.id, seq: 2, hlc: t("09:10:00"), op: .update, kind: .household, entity: h, household: h,
-                          fields: [w("phone", "15847701234", [create.writeID])])
+    let reused = Mutation(
+        device: a.id, seq: 2, hlc: t("09:10:00"), op: .update, kind: .household, entity: h, household: h,
+        fields: [w("phone", "15847701234", [create.writeID])])
     world.push(a.batch(reused))
-    let third = Mutation(device: a.id, seq: 3, hlc: t("09:20:00"), op: .update, kind: .household, entity: h, household: h,
-                         fields: [w("employer", "鄂尔多斯市东胜区某商贸有限公司", [create.writeID])])
+    let third = Mutation(
+        device: a.id, seq: 3, hlc: t("09:20:00"), op: .update, kind: .household, entity: h, household: h,
+        fields: [w("employer", "鄂尔多斯市东胜区某商贸有限公司", [create.writeID])])
     world.push(a.batch(edit, third))
     return world.vector(
         name: "batch-refusals",
-        description: "Batch-level refusals change nothing. After seqs 1 and 2, a batch starting at seq 4 is refused missingPredecessor (send from 3); seq 2 sent again with different content is refused seqReuse. A batch that repeats seq 2 unchanged and adds seq 3 is answered alreadyApplied, applied.",
+        description:
+            "Batch-level refusals change nothing. After seqs 1 and 2, a batch starting at seq 4 is refused missingPredecessor (send from 3); seq 2 sent again with different content is refused seqReuse. A batch that repeats seq 2 unchanged and adds seq 3 is answered alreadyApplied, applied.",
         households: [(h, ["employer", "notes", "phone"])]
     )
 }
@@ -338,7 +384,8 @@ func v16() -> MergeVector {
     world.push(office.batch(office.link(h1, h2, at: t("17:00:00"), state: "unlinked")))
     return world.vector(
         name: "unlink-separates",
-        description: "As duplicate-national-id-linked, then the office decides the two files are different households after all (a linkDecision unlinked naming the pair). Each is its own survivor again, with its own registers: the address conflict of the merged view is gone.",
+        description:
+            "As duplicate-national-id-linked, then the office decides the two files are different households after all (a linkDecision unlinked naming the pair). Each is its own survivor again, with its own registers: the address conflict of the merged view is gone.",
         households: [(h1, ["address", "nationalId"]), (h2, ["address", "nationalId"])]
     )
 }
@@ -349,24 +396,30 @@ func v17() -> MergeVector {
     world.register(a, office)
     var ids = IDs(seed: 17)
     let h = ids.next(), v = ids.next()
-    world.push(a.batch(
-        a.create(.household, h, in: h, at: t("09:00:00"), householdFields()),
-        a.create(.visit, v, in: h, at: t("10:00:00"), visitFields(
-            visitedAt: "2020-04-20T09:50:00+08:00", visitor: "刘一", verified: ["income"], conclusion: "notEligible",
-            proposedStatus: nil, observedIncomeFen: nil, notes: "录入时选错了户。"
+    world.push(
+        a.batch(
+            a.create(.household, h, in: h, at: t("09:00:00"), householdFields()),
+            a.create(
+                .visit, v, in: h, at: t("10:00:00"),
+                visitFields(
+                    visitedAt: "2020-04-20T09:50:00+08:00", visitor: "刘一", verified: ["income"], conclusion: "notEligible",
+                    proposedStatus: nil, observedIncomeFen: nil, notes: "录入时选错了户。"
+                ))
         ))
-    ))
-    world.push(a.batch(
-        a.update(.visit, v, in: h, at: t("10:05:00"), [w(voidedFieldName, "选错了户")]),
-        a.update(.visit, v, in: h, at: t("10:06:00"), [w("conclusion", "eligible")])
-    ))
-    world.push(office.batch(
-        office.update(.visit, v, in: h, at: t("16:00:00"), [w(voidedFieldName, "录到了别的户，已在正确的户重新记录")]),
-        office.update(.visit, v, in: h, at: t("16:01:00"), [w(voidedFieldName, "")])
-    ))
+    world.push(
+        a.batch(
+            a.update(.visit, v, in: h, at: t("10:05:00"), [w(voidedFieldName, "选错了户")]),
+            a.update(.visit, v, in: h, at: t("10:06:00"), [w("conclusion", "eligible")])
+        ))
+    world.push(
+        office.batch(
+            office.update(.visit, v, in: h, at: t("16:00:00"), [w(voidedFieldName, "录到了别的户，已在正确的户重新记录")]),
+            office.update(.visit, v, in: h, at: t("16:01:00"), [w(voidedFieldName, "")])
+        ))
     return world.vector(
         name: "visit-voided-by-office",
-        description: "Visits are immutable: a visitor's edit of one is rejected visitImmutable, and voiding one is the office's decision (a visitor's void is rejected forbiddenForRole). The office voids the mistaken visit by writing its reason to the _voided pseudo-field; the visit keeps every fact and stays in lists and the history, and reports ignore it. A void without a reason is rejected invalidValue (null restores).",
+        description:
+            "Visits are immutable: a visitor's edit of one is rejected visitImmutable, and voiding one is the office's decision (a visitor's void is rejected forbiddenForRole). The office voids the mistaken visit by writing its reason to the _voided pseudo-field; the visit keeps every fact and stays in lists and the history, and reports ignore it. A void without a reason is rejected invalidValue (null restores).",
         households: [(h, ["status"])],
         entities: [(v, [voidedFieldName, "conclusion"])]
     )

@@ -31,25 +31,37 @@ do {
 
     // 2020-04-10: the office files the household (as a candidate, from the old paper file) with its lists.
     let day1 = "2020-04-10"
-    world.push(office.batch(
-        office.create(.household, h, in: h, at: t("09:30:00", day: day1), householdFields()),
-        office.create(.member, m1, in: h, at: t("09:31:00", day: day1), memberFields(
-            name: "王五", relation: "spouse", nationalId: "150602198011050025", birthDate: "1980-11-05", health: "chronicIllness", employment: "unemployed"
-        )),
-        office.create(.member, m2, in: h, at: t("09:32:00", day: day1), memberFields(
-            name: "张七", relation: "other", nationalId: nil, birthDate: nil, health: "healthy", employment: "employed"
-        )),
-        office.create(.liaison, liaison, in: h, at: t("09:33:00", day: day1), [
-            w("name", "赵六"), w("level", "districtUnion"), w("organization", "东胜区总工会"), w("phone", "0477-8581234"),
-        ]),
-        office.create(.problem, problem, in: h, at: t("09:34:00", day: day1), [
-            w("category", "illness"), w("description", "户主患慢性肾病，每周透析两次，医疗费用负担重。"), w("status", "open"),
-        ]),
-        office.create(.assistance, assistance, in: h, at: t("09:35:00", day: day1), [
-            w("category", "illness"), w("measure", "申请医疗救助及工会大病救助"), w("leadDepartment", "civilAffairs"),
-            w("dueDate", "2020-07-31"), w("status", "planned"), w("amountFen", 500000),
-        ])
-    ))
+    world.push(
+        office.batch(
+            office.create(.household, h, in: h, at: t("09:30:00", day: day1), householdFields()),
+            office.create(
+                .member, m1, in: h, at: t("09:31:00", day: day1),
+                memberFields(
+                    name: "王五", relation: "spouse", nationalId: "150602198011050025", birthDate: "1980-11-05", health: "chronicIllness",
+                    employment: "unemployed"
+                )),
+            office.create(
+                .member, m2, in: h, at: t("09:32:00", day: day1),
+                memberFields(
+                    name: "张七", relation: "other", nationalId: nil, birthDate: nil, health: "healthy", employment: "employed"
+                )),
+            office.create(
+                .liaison, liaison, in: h, at: t("09:33:00", day: day1),
+                [
+                    w("name", "赵六"), w("level", "districtUnion"), w("organization", "东胜区总工会"), w("phone", "0477-8581234"),
+                ]),
+            office.create(
+                .problem, problem, in: h, at: t("09:34:00", day: day1),
+                [
+                    w("category", "illness"), w("description", "户主患慢性肾病，每周透析两次，医疗费用负担重。"), w("status", "open"),
+                ]),
+            office.create(
+                .assistance, assistance, in: h, at: t("09:35:00", day: day1),
+                [
+                    w("category", "illness"), w("measure", "申请医疗救助及工会大病救助"), w("leadDepartment", "civilAffairs"),
+                    w("dueDate", "2020-07-31"), w("status", "planned"), w("amountFen", 500000),
+                ])
+        ))
     // 2020-04-15: visitor C files the same household again: linked, h3 becomes an alias of h.
     world.push(c.batch(c.create(.household, h3, in: h3, at: t("15:20:00", day: "2020-04-15"), householdFields(["notes": "邻居反映户主长期透析。"]))))
 
@@ -57,44 +69,56 @@ do {
     func heads(_ field: String) -> [WriteID] { world.merged(h).heads(field).map(\.write) }
     let m2Covers = Array(Set(world.store.entities[m2]!.allFieldHeads)).sorted()
     let pushBatch = a.batch(
-        a.create(.household, h2, in: h2, at: t("09:12:05"), householdFields([
-            "headName": "李四", "nationalId": "150602198307250026", "phone": "15847702345",
-            "address": "东胜区林荫街道宝日陶亥社区12号楼1单元301室", "primaryCause": "unemployment", "otherCauses": ["epidemic"],
-            "difficulty": "general", "skillLevel": "intermediate", "monthlyIncomeFen": 150000, "epidemicAffected": true,
-            "employer": .null, "employerUnion": .null,
-        ])),
-        a.update(.household, h, in: h, at: t("09:40:00"), [
-            w("phone", "13904775678", heads("phone")), w("monthlyIncomeFen", 195000, heads("monthlyIncomeFen")),
-        ]),
-        a.create(.member, m3, in: h, at: t("09:45:00"), memberFields(
-            name: "张六", relation: "child", nationalId: "150602200709180032", birthDate: "2007-09-18", health: "healthy", employment: "student"
-        )),
+        a.create(
+            .household, h2, in: h2, at: t("09:12:05"),
+            householdFields([
+                "headName": "李四", "nationalId": "150602198307250026", "phone": "15847702345",
+                "address": "东胜区林荫街道宝日陶亥社区12号楼1单元301室", "primaryCause": "unemployment", "otherCauses": ["epidemic"],
+                "difficulty": "general", "skillLevel": "intermediate", "monthlyIncomeFen": 150000, "epidemicAffected": true,
+                "employer": .null, "employerUnion": .null,
+            ])),
+        a.update(
+            .household, h, in: h, at: t("09:40:00"),
+            [
+                w("phone", "13904775678", heads("phone")), w("monthlyIncomeFen", 195000, heads("monthlyIncomeFen")),
+            ]),
+        a.create(
+            .member, m3, in: h, at: t("09:45:00"),
+            memberFields(
+                name: "张六", relation: "child", nationalId: "150602200709180032", birthDate: "2007-09-18", health: "healthy", employment: "student"
+            )),
         a.delete(.member, m2, in: h, at: t("09:47:00"), covers: m2Covers),
-        a.create(.visit, v1, in: h, at: t("10:31:00"), visitFields(
-            visitedAt: "2020-04-20T10:20:00+08:00", visitor: "刘一", verified: ["cause", "income", "members"], conclusion: "eligible",
-            proposedStatus: "filed", observedIncomeFen: 195000, notes: "户主每周透析两次；配偶照顾家庭无法就业；张七为外甥，不在本户居住。"
-        ))
+        a.create(
+            .visit, v1, in: h, at: t("10:31:00"),
+            visitFields(
+                visitedAt: "2020-04-20T10:20:00+08:00", visitor: "刘一", verified: ["cause", "income", "members"], conclusion: "eligible",
+                proposedStatus: "filed", observedIncomeFen: 195000, notes: "户主每周透析两次；配偶照顾家庭无法就业；张七为外甥，不在本户居住。"
+            ))
     )
     // B visited the same morning, offline, from the heads it had pulled on the 19th.
     let bPhoneBase = heads("phone"), bStatusBase = heads("status"), bHealthBase = world.store.entities[m1]!.heads("health").map(\.write)
     world.push(pushBatch)
     write(pushBatch, to: "\(out)/push-batch.json")
 
-    let receipt = world.push(b.batch(
-        b.update(.household, h, in: h, at: t("11:05:00"), [w("phone", "15847701234", bPhoneBase)]),
-        b.update(.household, h, in: h, at: t("11:06:00"), [w("status", "filed", bStatusBase)]),
-        b.create(.visit, v2, in: h, at: t("11:10:00"), visitFields(
-            visitedAt: "2020-04-20T11:00:00+08:00", visitor: "陈二", mode: "online", verified: ["income"], conclusion: "needsFollowUp",
-            proposedStatus: nil, observedIncomeFen: 195000, notes: "电话核实收入，需入户核实家庭成员。"
-        )),
-        // The laptop's clock was then set a day ahead by mistake.
-        b.update(.member, m1, in: h, at: t("08:00:00", day: "2020-04-21"), [w("health", "seriousIllness", bHealthBase)])
-    ))!
+    let receipt = world.push(
+        b.batch(
+            b.update(.household, h, in: h, at: t("11:05:00"), [w("phone", "15847701234", bPhoneBase)]),
+            b.update(.household, h, in: h, at: t("11:06:00"), [w("status", "filed", bStatusBase)]),
+            b.create(
+                .visit, v2, in: h, at: t("11:10:00"),
+                visitFields(
+                    visitedAt: "2020-04-20T11:00:00+08:00", visitor: "陈二", mode: "online", verified: ["income"], conclusion: "needsFollowUp",
+                    proposedStatus: nil, observedIncomeFen: 195000, notes: "电话核实收入，需入户核实家庭成员。"
+                )),
+            // The laptop's clock was then set a day ahead by mistake.
+            b.update(.member, m1, in: h, at: t("08:00:00", day: "2020-04-21"), [w("health", "seriousIllness", bHealthBase)])
+        ))!
     write(receipt, to: "\(out)/push-receipt.json")
 
     // A gap: the error body.
-    let gap = Mutation(device: a.id, seq: 7, hlc: t("18:30:00"), op: .update, kind: .household, entity: h2, household: h2,
-                       fields: [w("notes", "复核。")])
+    let gap = Mutation(
+        device: a.id, seq: 7, hlc: t("18:30:00"), op: .update, kind: .household, entity: h2, household: h2,
+        fields: [w("notes", "复核。")])
     world.push(a.batch(gap))
     write(ErrorBody(world.errors.last!!), to: "\(out)/error-body.json")
 
@@ -117,24 +141,33 @@ do {
         device: a.id,
         createdAt: "2020-04-20T18:20:00+08:00",
         serverKeyID: "6b1f0c3e9a2d4e57",
-        batches: [BundleManifest.Entry(firstSeq: 1, lastSeq: 5, size: compact.count, sha256: SHA256.hash(data: compact).map { String(format: "%02x", $0) }.joined())]
+        batches: [
+            BundleManifest.Entry(firstSeq: 1, lastSeq: 5, size: compact.count, sha256: SHA256.hash(data: compact).map { String(format: "%02x", $0) }.joined())
+        ]
     )
     write(manifest, to: "\(out)/bundle-manifest.json")
 
     // A's laptop was revoked on the 6th of May; its office uploaded its bundle: a visit it had
     // recorded offline waits in review, in full, until the office accepts or dismisses it.
     let v3 = ids.next()
-    let late = a.create(.visit, v3, in: h, at: t("10:40:00", day: "2020-04-27"), visitFields(
-        visitedAt: "2020-04-27T10:30:00+08:00", visitor: "刘一", verified: ["income", "members"], conclusion: "eligible",
-        proposedStatus: nil, observedIncomeFen: 260000, notes: "收入证明已核对。"
-    ))
-    write(ReviewQueue.Rejection(device: a.id, seq: late.seq, household: h, entity: v3, kind: .visit, district: "150602",
-                                code: .deviceRevoked, reason: "held for review: the device was revoked", at: "2020-05-06T02:15:00Z",
-                                mutation: late), to: "\(out)/held-change.json")
-    write(ClosedRejection(device: a.id, seq: late.seq, closedAs: .dismissed, closedBy: "device:\(office.id)",
-                          closedAt: "2020-05-06T03:00:00Z", reason: "收入已由办公室入户核实。"), to: "\(out)/closed-rejection.json")
-    write(ServerInfo(serverKeyID: "6b1f0c3e9a2d4e57", serverPublicKey: "Jc8Qy0n1l5kz1o2fT3ZrVbQm8e6WkHq4dX9sYp7uR0A=", protocolVersions: [1]),
-          to: "\(out)/server-info.json")
+    let late = a.create(
+        .visit, v3, in: h, at: t("10:40:00", day: "2020-04-27"),
+        visitFields(
+            visitedAt: "2020-04-27T10:30:00+08:00", visitor: "刘一", verified: ["income", "members"], conclusion: "eligible",
+            proposedStatus: nil, observedIncomeFen: 260000, notes: "收入证明已核对。"
+        ))
+    write(
+        ReviewQueue.Rejection(
+            device: a.id, seq: late.seq, household: h, entity: v3, kind: .visit, district: "150602",
+            code: .deviceRevoked, reason: "held for review: the device was revoked", at: "2020-05-06T02:15:00Z",
+            mutation: late), to: "\(out)/held-change.json")
+    write(
+        ClosedRejection(
+            device: a.id, seq: late.seq, closedAs: .dismissed, closedBy: "device:\(office.id)",
+            closedAt: "2020-05-06T03:00:00Z", reason: "收入已由办公室入户核实。"), to: "\(out)/closed-rejection.json")
+    write(
+        ServerInfo(serverKeyID: "6b1f0c3e9a2d4e57", serverPublicKey: "Jc8Qy0n1l5kz1o2fT3ZrVbQm8e6WkHq4dX9sYp7uR0A=", protocolVersions: [1]),
+        to: "\(out)/server-info.json")
 }
 
 // MARK: - Self-check: every file decodes and re-encodes to the same bytes
@@ -167,11 +200,20 @@ func describeType(_ type: FieldType) -> (String, String) {
     case .integer(let range): return ("integer", "\(range.lowerBound) to \(range.upperBound)")
     case .boolean: return ("boolean", "`true` or `false`")
     case .term(let names): return ("string (term)", "one of " + names.map { "`\($0)`" }.joined(separator: ", "))
-    case .termSet(let names): return ("array of strings (term set)", "any of " + names.map { "`\($0)`" }.joined(separator: ", ") + "; without repeats, in this order")
+    case .termSet(let names):
+        return ("array of strings (term set)", "any of " + names.map { "`\($0)`" }.joined(separator: ", ") + "; without repeats, in this order")
     case .date: return ("string (date)", "`YYYY-MM-DD`, a real calendar date")
     case .instant: return ("string (instant)", "RFC 3339 with offset, e.g. `2020-04-20T10:20:00+08:00`; at most 40 characters")
-    case .nationalID: return ("string (national ID)", "GB 11643: 18 characters, region digit 1–8, real birth date, check digit; normalised trimmed with upper-case `X` → `invalidNationalId`")
-    case .phone: return ("string (phone)", "11-digit mobile `1[3-9]…` or landline with area code; normalised `13904771234` / `0477-8581234`; `+86` prefix accepted → `invalidPhone`")
+    case .nationalID:
+        return (
+            "string (national ID)",
+            "GB 11643: 18 characters, region digit 1–8, real birth date, check digit; normalised trimmed with upper-case `X` → `invalidNationalId`"
+        )
+    case .phone:
+        return (
+            "string (phone)",
+            "11-digit mobile `1[3-9]…` or landline with area code; normalised `13904771234` / `0477-8581234`; `+86` prefix accepted → `invalidPhone`"
+        )
     case .district: return ("string (district)", "a district code of the loaded city data → `unknownDistrict`")
     }
 }

@@ -10,95 +10,110 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x446F_6F72_7374_6571
 
     static let migrations: [(name: String, sql: [String])] = [
-        ("v1 sync, access, review", [
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            """
-            CREATE TABLE devices (
-                id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, district TEXT,
-                token_hash TEXT NOT NULL UNIQUE, signing_key TEXT, enrolled_at TEXT NOT NULL, revoked_at TEXT,
-                highest_seq BIGINT NOT NULL DEFAULT 0, last_stamp TEXT NOT NULL DEFAULT '0000000000000000',
-                clock_skew BOOLEAN NOT NULL DEFAULT FALSE, last_push_at TEXT, last_pull_at TEXT)
-            """,
-            """
-            CREATE TABLE enrollment_codes (
-                code_hash TEXT PRIMARY KEY, district TEXT, role TEXT NOT NULL, created_by TEXT NOT NULL,
-                created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, used_by TEXT)
-            """,
-            """
-            CREATE TABLE mutations (
-                device TEXT NOT NULL, seq BIGINT NOT NULL, write_id TEXT NOT NULL, body TEXT NOT NULL,
-                result TEXT NOT NULL, household TEXT, received_at TEXT NOT NULL, PRIMARY KEY (device, seq))
-            """,
-            "CREATE TABLE entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, household TEXT NOT NULL, state TEXT NOT NULL)",
-            "CREATE INDEX entities_household ON entities(household)",
-            "CREATE TABLE households (id TEXT PRIMARY KEY, canonical TEXT NOT NULL, district TEXT, change_seq BIGINT NOT NULL DEFAULT 0)",
-            "CREATE INDEX households_canonical ON households(canonical)",
-            "CREATE INDEX households_district ON households(district)",
-            "CREATE TABLE changes (seq BIGINT PRIMARY KEY, household TEXT NOT NULL, district TEXT NOT NULL, UNIQUE (household, district))",
-            "CREATE INDEX changes_district_seq ON changes(district, seq)",
-            "CREATE TABLE national_ids (value TEXT NOT NULL, household TEXT NOT NULL, PRIMARY KEY (value, household))",
-            "CREATE INDEX national_ids_household ON national_ids(household)",
-            "CREATE TABLE link_decisions (first TEXT NOT NULL, second TEXT NOT NULL, register TEXT NOT NULL, PRIMARY KEY (first, second))",
-            """
-            CREATE TABLE audit (
-                id BIGSERIAL PRIMARY KEY, household TEXT NOT NULL, entity TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
-                old TEXT NOT NULL, new TEXT NOT NULL, write_id TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,
-                actor TEXT, at TEXT NOT NULL)
-            """,
-            "CREATE INDEX audit_household ON audit(household, id)",
-            "CREATE INDEX audit_write ON audit(write_id, field)",
-            """
-            CREATE TABLE rejections (
-                device TEXT NOT NULL, seq BIGINT NOT NULL, household TEXT, entity TEXT NOT NULL, kind TEXT NOT NULL,
-                district TEXT, code TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (device, seq))
-            """,
-            "CREATE TABLE rejected_bases (write_id TEXT NOT NULL, field TEXT NOT NULL, base TEXT NOT NULL, PRIMARY KEY (write_id, field))",
-            "CREATE TABLE rejected_creations (entity TEXT PRIMARY KEY)",
-            "CREATE TABLE replacements (original TEXT PRIMARY KEY, effective TEXT NOT NULL)",
-            """
-            CREATE TABLE conflicts (
-                household TEXT NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL, district TEXT, record TEXT NOT NULL,
-                PRIMARY KEY (household, entity, field))
-            """,
-            "CREATE INDEX conflicts_district ON conflicts(district)",
-            "CREATE TABLE auth_failures (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count INTEGER NOT NULL)",
-        ]),
-        ("v2 dashboard accounts and sessions", [
-            """
-            CREATE TABLE dashboard_accounts (
-                name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, district TEXT, created_by TEXT NOT NULL,
-                created_at TEXT NOT NULL, password_changed_at TEXT NOT NULL, disabled_at TEXT)
-            """,
-            "CREATE INDEX dashboard_accounts_district ON dashboard_accounts(district)",
-            """
-            CREATE TABLE dashboard_sessions (
-                id_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES dashboard_accounts(name),
-                created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
-            """,
-            "CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account)",
-            "CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at)",
-        ]),
+        (
+            "v1 sync, access, review",
+            [
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """
+                CREATE TABLE devices (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, district TEXT,
+                    token_hash TEXT NOT NULL UNIQUE, signing_key TEXT, enrolled_at TEXT NOT NULL, revoked_at TEXT,
+                    highest_seq BIGINT NOT NULL DEFAULT 0, last_stamp TEXT NOT NULL DEFAULT '0000000000000000',
+                    clock_skew BOOLEAN NOT NULL DEFAULT FALSE, last_push_at TEXT, last_pull_at TEXT)
+                """,
+                """
+                CREATE TABLE enrollment_codes (
+                    code_hash TEXT PRIMARY KEY, district TEXT, role TEXT NOT NULL, created_by TEXT NOT NULL,
+                    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, used_by TEXT)
+                """,
+                """
+                CREATE TABLE mutations (
+                    device TEXT NOT NULL, seq BIGINT NOT NULL, write_id TEXT NOT NULL, body TEXT NOT NULL,
+                    result TEXT NOT NULL, household TEXT, received_at TEXT NOT NULL, PRIMARY KEY (device, seq))
+                """,
+                "CREATE TABLE entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, household TEXT NOT NULL, state TEXT NOT NULL)",
+                "CREATE INDEX entities_household ON entities(household)",
+                "CREATE TABLE households (id TEXT PRIMARY KEY, canonical TEXT NOT NULL, district TEXT, change_seq BIGINT NOT NULL DEFAULT 0)",
+                "CREATE INDEX households_canonical ON households(canonical)",
+                "CREATE INDEX households_district ON households(district)",
+                "CREATE TABLE changes (seq BIGINT PRIMARY KEY, household TEXT NOT NULL, district TEXT NOT NULL, UNIQUE (household, district))",
+                "CREATE INDEX changes_district_seq ON changes(district, seq)",
+                "CREATE TABLE national_ids (value TEXT NOT NULL, household TEXT NOT NULL, PRIMARY KEY (value, household))",
+                "CREATE INDEX national_ids_household ON national_ids(household)",
+                "CREATE TABLE link_decisions (first TEXT NOT NULL, second TEXT NOT NULL, register TEXT NOT NULL, PRIMARY KEY (first, second))",
+                """
+                CREATE TABLE audit (
+                    id BIGSERIAL PRIMARY KEY, household TEXT NOT NULL, entity TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
+                    old TEXT NOT NULL, new TEXT NOT NULL, write_id TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,
+                    actor TEXT, at TEXT NOT NULL)
+                """,
+                "CREATE INDEX audit_household ON audit(household, id)",
+                "CREATE INDEX audit_write ON audit(write_id, field)",
+                """
+                CREATE TABLE rejections (
+                    device TEXT NOT NULL, seq BIGINT NOT NULL, household TEXT, entity TEXT NOT NULL, kind TEXT NOT NULL,
+                    district TEXT, code TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (device, seq))
+                """,
+                "CREATE TABLE rejected_bases (write_id TEXT NOT NULL, field TEXT NOT NULL, base TEXT NOT NULL, PRIMARY KEY (write_id, field))",
+                "CREATE TABLE rejected_creations (entity TEXT PRIMARY KEY)",
+                "CREATE TABLE replacements (original TEXT PRIMARY KEY, effective TEXT NOT NULL)",
+                """
+                CREATE TABLE conflicts (
+                    household TEXT NOT NULL, entity TEXT NOT NULL, field TEXT NOT NULL, district TEXT, record TEXT NOT NULL,
+                    PRIMARY KEY (household, entity, field))
+                """,
+                "CREATE INDEX conflicts_district ON conflicts(district)",
+                "CREATE TABLE auth_failures (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count INTEGER NOT NULL)",
+            ]
+        ),
+        (
+            "v2 dashboard accounts and sessions",
+            [
+                """
+                CREATE TABLE dashboard_accounts (
+                    name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, district TEXT, created_by TEXT NOT NULL,
+                    created_at TEXT NOT NULL, password_changed_at TEXT NOT NULL, disabled_at TEXT)
+                """,
+                "CREATE INDEX dashboard_accounts_district ON dashboard_accounts(district)",
+                """
+                CREATE TABLE dashboard_sessions (
+                    id_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES dashboard_accounts(name),
+                    created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account)",
+                "CREATE INDEX dashboard_sessions_expires ON dashboard_sessions(expires_at)",
+            ]
+        ),
         // Whether an entity's state may hold an open conflict, so that refreshing a household's
         // conflicts after a push decodes only those entities, not every visit (as the SQLite
         // storage's v3). Rows from before say TRUE ("decode to find out"); every save writes it.
-        ("v3 entity conflict flag", [
-            "ALTER TABLE entities ADD COLUMN conflicted BOOLEAN NOT NULL DEFAULT TRUE",
-        ]),
+        (
+            "v3 entity conflict flag",
+            [
+                "ALTER TABLE entities ADD COLUMN conflicted BOOLEAN NOT NULL DEFAULT TRUE"
+            ]
+        ),
         // Each entity's state as a pull sends it, so that a page places the stored text instead of
         // decoding and encoding every entity (as the SQLite storage's v4). Rows from before: NULL.
-        ("v4 entity wire text", [
-            "ALTER TABLE entities ADD COLUMN wire TEXT",
-        ]),
+        (
+            "v4 entity wire text",
+            [
+                "ALTER TABLE entities ADD COLUMN wire TEXT"
+            ]
+        ),
         // Held changes keep their mutation; an office closes a row of the rejection log; an
         // accepted change's history names its origin (as the SQLite storage's v7).
-        ("v5 held changes and closed rejections", [
-            "ALTER TABLE rejections ADD COLUMN body TEXT",
-            "ALTER TABLE rejections ADD COLUMN closed_as TEXT",
-            "ALTER TABLE rejections ADD COLUMN closed_by TEXT",
-            "ALTER TABLE rejections ADD COLUMN closed_at TEXT",
-            "ALTER TABLE rejections ADD COLUMN closed_reason TEXT",
-            "ALTER TABLE audit ADD COLUMN origin TEXT",
-        ]),
+        (
+            "v5 held changes and closed rejections",
+            [
+                "ALTER TABLE rejections ADD COLUMN body TEXT",
+                "ALTER TABLE rejections ADD COLUMN closed_as TEXT",
+                "ALTER TABLE rejections ADD COLUMN closed_by TEXT",
+                "ALTER TABLE rejections ADD COLUMN closed_at TEXT",
+                "ALTER TABLE rejections ADD COLUMN closed_reason TEXT",
+                "ALTER TABLE audit ADD COLUMN origin TEXT",
+            ]
+        ),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

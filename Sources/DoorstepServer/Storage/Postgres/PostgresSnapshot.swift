@@ -67,8 +67,9 @@ struct PostgresSnapshot {
                 "SELECT seq, body, result FROM mutations WHERE device = \(device) AND seq = ANY(\(seqs))", logger: logger
             ).decode((Int64, String, String).self) {
                 guard let id = try? DeviceID(device) else { continue }
-                store.logged[id, default: [:]][seq] = LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, body),
-                                                                     result: try StoredJSON.decode(MutationResult.self, result))
+                store.logged[id, default: [:]][seq] = LoggedMutation(
+                    mutation: try StoredJSON.decode(Mutation.self, body),
+                    result: try StoredJSON.decode(MutationResult.self, result))
             }
         }
         if !entities.isEmpty {
@@ -119,7 +120,9 @@ struct PostgresSnapshot {
             }
         }
         if !creations.isEmpty {
-            for try await id in try await connection.query("SELECT entity FROM rejected_creations WHERE entity = ANY(\(creations))", logger: logger).decode(String.self) {
+            for try await id in try await connection.query("SELECT entity FROM rejected_creations WHERE entity = ANY(\(creations))", logger: logger).decode(
+                String.self)
+            {
                 if let entity = try? EntityID(id) { store.rejectedCreations.insert(entity) }
             }
         }
@@ -140,7 +143,8 @@ struct PostgresSnapshot {
         let originText = try origin.map(StoredJSON.encode)
         for device in store.dirtyProgress {
             guard let progress = store.progresses[device] else { continue }
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE devices SET highest_seq = \(progress.highestSeq), last_stamp = \(progress.lastStamp.description),
                     clock_skew = \(progress.clockSkewFlagged), last_push_at = \(now) WHERE id = \(device.rawValue)
                 """, logger: logger)
@@ -149,7 +153,8 @@ struct PostgresSnapshot {
         let states = store.dirtyEntities.compactMap { store.entities[$0] }
         let stored = states.map(StoredEntity.init)
         if !states.isEmpty {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO entities (id, kind, household, state, conflicted, wire)
                 SELECT * FROM UNNEST(\(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
                                      \(try stored.map { try StoredJSON.encode($0) }), \(states.map { !$0.conflicts.isEmpty }),
@@ -159,26 +164,30 @@ struct PostgresSnapshot {
         }
         let placed = store.dirtyCanonicals.compactMap { id in store.canonicals[id].map { (id, $0) } }
         if !placed.isEmpty {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO households (id, canonical) SELECT * FROM UNNEST(\(placed.map(\.0.description)), \(placed.map(\.1.description)))
                 ON CONFLICT (id) DO UPDATE SET canonical = EXCLUDED.canonical
                 """, logger: logger)
         }
         if !store.newNationalIDs.isEmpty {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO national_ids (value, household)
                 SELECT * FROM UNNEST(\(store.newNationalIDs.map(\.0)), \(store.newNationalIDs.map(\.1.description))) ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
         for pair in store.dirtyLinkDecisions {
             guard let register = store.linkDecisions[pair] else { continue }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO link_decisions (first, second, register) VALUES (\(pair.first.description), \(pair.second.description), \(try StoredJSON.encode(StoredRegister(register))))
                 ON CONFLICT (first, second) DO UPDATE SET register = EXCLUDED.register
                 """, logger: logger)
         }
         for (original, effective) in store.newReplacements {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO replacements (original, effective) VALUES (\(original.description), \(effective.description))
                 ON CONFLICT (original) DO UPDATE SET effective = EXCLUDED.effective
                 """, logger: logger)
@@ -201,7 +210,8 @@ struct PostgresSnapshot {
                 }
             }
             // In the order written (the audit's id is the history's order).
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin)
                 SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now), \(originText) FROM UNNEST(
                     \(audit.households), \(audit.entities), \(audit.kinds), \(audit.fields), \(audit.old), \(audit.new),
@@ -218,7 +228,8 @@ struct PostgresSnapshot {
             let district = try await ReviewRouting.refused(mutation, code: entry.result.code).district(for: mutation) { question in
                 try await PostgresStorage.answer(question, connection, logger)
             }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
                 VALUES (\(mutation.device.rawValue), \(mutation.seq), \(mutation.household.description), \(mutation.entity.description),
                         \(mutation.kind.rawValue), \(district), \(entry.result.code?.rawValue ?? "rejected"), \(entry.result.reason ?? ""), \(now))
@@ -226,14 +237,16 @@ struct PostgresSnapshot {
                 """, logger: logger)
             for id in Set([entry.write, mutation.writeID]) {
                 for (field, base) in entry.substitutes {
-                    try await connection.query("""
+                    try await connection.query(
+                        """
                         INSERT INTO rejected_bases (write_id, field, base) VALUES (\(id.description), \(field), \(try StoredJSON.encode(base)))
                         ON CONFLICT (write_id, field) DO UPDATE SET base = EXCLUDED.base
                         """, logger: logger)
                 }
             }
             if mutation.op == .create {
-                try await connection.query("INSERT INTO rejected_creations (entity) VALUES (\(mutation.entity.description)) ON CONFLICT DO NOTHING", logger: logger)
+                try await connection.query(
+                    "INSERT INTO rejected_creations (entity) VALUES (\(mutation.entity.description)) ON CONFLICT DO NOTHING", logger: logger)
             }
         }
     }
@@ -241,7 +254,8 @@ struct PostgresSnapshot {
     /// Logs mutations with their results, in one statement.
     private func logMutations(_ entries: [(mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID?)], now: String) async throws {
         guard !entries.isEmpty else { return }
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO mutations (device, seq, write_id, body, result, household, received_at)
             SELECT device, seq, write_id, body, result, NULLIF(household, ''), \(now) FROM UNNEST(
                 \(entries.map(\.mutation.device.rawValue)), \(entries.map(\.mutation.seq)), \(entries.map(\.write.description)),
@@ -289,8 +303,10 @@ struct PostgresSnapshot {
         // may walk the whole table by its key. Sorted here by the ids' bytes, as SQLite orders them
         // whatever the database's collation.
         let keys = Array(owners.keys)
-        let rows = onlyConflicted
-            ? try await connection.query("SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household' AND conflicted", logger: logger)
+        let rows =
+            onlyConflicted
+            ? try await connection.query(
+                "SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household' AND conflicted", logger: logger)
             : try await connection.query("SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household'", logger: logger)
         for try await (owner, text) in rows.decode((String, String).self) {
             guard let survivor = owners[owner] else { continue }
@@ -322,9 +338,11 @@ struct PostgresSnapshot {
         var children: [EntityID: [(id: String, stored: AggregateParts.Stored)]] = [:]
         var own: [EntityID: AggregateParts.Stored] = [:]
         let householdKind = EntityKind.household.rawValue
-        for try await (owner, id, kind, wire, state) in try await connection.query("""
+        for try await (owner, id, kind, wire, state) in try await connection.query(
+            """
             SELECT household, id, kind, wire, CASE WHEN wire IS NULL THEN state END FROM entities WHERE household = ANY(\(Array(owners.keys)))
-            """, logger: logger).decode((String, String, String, String?, String?).self) {
+            """, logger: logger
+        ).decode((String, String, String, String?, String?).self) {
             guard let survivor = owners[owner] else { continue }
             let stored = AggregateParts.Stored(wire: wire, state: state)
             if kind == householdKind {
@@ -388,22 +406,26 @@ struct PostgresSnapshot {
         }
         guard !rows.ids.isEmpty else { return }
         if !feed.seqs.isEmpty {
-            try await connection.query("""
+            try await connection.query(
+                """
                 DELETE FROM changes WHERE (household, district) IN (SELECT * FROM UNNEST(\(feed.households), \(feed.districts)))
                 """, logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO changes (seq, household, district) SELECT * FROM UNNEST(\(feed.seqs), \(feed.households), \(feed.districts))
                 """, logger: logger)
         }
         try await PostgresStorage.setMeta(connection, "change_seq", String(seq), logger)
-        try await connection.query("""
+        try await connection.query(
+            """
             UPDATE households SET district = NULLIF(row.district, ''), change_seq = row.seq
             FROM UNNEST(\(rows.ids), \(rows.districts), \(rows.seqs)) AS row(id, district, seq) WHERE households.id = row.id
             """, logger: logger)
         try await connection.query("DELETE FROM conflicts WHERE household = ANY(\(rows.ids))", logger: logger)
         if !conflictOrder.isEmpty {
             let values = conflictOrder.compactMap { key in conflicts[key].map { (key, $0) } }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO conflicts (household, entity, field, district, record)
                 SELECT household, entity, field, NULLIF(district, ''), record FROM UNNEST(
                     \(values.map(\.0.household)), \(values.map(\.0.entity)), \(values.map(\.0.field)), \(values.map { $0.1.district ?? "" }), \(values.map(\.1.record))

@@ -9,8 +9,10 @@ extension PostgresStorage {
     /// Carries an outcome out of a transaction that must roll back.
     private struct RollBack: Error { let outcome: ImportOutcome }
 
-    public func importHouseholds(_ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
-                                 engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> ImportOutcome {
+    public func importHouseholds(
+        _ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
+        engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> ImportOutcome {
         do {
             return try await write { connection in
                 let identity = try OfficeWrites.identity(try await Self.meta(connection, "identity", logger))
@@ -19,7 +21,9 @@ extension PostgresStorage {
                 var outcome = ImportOutcome()
                 for row in rows {
                     var known = false
-                    for try await _ in try await connection.query("SELECT 1 FROM national_ids WHERE value = \(row.nationalId) LIMIT 1", logger: logger).decode(Int32.self) {
+                    for try await _ in try await connection.query("SELECT 1 FROM national_ids WHERE value = \(row.nationalId) LIMIT 1", logger: logger).decode(
+                        Int32.self)
+                    {
                         known = true
                     }
                     if known {
@@ -29,9 +33,11 @@ extension PostgresStorage {
                     let id = EntityID.random()
                     let start = clock
                     // A row runs on its own snapshot; only an applied row is written back, so a refused one leaves no trace.
-                    let (store, result) = try await snapshot.run(seed: [.progress(identity.device), .households(row.nationalId)]) { store -> (MutationResult, HybridLogicalClock) in
+                    let (store, result) = try await snapshot.run(seed: [.progress(identity.device), .households(row.nationalId)]) {
+                        store -> (MutationResult, HybridLogicalClock) in
                         var runClock = start
-                        let result = try OfficeWrites.importRow(row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock)
+                        let result = try OfficeWrites.importRow(
+                            row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock)
                         return (result, runClock)
                     }
                     if result.0.outcome == .rejected {
@@ -66,9 +72,11 @@ extension PostgresStorage {
 
     private func survivors(_ connection: PostgresConnection, district: String?) async throws -> [EntityID] {
         var ids: [EntityID] = []
-        for try await text in try await connection.query("""
+        for try await text in try await connection.query(
+            """
             SELECT id FROM households WHERE id = canonical AND (\(district == nil) OR district = \(district ?? "")) ORDER BY id
-            """, logger: logger).decode(String.self) {
+            """, logger: logger
+        ).decode(String.self) {
             if let id = try? EntityID(text) { ids.append(id) }
         }
         return ids
@@ -83,10 +91,12 @@ extension PostgresStorage {
             }
             let inScope = Set(households.map(\.household.id))
             var history: [StatusChange] = []
-            for try await (household, old, new, write, at) in try await connection.query("""
+            for try await (household, old, new, write, at) in try await connection.query(
+                """
                 SELECT h.canonical, a.old, a.new, a.write_id, a.at FROM audit a JOIN households h ON h.id = a.entity
                 WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id
-                """, logger: logger).decode((String, String, String, String, String).self) {
+                """, logger: logger
+            ).decode((String, String, String, String, String).self) {
                 if let change = ReportRows.statusChange(household: household, old: old, new: new, write: write, recordedAt: at, in: inScope) {
                     history.append(change)
                 }
@@ -95,32 +105,44 @@ extension PostgresStorage {
             let devices = try await Self.devices(connection, filter, district.map { [$0] } ?? [], logger).map(ReportRows.device)
             var review: [String: ReviewCounts] = [:]
             let all = district == nil, only = district ?? ""
-            for try await (area, count) in try await connection.query("""
+            for try await (area, count) in try await connection.query(
+                """
                 SELECT district, COUNT(*) FROM conflicts WHERE district IS NOT NULL AND (\(all) OR district = \(only)) GROUP BY district
-                """, logger: logger).decode((String, Int64).self) { review[area, default: ReviewCounts()].conflicts = Int(count) }
-            for try await (area, count) in try await connection.query("""
+                """, logger: logger
+            ).decode((String, Int64).self) { review[area, default: ReviewCounts()].conflicts = Int(count) }
+            for try await (area, count) in try await connection.query(
+                """
                 SELECT s.district, COUNT(*) FROM households a JOIN households s ON s.id = a.canonical
                 WHERE a.id <> a.canonical AND s.district IS NOT NULL AND (\(all) OR s.district = \(only)) GROUP BY s.district
-                """, logger: logger).decode((String, Int64).self) { review[area, default: ReviewCounts()].duplicates = Int(count) }
-            for try await (area, count) in try await connection.query("""
+                """, logger: logger
+            ).decode((String, Int64).self) { review[area, default: ReviewCounts()].duplicates = Int(count) }
+            for try await (area, count) in try await connection.query(
+                """
                 SELECT district, COUNT(*) FROM rejections WHERE district IS NOT NULL AND closed_at IS NULL AND (\(all) OR district = \(only)) GROUP BY district
-                """, logger: logger).decode((String, Int64).self) { review[area, default: ReviewCounts()].rejections = Int(count) }
+                """, logger: logger
+            ).decode((String, Int64).self) { review[area, default: ReviewCounts()].rejections = Int(count) }
             return ReportInputs(households: households, statusHistory: history, devices: devices, pendingReview: review)
         }
     }
 
-    public func holdForReview(_ batches: [PushBatch], device: DeviceRecord, code: DoorstepError.Code, reason: String,
-                              now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> [PushReceipt] {
+    public func holdForReview(
+        _ batches: [PushBatch], device: DeviceRecord, code: DoorstepError.Code, reason: String,
+        now: String, physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> [PushReceipt] {
         try await write { connection in
             var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
             var highest: Int64 = 0
-            for try await value in try await connection.query("SELECT highest_seq FROM devices WHERE id = \(device.id.rawValue)", logger: logger).decode(Int64.self) {
+            for try await value in try await connection.query("SELECT highest_seq FROM devices WHERE id = \(device.id.rawValue)", logger: logger).decode(
+                Int64.self)
+            {
                 highest = value
             }
             var logged: [Int64: LoggedMutation] = [:]
-            for try await (seq, body, result) in try await connection.query("""
+            for try await (seq, body, result) in try await connection.query(
+                """
                 SELECT seq, body, result FROM mutations WHERE device = \(device.id.rawValue) AND seq = ANY(\(Array(Set(batches.flatMap { $0.mutations.map(\.seq) }))))
-                """, logger: logger).decode((Int64, String, String).self) {
+                """, logger: logger
+            ).decode((Int64, String, String).self) {
                 logged[seq] = LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, body), result: try StoredJSON.decode(MutationResult.self, result))
             }
             var answers: [ReviewRouting.Question: String?] = [:]
@@ -129,7 +151,8 @@ extension PostgresStorage {
                 ReviewRouting.held(mutation, device: device).district(for: mutation) { answers[$0] ?? nil }
             }
             for row in plan.rows {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at, body)
                     VALUES (\(device.id.rawValue), \(row.mutation.seq), \(row.mutation.household.description), \(row.mutation.entity.description),
                             \(row.mutation.kind.rawValue), \(row.district), \(code.rawValue), \(reason), \(now), \(try StoredJSON.encode(row.mutation)))
@@ -148,7 +171,8 @@ extension PostgresStorage {
         case .writerDistrict(let device):
             rows = try await connection.query("SELECT district FROM devices WHERE id = \(device.rawValue)", logger: logger)
         case .householdDistrict(let household):
-            rows = try await connection.query("""
+            rows = try await connection.query(
+                """
                 SELECT s.district FROM households h JOIN households s ON s.id = h.canonical WHERE h.id = \(household.description)
                 """, logger: logger)
         }
@@ -156,19 +180,24 @@ extension PostgresStorage {
         return nil
     }
 
-    public func acceptHeld(device: DeviceID, seq: Int64, by principal: Principal, actor: String, engine: MergeEngine, now: String,
-                           physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+    public func acceptHeld(
+        device: DeviceID, seq: Int64, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> MutationResult {
         try await write { connection in
             let held = try await openRejection(device: device, seq: seq, connection).heldChange(in: principal)
-            let result = try await decide(.acceptHeld(held), by: principal, actor: actor, origin: AuditOrigin(device: held.device, seq: held.seq, hlc: held.hlc),
-                                          engine: engine, now: now, physicalMillis: physicalMillis, connection)
+            let result = try await decide(
+                .acceptHeld(held), by: principal, actor: actor, origin: AuditOrigin(device: held.device, seq: held.seq, hlc: held.hlc),
+                engine: engine, now: now, physicalMillis: physicalMillis, connection)
             try await close(device: device, seq: seq, as: .accepted, by: actor, reason: nil, now: now, connection)
             return result
         }
     }
 
-    public func dismissRejection(device: DeviceID, seq: Int64, by principal: Principal, actor: String, reason: String,
-                                 now: String) async throws -> ClosedRejection {
+    public func dismissRejection(
+        device: DeviceID, seq: Int64, by principal: Principal, actor: String, reason: String,
+        now: String
+    ) async throws -> ClosedRejection {
         let reason = try OpenRejection.checkedReason(reason)
         return try await write { connection in
             try await openRejection(device: device, seq: seq, connection).check(principal)
@@ -179,17 +208,22 @@ extension PostgresStorage {
 
     /// The open row of the rejection log with this key, or `notFound`.
     private func openRejection(device: DeviceID, seq: Int64, _ connection: PostgresConnection) async throws -> OpenRejection {
-        for try await (district, body) in try await connection.query("""
+        for try await (district, body) in try await connection.query(
+            """
             SELECT district, body FROM rejections WHERE device = \(device.rawValue) AND seq = \(seq) AND closed_at IS NULL
-            """, logger: logger).decode((String?, String?).self) {
+            """, logger: logger
+        ).decode((String?, String?).self) {
             return OpenRejection(district: district, body: body)
         }
         throw OpenRejection.notFound
     }
 
-    private func close(device: DeviceID, seq: Int64, as closing: RejectionClosing, by actor: String, reason: String?, now: String,
-                       _ connection: PostgresConnection) async throws {
-        try await connection.query("""
+    private func close(
+        device: DeviceID, seq: Int64, as closing: RejectionClosing, by actor: String, reason: String?, now: String,
+        _ connection: PostgresConnection
+    ) async throws {
+        try await connection.query(
+            """
             UPDATE rejections SET closed_as = \(closing.rawValue), closed_by = \(actor), closed_at = \(now), closed_reason = \(reason)
             WHERE device = \(device.rawValue) AND seq = \(seq)
             """, logger: logger)

@@ -4,7 +4,9 @@ import Logging
 import PostgresNIO
 
 extension PostgresStorage {
-    static func loadClock(_ connection: PostgresConnection, _ logger: Logger, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HybridLogicalClock {
+    static func loadClock(
+        _ connection: PostgresConnection, _ logger: Logger, physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> HybridLogicalClock {
         let last = try await meta(connection, "hlc", logger).flatMap { try? HLC($0) } ?? .zero
         return HybridLogicalClock(last: last, physicalMillis: physicalMillis)
     }
@@ -26,8 +28,10 @@ extension PostgresStorage {
         return keys
     }
 
-    public func push(_ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
-                     physicalMillis: @escaping @Sendable () -> Int64) async throws -> PushReceipt {
+    public func push(
+        _ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> PushReceipt {
         try await write { connection in
             let start = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
@@ -45,16 +49,20 @@ extension PostgresStorage {
     }
 
     /// The page written from the entities' stored wire texts (``EncodedPullPage``), scanned by ``PullScan``.
-    public func pullEncoded(for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-                            physicalMillis: @escaping @Sendable () -> Int64) async throws -> [UInt8] {
+    public func pullEncoded(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> [UInt8] {
         let page = try await readSnapshot { connection in
             let latest = Int64(try await Self.meta(connection, "change_seq", logger) ?? "0") ?? 0
             try ChangeFeed.check(cursor: cursor, latest: latest)
             let rows: PostgresRowSequence
             if principal.role == .city {
-                rows = try await connection.query("SELECT seq, household FROM changes WHERE seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))", logger: logger)
+                rows = try await connection.query(
+                    "SELECT seq, household FROM changes WHERE seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))", logger: logger)
             } else {
-                rows = try await connection.query("""
+                rows = try await connection.query(
+                    """
                     SELECT seq, household FROM changes WHERE district = \(principal.district ?? "") AND seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit + 1))
                     """, logger: logger)
             }
@@ -85,16 +93,20 @@ extension PostgresStorage {
         }
     }
 
-    public func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
-                       physicalMillis: @escaping @Sendable () -> Int64) async throws -> MutationResult {
+    public func decide(
+        _ decision: OfficeDecision, by principal: Principal, actor: String, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> MutationResult {
         try await write { connection in
             try await decide(decision, by: principal, actor: actor, origin: nil, engine: engine, now: now, physicalMillis: physicalMillis, connection)
         }
     }
 
     /// An office's decision inside a write transaction: the server's device, seq and clock (``OfficeWrites``).
-    func decide(_ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine, now: String,
-                physicalMillis: @escaping @Sendable () -> Int64, _ connection: PostgresConnection) async throws -> MutationResult {
+    func decide(
+        _ decision: OfficeDecision, by principal: Principal, actor: String, origin: AuditOrigin?, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64, _ connection: PostgresConnection
+    ) async throws -> MutationResult {
         let identity = try OfficeWrites.identity(try await Self.meta(connection, "identity", logger))
         let start = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
         let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
@@ -123,7 +135,9 @@ extension PostgresStorage {
     public func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate? {
         try await readSnapshot { connection in
             var survivor: EntityID?
-            for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(id.description)", logger: logger).decode(String.self) {
+            for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(id.description)", logger: logger).decode(
+                String.self)
+            {
                 survivor = try? EntityID(canonical)
             }
             guard let survivor else { return nil }
@@ -134,7 +148,9 @@ extension PostgresStorage {
     public func history(of household: EntityID) async throws -> [AuditEntry] {
         try await readSnapshot { connection in
             var survivor: String?
-            for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(household.description)", logger: logger).decode(String.self) {
+            for try await canonical in try await connection.query("SELECT canonical FROM households WHERE id = \(household.description)", logger: logger)
+                .decode(String.self)
+            {
                 survivor = canonical
             }
             var members: [String] = []
@@ -146,22 +162,28 @@ extension PostgresStorage {
             var history = HouseholdHistory(of: household, survivor: survivor, members: members)
             while !history.frontier.isEmpty {
                 var found: [String] = []
-                for try await id in try await connection.query("""
+                for try await id in try await connection.query(
+                    """
                     SELECT first FROM link_decisions WHERE second = ANY(\(history.frontier))
                     UNION SELECT second FROM link_decisions WHERE first = ANY(\(history.frontier))
                     UNION SELECT household FROM national_ids WHERE value IN (SELECT value FROM national_ids WHERE household = ANY(\(history.frontier)))
-                    """, logger: logger).decode(String.self) {
+                    """, logger: logger
+                ).decode(String.self) {
                     found.append(id)
                 }
                 history.add(found)
             }
             var rows: [HouseholdHistory.Row] = []
-            for try await row in try await connection.query("""
+            for try await row in try await connection.query(
+                """
                 SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
                 FROM audit a LEFT JOIN entities e ON e.id = a.entity WHERE a.household = ANY(\(Array(history.filed))) ORDER BY a.id
-                """, logger: logger).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String, String?).self) {
-                rows.append(HouseholdHistory.Row(filedUnder: row.0, owner: row.1, entity: row.2, kind: row.3, field: row.4, old: row.5, new: row.6,
-                                                 write: row.7, device: row.8, seq: row.9, actor: row.10, at: row.11, origin: row.12))
+                """, logger: logger
+            ).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String, String?).self) {
+                rows.append(
+                    HouseholdHistory.Row(
+                        filedUnder: row.0, owner: row.1, entity: row.2, kind: row.3, field: row.4, old: row.5, new: row.6,
+                        write: row.7, device: row.8, seq: row.9, actor: row.10, at: row.11, origin: row.12))
             }
             return history.entries(rows)
         }
@@ -172,25 +194,33 @@ extension PostgresStorage {
             let all = district == nil
             let filter = district ?? ""
             var conflicts: [ReviewQueue.Conflict] = []
-            for try await (area, record) in try await connection.query("""
+            for try await (area, record) in try await connection.query(
+                """
                 SELECT district, record FROM conflicts WHERE \(all) OR district = \(filter) ORDER BY household, entity, field
-                """, logger: logger).decode((String?, String).self) {
+                """, logger: logger
+            ).decode((String?, String).self) {
                 if let conflict = ReviewQueueRows.conflict(district: area, record: record) { conflicts.append(conflict) }
             }
             var duplicates: [ReviewQueue.Duplicate] = []
-            for try await (alias, survivor, area) in try await connection.query("""
+            for try await (alias, survivor, area) in try await connection.query(
+                """
                 SELECT a.id, a.canonical, s.district FROM households a JOIN households s ON s.id = a.canonical
                 WHERE a.id <> a.canonical AND (\(all) OR s.district = \(filter)) ORDER BY a.canonical, a.id
-                """, logger: logger).decode((String, String, String?).self) {
+                """, logger: logger
+            ).decode((String, String, String?).self) {
                 if let duplicate = ReviewQueueRows.duplicate(alias: alias, survivor: survivor, district: area) { duplicates.append(duplicate) }
             }
             var rejections: [ReviewQueue.Rejection] = []
-            for try await row in try await connection.query("""
+            for try await row in try await connection.query(
+                """
                 SELECT device, seq, household, entity, kind, district, code, reason, at, body FROM rejections
                 WHERE closed_at IS NULL AND (\(all) OR district = \(filter)) ORDER BY at, device, seq
-                """, logger: logger).decode((String, Int64, String?, String, String, String?, String, String, String, String?).self) {
-                if let rejection = ReviewQueueRows.rejection(device: row.0, seq: row.1, household: row.2, entity: row.3, kind: row.4, district: row.5,
-                                                             code: row.6, reason: row.7, at: row.8, body: row.9) {
+                """, logger: logger
+            ).decode((String, Int64, String?, String, String, String?, String, String, String, String?).self) {
+                if let rejection = ReviewQueueRows.rejection(
+                    device: row.0, seq: row.1, household: row.2, entity: row.3, kind: row.4, district: row.5,
+                    code: row.6, reason: row.7, at: row.8, body: row.9)
+                {
                     rejections.append(rejection)
                 }
             }

@@ -36,11 +36,13 @@ public final class PostgresStorage: ServerStorage {
         var configuration: PostgresClient.Configuration
         if let socketFolder, socketFolder.hasPrefix("/") {
             let port = url.port ?? 5432
-            configuration = .init(unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: url.password,
-                                  database: database.isEmpty ? nil : database)
+            configuration = .init(
+                unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: url.password,
+                database: database.isEmpty ? nil : database)
         } else {
-            configuration = .init(host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: user, password: url.password,
-                                  database: database.isEmpty ? nil : database, tls: .disable)
+            configuration = .init(
+                host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: user, password: url.password,
+                database: database.isEmpty ? nil : database, tls: .disable)
         }
         configuration.options.maximumConnections = 16
         return configuration
@@ -97,7 +99,8 @@ public final class PostgresStorage: ServerStorage {
             let identity = try create()
             try await Self.setMeta(connection, "identity", try StoredJSON.encode(identity), logger)
             let now = Instant.format(Date(), in: .gmt)
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO devices (id, name, role, district, token_hash, enrolled_at)
                 VALUES (\(identity.device.rawValue), 'server', 'city', NULL, \("server:\(identity.device.rawValue)"), \(now))
                 """, logger: logger)
@@ -113,7 +116,8 @@ public final class PostgresStorage: ServerStorage {
     }
 
     static func setMeta(_ connection: PostgresConnection, _ key: String, _ value: String, _ logger: Logger) async throws {
-        try await connection.query("INSERT INTO meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", logger: logger)
+        try await connection.query(
+            "INSERT INTO meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", logger: logger)
     }
 
     public func adminTokenHash() async throws -> String? {
@@ -132,7 +136,8 @@ public final class PostgresStorage: ServerStorage {
 
     public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {
         try await write { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at)
                 VALUES (\(code.codeHash), \(code.district), \(code.role.rawValue), \(code.createdBy), \(code.createdAt), \(code.expiresAt))
                 """, logger: logger)
@@ -148,8 +153,10 @@ public final class PostgresStorage: ServerStorage {
             guard let found, found.3 == nil, found.2 > now, let role = Role(rawValue: found.1) else {
                 throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")
             }
-            try await connection.query("UPDATE enrollment_codes SET used_at = \(now), used_by = \(device.id.rawValue) WHERE code_hash = \(hash)", logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                "UPDATE enrollment_codes SET used_at = \(now), used_by = \(device.id.rawValue) WHERE code_hash = \(hash)", logger: logger)
+            try await connection.query(
+                """
                 INSERT INTO devices (id, name, role, district, token_hash, signing_key, enrolled_at)
                 VALUES (\(device.id.rawValue), \(device.name), \(role.rawValue), \(found.0), \(device.tokenHash), \(device.signingKey), \(now))
                 """, logger: logger)
@@ -170,8 +177,10 @@ public final class PostgresStorage: ServerStorage {
         var records: [DeviceRecord] = []
         for try await row in try await connection.query(query, logger: logger).decode(DeviceRow.self) {
             guard let id = try? DeviceID(row.0), let role = Role(rawValue: row.2) else { continue }
-            records.append(DeviceRecord(id: id, name: row.1, role: role, district: row.3, signingKey: row.4, enrolledAt: row.5,
-                                        revokedAt: row.6, highestSeq: row.7, clockSkew: row.8, lastPushAt: row.9, lastPullAt: row.10))
+            records.append(
+                DeviceRecord(
+                    id: id, name: row.1, role: role, district: row.3, signingKey: row.4, enrolledAt: row.5,
+                    revokedAt: row.6, highestSeq: row.7, clockSkew: row.8, lastPushAt: row.9, lastPullAt: row.10))
         }
         return records
     }
@@ -207,7 +216,8 @@ public final class PostgresStorage: ServerStorage {
 
     public func noteAuthFailure(key: String, nowMillis: Int64, windowMillis: Int64) async throws -> Int {
         try await transaction { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 INSERT INTO auth_failures (key, window_start, count) VALUES (\(key), \(nowMillis), 1)
                 ON CONFLICT (key) DO UPDATE SET
                     window_start = CASE WHEN \(nowMillis) - auth_failures.window_start >= \(windowMillis) THEN \(nowMillis) ELSE auth_failures.window_start END,

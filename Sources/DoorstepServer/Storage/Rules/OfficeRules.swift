@@ -11,8 +11,10 @@ enum OfficeWrites {
     /// Applies an office's decision over `store` (a store of the open write transaction) and
     /// answers with its result. A refused decision throws (the code and reason of the refusal):
     /// the caller's transaction rolls back and nothing is logged.
-    static func decide(_ decision: OfficeDecision, by principal: Principal, server: DeviceID, engine: MergeEngine,
-                       store: some MergeStore, clock: inout HybridLogicalClock) throws -> MutationResult {
+    static func decide(
+        _ decision: OfficeDecision, by principal: Principal, server: DeviceID, engine: MergeEngine,
+        store: some MergeStore, clock: inout HybridLogicalClock
+    ) throws -> MutationResult {
         let seq = try store.progress(of: server).highestSeq + 1
         let mutation = try DecisionBuilder(store: store, engine: engine).mutation(for: decision, device: server, seq: seq, hlc: clock.tick())
         let result = try apply(mutation, by: principal, server: server, engine: engine, store: store, clock: &clock)
@@ -24,17 +26,22 @@ enum OfficeWrites {
 
     /// Applies an imported row as a new household `id` over `store`; a refusal is the result (the
     /// caller discards the row's writes, see ``ImportCommitPolicy``).
-    static func importRow(_ row: ImportedHousehold, as id: EntityID, by principal: Principal, server: DeviceID, engine: MergeEngine,
-                          store: some MergeStore, clock: inout HybridLogicalClock) throws -> MutationResult {
+    static func importRow(
+        _ row: ImportedHousehold, as id: EntityID, by principal: Principal, server: DeviceID, engine: MergeEngine,
+        store: some MergeStore, clock: inout HybridLogicalClock
+    ) throws -> MutationResult {
         let seq = try store.progress(of: server).highestSeq + 1
-        let mutation = Mutation(device: server, seq: seq, hlc: clock.tick(), op: .create, kind: .household,
-                                entity: id, household: id, fields: row.fields)
+        let mutation = Mutation(
+            device: server, seq: seq, hlc: clock.tick(), op: .create, kind: .household,
+            entity: id, household: id, fields: row.fields)
         return try apply(mutation, by: principal, server: server, engine: engine, store: store, clock: &clock)
     }
 
     /// A mutation of the server's device, applied with the principal's role and district.
-    private static func apply(_ mutation: Mutation, by principal: Principal, server: DeviceID, engine: MergeEngine,
-                              store: some MergeStore, clock: inout HybridLogicalClock) throws -> MutationResult {
+    private static func apply(
+        _ mutation: Mutation, by principal: Principal, server: DeviceID, engine: MergeEngine,
+        store: some MergeStore, clock: inout HybridLogicalClock
+    ) throws -> MutationResult {
         let acting = Principal(device: server, role: principal.role, district: principal.district)
         let receipt = try engine.apply(PushBatch(device: server, mutations: [mutation]), from: acting, store: store, clock: &clock)
         guard let result = receipt.results.first else { throw DoorstepError(.internalError, "no result for the server's mutation") }

@@ -9,8 +9,10 @@ enum ReportRows {
     /// A status change's instant is its write's clock stamp, but never later than when the server
     /// recorded it: a household identified offline before the campaign began existed at its start,
     /// even if it synced later.
-    static func statusChange(household: String, old: String?, new: String, write: String, recordedAt: String,
-                             in scope: Set<EntityID>) -> StatusChange? {
+    static func statusChange(
+        household: String, old: String?, new: String, write: String, recordedAt: String,
+        in scope: Set<EntityID>
+    ) -> StatusChange? {
         guard let id = try? EntityID(household), scope.contains(id), let to = status(new),
             let instant = changeInstant(write: write, recorded: recordedAt)
         else { return nil }
@@ -19,8 +21,9 @@ enum ReportRows {
 
     /// A device as the report lists it: its last sync is the later of its last push and pull.
     static func device(_ record: DeviceRecord) -> ReportDevice {
-        ReportDevice(id: record.id, name: record.name, district: record.district, lastSyncAt: latest(record.lastPushAt, record.lastPullAt),
-                     clockFlagged: record.clockSkew, revokedAt: record.revokedAt)
+        ReportDevice(
+            id: record.id, name: record.name, district: record.district, lastSyncAt: latest(record.lastPushAt, record.lastPullAt),
+            clockFlagged: record.clockSkew, revokedAt: record.revokedAt)
     }
 
     /// A household as the roster comparison sees it (its shown values); `nil` without a shown district.

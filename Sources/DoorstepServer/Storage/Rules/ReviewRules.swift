@@ -85,8 +85,10 @@ struct HoldForReview {
     /// each held mutation (`district`). A mutation already logged (pushed before the revocation)
     /// answers as a replay would: `alreadyApplied`, or `seqReuse` when the seq carried another
     /// mutation; every other is held, `rejected` with `code` and `reason`.
-    init(_ batches: [PushBatch], device: DeviceRecord, highestSeq: Int64, logged: [Int64: LoggedMutation], code: DoorstepError.Code,
-         reason: String, clock: inout HybridLogicalClock, district: (Mutation) throws -> String?) rethrows {
+    init(
+        _ batches: [PushBatch], device: DeviceRecord, highestSeq: Int64, logged: [Int64: LoggedMutation], code: DoorstepError.Code,
+        reason: String, clock: inout HybridLogicalClock, district: (Mutation) throws -> String?
+    ) rethrows {
         for batch in batches {
             var results: [MutationResult] = []
             for mutation in batch.mutations {
@@ -104,8 +106,9 @@ struct HoldForReview {
     /// The answer to a held mutation the server already logged, as a replayed push gets it.
     static func replayAnswer(to mutation: Mutation, logged: LoggedMutation) -> MutationResult {
         guard logged.mutation == mutation else {
-            return MutationResult(seq: mutation.seq, outcome: .rejected, code: .seqReuse,
-                                  reason: "seq \(mutation.seq) of this device was already used for a different mutation; not held")
+            return MutationResult(
+                seq: mutation.seq, outcome: .rejected, code: .seqReuse,
+                reason: "seq \(mutation.seq) of this device was already used for a different mutation; not held")
         }
         var result = logged.result
         if result.outcome != .rejected { result.outcome = .alreadyApplied }
@@ -132,8 +135,9 @@ struct OpenRejection {
     func heldChange(in scope: Principal) throws -> Mutation {
         try check(scope)
         guard let body else {
-            throw DoorstepError(.invalidOperation, "only a change held from a revoked device can be accepted; a refused change is fixed and sent again by its device",
-                                zh: "只能接受被撤销设备留待审核的修改；被拒绝的修改由原设备修正后重新发送")
+            throw DoorstepError(
+                .invalidOperation, "only a change held from a revoked device can be accepted; a refused change is fixed and sent again by its device",
+                zh: "只能接受被撤销设备留待审核的修改；被拒绝的修改由原设备修正后重新发送")
         }
         return try StoredJSON.decode(Mutation.self, body)
     }
@@ -145,8 +149,9 @@ struct OpenRejection {
         }
     }
 
-    static let notFound = DoorstepError(.notFound, "no open change with that device and seq in your district",
-                                        zh: "本旗区没有这一待审核的修改（设备和序号）")
+    static let notFound = DoorstepError(
+        .notFound, "no open change with that device and seq in your district",
+        zh: "本旗区没有这一待审核的修改（设备和序号）")
 
     /// The reason of a dismissal: 1 to 500 characters.
     static func checkedReason(_ reason: String) throws -> String {
@@ -172,8 +177,10 @@ enum ReviewQueueRows {
     }
 
     /// An open row of the rejection log (`body`: the held change, for held rows); `nil` when an id does not read.
-    static func rejection(device: String, seq: Int64, household: String?, entity: String, kind: String, district: String?,
-                          code: String, reason: String, at: String, body: String?) -> ReviewQueue.Rejection? {
+    static func rejection(
+        device: String, seq: Int64, household: String?, entity: String, kind: String, district: String?,
+        code: String, reason: String, at: String, body: String?
+    ) -> ReviewQueue.Rejection? {
         guard let device = try? DeviceID(device), let entity = try? EntityID(entity), let kind = EntityKind(rawValue: kind) else { return nil }
         return ReviewQueue.Rejection(
             device: device, seq: seq, household: household.flatMap { try? EntityID($0) }, entity: entity, kind: kind, district: district,
