@@ -4,7 +4,7 @@ import Testing
 @testable import DoorstepCore
 
 @Suite struct CityDataTests {
-    /// The district codes of DOMAIN.md, in the order of the sample file.
+    /// The district codes of `docs/DOMAIN.md`, in the order of the sample file.
     static let ordosCodes = ["150602", "150603", "150621", "150622", "150623", "150624", "150625", "150626", "150627", "150600"]
 
     // MARK: The embedded copy and the sample file

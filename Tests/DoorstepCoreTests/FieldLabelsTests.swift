@@ -45,7 +45,7 @@ import Testing
         for kind in EntityKind.allCases {
             #expect(kind.label(.chinese).unicodeScalars.allSatisfy { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(kind)")
         }
-        // DOMAIN.md's terms: a hardship household (困难户), its problem and assistance lists.
+        // `docs/DOMAIN.md`'s terms: a hardship household (困难户), its problem and assistance lists.
         #expect(EntityKind.household.label(.chinese) == "困难户")
         #expect(EntityKind.problem.label(.chinese) == "问题清单" && EntityKind.assistance.label(.chinese) == "帮扶清单")
     }

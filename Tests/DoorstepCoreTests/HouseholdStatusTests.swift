@@ -4,7 +4,7 @@ import Testing
 @testable import DoorstepCore
 
 @Suite struct HouseholdStatusTests {
-    /// The status table of DOMAIN.md, written out independently of the source.
+    /// The status table of `docs/DOMAIN.md`, written out independently of the source.
     static let table: [HouseholdStatus: Set<HouseholdStatus>] = [
         .candidate: [.filed, .closed],
         .filed: [.outOfHardship, .safetyNet, .closed],

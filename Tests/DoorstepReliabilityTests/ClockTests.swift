@@ -6,7 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// Issue 7 and DESIGN.md §7, clocks: a laptop whose clock says 2030 cannot win every edit for
+/// Issue 7 and `protocol/README.md` §4, clocks: a laptop whose clock says 2030 cannot win every edit for
 /// ever. Its stamp is clamped to the server's time plus the bound (5 minutes), the receipt says
 /// `clockSkew`, the office sees the device flagged, and an honest edit made after it still wins.
 @Suite struct ClockTests {

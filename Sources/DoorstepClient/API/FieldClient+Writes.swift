@@ -50,7 +50,7 @@ extension FieldClient {
         }
     }
 
-    /// An office's status decision (DOMAIN.md's status table applies from the status shown now).
+    /// An office's status decision (the status table of `docs/DOMAIN.md` applies from the status shown now).
     public func setStatus(_ id: EntityID, to status: HouseholdStatus) async throws {
         try await editHousehold(id, set: ["status": .string(status.rawValue)])
     }

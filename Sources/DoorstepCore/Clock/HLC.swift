@@ -109,7 +109,7 @@ public struct HybridLogicalClock: Sendable {
     }
 }
 
-/// The rule for stamps too far ahead of the server (DESIGN.md §7).
+/// The rule for stamps too far ahead of the server (`protocol/README.md` §4).
 public struct ClockSkewPolicy: Sendable, Hashable, Codable {
     /// How far ahead of the server's clock a stamp may be, in milliseconds (default 5 minutes).
     public var maxAheadMillis: Int64

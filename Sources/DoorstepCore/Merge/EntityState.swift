@@ -1,4 +1,4 @@
-/// The state of one entity: a register per field (DESIGN.md §6), as pulled by devices.
+/// The state of one entity: a register per field (`protocol/README.md` §6), as pulled by devices.
 public struct EntityState: Codable, Hashable, Sendable {
     public var kind: EntityKind
     public var id: EntityID

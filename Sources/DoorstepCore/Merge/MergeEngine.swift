@@ -1,4 +1,4 @@
-/// The merge rules of DESIGN.md §4 and §6, applied to batches over a ``MergeStore``.
+/// The merge rules of `protocol/README.md` §6 and §8, applied to batches over a ``MergeStore``.
 ///
 /// Client and server both use it: the server over its database, tests over
 /// ``MemoryMergeStore``. It decides every outcome; the store only reads and writes.

@@ -1,4 +1,4 @@
-/// Who is writing: the device, its role and its district (DESIGN.md §9).
+/// Who is writing: the device, its role and its district (`protocol/README.md` §11).
 public struct Principal: Hashable, Sendable {
     public var device: DeviceID
     public var role: Role

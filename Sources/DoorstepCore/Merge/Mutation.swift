@@ -26,7 +26,7 @@ public struct FieldWrite: Codable, Hashable, Sendable {
     }
 }
 
-/// The one operation format of the protocol (DESIGN.md §2): pushed over HTTP and carried in bundles.
+/// The one operation format of the protocol (`protocol/README.md` §5): pushed over HTTP and carried in bundles.
 public struct Mutation: Codable, Hashable, Sendable {
     /// The device that made the mutation; with `seq`, the idempotency key.
     public var device: DeviceID

@@ -30,7 +30,7 @@ public struct Head: Hashable, Sendable, Codable {
     }
 }
 
-/// A multi-value register: the state of one field (DESIGN.md §6).
+/// A multi-value register: the state of one field (`protocol/README.md` §6).
 ///
 /// A write replaces the values its base names. The heads are the writes that no seen
 /// write's base names. The register is a pure function of the set of writes it has

@@ -1,4 +1,4 @@
-/// Where a household stands in the programme (DOMAIN.md, "Status").
+/// Where a household stands in the programme (`docs/DOMAIN.md`, "Status").
 public enum HouseholdStatus: String, DomainTerm {
     /// Newly identified, not yet verified.
     case candidate
@@ -31,7 +31,7 @@ public enum HouseholdStatus: String, DomainTerm {
         }
     }
 
-    /// The statuses this one may change to (the status table of DOMAIN.md).
+    /// The statuses this one may change to (the status table of `docs/DOMAIN.md`).
     public var allowedNext: [HouseholdStatus] {
         switch self {
         case .candidate: [.filed, .closed]

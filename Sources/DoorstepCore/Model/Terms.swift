@@ -370,7 +370,7 @@ public enum VerifiedFact: String, DomainTerm {
     public var englishLabel: String { rawValue }
 }
 
-/// What a credential may do (DESIGN.md §9).
+/// What a credential may do (`protocol/README.md` §11).
 public enum Role: String, DomainTerm {
     /// One district: read, record visits, edit facts, file candidates.
     case visitor

@@ -1,4 +1,4 @@
-/// The campaign report (督查考核) of DOMAIN.md "What offices report": per district and city-wide,
+/// The campaign report (督查考核) of `docs/DOMAIN.md`, "What offices report": per district and city-wide,
 /// for one campaign, as of one local date.
 ///
 /// One computation, three views: the JSON API (`GET /v1/reports`), the CLI and the dashboard all

@@ -30,7 +30,7 @@ public struct ReportDevice: Codable, Hashable, Sendable {
     public var district: String?
     /// The last push or pull, RFC 3339; `nil` when it never synced.
     public var lastSyncAt: String?
-    /// Whether the device sent clock stamps too far ahead of the server (DESIGN.md §7).
+    /// Whether the device sent clock stamps too far ahead of the server (`protocol/README.md` §4).
     public var clockFlagged: Bool
     /// When the device's access was revoked, RFC 3339; `nil` while it is enrolled.
     public var revokedAt: String?

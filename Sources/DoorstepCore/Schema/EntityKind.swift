@@ -1,4 +1,4 @@
-/// The kinds of entity that sync (DESIGN.md §1).
+/// The kinds of entity that sync (`protocol/README.md` §2).
 public enum EntityKind: String, Codable, Hashable, Sendable, CaseIterable {
     /// A hardship household's file. Never deleted: closed by status.
     case household

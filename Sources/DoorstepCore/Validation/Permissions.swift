@@ -1,8 +1,8 @@
-/// Who may make which change (DESIGN.md §9), for the server's engine and the client's early checks alike.
+/// Who may make which change (`protocol/README.md` §11), for the server's engine and the client's early checks alike.
 public enum Permissions {
     /// Checks that a role may make a change: visitors file candidates and edit facts; status,
     /// restoring deleted entries and link decisions are the office's; only the city moves a
-    /// household to another district (DESIGN.md §9). Scope (the district) is checked separately.
+    /// household to another district (`protocol/README.md` §11). Scope (the district) is checked separately.
     public static func check(_ op: MutationOperation, kind: EntityKind, writes: [FieldWrite], role: Role) throws(DoorstepError) {
         let decides = role == .office || role == .city
         if op == .linkDecision && !decides {

@@ -88,7 +88,7 @@ public struct AuditEntry: Codable, Hashable, Sendable {
     }
 }
 
-/// What waits for an office's review (DESIGN.md §6; issue "review queue").
+/// What waits for an office's review (`protocol/README.md` §6.7, §7).
 public struct ReviewQueue: Codable, Hashable, Sendable {
     public struct Conflict: Codable, Hashable, Sendable {
         public var district: String?

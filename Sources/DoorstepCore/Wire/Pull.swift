@@ -19,7 +19,7 @@ public struct HouseholdAggregate: Codable, Hashable, Sendable {
     }
 }
 
-/// One page of changes in the caller's scope after its cursor (DESIGN.md §5).
+/// One page of changes in the caller's scope after its cursor (`protocol/README.md` §9).
 public struct PullPage: Codable, Hashable, Sendable {
     public var protocolVersion: Int
     /// The cursor to send next time; it covers everything in this page.

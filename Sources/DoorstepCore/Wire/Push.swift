@@ -61,7 +61,7 @@ public struct MutationResult: Codable, Hashable, Sendable {
     }
 }
 
-/// The server's answer to a batch (DESIGN.md §4).
+/// The server's answer to a batch (`protocol/README.md` §8).
 public struct PushReceipt: Codable, Hashable, Sendable {
     public var protocolVersion: Int
     public var device: DeviceID

@@ -8,7 +8,7 @@ extension DoorstepAPI {
         group.get("reports") { request, context in try await campaignReport(request, context) }
     }
 
-    /// `GET /v1/reports?district=&campaign=&today=`: the campaign report (DOMAIN.md "What offices report").
+    /// `GET /v1/reports?district=&campaign=&today=`: the campaign report (`docs/DOMAIN.md`, "What offices report").
     ///
     /// An office sees its own district (naming another answers `outOfScope`); the city sees every
     /// district, or the one it names. `campaign` defaults to the campaign whose window contains

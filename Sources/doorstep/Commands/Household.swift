@@ -167,7 +167,7 @@ extension Household {
             commandName: "status",
             abstract: "Decide a household's status (district office).",
             discussion: """
-                Allowed changes (DOMAIN.md): candidate → filed, closed; filed → outOfHardship, safetyNet, \
+                Allowed changes: candidate → filed, closed; filed → outOfHardship, safetyNet, \
                 closed; safetyNet → outOfHardship, filed, closed; outOfHardship → filed, closed; \
                 closed → candidate.
 
