@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "DoorstepCore", targets: ["DoorstepCore"]),
         .library(name: "DoorstepClient", targets: ["DoorstepClient"]),
         .library(name: "DoorstepBundle", targets: ["DoorstepBundle"]),
+        .library(name: "DoorstepStorage", targets: ["DoorstepStorage"]),
+        .library(name: "DoorstepImport", targets: ["DoorstepImport"]),
         .library(name: "DoorstepServer", targets: ["DoorstepServer"]),
         .executable(name: "doorstep", targets: ["doorstep"]),
         .executable(name: "doorstep-server", targets: ["doorstep-server"]),
@@ -24,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,19 +67,42 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(platforms: [.linux])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(platforms: [.linux])),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(platforms: [.linux])),
             ],
             swiftSettings: swiftSettings
         ),
+        // The server's storage: the backend-neutral rules (Rules/) over the embedded SQLite backend
+        // and the PostgreSQL one (Postgres/); a backend is its schema, its queries and its transactions.
+        .target(
+            name: "DoorstepStorage",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Offices' files: existing household files to import, civil-affairs rosters to compare (CSV, JSON).
+        .target(
+            name: "DoorstepImport",
+            dependencies: ["DoorstepCore", "DoorstepStorage"],
+            swiftSettings: swiftSettings
+        ),
+        // The server: the HTTP API (sync, office and admin routes, token middleware), the office
+        // dashboard, configuration and TLS, over DoorstepStorage and DoorstepImport.
         .target(
             name: "DoorstepServer",
             dependencies: [
                 "DoorstepCore",
                 "DoorstepBundle",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "DoorstepStorage",
+                "DoorstepImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +111,8 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             // The HTTP API's contract, served at GET /openapi.yaml: protocol/openapi.yaml itself
             // (Resources/openapi.yaml links to it), compiled into the binary so a copied binary has it.
@@ -96,6 +124,7 @@ let package = Package(
             dependencies: [
                 "DoorstepClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DoorstepCore",
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,6 +133,9 @@ let package = Package(
             dependencies: [
                 "DoorstepServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DoorstepCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,6 +180,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "DoorstepStorage",
             ],
             swiftSettings: swiftSettings
         ),
@@ -186,12 +219,17 @@ let package = Package(
                 "DoorstepServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                "DoorstepCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DoorstepCLITests",
-            dependencies: ["DoorstepTestSupport", "DoorstepClient", "DoorstepServer", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "DoorstepTestSupport", "DoorstepClient", "DoorstepServer", .product(name: "HummingbirdTesting", package: "hummingbird"), "DoorstepCore",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -199,11 +237,17 @@ let package = Package(
             dependencies: [
                 "DoorstepTestSupport",
                 "DoorstepServer",
+                "DoorstepStorage",
+                "DoorstepImport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                "DoorstepCore",
+                "DoorstepBundle",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -224,12 +268,18 @@ let package = Package(
                 "DoorstepTestSupport",
                 "DoorstepClient",
                 "DoorstepServer",
+                "DoorstepStorage",
+                "DoorstepImport",
                 "DoorstepBundle",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                "DoorstepCore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Crypto
 import DoorstepCore
 import DoorstepServer
+import DoorstepStorage
 import Foundation
 
 /// Sample values, valid under the shipped Ordos city data.

@@ -1,6 +1,7 @@
 import DoorstepClient
 import DoorstepCore
 import DoorstepServer
+import DoorstepStorage
 import Foundation
 import Logging
 import Synchronization

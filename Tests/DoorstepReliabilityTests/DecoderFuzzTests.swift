@@ -6,7 +6,9 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import DoorstepImport
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// Issue 7, hostile input: a seeded mutation fuzzer of the push-batch (JSON) and CSV decoders,
 /// first on the decoders alone (many cases), then through the HTTP routes against a real SQLite

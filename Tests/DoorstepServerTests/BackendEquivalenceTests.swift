@@ -6,6 +6,7 @@ import PostgresNIO
 import Testing
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// The embedded SQLite storage and the PostgreSQL one are two implementations of one contract:
 /// the same seeded day of work through both must give the same receipts, the same pull pages,

@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// The writing connection commits with `synchronous = FULL` (GRDB's WAL set-up would leave it at NORMAL,
 /// under which a commit acknowledged to a device could be lost with the power).

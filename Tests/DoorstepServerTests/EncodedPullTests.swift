@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// The pull page written from stored entity texts against the page built from the households' merged states and encoded whole.
 struct EncodedPullTests {

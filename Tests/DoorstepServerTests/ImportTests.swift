@@ -5,7 +5,9 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import DoorstepImport
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// Import of existing household files through `POST /v1/admin/import`, against a real SQLite file.
 @Suite struct ImportTests {

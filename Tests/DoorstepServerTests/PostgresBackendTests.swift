@@ -6,6 +6,7 @@ import Logging
 import Testing
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// What only the PostgreSQL backend must prove: no skipped changes under concurrent writers, and
 /// several server processes on one database (issue 9). Skipped, saying why, without a PostgreSQL.

@@ -5,7 +5,9 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import DoorstepImport
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// The civil-affairs roster comparison (数据比对) through `POST /v1/roster/compare`.
 @Suite struct RosterTests {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// Entity states as the server stores them, written and read by FastJSON: the same bytes as Foundation's encoder.
 struct StoredJSONTests {

@@ -1,4 +1,6 @@
 import DoorstepCore
+import DoorstepImport
+import DoorstepStorage
 import Foundation
 import Hummingbird
 import Logging

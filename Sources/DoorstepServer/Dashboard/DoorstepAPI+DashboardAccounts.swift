@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepStorage
 import Foundation
 import Hummingbird
 import Logging

@@ -1,5 +1,6 @@
 import Crypto
 import DoorstepCore
+public import DoorstepStorage
 import Foundation
 public import Hummingbird
 public import Logging
@@ -74,7 +75,7 @@ public struct DoorstepServerSetup: Sendable {
         if let url = configuration.databaseURL {
             let postgres = try PostgresStorage(url: url, logger: logger)
             storage = postgres
-            services.append(postgres.client)  // runs as long as the application
+            services.append(postgres.service)  // runs as long as the application
         } else {
             storage = try SQLiteStorage(path: configuration.databasePath)
         }

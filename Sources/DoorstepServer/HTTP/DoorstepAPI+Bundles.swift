@@ -1,6 +1,7 @@
 import Crypto
 import DoorstepBundle
 import DoorstepCore
+import DoorstepStorage
 import Foundation
 import Hummingbird
 import Logging

@@ -1,5 +1,6 @@
 import Crypto
 import DoorstepCore
+import DoorstepStorage
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -2,6 +2,7 @@ import DoorstepCore
 import Foundation
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 extension ServerStorage {
     /// One pull page, decoded (tests read pages as values; the server only writes them).

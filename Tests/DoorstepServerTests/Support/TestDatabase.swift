@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 
 @testable import DoorstepServer
+@testable import DoorstepStorage
 
 /// The backend the server tests run against: the embedded SQLite file by default, PostgreSQL when
 /// `DOORSTEP_TEST_POSTGRES_URL` names a server (`scripts/postgres.sh start` prints one). Each test

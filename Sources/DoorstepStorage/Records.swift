@@ -8,6 +8,15 @@ public struct EnrollmentCodeRecord: Codable, Hashable, Sendable {
     public var createdBy: String
     public var createdAt: String
     public var expiresAt: String
+
+    public init(codeHash: String, district: String?, role: Role, createdBy: String, createdAt: String, expiresAt: String) {
+        self.codeHash = codeHash
+        self.district = district
+        self.role = role
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
 }
 
 /// A device about to be enrolled.
@@ -16,6 +25,13 @@ public struct NewDevice: Sendable {
     public var name: String
     public var tokenHash: String
     public var signingKey: String?
+
+    public init(id: DeviceID, name: String, tokenHash: String, signingKey: String?) {
+        self.id = id
+        self.name = name
+        self.tokenHash = tokenHash
+        self.signingKey = signingKey
+    }
 }
 
 /// The server's own identity: its device id (for office decisions it stamps) and its bundle key.
@@ -25,4 +41,10 @@ public struct ServerIdentity: Codable, Hashable, Sendable {
     public var bundlePrivateKey: String
     /// A short id of the key, so a bundle names the key it was made for.
     public var keyID: String
+
+    public init(device: DeviceID, bundlePrivateKey: String, keyID: String) {
+        self.device = device
+        self.bundlePrivateKey = bundlePrivateKey
+        self.keyID = keyID
+    }
 }

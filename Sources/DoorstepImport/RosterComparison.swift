@@ -1,4 +1,5 @@
 public import DoorstepCore
+public import DoorstepStorage
 import Foundation
 
 /// One valid row of a civil-affairs roster (民政低保名单).
@@ -183,7 +184,7 @@ public enum RosterComparison {
     }
 
     /// A national ID as lists show it: `150602********123X`, never whole.
-    static func mask(_ value: String) -> String {
+    package static func mask(_ value: String) -> String {
         if let id = try? NationalID(value) { return id.masked }
         let characters = Array(value)
         guard characters.count > 10 else { return String(repeating: "*", count: characters.count) }

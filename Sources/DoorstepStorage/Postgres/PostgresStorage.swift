@@ -2,6 +2,7 @@ public import DoorstepCore
 import Foundation
 public import Logging
 import PostgresNIO
+public import ServiceLifecycle
 
 /// The PostgreSQL backend: several stateless `doorstep-server` processes on one database.
 ///
@@ -25,6 +26,10 @@ public final class PostgresStorage: ServerStorage {
 
     /// Runs the connection pool until the task is cancelled.
     public func run() async { await client.run() }
+
+    /// The connection pool as a service of an application's service group: the storage answers
+    /// while it runs.
+    public var service: any Service { client }
 
     static func configuration(_ text: String) throws -> PostgresClient.Configuration {
         guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {

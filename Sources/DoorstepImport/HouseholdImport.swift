@@ -1,4 +1,5 @@
 public import DoorstepCore
+public import DoorstepStorage
 import Foundation
 
 /// Turns the rows of a household file (CSV or JSON) into validated household creations.

@@ -1,4 +1,4 @@
-import DoorstepCore
+public import DoorstepCore
 import Foundation
 import GRDB
 
