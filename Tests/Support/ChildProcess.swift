@@ -15,8 +15,10 @@ public enum ChildProcess {
     public struct Result: Sendable, CustomStringConvertible {
         /// The exit status, or the signal's number.
         public var status: Int32
-        /// Whether this helper killed it (after `killAfterMillis`, or at its timeout).
+        /// Whether this helper killed it on purpose, after `killAfterMillis`.
         public var killed: Bool
+        /// Whether it was still running at its timeout and was killed for it (a hang, never on purpose).
+        public var timedOut: Bool
         /// Whether the process died of a signal (its own crash, or the kill).
         public var signalled: Bool
         public var stdoutData: Data
@@ -28,7 +30,7 @@ public enum ChildProcess {
         public var stderr: String { String(decoding: stderrData, as: UTF8.self) }
 
         public var description: String {
-            "\(signalled ? "signal" : "exit") \(status)\(killed ? " (killed)" : "") after \(String(format: "%.3f", seconds)) s\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+            "\(signalled ? "signal" : "exit") \(status)\(killed ? " (killed)" : "")\(timedOut ? " (timed out)" : "") after \(String(format: "%.3f", seconds)) s\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
         }
     }
 
@@ -73,10 +75,11 @@ public enum ChildProcess {
             try? input.fileHandleForWriting.close()
         }
         var killed = false
+        var timedOut = false
         let deadline = started.addingTimeInterval(killAfterMillis.map { Double($0) / 1000 } ?? timeout)
         while process.isRunning {
             if Date() >= deadline {
-                killed = true
+                if killAfterMillis != nil { killed = true } else { timedOut = true }
                 _ = kill(process.processIdentifier, SIGKILL)
                 while process.isRunning { try await Task.sleep(nanoseconds: 1_000_000) }
                 break
@@ -89,7 +92,7 @@ public enum ChildProcess {
         // A process that exited on its own just before the kill was not killed.
         if killed && process.terminationReason == .exit { killed = false }
         return Result(
-            status: process.terminationStatus, killed: killed, signalled: process.terminationReason == .uncaughtSignal,
+            status: process.terminationStatus, killed: killed, timedOut: timedOut, signalled: process.terminationReason == .uncaughtSignal,
             stdoutData: FileManager.default.contents(atPath: outPath) ?? Data(),
             stderrData: FileManager.default.contents(atPath: errPath) ?? Data(), seconds: seconds)
     }

@@ -4,7 +4,7 @@ public import DoorstepStorage
 import Foundation
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Builds the server: opens (or creates) its data folder and database, makes the admin token on
 /// first start, and returns the application ready to run (`try await app.runService()`).
@@ -41,8 +41,10 @@ public struct DoorstepServerSetup: Sendable {
     let api: DoorstepAPI
     /// The storage the server uses.
     public let storage: any ServerStorage
-    /// Services that live as long as the application: the PostgreSQL connection pool.
-    let services: [any Service]
+    /// Services that live as long as the application: the PostgreSQL connection pool. The
+    /// ``storage`` answers only while they run (`buildApplication` adds them to its service
+    /// group; another caller runs them itself).
+    public let services: [any Service]
 
     /// Opens the data folder and database, migrates, and makes the identity and admin token on first
     /// start (with a connection pool of its own, closed before it returns); the storage it returns
