@@ -46,10 +46,13 @@ struct SQLiteMergeStore: MergeStore {
     }
 
     func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation? {
-        guard let row = try Row.fetchOne(try statement("SELECT body, result FROM mutations WHERE device = ? AND seq = ?"), arguments: [device.rawValue, seq])
-        else {
-            return nil
-        }
+        try Self.loggedMutation(db, device: device, seq: seq)
+    }
+
+    /// The mutation log's row of a device's seq, in any transaction of the database.
+    static func loggedMutation(_ db: Database, device: DeviceID, seq: Int64) throws -> LoggedMutation? {
+        let statement = try db.cachedStatement(sql: "SELECT body, result FROM mutations WHERE device = ? AND seq = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [device.rawValue, seq]) else { return nil }
         return LoggedMutation(mutation: try StoredJSON.decode(Mutation.self, row["body"]), result: try StoredJSON.decode(MutationResult.self, row["result"]))
     }
 

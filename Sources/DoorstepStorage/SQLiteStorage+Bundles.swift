@@ -12,12 +12,7 @@ extension SQLiteStorage {
             let highest = try Int64.fetchOne(db, sql: "SELECT highest_seq FROM devices WHERE id = ?", arguments: [device.id.rawValue]) ?? 0
             var logged: [Int64: LoggedMutation] = [:]
             for seq in Set(batches.flatMap { $0.mutations.map(\.seq) }) {
-                guard
-                    let row = try Row.fetchOne(
-                        db, sql: "SELECT body, result FROM mutations WHERE device = ? AND seq = ?", arguments: [device.id.rawValue, seq])
-                else { continue }
-                logged[seq] = LoggedMutation(
-                    mutation: try StoredJSON.decode(Mutation.self, row["body"]), result: try StoredJSON.decode(MutationResult.self, row["result"]))
+                logged[seq] = try SQLiteMergeStore.loggedMutation(db, device: device.id, seq: seq)
             }
             let plan = try HoldForReview(batches, device: device, highestSeq: highest, logged: logged, code: code, reason: reason, clock: &clock) { mutation in
                 try ReviewRouting.held(mutation, device: device).district(for: mutation) { try Self.answer($0, db) }
