@@ -44,8 +44,9 @@ let package = Package(
         .target(
             name: "DoorstepCore",
             // The city data shipped inside the binaries: Samples/data/ordos.json itself
-            // (Resources/ordos.json links to it), compiled in so that a copied binary has it.
-            resources: [.embedInCode("Resources/ordos.json")],
+            // (Resources/ordos.json links to it), compiled in so that a copied binary has it; and
+            // the one table of texts people read (Resources/texts.json, see Text/Texts.swift).
+            resources: [.embedInCode("Resources/ordos.json"), .embedInCode("Resources/texts.json")],
             swiftSettings: swiftSettings
         ),
         // The bundle file format (sign, hash, encrypt; verify, decrypt), shared by client and server

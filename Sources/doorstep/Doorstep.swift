@@ -7,39 +7,8 @@ import Foundation
 struct Doorstep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doorstep",
-        abstract: "Record hardship-relief home visits offline and sync them with a Doorstep server.",
-        discussion: """
-            Visitors record visits and household facts on their laptop, offline, and sync at day end. \
-            Offices review conflicts and duplicates, decide statuses, import files and run reports, \
-            with an office device (enrolled with an office code) or a token (--token or DOORSTEP_TOKEN).
-
-            Messages and tables follow --lang zh|en, else the locale (LC_ALL, LANG). Errors are one line \
-            on stderr: "错误 [code]: message" / "error [code]: message", the code from protocol/README.md. \
-            With --json, stdout holds one JSON document (keys sorted; each command's help lists them).
-
-            Exit codes (the same for every command):
-              0   success
-              1   refused or failed: the server refused it, a file could not be read,
-                  nothing matched (the error line says why)
-              3   the server could not be reached (serverUnreachable): sync, upload, report,
-                  review and every other command that needs it; the work is kept on this
-                  device, and office commands did nothing
-              4   the quarantine is not empty after a sync: run `doorstep quarantine list`
-              5   this device's access was revoked (deviceRevoked)
-              64  usage error: an unknown option, a missing argument, options that exclude
-                  each other
-              65  a value is not valid (a typed amount, date, national ID, phone, district,
-                  term; codes invalidValue, missingField, unknownField, invalidNationalId,
-                  invalidPhone, negativeAmount, unknownDistrict), found on this computer or
-                  by the server; nothing was changed
-
-            Examples:
-              doorstep enroll --server https://doorstep.example.cn --code 7KQ2-9M4P
-              doorstep household new
-              doorstep visit record 1a2b3c4d --conclusion eligible --verified income,cause
-              doorstep sync
-              doorstep status --lang en
-            """,
+        abstract: Help.text("help.doorstep.recordHardshipReliefHomeVisits"),
+        discussion: Help.text("help.doorstep.visitorsRecordVisitsAndHousehold"),
         version: DoorstepVersion.string,
         subcommands: [
             Enroll.self, Households.self, Household.self, Visit.self, Assist.self, Sync.self, Status.self,
@@ -71,6 +40,7 @@ struct Doorstep: AsyncParsableCommand {
             usageExit(error)
         } catch {
             // Help and usage (a `HelpCommand`, a group without a subcommand) are the parser's to print.
+            helpExit(error)
             guard let console = (command as? any DoorstepCommand)?.global.console else { exit(withError: error) }
             console.note(console.errorLine(error))
             exit(withError: ExitCode(ExitStatus.failure))
@@ -83,14 +53,25 @@ extension Doorstep {
     /// with the usage error in Chinese under a Chinese command line: `错误 [usage]: …`.
     static func usageExit(_ error: any Error) -> Never {
         let code = exitCode(for: error)
+        helpExit(error)
         guard code.rawValue == ExitStatus.usage, Usage.language == .chinese else { exit(withError: error) }
         let message = fullMessage(for: error)
         let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
         let said = Usage.chinese(message) ?? (firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine)
         let console = Console(language: .chinese, json: false)
         console.note(console.errorLine(code: "usage", message: said))
-        console.note("  " + console.t("用法见 --help", "see --help"))
+        console.note("  " + console.t("cli.doorstep.seeHelp"))
         exit(withError: ExitCode(ExitStatus.usage))
+    }
+}
+
+extension Doorstep {
+    /// Prints help (a help request, `doorstep help …`, the version) and exits 0, its headings in
+    /// Chinese under a Chinese command line; returns for anything else.
+    static func helpExit(_ error: any Error) {
+        guard exitCode(for: error) == .success, Usage.language == .chinese else { return }
+        print(Usage.chineseHelp(fullMessage(for: error)))
+        exit(withError: ExitCode.success)
     }
 }
 

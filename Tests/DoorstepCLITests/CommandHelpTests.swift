@@ -25,13 +25,35 @@ struct CommandHelpTests {
         }
     }
 
-    @Test func rootHelp_documentsTheExitCodes() async throws {
-        let result = try await CLI().run(["--help"], withDatabase: false)
+    /// Under a Chinese locale (or `--lang zh`) every help is Chinese: our texts from the table, and
+    /// ArgumentParser's own headings and options said again in Chinese.
+    @Test(arguments: commands)
+    func everyCommand_hasChineseHelp(_ command: [String]) async throws {
+        let result = try await CLI(lang: "zh_CN.UTF-8").run(command + ["--help"], withDatabase: false)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("示例") && result.stdout.contains("用法：") && result.stdout.contains("选项："), "\(command): \(result)")
+        #expect(result.stdout.contains("doorstep \(command.joined(separator: " "))"), "\(command): \(result)")
+        for english in ["USAGE:", "OPTIONS:", "OVERVIEW:", "ARGUMENTS:", "SUBCOMMANDS:", "Show help information", "Example", "(default:"] {
+            #expect(!result.stdout.contains(english), "\(command): \(english) in \(result.stdout)")
+        }
+        // The first line (the overview) is a Chinese sentence.
+        let overview = result.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(overview.unicodeScalars.contains { $0.value >= 0x4E00 && $0.value <= 0x9FFF }, "\(command): \(overview)")
+        let switched = try await CLI(lang: "en_US.UTF-8").run(command + ["--help", "--lang", "zh"], withDatabase: false)
+        #expect(switched.stdout == result.stdout, "--lang zh says the same as a Chinese locale")
+    }
+
+    @Test func rootHelp_documentsTheExitCodes_inBothLanguages() async throws {
+        let english = try await CLI(lang: "en_US.UTF-8").run(["--help"], withDatabase: false)
         for code in [
             "0   success", "1   refused or failed", "3   the server could not be reached", "4   the quarantine is not empty",
             "5   this device's access was revoked", "64  usage", "65  a value is not valid",
         ] {
-            #expect(result.stdout.contains(code), "\(code)")
+            #expect(english.stdout.contains(code), "\(code)")
+        }
+        let chinese = try await CLI(lang: "zh_CN.UTF-8").run(["--help"], withDatabase: false)
+        for code in ["0   成功", "3   无法连接服务器", "5   本设备的访问权限已被撤销", "64  用法错误", "65  某个值无效"] {
+            #expect(chinese.stdout.contains(code), "\(code) in \(chinese.stdout)")
         }
     }
 

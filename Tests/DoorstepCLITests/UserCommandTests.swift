@@ -42,7 +42,7 @@ struct UserCommandTests {
             let kang = try await city.run(
                 ["admin", "users", "add", "kang.office", "--district", "150603"] + Self.admin(server),
                 environment: ["DOORSTEP_PASSWORD": "kangbashi passphrase"])
-            #expect(kang.status == 0 && kang.stdout.contains("已创建看板账号") && kang.stdout.contains("康巴什区 150603"), "\(kang)")
+            #expect(kang.status == 0 && kang.stdout.contains("已创建工作台账号") && kang.stdout.contains("康巴什区 150603"), "\(kang)")
             #expect(kang.stdout.contains("\(server.url.absoluteString)/dashboard/signin"), "\(kang)")
             let boss = try await city.run(
                 ["admin", "users", "add", "city.zhao", "--role", "city", "--json"] + Self.admin(server),

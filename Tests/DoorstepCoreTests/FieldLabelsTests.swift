@@ -17,11 +17,11 @@ import Testing
         }
     }
 
-    @Test func noLabelForAFieldTheKindDoesNotHave() {
-        for (kind, fields) in FieldLabels.table {
-            for field in fields.keys {
-                #expect(kind.field(field) != nil, "\(kind).\(field) is labelled but is not in the catalog")
-            }
+    @Test func noLabelForAFieldTheKindDoesNotHave() throws {
+        for key in Texts.keys where key.hasPrefix("field.") && key != "field._deleted" {
+            let parts = key.split(separator: ".").map(String.init)
+            let kind = try #require(parts.count == 3 ? EntityKind(rawValue: parts[1]) : nil, "\(key) names no kind")
+            #expect(kind.field(parts[2]) != nil, "\(key) is labelled but is not in the catalog")
         }
         #expect(FieldLabels.label("headName", of: .member, .chinese) == nil)
         #expect(EntityKind.member.label(ofField: "headName", .chinese) == "headName", "an unknown field reads as its wire name")

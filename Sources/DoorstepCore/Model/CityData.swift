@@ -41,28 +41,13 @@ public struct District: Codable, Hashable, Sendable, Identifiable {
 
 /// The stages of a campaign, in the plan's order.
 public enum CampaignStageKind: String, DomainTerm {
+    public static let textKey = "stage"
     /// Precise identification (精准识别): every file verified.
     case identification
     /// Precise measures (精准施策): problem and assistance lists.
     case measures
     /// Exit (精准解困脱困): households exit hardship or enter the safety net.
     case exit
-
-    public var chineseLabel: String {
-        switch self {
-        case .identification: "精准识别"
-        case .measures: "精准施策"
-        case .exit: "精准解困脱困"
-        }
-    }
-
-    public var englishLabel: String {
-        switch self {
-        case .identification: "precise identification"
-        case .measures: "precise measures"
-        case .exit: "exit"
-        }
-    }
 }
 
 /// One stage of a campaign, with its window of local dates (both ends included).

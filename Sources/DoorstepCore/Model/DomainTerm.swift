@@ -5,17 +5,21 @@ import Foundation
 /// The raw value is the wire form (protocol, database, CLI flags); labels are for people.
 public protocol DomainTerm: RawRepresentable, CaseIterable, Codable, Hashable, Sendable
 where RawValue == String {
-    /// The label in Simplified Chinese, as the offices say it.
-    var chineseLabel: String { get }
-    /// The label in English.
-    var englishLabel: String { get }
+    /// The term's name in the table of texts: its labels are `term.<textKey>.<case>`.
+    static var textKey: String { get }
 }
 
 extension DomainTerm {
-    /// The label in the given language.
+    /// The label in the given language, from the table of texts (`Texts`).
     public func label(_ language: Language) -> String {
-        language == .chinese ? chineseLabel : englishLabel
+        Texts.text("term.\(Self.textKey).\(rawValue)", language)
     }
+
+    /// The label in Simplified Chinese, as the offices say it.
+    public var chineseLabel: String { label(.chinese) }
+
+    /// The label in English.
+    public var englishLabel: String { label(.english) }
 
     /// The wire names of all cases, for messages such as "expected one of …".
     public static var wireNames: [String] { allCases.map(\.rawValue) }

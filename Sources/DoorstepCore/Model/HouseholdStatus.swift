@@ -1,5 +1,6 @@
 /// Where a household stands in the programme (`docs/DOMAIN.md`, "Status").
 public enum HouseholdStatus: String, DomainTerm {
+    public static let textKey = "status"
     /// Newly identified, not yet verified.
     case candidate
     /// Verified and on file (在档).
@@ -10,26 +11,6 @@ public enum HouseholdStatus: String, DomainTerm {
     case safetyNet
     /// Not eligible after verification, or left the programme.
     case closed
-
-    public var chineseLabel: String {
-        switch self {
-        case .candidate: "待核实"
-        case .filed: "在档"
-        case .outOfHardship: "已脱困"
-        case .safetyNet: "兜底保障"
-        case .closed: "已销档"
-        }
-    }
-
-    public var englishLabel: String {
-        switch self {
-        case .candidate: "candidate"
-        case .filed: "filed"
-        case .outOfHardship: "out of hardship"
-        case .safetyNet: "safety net"
-        case .closed: "closed"
-        }
-    }
 
     /// The statuses this one may change to (the status table of `docs/DOMAIN.md`).
     public var allowedNext: [HouseholdStatus] {

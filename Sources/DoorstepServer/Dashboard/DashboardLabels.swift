@@ -18,8 +18,8 @@ enum DashboardLabels {
         switch value {
         case .null: return "—"
         case .bool(let flag):
-            if field == deletedFieldName { return flag ? (language == .chinese ? "已删除" : "deleted") : (language == .chinese ? "恢复" : "restored") }
-            return flag ? (language == .chinese ? "是" : "yes") : (language == .chinese ? "否" : "no")
+            if field == deletedFieldName { return Texts.text(flag ? "value.deleted" : "value.restored", language) }
+            return Texts.text(flag ? "value.yes" : "value.no", language)
         case .int(let number):
             if field.hasSuffix("Fen") { return money(number) }
             return String(number)
@@ -29,9 +29,10 @@ enum DashboardLabels {
             if kind.field(field)?.type == .instant, let date = Instant.parse(text) { return time(date, city: city) }
             return text
         case .array(let items):
-            return items.map { self.value($0, field: field, kind: kind, language: language, city: city) }.joined(separator: language == .chinese ? "、" : ", ")
+            return items.map { self.value($0, field: field, kind: kind, language: language, city: city) }.joined(
+                separator: Texts.text("list.separator", language))
         case .object:
-            return language == .chinese ? "(复合值)" : "(structured value)"
+            return Texts.text("value.structured", language)
         }
     }
 

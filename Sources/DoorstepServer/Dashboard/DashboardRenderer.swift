@@ -44,7 +44,7 @@ enum DashboardRenderer {
 
     /// Renders a page template with the chrome, the texts of the language and the page's content.
     static func render(_ template: String, chrome: PageChrome, language: Language, content: Any) throws -> String {
-        let object: [String: Any] = ["c": chrome, "t": DashboardText.table(language), "p": content]
+        let object: [String: Any] = ["c": chrome, "t": Texts.section("dashboard", language), "p": content]
         guard let text = try library.get().render(object, withTemplate: template) else {
             throw DoorstepError(.internalError, "no dashboard template \(template)")
         }

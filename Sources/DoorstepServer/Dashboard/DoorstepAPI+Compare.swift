@@ -55,7 +55,7 @@ extension DoorstepAPI {
         error: String? = nil, detail: String? = nil
     ) throws -> Response {
         let language = viewer.language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         var content: [String: Any] = [
             "isCity": viewer.account.role == .city, "districts": districtOptions(viewer), "allSelected": viewer.district == nil,
             "hasReport": report != nil,
@@ -76,7 +76,7 @@ extension DoorstepAPI {
     /// Every mismatch of a comparison in one table: what kind, the roster line, the household, and both sides.
     func comparisonTable(_ report: RosterReport, viewer: DashboardViewer) -> DashboardTable {
         let language = viewer.language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         func kind(_ key: String) -> DashboardTable.Cell { .init(texts["compare.\(key)"] ?? key) }
         var rows: [DashboardTable.Row] = report.inRosterNotOnFile.map { person in
             .init([

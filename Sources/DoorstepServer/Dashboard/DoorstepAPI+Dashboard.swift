@@ -143,7 +143,7 @@ extension DoorstepAPI {
 
     /// The chrome of a page for a signed-in viewer (or, with `nil`, for the sign-in page).
     func chrome(_ title: String, request: Request, viewer: DashboardViewer?, language: Language, current: String? = nil) -> PageChrome {
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let other: Language = language == .chinese ? .english : .chinese
         var items: [(String, String?)] = []
         for (key, value) in request.uri.queryParameters where key != "lang" && key != "done" && key != "error" {
@@ -153,7 +153,7 @@ extension DoorstepAPI {
         var chrome = PageChrome(
             lang: language == .chinese ? "zh-CN" : "en", title: title,
             languageLink: .init(
-                href: DashboardLinks.href(request.uri.path, items), label: other == .chinese ? "中文" : "English",
+                href: DashboardLinks.href(request.uri.path, items), label: Texts.text("language.name", other),
                 lang: other == .chinese ? "zh-CN" : "en")
         )
         if let done = request.uri.queryParameters.get("done") { chrome.flash = texts["done." + done] }
@@ -189,7 +189,7 @@ extension DoorstepAPI {
     /// An error as an HTML page with the error's HTTP status.
     func errorPage(_ error: DoorstepError, request: Request, viewer: DashboardViewer?) throws -> Response {
         let language = viewer?.language ?? dashboardLanguage(request).language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let status = error.code.httpStatus
         let key = status == .notFound ? "notFound" : status == .forbidden ? "forbidden" : status == .tooManyRequests ? "rateLimited" : "failed"
         let title = texts["errorPage." + key] ?? key

@@ -9,7 +9,7 @@ extension DoorstepAPI {
     /// `GET /dashboard/households[?district=][&status=][&q=]`: the households in view, to open one.
     func householdsPage(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         try await dashboardPage(request) { viewer in
-            let texts = DashboardText.table(viewer.language)
+            let texts = Texts.section("dashboard", viewer.language)
             let query = request.uri.queryParameters
             let status = query.get("status").flatMap(HouseholdStatus.init(rawValue:))
             let search = query.get("q")?.trimmingCharacters(in: .whitespaces) ?? ""
@@ -30,7 +30,7 @@ extension DoorstepAPI {
     /// The households table: head's name, masked national ID, status, district; filtered by status and a search text.
     func householdsTable(viewer: DashboardViewer, status: HouseholdStatus?, search: String) async throws -> DashboardTable {
         let language = viewer.language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let needle = search.uppercased()
         let rows = try await storage.householdSummaries(district: viewer.district, engine: engine)
             .filter { status == nil || $0.status == status }
@@ -71,7 +71,7 @@ extension DoorstepAPI {
                 "hasAliases": !aggregate.aliases.isEmpty,
             ]
             for table in tables { content["table_" + table.id] = table }
-            let texts = DashboardText.table(language)
+            let texts = Texts.section("dashboard", language)
             let title = (texts["household.title"] ?? "%@").replacingOccurrences(of: "%@", with: household["headName"].stringValue ?? household.id.description)
             let page = try DashboardRenderer.render(
                 "household", chrome: chrome(title, request: request, viewer: viewer, language: language, current: "households"),
@@ -83,7 +83,7 @@ extension DoorstepAPI {
     /// The tables of a household page, in page order: facts, members, liaisons, problems, assistance, visits, history.
     func householdTables(_ aggregate: HouseholdAggregate, viewer: DashboardViewer) async throws -> [DashboardTable] {
         let language = viewer.language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let city = configuration.city
         let household = aggregate.household
         func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
@@ -126,7 +126,7 @@ extension DoorstepAPI {
         let history = try await storage.history(of: household.id).reversed().map { entry in
             let who: String
             if entry.actor.hasPrefix("dashboard:") {
-                who = String(entry.actor.dropFirst("dashboard:".count)) + (language == .chinese ? "（管理端）" : " (dashboard)")
+                who = String(entry.actor.dropFirst("dashboard:".count)) + Texts.text("dashboard.history.byDashboard", language)
             } else if entry.actor.isEmpty || entry.actor.hasPrefix("device:") {
                 who = names[entry.device] ?? entry.device.rawValue
             } else {

@@ -24,7 +24,7 @@ extension DoorstepAPI {
         try await dashboardPage(request) { viewer in
             let campaignID = request.uri.queryParameters.get("campaign")
             let report = try await dashboardReport(district: viewer.district, campaign: campaignID)
-            let texts = DashboardText.table(viewer.language)
+            let texts = Texts.section("dashboard", viewer.language)
             let content = overviewContent(report, viewer: viewer, texts: texts)
             let title = texts["overview.title"] ?? "Overview"
             let page = try DashboardRenderer.render(
@@ -94,7 +94,7 @@ extension DoorstepAPI {
     /// Every table of the overview, by export name.
     func overviewTables(_ report: CampaignReport, viewer: DashboardViewer) -> [String: DashboardTable] {
         let language = viewer.language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let section = overviewSection(report, viewer: viewer)
         let sections = viewer.district == nil ? report.districts : report.districts.filter { $0.district == viewer.district }
         let scope: String? = viewer.account.role == .city ? viewer.district : nil

@@ -35,7 +35,7 @@ extension DoorstepAPI {
     }
 
     func writerName(_ device: DeviceID, _ context: ReviewContext, _ language: Language) -> String {
-        if device == identity.device { return language == .chinese ? "服务器（办公室决定）" : "server (office decision)" }
+        if device == identity.device { return Texts.text("dashboard.review.serverDecision", language) }
         return context.deviceNames[device].map { "\($0) (\(device.rawValue.prefix(8)))" } ?? device.rawValue
     }
 
@@ -45,7 +45,7 @@ extension DoorstepAPI {
             let queue = try await storage.reviewQueue(district: viewer.district)
             let review = try await reviewContext(queue)
             let language = viewer.language
-            let texts = DashboardText.table(language)
+            let texts = Texts.section("dashboard", language)
             let city = configuration.city
             let conflicts: [[String: Any]] = queue.conflicts.map { item in
                 let record = item.record
@@ -116,7 +116,7 @@ extension DoorstepAPI {
     /// The review queue's tables, as the page lists them and CSV exports them.
     func reviewTables(_ queue: ReviewQueue, review: ReviewContext, viewer: DashboardViewer) -> ReviewTables {
         let language = viewer.language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let city = configuration.city
         let scope: String? = viewer.account.role == .city ? viewer.district : nil
         func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {

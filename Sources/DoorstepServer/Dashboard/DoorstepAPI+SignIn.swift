@@ -23,7 +23,7 @@ extension DoorstepAPI {
     /// Renders the sign-in form with an optional message (a text key).
     func signInForm(_ request: Request, secret: String, name: String, next: String?, message: String?, status: HTTPResponse.Status) throws -> Response {
         let language = dashboardLanguage(request).language
-        let texts = DashboardText.table(language)
+        let texts = Texts.section("dashboard", language)
         let title = texts["signIn.title"] ?? "Sign in"
         var chrome = chrome(title, request: request, viewer: nil, language: language)
         chrome.error = message.flatMap { texts[$0] }

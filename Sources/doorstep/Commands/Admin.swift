@@ -5,15 +5,8 @@ import Foundation
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Office administration: enrollment codes, importing files, devices, dashboard accounts.",
-        discussion: """
-            These commands need an office device (enrolled with an office code) or a token: \
-            --token / DOORSTEP_TOKEN with --server.
-
-            Examples:
-              doorstep admin enroll-code --district 150602 --role visitor
-              doorstep admin users add wang.li --district 150602
-            """,
+        abstract: Help.text("help.admin.officeAdministrationEnrollmentCodesImporting"),
+        discussion: Help.text("help.admin.theseCommandsNeedAnOffice"),
         subcommands: [EnrollCode.self, Import.self, Devices.self, Users.self]
     )
 }
@@ -22,27 +15,19 @@ extension Admin {
     struct EnrollCode: DoorstepCommand {
         static let configuration = CommandConfiguration(
             commandName: "enroll-code",
-            abstract: "Issue a one-time enrollment code for a visitor's or an office's device.",
-            discussion: """
-                Prints the code, its expiry, and the one command the visitor types on the new device. \
-                With --json: keys code, expiresAt, district, role, server, command.
-
-                Examples:
-                  doorstep admin enroll-code --district 150602 --role visitor
-                  doorstep admin enroll-code --district 150602 --role office --hours 4 \\
-                    --server https://doorstep.example.cn --token …
-                """
+            abstract: Help.text("help.admin.issueAOneTimeEnrollment"),
+            discussion: Help.text("help.admin.printsTheCodeItsExpiry")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: "The district the device will serve (code, e.g. 150602); omit for a city device.")
+        @Option(help: .text("help.admin.theDistrictTheDeviceWill"))
         var district: String?
 
-        @Option(help: "visitor, office (or city, with the city's token).")
+        @Option(help: .text("help.admin.visitorOfficeOrCityWith"))
         var role: String = "visitor"
 
-        @Option(help: "Hours until the code expires (default: the server's).")
+        @Option(help: .text("help.admin.hoursUntilTheCodeExpires"))
         var hours: Int?
 
         /// The `--json` answer.
@@ -72,41 +57,30 @@ extension Admin {
             let format = global.format
             try console.output(result) {
                 var facts = FactList()
-                facts.add(console.t("登记码", "code"), code.code)
-                facts.add(console.t("有效期至", "expires"), format.time(code.expiresAt))
-                facts.add(console.t("角色", "role"), code.role.label(console.language))
-                facts.add(console.t("旗区", "district"), code.district.map(format.district) ?? console.t("全市", "every district"))
-                return facts.render() + "\n" + console.t("在新设备上运行：", "On the new device, run:") + "\n  " + command
+                facts.add(console.t("cli.admin.code"), code.code)
+                facts.add(console.t("cli.admin.expires"), format.time(code.expiresAt))
+                facts.add(console.t("cli.common.role"), code.role.label(console.language))
+                facts.add(console.t("cli.common.district"), code.district.map(format.district) ?? console.t("cli.common.everyDistrict"))
+                return facts.render() + "\n" + console.t("cli.admin.onTheNewDeviceRun") + "\n  " + command
             }
         }
     }
 
     struct Import: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import existing household files (CSV as Excel saves it, or JSON).",
-            discussion: """
-                The content type comes from the extension: .csv or .json. --check is a dry run that lists \
-                every row's problem with its line number. A file with problems imports nothing unless \
-                --accept-valid (then the valid rows are imported and the others listed). Exits 1 when \
-                problems were found and nothing was imported because of them. \
-                With --json: the server's report, keys imported, skipped, dryRun, errors [{line, field, \
-                code, message}], error (when the file was refused as a whole).
-
-                Examples:
-                  doorstep admin import households.csv --check
-                  doorstep admin import households.csv --accept-valid
-                """
+            abstract: Help.text("help.admin.importExistingHouseholdFilesCsv"),
+            discussion: Help.text("help.admin.theContentTypeComesFrom")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The file: .csv or .json.")
+        @Argument(help: .text("help.admin.theFileCsvOrJson"))
         var file: String
 
-        @Flag(help: "Dry run: check every row, import nothing.")
+        @Flag(help: .text("help.admin.dryRunCheckEveryRow"))
         var check = false
 
-        @Flag(name: .customLong("accept-valid"), help: "Import the valid rows even when others have problems.")
+        @Flag(name: .customLong("accept-valid"), help: .text("help.admin.importTheValidRowsEven"))
         var acceptValid = false
 
         func run() async throws {
@@ -118,7 +92,7 @@ extension Admin {
             } else if lowered.hasSuffix(".json") {
                 type = "application/json"
             } else {
-                throw Usage.error("文件名须以 .csv 或 .json 结尾", "the file must end in .csv or .json")
+                throw Usage.error("cli.admin.theFileMustEndIn")
             }
             let data = try Files.read(file, console: console)
             let session = try await global.office()
@@ -133,17 +107,17 @@ extension Admin {
         private func render(_ report: ImportReport) -> String {
             let console = global.console
             var facts = FactList()
-            let imported = report.dryRun ? console.t("可导入", "would import") : console.t("已导入", "imported")
-            facts.add(imported, console.t("\(report.imported) 户", "\(report.imported)"))
-            facts.add(console.t("已在档（跳过）", "already on file (skipped)"), console.t("\(report.skipped) 户", "\(report.skipped)"))
-            facts.add(console.t("问题", "problems"), console.t("\(report.errors.count) 处", "\(report.errors.count)"))
+            let imported = report.dryRun ? console.t("cli.admin.wouldImport") : console.t("cli.admin.imported")
+            facts.add(imported, console.t("cli.admin.nImported", ["imported": "\(report.imported)"]))
+            facts.add(console.t("cli.admin.alreadyOnFileSkipped"), console.t("cli.admin.nSkipped", ["skipped": "\(report.skipped)"]))
+            facts.add(console.t("cli.admin.problems"), console.t("cli.admin.nCount", ["count": "\(report.errors.count)"]))
             var text =
-                (report.dryRun ? console.t("检查结果（未导入任何数据）：", "Check (nothing imported):") : console.t("导入结果：", "Import:"))
+                (report.dryRun ? console.t("cli.admin.checkNothingImported") : console.t("cli.admin.import"))
                 + "\n" + facts.render(indent: "  ")
             if !report.errors.isEmpty {
                 var table = Table([
-                    .init(title: console.t("行", "line"), numeric: true), .init(title: console.t("字段", "field")),
-                    .init(title: console.t("代码", "code")), .init(title: console.t("说明", "message")),
+                    .init(title: console.t("cli.common.line"), numeric: true), .init(title: console.t("cli.common.field")),
+                    .init(title: console.t("cli.common.code")), .init(title: console.t("cli.admin.message")),
                 ])
                 for issue in report.errors {
                     let field = issue.field.map { "\(Strings.field($0, of: .household, console.language)) [\($0)]" } ?? "-"
@@ -157,11 +131,8 @@ extension Admin {
 
     struct Devices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The enrolled devices: list them, revoke one.",
-            discussion: """
-                Example:
-                  doorstep admin devices revoke 3f2a9c1e
-                """,
+            abstract: Help.text("help.admin.theEnrolledDevicesListThem"),
+            discussion: Help.text("help.admin.exampleDoorstepAdminDevicesRevoke"),
             subcommands: [List.self, Revoke.self],
             defaultSubcommand: List.self
         )

@@ -4,46 +4,38 @@ import DoorstepCore
 
 struct Assist: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The assistance list (帮扶清单): add a measure, update its progress.",
-        discussion: """
-            Categories and their default lead departments: employment (humanResources), education \
-            (education), illness (civilAffairs), socialInsurance (humanResources), housing \
-            (housingAdministration), minimumLiving (civilAffairs).
-
-            Example:
-              doorstep assist add 1a2b3c4d --category employment \\
-                --measure "推荐公益性岗位" --due 2020-07-31
-            """,
+        abstract: Help.text("help.assist.theAssistanceListAddA"),
+        discussion: Help.text("help.assist.categoriesAndTheirDefaultLead"),
         subcommands: [Add.self, Update.self]
     )
 }
 
 /// The flags of an assistance item shared by add and update.
 struct AssistanceFields: ParsableArguments {
-    @Option(help: "Category: employment, education, illness, socialInsurance, housing, minimumLiving.")
+    @Option(help: .text("help.assist.categoryEmploymentEducationIllnessSocialinsurance"))
     var category: String?
 
-    @Option(help: "The measure (帮扶措施).")
+    @Option(help: .text("help.assist.theMeasure"))
     var measure: String?
 
-    @Option(help: "Lead department: humanResources, education, civilAffairs, medicalInsurance, housingAdministration, tradeUnion (default: the category's).")
+    @Option(help: .text("help.assist.leadDepartmentHumanresourcesEducationCivilaffairs"))
     var department: String?
 
-    @Option(help: "Due date, YYYY-MM-DD (完成时限).")
+    @Option(help: .text("help.assist.dueDateYyyyMmDd"))
     var due: String?
 
-    @Option(help: "Status: planned, inProgress, done, cancelled.")
+    @Option(help: .text("help.assist.statusPlannedInprogressDoneCancelled"))
     var status: String?
 
-    @Option(name: .customLong("amount-fen"), help: "Amount in fen, where money moves.")
+    @Option(name: .customLong("amount-fen"), help: .text("help.assist.amountInFenWhereMoney"))
     var amountFen: String?
 
-    @Option(name: .customLong("amount-yuan"), help: "The same in yuan, e.g. 500.")
+    @Option(name: .customLong("amount-yuan"), help: .text("help.assist.theSameInYuanE"))
     var amountYuan: String?
 
     func validate() throws {
         if amountFen != nil && amountYuan != nil {
-            throw Usage.error("金额只能给一次：--amount-fen 或 --amount-yuan", "give the amount once: --amount-fen or --amount-yuan")
+            throw Usage.error("cli.assist.giveTheAmountOnceAmount")
         }
     }
 
@@ -63,19 +55,13 @@ struct AssistanceFields: ParsableArguments {
 extension Assist {
     struct Add: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a measure to a household's assistance list.",
-            discussion: """
-                With --json: keys id (the item), household, kind, fields, pending.
-
-                Example:
-                  doorstep assist add 1a2b3c4d --category illness --measure "申请大病救助" \\
-                    --due 2020-06-30 --amount-yuan 3000
-                """
+            abstract: Help.text("help.assist.addAMeasureToA"),
+            discussion: Help.text("help.assist.withJsonKeysIdThe")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The household's id (or its first characters).")
+        @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
         var household: String
 
         @OptionGroup var fields: AssistanceFields
@@ -95,29 +81,24 @@ extension Assist {
             let id = try await client.addEntry(.assistance, to: householdID, values)
             let pending = try await client.status().pending
             try console.output(LocalWrite(id: id, household: householdID, kind: .assistance, fields: values.keys.sorted(), pending: pending)) {
-                console.t("已加入帮扶清单，编号 \(id)", "Added to the assistance list, id \(id)")
+                console.t("cli.assist.addedToTheAssistanceList", ["id": "\(id)"])
             }
-            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+            console.note(console.t("cli.common.runDoorstepSyncToSend"))
         }
     }
 
     struct Update: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Update an assistance item: its status, measure, due date or amount.",
-            discussion: """
-                With --json: keys id (the item), household, kind, fields, pending.
-
-                Example:
-                  doorstep assist update 9f8e7d6c --household 1a2b3c4d --status done
-                """
+            abstract: Help.text("help.assist.updateAnAssistanceItemIts"),
+            discussion: Help.text("help.assist.withJsonKeysIdThe2")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The item's id (or its first characters).")
+        @Argument(help: .text("help.assist.theItemIdOrIts"))
         var item: String
 
-        @Option(help: "The household's id (or its first characters).")
+        @Option(help: .text("help.assist.theHouseholdIdOrIts"))
         var household: String
 
         @OptionGroup var fields: AssistanceFields
@@ -127,12 +108,12 @@ extension Assist {
             let console = global.console
             let householdID = try await Resolve.household(household, in: client, console: console)
             guard let aggregate = try await client.household(householdID) else {
-                throw console.failure("notFound", "本机没有这户：\(householdID)", "no household \(householdID) on this device")
+                throw console.failure("notFound", "cli.error.notFound.noHouseholdOnThis", ["householdID": "\(householdID)"])
             }
             let entry = try Resolve.entry(item, in: aggregate, kind: .assistance, console: console)
             let values = try fields.values(city: global.city).filter { entry[$0.key] != $0.value }
             guard !values.isEmpty else {
-                console.say(console.t("没有修改。", "Nothing changed."))
+                console.say(console.t("cli.common.nothingChanged"))
                 if console.json {
                     try console.emit(
                         LocalWrite(
@@ -144,10 +125,10 @@ extension Assist {
             try await client.editEntry(entry.id, in: aggregate.household.id, set: values)
             let pending = try await client.status().pending
             try console.output(LocalWrite(id: entry.id, household: aggregate.household.id, kind: .assistance, fields: values.keys.sorted(), pending: pending)) {
-                console.t("已更新帮扶事项 \(Format.short(entry.id))：", "Updated item \(Format.short(entry.id)): ")
-                    + values.keys.sorted().map { Strings.field($0, of: .assistance, console.language) }.joined(separator: console.t("、", ", "))
+                console.t("cli.assist.updatedItem", ["id": "\(Format.short(entry.id))"])
+                    + values.keys.sorted().map { Strings.field($0, of: .assistance, console.language) }.joined(separator: console.t("cli.common.listSeparator"))
             }
-            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+            console.note(console.t("cli.common.runDoorstepSyncToSend"))
         }
     }
 }

@@ -5,32 +5,21 @@ import Foundation
 
 struct Enroll: DoorstepCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Enroll this device with a one-time code from the office.",
-        discussion: """
-            Makes this device's signing key, registers it with the server (--server, required here) and \
-            keeps the server's address and the device's token in the local database (--db). A visitor's \
-            code binds the device to one district; an office code makes it an office device, which can \
-            also run the office commands without --token.
-
-            With --json: the enrollment, keys device, server, role, district, deviceName.
-
-            Example:
-              doorstep enroll --server https://doorstep.example.cn --code 7KQ2-9M4P \\
-                --name "张三的笔记本"
-            """
+        abstract: Help.text("help.enroll.enrollThisDeviceWithA"),
+        discussion: Help.text("help.enroll.makesThisDeviceSigningKey")
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The one-time enrollment code from the office.")
+    @Option(help: .text("help.enroll.theOneTimeEnrollmentCode"))
     var code: String
 
-    @Option(help: "A name for this device, shown to the office (default: the computer's name).")
+    @Option(help: .text("help.enroll.aNameForThisDevice"))
     var name: String?
 
     func run() async throws {
         guard let server = global.server else {
-            throw Usage.error("登记需要 --server 服务器地址（办公室随登记码一起给出）", "enroll needs --server URL, the address the office gave with the code")
+            throw Usage.error("cli.enroll.enrollNeedsServerUrlThe")
         }
         let url = try global.serverURL(server)
         let path = global.databasePath
@@ -52,9 +41,9 @@ struct Enroll: DoorstepCommand {
         }
         let console = global.console
         try console.output(enrollment) {
-            console.t("本设备已登记。", "This device is enrolled.") + "\n" + EnrollmentView.facts(enrollment, global.format).render(indent: "  ")
+            console.t("cli.enroll.thisDeviceIsEnrolled") + "\n" + EnrollmentView.facts(enrollment, global.format).render(indent: "  ")
         }
-        console.note(console.t("下一步：运行 doorstep sync 下载本旗区的档案。", "Next: run doorstep sync to download the district's files."))
+        console.note(console.t("cli.enroll.nextRunDoorstepSyncTo"))
     }
 }
 
@@ -62,10 +51,10 @@ struct Enroll: DoorstepCommand {
 enum EnrollmentView {
     static func facts(_ enrollment: Enrollment, _ format: Format) -> FactList {
         var facts = FactList()
-        facts.add(format.t("设备", "device"), "\(enrollment.deviceName) (\(enrollment.device))")
-        facts.add(format.t("角色", "role"), enrollment.role.label(format.language))
-        facts.add(format.t("旗区", "district"), enrollment.district.map(format.district) ?? format.t("全市", "every district"))
-        facts.add(format.t("服务器", "server"), enrollment.server.absoluteString)
+        facts.add(format.t("cli.common.device"), "\(enrollment.deviceName) (\(enrollment.device))")
+        facts.add(format.t("cli.common.role"), enrollment.role.label(format.language))
+        facts.add(format.t("cli.common.district"), enrollment.district.map(format.district) ?? format.t("cli.common.everyDistrict"))
+        facts.add(format.t("cli.common.server"), enrollment.server.absoluteString)
         return facts
     }
 }

@@ -36,18 +36,15 @@ struct EntryCommand<Entry: EntryKind>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: Entry.commandName,
-            abstract:
-                "A household's \(Entry.kind.listTitle(.english).lowercased()) (\(Entry.kind.listTitle(.chinese))): add, edit or remove an entry, offline.",
-            discussion: """
-                Values are given as field=value, the field by its wire name or its label (Chinese or \
-                English), the value as typed anywhere else (terms by name or number). The fields: \
-                \(Entry.kind.fields.map { "\($0.name) (\($0.label?.zh ?? $0.name))\($0.required ? " *" : "")" }.joined(separator: ", ")); \
-                * is required to add. Sync to send the change to the office.
-
-                Examples:
-                  doorstep \(Entry.commandName) add 1a2b3c4d \(Entry.example)
-                  doorstep \(Entry.commandName) remove 9f8e7d6c --household 1a2b3c4d
-                """,
+            abstract: Help.text("help.entries.abstract", ["kinds": Entry.kind.listTitle(Usage.language)]),
+            discussion: Help.text(
+                "help.entries.discussion",
+                [
+                    "fields": Entry.kind.fields.map { field in
+                        "\(field.name) (\(field.label(in: Entry.kind, Usage.language)))\(field.required ? " *" : "")"
+                    }.joined(separator: Texts.text("list.separator", Usage.language)),
+                    "command": Entry.commandName, "example": Entry.example,
+                ]),
             subcommands: [EntryAdd<Entry>.self, EntryEdit<Entry>.self, EntryRemove<Entry>.self]
         )
     }
@@ -59,7 +56,7 @@ struct EntryCommand<Entry: EntryKind>: AsyncParsableCommand {
             let (typed, text) = try FieldInput.assignment(pair)
             let field = try field(typed, console: console)
             guard values[field.name] == nil else {
-                throw console.failure("invalidValue", "「\(field.label?.zh ?? field.name)」给了两次", "\(field.name) is given twice")
+                throw console.failure("invalidValue", "cli.error.invalidValue.givenTwice", ["field": field.label(in: Entry.kind, console.language)])
             }
             values[field.name] = try TypedInput.value(text, field: field.name, of: Entry.kind, city: city)
         }
@@ -72,10 +69,13 @@ struct EntryCommand<Entry: EntryKind>: AsyncParsableCommand {
         if let field = Entry.kind.fields.first(where: { $0.name.lowercased() == lowered || $0.label?.zh == typed || $0.label?.en.lowercased() == lowered }) {
             return field
         }
-        let known = Entry.kind.fields.map { "\($0.name)（\($0.label?.zh ?? $0.name)）" }.joined(separator: "、")
-        throw DoorstepError(
-            .unknownField, "a \(Entry.kind.rawValue) has no field \(typed); its fields: \(Entry.kind.fields.map(\.name).joined(separator: ", "))",
-            zh: "「\(Entry.kind.label(.chinese))」没有「\(typed)」这一项；可填：\(known)")
+        let known = Entry.kind.fields.map { "\($0.name)（\($0.label(in: Entry.kind, .chinese))）" }.joined(separator: "、")
+        throw console.failure(
+            "unknownField", "cli.error.unknownField.noSuchField",
+            [
+                "kind": Entry.kind.label(console.language), "field": typed,
+                "known": console.language == .chinese ? known : Entry.kind.fields.map(\.name).joined(separator: ", "),
+            ])
     }
 
     /// The household and the entry an `edit` or `remove` names.
@@ -84,7 +84,7 @@ struct EntryCommand<Entry: EntryKind>: AsyncParsableCommand {
         let console = global.console
         let householdID = try await Resolve.household(household, in: client, console: console)
         guard let aggregate = try await client.household(householdID) else {
-            throw console.failure("notFound", "本机没有这户：\(householdID)", "no household \(householdID) on this device")
+            throw console.failure("notFound", "cli.error.notFound.noHouseholdOnThis", ["householdID": "\(householdID)"])
         }
         let entry = try Resolve.entry(item, in: aggregate, kind: Entry.kind, console: console)
         return (client, aggregate, entry)
@@ -95,26 +95,20 @@ struct EntryAdd<Entry: EntryKind>: DoorstepCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "add",
-            abstract: "Add an entry to a household, offline.",
-            discussion: """
-                In a terminal, the required fields not given are asked for. With --json: keys id (the \
-                entry), household, kind, fields, pending.
-
-                Example:
-                  doorstep \(Entry.commandName) add 1a2b3c4d \(Entry.example)
-                """
+            abstract: Help.text("help.entries.addAnEntryToA"),
+            discussion: Help.text("help.entries.add.discussion", ["command": Entry.commandName, "example": Entry.example])
         )
     }
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The household's id (or its first characters).")
+    @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
     var household: String
 
-    @Argument(help: "The values, as field=value.")
+    @Argument(help: .text("help.entries.theValuesAsFieldValue"))
     var values: [String] = []
 
-    @Flag(help: "Ask for every field not given (also without a terminal, reading the answers from stdin).")
+    @Flag(help: .text("help.entries.askForEveryFieldNot"))
     var interactive = false
 
     func run() async throws {
@@ -132,9 +126,9 @@ struct EntryAdd<Entry: EntryKind>: DoorstepCommand {
         let id = try await client.addEntry(Entry.kind, to: householdID, given)
         let pending = try await client.status().pending
         try console.output(LocalWrite(id: id, household: householdID, kind: Entry.kind, fields: given.keys.sorted(), pending: pending)) {
-            console.t("已添加\(Entry.kind.label(.chinese))，编号 \(id)", "Added a \(Entry.kind.label(.english)), id \(id)")
+            console.t("cli.entries.added", ["kind": Entry.kind.label(console.language), "id": "\(id)"])
         }
-        console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+        console.note(console.t("cli.common.runDoorstepSyncToSend"))
     }
 }
 
@@ -142,25 +136,22 @@ struct EntryEdit<Entry: EntryKind>: DoorstepCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "edit",
-            abstract: "Change some fields of an entry, offline (each over what this device shows now).",
-            discussion: """
-                With --json: keys id, household, kind, fields (those that changed), pending.
-
-                Example:
-                  doorstep \(Entry.commandName) edit 9f8e7d6c --household 1a2b3c4d \(Entry.example.split(separator: " ").first ?? "")
-                """
+            abstract: Help.text("help.entries.changeSomeFieldsOfAn"),
+            discussion: Help.text(
+                "help.entries.edit.discussion",
+                ["command": Entry.commandName, "example": String(Entry.example.split(separator: " ").first ?? "")])
         )
     }
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The entry's id (or its first characters, as households show prints them).")
+    @Argument(help: .text("help.entries.theEntryIdOrIts"))
     var item: String
 
-    @Option(help: "The household's id (or its first characters).")
+    @Option(help: .text("help.assist.theHouseholdIdOrIts"))
     var household: String
 
-    @Argument(help: "The values, as field=value.")
+    @Argument(help: .text("help.entries.theValuesAsFieldValue"))
     var values: [String] = []
 
     func run() async throws {
@@ -171,9 +162,9 @@ struct EntryEdit<Entry: EntryKind>: DoorstepCommand {
         let pending = try await client.status().pending
         try console.output(LocalWrite(id: entry.id, household: aggregate.household.id, kind: Entry.kind, fields: changed.keys.sorted(), pending: pending)) {
             changed.isEmpty
-                ? console.t("没有修改。", "Nothing changed.")
-                : console.t("已修改 ", "Changed ")
-                    + changed.keys.sorted().map { Strings.field($0, of: Entry.kind, console.language) }.joined(separator: console.t("、", ", "))
+                ? console.t("cli.common.nothingChanged")
+                : console.t("cli.entries.changed")
+                    + changed.keys.sorted().map { Strings.field($0, of: Entry.kind, console.language) }.joined(separator: console.t("cli.common.listSeparator"))
         }
     }
 }
@@ -182,22 +173,17 @@ struct EntryRemove<Entry: EntryKind>: DoorstepCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "remove",
-            abstract: "Remove an entry (a deletion the office sees; an edit made meanwhile elsewhere keeps it for review).",
-            discussion: """
-                With --json: keys id, household, kind, fields, pending.
-
-                Example:
-                  doorstep \(Entry.commandName) remove 9f8e7d6c --household 1a2b3c4d
-                """
+            abstract: Help.text("help.entries.removeAnEntryADeletion"),
+            discussion: Help.text("help.entries.remove.discussion", ["command": Entry.commandName])
         )
     }
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The entry's id (or its first characters).")
+    @Argument(help: .text("help.entries.theEntryIdOrIts2"))
     var item: String
 
-    @Option(help: "The household's id (or its first characters).")
+    @Option(help: .text("help.assist.theHouseholdIdOrIts"))
     var household: String
 
     func run() async throws {
@@ -206,7 +192,7 @@ struct EntryRemove<Entry: EntryKind>: DoorstepCommand {
         try await client.removeEntry(entry.id, in: aggregate.household.id)
         let pending = try await client.status().pending
         try console.output(LocalWrite(id: entry.id, household: aggregate.household.id, kind: Entry.kind, fields: [deletedFieldName], pending: pending)) {
-            console.t("已删除\(Entry.kind.label(.chinese)) \(Format.short(entry.id))", "Removed \(Entry.kind.label(.english)) \(Format.short(entry.id))")
+            console.t("cli.entries.removed", ["kind": Entry.kind.label(console.language), "id": Format.short(entry.id)])
         }
     }
 }

@@ -5,49 +5,26 @@ import Foundation
 
 struct Household: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "File a new household, edit its facts, or decide its status (office).",
-        discussion: """
-            Example:
-              doorstep household new --name 王某某 --national-id 150602198507011230 \\
-                --address "建设街 12 号" --file-level national --cause illness \\
-                --difficulty general --skill none --income-yuan 1200
-            """,
+        abstract: Help.text("help.household.fileANewHouseholdEdit"),
+        discussion: Help.text("help.household.exampleDoorstepHouseholdNewName"),
         subcommands: [New.self, Edit.self, SetStatus.self]
     )
 
-    static let jsonWrite = """
-        With --json: keys id, household, kind, fields (the fields written), pending (work waiting for a sync).
-        """
+    /// What `--json` prints after a write, for the subcommands' help.
+    static var jsonWrite: String { Help.text("help.household.jsonWrite") }
 }
 
 extension Household {
     struct New: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "File a new household (as a candidate) on this device, offline.",
-            discussion: """
-                Give the facts as flags, or run it in a terminal with no flags to be asked for each one: \
-                every answer is checked as it is entered (a wrong national ID check digit is caught at \
-                the prompt) and asked again until it is right. Required: name, national ID, address, \
-                file level, cause, difficulty, skill, income. Sync to send it to the office.
-
-                A national ID that a household on this device already holds is named and, in a \
-                terminal, asked about (filing it again makes a duplicate for the office to review); \
-                elsewhere it is refused (nationalIdOnFile) unless --force says that this is a \
-                genuinely separate household.
-                \(Household.jsonWrite)
-
-                Examples:
-                  doorstep household new
-                  doorstep household new --name 王某某 --national-id 150602198507011230 \\
-                    --address "建设街 12 号" --file-level national --cause illness \\
-                    --difficulty general --skill none --income-yuan 1200
-                """
+            abstract: Help.text("help.household.fileANewHouseholdAs"),
+            discussion: Help.text("help.household.new.discussion", ["json": Household.jsonWrite])
         )
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var fields: HouseholdFields
 
-        @Flag(help: "File it even when a household on this device has the same national ID (a separate household).")
+        @Flag(help: .text("help.household.fileItEvenWhenA"))
         var force = false
 
         func run() async throws {
@@ -55,7 +32,7 @@ extension Household {
             let console = global.console
             var values = try fields.values(city: global.city)
             if fields.interactive || (values.isEmpty && Console.stdinIsTerminal) {
-                console.note(console.t("新建困难户档案：* 为必填项，选填项直接回车跳过。", "New household file: * is required; press Enter to skip the others."))
+                console.note(console.t("cli.household.newHouseholdFileIsRequired"))
                 let prompter = Prompter(console: console, format: global.format)
                 for spec in EntityKind.household.fields where spec.name != "status" && values[spec.name] == nil {
                     var question = Prompter.Question(field: spec.name, kind: .household)
@@ -65,8 +42,7 @@ extension Household {
                 }
             } else if values.isEmpty {
                 throw console.failure(
-                    "missingField", "没有给出任何档案内容：请用参数给出（见 --help），或在终端中运行以逐项填写",
-                    "no household facts given: pass them as flags (see --help) or run in a terminal to be asked")
+                    "missingField", "cli.error.missingField.noHouseholdFactsGiven")
             }
             values = values.filter { !$0.value.isNull }
             var force = self.force
@@ -75,16 +51,14 @@ extension Household {
             {
                 let format = global.format
                 let list = existing.map { "  \(Format.short($0.id))  \($0.headName)  \($0.nationalIdMasked)  \(format.status($0.status))  \($0.address)" }
-                console.note(console.t("本机已有同一身份证号的困难户：", "This device already has a household with this national ID:") + "\n" + list.joined(separator: "\n"))
+                console.note(console.t("cli.household.thisDeviceAlreadyHasA") + "\n" + list.joined(separator: "\n"))
                 guard fields.interactive || Console.stdinIsTerminal else {
                     throw console.failure(
-                        "nationalIdOnFile", "未建档：同一身份证号的困难户已在本机（见上）。要补充信息请用 doorstep household edit \(Format.short(existing[0].id))；确实是另一户时加 --force",
-                        "not filed: a household with this national ID is on this device (above). To add to it: doorstep household edit \(Format.short(existing[0].id)); for a genuinely separate household, add --force"
-                    )
+                        "nationalIdOnFile", "cli.error.nationalIdOnFile.notFiledAHousehold", ["id": "\(Format.short(existing[0].id))"])
                 }
-                let answer = try Prompter(console: console, format: format).confirm(console.t("仍要新建一户吗？（是/否）", "File a new household all the same? (yes/no)"))
+                let answer = try Prompter(console: console, format: format).confirm(console.t("cli.household.fileANewHouseholdAll"))
                 guard answer else {
-                    console.note(console.t("未建档。", "Not filed."))
+                    console.note(console.t("cli.household.notFiled"))
                     return
                 }
                 force = true
@@ -92,30 +66,21 @@ extension Household {
             let id = try await client.fileHousehold(values, allowingSameNationalID: force)
             let pending = try await client.status().pending
             try console.output(LocalWrite(id: id, household: id, kind: .household, fields: values.keys.sorted(), pending: pending)) {
-                console.t("已新建困难户档案（待核实），编号 \(id)", "Filed a new household (candidate), id \(id)")
+                console.t("cli.household.filedANewHouseholdCandidate", ["id": "\(id)"])
             }
-            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+            console.note(console.t("cli.common.runDoorstepSyncToSend"))
         }
     }
 
     struct Edit: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a household's facts on this device, offline.",
-            discussion: """
-                Only the flags given are written. With no flags in a terminal, each fact is asked with its \
-                current value in brackets (Enter keeps it); answers are checked as they are entered. \
-                Status is the office's decision: see `doorstep household status`.
-                \(Household.jsonWrite)
-
-                Examples:
-                  doorstep household edit 1a2b3c4d --phone 13912345678 --income-yuan 1500
-                  doorstep household edit 1a2b3c4d
-                """
+            abstract: Help.text("help.household.changeAHouseholdFactsOn"),
+            discussion: Help.text("help.household.edit.discussion", ["json": Household.jsonWrite])
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The household's id (or its first characters).")
+        @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
         var id: String
 
         @OptionGroup var fields: HouseholdFields
@@ -125,11 +90,11 @@ extension Household {
             let console = global.console
             let householdID = try await Resolve.household(id, in: client, console: console)
             guard let aggregate = try await client.household(householdID) else {
-                throw console.failure("notFound", "本机没有这户：\(householdID)", "no household \(householdID) on this device")
+                throw console.failure("notFound", "cli.error.notFound.noHouseholdOnThis", ["householdID": "\(householdID)"])
             }
             var values = try fields.values(city: global.city)
             if fields.interactive || (values.isEmpty && Console.stdinIsTerminal) {
-                console.note(console.t("修改档案：方括号内为当前值，直接回车保留。", "Edit the file: the current value is in brackets; Enter keeps it."))
+                console.note(console.t("cli.household.editTheFileTheCurrent"))
                 let prompter = Prompter(console: console, format: global.format)
                 for spec in EntityKind.household.fields where spec.name != "status" && values[spec.name] == nil {
                     let current = aggregate.household[spec.name]
@@ -144,7 +109,7 @@ extension Household {
                         id: aggregate.household.id, household: aggregate.household.id, kind: .household, fields: [],
                         pending: try await client.status().pending)
                 ) {
-                    console.t("没有修改。", "Nothing changed.")
+                    console.t("cli.common.nothingChanged")
                 }
                 return
             }
@@ -156,39 +121,25 @@ extension Household {
                     id: aggregate.household.id, household: aggregate.household.id, kind: .household,
                     fields: values.keys.sorted(), pending: pending)
             ) {
-                console.t("已修改：", "Changed: ") + labels.joined(separator: console.t("、", ", "))
+                console.t("cli.household.changed") + labels.joined(separator: console.t("cli.common.listSeparator"))
             }
-            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+            console.note(console.t("cli.common.runDoorstepSyncToSend"))
         }
     }
 
     struct SetStatus: DoorstepCommand {
         static let configuration = CommandConfiguration(
             commandName: "status",
-            abstract: "Decide a household's status (district office).",
-            discussion: """
-                Allowed changes: candidate → filed, closed; filed → outOfHardship, safetyNet, \
-                closed; safetyNet → outOfHardship, filed, closed; outOfHardship → filed, closed; \
-                closed → candidate.
-
-                On an office device the decision is recorded on the device (sync to send it); with \
-                --server/--token it is made on the server at once. \
-                With --json: on the device, keys id, household, kind, fields, pending; on the server, the \
-                server's result: seq, outcome (applied, conflict …), conflictFields.
-
-                Examples:
-                  doorstep household status 1a2b3c4d --to filed
-                  doorstep household status 1a2b3c4d-… --to outOfHardship \\
-                    --server https://doorstep.example.cn --token …
-                """
+            abstract: Help.text("help.household.decideAHouseholdStatusDistrict"),
+            discussion: Help.text("help.household.allowedChangesCandidateFiledClosed")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The household's id (or its first characters).")
+        @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
         var id: String
 
-        @Option(help: "The new status: candidate, filed, outOfHardship, safetyNet, closed (or its label).")
+        @Option(help: .text("help.household.theNewStatusCandidateFiled"))
         var to: String
 
         func run() async throws {
@@ -204,9 +155,9 @@ extension Household {
                 try await client.setStatus(household, to: status)
                 let pending = try await client.status().pending
                 try console.output(LocalWrite(id: household, household: household, kind: .household, fields: ["status"], pending: pending)) {
-                    console.t("状态已改为「\(status.chineseLabel)」（已在本机记录）。", "Status set to \(status.englishLabel) (recorded on this device).")
+                    console.t("cli.household.statusRecorded", ["status": status.label(console.language)])
                 }
-                console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+                console.note(console.t("cli.common.runDoorstepSyncToSend"))
                 return
             }
             let session = try await global.office()
@@ -216,9 +167,7 @@ extension Household {
                 throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the server refused the change")
             }
             try console.output(result) {
-                console.t(
-                    "状态已改为「\(status.chineseLabel)」（服务器：\(result.outcome.rawValue)）。",
-                    "Status set to \(status.englishLabel) (server: \(result.outcome.rawValue)).")
+                console.t("cli.household.statusDecided", ["status": status.label(console.language), "outcome": result.outcome.rawValue])
             }
         }
     }

@@ -4,44 +4,32 @@ import DoorstepCore
 
 struct Households: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, search and show the households on this device (works offline).",
-        discussion: """
-            Example:
-              doorstep households search 王
-            """,
+        abstract: Help.text("help.households.listSearchAndShowThe"),
+        discussion: Help.text("help.households.exampleDoorstepHouseholdsSearch"),
         subcommands: [List.self, Search.self, Show.self],
         defaultSubcommand: List.self
     )
 }
 
 extension Households {
-    static let jsonSummaries = """
-        With --json: an array of households, keys id, headName, nationalIdMasked, address, district, \
-        status, conflicts (open conflicts), hasLocalChanges (unsynced work on this device).
-        """
+    /// What `--json` prints for a list of households, for the subcommands' help.
+    static var jsonSummaries: String { Help.text("help.households.jsonSummaries") }
 
     struct List: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the households on this device.",
-            discussion: """
-                Ids are shown by their first 8 characters; every command takes such a prefix.
-                \(jsonSummaries)
-
-                Examples:
-                  doorstep households list
-                  doorstep households list --status filed --json
-                """
+            abstract: Help.text("help.households.listTheHouseholdsOnThis"),
+            discussion: Help.text("help.households.list.discussion", ["json": jsonSummaries])
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: "Only this status: candidate, filed, outOfHardship, safetyNet, closed (or its label).")
+        @Option(help: .text("help.households.onlyThisStatusCandidateFiled"))
         var status: String?
 
-        @Option(help: "Only this district (code, e.g. 150602).")
+        @Option(help: .text("help.households.onlyThisDistrictCodeE"))
         var district: String?
 
-        @Option(help: "At most this many.")
+        @Option(help: .text("help.households.atMostThisMany"))
         var limit = 500
 
         func run() async throws {
@@ -59,18 +47,13 @@ extension Households {
 
     struct Search: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Find households by a part of the head's name, national ID or address.",
-            discussion: """
-                \(jsonSummaries)
-
-                Example:
-                  doorstep households search 建设街
-                """
+            abstract: Help.text("help.households.findHouseholdsByAPart"),
+            discussion: Help.text("help.households.search.discussion", ["json": jsonSummaries])
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "Text to look for.")
+        @Argument(help: .text("help.households.textToLookFor"))
         var text: String
 
         func run() async throws {
@@ -83,29 +66,22 @@ extension Households {
         let households = try await client.households(matching: query)
         let console = global.console
         try console.output(households) {
-            households.isEmpty ? console.t("没有符合条件的困难户。", "No households match.") : HouseholdView(format: global.format).summaries(households)
+            households.isEmpty ? console.t("cli.households.noHouseholdsMatch") : HouseholdView(format: global.format).summaries(households)
         }
     }
 
     struct Show: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one household: facts, members, liaisons, lists, visits and open conflicts.",
-            discussion: """
-                With --json: the household as the protocol's HouseholdAggregate: household, aliases, \
-                entities (each with kind, id, household, created and fields: a register per field, with \
-                its heads: write, value).
-
-                Example:
-                  doorstep households show 1a2b3c4d
-                """
+            abstract: Help.text("help.households.showOneHouseholdFactsMembers"),
+            discussion: Help.text("help.households.withJsonTheHouseholdAs")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The household's id (or its first characters).")
+        @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
         var id: String
 
-        @Flag(help: "Show national ID numbers whole instead of masked.")
+        @Flag(help: .text("help.households.showNationalIdNumbersWhole"))
         var reveal = false
 
         func run() async throws {
@@ -113,7 +89,7 @@ extension Households {
             let console = global.console
             let household = try await Resolve.household(id, in: client, console: console)
             guard let aggregate = try await client.household(household) else {
-                throw console.failure("notFound", "本机没有这户：\(household)", "no household \(household) on this device")
+                throw console.failure("notFound", "cli.error.notFound.noHouseholdOnThis2", ["household": "\(household)"])
             }
             try console.output(aggregate) { HouseholdView(format: global.format, reveal: reveal).render(aggregate) }
         }

@@ -4,11 +4,8 @@ import DoorstepCore
 
 struct Quarantine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Changes the server refused: list them, fix and resend, or drop them.",
-        discussion: """
-            Example:
-              doorstep quarantine fix 12 --set nationalId=150602198507011230
-            """,
+        abstract: Help.text("help.quarantine.changesTheServerRefusedList"),
+        discussion: Help.text("help.quarantine.exampleDoorstepQuarantineFix12"),
         subcommands: [List.self, Fix.self, Drop.self],
         defaultSubcommand: List.self
     )
@@ -29,14 +26,8 @@ struct Quarantine: AsyncParsableCommand {
 extension Quarantine {
     struct List: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the refused changes with the server's reasons.",
-            discussion: """
-                With --json: an array, keys seq, household, code, reason, at, mutation (the protocol's \
-                Mutation: device, seq, hlc, op, kind, entity, household, fields [{field, value, base}] …).
-
-                Example:
-                  doorstep quarantine list
-                """
+            abstract: Help.text("help.quarantine.listTheRefusedChangesWith"),
+            discussion: Help.text("help.quarantine.withJsonAnArrayKeys")
         )
 
         @OptionGroup var global: GlobalOptions
@@ -47,12 +38,12 @@ extension Quarantine {
             let console = global.console
             let format = global.format
             try console.output(items) {
-                guard !items.isEmpty else { return console.t("隔离区是空的。", "The quarantine is empty.") }
+                guard !items.isEmpty else { return console.t("cli.quarantine.theQuarantineIsEmpty") }
                 var table = Table([
-                    .init(title: console.t("序号", "seq"), numeric: true), .init(title: console.t("户", "household")),
-                    .init(title: console.t("类型", "kind")), .init(title: console.t("操作", "op")),
-                    .init(title: console.t("字段", "fields"), maxWidth: 30), .init(title: console.t("原因", "code")),
-                    .init(title: console.t("说明", "reason"), maxWidth: 60), .init(title: console.t("时间", "at")),
+                    .init(title: console.t("cli.common.seq"), numeric: true), .init(title: console.t("cli.common.household")),
+                    .init(title: console.t("cli.common.kind")), .init(title: console.t("cli.quarantine.op")),
+                    .init(title: console.t("cli.quarantine.fields"), maxWidth: 30), .init(title: console.t("cli.quarantine.code")),
+                    .init(title: console.t("cli.common.reason"), maxWidth: 60), .init(title: console.t("cli.common.at")),
                 ])
                 for item in items {
                     let fields = item.mutation.fields.map { "\($0.field)=\(format.value($0.value, field: $0.field, kind: item.mutation.kind))" }
@@ -64,42 +55,32 @@ extension Quarantine {
                 }
                 return table.render() + "\n"
                     + console.t(
-                        "修正后重发：doorstep quarantine fix 序号 --set 字段=值；放弃：doorstep quarantine drop 序号",
-                        "Fix and resend: doorstep quarantine fix SEQ --set field=value; give up: doorstep quarantine drop SEQ")
+                        "cli.quarantine.fixAndResendDoorstepQuarantine")
             }
         }
     }
 
     struct Fix: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resend a refused change, with some values changed.",
-            discussion: """
-                The change is made again as the device sees the entity now (a new change, checked like \
-                any other); the refused one leaves the quarantine. Sync to send it. \
-                With --json: keys seq, action (resent), pending, quarantine.
-
-                Example:
-                  doorstep quarantine fix 12 --set phone=13912345678 \\
-                    --set monthlyIncomeFen=1500元
-                """
+            abstract: Help.text("help.quarantine.resendARefusedChangeWith"),
+            discussion: Help.text("help.quarantine.theChangeIsMadeAgain")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The item's seq (from quarantine list).")
+        @Argument(help: .text("help.quarantine.theItemSeqFromQuarantine"))
         var seq: Int64
 
         @Option(
             name: .customLong("set"),
-            help: ArgumentHelp(
-                "A value to change, field=value (wire field names, so money in fen unless the value says 元). Repeatable.", valueName: "field=value"))
+            help: ArgumentHelp(Help.text("help.quarantine.aValueToChangeField"), valueName: "field=value"))
         var changes: [String] = []
 
         func run() async throws {
             let (client, _) = try await global.enrolledClient()
             let console = global.console
             guard let item = try await client.quarantine().first(where: { $0.seq == seq }) else {
-                throw console.failure("notFound", "隔离区没有序号为 \(seq) 的修改", "nothing in quarantine with seq \(seq)")
+                throw console.failure("notFound", "cli.error.notFound.nothingInQuarantineWith", ["seq": "\(seq)"])
             }
             var values: [String: JSONValue] = [:]
             for change in changes {
@@ -111,26 +92,21 @@ extension Quarantine {
             try await client.resend(seq, with: values)
             let status = try await client.status()
             try console.output(Outcome(seq: seq, action: "resent", pending: status.pending, quarantine: status.quarantined)) {
-                console.t("已重新提交第 \(seq) 条修改。", "Change \(seq) resent.")
+                console.t("cli.quarantine.changeResent", ["seq": "\(seq)"])
             }
-            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+            console.note(console.t("cli.common.runDoorstepSyncToSend"))
         }
     }
 
     struct Drop: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Give up a refused change for good.",
-            discussion: """
-                With --json: keys seq, action (dropped), pending, quarantine.
-
-                Example:
-                  doorstep quarantine drop 12
-                """
+            abstract: Help.text("help.quarantine.giveUpARefusedChange"),
+            discussion: Help.text("help.quarantine.withJsonKeysSeqAction")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The item's seq (from quarantine list).")
+        @Argument(help: .text("help.quarantine.theItemSeqFromQuarantine"))
         var seq: Int64
 
         func run() async throws {
@@ -139,7 +115,7 @@ extension Quarantine {
             let status = try await client.status()
             let console = global.console
             try console.output(Outcome(seq: seq, action: "dropped", pending: status.pending, quarantine: status.quarantined)) {
-                console.t("已放弃第 \(seq) 条修改。", "Change \(seq) dropped.")
+                console.t("cli.quarantine.changeDropped", ["seq": "\(seq)"])
             }
         }
     }

@@ -7,17 +7,8 @@ import Foundation
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "The server this device syncs with: show it, or point the device at its new address.",
-        discussion: """
-            A server is known by its identity (the key id it gave at enrollment), not its address: \
-            after the server moves, `doorstep server set URL` checks that the new address answers as \
-            the same server and then remembers it for sync, office commands and bundles. An address \
-            that answers as another server is refused (serverMismatch) and nothing is sent to it.
-
-            Examples:
-              doorstep server show
-              doorstep server set https://doorstep.ordos.example.cn
-            """,
+        abstract: Help.text("help.server.theServerThisDeviceSyncs"),
+        discussion: Help.text("help.server.aServerIsKnownBy"),
         subcommands: [Show.self, Set.self],
         defaultSubcommand: Show.self
     )
@@ -34,8 +25,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     struct Show: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the server's address and identity.",
-            discussion: "With --json: keys server, serverKeyID, changed (false)."
+            abstract: Help.text("help.server.showTheServerAddressAnd"),
+            discussion: Help.text("help.server.withJsonKeysServerServerkeyid")
         )
 
         @OptionGroup var global: GlobalOptions
@@ -50,18 +41,13 @@ struct ServerCommand: AsyncParsableCommand {
 
     struct Set: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Point this device at its server's new address (checked to be the same server).",
-            discussion: """
-                With --json: keys server, serverKeyID, changed.
-
-                Example:
-                  doorstep server set https://10.1.2.3:8443
-                """
+            abstract: Help.text("help.server.pointThisDeviceAtIts"),
+            discussion: Help.text("help.server.withJsonKeysServerServerkeyid2")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The server's new address, such as https://doorstep.ordos.example.cn.")
+        @Argument(help: .text("help.server.theServerNewAddressSuch"))
         var url: String
 
         func run() async throws {
@@ -74,16 +60,16 @@ struct ServerCommand: AsyncParsableCommand {
                 changed: moved.server != enrollment.server)
             try console.output(answer) {
                 (answer.changed
-                    ? console.t("已改用新地址：这是本机登记时的同一台服务器。", "Now using the new address: it is the server this device enrolled with.")
-                    : console.t("地址未变。", "The address is unchanged.")) + "\n" + ServerCommand.render(answer, console)
+                    ? console.t("cli.server.nowUsingTheNewAddress")
+                    : console.t("cli.server.theAddressIsUnchanged")) + "\n" + ServerCommand.render(answer, console)
             }
         }
     }
 
     static func render(_ answer: Answer, _ console: Console) -> String {
         var facts = FactList()
-        facts.add(console.t("服务器", "server"), answer.server)
-        facts.add(console.t("服务器标识", "server identity"), answer.serverKeyID ?? "-")
+        facts.add(console.t("cli.common.server"), answer.server)
+        facts.add(console.t("cli.server.serverIdentity"), answer.serverKeyID ?? "-")
         return facts.render(indent: "  ")
     }
 }

@@ -6,28 +6,8 @@ import Synchronization
 
 struct Sync: DoorstepCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send this device's work to the server and fetch the district's changes.",
-        discussion: """
-            Pushes the pending work in batches, then pulls until caught up; safe to interrupt (the next \
-            sync resumes). A progress bar is drawn on a terminal, plain lines otherwise (on stderr), \
-            then a summary: pushed, pulled, conflicts, quarantined, duration.
-
-            Exit codes: 3 when the server could not be reached (the work is kept on this device: sync \
-            again later), 4 when the quarantine is not empty afterwards (see `doorstep quarantine \
-            list`), 5 when this device's access was revoked (unsynced work is saved to a bundle file \
-            beside the database, then the district's data is wiped).
-
-            With --server, the enrolled server is reached at another address this time (a tunnel, a new \
-            name): the address must answer as the same server (its key id), else nothing is sent \
-            (serverMismatch). When the server has moved for good, `doorstep server set URL` remembers \
-            the new address.
-
-            With --json: keys summary (pushed, alreadyApplied, conflicts, quarantined, pulledHouseholds, \
-            removedHouseholds, clockSkew, seconds), pending, quarantine (items in quarantine now), server.
-
-            Example:
-              doorstep sync
-            """
+        abstract: Help.text("help.sync.sendThisDeviceWorkTo"),
+        discussion: Help.text("help.sync.pushesThePendingWorkIn")
     )
 
     @OptionGroup var global: GlobalOptions
@@ -56,20 +36,18 @@ struct Sync: DoorstepCommand {
         if server != enrollment.server {
             console.note(
                 console.t(
-                    "此地址与登记时的服务器相同。以后都用这个地址：doorstep server set \(server.absoluteString)",
-                    "This address reaches the same server. To use it from now on: doorstep server set \(server.absoluteString)"))
+                    "cli.sync.thisAddressReachesTheSame", ["absoluteString": "\(server.absoluteString)"]))
         }
         let status = try await client.status()
         let result = Result(summary: summary, pending: status.pending, quarantine: status.quarantined, server: server.absoluteString)
         try console.output(result) { render(summary, quarantine: status.quarantined) }
         if summary.clockSkew {
-            console.note(console.t("注意：服务器认为本机时钟过快，请校准系统时间。", "Warning: the server found this computer's clock too far ahead; please set the time."))
+            console.note(console.t("cli.sync.warningTheServerFoundThis"))
         }
         if status.quarantined > 0 {
             console.note(
                 console.t(
-                    "有 \(status.quarantined) 条修改被服务器拒绝，已放入隔离区：运行 doorstep quarantine list 查看并修正。",
-                    "\(status.quarantined) change(s) were refused by the server and are in quarantine: run doorstep quarantine list."))
+                    "cli.sync.changeWereRefusedByThe", ["quarantined": "\(status.quarantined)"]))
             throw ExitCode(ExitStatus.quarantineNotEmpty)
         }
     }
@@ -79,23 +57,20 @@ struct Sync: DoorstepCommand {
         var facts = FactList()
         let seconds = String(format: "%.1f", summary.seconds)
         facts.add(
-            console.t("推送", "pushed"),
+            console.t("cli.sync.pushed"),
             console.t(
-                "\(summary.pushed) 条（另有 \(summary.alreadyApplied) 条此前已送达）",
-                "\(summary.pushed) (and \(summary.alreadyApplied) already applied)"))
+                "cli.sync.andAlreadyApplied", ["alreadyApplied": "\(summary.alreadyApplied)", "pushed": "\(summary.pushed)"]))
         facts.add(
-            console.t("拉取", "pulled"),
+            console.t("cli.sync.pulled"),
             console.t(
-                "\(summary.pulledHouseholds) 户（移出 \(summary.removedHouseholds) 户）",
-                "\(summary.pulledHouseholds) household(s) (\(summary.removedHouseholds) removed)"))
-        facts.add(console.t("冲突", "conflicts"), console.t("\(summary.conflicts) 条（等待旗区工会审核）", "\(summary.conflicts) (waiting for the office's review)"))
+                "cli.sync.householdRemoved", ["pulledHouseholds": "\(summary.pulledHouseholds)", "removedHouseholds": "\(summary.removedHouseholds)"]))
+        facts.add(console.t("cli.common.conflicts"), console.t("cli.sync.waitingForTheOfficeReview", ["conflicts": "\(summary.conflicts)"]))
         facts.add(
-            console.t("隔离", "quarantined"),
+            console.t("cli.sync.quarantined"),
             console.t(
-                "本次 \(summary.quarantined) 条，隔离区共 \(quarantine) 条",
-                "\(summary.quarantined) this time, \(quarantine) in quarantine"))
-        facts.add(console.t("用时", "duration"), console.t("\(seconds) 秒", "\(seconds) s"))
-        return console.t("同步完成。", "Sync complete.") + "\n" + facts.render(indent: "  ")
+                "cli.sync.thisTimeInQuarantine", ["quarantine": "\(quarantine)", "quarantined": "\(summary.quarantined)"]))
+        facts.add(console.t("cli.sync.duration"), console.t("cli.sync.seconds", ["seconds": "\(seconds)"]))
+        return console.t("cli.sync.syncComplete") + "\n" + facts.render(indent: "  ")
     }
 }
 
@@ -121,9 +96,9 @@ final class SyncProgressView: Sendable {
         case .pushing:
             let total = progress.total ?? 0
             let counts = "\(progress.done)/\(total)"
-            text = drawBar ? console.t("推送", "push") + " " + bar(progress.done, total) + " " + counts : console.t("推送 ", "pushing ") + counts
+            text = drawBar ? console.t("cli.sync.push") + " " + bar(progress.done, total) + " " + counts : console.t("cli.sync.pushing") + counts
         case .pulling:
-            text = console.t("拉取 \(progress.done) 户", "pulling: \(progress.done) household(s)")
+            text = console.t("cli.sync.pullingHousehold", ["done": "\(progress.done)"])
         case .done:
             return
         }
@@ -154,15 +129,8 @@ final class SyncProgressView: Sendable {
 
 struct Status: DoorstepCommand {
     static let configuration = CommandConfiguration(
-        abstract: "This device at a glance: enrollment, server, pending work, quarantine, last sync.",
-        discussion: """
-            With --json: keys database, enrollment (device, server, role, district, deviceName; absent \
-            before enrollment), pending, awaitingConfirmation, quarantined, households, lastSyncAt, \
-            lastSyncError.
-
-            Example:
-              doorstep status
-            """
+        abstract: Help.text("help.sync.thisDeviceAtAGlance"),
+        discussion: Help.text("help.sync.withJsonKeysDatabaseEnrollment")
     )
 
     @OptionGroup var global: GlobalOptions
@@ -190,38 +158,37 @@ struct Status: DoorstepCommand {
             households: status.households, lastSyncAt: status.lastSyncAt, lastSyncError: status.lastSyncError)
         try console.output(result) {
             var facts = FactList()
-            facts.add(console.t("数据库", "database"), global.databasePath)
+            facts.add(console.t("cli.sync.database"), global.databasePath)
             if let enrollment = status.enrollment {
                 facts.add(
-                    console.t("登记", "enrollment"),
+                    console.t("cli.sync.enrollment"),
                     "\(enrollment.role.label(console.language)) · "
-                        + (enrollment.district.map(format.district) ?? console.t("全市", "every district")) + " · \(enrollment.deviceName)")
-                facts.add(console.t("设备编号", "device"), enrollment.device.rawValue)
-                facts.add(console.t("服务器", "server"), enrollment.server.absoluteString)
+                        + (enrollment.district.map(format.district) ?? console.t("cli.common.everyDistrict")) + " · \(enrollment.deviceName)")
+                facts.add(console.t("cli.sync.device"), enrollment.device.rawValue)
+                facts.add(console.t("cli.common.server"), enrollment.server.absoluteString)
                 if let revokedAt = enrollment.revokedAt {
                     facts.add(
-                        console.t("访问权限", "access"),
-                        console.t("已撤销（\(format.time(revokedAt))），本机不能再同步", "revoked (\(format.time(revokedAt))); this device can no longer sync"))
+                        console.t("cli.sync.access"),
+                        console.t("cli.sync.revokedThisDeviceCanNo", ["revokedAt": "\(format.time(revokedAt))"]))
                     facts.add(
-                        console.t("未同步的工作", "unsynced work"),
+                        console.t("cli.sync.unsyncedWork"),
                         enrollment.revokedBundle.map {
-                            console.t("已加密保存到 \($0)，请交给旗区工会上传审核", "saved, encrypted, to \($0): give it to the district office to upload")
-                        } ?? console.t("无", "none"))
+                            console.t("cli.sync.savedEncryptedToGiveIt", ["value": "\($0)"])
+                        } ?? console.t("cli.sync.none"))
                 }
             } else {
-                facts.add(console.t("登记", "enrollment"), console.t("未登记（运行 doorstep enroll）", "not enrolled (run doorstep enroll)"))
+                facts.add(console.t("cli.sync.enrollment"), console.t("cli.sync.notEnrolledRunDoorstepEnroll"))
             }
-            facts.add(console.t("待同步", "pending"), console.t("\(status.pending) 条修改", "\(status.pending) change(s)"))
+            facts.add(console.t("cli.sync.pending"), console.t("cli.sync.change", ["pending": "\(status.pending)"]))
             facts.add(
-                console.t("待确认", "awaiting confirmation"),
+                console.t("cli.sync.awaitingConfirmation"),
                 console.t(
-                    "\(status.awaitingConfirmation) 条（已送达，下次同步确认）",
-                    "\(status.awaitingConfirmation) (delivered, confirmed at the next sync)"))
-            facts.add(console.t("隔离区", "quarantine"), console.t("\(status.quarantined) 条", "\(status.quarantined)"))
-            facts.add(console.t("本机档案", "households"), console.t("\(status.households) 户", "\(status.households)"))
-            var last = status.lastSyncAt.map(format.time) ?? console.t("从未同步", "never")
-            if let error = status.lastSyncError { last += console.t("（上次失败：\(error)）", " (last attempt failed: \(error))") }
-            facts.add(console.t("上次同步", "last sync"), last)
+                    "cli.sync.deliveredConfirmedAtTheNext", ["awaitingConfirmation": "\(status.awaitingConfirmation)"]))
+            facts.add(console.t("cli.sync.quarantine"), console.t("cli.sync.nQuarantined", ["quarantined": "\(status.quarantined)"]))
+            facts.add(console.t("cli.sync.households"), console.t("cli.sync.nHouseholds", ["households": "\(status.households)"]))
+            var last = status.lastSyncAt.map(format.time) ?? console.t("cli.sync.never")
+            if let error = status.lastSyncError { last += console.t("cli.sync.lastAttemptFailed", ["error": "\(error)"]) }
+            facts.add(console.t("cli.common.lastSync"), last)
             return facts.render()
         }
     }

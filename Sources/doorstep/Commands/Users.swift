@@ -12,16 +12,8 @@ import Darwin
 extension Admin {
     struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Dashboard accounts: add, list, disable, enable, set a password.",
-            discussion: """
-                The office dashboard (https://SERVER/dashboard) is for office and city staff. An office \
-                manages its own district's office accounts; the city (its admin token) manages all, and \
-                creates city accounts. Passwords are typed at a hidden prompt, read from stdin with \
-                --password-stdin, or taken from DOORSTEP_PASSWORD (for scripts); never from a flag.
-
-                Example:
-                  doorstep admin users add wang.li --district 150602
-                """,
+            abstract: Help.text("help.users.dashboardAccountsAddListDisable"),
+            discussion: Help.text("help.users.theOfficeDashboardHttpsServer"),
             subcommands: [Add.self, List.self, Disable.self, Enable.self, Password.self],
             defaultSubcommand: List.self
         )
@@ -31,33 +23,22 @@ extension Admin {
 extension Admin.Users {
     struct Add: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a dashboard account (an office's, or with the city's token, a city's).",
-            discussion: """
-                The name has 2 to 64 characters of a-z, 0-9, '.', '_' and '-'. The password (at least \
-                10 characters) is asked twice at a hidden prompt; or --password-stdin reads one line, \
-                or DOORSTEP_PASSWORD holds it. With an office's token the district defaults to the \
-                office's own. With --json: the account, keys name, role, district, createdBy, \
-                createdAt, passwordChangedAt (never the password).
-
-                Examples:
-                  doorstep admin users add wang.li --district 150602
-                  printf '%s\\n' "$PASSWORD" | doorstep admin users add city.zhao --role city --password-stdin \\
-                    --server https://doorstep.example.cn --token …
-                """
+            abstract: Help.text("help.users.createADashboardAccountAn"),
+            discussion: Help.text("help.users.theNameHas2To")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The sign-in name, e.g. wang.li.")
+        @Argument(help: .text("help.users.theSignInNameE"))
         var name: String
 
-        @Option(help: "office (one district) or city (every district; the city's token only).")
+        @Option(help: .text("help.users.officeOneDistrictOrCity"))
         var role: String = "office"
 
-        @Option(help: "The office account's district (code, e.g. 150602); default: the office's own.")
+        @Option(help: .text("help.users.theOfficeAccountDistrictCode"))
         var district: String?
 
-        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of stdin.")
+        @Flag(name: .customLong("password-stdin"), help: .text("help.users.readThePasswordFromThe"))
         var passwordStdin = false
 
         func run() async throws {
@@ -76,27 +57,21 @@ extension Admin.Users {
             let format = global.format
             try console.output(account) {
                 var facts = Strings.accountFacts(account, format: format)
-                facts.add(console.t("登录地址", "sign in at"), session.server.appendingPathComponent("dashboard/signin").absoluteString)
-                return console.t("已创建看板账号：", "Dashboard account created:") + "\n" + facts.render(indent: "  ")
+                facts.add(console.t("cli.users.signInAt"), session.server.appendingPathComponent("dashboard/signin").absoluteString)
+                return console.t("cli.users.dashboardAccountCreated") + "\n" + facts.render(indent: "  ")
             }
         }
     }
 
     struct List: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the dashboard accounts (an office sees its district's; the city sees all, or names one).",
-            discussion: """
-                With --json: an array, keys name, role, district, createdBy, createdAt, passwordChangedAt, \
-                disabledAt (present only when disabled).
-
-                Example:
-                  doorstep admin users list --district 150602
-                """
+            abstract: Help.text("help.users.listTheDashboardAccountsAn"),
+            discussion: Help.text("help.users.withJsonAnArrayKeys")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(help: "Only this district (the city's token sees every district).")
+        @Option(help: .text("help.devices.onlyThisDistrictTheCity"))
         var district: String?
 
         func run() async throws {
@@ -106,14 +81,14 @@ extension Admin.Users {
             let console = global.console
             let format = global.format
             try console.output(accounts) {
-                guard !accounts.isEmpty else { return console.t("没有看板账号。", "No dashboard accounts.") }
+                guard !accounts.isEmpty else { return console.t("cli.users.noDashboardAccounts") }
                 var table = Table(titles: [
-                    console.t("账号", "name"), console.t("角色", "role"), console.t("旗区", "district"), console.t("创建人", "created by"),
-                    console.t("创建时间", "created"), console.t("密码设置时间", "password set"), console.t("状态", "state"),
+                    console.t("cli.common.name2"), console.t("cli.common.role"), console.t("cli.common.district"), console.t("cli.users.createdBy"),
+                    console.t("cli.users.created"), console.t("cli.users.passwordSet"), console.t("cli.common.state"),
                 ])
                 for account in accounts {
                     table.add([
-                        account.name, account.role.label(console.language), account.district.map(format.district) ?? console.t("全市", "every district"),
+                        account.name, account.role.label(console.language), account.district.map(format.district) ?? console.t("cli.common.everyDistrict"),
                         account.createdBy, format.time(account.createdAt), format.time(account.passwordChangedAt),
                         Strings.accountState(account, format: format),
                     ])
@@ -125,19 +100,13 @@ extension Admin.Users {
 
     struct Disable: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Disable a dashboard account: its sessions end at once and it can no longer sign in.",
-            discussion: """
-                The account keeps its name and history; `admin users enable` lets it sign in again. \
-                With --json: the account (keys as in `admin users list`).
-
-                Example:
-                  doorstep admin users disable wang.li
-                """
+            abstract: Help.text("help.users.disableADashboardAccountIts"),
+            discussion: Help.text("help.users.theAccountKeepsItsName")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The account's sign-in name.")
+        @Argument(help: .text("help.users.theAccountSignInName"))
         var name: String
 
         func run() async throws {
@@ -146,26 +115,20 @@ extension Admin.Users {
             let console = global.console
             try console.output(account) {
                 console.t(
-                    "已停用看板账号「\(account.name)」：它的会话已全部结束，不能再登录。",
-                    "Disabled dashboard account \"\(account.name)\": its sessions have ended and it can no longer sign in.")
+                    "cli.users.disabledDashboardAccountItsSessions", ["name": "\(account.name)"])
             }
         }
     }
 
     struct Enable: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enable a disabled dashboard account again.",
-            discussion: """
-                With --json: the account (keys as in `admin users list`).
-
-                Example:
-                  doorstep admin users enable wang.li
-                """
+            abstract: Help.text("help.users.enableADisabledDashboardAccount"),
+            discussion: Help.text("help.users.withJsonTheAccountKeys")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The account's sign-in name.")
+        @Argument(help: .text("help.users.theAccountSignInName"))
         var name: String
 
         func run() async throws {
@@ -174,32 +137,23 @@ extension Admin.Users {
             let console = global.console
             try console.output(account) {
                 console.t(
-                    "已启用看板账号「\(account.name)」，可以用原密码登录。",
-                    "Enabled dashboard account \"\(account.name)\"; it signs in with its password.")
+                    "cli.users.enabledDashboardAccountItSigns", ["name": "\(account.name)"])
             }
         }
     }
 
     struct Password: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a dashboard account's password (a forgotten or leaked one).",
-            discussion: """
-                The new password (at least 10 characters) is asked twice at a hidden prompt; or \
-                --password-stdin reads one line, or DOORSTEP_PASSWORD holds it. The account's sessions \
-                end at once; a disabled account stays disabled. With --json: the account (keys as in \
-                `admin users list`).
-
-                Example:
-                  doorstep admin users password wang.li
-                """
+            abstract: Help.text("help.users.setADashboardAccountPassword"),
+            discussion: Help.text("help.users.theNewPasswordAtLeast")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The account's sign-in name.")
+        @Argument(help: .text("help.users.theAccountSignInName"))
         var name: String
 
-        @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of stdin.")
+        @Flag(name: .customLong("password-stdin"), help: .text("help.users.readThePasswordFromThe"))
         var passwordStdin = false
 
         func run() async throws {
@@ -209,9 +163,8 @@ extension Admin.Users {
             let account = try await session.client.setPassword(name, password: password)
             try console.output(account) {
                 console.t(
-                    "已为看板账号「\(account.name)」设置新密码；它此前的会话已全部结束。",
-                    "Set a new password for dashboard account \"\(account.name)\"; its sessions have ended.")
-                    + (account.isDisabled ? console.t("该账号仍处于停用状态。", " The account is still disabled.") : "")
+                    "cli.users.setANewPasswordFor", ["name": "\(account.name)"])
+                    + (account.isDisabled ? console.t("cli.users.theAccountIsStillDisabled") : "")
             }
         }
     }
@@ -230,8 +183,7 @@ enum PasswordInput {
         if fromStdin {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
                 throw console.failure(
-                    "missingField", "标准输入中没有密码（--password-stdin 读取第一行）",
-                    "no password on stdin (--password-stdin reads its first line)")
+                    "missingField", "cli.error.missingField.noPasswordOnStdin")
             }
             return line
         }
@@ -240,17 +192,16 @@ enum PasswordInput {
         }
         guard Console.stdinIsTerminal else {
             throw console.failure(
-                "missingField", "需要密码：在终端中运行以输入密码，或使用 --password-stdin 或环境变量 \(environmentVariable)",
-                "a password is needed: run this in a terminal to type it, or use --password-stdin or \(environmentVariable)")
+                "missingField", "cli.error.missingField.aPasswordIsNeeded", ["environmentVariable": "\(environmentVariable)"])
         }
         for _ in 0..<3 {
-            let first = try hidden(console.t("新密码（输入时不显示）：", "New password (not shown): "), console)
+            let first = try hidden(console.t("cli.users.newPasswordNotShown"), console)
             if first.isEmpty { continue }
-            let second = try hidden(console.t("再输入一次：", "Type it again: "), console)
+            let second = try hidden(console.t("cli.users.typeItAgain"), console)
             if first == second { return first }
-            console.note(console.t("两次输入的密码不一致，请重新输入。", "The two passwords differ; type them again."))
+            console.note(console.t("cli.users.theTwoPasswordsDifferType"))
         }
-        throw console.failure("invalidValue", "两次输入的密码不一致", "the passwords typed did not match")
+        throw console.failure("invalidValue", "cli.error.invalidValue.thePasswordsTypedDid")
     }
 
     /// One line from the terminal with its echo turned off (and back on, even after Ctrl-C).

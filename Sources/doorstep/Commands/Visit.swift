@@ -5,11 +5,8 @@ import Foundation
 
 struct Visit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record home visits (走访记录), offline.",
-        discussion: """
-            Example:
-              doorstep visit record 1a2b3c4d --conclusion eligible --verified income,cause
-            """,
+        abstract: Help.text("help.visit.recordHomeVisitsOffline"),
+        discussion: Help.text("help.visit.exampleDoorstepVisitRecord1a2b3c4d"),
         subcommands: [Record.self, Void.self]
     )
 }
@@ -17,52 +14,40 @@ struct Visit: AsyncParsableCommand {
 extension Visit {
     struct Record: DoorstepCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record a visit to a household: what was verified and the conclusion.",
-            discussion: """
-                A visit is an event: once recorded it is not edited (a correction is a new visit). Give it \
-                as flags, or run it in a terminal with no flags to be asked for each item, each answer \
-                checked as it is entered. The visitor's name defaults to $DOORSTEP_VISITOR, else the \
-                device's name. Sync to send it. \
-                With --json: keys id, household, kind, fields, pending.
-
-                Examples:
-                  doorstep visit record 1a2b3c4d
-                  doorstep visit record 1a2b3c4d --date 2020-04-12 --mode atHome \\
-                    --verified income,cause,members --conclusion eligible \\
-                    --proposed-status filed --observed-income-yuan 1200 --visitor 张三
-                """
+            abstract: Help.text("help.visit.recordAVisitToA"),
+            discussion: Help.text("help.visit.aVisitIsAnEvent")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The household's id (or its first characters).")
+        @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
         var household: String
 
-        @Option(help: "When: YYYY-MM-DD, YYYY-MM-DD HH:MM (the district's time) or RFC 3339 (default: now).")
+        @Option(help: .text("help.visit.whenYyyyMmDdYyyy"))
         var date: String?
 
-        @Option(help: "How: online or atHome (default atHome).")
+        @Option(help: .text("help.visit.howOnlineOrAthomeDefault"))
         var mode: String?
 
-        @Option(help: "What was verified, comma-separated: cause, income, members, skills, difficulty, address.")
+        @Option(help: .text("help.visit.whatWasVerifiedCommaSeparated"))
         var verified: String?
 
-        @Option(help: "Conclusion: eligible, notEligible, needsFollowUp.")
+        @Option(help: .text("help.visit.conclusionEligibleNoteligibleNeedsfollowup"))
         var conclusion: String?
 
-        @Option(name: .customLong("proposed-status"), help: "The status the visitor proposes to the office.")
+        @Option(name: .customLong("proposed-status"), help: .text("help.visit.theStatusTheVisitorProposes"))
         var proposedStatus: String?
 
-        @Option(name: .customLong("observed-income-fen"), help: "Monthly household income found at the visit, in fen.")
+        @Option(name: .customLong("observed-income-fen"), help: .text("help.visit.monthlyHouseholdIncomeFoundAt"))
         var observedIncomeFen: String?
 
-        @Option(name: .customLong("observed-income-yuan"), help: "The same in yuan, e.g. 1200.50.")
+        @Option(name: .customLong("observed-income-yuan"), help: .text("help.visit.theSameInYuanE"))
         var observedIncomeYuan: String?
 
-        @Option(help: "Notes.")
+        @Option(help: .text("help.visit.notes"))
         var notes: String?
 
-        @Option(help: "The visitor's name (default: $DOORSTEP_VISITOR, else the device's name).")
+        @Option(help: .text("help.visit.theVisitorNameDefaultDoorstep"))
         var visitor: String?
 
         @Flag(name: .customLong("interactive"), help: .hidden)
@@ -71,8 +56,7 @@ extension Visit {
         func validate() throws {
             if observedIncomeFen != nil && observedIncomeYuan != nil {
                 throw Usage.error(
-                    "核实收入只能给一次：--observed-income-fen 或 --observed-income-yuan", "give the observed income once: --observed-income-fen or --observed-income-yuan"
-                )
+                    "cli.visit.giveTheObservedIncomeOnce")
             }
         }
 
@@ -93,7 +77,7 @@ extension Visit {
             }
             let defaultVisitor = ProcessInfo.processInfo.environment["DOORSTEP_VISITOR"].flatMap { $0.isEmpty ? nil : $0 } ?? enrollment.deviceName
             if interactive || (values.isEmpty && Console.stdinIsTerminal) {
-                console.note(console.t("记录走访：* 为必填项，方括号内为默认值，直接回车采用。", "Record a visit: * is required; Enter takes the value in brackets."))
+                console.note(console.t("cli.visit.recordAVisitIsRequired"))
                 let prompter = Prompter(console: console, format: global.format)
                 for spec in EntityKind.visit.fields where values[spec.name] == nil {
                     var question = Prompter.Question(field: spec.name, kind: .visit)
@@ -116,9 +100,9 @@ extension Visit {
             let id = try await client.recordVisit(to: householdID, values)
             let pending = try await client.status().pending
             try console.output(LocalWrite(id: id, household: householdID, kind: .visit, fields: values.keys.sorted(), pending: pending)) {
-                console.t("已记录走访，编号 \(id)", "Visit recorded, id \(id)")
+                console.t("cli.visit.visitRecordedId", ["id": "\(id)"])
             }
-            console.note(console.t("运行 doorstep sync 上传到服务器。", "Run doorstep sync to send it to the server."))
+            console.note(console.t("cli.common.runDoorstepSyncToSend"))
         }
     }
 }
@@ -128,33 +112,24 @@ extension Visit {
     struct Void: DoorstepCommand {
         static let configuration = CommandConfiguration(
             commandName: "void",
-            abstract: "Void a mistaken visit (office): it stays in the history, reports ignore it.",
-            discussion: """
-                Visits are never changed: a visit recorded by mistake (the wrong household, a date \
-                far off) is voided by the office with a reason, and a correct one recorded. \
-                --restore undoes a void. Needs an office device or token; with --json the server's \
-                result (seq, outcome, code, reason).
-
-                Examples:
-                  doorstep visit void 3c4d5e6f --reason "误录到其他户"
-                  doorstep visit void 3c4d5e6f --restore
-                """
+            abstract: Help.text("help.visit.voidAMistakenVisitOffice"),
+            discussion: Help.text("help.visit.visitsAreNeverChangedA")
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The visit's id (or its first characters, among the visits on this device).")
+        @Argument(help: .text("help.visit.theVisitIdOrIts"))
         var visit: String
 
-        @Option(help: "Why the visit is void (1 to 200 characters).")
+        @Option(help: .text("help.visit.whyTheVisitIsVoid"))
         var reason: String?
 
-        @Flag(help: "Restore a voided visit.")
+        @Flag(help: .text("help.visit.restoreAVoidedVisit"))
         var restore = false
 
         func validate() throws {
             if restore == (reason != nil) {
-                throw Usage.error("作废请给出 --reason 理由，恢复请用 --restore", "give --reason TEXT to void the visit, or --restore to undo a void")
+                throw Usage.error("cli.visit.giveReasonTextToVoid")
             }
         }
 
@@ -170,14 +145,14 @@ extension Visit {
                 for (household, entry) in try await client.entries(withIDPrefix: visit) {
                     if try await client.household(household)?.entities.contains(where: { $0.id == entry && $0.kind == .visit }) == true { known.append(entry) }
                 }
-                id = try Resolve.unique(visit, among: known, id: \.description, what: console.t("走访记录", "visit"), console: console)
+                id = try Resolve.unique(visit, among: known, id: \.description, what: console.t("cli.visit.visit"), console: console)
             }
             let result = try await session.client.voidVisit(id, reason: restore ? nil : reason)
             try Review.report(
                 result, console,
                 done: restore
-                    ? console.t("已恢复该走访记录。", "The visit is restored.")
-                    : console.t("已作废该走访记录（历史中保留）。", "The visit is void (it stays in the history)."))
+                    ? console.t("cli.visit.theVisitIsRestored")
+                    : console.t("cli.visit.theVisitIsVoidIt"))
         }
     }
 }

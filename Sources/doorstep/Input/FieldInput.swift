@@ -8,8 +8,8 @@ enum FieldInput {
     static func assignment(_ text: String) throws(DoorstepError) -> (String, String) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
             throw DoorstepError(
-                .invalidValue, "--set takes field=value, such as --set phone=13912345678",
-                zh: "--set 的写法是 字段=值，例如 --set phone=13912345678")
+                .invalidValue, Texts.text("cli.error.invalidValue.setTakesAssignment", .english),
+                zh: Texts.text("cli.error.invalidValue.setTakesAssignment", .chinese))
         }
         return (String(text[..<equals]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: equals)...]))
     }

@@ -4,7 +4,7 @@ import Foundation
 enum Files {
     static func read(_ path: String, console: Console) throws -> Data {
         guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
-            throw console.failure("fileUnreadable", "无法读取文件 \(path)", "cannot read the file \(path)")
+            throw console.failure("fileUnreadable", "cli.error.fileUnreadable.cannotReadTheFile", ["path": "\(path)"])
         }
         return data
     }
@@ -14,7 +14,7 @@ enum Files {
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            throw console.failure("fileUnwritable", "无法写入文件 \(path)", "cannot write the file \(path)")
+            throw console.failure("fileUnwritable", "cli.error.fileUnwritable.cannotWriteTheFile", ["path": "\(path)"])
         }
     }
 }

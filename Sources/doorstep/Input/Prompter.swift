@@ -58,22 +58,23 @@ struct Prompter {
             let line = readLine(strippingNewline: true)
             if !Console.stdinIsTerminal { Console.write("\n", to: .standardError) }
             guard let line else {
-                throw DoorstepError(.init("inputEnded"), "the input ended before the question was answered", zh: "输入已结束，问题没有得到回答")
+                throw DoorstepError(
+                    .init("inputEnded"), Texts.text("cli.error.inputEnded", .english), zh: Texts.text("cli.error.inputEnded", .chinese))
             }
             if line.trimmingCharacters(in: .whitespaces).isEmpty { return false }
             do {
                 return try TypedInput.boolean(line, field: "answer")
             } catch {
-                console.note("  " + console.t("请回答“是”或“否”。", "Answer yes or no."))
+                console.note("  " + console.t("cli.prompter.answerYesOrNo"))
             }
         }
     }
 
     private func label(_ question: Question, spec: FieldSpec?, isSet: Bool) -> String {
         var text = Strings.field(question.field, of: question.kind, console.language)
-        if spec?.type == .money { text += question.money == .yuan ? console.t("（元）", " (yuan)") : console.t("（分）", " (fen)") }
+        if spec?.type == .money { text += question.money == .yuan ? console.t("cli.prompter.yuan") : console.t("cli.prompter.fen") }
         if let hint = question.hint { text += " (\(hint))" }
-        if isSet { text += console.t("（可多选，用逗号分隔）", " (several, comma-separated)") }
+        if isSet { text += console.t("cli.prompter.severalCommaSeparated") }
         if let current = question.current, !current.isNull {
             text += " [\(shown(current, question))]"
         } else if spec?.required == true {
@@ -108,11 +109,12 @@ extension Console {
             return errorLine(code: failure.code.rawValue, message: failure.message)
         }
         let english = failure.message.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        return errorLine(code: failure.code.rawValue, message: hint) + "\n  原文：" + english
+        return errorLine(code: failure.code.rawValue, message: hint) + "\n  " + t("cli.error.originalMessage", ["message": english])
     }
 
-    /// An error of the CLI itself, its message in the console's language.
-    func failure(_ code: String, _ zh: String, _ en: String) -> DoorstepError {
-        DoorstepError(.init(code), en, zh: zh)
+    /// An error of the CLI itself, with the text of `key` in both languages (shown in the
+    /// console's), its `{name}` placeholders filled from `values`.
+    func failure(_ code: String, _ key: String, _ values: [String: String] = [:]) -> DoorstepError {
+        DoorstepError(.init(code), Texts.text(key, .english, values), zh: Texts.text(key, .chinese, values))
     }
 }

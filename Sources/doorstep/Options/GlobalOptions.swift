@@ -7,34 +7,34 @@ import Foundation
 struct GlobalOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The local database (default: $DOORSTEP_DB, else $XDG_DATA_HOME/doorstep/doorstep.sqlite, else ~/.local/share/doorstep/doorstep.sqlite).",
+            Help.text("help.globalOptions.theLocalDatabaseDefaultDoorstep"),
             valueName: "path"))
     var db: String?
 
-    @Option(help: ArgumentHelp("Language of messages and tables: zh or en (default from LC_ALL, LC_MESSAGES or LANG).", valueName: "zh|en"))
+    @Option(help: ArgumentHelp(Help.text("help.globalOptions.languageOfMessagesAndTables"), valueName: "zh|en"))
     var lang: String?
 
-    @Flag(help: "Print the data as JSON (stable keys, listed in each command's help) instead of tables.")
+    @Flag(help: .text("help.globalOptions.printTheDataAsJson"))
     var json = false
 
-    @Option(help: ArgumentHelp("The server, for office commands (default: the server this device enrolled with).", valueName: "url"))
+    @Option(help: ArgumentHelp(Help.text("help.globalOptions.theServerForOfficeCommands"), valueName: "url"))
     var server: String?
 
-    @Option(help: ArgumentHelp("An office or admin token (default: $DOORSTEP_TOKEN, else this office device's own).", valueName: "token"))
+    @Option(help: ArgumentHelp(Help.text("help.globalOptions.anOfficeOrAdminToken"), valueName: "token"))
     var token: String?
 
-    @Flag(help: "Allow plain HTTP to a server that is not on this machine (test networks only: the data is sensitive).")
+    @Flag(help: .text("help.globalOptions.allowPlainHttpToA"))
     var insecure = false
 
-    @Option(help: ArgumentHelp("Network attempts before giving up (default 6, with backoff).", valueName: "n"))
+    @Option(help: ArgumentHelp(Help.text("help.globalOptions.networkAttemptsBeforeGivingUp"), valueName: "n"))
     var retries: Int?
 
     func validate() throws {
         if let lang, !["zh", "en"].contains(lang.lowercased()) {
-            throw Usage.error("--lang 只能是 zh 或 en，不能是 \(lang)", "--lang takes zh or en, not \(lang)")
+            throw Usage.error("cli.globalOptions.langTakesZhOrEn", ["lang": "\(lang)"])
         }
         if let retries, !(1...20).contains(retries) {
-            throw Usage.error("--retries 取 1 到 20 之间的数", "--retries takes a number from 1 to 20")
+            throw Usage.error("cli.globalOptions.retriesTakesANumberFrom")
         }
     }
 
@@ -82,8 +82,7 @@ struct GlobalOptions: ParsableArguments {
 
     private var noDatabase: DoorstepError {
         console.failure(
-            "notEnrolled", "没有本机数据库 \(databasePath)（未创建任何文件）：请核对 --db，或先运行 doorstep enroll --server URL --code 登记码",
-            "there is no database at \(databasePath) (nothing was created): check --db, or run doorstep enroll --server URL --code CODE first")
+            "notEnrolled", "cli.error.notEnrolled.thereIsNoDatabase", ["databasePath": "\(databasePath)"])
     }
 
     /// The local database and its enrollment; `notEnrolled` when there is none.
@@ -95,8 +94,7 @@ struct GlobalOptions: ParsableArguments {
 
     private var notEnrolled: DoorstepError {
         console.failure(
-            "notEnrolled", "本机数据库 \(databasePath) 尚未登记：先运行 doorstep enroll --server URL --code 登记码",
-            "no enrolled database at \(databasePath): run doorstep enroll --server URL --code CODE first")
+            "notEnrolled", "cli.error.notEnrolled.noEnrolledDatabaseAt", ["databasePath": "\(databasePath)"])
     }
 
     /// A `--district` as typed (code or name), checked against the city data: `unknownDistrict`
@@ -111,8 +109,7 @@ struct GlobalOptions: ParsableArguments {
         guard let url = URL(string: text.trimmingCharacters(in: .whitespaces)), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
         else {
             throw console.failure(
-                "invalidValue", "服务器地址应以 https:// 开头，例如 https://doorstep.example.cn",
-                "the server address must be a URL such as https://doorstep.example.cn")
+                "invalidValue", "cli.error.invalidValue.theServerAddressMust")
         }
         return url
     }
@@ -140,12 +137,12 @@ struct GlobalOptions: ParsableArguments {
             } else if FileManager.default.fileExists(atPath: databasePath), let enrollment = try await openClient().enrollment {
                 url = enrollment.server
             } else {
-                throw console.failure("missingServer", "使用令牌时需要 --server 指明服务器地址", "a token needs --server URL (no enrolled device to take it from)")
+                throw console.failure("missingServer", "cli.error.missingServer.aTokenNeedsServer")
             }
             return OfficeSession(client: try OfficeClient(server: url, token: token, configuration: configuration), server: url)
         }
         if server != nil && !FileManager.default.fileExists(atPath: databasePath) {
-            throw console.failure("missingToken", "使用 --server 时需要 --token 或环境变量 DOORSTEP_TOKEN", "--server needs --token or DOORSTEP_TOKEN")
+            throw console.failure("missingToken", "cli.error.missingToken.serverNeedsTokenOr")
         }
         let (client, enrollment) = try await enrolledClient()
         // Another address: this device's token goes there only if the same server answers

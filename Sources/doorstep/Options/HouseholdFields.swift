@@ -3,52 +3,52 @@ import DoorstepCore
 
 /// A flag for every household fact (`household new`, `household edit`).
 struct HouseholdFields: ParsableArguments {
-    @Option(help: "Head of household's name (户主姓名).")
+    @Option(help: .text("help.householdFields.headOfHouseholdName"))
     var name: String?
 
-    @Option(name: .customLong("national-id"), help: "Head's 18-character national ID number (身份证号); the check digit is verified.")
+    @Option(name: .customLong("national-id"), help: .text("help.householdFields.head18CharacterNationalId"))
     var nationalId: String?
 
-    @Option(help: "Phone number (联系电话).")
+    @Option(help: .text("help.householdFields.phoneNumber"))
     var phone: String?
 
-    @Option(help: "Address (住址).")
+    @Option(help: .text("help.householdFields.address"))
     var address: String?
 
-    @Option(help: "District code (旗区), e.g. 150602 (default: this device's district).")
+    @Option(help: .text("help.householdFields.districtCodeEG150602"))
     var district: String?
 
-    @Option(help: "Employer (工作单位).")
+    @Option(help: .text("help.householdFields.employer"))
     var employer: String?
 
-    @Option(name: .customLong("employer-union"), help: "The employer's grassroots union (单位工会).")
+    @Option(name: .customLong("employer-union"), help: .text("help.householdFields.theEmployerGrassrootsUnion"))
     var employerUnion: String?
 
-    @Option(name: .customLong("file-level"), help: "File level (档案级别): national, regional, city.")
+    @Option(name: .customLong("file-level"), help: .text("help.householdFields.fileLevelNationalRegionalCity"))
     var fileLevel: String?
 
-    @Option(help: "Primary cause (主要致困原因): illness, disability, childEducation, unemployment, socialInsurance, lowIncome, disaster, epidemic, other.")
+    @Option(help: .text("help.householdFields.primaryCauseIllnessDisabilityChildeducation"))
     var cause: String?
 
-    @Option(name: .customLong("other-causes"), help: "Other causes, comma-separated (其他致困原因).")
+    @Option(name: .customLong("other-causes"), help: .text("help.householdFields.otherCausesCommaSeparated"))
     var otherCauses: String?
 
-    @Option(help: "Difficulty (困难程度): general, deep.")
+    @Option(help: .text("help.householdFields.difficultyGeneralDeep"))
     var difficulty: String?
 
-    @Option(help: "Skill level (技能水平): none, primary, intermediate, advanced.")
+    @Option(help: .text("help.householdFields.skillLevelNonePrimaryIntermediate"))
     var skill: String?
 
-    @Option(name: .customLong("income-fen"), help: "Monthly household income in fen (家庭月收入，分).")
+    @Option(name: .customLong("income-fen"), help: .text("help.householdFields.monthlyHouseholdIncomeInFen"))
     var incomeFen: String?
 
-    @Option(name: .customLong("income-yuan"), help: "Monthly household income in yuan, e.g. 1200.50 (instead of --income-fen).")
+    @Option(name: .customLong("income-yuan"), help: .text("help.householdFields.monthlyHouseholdIncomeInYuan"))
     var incomeYuan: String?
 
-    @Option(help: "Affected by the epidemic (受疫情影响): yes or no.")
+    @Option(help: .text("help.householdFields.affectedByTheEpidemicYes"))
     var epidemic: String?
 
-    @Option(help: "Notes (备注).")
+    @Option(help: .text("help.householdFields.notes"))
     var notes: String?
 
     @Flag(name: .customLong("interactive"), help: .hidden)
@@ -56,7 +56,7 @@ struct HouseholdFields: ParsableArguments {
 
     func validate() throws {
         if incomeFen != nil && incomeYuan != nil {
-            throw Usage.error("收入只能给一次：--income-fen 或 --income-yuan", "give the income once: --income-fen or --income-yuan")
+            throw Usage.error("cli.householdFields.giveTheIncomeOnceIncome")
         }
     }
 

@@ -9,12 +9,11 @@ enum Resolve {
         let prefix = text.trimmingCharacters(in: .whitespaces).lowercased()
         let matches = candidates.filter { id($0).hasPrefix(prefix) }
         guard prefix.count >= 4, let first = matches.first else {
-            throw console.failure("notFound", "找不到编号为 \(prefix) 的\(what.isEmpty ? "记录" : what)", "no \(what.isEmpty ? "record" : what) with id \(prefix)")
+            throw console.failure("notFound", "cli.error.notFound.noSuchId", ["prefix": prefix, "what": what.isEmpty ? console.t("cli.resolve.record") : what])
         }
         guard matches.count == 1 else {
             throw console.failure(
-                "ambiguousId", "编号前缀 \(prefix) 对应 \(matches.count) 条记录，请多输入几位",
-                "the id prefix \(prefix) matches \(matches.count) records; type more of it")
+                "ambiguousId", "cli.error.ambiguousId.theIdPrefixMatches", ["count": "\(matches.count)", "prefix": "\(prefix)"])
         }
         return first
     }
@@ -23,14 +22,14 @@ enum Resolve {
     static func household(_ text: String, in client: FieldClient, console: Console) async throws -> EntityID {
         if let id = try? EntityID(text) { return id }
         let all = try await client.households(matching: HouseholdQuery(limit: 100_000))
-        return try unique(text, among: all.map(\.id), id: \.description, what: console.t("困难户", "household"), console: console)
+        return try unique(text, among: all.map(\.id), id: \.description, what: console.t("cli.common.household2"), console: console)
     }
 
     /// A household's id for an office command: whole, or a prefix known to the local database.
     static func household(_ text: String, global: GlobalOptions) async throws -> EntityID {
         if let id = try? EntityID(text) { return id }
         guard FileManager.default.fileExists(atPath: global.databasePath) else {
-            throw global.console.failure("invalidValue", "请给出完整的编号（UUID）", "give the whole id (a UUID)")
+            throw global.console.failure("invalidValue", "cli.error.invalidValue.giveTheWholeId")
         }
         return try await household(text, in: global.openClient(), console: global.console)
     }

@@ -7,8 +7,9 @@ struct Console: Sendable {
     let language: Language
     let json: Bool
 
-    /// The text in the console's language.
-    func t(_ zh: String, _ en: String) -> String { language == .chinese ? zh : en }
+    /// The text of `key` in the table of texts (`Texts`), in the console's language, with its
+    /// `{name}` placeholders filled from `values`.
+    func t(_ key: String, _ values: [String: String] = [:]) -> String { Texts.text(key, language, values) }
 
     /// A line of output on stdout (not in JSON mode: use `emit`).
     func say(_ text: String) {
@@ -36,7 +37,7 @@ struct Console: Sendable {
     /// The one-line error: `错误 [invalidNationalId]: …` / `error [invalidNationalId]: …`.
     func errorLine(code: String, message: String) -> String {
         let flat = message.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        return "\(t("错误", "error")) [\(code)]: \(flat)"
+        return "\(t("cli.console.error")) [\(code)]: \(flat)"
     }
 
     static func write(_ text: String, to handle: FileHandle) {

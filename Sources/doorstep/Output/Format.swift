@@ -6,7 +6,8 @@ struct Format: Sendable {
     let language: Language
     let city: CityData
 
-    func t(_ zh: String, _ en: String) -> String { language == .chinese ? zh : en }
+    /// The text of `key` in the table of texts, in this format's language.
+    func t(_ key: String, _ values: [String: String] = [:]) -> String { Texts.text(key, language, values) }
 
     /// Fen as yuan: `1200.50 元` / `1,200.50 yuan`.
     func money(_ fen: Int64) -> String {
@@ -34,7 +35,7 @@ struct Format: Sendable {
         status?.label(language) ?? "-"
     }
 
-    func yesNo(_ value: Bool) -> String { value ? t("是", "yes") : t("否", "no") }
+    func yesNo(_ value: Bool) -> String { value ? t("cli.format.yes") : t("cli.format.no") }
 
     /// The first 8 characters of an id: enough to tell households apart, and accepted as input.
     static func short(_ id: EntityID) -> String { String(id.description.prefix(8)) }
@@ -80,7 +81,7 @@ struct Format: Sendable {
         case .termSet?:
             let items = value.arrayValue?.compactMap(\.stringValue) ?? []
             if items.isEmpty { return "-" }
-            return items.map { label($0, field: field, kind: kind) }.joined(separator: language == .chinese ? "、" : ", ")
+            return items.map { label($0, field: field, kind: kind) }.joined(separator: t("list.separator"))
         case .nationalID?:
             guard let text = value.stringValue else { return describe(value) }
             return reveal ? text : ((try? NationalID(text).masked) ?? text)

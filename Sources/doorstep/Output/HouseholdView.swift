@@ -12,10 +12,10 @@ struct HouseholdView {
 
     func summaries(_ households: [HouseholdSummary]) -> String {
         var table = Table([
-            .init(title: format.t("编号", "id")), .init(title: format.t("户主", "head")),
-            .init(title: format.t("身份证号", "national ID")), .init(title: format.t("旗区", "district")),
-            .init(title: format.t("状态", "status")), .init(title: format.t("冲突", "conflicts"), numeric: true),
-            .init(title: format.t("未同步", "unsynced")), .init(title: format.t("住址", "address"), maxWidth: 30),
+            .init(title: format.t("cli.common.id")), .init(title: format.t("cli.common.head")),
+            .init(title: format.t("cli.common.nationalId")), .init(title: format.t("cli.common.district")),
+            .init(title: format.t("cli.common.status")), .init(title: format.t("cli.common.conflicts"), numeric: true),
+            .init(title: format.t("cli.householdView.unsynced")), .init(title: format.t("cli.householdView.address"), maxWidth: 30),
         ])
         for household in households {
             table.add([
@@ -24,21 +24,21 @@ struct HouseholdView {
                 household.hasLocalChanges ? "*" : "", household.address,
             ])
         }
-        return table.render() + "\n" + format.t("共 \(households.count) 户", "\(households.count) household(s)")
+        return table.render() + "\n" + format.t("cli.householdView.household", ["count": "\(households.count)"])
     }
 
     func render(_ aggregate: HouseholdAggregate) -> String {
         let household = aggregate.household
         var parts: [String] = []
         let status = household["status"].stringValue.flatMap(HouseholdStatus.init(rawValue:))
-        parts.append("\(household["headName"].stringValue ?? "-") · \(format.status(status)) · \(format.t("编号", "id")) \(household.id)")
+        parts.append("\(household["headName"].stringValue ?? "-") · \(format.status(status)) · \(format.t("cli.common.id")) \(household.id)")
         var facts = FactList()
         for spec in EntityKind.household.fields where spec.name != "headName" {
             facts.add(
                 Strings.field(spec.name, of: .household, language), format.value(household[spec.name], field: spec.name, kind: .household, reveal: reveal))
         }
         if !aggregate.aliases.isEmpty {
-            facts.add(format.t("重复关联", "linked duplicates"), aggregate.aliases.map(\.description).joined(separator: ", "))
+            facts.add(format.t("cli.householdView.linkedDuplicates"), aggregate.aliases.map(\.description).joined(separator: ", "))
         }
         parts.append(facts.render(indent: "  "))
 
@@ -58,11 +58,11 @@ struct HouseholdView {
                 // Notes in full (a table cell would cut them), and why a voided visit was voided.
                 let lines = entries.compactMap { visit -> String? in
                     var said: [String] = []
-                    if let reason = visit[voidedFieldName].stringValue { said.append(format.t("已作废：", "voided: ") + reason) }
+                    if let reason = visit[voidedFieldName].stringValue { said.append(format.t("cli.householdView.voided") + reason) }
                     if let notes = visit["notes"].stringValue, !notes.isEmpty {
-                        said.append(Strings.field("notes", of: .visit, language) + format.t("：", ": ") + notes)
+                        said.append(Strings.field("notes", of: .visit, language) + format.t("cli.householdView.colon") + notes)
                     }
-                    return said.isEmpty ? nil : "  \(Format.short(visit.id))  " + said.joined(separator: format.t("；", "; "))
+                    return said.isEmpty ? nil : "  \(Format.short(visit.id))  " + said.joined(separator: format.t("cli.householdView.semicolon"))
                 }
                 if !lines.isEmpty { section += "\n" + lines.joined(separator: "\n") }
             }
@@ -70,21 +70,21 @@ struct HouseholdView {
         }
         let conflicts = aggregate.conflicts
         if !conflicts.isEmpty {
-            parts.append(format.t("待审核冲突", "Open conflicts") + " (\(conflicts.count))\n" + self.conflicts(conflicts))
+            parts.append(format.t("cli.householdView.openConflicts") + " (\(conflicts.count))\n" + self.conflicts(conflicts))
         }
         return parts.joined(separator: "\n\n")
     }
 
     private func table(_ entries: [EntityState], kind: EntityKind, fields: [String]) -> String {
         var table = Table(
-            [Table.Column(title: format.t("编号", "id"))]
+            [Table.Column(title: format.t("cli.common.id"))]
                 + fields.map {
                     Table.Column(title: Strings.field($0, of: kind, language), numeric: kind.field($0)?.type == .money, maxWidth: 28)
                 })
         for entry in entries {
             let id =
-                Format.short(entry.id) + (entry.isDeleted ? format.t("（已删除）", " (deleted)") : "")
-                + (entry.isVoided ? format.t("（已作废）", " (void)") : "")
+                Format.short(entry.id) + (entry.isDeleted ? format.t("cli.householdView.deleted") : "")
+                + (entry.isVoided ? format.t("cli.householdView.void") : "")
             table.add([id] + fields.map { format.value(entry[$0], field: $0, kind: kind, reveal: reveal) })
         }
         return table.render()
@@ -95,15 +95,17 @@ struct HouseholdView {
         conflicts.map { conflict in
             let reason =
                 conflict.reason == .deleteVersusEdit
-                ? format.t("删除与修改同时发生", "deleted while edited") : format.t("同时修改为不同的值", "edited at the same time")
+                ? format.t("cli.householdView.deletedWhileEdited") : format.t("cli.householdView.editedAtTheSameTime")
             let title =
                 "\(Strings.kind(conflict.kind, language)) \(conflict.entity) · \(Strings.field(conflict.field, of: conflict.kind, language)) [\(conflict.field)] · \(reason)"
-            var table = Table(titles: ["", format.t("值", "value"), format.t("设备", "device"), format.t("时间", "time"), format.t("写入", "write")])
+            var table = Table(titles: [
+                "", format.t("cli.householdView.value"), format.t("cli.common.device"), format.t("cli.householdView.time"), format.t("cli.householdView.write"),
+            ])
             let shown = conflict.shown?.write
             for head in conflict.heads {
                 let value =
                     conflict.reason == .deleteVersusEdit
-                    ? (head.value == .bool(true) && !head.covers.isEmpty ? format.t("删除", "delete") : format.describe(head.value))
+                    ? (head.value == .bool(true) && !head.covers.isEmpty ? format.t("cli.householdView.delete") : format.describe(head.value))
                     : format.value(head.value, field: conflict.field, kind: conflict.kind, reveal: reveal)
                 table.add([
                     head.write == shown ? ">" : "", value,

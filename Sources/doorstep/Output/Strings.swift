@@ -29,36 +29,10 @@ enum Strings {
         TypedInput.terms(of: field, kind: kind)
     }
 
-    /// A Chinese explanation for the commonest error codes, put before the library's message.
+    /// A Chinese explanation for the commonest error codes, put before the library's message
+    /// when it has only an English one (`cli.hint.<code>` in the table of texts).
     static func chineseHint(_ code: DoorstepError.Code) -> String? {
-        switch code.rawValue {
-        case "invalidNationalId": "身份证号不正确"
-        case "invalidPhone": "电话号码不正确"
-        case "missingField": "缺少必填项"
-        case "invalidValue": "取值不正确"
-        case "unknownField": "没有这个字段"
-        case "negativeAmount": "金额不能为负数"
-        case "unknownDistrict": "没有这个旗区代码"
-        case "illegalTransition": "不允许这样变更状态"
-        case "forbiddenForRole": "当前角色无权这样操作"
-        case "outOfScope": "超出本设备的旗区范围"
-        case "serverUnreachable": "无法连接服务器，本机数据已保留，稍后再同步"
-        case "notEnrolled": "本机尚未登记，请先运行 doorstep enroll"
-        case "deviceRevoked": "本设备的访问权限已被撤销"
-        case "unauthorized": "令牌无效"
-        case "invalidEnrollmentCode": "登记码无效、已使用或已过期"
-        case "insecureTransport": "拒绝使用不加密的 HTTP 连接"
-        case "notFound": "找不到"
-        case "ambiguousId": "编号前缀对应多条记录"
-        case "rateLimited": "尝试次数过多，请稍后再试"
-        case "bundleInvalid": "数据包无效"
-        case "inputEnded": "输入已结束"
-        case "fileUnreadable": "无法读取文件"
-        case "fileUnwritable": "无法写入文件"
-        case "missingToken": "缺少令牌"
-        case "invalidOperation": "无法执行该操作"
-        default: nil
-        }
+        Texts.name("cli.hint.\(code.rawValue)")?.zh
     }
 }
 
@@ -67,16 +41,16 @@ enum Strings {
 extension Strings {
     /// An account's state: 有效 / active, or when it was disabled.
     static func accountState(_ account: DashboardAccount, format: Format) -> String {
-        account.isDisabled ? format.t("已停用 ", "disabled ") + format.time(account.disabledAt) : format.t("有效", "active")
+        account.isDisabled ? format.t("cli.strings.disabled") + format.time(account.disabledAt) : format.t("cli.common.active")
     }
 
     /// An account's facts, for the answer to `admin users add`.
     static func accountFacts(_ account: DashboardAccount, format: Format) -> FactList {
         var facts = FactList()
-        facts.add(format.t("账号", "name"), account.name)
-        facts.add(format.t("角色", "role"), account.role.label(format.language))
-        facts.add(format.t("旗区", "district"), account.district.map(format.district) ?? format.t("全市", "every district"))
-        facts.add(format.t("状态", "state"), accountState(account, format: format))
+        facts.add(format.t("cli.common.name2"), account.name)
+        facts.add(format.t("cli.common.role"), account.role.label(format.language))
+        facts.add(format.t("cli.common.district"), account.district.map(format.district) ?? format.t("cli.common.everyDistrict"))
+        facts.add(format.t("cli.common.state"), accountState(account, format: format))
         return facts
     }
 }
