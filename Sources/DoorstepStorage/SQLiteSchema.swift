@@ -213,6 +213,19 @@ enum SQLiteSchema {
                     ALTER TABLE audit ADD COLUMN origin TEXT;
                     """)
         }
+        // Campaigns an administrator stores through the API (stages and dates as data), beside
+        // those of the city data and the server's configuration.
+        migrator.registerMigration("v8 stored campaigns") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE campaigns (
+                        id TEXT PRIMARY KEY,
+                        body TEXT NOT NULL,
+                        saved_by TEXT NOT NULL,
+                        saved_at TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

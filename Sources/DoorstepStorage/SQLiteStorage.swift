@@ -66,6 +66,32 @@ public final class SQLiteStorage: ServerStorage {
         }
     }
 
+    // MARK: Campaigns
+
+    public func storedCampaigns() async throws -> [Campaign] {
+        let bodies = try await pool.read { db in try String.fetchAll(db, sql: "SELECT body FROM campaigns ORDER BY id") }
+        return try bodies.map { try StoredJSON.decode(Campaign.self, $0) }
+    }
+
+    public func saveCampaign(_ campaign: Campaign, by actor: String, at time: String) async throws {
+        let body = try StoredJSON.encode(campaign)
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO campaigns (id, body, saved_by, saved_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET body = excluded.body, saved_by = excluded.saved_by, saved_at = excluded.saved_at
+                    """,
+                arguments: [campaign.id, body, actor, time])
+        }
+    }
+
+    public func deleteCampaign(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM campaigns WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: Devices and codes
 
     public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {

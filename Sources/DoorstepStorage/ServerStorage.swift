@@ -57,6 +57,13 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func history(of household: EntityID) async throws -> [AuditEntry]
     /// Conflicts, duplicates, rejections and clock-flagged devices of a district (all for `nil`).
     func reviewQueue(district: String?) async throws -> ReviewQueue
+    /// The campaigns an administrator stored (`PUT /v1/admin/campaigns/{id}`), by id.
+    func storedCampaigns() async throws -> [Campaign]
+    /// Stores a campaign, replacing a stored one with the same id.
+    func saveCampaign(_ campaign: Campaign, by actor: String, at time: String) async throws
+    /// Removes a stored campaign; whether there was one.
+    func deleteCampaign(id: String) async throws -> Bool
+
     /// Whether the database answers.
     func isHealthy() async -> Bool
     /// Writes a consistent copy of the database to a file while the server runs.

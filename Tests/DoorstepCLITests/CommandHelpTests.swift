@@ -9,7 +9,7 @@ struct CommandHelpTests {
         ["status"], ["quarantine", "list"], ["quarantine", "fix"], ["quarantine", "drop"], ["bundle", "export"], ["upload"],
         ["admin", "enroll-code"], ["admin", "import"], ["admin", "devices", "list"], ["admin", "devices", "revoke"],
         ["admin", "users", "add"], ["admin", "users", "list"], ["admin", "users", "disable"], ["admin", "users", "enable"],
-        ["admin", "users", "password"],
+        ["admin", "users", "password"], ["admin", "campaigns", "list"], ["admin", "campaigns", "set"], ["admin", "campaigns", "remove"],
         ["review", "list"], ["review", "show"], ["review", "confirm"], ["review", "overturn"], ["review", "unlink"],
         ["roster", "compare"], ["report"],
     ]

@@ -46,6 +46,55 @@ struct OfficeCommandTests {
         }
     }
 
+    /// The year's campaign from the command line, stages by their Chinese names and dates as
+    /// people type them; the report follows it at once, and removing it brings the old one back.
+    @Test func adminCampaigns_setWithChineseStages_listReportAndRemove() async throws {
+        try await LiveServer.run { server in
+            let city = CLI()
+            let set = try await city.run(
+                [
+                    "admin", "campaigns", "set", "2027", "--name", "2027年城镇困难职工解困脱困", "--name-en", "2027 relief",
+                    "--stage", "精准识别=2026-12-01..2027年2月28日", "--stage", "精准施策=２０２７-３-１~2027/6/30",
+                    "--stage", "exit=2027-07-01至2027-09-30",
+                ] + Self.admin(server))
+            #expect(set.status == 0 && set.stdout.contains("已存储督查考核周期 2027") && set.stdout.contains("精准识别 2026-12-01 至 2027-02-28"), "\(set)")
+            let listed = try await city.run(["admin", "campaigns", "list", "--json"] + Self.admin(server))
+            let campaigns = try listed.json([Campaign].self)
+            let stored = try #require(campaigns.first { $0.id == "2027" })
+            #expect(stored.stages.map(\.stage) == [.identification, .measures, .exit])
+            #expect(stored.stages[1].start.description == "2027-03-01" && stored.stages[1].end.description == "2027-06-30")
+            let report = try await city.run(["report", "--json"] + Self.admin(server))
+            #expect(try report.json(CampaignReport.self).campaign.id == "2027", "\(report)")
+
+            let overlapping = try await city.run(
+                [
+                    "admin", "campaigns", "set", "2028", "--name", "2028", "--stage", "精准识别=2028-03-01..2028-04-30",
+                    "--stage", "精准施策=2028-04-15..2028-06-30",
+                ] + Self.admin(server))
+            #expect(overlapping.status == 1 && overlapping.errorLines.first?.contains("[invalidCityData]") == true, "\(overlapping)")
+            let badStage = try await city.run(
+                ["admin", "campaigns", "set", "2028", "--name", "2028", "--stage", "精准帮扶=2028-03-01..2028-04-30"] + Self.admin(server))
+            #expect(badStage.status == 65 && badStage.stderr.contains("没有「精准帮扶」这个阶段"), "\(badStage)")
+            let noStage = try await city.run(["admin", "campaigns", "set", "2028", "--name", "2028"] + Self.admin(server))
+            #expect(noStage.status == 64, "\(noStage)")
+
+            let office = CLI()
+            let enrolled = try await office.run(
+                "enroll", "--server", server.url.absoluteString, "--code", try await server.code(district: "150627", role: .office))
+            #expect(enrolled.status == 0, "\(enrolled)")
+            let refused = try await office.run("admin", "campaigns", "set", "2029", "--name", "x", "--stage", "exit=2029-01-01..2029-02-01")
+            #expect(refused.status == 1 && refused.stderr.contains("[forbiddenForRole]"), "\(refused)")
+            let seen = try await office.run("admin", "campaigns", "list")
+            #expect(seen.status == 0 && seen.stdout.contains("2027年城镇困难职工解困脱困"), "\(seen)")
+
+            #expect(try await city.run(["admin", "campaigns", "remove", "2027"] + Self.admin(server)).status == 0)
+            let after = try await city.run(["report", "--json"] + Self.admin(server))
+            #expect(try after.json(CampaignReport.self).campaign.id == "2020")
+            let notice = try await city.run(["report"] + Self.admin(server))
+            #expect(notice.stdout.contains("doorstep admin campaigns set"), "the report says how to define this year's campaign: \(notice)")
+        }
+    }
+
     @Test func reviewConfirm_afterTwoDatabasesEditTheSameFieldOffline() async throws {
         try await LiveServer.run { server in
             let a = try await VisitorCommandTests.enrolled(server)

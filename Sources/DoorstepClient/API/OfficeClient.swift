@@ -132,6 +132,24 @@ public struct OfficeClient: Sendable {
         return try await api.call("POST", "/v1/admin/users/\(Self.pathComponent(name))/password", body: body, as: DashboardAccount.self)
     }
 
+    // MARK: Campaigns
+
+    /// The city's campaigns (those of its data and those stored), by first day.
+    public func campaigns() async throws -> [Campaign] {
+        try await api.call("GET", "/v1/admin/campaigns", as: CampaignList.self).campaigns
+    }
+
+    /// Stores a campaign, replacing one with the same id (the city's token only).
+    public func saveCampaign(_ campaign: Campaign) async throws -> Campaign {
+        let body = try WireCoding.encode(campaign)
+        return try await api.call("PUT", "/v1/admin/campaigns/\(Self.pathComponent(campaign.id))", body: body, as: Campaign.self)
+    }
+
+    /// Removes a stored campaign (the city's token only).
+    public func removeCampaign(_ id: String) async throws {
+        _ = try await api.call("DELETE", "/v1/admin/campaigns/\(Self.pathComponent(id))") { _ in () }
+    }
+
     static func pathComponent(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "._-"))) ?? ""
     }

@@ -96,6 +96,34 @@ public struct Campaign: Codable, Hashable, Sendable, Identifiable {
     public func stage(on date: LocalDate) -> CampaignStage? {
         stages.first { $0.contains(date) }
     }
+
+    /// Throws `invalidCityData` for an empty or overlong id, an empty name, a stage listed twice,
+    /// one that ends before it starts, or stages that overlap or are out of order.
+    public func validate() throws(DoorstepError) {
+        let trimmed = id.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed == id, id.count <= 64, !id.contains("/") else {
+            throw DoorstepError(
+                .invalidCityData, "campaign id \"\(id)\" must be 1 to 64 characters without spaces at its ends or a slash",
+                zh: "督查考核周期编号「\(id)」应为 1 到 64 个字符，首尾不能有空格，不能含斜杠")
+        }
+        guard !name.zh.trimmingCharacters(in: .whitespaces).isEmpty, !name.en.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw DoorstepError(.invalidCityData, "campaign \(id) needs a name in Chinese and English", zh: "督查考核周期 \(id) 需要中英文名称")
+        }
+        guard Set(stages.map(\.stage)).count == stages.count else {
+            throw DoorstepError(.invalidCityData, "campaign \(id) lists a stage twice", zh: "督查考核周期 \(id) 的某个阶段出现了两次")
+        }
+        for stage in stages where stage.end < stage.start {
+            throw DoorstepError(
+                .invalidCityData, "stage \(stage.stage.rawValue) of campaign \(id) ends before it starts",
+                zh: "督查考核周期 \(id) 的「\(stage.stage.chineseLabel)」阶段结束日期早于开始日期")
+        }
+        for (earlier, later) in zip(stages, stages.dropFirst()) where later.start <= earlier.end {
+            throw DoorstepError(
+                .invalidCityData,
+                "stages \(earlier.stage.rawValue) and \(later.stage.rawValue) of campaign \(id) overlap or are out of order",
+                zh: "督查考核周期 \(id) 的「\(earlier.stage.chineseLabel)」和「\(later.stage.chineseLabel)」阶段日期重叠或顺序颠倒")
+        }
+    }
 }
 
 /// The districts and campaigns of one city, loaded from JSON data (`Samples/data/ordos.json`).
@@ -179,22 +207,10 @@ public struct CityData: Codable, Hashable, Sendable {
         }
         var campaignIds = Set<String>()
         for campaign in campaigns {
-            guard !campaign.id.isEmpty, campaignIds.insert(campaign.id).inserted else {
-                throw DoorstepError(.invalidCityData, "campaign id \"\(campaign.id)\" is empty or listed twice")
+            guard campaignIds.insert(campaign.id).inserted else {
+                throw DoorstepError(.invalidCityData, "campaign id \"\(campaign.id)\" is listed twice")
             }
-            let ordered = campaign.stages
-            guard Set(ordered.map(\.stage)).count == ordered.count else {
-                throw DoorstepError(.invalidCityData, "campaign \(campaign.id) lists a stage twice")
-            }
-            for stage in ordered where stage.end < stage.start {
-                throw DoorstepError(.invalidCityData, "stage \(stage.stage.rawValue) of campaign \(campaign.id) ends before it starts")
-            }
-            for (earlier, later) in zip(ordered, ordered.dropFirst()) where later.start <= earlier.end {
-                throw DoorstepError(
-                    .invalidCityData,
-                    "stages \(earlier.stage.rawValue) and \(later.stage.rawValue) of campaign \(campaign.id) overlap or are out of order"
-                )
-            }
+            try campaign.validate()
         }
     }
 

@@ -99,6 +99,14 @@ public struct DashboardAccountList: Codable, Hashable, Sendable {
     public init(users: [DashboardAccount]) { self.users = users }
 }
 
+/// `GET /v1/admin/campaigns`: the city's campaigns, those of its data and those an
+/// administrator stored, by first day.
+public struct CampaignList: Codable, Hashable, Sendable {
+    public var campaigns: [Campaign]
+
+    public init(campaigns: [Campaign]) { self.campaigns = campaigns }
+}
+
 /// `POST /v1/admin/users/{name}/password`.
 public struct PasswordChange: Codable, Hashable, Sendable {
     public var password: String

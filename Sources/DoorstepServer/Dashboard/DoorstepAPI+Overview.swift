@@ -9,7 +9,7 @@ extension DoorstepAPI {
     /// `GET /v1/reports` (today from the server clock in the city's time zone; the current campaign
     /// unless `campaign` names another).
     func dashboardReport(district: String?, campaign id: String?) async throws -> CampaignReport {
-        let city = configuration.city
+        let city = try await city()
         let zone = TimeZone(identifier: city.city.timeZone) ?? TimeZone(secondsFromGMT: 0) ?? .current
         let today = LocalDate(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000), in: zone)
         guard let campaign = id.flatMap(city.campaign) ?? CampaignReport.defaultCampaign(in: city, on: today) else {
@@ -25,7 +25,7 @@ extension DoorstepAPI {
             let campaignID = request.uri.queryParameters.get("campaign")
             let report = try await dashboardReport(district: viewer.district, campaign: campaignID)
             let texts = Texts.section("dashboard", viewer.language)
-            let content = overviewContent(report, viewer: viewer, texts: texts)
+            let content = overviewContent(report, viewer: viewer, texts: texts, campaigns: try await city().campaigns)
             let title = texts["overview.title"] ?? "Overview"
             let page = try DashboardRenderer.render(
                 "overview", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "overview"),
@@ -39,7 +39,7 @@ extension DoorstepAPI {
         viewer.district.flatMap { code in report.districts.first { $0.district == code } } ?? report.total
     }
 
-    func overviewContent(_ report: CampaignReport, viewer: DashboardViewer, texts: [String: String]) -> [String: Any] {
+    func overviewContent(_ report: CampaignReport, viewer: DashboardViewer, texts: [String: String], campaigns: [Campaign]) -> [String: Any] {
         let language = viewer.language
         let section = overviewSection(report, viewer: viewer)
         let tables = overviewTables(report, viewer: viewer)
@@ -51,9 +51,9 @@ extension DoorstepAPI {
             "districts": districtOptions(viewer),
             "allSelected": viewer.district == nil,
             "district": viewer.account.role == .city ? (viewer.district ?? "") : "",
-            "hasCampaigns": configuration.city.campaigns.count > 1,
-            "campaigns": configuration.city.campaigns.count > 1
-                ? configuration.city.campaigns.map { ["id": $0.id, "name": $0.name.text(language), "selected": $0.id == report.campaign.id] } : [],
+            "hasCampaigns": campaigns.count > 1,
+            "campaigns": campaigns.count > 1
+                ? campaigns.map { ["id": $0.id, "name": $0.name.text(language), "selected": $0.id == report.campaign.id] } : [],
             "households": section.households,
             "createdSinceStart": section.filesByStatus.createdSinceStart,
             "twice": section.twice,

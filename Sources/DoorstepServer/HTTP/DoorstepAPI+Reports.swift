@@ -20,7 +20,7 @@ extension DoorstepAPI {
         let caller = try context.caller
         let principal = caller.principal
         let query = request.uri.queryParameters
-        let city = configuration.city
+        let city = try await city()
 
         var district: String?
         if let text = query.get("district"), !text.isEmpty {

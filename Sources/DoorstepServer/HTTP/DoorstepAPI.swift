@@ -67,6 +67,7 @@ struct DoorstepAPI: Sendable {
         addImportRoutes(to: offices)
         addReportRoutes(to: offices)
         addDashboardAccountRoutes(to: offices)
+        addCampaignRoutes(to: offices)
         addDashboardRoutes(to: router)
     }
 

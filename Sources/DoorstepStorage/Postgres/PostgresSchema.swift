@@ -114,6 +114,11 @@ enum PostgresSchema {
                 "ALTER TABLE audit ADD COLUMN origin TEXT",
             ]
         ),
+        // Campaigns an administrator stores through the API (as the SQLite storage's v8).
+        (
+            "v6 stored campaigns",
+            ["CREATE TABLE campaigns (id TEXT PRIMARY KEY, body TEXT NOT NULL, saved_by TEXT NOT NULL, saved_at TEXT NOT NULL)"]
+        ),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -137,6 +137,39 @@ public final class PostgresStorage: ServerStorage {
         }
     }
 
+    // MARK: Campaigns
+
+    public func storedCampaigns() async throws -> [Campaign] {
+        let bodies = try await read { connection in
+            var bodies: [String] = []
+            for try await body in try await connection.query("SELECT body FROM campaigns ORDER BY id", logger: logger).decode(String.self) {
+                bodies.append(body)
+            }
+            return bodies
+        }
+        return try bodies.map { try StoredJSON.decode(Campaign.self, $0) }
+    }
+
+    public func saveCampaign(_ campaign: Campaign, by actor: String, at time: String) async throws {
+        let body = try StoredJSON.encode(campaign)
+        try await write { connection in
+            try await connection.query(
+                """
+                INSERT INTO campaigns (id, body, saved_by, saved_at) VALUES (\(campaign.id), \(body), \(actor), \(time))
+                ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, saved_by = EXCLUDED.saved_by, saved_at = EXCLUDED.saved_at
+                """, logger: logger)
+        }
+    }
+
+    public func deleteCampaign(id: String) async throws -> Bool {
+        try await write { connection in
+            for try await _ in try await connection.query("DELETE FROM campaigns WHERE id = \(id) RETURNING id", logger: logger).decode(String.self) {
+                return true
+            }
+            return false
+        }
+    }
+
     // MARK: Devices and codes
 
     public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {
