@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // The dashboard's file upload (multipart/form-data) is read by Vapor's parser.
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         // The field client's HTTP on Linux (FoundationNetworking ends the process on an answer cut
         // inside its headers; see HTTPClientTransport). Already in the graph through Hummingbird.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
@@ -110,6 +112,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

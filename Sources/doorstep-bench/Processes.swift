@@ -1,6 +1,7 @@
 import DoorstepClient
 import DoorstepCore
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,13 +9,33 @@ import Glibc
 
 /// The benchmark's temporary folder and the child processes it started: both are cleaned up on
 /// every way out (normal end, error, Ctrl-C, SIGTERM).
-final class Workspace: @unchecked Sendable {
+final class Workspace: Sendable {
     static let shared = Workspace()
 
-    private let lock = NSLock()
-    private var children: [Int32: Process] = [:]
-    private(set) var root: String?
-    var keep = false
+    /// What the workspace holds, behind one lock.
+    private struct State: ~Copyable {
+        var children: [Int32: Process] = [:]
+        var root: String?
+        var keep = false
+        var signalSources: [SignalSource] = []
+    }
+
+    /// A signal source, kept for the life of the run (Dispatch sources carry no `Sendable`
+    /// conformance; this one is only retained, never used again).
+    private struct SignalSource: @unchecked Sendable {
+        let source: any DispatchSourceSignal
+    }
+
+    private let state = Mutex(State())
+
+    /// The run's folder, once made.
+    var root: String? { state.withLock { $0.root } }
+
+    /// Whether the folder stays after the run (`--keep`).
+    var keep: Bool {
+        get { state.withLock { $0.keep } }
+        set { state.withLock { $0.keep = newValue } }
+    }
 
     /// Makes the run's folder under `parent`.
     func create(under parent: String?) throws -> String {
@@ -25,7 +46,7 @@ final class Workspace: @unchecked Sendable {
             throw BenchError("cannot make a temporary folder under \(base) (errno \(errno))")
         }
         let path = String(cString: made)
-        lock.withLock { root = path }
+        state.withLock { $0.root = path }
         return path
     }
 
@@ -34,19 +55,19 @@ final class Workspace: @unchecked Sendable {
     }
 
     func register(_ process: Process) {
-        lock.withLock { children[process.processIdentifier] = process }
+        state.withLock { $0.children[process.processIdentifier] = process }
     }
 
     func unregister(_ process: Process) {
-        lock.withLock { _ = children.removeValue(forKey: process.processIdentifier) }
+        state.withLock { _ = $0.children.removeValue(forKey: process.processIdentifier) }
     }
 
     /// Kills every child still running and removes the folder (unless `--keep`).
     func cleanUp() {
-        let (running, folder) = lock.withLock { (Array(children.values), root) }
+        let (running, folder, keep) = state.withLock { (Array($0.children.values), $0.root, $0.keep) }
         for child in running where child.isRunning { kill(child.processIdentifier, SIGKILL) }
         for child in running { child.waitUntilExit() }
-        lock.withLock { children.removeAll() }
+        state.withLock { $0.children.removeAll() }
         if let folder {
             if keep {
                 FileHandle.standardError.write(Data("kept \(folder)\n".utf8))
@@ -55,8 +76,6 @@ final class Workspace: @unchecked Sendable {
             }
         }
     }
-
-    private var signalSources: [any DispatchSourceSignal] = []
 
     /// On SIGINT or SIGTERM: kill the children, remove the folder, exit.
     func cleanUpOnSignals() {
@@ -69,7 +88,8 @@ final class Workspace: @unchecked Sendable {
                 exit(130)
             }
             source.resume()
-            signalSources.append(source)
+            let kept = SignalSource(source: source)
+            state.withLock { $0.signalSources.append(kept) }
         }
     }
 }

@@ -22,19 +22,19 @@ extension DoorstepAPI {
             } catch {
                 throw DoorstepError(.payloadTooLarge, "the roster is larger than \(configuration.limits.maxBodyBytes) bytes")
             }
-            let form = try MultipartForm(contentType: request.headers[.contentType], body: Data(body.readableBytesView))
-            try checkFormToken(form.field("csrf"), expected: viewer.csrf)
+            let form = try CompareForm.read(contentType: request.headers[.contentType], body: body)
+            try checkFormToken(form.csrf, expected: viewer.csrf)
             var viewer = viewer
-            if viewer.account.role == .city, let picked = form.field("district") {
+            if viewer.account.role == .city, let picked = form.district {
                 viewer.district = configuration.city.district(picked)?.code
             }
-            guard let file = form.file("roster"), !file.data.isEmpty else {
+            guard let data = form.rosterData else {
                 return try compareResponse(request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.noFile")
             }
-            let charset = file.contentType.flatMap { Self.uploadFormat($0).charset }
+            let charset = form.rosterContentType.flatMap { Self.uploadFormat($0).charset }
             let roster: RosterComparison.Roster
             do {
-                roster = try RosterComparison.parse(try CSVReader.read(file.data, charset: charset), city: configuration.city)
+                roster = try RosterComparison.parse(try CSVReader.read(data, charset: charset), city: configuration.city)
             } catch let error as DoorstepError {
                 return try compareResponse(
                     request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.unreadable",
@@ -43,7 +43,7 @@ extension DoorstepAPI {
             let households = try await storage.householdSummaries(district: viewer.district, engine: engine)
             let report = RosterComparison.compare(roster, households: households, district: viewer.district)
             context.logger.info("dashboard roster comparison", metadata: ["by": "\(viewer.actor)", "rows": "\(report.rosterRows)"])
-            if form.field("format") == "csv" {
+            if form.format == "csv" {
                 return csvResponse(comparisonTable(report, viewer: viewer), filename: "doorstep-roster-comparison.csv")
             }
             return try compareResponse(request, viewer: viewer, report: report, status: .ok)
