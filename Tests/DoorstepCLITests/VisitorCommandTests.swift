@@ -99,6 +99,10 @@ struct VisitorCommandTests {
             #expect(items.map(\.code) == [.outOfScope], "\(list)")
             let table = try await cli.run("quarantine", "list", "--lang", "en")
             #expect(table.stdout.contains("outOfScope") && table.stdout.contains("visit"), "\(table)")
+            // In Chinese the server's own Chinese reason, never the English one.
+            #expect(items.first?.reasonZh == "这户现属旗区 150603，不在本设备的旗区 150602 范围内", "\(list)")
+            let chinese = try await cli.run("quarantine", "list")
+            #expect(chinese.stdout.contains("这户现属旗区 150603") && !chinese.stdout.contains("outside this device"), "\(chinese)")
 
             let seq = try #require(items.first?.seq)
             let drop = try await cli.run("quarantine", "drop", String(seq))

@@ -95,6 +95,7 @@ import Testing
                 MutationResult(
                     seq: mutation.seq, outcome: [.applied, .alreadyApplied, .conflict, .rejected][Int.random(in: 0..<4, using: &g)],
                     code: codes[Int.random(in: 0..<3, using: &g)], reason: Bool.random(using: &g) ? nil : Self.text(&g),
+                    reasonZh: Bool.random(using: &g) ? nil : "身份证号" + Self.text(&g),
                     stamp: Bool.random(using: &g) ? nil : Self.write(&g).hlc, conflictFields: Bool.random(using: &g) ? nil : [Self.text(&g)])
             }
             let receipt = PushReceipt(

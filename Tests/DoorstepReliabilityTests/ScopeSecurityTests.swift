@@ -81,6 +81,16 @@ import Testing
             + devices.replacingOccurrences(of: #""(last(Pull|Push)At":"[^"]*"|highestSeq":\d+),?"#, with: "", options: .regularExpression)
     }
 
+    /// The HTTP method of an operation of `openapi.yaml`.
+    static func method(_ name: String) -> HTTPRequest.Method {
+        switch name {
+        case "GET": .get
+        case "PUT": .put
+        case "DELETE": .delete
+        default: .post
+        }
+    }
+
     struct Probe {
         /// The request (token, method, URI, body, content type) a caller of district A sends.
         var requests: [(token: String, method: HTTPRequest.Method, uri: String, body: Data?, type: String)]
@@ -267,6 +277,19 @@ import Testing
                         (office.token, .post, "/v1/roster/compare?district=\(Self.there)", roster, "text/csv"),
                         (office.token, .post, "/v1/roster/compare", roster, "text/csv"),
                     ], allowed: [200, 403]),
+                // Campaigns are the city's, not a district's: an office reads them and changes none.
+                "GET /v1/admin/campaigns": Probe(
+                    requests: [(office.token, .get, "/v1/admin/campaigns", nil, json), (visitor.token, .get, "/v1/admin/campaigns", nil, json)],
+                    allowed: [200, 403]),
+                "PUT /v1/admin/campaigns/{id}": Probe(
+                    requests: [
+                        (
+                            office.token, .put, "/v1/admin/campaigns/2020",
+                            try body(["id": "2020", "name": .object(["zh": "改", "en": "changed"]), "stages": .array([])]), json
+                        )
+                    ], allowed: [403]),
+                "DELETE /v1/admin/campaigns/{id}": Probe(
+                    requests: [(office.token, .delete, "/v1/admin/campaigns/2020", nil, json)], allowed: [403]),
                 "GET /v1/reports": Probe(
                     requests: [
                         (office.token, .get, "/v1/reports?district=\(Self.there)", nil, json),
@@ -399,7 +422,7 @@ import Testing
                     .replacingOccurrences(of: "{device}", with: "d1").replacingOccurrences(of: "{seq}", with: "1")
                     .replacingOccurrences(of: "{name}", with: "someone")
                 for token in [nil, "not-a-token-this-server-issued"] as [String?] {
-                    let response = try await caller.call(operation.method == "GET" ? .get : .post, uri, token: token, body: Data("{}".utf8))
+                    let response = try await caller.call(Self.method(operation.method), uri, token: token, body: Data("{}".utf8))
                     #expect(
                         response.status == .unauthorized && response.errorCode == "unauthorized",
                         "\(operation): \(response.status) \(response.text.prefix(200))")
@@ -424,7 +447,7 @@ import Testing
                 let uri = operation.path.replacingOccurrences(of: "{id}", with: EntityID.random().description)
                     .replacingOccurrences(of: "{device}", with: visitor.id.rawValue).replacingOccurrences(of: "{name}", with: "someone")
                 for token in [visitor.token, office.token] {
-                    let response = try await caller.call(operation.method == "GET" ? .get : .post, uri, token: token, body: Data("{}".utf8))
+                    let response = try await caller.call(Self.method(operation.method), uri, token: token, body: Data("{}".utf8))
                     #expect(
                         response.status == .unauthorized && response.errorCode == "deviceRevoked",
                         "\(operation): \(response.status) \(response.text.prefix(200))")

@@ -209,9 +209,10 @@ struct EncodedPullTests {
                         SELECT name FROM source.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('grdb_migrations', 'entities')
                         """)
                 try db.inTransaction {
-                    // The columns the older schema has (later migrations add some).
+                    // The columns the older schema has (later migrations add some, and some tables).
                     for table in tables {
                         let columns = try Row.fetchAll(db, sql: "PRAGMA main.table_info(\(table))").map { $0["name"] as String }.joined(separator: ", ")
+                        guard !columns.isEmpty else { continue }
                         try db.execute(sql: "INSERT INTO main.\(table) (\(columns)) SELECT \(columns) FROM source.\(table)")
                     }
                     try db.execute(

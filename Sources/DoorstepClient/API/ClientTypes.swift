@@ -157,6 +157,8 @@ public struct QuarantinedMutation: Sendable, Hashable, Codable {
     public var mutation: Mutation
     public var code: DoorstepError.Code
     public var reason: String
+    /// The server's reason in Simplified Chinese, when it gave one.
+    public var reasonZh: String?
     public var at: String
 }
 

@@ -134,6 +134,10 @@ enum ClientSchema {
                     END;
                     """)
         }
+        // The server's reason for a refusal in Chinese too (MutationResult.reasonZh).
+        migrator.registerMigration("v5 refusal reasons in Chinese") { db in
+            try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN reason_zh TEXT")
+        }
         return migrator
     }
 }

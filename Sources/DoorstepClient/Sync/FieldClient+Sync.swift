@@ -112,10 +112,10 @@ extension FieldClient {
                 touched.insert(mutation.household)
                 try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [mutation.seq])
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, reason_zh, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [
                         mutation.seq, mutation.household.description, mutation.body,
-                        result.code?.rawValue ?? "rejected", result.reason ?? "", now,
+                        result.code?.rawValue ?? "rejected", result.reason ?? "", result.reasonZh, now,
                     ]
                 )
             } else if mutation.seq <= receipt.highestContiguousSeq {
@@ -204,11 +204,11 @@ extension FieldClient {
     /// The mutations the server refused, with its reasons.
     public func quarantine() async throws -> [QuarantinedMutation] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, household, body, code, reason, at FROM quarantine ORDER BY seq").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT seq, household, body, code, reason, reason_zh, at FROM quarantine ORDER BY seq").compactMap { row in
                 guard let household = try? EntityID(row["household"] as String) else { return nil }
                 return QuarantinedMutation(
                     seq: row["seq"], household: household, mutation: try LocalStore.decode(Mutation.self, row["body"]),
-                    code: DoorstepError.Code(row["code"] as String), reason: row["reason"], at: row["at"])
+                    code: DoorstepError.Code(row["code"] as String), reason: row["reason"], reasonZh: row["reason_zh"], at: row["at"])
             }
         }
     }

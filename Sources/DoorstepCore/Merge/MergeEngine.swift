@@ -130,7 +130,8 @@ public struct MergeEngine: Sendable {
             for field in mutation.fields where substitutes[field.field] == nil && Self.isWritable(field.field, of: mutation.kind) {
                 substitutes[field.field] = try resolve(base: field.base, field: field.field, store: store).filter { $0 != write && $0 != mutation.writeID }
             }
-            let result = MutationResult(seq: mutation.seq, outcome: .rejected, code: error.code, reason: error.message)
+            let result = MutationResult(
+                seq: mutation.seq, outcome: .rejected, code: error.code, reason: error.message, reasonZh: error.chineseMessage)
             try store.recordRejected(mutation, write: write, result: result, substitutes: substitutes)
             return result
         }
@@ -174,7 +175,9 @@ public struct MergeEngine: Sendable {
             district = view?["district"].stringValue ?? ""
         }
         guard principal.covers(district: district) else {
-            throw DoorstepError(.outOfScope, "the household is in district \(district), outside this device's district \(principal.district ?? "-")")
+            throw DoorstepError(
+                .outOfScope, "the household is in district \(district), outside this device's district \(principal.district ?? "-")",
+                zh: "这户现属旗区 \(district)，不在本设备的旗区 \(principal.district ?? "-") 范围内")
         }
         var existing: EntityState?
         if mutation.kind == .household {
@@ -205,7 +208,7 @@ public struct MergeEngine: Sendable {
             }
             let otherDistrict = try household(otherSurvivor, store: store)?["district"].stringValue ?? ""
             guard principal.covers(district: otherDistrict) else {
-                throw DoorstepError(.outOfScope, "household \(other) is outside this device's district")
+                throw DoorstepError(.outOfScope, "household \(other) is outside this device's district", zh: "困难户 \(other) 不在本设备的旗区范围内")
             }
         }
         var covers: [WriteID] = []
@@ -224,7 +227,8 @@ public struct MergeEngine: Sendable {
             if !principal.covers(district: district) {
                 throw DoorstepError(
                     .outOfScope,
-                    "a household with this national ID is on file in district \(district); moving it between districts is the city office's decision"
+                    "a household with this national ID is on file in district \(district); moving it between districts is the city office's decision",
+                    zh: "此身份证号的困难户已在旗区 \(district) 建档；在旗区之间移动由市总工会决定"
                 )
             }
         }

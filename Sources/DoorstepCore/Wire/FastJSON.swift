@@ -873,6 +873,7 @@ extension MutationResult: JSONValueDecodable, JSONTextEncodable {
             seq: try members.required("seq", in: "a result").wholeNumber("a result's seq"), outcome: outcome,
             code: try members.optional("code").map { value throws(DoorstepError) in DoorstepError.Code(try value.text("a result's code")) },
             reason: try members.optional("reason").map { value throws(DoorstepError) in try value.text("a result's reason") },
+            reasonZh: try members.optional("reasonZh").map { value throws(DoorstepError) in try value.text("a result's reasonZh") },
             stamp: try members.optional("stamp").map { value throws(DoorstepError) in try HLC(try value.text("a result's stamp")) },
             conflictFields: fields)
     }
@@ -895,6 +896,10 @@ extension MutationResult: JSONValueDecodable, JSONTextEncodable {
         if let reason {
             writer.key("reason")
             writer.string(reason)
+        }
+        if let reasonZh {
+            writer.key("reasonZh")
+            writer.string(reasonZh)
         }
         writer.key("seq")
         writer.int(seq)

@@ -43,19 +43,22 @@ public struct MutationResult: Codable, Hashable, Sendable {
     public var code: DoorstepError.Code?
     /// For `rejected`: a human explanation.
     public var reason: String?
+    /// For `rejected`: the explanation in Simplified Chinese, when the server has one.
+    public var reasonZh: String?
     /// The stamp the server used when it differs from the mutation's (a clock too far ahead).
     public var stamp: HLC?
     /// For `conflict`: the fields in conflict.
     public var conflictFields: [String]?
 
     public init(
-        seq: Int64, outcome: MutationOutcome, code: DoorstepError.Code? = nil, reason: String? = nil,
+        seq: Int64, outcome: MutationOutcome, code: DoorstepError.Code? = nil, reason: String? = nil, reasonZh: String? = nil,
         stamp: HLC? = nil, conflictFields: [String]? = nil
     ) {
         self.seq = seq
         self.outcome = outcome
         self.code = code
         self.reason = reason
+        self.reasonZh = reasonZh
         self.stamp = stamp
         self.conflictFields = conflictFields
     }

@@ -164,7 +164,9 @@ extension Household {
             let household = try await Resolve.household(id, global: global)
             let result = try await session.client.setStatus(household: household, to: status)
             if result.outcome == .rejected {
-                throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the server refused the change")
+                throw DoorstepError(
+                    result.code ?? .invalidOperation, result.reason ?? "the server refused the change",
+                    zh: result.reasonZh ?? result.code.flatMap(Strings.chineseHint))
             }
             try console.output(result) {
                 console.t("cli.household.statusDecided", ["status": status.label(console.language), "outcome": result.outcome.rawValue])

@@ -50,7 +50,8 @@ extension Quarantine {
                     table.add([
                         String(item.seq), Format.short(item.household), Strings.kind(item.mutation.kind, console.language),
                         Strings.operation(item.mutation.op, console.language), fields.joined(separator: " "), item.code.rawValue,
-                        item.reason, format.time(item.at),
+                        console.language == .chinese ? (item.reasonZh ?? Strings.chineseHint(item.code) ?? item.reason) : item.reason,
+                        format.time(item.at),
                     ])
                 }
                 return table.render() + "\n"

@@ -14,7 +14,9 @@ struct Review: AsyncParsableCommand {
     /// Prints a decision's result; a refused decision is an error.
     static func report(_ result: MutationResult, _ console: Console, done: String) throws {
         if result.outcome == .rejected {
-            throw DoorstepError(result.code ?? .invalidOperation, result.reason ?? "the server refused the decision")
+            throw DoorstepError(
+                result.code ?? .invalidOperation, result.reason ?? "the server refused the decision",
+                zh: result.reasonZh ?? result.code.flatMap(Strings.chineseHint))
         }
         try console.output(result) { done + console.t("cli.review.server", ["outcome": "\(result.outcome.rawValue)"]) }
     }
