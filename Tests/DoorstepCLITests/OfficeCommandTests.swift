@@ -57,7 +57,7 @@ struct OfficeCommandTests {
                     "--stage", "精准识别=2026-12-01..2027年2月28日", "--stage", "精准施策=２０２７-３-１~2027/6/30",
                     "--stage", "exit=2027-07-01至2027-09-30",
                 ] + Self.admin(server))
-            #expect(set.status == 0 && set.stdout.contains("已存储督查考核周期 2027") && set.stdout.contains("精准识别 2026-12-01 至 2027-02-28"), "\(set)")
+            #expect(set.status == 0 && set.stdout.contains("已存储攻坚行动 2027") && set.stdout.contains("精准识别 2026-12-01 至 2027-02-28"), "\(set)")
             let listed = try await city.run(["admin", "campaigns", "list", "--json"] + Self.admin(server))
             let campaigns = try listed.json([Campaign].self)
             let stored = try #require(campaigns.first { $0.id == "2027" })
@@ -77,6 +77,12 @@ struct OfficeCommandTests {
             #expect(badStage.status == 65 && badStage.stderr.contains("没有「精准帮扶」这个阶段"), "\(badStage)")
             let noStage = try await city.run(["admin", "campaigns", "set", "2028", "--name", "2028"] + Self.admin(server))
             #expect(noStage.status == 64, "\(noStage)")
+
+            let otherFile = FileManager.default.temporaryDirectory.appendingPathComponent("campaign-\(UUID().uuidString).json")
+            try WireCoding.encode(stored).write(to: otherFile)
+            defer { try? FileManager.default.removeItem(at: otherFile) }
+            let wrongID = try await city.run(["admin", "campaigns", "set", "2028", "--file", otherFile.path] + Self.admin(server))
+            #expect(wrongID.status == 65 && wrongID.stderr.contains("不是 2028"), "the file's id must be the one named: \(wrongID)")
 
             let office = CLI()
             let enrolled = try await office.run(
@@ -166,9 +172,9 @@ struct OfficeCommandTests {
             #expect(json.total.households == 1 && json.today.description == "2020-04-15")
             // Years later, with no campaign defined for now: the report says so.
             let later = try await office.run(["report", "--today", "2026-12-04"] + Self.admin(server))
-            #expect(later.stdout.contains("今天不在任何督查考核周期内") && later.stdout.contains("2020-09-30"), "\(later)")
+            #expect(later.stdout.contains("今天没有正在进行的攻坚行动") && later.stdout.contains("2020-09-30"), "\(later)")
             let during = try await office.run(["report", "--today", "2020-04-15"] + Self.admin(server))
-            #expect(!during.stdout.contains("今天不在任何督查考核周期内"), "\(during)")
+            #expect(!during.stdout.contains("今天没有正在进行的攻坚行动"), "\(during)")
         }
     }
 

@@ -28,7 +28,7 @@ struct CampaignConfigurationTests {
             _ = try CityData.decodeCampaigns(Data("{\"id\": \"2027\"}".utf8))
             Issue.record("an object was read as an array of campaigns")
         } catch {
-            #expect(error.code == .invalidCityData && error.chineseMessage?.contains("督查考核周期") == true)
+            #expect(error.code == .invalidCityData && error.chineseMessage?.contains("攻坚行动") == true)
         }
         let overlapping = Data(String(decoding: Self.campaign2027, as: UTF8.self).replacingOccurrences(of: "2027-06-01", with: "2027-05-01").utf8)
         do {

@@ -90,6 +90,26 @@ import Testing
             #expect(garbage.status == .badRequest)
             let listed = try await session.call(.get, "/v1/admin/campaigns", token: session.adminToken).json(CampaignList.self)
             #expect(!listed.campaigns.contains { $0.id == "2027" }, "nothing was stored")
+
+            // One campaign runs at a time: a window overlapping another campaign's is refused.
+            #expect(try await session.call(.put, "/v1/admin/campaigns/2027", token: session.adminToken, json: good).status == .ok)
+            let clashing = try Self.campaign("2027b", ["2027-09-01", "2027-10-31", "2027-11-01", "2027-11-30", "2027-12-01", "2027-12-31"])
+            let clash = try await session.call(.put, "/v1/admin/campaigns/2027b", token: session.adminToken, json: clashing)
+            #expect(clash.status == .unprocessableContent && clash.errorCode == "invalidCityData", "\(clash.text)")
+        }
+    }
+
+    @Test func anIdInChinese_isStoredAndRemovedByItsPath() async throws {
+        let server = TestServer(clock: Self.today)
+        try await server.test { session in
+            let campaign = try Self.campaign("2027年", ["2027-03-01", "2027-04-30", "2027-05-01", "2027-07-31", "2027-08-01", "2027-09-30"])
+            let path = "/v1/admin/campaigns/2027%E5%B9%B4"
+            let stored = try await session.call(.put, path, token: session.adminToken, json: campaign)
+            #expect(stored.status == .ok, "\(stored.text)")
+            let listed = try await session.call(.get, "/v1/admin/campaigns", token: session.adminToken).json(CampaignList.self)
+            #expect(listed.campaigns.contains { $0.id == "2027年" })
+            let removed = try await session.call(.delete, path, token: session.adminToken)
+            #expect(removed.status == .noContent, "\(removed.text)")
         }
     }
 

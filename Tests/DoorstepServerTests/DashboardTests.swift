@@ -260,7 +260,7 @@ import Testing
             let again = Browser(session)
             _ = try await again.signIn("wang", Self.password)
             let later = try await again.get("/dashboard").text
-            #expect(later.contains("data-figure=\"campaignOver\"") && later.contains("没有正在进行的督查考核周期"), "\(later)")
+            #expect(later.contains("data-figure=\"campaignOver\"") && later.contains("没有正在进行的攻坚行动"), "\(later)")
         }
     }
 

@@ -104,24 +104,24 @@ public struct Campaign: Codable, Hashable, Sendable, Identifiable {
         guard !trimmed.isEmpty, trimmed == id, id.count <= 64, !id.contains("/") else {
             throw DoorstepError(
                 .invalidCityData, "campaign id \"\(id)\" must be 1 to 64 characters without spaces at its ends or a slash",
-                zh: "督查考核周期编号「\(id)」应为 1 到 64 个字符，首尾不能有空格，不能含斜杠")
+                zh: "攻坚行动编号「\(id)」应为 1 到 64 个字符，首尾不能有空格，不能含斜杠")
         }
         guard !name.zh.trimmingCharacters(in: .whitespaces).isEmpty, !name.en.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw DoorstepError(.invalidCityData, "campaign \(id) needs a name in Chinese and English", zh: "督查考核周期 \(id) 需要中英文名称")
+            throw DoorstepError(.invalidCityData, "campaign \(id) needs a name in Chinese and English", zh: "攻坚行动 \(id) 需要中英文名称")
         }
         guard Set(stages.map(\.stage)).count == stages.count else {
-            throw DoorstepError(.invalidCityData, "campaign \(id) lists a stage twice", zh: "督查考核周期 \(id) 的某个阶段出现了两次")
+            throw DoorstepError(.invalidCityData, "campaign \(id) lists a stage twice", zh: "攻坚行动 \(id) 的某个阶段出现了两次")
         }
         for stage in stages where stage.end < stage.start {
             throw DoorstepError(
                 .invalidCityData, "stage \(stage.stage.rawValue) of campaign \(id) ends before it starts",
-                zh: "督查考核周期 \(id) 的「\(stage.stage.chineseLabel)」阶段结束日期早于开始日期")
+                zh: "攻坚行动 \(id) 的「\(stage.stage.chineseLabel)」阶段结束日期早于开始日期")
         }
         for (earlier, later) in zip(stages, stages.dropFirst()) where later.start <= earlier.end {
             throw DoorstepError(
                 .invalidCityData,
                 "stages \(earlier.stage.rawValue) and \(later.stage.rawValue) of campaign \(id) overlap or are out of order",
-                zh: "督查考核周期 \(id) 的「\(earlier.stage.chineseLabel)」和「\(later.stage.chineseLabel)」阶段日期重叠或顺序颠倒")
+                zh: "攻坚行动 \(id) 的「\(earlier.stage.chineseLabel)」和「\(later.stage.chineseLabel)」阶段日期重叠或顺序颠倒")
         }
     }
 }
@@ -231,14 +231,14 @@ public struct CityData: Codable, Hashable, Sendable {
     }
 
     /// Campaigns as a configuration file holds them: a JSON array of campaigns in the city data's
-    /// form (`{"id", "name": {"zh", "en"}, "stages": [{"stage", "start", "end"}]}`).
+    /// form (`{"id", "name": {"zh", "en"}, "stages": [{"stage", "name", "start", "end"}]}`).
     public static func decodeCampaigns(_ data: Data) throws(DoorstepError) -> [Campaign] {
         do {
             return try JSONDecoder().decode([Campaign].self, from: data)
         } catch {
             throw DoorstepError(
                 .invalidCityData, "the campaigns file is not a JSON array of campaigns: \(describe(error))",
-                zh: "督查考核周期文件不是周期的 JSON 数组：\(describe(error))")
+                zh: "攻坚行动文件不是攻坚行动的 JSON 数组：\(describe(error))")
         }
     }
 

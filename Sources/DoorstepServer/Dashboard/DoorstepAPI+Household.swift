@@ -84,7 +84,7 @@ extension DoorstepAPI {
     func householdTables(_ aggregate: HouseholdAggregate, viewer: DashboardViewer) async throws -> [DashboardTable] {
         let language = viewer.language
         let texts = Texts.section("dashboard", language)
-        let city = try await city()
+        let city = configuration.city
         let household = aggregate.household
         func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
             DashboardTable(

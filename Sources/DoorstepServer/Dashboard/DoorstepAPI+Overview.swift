@@ -25,7 +25,7 @@ extension DoorstepAPI {
             let campaignID = request.uri.queryParameters.get("campaign")
             let report = try await dashboardReport(district: viewer.district, campaign: campaignID)
             let texts = Texts.section("dashboard", viewer.language)
-            let content = overviewContent(report, viewer: viewer, texts: texts, campaigns: try await city().campaigns)
+            let content = overviewContent(report, viewer: viewer, texts: texts, campaigns: Self.byFirstDay(try await city().campaigns))
             let title = texts["overview.title"] ?? "Overview"
             let page = try DashboardRenderer.render(
                 "overview", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "overview"),

@@ -31,12 +31,15 @@ struct CompareForm: Decodable {
         guard let contentType, let mediaType = MediaType(from: contentType), mediaType.isType(.multipartForm) else {
             throw DoorstepError(.malformedInput, "the form must be sent as multipart/form-data")
         }
-        guard let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary", (1...200).contains(parameter.value.utf8.count)
-        else {
+        // The boundary among any parameters (`; charset=utf-8; boundary="x"`), quotes removed.
+        let boundary = contentType.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.lowercased().hasPrefix("boundary=") }
+            .map { $0.dropFirst("boundary=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        guard let boundary, (1...200).contains(boundary.utf8.count) else {
             throw DoorstepError(.malformedInput, "the multipart boundary is not valid")
         }
         do {
-            return try FormDataDecoder().decode(CompareForm.self, from: body, boundary: parameter.value)
+            return try FormDataDecoder().decode(CompareForm.self, from: body, boundary: boundary)
         } catch {
             throw DoorstepError(.malformedInput, "the multipart body does not parse: \(error)")
         }

@@ -82,11 +82,16 @@ extension Admin.Campaigns {
             if let file {
                 guard stages.isEmpty, name == nil, nameEn == nil else { throw Usage.error("cli.campaigns.fileOrOptions") }
                 let data = try Files.read(file, console: console)
+                let campaign: Campaign
                 do {
-                    return try WireCoding.decode(Campaign.self, from: data)
+                    campaign = try WireCoding.decode(Campaign.self, from: data)
                 } catch {
                     throw console.failure("invalidCityData", "cli.campaigns.fileUnreadable", ["file": file])
                 }
+                guard campaign.id == id else {
+                    throw console.failure("invalidValue", "cli.campaigns.fileOtherID", ["file": file, "fileID": campaign.id, "id": id])
+                }
+                return campaign
             }
             guard let name = name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
                 throw Usage.error("cli.campaigns.nameNeeded")

@@ -50,7 +50,7 @@ extension Quarantine {
                     table.add([
                         String(item.seq), Format.short(item.household), Strings.kind(item.mutation.kind, console.language),
                         Strings.operation(item.mutation.op, console.language), fields.joined(separator: " "), item.code.rawValue,
-                        console.language == .chinese ? (item.reasonZh ?? Strings.chineseHint(item.code) ?? item.reason) : item.reason,
+                        Quarantine.reason(item, console: console),
                         format.time(item.at),
                     ])
                 }
@@ -119,5 +119,16 @@ extension Quarantine {
                 console.t("cli.quarantine.changeDropped", ["seq": "\(seq)"])
             }
         }
+    }
+}
+
+extension Quarantine {
+    /// The server's reason in the console's language: its Chinese text, else the code's Chinese
+    /// explanation followed by the server's own words (which name the field and the fix).
+    static func reason(_ item: QuarantinedMutation, console: Console) -> String {
+        guard console.language == .chinese else { return item.reason }
+        if let chinese = item.reasonZh { return chinese }
+        guard let hint = Strings.chineseHint(item.code) else { return item.reason }
+        return hint + console.t("cli.householdView.semicolon") + console.t("cli.error.originalMessage", ["message": item.reason])
     }
 }
