@@ -148,7 +148,8 @@ extension DoorstepAPI {
                 .init(DashboardLabels.time(rejection.at, city: city)), .init(writerName(rejection.device, review, language)),
                 .init(number: Int(rejection.seq)),
                 .init(householdLabel(rejection.household, review), href: rejection.household.map { "/dashboard/households/\($0)" }),
-                .init(DashboardLabels.kind(rejection.kind, language)), .init(rejection.code.rawValue), .init(rejection.reason),
+                .init(DashboardLabels.kind(rejection.kind, language)), .init(rejection.code.rawValue),
+                .init(Self.rejectionReason(rejection, language)),
             ])
         }
         let clockRows = queue.clockFlaggedDevices.map { device in
@@ -279,5 +280,14 @@ extension DoorstepAPI {
             throw DoorstepError(.notFound, "no household \(id)")
         }
         return aggregate
+    }
+}
+
+extension DoorstepAPI {
+    /// A refusal's reason as the review table shows it: in Chinese, the code's explanation from the
+    /// table of texts and then the server's stored words (which name the field); in English, those words.
+    static func rejectionReason(_ rejection: ReviewQueue.Rejection, _ language: Language) -> String {
+        guard language == .chinese, let hint = Texts.name("cli.hint.\(rejection.code.rawValue)")?.zh else { return rejection.reason }
+        return hint + "；" + Texts.text("cli.error.originalMessage", .chinese, ["message": rejection.reason])
     }
 }
