@@ -24,11 +24,11 @@ struct EncodedPullPage: Sendable {
     }
 
     /// The page's bytes, with the members that follow the households.
-    func finished(next: Int64, removed: [EntityID], serverClock: HLC) -> [UInt8] {
+    func finished(next: String, removed: [EntityID], serverClock: HLC) -> [UInt8] {
         var writer = writer
         writer.endArray()
         writer.key("nextCursor")
-        writer.string(String(next))
+        writer.string(next)
         writer.key("protocolVersion")
         writer.int(Int64(ProtocolVersion.current))
         writer.key("removed")

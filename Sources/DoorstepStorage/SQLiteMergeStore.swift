@@ -189,12 +189,13 @@ struct SQLiteMergeStore: MergeStore {
         let district = try ReviewRouting.refused(mutation, code: result.code).district(for: mutation) { try SQLiteStorage.answer($0, db) }
         try execute(
             sql: """
-                INSERT OR REPLACE INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO rejections (device, seq, household, entity, kind, district, code, reason, at, reason_zh, details)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 mutation.device.rawValue, mutation.seq, mutation.household.description, mutation.entity.description,
                 mutation.kind.rawValue, district, result.code?.rawValue ?? "rejected", result.reason ?? "", now,
+                result.reasonZh, try result.details.map { try StoredJSON.encode($0) },
             ]
         )
         for id in Set([write, mutation.writeID]) {

@@ -226,6 +226,14 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        // A refusal's Chinese reason and its details (protocol 1.1), for the office's review queue.
+        migrator.registerMigration("v9 refusal details") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE rejections ADD COLUMN reason_zh TEXT;
+                    ALTER TABLE rejections ADD COLUMN details TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -234,7 +234,7 @@ public final class SQLiteStorage: ServerStorage {
     /// ``SQLiteMergeStore/aggregateParts(_:)``), scanned by ``PullScan``.
     public func pullEncoded(
         for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-        physicalMillis: @escaping @Sendable () -> Int64
+        physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await pool.read { db in
             let store = SQLiteMergeStore(db: db, engine: engine, actor: nil, now: now, entityCache: EntityCache())
@@ -250,10 +250,10 @@ public final class SQLiteStorage: ServerStorage {
                     arguments: [principal.district ?? "", cursor, limit + 1])
             }
             let changed = rows.map { (seq: $0[0] as Int64, household: $0[1] as String) }
-            // Where each household of the page is now, in one query.
-            let ids = Array(Set(changed.prefix(limit).map(\.household)))
+            // Where each household of the page is now, in one query, then the survivors of its aliases.
             var placed: [String: PullScan.Placement] = [:]
-            if !ids.isEmpty {
+            func place(_ ids: [String]) throws {
+                guard !ids.isEmpty else { return }
                 for row in try Row.fetchAll(
                     db, sql: "SELECT id, canonical, district FROM households WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
                     arguments: StatementArguments(ids))
@@ -261,9 +261,11 @@ public final class SQLiteStorage: ServerStorage {
                     placed[row[0]] = PullScan.Placement(canonical: row[1], district: row[2])
                 }
             }
+            try place(Array(Set(changed.prefix(limit).map(\.household))))
+            try place(PullScan.unplacedSurvivors(changed, limit: limit, placed: placed))
             return try PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal).page(parts: store.aggregateParts)
         }
-        return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis))
+        return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)
     }
 
     /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
@@ -362,7 +364,8 @@ public final class SQLiteStorage: ServerStorage {
                 .compactMap { row in
                     ReviewQueueRows.rejection(
                         device: row["device"], seq: row["seq"], household: row["household"], entity: row["entity"], kind: row["kind"],
-                        district: row["district"], code: row["code"], reason: row["reason"], at: row["at"], body: row["body"])
+                        district: row["district"], code: row["code"], reason: row["reason"], at: row["at"], body: row["body"],
+                        reasonZh: row["reason_zh"], details: row["details"])
                 }
             let flagged = try Row.fetchAll(
                 db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE clock_skew = 1\(district == nil ? "" : " AND district = ?")", arguments: arguments

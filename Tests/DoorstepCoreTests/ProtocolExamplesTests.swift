@@ -31,11 +31,27 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(ClosedRejection.self, "closed-rejection.json")
     }
 
+    /// The canonical JSON vectors of §14 (written by hand, from the rules, by another
+    /// implementation): both of the package's writers give each value's canonical text exactly.
+    @Test func canonicalJSONVectors_matchBothWriters() throws {
+        struct Vector: Decodable {
+            var name: String
+            var value: JSONValue
+            var canonical: String
+        }
+        let vectors = try JSONDecoder().decode([Vector].self, from: Data(contentsOf: Self.examples.appendingPathComponent("canonical-json.json")))
+        #expect(vectors.count >= 10)
+        for vector in vectors {
+            #expect(String(decoding: try WireCoding.encode(vector.value), as: UTF8.self) == vector.canonical, "\(vector.name)")
+            #expect(String(decoding: try WireCoding.encoder().encode(vector.value), as: UTF8.self) == vector.canonical, "\(vector.name)")
+        }
+    }
+
     @Test func everyGoldenFile_isCoveredByATest() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".json") }.sorted()
         #expect(
             files == [
-                "bundle-manifest.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
+                "bundle-manifest.json", "canonical-json.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
                 "held-change.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
             ])
     }

@@ -9,7 +9,7 @@ import Testing
     /// Keys built at run time from a prefix (a kind, a field, a term, an error code, a parser
     /// heading); their entries are checked against what they label instead of by a literal.
     static let builtPrefixes = [
-        "kind.", "kinds.", "field.", "term.", "operation.", "cli.hint.", "cli.usage.", "help.parser.", "cli.reportView.csv.",
+        "kind.", "kinds.", "field.", "term.", "operation.", "error.code.", "error.rule.", "cli.usage.", "help.parser.", "cli.reportView.csv.",
         // The dashboard's columns, tables, flashes, errors, navigation and mismatch kinds, named by id.
         "dashboard.column.", "dashboard.table.", "dashboard.done.", "dashboard.error.", "dashboard.errorPage.", "dashboard.nav.",
         "dashboard.review.reason.", "dashboard.compare.",
@@ -31,7 +31,7 @@ import Testing
     /// Every string literal in code that names a key, e.g. `"cli.sync.pushed"`, and the
     /// dashboard's `texts["…"]` and `{{t.…}}` (its keys live under `dashboard.`).
     static func namedKeys() throws -> Set<String> {
-        let literal = try NSRegularExpression(pattern: #""((?:cli|help|dashboard|value|list|language)\.[A-Za-z0-9_.]+)""#)
+        let literal = try NSRegularExpression(pattern: #""((?:cli|help|dashboard|value|list|language|error)\.[A-Za-z0-9_.]+)""#)
         let dashboardLiteral = try NSRegularExpression(pattern: #""([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*)""#)
         let template = try NSRegularExpression(pattern: #"\{\{[#^]?t\.([A-Za-z0-9]+)\}\}"#)
         var keys: Set<String> = []
@@ -84,10 +84,44 @@ import Testing
 
     @Test func everyKeyTheCodeNamesExists_andEveryEntryIsUsed() throws {
         let named = try Self.namedKeys()
-        let missing = named.filter { !$0.hasSuffix(".") && Texts.name($0) == nil }.sorted()
+        // (Dashboard code names its own texts without their prefix, `texts["error.refused"]`.)
+        let missing = named.filter { !$0.hasSuffix(".") && Texts.name($0) == nil && Texts.name("dashboard." + $0) == nil }.sorted()
         #expect(missing.isEmpty, "the code names keys the table lacks: \(missing)")
         let unused = Texts.keys.filter { !Self.builtPrefixes.contains(where: $0.hasPrefix) && !named.contains($0) }
         #expect(unused.isEmpty, "entries no code names: \(unused)")
+    }
+
+    /// Every rule an error names in the code (`rule: "tooLong"`) has its explanation, and every
+    /// explanation is of a rule the code names; every code with an explanation is a code.
+    @Test func everyErrorRule_isExplained_andEveryExplanationIsARule() throws {
+        let pattern = try NSRegularExpression(pattern: #"rule: (?:[a-z]+ \? )?"([A-Za-z]+)"(?: : "([A-Za-z]+)")?"#)
+        var rules = Set<String>()
+        for (_, text) in try Self.sources() {
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                for group in 1...2 { if let range = Range(match.range(at: group), in: text) { rules.insert(String(text[range])) } }
+            }
+        }
+        #expect(rules.count > 30, "\(rules)")
+        for rule in rules { #expect(Texts.name("error.rule.\(rule)") != nil, "error.rule.\(rule) is missing") }
+        let explained = Set(Texts.keys.filter { $0.hasPrefix("error.rule.") }.map { String($0.dropFirst("error.rule.".count)) })
+        #expect(explained.subtracting(rules).isEmpty, "explanations of no rule: \(explained.subtracting(rules).sorted())")
+    }
+
+    /// An error's details explain it in both languages, naming the field by its label in Chinese.
+    @Test func details_explainAnErrorInEitherLanguage() throws {
+        let error = DoorstepError(.invalidValue, rule: "tooLong", ErrorDetails(field: "name", kind: "member", limit: 64))
+        #expect(error.message == "name is longer than 64 characters")
+        #expect(error.explained(.chinese) == "「姓名」不能超过 64 个字")
+        // A rule the reader does not know falls back to the sender's words, never English in a Chinese sentence.
+        let unknown = DoorstepError.explain(
+            code: .invalidValue, details: ErrorDetails(rule: "fromTheFuture"), message: "some English", messageZh: nil, .chinese)
+        #expect(unknown == "取值不正确；原文：some English")
+        // A field-less rule whose text names a field is no explanation: the message stands.
+        #expect(ErrorDetails(rule: "tooLong").explanation(.chinese) == nil)
+        let transition = DoorstepError(
+            .illegalTransition, rule: "transition",
+            ErrorDetails(field: "status", kind: "household", allowed: ["filed", "closed"], from: ["candidate"], to: "outOfHardship"))
+        #expect(transition.explained(.chinese) == "状态不能从待核实改为已脱困；待核实只能改为：在档、已销档")
     }
 
     @Test func builtKeys_coverWhatTheyLabel() {

@@ -317,8 +317,8 @@ import Testing
             let page = try await browser.get("/dashboard/review")
             #expect(page.text.contains("林荫路 3 号") && page.text.contains("林荫路 5 号") && page.text.contains("test laptop"))
             #expect(page.text.contains("data-table=\"duplicates\"") && page.text.contains("data-table=\"rejections\""))
-            // The visitor's refused status change: its reason explained in Chinese, the server's words after it.
-            #expect(page.text.contains("当前角色无权这样操作；原文："), "\(page.text)")
+            // The visitor's refused status change: its reason explained in Chinese from its details.
+            #expect(page.text.contains("变更困难户状态是旗区工会的决定"), "\(page.text)")
             let csrf = try #require(browser.csrf(page.text))
             let conflict = ["csrf": csrf, "household": seeded.conflicted.description, "entity": seeded.conflicted.description, "field": "address"]
             func heads() async throws -> [Head] {

@@ -160,6 +160,13 @@ public struct QuarantinedMutation: Sendable, Hashable, Codable {
     /// The server's reason in Simplified Chinese, when it gave one.
     public var reasonZh: String?
     public var at: String
+    /// The facts the refusal is explained by, when the server gave them (protocol 1.1).
+    public var details: ErrorDetails?
+
+    /// How a reader shows the refusal in `language` (``DoorstepError/explain(code:details:message:messageZh:_:)``).
+    public func explanation(_ language: Language) -> String {
+        DoorstepError.explain(code: code, details: details, message: reason, messageZh: reasonZh, language)
+    }
 }
 
 /// The device's state at a glance.

@@ -72,7 +72,7 @@ public final class FieldClient: Sendable {
             try LocalStore.set(db, .signingKey, signingKey)
             try LocalStore.set(db, .hlc, answer.serverClock.description)
             try LocalStore.set(db, .nextSeq, "1")
-            try LocalStore.set(db, .cursor, "0")
+            try LocalStore.set(db, .cursor, "")
         }
         return Enrollment(device: answer.device, server: server, role: answer.role, district: answer.district, deviceName: deviceName)
     }

@@ -138,6 +138,10 @@ enum ClientSchema {
         migrator.registerMigration("v5 refusal reasons in Chinese") { db in
             try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN reason_zh TEXT")
         }
+        // The facts of a refusal (MutationResult.details, protocol 1.1), to explain it in any language.
+        migrator.registerMigration("v6 refusal details") { db in
+            try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN details TEXT")
+        }
         return migrator
     }
 }

@@ -77,7 +77,15 @@ extension FieldClient {
             writer.int(Int64(ProtocolVersion.current))
             writer.endObject()
             let body = Data(writer.bytes)
-            let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+            let receipt: PushReceipt
+            do {
+                receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+            } catch let error as DoorstepError where error.code == .missingPredecessor {
+                // The server lacks work it once acknowledged (restored from an older backup): send
+                // again from where it says, if this laptop still holds that work, else say so.
+                guard let resume = error.details.resumeFrom, try await reopen(from: resume, before: batch.first?.seq ?? 0) else { throw error }
+                continue
+            }
             try await pool.write { db in try Self.take(receipt, batch: batch, db) }
             checkpointer.noteWrite()
             for result in receipt.results {
@@ -91,6 +99,18 @@ extension FieldClient {
             summary.clockSkew = summary.clockSkew || receipt.clockSkew
             done += batch.count
             progress(SyncProgress(phase: .pushing, done: min(done, total), total: total))
+        }
+    }
+
+    /// Marks acknowledged outbox work from `seq` on as unsent again, when the outbox still holds
+    /// every seq from there to the batch that was refused (`before`); whether it did.
+    private func reopen(from seq: Int64, before first: Int64) async throws -> Bool {
+        guard seq >= 1, seq < first else { return false }
+        return try await pool.write { db in
+            let held = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE seq >= ? AND seq < ?", arguments: [seq, first]) ?? 0
+            guard held == first - seq else { return false }
+            try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [seq])
+            return true
         }
     }
 
@@ -112,10 +132,11 @@ extension FieldClient {
                 touched.insert(mutation.household)
                 try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [mutation.seq])
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, reason_zh, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    sql: "INSERT OR REPLACE INTO quarantine (seq, household, body, code, reason, reason_zh, at, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     arguments: [
                         mutation.seq, mutation.household.description, mutation.body,
                         result.code?.rawValue ?? "rejected", result.reason ?? "", result.reasonZh, now,
+                        try result.details.map { String(decoding: try WireCoding.encode($0), as: UTF8.self) },
                     ]
                 )
             } else if mutation.seq <= receipt.highestContiguousSeq {
@@ -133,7 +154,8 @@ extension FieldClient {
     private func pull(api: ServerAPI, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
         let limit = max(1, configuration.pullPageSize)
         @Sendable func fetch(_ cursor: String) async throws -> PulledPage {
-            let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "0")&limit=\(limit)"
+            // No cursor for the first page (§9); an older database's "0" means the same.
+            let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=\(limit)"
             return try await api.call("GET", "/v1/pull?\(query)") { data in try FastJSON.decodePulledPage(data) }
         }
         var prefetched: Task<PulledPage, any Error>?
@@ -153,15 +175,15 @@ extension FieldClient {
                     continue  // asked again from the stored cursor, where an unknown cursor is recovered from
                 }
             } else {
-                let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "0" }
+                let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "" }
                 do {
                     pulled = try await fetch(cursor)
-                } catch let error as DoorstepError where error.code == .invalidCursor && cursor != "0" {
+                } catch let error as DoorstepError where error.code == .invalidCursor && !cursor.isEmpty && cursor != "0" {
                     // The server no longer knows this cursor (restored from a backup): take the whole scope again.
                     try await pool.write { db in
                         try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
                         try db.execute(sql: "DELETE FROM aliases")
-                        try LocalStore.set(db, .cursor, "0")
+                        try LocalStore.set(db, .cursor, "")
                         for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox").compactMap({ try? EntityID($0) }) {
                             try LocalStore.refreshView(db, household)
                         }
@@ -204,11 +226,12 @@ extension FieldClient {
     /// The mutations the server refused, with its reasons.
     public func quarantine() async throws -> [QuarantinedMutation] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, household, body, code, reason, reason_zh, at FROM quarantine ORDER BY seq").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT seq, household, body, code, reason, reason_zh, at, details FROM quarantine ORDER BY seq").compactMap { row in
                 guard let household = try? EntityID(row["household"] as String) else { return nil }
                 return QuarantinedMutation(
                     seq: row["seq"], household: household, mutation: try LocalStore.decode(Mutation.self, row["body"]),
-                    code: DoorstepError.Code(row["code"] as String), reason: row["reason"], reasonZh: row["reason_zh"], at: row["at"])
+                    code: DoorstepError.Code(row["code"] as String), reason: row["reason"], reasonZh: row["reason_zh"], at: row["at"],
+                    details: (row["details"] as String?).flatMap { try? WireCoding.decode(ErrorDetails.self, from: Data($0.utf8)) })
             }
         }
     }

@@ -11,12 +11,15 @@ public struct DoorstepError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The same explanation in Simplified Chinese, where the error is one people meet while typing
     /// or deciding (a value, a national ID, a revoked device); `nil` where only English was written.
     public let chineseMessage: String?
+    /// The facts a reader explains the error by in its own language (the field, the limit, the rule).
+    public let details: ErrorDetails
 
-    /// Makes an error from a code and a message (English, and Chinese where written).
-    public init(_ code: Code, _ message: String, zh chineseMessage: String? = nil) {
+    /// Makes an error from a code and a message (English, and Chinese where written), with its details.
+    public init(_ code: Code, _ message: String, zh chineseMessage: String? = nil, details: ErrorDetails = ErrorDetails()) {
         self.code = code
         self.message = message
         self.chineseMessage = chineseMessage
+        self.details = details
     }
 
     /// The message in the given language: the Chinese one where it was written, else the English one.

@@ -45,7 +45,9 @@ public struct MergeEngine: Sendable {
         if let first = fresh.first, first.seq != progress.highestSeq + 1 {
             throw DoorstepError(
                 .missingPredecessor,
-                "the server holds this device's mutations up to seq \(progress.highestSeq); the batch starts at \(first.seq); send from \(progress.highestSeq + 1)"
+                "the server holds this device's mutations up to seq \(progress.highestSeq); the batch starts at \(first.seq); send from \(progress.highestSeq + 1)",
+                zh: Texts.text("error.rule.resumeFrom", .chinese, ["held": String(progress.highestSeq), "resumeFrom": String(progress.highestSeq + 1)]),
+                details: ErrorDetails(rule: "resumeFrom", resumeFrom: progress.highestSeq + 1)
             )
         }
         var skewed = false
@@ -130,8 +132,7 @@ public struct MergeEngine: Sendable {
             for field in mutation.fields where substitutes[field.field] == nil && Self.isWritable(field.field, of: mutation.kind) {
                 substitutes[field.field] = try resolve(base: field.base, field: field.field, store: store).filter { $0 != write && $0 != mutation.writeID }
             }
-            let result = MutationResult(
-                seq: mutation.seq, outcome: .rejected, code: error.code, reason: error.message, reasonZh: error.chineseMessage)
+            let result = MutationResult.rejected(mutation.seq, error)
             try store.recordRejected(mutation, write: write, result: result, substitutes: substitutes)
             return result
         }
@@ -359,10 +360,19 @@ public struct MergeEngine: Sendable {
         }
         touched.insert(household)
         for id in touched.sorted() { try store.touch(household: id) }
+        // A household's national ID or a link decision can link it with others: the receipt names
+        // the group's survivor then, so the device learns of the link before it pulls (§7).
+        var survivor: EntityID?
+        if mutation.kind == .household, mutation.op == .linkDecision || plan.writes.contains(where: { $0.field == "nationalId" }),
+            try store.linkMembers(of: household).count > 1
+        {
+            survivor = household
+        }
         let result = MutationResult(
             seq: mutation.seq,
             outcome: conflictFields.isEmpty ? .applied : .conflict,
-            conflictFields: conflictFields.isEmpty ? nil : conflictFields.sorted()
+            conflictFields: conflictFields.isEmpty ? nil : conflictFields.sorted(),
+            survivor: survivor
         )
         try store.recordApplied(mutation, write: write, result: result, household: household, changes: changes)
         return result

@@ -33,7 +33,7 @@ public enum HouseholdStatus: String, DomainTerm {
     /// and so is any change the table allows from one of them. Throws `illegalTransition`.
     public static func checkChange(from bases: [HouseholdStatus], to next: HouseholdStatus) throws(DoorstepError) {
         guard let shown = bases.last else {
-            throw DoorstepError(.illegalTransition, "a status change must name the status it changes (its base is empty or unknown)")
+            throw DoorstepError(.illegalTransition, rule: "statusNeedsBase")
         }
         if bases.contains(next) || bases.contains(where: { $0.canChange(to: next) }) { return }
         try shown.checkTransition(to: next)
@@ -42,11 +42,10 @@ public enum HouseholdStatus: String, DomainTerm {
     /// Checks a transition and throws `illegalTransition`, naming the allowed ones, if it is not in the table.
     public func checkTransition(to next: HouseholdStatus) throws(DoorstepError) {
         guard canChange(to: next) else {
-            let allowed = allowedNext.map(\.rawValue).joined(separator: ", ")
             throw DoorstepError(
-                .illegalTransition,
-                "status cannot change from \(rawValue) to \(next.rawValue); from \(rawValue) it may change to: \(allowed)"
-            )
+                .illegalTransition, rule: "transition",
+                ErrorDetails(
+                    field: "status", kind: EntityKind.household.rawValue, allowed: allowedNext.map(\.rawValue), from: [rawValue], to: next.rawValue))
         }
     }
 }

@@ -11,7 +11,8 @@ public struct LocalDate: Hashable, Comparable, Sendable, WireStringCodable, Cust
         guard (1900...2200).contains(year), (1...12).contains(month),
             (1...LocalDate.daysIn(month: month, year: year)).contains(day)
         else {
-            throw DoorstepError(.invalidValue, "\(year)-\(month)-\(day) is not a real date", zh: "\(year)-\(month)-\(day) 不是存在的日期")
+            throw DoorstepError(
+                .invalidValue, "\(year)-\(month)-\(day) is not a real date", zh: "\(year)-\(month)-\(day) 不是存在的日期", details: ErrorDetails(rule: "dateNotReal"))
         }
         self.year = year
         self.month = month
@@ -24,7 +25,9 @@ public struct LocalDate: Hashable, Comparable, Sendable, WireStringCodable, Cust
         guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }), parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
         else {
-            throw DoorstepError(.invalidValue, "\"\(text)\" is not a date of the form YYYY-MM-DD", zh: "「\(text)」不是日期，请按 2020-04-12 的格式填写")
+            throw DoorstepError(
+                .invalidValue, "\"\(text.prefix(40))\" is not a date of the form YYYY-MM-DD", zh: "「\(text.prefix(40))」不是日期，请按 2020-04-12 的格式填写",
+                details: ErrorDetails(rule: "dateForm", expected: "2020-04-12"))
         }
         try self.init(year: year, month: month, day: day)
     }

@@ -42,8 +42,13 @@ public struct FieldSpec: Hashable, Sendable {
         self.required = required
     }
 
-    /// The field's Chinese name for messages (its wire name where it has no label).
-    private var zh: String { "「\(label?.zh ?? name)」" }
+    /// The largest amount of money a field holds, in fen (a billion yuan).
+    public static let maxFen: Int64 = 100_000_000_000
+
+    /// Details of an error about this field.
+    private func named(limit: Int64? = nil, minimum: Int64? = nil, allowed: [String]? = nil, expected: String? = nil) -> ErrorDetails {
+        ErrorDetails(field: name, kind: kind?.rawValue, limit: limit, minimum: minimum, allowed: allowed, expected: expected)
+    }
 
     /// Validates and normalises a value for this field.
     ///
@@ -52,7 +57,7 @@ public struct FieldSpec: Hashable, Sendable {
     /// `negativeAmount` or `unknownDistrict` with a message that names the field.
     public func normalize(_ value: JSONValue, city: CityData) throws(DoorstepError) -> JSONValue {
         if value.isNull || value.stringValue.map({ $0.trimmedWhitespace.isEmpty }) == true {
-            if required { throw DoorstepError(.missingField, "\(name) is required", zh: "\(zh)为必填项") }
+            if required { throw DoorstepError(.missingField, rule: "required", named()) }
             return .null
         }
         switch type {
@@ -61,81 +66,70 @@ public struct FieldSpec: Hashable, Sendable {
             if text.utf8.contains(0x0D) { text = text.replacingOccurrences(of: "\r\n", with: "\n") }
             text = text.trimmedWhitespace
             guard text.count <= maxLength else {
-                throw DoorstepError(.invalidValue, "\(name) is longer than \(maxLength) characters", zh: "\(zh)不能超过 \(maxLength) 个字")
+                throw DoorstepError(.invalidValue, rule: "tooLong", named(limit: Int64(maxLength)))
             }
             guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
-                throw DoorstepError(.invalidValue, "\(name) contains control characters", zh: "\(zh)含有控制字符")
+                throw DoorstepError(.invalidValue, rule: "controlCharacters", named())
             }
             return .string(text)
         case .money:
             guard let amount = value.intValue else {
-                throw DoorstepError(.invalidValue, "\(name) must be a whole number of fen, not \(value.typeName)", zh: "\(zh)应为以分计的整数")
+                throw DoorstepError(.invalidValue, rule: "wholeFen", named())
             }
-            guard amount >= 0 else { throw DoorstepError(.negativeAmount, "\(name) cannot be negative", zh: "\(zh)不能为负数") }
-            guard amount <= 100_000_000_000 else { throw DoorstepError(.invalidValue, "\(name) is implausibly large", zh: "\(zh)金额过大，请核对") }
+            guard amount >= 0 else { throw DoorstepError(.negativeAmount, rule: "negativeAmount", named()) }
+            guard amount <= FieldSpec.maxFen else { throw DoorstepError(.invalidValue, rule: "tooLarge", named(limit: FieldSpec.maxFen)) }
             return value
         case .integer(let range):
             guard let number = value.intValue, range.contains(number) else {
-                throw DoorstepError(
-                    .invalidValue, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)",
-                    zh: "\(zh)应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数")
+                throw DoorstepError(.invalidValue, rule: "outOfRange", named(limit: Int64(range.upperBound), minimum: Int64(range.lowerBound)))
             }
             return value
         case .boolean:
-            guard value.boolValue != nil else { throw DoorstepError(.invalidValue, "\(name) must be true or false", zh: "\(zh)请填写“是”或“否”") }
+            guard value.boolValue != nil else { throw DoorstepError(.invalidValue, rule: "boolean", named()) }
             return value
         case .term(let names):
             let text = try string(value)
             guard names.contains(text) else {
-                throw DoorstepError(.invalidValue, "\(name) must be one of: \(names.joined(separator: ", "))", zh: "\(zh)只能是：\(chinese(names))")
+                throw DoorstepError(.invalidValue, rule: "oneOf", named(allowed: names))
             }
             return .string(text)
         case .termSet(let names):
             guard let items = value.arrayValue else {
-                throw DoorstepError(.invalidValue, "\(name) must be an array of: \(names.joined(separator: ", "))", zh: "\(zh)只能从以下各项中选：\(chinese(names))")
+                throw DoorstepError(.invalidValue, rule: "someOf", named(allowed: names))
             }
             var set = Set<String>()
             for item in items {
                 guard let text = item.stringValue, names.contains(text) else {
-                    throw DoorstepError(.invalidValue, "\(name) may only hold: \(names.joined(separator: ", "))", zh: "\(zh)只能从以下各项中选：\(chinese(names))")
+                    throw DoorstepError(.invalidValue, rule: "someOf", named(allowed: names))
                 }
                 set.insert(text)
             }
-            if required && set.isEmpty { throw DoorstepError(.missingField, "\(name) needs at least one entry", zh: "\(zh)至少选一项") }
+            if required && set.isEmpty { throw DoorstepError(.missingField, rule: "atLeastOne", named()) }
             return .array(names.filter(set.contains).map(JSONValue.string))
         case .date:
             do {
                 return .string(try LocalDate(try string(value)).description)
             } catch {
-                throw DoorstepError(.invalidValue, "\(name): \(error.message)", zh: "\(zh)：\(error.message(.chinese))")
+                throw error.naming(field: name, kind: kind)
             }
         case .instant:
             let text = try string(value)
             guard Instant.parse(text) != nil else {
-                throw DoorstepError(
-                    .invalidValue, "\(name) must be a date and time with its offset, such as 2020-04-12T10:30:00+08:00",
-                    zh: "\(zh)应为带时区的时间，如 2020-04-12T10:30:00+08:00")
+                throw DoorstepError(.invalidValue, rule: "instant", named(expected: "2020-04-12T10:30:00+08:00"))
             }
             return .string(text)
         case .nationalID:
-            return .string(try NationalID(try string(value)).value)
+            do { return .string(try NationalID(try string(value)).value) } catch { throw error.naming(field: name, kind: kind) }
         case .phone:
-            return .string(try PhoneNumber(try string(value)).value)
+            do { return .string(try PhoneNumber(try string(value)).value) } catch { throw error.naming(field: name, kind: kind) }
         case .district:
-            return .string(try city.requireDistrict(try string(value).trimmedWhitespace).code)
+            do { return .string(try city.requireDistrict(try string(value).trimmedWhitespace).code) } catch { throw error.naming(field: name, kind: kind) }
         }
-    }
-
-    /// The Chinese labels of a term field's wire names (`因病、因残、…`).
-    private func chinese(_ names: [String]) -> String {
-        let terms = kind.flatMap { TypedInput.terms(of: name, kind: $0) } ?? []
-        let labels = Dictionary(terms.map { ($0.wire, $0.chinese) }, uniquingKeysWith: { first, _ in first })
-        return names.map { labels[$0] ?? $0 }.joined(separator: "、")
     }
 
     private func string(_ value: JSONValue) throws(DoorstepError) -> String {
         guard let text = value.stringValue else {
-            throw DoorstepError(.invalidValue, "\(name) must be a string, not \(value.typeName)", zh: "\(zh)应为文字")
+            throw DoorstepError(.invalidValue, rule: "text", named())
         }
         return text
     }

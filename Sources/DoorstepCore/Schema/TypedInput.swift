@@ -34,9 +34,7 @@ public enum TypedInput {
             return .bool(try boolean(text, field: field))
         }
         guard let spec = kind.field(field) else {
-            throw DoorstepError(
-                .unknownField, "a \(kind.rawValue) has no field \(field)",
-                zh: "「\(kind.label(.chinese))」没有「\(field)」这一项")
+            throw DoorstepError(.unknownField, rule: "unknownField", ErrorDetails(field: String(field.prefix(64)), kind: kind.rawValue))
         }
         let trimmed = text.trimmedWhitespace
         if trimmed.isEmpty { return try spec.normalize(.null, city: city) }
@@ -46,9 +44,7 @@ public enum TypedInput {
             raw = .int(try money(trimmed, field: field, of: kind, unit: moneyUnit))
         case .integer:
             guard let number = Int64(asciiForms(trimmed).trimmedWhitespace) else {
-                throw DoorstepError(
-                    .invalidValue, "\(field) must be a whole number",
-                    zh: "「\(label(field, kind))」应为整数")
+                throw DoorstepError(.invalidValue, rule: "wholeNumber", ErrorDetails(field: field, kind: kind.rawValue))
             }
             raw = .int(number)
         case .boolean:
@@ -88,11 +84,11 @@ public enum TypedInput {
         let ascii = asciiForms(text).trimmedWhitespace
         if ascii.contains(where: { $0.isWhitespace }) {
             let parts = ascii.split(whereSeparator: \.isWhitespace)
-            if parts.filter({ $0.contains(where: \.isASCIIDigit) }).count > 1 { throw refusal(field, name, ascii) }
+            if parts.filter({ $0.contains(where: \.isASCIIDigit) }).count > 1 { throw refusal(field, kind, name, ascii) }
         }
         var rest = Substring(String(ascii.unicodeScalars.filter { !$0.properties.isWhitespace }))
         let shown = String(rest)
-        func refuse() -> DoorstepError { refusal(field, name, shown) }
+        func refuse() -> DoorstepError { refusal(field, kind, name, shown) }
         var typedUnit: Scale?
         for prefix in ["¥", "￥", "RMB", "rmb", "CNY", "cny"] where rest.hasPrefix(prefix) {
             rest = rest.dropFirst(prefix.count)
@@ -100,7 +96,7 @@ public enum TypedInput {
             break
         }
         if rest.hasPrefix("-") || rest.hasPrefix("−") {
-            throw DoorstepError(.negativeAmount, "\(field) cannot be negative", zh: "「\(name)」不能为负数")
+            throw DoorstepError(.negativeAmount, rule: "negativeAmount", ErrorDetails(field: field, kind: kind?.rawValue))
         }
         if rest.hasPrefix("+") { rest = rest.dropFirst() }
         for (suffix, scale) in Self.suffixes where rest.hasSuffix(suffix) {
@@ -118,25 +114,21 @@ public enum TypedInput {
         guard decimals.count <= scale.decimals else {
             switch scale {
             case .fen:
-                throw DoorstepError(
-                    .invalidValue, "\(field): fen are whole numbers",
-                    zh: "「\(name)」按分填写时不能有小数")
+                throw DoorstepError(.invalidValue, rule: "fenDecimals", ErrorDetails(field: field, kind: kind?.rawValue))
             default:
-                throw DoorstepError(
-                    .invalidValue, "\(field): an amount has at most two decimals of yuan",
-                    zh: "「\(name)」最多精确到分，即两位小数")
+                throw DoorstepError(.invalidValue, rule: "yuanDecimals", ErrorDetails(field: field, kind: kind?.rawValue))
             }
         }
         let padded = decimals + String(repeating: "0", count: scale.decimals - decimals.count)
         guard whole.count + padded.count <= 15, let fen = Int64(whole + padded) else {
-            throw DoorstepError(.invalidValue, "\(field) is implausibly large", zh: "「\(name)」金额过大，请核对")
+            throw DoorstepError(.invalidValue, rule: "tooLarge", ErrorDetails(field: field, kind: kind?.rawValue, limit: FieldSpec.maxFen))
         }
         return fen
     }
 
     /// The refusal of a text that is no amount. The text is repeated only when it is short and made
     /// of digits, separators and units (a name or an ID number in the wrong column is not echoed).
-    private static func refusal(_ field: String, _ name: String, _ typed: String) -> DoorstepError {
+    private static func refusal(_ field: String, _ kind: EntityKind?, _ name: String, _ typed: String) -> DoorstepError {
         let echo =
             typed.count <= 24
             && typed.allSatisfy { $0.isASCIIDigit || ",.+-¥￥元块万分整钱".contains($0) || ($0.isASCII && $0.isLetter && "yuanfenrmbcnyYUANFENRMBCNY".contains($0)) }
@@ -145,7 +137,8 @@ public enum TypedInput {
         return DoorstepError(
             .invalidValue,
             "\(field): \(quoted)is not an amount; type yuan such as 2600, 2,600.50 or 2600元, or fen such as 260000分",
-            zh: "「\(name)」\(quotedZh)不是金额：请填写元，如 2600、2,600.50 或 2600元；按分填写请加“分”，如 260000分"
+            zh: "「\(name)」\(quotedZh)不是金额：请填写元，如 2600、2,600.50 或 2600元；按分填写请加“分”，如 260000分",
+            details: ErrorDetails(rule: "amount", field: field, kind: kind?.rawValue)
         )
     }
 
@@ -188,8 +181,7 @@ public enum TypedInput {
         case "y", "yes", "true", "t", "1", "是", "有", "对": return true
         case "n", "no", "false", "f", "0", "否", "无", "没有", "不": return false
         default:
-            let name = kind.map { label(field, $0) } ?? field
-            throw DoorstepError(.invalidValue, "\(field) must be yes or no", zh: "「\(name)」请填写“是”或“否”")
+            throw DoorstepError(.invalidValue, rule: "boolean", ErrorDetails(field: field, kind: kind?.rawValue))
         }
     }
 

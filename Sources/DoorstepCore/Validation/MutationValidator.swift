@@ -11,18 +11,18 @@ public enum MutationValidator {
         var writes: [FieldWrite] = []
         for write in fields {
             guard seen.insert(write.field).inserted else {
-                throw DoorstepError(.invalidOperation, "field \(write.field) is written twice in one mutation")
+                throw DoorstepError(.invalidOperation, rule: "writtenTwice", ErrorDetails(field: String(write.field.prefix(64)), kind: kind.rawValue))
             }
             let value: JSONValue
             switch op {
             case .delete:
                 guard write.field == deletedFieldName, write.value == .bool(true) else {
-                    throw DoorstepError(.invalidOperation, "a deletion writes only \(deletedFieldName) = true")
+                    throw DoorstepError(.invalidOperation, rule: "deletionShape")
                 }
                 value = write.value
             case .linkDecision:
                 guard write.field == "state", write.value == "linked" || write.value == "unlinked" else {
-                    throw DoorstepError(.invalidOperation, "a link decision writes only state = linked or unlinked")
+                    throw DoorstepError(.invalidOperation, rule: "linkDecisionShape")
                 }
                 value = write.value
             case .create, .update:
@@ -30,12 +30,12 @@ public enum MutationValidator {
                     value = try Self.voidReason(write.value)
                 } else if write.field == deletedFieldName, op == .update, kind.isDeletable {
                     guard write.value == .bool(false) else {
-                        throw DoorstepError(.invalidOperation, "delete with the delete operation; an update may only restore (\(deletedFieldName) = false)")
+                        throw DoorstepError(.invalidOperation, rule: "restoreOnly")
                     }
                     value = write.value
                 } else {
                     guard let spec = kind.field(write.field) else {
-                        throw DoorstepError(.unknownField, "a \(kind.rawValue) has no field \"\(write.field.prefix(64))\"")
+                        throw DoorstepError(.unknownField, rule: "unknownField", ErrorDetails(field: String(write.field.prefix(64)), kind: kind.rawValue))
                     }
                     value = try spec.normalize(write.value, city: city)
                 }
@@ -45,10 +45,10 @@ public enum MutationValidator {
         switch op {
         case .create:
             for spec in kind.fields where spec.required && !seen.contains(spec.name) {
-                throw DoorstepError(.missingField, "\(spec.name) is required to create a \(kind.rawValue)")
+                throw DoorstepError(.missingField, rule: "required", ErrorDetails(field: spec.name, kind: kind.rawValue))
             }
         case .update, .delete, .linkDecision:
-            if writes.isEmpty { throw DoorstepError(.invalidOperation, "the mutation writes nothing") }
+            if writes.isEmpty { throw DoorstepError(.invalidOperation, rule: "writesNothing") }
         }
         return writes
     }
@@ -60,8 +60,7 @@ public enum MutationValidator {
             !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw DoorstepError(
-                .invalidValue, "\(voidedFieldName) is the reason a visit is void (1 to 200 characters), or null to restore it",
-                zh: "作废走访须说明理由（1 至 200 字）")
+                .invalidValue, rule: "voidReason", ErrorDetails(field: voidedFieldName, kind: EntityKind.visit.rawValue, limit: 200, minimum: 1))
         }
         return .string(text)
     }
@@ -83,7 +82,8 @@ public enum MutationValidator {
         throw DoorstepError(
             .invalidValue,
             "visitedAt \(text) is after the time the visit was recorded; a visit is recorded after it happened (check the date and the laptop's clock)",
-            zh: "走访时间 \(text) 晚于记录时间：走访应在发生后记录，请核对日期和本机时钟"
+            zh: "走访时间 \(text) 晚于记录时间：走访应在发生后记录，请核对日期和本机时钟",
+            details: ErrorDetails(rule: "visitAfterRecording", field: "visitedAt", kind: EntityKind.visit.rawValue)
         )
     }
 }

@@ -25,13 +25,14 @@ public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringCon
         let chars = Array(normalized)
         guard chars.count == 18 else {
             throw DoorstepError(
-                .invalidNationalId, "a national ID number has 18 characters, this one has \(chars.count)", zh: "身份证号应为 18 位，这个号码是 \(chars.count) 位")
+                .invalidNationalId, "a national ID number has 18 characters, this one has \(chars.count)", zh: "身份证号应为 18 位，这个号码是 \(chars.count) 位",
+                details: ErrorDetails(rule: "nationalIdLength", limit: 18))
         }
         guard chars[..<17].allSatisfy(\.isASCIIDigit), chars[17].isASCIIDigit || chars[17] == "X" else {
-            throw DoorstepError(.invalidNationalId, "a national ID number is 17 digits followed by a digit or X", zh: "身份证号应为 17 位数字加 1 位数字或 X")
+            throw DoorstepError(.invalidNationalId, rule: "nationalIdForm")
         }
         guard let first = chars[0].wholeNumberValue, (1...8).contains(first) else {
-            throw DoorstepError(.invalidNationalId, "the national ID number does not start with a valid region code", zh: "身份证号开头的地区代码不正确")
+            throw DoorstepError(.invalidNationalId, rule: "nationalIdRegion")
         }
         let birthText = String(chars[6..<14])
         let birth: LocalDate
@@ -42,16 +43,14 @@ public struct NationalID: Hashable, Sendable, WireStringCodable, CustomStringCon
                 day: Int(birthText.suffix(2)) ?? 0
             )
         } catch {
-            throw DoorstepError(.invalidNationalId, "the birth date inside the national ID number is not a real date", zh: "身份证号中的出生日期不存在")
+            throw DoorstepError(.invalidNationalId, rule: "nationalIdBirthDate")
         }
         if let today, today < birth {
-            throw DoorstepError(.invalidNationalId, "the birth date inside the national ID number is in the future", zh: "身份证号中的出生日期晚于今天")
+            throw DoorstepError(.invalidNationalId, rule: "nationalIdFutureBirth")
         }
         let expected = NationalID.checkCharacter(for: chars[..<17])
         guard chars[17] == expected else {
-            throw DoorstepError(
-                .invalidNationalId, "the check digit of the national ID number is wrong (GB 11643); check the number for a typing error",
-                zh: "身份证号校验位不对，请核对是否输错")
+            throw DoorstepError(.invalidNationalId, rule: "nationalIdCheckDigit")
         }
         self.value = normalized
     }

@@ -6,7 +6,7 @@ public enum Permissions {
     public static func check(_ op: MutationOperation, kind: EntityKind, writes: [FieldWrite], role: Role) throws(DoorstepError) {
         let decides = role == .office || role == .city
         if op == .linkDecision && !decides {
-            throw DoorstepError(.forbiddenForRole, "link decisions are the district office's")
+            throw DoorstepError(.forbiddenForRole, rule: "officeDecidesLinks")
         }
         for write in writes {
             switch (kind, write.field) {
@@ -14,24 +14,19 @@ public enum Permissions {
                 if op == .create {
                     let allowed: [JSONValue] = decides ? ["candidate", "filed"] : ["candidate"]
                     guard allowed.contains(write.value) else {
-                        throw DoorstepError(
-                            .forbiddenForRole,
-                            decides
-                                ? "a new household is filed as candidate or filed"
-                                : "a visitor files a new household as candidate; filing is the district office's decision"
-                        )
+                        throw DoorstepError(.forbiddenForRole, rule: decides ? "newHouseholdStatus" : "visitorFilesCandidates")
                     }
                 } else if !decides {
-                    throw DoorstepError(.forbiddenForRole, "status changes are the district office's decisions")
+                    throw DoorstepError(.forbiddenForRole, rule: "officeDecidesStatus")
                 }
             case (.household, "district") where op == .update:
                 guard role == .city else {
-                    throw DoorstepError(.forbiddenForRole, "only the city office moves a household to another district")
+                    throw DoorstepError(.forbiddenForRole, rule: "cityMovesHouseholds")
                 }
             case (.visit, voidedFieldName):
-                guard decides else { throw DoorstepError(.forbiddenForRole, "voiding a visit is the district office's decision", zh: "作废走访是旗区工会的决定") }
+                guard decides else { throw DoorstepError(.forbiddenForRole, rule: "officeVoidsVisits") }
             case (_, deletedFieldName) where op == .update:
-                guard decides else { throw DoorstepError(.forbiddenForRole, "restoring a deleted entry is the district office's decision") }
+                guard decides else { throw DoorstepError(.forbiddenForRole, rule: "officeRestores") }
             default:
                 break
             }

@@ -10,7 +10,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
         var digits = text.filter { !$0.isWhitespace && !"-()".contains($0) }
         if digits.hasPrefix("+86") { digits.removeFirst(3) } else if digits.hasPrefix("86"), digits.count == 13 { digits.removeFirst(2) }
         guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else {
-            throw DoorstepError(.invalidPhone, "a phone number has only digits, spaces and hyphens", zh: "电话号码只能包含数字、空格和连字符")
+            throw DoorstepError(.invalidPhone, rule: "phoneCharacters")
         }
         let chars = Array(digits)
         if chars.count == 11, chars[0] == "1", let second = chars[1].wholeNumberValue, (3...9).contains(second) {
@@ -26,9 +26,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
                 return
             }
         }
-        throw DoorstepError(
-            .invalidPhone, "not a mainland phone number: expected an 11-digit mobile number or a landline with its area code, such as 0477-8581234",
-            zh: "不是有效的电话号码：应为 11 位手机号，或带区号的固定电话，如 0477-8581234")
+        throw DoorstepError(.invalidPhone, rule: "phoneForm", ErrorDetails(expected: "0477-8581234"))
     }
 
     public var description: String { value }

@@ -875,7 +875,9 @@ extension MutationResult: JSONValueDecodable, JSONTextEncodable {
             reason: try members.optional("reason").map { value throws(DoorstepError) in try value.text("a result's reason") },
             reasonZh: try members.optional("reasonZh").map { value throws(DoorstepError) in try value.text("a result's reasonZh") },
             stamp: try members.optional("stamp").map { value throws(DoorstepError) in try HLC(try value.text("a result's stamp")) },
-            conflictFields: fields)
+            conflictFields: fields,
+            details: try members.optional("details").map { value throws(DoorstepError) in try ErrorDetails(json: value) },
+            survivor: try members.optional("survivor").map { value throws(DoorstepError) in try EntityID(try value.text("a result's survivor")) })
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -889,6 +891,11 @@ extension MutationResult: JSONValueDecodable, JSONTextEncodable {
         if let conflictFields {
             writer.key("conflictFields", first: first)
             writer.array(conflictFields) { $0.string($1) }
+            first = false
+        }
+        if let details {
+            writer.key("details", first: first)
+            details.write(to: &writer)
             first = false
         }
         writer.key("outcome", first: first)
@@ -907,6 +914,68 @@ extension MutationResult: JSONValueDecodable, JSONTextEncodable {
             writer.key("stamp")
             writer.string(stamp.description)
         }
+        if let survivor {
+            writer.key("survivor")
+            writer.string(survivor.description)
+        }
+        writer.endObject()
+    }
+}
+
+extension ErrorDetails: JSONValueDecodable, JSONTextEncodable {
+    public init(json: JSONValue) throws(DoorstepError) {
+        let members = try json.members("an error's details")
+        func text(_ key: String) throws(DoorstepError) -> String? {
+            try members.optional(key).map { value throws(DoorstepError) in try value.text("a detail") }
+        }
+        func number(_ key: String) throws(DoorstepError) -> Int64? {
+            try members.optional(key).map { value throws(DoorstepError) in try value.wholeNumber("a detail") }
+        }
+        func texts(_ key: String) throws(DoorstepError) -> [String]? {
+            guard let list = members.optional(key) else { return nil }
+            var items: [String] = []
+            for item in try list.items("a detail") { items.append(try item.text("a detail")) }
+            return items
+        }
+        self.init(
+            rule: try text("rule"), field: try text("field"), kind: try text("kind"), limit: try number("limit"),
+            minimum: try number("minimum"), allowed: try texts("allowed"), expected: try text("expected"), from: try texts("from"),
+            to: try text("to"), resumeFrom: try number("resumeFrom"), retryAfterSeconds: try number("retryAfterSeconds"))
+    }
+
+    /// The details as an object, keys sorted, absent keys left out (as `WireCoding` writes them).
+    public func write(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        var first = true
+        func text(_ key: StaticString, _ value: String?, _ writer: inout JSONTextWriter) {
+            guard let value else { return }
+            writer.key(key, first: first)
+            writer.string(value)
+            first = false
+        }
+        func number(_ key: StaticString, _ value: Int64?, _ writer: inout JSONTextWriter) {
+            guard let value else { return }
+            writer.key(key, first: first)
+            writer.int(value)
+            first = false
+        }
+        func texts(_ key: StaticString, _ value: [String]?, _ writer: inout JSONTextWriter) {
+            guard let value else { return }
+            writer.key(key, first: first)
+            writer.array(value) { $0.string($1) }
+            first = false
+        }
+        texts("allowed", allowed, &writer)
+        text("expected", expected, &writer)
+        text("field", field, &writer)
+        texts("from", from, &writer)
+        text("kind", kind, &writer)
+        number("limit", limit, &writer)
+        number("minimum", minimum, &writer)
+        number("resumeFrom", resumeFrom, &writer)
+        number("retryAfterSeconds", retryAfterSeconds, &writer)
+        text("rule", rule, &writer)
+        text("to", to, &writer)
         writer.endObject()
     }
 }

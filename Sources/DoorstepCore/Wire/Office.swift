@@ -126,12 +126,18 @@ public struct ReviewQueue: Codable, Hashable, Sendable {
         /// `deviceRevoked`): what the office reads before it accepts or dismisses it (an added
         /// key of protocol 1; absent for a refused change, which its device fixes).
         public var mutation: Mutation?
+        /// The reason in Simplified Chinese, where the server wrote one (protocol 1.1).
+        public var reasonZh: String?
+        /// The facts the refusal is explained by (protocol 1.1, §12 "Details").
+        public var details: ErrorDetails?
 
         public init(
             device: DeviceID, seq: Int64, household: EntityID?, entity: EntityID, kind: EntityKind, district: String?, code: DoorstepError.Code,
-            reason: String, at: String, mutation: Mutation? = nil
+            reason: String, at: String, mutation: Mutation? = nil, reasonZh: String? = nil, details: ErrorDetails? = nil
         ) {
             self.mutation = mutation
+            self.reasonZh = reasonZh
+            self.details = details
             self.device = device
             self.seq = seq
             self.household = household
@@ -141,6 +147,11 @@ public struct ReviewQueue: Codable, Hashable, Sendable {
             self.code = code
             self.reason = reason
             self.at = at
+        }
+
+        /// How a reader shows this refusal in `language` (``DoorstepError/explain(code:details:message:messageZh:_:)``).
+        public func explanation(_ language: Language) -> String {
+            DoorstepError.explain(code: code, details: details, message: reason, messageZh: reasonZh, language)
         }
     }
 

@@ -56,14 +56,19 @@ public struct ErrorBody: Codable, Hashable, Sendable {
         public var message: String
         /// The message in Simplified Chinese, where the server wrote one (an added key of protocol 1).
         public var messageZh: String?
+        /// The facts a reader explains the error by in its own language (protocol 1.1, §12 "Details").
+        public var details: ErrorDetails?
     }
 
     public var error: Detail
 
     public init(_ error: DoorstepError) {
-        self.error = Detail(code: error.code, message: error.message, messageZh: error.chineseMessage)
+        self.error = Detail(
+            code: error.code, message: error.message, messageZh: error.chineseMessage, details: error.details.isEmpty ? nil : error.details)
     }
 
     /// The error this body carries.
-    public var doorstepError: DoorstepError { DoorstepError(error.code, error.message, zh: error.messageZh) }
+    public var doorstepError: DoorstepError {
+        DoorstepError(error.code, error.message, zh: error.messageZh, details: error.details ?? ErrorDetails())
+    }
 }

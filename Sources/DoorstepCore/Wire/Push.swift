@@ -6,6 +6,8 @@ public enum ProtocolVersion {
     public static let served: ClosedRange<Int> = 1...1
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
+    /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
+    public static let revision = "1.1"
 }
 
 /// A batch of one device's mutations, in seq order, with no gaps: the body of a push and
@@ -49,10 +51,15 @@ public struct MutationResult: Codable, Hashable, Sendable {
     public var stamp: HLC?
     /// For `conflict`: the fields in conflict.
     public var conflictFields: [String]?
+    /// For `rejected`: the facts the refusal is explained by (protocol 1.1, §12 "Details").
+    public var details: ErrorDetails?
+    /// For a household's mutation that linked it with another (they hold the same national ID):
+    /// the survivor of the linked group, the household's own id when it is the survivor (protocol 1.1, §7).
+    public var survivor: EntityID?
 
     public init(
         seq: Int64, outcome: MutationOutcome, code: DoorstepError.Code? = nil, reason: String? = nil, reasonZh: String? = nil,
-        stamp: HLC? = nil, conflictFields: [String]? = nil
+        stamp: HLC? = nil, conflictFields: [String]? = nil, details: ErrorDetails? = nil, survivor: EntityID? = nil
     ) {
         self.seq = seq
         self.outcome = outcome
@@ -61,6 +68,20 @@ public struct MutationResult: Codable, Hashable, Sendable {
         self.reasonZh = reasonZh
         self.stamp = stamp
         self.conflictFields = conflictFields
+        self.details = details
+        self.survivor = survivor
+    }
+
+    /// The rejection of a mutation for `error`: its code, messages and details.
+    public static func rejected(_ seq: Int64, _ error: DoorstepError) -> MutationResult {
+        MutationResult(
+            seq: seq, outcome: .rejected, code: error.code, reason: error.message, reasonZh: error.chineseMessage,
+            details: error.details.isEmpty ? nil : error.details)
+    }
+
+    /// How a reader shows this refusal in `language` (``DoorstepError/explain(code:details:message:messageZh:_:)``).
+    public func explanation(_ language: Language) -> String {
+        DoorstepError.explain(code: code ?? .invalidOperation, details: details, message: reason ?? "", messageZh: reasonZh, language)
     }
 }
 

@@ -8,10 +8,13 @@ public struct ServerInfo: Codable, Hashable, Sendable {
     public var serverPublicKey: String
     /// The protocol versions the server serves.
     public var protocolVersions: [Int]
+    /// The revision of the current version the server serves, e.g. `1.1` (absent before 1.1: `protocol/README.md` §13).
+    public var protocolRevision: String?
 
-    public init(serverKeyID: String, serverPublicKey: String, protocolVersions: [Int]) {
+    public init(serverKeyID: String, serverPublicKey: String, protocolVersions: [Int], protocolRevision: String? = ProtocolVersion.revision) {
         self.serverKeyID = serverKeyID
         self.serverPublicKey = serverPublicKey
         self.protocolVersions = protocolVersions
+        self.protocolRevision = protocolRevision
     }
 }

@@ -284,10 +284,8 @@ extension DoorstepAPI {
 }
 
 extension DoorstepAPI {
-    /// A refusal's reason as the review table shows it: in Chinese, the code's explanation from the
-    /// table of texts and then the server's stored words (which name the field); in English, those words.
+    /// A refusal's reason as the review table shows it (``ReviewQueue/Rejection/explanation(_:)``).
     static func rejectionReason(_ rejection: ReviewQueue.Rejection, _ language: Language) -> String {
-        guard language == .chinese, let hint = Texts.name("cli.hint.\(rejection.code.rawValue)")?.zh else { return rejection.reason }
-        return hint + "；" + Texts.text("cli.error.originalMessage", .chinese, ["message": rejection.reason])
+        rejection.explanation(language)
     }
 }

@@ -41,8 +41,10 @@ extension DoorstepAPI {
         return next
     }
 
-    /// `POST /dashboard/signin`: checks the form token, the rate limits (per address and per account
-    /// name, through the shared failure counters), then the password (bcrypt); starts a session.
+    /// `POST /dashboard/signin`: checks the form token, the account's limit (an account that failed
+    /// too often is refused without its password being checked: passwords can be guessed), then the
+    /// password (bcrypt); starts a session. A right password is accepted whatever others behind the
+    /// same address did; a wrong one from an address that failed too often is answered 429.
     func signIn(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let form = try await formFields(request)
         guard let secret = request.cookies[DashboardSettings.signInCookie]?.value, !secret.isEmpty,
@@ -57,10 +59,10 @@ extension DoorstepAPI {
         let next = form["next"]
         let nowMillis = configuration.clock()
         let window = configuration.authFailureWindowMillis
-        let keys = ["dashboard-addr:\(context.remoteAddress)", "dashboard-account:\(typed.prefix(64))"]
-        for key in keys where try await storage.authFailures(key: key, nowMillis: nowMillis, windowMillis: window) >= configuration.authFailureLimit {
-            context.logger.notice(
-                "dashboard sign-in refused: too many failures", metadata: ["key": "\(key.hasPrefix("dashboard-addr") ? "address" : "account")"])
+        let addressKey = "dashboard-addr:\(context.remoteAddress)"
+        let accountKey = "dashboard-account:\(typed.prefix(64))"
+        if try await storage.authFailures(key: accountKey, nowMillis: nowMillis, windowMillis: window) >= configuration.authFailureLimit {
+            context.logger.notice("dashboard sign-in refused: too many failures", metadata: ["key": "account"])
             return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
         }
         let found = try? DashboardSecurity.normalizeName(typed)
@@ -71,8 +73,12 @@ extension DoorstepAPI {
             && !password.unicodeScalars.contains { $0.properties.generalCategory == .control }
         let matches = try await DashboardSecurity.verifyPassword(usable ? password : "", hash: usable ? stored?.passwordHash : nil)
         guard matches, let account = stored?.account else {
-            for key in keys { _ = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: window) }
+            _ = try await storage.noteAuthFailure(key: accountKey, nowMillis: nowMillis, windowMillis: window)
+            let fromAddress = try await storage.noteAuthFailure(key: addressKey, nowMillis: nowMillis, windowMillis: window)
             context.logger.info("dashboard sign-in failed")
+            if fromAddress > configuration.authFailureLimit {
+                return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
+            }
             return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.failed", status: .unauthorized)
         }
         guard !account.isDisabled else {

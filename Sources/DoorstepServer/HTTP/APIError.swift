@@ -89,10 +89,8 @@ enum JSONResponse {
 
     static func error(_ error: DoorstepError) -> Response {
         let data = (try? WireCoding.encode(ErrorBody(error))) ?? Data(#"{"error":{"code":"internalError","message":"encoding failed"}}"#.utf8)
-        return Response(
-            status: error.code.httpStatus,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let seconds = error.details.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        return Response(status: error.code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

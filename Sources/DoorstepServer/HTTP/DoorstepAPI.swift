@@ -14,6 +14,17 @@ struct DoorstepAPI: Sendable {
     let identity: ServerIdentity
     let bundlePublicKey: String
     let metrics: ServerMetrics
+    /// The pull cursors this server issues and checks, keyed by its own secret.
+    let cursors: PullCursors
+
+    init(storage: any ServerStorage, configuration: ServerConfiguration, identity: ServerIdentity, bundlePublicKey: String, metrics: ServerMetrics) {
+        self.storage = storage
+        self.configuration = configuration
+        self.identity = identity
+        self.bundlePublicKey = bundlePublicKey
+        self.metrics = metrics
+        cursors = PullCursors(secret: Data(base64Encoded: identity.bundlePrivateKey) ?? Data(identity.bundlePrivateKey.utf8))
+    }
 
     // A valid header name literal: the initializer fails only for names with illegal characters.
     static let protocolHeader = HTTPField.Name("Doorstep-Protocol")!
@@ -73,24 +84,24 @@ struct DoorstepAPI: Sendable {
 
     // MARK: Authentication
 
-    /// Refuses a client address that has failed authentication too often in the window.
-    func refuseIfRateLimited(_ key: String) async throws {
-        if try await storage.authFailures(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis)
-            >= configuration.authFailureLimit
-        {
-            throw DoorstepError(.rateLimited, "too many failed attempts from this address; wait a few minutes and try again")
-        }
+    /// The refusal of a failed attempt (a wrong token or enrollment code) from a client address:
+    /// counted against the address (`key`), and answered `rateLimited` once the address has failed
+    /// too often in the window, else `refusal`. A valid credential never comes here: it is
+    /// accepted whatever others behind the same address did (`protocol/README.md` §11).
+    func failedAttempt(_ key: String, _ refusal: DoorstepError) async throws -> DoorstepError {
+        let window = configuration.authFailureWindowMillis
+        let failures = try await storage.noteAuthFailure(key: key, nowMillis: configuration.clock(), windowMillis: window)
+        guard failures > configuration.authFailureLimit else { return refusal }
+        return Self.rateLimited(windowMillis: window)
     }
 
-    /// Counts one failed authentication of a client address.
-    func noteFailure(_ key: String) async throws {
-        _ = try await storage.noteAuthFailure(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis)
+    /// `rateLimited`, saying when to try again (the failure window).
+    static func rateLimited(windowMillis: Int64) -> DoorstepError {
+        DoorstepError(.rateLimited, rule: "rateLimited", ErrorDetails(retryAfterSeconds: max(1, windowMillis / 1000)))
     }
 
     /// The caller of a request by its bearer token, or the refusal (see ``TokenAuthenticator``).
     func authenticate(_ request: Request, _ context: DoorstepRequestContext) async throws -> Caller {
-        let key = "addr:\(context.remoteAddress)"
-        try await refuseIfRateLimited(key)
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             throw DoorstepError(.unauthorized, "this request needs a token: send Authorization: Bearer <token>")
         }
@@ -102,8 +113,7 @@ struct DoorstepAPI: Sendable {
             }
             return .device(device)
         }
-        try await noteFailure(key)
-        throw DoorstepError(.unauthorized, "the token is not known to this server")
+        throw try await failedAttempt("token-addr:\(context.remoteAddress)", DoorstepError(.unauthorized, "the token is not known to this server"))
     }
 
     // MARK: Bodies
@@ -136,8 +146,6 @@ struct DoorstepAPI: Sendable {
     }
 
     func enroll(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
-        let key = "addr:\(context.remoteAddress)"
-        try await refuseIfRateLimited(key)
         let input = try await body(EnrollRequest.self, request)
         let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
@@ -152,8 +160,7 @@ struct DoorstepAPI: Sendable {
                 device: NewDevice(id: DeviceID.random(), name: name, tokenHash: Secrets.hash(token), signingKey: input.publicSigningKey)
             )
         } catch let error as DoorstepError where error.code == .invalidEnrollmentCode {
-            try await noteFailure(key)
-            throw error
+            throw try await failedAttempt("enroll-addr:\(context.remoteAddress)", error)
         }
         context.logger.info(
             "device enrolled", metadata: ["device": "\(device.id)", "role": "\(device.role.rawValue)", "district": "\(device.district ?? "-")"])
@@ -185,13 +192,7 @@ struct DoorstepAPI: Sendable {
     func pull(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
         let query = request.uri.queryParameters
-        var cursor: Int64 = 0
-        if let text = query.get("cursor"), !text.isEmpty {
-            guard let value = Int64(text), value >= 0 else {
-                throw DoorstepError(.invalidCursor, "the cursor \"\(text.prefix(40))\" was not issued by this server; pull from the start")
-            }
-            cursor = value
-        }
+        let cursor = try cursors.position(of: query.get("cursor"), for: caller.principal)
         var limit = configuration.limits.defaultPullLimit
         if let text = query.get("limit") {
             guard let value = Int(text), (1...configuration.limits.maxPullLimit).contains(value) else {
@@ -199,9 +200,10 @@ struct DoorstepAPI: Sendable {
             }
             limit = value
         }
+        let principal = caller.principal
         let page = try await storage.pullEncoded(
-            for: caller.principal, after: cursor, limit: limit, engine: engine, now: now,
-            physicalMillis: configuration.clock)
+            for: principal, after: cursor, limit: limit, engine: engine, now: now,
+            physicalMillis: configuration.clock, cursor: { [cursors] in cursors.issue($0, for: principal) })
         metrics.recordPull()
         return JSONResponse.make(encoded: page)
     }

@@ -119,6 +119,11 @@ enum PostgresSchema {
             "v6 stored campaigns",
             ["CREATE TABLE campaigns (id TEXT PRIMARY KEY, body TEXT NOT NULL, saved_by TEXT NOT NULL, saved_at TEXT NOT NULL)"]
         ),
+        // A refusal's Chinese reason and its details (as the SQLite storage's v9).
+        (
+            "v7 refusal details",
+            ["ALTER TABLE rejections ADD COLUMN reason_zh TEXT", "ALTER TABLE rejections ADD COLUMN details TEXT"]
+        ),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

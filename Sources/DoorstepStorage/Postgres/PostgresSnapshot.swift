@@ -230,9 +230,10 @@ struct PostgresSnapshot {
             }
             try await connection.query(
                 """
-                INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at)
+                INSERT INTO rejections (device, seq, household, entity, kind, district, code, reason, at, reason_zh, details)
                 VALUES (\(mutation.device.rawValue), \(mutation.seq), \(mutation.household.description), \(mutation.entity.description),
-                        \(mutation.kind.rawValue), \(district), \(entry.result.code?.rawValue ?? "rejected"), \(entry.result.reason ?? ""), \(now))
+                        \(mutation.kind.rawValue), \(district), \(entry.result.code?.rawValue ?? "rejected"), \(entry.result.reason ?? ""), \(now),
+                        \(entry.result.reasonZh), \(try entry.result.details.map { try StoredJSON.encode($0) }))
                 ON CONFLICT (device, seq) DO NOTHING
                 """, logger: logger)
             for id in Set([entry.write, mutation.writeID]) {

@@ -51,7 +51,7 @@ extension PostgresStorage {
     /// The page written from the entities' stored wire texts (``EncodedPullPage``), scanned by ``PullScan``.
     public func pullEncoded(
         for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
-        physicalMillis: @escaping @Sendable () -> Int64
+        physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await readSnapshot { connection in
             let latest = Int64(try await Self.meta(connection, "change_seq", logger) ?? "0") ?? 0
@@ -68,18 +68,22 @@ extension PostgresStorage {
             }
             var changed: [(seq: Int64, household: String)] = []
             for try await row in rows.decode((Int64, String).self) { changed.append(row) }
-            // Where each household of the page is now, in one query.
+            // Where each household of the page is now, in one query, then the survivors of its aliases.
             var placed: [String: PullScan.Placement] = [:]
-            for try await (id, canonical, district) in try await connection.query(
-                "SELECT id, canonical, district FROM households WHERE id = ANY(\(changed.prefix(limit).map(\.household)))", logger: logger
-            ).decode((String, String, String?).self) {
-                placed[id] = PullScan.Placement(canonical: canonical, district: district)
+            for ids in [changed.prefix(limit).map(\.household), nil] {
+                let asked = ids ?? PullScan.unplacedSurvivors(changed, limit: limit, placed: placed)
+                guard !asked.isEmpty else { continue }
+                for try await (id, canonical, district) in try await connection.query(
+                    "SELECT id, canonical, district FROM households WHERE id = ANY(\(asked))", logger: logger
+                ).decode((String, String, String?).self) {
+                    placed[id] = PullScan.Placement(canonical: canonical, district: district)
+                }
             }
             let scan = PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal)
             let parts = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregateParts(scan.households)
             return try scan.page { parts[$0] }
         }
-        return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis))
+        return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)
     }
 
     /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
@@ -213,13 +217,13 @@ extension PostgresStorage {
             var rejections: [ReviewQueue.Rejection] = []
             for try await row in try await connection.query(
                 """
-                SELECT device, seq, household, entity, kind, district, code, reason, at, body FROM rejections
+                SELECT device, seq, household, entity, kind, district, code, reason, at, body, reason_zh, details FROM rejections
                 WHERE closed_at IS NULL AND (\(all) OR district = \(filter)) ORDER BY at, device, seq
                 """, logger: logger
-            ).decode((String, Int64, String?, String, String, String?, String, String, String, String?).self) {
+            ).decode((String, Int64, String?, String, String, String?, String, String, String, String?, String?, String?).self) {
                 if let rejection = ReviewQueueRows.rejection(
                     device: row.0, seq: row.1, household: row.2, entity: row.3, kind: row.4, district: row.5,
-                    code: row.6, reason: row.7, at: row.8, body: row.9)
+                    code: row.6, reason: row.7, at: row.8, body: row.9, reasonZh: row.10, details: row.11)
                 {
                     rejections.append(rejection)
                 }

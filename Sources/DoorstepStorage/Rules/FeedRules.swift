@@ -39,15 +39,32 @@ struct PullScan {
         var district: String?
     }
 
+    /// The survivors of the page's aliases that `placed` does not place yet: storage places them
+    /// too (a second query), so that a page that removes an alias delivers its survivor.
+    static func unplacedSurvivors(_ changed: [(seq: Int64, household: String)], limit: Int, placed: [String: Placement]) -> [String] {
+        Array(Set(changed.prefix(limit).compactMap { placed[$0.household]?.canonical }.filter { placed[$0] == nil })).sorted()
+    }
+
     /// The scan of `changed` (the feed's rows after the cursor, in order, at most `limit + 1`),
-    /// given where each household is now (`placed`).
+    /// given where each household is now (`placed`, with the survivors of aliases). A household
+    /// that is an alias now is removed, and its survivor, if in scope, is delivered on the same page
+    /// (§9: a device never holds an alias dropped without the survivor that holds its entries).
     init(_ changed: [(seq: Int64, household: String)], limit: Int, after cursor: Int64, placed: [String: Placement], for principal: Principal) {
         let page = changed.prefix(limit)
         var delivered = Set<EntityID>()
+        func inScope(_ text: String) -> Bool {
+            guard let place = placed[text], place.canonical == text, let district = place.district else { return false }
+            return principal.covers(district: district)
+        }
         for (_, text) in page {
             guard let id = try? EntityID(text) else { continue }
-            guard let place = placed[text], place.canonical == text, let district = place.district, principal.covers(district: district) else {
+            guard inScope(text) else {
                 removed.insert(id)
+                if let survivor = placed[text]?.canonical, survivor != text, inScope(survivor), let survivorID = try? EntityID(survivor),
+                    delivered.insert(survivorID).inserted
+                {
+                    households.append(survivorID)
+                }
                 continue
             }
             if delivered.insert(id).inserted { households.append(id) }
@@ -81,8 +98,8 @@ struct ScannedPage: Sendable {
     var removed: [EntityID]
     var next: Int64
 
-    /// The page's bytes.
-    func finished(serverClock: HLC) -> [UInt8] {
-        page.finished(next: next, removed: removed, serverClock: serverClock)
+    /// The page's bytes, its next position written as `cursor` says.
+    func finished(serverClock: HLC, cursor: (Int64) -> String) -> [UInt8] {
+        page.finished(next: cursor(next), removed: removed, serverClock: serverClock)
     }
 }

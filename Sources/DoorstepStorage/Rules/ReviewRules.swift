@@ -50,19 +50,27 @@ enum ReviewRouting {
 }
 
 extension ReviewRouting.Routing {
-    /// The district, asking storage (a synchronous backend) when the routing needs it.
+    /// The district, asking storage (a synchronous backend) when the routing needs it. A change to a
+    /// household no district holds (its creation was refused, so the change is `dependsOnRejected`)
+    /// goes to the writer's district: every refusal reaches an office's queue.
     func district(for mutation: Mutation, asking answer: (ReviewRouting.Question) throws -> String?) rethrows -> String? {
         switch self {
-        case .district(let district): district
-        case .ask(let question): ReviewRouting.district(question, answer: try answer(question), for: mutation)
+        case .district(let district): return district
+        case .ask(let question):
+            if let district = ReviewRouting.district(question, answer: try answer(question), for: mutation) { return district }
+            guard case .householdDistrict = question else { return nil }
+            return try answer(.writerDistrict(mutation.device))
         }
     }
 
-    /// The district, asking storage (an asynchronous backend) when the routing needs it.
+    /// The district, asking storage (an asynchronous backend) when the routing needs it (as the synchronous one).
     func district(for mutation: Mutation, asking answer: (ReviewRouting.Question) async throws -> String?) async rethrows -> String? {
         switch self {
-        case .district(let district): district
-        case .ask(let question): ReviewRouting.district(question, answer: try await answer(question), for: mutation)
+        case .district(let district): return district
+        case .ask(let question):
+            if let district = ReviewRouting.district(question, answer: try await answer(question), for: mutation) { return district }
+            guard case .householdDistrict = question else { return nil }
+            return try await answer(.writerDistrict(mutation.device))
         }
     }
 }
@@ -179,12 +187,13 @@ enum ReviewQueueRows {
     /// An open row of the rejection log (`body`: the held change, for held rows); `nil` when an id does not read.
     static func rejection(
         device: String, seq: Int64, household: String?, entity: String, kind: String, district: String?,
-        code: String, reason: String, at: String, body: String?
+        code: String, reason: String, at: String, body: String?, reasonZh: String? = nil, details: String? = nil
     ) -> ReviewQueue.Rejection? {
         guard let device = try? DeviceID(device), let entity = try? EntityID(entity), let kind = EntityKind(rawValue: kind) else { return nil }
         return ReviewQueue.Rejection(
             device: device, seq: seq, household: household.flatMap { try? EntityID($0) }, entity: entity, kind: kind, district: district,
-            code: DoorstepError.Code(code), reason: reason, at: at, mutation: body.flatMap { try? StoredJSON.decode(Mutation.self, $0) }
+            code: DoorstepError.Code(code), reason: reason, at: at, mutation: body.flatMap { try? StoredJSON.decode(Mutation.self, $0) },
+            reasonZh: reasonZh, details: details.flatMap { try? StoredJSON.decode(ErrorDetails.self, $0) }
         )
     }
 }

@@ -166,7 +166,7 @@ extension Household {
             if result.outcome == .rejected {
                 throw DoorstepError(
                     result.code ?? .invalidOperation, result.reason ?? "the server refused the change",
-                    zh: result.reasonZh)
+                    zh: result.reasonZh, details: result.details ?? ErrorDetails())
             }
             try console.output(result) {
                 console.t("cli.household.statusDecided", ["status": status.label(console.language), "outcome": result.outcome.rawValue])

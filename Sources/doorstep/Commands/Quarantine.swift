@@ -123,12 +123,8 @@ extension Quarantine {
 }
 
 extension Quarantine {
-    /// The server's reason in the console's language: its Chinese text, else the code's Chinese
-    /// explanation followed by the server's own words (which name the field and the fix).
+    /// The server's reason in the console's language (``DoorstepError/explain(code:details:message:messageZh:_:)``).
     static func reason(_ item: QuarantinedMutation, console: Console) -> String {
-        guard console.language == .chinese else { return item.reason }
-        if let chinese = item.reasonZh { return chinese }
-        guard let hint = Strings.chineseHint(item.code) else { return item.reason }
-        return hint + console.t("cli.householdView.semicolon") + console.t("cli.error.originalMessage", ["message": item.reason])
+        DoorstepError.explain(code: item.code, details: item.details, message: item.reason, messageZh: item.reasonZh, console.language)
     }
 }

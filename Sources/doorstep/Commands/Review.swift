@@ -16,7 +16,7 @@ struct Review: AsyncParsableCommand {
         if result.outcome == .rejected {
             throw DoorstepError(
                 result.code ?? .invalidOperation, result.reason ?? "the server refused the decision",
-                zh: result.reasonZh)
+                zh: result.reasonZh, details: result.details ?? ErrorDetails())
         }
         try console.output(result) { done + console.t("cli.review.server", ["outcome": "\(result.outcome.rawValue)"]) }
     }

@@ -97,19 +97,12 @@ struct Prompter {
 }
 
 extension Console {
-    /// The error line for any error: a `DoorstepError`'s code and its message in the console's
-    /// language. Where only an English message was written, a Chinese console shows the code's
-    /// Chinese explanation, and the English message on a line of its own (never in brackets).
+    /// The error line for any error: a `DoorstepError`'s code and its explanation in the console's
+    /// language (``DoorstepError/explained(_:)``: from its details where it has them; where only an
+    /// English message was written, the code's Chinese explanation and then the English words).
     func errorLine(_ error: any Error) -> String {
         let failure = error as? DoorstepError ?? DoorstepError(.init("failed"), String(describing: error))
-        if language == .english || failure.chineseMessage != nil {
-            return errorLine(code: failure.code.rawValue, message: failure.message(language))
-        }
-        guard let hint = Strings.chineseHint(failure.code) else {
-            return errorLine(code: failure.code.rawValue, message: failure.message)
-        }
-        let english = failure.message.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        return errorLine(code: failure.code.rawValue, message: hint) + "\n  " + t("cli.error.originalMessage", ["message": english])
+        return errorLine(code: failure.code.rawValue, message: failure.explained(language))
     }
 
     /// An error of the CLI itself, with the text of `key` in both languages (shown in the

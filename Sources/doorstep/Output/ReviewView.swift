@@ -60,7 +60,7 @@ struct ReviewView {
                 .init(title: format.t("cli.common.reason"), maxWidth: 60), .init(title: format.t("cli.common.at")),
             ])
             for rejection in refused {
-                let reason = language == .chinese ? (Strings.chineseHint(rejection.code) ?? rejection.reason) : rejection.reason
+                let reason = rejection.explanation(language)
                 table.add([
                     Format.short(rejection.device), String(rejection.seq), household(rejection.household),
                     Strings.kind(rejection.kind, language), rejection.code.rawValue, reason, format.time(rejection.at),

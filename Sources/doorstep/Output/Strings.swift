@@ -28,12 +28,6 @@ enum Strings {
     static func terms(of field: String, kind: EntityKind) -> [TermLabel]? {
         TypedInput.terms(of: field, kind: kind)
     }
-
-    /// A Chinese explanation for the commonest error codes, put before the library's message
-    /// when it has only an English one (`cli.hint.<code>` in the table of texts).
-    static func chineseHint(_ code: DoorstepError.Code) -> String? {
-        Texts.name("cli.hint.\(code.rawValue)")?.zh
-    }
 }
 
 // MARK: Dashboard accounts

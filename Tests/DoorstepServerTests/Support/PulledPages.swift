@@ -5,6 +5,16 @@ import Foundation
 @testable import DoorstepStorage
 
 extension ServerStorage {
+    /// One page as storage writes it, its next position written as a plain number (the API's
+    /// checkable cursors are the HTTP layer's: ``PullCursors``).
+    func pullEncoded(
+        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        physicalMillis: @escaping @Sendable () -> Int64
+    ) async throws -> [UInt8] {
+        try await pullEncoded(
+            for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis, cursor: { String($0) })
+    }
+
     /// One pull page, decoded (tests read pages as values; the server only writes them).
     func pull(
         for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,

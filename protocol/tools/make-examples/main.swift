@@ -124,7 +124,7 @@ do {
 
     let aggregate = world.aggregate(h)
     let page = PullPage(
-        nextCursor: "c1.00000000000000a7",
+        nextCursor: exampleCursor(position: 0xa7, scope: "150602"),
         hasMore: true,
         serverClock: world.clock.tick(),
         households: [aggregate],
@@ -227,3 +227,17 @@ for kind in EntityKind.allCases {
 }
 if CommandLine.arguments.count > 2 { try! tables.write(toFile: CommandLine.arguments[2], atomically: true, encoding: .utf8) }
 print("ok")
+
+/// The example server's cursor for a position and scope, made as §9 describes (informative): the
+/// position in 16 hex digits and the first 16 hex digits of HMAC-SHA256(`c1.<position>|<scope>`)
+/// under the key HKDF-SHA256 derives from the server's secret (info `doorstep-pull-cursor-v1`).
+/// The example secret is the 32 bytes 0x01…0x20; a server test checks that the server accepts the
+/// golden page's cursor for district 150602 with that secret, and refuses it for another district.
+func exampleCursor(position: UInt64, scope: String) -> String {
+    let secret = SymmetricKey(data: Data((1...32).map { UInt8($0) }))
+    let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: secret, info: Data("doorstep-pull-cursor-v1".utf8), outputByteCount: 32)
+    let hex = String(position, radix: 16)
+    let body = "c1." + String(repeating: "0", count: 16 - hex.count) + hex
+    let mac = HMAC<SHA256>.authenticationCode(for: Data((body + "|" + scope).utf8), using: key)
+    return body + "." + Data(mac).prefix(8).map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,140 @@
+import Crypto
+import DoorstepCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import DoorstepServer
+@testable import DoorstepStorage
+
+/// Protocol 1.1 (issue 17): checkable cursors bound to a scope, the resume point of
+/// `missingPredecessor` as a field, receipts that name a link's survivor, refusals whose details
+/// explain them and that reach an office's queue.
+@Suite struct ProtocolOneOneTests {
+    static let districtA = "150602"
+    static let districtB = "150603"
+
+    /// The cursor a page of `token`'s scope says to send next.
+    static func nextCursor(_ session: Session, token: String, cursor: String = "") async throws -> String {
+        let page = try await session.call(.get, "/v1/pull?cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")", token: token)
+        #expect(page.status == .ok, "\(page.text)")
+        return try page.json(PullPage.self).nextCursor
+    }
+
+    @Test func cursors_areIssuedCheckable_andBoundToTheScope() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let other = try await session.enroll(district: Self.districtB, role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let pushed = try await session.push(
+                visitor, [factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(1)))])
+            #expect(pushed.status == .ok)
+            let cursor = try await Self.nextCursor(session, token: visitor.token)
+            #expect(cursor.hasPrefix("c1.") && cursor.split(separator: ".").count == 3, "\(cursor)")
+            // Sent back, it is accepted, by this device and by another of the same district.
+            let again = try await Self.nextCursor(session, token: visitor.token, cursor: cursor)
+            #expect(again == cursor)
+            let colleague = try await session.enroll(district: Self.districtA, role: .office)
+            #expect(try await Self.nextCursor(session, token: colleague.token, cursor: cursor) == cursor)
+            // Another district's device, and the city, cannot use it.
+            for token in [other.token, session.adminToken] {
+                let refused = try await session.call(.get, "/v1/pull?cursor=\(cursor)", token: token)
+                #expect(refused.status == .badRequest && refused.errorCode == "invalidCursor", "\(refused.text)")
+            }
+            // Positions it never issued, in any spelling, and a changed tag are refused.
+            let position = cursor.split(separator: ".")[1]
+            var forged = Array(cursor)
+            forged[forged.count - 1] = forged[forged.count - 1] == "0" ? "1" : "0"
+            for text in ["014", "%2014", "-1", "c1.\(position)", "c1.\(position).0000000000000000", String(forged), "c2.\(position).\(cursor.suffix(16))"] {
+                let refused = try await session.call(.get, "/v1/pull?cursor=\(text)", token: visitor.token)
+                #expect(refused.status == .badRequest && refused.errorCode == "invalidCursor", "\(text): \(refused.text)")
+            }
+            // The start: no cursor, an empty one, or protocol 1.0's "0"; a 1.0 cursor in canonical form is still read.
+            for text in ["", "0", "1"] {
+                #expect(try await session.call(.get, "/v1/pull?cursor=\(text)", token: visitor.token).status == .ok, "\(text)")
+            }
+        }
+    }
+
+    /// The golden page's cursor is one the server makes (with the example's secret, §9) for its
+    /// district, and no other district's.
+    @Test func theGoldenPagesCursor_isOneTheServerAccepts() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("protocol/examples/pull-page.json")
+        let page = try WireCoding.decode(PullPage.self, from: Data(contentsOf: url))
+        let cursors = PullCursors(secret: Data((1...32).map { UInt8($0) }))
+        let district = Principal(device: DeviceID.random(), role: .visitor, district: "150602")
+        #expect(try cursors.position(of: page.nextCursor, for: district) == 0xa7)
+        #expect(cursors.issue(0xa7, for: district) == page.nextCursor)
+        let another = Principal(device: DeviceID.random(), role: .visitor, district: "150603")
+        #expect(throws: DoorstepError.self) { try cursors.position(of: page.nextCursor, for: another) }
+    }
+
+    @Test func missingPredecessor_saysWhereToResume_andAnEmptyBatchSaysWhereTheServerIs() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let first = try await session.push(
+                visitor, [factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(1)))])
+            #expect(first.status == .ok)
+            _ = factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(2)))
+            let gap = try await session.push(
+                visitor, [factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(3)))])
+            #expect(gap.status == .conflict)
+            let body = try gap.json(ErrorBody.self)
+            #expect(body.error.code == .missingPredecessor && body.error.details?.resumeFrom == 2)
+            #expect(body.error.details?.rule == "resumeFrom" && body.error.messageZh?.contains("2") == true)
+            let empty = try await session.push(visitor, [])
+            #expect(empty.status == .ok)
+            let receipt = try empty.json(PushReceipt.self)
+            #expect(receipt.results.isEmpty && receipt.highestContiguousSeq == 1)
+        }
+    }
+
+    @Test func aReceipt_namesTheSurvivorOfALink() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let a = try await session.enroll(district: Self.districtA, role: .visitor)
+            let b = try await session.enroll(district: Self.districtA, role: .visitor)
+            let first = EntityID.random(), second = EntityID.random()
+            let fa = MutationFactory(device: a.id, clock: server.clock), fb = MutationFactory(device: b.id, clock: server.clock)
+            let id = Sample.nationalID(7)
+            let one = try await session.push(a, [fa.make(.create, .household, entity: first, fields: Sample.household(nationalID: id))]).json(PushReceipt.self)
+            #expect(one.results[0].survivor == nil, "no link yet")
+            server.clock.advance(60_000)
+            let two = try await session.push(b, [fb.make(.create, .household, entity: second, fields: Sample.household(nationalID: id))]).json(PushReceipt.self)
+            #expect(two.results[0].survivor == first, "the earlier creation survives: \(two.results[0])")
+        }
+    }
+
+    /// A change to a household whose creation was refused is `dependsOnRejected`; it is reviewed by
+    /// the writer's district (the household has none), on the office's queue with its details.
+    @Test func dependsOnRejected_reachesTheWritersOffice() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let office = try await session.enroll(district: Self.districtA, role: .office)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let household = EntityID.random()
+            var bad = Sample.household(nationalID: Sample.nationalID(9))
+            bad[1] = FieldWrite(field: "nationalId", value: "150602198507011239")
+            let receipt = try await session.push(
+                visitor,
+                [
+                    factory.make(.create, .household, entity: household, fields: bad),
+                    factory.make(.update, .household, entity: household, fields: [FieldWrite(field: "phone", value: "13912345678")]),
+                ]
+            ).json(PushReceipt.self)
+            #expect(receipt.results.map(\.code) == [.invalidNationalId, .dependsOnRejected])
+            #expect(receipt.results[0].details?.rule == "nationalIdCheckDigit" && receipt.results[0].details?.field == "nationalId")
+            let queue = try await session.call(.get, "/v1/review", token: office.token).json(ReviewQueue.self)
+            let rows = queue.rejections.filter { $0.device == visitor.id }
+            #expect(rows.map(\.seq) == [1, 2], "both refusals reach the district office: \(rows)")
+            #expect(rows.allSatisfy { $0.district == Self.districtA })
+            #expect(rows.first?.explanation(.chinese) == "身份证号校验位不对，请核对是否输错")
+        }
+    }
+}
