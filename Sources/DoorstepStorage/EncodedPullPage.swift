@@ -5,27 +5,29 @@ import DoorstepCore
 /// so the members after `households` are written once the page is complete). Both backends
 /// write their pages with it.
 struct EncodedPullPage: Sendable {
-    private var writer = JSONTextWriter()
-    private var added = 0
+    /// The households' JSON texts, comma-separated, as they are added.
+    private var households = JSONTextWriter()
+    private(set) var added = 0
 
-    init(hasMore: Bool) {
+    /// The bytes of the households added so far (the page's size but for a few hundred bytes).
+    var byteCount: Int { households.bytes.count }
+
+    /// Appends a household.
+    mutating func add(_ parts: AggregateParts) throws {
+        if added > 0 { households.comma() }
+        try parts.write(to: &households)
+        added += 1
+    }
+
+    /// The page's bytes: the households and the members around them.
+    func finished(hasMore: Bool, next: String, removed: [EntityID], serverClock: HLC) -> [UInt8] {
+        var writer = JSONTextWriter()
         writer.beginObject()
         writer.key("hasMore", first: true)
         writer.value(.bool(hasMore))
         writer.key("households")
         writer.beginArray()
-    }
-
-    /// Appends a household.
-    mutating func add(_ parts: AggregateParts) throws {
-        if added > 0 { writer.comma() }
-        try parts.write(to: &writer)
-        added += 1
-    }
-
-    /// The page's bytes, with the members that follow the households.
-    func finished(next: String, removed: [EntityID], serverClock: HLC) -> [UInt8] {
-        var writer = writer
+        writer.rawJSON(bytes: households.bytes)
         writer.endArray()
         writer.key("nextCursor")
         writer.string(next)

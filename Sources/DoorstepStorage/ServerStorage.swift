@@ -40,9 +40,10 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     /// One page of the principal's scope after the cursor, as the JSON the API answers with
     /// (`WireCoding`'s bytes of a ``PullPage``, UTF-8), written from the stored entity texts
     /// without building the page (both backends: ``PullScan``, ``EncodedPullPage``).
-    /// `cursor` writes the page's next position as the cursor the caller receives (§9: opaque).
+    /// A page stops after the household that brings it to `maxBytes` (§9, §15); `cursor` writes
+    /// the page's next position as the cursor the caller receives (§9: opaque).
     func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, engine: MergeEngine, now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;

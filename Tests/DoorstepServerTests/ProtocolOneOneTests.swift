@@ -137,4 +137,32 @@ import Testing
             #expect(rows.first?.explanation(.chinese) == "身份证号校验位不对，请核对是否输错")
         }
     }
+
+    /// Pages bounded in bytes (§9, §15): with a small cap each page holds one household, and the
+    /// cursors lead through every household of the scope.
+    @Test func pagesStopAtTheByteCap_andTheCursorsLeadThroughEverything() async throws {
+        let server = TestServer { $0.limits.maxPullPageBytes = 400 }
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let ids = (0..<5).map { _ in EntityID.random() }
+            let mutations = ids.enumerated().map { index, id in
+                factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(20 + index)))
+            }
+            #expect(try await session.push(visitor, mutations).status == .ok)
+            var cursor = ""
+            var seen: [EntityID] = []
+            var pages = 0
+            while pages < 20 {
+                let response = try await session.call(.get, "/v1/pull?cursor=\(cursor)", token: visitor.token)
+                let page = try response.json(PullPage.self)
+                pages += 1
+                #expect(page.households.count <= 1, "a household passes 400 bytes: one a page")
+                seen += page.households.map(\.household.id)
+                cursor = page.nextCursor
+                if !page.hasMore { break }
+            }
+            #expect(Set(seen) == Set(ids) && seen.count == ids.count, "\(pages) pages")
+        }
+    }
 }

@@ -539,6 +539,8 @@ public struct JSONTextWriter: Sendable {
 
     /// A value already written as JSON, placed as it is (the caller vouches for it).
     public mutating func rawJSON(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    /// Appends JSON text already written (by another writer), as it is.
+    public mutating func rawJSON(bytes text: [UInt8]) { bytes.append(contentsOf: text) }
 
     /// `[`.
     public mutating func beginArray() { bytes.append(0x5B) }

@@ -47,6 +47,9 @@ public struct ServerConfiguration: Sendable {
         public var defaultPullLimit: Int = 200
         /// The most households a pull page may hold (default 1000).
         public var maxPullLimit: Int = 1000
+        /// The bytes after which a pull page stops (default 1 MiB): the page ends with the household
+        /// that reaches it, so one household larger than this comes alone on its page (§9, §15).
+        public var maxPullPageBytes: Int = 1024 * 1024
 
         public init() {}
     }

@@ -202,7 +202,7 @@ struct DoorstepAPI: Sendable {
         }
         let principal = caller.principal
         let page = try await storage.pullEncoded(
-            for: principal, after: cursor, limit: limit, engine: engine, now: now,
+            for: principal, after: cursor, limit: limit, maxBytes: configuration.limits.maxPullPageBytes, engine: engine, now: now,
             physicalMillis: configuration.clock, cursor: { [cursors] in cursors.issue($0, for: principal) })
         metrics.recordPull()
         return JSONResponse.make(encoded: page)

@@ -50,7 +50,7 @@ extension PostgresStorage {
 
     /// The page written from the entities' stored wire texts (``EncodedPullPage``), scanned by ``PullScan``.
     public func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, engine: MergeEngine, now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await readSnapshot { connection in
@@ -81,7 +81,7 @@ extension PostgresStorage {
             }
             let scan = PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal)
             let parts = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregateParts(scan.households)
-            return try scan.page { parts[$0] }
+            return try scan.page(maxBytes: maxBytes) { parts[$0] }
         }
         return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)
     }

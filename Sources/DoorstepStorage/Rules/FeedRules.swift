@@ -24,14 +24,24 @@ enum ChangeFeed {
 
 /// One pull page's scan of the change feed: which households it delivers and which it reports removed.
 struct PullScan {
-    /// The survivors still in the principal's scope, in the feed's order, each once.
-    private(set) var households: [EntityID] = []
-    /// Households that left the scope, are aliases now, or have no state.
-    private var removed = Set<EntityID>()
-    /// The cursor after this page.
+    /// What one row of the feed asks of the page: deliver a household, or report one removed.
+    enum Step: Hashable {
+        case deliver(EntityID)
+        case remove(EntityID)
+    }
+
+    /// The page's steps in feed order, each with the seq of the row that asked for it (a
+    /// household is delivered once, where it first appears).
+    private var steps: [(seq: Int64, step: Step)] = []
+    /// The cursor after this page, if the page takes every step.
     let next: Int64
-    /// Whether the feed has more after this page.
+    /// Whether the feed has more after this page, if the page takes every step.
     let hasMore: Bool
+
+    /// The survivors still in the principal's scope the page would deliver, in the feed's order, each once.
+    var households: [EntityID] {
+        steps.compactMap { if case .deliver(let id) = $0.step { id } else { nil } }
+    }
 
     /// Where a household is now: its survivor and its stored district.
     struct Placement {
@@ -56,39 +66,50 @@ struct PullScan {
             guard let place = placed[text], place.canonical == text, let district = place.district else { return false }
             return principal.covers(district: district)
         }
-        for (_, text) in page {
+        for (seq, text) in page {
             guard let id = try? EntityID(text) else { continue }
             guard inScope(text) else {
-                removed.insert(id)
+                steps.append((seq, .remove(id)))
                 if let survivor = placed[text]?.canonical, survivor != text, inScope(survivor), let survivorID = try? EntityID(survivor),
                     delivered.insert(survivorID).inserted
                 {
-                    households.append(survivorID)
+                    steps.append((seq, .deliver(survivorID)))
                 }
                 continue
             }
-            if delivered.insert(id).inserted { households.append(id) }
+            if delivered.insert(id).inserted { steps.append((seq, .deliver(id))) }
         }
         next = page.last?.seq ?? cursor
         hasMore = changed.count > limit
     }
 
     /// The page, each household written from its parts as storage read them (`parts`: `nil` when
-    /// a household has no state; it is reported removed). Its server clock is added last
-    /// (``ScannedPage/finished(serverClock:)``), once the pull is noted.
-    func page(parts: (EntityID) throws -> AggregateParts?) throws -> ScannedPage {
-        var page = EncodedPullPage(hasMore: hasMore)
-        var removed = removed
+    /// a household has no state; it is reported removed). The page stops after the household
+    /// that brings it to `maxBytes` or more (§9, §15: at least one household, so one larger than
+    /// the cap comes alone); its cursor then stands before the first step it did not take, and it
+    /// says there is more. Its server clock is added last (``ScannedPage/finished(serverClock:cursor:)``).
+    func page(maxBytes: Int = .max, parts: (EntityID) throws -> AggregateParts?) throws -> ScannedPage {
+        var page = EncodedPullPage()
+        var removed = Set<EntityID>()
         var delivered = Set<EntityID>()
-        for id in households {
-            if let household = try parts(id) {
-                try page.add(household)
-                delivered.insert(id)
-            } else {
+        for (index, (_, step)) in steps.enumerated() {
+            switch step {
+            case .remove(let id):
                 removed.insert(id)
+            case .deliver(let id):
+                if let household = try parts(id) {
+                    try page.add(household)
+                    delivered.insert(id)
+                } else {
+                    removed.insert(id)
+                }
+            }
+            if page.byteCount >= maxBytes, index + 1 < steps.count {
+                let cut = steps[index + 1].seq - 1
+                return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: cut, hasMore: true)
             }
         }
-        return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: next)
+        return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: next, hasMore: hasMore)
     }
 }
 
@@ -97,9 +118,10 @@ struct ScannedPage: Sendable {
     var page: EncodedPullPage
     var removed: [EntityID]
     var next: Int64
+    var hasMore: Bool
 
     /// The page's bytes, its next position written as `cursor` says.
     func finished(serverClock: HLC, cursor: (Int64) -> String) -> [UInt8] {
-        page.finished(next: cursor(next), removed: removed, serverClock: serverClock)
+        page.finished(hasMore: hasMore, next: cursor(next), removed: removed, serverClock: serverClock)
     }
 }

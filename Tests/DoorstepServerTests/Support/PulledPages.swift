@@ -12,7 +12,8 @@ extension ServerStorage {
         physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> [UInt8] {
         try await pullEncoded(
-            for: principal, after: cursor, limit: limit, engine: engine, now: now, physicalMillis: physicalMillis, cursor: { String($0) })
+            for: principal, after: cursor, limit: limit, maxBytes: .max, engine: engine, now: now, physicalMillis: physicalMillis,
+            cursor: { String($0) })
     }
 
     /// One pull page, decoded (tests read pages as values; the server only writes them).
