@@ -171,13 +171,14 @@ struct SQLiteMergeStore: MergeStore {
         for change in changes {
             try execute(
                 sql: """
-                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin, settled)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     household.description, mutation.entity.description, mutation.kind.rawValue, change.field,
                     try StoredJSON.encode(change.old), try StoredJSON.encode(change.new), write.description,
                     mutation.device.rawValue, mutation.seq, actor ?? "device:\(mutation.device)", now, try origin.map(StoredJSON.encode),
+                    change.settled ? 1 : nil,
                 ]
             )
         }

@@ -232,6 +232,7 @@ enum SQLiteSchema {
                 sql: """
                     ALTER TABLE rejections ADD COLUMN reason_zh TEXT;
                     ALTER TABLE rejections ADD COLUMN details TEXT;
+                    ALTER TABLE audit ADD COLUMN settled INTEGER;
                     """)
         }
         return migrator

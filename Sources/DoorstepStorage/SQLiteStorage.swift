@@ -332,7 +332,8 @@ public final class SQLiteStorage: ServerStorage {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
+                    SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin,
+                           a.settled
                     FROM audit a LEFT JOIN entities e ON e.id = a.entity
                     WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
                     """, arguments: StatementArguments(filed))
@@ -340,7 +341,8 @@ public final class SQLiteStorage: ServerStorage {
                 rows.map { row in
                     HouseholdHistory.Row(
                         filedUnder: row[0], owner: row[1], entity: row[2], kind: row[3], field: row[4], old: row[5], new: row[6],
-                        write: row[7], device: row[8], seq: row[9], actor: row[10], at: row[11], origin: row[12])
+                        write: row[7], device: row[8], seq: row[9], actor: row[10], at: row[11], origin: row[12],
+                        settled: (row[13] as Int?) == 1)
                 })
         }
     }

@@ -41,7 +41,7 @@ struct ContractTests {
         let write = WriteID(hlc: hlc, device: device).description
         let audit = AuditEntry(
             entity: entity, kind: .household, field: "status", old: "candidate", new: "filed", write: write, device: device,
-            seq: 4, actor: "office:wang.li", at: at, origin: AuditOrigin(device: device, seq: 9, hlc: hlc))
+            seq: 4, actor: "office:wang.li", at: at, origin: AuditOrigin(device: device, seq: 9, hlc: hlc), settledConflict: true)
         let plainAudit = AuditEntry(
             entity: entity, kind: .visit, field: "conclusion", old: .null, new: "eligible", write: write, device: device,
             seq: 5, actor: "device:\(device)", at: at)

@@ -165,4 +165,43 @@ import Testing
             #expect(Set(seen) == Set(ids) && seen.count == ids.count, "\(pages) pages")
         }
     }
+
+    /// §6.3: a visitor who re-verified a conflicted fact at the door may settle it (a write whose
+    /// base names every head); the household's history marks the write, so the office sees it, and
+    /// the dashboard says it was settled in the field.
+    @Test func aVisitorsCorrectionAtTheDoor_settlesAConflict_visiblyToTheOffice() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let a = try await session.enroll(district: Self.districtA, role: .visitor)
+            let b = try await session.enroll(district: Self.districtA, role: .visitor)
+            let fa = MutationFactory(device: a.id, clock: server.clock), fb = MutationFactory(device: b.id, clock: server.clock)
+            let household = EntityID.random()
+            let create = fa.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(31)))
+            #expect(try await session.push(a, [create]).status == .ok)
+            let base = [create.writeID]
+            server.clock.advance(1000)
+            _ = try await session.push(
+                a, [fa.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "甲街 1 号", base: base)])])
+            server.clock.advance(1000)
+            let second = fb.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "乙街 2 号", base: base)])
+            let conflicted = try await session.push(b, [second]).json(PushReceipt.self)
+            #expect(conflicted.results[0].outcome == .conflict)
+            let heads = try await session.call(.get, "/v1/households/\(household)", token: session.adminToken).json(HouseholdAggregate.self)
+                .household.heads("address").map(\.write)
+            #expect(heads.count == 2)
+            server.clock.advance(1000)
+            let settle = fb.make(.update, .household, entity: household, fields: [FieldWrite(field: "address", value: "乙街 2 号", base: heads)])
+            let settled = try await session.push(b, [settle]).json(PushReceipt.self)
+            #expect(settled.results[0].outcome == .applied)
+            let history = try await session.history(of: household, token: session.adminToken).filter { $0.field == "address" }
+            #expect(history.map(\.settledConflict) == [nil, nil, nil, true], "creation, two edits, the settling write: \(history)")
+            #expect(history.last?.device == b.id)
+
+            try await DashboardTests.account(session, "wang")
+            let browser = Browser(session)
+            _ = try await browser.signIn("wang", DashboardTests.password)
+            let page = try await browser.get("/dashboard/households/\(household)")
+            #expect(page.text.contains("走访人员现场核实后解决了冲突"))
+        }
+    }
 }

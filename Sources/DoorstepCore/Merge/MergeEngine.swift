@@ -335,7 +335,10 @@ public struct MergeEngine: Sendable {
             var state = plan.existing ?? EntityState(kind: mutation.kind, id: mutation.entity, household: mutation.household, created: write)
             let before = mutation.kind == .household ? plan.view : plan.existing
             for field in plan.writes {
-                changes.append(FieldChange(field: field.field, old: before?[field.field] ?? .null, new: field.value, base: field.base))
+                // A write whose base names every head of a conflicted field settles the conflict.
+                let heads = Set(before?.fields[field.field]?.heads.map(\.write) ?? [])
+                let settled = before?.fields[field.field]?.isConflicted == true && heads.isSubset(of: field.base)
+                changes.append(FieldChange(field: field.field, old: before?[field.field] ?? .null, new: field.value, base: field.base, settled: settled))
                 state.fields[field.field, default: Register()].apply(
                     write, value: field.value, base: field.base, covers: field.field == deletedFieldName && field.value == .bool(true) ? plan.covers : []
                 )

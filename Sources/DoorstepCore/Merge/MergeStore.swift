@@ -42,12 +42,16 @@ public struct FieldChange: Hashable, Sendable, Codable {
     public var new: JSONValue
     /// The base the write named, after the server's substitutions.
     public var base: [WriteID]
+    /// Whether the write settled a conflict: the field's heads held different values before it,
+    /// and its base named them all (§6.3: an office's decision, or a visitor's correction at the door).
+    public var settled: Bool
 
-    public init(field: String, old: JSONValue, new: JSONValue, base: [WriteID]) {
+    public init(field: String, old: JSONValue, new: JSONValue, base: [WriteID], settled: Bool = false) {
         self.field = field
         self.old = old
         self.new = new
         self.base = base
+        self.settled = settled
     }
 }
 

@@ -69,12 +69,16 @@ public struct AuditEntry: Codable, Hashable, Sendable {
     /// For a change an office accepted from a revoked device's bundle: the device, seq and stamp
     /// it was made with (an added key of protocol 1; absent for every other write).
     public var origin: AuditOrigin?
+    /// Whether this write settled a conflict on its field (§6.3; protocol 1.1, absent otherwise):
+    /// with `actor` and `device`, whether an office decided or a visitor corrected it at the door.
+    public var settledConflict: Bool?
 
     public init(
         entity: EntityID, kind: EntityKind, field: String, old: JSONValue, new: JSONValue, write: String, device: DeviceID, seq: Int64,
-        actor: String, at: String, origin: AuditOrigin? = nil
+        actor: String, at: String, origin: AuditOrigin? = nil, settledConflict: Bool? = nil
     ) {
         self.origin = origin
+        self.settledConflict = settledConflict
         self.entity = entity
         self.kind = kind
         self.field = field

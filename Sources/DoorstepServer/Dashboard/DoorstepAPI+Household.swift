@@ -122,7 +122,11 @@ extension DoorstepAPI {
             tables.append(table(id, kind.fields.map { DashboardLabels.field($0.name, kind: kind, language) } + [texts["column.review"] ?? ""], rows))
         }
         var names: [DeviceID: String] = [:]
-        for device in try await storage.devices(district: nil) { names[device.id] = device.name }
+        var deviceRoles: [DeviceID: Role] = [:]
+        for device in try await storage.devices(district: nil) {
+            names[device.id] = device.name
+            deviceRoles[device.id] = device.role
+        }
         let history = try await storage.history(of: household.id).reversed().map { entry in
             let who: String
             if entry.actor.hasPrefix("dashboard:") {
@@ -132,10 +136,14 @@ extension DoorstepAPI {
             } else {
                 who = entry.actor
             }
+            // A conflict settled by this write: by the office, or by a visitor's correction at the door (§6.3).
+            let settled =
+                entry.settledConflict == true
+                ? Texts.text(deviceRoles[entry.device] == .visitor ? "dashboard.history.settledInField" : "dashboard.history.settled", language) : ""
             return DashboardTable.Row([
                 .init(DashboardLabels.time(entry.at, city: city)), .init(who), .init(String(entry.device.rawValue.prefix(8))),
                 .init(DashboardLabels.kind(entry.kind, language)), .init(DashboardLabels.field(entry.field, kind: entry.kind, language)),
-                .init(show(entry.old, entry.field, entry.kind)), .init(show(entry.new, entry.field, entry.kind)),
+                .init(show(entry.old, entry.field, entry.kind)), .init(show(entry.new, entry.field, entry.kind) + settled),
             ])
         }
         tables.append(table("history", ["time", "actor", "device", "kind", "field", "old", "new"].map { texts["column.\($0)"] ?? $0 }, Array(history)))

@@ -122,7 +122,10 @@ enum PostgresSchema {
         // A refusal's Chinese reason and its details (as the SQLite storage's v9).
         (
             "v7 refusal details",
-            ["ALTER TABLE rejections ADD COLUMN reason_zh TEXT", "ALTER TABLE rejections ADD COLUMN details TEXT"]
+            [
+                "ALTER TABLE rejections ADD COLUMN reason_zh TEXT", "ALTER TABLE rejections ADD COLUMN details TEXT",
+                "ALTER TABLE audit ADD COLUMN settled BOOLEAN",
+            ]
         ),
     ]
 

@@ -207,16 +207,17 @@ struct PostgresSnapshot {
                     audit.devices.append(entry.mutation.device.rawValue)
                     audit.seqs.append(entry.mutation.seq)
                     audit.actors.append(actor ?? "device:\(entry.mutation.device)")
+                    audit.settled.append(change.settled)
                 }
             }
             // In the order written (the audit's id is the history's order).
             try await connection.query(
                 """
-                INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin)
-                SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now), \(originText) FROM UNNEST(
+                INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin, settled)
+                SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now), \(originText), settled FROM UNNEST(
                     \(audit.households), \(audit.entities), \(audit.kinds), \(audit.fields), \(audit.old), \(audit.new),
-                    \(audit.writes), \(audit.devices), \(audit.seqs), \(audit.actors)
-                ) WITH ORDINALITY AS row(household, entity, kind, field, old, new, write_id, device, seq, actor, position) ORDER BY position
+                    \(audit.writes), \(audit.devices), \(audit.seqs), \(audit.actors), \(audit.settled)
+                ) WITH ORDINALITY AS row(household, entity, kind, field, old, new, write_id, device, seq, actor, settled, position) ORDER BY position
                 """, logger: logger)
         }
         // The change feed first: a rejection below is filed under its household's district as it stands now.
@@ -271,6 +272,7 @@ struct PostgresSnapshot {
         var households: [String] = [], entities: [String] = [], kinds: [String] = [], fields: [String] = []
         var old: [String] = [], new: [String] = [], writes: [String] = [], devices: [String] = [], actors: [String] = []
         var seqs: [Int64] = []
+        var settled: [Bool] = []
     }
 
     /// The whole household as a pull delivers it, read from the database.

@@ -180,14 +180,15 @@ extension PostgresStorage {
             var rows: [HouseholdHistory.Row] = []
             for try await row in try await connection.query(
                 """
-                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin
+                SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin,
+                       a.settled
                 FROM audit a LEFT JOIN entities e ON e.id = a.entity WHERE a.household = ANY(\(Array(history.filed))) ORDER BY a.id
                 """, logger: logger
-            ).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String, String?).self) {
+            ).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String, String?, Bool?).self) {
                 rows.append(
                     HouseholdHistory.Row(
                         filedUnder: row.0, owner: row.1, entity: row.2, kind: row.3, field: row.4, old: row.5, new: row.6,
-                        write: row.7, device: row.8, seq: row.9, actor: row.10, at: row.11, origin: row.12))
+                        write: row.7, device: row.8, seq: row.9, actor: row.10, at: row.11, origin: row.12, settled: row.13 == true))
             }
             return history.entries(rows)
         }

@@ -46,6 +46,7 @@ struct HouseholdHistory {
         var actor: String?
         var at: String
         var origin: String?
+        var settled = false
     }
 
     /// The entries of the group among rows filed under ``filed``, in the audit's order: writes to
@@ -60,7 +61,8 @@ struct HouseholdHistory {
                 entity: entity, kind: kind, field: row.field,
                 old: (try? StoredJSON.decode(JSONValue.self, row.old)) ?? .null, new: (try? StoredJSON.decode(JSONValue.self, row.new)) ?? .null,
                 write: row.write, device: device, seq: row.seq, actor: row.actor ?? "", at: row.at,
-                origin: row.origin.flatMap { try? StoredJSON.decode(AuditOrigin.self, $0) }
+                origin: row.origin.flatMap { try? StoredJSON.decode(AuditOrigin.self, $0) },
+                settledConflict: row.settled ? true : nil
             )
         }
     }
