@@ -233,6 +233,8 @@ enum SQLiteSchema {
                     ALTER TABLE rejections ADD COLUMN reason_zh TEXT;
                     ALTER TABLE rejections ADD COLUMN details TEXT;
                     ALTER TABLE audit ADD COLUMN settled INTEGER;
+                    UPDATE rejections SET district = (SELECT district FROM devices WHERE devices.id = rejections.device)
+                    WHERE district IS NULL AND closed_at IS NULL;
                     """)
         }
         return migrator

@@ -194,6 +194,8 @@ public final class SQLiteStorage: ServerStorage {
             }
             count += 1
             try db.execute(sql: "INSERT OR REPLACE INTO auth_failures (key, window_start, count) VALUES (?, ?, ?)", arguments: [key, start, count])
+            // Windows that have passed count for nothing: the table holds only the current ones.
+            try db.execute(sql: "DELETE FROM auth_failures WHERE window_start <= ?", arguments: [nowMillis - windowMillis])
             return count
         }
     }

@@ -85,6 +85,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert (env DOORSTEP_TLS_KEY).", valueName: "file"))
     var tlsKey: String?
 
+    @Option(
+        name: .customLong("auth-throttle-ms"),
+        help: ArgumentHelp(
+            "Once an address or account has failed to sign in or enroll 10 times in 5 minutes, the time between two checks from there (default 1000; env DOORSTEP_AUTH_THROTTLE_MS).",
+            valueName: "ms"))
+    var authThrottleMillis: Int64?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
@@ -95,6 +102,10 @@ struct Serve: AsyncParsableCommand {
         configuration.tlsKeyPath = tlsKey ?? environment["DOORSTEP_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         if (configuration.tlsCertificatePath == nil) != (configuration.tlsKeyPath == nil) {
             throw ValidationError("HTTPS needs both --tls-cert and --tls-key")
+        }
+        if let throttle = authThrottleMillis ?? environment["DOORSTEP_AUTH_THROTTLE_MS"].flatMap({ Int64($0) }) {
+            guard (1...60_000).contains(throttle) else { throw ValidationError("--auth-throttle-ms must be from 1 to 60000") }
+            configuration.authThrottleMillis = throttle
         }
         if let port = port ?? environment["DOORSTEP_PORT"].flatMap(Int.init) {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }

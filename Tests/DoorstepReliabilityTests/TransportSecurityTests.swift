@@ -85,11 +85,14 @@ import Testing
     /// eleventh failure of each kind on, but a valid token and a valid enrollment code from the same
     /// address are still accepted (§11: a valid credential is never refused for others' failures).
     @Test func fiftyGuesses_overRealSockets_areSlowed_butValidCredentialsStillWork() async throws {
-        let server = ServerProcess()
+        // Over the limit, one check every 25 ms per address and kind (1 s by default).
+        let server = ServerProcess(extraArguments: ["--auth-throttle-ms", "25"])
         let url = try await server.start()
         let transport = URLSessionTransport(baseURL: url)
         var statuses: [Int] = []
+        var throttledStart: ContinuousClock.Instant?
         for n in 0..<50 {
+            if n == 20 { throttledStart = .now }
             let request =
                 n % 2 == 0
                 ? TransportRequest(method: "GET", path: "/v1/pull", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer dsd_guess\(n)"])
@@ -98,9 +101,12 @@ import Testing
                     body: Data(#"{"code":"AAAA-BBBB-CC\#(n)","deviceName":"guesser","publicSigningKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}"#.utf8))
             statuses.append(try await transport.send(request).status)
         }
-        // Ten failures of each kind are answered as they are; the rest are slowed.
+        // Ten failures of each kind are answered as they are; the rest are slowed: each waits its
+        // turn, 15 a kind one after the other, so they took at least 14 turns of 25 ms.
+        let throttled = ContinuousClock.now - (throttledStart ?? .now)
         #expect(statuses.prefix(20).allSatisfy { $0 == 401 }, "\(statuses)")
         #expect(statuses.dropFirst(22).allSatisfy { $0 == 429 }, "\(statuses)")
+        #expect(throttled >= .milliseconds(14 * 25), "\(throttled)")
         let slowed = try await transport.send(
             TransportRequest(method: "GET", path: "/v1/pull", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer dsd_another"]))
         #expect(slowed.status == 429 && String(decoding: slowed.body, as: UTF8.self).contains("retryAfterSeconds"))

@@ -207,14 +207,26 @@ import Testing
         }
     }
 
-    @Test func repeatedWrongPasswordsAreSlowed() async throws {
-        let server = TestServer { $0.authFailureLimit = 3 }
+    /// §11: wrong passwords past the limit are answered 429 (with Retry-After) and each further
+    /// check waits its turn; the right password is still accepted, from the same address, for the
+    /// same account: a guesser cannot lock the account's owner out.
+    @Test func repeatedWrongPasswordsAreSlowed_butTheRightOneIsAccepted() async throws {
+        let server = TestServer {
+            $0.authFailureLimit = 3
+            $0.authThrottleMillis = 40
+        }
         try await server.test { session in
             try await Self.account(session, "wang")
             for _ in 0..<3 { #expect(try await Browser(session).signIn("wang", "wrong password!").status == .unauthorized) }
-            let limited = try await Browser(session).signIn("wang", Self.password)
+            let limited = try await Browser(session).signIn("wang", "wrong password!")
             #expect(limited.status == .tooManyRequests && limited.text.contains("登录失败次数过多"))
-            server.clock.advance(server.configuration.authFailureWindowMillis)
+            #expect(limited.headers[.retryAfter] != nil)
+            let start = ContinuousClock.now
+            for _ in 0..<3 { #expect(try await Browser(session).signIn("wang", "still wrong!").status == .tooManyRequests) }
+            #expect(ContinuousClock.now - start >= .milliseconds(2 * 40), "each check over the limit waits its turn")
+            #expect(try await Browser(session).signIn("wang", Self.password).status == .seeOther)
+            // An invented name counts under one key, not one row a name.
+            for n in 0..<5 { _ = try await Browser(session).signIn("nobody\(n)", "wrong password!") }
             #expect(try await Browser(session).signIn("wang", Self.password).status == .seeOther)
         }
     }

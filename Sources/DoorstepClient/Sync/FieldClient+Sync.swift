@@ -102,14 +102,29 @@ extension FieldClient {
         }
     }
 
-    /// Marks acknowledged outbox work from `seq` on as unsent again, when the outbox still holds
-    /// every seq from there to the batch that was refused (`before`); whether it did.
-    private func reopen(from seq: Int64, before first: Int64) async throws -> Bool {
+    /// Marks the work from `seq` on as unsent again, when this laptop still holds every seq from
+    /// there to the batch that was refused (`before`): acknowledged outbox rows, and refused ones
+    /// from the quarantine (sent again, the server answers them again); whether it did.
+    func reopen(from seq: Int64, before first: Int64) async throws -> Bool {
         guard seq >= 1, seq < first else { return false }
         return try await pool.write { db in
-            let held = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE seq >= ? AND seq < ?", arguments: [seq, first]) ?? 0
+            let held =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT (SELECT COUNT(*) FROM outbox WHERE seq >= ?1 AND seq < ?2) + (SELECT COUNT(*) FROM quarantine WHERE seq >= ?1 AND seq < ?2)",
+                    arguments: [seq, first]) ?? 0
             guard held == first - seq else { return false }
+            let now = Instant.format(Date(), in: .gmt)
+            try db.execute(
+                sql: "INSERT INTO outbox (seq, household, body, acked, created_at) SELECT seq, household, body, 0, ? FROM quarantine WHERE seq >= ?",
+                arguments: [now, seq])
+            try db.execute(sql: "DELETE FROM quarantine WHERE seq >= ?", arguments: [seq])
             try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [seq])
+            for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE seq >= ?", arguments: [seq]).compactMap({
+                try? EntityID($0)
+            }) {
+                try LocalStore.refreshView(db, household)
+            }
             return true
         }
     }

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     public var authFailureLimit: Int
     /// The window those failures are counted in, in milliseconds.
     public var authFailureWindowMillis: Int64
+    /// Once a key is over its failure limit, the time between two checks under it (default 1 s):
+    /// how fast guessing can go from one address, or at one account (`protocol/README.md` §11).
+    public var authThrottleMillis: Int64 = 1000
     /// The wall clock, in milliseconds since the epoch (injected by tests).
     public var clock: @Sendable () -> Int64
     /// The log level.

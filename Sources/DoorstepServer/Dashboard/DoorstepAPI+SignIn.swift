@@ -41,10 +41,9 @@ extension DoorstepAPI {
         return next
     }
 
-    /// `POST /dashboard/signin`: checks the form token, the account's limit (an account that failed
-    /// too often is refused without its password being checked: passwords can be guessed), then the
-    /// password (bcrypt); starts a session. A right password is accepted whatever others behind the
-    /// same address did; a wrong one from an address that failed too often is answered 429.
+    /// `POST /dashboard/signin`: checks the form token, then the password (bcrypt), in its turn when
+    /// the address or the account has failed too often (``GuessThrottle``); starts a session. A
+    /// right password is accepted whatever others did; a wrong one past a limit is answered 429.
     func signIn(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let form = try await formFields(request)
         guard let secret = request.cookies[DashboardSettings.signInCookie]?.value, !secret.isEmpty,
@@ -59,25 +58,42 @@ extension DoorstepAPI {
         let next = form["next"]
         let nowMillis = configuration.clock()
         let window = configuration.authFailureWindowMillis
-        let addressKey = "dashboard-addr:\(context.remoteAddress)"
-        let accountKey = "dashboard-account:\(typed.prefix(64))"
-        if try await storage.authFailures(key: accountKey, nowMillis: nowMillis, windowMillis: window) >= configuration.authFailureLimit {
-            context.logger.notice("dashboard sign-in refused: too many failures", metadata: ["key": "account"])
-            return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
-        }
         let found = try? DashboardSecurity.normalizeName(typed)
         let stored: (account: DashboardAccount, passwordHash: String)? = if let found { try await storage.dashboardAccount(named: found) } else { nil }
+        // Failures count per address, per account and address, and per account from anywhere (a
+        // name that is no account counts under one key, so invented names add no rows). A key over
+        // its limit slows the checks under it (one a turn); it never refuses a right password.
+        let account = stored.map { "account:\($0.account.name)" } ?? "account:?"
+        let keys = [
+            ("dashboard-addr:\(context.remoteAddress)", configuration.authFailureLimit),
+            ("dashboard-\(account)|\(context.remoteAddress)", configuration.authFailureLimit),
+            ("dashboard-\(account)", 5 * configuration.authFailureLimit),
+        ]
+        for (key, limit) in keys {
+            guard try await isOverLimit(key, limit: limit) else { continue }
+            guard await throttle.turn(key) else {
+                context.logger.notice(
+                    "dashboard sign-in refused: too many waiting", metadata: ["key": "\(key.hasPrefix("dashboard-addr") ? "address" : "account")"])
+                var refused = try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
+                refused.headers[.retryAfter] = String(max(1, window / 1000))
+                return refused
+            }
+        }
         // A password bcrypt would cut short (over 72 bytes, or with a NUL) never matches; the time spent is the same.
         let usable =
             password.utf8.count <= DashboardSettings.maxPasswordBytes
             && !password.unicodeScalars.contains { $0.properties.generalCategory == .control }
         let matches = try await DashboardSecurity.verifyPassword(usable ? password : "", hash: usable ? stored?.passwordHash : nil)
         guard matches, let account = stored?.account else {
-            _ = try await storage.noteAuthFailure(key: accountKey, nowMillis: nowMillis, windowMillis: window)
-            let fromAddress = try await storage.noteAuthFailure(key: addressKey, nowMillis: nowMillis, windowMillis: window)
+            var over = false
+            for (key, limit) in keys {
+                over = try await storage.noteAuthFailure(key: key, nowMillis: nowMillis, windowMillis: window) > limit || over
+            }
             context.logger.info("dashboard sign-in failed")
-            if fromAddress > configuration.authFailureLimit {
-                return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
+            if over {
+                var refused = try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.rateLimited", status: .tooManyRequests)
+                refused.headers[.retryAfter] = String(max(1, window / 1000))
+                return refused
             }
             return try signInForm(request, secret: secret, name: typed, next: next, message: "signIn.failed", status: .unauthorized)
         }

@@ -16,6 +16,8 @@ struct DoorstepAPI: Sendable {
     let metrics: ServerMetrics
     /// The pull cursors this server issues and checks, keyed by its own secret.
     let cursors: PullCursors
+    /// Turns of the checks under keys over their failure limit.
+    let throttle: GuessThrottle
 
     init(storage: any ServerStorage, configuration: ServerConfiguration, identity: ServerIdentity, bundlePublicKey: String, metrics: ServerMetrics) {
         self.storage = storage
@@ -24,6 +26,7 @@ struct DoorstepAPI: Sendable {
         self.bundlePublicKey = bundlePublicKey
         self.metrics = metrics
         cursors = PullCursors(secret: Data(base64Encoded: identity.bundlePrivateKey) ?? Data(identity.bundlePrivateKey.utf8))
+        throttle = GuessThrottle(interval: .milliseconds(configuration.authThrottleMillis))
     }
 
     // A valid header name literal: the initializer fails only for names with illegal characters.
@@ -84,15 +87,31 @@ struct DoorstepAPI: Sendable {
 
     // MARK: Authentication
 
+    /// Whether `key` has failed `limit` times or more in the current window (its guesses are then slowed).
+    func isOverLimit(_ key: String, limit: Int? = nil) async throws -> Bool {
+        try await storage.authFailures(key: key, nowMillis: configuration.clock(), windowMillis: configuration.authFailureWindowMillis)
+            >= (limit ?? configuration.authFailureLimit)
+    }
+
+    /// Waits for the turn of a check under `key`, which is over its limit; `rateLimited` at once
+    /// when too many checks wait under it already (`protocol/README.md` §11).
+    func waitTurn(_ key: String) async throws {
+        guard await throttle.turn(key) else { throw Self.rateLimited(windowMillis: configuration.authFailureWindowMillis) }
+    }
+
     /// The refusal of a failed attempt (a wrong token or enrollment code) from a client address:
-    /// counted against the address (`key`), and answered `rateLimited` once the address has failed
-    /// too often in the window, else `refusal`. A valid credential never comes here: it is
-    /// accepted whatever others behind the same address did (`protocol/README.md` §11).
+    /// counted against the address (`key`) while under its limit, `refusal` then; over it, the
+    /// answer waits its turn (``GuessThrottle``: guessing from there goes one check an interval)
+    /// and is `rateLimited`. A valid credential never comes here: it is accepted whatever others
+    /// behind the same address did (`protocol/README.md` §11).
     func failedAttempt(_ key: String, _ refusal: DoorstepError) async throws -> DoorstepError {
         let window = configuration.authFailureWindowMillis
+        if try await isOverLimit(key) {
+            try await waitTurn(key)
+            return Self.rateLimited(windowMillis: window)
+        }
         let failures = try await storage.noteAuthFailure(key: key, nowMillis: configuration.clock(), windowMillis: window)
-        guard failures > configuration.authFailureLimit else { return refusal }
-        return Self.rateLimited(windowMillis: window)
+        return failures > configuration.authFailureLimit ? Self.rateLimited(windowMillis: window) : refusal
     }
 
     /// `rateLimited`, saying when to try again (the failure window).
@@ -147,6 +166,10 @@ struct DoorstepAPI: Sendable {
 
     func enroll(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let input = try await body(EnrollRequest.self, request)
+        // Codes can be guessed (60 bits): from an address over its limit each is checked in its turn.
+        let guessKey = "enroll-addr:\(context.remoteAddress)"
+        let slowed = try await isOverLimit(guessKey)
+        if slowed { try await waitTurn(guessKey) }
         let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
         guard let keyData = Data(base64Encoded: input.publicSigningKey), (try? Curve25519.Signing.PublicKey(rawRepresentation: keyData)) != nil else {
@@ -160,7 +183,8 @@ struct DoorstepAPI: Sendable {
                 device: NewDevice(id: DeviceID.random(), name: name, tokenHash: Secrets.hash(token), signingKey: input.publicSigningKey)
             )
         } catch let error as DoorstepError where error.code == .invalidEnrollmentCode {
-            throw try await failedAttempt("enroll-addr:\(context.remoteAddress)", error)
+            if slowed { throw Self.rateLimited(windowMillis: configuration.authFailureWindowMillis) }
+            throw try await failedAttempt(guessKey, error)
         }
         context.logger.info(
             "device enrolled", metadata: ["device": "\(device.id)", "role": "\(device.role.rawValue)", "district": "\(device.district ?? "-")"])

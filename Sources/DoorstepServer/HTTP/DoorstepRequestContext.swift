@@ -58,9 +58,10 @@ public enum Caller: Sendable {
 }
 
 /// Authenticates every request of a route group by its bearer token (a device's, or the city
-/// administrator's), or refuses it: a missing or unknown token `unauthorized` (counted against the
-/// client's address), a revoked device `deviceRevoked`, an address over its failure limit
-/// `rateLimited`. No request reaches a handler of the group unauthenticated.
+/// administrator's), or refuses it: a missing token `unauthorized`, an unknown one `unauthorized`
+/// (counted against the client's address; past its limit `rateLimited`, in its turn), a revoked
+/// device `deviceRevoked`. A valid token is accepted whatever others failed from the same address.
+/// No request reaches a handler of the group unauthenticated.
 struct TokenAuthenticator: AuthenticatorMiddleware {
     typealias Context = DoorstepRequestContext
     let api: DoorstepAPI

@@ -125,6 +125,10 @@ enum PostgresSchema {
             [
                 "ALTER TABLE rejections ADD COLUMN reason_zh TEXT", "ALTER TABLE rejections ADD COLUMN details TEXT",
                 "ALTER TABLE audit ADD COLUMN settled BOOLEAN",
+                """
+                UPDATE rejections SET district = (SELECT district FROM devices WHERE devices.id = rejections.device)
+                WHERE district IS NULL AND closed_at IS NULL
+                """,
             ]
         ),
     ]

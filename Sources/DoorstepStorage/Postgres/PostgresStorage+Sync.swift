@@ -80,11 +80,34 @@ extension PostgresStorage {
                 }
             }
             let scan = PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal)
-            let parts = try await PostgresSnapshot(connection: connection, logger: logger, engine: engine).aggregateParts(scan.households)
-            return try scan.page(maxBytes: maxBytes) { parts[$0] }
+            // The households are read in chunks that double (8, 16, 32, …) until the page is written:
+            // a page that stops at its byte cap reads little more than it sends.
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            let wanted = scan.households
+            var parts: [EntityID: AggregateParts] = [:]
+            var read = 0
+            var chunk = 8
+            while true {
+                let next = Array(wanted[read..<min(wanted.count, read + chunk)])
+                for (id, household) in try await snapshot.aggregateParts(next) { parts[id] = household }
+                read += next.count
+                chunk *= 2
+                do {
+                    return try scan.page(maxBytes: maxBytes) { id in
+                        if let household = parts[id] { return household }
+                        guard let index = wanted.firstIndex(of: id), index >= read else { return nil }
+                        throw NeedsMore()
+                    }
+                } catch is NeedsMore {
+                    continue
+                }
+            }
         }
         return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)
     }
+
+    /// A page asked for a household not read yet: read the next chunk and write the page again.
+    private struct NeedsMore: Error {}
 
     /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
     private func notePull(by principal: Principal, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HLC {

@@ -262,8 +262,11 @@ public final class PostgresStorage: ServerStorage {
                     count = CASE WHEN \(nowMillis) - auth_failures.window_start >= \(windowMillis) THEN 1 ELSE auth_failures.count + 1 END
                 RETURNING count
                 """, logger: logger)
-            for try await count in rows.decode(Int32.self) { return Int(count) }
-            return 1
+            var failures = 1
+            for try await count in rows.decode(Int32.self) { failures = Int(count) }
+            // Windows that have passed count for nothing: the table holds only the current ones.
+            try await connection.query("DELETE FROM auth_failures WHERE window_start <= \(nowMillis - windowMillis)", logger: logger)
+            return failures
         }
     }
 

@@ -104,7 +104,7 @@ struct PullScan {
                     removed.insert(id)
                 }
             }
-            if page.byteCount >= maxBytes, index + 1 < steps.count {
+            if case .deliver = step, page.byteCount >= max(1, maxBytes), index + 1 < steps.count {
                 let cut = steps[index + 1].seq - 1
                 return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: cut, hasMore: true)
             }
