@@ -58,7 +58,8 @@ public struct HouseholdImport: Sendable {
 
     /// Validates the records of a CSV file; the first record is the header.
     ///
-    /// Throws `malformedInput` for a file without a header. Problems of the header (a missing
+    /// Throws `malformedInput` for a file without a header, `missingField` for a header that names no
+    /// household column at all. Other problems of the header (a missing
     /// required column, an unknown or repeated one) are issues on the header's line; a missing
     /// required column makes every row invalid, so no row is checked then.
     public func validate(csv records: [CSVReader.Record]) throws(DoorstepError) -> Result {
@@ -89,6 +90,13 @@ public struct HouseholdImport: Sendable {
             units[name] = unit
         }
         let present = Set(columns.values)
+        // A header that names no household column at all is no import file (a wrong file, or
+        // another format sent as CSV): refused as a whole, as an empty one is.
+        guard !present.isEmpty else {
+            throw DoorstepError(
+                .missingField, "the first row names none of the household columns (户主姓名, 身份证号, …): is this the right file?",
+                zh: "第一行没有任何困难家庭档案的列名（户主姓名、身份证号……），请核对是否选错了文件")
+        }
         let missing = EntityKind.household.fields.filter { $0.required && $0.name != "status" && !present.contains($0.name) }
         for spec in missing {
             let alias = Self.chineseHeaders.first { $0.value == spec.name }?.key ?? spec.name
@@ -136,7 +144,7 @@ public struct HouseholdImport: Sendable {
 
     /// Validates a JSON array of objects keyed by wire names or Chinese aliases.
     ///
-    /// Throws `malformedInput` when the body is not a JSON array. String values of money,
+    /// Throws `malformedInput` when the body is not a JSON array of objects. String values of money,
     /// Boolean and term fields are read as CSV cells are.
     public func validate(json text: String) throws(DoorstepError) -> Result {
         let entries = try WireCoding.decode([JSONValue].self, from: Data(text.utf8))
@@ -148,8 +156,8 @@ public struct HouseholdImport: Sendable {
         for (index, entry) in entries.enumerated() {
             let line = index + 1
             guard case .object(let object) = entry else {
-                result.issues.append(ImportIssue(line: line, field: nil, code: .malformedInput, message: "entry \(line) is a \(entry.typeName), not an object"))
-                continue
+                // Not a file of households at all: refused as a whole, as a body that is no array is.
+                throw DoorstepError(.malformedInput, "entry \(line) is a \(entry.typeName), not an object: an import is an array of households")
             }
             var values: [String: Cell] = [:]
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {

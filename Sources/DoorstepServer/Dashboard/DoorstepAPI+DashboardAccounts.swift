@@ -52,9 +52,8 @@ extension DoorstepAPI {
         let caller = try context.caller
         let principal = caller.principal
         var accounts: [DashboardAccount]
+        let district = try districtQuery(request)
         if principal.role == .city {
-            let district = request.uri.queryParameters.get("district").flatMap { $0.isEmpty ? nil : $0 }
-            if let district { _ = try configuration.city.requireDistrict(district) }
             accounts = try await storage.dashboardAccounts(district: district)
         } else {
             accounts = try await storage.dashboardAccounts(district: principal.district ?? "").filter { $0.role == .office }

@@ -73,10 +73,8 @@ extension DoorstepAPI {
     func compareRoster(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
         let principal = caller.principal
-        var district = request.uri.queryParameters.get("district").map { $0.trimmingCharacters(in: .whitespaces) }
-        if district?.isEmpty == true { district = nil }
+        var district = try districtQuery(request)
         if let district {
-            _ = try configuration.city.requireDistrict(district)
             guard principal.covers(district: district) else {
                 throw DoorstepError(.outOfScope, "an office compares its own district only")
             }

@@ -23,7 +23,8 @@ extension DoorstepAPI {
         let city = try await city()
 
         var district: String?
-        if let text = query.get("district"), !text.isEmpty {
+        if let text = query.get("district") {
+            guard !text.isEmpty else { throw DoorstepError(.invalidValue, "district is empty: leave it out for every district") }
             district = try city.requireDistrict(text).code
         }
         if principal.role != .city {
@@ -37,7 +38,8 @@ extension DoorstepAPI {
         }
 
         let today: LocalDate
-        if let text = query.get("today"), !text.isEmpty {
+        if let text = query.get("today") {
+            guard !text.isEmpty else { throw DoorstepError(.invalidValue, "today is empty: leave it out for the city's today") }
             today = try LocalDate(text)
         } else {
             let zone = TimeZone(identifier: city.city.timeZone) ?? TimeZone(secondsFromGMT: 0) ?? .current

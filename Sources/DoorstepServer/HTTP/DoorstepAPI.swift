@@ -258,9 +258,18 @@ struct DoorstepAPI: Sendable {
             EnrollmentCode(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
     }
 
+    /// The `district` query parameter: absent, or a district of the city data (whoever asks: an
+    /// office's is then ignored by the caller); empty or unknown is refused, never read as "all".
+    func districtQuery(_ request: Request) throws -> String? {
+        guard let text = request.uri.queryParameters.get("district") else { return nil }
+        guard !text.isEmpty else { throw DoorstepError(.invalidValue, "district is empty: leave it out for every district") }
+        return try configuration.city.requireDistrict(text).code
+    }
+
     func listDevices(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
-        let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
+        let asked = try districtQuery(request)
+        let district = caller.principal.role == .city ? asked : caller.principal.district
         return try JSONResponse.make(DeviceList(devices: try await storage.devices(district: district)))
     }
 
@@ -278,7 +287,8 @@ struct DoorstepAPI: Sendable {
 
     func review(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
-        let district = caller.principal.role == .city ? request.uri.queryParameters.get("district") : caller.principal.district
+        let asked = try districtQuery(request)
+        let district = caller.principal.role == .city ? asked : caller.principal.district
         return try JSONResponse.make(try await storage.reviewQueue(district: district))
     }
 
