@@ -96,7 +96,8 @@ import Testing
                     seq: mutation.seq, outcome: [.applied, .alreadyApplied, .conflict, .rejected][Int.random(in: 0..<4, using: &g)],
                     code: codes[Int.random(in: 0..<3, using: &g)], reason: Bool.random(using: &g) ? nil : Self.text(&g),
                     reasonZh: Bool.random(using: &g) ? nil : "身份证号" + Self.text(&g),
-                    stamp: Bool.random(using: &g) ? nil : Self.write(&g).hlc, conflictFields: Bool.random(using: &g) ? nil : [Self.text(&g)])
+                    stamp: Bool.random(using: &g) ? nil : Self.write(&g).hlc, conflictFields: Bool.random(using: &g) ? nil : [Self.text(&g)],
+                    details: Bool.random(using: &g) ? nil : Self.details(&g), survivor: Bool.random(using: &g) ? nil : EntityID.random(using: &g))
             }
             let receipt = PushReceipt(
                 device: device, highestContiguousSeq: Int64(round), serverClock: Self.write(&g).hlc, results: results, clockSkew: Bool.random(using: &g))
@@ -104,6 +105,17 @@ import Testing
             #expect(FastJSON.data(receipt) == receiptData, "round \(round)")
             #expect(try FastJSON.decode(PushReceipt.self, from: receiptData) == receipt)
         }
+    }
+
+    /// Details with each key present or not, values of every kind a detail holds.
+    static func details(_ g: inout SeededGenerator) -> ErrorDetails {
+        func maybe<T>(_ make: (inout SeededGenerator) -> T) -> T? { Bool.random(using: &g) ? make(&g) : nil }
+        return ErrorDetails(
+            rule: maybe { text(&$0) }, field: maybe { text(&$0) }, kind: maybe { _ in "household" },
+            limit: maybe { Int64.random(in: -5...100_000_000_000, using: &$0) }, minimum: maybe { Int64.random(in: 0...9, using: &$0) },
+            allowed: maybe { g in (0..<Int.random(in: 0...3, using: &g)).map { _ in text(&g) } }, expected: maybe { text(&$0) },
+            from: maybe { [text(&$0)] }, to: maybe { text(&$0) }, resumeFrom: maybe { Int64.random(in: 1...99, using: &$0) },
+            retryAfterSeconds: maybe { Int64.random(in: 1...300, using: &$0) })
     }
 
     @Test func pulledPages_keepEachTextAsItArrived() throws {
