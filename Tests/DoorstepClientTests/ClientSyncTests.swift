@@ -206,3 +206,55 @@ extension ClientSyncTests {
         }
     }
 }
+
+/// A transport whose pulls fail while `pullsFail` is set: the device pushed, then lost the line.
+final class PullCutter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failing = true
+    var pullsFail: Bool {
+        get { lock.withLock { failing } }
+        set { lock.withLock { failing = newValue } }
+    }
+
+    func make(_ url: URL) -> any SyncTransport { Cut(inner: URLSessionTransport(baseURL: url), owner: self) }
+
+    struct Cut: SyncTransport {
+        let inner: URLSessionTransport
+        let owner: PullCutter
+        func send(_ request: TransportRequest) async throws -> TransportResponse {
+            if owner.pullsFail, request.path.hasPrefix("/v1/pull") { throw URLError(.notConnectedToInternet) }
+            return try await inner.send(request)
+        }
+    }
+}
+
+extension ClientSyncTests {
+    /// §5, §8: a laptop whose clock runs a day ahead pushes; the server clamps the stamps and says
+    /// so (`stamp`); the line drops before the pull. The laptop shows its acknowledged writes under
+    /// the ids the server gave them, and an edit made then names those ids: no phantom conflict,
+    /// before the pull or after it.
+    @Test func acknowledgedWrites_showUnderTheServersStamp_untilThePullBringsThem() async throws {
+        try await LiveServer.run { server in
+            let cutter = PullCutter()
+            var configuration = LiveServer.clientConfiguration(transport: { cutter.make($0) })
+            let ahead: Int64 = 24 * 3600 * 1000
+            configuration.clock = { HybridLogicalClock.systemMillis() + ahead }
+            let client = try FieldClient(configuration: configuration)
+            try await client.enroll(server: server.url, code: try await server.code(district: "150602", role: .visitor), deviceName: "fast clock")
+            let household = try await client.fileHousehold(Facts.household(40))
+            await #expect(throws: (any Error).self) { try await client.sync() }
+            #expect(try await client.status().pending == 0, "pushed and acknowledged")
+            let view = try #require(try await client.household(household))
+            let heads = view.household.heads("monthlyIncomeFen")
+            #expect(heads.count == 1)
+            #expect((heads.first?.write.hlc.wallMillis ?? .max) < HybridLogicalClock.systemMillis() + ahead / 2, "the server's stamp, not the laptop's")
+            try await client.editHousehold(household, set: ["monthlyIncomeFen": 90_000])
+            let edited = try #require(try await client.household(household))
+            #expect(edited.household.heads("monthlyIncomeFen").count == 1, "the edit replaced the acknowledged write: no phantom conflict")
+            cutter.pullsFail = false
+            try await client.sync()
+            let synced = try #require(try await client.household(household))
+            #expect(synced.household.heads("monthlyIncomeFen").map(\.value) == [90_000])
+        }
+    }
+}

@@ -142,6 +142,11 @@ enum ClientSchema {
         migrator.registerMigration("v6 refusal details") { db in
             try db.execute(sql: "ALTER TABLE quarantine ADD COLUMN details TEXT")
         }
+        // The stamp the server applied an acknowledged mutation with, where it clamped the device's
+        // (MutationResult.stamp): the overlay shows the write under the id the server gave it.
+        migrator.registerMigration("v7 applied stamps") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN stamp TEXT")
+        }
         return migrator
     }
 }

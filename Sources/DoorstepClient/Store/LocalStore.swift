@@ -144,11 +144,32 @@ enum LocalStore {
     /// The outbox mutations (pending and acknowledged) that touch a household, in seq order.
     static func outbox(_ db: Database, household ids: [EntityID]) throws -> [Mutation] {
         guard !ids.isEmpty else { return [] }
-        return try String.fetchAll(
-            db, sql: "SELECT body FROM outbox WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY seq",
-            arguments: StatementArguments(ids.map(\.description))
-        )
-        .map { try decode(Mutation.self, $0) }
+        var mutations: [Mutation] = []
+        // Writes the server applied under another stamp (it clamped a clock too far ahead): shown
+        // under the id the server gave them, and the later bases that name them say so too (§5).
+        var renamed: [WriteID: WriteID] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT body, stamp FROM outbox WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY seq",
+            arguments: StatementArguments(ids.map(\.description)))
+        {
+            var mutation = try decode(Mutation.self, row["body"] as String)
+            if let text = row["stamp"] as String?, let stamp = try? HLC(text) {
+                renamed[mutation.writeID] = WriteID(hlc: stamp, device: mutation.device)
+                mutation.hlc = stamp
+            }
+            mutations.append(mutation)
+        }
+        guard !renamed.isEmpty else { return mutations }
+        return mutations.map { mutation in
+            var mutation = mutation
+            mutation.fields = mutation.fields.map { write in
+                var write = write
+                write.base = write.base.map { renamed[$0] ?? $0 }
+                return write
+            }
+            mutation.covers = mutation.covers.map { renamed[$0] ?? $0 }
+            return mutation
+        }
     }
 
     /// Recomputes a household's view: the pulled aggregate with the outbox applied by the shared register rules.

@@ -155,7 +155,10 @@ extension FieldClient {
                     ]
                 )
             } else if mutation.seq <= receipt.highestContiguousSeq {
-                try db.cachedStatement(sql: "UPDATE outbox SET acked = 1 WHERE seq = ?").execute(arguments: [mutation.seq])
+                try db.cachedStatement(sql: "UPDATE outbox SET acked = 1, stamp = ? WHERE seq = ?").execute(arguments: [
+                    result.stamp?.description, mutation.seq,
+                ])
+                if result.stamp != nil { touched.insert(mutation.household) }
             }
         }
         try absorb(receipt.serverClock, db)
