@@ -108,7 +108,7 @@ def main():
             ("visitor device token", ["-H", "Authorization: Bearer " + visitor["token"], "--exclude-operation-id", "enroll"]),
             ("office device token", ["-H", "Authorization: Bearer " + office["token"], "--exclude-operation-id", "enroll"]),
             ("admin token", ["-H", "Authorization: Bearer " + admin, "--exclude-operation-id", "enroll"]),
-            ("enrollment, no token (last: bad codes rate-limit the address)", ["--include-operation-id", "enroll"]),
+            ("enrollment, no token (last: past ten bad codes the address is slowed)", ["--include-operation-id", "enroll"]),
         ]
         for label, extra in runs:
             report = os.path.join(work, "report-" + label.split()[0].strip(","))
