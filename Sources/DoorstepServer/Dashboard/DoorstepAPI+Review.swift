@@ -149,7 +149,7 @@ extension DoorstepAPI {
                 .init(number: Int(rejection.seq)),
                 .init(householdLabel(rejection.household, review), href: rejection.household.map { "/dashboard/households/\($0)" }),
                 .init(DashboardLabels.kind(rejection.kind, language)), .init(rejection.code.rawValue),
-                .init(Self.rejectionReason(rejection, language)),
+                .init(rejection.explanation(language)),
             ])
         }
         let clockRows = queue.clockFlaggedDevices.map { device in
@@ -280,12 +280,5 @@ extension DoorstepAPI {
             throw DoorstepError(.notFound, "no household \(id)")
         }
         return aggregate
-    }
-}
-
-extension DoorstepAPI {
-    /// A refusal's reason as the review table shows it (``ReviewQueue/Rejection/explanation(_:)``).
-    static func rejectionReason(_ rejection: ReviewQueue.Rejection, _ language: Language) -> String {
-        rejection.explanation(language)
     }
 }

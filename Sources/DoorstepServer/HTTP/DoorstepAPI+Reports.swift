@@ -22,11 +22,7 @@ extension DoorstepAPI {
         let query = request.uri.queryParameters
         let city = try await city()
 
-        var district: String?
-        if let text = query.get("district") {
-            guard !text.isEmpty else { throw DoorstepError(.invalidValue, "district is empty: leave it out for every district") }
-            district = try city.requireDistrict(text).code
-        }
+        var district = try districtQuery(request)
         if principal.role != .city {
             guard let own = principal.district else {
                 throw DoorstepError(.outOfScope, "this credential is bound to no district")

@@ -50,7 +50,7 @@ extension Quarantine {
                     table.add([
                         String(item.seq), Format.short(item.household), Strings.kind(item.mutation.kind, console.language),
                         Strings.operation(item.mutation.op, console.language), fields.joined(separator: " "), item.code.rawValue,
-                        Quarantine.reason(item, console: console),
+                        item.explanation(console.language),
                         format.time(item.at),
                     ])
                 }
@@ -119,12 +119,5 @@ extension Quarantine {
                 console.t("cli.quarantine.changeDropped", ["seq": "\(seq)"])
             }
         }
-    }
-}
-
-extension Quarantine {
-    /// The server's reason in the console's language (``DoorstepError/explain(code:details:message:messageZh:_:)``).
-    static func reason(_ item: QuarantinedMutation, console: Console) -> String {
-        DoorstepError.explain(code: item.code, details: item.details, message: item.reason, messageZh: item.reasonZh, console.language)
     }
 }
