@@ -136,6 +136,41 @@ struct OfficeCommandTests {
         }
     }
 
+    /// §6.3: a visitor who re-verified a conflicted phone number at the door settles the conflict;
+    /// the household's history says so to the office (by the visitor's laptop, in the field), and
+    /// to the visitor, in Chinese and in English.
+    @Test func householdsHistory_showsWhoSettledAConflict_inTheField() async throws {
+        try await LiveServer.run { server in
+            let a = try await VisitorCommandTests.enrolled(server)
+            let b = try await VisitorCommandTests.enrolled(server)
+            let household = try await VisitorCommandTests.fileHousehold(a, 7)
+            #expect(try await a.run("sync").status == 0)
+            #expect(try await b.run("sync").status == 0)
+            #expect(try await a.run("household", "edit", household, "--phone", "13912345678").status == 0)
+            #expect(try await b.run("household", "edit", household, "--phone", "13987654321").status == 0)
+            #expect(try await a.run("sync").status == 0)
+            #expect(try await b.run("sync").status == 0)
+            #expect(try await a.run("sync").status == 0)
+            // At the door, the visitor finds the right number and writes it over both.
+            #expect(try await a.run("household", "edit", household, "--phone", "13911112222").status == 0)
+            #expect(try await a.run("sync").status == 0)
+
+            let office = CLI()
+            let entries = try await office.run(["households", "history", household, "--json"] + Self.admin(server)).json([AuditEntry].self)
+            let settling = try #require(entries.first { $0.settledConflict == true })
+            #expect(settling.field == "phone" && settling.new == "13911112222")
+            #expect(settling.writer == settling.device && settling.actor == "device:\(settling.device)", "a push names its device")
+            let table = try await office.run(["households", "history", household] + Self.admin(server))
+            #expect(table.status == 0, "\(table)")
+            #expect(table.stdout.contains("修改记录") && table.stdout.contains("张三的笔记本") && table.stdout.contains("联系电话"), "\(table)")
+            #expect(table.stdout.contains("走访人员现场核实后解决了冲突") && table.stdout.contains("其中 1 条修改解决了冲突"), "\(table)")
+            let english = try await a.run("households", "history", String(household.prefix(8)), "--lang", "en")
+            #expect(english.status == 0 && english.stdout.contains("settled in the field by a visitor"), "\(english)")
+            let unknown = try await a.run("households", "history", "ffffffff")
+            #expect(unknown.status != 0 && unknown.errorLines.count == 1, "\(unknown)")
+        }
+    }
+
     @Test func report_csvHasBOM_headerInTheChosenLanguage_andTheNumbers() async throws {
         try await LiveServer.run { server in
             let visitor = try await VisitorCommandTests.enrolled(server)

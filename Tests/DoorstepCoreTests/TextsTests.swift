@@ -31,7 +31,7 @@ import Testing
     /// Every string literal in code that names a key, e.g. `"cli.sync.pushed"`, and the
     /// dashboard's `texts["…"]` and `{{t.…}}` (its keys live under `dashboard.`).
     static func namedKeys() throws -> Set<String> {
-        let literal = try NSRegularExpression(pattern: #""((?:cli|help|dashboard|value|list|language|error)\.[A-Za-z0-9_.]+)""#)
+        let literal = try NSRegularExpression(pattern: #""((?:cli|help|dashboard|value|list|language|error|history)\.[A-Za-z0-9_.]+)""#)
         let dashboardLiteral = try NSRegularExpression(pattern: #""([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*)""#)
         let template = try NSRegularExpression(pattern: #"\{\{[#^]?t\.([A-Za-z0-9]+)\}\}"#)
         var keys: Set<String> = []

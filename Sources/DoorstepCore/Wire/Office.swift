@@ -63,7 +63,7 @@ public struct AuditEntry: Codable, Hashable, Sendable {
     public var write: String
     public var device: DeviceID
     public var seq: Int64
-    /// The device, or the office account that made a decision through the server.
+    /// Who sent the write: `device:<id>`, `city-admin` or `dashboard:<account>` (§10).
     public var actor: String
     public var at: String
     /// For a change an office accepted from a revoked device's bundle: the device, seq and stamp
@@ -89,6 +89,37 @@ public struct AuditEntry: Codable, Hashable, Sendable {
         self.seq = seq
         self.actor = actor
         self.at = at
+    }
+}
+
+extension AuditEntry {
+    /// The device that sent the write (`device:<id>`): the pushing device, or the office device
+    /// that uploaded a bundle or decided through the server; `nil` for the admin token and dashboard accounts.
+    public var writer: DeviceID? {
+        if actor.isEmpty { return device }
+        guard actor.hasPrefix("device:") else { return nil }
+        return try? DeviceID(String(actor.dropFirst("device:".count)))
+    }
+
+    /// The dashboard account that made the write, when one did (`dashboard:<name>`).
+    public var dashboardAccount: String? {
+        actor.hasPrefix("dashboard:") ? String(actor.dropFirst("dashboard:".count)) : nil
+    }
+
+    /// Who made the write, for people: a dashboard account (marked as such), a device by its name
+    /// in `names` (else its id), or the city administrator.
+    public func who(names: [DeviceID: String], _ language: Language) -> String {
+        if let account = dashboardAccount { return account + Texts.text("history.byDashboard", language) }
+        if let writer { return names[writer] ?? writer.rawValue }
+        return actor == "city-admin" ? Texts.text("history.cityAdmin", language) : actor
+    }
+
+    /// The key of the note a history shows on a write that settled a conflict (§6.3), given the
+    /// role of its ``writer``: a visitor's correction at the door, or an office's decision; `nil`
+    /// for any other write.
+    public func settledNoteKey(writerRole: Role?) -> String? {
+        guard settledConflict == true else { return nil }
+        return writerRole == .visitor ? "history.settledInField" : "history.settled"
     }
 }
 

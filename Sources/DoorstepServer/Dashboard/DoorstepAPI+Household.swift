@@ -128,18 +128,9 @@ extension DoorstepAPI {
             deviceRoles[device.id] = device.role
         }
         let history = try await storage.history(of: household.id).reversed().map { entry in
-            let who: String
-            if entry.actor.hasPrefix("dashboard:") {
-                who = String(entry.actor.dropFirst("dashboard:".count)) + Texts.text("dashboard.history.byDashboard", language)
-            } else if entry.actor.isEmpty || entry.actor.hasPrefix("device:") {
-                who = names[entry.device] ?? entry.device.rawValue
-            } else {
-                who = entry.actor
-            }
+            let who = entry.who(names: names, language)
             // A conflict settled by this write: by the office, or by a visitor's correction at the door (§6.3).
-            let settled =
-                entry.settledConflict == true
-                ? Texts.text(deviceRoles[entry.device] == .visitor ? "dashboard.history.settledInField" : "dashboard.history.settled", language) : ""
+            let settled = entry.settledNoteKey(writerRole: entry.writer.flatMap { deviceRoles[$0] }).map { Texts.text($0, language) } ?? ""
             return DashboardTable.Row([
                 .init(DashboardLabels.time(entry.at, city: city)), .init(who), .init(String(entry.device.rawValue.prefix(8))),
                 .init(DashboardLabels.kind(entry.kind, language)), .init(DashboardLabels.field(entry.field, kind: entry.kind, language)),

@@ -6,7 +6,7 @@ struct Households: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: Help.text("help.households.listSearchAndShowThe"),
         discussion: Help.text("help.households.exampleDoorstepHouseholdsSearch"),
-        subcommands: [List.self, Search.self, Show.self],
+        subcommands: [List.self, Search.self, Show.self, History.self],
         defaultSubcommand: List.self
     )
 }
@@ -92,6 +92,39 @@ extension Households {
                 throw console.failure("notFound", "cli.error.notFound.noHouseholdOnThis2", ["household": "\(household)"])
             }
             try console.output(aggregate) { HouseholdView(format: global.format, reveal: reveal).render(aggregate) }
+        }
+    }
+
+    struct History: DoorstepCommand {
+        static let configuration = CommandConfiguration(
+            abstract: Help.text("help.households.history.abstract"),
+            discussion: Help.text("help.households.history.discussion")
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: .text("help.assist.theHouseholdIdOrIts"))
+        var id: String
+
+        @Flag(help: .text("help.households.showNationalIdNumbersWhole"))
+        var reveal = false
+
+        func run() async throws {
+            let session = try await global.office()
+            let household: EntityID
+            if let whole = try? EntityID(id) { household = whole } else { household = try await Resolve.household(id, global: global) }
+            let entries = try await session.client.history(household)
+            // Devices by name and role: an office lists its district's; a visitor's laptop knows itself.
+            var devices: [DeviceID: (name: String, role: Role)] = [:]
+            if let listed = try? await session.client.devices() {
+                for device in listed { devices[device.id] = (device.name, device.role) }
+            }
+            if global.explicitToken == nil, let enrollment = try? await global.openClient().enrollment {
+                devices[enrollment.device] = (enrollment.deviceName, enrollment.role)
+            }
+            try global.console.output(entries) {
+                HistoryView(format: global.format, reveal: reveal, devices: devices).render(entries)
+            }
         }
     }
 }
