@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "DoorstepStorage", targets: ["DoorstepStorage"]),
         .library(name: "DoorstepImport", targets: ["DoorstepImport"]),
         .library(name: "DoorstepServer", targets: ["DoorstepServer"]),
+        .library(name: "DoorstepFieldApp", targets: ["DoorstepFieldApp"]),
         .executable(name: "doorstep", targets: ["doorstep"]),
         .executable(name: "doorstep-server", targets: ["doorstep-server"]),
         .executable(name: "doorstep-bench", targets: ["doorstep-bench"]),
@@ -94,12 +95,43 @@ let package = Package(
             dependencies: ["DoorstepCore", "DoorstepStorage"],
             swiftSettings: swiftSettings
         ),
+        // What Doorstep's web pages share (the office dashboard, the field app): response headers
+        // and the Content-Security-Policy, form tokens, cookies, forms, tables, links.
+        .target(
+            name: "DoorstepWeb",
+            dependencies: [
+                "DoorstepCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The visitors' field app: a local web application on DoorstepClient, served on the
+        // loopback address to the laptop's own browser (`doorstep app`).
+        .target(
+            name: "DoorstepFieldApp",
+            dependencies: [
+                "DoorstepCore",
+                "DoorstepClient",
+                "DoorstepWeb",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The server: the HTTP API (sync, office and admin routes, token middleware), the office
         // dashboard, configuration and TLS, over DoorstepStorage and DoorstepImport.
         .target(
             name: "DoorstepServer",
             dependencies: [
                 "DoorstepCore",
+                "DoorstepWeb",
                 "DoorstepBundle",
                 "DoorstepStorage",
                 "DoorstepImport",
@@ -128,6 +160,7 @@ let package = Package(
             name: "doorstep",
             dependencies: [
                 "DoorstepClient",
+                "DoorstepFieldApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "DoorstepCore",
             ],
@@ -227,6 +260,21 @@ let package = Package(
                 "DoorstepCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DoorstepFieldAppTests",
+            dependencies: [
+                "DoorstepTestSupport",
+                "DoorstepFieldApp",
+                "DoorstepClient",
+                "DoorstepCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,7 +11,7 @@ struct Doorstep: AsyncParsableCommand {
         discussion: Help.text("help.doorstep.visitorsRecordVisitsAndHousehold"),
         version: DoorstepVersion.string,
         subcommands: [
-            Enroll.self, Households.self, Household.self, Visit.self, Assist.self, Sync.self, Status.self,
+            Enroll.self, App.self, Households.self, Household.self, Visit.self, Assist.self, Sync.self, Status.self,
             EntryCommand<MemberEntry>.self, EntryCommand<LiaisonEntry>.self, EntryCommand<ProblemEntry>.self,
             Quarantine.self, BundleCommand.self, Upload.self, ServerCommand.self, Admin.self, Review.self, Roster.self, Report.self,
         ]

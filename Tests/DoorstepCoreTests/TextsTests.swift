@@ -9,10 +9,13 @@ import Testing
     /// Keys built at run time from a prefix (a kind, a field, a term, an error code, a parser
     /// heading); their entries are checked against what they label instead of by a literal.
     static let builtPrefixes = [
-        "kind.", "kinds.", "field.", "term.", "operation.", "error.code.", "error.rule.", "cli.usage.", "help.parser.", "cli.reportView.csv.",
+        "kind.", "kinds.", "field.", "term.", "operation.", "value.workReason.", "error.code.", "error.rule.", "cli.usage.", "help.parser.",
+        "cli.reportView.csv.",
         // The dashboard's columns, tables, flashes, errors, navigation and mismatch kinds, named by id.
         "dashboard.column.", "dashboard.table.", "dashboard.done.", "dashboard.error.", "dashboard.errorPage.", "dashboard.nav.",
         "dashboard.review.reason.", "dashboard.compare.",
+        // The field app's notes after an action, sync summary rows, hints and enrollment fields, named by id.
+        "app.done.", "app.summary.", "app.hint.", "app.enroll.",
     ]
 
     static func sources() throws -> [(path: String, text: String)] {
@@ -31,7 +34,7 @@ import Testing
     /// Every string literal in code that names a key, e.g. `"cli.sync.pushed"`, and the
     /// dashboard's `texts["…"]` and `{{t.…}}` (its keys live under `dashboard.`).
     static func namedKeys() throws -> Set<String> {
-        let literal = try NSRegularExpression(pattern: #""((?:cli|help|dashboard|value|list|language|error|history)\.[A-Za-z0-9_.]+)""#)
+        let literal = try NSRegularExpression(pattern: #""((?:cli|help|dashboard|value|list|language|error|history|app)\.[A-Za-z0-9_.]+)""#)
         let dashboardLiteral = try NSRegularExpression(pattern: #""([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*)""#)
         let template = try NSRegularExpression(pattern: #"\{\{[#^]?t\.([A-Za-z0-9]+)\}\}"#)
         var keys: Set<String> = []
@@ -42,6 +45,11 @@ import Testing
         }
         for (path, text) in try sources() {
             keys.formUnion(matches(literal, text))
+            if path.contains("/DoorstepFieldApp/") {
+                // The field app names its texts without the prefix too (`t("nav.sync", language)`, `{{t.syncNow}}`).
+                keys.formUnion(matches(template, text).map { "app." + $0 })
+                keys.formUnion(matches(dashboardLiteral, text).map { "app." + $0 }.filter { Texts.name($0) != nil })
+            }
             if path.contains("/Dashboard/") {
                 keys.formUnion(matches(template, text).map { "dashboard." + $0 })
                 // Dashboard code names its texts without the prefix (`texts["signIn.failed"]`, `error: "compare.noFile"`).
@@ -136,6 +144,7 @@ import Testing
         terms(MemberRelation.self); terms(HealthCondition.self); terms(EmploymentSituation.self); terms(LiaisonLevel.self)
         terms(ProblemStatus.self); terms(AssistanceStatus.self); terms(VisitMode.self); terms(VisitConclusion.self)
         terms(VerifiedFact.self); terms(Role.self)
+        for reason in WorkReason.allCases { #expect(Texts.name("value.workReason.\(reason.rawValue)") != nil, "\(reason)") }
         for key in Texts.keys where key.hasPrefix("term.") {
             #expect(key.split(separator: ".").count == 3, "\(key)")
         }

@@ -281,6 +281,10 @@ import Testing
                 "GET /v1/admin/campaigns": Probe(
                     requests: [(office.token, .get, "/v1/admin/campaigns", nil, json), (visitor.token, .get, "/v1/admin/campaigns", nil, json)],
                     allowed: [200, 403]),
+                // A visitor's laptop reads the campaigns to know the stage under way (protocol 1.2): nothing of B in them.
+                "GET /v1/campaigns": Probe(
+                    requests: [(visitor.token, .get, "/v1/campaigns", nil, json), (office.token, .get, "/v1/campaigns", nil, json)],
+                    allowed: [200]),
                 "PUT /v1/admin/campaigns/{id}": Probe(
                     requests: [
                         (

@@ -118,15 +118,58 @@ public struct HouseholdQuery: Sendable, Hashable {
     public var district: String?
     /// Exactly this national ID (normalised: 18 characters, upper-case `X`).
     public var nationalID: String?
+    /// Exactly this household (its survivor's id).
+    public var id: EntityID?
     public var limit: Int
 
-    public init(text: String? = nil, status: HouseholdStatus? = nil, district: String? = nil, nationalID: String? = nil, limit: Int = 500) {
+    public init(
+        text: String? = nil, status: HouseholdStatus? = nil, district: String? = nil, nationalID: String? = nil, id: EntityID? = nil, limit: Int = 500
+    ) {
         self.text = text
         self.status = status
         self.district = district
         self.nationalID = nationalID
+        self.id = id
         self.limit = limit
     }
+}
+
+/// A home verification (入户核实) saved at once: ``FieldClient/recordVerification(_:for:)``.
+public struct HomeVerification: Sendable, Hashable {
+    /// A new member, liaison, problem- or assistance-list item.
+    public struct NewEntry: Sendable, Hashable {
+        public var kind: EntityKind
+        public var fields: [String: JSONValue]
+
+        public init(kind: EntityKind, fields: [String: JSONValue]) {
+            self.kind = kind
+            self.fields = fields
+        }
+    }
+
+    /// The visit's fields (mode, verified facts, observed income, conclusion, proposed status, notes …).
+    public var visit: [String: JSONValue]
+    /// Corrections to the household's facts.
+    public var householdChanges: [String: JSONValue]
+    /// Corrections to its members, liaisons and list items, by entry.
+    public var entryChanges: [EntityID: [String: JSONValue]]
+    public var newEntries: [NewEntry]
+
+    public init(
+        visit: [String: JSONValue], householdChanges: [String: JSONValue] = [:], entryChanges: [EntityID: [String: JSONValue]] = [:],
+        newEntries: [NewEntry] = []
+    ) {
+        self.visit = visit
+        self.householdChanges = householdChanges
+        self.entryChanges = entryChanges
+        self.newEntries = newEntries
+    }
+}
+
+/// What a saved home verification made: the visit's id and the new entries', in order.
+public struct SavedVerification: Sendable, Hashable {
+    public var visit: EntityID
+    public var newEntries: [EntityID]
 }
 
 /// Where a sync is.
@@ -136,6 +179,15 @@ public struct SyncProgress: Sendable, Hashable {
     public var done: Int
     /// The total when known (pending mutations while pushing; `nil` while pulling).
     public var total: Int?
+    /// Bytes of request and answer bodies so far in this sync, both ways.
+    public var bytes: Int64 = 0
+
+    public init(phase: Phase, done: Int, total: Int?, bytes: Int64 = 0) {
+        self.phase = phase
+        self.done = done
+        self.total = total
+        self.bytes = bytes
+    }
 }
 
 /// What a finished sync did.
@@ -148,6 +200,8 @@ public struct SyncSummary: Sendable, Hashable, Codable {
     public var removedHouseholds: Int
     public var clockSkew: Bool
     public var seconds: Double
+    /// Bytes of request and answer bodies, both ways.
+    public var bytes: Int64?
 }
 
 /// A mutation the server refused, kept until the visitor fixes or discards it.

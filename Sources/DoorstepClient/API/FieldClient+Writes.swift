@@ -103,6 +103,50 @@ extension FieldClient {
         return id
     }
 
+    /// Records a home verification (入户核实) as one save, in one local transaction: the corrections
+    /// to the household's facts and entries found at the door, the new problem- and
+    /// assistance-list items, and the visit itself. When any part is refused, nothing is saved
+    /// (the error's details name the field). Returns the ids of the visit and the new items.
+    @discardableResult
+    public func recordVerification(_ verification: HomeVerification, for household: EntityID) async throws -> SavedVerification {
+        var builds: [@Sendable (WriteContext) throws -> Content] = []
+        if !verification.householdChanges.isEmpty {
+            let changes = verification.householdChanges
+            builds.append { context in
+                let current = try context.requireView().household
+                return Content(op: .update, kind: .household, entity: current.id, fields: Self.writes(changes, base: { current.heads($0).map(\.write) }))
+            }
+        }
+        for (id, changes) in verification.entryChanges.sorted(by: { $0.key.description < $1.key.description }) where !changes.isEmpty {
+            builds.append { context in
+                let entry = try context.requireEntry(id)
+                return Content(
+                    op: .update, kind: entry.kind, entity: id, fields: Self.writes(changes, base: { entry.heads($0).map(\.write) }), household: entry.household)
+            }
+        }
+        var created: [EntityID] = []
+        for entry in verification.newEntries {
+            guard entry.kind.isDeletable else {
+                throw DoorstepError(.invalidOperation, "a home verification adds members, liaisons and list items, not a \(entry.kind.rawValue)")
+            }
+            let id = EntityID.random()
+            created.append(id)
+            let fields = entry.fields
+            builds.append { context in
+                Content(op: .create, kind: entry.kind, entity: id, fields: Self.writes(fields, base: { _ in [] }), household: try context.requireHouseholdID())
+            }
+        }
+        let visit = EntityID.random()
+        var values = verification.visit
+        if values["verified"] == nil { values["verified"] = [] }
+        let visitValues = values
+        builds.append { context in
+            Content(op: .create, kind: .visit, entity: visit, fields: Self.writes(visitValues, base: { _ in [] }), household: try context.requireHouseholdID())
+        }
+        try await record(household: household, builds)
+        return SavedVerification(visit: visit, newEntries: created)
+    }
+
     static func writes(_ fields: [String: JSONValue], base: (String) -> [WriteID]) -> [FieldWrite] {
         fields.keys.sorted().map { FieldWrite(field: $0, value: fields[$0] ?? .null, base: base($0)) }
     }
@@ -170,51 +214,67 @@ extension FieldClient {
     /// With `resolving`, the quarantined mutation with that seq is dropped in the same transaction
     /// (a fixed, resent mutation replaces it exactly once, whatever happens to the process).
     func record(household: EntityID, resolving quarantined: Int64? = nil, _ build: @escaping @Sendable (WriteContext) throws -> Content) async throws {
+        try await record(household: household, resolving: quarantined, [build])
+    }
+
+    /// Validates several changes to one household and commits them, each with its outbox entry, in
+    /// one transaction: all of them or, when one is refused, none. Each sees the ones before it.
+    func record(household: EntityID, resolving quarantined: Int64? = nil, _ builds: [@Sendable (WriteContext) throws -> Content]) async throws {
         let city = configuration.city
         let physical = configuration.clock
         try await pool.write { db in
-            let prelude = try LocalStore.writePrelude(db, household: household)
-            guard let device = prelude.device.flatMap({ try? DeviceID($0) }), let role = prelude.role.flatMap(Role.init(rawValue:)) else {
-                throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
+            for build in builds {
+                try Self.recordOne(db, household: household, city: city, physical: physical, build)
             }
-            let principal = Principal(device: device, role: role, district: prelude.district)
-            let survivor = prelude.survivor
-            let context = WriteContext(db: db, principal: principal, household: survivor, listedDistrict: prelude.listedDistrict)
-            let content = try build(context)
-            let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
-            try MutationValidator.checkVisitTime(kind: content.kind, writes: fields, writtenAtMillis: physical())
-            try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
-            let district =
-                content.kind == .household && content.op == .create
-                ? fields.first { $0.field == "district" }?.value.stringValue
-                : context.listedDistrict
-            guard let district, principal.covers(district: district) else {
-                throw DoorstepError(.outOfScope, "district \(district ?? "-") is outside this device's district \(principal.district ?? "-")")
-            }
-            if content.kind == .household, content.op == .update, let status = fields.first(where: { $0.field == "status" }),
-                let next = status.value.stringValue.flatMap(HouseholdStatus.init(rawValue:))
-            {
-                let seen = (try context.view()?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
-                try HouseholdStatus.checkChange(from: seen, to: next)
-            }
-            var clock = HybridLogicalClock(last: prelude.last, physicalMillis: physical)
-            let seq = prelude.nextSeq
-            let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
-            let mutation = Mutation(
-                device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
-                entity: content.entity, household: parent, fields: fields, covers: content.covers)
-            try db.cachedStatement(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt), mutation.hlc.description])
             if let quarantined { try db.execute(sql: "DELETE FROM quarantine WHERE seq = ?", arguments: [quarantined]) }
-            if context.listedDistrict == nil {
-                try LocalStore.refreshView(db, survivor)  // a new household (or one not shown yet)
-            } else if mutation.kind == .household || mutation.op == .linkDecision {
-                if let view = try context.view() { try LocalStore.extendView(db, view, with: mutation) } else { try LocalStore.refreshView(db, survivor) }
-            } else {
-                try LocalStore.extendEntry(db, owner: survivor, with: mutation)
-            }
         }
         checkpointer.noteWrite()
+    }
+
+    /// One change of a `record`, inside its transaction.
+    private static func recordOne(
+        _ db: Database, household: EntityID, city: CityData, physical: @escaping @Sendable () -> Int64,
+        _ build: (WriteContext) throws -> Content
+    ) throws {
+        let prelude = try LocalStore.writePrelude(db, household: household)
+        guard let device = prelude.device.flatMap({ try? DeviceID($0) }), let role = prelude.role.flatMap(Role.init(rawValue:)) else {
+            throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
+        }
+        let principal = Principal(device: device, role: role, district: prelude.district)
+        let survivor = prelude.survivor
+        let context = WriteContext(db: db, principal: principal, household: survivor, listedDistrict: prelude.listedDistrict)
+        let content = try build(context)
+        let fields = try MutationValidator.validate(content.op, kind: content.kind, fields: content.fields, city: city)
+        try MutationValidator.checkVisitTime(kind: content.kind, writes: fields, writtenAtMillis: physical())
+        try Permissions.check(content.op, kind: content.kind, writes: fields, role: principal.role)
+        let district =
+            content.kind == .household && content.op == .create
+            ? fields.first { $0.field == "district" }?.value.stringValue
+            : context.listedDistrict
+        guard let district, principal.covers(district: district) else {
+            throw DoorstepError(.outOfScope, "district \(district ?? "-") is outside this device's district \(principal.district ?? "-")")
+        }
+        if content.kind == .household, content.op == .update, let status = fields.first(where: { $0.field == "status" }),
+            let next = status.value.stringValue.flatMap(HouseholdStatus.init(rawValue:))
+        {
+            let seen = (try context.view()?.household.heads("status") ?? []).compactMap { $0.value.stringValue.flatMap(HouseholdStatus.init(rawValue:)) }
+            try HouseholdStatus.checkChange(from: seen, to: next)
+        }
+        var clock = HybridLogicalClock(last: prelude.last, physicalMillis: physical)
+        let seq = prelude.nextSeq
+        let parent = content.kind == .household ? content.entity : (content.household ?? survivor)
+        let mutation = Mutation(
+            device: principal.device, seq: seq, hlc: clock.tick(), op: content.op, kind: content.kind,
+            entity: content.entity, household: parent, fields: fields, covers: content.covers)
+        try db.cachedStatement(sql: "INSERT INTO outbox (seq, household, body, created_at, hlc) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [seq, parent.description, try LocalStore.encode(mutation), Instant.format(Date(), in: .gmt), mutation.hlc.description])
+        if context.listedDistrict == nil {
+            try LocalStore.refreshView(db, survivor)  // a new household (or one not shown yet)
+        } else if mutation.kind == .household || mutation.op == .linkDecision {
+            if let view = try context.view() { try LocalStore.extendView(db, view, with: mutation) } else { try LocalStore.refreshView(db, survivor) }
+        } else {
+            try LocalStore.extendEntry(db, owner: survivor, with: mutation)
+        }
     }
 }
 

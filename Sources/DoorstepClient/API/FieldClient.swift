@@ -120,6 +120,7 @@ public final class FieldClient: Sendable {
         if let status = query.status { conditions.append("status = ?"); arguments.append(status.rawValue) }
         if let district = query.district { conditions.append("district = ?"); arguments.append(district) }
         if let nationalID = query.nationalID { conditions.append("national_id = ?"); arguments.append(nationalID) }
+        if let id = query.id { conditions.append("id = ?"); arguments.append(id.description) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let rows = try Row.fetchAll(
             db,
@@ -153,6 +154,13 @@ public final class FieldClient: Sendable {
                 guard let household = try? EntityID(row["owner"] as String), let entry = try? EntityID(row["id"] as String) else { return nil }
                 return (household, entry)
             }
+        }
+    }
+
+    /// The list entry of one household (by any of its ids), or `nil` when this device holds none.
+    public func summary(of id: EntityID) async throws -> HouseholdSummary? {
+        try await pool.read { db in
+            try Self.summaries(db, HouseholdQuery(id: try LocalStore.survivor(db, of: id), limit: 1)).first
         }
     }
 

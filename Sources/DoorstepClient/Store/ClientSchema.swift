@@ -147,6 +147,25 @@ enum ClientSchema {
         migrator.registerMigration("v7 applied stamps") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN stamp TEXT")
         }
+        // What the worklist needs beside each household (HouseholdWorkFacts), so that it reads no
+        // visits: the latest home visit and visit, whether it asked for a follow-up, the next
+        // assistance item due; and each entry's kind, to find a household's assistance items.
+        migrator.registerMigration("v8 worklist facts") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE households ADD COLUMN home_visit_at TEXT;
+                    ALTER TABLE households ADD COLUMN latest_visit_at TEXT;
+                    ALTER TABLE households ADD COLUMN follow_up INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE households ADD COLUMN next_due TEXT;
+                    ALTER TABLE household_entities ADD COLUMN kind TEXT;
+                    UPDATE household_entities SET kind = json_extract(COALESCE(view, pulled), '$.kind');
+                    CREATE INDEX household_entities_kind ON household_entities(owner, kind);
+                    """)
+            for id in try String.fetchAll(db, sql: "SELECT id FROM households").compactMap({ try? EntityID($0) }) {
+                guard let view = try LocalStore.view(db, id) else { continue }
+                try LocalStore.storeFacts(db, HouseholdWorkFacts(view), of: id)
+            }
+        }
         return migrator
     }
 }

@@ -8,6 +8,8 @@ enum SettingKey: String {
     case serverPublicKey, serverKeyID, signingKey
     case hlc, cursor, nextSeq, lastSyncAt, lastSyncError
     case revokedAt, revokedBundle
+    /// The server's campaigns (`GET /v1/campaigns`, JSON), kept at each sync.
+    case campaigns
 }
 
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the
@@ -198,14 +200,54 @@ enum LocalStore {
         try db.cachedStatement(sql: "UPDATE household_entities SET view = NULL WHERE owner = ?").execute(arguments: [owner])
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, view = excluded.view, conflicts = excluded.conflicts
+                INSERT INTO household_entities (owner, id, position, view, conflicts, kind) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, view = excluded.view, conflicts = excluded.conflicts, kind = excluded.kind
                 """)
         for (position, entity) in view.entities.enumerated() {
-            try upsert.execute(arguments: [owner, entity.id.description, position, try encode(entity), entity.conflictCount])
+            try upsert.execute(arguments: [owner, entity.id.description, position, try encode(entity), entity.conflictCount, entity.kind.rawValue])
         }
         try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ? AND view IS NULL AND pulled IS NULL").execute(arguments: [owner])
         try storeTop(db, view, conflicts: view.conflicts.count, localChanges: localChanges)
+        try storeFacts(db, HouseholdWorkFacts(view), of: view.household.id)
+    }
+
+    /// Writes a household's worklist facts (only when they changed: most writes change none).
+    static func storeFacts(_ db: Database, _ facts: HouseholdWorkFacts, of id: EntityID) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE households SET home_visit_at = ?1, latest_visit_at = ?2, follow_up = ?3, next_due = ?4
+                WHERE id = ?5 AND (home_visit_at IS NOT ?1 OR latest_visit_at IS NOT ?2 OR follow_up IS NOT ?3 OR next_due IS NOT ?4)
+                """
+        ).execute(arguments: [facts.lastHomeVisitAt, facts.latestVisitAt, facts.followUp, facts.nextDue?.description, id.description])
+    }
+
+    /// The worklist facts after one more local write of an entry: a new visit is folded in; a
+    /// change to an assistance item reads the household's items again (a few rows, by kind).
+    static func extendFacts(_ db: Database, owner: EntityID, with mutation: Mutation, entity: EntityState?) throws {
+        switch mutation.kind {
+        case .visit:
+            guard mutation.op == .create, let entity else { return }
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT home_visit_at, latest_visit_at, follow_up, next_due FROM households WHERE id = ?"),
+                arguments: [owner.description])
+            var facts = HouseholdWorkFacts(
+                lastHomeVisitAt: row?["home_visit_at"], latestVisitAt: row?["latest_visit_at"], followUp: (row?["follow_up"] as Int? ?? 0) != 0,
+                nextDue: (row?["next_due"] as String?).flatMap { try? LocalDate($0) })
+            let before = facts
+            facts.add(visit: entity)
+            if facts != before { try storeFacts(db, facts, of: owner) }
+        case .assistance:
+            let items = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND kind = 'assistance' AND view IS NOT NULL"),
+                arguments: [owner.description]
+            ).map { try decode(EntityState.self, $0) }
+            let due = HouseholdWorkFacts.nextDue(of: items)?.description
+            try db.cachedStatement(sql: "UPDATE households SET next_due = ?1 WHERE id = ?2 AND next_due IS NOT ?1").execute(arguments: [
+                due, owner.description,
+            ])
+        default:
+            return
+        }
     }
 
     /// Writes a household's row: the household and aliases (entries stripped) and the list columns.
@@ -251,10 +293,11 @@ enum LocalStore {
             delta = conflicts - ((row?["conflicts"] as Int?) ?? 0)
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO household_entities (owner, id, position, view, conflicts, kind) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
                     """
-            ).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), conflicts])
+            ).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), conflicts, entity.kind.rawValue])
+            try extendFacts(db, owner: owner, with: mutation, entity: entity)
         }
         // The row is written only when something listed changes (a visit usually changes neither).
         try db.cachedStatement(sql: "UPDATE households SET conflicts = conflicts + ?, local_changes = 1 WHERE id = ? AND (? <> 0 OR local_changes = 0)")
@@ -286,10 +329,11 @@ enum LocalStore {
             }
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO household_entities (owner, id, position, view, conflicts) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO household_entities (owner, id, position, view, conflicts, kind) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(owner, id) DO UPDATE SET view = excluded.view, conflicts = excluded.conflicts
                     """
-            ).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflictCount])
+            ).execute(arguments: [owner.description, entity.id.description, position, try encode(entity), entity.conflictCount, entity.kind.rawValue])
+            try extendFacts(db, owner: owner, with: mutation, entity: entity)
         }
         entityConflicts =
             try Int.fetchOne(
@@ -317,8 +361,9 @@ enum LocalStore {
         var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
         let entry = try db.cachedStatement(
             sql: """
-                INSERT INTO household_entities (owner, id, position, pulled, view, conflicts) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, pulled = excluded.pulled, view = excluded.view, conflicts = excluded.conflicts
+                INSERT INTO household_entities (owner, id, position, pulled, view, conflicts, kind) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(owner, id) DO UPDATE SET position = excluded.position, pulled = excluded.pulled, view = excluded.view,
+                    conflicts = excluded.conflicts, kind = excluded.kind
                 """)
         for (index, aggregate) in page.households.enumerated() {
             let survivor = aggregate.household.id
@@ -371,7 +416,7 @@ enum LocalStore {
                 if let old = stored.removeValue(forKey: id), old.position == place, old.pulled == text, old.view == text, old.conflicts == entityConflicts {
                     continue
                 }
-                try entry.execute(arguments: [survivor.description, id, place, text, text, entityConflicts])
+                try entry.execute(arguments: [survivor.description, id, place, text, text, entityConflicts, entity.kind.rawValue])
             }
             for id in stored.keys {
                 try db.cachedStatement(sql: "DELETE FROM household_entities WHERE owner = ? AND id = ?").execute(arguments: [survivor.description, id])
@@ -398,30 +443,49 @@ enum LocalStore {
                 household["district"].stringValue, household["headName"].stringValue, household["nationalId"].stringValue,
                 household["address"].stringValue, household["status"].stringValue,
             ]
+            let facts = HouseholdWorkFacts(aggregate)
+            let factColumns: [(any DatabaseValueConvertible)?] = [
+                facts.lastHomeVisitAt, facts.latestVisitAt, facts.followUp ? 1 : 0, facts.nextDue?.description,
+            ]
             let old = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT pulled, view, conflicts, local_changes, district, head_name, national_id, address, status FROM households WHERE id = ?
+                        SELECT pulled, view, conflicts, local_changes, district, head_name, national_id, address, status,
+                            home_visit_at, latest_visit_at, follow_up, next_due FROM households WHERE id = ?
                         """), arguments: [survivor.description])
             let sameList = old.map { row in (0..<5).allSatisfy { (row[4 + $0] as String?) == listed[$0] } } ?? false
-            if let old, sameList, (old["pulled"] as String?) == text, (old["view"] as String?) == text,
+            let sameFacts =
+                old.map { row in
+                    (row["home_visit_at"] as String?) == facts.lastHomeVisitAt && (row["latest_visit_at"] as String?) == facts.latestVisitAt
+                        && (row["follow_up"] as Int?) == (facts.followUp ? 1 : 0) && (row["next_due"] as String?) == facts.nextDue?.description
+                } ?? false
+            if let old, sameList, sameFacts, (old["pulled"] as String?) == text, (old["view"] as String?) == text,
                 (old["conflicts"] as Int?) == conflicts, (old["local_changes"] as Int?) == 0
             {
                 // Pulled again for a change to its entries only: the row stays as it is.
             } else if sameList {
                 // The listed columns (and their indexes) stay as they are.
-                try db.cachedStatement(sql: "UPDATE households SET pulled = ?, view = ?, conflicts = ?, local_changes = 0 WHERE id = ?")
-                    .execute(arguments: [text, text, conflicts, survivor.description])
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE households SET pulled = ?, view = ?, conflicts = ?, local_changes = 0,
+                            home_visit_at = ?, latest_visit_at = ?, follow_up = ?, next_due = ? WHERE id = ?
+                        """
+                ).execute(arguments: StatementArguments([text, text, conflicts] + factColumns + [survivor.description]))
             } else {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                        INSERT INTO households (id, pulled, view, district, head_name, national_id, address, status, conflicts, local_changes,
+                            home_visit_at, latest_visit_at, follow_up, next_due)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                         ON CONFLICT(id) DO UPDATE SET pulled = excluded.pulled, view = excluded.view, district = excluded.district,
                             head_name = excluded.head_name, national_id = excluded.national_id, address = excluded.address,
-                            status = excluded.status, conflicts = excluded.conflicts, local_changes = 0
+                            status = excluded.status, conflicts = excluded.conflicts, local_changes = 0,
+                            home_visit_at = excluded.home_visit_at, latest_visit_at = excluded.latest_visit_at,
+                            follow_up = excluded.follow_up, next_due = excluded.next_due
                         """
-                ).execute(arguments: [survivor.description, text, text, listed[0], listed[1], listed[2], listed[3], listed[4], conflicts])
+                ).execute(
+                    arguments: StatementArguments(
+                        [survivor.description, text, text, listed[0], listed[1], listed[2], listed[3], listed[4], conflicts] + factColumns))
             }
             if local { try refreshView(db, survivor) }
         }

@@ -30,7 +30,8 @@ extension FieldClient {
         }
         let address = server ?? enrollment.server
         try checkTransport(address)
-        let api = ServerAPI(transport: configuration.transport(address), token: token, retry: configuration.retry)
+        let meter = ByteMeter()
+        let api = ServerAPI(transport: configuration.transport(address), token: token, retry: configuration.retry, meter: meter)
         var summary = SyncSummary(
             pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
             removedHouseholds: 0, clockSkew: false, seconds: 0)
@@ -38,6 +39,7 @@ extension FieldClient {
             if let server, server != enrollment.server { try await verifyServer(at: server) }
             try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
             try await pull(api: api, summary: &summary, progress: progress)
+            try await keepCampaigns(api: api)
             let finished = Instant.format(Date(), in: .gmt)
             try await pool.write { db in
                 try LocalStore.set(db, .lastSyncAt, finished)
@@ -50,7 +52,8 @@ extension FieldClient {
             throw error
         }
         summary.seconds = Date().timeIntervalSince(started)
-        progress(SyncProgress(phase: .done, done: summary.pushed, total: summary.pushed))
+        summary.bytes = meter.bytes
+        progress(SyncProgress(phase: .done, done: summary.pushed, total: summary.pushed, bytes: meter.bytes))
         return summary
     }
 
@@ -58,7 +61,7 @@ extension FieldClient {
         let limit = max(1, configuration.batchSize)
         let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0 }
         var done = 0
-        progress(SyncProgress(phase: .pushing, done: 0, total: total))
+        progress(SyncProgress(phase: .pushing, done: 0, total: total, bytes: api.meter?.bytes ?? 0))
         while true {
             try Task.checkCancellation()
             // The stored bodies go out as they are (each was validated and encoded when recorded).
@@ -98,7 +101,7 @@ extension FieldClient {
             }
             summary.clockSkew = summary.clockSkew || receipt.clockSkew
             done += batch.count
-            progress(SyncProgress(phase: .pushing, done: min(done, total), total: total))
+            progress(SyncProgress(phase: .pushing, done: min(done, total), total: total, bytes: api.meter?.bytes ?? 0))
         }
     }
 
@@ -228,9 +231,34 @@ extension FieldClient {
             checkpointer.noteWrite()
             summary.pulledHouseholds += page.households.count
             summary.removedHouseholds += page.removed.count
-            progress(SyncProgress(phase: .pulling, done: summary.pulledHouseholds, total: nil))
+            progress(SyncProgress(phase: .pulling, done: summary.pulledHouseholds, total: nil, bytes: api.meter?.bytes ?? 0))
             if !page.hasMore { return }
         }
+    }
+
+    /// Keeps the server's campaigns, so that the worklist knows the stage under way offline
+    /// (protocol 1.2). A server before 1.2 has no such route: the laptop keeps what it had. Any
+    /// other failure leaves the sync done (its work is committed) and the old list in place.
+    private func keepCampaigns(api: ServerAPI) async throws {
+        let campaigns: [Campaign]
+        do {
+            campaigns = try await api.call("GET", "/v1/campaigns", as: CampaignList.self).campaigns
+        } catch let error as DoorstepError where error.code == .deviceRevoked {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return
+        }
+        let text = String(decoding: try WireCoding.encode(CampaignList(campaigns: campaigns)), as: UTF8.self)
+        try await pool.write { db in try LocalStore.set(db, .campaigns, text) }
+    }
+
+    /// The campaigns the server gave at the last sync; empty before any (the city data's then count).
+    func storedCampaigns() async throws -> [Campaign] {
+        let text = try await pool.read { db in try LocalStore.setting(db, .campaigns) }
+        guard let text, let list = try? WireCoding.decode(CampaignList.self, from: Data(text.utf8)) else { return [] }
+        return list.campaigns
     }
 
     static func absorb(_ stamp: HLC, _ db: Database) throws {

@@ -1,11 +1,14 @@
 import DoorstepCore
 import Foundation
+import Synchronization
 
 /// The protocol's HTTP calls, with retries, decoding, and errors as ``DoorstepError``.
 struct ServerAPI: Sendable {
     let transport: any SyncTransport
     let token: String?
     let retry: RetryPolicy
+    /// Counts the bytes of bodies sent and received (a sync's progress shows them).
+    var meter: ByteMeter? = nil
 
     /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
     /// and 5xx are retried with backoff, then become `serverUnreachable`.
@@ -32,7 +35,9 @@ struct ServerAPI: Sendable {
             try Task.checkCancellation()
             let response: TransportResponse
             do {
+                meter?.add(body?.count ?? 0)
                 response = try await transport.send(request)
+                meter?.add(response.body.count)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -70,4 +75,13 @@ struct ServerAPI: Sendable {
             }
         }
     }
+}
+
+/// Bytes of request and answer bodies, counted as they go.
+final class ByteMeter: Sendable {
+    private let count = Atomic<Int64>(0)
+
+    func add(_ bytes: Int) { count.add(Int64(bytes), ordering: .relaxed) }
+
+    var bytes: Int64 { count.load(ordering: .relaxed) }
 }

@@ -70,6 +70,12 @@ public struct LocalDate: Hashable, Comparable, Sendable, WireStringCodable, Cust
         return era * 146_097 + doe - 719_468
     }
 
+    /// The date `days` days later (earlier when negative).
+    public func adding(days: Int) -> LocalDate {
+        let (year, month, day) = LocalCalendar.civil(daysSinceEpoch: dayNumber + days)
+        return (try? LocalDate(year: year, month: month, day: day)) ?? self
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

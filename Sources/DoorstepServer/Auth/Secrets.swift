@@ -1,18 +1,19 @@
 import Crypto
+import DoorstepWeb
 import Foundation
 
 /// Random tokens and codes, and the hashes they are stored as.
 enum Secrets {
     /// A bearer token: a prefix and 32 random bytes, base64url.
     static func token(prefix: String) -> String {
-        prefix + base64url(randomBytes(32))
+        prefix + WebSecurity.base64url(WebSecurity.randomBytes(32))
     }
 
     /// A one-time enrollment code of 12 characters (60 bits) in groups of four, easy to read aloud:
     /// Crockford's alphabet, no I, L, O or U.
     static func enrollmentCode() -> String {
         let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        let bytes = randomBytes(12)
+        let bytes = WebSecurity.randomBytes(12)
         let chars = bytes.map { alphabet[Int($0) % 32] }
         return String(chars[0..<4]) + "-" + String(chars[4..<8]) + "-" + String(chars[8..<12])
     }
@@ -33,17 +34,5 @@ enum Secrets {
     /// The SHA-256 of a secret, lower-case hex: how tokens and codes are stored.
     static func hash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
-    static func base64url(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import DoorstepCore
+import DoorstepWeb
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -37,10 +38,7 @@ enum DashboardRenderer {
     }
 
     /// The Content-Security-Policy: nothing from elsewhere, no script, only our own style sheet (by its hash).
-    static let contentSecurityPolicy: String = {
-        let hash = Data(SHA256.hash(data: Data(DashboardTemplates.css.utf8))).base64EncodedString()
-        return "default-src 'none'; style-src 'sha256-\(hash)'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    }()
+    static let contentSecurityPolicy = WebSecurity.contentSecurityPolicy(css: DashboardTemplates.css)
 
     /// Renders a page template with the chrome, the texts of the language and the page's content.
     static func render(_ template: String, chrome: PageChrome, language: Language, content: Any) throws -> String {
@@ -53,46 +51,16 @@ enum DashboardRenderer {
 
     /// An HTML response with the dashboard's security headers.
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        var response = Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
-        secure(&response)
-        return response
+        WebSecurity.html(text, status: status, policy: contentSecurityPolicy)
     }
 
     /// Adds the headers every dashboard answer carries: no caching, no framing, no sniffing, no referrer, the CSP.
     static func secure(_ response: inout Response) {
-        response.headers[.cacheControl] = "no-store"
-        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
-        if let name = HTTPField.Name("X-Content-Type-Options") { response.headers[name] = "nosniff" }
-        if let name = HTTPField.Name("X-Frame-Options") { response.headers[name] = "DENY" }
-        if let name = HTTPField.Name("Referrer-Policy") { response.headers[name] = "no-referrer" }
+        WebSecurity.secure(&response, policy: contentSecurityPolicy)
     }
 
     /// A 303 redirect (see other): after a form post, or to the sign-in page.
     static func redirect(_ location: String) -> Response {
-        var response = Response.redirect(to: location, type: .normal)
-        secure(&response)
-        return response
-    }
-}
-
-/// Links with query strings, percent-encoded.
-enum DashboardLinks {
-    private static let allowed: CharacterSet = {
-        var set = CharacterSet.alphanumerics
-        set.insert(charactersIn: "-._~/")
-        return set
-    }()
-
-    /// Percent-encodes a query value (or a path to carry in `next`).
-    static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
-    }
-
-    /// `path?key=value&…`, leaving out items without a value.
-    static func href(_ path: String, _ items: [(String, String?)]) -> String {
-        let query = items.compactMap { key, value in value.map { "\(key)=\(encode($0))" } }.joined(separator: "&")
-        return query.isEmpty ? path : "\(path)?\(query)"
+        WebSecurity.redirect(location, policy: contentSecurityPolicy)
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import DoorstepWeb
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -55,39 +56,11 @@ enum DashboardSecurity {
     // MARK: Session ids and form tokens
 
     /// A new session id: 32 random bytes (256 bits), base64url. Only its hash is stored.
-    static func newSessionID() -> String { Secrets.base64url(Secrets.randomBytes(32)) }
+    static func newSessionID() -> String { WebSecurity.newSecret() }
 
     /// The form token of a session (or of a sign-in cookie): derived from the secret by SHA-256 with a
     /// purpose prefix, so the database holds nothing that yields it and it never reveals the secret.
     static func formToken(for secret: String, purpose: String) -> String {
-        Secrets.base64url(Array(SHA256.hash(data: Data("doorstep-dashboard-\(purpose)\n\(secret)".utf8))))
-    }
-
-    /// Compares two strings in time that depends only on their lengths.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
-        guard left.count == right.count, !left.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
-    }
-
-    // MARK: Cookies
-
-    /// A valid header name literal: the initializer fails only for names with illegal characters.
-    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")
-
-    /// Whether the request reached us over TLS, directly or through a proxy that says so.
-    static func isSecure(_ request: Request) -> Bool {
-        if request.uri.scheme?.rawValue.lowercased() == "https" { return true }
-        if let name = forwardedProto, let proto = request.headers[name] {
-            return proto.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
-        }
-        return false
-    }
-
-    /// A cookie of the dashboard: HttpOnly, SameSite=Strict, Secure under TLS.
-    static func cookie(_ name: String, _ value: String, maxAge: Int, path: String = "/", request: Request) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: isSecure(request), httpOnly: true, sameSite: .strict)
+        WebSecurity.formToken(for: secret, application: "dashboard", purpose: purpose)
     }
 }

@@ -1,6 +1,7 @@
 import DoorstepCore
 import DoorstepImport
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -74,11 +75,11 @@ extension DoorstepAPI {
     }
 
     /// Every mismatch of a comparison in one table: what kind, the roster line, the household, and both sides.
-    func comparisonTable(_ report: RosterReport, viewer: DashboardViewer) -> DashboardTable {
+    func comparisonTable(_ report: RosterReport, viewer: DashboardViewer) -> WebTable {
         let language = viewer.language
         let texts = Texts.section("dashboard", language)
-        func kind(_ key: String) -> DashboardTable.Cell { .init(texts["compare.\(key)"] ?? key) }
-        var rows: [DashboardTable.Row] = report.inRosterNotOnFile.map { person in
+        func kind(_ key: String) -> WebTable.Cell { .init(texts["compare.\(key)"] ?? key) }
+        var rows: [WebTable.Row] = report.inRosterNotOnFile.map { person in
             .init([
                 kind("notOnFile"), .init(number: person.line), .init(person.nationalIdMasked), .init(person.name), .init("—"),
                 .init(person.allowanceFen.map(DashboardLabels.money) ?? "—"),
@@ -107,7 +108,7 @@ extension DoorstepAPI {
         rows += report.invalidRows.map { invalid in
             .init([kind("invalid"), .init(number: invalid.line), .init("—"), .init(invalid.message), .init("—"), .init("—")])
         }
-        return DashboardTable(
+        return WebTable(
             id: "comparison", caption: texts["table.comparison"] ?? "",
             columns: ["mismatch", "line", "household", "detail", "onFile", "inRoster"].map { texts["column.\($0)"] ?? $0 },
             rows: rows, exportHref: nil, emptyText: texts["compare.noMismatch"] ?? "")
@@ -118,7 +119,7 @@ extension DoorstepAPI {
         try await dashboardPage(request) { viewer in
             let name = context.parameters.get("table") ?? ""
             let scope = viewer.district ?? "city"
-            var table: DashboardTable?
+            var table: WebTable?
             switch name {
             case "status", "causes", "missed", "wrong", "devices", "districts":
                 let report = try await dashboardReport(district: viewer.district, campaign: request.uri.queryParameters.get("campaign"))
@@ -140,7 +141,7 @@ extension DoorstepAPI {
     }
 
     /// A CSV download: UTF-8 with a byte-order mark.
-    func csvResponse(_ table: DashboardTable, filename: String) -> Response {
+    func csvResponse(_ table: WebTable, filename: String) -> Response {
         var response = Response(
             status: .ok,
             headers: [

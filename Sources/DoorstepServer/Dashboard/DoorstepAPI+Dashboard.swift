@@ -1,5 +1,6 @@
 import DoorstepCore
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -47,16 +48,14 @@ extension DoorstepAPI {
 
     /// The language: `?lang=` (remembered in a cookie), else the cookie, else `Accept-Language`; Chinese by default.
     func dashboardLanguage(_ request: Request) -> (language: Language, remember: Bool) {
-        if let text = request.uri.queryParameters.get("lang"), let language = Language(rawValue: text) { return (language, true) }
-        if let text = request.cookies[DashboardSettings.languageCookie]?.value, let language = Language(rawValue: text) { return (language, false) }
-        return (Language.from(locale: request.headers[.acceptLanguage]), false)
+        WebLanguage.of(request, cookie: DashboardSettings.languageCookie)
     }
 
     /// Sets the language cookie when the request chose a language with `?lang=`.
     func rememberLanguage(_ response: inout Response, _ request: Request) {
         let (language, remember) = dashboardLanguage(request)
         guard remember else { return }
-        response.setCookie(DashboardSecurity.cookie(DashboardSettings.languageCookie, language.rawValue, maxAge: 365 * 86_400, request: request))
+        response.setCookie(WebSecurity.cookie(DashboardSettings.languageCookie, language.rawValue, maxAge: 365 * 86_400, request: request))
     }
 
     // MARK: Sessions
@@ -79,7 +78,7 @@ extension DoorstepAPI {
     func signInRedirect(_ request: Request) -> Response {
         let query = request.uri.query.map { "?" + $0 } ?? ""
         let next = request.method == .get ? request.uri.path + query : "/dashboard"
-        return DashboardRenderer.redirect(DashboardLinks.href("/dashboard/signin", [("next", next)]))
+        return DashboardRenderer.redirect(WebLinks.href("/dashboard/signin", [("next", next)]))
     }
 
     /// Runs a page for a signed-in viewer: signed out, a 303 to the sign-in page; errors become HTML error pages.
@@ -107,36 +106,16 @@ extension DoorstepAPI {
 
     /// Throws `forbiddenForRole` (403) unless the form token matches, compared in constant time.
     func checkFormToken(_ sent: String?, expected: String) throws(DoorstepError) {
-        guard let sent, DashboardSecurity.constantTimeEqual(sent, expected) else {
+        guard let sent, WebSecurity.constantTimeEqual(sent, expected) else {
             throw DoorstepError(.forbiddenForRole, "the form's security token is missing or stale; reload the page and try again")
         }
     }
 
     // MARK: Forms
 
-    /// The fields of an `application/x-www-form-urlencoded` body (at most 64 KiB).
+    /// The fields of an `application/x-www-form-urlencoded` body (at most 64 KiB); the first value of a repeated name wins.
     func formFields(_ request: Request) async throws -> [String: String] {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: 64 * 1024)
-        } catch {
-            throw DoorstepError(.payloadTooLarge, "the form is larger than 64 KiB")
-        }
-        return Self.parseForm(String(buffer: buffer))
-    }
-
-    /// Parses `a=1&b=two+words`; the first value of a repeated name wins.
-    static func parseForm(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            guard let key = parts.first.map(decode), !key.isEmpty, fields[key] == nil else { continue }
-            fields[key] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
+        try await WebForm.read(request).first
     }
 
     // MARK: Pages
@@ -153,7 +132,7 @@ extension DoorstepAPI {
         var chrome = PageChrome(
             lang: language == .chinese ? "zh-CN" : "en", title: title,
             languageLink: .init(
-                href: DashboardLinks.href(request.uri.path, items), label: Texts.text("language.name", other),
+                href: WebLinks.href(request.uri.path, items), label: Texts.text("language.name", other),
                 lang: other == .chinese ? "zh-CN" : "en")
         )
         if let done = request.uri.queryParameters.get("done") { chrome.flash = texts["done." + done] }
@@ -168,7 +147,7 @@ extension DoorstepAPI {
         chrome.csrf = viewer.csrf
         let scope: [(String, String?)] = [("district", viewer.account.role == .city ? viewer.district : nil)]
         chrome.nav = [("overview", "/dashboard"), ("review", "/dashboard/review"), ("households", "/dashboard/households"), ("compare", "/dashboard/compare")]
-            .map { key, path in PageChrome.Link(href: DashboardLinks.href(path, scope), label: texts["nav." + key] ?? key, current: key == current) }
+            .map { key, path in PageChrome.Link(href: WebLinks.href(path, scope), label: texts["nav." + key] ?? key, current: key == current) }
         return chrome
     }
 

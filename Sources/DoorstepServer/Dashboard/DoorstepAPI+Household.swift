@@ -1,6 +1,7 @@
 import DoorstepCore
 import DoorstepImport
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -28,7 +29,7 @@ extension DoorstepAPI {
     }
 
     /// The households table: head's name, masked national ID, status, district; filtered by status and a search text.
-    func householdsTable(viewer: DashboardViewer, status: HouseholdStatus?, search: String) async throws -> DashboardTable {
+    func householdsTable(viewer: DashboardViewer, status: HouseholdStatus?, search: String) async throws -> WebTable {
         let language = viewer.language
         let texts = Texts.section("dashboard", language)
         let needle = search.uppercased()
@@ -37,7 +38,7 @@ extension DoorstepAPI {
             .filter { needle.isEmpty || ($0.headName ?? "").uppercased().contains(needle) || ($0.nationalId ?? "").hasSuffix(needle) }
             .sorted { ($0.district, $0.headName ?? "", $0.id) < ($1.district, $1.headName ?? "", $1.id) }
             .map { household in
-                DashboardTable.Row([
+                WebTable.Row([
                     .init(household.headName ?? household.id.description, href: "/dashboard/households/\(household.id)"),
                     .init(household.nationalId.map { RosterComparison.mask($0) } ?? ""), .init(household.status?.label(language) ?? "—"),
                     .init(districtName(household.district, language)),
@@ -47,10 +48,10 @@ extension DoorstepAPI {
             ("district", viewer.account.role == .city ? viewer.district : nil), ("status", status?.rawValue),
             ("q", search.isEmpty ? nil : search),
         ]
-        return DashboardTable(
+        return WebTable(
             id: "households", caption: texts["table.households"] ?? "",
             columns: ["headName", "nationalId", "status", "district"].map { texts["column.\($0)"] ?? $0 },
-            rows: rows, exportHref: DashboardLinks.href("/dashboard/export/households", scope), emptyText: texts["table.empty"] ?? "")
+            rows: rows, exportHref: WebLinks.href("/dashboard/export/households", scope), emptyText: texts["table.empty"] ?? "")
     }
 
     /// `GET /dashboard/households/{id}`: facts, members, liaisons, lists, visits and the full change history.
@@ -81,13 +82,13 @@ extension DoorstepAPI {
     }
 
     /// The tables of a household page, in page order: facts, members, liaisons, problems, assistance, visits, history.
-    func householdTables(_ aggregate: HouseholdAggregate, viewer: DashboardViewer) async throws -> [DashboardTable] {
+    func householdTables(_ aggregate: HouseholdAggregate, viewer: DashboardViewer) async throws -> [WebTable] {
         let language = viewer.language
         let texts = Texts.section("dashboard", language)
         let city = configuration.city
         let household = aggregate.household
-        func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
-            DashboardTable(
+        func table(_ id: String, _ columns: [String], _ rows: [WebTable.Row]) -> WebTable {
+            WebTable(
                 id: id, caption: texts["table.\(id)"] ?? id, columns: columns, rows: rows,
                 exportHref: "/dashboard/households/\(household.id)/export/\(id)", emptyText: texts["table.empty"] ?? "")
         }
@@ -102,7 +103,7 @@ extension DoorstepAPI {
                 marked
                 ? (register?.distinctValues ?? []).map { show($0, spec.name, .household) }.joined(separator: " | ")
                 : show(household[spec.name], spec.name, .household)
-            return DashboardTable.Row(
+            return WebTable.Row(
                 [.init(DashboardLabels.field(spec.name, kind: .household, language)), .init(values), .init(marked ? conflicted : "")],
                 mark: marked ? "conflict" : nil)
         }
@@ -112,7 +113,7 @@ extension DoorstepAPI {
             if kind == .visit { entities.sort { $0["visitedAt"].stringValue ?? "" > $1["visitedAt"].stringValue ?? "" } }
             let rows = entities.map { entity in
                 let marked = !entity.conflicts.isEmpty
-                return DashboardTable.Row(
+                return WebTable.Row(
                     kind.fields.map { .init(show(entity[$0.name], $0.name, kind)) } + [.init(marked ? conflicted : "")],
                     mark: marked ? "conflict" : nil)
             }
@@ -131,7 +132,7 @@ extension DoorstepAPI {
             let who = entry.who(names: names, language)
             // A conflict settled by this write: by the office, or by a visitor's correction at the door (§6.3).
             let settled = entry.settledNoteKey(writerRole: entry.writer.flatMap { deviceRoles[$0] }).map { Texts.text($0, language) } ?? ""
-            return DashboardTable.Row([
+            return WebTable.Row([
                 .init(DashboardLabels.time(entry.at, city: city)), .init(who), .init(String(entry.device.rawValue.prefix(8))),
                 .init(DashboardLabels.kind(entry.kind, language)), .init(DashboardLabels.field(entry.field, kind: entry.kind, language)),
                 .init(show(entry.old, entry.field, entry.kind)), .init(show(entry.new, entry.field, entry.kind) + settled),
@@ -147,17 +148,17 @@ extension DoorstepAPI {
             let aggregate = try await visibleHousehold(try householdID(context), principal: viewer.principal)
             let page = "/dashboard/households/\(aggregate.household.id)"
             guard let to = form["to"].flatMap(HouseholdStatus.init(rawValue:)) else {
-                return DashboardRenderer.redirect(DashboardLinks.href(page, [("error", DoorstepError.Code.invalidValue.rawValue)]))
+                return DashboardRenderer.redirect(WebLinks.href(page, [("error", DoorstepError.Code.invalidValue.rawValue)]))
             }
             do {
                 _ = try await storage.decide(
                     .setStatus(household: aggregate.household.id, to: to), by: viewer.principal, actor: viewer.actor,
                     engine: engine, now: now, physicalMillis: configuration.clock)
             } catch let error as DoorstepError where error.code.httpStatus != .internalServerError && error.code != .notFound {
-                return DashboardRenderer.redirect(DashboardLinks.href(page, [("error", error.code.rawValue)]))
+                return DashboardRenderer.redirect(WebLinks.href(page, [("error", error.code.rawValue)]))
             }
             context.logger.info("dashboard decision", metadata: ["action": "status", "by": "\(viewer.actor)"])
-            return DashboardRenderer.redirect(DashboardLinks.href(page, [("done", "status")]))
+            return DashboardRenderer.redirect(WebLinks.href(page, [("done", "status")]))
         }
     }
 

@@ -1,5 +1,6 @@
 import DoorstepCore
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -61,7 +62,7 @@ extension DoorstepAPI {
             "belowMinimumLiving": section.belowMinimumLiving,
             "missed": section.visitCoverage.missed.count,
             "review": ["conflicts": section.review.conflicts, "duplicates": section.review.duplicates, "rejections": section.review.rejections],
-            "reviewHref": DashboardLinks.href("/dashboard/review", [("district", viewer.account.role == .city ? viewer.district : nil)]),
+            "reviewHref": WebLinks.href("/dashboard/review", [("district", viewer.account.role == .city ? viewer.district : nil)]),
             "assistance": [
                 "done": section.assistance.done, "open": section.assistance.open, "overdue": section.assistance.overdue,
                 "cancelled": section.assistance.cancelled,
@@ -92,21 +93,21 @@ extension DoorstepAPI {
     }
 
     /// Every table of the overview, by export name.
-    func overviewTables(_ report: CampaignReport, viewer: DashboardViewer) -> [String: DashboardTable] {
+    func overviewTables(_ report: CampaignReport, viewer: DashboardViewer) -> [String: WebTable] {
         let language = viewer.language
         let texts = Texts.section("dashboard", language)
         let section = overviewSection(report, viewer: viewer)
         let sections = viewer.district == nil ? report.districts : report.districts.filter { $0.district == viewer.district }
         let scope: String? = viewer.account.role == .city ? viewer.district : nil
-        func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
-            DashboardTable(
+        func table(_ id: String, _ columns: [String], _ rows: [WebTable.Row]) -> WebTable {
+            WebTable(
                 id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
-                exportHref: DashboardLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
+                exportHref: WebLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
         }
-        func householdRows(_ pick: (CampaignReport.Section) -> [CampaignReport.HouseholdRef]) -> [DashboardTable.Row] {
+        func householdRows(_ pick: (CampaignReport.Section) -> [CampaignReport.HouseholdRef]) -> [WebTable.Row] {
             sections.flatMap { part in
                 pick(part).map { ref in
-                    DashboardTable.Row([
+                    WebTable.Row([
                         .init(ref.nationalId.isEmpty ? ref.household.description : ref.nationalId, href: "/dashboard/households/\(ref.household)"),
                         .init(ref.status?.label(language) ?? "—"), .init(part.name.text(language)),
                     ])
@@ -114,7 +115,7 @@ extension DoorstepAPI {
             }
         }
         var statusRows = HouseholdStatus.allCases.map { status in
-            DashboardTable.Row([
+            WebTable.Row([
                 .init(status.label(language)), .init(number: section.filesByStatus.now[status]), .init(number: section.filesByStatus.atStart[status]),
             ])
         }
@@ -128,7 +129,7 @@ extension DoorstepAPI {
                 revoked
                 ? (texts["device.revoked"] ?? "").replacingOccurrences(of: "%@", with: DashboardLabels.time(device.revokedAt, city: configuration.city))
                 : last == nil ? texts["device.never"] : stale ? texts["device.stale"] : texts["device.ok"]
-            return DashboardTable.Row(
+            return WebTable.Row(
                 [
                     .init(device.name), .init(districtName(device.district, language)),
                     .init(DashboardLabels.time(device.lastSyncAt, city: configuration.city)),
@@ -140,7 +141,7 @@ extension DoorstepAPI {
             "causes": table(
                 "causes", ["cause", "households"],
                 HardshipCause.allCases.map { cause in
-                    DashboardTable.Row([.init(cause.label(language)), .init(number: section.causes[cause.rawValue] ?? 0)])
+                    WebTable.Row([.init(cause.label(language)), .init(number: section.causes[cause.rawValue] ?? 0)])
                 }),
             "missed": table("missed", ["household", "status", "district"], householdRows(\.visitCoverage.missed)),
             "wrong": table("wrong", ["household", "status", "district"], householdRows(\.wrongHouseholds)),
@@ -152,8 +153,8 @@ extension DoorstepAPI {
                 report.districts.map { part in
                     let code = part.district ?? ""
                     let pending = part.review.conflicts + part.review.duplicates + part.review.rejections
-                    return DashboardTable.Row([
-                        .init(part.name.text(language), href: DashboardLinks.href("/dashboard", [("district", code)])), .init(number: part.households),
+                    return WebTable.Row([
+                        .init(part.name.text(language), href: WebLinks.href("/dashboard", [("district", code)])), .init(number: part.households),
                         .init(DashboardLabels.percent(part.visitCoverage.rate), numeric: true), .init(DashboardLabels.percent(part.exitRate), numeric: true),
                         .init(DashboardLabels.percent(part.resolvedRate), numeric: true), .init(number: part.visitCoverage.missed.count),
                         .init(number: pending),

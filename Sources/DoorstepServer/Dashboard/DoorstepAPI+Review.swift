@@ -1,6 +1,7 @@
 import DoorstepCore
 import DoorstepImport
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -119,14 +120,14 @@ extension DoorstepAPI {
         let texts = Texts.section("dashboard", language)
         let city = configuration.city
         let scope: String? = viewer.account.role == .city ? viewer.district : nil
-        func table(_ id: String, _ columns: [String], _ rows: [DashboardTable.Row]) -> DashboardTable {
-            DashboardTable(
+        func table(_ id: String, _ columns: [String], _ rows: [WebTable.Row]) -> WebTable {
+            WebTable(
                 id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
-                exportHref: DashboardLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
+                exportHref: WebLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
         }
         let conflictRows = queue.conflicts.flatMap { item in
             item.record.heads.map { head in
-                DashboardTable.Row([
+                WebTable.Row([
                     .init(householdLabel(item.record.household, review), href: "/dashboard/households/\(item.record.household)"),
                     .init(DashboardLabels.kind(item.record.kind, language)),
                     .init(DashboardLabels.field(item.record.field, kind: item.record.kind, language)),
@@ -138,13 +139,13 @@ extension DoorstepAPI {
             }
         }
         let duplicateRows = queue.duplicates.map { link in
-            DashboardTable.Row([
+            WebTable.Row([
                 .init(householdLabel(link.survivor, review), href: "/dashboard/households/\(link.survivor)"),
                 .init(link.alias.description), .init(districtName(link.district, language)),
             ])
         }
         let rejectionRows = queue.rejections.filter { $0.mutation == nil }.map { rejection in
-            DashboardTable.Row([
+            WebTable.Row([
                 .init(DashboardLabels.time(rejection.at, city: city)), .init(writerName(rejection.device, review, language)),
                 .init(number: Int(rejection.seq)),
                 .init(householdLabel(rejection.household, review), href: rejection.household.map { "/dashboard/households/\($0)" }),
@@ -153,7 +154,7 @@ extension DoorstepAPI {
             ])
         }
         let clockRows = queue.clockFlaggedDevices.map { device in
-            DashboardTable.Row([
+            WebTable.Row([
                 .init(device.name), .init(districtName(device.district, language)),
                 .init(DashboardLabels.time(device.lastPushAt, city: city)),
             ])
@@ -168,10 +169,10 @@ extension DoorstepAPI {
 
     /// The tables of the review page.
     struct ReviewTables: Sendable {
-        var conflicts, duplicates, rejections, clock: DashboardTable
+        var conflicts, duplicates, rejections, clock: WebTable
 
         /// The table with an export name.
-        func named(_ id: String) -> DashboardTable? {
+        func named(_ id: String) -> WebTable? {
             [conflicts, duplicates, rejections, clock].first { $0.id == id }
         }
     }
@@ -182,7 +183,7 @@ extension DoorstepAPI {
         try await dashboardAction(request) { viewer, form in
             let back = { (key: String, value: String) in
                 DashboardRenderer.redirect(
-                    DashboardLinks.href(
+                    WebLinks.href(
                         "/dashboard/review",
                         [
                             ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),
@@ -242,7 +243,7 @@ extension DoorstepAPI {
         try await dashboardAction(request) { viewer, form in
             let back = { (key: String, value: String) in
                 DashboardRenderer.redirect(
-                    DashboardLinks.href(
+                    WebLinks.href(
                         "/dashboard/review",
                         [
                             ("district", viewer.account.role == .city ? viewer.district : nil), (key, value),

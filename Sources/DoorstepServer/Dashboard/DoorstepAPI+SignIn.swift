@@ -1,5 +1,6 @@
 import DoorstepCore
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import Hummingbird
 import Logging
@@ -15,7 +16,7 @@ extension DoorstepAPI {
         let existing = request.cookies[DashboardSettings.signInCookie]?.value
         let secret = existing.flatMap { $0.count == 43 ? $0 : nil } ?? DashboardSecurity.newSessionID()
         var response = try signInForm(request, secret: secret, name: "", next: request.uri.queryParameters.get("next"), message: nil, status: .ok)
-        response.setCookie(DashboardSecurity.cookie(DashboardSettings.signInCookie, secret, maxAge: 3600, path: "/dashboard", request: request))
+        response.setCookie(WebSecurity.cookie(DashboardSettings.signInCookie, secret, maxAge: 3600, path: "/dashboard", request: request))
         rememberLanguage(&response, request)
         return response
     }
@@ -47,7 +48,7 @@ extension DoorstepAPI {
     func signIn(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let form = try await formFields(request)
         guard let secret = request.cookies[DashboardSettings.signInCookie]?.value, !secret.isEmpty,
-            let sent = form["csrf"], DashboardSecurity.constantTimeEqual(sent, DashboardSecurity.formToken(for: secret, purpose: "signin"))
+            let sent = form["csrf"], WebSecurity.constantTimeEqual(sent, DashboardSecurity.formToken(for: secret, purpose: "signin"))
         else {
             return try errorPage(
                 DoorstepError(.forbiddenForRole, "the sign-in form is stale or came from elsewhere; open the sign-in page again"),
@@ -111,10 +112,10 @@ extension DoorstepAPI {
         context.logger.info("dashboard sign-in", metadata: ["account": "\(account.name)"])
         var response = DashboardRenderer.redirect(safeNext(next))
         response.setCookie(
-            DashboardSecurity.cookie(
+            WebSecurity.cookie(
                 DashboardSettings.sessionCookie, token,
                 maxAge: Int(DashboardSettings.sessionLifetimeMillis / 1000), request: request))
-        response.setCookie(DashboardSecurity.cookie(DashboardSettings.signInCookie, "", maxAge: 0, path: "/dashboard", request: request))
+        response.setCookie(WebSecurity.cookie(DashboardSettings.signInCookie, "", maxAge: 0, path: "/dashboard", request: request))
         return response
     }
 
@@ -125,7 +126,7 @@ extension DoorstepAPI {
                 try await storage.deleteDashboardSession(idHash: Secrets.hash(token))
             }
             var response = DashboardRenderer.redirect("/dashboard/signin")
-            response.setCookie(DashboardSecurity.cookie(DashboardSettings.sessionCookie, "", maxAge: 0, request: request))
+            response.setCookie(WebSecurity.cookie(DashboardSettings.sessionCookie, "", maxAge: 0, request: request))
             return response
         }
     }

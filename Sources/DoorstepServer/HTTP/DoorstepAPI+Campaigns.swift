@@ -34,7 +34,8 @@ extension DoorstepAPI {
         return campaigns.sorted { order($0) < order($1) }
     }
 
-    /// Every campaign, by first day (a campaign without stages last), for any office.
+    /// Every campaign, by first day (a campaign without stages last): `GET /v1/admin/campaigns` for
+    /// any office, `GET /v1/campaigns` for any device (protocol 1.2).
     func listCampaigns(_ context: DoorstepRequestContext) async throws -> Response {
         _ = try context.caller
         let campaigns = Self.byFirstDay(try await city().campaigns)

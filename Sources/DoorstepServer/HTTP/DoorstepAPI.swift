@@ -64,6 +64,7 @@ struct DoorstepAPI: Sendable {
         devices.get("pull") { request, context in try await pull(request, context) }
         devices.get("households/:id") { request, context in try await household(request, context) }
         devices.get("households/:id/history") { request, context in try await history(request, context) }
+        devices.get("campaigns") { _, context in try await listCampaigns(context) }
         addBundleRoutes(to: devices)
         // An office's routes: an office's or the city's token (``OfficeOnly``).
         let offices = devices.group().add(middleware: OfficeOnly())

@@ -1,6 +1,7 @@
 import Crypto
 import DoorstepCore
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 
 /// Pull cursors as the API issues and checks them (`protocol/README.md` §9, "Cursors"): opaque
@@ -39,7 +40,7 @@ struct PullCursors: Sendable {
             parts[1] == Self.hex(position)[...]
         else { throw Self.refusal(text) }
         let body = "c1." + parts[1]
-        guard constantTimeEqual(String(parts[2]), tag(body, scope: Self.scope(of: principal))) else { throw Self.refusal(text) }
+        guard WebSecurity.constantTimeEqual(String(parts[2]), tag(body, scope: Self.scope(of: principal))) else { throw Self.refusal(text) }
         return Int64(position)
     }
 
@@ -69,11 +70,5 @@ struct PullCursors: Sendable {
     private static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
-    }
-
-    private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

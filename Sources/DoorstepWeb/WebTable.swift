@@ -1,46 +1,47 @@
-import Foundation
+import DoorstepCore
+public import Foundation
 
-/// A table the dashboard shows, and exports as CSV: one definition for both views.
-struct DashboardTable: Sendable {
+/// A table a page shows, and exports as CSV: one definition for both views.
+public struct WebTable: Sendable {
     /// One cell: its text, and a link when it names something with a page.
-    struct Cell: Sendable {
-        var text: String
-        var href: String?
-        var numeric = false
+    public struct Cell: Sendable {
+        public var text: String
+        public var href: String?
+        public var numeric = false
 
-        init(_ text: String, href: String? = nil, numeric: Bool = false) {
+        public init(_ text: String, href: String? = nil, numeric: Bool = false) {
             self.text = text
             self.href = href
             self.numeric = numeric
         }
 
-        init(number: Int) { self.init(String(number), numeric: true) }
+        public init(number: Int) { self.init(String(number), numeric: true) }
     }
 
     /// One row; `mark` is a CSS class (`stale`, `conflict`) whose meaning the row also says in words.
-    struct Row: Sendable {
-        var cells: [Cell]
-        var mark: String?
+    public struct Row: Sendable {
+        public var cells: [Cell]
+        public var mark: String?
 
-        init(_ cells: [Cell], mark: String? = nil) {
+        public init(_ cells: [Cell], mark: String? = nil) {
             self.cells = cells
             self.mark = mark
         }
     }
 
     /// The table's id: its export name (`missed`, `devices`, …).
-    let id: String
-    let caption: String
-    let columns: [String]
-    let rows: [Row]
+    public let id: String
+    public let caption: String
+    public let columns: [String]
+    public let rows: [Row]
     /// The CSV export of this table; `nil` when it has none.
-    let exportHref: String?
+    public let exportHref: String?
     /// What the page says when there are no rows.
-    let emptyText: String
+    public let emptyText: String
     /// Whether the table has rows (stored: templates see stored properties only).
-    let hasRows: Bool
+    public let hasRows: Bool
 
-    init(id: String, caption: String, columns: [String], rows: [Row], exportHref: String?, emptyText: String) {
+    public init(id: String, caption: String, columns: [String], rows: [Row], exportHref: String?, emptyText: String) {
         self.id = id
         self.caption = caption
         self.columns = columns
@@ -51,7 +52,7 @@ struct DashboardTable: Sendable {
     }
 
     /// The table as CSV (``CSVWriter``: a byte-order mark, CRLF, quoting, the formula guard).
-    var csv: Data {
+    public var csv: Data {
         CSVWriter.document([columns] + rows.map { $0.cells.map(\.text) })
     }
 }

@@ -1,0 +1,156 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepTestSupport
+import Foundation
+import Testing
+
+/// A visitor's day through the field app's pages, as a browser sends them: enroll, sync, find a
+/// household, a home verification with corrections and a new assistance item (typed the way
+/// people type: `2600元`), a duplicate caught before filing, a conflict shown in words, sync
+/// again, and the server holds it all. A real server and a real app, both on loopback.
+@Suite(.serialized)
+struct FieldAppDayTests {
+    /// Polls the sync page until the sync ends; its text.
+    static func waitForSync(_ app: RunningApp) async throws -> String {
+        for _ in 0..<400 {
+            let page = try await app.browser.get("/sync")
+            if !page.text.contains(#"data-sync="running""#) { return page.text }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the sync did not end")
+        return ""
+    }
+
+    static func enroll(_ app: RunningApp, _ server: LiveServer) async throws {
+        try await app.signIn()
+        let start = try await app.browser.get("/")
+        #expect(start.status == 303 && start.location == "/enroll", "a laptop not enrolled starts on the enrollment page")
+        let code = try await server.code()
+        let enrolled = try await app.browser.submit(
+            "/enroll", from: "/enroll", [("server", server.url.absoluteString), ("code", code), ("name", "张三的笔记本")])
+        #expect(enrolled.status == 303, "\(enrolled.status) \(enrolled.text.prefix(300))")
+        let synced = try await app.browser.submit("/sync", from: "/", [])
+        #expect(synced.status == 303)
+        let result = try await waitForSync(app)
+        #expect(result.contains(#"data-sync="summary""#), "\(result.prefix(2000))")
+    }
+
+    /// Yesterday at 10:30 in the city's time, as a datetime-local control sends it.
+    static var yesterday: String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let day = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(-86_400))
+        func two(_ n: Int?) -> String { (n ?? 0) < 10 ? "0\(n ?? 0)" : "\(n ?? 0)" }
+        return "\(day.year ?? 2026)-\(two(day.month))-\(two(day.day))T10:30"
+    }
+
+    static func verification(income: String) -> [(String, String)] {
+        [
+            ("visit.visitedAt", yesterday), ("visit.visitor", "张三"), ("visit.mode", "atHome"), ("visit.verified", "income"),
+            ("visit.verified", "members"), ("visit.conclusion", "eligible"), ("visit.observedIncomeFen", income),
+            ("fact.monthlyIncomeFen", income), ("fact.phone", "13912345678"),
+            ("assistance.category", "employment"), ("assistance.measure", "推荐到物业公司上岗"), ("assistance.leadDepartment", "humanResources"),
+            ("assistance.dueDate", "2030-03-01"), ("assistance.status", "planned"),
+        ]
+    }
+
+    @Test func aVisitorsDay_verifyWithCorrectionsAndANewItem_thenSync_theServerHoldsIt() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            let target = try await colleague.fileHousehold(Samples.household(11, name: "赵某某"))
+            _ = try await colleague.fileHousehold(Samples.household(12, name: "钱某某"))
+            try await colleague.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                let list = try await app.browser.get("/")
+                #expect(list.status == 200 && list.text.contains("赵某某") && list.text.contains("本阶段尚未入户核实"), "\(list.text.prefix(3000))")
+                #expect(list.text.contains(#"data-count="notVerified">2<"#), "two households wait for a home visit")
+                let digits = String(Samples.nationalID(11).suffix(4))
+                let found = try await app.browser.get("/?q=\(digits)&all=1")
+                #expect(found.text.contains("赵某某") && !found.text.contains("钱某某"), "found by the ID's last digits")
+
+                let path = "/households/\(target)/verify"
+                let refused = try await app.browser.submit(path, from: path, Self.verification(income: "两千"))
+                #expect(refused.status == 422 && refused.text.contains(#"aria-invalid="true""#), "\(refused.status)")
+                #expect(refused.text.contains("两千"), "what was typed is shown again to be corrected")
+                #expect(try await app.client.status().pending == 0, "nothing saved")
+
+                let saved = try await app.browser.submit(path, from: path, Self.verification(income: "2600元"))
+                #expect(saved.status == 303 && saved.location == "/households/\(target)?done=verified", "\(saved.status) \(saved.text.prefix(2000))")
+                #expect(try await app.client.status().pending == 3, "the correction, the item and the visit, saved at once")
+                let page = try await app.browser.get(saved.location ?? "")
+                #expect(page.text.contains("2600.00 元") && page.text.contains("推荐到物业公司上岗") && page.text.contains("入户核实已保存"))
+                let after = try await app.browser.get("/")
+                #expect(!after.text.contains("赵某某"), "verified at home: off the worklist")
+
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                let result = try await Self.waitForSync(app)
+                #expect(result.contains(#"data-figure="pushed">3<"#), "\(result.prefix(2000))")
+                let held = try await server.admin.household(target)
+                #expect(held.household["monthlyIncomeFen"] == 260_000 && held.household["phone"] == "13912345678")
+                #expect(held.entities.filter { $0.kind == .visit }.count == 1 && held.entities.filter { $0.kind == .assistance }.count == 1)
+            }
+        }
+    }
+
+    @Test func aNationalIDOnTheLaptop_isCaughtBeforeFiling_andOffersThatFile() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            let existing = try await colleague.fileHousehold(Samples.household(21, name: "孙某某"))
+            try await colleague.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                let typed = Samples.formFields(21, name: "孙某")
+                let caught = try await app.browser.submit("/new", from: "/new", typed)
+                #expect(caught.status == 422 && caught.text.contains(#"data-match="\#(existing)""#), "\(caught.text.prefix(2000))")
+                #expect(try await app.client.status().pending == 0)
+                let forced = try await app.browser.submit("/new", from: "/new", typed + [("force", "1")])
+                #expect(forced.status == 303, "a separate household may still be filed, on purpose")
+                #expect(try await app.client.status().pending == 1)
+                let missing = try await app.browser.submit("/new", from: "/new", [("headName", "周某")])
+                #expect(missing.status == 422 && missing.text.contains("身份证号"), "every missing field is named")
+            }
+        }
+    }
+
+    @Test func aConflictWithAColleague_isShownInWords_andSettledAtTheDoor() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            let household = try await colleague.fileHousehold(Samples.household(31, name: "吴某某"))
+            try await colleague.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                try await colleague.editHousehold(household, set: ["address": "东胜区 北园街 1 号"])
+                try await colleague.sync()
+                let edit = "/households/\(household)/edit"
+                let saved = try await app.browser.submit(edit, from: edit, [("address", "东胜区 南园街 2 号")])
+                #expect(saved.status == 303)
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                _ = try await Self.waitForSync(app)
+                let page = try await app.browser.get("/households/\(household)")
+                #expect(page.text.contains("住址同时被改成了不同的值") && page.text.contains("北园街") && page.text.contains("南园街"), "\(page.text.prefix(3000))")
+                let attention = try await app.browser.get("/attention")
+                #expect(attention.text.contains(#"data-conflict="\#(household)""#))
+                let settled = try await app.browser.submit(edit, from: edit, [("address", "东胜区 北园街 1 号")])
+                #expect(settled.status == 303)
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                _ = try await Self.waitForSync(app)
+                #expect(try await server.admin.household(household).household.fields["address"]?.isConflicted == false)
+            }
+        }
+    }
+
+    @Test func aRevokedLaptop_seesItOnTheSyncPage_withWhereItsWorkWasSaved() async throws {
+        try await LiveServer.run { server in
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                _ = try await app.browser.submit("/new", from: "/new", Samples.formFields(41))
+                let device = try #require(try await app.client.enrollment?.device)
+                _ = try await server.admin.revoke(device: device)
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                let result = try await Self.waitForSync(app)
+                #expect(result.contains(#"data-sync="revoked""#) && result.contains(".dsbundle"), "\(result.prefix(2000))")
+            }
+        }
+    }
+}
