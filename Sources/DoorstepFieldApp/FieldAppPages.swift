@@ -35,6 +35,8 @@ struct AppChrome: Sendable {
     var pendingText: String
     var lastSyncText: String
     var syncRunning: Bool
+    /// The laptop was revoked: it syncs no more.
+    var revoked = false
 }
 
 /// The field app's pages and form actions (see ``FieldApp``).
@@ -261,7 +263,13 @@ struct FieldAppPages: Sendable {
             lastSyncText: status.lastSyncAt.map { t("lastSync", language, ["time": values(language).time($0)]) } ?? t("neverSynced", language),
             syncRunning: snapshot.running)
         if unsent > status.pending, status.pending == 0 { chrome.pendingText = t("awaitingPull", language, ["count": "\(unsent)"]) }
-        if let error = status.lastSyncError, !snapshot.running { chrome.lastSyncText += " · " + t("lastSyncFailed", language, ["error": error]) }
+        if let error = status.lastSyncError, !snapshot.running {
+            // Stored as `code: message` (the message in English): said by its code in the page's language.
+            let code = String(error.prefix { $0 != ":" })
+            let said = Texts.name("error.code.\(code)")?.text(language) ?? t("syncFailedPlain", language)
+            chrome.lastSyncText += " · " + t("lastSyncFailed", language, ["error": said])
+        }
+        chrome.revoked = viewer.enrollment?.revokedAt != nil
         let waiting = status.quarantined + (try await client.worklist(WorklistQuery(reason: .attention, limit: 1)).counts[.attention] ?? 0)
         chrome.nav = [("worklist", "/"), ("new", "/new"), ("attention", "/attention"), ("sync", "/sync")].map { key, path in
             var label = t("nav.\(key)", language)
@@ -463,7 +471,18 @@ struct FieldAppPages: Sendable {
         let title = t("editTitle", viewer.language, ["name": aggregate.household["headName"].stringValue ?? ""])
         return try await render(
             "edit", request, viewer, title: title, status: problems.isEmpty ? .ok : .unprocessableContent,
-            error: problems.isEmpty ? nil : t("fixProblems", viewer.language), content: content)
+            error: problemSummary(fields, problems, viewer), content: content)
+    }
+
+    /// What the banner of a refused form says: that nothing was saved, and each problem with its
+    /// field's label (the fields may be further down the page); `nil` when there is none.
+    func problemSummary(_ fields: [FormField], _ problems: [String: String], _ viewer: Viewer) -> String? {
+        guard !problems.isEmpty else { return nil }
+        let named = Set(fields.map(\.name))
+        let listed =
+            fields.compactMap { field in field.problem.map { "\(field.label)：\($0)" } }
+            + problems.filter { !named.contains($0.key) }.map(\.value).sorted()
+        return t("fixProblems", viewer.language) + " " + listed.joined(separator: Texts.text("list.semicolon", viewer.language))
     }
 
     /// Under a field: its conflict in words, or who changed it last.
@@ -518,7 +537,7 @@ struct FieldAppPages: Sendable {
         let title = t(entry == nil ? "addTitle" : "changeTitle", viewer.language, ["kind": kind.label(viewer.language)])
         return try await render(
             "edit", request, viewer, title: title, status: problems.isEmpty ? .ok : .unprocessableContent,
-            error: problems.isEmpty ? nil : t("fixProblems", viewer.language), content: content)
+            error: problemSummary(fields, problems, viewer), content: content)
     }
 
     func saveEntry(_ request: Request, _ viewer: Viewer, _ id: EntityID, entry entryID: EntityID?, _ form: WebForm) async throws -> Response {
@@ -526,7 +545,9 @@ struct FieldAppPages: Sendable {
         let entry = entryID.flatMap { entryID in aggregate.entities.first { $0.id == entryID && $0.isVisible } }
         if entryID != nil && entry == nil { throw DoorstepError(.notFound, "no such entry in this household") }
         let kind = try entryKind(request, entry: entry)
-        let (values, problems) = formFields(viewer).read(kind.fields, of: kind, from: form, current: entry)
+        let builder = formFields(viewer)
+        var (values, problems) = builder.read(kind.fields, of: kind, from: form, current: entry)
+        if entry == nil { problems.merge(builder.missing(kind.fields, of: kind, in: values, problems: problems)) { first, _ in first } }
         guard problems.isEmpty else { return try await entryPage(request, viewer, id, entry: entryID, form: form, problems: problems) }
         do {
             if let entry {
@@ -582,7 +603,7 @@ struct FieldAppPages: Sendable {
         let title = t("verifyTitle", viewer.language, ["name": aggregate.household["headName"].stringValue ?? ""])
         return try await render(
             "verify", request, viewer, title: title, status: problems.isEmpty ? .ok : .unprocessableContent,
-            error: problems.isEmpty ? nil : t("fixProblems", viewer.language), content: content)
+            error: problemSummary(visit + facts + problem + assistance, problems, viewer), content: content)
     }
 
     func saveVerification(_ request: Request, _ viewer: Viewer, _ id: EntityID, _ form: WebForm) async throws -> Response {
@@ -596,20 +617,14 @@ struct FieldAppPages: Sendable {
         for part in [visit, facts, problem, assistance] { problems.merge(part.problems) { first, _ in first } }
         var newEntries: [HomeVerification.NewEntry] = []
         // A new item is one whose fields were filled in (an empty block adds nothing).
-        for (kind, part, prefix, specs) in [
-            (EntityKind.problem, problem, "problem.", Self.problemFields), (.assistance, assistance, "assistance.", Self.assistanceFields),
+        let blocks: [(EntityKind, (values: [String: JSONValue], problems: [String: String]), String, [FieldSpec])] = [
+            (.problem, problem, "problem.", Self.problemFields), (.assistance, assistance, "assistance.", Self.assistanceFields),
         ]
-        where !part.values.isEmpty {
-            for spec in specs where spec.required && part.values[spec.name] == nil && problems[prefix + spec.name] == nil {
-                problems[prefix + spec.name] = DoorstepError(.missingField, rule: "required", ErrorDetails(field: spec.name, kind: kind.rawValue))
-                    .explained(viewer.language)
-            }
+        for (kind, part, prefix, specs) in blocks where !part.values.isEmpty || !part.problems.isEmpty {
+            problems.merge(builder.missing(specs, of: kind, in: part.values, prefix: prefix, problems: problems)) { first, _ in first }
             newEntries.append(HomeVerification.NewEntry(kind: kind, fields: part.values))
         }
-        for spec in Self.visitFields where spec.required && visit.values[spec.name] == nil && problems["visit." + spec.name] == nil {
-            problems["visit." + spec.name] = DoorstepError(.missingField, rule: "required", ErrorDetails(field: spec.name, kind: "visit"))
-                .explained(viewer.language)
-        }
+        problems.merge(builder.missing(Self.visitFields, of: .visit, in: visit.values, prefix: "visit.", problems: problems)) { first, _ in first }
         guard problems.isEmpty else { return try await verifyPage(request, viewer, id, form: form, problems: problems) }
         do {
             try await client.recordVerification(
@@ -628,11 +643,15 @@ struct FieldAppPages: Sendable {
 
     /// The fields of a new household's form (the district is the visitor's; the status is `candidate`).
     static let newHouseholdFields = EntityKind.household.fields.filter { $0.name != "status" && $0.name != "district" }
+    /// What a new household's form starts with (as the library files it when nothing is said).
+    static let newHouseholdDefaults: [String: JSONValue] = ["epidemicAffected": false]
 
     func newPage(_ request: Request, _ viewer: Viewer, form: WebForm?, problems: [String: String], matches: [HouseholdSummary]) async throws -> Response {
         let builder = formFields(viewer)
         let fields = Self.newHouseholdFields.map { spec in
-            builder.field(spec, of: .household, typed: form.map { $0.values(spec.name) }.flatMap { $0.isEmpty ? nil : $0 }, problem: problems[spec.name])
+            builder.field(
+                spec, of: .household, value: Self.newHouseholdDefaults[spec.name] ?? .null,
+                typed: form.map { $0.values(spec.name) }.flatMap { $0.isEmpty ? nil : $0 }, problem: problems[spec.name])
         }
         let matchRows: [[String: String]] = matches.map {
             [
@@ -644,15 +663,13 @@ struct FieldAppPages: Sendable {
         return try await render(
             "new", request, viewer, title: t("nav.new", viewer.language), current: "new",
             status: problems.isEmpty && matches.isEmpty ? .ok : .unprocessableContent,
-            error: problems.isEmpty ? nil : t("fixProblems", viewer.language), content: content)
+            error: problemSummary(fields, problems, viewer), content: content)
     }
 
     func fileNew(_ request: Request, _ viewer: Viewer, _ form: WebForm) async throws -> Response {
-        let (values, problems) = formFields(viewer).read(Self.newHouseholdFields, of: .household, from: form)
-        var missing = problems
-        for spec in Self.newHouseholdFields where spec.required && values[spec.name] == nil && missing[spec.name] == nil {
-            missing[spec.name] = DoorstepError(.missingField, rule: "required", ErrorDetails(field: spec.name, kind: "household")).explained(viewer.language)
-        }
+        let builder = formFields(viewer)
+        let (values, problems) = builder.read(Self.newHouseholdFields, of: .household, from: form)
+        let missing = problems.merging(builder.missing(Self.newHouseholdFields, of: .household, in: values, problems: problems)) { first, _ in first }
         guard missing.isEmpty else { return try await newPage(request, viewer, form: form, problems: missing, matches: []) }
         let force = form["force"] == "1"
         // Duplicates are stopped at the door: the same national ID on this laptop opens that file.
@@ -729,10 +746,13 @@ struct FieldAppPages: Sendable {
         if snapshot.running {
             let progress = snapshot.progress
             let phase = progress?.phase ?? .pushing
-            content["phaseText"] =
-                phase == .pulling
-                ? t("pulling", language, ["count": "\(progress?.done ?? 0)"])
-                : t("pushing", language, ["done": "\(progress?.done ?? 0)", "total": "\(progress?.total ?? 0)"])
+            if phase == .pulling {
+                content["phaseText"] = t("pulling", language, ["count": "\(progress?.done ?? 0)"])
+            } else if (progress?.total ?? 0) == 0 {
+                content["phaseText"] = t("connecting", language)
+            } else {
+                content["phaseText"] = t("pushing", language, ["done": "\(progress?.done ?? 0)", "total": "\(progress?.total ?? 0)"])
+            }
             content["done"] = progress?.done ?? 0
             if phase == .pushing { content["total"] = progress?.total ?? 0 }
             let bytes = progress?.bytes ?? 0

@@ -62,8 +62,9 @@ enum FieldAppTemplates {
         <span class="{{c.connection.kind}}" data-status="connection">{{c.connection.text}}</span>
         <span data-status="pending">{{c.pendingText}}</span>
         <span data-status="last-sync">{{c.lastSyncText}}</span>
-        {{^c.syncRunning}}<form method="post" action="/sync"><input type="hidden" name="csrf" value="{{c.csrf}}"><button type="submit" data-action="sync">{{t.syncNow}}</button></form>{{/c.syncRunning}}
-        {{#c.syncRunning}}<a href="/sync">{{t.syncRunning}}</a>{{/c.syncRunning}}
+        {{#c.revoked}}<strong>{{t.revokedTitle}}</strong>{{/c.revoked}}
+        {{^c.revoked}}{{^c.syncRunning}}<form method="post" action="/sync"><input type="hidden" name="csrf" value="{{c.csrf}}"><button type="submit" data-action="sync">{{t.syncNow}}</button></form>{{/c.syncRunning}}
+        {{#c.syncRunning}}<a href="/sync">{{t.syncRunning}}</a>{{/c.syncRunning}}{{/c.revoked}}
         </div>{{/c.enrolled}}
         <main id="main">
         <h1>{{c.title}}</h1>

@@ -148,11 +148,13 @@ struct FormFields {
                 guard let text = form[name] else { continue }
                 typed = text
             }
+            // Left empty on a new entry: no value (``missing(_:of:in:prefix:)`` says which are required).
+            if current == nil && typed.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             do {
                 var value = try TypedInput.value(instantText(typed, spec: spec), field: spec.name, of: kind, city: city)
                 if case .termSet = spec.type, value == .null { value = .array([]) }
                 if let current {
-                    if value == current[spec.name] && !settle.contains(spec.name) { continue }
+                    if Self.same(value, current[spec.name]) && !settle.contains(spec.name) { continue }
                 } else if value == .null {
                     continue
                 }
@@ -162,6 +164,28 @@ struct FormFields {
             }
         }
         return (values, problems)
+    }
+
+    /// The problems of the required fields among `specs` that `values` lacks (and that have no
+    /// problem already), keyed by control name: what a new entry must still be given.
+    func missing(
+        _ specs: [FieldSpec], of kind: EntityKind, in values: [String: JSONValue], prefix: String = "", problems: [String: String]
+    )
+        -> [String: String]
+    {
+        var missing: [String: String] = [:]
+        for spec in specs where spec.required && values[spec.name] == nil && problems[prefix + spec.name] == nil {
+            missing[prefix + spec.name] = DoorstepError(.missingField, rule: "required", ErrorDetails(field: spec.name, kind: kind.rawValue))
+                .explained(language)
+        }
+        return missing
+    }
+
+    /// Whether two values say the same to a person: equal, or both empty (no value, an empty
+    /// set, empty text), so that a control left empty writes nothing over no value.
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        func empty(_ value: JSONValue) -> Bool { value == .null || value == .array([]) || value == .string("") }
+        return a == b || (empty(a) && empty(b))
     }
 
     /// A datetime-local control's `2020-04-12T10:30` as an instant in the city's time zone; other text as typed.

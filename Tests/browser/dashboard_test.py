@@ -48,11 +48,13 @@ def check(condition, message):
 class Server:
     """A doorstep-server process in a temporary data folder."""
 
-    def __init__(self, binary, data):
+    def __init__(self, binary, data, port=0):
         self.data = data
-        self.log = open(os.path.join(data, "server.log"), "w")
-        self.process = subprocess.Popen([binary, "--port", "0", "--data", data], stdout=self.log, stderr=subprocess.STDOUT)
+        self.log = open(os.path.join(data, "server.log"), "a")
         address_file = os.path.join(data, "server.addr")
+        if os.path.exists(address_file):
+            os.remove(address_file)  # a restart on the same data: wait for this start's address
+        self.process = subprocess.Popen([binary, "--port", str(port), "--data", data], stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(300):
             if os.path.exists(address_file) and open(address_file).read().strip():
                 break
