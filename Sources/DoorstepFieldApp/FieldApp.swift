@@ -86,25 +86,61 @@ final class FieldAppState: Sendable {
     let sync = SyncRunner()
     /// Whether the server answered the last time it was asked, and when that was.
     let reachability = Mutex<(online: Bool?, at: Date?)>((nil, nil))
-    /// A key that lets a browser in once (the launched browser's), then never again.
+    /// A key that lets a browser in once, within ``launchLifetime`` of the start (the launched
+    /// browser's), then never again.
     let launchKey = WebSecurity.newSecret()
     private let launchUsed = Mutex(false)
+    private let started = Date()
+    static let launchLifetime: TimeInterval = 120
+    /// The sessions of the browsers let in (random ids, in memory: they end with the process).
+    private let sessions = Mutex<Set<String>>([])
+    /// Forms that create something carry a one-time nonce, so that a double click saves once.
+    private let nonces = Mutex<Set<String>>([])
 
     init(client: FieldClient, configuration: FieldAppConfiguration) {
         self.client = client
         self.configuration = configuration
     }
 
-    /// The cookie's value: derived from the secret, so a cookie of an earlier start is refused.
-    var sessionToken: String { WebSecurity.formToken(for: configuration.secret, application: "field-app", purpose: "session") }
+    /// The session cookie's name: with the port, since a browser sends cookies of 127.0.0.1 to every port.
+    var cookieName: String { "doorstep_field_app_\(port.withLock { $0 })" }
 
-    /// The token every form carries.
-    var formToken: String { WebSecurity.formToken(for: configuration.secret, application: "field-app", purpose: "form") }
+    /// A new browser session.
+    func newSession() -> String {
+        let id = WebSecurity.newSecret()
+        sessions.withLock { _ = $0.insert(id) }
+        return id
+    }
 
-    /// Whether a key lets a browser in: the secret, or the launch key the first time.
+    /// Whether a cookie names a session of this run.
+    func isSession(_ id: String?) -> Bool {
+        guard let id, !id.isEmpty else { return false }
+        return sessions.withLock { $0.contains(id) }
+    }
+
+    /// The token every form of a session carries (derived from its id; the id itself is never in a page).
+    func formToken(for session: String) -> String { WebSecurity.formToken(for: session, application: "field-app", purpose: "form") }
+
+    /// A new one-time nonce for a form that creates something.
+    func newNonce() -> String {
+        let nonce = WebSecurity.newSecret()
+        nonces.withLock { set in
+            if set.count > 10_000 { set.removeAll() }
+            set.insert(nonce)
+        }
+        return nonce
+    }
+
+    /// Takes a nonce: whether it was issued and not taken before.
+    func claim(nonce: String?) -> Bool {
+        guard let nonce else { return false }
+        return nonces.withLock { $0.remove(nonce) != nil }
+    }
+
+    /// Whether a key lets a browser in: the secret, or the launch key once, soon after the start.
     func admits(key: String) -> Bool {
         if WebSecurity.constantTimeEqual(key, configuration.secret) { return true }
-        guard WebSecurity.constantTimeEqual(key, launchKey) else { return false }
+        guard WebSecurity.constantTimeEqual(key, launchKey), Date().timeIntervalSince(started) < Self.launchLifetime else { return false }
         return launchUsed.withLock { used in
             defer { used = true }
             return !used
@@ -123,7 +159,6 @@ final class FieldAppState: Sendable {
 struct FieldAppGuard: RouterMiddleware {
     typealias Context = BasicRequestContext
     let state: FieldAppState
-    static let cookie = "doorstep_field_app"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let language = WebLanguage.of(request, cookie: FieldAppPages.languageCookie, acceptLanguage: false).language
@@ -131,17 +166,20 @@ struct FieldAppGuard: RouterMiddleware {
             // Another name for this address (DNS rebinding): nothing is read or changed.
             return FieldAppPages.plain(Texts.text("app.wrongHost", language), status: .misdirectedRequest)
         }
+        let signedIn = state.isSession(request.cookies[state.cookieName]?.value)
         if let key = request.uri.queryParameters.get("key") {
-            guard state.admits(key: String(key)) else { return FieldAppPages.plain(Texts.text("app.needKey", language), status: .forbidden) }
+            let admitted = state.admits(key: String(key))
+            // A used launch address opened again from the history, by a browser already in: just in.
+            guard admitted || signedIn else { return FieldAppPages.plain(Texts.text("app.needKey", language), status: .forbidden) }
             var items: [(String, String?)] = []
             for (name, value) in request.uri.queryParameters where name != "key" { items.append((String(name), String(value))) }
             var response = WebSecurity.redirect(WebLinks.href(request.uri.path, items), policy: FieldAppPages.policy)
-            response.setCookie(WebSecurity.cookie(Self.cookie, state.sessionToken, maxAge: 7 * 86_400, request: request))
+            if admitted && !signedIn {
+                response.setCookie(WebSecurity.cookie(state.cookieName, state.newSession(), maxAge: 12 * 3600, request: request))
+            }
             return response
         }
-        guard let sent = request.cookies[Self.cookie]?.value, WebSecurity.constantTimeEqual(sent, state.sessionToken) else {
-            return FieldAppPages.plain(Texts.text("app.needKey", language), status: .forbidden)
-        }
+        guard signedIn else { return FieldAppPages.plain(Texts.text("app.needKey", language), status: .forbidden) }
         return try await next(request, context)
     }
 }
@@ -187,7 +225,10 @@ final class SyncRunner: Sendable {
                 } catch let error as DoorstepError {
                     outcome = Task.isCancelled ? .cancelled : .failed(error)
                 } catch {
-                    outcome = Task.isCancelled ? .cancelled : .failed(DoorstepError(.serverUnreachable, "the sync stopped: \(error)"))
+                    outcome =
+                        Task.isCancelled
+                        ? .cancelled
+                        : .failed(DoorstepError(.serverUnreachable, "the sync stopped: \(error)", zh: "同步中断了：已完成的部分都已保存，稍后再同步即可"))
                 }
                 self.state.withLock { state in
                     state.snapshot.running = false
@@ -212,10 +253,16 @@ struct ReachabilityService: Service {
     let state: FieldAppState
 
     func run() async throws {
-        while !Task.isCancelled {
-            await FieldAppPages(state: state).checkReachability()
-            try? await Task.sleep(for: .seconds(state.configuration.reachabilityInterval))
-            if Task.isCancelled { return }
+        // Ends when the app is asked to stop (Ctrl+C), or the app would wait for it.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await FieldAppPages(state: state).checkReachability()
+                do {
+                    try await Task.sleep(for: .seconds(state.configuration.reachabilityInterval))
+                } catch {
+                    return
+                }
+            }
         }
     }
 }

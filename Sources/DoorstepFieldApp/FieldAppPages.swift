@@ -124,12 +124,15 @@ struct FieldAppPages: Sendable {
         var language: Language
         var remember: Bool
         var enrollment: Enrollment?
+        /// The token the session's forms carry.
+        var csrf: String
     }
 
     /// Runs a page: not enrolled, to the enrollment page; errors as pages; the language remembered.
     func page(_ request: Request, _ body: (Viewer) async throws -> Response) async throws -> Response {
         let (language, remember) = WebLanguage.of(request, cookie: Self.languageCookie, acceptLanguage: false)
-        let viewer = Viewer(language: language, remember: remember, enrollment: try await client.enrollment)
+        let session = request.cookies[state.cookieName]?.value ?? ""
+        let viewer = Viewer(language: language, remember: remember, enrollment: try await client.enrollment, csrf: state.formToken(for: session))
         var response: Response
         do {
             if viewer.enrollment == nil && request.uri.path != "/enroll" {
@@ -151,8 +154,10 @@ struct FieldAppPages: Sendable {
     func action(_ request: Request, _ body: @escaping (Viewer, WebForm) async throws -> Response) async throws -> Response {
         try await page(request) { viewer in
             let form = try await WebForm.read(request)
-            guard let sent = form["csrf"], WebSecurity.constantTimeEqual(sent, state.formToken) else {
-                throw DoorstepError(.forbiddenForRole, "the form's security token is missing or stale; reload the page and try again")
+            guard let sent = form["csrf"], WebSecurity.constantTimeEqual(sent, viewer.csrf) else {
+                throw DoorstepError(
+                    .forbiddenForRole, "the form's security token is missing or stale; reload the page and try again",
+                    zh: "这个表单已经过期（例如走访助手重新启动过）。请刷新页面后重新填写提交")
             }
             return try await body(viewer, form)
         }
@@ -180,20 +185,22 @@ struct FieldAppPages: Sendable {
 
     func householdID(_ context: BasicRequestContext) throws -> EntityID {
         guard let text = context.parameters.get("id"), let id = try? EntityID(text) else {
-            throw DoorstepError(.notFound, "no such household on this laptop")
+            throw DoorstepError(.notFound, "no such household on this laptop", zh: "本机没有这一户")
         }
         return id
     }
 
     func entryID(_ context: BasicRequestContext) throws -> EntityID {
         guard let text = context.parameters.get("entry"), let id = try? EntityID(text) else {
-            throw DoorstepError(.notFound, "no such entry on this laptop")
+            throw DoorstepError(.notFound, "no such entry on this laptop", zh: "本机没有这一条记录")
         }
         return id
     }
 
     func seq(_ context: BasicRequestContext) throws -> Int64 {
-        guard let text = context.parameters.get("seq"), let seq = Int64(text) else { throw DoorstepError(.notFound, "no such refused change") }
+        guard let text = context.parameters.get("seq"), let seq = Int64(text) else {
+            throw DoorstepError(.notFound, "no such refused change", zh: "没有这条被退回的修改")
+        }
         return seq
     }
 
@@ -255,7 +262,7 @@ struct FieldAppPages: Sendable {
         }
         let unsent = status.pending + status.awaitingConfirmation
         var chrome = AppChrome(
-            lang: language == .chinese ? "zh-CN" : "en", title: title, csrf: state.formToken, enrolled: viewer.enrollment != nil,
+            lang: language == .chinese ? "zh-CN" : "en", title: title, csrf: viewer.csrf, enrolled: viewer.enrollment != nil,
             languageLink: .init(
                 href: WebLinks.href(request.uri.path, items), label: Texts.text("language.name", other), lang: other == .chinese ? "zh-CN" : "en"),
             connection: connection,
@@ -270,7 +277,10 @@ struct FieldAppPages: Sendable {
             chrome.lastSyncText += " · " + t("lastSyncFailed", language, ["error": said])
         }
         chrome.revoked = viewer.enrollment?.revokedAt != nil
-        let waiting = status.quarantined + (try await client.worklist(WorklistQuery(reason: .attention, limit: 1)).counts[.attention] ?? 0)
+        // Households with a conflict or a refused write (a refused write to a household the laptop
+        // does not show, such as a refused creation, counts on its own).
+        let attention = try await client.worklist(WorklistQuery(reason: .attention, limit: 1)).counts[.attention] ?? 0
+        let waiting = max(attention, status.quarantined > 0 ? 1 : 0)
         chrome.nav = [("worklist", "/"), ("new", "/new"), ("attention", "/attention"), ("sync", "/sync")].map { key, path in
             var label = t("nav.\(key)", language)
             if key == "attention", waiting > 0 { label += " (\(waiting))" }
@@ -338,7 +348,7 @@ struct FieldAppPages: Sendable {
     /// The household this laptop shows, or `notFound`.
     func household(_ id: EntityID) async throws -> HouseholdAggregate {
         guard let aggregate = try await client.household(id), aggregate.household.isVisible else {
-            throw DoorstepError(.notFound, "no household \(id) on this laptop")
+            throw DoorstepError(.notFound, "no household \(id) on this laptop", zh: "本机没有这一户")
         }
         return aggregate
     }
@@ -464,7 +474,7 @@ struct FieldAppPages: Sendable {
         let aggregate = try await household(id)
         let fields = Self.editableHouseholdFields.map { spec in
             formFields(viewer).field(
-                spec, of: .household, value: aggregate.household[spec.name], typed: form.map { $0.values(spec.name) }.flatMap { $0.isEmpty ? nil : $0 },
+                spec, of: .household, current: aggregate.household, typed: form.map { $0.values(spec.name) }.flatMap { $0.isEmpty ? nil : $0 },
                 problem: problems[spec.name], changedBy: conflictOrChange(aggregate.household, spec.name, kind: .household, viewer))
         }
         let content: [String: Any] = ["fields": fields, "action": "/households/\(id)/edit", "back": "/households/\(id)"]
@@ -495,11 +505,11 @@ struct FieldAppPages: Sendable {
 
     func editHousehold(_ request: Request, _ viewer: Viewer, _ id: EntityID, _ form: WebForm) async throws -> Response {
         let aggregate = try await household(id)
-        let (changes, problems) = formFields(viewer).read(Self.editableHouseholdFields, of: .household, from: form, current: aggregate.household)
-        guard problems.isEmpty else { return try await editPage(request, viewer, id, form: form, problems: problems) }
-        guard !changes.isEmpty else { return done("/households/\(id)", "nothingChanged") }
+        let reading = formFields(viewer).read(Self.editableHouseholdFields, of: .household, from: form, current: aggregate.household)
+        guard reading.problems.isEmpty else { return try await editPage(request, viewer, id, form: form, problems: reading.problems) }
+        guard !reading.values.isEmpty else { return done("/households/\(id)", "nothingChanged") }
         do {
-            try await client.editHousehold(id, set: changes)
+            try await client.editHousehold(id, set: reading.values, bases: reading.bases)
         } catch let error as DoorstepError {
             return try await editPage(request, viewer, id, form: form, problems: [error.details.field ?? "": error.explained(viewer.language)])
         }
@@ -507,9 +517,17 @@ struct FieldAppPages: Sendable {
     }
 
     func entryKind(_ request: Request, entry: EntityState?) throws -> EntityKind {
-        if let entry { return entry.kind }
+        if let entry {
+            // Visits are events, kept as recorded (an office voids a mistaken one); a household has its own form.
+            guard entry.kind.isDeletable else {
+                throw DoorstepError(
+                    .invalidOperation, "a \(entry.kind.rawValue) is not changed on this form", zh: "\(entry.kind.label(.chinese))记录不能在这里修改")
+            }
+            return entry.kind
+        }
         guard let text = request.uri.queryParameters.get("kind"), let kind = EntityKind(rawValue: String(text)), kind.isDeletable else {
-            throw DoorstepError(.invalidValue, "choose what to add: a member, a liaison, a problem or an assistance item")
+            throw DoorstepError(
+                .invalidValue, "choose what to add: a member, a liaison, a problem or an assistance item", zh: "请选择要添加的内容：家庭成员、联系人、问题或帮扶事项")
         }
         return kind
     }
@@ -520,20 +538,20 @@ struct FieldAppPages: Sendable {
         let aggregate = try await household(id)
         let entry = try entryID.map { entryID in
             guard let entry = aggregate.entities.first(where: { $0.id == entryID && $0.isVisible }) else {
-                throw DoorstepError(.notFound, "no entry \(entryID) in this household")
+                throw DoorstepError(.notFound, "no entry \(entryID) in this household", zh: "这一户没有这条记录")
             }
             return entry
         }
         let kind = try entryKind(request, entry: entry)
         let fields = kind.fields.map { spec in
             formFields(viewer).field(
-                spec, of: kind, value: entry?[spec.name] ?? .null, typed: form.map { $0.values(spec.name) }.flatMap { $0.isEmpty ? nil : $0 },
+                spec, of: kind, current: entry, typed: form.map { $0.values(spec.name) }.flatMap { $0.isEmpty ? nil : $0 },
                 problem: problems[spec.name], changedBy: entry.flatMap { conflictOrChange($0, spec.name, kind: kind, viewer) })
         }
         let base = "/households/\(id)/entries/"
         let action = entry.map { base + $0.id.description } ?? base + "new?kind=\(kind.rawValue)"
         var content: [String: Any] = ["fields": fields, "action": action, "back": "/households/\(id)"]
-        if let entry { content["removeAction"] = base + entry.id.description + "/remove" }
+        if let entry { content["removeAction"] = base + entry.id.description + "/remove" } else { content["nonce"] = state.newNonce() }
         let title = t(entry == nil ? "addTitle" : "changeTitle", viewer.language, ["kind": kind.label(viewer.language)])
         return try await render(
             "edit", request, viewer, title: title, status: problems.isEmpty ? .ok : .unprocessableContent,
@@ -543,18 +561,19 @@ struct FieldAppPages: Sendable {
     func saveEntry(_ request: Request, _ viewer: Viewer, _ id: EntityID, entry entryID: EntityID?, _ form: WebForm) async throws -> Response {
         let aggregate = try await household(id)
         let entry = entryID.flatMap { entryID in aggregate.entities.first { $0.id == entryID && $0.isVisible } }
-        if entryID != nil && entry == nil { throw DoorstepError(.notFound, "no such entry in this household") }
+        if entryID != nil && entry == nil { throw DoorstepError(.notFound, "no such entry in this household", zh: "这一户没有这条记录") }
         let kind = try entryKind(request, entry: entry)
+        if entry == nil, !state.claim(nonce: form["nonce"]) { return done("/households/\(id)", "alreadySaved") }
         let builder = formFields(viewer)
-        var (values, problems) = builder.read(kind.fields, of: kind, from: form, current: entry)
-        if entry == nil { problems.merge(builder.missing(kind.fields, of: kind, in: values, problems: problems)) { first, _ in first } }
-        guard problems.isEmpty else { return try await entryPage(request, viewer, id, entry: entryID, form: form, problems: problems) }
+        var reading = builder.read(kind.fields, of: kind, from: form, current: entry)
+        if entry == nil { reading.problems.merge(builder.missing(kind.fields, of: kind, in: reading.values, problems: reading.problems)) { first, _ in first } }
+        guard reading.problems.isEmpty else { return try await entryPage(request, viewer, id, entry: entryID, form: form, problems: reading.problems) }
         do {
             if let entry {
-                guard !values.isEmpty else { return done("/households/\(id)", "nothingChanged") }
-                try await client.editEntry(entry.id, in: id, set: values)
+                guard !reading.values.isEmpty else { return done("/households/\(id)", "nothingChanged") }
+                try await client.editEntry(entry.id, in: id, set: reading.values, bases: reading.bases)
             } else {
-                try await client.addEntry(kind, to: id, values)
+                try await client.addEntry(kind, to: id, reading.values)
             }
         } catch let error as DoorstepError {
             return try await entryPage(request, viewer, id, entry: entryID, form: form, problems: [error.details.field ?? "": error.explained(viewer.language)])
@@ -589,7 +608,7 @@ struct FieldAppPages: Sendable {
         }
         let facts = Self.editableHouseholdFields.map { spec in
             builder.field(
-                spec, of: .household, name: "fact." + spec.name, value: aggregate.household[spec.name], typed: typed("fact." + spec.name),
+                spec, of: .household, name: "fact." + spec.name, current: aggregate.household, typed: typed("fact." + spec.name),
                 problem: problems["fact." + spec.name], changedBy: conflictOrChange(aggregate.household, spec.name, kind: .household, viewer))
         }
         let problem = Self.problemFields.map { spec in
@@ -599,7 +618,9 @@ struct FieldAppPages: Sendable {
             builder.field(
                 spec, of: .assistance, name: "assistance." + spec.name, typed: typed("assistance." + spec.name), problem: problems["assistance." + spec.name])
         }
-        let content: [String: Any] = ["id": id.description, "visit": visit, "facts": facts, "problem": problem, "assistance": assistance]
+        let content: [String: Any] = [
+            "id": id.description, "visit": visit, "facts": facts, "problem": problem, "assistance": assistance, "nonce": state.newNonce(),
+        ]
         let title = t("verifyTitle", viewer.language, ["name": aggregate.household["headName"].stringValue ?? ""])
         return try await render(
             "verify", request, viewer, title: title, status: problems.isEmpty ? .ok : .unprocessableContent,
@@ -608,6 +629,7 @@ struct FieldAppPages: Sendable {
 
     func saveVerification(_ request: Request, _ viewer: Viewer, _ id: EntityID, _ form: WebForm) async throws -> Response {
         let aggregate = try await household(id)
+        guard state.claim(nonce: form["nonce"]) else { return done("/households/\(id)", "alreadySaved") }
         let builder = formFields(viewer)
         var problems: [String: String] = [:]
         let visit = builder.read(Self.visitFields, of: .visit, from: form, prefix: "visit.")
@@ -617,7 +639,7 @@ struct FieldAppPages: Sendable {
         for part in [visit, facts, problem, assistance] { problems.merge(part.problems) { first, _ in first } }
         var newEntries: [HomeVerification.NewEntry] = []
         // A new item is one whose fields were filled in (an empty block adds nothing).
-        let blocks: [(EntityKind, (values: [String: JSONValue], problems: [String: String]), String, [FieldSpec])] = [
+        let blocks: [(EntityKind, FormFields.Reading, String, [FieldSpec])] = [
             (.problem, problem, "problem.", Self.problemFields), (.assistance, assistance, "assistance.", Self.assistanceFields),
         ]
         for (kind, part, prefix, specs) in blocks where !part.values.isEmpty || !part.problems.isEmpty {
@@ -628,7 +650,7 @@ struct FieldAppPages: Sendable {
         guard problems.isEmpty else { return try await verifyPage(request, viewer, id, form: form, problems: problems) }
         do {
             try await client.recordVerification(
-                HomeVerification(visit: visit.values, householdChanges: facts.values, newEntries: newEntries), for: id)
+                HomeVerification(visit: visit.values, householdChanges: facts.values, householdBases: facts.bases, newEntries: newEntries), for: id)
         } catch let error as DoorstepError {
             let field = error.details.field.map { name -> String in
                 let kind = error.details.kind ?? "visit"
@@ -659,7 +681,7 @@ struct FieldAppPages: Sendable {
                 "status": $0.status?.label(viewer.language) ?? "—",
             ]
         }
-        let content: [String: Any] = ["fields": fields, "matches": matchRows, "hasMatches": !matches.isEmpty]
+        let content: [String: Any] = ["fields": fields, "matches": matchRows, "hasMatches": !matches.isEmpty, "nonce": state.newNonce()]
         return try await render(
             "new", request, viewer, title: t("nav.new", viewer.language), current: "new",
             status: problems.isEmpty && matches.isEmpty ? .ok : .unprocessableContent,
@@ -667,9 +689,13 @@ struct FieldAppPages: Sendable {
     }
 
     func fileNew(_ request: Request, _ viewer: Viewer, _ form: WebForm) async throws -> Response {
+        guard state.claim(nonce: form["nonce"]) else { return done("/", "alreadySaved") }
         let builder = formFields(viewer)
-        let (values, problems) = builder.read(Self.newHouseholdFields, of: .household, from: form)
-        let missing = problems.merging(builder.missing(Self.newHouseholdFields, of: .household, in: values, problems: problems)) { first, _ in first }
+        let reading = builder.read(Self.newHouseholdFields, of: .household, from: form)
+        let values = reading.values
+        let missing = reading.problems.merging(builder.missing(Self.newHouseholdFields, of: .household, in: values, problems: reading.problems)) {
+            first, _ in first
+        }
         guard missing.isEmpty else { return try await newPage(request, viewer, form: form, problems: missing, matches: []) }
         let force = form["force"] == "1"
         // Duplicates are stopped at the door: the same national ID on this laptop opens that file.
@@ -833,13 +859,17 @@ struct FieldAppPages: Sendable {
 
     func resend(_ request: Request, _ viewer: Viewer, _ seq: Int64, _ form: WebForm) async throws -> Response {
         guard let item = try await client.quarantine().first(where: { $0.seq == seq }) else {
-            throw DoorstepError(.notFound, "nothing refused with seq \(seq)")
+            throw DoorstepError(.notFound, "nothing refused with seq \(seq)", zh: "没有这条被退回的修改")
         }
         let specs = item.mutation.fields.compactMap { item.mutation.kind.field($0.field) }
         let refused = Dictionary(item.mutation.fields.map { ($0.field, $0.value) }, uniquingKeysWith: { first, _ in first })
-        let (typed, problems) = formFields(viewer).read(specs, of: item.mutation.kind, from: form, prefix: "\(seq).")
-        guard problems.isEmpty else { return try await attentionPage(request, viewer, problems: problems, form: form) }
-        let changes = typed.filter { refused[$0.key] != $0.value }
+        let reading = formFields(viewer).read(specs, of: item.mutation.kind, from: form, prefix: "\(seq).")
+        guard reading.problems.isEmpty else { return try await attentionPage(request, viewer, problems: reading.problems, form: form) }
+        var changes = reading.values.filter { refused[$0.key] != $0.value }
+        // A control emptied: the value is taken out (the form sends what it showed filled in).
+        for spec in specs where form["\(seq).\(spec.name)"].map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) == true && refused[spec.name] != .null {
+            changes[spec.name] = .null
+        }
         do {
             try await client.resend(seq, with: changes)
         } catch let error as DoorstepError {

@@ -85,7 +85,8 @@ enum FieldAppTemplates {
     /// and the problem with what was typed, tied to the control for screen readers.
     static let field = """
         <div class="field{{#problem}} invalid{{/problem}}">
-        {{#isChoices}}<fieldset><legend>{{label}}{{#required}} *{{/required}}</legend><div class="checks">{{#options}}<label><input type="checkbox" name="{{name}}" value="{{value}}"{{#selected}} checked{{/selected}}> {{label}}</label>{{/options}}</div></fieldset>{{/isChoices}}
+        {{#was}}<input type="hidden" name="was.{{name}}" value="{{.}}"><input type="hidden" name="base.{{name}}" value="{{base}}">{{/was}}
+        {{#isChoices}}<fieldset><legend>{{label}}{{#required}} *{{/required}}</legend><input type="hidden" name="{{name}}" value=""><div class="checks">{{#options}}<label><input type="checkbox" name="{{name}}" value="{{value}}"{{#selected}} checked{{/selected}}> {{label}}</label>{{/options}}</div></fieldset>{{/isChoices}}
         {{^isChoices}}<label for="f-{{name}}">{{label}}{{#required}} *{{/required}}</label>
         {{#isSelect}}<select id="f-{{name}}" name="{{name}}"{{#problem}} aria-invalid="true" aria-describedby="e-{{name}}"{{/problem}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/isSelect}}
         {{#isTextArea}}<textarea id="f-{{name}}" name="{{name}}" maxlength="{{maxLength}}"{{#problem}} aria-invalid="true" aria-describedby="e-{{name}}"{{/problem}}>{{value}}</textarea>{{/isTextArea}}
@@ -93,6 +94,7 @@ enum FieldAppTemplates {
         {{/isChoices}}
         {{#hint}}<p class="hint">{{.}}</p>{{/hint}}
         {{#changedBy}}<p class="who-changed">{{.}}</p>{{/changedBy}}
+        {{#conflicted}}<label class="keep"><input type="checkbox" name="settle.{{name}}" value="1"> {{t.keepShown}}</label>{{/conflicted}}
         {{#problem}}<p class="problem" id="e-{{name}}">{{.}}</p>{{/problem}}
         </div>
 
@@ -142,7 +144,7 @@ enum FieldAppTemplates {
     static let edit = """
         {{> header}}
         <form method="post" action="{{p.action}}" novalidate>
-        <input type="hidden" name="csrf" value="{{c.csrf}}">
+        <input type="hidden" name="csrf" value="{{c.csrf}}">{{#p.nonce}}<input type="hidden" name="nonce" value="{{.}}">{{/p.nonce}}
         <div class="grid">{{#p.fields}}{{> field}}{{/p.fields}}</div>
         <p class="actions"><button type="submit">{{t.save}}</button> <a href="{{p.back}}">{{t.cancel}}</a></p>
         </form>
@@ -154,7 +156,7 @@ enum FieldAppTemplates {
     static let verify = """
         {{> header}}
         <form method="post" action="/households/{{p.id}}/verify" novalidate>
-        <input type="hidden" name="csrf" value="{{c.csrf}}">
+        <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="nonce" value="{{p.nonce}}">
         <fieldset><legend>{{t.theVisit}}</legend><div class="grid">{{#p.visit}}{{> field}}{{/p.visit}}</div></fieldset>
         <fieldset><legend>{{t.corrections}}</legend><p class="hint">{{t.correctionsHint}}</p><div class="grid">{{#p.facts}}{{> field}}{{/p.facts}}</div></fieldset>
         <fieldset><legend>{{t.newProblem}}</legend><p class="hint">{{t.newItemHint}}</p><div class="grid">{{#p.problem}}{{> field}}{{/p.problem}}</div></fieldset>
@@ -170,7 +172,7 @@ enum FieldAppTemplates {
         {{#p.hasMatches}}<section class="error" role="alert" aria-labelledby="h-matches"><h2 id="h-matches">{{t.sameIdTitle}}</h2><p>{{t.sameIdText}}</p>
         <ul>{{#p.matches}}<li><a href="/households/{{id}}" data-match="{{id}}">{{name}} · {{nationalId}} · {{address}} · {{status}}</a></li>{{/p.matches}}</ul></section>{{/p.hasMatches}}
         <form method="post" action="/new" novalidate>
-        <input type="hidden" name="csrf" value="{{c.csrf}}">
+        <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="nonce" value="{{p.nonce}}">
         <div class="grid">{{#p.fields}}{{> field}}{{/p.fields}}</div>
         {{#p.hasMatches}}<p><label><input type="checkbox" name="force" value="1"> {{t.fileAnyway}}</label></p>{{/p.hasMatches}}
         <p class="actions"><button type="submit">{{t.file}}</button> <a href="/">{{t.cancel}}</a></p>

@@ -30,6 +30,13 @@ struct FormField: Sendable {
     var problem: String?
     /// Who changed the value last, and when.
     var changedBy: String?
+    /// On a form over a stored value: the text the control showed and the heads it showed
+    /// (hidden fields sent back with the form, so that only what the visitor changed is written,
+    /// on what they saw).
+    var was: String?
+    var base: String?
+    /// Its heads hold different values: the form offers to keep the shown one (which settles it).
+    var conflicted = false
 }
 
 /// The forms of the field app, from DoorstepCore's field catalog: which fields a form shows, the
@@ -65,15 +72,22 @@ struct FormFields {
 
     var zone: TimeZone { TimeZone(identifier: city.city.timeZone) ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current }
 
-    /// The control for a field, showing `value` (or what was typed), with its problem.
+    /// The control for a field, showing `value` (or what was typed), with its problem. With
+    /// `current` (a form over a stored entity), the value is its shown one, sent back with its heads.
     func field(
-        _ spec: FieldSpec, of kind: EntityKind, name: String? = nil, value: JSONValue = .null, typed: [String]? = nil, problem: String? = nil,
-        changedBy: String? = nil, districts: [String]? = nil
+        _ spec: FieldSpec, of kind: EntityKind, name: String? = nil, value: JSONValue = .null, current: EntityState? = nil, typed: [String]? = nil,
+        problem: String? = nil, changedBy: String? = nil, districts: [String]? = nil
     ) -> FormField {
-        let shown = typed?.first ?? text(value, spec: spec)
+        let stored = current.map { $0[spec.name] } ?? value
+        let shown = typed?.first ?? text(stored, spec: spec)
         var field = FormField(
             name: name ?? spec.name, label: kind.label(ofField: spec.name, language), required: spec.required, value: shown, problem: problem,
             changedBy: changedBy)
+        if let current {
+            field.was = text(stored, spec: spec)
+            field.base = current.heads(spec.name).map(\.write.description).joined(separator: " ")
+            field.conflicted = current.fields[spec.name]?.isConflicted == true
+        }
         func hint(_ key: String) -> String { Texts.text("app.hint.\(key)", language) }
         switch spec.type {
         case .text(let maxLength):
@@ -103,7 +117,7 @@ struct FormFields {
         case .termSet:
             field.isChoices = true
             field.isInput = false
-            let chosen = Set(typed ?? shown.split(separator: ",").map(String.init))
+            let chosen = Set(typed ?? text(stored, spec: spec).split(separator: ",").map(String.init))
             field.options = (TypedInput.terms(of: spec.name, kind: kind) ?? []).map {
                 FormField.Option(value: $0.wire, label: $0.label(language), selected: chosen.contains($0.wire))
             }
@@ -134,36 +148,63 @@ struct FormFields {
     /// whose value differs from it are returned (an unchanged field is not written again: that
     /// would settle a conflict nobody looked at), except those named in `settle`.
     func read(
-        _ specs: [FieldSpec], of kind: EntityKind, from form: WebForm, prefix: String = "", current: EntityState? = nil,
-        settle: Set<String> = []
-    ) -> (values: [String: JSONValue], problems: [String: String]) {
-        var values: [String: JSONValue] = [:]
-        var problems: [String: String] = [:]
+        _ specs: [FieldSpec], of kind: EntityKind, from form: WebForm, prefix: String = "", current: EntityState? = nil
+    ) -> Reading {
+        var reading = Reading()
         for spec in specs {
             let name = prefix + spec.name
             let typed: String
             if case .termSet = spec.type {
-                typed = form.values(name).joined(separator: ",")
+                typed = form.values(name).filter { !$0.isEmpty }.joined(separator: ",")
             } else {
                 guard let text = form[name] else { continue }
                 typed = text
+            }
+            let keep = form["settle." + name] == "1"
+            // A form over a stored value says what it showed: unchanged, nothing is written (a
+            // sync meanwhile may have brought another value: it is not written over); changed,
+            // the write is based on the heads it showed, so a change made meanwhile stands beside it.
+            if let was = form["was." + name] {
+                if Self.sameText(typed, was, spec: spec) && !keep { continue }
+                let base = (form["base." + name] ?? "").split(separator: " ").compactMap { try? WriteID(String($0)) }
+                reading.bases[spec.name] = base
             }
             // Left empty on a new entry: no value (``missing(_:of:in:prefix:)`` says which are required).
             if current == nil && typed.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             do {
                 var value = try TypedInput.value(instantText(typed, spec: spec), field: spec.name, of: kind, city: city)
                 if case .termSet = spec.type, value == .null { value = .array([]) }
-                if let current {
-                    if Self.same(value, current[spec.name]) && !settle.contains(spec.name) { continue }
-                } else if value == .null {
-                    continue
+                if form["was." + name] == nil {
+                    if let current {
+                        if Self.same(value, current[spec.name]) && !keep { continue }
+                    } else if value == .null {
+                        continue
+                    }
                 }
-                values[spec.name] = value
+                reading.values[spec.name] = value
             } catch {
-                problems[name] = error.explained(language)
+                reading.bases[spec.name] = nil
+                reading.problems[name] = error.explained(language)
             }
         }
-        return (values, problems)
+        return reading
+    }
+
+    /// What a form said: the values to write, the heads each was written on (where the form
+    /// showed them), and the problems by control name.
+    struct Reading {
+        var values: [String: JSONValue] = [:]
+        var bases: [String: [WriteID]] = [:]
+        var problems: [String: String] = [:]
+    }
+
+    /// Whether a control's text is what it showed (a set in any order; an instant in any form).
+    static func sameText(_ typed: String, _ was: String, spec: FieldSpec) -> Bool {
+        let a = typed.trimmingCharacters(in: .whitespaces), b = was.trimmingCharacters(in: .whitespaces)
+        if case .termSet = spec.type {
+            return Set(a.split(separator: ",").map(String.init)) == Set(b.split(separator: ",").map(String.init))
+        }
+        return a == b
     }
 
     /// The problems of the required fields among `specs` that `values` lacks (and that have no
@@ -185,6 +226,7 @@ struct FormFields {
     /// set, empty text), so that a control left empty writes nothing over no value.
     static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
         func empty(_ value: JSONValue) -> Bool { value == .null || value == .array([]) || value == .string("") }
+        if let x = a.stringValue.flatMap(Instant.parse), let y = b.stringValue.flatMap(Instant.parse) { return x == y }
         return a == b || (empty(a) && empty(b))
     }
 

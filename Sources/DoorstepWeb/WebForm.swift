@@ -29,7 +29,7 @@ public struct WebForm: Sendable {
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw DoorstepError(.payloadTooLarge, "the form is larger than \(limit / 1024) KiB")
+            throw DoorstepError(.payloadTooLarge, "the form is larger than \(limit / 1024) KiB", zh: "表单内容太多（超过 \(limit / 1024) KB），请分几次填写")
         }
         return WebForm(parsing: String(buffer: buffer))
     }

@@ -128,7 +128,7 @@ struct WorklistTests {
             for step in 0..<60 {
                 let laptop = Bool.random(using: &random) ? a : b
                 let household = households[Int.random(in: 0..<households.count, using: &random)]
-                switch Int.random(in: 0..<5, using: &random) {
+                switch Int.random(in: 0..<6, using: &random) {
                 case 0:
                     let conclusion = ["eligible", "needsFollowUp", "notEligible"][Int.random(in: 0..<3, using: &random)]
                     let mode = ["atHome", "online"][Int.random(in: 0..<2, using: &random)]
@@ -143,6 +143,12 @@ struct WorklistTests {
                 case 3:
                     if let item = try await laptop.household(household)?.entities.first(where: { $0.kind == .assistance && $0.isVisible }) {
                         try await laptop.removeEntry(item.id, in: household)
+                    }
+                case 4:
+                    // A visit corrected after the fact (the library allows it; the field app does not offer it).
+                    if let visit = try await laptop.household(household)?.entities.first(where: { $0.kind == .visit && $0.isVisible }) {
+                        let conclusion = ["eligible", "needsFollowUp"][Int.random(in: 0..<2, using: &random)]
+                        try await laptop.editEntry(visit.id, in: household, set: ["conclusion": .string(conclusion), "mode": "online"])
                     }
                 default:
                     try await laptop.sync()

@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepTestSupport
 import Foundation
+import NIOHTTP1
 import Testing
 
 /// A visitor's day through the field app's pages, as a browser sends them: enroll, sync, find a
@@ -150,6 +151,63 @@ struct FieldAppDayTests {
                 _ = try await app.browser.submit("/sync", from: "/", [])
                 let result = try await Self.waitForSync(app)
                 #expect(result.contains(#"data-sync="revoked""#) && result.contains(".dsbundle"), "\(result.prefix(2000))")
+            }
+        }
+    }
+
+    /// A form filled in before a sync brought a colleague's change: what the visitor left as it
+    /// was is not written over the colleague's value, and what they changed stands beside it as a
+    /// conflict (the form says which heads it showed), not over it unseen.
+    @Test func aFormFromBeforeASync_neitherUndoesAColleaguesChange_norHidesIt() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            let household = try await colleague.fileHousehold(Samples.household(51, name: "郑某某"))
+            try await colleague.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                let edit = "/households/\(household)/edit"
+                let stale = try await app.browser.get(edit)
+                let shown = try #require(stale.hidden("was.address")), base = try #require(stale.hidden("base.address"))
+                let token = try #require(stale.csrf)
+                try await colleague.editHousehold(household, set: ["address": "东胜区 北园街 9 号", "phone": "13911112222"])
+                try await colleague.sync()
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                _ = try await Self.waitForSync(app)
+                // The stale form, unchanged: nothing is written.
+                let untouched = try await app.browser.send(
+                    .POST, edit, form: [("csrf", token), ("address", shown), ("was.address", shown), ("base.address", base)])
+                #expect(untouched.location?.contains("nothingChanged") == true, "\(untouched.status) \(untouched.location ?? "")")
+                #expect(try await app.client.household(household)?.household["address"] == "东胜区 北园街 9 号")
+                // The stale form, changed: a conflict with the colleague's value, not a silent overwrite.
+                let changed = try await app.browser.send(
+                    .POST, edit, form: [("csrf", token), ("address", "东胜区 南园街 4 号"), ("was.address", shown), ("base.address", base)])
+                #expect(changed.status == 303)
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                _ = try await Self.waitForSync(app)
+                let held = try await server.admin.household(household)
+                #expect(held.household.fields["address"]?.isConflicted == true, "both values stand: the office sees the conflict")
+                #expect(held.household["phone"] == "13911112222", "the colleague's phone is untouched")
+            }
+        }
+    }
+
+    @Test func aDoubleSubmittedVerification_isSavedOnce_andAVisitIsNotEditedAsAnEntry() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            let household = try await colleague.fileHousehold(Samples.household(52, name: "冯某某"))
+            try await colleague.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                let path = "/households/\(household)/verify"
+                let form = try await app.browser.get(path)
+                let fields = [("csrf", try #require(form.csrf)), ("nonce", try #require(form.hidden("nonce")))] + Self.verification(income: "2600元")
+                let first = try await app.browser.send(.POST, path, form: fields)
+                let second = try await app.browser.send(.POST, path, form: fields)
+                #expect(first.location?.contains("verified") == true && second.location?.contains("alreadySaved") == true)
+                #expect(try await app.client.status().pending == 3, "one verification, not two")
+                let visit = try #require(try await app.client.household(household)?.entities.first { $0.kind == .visit })
+                let entry = try await app.browser.get("/households/\(household)/entries/\(visit.id)")
+                #expect(entry.status == 422 && !entry.text.contains("name=\"was."), "a visit is kept as recorded")
             }
         }
     }

@@ -151,16 +151,20 @@ public struct HomeVerification: Sendable, Hashable {
     public var visit: [String: JSONValue]
     /// Corrections to the household's facts.
     public var householdChanges: [String: JSONValue]
+    /// The heads each correction was made on, where the form said (else what the laptop shows
+    /// when it is saved).
+    public var householdBases: [String: [WriteID]] = [:]
     /// Corrections to its members, liaisons and list items, by entry.
     public var entryChanges: [EntityID: [String: JSONValue]]
     public var newEntries: [NewEntry]
 
     public init(
-        visit: [String: JSONValue], householdChanges: [String: JSONValue] = [:], entryChanges: [EntityID: [String: JSONValue]] = [:],
-        newEntries: [NewEntry] = []
+        visit: [String: JSONValue], householdChanges: [String: JSONValue] = [:], householdBases: [String: [WriteID]] = [:],
+        entryChanges: [EntityID: [String: JSONValue]] = [:], newEntries: [NewEntry] = []
     ) {
         self.visit = visit
         self.householdChanges = householdChanges
+        self.householdBases = householdBases
         self.entryChanges = entryChanges
         self.newEntries = newEntries
     }

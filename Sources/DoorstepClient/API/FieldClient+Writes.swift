@@ -42,11 +42,15 @@ extension FieldClient {
         try summaries(db, HouseholdQuery(nationalID: nationalID))
     }
 
-    /// Changes household facts; each field's base is what this device shows now.
-    public func editHousehold(_ id: EntityID, set fields: [String: JSONValue]) async throws {
+    /// Changes household facts; each field's base is what this device shows now, or, in `bases`,
+    /// what a form showed when it was filled in (a change made meanwhile then stands beside this
+    /// one as a conflict, instead of being written over unseen).
+    public func editHousehold(_ id: EntityID, set fields: [String: JSONValue], bases: [String: [WriteID]] = [:]) async throws {
         try await record(household: id) { context in
             let household = try context.requireView().household
-            return Content(op: .update, kind: .household, entity: household.id, fields: Self.writes(fields, base: { household.heads($0).map(\.write) }))
+            return Content(
+                op: .update, kind: .household, entity: household.id,
+                fields: Self.writes(fields, base: { bases[$0] ?? household.heads($0).map(\.write) }))
         }
     }
 
@@ -69,12 +73,13 @@ extension FieldClient {
         return id
     }
 
-    /// Changes a member, liaison or list item.
-    public func editEntry(_ id: EntityID, in household: EntityID, set fields: [String: JSONValue]) async throws {
+    /// Changes a member, liaison or list item (`bases` as for ``editHousehold(_:set:bases:)``).
+    public func editEntry(_ id: EntityID, in household: EntityID, set fields: [String: JSONValue], bases: [String: [WriteID]] = [:]) async throws {
         try await record(household: household) { context in
             let entry = try context.requireEntry(id)
             return Content(
-                op: .update, kind: entry.kind, entity: id, fields: Self.writes(fields, base: { entry.heads($0).map(\.write) }), household: entry.household)
+                op: .update, kind: entry.kind, entity: id, fields: Self.writes(fields, base: { bases[$0] ?? entry.heads($0).map(\.write) }),
+                household: entry.household)
         }
     }
 
@@ -112,9 +117,12 @@ extension FieldClient {
         var builds: [@Sendable (WriteContext) throws -> Content] = []
         if !verification.householdChanges.isEmpty {
             let changes = verification.householdChanges
+            let bases = verification.householdBases
             builds.append { context in
                 let current = try context.requireView().household
-                return Content(op: .update, kind: .household, entity: current.id, fields: Self.writes(changes, base: { current.heads($0).map(\.write) }))
+                return Content(
+                    op: .update, kind: .household, entity: current.id,
+                    fields: Self.writes(changes, base: { bases[$0] ?? current.heads($0).map(\.write) }))
             }
         }
         for (id, changes) in verification.entryChanges.sorted(by: { $0.key.description < $1.key.description }) where !changes.isEmpty {

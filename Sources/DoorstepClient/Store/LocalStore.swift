@@ -225,8 +225,22 @@ enum LocalStore {
     /// change to an assistance item reads the household's items again (a few rows, by kind).
     static func extendFacts(_ db: Database, owner: EntityID, with mutation: Mutation, entity: EntityState?) throws {
         switch mutation.kind {
+        case .visit where mutation.op != .create || entity == nil:
+            // A visit changed (an office's void, a correction): its facts from the household's visits again.
+            let visits = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT view FROM household_entities WHERE owner = ? AND kind = 'visit' AND view IS NOT NULL ORDER BY position, id"),
+                arguments: [owner.description]
+            ).map { try decode(EntityState.self, $0) }
+            var facts = HouseholdWorkFacts()
+            for visit in visits where visit.isVisible { facts.add(visit: visit) }
+            try db.cachedStatement(
+                sql: """
+                    UPDATE households SET home_visit_at = ?1, latest_visit_at = ?2, follow_up = ?3
+                    WHERE id = ?4 AND (home_visit_at IS NOT ?1 OR latest_visit_at IS NOT ?2 OR follow_up IS NOT ?3)
+                    """
+            ).execute(arguments: [facts.lastHomeVisitAt, facts.latestVisitAt, facts.followUp, owner.description])
         case .visit:
-            guard mutation.op == .create, let entity else { return }
+            guard let entity else { return }
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT home_visit_at, latest_visit_at, follow_up, next_due FROM households WHERE id = ?"),
                 arguments: [owner.description])

@@ -29,34 +29,7 @@ struct App: DoorstepCommand {
         let openBrowser = !noBrowser
         try await FieldApp.run(configuration: FieldAppConfiguration(client: global.configuration, port: port)) { address, launch in
             console.say(console.t("cli.app.started", ["address": address.absoluteString, "database": databasePath]))
-            if openBrowser, !Browser.open(launch) { console.note(console.t("cli.app.noBrowser")) }
-        }
-    }
-}
-
-/// Opens a page in the system's browser, where there is one to open.
-enum Browser {
-    /// Whether a browser was started: `open` on macOS; `xdg-open` on Linux with a display.
-    static func open(_ url: URL) -> Bool {
-        let environment = ProcessInfo.processInfo.environment
-        #if os(macOS)
-        let command = "/usr/bin/open"
-        #else
-        guard environment["DISPLAY"] != nil || environment["WAYLAND_DISPLAY"] != nil else { return false }
-        guard let command = ["/usr/bin/xdg-open", "/usr/local/bin/xdg-open"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            return false
-        }
-        #endif
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command)
-        process.arguments = [url.absoluteString]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-            return true
-        } catch {
-            return false
+            if openBrowser, !FieldApp.openBrowser(launch) { console.note(console.t("cli.app.noBrowser")) }
         }
     }
 }

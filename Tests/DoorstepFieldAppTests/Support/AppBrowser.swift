@@ -64,9 +64,12 @@ struct Page {
     var headers: HTTPHeaders
     var text: String
 
-    /// The form token of the page's first form.
-    var csrf: String? {
-        guard let range = text.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression) else { return nil }
+    /// The form token of the page's forms.
+    var csrf: String? { hidden("csrf") }
+
+    /// The first hidden value of that name on the page.
+    func hidden(_ name: String) -> String? {
+        guard let range = text.range(of: #"name="\#(name)" value="([^"]+)""#, options: .regularExpression) else { return nil }
         let match = text[range]
         return match.split(separator: "\"").dropFirst(3).first.map(String.init)
     }
@@ -112,9 +115,12 @@ final class AppBrowser: @unchecked Sendable {
 
     func get(_ path: String, headers: [(String, String)] = []) async throws -> Page { try await send(.GET, path, headers: headers) }
 
-    /// Posts a form with the token of the page at `from` (as a browser submitting that page's form).
+    /// Posts a form with the token (and the one-time nonce, where it has one) of the page at
+    /// `from`, as a browser submitting that page's form.
     func submit(_ path: String, from page: String, _ fields: [(String, String)]) async throws -> Page {
-        let token = try #require(try await get(page).csrf, "the page \(page) has a form")
-        return try await send(.POST, path, form: [("csrf", token)] + fields)
+        let shown = try await get(page)
+        let token = try #require(shown.csrf, "the page \(page) has a form")
+        let nonce = shown.hidden("nonce").map { [("nonce", $0)] } ?? []
+        return try await send(.POST, path, form: [("csrf", token)] + nonce + fields)
     }
 }
