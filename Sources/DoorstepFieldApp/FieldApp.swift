@@ -84,6 +84,8 @@ final class FieldAppState: Sendable {
     let configuration: FieldAppConfiguration
     let port = Mutex<Int>(0)
     let sync = SyncRunner()
+    /// The visitor's name as typed at the last home verification (the next form starts with it).
+    let visitorName = Mutex<String?>(nil)
     /// Whether the server answered the last time it was asked, and when that was.
     let reachability = Mutex<(online: Bool?, at: Date?)>((nil, nil))
     /// A key that lets a browser in once, within ``launchLifetime`` of the start (the launched

@@ -598,7 +598,8 @@ struct FieldAppPages: Sendable {
         let builder = formFields(viewer)
         let now = JSONValue.string(Instant.format(Date(timeIntervalSince1970: Double(state.configuration.client.clock()) / 1000), in: builder.zone))
         let defaults: [String: JSONValue] = [
-            "visitedAt": now, "mode": "atHome", "visitor": .string(viewer.enrollment?.deviceName ?? ""),
+            // The visitor's own name as typed at the last verification of this run (never the laptop's name).
+            "visitedAt": now, "mode": "atHome", "visitor": state.visitorName.withLock { $0 }.map(JSONValue.string) ?? .null,
         ]
         func typed(_ name: String) -> [String]? { form.map { $0.values(name) }.flatMap { $0.isEmpty ? nil : $0 } }
         let visit = Self.visitFields.map { spec in
@@ -658,6 +659,7 @@ struct FieldAppPages: Sendable {
             }
             return try await verifyPage(request, viewer, id, form: form, problems: [field ?? "": error.explained(viewer.language)])
         }
+        if let name = visit.values["visitor"]?.stringValue { state.visitorName.withLock { $0 = name } }
         return done("/households/\(id)", "verified")
     }
 

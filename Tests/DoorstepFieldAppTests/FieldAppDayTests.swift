@@ -205,6 +205,8 @@ struct FieldAppDayTests {
                 let second = try await app.browser.send(.POST, path, form: fields)
                 #expect(first.location?.contains("verified") == true && second.location?.contains("alreadySaved") == true)
                 #expect(try await app.client.status().pending == 3, "one verification, not two")
+                let next = try await app.browser.get(path)
+                #expect(next.text.contains(#"name="visit.visitor" value="张三""#), "the next form starts with the name the visitor typed")
                 let visit = try #require(try await app.client.household(household)?.entities.first { $0.kind == .visit })
                 let entry = try await app.browser.get("/households/\(household)/entries/\(visit.id)")
                 #expect(entry.status == 422 && !entry.text.contains("name=\"was."), "a visit is kept as recorded")

@@ -181,6 +181,8 @@ def run(server_binary, app_binary, folder, shots):
         follow(driver, driver.find_element(By.LINK_TEXT, "王建国"))
         follow(driver, driver.find_element(By.LINK_TEXT, "入户核实"))
         shot("app-04-verify-form.png")
+        check(driver.find_element(By.NAME, "visit.visitor").get_attribute("value") == "", "the visitor's name is asked, not guessed")
+        fill(driver, "visit.visitor", "张三")
         fill(driver, "visit.conclusion", "eligible")
         fill(driver, "visit.observedIncomeFen", "两千")
         follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
