@@ -869,8 +869,12 @@ struct FieldAppPages: Sendable {
         guard reading.problems.isEmpty else { return try await attentionPage(request, viewer, problems: reading.problems, form: form) }
         var changes = reading.values.filter { refused[$0.key] != $0.value }
         // A control emptied: the value is taken out (the form sends what it showed filled in).
-        for spec in specs where form["\(seq).\(spec.name)"].map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) == true && refused[spec.name] != .null {
-            changes[spec.name] = .null
+        for spec in specs where refused[spec.name] != .null && changes[spec.name] == nil {
+            let sent = form.values("\(seq).\(spec.name)")
+            // A set's boxes come after an empty marker: emptied only when no box is checked.
+            if !sent.isEmpty, sent.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                if case .termSet = spec.type { changes[spec.name] = .array([]) } else { changes[spec.name] = .null }
+            }
         }
         do {
             try await client.resend(seq, with: changes)
