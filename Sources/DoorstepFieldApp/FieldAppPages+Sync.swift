@@ -1,0 +1,81 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepWeb
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import Synchronization
+
+extension FieldAppPages {
+    // MARK: Sync
+
+    func startSync(_ viewer: Viewer) async throws -> Response {
+        let state = state
+        state.sync.start(client) { outcome in
+            let online: Bool
+            switch outcome {
+            case .done: online = true
+            case .failed(let error): online = error.code != .serverUnreachable
+            case .cancelled: return
+            }
+            state.reachability.withLock { $0 = (online, Date()) }
+        }
+        return WebSecurity.redirect("/sync", policy: Self.policy)
+    }
+
+    func syncPage(_ request: Request, _ viewer: Viewer) async throws -> Response {
+        let language = viewer.language
+        let snapshot = state.sync.snapshot
+        var content: [String: Any] = ["running": snapshot.running]
+        if snapshot.running {
+            let progress = snapshot.progress
+            let phase = progress?.phase ?? .pushing
+            if phase == .pulling {
+                content["phaseText"] = t("pulling", language, ["count": "\(progress?.done ?? 0)"])
+            } else if (progress?.total ?? 0) == 0 {
+                content["phaseText"] = t("connecting", language)
+            } else {
+                content["phaseText"] = t("pushing", language, ["done": "\(progress?.done ?? 0)", "total": "\(progress?.total ?? 0)"])
+            }
+            content["done"] = progress?.done ?? 0
+            if phase == .pushing { content["total"] = progress?.total ?? 0 }
+            let bytes = progress?.bytes ?? 0
+            let seconds = snapshot.started.map { Date().timeIntervalSince($0) } ?? 0
+            content["bytesText"] = t("bytes", language, ["kib": "\(bytes / 1024)", "seconds": "\(Int(seconds))"])
+            if phase == .pushing, let total = progress?.total, let done = progress?.done, done > 0, total > done, seconds > 1 {
+                let left = seconds / Double(done) * Double(total - done)
+                content["etaText"] = t("timeLeft", language, ["seconds": "\(Int(left.rounded(.up)))"])
+            }
+        } else if let outcome = snapshot.outcome {
+            switch outcome {
+            case .done(let summary):
+                let rows: [(String, Int)] = [
+                    ("pushed", summary.pushed), ("alreadyApplied", summary.alreadyApplied), ("conflicts", summary.conflicts),
+                    ("quarantined", summary.quarantined), ("pulledHouseholds", summary.pulledHouseholds),
+                ]
+                var summaryContent: [String: Any] = [
+                    "rows": rows.map { ["key": $0.0, "label": t("summary.\($0.0)", language), "value": "\($0.1)"] }
+                        + [["key": "seconds", "label": t("summary.seconds", language), "value": String(format: "%.1f", summary.seconds)]]
+                ]
+                if summary.conflicts > 0 || summary.quarantined > 0 { summaryContent["attentionHref"] = "/attention" }
+                content["summary"] = summaryContent
+            case .failed(let error) where error.code == .deviceRevoked:
+                content["revoked"] = true
+                let bundle = try await client.enrollment?.revokedBundle
+                content["revokedText"] = bundle.map { t("revokedWithBundle", language, ["path": $0]) } ?? t("revokedNoBundle", language)
+            case .failed(let error):
+                content["failure"] = error.explained(language)
+            case .cancelled:
+                content["failure"] = t("syncCancelled", language)
+            }
+        }
+        if try await client.enrollment?.revokedAt != nil, content["revoked"] == nil {
+            content["revoked"] = true
+            let bundle = try await client.enrollment?.revokedBundle
+            content["revokedText"] = bundle.map { t("revokedWithBundle", language, ["path": $0]) } ?? t("revokedNoBundle", language)
+        }
+        return try await render(
+            "sync", request, viewer, title: t("nav.sync", language), current: "sync", refresh: snapshot.running ? 1 : nil, content: content)
+    }
+}
