@@ -3,6 +3,7 @@ import DoorstepCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 @testable import DoorstepServer
@@ -163,6 +164,40 @@ import Testing
                 if !page.hasMore { break }
             }
             #expect(Set(seen) == Set(ids) && seen.count == ids.count, "\(pages) pages")
+        }
+    }
+
+    /// A cap that holds a dozen households: storage reads a page's households in chunks (on
+    /// PostgreSQL 8, then as many as the bytes so far say will fit), and each page still stops
+    /// at the household that reaches the cap, delivering every household once, none twice.
+    @Test func pagesOfManyHouseholds_readInChunks_deliverEachHouseholdOnce() async throws {
+        let server = TestServer { $0.limits.maxPullPageBytes = 15_000 }
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let ids = (0..<60).map { _ in EntityID.random() }
+            let mutations = ids.enumerated().map { index, id in
+                factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(100 + index)))
+            }
+            #expect(try await session.push(visitor, mutations).status == .ok)
+            var cursor = ""
+            var pages: [[EntityID]] = []
+            var sizes: [Int] = []
+            while pages.count < 20 {
+                let response = try await session.call(.get, "/v1/pull?cursor=\(cursor)", token: visitor.token)
+                let page = try response.json(PullPage.self)
+                pages.append(page.households.map(\.household.id))
+                sizes.append(response.body.readableBytes)
+                cursor = page.nextCursor
+                if !page.hasMore { break }
+            }
+            let seen = pages.flatMap { $0 }
+            #expect(seen.count == ids.count && Set(seen) == Set(ids), "each household once: \(pages.map(\.count))")
+            #expect(pages.count >= 3, "60 households do not fit in two pages of 15,000 bytes: \(pages.map(\.count))")
+            for (page, size) in zip(pages.dropLast(), sizes) {
+                #expect(page.count > 8, "a full page reads past the first chunk: \(pages.map(\.count))")
+                #expect(size >= 15_000, "a page with more stops only at the cap: \(sizes)")
+            }
         }
     }
 

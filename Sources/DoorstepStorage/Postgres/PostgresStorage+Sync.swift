@@ -80,10 +80,14 @@ extension PostgresStorage {
                 }
             }
             let scan = PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal)
-            // The households are read in chunks that double (8, 16, 32, …) until the page is written:
-            // a page that stops at its byte cap reads little more than it sends.
+            // The households are read in chunks until the page is written: 8 first, then as many as
+            // the bytes written so far say will fill it (a fifth more, at least 8), so a page of small
+            // households takes two reads and one that stops at its byte cap reads little more than it
+            // sends. No household is written twice (``PullScan/PageBuilder``).
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
             let wanted = scan.households
+            let position = Dictionary(wanted.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            var builder = PullScan.PageBuilder(scan, maxBytes: maxBytes)
             var parts: [EntityID: AggregateParts] = [:]
             var read = 0
             var chunk = 8
@@ -91,23 +95,19 @@ extension PostgresStorage {
                 let next = Array(wanted[read..<min(wanted.count, read + chunk)])
                 for (id, household) in try await snapshot.aggregateParts(next) { parts[id] = household }
                 read += next.count
-                chunk *= 2
-                do {
-                    return try scan.page(maxBytes: maxBytes) { id in
-                        if let household = parts[id] { return household }
-                        guard let index = wanted.firstIndex(of: id), index >= read else { return nil }
-                        throw NeedsMore()
-                    }
-                } catch is NeedsMore {
-                    continue
+                let written = try builder.advance { id in
+                    if let household = parts.removeValue(forKey: id) { return .parts(household) }
+                    guard let index = position[id], index >= read else { return .absent }
+                    return .notRead
                 }
+                if let written { return written }
+                let perHousehold = max(1, builder.byteCount / max(1, builder.deliveredCount))
+                let fits = min(wanted.count - read, max(0, maxBytes - builder.byteCount) / perHousehold)
+                chunk = max(8, fits + fits / 5 + 1)
             }
         }
         return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)
     }
-
-    /// A page asked for a household not read yet: read the next chunk and write the page again.
-    private struct NeedsMore: Error {}
 
     /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
     private func notePull(by principal: Principal, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HLC {

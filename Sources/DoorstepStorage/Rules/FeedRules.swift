@@ -89,27 +89,70 @@ struct PullScan {
     /// the cap comes alone); its cursor then stands before the first step it did not take, and it
     /// says there is more. Its server clock is added last (``ScannedPage/finished(serverClock:cursor:)``).
     func page(maxBytes: Int = .max, parts: (EntityID) throws -> AggregateParts?) throws -> ScannedPage {
-        var page = EncodedPullPage()
-        var removed = Set<EntityID>()
-        var delivered = Set<EntityID>()
-        for (index, (_, step)) in steps.enumerated() {
-            switch step {
-            case .remove(let id):
-                removed.insert(id)
-            case .deliver(let id):
-                if let household = try parts(id) {
-                    try page.add(household)
-                    delivered.insert(id)
-                } else {
+        var builder = PageBuilder(self, maxBytes: maxBytes)
+        while true {
+            if let page = try builder.advance({ id in try parts(id).map { .parts($0) } ?? .absent }) { return page }
+        }
+    }
+
+    /// A page written step by step from households storage reads in chunks: ``advance(_:)``
+    /// stops at a household not read yet and goes on from there once it is, so no household is
+    /// written twice however many chunks the page takes.
+    struct PageBuilder {
+        /// What storage holds of a household the page asks for.
+        enum Read {
+            /// Its parts, read.
+            case parts(AggregateParts)
+            /// No state: the page reports it removed.
+            case absent
+            /// Not read yet: ``advance(_:)`` returns `nil` and asks again after the next chunk.
+            case notRead
+        }
+
+        private let scan: PullScan
+        private let maxBytes: Int
+        private var page = EncodedPullPage()
+        private var removed = Set<EntityID>()
+        private var delivered = Set<EntityID>()
+        private var index = 0
+
+        init(_ scan: PullScan, maxBytes: Int) {
+            self.scan = scan
+            self.maxBytes = max(1, maxBytes)
+        }
+
+        /// The bytes of the households written so far.
+        var byteCount: Int { page.byteCount }
+        /// The households delivered so far.
+        var deliveredCount: Int { delivered.count }
+
+        /// Takes the steps it can; the finished page, or `nil` when a household is not read yet.
+        mutating func advance(_ read: (EntityID) throws -> Read) throws -> ScannedPage? {
+            let steps = scan.steps
+            while index < steps.count {
+                let step = steps[index].step
+                switch step {
+                case .remove(let id):
                     removed.insert(id)
+                case .deliver(let id):
+                    switch try read(id) {
+                    case .parts(let household):
+                        try page.add(household)
+                        delivered.insert(id)
+                    case .absent:
+                        removed.insert(id)
+                    case .notRead:
+                        return nil
+                    }
+                }
+                index += 1
+                if case .deliver = step, page.byteCount >= maxBytes, index < steps.count {
+                    let cut = steps[index].seq - 1
+                    return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: cut, hasMore: true)
                 }
             }
-            if case .deliver = step, page.byteCount >= max(1, maxBytes), index + 1 < steps.count {
-                let cut = steps[index + 1].seq - 1
-                return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: cut, hasMore: true)
-            }
+            return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: scan.next, hasMore: scan.hasMore)
         }
-        return ScannedPage(page: page, removed: removed.subtracting(delivered).sorted(), next: next, hasMore: hasMore)
     }
 }
 
