@@ -47,6 +47,7 @@ public enum FieldApp {
         let client = try FieldClient(configuration: configuration.client)
         let state = FieldAppState(client: client, configuration: configuration)
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: WebTimingMiddleware(metric: "app"))
         router.add(middleware: FieldAppGuard(state: state))
         FieldAppPages(state: state).addRoutes(to: router)
         var app = Application(

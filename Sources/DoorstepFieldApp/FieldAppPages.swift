@@ -279,8 +279,7 @@ struct FieldAppPages: Sendable {
         chrome.revoked = viewer.enrollment?.revokedAt != nil
         // Households with a conflict or a refused write (a refused write to a household the laptop
         // does not show, such as a refused creation, counts on its own).
-        let attention = try await client.worklist(WorklistQuery(reason: .attention, limit: 1)).counts[.attention] ?? 0
-        let waiting = max(attention, status.quarantined > 0 ? 1 : 0)
+        let waiting = status.needingAttention
         chrome.nav = [("worklist", "/"), ("new", "/new"), ("attention", "/attention"), ("sync", "/sync")].map { key, path in
             var label = t("nav.\(key)", language)
             if key == "attention", waiting > 0 { label += " (\(waiting))" }

@@ -60,6 +60,9 @@ struct DoorstepBench {
                 results.firstSync = outcome.firstSync
                 results.pull = outcome.pull
             }
+            if options.only.contains(.fieldApp) {
+                results.fieldApp = try await FieldAppCase.run(options)
+            }
             if let postgres {
                 var result = PostgresResult()
                 if options.only.contains(.ingest) {

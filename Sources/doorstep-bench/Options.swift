@@ -7,6 +7,7 @@ enum BenchCase: String, CaseIterable, Sendable {
     case bundles
     case firstSync = "first-sync"
     case pull
+    case fieldApp = "field-app"
 }
 
 /// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
@@ -30,13 +31,18 @@ struct Sizes: Sendable {
     var pullRounds: Int
     /// Scopes PostgreSQL runs (the first ones of `scopes`).
     var postgresScopes: Int
+    /// Households on the field app's laptop, and the requests timed of each page.
+    var appHouseholds: Int
+    var appSamples: Int
 
     static let full = Sizes(
         ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
-        scopes: [1_000, 10_000, 100_000], visitsPerHousehold: 8, pullDelta: 100, pullRounds: 11, postgresScopes: 2)
+        scopes: [1_000, 10_000, 100_000], visitsPerHousehold: 8, pullDelta: 100, pullRounds: 11, postgresScopes: 2,
+        appHouseholds: 10_000, appSamples: 200)
     static let quick = Sizes(
         ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
-        scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2)
+        scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2,
+        appHouseholds: 200, appSamples: 20)
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }
@@ -63,10 +69,11 @@ struct Options: Sendable {
           --json              print the results as JSON (keys are documented in BENCHMARKS.md)
           --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
                               is created from this server URL (postgres://user@host:port/db) and dropped
-          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull
+          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app
           --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
           --keep              keep the temporary folder (databases, server logs) for inspection
           --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)
+          --app-households N  households on the field app's laptop (default 10000)
 
         Build it in release mode for real figures: swift build -c release --product doorstep-bench
         """
@@ -110,6 +117,7 @@ struct Options: Sendable {
             case "--visits": let n = try count(argument); explicit.append { $0.visitsPerHousehold = n }
             case "--pull-delta": let n = try count(argument); explicit.append { $0.pullDelta = n }
             case "--pull-rounds": let n = try count(argument); explicit.append { $0.pullRounds = n }
+            case "--app-households": let n = try count(argument); explicit.append { $0.appHouseholds = n }
             case "--scopes":
                 let text = try value(argument)
                 let scopes = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -128,6 +136,7 @@ struct Options: Sendable {
         for change in explicit { change(&options.sizes) }
         options.sizes.ingestClients = min(options.sizes.ingestClients, options.sizes.ingestMutations)
         options.sizes.pullDelta = min(options.sizes.pullDelta, options.sizes.scopes[0])
+        options.sizes.appSamples = min(options.sizes.appSamples, options.sizes.appHouseholds / 2)
         if let url = options.postgres, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
             throw BenchError("--postgres takes a postgres://user@host:port/database URL")
         }

@@ -14,6 +14,7 @@ struct Results: Codable, Sendable {
     var localWrite: LocalWriteResult?
     var bundles: BundleResult?
     var postgres: PostgresResult?
+    var fieldApp: FieldAppResult?
 }
 
 struct IngestResult: Codable, Sendable {
@@ -97,6 +98,31 @@ struct BundleResult: Codable, Sendable {
     var uploadMutationsPerSecond: Double
 }
 
+/// The field app's pages on a laptop of `households`, each on the app's side (`Server-Timing`)
+/// against the library call it makes, `samples` requests each.
+struct FieldAppResult: Codable, Sendable {
+    struct Timing: Codable, Sendable {
+        var p50Ms: Double
+        var p99Ms: Double
+        var libraryP50Ms: Double
+        var libraryP99Ms: Double
+
+        init(_ page: [Double], library: [Double]) {
+            p50Ms = Stats.percentile(page, 50)
+            p99Ms = Stats.percentile(page, 99)
+            libraryP50Ms = Stats.percentile(library, 50)
+            libraryP99Ms = Stats.percentile(library, 99)
+        }
+    }
+
+    var households: Int
+    var samples: Int
+    var worklist: Timing?
+    var search: Timing?
+    var household: Timing?
+    var savedVisit: Timing?
+}
+
 struct PostgresResult: Codable, Sendable {
     var ingest: IngestResult?
     var firstSync: FirstSyncResult?
@@ -175,11 +201,36 @@ enum Table {
                         "\(number(bundle.uploadSeconds, digits: 2)) s, \(number(bundle.uploadMbPerSecond, digits: 2)) MB/s, \(number(bundle.uploadMutationsPerSecond)) mut/s"
                 ))
         }
+        if let app = results.fieldApp { lines += fieldAppLines(app) }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
             if let first = postgres.firstSync { lines += firstSyncLines(first) }
             if let pull = postgres.pull { lines += pullLines(pull) }
         }
+        return lines
+    }
+
+    static func fieldAppLines(_ app: FieldAppResult) -> [Line] {
+        let area = "field app"
+        var lines: [Line] = []
+        func add(_ name: String, _ timing: FieldAppResult.Timing?, target: Double?) {
+            guard let timing else { return }
+            lines.append(
+                Line(
+                    area: area, measure: "\(name) p50 / p99 (\(number(Double(app.households))) households)",
+                    value: "\(number(timing.p50Ms, digits: 2)) / \(number(timing.p99Ms, digits: 2)) ms",
+                    target: target.map { "p99 < \(number($0)) ms" } ?? "", verdict: target.map { check(timing.p99Ms < $0) } ?? ""))
+            lines.append(
+                Line(
+                    area: area, measure: "  library call alone p50 / p99, ratio p99",
+                    value:
+                        "\(number(timing.libraryP50Ms, digits: 2)) / \(number(timing.libraryP99Ms, digits: 2)) ms, \(number(timing.p99Ms / max(0.001, timing.libraryP99Ms), digits: 2))"
+                ))
+        }
+        add("worklist page", app.worklist, target: 100)
+        add("search (name, ID digits, address)", app.search, target: 100)
+        add("household page", app.household, target: nil)
+        add("saved home verification", app.savedVisit, target: 50)
         return lines
     }
 

@@ -234,6 +234,9 @@ public struct ClientStatus: Sendable, Hashable, Codable {
     public var awaitingConfirmation: Int
     public var quarantined: Int
     public var households: Int
+    /// Households with a conflict or a refused write waiting on the laptop (a refused write to a
+    /// household the laptop does not hold, such as a refused creation, counts as one on its own).
+    public var needingAttention: Int
     public var lastSyncAt: String?
     public var lastSyncError: String?
 }

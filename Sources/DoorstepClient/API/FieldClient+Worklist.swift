@@ -61,7 +61,7 @@ extension FieldClient {
         let stageStart = WorkReason.stageStart(city: city, campaigns: try await storedCampaigns(), today: day)
         let horizon = day.adding(days: WorkReason.dueWithinDays).description
         return try await pool.read { db in
-            var conditions = ["view IS NOT NULL"]
+            var conditions: [String] = []
             var arguments: [(any DatabaseValueConvertible)?] = []
             if let text = query.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
                 let pattern = "%" + text.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "").uppercased() + "%"
@@ -72,16 +72,17 @@ extension FieldClient {
                 conditions.append("status = ?")
                 arguments.append(status.rawValue)
             }
-            // The reasons as columns (r_notVerified …), for the households the search matches.
+            // The reasons as columns (r_notVerified …), for the households the search matches; every
+            // column read is in the index households_worklist, so no household's stored text is read.
             let reasons = """
-                SELECT *,
+                SELECT id, head_name, national_id, address, district, status, conflicts, local_changes, next_due, home_visit_at,
                     (?1 IS NOT NULL AND status IN ('candidate', 'filed') AND (home_visit_at IS NULL OR home_visit_at < ?1)) AS r_notVerified,
                     (follow_up <> 0) AS r_followUp,
                     (next_due IS NOT NULL AND next_due <= ?2) AS r_assistanceDue,
                     (conflicts > 0 OR id IN (
                         SELECT COALESCE((SELECT survivor FROM aliases WHERE alias = q.household), q.household) FROM quarantine q
                     )) AS r_attention
-                FROM households WHERE \(conditions.joined(separator: " AND "))
+                FROM households INDEXED BY households_worklist \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                 """
             let base = StatementArguments([stageStart, horizon] + arguments)
             let any = "(r_notVerified OR r_followUp OR r_assistanceDue OR r_attention)"
@@ -89,12 +90,13 @@ extension FieldClient {
             if query.needsVisitorOnly { filter.append(any) }
             if let reason = query.reason { filter.append("r_\(reason.rawValue)") }
             let whereClause = filter.isEmpty ? "" : "WHERE " + filter.joined(separator: " AND ")
+            // The counts and the matching total in one pass.
             let countRow = try Row.fetchOne(
                 db,
                 sql: """
                     WITH w AS (\(reasons))
                     SELECT SUM(r_notVerified) AS notVerified, SUM(r_followUp) AS followUp, SUM(r_assistanceDue) AS assistanceDue,
-                        SUM(r_attention) AS attention, (SELECT COUNT(*) FROM w \(whereClause)) AS matching
+                        SUM(r_attention) AS attention, SUM(\(filter.isEmpty ? "1" : filter.joined(separator: " AND "))) AS matching
                     FROM w
                     """, arguments: base)
             var counts: [WorkReason: Int] = [:]

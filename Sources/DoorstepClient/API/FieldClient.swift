@@ -188,6 +188,14 @@ public final class FieldClient: Sendable {
                 awaitingConfirmation: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 1") ?? 0,
                 quarantined: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") ?? 0,
                 households: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM households") ?? 0,
+                needingAttention: try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM (
+                            SELECT id FROM households WHERE conflicts > 0
+                            UNION SELECT COALESCE((SELECT survivor FROM aliases WHERE alias = q.household), q.household) FROM quarantine q
+                        )
+                        """) ?? 0,
                 lastSyncAt: try LocalStore.setting(db, .lastSyncAt),
                 lastSyncError: try LocalStore.setting(db, .lastSyncError)
             )
