@@ -7,7 +7,7 @@
 # offline: visits, the SAME household's income changed by both (a conflict), and ONE new
 # household filed by both (a duplicate); the server comes back on a new port; the day-end sync,
 # the review of the conflict and the duplicate, FieldApp (the library as a desktop app uses it),
-# and the campaign report. Every step's result is checked: the script exits non-zero, saying
+# the field app (doorstep app) through its HTTP pages, and the campaign report. Every step's result is checked: the script exits non-zero, saying
 # which promise did not hold, if one does not.
 #
 #   Samples/day-end.sh                               (well under a minute once built)
@@ -212,6 +212,86 @@ if grep -q "note: the list observation has not reported" "$tmp/fieldapp.txt"; th
     say "  a DoorstepClient issue (its households table is WITHOUT ROWID, which GRDB's observation"
     say "  cannot see); the list itself is right, as the note shows. Not a failure of this walk-through."
 fi
+
+# ---------------------------------------------------------------------------------------------
+step "走访助手（doorstep app）" "The field app on visitor A's laptop, through its HTTP pages: worklist, home verification, sync"
+say "doorstep app serves the visitor's pages on 127.0.0.1 (a browser opens them; here python3 plays"
+say "the browser): the address it prints holds a secret that becomes a cookie, every form a token."
+"$bin/doorstep" app --db "$visitor_a" --no-browser --port 0 >"$tmp/app.txt" 2>&1 &
+app_pid=$!
+waited=0
+until grep -qo 'http://127\.0\.0\.1:[0-9]*/?key=[A-Za-z0-9_-]*' "$tmp/app.txt"; do
+    running "$app_pid" || fail "doorstep app stopped while starting: $(cat "$tmp/app.txt")"
+    [ "$waited" -lt 300 ] || fail "doorstep app printed no address within 30 s"
+    sleep 0.1
+    waited=$((waited + 1))
+done
+app_address=$(grep -o 'http://127\.0\.0\.1:[0-9]*/?key=[A-Za-z0-9_-]*' "$tmp/app.txt" | head -1)
+say "the app: ${app_address%%\?*} (the secret not shown)"
+python3 - "$app_address" "$other_b" "$tmp/app-result.json" <<'PY' || fail "the field app's day did not go as a visitor expects (see above)"
+import http.cookiejar, json, re, sys, time, urllib.error, urllib.parse, urllib.request
+address, household, out = sys.argv[1], sys.argv[2], sys.argv[3]
+base = address.split("/?")[0]
+class Keep(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Keep())
+def call(path, form=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    try:
+        with browser.open(path if path.startswith("http") else base + path, data=data, timeout=30) as answer:
+            return answer.status, answer.headers, answer.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.headers, answer.read().decode()
+def hidden(page, name):
+    found = re.search(r'name="%s" value="([^"]+)"' % name, page)
+    assert found, f"no {name} on the page"
+    return found.group(1)
+status, headers, _ = call("/")
+assert status == 403, f"without the secret the app shows nothing ({status})"
+status, headers, _ = call(address)
+assert status == 303 and "HttpOnly" in headers.get("Set-Cookie", ""), "the secret becomes an HttpOnly cookie"
+status, _, page = call("/")
+assert status == 200 and "工作清单" in page, "the worklist is the first page"
+assert f"/households/{household}" in page and "上次走访需跟进" in page, "visitor B's follow-up visit puts that household on A's worklist"
+print("   the worklist shows the household visitor B asked to follow up (上次走访需跟进)")
+path = f"/households/{household}/verify"
+status, _, form = call(path)
+assert status == 200, f"the home verification form ({status})"
+day = time.strftime("%Y-%m-%d", time.localtime(time.time() - 86400))
+fields = [("csrf", hidden(form, "csrf")), ("nonce", hidden(form, "nonce")), ("visit.visitedAt", day + "T10:30"),
+          ("visit.visitor", "张示例甲"), ("visit.mode", "atHome"), ("visit.verified", "income"), ("visit.conclusion", "eligible"),
+          ("visit.observedIncomeFen", "两千六"), ("fact.monthlyIncomeFen", "2600元")]
+status, _, refused = call(path, fields)
+assert status == 422 and "两千六" in refused, f"an income written in words is refused next to the field, what was typed kept ({status})"
+print("   \"两千六\" is refused next to the field, before anything is saved; typed again as 2600元")
+fields = [(k, v) for k, v in fields if k not in ("csrf", "nonce", "visit.observedIncomeFen")]
+status, _, form = call(path)
+fields = [("csrf", hidden(form, "csrf")), ("nonce", hidden(form, "nonce")), ("visit.observedIncomeFen", "2600元")] + fields
+status, headers, _ = call(path, fields)
+assert status == 303 and "done=verified" in headers.get("Location", ""), f"the home verification is saved ({status})"
+status, _, page = call(headers["Location"])
+assert "2600.00 元" in page and "入户核实已保存" in page, "the household page shows the corrected income"
+print("   saved in one local transaction: the visit and the income correction (2600.00 元)")
+status, _, page = call("/")
+status, headers, _ = call("/sync", [("csrf", hidden(page, "csrf"))])
+assert status == 303, f"the sync starts ({status})"
+for _ in range(300):
+    status, _, page = call("/sync")
+    if 'data-sync="summary"' in page or 'data-sync="failed"' in page:
+        break
+    time.sleep(0.1)
+pushed = re.search(r'data-figure="pushed">(\d+)<', page)
+assert pushed and pushed.group(1) == "2", "the sync sends the visit and the correction"
+print("   the sync page's summary: 2 sent")
+json.dump({"pushed": int(pushed.group(1))}, open(out, "w"))
+PY
+kill "$app_pid" 2>/dev/null || true
+wait "$app_pid" 2>/dev/null || true
+app_pid=""
+run 0 "$tmp/app-check.json" doorstep review show "$other_b" --server "$server" --token "$admin" --json
+check "$tmp/app-check.json" "[h['value'] for h in d['household']['household']['fields']['monthlyIncomeFen']] == [260000]" \
+    "the server holds the income the app saved: 2600元 as 260000 fen, not a hundred times less"
 
 # ---------------------------------------------------------------------------------------------
 step "旗区工会审核" "The office's review queue: two conflicts and a duplicate"

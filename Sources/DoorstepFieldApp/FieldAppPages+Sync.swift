@@ -31,7 +31,9 @@ extension FieldAppPages {
         if snapshot.running {
             let progress = snapshot.progress
             let phase = progress?.phase ?? .pushing
-            if phase == .pulling {
+            if phase == .pulling, let total = progress?.total {
+                content["phaseText"] = t("pullingOf", language, ["count": "\(progress?.done ?? 0)", "total": "\(total)"])
+            } else if phase == .pulling {
                 content["phaseText"] = t("pulling", language, ["count": "\(progress?.done ?? 0)"])
             } else if (progress?.total ?? 0) == 0 {
                 content["phaseText"] = t("connecting", language)
@@ -39,13 +41,20 @@ extension FieldAppPages {
                 content["phaseText"] = t("pushing", language, ["done": "\(progress?.done ?? 0)", "total": "\(progress?.total ?? 0)"])
             }
             content["done"] = progress?.done ?? 0
-            if phase == .pushing { content["total"] = progress?.total ?? 0 }
+            if let total = progress?.total { content["total"] = total }
             let bytes = progress?.bytes ?? 0
             let seconds = snapshot.started.map { Date().timeIntervalSince($0) } ?? 0
-            content["bytesText"] = t("bytes", language, ["kib": "\(bytes / 1024)", "seconds": "\(Int(seconds))"])
-            if phase == .pushing, let total = progress?.total, let done = progress?.done, done > 0, total > done, seconds > 1 {
-                let left = seconds / Double(done) * Double(total - done)
-                content["etaText"] = t("timeLeft", language, ["seconds": "\(Int(left.rounded(.up)))"])
+            if let expected = progress?.expectedBytes, expected > bytes {
+                content["bytesText"] = t("bytesOf", language, ["kib": "\(bytes / 1024)", "expected": "\(expected / 1024)", "seconds": "\(Int(seconds))"])
+            } else {
+                content["bytesText"] = t("bytes", language, ["kib": "\(bytes / 1024)", "seconds": "\(Int(seconds))"])
+            }
+            // The library's estimate from the pace so far, once there is a pace to go by.
+            if let left = progress?.secondsLeft, seconds > 1, left >= 1 {
+                content["etaText"] =
+                    left < 90
+                    ? t("timeLeft", language, ["seconds": "\(Int(left.rounded(.up)))"])
+                    : t("timeLeftMinutes", language, ["minutes": "\(Int((left / 60).rounded(.up)))"])
             }
         } else if let outcome = snapshot.outcome {
             switch outcome {

@@ -20,7 +20,7 @@ struct EncodedPullPage: Sendable {
     }
 
     /// The page's bytes: the households and the members around them.
-    func finished(hasMore: Bool, next: String, removed: [EntityID], serverClock: HLC) -> [UInt8] {
+    func finished(hasMore: Bool, next: String, removed: [EntityID], serverClock: HLC, remaining: Int? = nil) -> [UInt8] {
         var writer = JSONTextWriter()
         writer.beginObject()
         writer.key("hasMore", first: true)
@@ -33,6 +33,10 @@ struct EncodedPullPage: Sendable {
         writer.string(next)
         writer.key("protocolVersion")
         writer.int(Int64(ProtocolVersion.current))
+        if let remaining {
+            writer.key("remaining")
+            writer.int(Int64(remaining))
+        }
         writer.key("removed")
         writer.array(removed) { $0.string($1.description) }
         writer.key("serverClock")

@@ -235,7 +235,7 @@ public final class SQLiteStorage: ServerStorage {
     /// The page written straight from the stored texts of the entities into one buffer (see
     /// ``SQLiteMergeStore/aggregateParts(_:)``), scanned by ``PullScan``.
     public func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, engine: MergeEngine, now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await pool.read { db in
@@ -265,7 +265,19 @@ public final class SQLiteStorage: ServerStorage {
             }
             try place(Array(Set(changed.prefix(limit).map(\.household))))
             try place(PullScan.unplacedSurvivors(changed, limit: limit, placed: placed))
-            return try PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal).page(maxBytes: maxBytes, parts: store.aggregateParts)
+            var page = try PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal).page(
+                maxBytes: maxBytes, parts: store.aggregateParts)
+            if estimate {
+                if let district = ChangeFeed.remainingScope(of: principal) {
+                    page.remaining = try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(DISTINCT household) FROM changes WHERE district = ? AND seq > ?"),
+                        arguments: [district, page.next])
+                } else {
+                    page.remaining = try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(DISTINCT household) FROM changes WHERE seq > ?"), arguments: [page.next])
+                }
+            }
+            return page
         }
         return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)
     }

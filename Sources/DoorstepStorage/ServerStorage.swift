@@ -41,9 +41,10 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     /// (`WireCoding`'s bytes of a ``PullPage``, UTF-8), written from the stored entity texts
     /// without building the page (both backends: ``PullScan``, ``EncodedPullPage``).
     /// A page stops after the household that brings it to `maxBytes` (§9, §15); `cursor` writes
-    /// the page's next position as the cursor the caller receives (§9: opaque).
+    /// the page's next position as the cursor the caller receives (§9: opaque). With `estimate`
+    /// the page says how many households of the scope changed after it (`remaining`, 1.3).
     func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, engine: MergeEngine, now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;

@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The field client against a real server on loopback (issue 4's tests).
@@ -52,6 +53,30 @@ struct ClientSyncTests {
             #expect(view.entities.filter { $0.kind == .visit }.count == 1)
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the local file is readable by its owner only")
+        }
+    }
+
+    /// The pull's progress says how many households to expect (the first page's estimate,
+    /// protocol 1.3), and from the second page on the time and bytes left.
+    @Test func aFirstSync_reportsHouseholdsExpected_andTimeLeft() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            for n in 0..<30 { _ = try await colleague.fileHousehold(Facts.household(300 + n)) }
+            try await colleague.sync()
+            var settings = LiveServer.clientConfiguration()
+            settings.pullPageSize = 10
+            let laptop = try FieldClient(configuration: settings)
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "new laptop")
+            let seen = Mutex<[SyncProgress]>([])
+            let summary = try await laptop.sync { progress in seen.withLock { $0.append(progress) } }
+            #expect(summary.pulledHouseholds == 30)
+            let pulling = seen.withLock { $0 }.filter { $0.phase == .pulling }
+            #expect(pulling.map(\.done) == [10, 20, 30])
+            #expect(pulling.allSatisfy { $0.total == 30 }, "\(pulling.map(\.total))")
+            #expect(pulling.allSatisfy { $0.secondsLeft != nil && $0.expectedBytes != nil })
+            #expect(pulling.last?.secondsLeft == 0)
+            let first = try #require(pulling.first)
+            #expect((first.expectedBytes ?? 0) > first.bytes, "two pages of bytes still expected after the first")
         }
     }
 

@@ -22,6 +22,7 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(PushBatch.self, "push-batch.json")
         try Self.roundTrip(PushReceipt.self, "push-receipt.json")
         try Self.roundTrip(PullPage.self, "pull-page.json")
+        try Self.roundTrip(PullPage.self, "pull-page-estimate.json")
         try Self.roundTrip(BundleManifest.self, "bundle-manifest.json")
         try Self.roundTrip(ErrorBody.self, "error-body.json")
         try Self.roundTrip(EntityState.self, "entity-state.json")
@@ -29,6 +30,19 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(ReviewQueue.Rejection.self, "held-change.json")
         try Self.roundTrip(ServerInfo.self, "server-info.json")
         try Self.roundTrip(ClosedRejection.self, "closed-rejection.json")
+    }
+
+    /// Revision 1.3's `remaining`: read the same by the Codable and the fast reader the client
+    /// pulls with, and absent (not 0) on a page that was not asked for it.
+    @Test func anEstimatedPage_isReadTheSameByBothReaders() throws {
+        let estimated = try Self.data("pull-page-estimate.json")
+        let page = try JSONDecoder().decode(PullPage.self, from: estimated)
+        #expect(page.remaining == 1_873)
+        #expect(try FastJSON.decodePulledPage(estimated).page == page)
+        let plain = try FastJSON.decodePulledPage(try Self.data("pull-page.json")).page
+        #expect(plain.remaining == nil)
+        let negative = String(decoding: estimated, as: UTF8.self).replacingOccurrences(of: "1873", with: "-1")
+        #expect(throws: DoorstepError.self) { try FastJSON.decodePulledPage(Data(negative.utf8)) }
     }
 
     /// The canonical JSON vectors of §14 (written by hand, from the rules, by another
@@ -52,7 +66,7 @@ struct ProtocolExamplesTests {
         #expect(
             files == [
                 "bundle-manifest.json", "canonical-json.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
-                "held-change.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
+                "held-change.json", "pull-page-estimate.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
             ])
     }
 

@@ -114,6 +114,68 @@ struct FieldAppDayTests {
         }
     }
 
+    /// A write the server refused waits on the attention page, explained in Chinese, in a form
+    /// with what was sent: fixed and resent from there it reaches the server; another is dropped.
+    @Test func aRefusedWrite_isFixedAndResent_fromTheAttentionPage_orDropped() async throws {
+        try await LiveServer.run { server in
+            let city = try await server.enrolledClient(district: "150602", role: .city)
+            let colleague = try await server.enrolledClient()
+            let moved = try await colleague.fileHousehold(Samples.household(41, name: "郑某某"))
+            let other = try await colleague.fileHousehold(Samples.household(42, name: "冯某某"))
+            try await colleague.sync()
+            try await city.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                // The city moves one household to Kangbashi while the laptop, not yet told, edits it twice.
+                try await city.editHousehold(moved, set: ["district": "150603"])
+                try await city.sync()
+                let edit = "/households/\(moved)/edit"
+                #expect(try await app.browser.submit(edit, from: edit, [("phone", "13912345678")]).status == 303)
+                #expect(try await app.browser.submit(edit, from: edit, [("address", "东胜区 幸福路 41 号")]).status == 303)
+                let otherEdit = "/households/\(other)/edit"
+                #expect(try await app.browser.submit(otherEdit, from: otherEdit, [("phone", "13912345670")]).status == 303)
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                let result = try await Self.waitForSync(app)
+                #expect(result.contains(#"data-figure="quarantined">2<"#) && result.contains(#"href="/attention""#), "\(result.prefix(2000))")
+                let refused = try await app.client.quarantine()
+                #expect(refused.count == 2 && refused.allSatisfy { $0.code == .outOfScope })
+                let (phone, address) = (try #require(refused.first), try #require(refused.last))
+
+                let page = try await app.browser.get("/attention")
+                #expect(page.text.contains(#"data-refused="\#(phone.seq)""#) && page.text.contains(#"data-refused="\#(address.seq)""#))
+                #expect(page.text.contains(phone.explanation(.chinese)), "the reason in Chinese: \(phone.explanation(.chinese))")
+                #expect(page.text.contains(#"name="\#(phone.seq).phone" value="13912345678""#), "the form shows what was sent")
+                let nav = try await app.browser.get("/")
+                #expect(nav.text.contains("待处理 (1)"), "the navigation counts the household waiting")
+
+                // A fix typed badly is refused beside its field, and nothing changes.
+                let resend = "/attention/\(phone.seq)/resend"
+                let bad = try await app.browser.submit(resend, from: "/attention", [("\(phone.seq).phone", "139-abc")])
+                #expect(bad.status == 422 && bad.text.contains(#"aria-invalid="true""#) && bad.text.contains("139-abc"))
+                #expect(try await app.client.quarantine().count == 2)
+
+                // The city moves it back; the visitor resends the fix, which now applies.
+                try await city.editHousehold(moved, set: ["district": "150602"])
+                try await city.sync()
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                _ = try await Self.waitForSync(app)
+                let fixed = try await app.browser.submit(resend, from: "/attention", [("\(phone.seq).phone", "13912345679")])
+                #expect(fixed.status == 303, "\(fixed.status) \(fixed.text.prefix(1000))")
+                let dropped = try await app.browser.submit("/attention/\(address.seq)/discard", from: "/attention", [])
+                #expect(dropped.status == 303)
+                #expect(try await app.client.quarantine().isEmpty)
+                #expect(try await app.client.status().pending == 1, "the fix waits to be sent; the dropped write is gone")
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                let sent = try await Self.waitForSync(app)
+                #expect(sent.contains(#"data-figure="pushed">1<"#) && sent.contains(#"data-figure="quarantined">0<"#), "\(sent.prefix(2000))")
+                try await city.sync()
+                let held = try #require(try await city.household(moved))
+                #expect(held.household["phone"] == "13912345679")
+                #expect(held.household["address"] == Samples.household(41)["address"], "the dropped address was never sent")
+            }
+        }
+    }
+
     @Test func aConflictWithAColleague_isShownInWords_andSettledAtTheDoor() async throws {
         try await LiveServer.run { server in
             let colleague = try await server.enrolledClient()

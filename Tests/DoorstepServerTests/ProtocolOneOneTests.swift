@@ -201,6 +201,51 @@ import Testing
         }
     }
 
+    /// §9, revision 1.3: a pull that asks `estimate=true` is told how many households of its
+    /// scope changed after the page (each once, however many changes), none without asking, 0 on
+    /// the last page; anything but true or false is refused and changes nothing.
+    @Test func anEstimate_countsTheHouseholdsAfterThePage_onlyWhenAsked() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let other = try await session.enroll(district: Self.districtB, role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let ids = (0..<30).map { _ in EntityID.random() }
+            var mutations = ids.enumerated().map { index, id in
+                factory.make(.create, .household, entity: id, fields: Sample.household(nationalID: Sample.nationalID(200 + index)))
+            }
+            // The last household changed twice more: still one household.
+            for phone in ["13912345670", "13912345671"] {
+                mutations.append(factory.make(.update, .household, entity: ids[29], fields: [FieldWrite(field: "phone", value: .string(phone))]))
+            }
+            #expect(try await session.push(visitor, mutations).status == .ok)
+            // Another district's households are not counted for this one.
+            let otherFactory = MutationFactory(device: other.id, clock: server.clock)
+            let elsewhere = otherFactory.make(
+                .create, .household, entity: EntityID.random(),
+                fields: Sample.household(nationalID: Sample.nationalID(260), district: Self.districtB))
+            #expect(try await session.push(other, [elsewhere]).status == .ok)
+
+            let first = try await session.call(.get, "/v1/pull?limit=10&estimate=true", token: visitor.token).json(PullPage.self)
+            #expect(first.households.count == 10 && first.remaining == 20, "\(String(describing: first.remaining))")
+            let plain = try await session.call(.get, "/v1/pull?limit=10", token: visitor.token)
+            #expect(!String(buffer: plain.body).contains("remaining"), "not counted unless asked")
+            let asked = try await session.call(.get, "/v1/pull?limit=10&estimate=false", token: visitor.token).json(PullPage.self)
+            #expect(asked.remaining == nil)
+            var cursor = first.nextCursor
+            var last = first
+            while last.hasMore {
+                last = try await session.call(.get, "/v1/pull?limit=10&estimate=true&cursor=\(cursor)", token: visitor.token).json(PullPage.self)
+                cursor = last.nextCursor
+            }
+            #expect(last.remaining == 0, "nothing remains after the last page")
+            let refused = try await session.call(.get, "/v1/pull?limit=10&estimate=yes", token: visitor.token)
+            #expect(refused.status == .unprocessableContent)
+            let error = try refused.json(ErrorBody.self).error
+            #expect(error.code == .invalidValue && error.details?.field == "estimate")
+        }
+    }
+
     /// §6.3: a visitor who re-verified a conflicted fact at the door may settle it (a write whose
     /// base names every head); the household's history marks the write, so the office sees it, and
     /// the dashboard says it was settled in the field.

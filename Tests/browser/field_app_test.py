@@ -123,6 +123,66 @@ def fill(driver, name, value):
         element.send_keys(value)
 
 
+def focused(driver):
+    """The element that has the keyboard's focus."""
+    return driver.switch_to.active_element
+
+
+def focus_is_visible(driver):
+    """Whether the focused element shows a focus ring (an outline or a shadow)."""
+    return driver.execute_script(
+        "const s = getComputedStyle(document.activeElement);"
+        "return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';")
+
+
+def tab_to(driver, matches, what, limit=80):
+    """Presses Tab until `matches(element)` holds for the focused element, each stop with a visible focus ring."""
+    for _ in range(limit):
+        focused(driver).send_keys(Keys.TAB)
+        element = focused(driver)
+        if element.tag_name != "body":
+            check(focus_is_visible(driver), f"a visible focus ring on {element.tag_name} {element.get_attribute('name') or element.text[:20]}")
+        if matches(element):
+            return element
+    raise Failure(f"{what} is not reached by the Tab key")
+
+
+def keyboard_only(driver, app, household):
+    """A home verification with the keyboard alone: Tab, typing, arrow keys and Enter, no mouse."""
+    driver.get(app.base + "/")
+    driver.find_element(By.TAG_NAME, "body").click()  # the page has the focus, nothing in it yet
+    link = tab_to(driver, lambda e: e.tag_name == "a" and e.text == "王建国", "the household's link on the worklist")
+    link.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 15).until(lambda d: d.current_url.rstrip("/").endswith(household))
+    verify = tab_to(driver, lambda e: e.tag_name == "a" and e.text == "入户核实", "the home verification link")
+    verify.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 15).until(lambda d: d.current_url.endswith("/verify"))
+    controls = [e for e in driver.find_elements(By.CSS_SELECTOR, "main form input, main form select, main form textarea, main form button")
+                if e.get_attribute("type") != "hidden"]
+    check(all(int(e.get_attribute("tabIndex") or 0) >= 0 for e in controls), "every control of the form takes the focus")
+    visitor = tab_to(driver, lambda e: e.get_attribute("name") == "visit.visitor", "the visitor field")
+    visitor.send_keys("张三")
+    conclusion = tab_to(driver, lambda e: e.get_attribute("name") == "visit.conclusion", "the conclusion")
+    for _ in range(10):
+        if Select(conclusion).first_selected_option.get_attribute("value") == "eligible":
+            break
+        conclusion.send_keys(Keys.ARROW_DOWN)
+    check(Select(conclusion).first_selected_option.get_attribute("value") == "eligible", "a choice made with the arrow keys")
+    seen = []
+    submit = None
+    for _ in range(120):
+        focused(driver).send_keys(Keys.TAB)
+        element = focused(driver)
+        seen.append(element)
+        if element.tag_name == "button" and element.get_attribute("type") == "submit":
+            submit = element
+            break
+    check(submit is not None, "Tab reaches the form's save button")
+    submit.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 15).until(lambda d: "done=verified" in d.current_url)
+    check("入户核实已保存" in driver.find_element(By.CSS_SELECTOR, "p.flash").text, "saved with the keyboard alone")
+
+
 def run(server_binary, app_binary, folder, shots):
     port = free_port()
     data = os.path.join(folder, "server")
@@ -243,17 +303,21 @@ def run(server_binary, app_binary, folder, shots):
         finally:
             office.quit()
 
+        print("keyboard only")
+        keyboard_only(driver, app, household)
+        shot("app-10-keyboard.png")
+
         print("language switch")
         follow(driver, driver.find_element(By.CSS_SELECTOR, "a.lang"))
         check(driver.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en", "English by the switch")
         check("Home verification" in driver.find_element(By.TAG_NAME, "main").text, "the page in English")
-        shot("app-10-english.png")
+        shot("app-11-english.png")
         follow(driver, driver.find_element(By.CSS_SELECTOR, "a.lang"))
 
         print("print sheet")
         driver.get(app.base + f"/households/{household}/print")
         check("困难职工家庭入户核实表" in driver.find_element(By.TAG_NAME, "main").text, "the verification sheet")
-        shot("app-11-print.png")
+        shot("app-12-print.png")
 
         print("revocation")
         status, listing = server.call("GET", "/v1/admin/devices")
@@ -264,7 +328,7 @@ def run(server_binary, app_binary, folder, shots):
         follow(driver, driver.find_element(By.CSS_SELECTOR, "[data-action=sync]"))
         wait_for_sync(driver)
         check(driver.find_elements(By.CSS_SELECTOR, "[data-sync=revoked]"), "the laptop is told it was revoked")
-        shot("app-12-revoked.png")
+        shot("app-13-revoked.png")
     except Exception:
         driver.save_screenshot(os.path.join(shots, "app-failure.png"))
         print(f"  the page at the failure: {os.path.join(shots, 'app-failure.png')}, {driver.current_url}")

@@ -180,17 +180,44 @@ public struct SavedVerification: Sendable, Hashable {
 public struct SyncProgress: Sendable, Hashable {
     public enum Phase: String, Sendable { case pushing, pulling, done }
     public var phase: Phase
+    /// Mutations sent while pushing; households received while pulling.
     public var done: Int
-    /// The total when known (pending mutations while pushing; `nil` while pulling).
+    /// The total: pending mutations while pushing; while pulling, the households the pull is
+    /// expected to deliver, when the server estimated it (protocol 1.3: its first page's
+    /// `remaining`), else `nil`. An estimate: a pull may end before or after it.
     public var total: Int?
     /// Bytes of request and answer bodies so far in this sync, both ways.
     public var bytes: Int64 = 0
+    /// The bytes this phase is expected to reach, from its bytes so far per item and `total`.
+    public var expectedBytes: Int64?
+    /// Seconds this phase is expected to take still, from its time so far per item and `total`.
+    public var secondsLeft: Double?
 
-    public init(phase: Phase, done: Int, total: Int?, bytes: Int64 = 0) {
+    public init(phase: Phase, done: Int, total: Int?, bytes: Int64 = 0, expectedBytes: Int64? = nil, secondsLeft: Double? = nil) {
         self.phase = phase
         self.done = done
         self.total = total
         self.bytes = bytes
+        self.expectedBytes = expectedBytes
+        self.secondsLeft = secondsLeft
+    }
+
+    /// The progress of a phase that started at `start` with `startBytes` sent and received:
+    /// the time and bytes left estimated from the pace so far (none before the first item, or
+    /// without a total).
+    static func estimated(
+        phase: Phase, done: Int, total: Int?, bytes: Int64, since start: ContinuousClock.Instant, startBytes: Int64,
+        now: ContinuousClock.Instant = .now
+    ) -> SyncProgress {
+        var progress = SyncProgress(phase: phase, done: done, total: total, bytes: bytes)
+        guard let total, done > 0 else { return progress }
+        let left = max(0, total - done)
+        let elapsed = now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        progress.secondsLeft = seconds / Double(done) * Double(left)
+        let phaseBytes = max(0, bytes - startBytes)
+        progress.expectedBytes = startBytes + Int64((Double(phaseBytes) / Double(done) * Double(max(total, done))).rounded())
+        return progress
     }
 }
 

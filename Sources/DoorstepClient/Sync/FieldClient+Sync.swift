@@ -61,7 +61,9 @@ extension FieldClient {
         let limit = max(1, configuration.batchSize)
         let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0 }
         var done = 0
-        progress(SyncProgress(phase: .pushing, done: 0, total: total, bytes: api.meter?.bytes ?? 0))
+        let start = ContinuousClock.now
+        let startBytes = api.meter?.bytes ?? 0
+        progress(SyncProgress(phase: .pushing, done: 0, total: total, bytes: startBytes))
         while true {
             try Task.checkCancellation()
             // The stored bodies go out as they are (each was validated and encoded when recorded).
@@ -101,7 +103,9 @@ extension FieldClient {
             }
             summary.clockSkew = summary.clockSkew || receipt.clockSkew
             done += batch.count
-            progress(SyncProgress(phase: .pushing, done: min(done, total), total: total, bytes: api.meter?.bytes ?? 0))
+            progress(
+                SyncProgress.estimated(
+                    phase: .pushing, done: min(done, total), total: total, bytes: api.meter?.bytes ?? 0, since: start, startBytes: startBytes))
         }
     }
 
@@ -174,11 +178,17 @@ extension FieldClient {
     /// for again by the next sync.
     private func pull(api: ServerAPI, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
         let limit = max(1, configuration.pullPageSize)
-        @Sendable func fetch(_ cursor: String) async throws -> PulledPage {
-            // No cursor for the first page (§9); an older database's "0" means the same.
-            let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=\(limit)"
+        @Sendable func fetch(_ cursor: String, estimate: Bool = false) async throws -> PulledPage {
+            // No cursor for the first page (§9); an older database's "0" means the same. The
+            // first page of a sync asks how much remains (1.3; an older server ignores it).
+            let query =
+                "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=\(limit)" + (estimate ? "&estimate=true" : "")
             return try await api.call("GET", "/v1/pull?\(query)") { data in try FastJSON.decodePulledPage(data) }
         }
+        let start = ContinuousClock.now
+        let startBytes = api.meter?.bytes ?? 0
+        var expected: Int?
+        var askedEstimate = false
         var prefetched: Task<PulledPage, any Error>?
         defer { prefetched?.cancel() }
         while true {
@@ -198,7 +208,9 @@ extension FieldClient {
             } else {
                 let cursor = try await pool.read { db in try LocalStore.setting(db, .cursor) ?? "" }
                 do {
-                    pulled = try await fetch(cursor)
+                    let estimate = !askedEstimate
+                    askedEstimate = true
+                    pulled = try await fetch(cursor, estimate: estimate)
                 } catch let error as DoorstepError where error.code == .invalidCursor && !cursor.isEmpty && cursor != "0" {
                     // The server no longer knows this cursor (restored from a backup): take the whole scope again.
                     try await pool.write { db in
@@ -213,6 +225,9 @@ extension FieldClient {
                 }
             }
             let page = pulled.page
+            if expected == nil, let remaining = page.remaining {
+                expected = summary.pulledHouseholds + page.households.count + (page.hasMore ? remaining : 0)
+            }
             if page.hasMore {
                 let next = page.nextCursor
                 prefetched = Task { try await fetch(next) }
@@ -231,7 +246,10 @@ extension FieldClient {
             checkpointer.noteWrite()
             summary.pulledHouseholds += page.households.count
             summary.removedHouseholds += page.removed.count
-            progress(SyncProgress(phase: .pulling, done: summary.pulledHouseholds, total: nil, bytes: api.meter?.bytes ?? 0))
+            progress(
+                SyncProgress.estimated(
+                    phase: .pulling, done: summary.pulledHouseholds, total: expected.map { max($0, summary.pulledHouseholds) },
+                    bytes: api.meter?.bytes ?? 0, since: start, startBytes: startBytes))
             if !page.hasMore { return }
         }
     }

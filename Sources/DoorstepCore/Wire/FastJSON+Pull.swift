@@ -93,12 +93,19 @@ extension PullPage: JSONValueDecodable, JSONTextEncodable {
         }
         let households = try members.required("households", in: "a pull page").list(of: HouseholdAggregate.self, "households")
         let removed = try members.required("removed", in: "a pull page").entityIDs("removed households")
+        var remaining: Int?
+        if let value = members["remaining"], value != .null {
+            guard case .int(let count) = value, count >= 0 else {
+                throw DoorstepError(.malformedInput, "a pull page's remaining is not a whole number of at least 0")
+            }
+            remaining = Int(count)
+        }
         self.init(
             protocolVersion: try members.protocolVersion(in: "a pull page"),
             nextCursor: try members.required("nextCursor", in: "a pull page").text("a pull page's nextCursor"),
             hasMore: hasMore,
             serverClock: try HLC(try members.required("serverClock", in: "a pull page").text("a pull page's serverClock")),
-            households: households, removed: removed)
+            households: households, removed: removed, remaining: remaining)
     }
 
     public func write(to writer: inout JSONTextWriter) {
@@ -111,6 +118,10 @@ extension PullPage: JSONValueDecodable, JSONTextEncodable {
         writer.string(nextCursor)
         writer.key("protocolVersion")
         writer.int(Int64(protocolVersion))
+        if let remaining {
+            writer.key("remaining")
+            writer.int(Int64(remaining))
+        }
         writer.key("removed")
         writer.array(removed) { $0.string($1.description) }
         writer.key("serverClock")

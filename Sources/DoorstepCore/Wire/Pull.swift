@@ -32,10 +32,13 @@ public struct PullPage: Codable, Hashable, Sendable {
     public var households: [HouseholdAggregate]
     /// Households that left the scope (or were linked away): drop them and everything of theirs.
     public var removed: [EntityID]
+    /// Protocol 1.3, when the pull asked `estimate=true`: households of the scope with a change
+    /// after `nextCursor` (for a progress estimate only).
+    public var remaining: Int?
 
     public init(
         protocolVersion: Int = ProtocolVersion.current, nextCursor: String, hasMore: Bool, serverClock: HLC,
-        households: [HouseholdAggregate], removed: [EntityID]
+        households: [HouseholdAggregate], removed: [EntityID], remaining: Int? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.nextCursor = nextCursor
@@ -43,6 +46,7 @@ public struct PullPage: Codable, Hashable, Sendable {
         self.serverClock = serverClock
         self.households = households
         self.removed = removed
+        self.remaining = remaining
     }
 
     /// Every open conflict in the page.

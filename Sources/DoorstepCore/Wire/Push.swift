@@ -7,7 +7,7 @@ public enum ProtocolVersion {
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
     /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
-    public static let revision = "1.2"
+    public static let revision = "1.3"
 }
 
 /// A batch of one device's mutations, in seq order, with no gaps: the body of a push and

@@ -225,9 +225,18 @@ struct DoorstepAPI: Sendable {
             }
             limit = value
         }
+        var estimate = false
+        if let text = query.get("estimate") {
+            switch text {
+            case "true": estimate = true
+            case "false": estimate = false
+            default: throw DoorstepError(.invalidValue, "estimate must be true or false", details: ErrorDetails(field: "estimate", allowed: ["true", "false"]))
+            }
+        }
         let principal = caller.principal
         let page = try await storage.pullEncoded(
-            for: principal, after: cursor, limit: limit, maxBytes: configuration.limits.maxPullPageBytes, engine: engine, now: now,
+            for: principal, after: cursor, limit: limit, maxBytes: configuration.limits.maxPullPageBytes, estimate: estimate, engine: engine,
+            now: now,
             physicalMillis: configuration.clock, cursor: { [cursors] in cursors.issue($0, for: principal) })
         metrics.recordPull()
         return JSONResponse.make(encoded: page)

@@ -50,7 +50,7 @@ extension PostgresStorage {
 
     /// The page written from the entities' stored wire texts (``EncodedPullPage``), scanned by ``PullScan``.
     public func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, engine: MergeEngine, now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await readSnapshot { connection in
@@ -100,7 +100,20 @@ extension PostgresStorage {
                     guard let index = position[id], index >= read else { return .absent }
                     return .notRead
                 }
-                if let written { return written }
+                if var written {
+                    if estimate {
+                        let rows: PostgresRowSequence
+                        if let district = ChangeFeed.remainingScope(of: principal) {
+                            rows = try await connection.query(
+                                "SELECT COUNT(DISTINCT household) FROM changes WHERE district = \(district) AND seq > \(written.next)", logger: logger)
+                        } else {
+                            rows = try await connection.query(
+                                "SELECT COUNT(DISTINCT household) FROM changes WHERE seq > \(written.next)", logger: logger)
+                        }
+                        for try await count in rows.decode(Int64.self) { written.remaining = Int(count) }
+                    }
+                    return written
+                }
                 let perHousehold = max(1, builder.byteCount / max(1, builder.deliveredCount))
                 let fits = min(wanted.count - read, max(0, maxBytes - builder.byteCount) / perHousehold)
                 chunk = max(8, fits + fits / 5 + 1)

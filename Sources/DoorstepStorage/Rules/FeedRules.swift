@@ -14,6 +14,13 @@ enum ChangeFeed {
         household.conflicts + entities.flatMap(\.conflicts)
     }
 
+    /// The question a page's estimate asks of the feed (§9, 1.3): the households of the
+    /// principal's scope with a change after `position`, each once. `nil` for the city: every
+    /// district. Backends count it in the page's own read, so it matches the page.
+    static func remainingScope(of principal: Principal) -> String? {
+        principal.role == .city ? nil : (principal.district ?? "")
+    }
+
     /// `invalidCursor` for a cursor ahead of every change this server numbered.
     static func check(cursor: Int64, latest: Int64) throws {
         guard cursor <= latest else {
@@ -162,9 +169,18 @@ struct ScannedPage: Sendable {
     var removed: [EntityID]
     var next: Int64
     var hasMore: Bool
+    /// Households of the scope with a change after `next`, when the pull asked (1.3).
+    var remaining: Int?
+
+    init(page: EncodedPullPage, removed: [EntityID], next: Int64, hasMore: Bool) {
+        self.page = page
+        self.removed = removed
+        self.next = next
+        self.hasMore = hasMore
+    }
 
     /// The page's bytes, its next position written as `cursor` says.
     func finished(serverClock: HLC, cursor: (Int64) -> String) -> [UInt8] {
-        page.finished(hasMore: hasMore, next: cursor(next), removed: removed, serverClock: serverClock)
+        page.finished(hasMore: hasMore, next: cursor(next), removed: removed, serverClock: serverClock, remaining: remaining)
     }
 }

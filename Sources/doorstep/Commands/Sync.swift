@@ -98,7 +98,17 @@ final class SyncProgressView: Sendable {
             let counts = "\(progress.done)/\(total)"
             text = drawBar ? console.t("cli.sync.push") + " " + bar(progress.done, total) + " " + counts : console.t("cli.sync.pushing") + counts
         case .pulling:
-            text = console.t("cli.sync.pullingHousehold", ["done": "\(progress.done)"])
+            if let total = progress.total {
+                // The server's estimate (protocol 1.3) and the time left at the pace so far.
+                var line = console.t("cli.sync.pullingOf", ["done": "\(progress.done)", "total": "\(total)"])
+                if drawBar { line = bar(progress.done, total) + " " + line }
+                if let left = progress.secondsLeft, left >= 1 {
+                    line += console.t("cli.sync.timeLeft", ["seconds": "\(Int(left.rounded(.up)))"])
+                }
+                text = line
+            } else {
+                text = console.t("cli.sync.pullingHousehold", ["done": "\(progress.done)"])
+            }
         case .done:
             return
         }

@@ -8,12 +8,12 @@ extension ServerStorage {
     /// One page as storage writes it, its next position written as a plain number (the API's
     /// checkable cursors are the HTTP layer's: ``PullCursors``).
     func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, estimate: Bool = false, engine: MergeEngine, now: String,
         physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> [UInt8] {
         try await pullEncoded(
-            for: principal, after: cursor, limit: limit, maxBytes: .max, engine: engine, now: now, physicalMillis: physicalMillis,
-            cursor: { String($0) })
+            for: principal, after: cursor, limit: limit, maxBytes: .max, estimate: estimate, engine: engine, now: now,
+            physicalMillis: physicalMillis, cursor: { String($0) })
     }
 
     /// One pull page, decoded (tests read pages as values; the server only writes them).

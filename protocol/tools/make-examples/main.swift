@@ -131,6 +131,16 @@ do {
         removed: [h3]
     )
     write(page, to: "\(out)/pull-page.json")
+    // The first page of a sync that asked for an estimate (1.3): one household, and how many more changed after it.
+    let firstPage = PullPage(
+        nextCursor: exampleCursor(position: 0x2c, scope: "150602"),
+        hasMore: true,
+        serverClock: world.clock.tick(),
+        households: [world.aggregate(h2)],
+        removed: [],
+        remaining: 1_873
+    )
+    write(firstPage, to: "\(out)/pull-page-estimate.json")
     write(aggregate.household, to: "\(out)/entity-state.json")
     let conflicts = aggregate.conflicts
     precondition(conflicts.count == 1, "expected one conflict in the example, got \(conflicts.map(\.field))")
@@ -181,6 +191,7 @@ func roundTrip<T: Codable>(_ type: T.Type, _ path: String) {
 roundTrip(PushBatch.self, "\(out)/push-batch.json")
 roundTrip(PushReceipt.self, "\(out)/push-receipt.json")
 roundTrip(PullPage.self, "\(out)/pull-page.json")
+roundTrip(PullPage.self, "\(out)/pull-page-estimate.json")
 roundTrip(BundleManifest.self, "\(out)/bundle-manifest.json")
 roundTrip(ErrorBody.self, "\(out)/error-body.json")
 roundTrip(EntityState.self, "\(out)/entity-state.json")
