@@ -217,6 +217,9 @@ fi
 step "走访助手（doorstep app）" "The field app on visitor A's laptop, through its HTTP pages: worklist, home verification, sync"
 say "doorstep app serves the visitor's pages on 127.0.0.1 (a browser opens them; here python3 plays"
 say "the browser): the address it prints holds a secret that becomes a cookie, every form a token."
+say "The server moved this morning: the laptop is pointed at its new address once (doorstep server set"
+say "checks that it answers as the same server), and the app syncs there from then on."
+run 0 "$tmp/server-set.txt" doorstep server set "$server" --db "$visitor_a"
 "$bin/doorstep" app --db "$visitor_a" --no-browser --port 0 >"$tmp/app.txt" 2>&1 &
 app_pid=$!
 waited=0
@@ -282,7 +285,8 @@ for _ in range(300):
         break
     time.sleep(0.1)
 pushed = re.search(r'data-figure="pushed">(\d+)<', page)
-assert pushed and pushed.group(1) == "2", "the sync sends the visit and the correction"
+figures = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', page))
+assert pushed and pushed.group(1) == "2", f"the sync sends the visit and the correction: {figures or page[page.find('<main'):][:1500]}"
 print("   the sync page's summary: 2 sent")
 json.dump({"pushed": int(pushed.group(1))}, open(out, "w"))
 PY

@@ -5,7 +5,7 @@ public enum WebStyle {
     public static let base = """
         :root{color-scheme:light}*{box-sizing:border-box}
         body{margin:0;font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a;background:#f4f6f8}
-        a{color:#0b4f9c}a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus{outline:3px solid #c77700;outline-offset:2px}
+        a{color:#0b4f9c}a:focus,button:focus,input:focus,input:focus-within,select:focus,textarea:focus,summary:focus{outline:3px solid #c77700;outline-offset:2px}
         .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:#fff;color:#0b4f9c;padding:4px 8px}
         header.top{background:#0d3b66;color:#fff;display:flex;flex-wrap:wrap;align-items:center;gap:8px 24px;padding:10px 16px}
         header.top a{color:#fff}.brand{font-weight:700;font-size:1.1rem}

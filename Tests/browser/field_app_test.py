@@ -28,6 +28,7 @@ import uuid
 
 os.environ.setdefault("SE_OFFLINE", "true")  # Selenium must never try to download a driver.
 
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -138,7 +139,7 @@ def focus_is_visible(driver):
 def tab_to(driver, matches, what, limit=80):
     """Presses Tab until `matches(element)` holds for the focused element, each stop with a visible focus ring."""
     for _ in range(limit):
-        focused(driver).send_keys(Keys.TAB)
+        ActionChains(driver).send_keys(Keys.TAB).perform()
         element = focused(driver)
         if element.tag_name != "body":
             check(focus_is_visible(driver), f"a visible focus ring on {element.tag_name} {element.get_attribute('name') or element.text[:20]}")
@@ -149,36 +150,36 @@ def tab_to(driver, matches, what, limit=80):
 
 def keyboard_only(driver, app, household):
     """A home verification with the keyboard alone: Tab, typing, arrow keys and Enter, no mouse."""
-    driver.get(app.base + "/")
-    driver.find_element(By.TAG_NAME, "body").click()  # the page has the focus, nothing in it yet
+    driver.get(app.base + "/?all=1")  # verified at home today: found among every household
+    driver.execute_script("if (document.activeElement) document.activeElement.blur();")  # nothing focused yet
     link = tab_to(driver, lambda e: e.tag_name == "a" and e.text == "王建国", "the household's link on the worklist")
-    link.send_keys(Keys.ENTER)
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
     WebDriverWait(driver, 15).until(lambda d: d.current_url.rstrip("/").endswith(household))
     verify = tab_to(driver, lambda e: e.tag_name == "a" and e.text == "入户核实", "the home verification link")
-    verify.send_keys(Keys.ENTER)
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
     WebDriverWait(driver, 15).until(lambda d: d.current_url.endswith("/verify"))
     controls = [e for e in driver.find_elements(By.CSS_SELECTOR, "main form input, main form select, main form textarea, main form button")
                 if e.get_attribute("type") != "hidden"]
     check(all(int(e.get_attribute("tabIndex") or 0) >= 0 for e in controls), "every control of the form takes the focus")
     visitor = tab_to(driver, lambda e: e.get_attribute("name") == "visit.visitor", "the visitor field")
-    visitor.send_keys("张三")
+    ActionChains(driver).send_keys("张三").perform()
     conclusion = tab_to(driver, lambda e: e.get_attribute("name") == "visit.conclusion", "the conclusion")
     for _ in range(10):
         if Select(conclusion).first_selected_option.get_attribute("value") == "eligible":
             break
-        conclusion.send_keys(Keys.ARROW_DOWN)
+        ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
     check(Select(conclusion).first_selected_option.get_attribute("value") == "eligible", "a choice made with the arrow keys")
     seen = []
     submit = None
     for _ in range(120):
-        focused(driver).send_keys(Keys.TAB)
+        ActionChains(driver).send_keys(Keys.TAB).perform()
         element = focused(driver)
         seen.append(element)
         if element.tag_name == "button" and element.get_attribute("type") == "submit":
             submit = element
             break
     check(submit is not None, "Tab reaches the form's save button")
-    submit.send_keys(Keys.ENTER)
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
     WebDriverWait(driver, 15).until(lambda d: "done=verified" in d.current_url)
     check("入户核实已保存" in driver.find_element(By.CSS_SELECTOR, "p.flash").text, "saved with the keyboard alone")
 
