@@ -214,12 +214,12 @@ if grep -q "note: the list observation has not reported" "$tmp/fieldapp.txt"; th
 fi
 
 # ---------------------------------------------------------------------------------------------
-step "走访助手（doorstep app）" "The field app on visitor A's laptop, through its HTTP pages: worklist, home verification, sync"
+step "走访助手：doorstep app" "The field app on visitor A's laptop, through its HTTP pages: worklist, home verification, sync"
 say "doorstep app serves the visitor's pages on 127.0.0.1 (a browser opens them; here python3 plays"
 say "the browser): the address it prints holds a secret that becomes a cookie, every form a token."
-say "The server moved this morning: the laptop is pointed at its new address once (doorstep server set"
-say "checks that it answers as the same server), and the app syncs there from then on."
-run 0 "$tmp/server-set.txt" doorstep server set "$server" --db "$visitor_a"
+say "The server moved this morning and the laptop still knows its old address: the app's first sync"
+say "fails, its sync page asks for the new address, checks that the same server answers there, and"
+say "the second sync goes through."
 "$bin/doorstep" app --db "$visitor_a" --no-browser --port 0 >"$tmp/app.txt" 2>&1 &
 app_pid=$!
 waited=0
@@ -231,9 +231,9 @@ until grep -qo 'http://127\.0\.0\.1:[0-9]*/?key=[A-Za-z0-9_-]*' "$tmp/app.txt"; 
 done
 app_address=$(grep -o 'http://127\.0\.0\.1:[0-9]*/?key=[A-Za-z0-9_-]*' "$tmp/app.txt" | head -1)
 say "the app: ${app_address%%\?*} (the secret not shown)"
-python3 - "$app_address" "$other_b" "$tmp/app-result.json" <<'PY' || fail "the field app's day did not go as a visitor expects (see above)"
+python3 - "$app_address" "$other_b" "$tmp/app-result.json" "$server" <<'PY' || fail "the field app's day did not go as a visitor expects (see above)"
 import http.cookiejar, json, re, sys, time, urllib.error, urllib.parse, urllib.request
-address, household, out = sys.argv[1], sys.argv[2], sys.argv[3]
+address, household, out, server = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 base = address.split("/?")[0]
 class Keep(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -276,14 +276,26 @@ assert status == 303 and "done=verified" in headers.get("Location", ""), f"the h
 status, _, page = call(headers["Location"])
 assert "2600.00 元" in page and "入户核实已保存" in page, "the household page shows the corrected income"
 print("   saved in one local transaction: the visit and the income correction (2600.00 元)")
-status, _, page = call("/")
-status, headers, _ = call("/sync", [("csrf", hidden(page, "csrf"))])
-assert status == 303, f"the sync starts ({status})"
-for _ in range(300):
-    status, _, page = call("/sync")
-    if 'data-sync="summary"' in page or 'data-sync="failed"' in page:
-        break
-    time.sleep(0.1)
+def sync():
+    status, _, page = call("/")
+    status, headers, _ = call("/sync", [("csrf", hidden(page, "csrf"))])
+    assert status == 303, f"the sync starts ({status})"
+    for _ in range(600):
+        status, _, page = call("/sync")
+        if 'data-sync="summary"' in page or 'data-sync="failed"' in page:
+            return page
+        time.sleep(0.1)
+    raise AssertionError("the sync did not end within a minute")
+page = sync()
+assert 'data-sync="failed"' in page and "「服务器地址」" in page, "the old address does not answer: the sync page says so"
+assert '<details data-sync="server" open>' in page, "and opens the new-address form"
+print("   the first sync fails at the old address; the sync page asks for the new one")
+status, _, refused = call("/sync/server", [("csrf", hidden(page, "csrf")), ("server", "不是地址")])
+assert status == 422 and "请填写服务器地址" in refused, f"an address that is no address is refused next to the field ({status})"
+status, headers, _ = call("/sync/server", [("csrf", hidden(page, "csrf")), ("server", server)])
+assert status == 303 and "done=serverMoved" in headers.get("Location", ""), f"the same server answers at the new address ({status})"
+print("   the new address is checked (the same server answers there) and kept")
+page = sync()
 pushed = re.search(r'data-figure="pushed">(\d+)<', page)
 figures = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', page))
 assert pushed and pushed.group(1) == "2", f"the sync sends the visit and the correction: {figures or page[page.find('<main'):][:1500]}"

@@ -245,6 +245,15 @@ final class SyncRunner: Sendable {
         }
     }
 
+    /// Forgets the last outcome unless a sync runs (the server's address changed: its failure no
+    /// longer says where the laptop stands).
+    func forgetOutcome() {
+        state.withLock { state in
+            guard !state.snapshot.running else { return }
+            state.snapshot.outcome = nil
+        }
+    }
+
     /// Cancels the running sync (what it committed stays: the next sync goes on from there).
     func cancel() {
         state.withLock { $0.task?.cancel() }

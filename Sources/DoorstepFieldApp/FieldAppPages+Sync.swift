@@ -24,10 +24,12 @@ extension FieldAppPages {
         return WebSecurity.redirect("/sync", policy: Self.policy)
     }
 
-    func syncPage(_ request: Request, _ viewer: Viewer) async throws -> Response {
+    func syncPage(_ request: Request, _ viewer: Viewer, serverForm: WebForm? = nil, serverProblem: String? = nil) async throws -> Response {
         let language = viewer.language
         let snapshot = state.sync.snapshot
         var content: [String: Any] = ["running": snapshot.running]
+        // Where the laptop syncs, and a new address when the server moved (checked before it is used).
+        var serverOpen = serverProblem != nil
         if snapshot.running {
             let progress = snapshot.progress
             let phase = progress?.phase ?? .pushing
@@ -73,6 +75,9 @@ extension FieldAppPages {
                 content["revoked"] = true
                 let bundle = try await client.enrollment?.revokedBundle
                 content["revokedText"] = bundle.map { t("revokedWithBundle", language, ["path": $0]) } ?? t("revokedNoBundle", language)
+            case .failed(let error) where error.code == .serverUnreachable:
+                content["failure"] = t("unreachable", language)
+                serverOpen = true
             case .failed(let error):
                 content["failure"] = error.explained(language)
             case .cancelled:
@@ -84,7 +89,39 @@ extension FieldAppPages {
             let bundle = try await client.enrollment?.revokedBundle
             content["revokedText"] = bundle.map { t("revokedWithBundle", language, ["path": $0]) } ?? t("revokedNoBundle", language)
         }
+        if let server = viewer.enrollment?.server, content["revoked"] == nil {
+            content["server"] =
+                [
+                    "open": serverOpen, "text": t("server.now", language, ["server": server.absoluteString]),
+                    "field": FormField(
+                        name: "server", label: t("server.address", language), required: true, value: serverForm?["server"] ?? "", maxLength: 200,
+                        placeholder: "http://", hint: t("server.hint", language), problem: serverProblem),
+                ] as [String: Any]
+        }
         return try await render(
-            "sync", request, viewer, title: t("nav.sync", language), current: "sync", refresh: snapshot.running ? 1 : nil, content: content)
+            "sync", request, viewer, title: t("nav.sync", language), current: "sync", refresh: snapshot.running ? 1 : nil,
+            status: serverProblem == nil ? .ok : .unprocessableContent, content: content)
+    }
+
+    /// Points the laptop at the server's new address, once the same server answers there
+    /// (``FieldClient/moveServer(to:)``); anything else leaves the address as it was.
+    func moveServer(_ request: Request, _ viewer: Viewer, _ form: WebForm) async throws -> Response {
+        let language = viewer.language
+        let address = (form["server"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard !state.sync.snapshot.running else {
+            return try await syncPage(request, viewer, serverForm: form, serverProblem: t("server.whileSyncing", language))
+        }
+        guard let server = URL(string: address), server.scheme == "http" || server.scheme == "https", server.host?.isEmpty == false else {
+            return try await syncPage(request, viewer, serverForm: form, serverProblem: t("enroll.badServer", language))
+        }
+        do {
+            try await client.moveServer(to: server)
+        } catch let error as DoorstepError {
+            let problem = error.code == .serverUnreachable ? t("server.notAnswering", language) : error.explained(language)
+            return try await syncPage(request, viewer, serverForm: form, serverProblem: problem)
+        }
+        state.sync.forgetOutcome()
+        await checkReachability()
+        return done("/sync", "serverMoved")
     }
 }

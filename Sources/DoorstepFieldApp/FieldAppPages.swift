@@ -99,6 +99,7 @@ struct FieldAppPages: Sendable {
         }
         router.get("sync") { request, _ in try await page(request) { try await syncPage(request, $0) } }
         router.post("sync") { request, _ in try await action(request) { viewer, _ in try await startSync(viewer) } }
+        router.post("sync/server") { request, _ in try await action(request) { try await moveServer(request, $0, $1) } }
         router.post("sync/cancel") { request, _ in
             try await action(request) { _, _ in
                 state.sync.cancel()

@@ -193,6 +193,9 @@ enum FieldAppTemplates {
         {{#p.failure}}<p class="error" role="alert" data-sync="failed">{{.}}</p>{{/p.failure}}
         {{#p.revoked}}<section class="error" role="alert" data-sync="revoked"><h2>{{t.revokedTitle}}</h2><p>{{p.revokedText}}</p></section>{{/p.revoked}}
         {{^p.revoked}}<form method="post" action="/sync"><input type="hidden" name="csrf" value="{{c.csrf}}"><button type="submit">{{t.syncNow}}</button></form>{{/p.revoked}}{{/p.running}}
+        {{#p.server}}<details data-sync="server"{{#open}} open{{/open}}><summary>{{t.serverTitle}}</summary><p>{{text}}</p>
+        <form method="post" action="/sync/server" novalidate><input type="hidden" name="csrf" value="{{c.csrf}}">
+        {{#field}}{{> field}}{{/field}}<p><button class="secondary" type="submit">{{t.serverMove}}</button></p></form></details>{{/p.server}}
         {{> footer}}
         """
 

@@ -270,7 +270,7 @@ public final class SQLiteStorage: ServerStorage {
             if estimate {
                 if let district = ChangeFeed.remainingScope(of: principal) {
                     page.remaining = try Int.fetchOne(
-                        db.cachedStatement(sql: "SELECT COUNT(DISTINCT household) FROM changes WHERE district = ? AND seq > ?"),
+                        db.cachedStatement(sql: "SELECT COUNT(*) FROM changes WHERE district = ? AND seq > ?"),
                         arguments: [district, page.next])
                 } else {
                     page.remaining = try Int.fetchOne(

@@ -117,7 +117,10 @@ struct Options: Sendable {
             case "--visits": let n = try count(argument); explicit.append { $0.visitsPerHousehold = n }
             case "--pull-delta": let n = try count(argument); explicit.append { $0.pullDelta = n }
             case "--pull-rounds": let n = try count(argument); explicit.append { $0.pullRounds = n }
-            case "--app-households": let n = try count(argument); explicit.append { $0.appHouseholds = n }
+            case "--app-households":
+                let n = try count(argument)
+                guard n >= 2 else { throw BenchError("--app-households takes at least 2 (half of them are searched and opened)") }
+                explicit.append { $0.appHouseholds = n }
             case "--scopes":
                 let text = try value(argument)
                 let scopes = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }

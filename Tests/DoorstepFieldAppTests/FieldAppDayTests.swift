@@ -3,6 +3,7 @@ import DoorstepCore
 import DoorstepTestSupport
 import Foundation
 import NIOHTTP1
+import Synchronization
 import Testing
 
 /// A visitor's day through the field app's pages, as a browser sends them: enroll, sync, find a
@@ -214,6 +215,63 @@ struct FieldAppDayTests {
                 let result = try await Self.waitForSync(app)
                 #expect(result.contains(#"data-sync="revoked""#) && result.contains(".dsbundle"), "\(result.prefix(2000))")
             }
+        }
+    }
+
+    /// The server moved (its old address no longer answers): the failed sync says so and opens a
+    /// form for the new address; an address that is no address, or another server, is refused next
+    /// to the field and changes nothing; the same server at its new address is kept and the next
+    /// sync goes there.
+    @Test func aServerThatMoved_isFollowedFromTheSyncPage_afterTheNewAddressIsChecked() async throws {
+        try await LiveServer.run { server in
+            try await LiveServer.run { other in
+                let oldAddressAnswers = Switch()
+                let transport: @Sendable (URL) -> any SyncTransport = { url in
+                    let base = ClientConfiguration.platformTransport(url)
+                    return url.host == "127.0.0.1" && url.port == server.url.port ? Gone(base: base, answers: oldAddressAnswers) : base
+                }
+                try await RunningApp.run(transport: transport) { app in
+                    try await Self.enroll(app, server)
+                    _ = try await app.browser.submit("/new", from: "/new", Samples.formFields(42))
+                    oldAddressAnswers.on.withLock { $0 = false }
+                    _ = try await app.browser.submit("/sync", from: "/", [])
+                    let failed = try await Self.waitForSync(app)
+                    #expect(failed.contains(#"data-sync="failed""#) && failed.contains("「服务器地址」"), "\(failed.prefix(2000))")
+                    #expect(failed.contains(#"<details data-sync="server" open>"#), "the new-address form is open after the failure")
+
+                    let notAnAddress = try await app.browser.submit("/sync/server", from: "/sync", [("server", "服务器")])
+                    #expect(notAnAddress.status == 422 && notAnAddress.text.contains("请填写服务器地址") && notAnAddress.text.contains("服务器"))
+                    let another = try await app.browser.submit("/sync/server", from: "/sync", [("server", other.url.absoluteString)])
+                    #expect(another.status == 422 && another.text.contains("另一台服务器"), "\(another.text.prefix(2000))")
+                    #expect(try await app.client.enrollment?.server == server.url, "nothing changed")
+
+                    let alias = try #require(URL(string: server.url.absoluteString.replacingOccurrences(of: "127.0.0.1", with: "localhost")))
+                    let moved = try await app.browser.submit("/sync/server", from: "/sync", [("server", alias.absoluteString)])
+                    #expect(moved.status == 303 && moved.location?.contains("done=serverMoved") == true, "\(moved.status) \(moved.text.prefix(500))")
+                    #expect(try await app.client.enrollment?.server == alias)
+                    let after = try await app.browser.get(try #require(moved.location))
+                    #expect(after.text.contains("已改用新地址") && !after.text.contains(#"data-sync="failed""#), "the old failure is forgotten")
+
+                    _ = try await app.browser.submit("/sync", from: "/", [])
+                    let synced = try await Self.waitForSync(app)
+                    #expect(synced.contains(#"data-figure="pushed">1<"#), "\(synced.prefix(2000))")
+                    #expect(try await app.client.status().pending == 0)
+                }
+            }
+        }
+    }
+
+    final class Switch: Sendable {
+        let on = Mutex(true)
+    }
+
+    /// A transport whose address stops answering when told (a server that moved away).
+    struct Gone: SyncTransport {
+        let base: any SyncTransport
+        let answers: Switch
+        func send(_ request: TransportRequest) async throws -> TransportResponse {
+            guard answers.on.withLock({ $0 }) else { throw URLError(.cannotConnectToHost) }
+            return try await base.send(request)
         }
     }
 

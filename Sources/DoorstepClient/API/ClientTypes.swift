@@ -216,9 +216,15 @@ public struct SyncProgress: Sendable, Hashable {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         progress.secondsLeft = seconds / Double(done) * Double(left)
         let phaseBytes = max(0, bytes - startBytes)
-        progress.expectedBytes = startBytes + Int64((Double(phaseBytes) / Double(done) * Double(max(total, done))).rounded())
+        let expected = (Double(startBytes) + Double(phaseBytes) / Double(done) * Double(max(total, done))).rounded()
+        // A figure no sync reaches (or not a number) is no estimate.
+        if expected.isFinite, expected < Double(Int64.max / 2) { progress.expectedBytes = Int64(expected) }
         return progress
     }
+
+    /// The most households a pull's estimate is taken to promise: a server's larger figure is
+    /// read as this one, so that adding to it cannot overflow.
+    static let largestEstimate = 1_000_000_000
 }
 
 /// What a finished sync did.

@@ -221,12 +221,17 @@ extension FieldClient {
                             try LocalStore.refreshView(db, household)
                         }
                     }
+                    // The whole scope again: its first page estimates anew.
+                    askedEstimate = false
+                    expected = nil
                     continue
                 }
             }
             let page = pulled.page
             if expected == nil, let remaining = page.remaining {
-                expected = summary.pulledHouseholds + page.households.count + (page.hasMore ? remaining : 0)
+                // An estimate, bounded so that no server's number overflows the sums below.
+                let left = page.hasMore ? min(max(0, remaining), SyncProgress.largestEstimate) : 0
+                expected = summary.pulledHouseholds + page.households.count + left
             }
             if page.hasMore {
                 let next = page.nextCursor

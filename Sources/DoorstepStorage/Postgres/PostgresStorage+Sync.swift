@@ -2,6 +2,7 @@ public import DoorstepCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 extension PostgresStorage {
     static func loadClock(
@@ -80,17 +81,23 @@ extension PostgresStorage {
                 }
             }
             let scan = PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal)
-            // The households are read in chunks until the page is written: 8 first, then as many as
-            // the bytes written so far say will fill it (a fifth more, at least 8), so a page of small
-            // households takes two reads and one that stops at its byte cap reads little more than it
-            // sends. No household is written twice (``PullScan/PageBuilder``).
+            // The households are read in chunks until the page is written, each as many as the bytes
+            // per household say will fill it (a fifth more, at least 8): first those of the last page
+            // written (8 before any), then those of this page so far. So a page usually takes one
+            // read, and one that stops at its byte cap reads little more than it sends. No household
+            // is written twice (``PullScan/PageBuilder``).
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
             let wanted = scan.households
             let position = Dictionary(wanted.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
             var builder = PullScan.PageBuilder(scan, maxBytes: maxBytes)
             var parts: [EntityID: AggregateParts] = [:]
             var read = 0
-            var chunk = 8
+            func chunkSize(bytesPerHousehold: Int, written: Int) -> Int {
+                guard bytesPerHousehold > 0 else { return 8 }
+                let fits = min(wanted.count - read, max(0, maxBytes - written) / bytesPerHousehold)
+                return max(8, fits + fits / 5 + 1)
+            }
+            var chunk = chunkSize(bytesPerHousehold: self.householdBytes.withLock { $0 }, written: 0)
             while true {
                 let next = Array(wanted[read..<min(wanted.count, read + chunk)])
                 for (id, household) in try await snapshot.aggregateParts(next) { parts[id] = household }
@@ -101,11 +108,15 @@ extension PostgresStorage {
                     return .notRead
                 }
                 if var written {
+                    if builder.deliveredCount > 0 {
+                        let perHousehold = builder.byteCount / builder.deliveredCount
+                        self.householdBytes.withLock { $0 = perHousehold }
+                    }
                     if estimate {
                         let rows: PostgresRowSequence
                         if let district = ChangeFeed.remainingScope(of: principal) {
                             rows = try await connection.query(
-                                "SELECT COUNT(DISTINCT household) FROM changes WHERE district = \(district) AND seq > \(written.next)", logger: logger)
+                                "SELECT COUNT(*) FROM changes WHERE district = \(district) AND seq > \(written.next)", logger: logger)
                         } else {
                             rows = try await connection.query(
                                 "SELECT COUNT(DISTINCT household) FROM changes WHERE seq > \(written.next)", logger: logger)
@@ -114,9 +125,7 @@ extension PostgresStorage {
                     }
                     return written
                 }
-                let perHousehold = max(1, builder.byteCount / max(1, builder.deliveredCount))
-                let fits = min(wanted.count - read, max(0, maxBytes - builder.byteCount) / perHousehold)
-                chunk = max(8, fits + fits / 5 + 1)
+                chunk = chunkSize(bytesPerHousehold: max(1, builder.byteCount / max(1, builder.deliveredCount)), written: builder.byteCount)
             }
         }
         return page.finished(serverClock: try await notePull(by: principal, now: now, physicalMillis: physicalMillis), cursor: issue)

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 import PostgresNIO
 public import ServiceLifecycle
+import Synchronization
 
 /// The PostgreSQL backend: several stateless `doorstep-server` processes on one database.
 ///
@@ -15,6 +16,9 @@ public final class PostgresStorage: ServerStorage {
     let logger: Logger
     /// Called inside each push's transaction just before it commits (tests hold transactions open with it).
     let beforeCommit: (@Sendable () async -> Void)?
+    /// The bytes per household of the last pull page written, so that the next page reads about
+    /// as many households as fit in one query (0 before the first page).
+    let householdBytes = Mutex(0)
 
     /// Connects to a database given as `postgres://user:password@host:port/database` (a `host`
     /// query item may name a Unix socket folder). Run ``client`` as a service (``run()``).

@@ -15,8 +15,10 @@ enum ChangeFeed {
     }
 
     /// The question a page's estimate asks of the feed (§9, 1.3): the households of the
-    /// principal's scope with a change after `position`, each once. `nil` for the city: every
-    /// district. Backends count it in the page's own read, so it matches the page.
+    /// principal's scope with a change after the page's next cursor, each once. `nil` for the
+    /// city: every district, where a household that moved has a row in each (count distinct
+    /// households); a district has one row per household (`UNIQUE (household, district)`), so
+    /// its rows are counted. Backends count it in the page's own read, so it matches the page.
     static func remainingScope(of principal: Principal) -> String? {
         principal.role == .city ? nil : (principal.district ?? "")
     }
