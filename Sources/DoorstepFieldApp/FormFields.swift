@@ -139,6 +139,9 @@ struct FormFields {
             field.options = city.districts.filter { codes.contains($0.code) }.map {
                 FormField.Option(value: $0.code, label: $0.name.text(language), selected: $0.code == shown)
             }
+        case .entityReference, .sha256:
+            // Written by the app itself (an attachment's), never typed: shown as read.
+            field.maxLength = 64
         }
         return field
     }

@@ -282,7 +282,7 @@ struct SQLiteMergeStore: MergeStore {
     /// The whole household as a pull delivers it, read for writing as JSON text (see
     /// ``AggregateParts``); `nil` when the survivor has no state. A household without aliases is
     /// one range of the table (schema v6), its own row included; a linked one merges its members.
-    func aggregateParts(_ survivor: EntityID) throws -> AggregateParts? {
+    func aggregateParts(_ survivor: EntityID, attachments: Bool = true) throws -> AggregateParts? {
         let members = try linkMembers(of: survivor)
         let aliases = members.filter { $0 != survivor }
         let owners = members.isEmpty ? [survivor] : members
@@ -299,8 +299,10 @@ struct SQLiteMergeStore: MergeStore {
         let householdKind = EntityKind.household.rawValue
         let survivorText = survivor.description
         while let row = try rows.next() {
+            let kind: String = row[0]
+            guard RevisionView.sends(kind: kind, readsAttachments: attachments) else { continue }
             let stored = AggregateParts.Stored(wire: row[2], state: row[3])
-            if (row[0] as String) == householdKind {
+            if kind == householdKind {
                 if (row[1] as String) == survivorText { own = stored }
             } else {
                 children.append(stored)

@@ -235,7 +235,8 @@ public final class SQLiteStorage: ServerStorage {
     /// The page written straight from the stored texts of the entities into one buffer (see
     /// ``SQLiteMergeStore/aggregateParts(_:)``), scanned by ``PullScan``.
     public func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, attachments: Bool, engine: MergeEngine,
+        now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await pool.read { db in
@@ -266,7 +267,7 @@ public final class SQLiteStorage: ServerStorage {
             try place(Array(Set(changed.prefix(limit).map(\.household))))
             try place(PullScan.unplacedSurvivors(changed, limit: limit, placed: placed))
             var page = try PullScan(changed, limit: limit, after: cursor, placed: placed, for: principal).page(
-                maxBytes: maxBytes, parts: store.aggregateParts)
+                maxBytes: maxBytes, parts: { try store.aggregateParts($0, attachments: attachments) })
             if estimate {
                 if let district = ChangeFeed.remainingScope(of: principal) {
                     page.remaining = try Int.fetchOne(
@@ -317,6 +318,13 @@ public final class SQLiteStorage: ServerStorage {
     }
 
     // MARK: Reading for offices
+
+    public func household(ofEntity id: EntityID) async throws -> EntityID? {
+        try await pool.read { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT household FROM entities WHERE id = ?"), arguments: [id.description])
+                .flatMap { try? EntityID($0) }
+        }
+    }
 
     public func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate? {
         try await pool.read { db in

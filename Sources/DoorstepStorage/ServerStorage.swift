@@ -42,9 +42,11 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     /// without building the page (both backends: ``PullScan``, ``EncodedPullPage``).
     /// A page stops after the household that brings it to `maxBytes` (§9, §15); `cursor` writes
     /// the page's next position as the cursor the caller receives (§9: opaque). With `estimate`
-    /// the page says how many households of the scope changed after it (`remaining`, 1.3).
+    /// the page says how many households of the scope changed after it (`remaining`, 1.3);
+    /// without `attachments` (a client before 1.4, §13.4) it holds no attachment entity.
     func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, attachments: Bool, engine: MergeEngine,
+        now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8]
     /// An office's decision, as a mutation stamped by the server's clock. Throws when it is refused;
@@ -56,6 +58,8 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
 
     /// A household (any of its ids) with everything that belongs to it; `nil` when unknown.
     func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate?
+    /// The household a child entity (or a household) was created in; `nil` for an unknown id.
+    func household(ofEntity id: EntityID) async throws -> EntityID?
     /// The change history of a household and everything linked into it, oldest first.
     func history(of household: EntityID) async throws -> [AuditEntry]
     /// Conflicts, duplicates, rejections and clock-flagged devices of a district (all for `nil`).

@@ -30,6 +30,20 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(ReviewQueue.Rejection.self, "held-change.json")
         try Self.roundTrip(ServerInfo.self, "server-info.json")
         try Self.roundTrip(ClosedRejection.self, "closed-rejection.json")
+        try Self.roundTrip(PushBatch.self, "attachment-batch.json")
+    }
+
+    /// Revision 1.4's attachment: every field as its rule stores it, the fixed ones on the
+    /// creation only, and the SHA-256 one of 64 lower-case hexadecimal digits.
+    @Test func theAttachmentExample_holdsWhatTheRulesStore() throws {
+        let batch = try JSONDecoder().decode(PushBatch.self, from: try Self.data("attachment-batch.json"))
+        let create = try #require(batch.mutations.first)
+        #expect(create.kind == .attachment && create.op == .create)
+        let validated = try MutationValidator.validate(.create, kind: .attachment, fields: create.fields, city: .ordos)
+        #expect(validated == create.fields, "the example's values are already normalised")
+        #expect(Set(create.fields.map(\.field)) == Set(EntityKind.attachment.fields.map(\.name)))
+        let update = try #require(batch.mutations.last)
+        #expect(update.op == .update && update.fields.map(\.field) == ["caption"] && update.fields[0].base == [create.writeID])
     }
 
     /// Revision 1.3's `remaining`: read the same by the Codable and the fast reader the client
@@ -65,7 +79,8 @@ struct ProtocolExamplesTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".json") }.sorted()
         #expect(
             files == [
-                "bundle-manifest.json", "canonical-json.json", "closed-rejection.json", "conflict-record.json", "entity-state.json", "error-body.json",
+                "attachment-batch.json", "bundle-manifest.json", "canonical-json.json", "closed-rejection.json", "conflict-record.json", "entity-state.json",
+                "error-body.json",
                 "held-change.json", "pull-page-estimate.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
             ])
     }

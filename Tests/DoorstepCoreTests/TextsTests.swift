@@ -102,7 +102,7 @@ import Testing
     /// Every rule an error names in the code (`rule: "tooLong"`) has its explanation, and every
     /// explanation is of a rule the code names; every code with an explanation is a code.
     @Test func everyErrorRule_isExplained_andEveryExplanationIsARule() throws {
-        let pattern = try NSRegularExpression(pattern: #"rule: (?:[a-z]+ \? )?"([A-Za-z]+)"(?: : "([A-Za-z]+)")?"#)
+        let pattern = try NSRegularExpression(pattern: #"rule: (?:[a-z]+ \? )?"([A-Za-z][A-Za-z0-9]*)"(?: : "([A-Za-z][A-Za-z0-9]*)")?"#)
         var rules = Set<String>()
         for (_, text) in try Self.sources() {
             for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {

@@ -31,9 +31,14 @@ import Testing
         var phone = "13911112222"
         var visitNote = "乙区走访备注"
         var account = "b-district-staff"
+        /// A proof document of B's household, its bytes uploaded (protocol 1.4).
+        var photo: EntityID
+        var photoBytes: [UInt8]
+        var photoCaption = "乙区收入证明"
+        var photoSHA: String { SHA256.hash(data: photoBytes).map { String(format: "%02x", $0) }.joined() }
         var markers: [String] {
             [
-                household.description, duplicate.description, visit.description, nationalID, name, phone, visitNote,
+                household.description, duplicate.description, visit.description, nationalID, name, phone, visitNote, photo.description, photoCaption,
                 visitor.id.rawValue, second.id.rawValue, office.id.rawValue, account,
             ]
         }
@@ -60,11 +65,29 @@ import Testing
         let twin = other.make(.create, .household, entity: duplicate, fields: Mutations.household(Facts.household(4242, name: "乙区户主甲"), district: there))
         let edit2 = other.make(.update, .household, entity: household, fields: [FieldWrite(field: "phone", value: "13933334444", base: base)])
         #expect(try await caller.push(second, [twin, edit2]).status == .ok)
+        // A photo of a proof document, its bytes on the server (protocol 1.4).
+        let photo = EntityID.random()
+        let bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array("乙区收入证明的照片".utf8) + Array(repeating: 0x42, count: 4_000)
+        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let attach = first.make(
+            .create, .attachment, entity: photo, household: household,
+            fields: [
+                FieldWrite(field: "of", value: .string(visit.description)), FieldWrite(field: "sha256", value: .string(sha)),
+                FieldWrite(field: "mediaType", value: "image/jpeg"), FieldWrite(field: "size", value: .int(Int64(bytes.count))),
+                FieldWrite(field: "fileName", value: "乙区收入证明.jpg"), FieldWrite(field: "caption", value: "乙区收入证明"),
+            ])
+        #expect(try await caller.push(visitor, [attach]).status == .ok)
+        let upload = try await caller.call(
+            .patch, "/v1/files/\(sha)", token: visitor.token, body: Data(bytes), contentType: "application/offset+octet-stream",
+            headers: [HTTPField.Name("Upload-Offset")!: "0", HTTPField.Name("Upload-Length")!: "\(bytes.count)"])
+        #expect(upload.status == .noContent, "\(upload.text)")
         // A dashboard account of district B (where the server has account management).
         _ = try await caller.call(
             .post, "/v1/admin/users", token: caller.adminToken,
             json: ["name": "b-district-staff", "password": "correct horse battery staple", "role": "office", "district": there])
-        return Other(visitor: visitor, second: second, office: office, household: household, duplicate: duplicate, visit: visit, nationalID: nationalID)
+        return Other(
+            visitor: visitor, second: second, office: office, household: household, duplicate: duplicate, visit: visit, nationalID: nationalID,
+            photo: photo, photoBytes: bytes)
     }
 
     /// What the city sees of district B, without the rejection log (a refused attempt is logged there, by design).
@@ -87,6 +110,8 @@ import Testing
         case "GET": .get
         case "PUT": .put
         case "DELETE": .delete
+        case "PATCH": .patch
+        case "HEAD": .head
         default: .post
         }
     }
@@ -132,7 +157,7 @@ import Testing
             let officeBatch = try WireCoding.encode(PushBatch(device: office.id, mutations: intrusions(officeMutations)))
             // Bundles: B's own bundle uploaded by A's office; A's visitor's own bundle that writes into B.
             let bBundleMutations = Mutations(b.visitor.id)
-            for _ in 0..<4 { _ = bBundleMutations.make(.update, .household, entity: b.household, fields: []) }  // seqs 1–4 are taken
+            for _ in 0..<5 { _ = bBundleMutations.make(.update, .household, entity: b.household, fields: []) }  // seqs 1–5 are taken
             let bBundle = try Self.seal(
                 [bBundleMutations.make(.create, .visit, entity: EntityID.random(), household: b.household, fields: Mutations.visit())],
                 device: b.visitor)
@@ -294,6 +319,21 @@ import Testing
                     ], allowed: [403]),
                 "DELETE /v1/admin/campaigns/{id}": Probe(
                     requests: [(office.token, .delete, "/v1/admin/campaigns/2020", nil, json)], allowed: [403]),
+                // Files are content-addressed: a device of A may ask whether B's bytes are held (it
+                // must hold the bytes to name them) and may send them again, which changes nothing;
+                // other bytes under B's name are refused. B's attachment is not A's to download.
+                "HEAD /v1/files/{sha256}": Probe(
+                    requests: [(visitor.token, .head, "/v1/files/\(b.photoSHA)", nil, json)], allowed: [200]),
+                "PATCH /v1/files/{sha256}": Probe(
+                    requests: [
+                        (visitor.token, .patch, "/v1/files/\(b.photoSHA)", Data(b.photoBytes), "application/offset+octet-stream"),
+                        (visitor.token, .patch, "/v1/files/\(b.photoSHA)", Data(b.photoBytes.reversed()), "application/offset+octet-stream"),
+                    ], allowed: [204]),
+                "GET /v1/attachments/{id}/file": Probe(
+                    requests: [
+                        (visitor.token, .get, "/v1/attachments/\(b.photo)/file", nil, json),
+                        (office.token, .get, "/v1/attachments/\(b.photo)/file", nil, json),
+                    ], allowed: [404]),
                 "GET /v1/reports": Probe(
                     requests: [
                         (office.token, .get, "/v1/reports?district=\(Self.there)", nil, json),
@@ -308,9 +348,13 @@ import Testing
             for operation in operations {
                 guard let probe = probes[operation.key] else { continue }
                 for request in probe.requests {
+                    // An upload says where its bytes start and the file's length (§17.2).
+                    let upload: HTTPFields =
+                        request.method == .patch
+                        ? [HTTPField.Name("Upload-Offset")!: "0", HTTPField.Name("Upload-Length")!: "\(request.body?.count ?? 0)"] : [:]
                     let response = try await caller.call(
                         request.method, request.uri, token: request.token.isEmpty ? nil : request.token,
-                        body: request.body, contentType: request.type)
+                        body: request.body, contentType: request.type, headers: upload)
                     sent += 1
                     let asked = request.uri + String(decoding: request.body ?? Data(), as: UTF8.self)
                     #expect(probe.allowed.contains(Int(response.status.code)), "\(operation) \(request.uri): \(response.status) \(response.text.prefix(300))")
@@ -329,6 +373,8 @@ import Testing
             }
             #expect(try await Self.stateOfB(caller) == before, "district B changed")
             #expect(try await caller.call(.get, "/v1/pull", token: b.visitor.token).status == .ok, "B's devices still work")
+            let photo = try await caller.call(.get, "/v1/attachments/\(b.photo)/file", token: b.office.token)
+            #expect(photo.status == .ok && Array(buffer: photo.body) == b.photoBytes, "B's photo is B's bytes still")
             print(
                 "ScopeSecurityTests: \(operations.count) operations of openapi.yaml, \(sent) requests from district \(Self.here) at district \(Self.there): nothing read, nothing changed"
             )
@@ -385,7 +431,7 @@ import Testing
             }
             // The same decisions as mutations, pushed and in a bundle: rejected with forbiddenForRole.
             let factory = Mutations(visitor.id)
-            for _ in 0..<4 { _ = factory.make(.update, .household, entity: b.household, fields: []) }  // seqs 1–4 are taken
+            for _ in 0..<5 { _ = factory.make(.update, .household, entity: b.household, fields: []) }  // seqs 1–5 are taken
             let pulled = try #require(try await caller.pullAll(visitor.token)[b.household])
             let statusHeads = pulled.household.heads("status").map(\.write)
             func decisions() -> [Mutation] {
@@ -425,10 +471,11 @@ import Testing
                 let uri = operation.path.replacingOccurrences(of: "{id}", with: EntityID.random().description)
                     .replacingOccurrences(of: "{device}", with: "d1").replacingOccurrences(of: "{seq}", with: "1")
                     .replacingOccurrences(of: "{name}", with: "someone")
+                    .replacingOccurrences(of: "{sha256}", with: String(repeating: "ab", count: 32))
                 for token in [nil, "not-a-token-this-server-issued"] as [String?] {
                     let response = try await caller.call(Self.method(operation.method), uri, token: token, body: Data("{}".utf8))
                     #expect(
-                        response.status == .unauthorized && response.errorCode == "unauthorized",
+                        response.status == .unauthorized && (response.errorCode == "unauthorized" || operation.method == "HEAD"),
                         "\(operation): \(response.status) \(response.text.prefix(200))")
                     checked += 1
                 }
@@ -450,10 +497,11 @@ import Testing
             for operation in try OpenAPIOperations.all() where !operation.isPublic {
                 let uri = operation.path.replacingOccurrences(of: "{id}", with: EntityID.random().description)
                     .replacingOccurrences(of: "{device}", with: visitor.id.rawValue).replacingOccurrences(of: "{name}", with: "someone")
+                    .replacingOccurrences(of: "{sha256}", with: String(repeating: "ab", count: 32))
                 for token in [visitor.token, office.token] {
                     let response = try await caller.call(Self.method(operation.method), uri, token: token, body: Data("{}".utf8))
                     #expect(
-                        response.status == .unauthorized && response.errorCode == "deviceRevoked",
+                        response.status == .unauthorized && (response.errorCode == "deviceRevoked" || operation.method == "HEAD"),
                         "\(operation): \(response.status) \(response.text.prefix(200))")
                     checked += 1
                 }

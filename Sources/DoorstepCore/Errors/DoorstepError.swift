@@ -118,6 +118,14 @@ extension DoorstepError.Code {
     /// A bundle's signature, hash or encryption does not check out.
     public static let bundleInvalid = Self("bundleInvalid")
 
+    // Attachments' files (protocol 1.4)
+    /// A file's first bytes are not of an accepted type (JPEG, PNG, HEIC, PDF).
+    public static let unsupportedMediaType = Self("unsupportedMediaType")
+    /// An upload's offset or length is not what the server holds: send from `details.resumeFrom`.
+    public static let uploadOffsetMismatch = Self("uploadOffsetMismatch")
+    /// A whole upload's bytes do not have the SHA-256 they were sent under; none were kept.
+    public static let hashMismatch = Self("hashMismatch")
+
     // Import and roster files
     /// The same national ID number appears on more than one row of an import or roster file.
     public static let duplicateInFile = Self("duplicateInFile")

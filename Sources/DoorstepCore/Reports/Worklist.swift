@@ -82,7 +82,7 @@ public struct HouseholdWorkFacts: Hashable, Sendable {
     /// stage (or campaign) began, as an instant in UTC; `waiting`, whether a decision waits on the laptop.
     public func reasons(today: LocalDate, stageStart: String?, status: HouseholdStatus?, waiting: Bool) -> [WorkReason] {
         var reasons: [WorkReason] = []
-        if let status, status == .candidate || status == .filed, let stageStart, lastHomeVisitAt.map { $0 < stageStart } ?? true {
+        if let status, status == .candidate || status == .filed, let stageStart, lastHomeVisitAt.map({ $0 < stageStart }) ?? true {
             reasons.append(.notVerified)
         }
         if followUp { reasons.append(.followUp) }

@@ -12,6 +12,8 @@ public enum EntityKind: String, Codable, Hashable, Sendable, CaseIterable {
     case assistance
     /// A home visit: an immutable event.
     case visit
+    /// A proof document's metadata (a photo or scan, 证明材料); its bytes travel apart (protocol 1.4).
+    case attachment
 
     /// Whether the kind belongs to a household (everything but the household itself).
     public var isChild: Bool { self != .household }

@@ -24,6 +24,10 @@ public enum FieldType: Hashable, Sendable {
     case phone
     /// A district code of the loaded city data.
     case district
+    /// An entity id (a UUID), stored in lower case (protocol 1.4).
+    case entityReference
+    /// A SHA-256 as 64 hexadecimal digits, stored in lower case (protocol 1.4).
+    case sha256
 }
 
 /// One field of an entity kind: its wire name, type and whether it must have a value.
@@ -124,6 +128,15 @@ public struct FieldSpec: Hashable, Sendable {
             do { return .string(try PhoneNumber(try string(value)).value) } catch { throw error.naming(field: name, kind: kind) }
         case .district:
             do { return .string(try city.requireDistrict(try string(value).trimmedWhitespace).code) } catch { throw error.naming(field: name, kind: kind) }
+        case .entityReference:
+            guard let id = try? EntityID(try string(value).trimmedWhitespace) else {
+                throw DoorstepError(.invalidValue, rule: "entityId", named(expected: "0e1d2c16-9d56-4c0c-b362-db5697d7e41e"))
+            }
+            return .string(id.description)
+        case .sha256:
+            let text = try string(value).trimmedWhitespace.lowercased()
+            guard AttachmentFile.isSHA256(text) else { throw DoorstepError(.invalidValue, rule: "sha256", named(limit: 64)) }
+            return .string(text)
         }
     }
 
@@ -211,6 +224,14 @@ extension FieldSpec {
             FieldSpec("proposedStatus", .term(HouseholdStatus.wireNames), required: false),
             FieldSpec("observedIncomeFen", .money, required: false),
             FieldSpec("notes", .text(maxLength: 2000), required: false),
+        ],
+        .attachment: [
+            FieldSpec("of", .entityReference, required: true),
+            FieldSpec("sha256", .sha256, required: true),
+            FieldSpec("mediaType", .term(AttachmentMediaType.wireNames), required: true),
+            FieldSpec("size", .integer(1...AttachmentFile.maxBytes), required: true),
+            FieldSpec("fileName", .text(maxLength: 200), required: true),
+            FieldSpec("caption", .text(maxLength: 500), required: false),
         ],
     ]
 }

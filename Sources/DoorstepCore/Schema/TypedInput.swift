@@ -58,7 +58,7 @@ public enum TypedInput {
             raw = .string(date(trimmed))
         case .district:
             raw = .string(district(trimmed, city: city))
-        case .nationalID, .phone:
+        case .nationalID, .phone, .entityReference, .sha256:
             raw = .string(asciiForms(trimmed).trimmedWhitespace)
         case .text, .instant:
             raw = .string(trimmed)

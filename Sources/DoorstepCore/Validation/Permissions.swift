@@ -25,6 +25,9 @@ public enum Permissions {
                 }
             case (.visit, voidedFieldName):
                 guard decides else { throw DoorstepError(.forbiddenForRole, rule: "officeVoidsVisits") }
+            case (.attachment, let field) where op == .update && AttachmentFile.fixedFields.contains(field):
+                // Another file is another attachment: what names the bytes never changes.
+                throw DoorstepError(.invalidValue, rule: "fixedAtCreation", ErrorDetails(field: field, kind: kind.rawValue))
             case (_, deletedFieldName) where op == .update:
                 guard decides else { throw DoorstepError(.forbiddenForRole, rule: "officeRestores") }
             default:

@@ -7,7 +7,20 @@ public enum ProtocolVersion {
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
     /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
-    public static let revision = "1.3"
+    public static let revision = "1.4"
+    /// The request header that names the revision a client reads (protocol 1.4, §13.4).
+    public static let revisionHeader = "Doorstep-Revision"
+    /// The first revision with attachments: a request that reads an older one is sent none.
+    public static let attachmentsRevision = (major: 1, minor: 4)
+
+    /// Whether a `Doorstep-Revision` header's value reads attachments (`1.4` or later); `false`
+    /// for none or a value that is not `major.minor`.
+    public static func readsAttachments(_ header: String?) -> Bool {
+        guard let header else { return false }
+        let parts = header.trimmedWhitespace.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return false }
+        return (major, minor) >= attachmentsRevision
+    }
 }
 
 /// A batch of one device's mutations, in seq order, with no gaps: the body of a push and

@@ -88,6 +88,9 @@ public struct ServerConfiguration: Sendable {
     /// The database file inside the data folder.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("doorstep.sqlite") }
     /// The admin token file inside the data folder.
+    /// The folder of attachments' files (protocol 1.4): beside the database, on either backend.
+    public var filesDirectory: String { (dataDirectory as NSString).appendingPathComponent("files") }
+
     public var adminTokenPath: String { (dataDirectory as NSString).appendingPathComponent("admin.token") }
     /// The file the bound address is written to.
     public var addressPath: String { (dataDirectory as NSString).appendingPathComponent("server.addr") }

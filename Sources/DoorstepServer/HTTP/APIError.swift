@@ -11,7 +11,7 @@ extension DoorstepError.Code {
             .badRequest
         case .missingField, .invalidValue, .unknownField, .invalidNationalId, .invalidPhone, .negativeAmount,
             .unknownDistrict, .illegalTransition, .invalidOperation, .visitImmutable, .unknownEntity,
-            .dependsOnRejected, .entityIdTaken, .bundleInvalid, .invalidCityData, .duplicateInFile:
+            .dependsOnRejected, .entityIdTaken, .bundleInvalid, .invalidCityData, .duplicateInFile, .hashMismatch:
             .unprocessableContent
         case .unauthorized, .deviceRevoked, .invalidEnrollmentCode:
             .unauthorized
@@ -19,8 +19,10 @@ extension DoorstepError.Code {
             .forbidden
         case .notFound:
             .notFound
-        case .missingPredecessor, .seqReuse:
+        case .missingPredecessor, .seqReuse, .uploadOffsetMismatch:
             .conflict
+        case .unsupportedMediaType:
+            .unsupportedMediaType
         case .payloadTooLarge:
             .contentTooLarge
         case .unsupportedProtocolVersion:

@@ -83,7 +83,10 @@ public struct DoorstepServerSetup: Sendable {
         }
         let publicKey = try ServerKeys.publicKey(of: identity)
         return DoorstepServerSetup(
-            api: DoorstepAPI(storage: storage, configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics()),
+            api: DoorstepAPI(
+                storage: storage,
+                files: try FolderFileStore(root: URL(fileURLWithPath: configuration.filesDirectory), clock: configuration.clock),
+                configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics()),
             storage: storage,
             services: services
         )

@@ -10,6 +10,8 @@ import Prometheus
 /// The HTTP API: each route parses its input, checks the caller, and calls the storage seam.
 struct DoorstepAPI: Sendable {
     let storage: any ServerStorage
+    /// Attachments' bytes (protocol 1.4).
+    let files: any FileStore
     let configuration: ServerConfiguration
     let identity: ServerIdentity
     let bundlePublicKey: String
@@ -19,8 +21,12 @@ struct DoorstepAPI: Sendable {
     /// Turns of the checks under keys over their failure limit.
     let throttle: GuessThrottle
 
-    init(storage: any ServerStorage, configuration: ServerConfiguration, identity: ServerIdentity, bundlePublicKey: String, metrics: ServerMetrics) {
+    init(
+        storage: any ServerStorage, files: any FileStore, configuration: ServerConfiguration, identity: ServerIdentity, bundlePublicKey: String,
+        metrics: ServerMetrics
+    ) {
         self.storage = storage
+        self.files = files
         self.configuration = configuration
         self.identity = identity
         self.bundlePublicKey = bundlePublicKey
@@ -66,6 +72,7 @@ struct DoorstepAPI: Sendable {
         devices.get("households/:id/history") { request, context in try await history(request, context) }
         devices.get("campaigns") { _, context in try await listCampaigns(context) }
         addBundleRoutes(to: devices)
+        addFileRoutes(to: devices)
         // An office's routes: an office's or the city's token (``OfficeOnly``).
         let offices = devices.group().add(middleware: OfficeOnly())
         offices.post("admin/enrollment-codes") { request, context in try await createEnrollmentCode(request, context) }
@@ -235,7 +242,8 @@ struct DoorstepAPI: Sendable {
         }
         let principal = caller.principal
         let page = try await storage.pullEncoded(
-            for: principal, after: cursor, limit: limit, maxBytes: configuration.limits.maxPullPageBytes, estimate: estimate, engine: engine,
+            for: principal, after: cursor, limit: limit, maxBytes: configuration.limits.maxPullPageBytes, estimate: estimate,
+            attachments: Self.readsAttachments(request), engine: engine,
             now: now,
             physicalMillis: configuration.clock, cursor: { [cursors] in cursors.issue($0, for: principal) })
         metrics.recordPull()
@@ -299,7 +307,7 @@ struct DoorstepAPI: Sendable {
         let caller = try context.caller
         let asked = try districtQuery(request)
         let district = caller.principal.role == .city ? asked : caller.principal.district
-        return try JSONResponse.make(try await storage.reviewQueue(district: district))
+        return try JSONResponse.make(RevisionView.review(try await storage.reviewQueue(district: district), readsAttachments: Self.readsAttachments(request)))
     }
 
     func decide(_ decision: OfficeDecision, caller: Caller) async throws -> Response {
@@ -392,13 +400,15 @@ struct DoorstepAPI: Sendable {
 
     func household(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
-        return try JSONResponse.make(try await visibleHousehold(try householdID(context), caller: caller))
+        let aggregate = try await visibleHousehold(try householdID(context), caller: caller)
+        return try JSONResponse.make(RevisionView.household(aggregate, readsAttachments: Self.readsAttachments(request)))
     }
 
     func history(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
         let aggregate = try await visibleHousehold(try householdID(context), caller: caller)
-        return try JSONResponse.make(HistoryList(history: try await storage.history(of: aggregate.household.id)))
+        let history = try await storage.history(of: aggregate.household.id)
+        return try JSONResponse.make(HistoryList(history: RevisionView.history(history, readsAttachments: Self.readsAttachments(request))))
     }
 }
 

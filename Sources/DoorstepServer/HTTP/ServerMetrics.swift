@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepStorage
 import Hummingbird
 import Prometheus
 
@@ -11,6 +12,10 @@ final class ServerMetrics: Sendable {
     private let refusedBatches: Counter
     private let outcomes: [MutationOutcome: Counter]
     private let conflictFields: Counter
+    private let uploads: Counter
+    private let resumedUploads: Counter
+    private let receivedBytes: Counter
+    private let filesWhole: Counter
 
     init() {
         pushes = registry.makeCounter(descriptor: Self.name("pushes", "total", "Batches applied"))
@@ -23,6 +28,10 @@ final class ServerMetrics: Sendable {
         }
         self.outcomes = outcomes
         conflictFields = registry.makeCounter(descriptor: Self.name("conflicts", "total", "Fields left in conflict by a write"))
+        uploads = registry.makeCounter(descriptor: Self.name("file_upload_requests", "total", "Upload requests answered 204"))
+        resumedUploads = registry.makeCounter(descriptor: Self.name("file_uploads_resumed", "total", "Upload requests that went on from bytes held"))
+        receivedBytes = registry.makeCounter(descriptor: Self.name("file_received", "bytes", "Bytes of files received and kept"))
+        filesWhole = registry.makeCounter(descriptor: Self.name("files_completed", "total", "Uploads that made a file whole"))
     }
 
     /// `doorstep_NAME_UNIT`, as Prometheus names it.
@@ -39,6 +48,14 @@ final class ServerMetrics: Sendable {
     }
 
     func recordRefusedPush() { refusedBatches.increment() }
+
+    /// An upload request from `offset`, answered with the file's state after it.
+    func recordUpload(from offset: Int64, _ state: FileState) {
+        uploads.increment()
+        if offset > 0 { resumedUploads.increment() }
+        receivedBytes.increment(by: max(0, state.held - offset))
+        if case .whole = state, state.held > offset { filesWhole.increment() }
+    }
     func recordPull() { pulls.increment() }
 
     func requestDuration(method: String, route: String, status: Int) -> DurationHistogram {

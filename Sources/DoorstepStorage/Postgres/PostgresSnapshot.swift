@@ -322,7 +322,7 @@ struct PostgresSnapshot {
     /// Several survivors' households as a pull sends them, as their stored texts (see
     /// ``AggregateParts``; absent: no state): a household without aliases is its rows' wire texts,
     /// a linked one merges its members' states.
-    func aggregateParts(_ survivors: [EntityID]) async throws -> [EntityID: AggregateParts] {
+    func aggregateParts(_ survivors: [EntityID], attachments: Bool = true) async throws -> [EntityID: AggregateParts] {
         guard !survivors.isEmpty else { return [:] }
         let seed = Set(survivors.flatMap { [SnapshotKey.canonical($0), .members($0)] })
         let (_, tops) = try await run(seed: seed) { store -> [EntityID: (aliases: [EntityID], merged: EntityState?)] in
@@ -346,7 +346,7 @@ struct PostgresSnapshot {
             SELECT household, id, kind, wire, CASE WHEN wire IS NULL THEN state END FROM entities WHERE household = ANY(\(Array(owners.keys)))
             """, logger: logger
         ).decode((String, String, String, String?, String?).self) {
-            guard let survivor = owners[owner] else { continue }
+            guard let survivor = owners[owner], RevisionView.sends(kind: kind, readsAttachments: attachments) else { continue }
             let stored = AggregateParts.Stored(wire: wire, state: state)
             if kind == householdKind {
                 if id == survivor.description { own[survivor] = stored }

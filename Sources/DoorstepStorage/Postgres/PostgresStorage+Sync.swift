@@ -51,7 +51,8 @@ extension PostgresStorage {
 
     /// The page written from the entities' stored wire texts (``EncodedPullPage``), scanned by ``PullScan``.
     public func pullEncoded(
-        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, engine: MergeEngine, now: String,
+        for principal: Principal, after cursor: Int64, limit: Int, maxBytes: Int, estimate: Bool, attachments: Bool, engine: MergeEngine,
+        now: String,
         physicalMillis: @escaping @Sendable () -> Int64, cursor issue: @Sendable (Int64) -> String
     ) async throws -> [UInt8] {
         let page = try await readSnapshot { connection in
@@ -100,7 +101,7 @@ extension PostgresStorage {
             var chunk = chunkSize(bytesPerHousehold: self.householdBytes.withLock { $0 }, written: 0)
             while true {
                 let next = Array(wanted[read..<min(wanted.count, read + chunk)])
-                for (id, household) in try await snapshot.aggregateParts(next) { parts[id] = household }
+                for (id, household) in try await snapshot.aggregateParts(next, attachments: attachments) { parts[id] = household }
                 read += next.count
                 let written = try builder.advance { id in
                     if let household = parts.removeValue(forKey: id) { return .parts(household) }
@@ -179,6 +180,17 @@ extension PostgresStorage {
         try await snapshot.writeBack(store, actor: actor, now: now, origin: origin)
         try await Self.setMeta(connection, "hlc", outcome.1.last.description, logger)
         return outcome.0
+    }
+
+    public func household(ofEntity id: EntityID) async throws -> EntityID? {
+        try await readSnapshot { connection in
+            var household: EntityID?
+            for try await text in try await connection.query("SELECT household FROM entities WHERE id = \(id.description)", logger: logger).decode(String.self)
+            {
+                household = try? EntityID(text)
+            }
+            return household
+        }
     }
 
     public func household(_ id: EntityID, engine: MergeEngine) async throws -> HouseholdAggregate? {

@@ -51,9 +51,9 @@ struct Caller: Sendable {
     @discardableResult
     func call(
         _ method: HTTPRequest.Method, _ uri: String, token: String?, body: Data? = nil,
-        contentType: String = "application/json", protocolVersion: String? = "1"
+        contentType: String = "application/json", protocolVersion: String? = "1", headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
-        var headers: HTTPFields = [:]
+        var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let protocolVersion { headers[HTTPField.Name("Doorstep-Protocol")!] = protocolVersion }
         if body != nil { headers[.contentType] = contentType }

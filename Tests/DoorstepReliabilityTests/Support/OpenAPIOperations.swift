@@ -29,7 +29,7 @@ enum OpenAPIOperations {
                 path = String(line.dropFirst(2).dropLast())
             } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
                 let method = line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()
-                if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method) {
+                if ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(method) {
                     operations.append(Operation(method: method, path: path, isPublic: false))
                 }
             } else if line.trimmingCharacters(in: .whitespaces) == "security: []", let last = operations.indices.last {

@@ -12,7 +12,7 @@ extension ServerStorage {
         physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> [UInt8] {
         try await pullEncoded(
-            for: principal, after: cursor, limit: limit, maxBytes: .max, estimate: estimate, engine: engine, now: now,
+            for: principal, after: cursor, limit: limit, maxBytes: .max, estimate: estimate, attachments: true, engine: engine, now: now,
             physicalMillis: physicalMillis, cursor: { String($0) })
     }
 

@@ -178,6 +178,23 @@ do {
     write(
         ServerInfo(serverKeyID: "6b1f0c3e9a2d4e57", serverPublicKey: "Jc8Qy0n1l5kz1o2fT3ZrVbQm8e6WkHq4dX9sYp7uR0A=", protocolVersions: [1]),
         to: "\(out)/server-info.json")
+
+    // Protocol 1.4: on the 27th visitor C photographs 张三's income certificate, for the home visit
+    // v1 that verified the income, and corrects the caption an hour later (the bytes travel apart, §17).
+    let photo = ids.next()
+    let photoBytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array("示例：一张收入证明的照片".utf8)
+    let photoSHA = SHA256.hash(data: photoBytes).map { String(format: "%02x", $0) }.joined()
+    let attached = c.create(
+        .attachment, photo, in: h, at: t("10:35:00", day: "2020-04-27"),
+        [
+            w("of", .string(v1.description)), w("sha256", .string(photoSHA)), w("mediaType", "image/jpeg"), w("size", .int(Int64(photoBytes.count))),
+            w("fileName", "IMG_20200427_103412.jpg"), w("caption", "收入证明"),
+        ])
+    let attachmentBatch = c.batch(
+        attached, c.update(.attachment, photo, in: h, at: t("11:40:00", day: "2020-04-27"), [w("caption", "2020年3月收入证明（东胜区某物业公司）", [attached.writeID])]))
+    let attachmentReceipt = world.push(attachmentBatch)!
+    precondition(attachmentReceipt.results.allSatisfy { $0.outcome == .applied }, "the attachment example is applied: \(attachmentReceipt.results)")
+    write(attachmentBatch, to: "\(out)/attachment-batch.json")
 }
 
 // MARK: - Self-check: every file decodes and re-encodes to the same bytes
@@ -199,6 +216,7 @@ roundTrip(ConflictRecord.self, "\(out)/conflict-record.json")
 roundTrip(ReviewQueue.Rejection.self, "\(out)/held-change.json")
 roundTrip(ClosedRejection.self, "\(out)/closed-rejection.json")
 roundTrip(ServerInfo.self, "\(out)/server-info.json")
+roundTrip(PushBatch.self, "\(out)/attachment-batch.json")
 for (file, _) in allVectors { roundTrip(MergeVector.self, "\(out)/merge/\(file).json") }
 
 // MARK: - Field tables for the README
@@ -226,6 +244,8 @@ func describeType(_ type: FieldType) -> (String, String) {
             "11-digit mobile `1[3-9]…` or landline with area code; normalised `13904771234` / `0477-8581234`; `+86` prefix accepted → `invalidPhone`"
         )
     case .district: return ("string (district)", "a district code of the loaded city data → `unknownDistrict`")
+    case .entityReference: return ("string (entity reference)", "an entity id: a UUID, stored in lower case")
+    case .sha256: return ("string (SHA-256)", "64 hexadecimal digits, stored in lower case")
     }
 }
 for kind in EntityKind.allCases {

@@ -1,0 +1,69 @@
+public import DoorstepCore
+
+/// Where the server holds a file named by its SHA-256 (protocol 1.4, §17.2).
+public enum FileState: Sendable, Hashable {
+    /// No byte of it.
+    case absent
+    /// An upload has begun: `held` of `length` bytes, durable.
+    case partial(held: Int64, length: Int64)
+    /// Held whole, its hash checked, of the type its first bytes show.
+    case whole(length: Int64, mediaType: AttachmentMediaType)
+
+    /// The bytes held: what `Upload-Offset` says.
+    public var held: Int64 {
+        switch self {
+        case .absent: 0
+        case .partial(let held, _): held
+        case .whole(let length, _): length
+        }
+    }
+
+    /// The file's length once an upload of it has begun.
+    public var length: Int64? {
+        switch self {
+        case .absent: nil
+        case .partial(_, let length), .whole(let length, _): length
+        }
+    }
+
+    /// `whole`, `partial` or `absent`: what `Doorstep-File` says.
+    public var name: String {
+        switch self {
+        case .absent: "absent"
+        case .partial: "partial"
+        case .whole: "whole"
+        }
+    }
+}
+
+/// A content-addressed store of attachments' bytes, behind which the embedded default (a
+/// folder beside the database, ``FolderFileStore``) and a shared store for several server
+/// processes can stand. Uploads are resumable: bytes are appended at the offset the store
+/// holds, made durable before the append returns, and a file counts only once whole with its
+/// hash and type checked (`protocol/README.md` §17).
+public protocol FileStore: Sendable {
+    /// What the store holds of a file.
+    func state(of sha256: String) async throws -> FileState
+
+    /// Appends `bytes` to the file at `offset` (which must be what the store holds) for a file
+    /// of `length` bytes; the state after, durable. Throws `uploadOffsetMismatch` (details
+    /// `resumeFrom`), `payloadTooLarge`, `unsupportedMediaType`, `hashMismatch` or
+    /// `malformedInput`, each changing nothing the store had acknowledged before.
+    func append<Bytes: AsyncSequence & Sendable>(
+        to sha256: String, offset: Int64, length: Int64, bytes: Bytes
+    ) async throws -> FileState where Bytes.Element == [UInt8]
+
+    /// The bytes `range` of a whole file, in chunks; `nil` when the file is not whole.
+    func read(_ sha256: String, range: ClosedRange<Int64>) async throws -> AsyncThrowingStream<[UInt8], any Error>?
+
+    /// Removes the unfinished uploads last written to before `cutoff` (Unix milliseconds).
+    func removeUnfinished(before cutoff: Int64) async throws -> Int
+
+    /// The files held whole and the bytes they take, for metrics.
+    func usage() async throws -> (files: Int, bytes: Int64)
+}
+
+extension FileStore {
+    /// How long an unfinished upload is kept after its last write (§15).
+    public static var unfinishedLifetimeMillis: Int64 { 7 * 86_400_000 }
+}
