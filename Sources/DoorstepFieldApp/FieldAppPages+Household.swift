@@ -72,6 +72,45 @@ extension FieldAppPages {
         }
     }
 
+    /// The proof documents (protocol 1.4): each to look at in the browser, fetched from the server
+    /// first when the laptop does not hold it.
+    func documents(_ aggregate: HouseholdAggregate, _ viewer: Viewer) -> [String: Any] {
+        let language = viewer.language
+        let text = values(language)
+        let id = aggregate.household.id
+        let fields = ["fileName", "caption", "mediaType", "size"]
+        let rows: [[String: Any]] = aggregate.entities.filter { $0.kind == .attachment && $0.isVisible }.sorted { $0.created < $1.created }.map { entry in
+            [
+                "id": entry.id.description,
+                "cells": fields.map { name in
+                    name == "size" ? AttachmentFile.sizeText(entry[name].intValue ?? 0, language) : text.text(entry[name], field: name, kind: .attachment)
+                },
+                "viewHref": "/households/\(id)/attachments/\(entry.id)",
+            ]
+        }
+        return [
+            "id": EntityKind.attachment.rawValue, "title": EntityKind.attachment.listTitle(language),
+            "columns": fields.map { EntityKind.attachment.label(ofField: $0, language) }, "rows": rows, "hasRows": !rows.isEmpty,
+        ]
+    }
+
+    /// `GET /households/{id}/attachments/{attachment}`: the document's bytes, shown by the browser.
+    func attachmentFile(_ household: EntityID, _ id: EntityID) async throws -> Response {
+        guard let attachment = try await client.attachments(of: household).first(where: { $0.id == id }) else {
+            throw DoorstepError(.notFound, "no such attachment on this laptop", zh: "本机没有这份证明材料")
+        }
+        let file = try await client.attachmentFile(id, in: household)
+        let data = try Data(contentsOf: file)
+        var response = Response(
+            status: .ok,
+            headers: [
+                .contentType: attachment.mediaType?.rawValue ?? "application/octet-stream",
+                .contentDisposition: "inline; filename*=UTF-8''" + (attachment.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            ], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        WebSecurity.secure(&response, policy: "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'")
+        return response
+    }
+
     func facts(_ aggregate: HouseholdAggregate, _ viewer: Viewer) -> [[String: Any]] {
         var text = values(viewer.language)
         text.revealNationalIDs = true
@@ -92,7 +131,8 @@ extension FieldAppPages {
     func householdPage(_ request: Request, _ viewer: Viewer, _ id: EntityID) async throws -> Response {
         let aggregate = try await household(id)
         let content: [String: Any] = [
-            "id": aggregate.household.id.description, "facts": facts(aggregate, viewer), "sections": sections(aggregate, viewer, editable: true),
+            "id": aggregate.household.id.description, "facts": facts(aggregate, viewer),
+            "sections": sections(aggregate, viewer, editable: true) + [documents(aggregate, viewer)],
             "conflicts": conflicts(aggregate, viewer.language), "local": try await client.summary(of: id)?.hasLocalChanges == true,
         ]
         let title = aggregate.household["headName"].stringValue ?? t("household", viewer.language)

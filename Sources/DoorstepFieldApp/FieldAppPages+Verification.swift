@@ -41,8 +41,19 @@ extension FieldAppPages {
             builder.field(
                 spec, of: .assistance, name: "assistance." + spec.name, typed: typed("assistance." + spec.name), problem: problems["assistance." + spec.name])
         }
+        // Photos or scans of proof documents taken at the door (a browser never keeps chosen files
+        // on a page sent back: a refused save asks for them again).
+        let documents = [
+            FormField(
+                name: "documents", label: t("documentsLabel", viewer.language), required: false, value: "", inputType: "file",
+                hint: t("documentsTypes", viewer.language), accept: AttachmentMediaType.wireNames.joined(separator: ","), problem: problems["documents"]),
+            FormField(
+                name: "documentCaption", label: EntityKind.attachment.label(ofField: "caption", viewer.language), required: false,
+                value: form?["documentCaption"] ?? "", maxLength: 500, placeholder: t("documentCaptionExample", viewer.language)),
+        ]
         let content: [String: Any] = [
-            "id": id.description, "visit": visit, "facts": facts, "problem": problem, "assistance": assistance, "nonce": state.newNonce(),
+            "id": id.description, "visit": visit, "facts": facts, "problem": problem, "assistance": assistance, "documents": documents,
+            "nonce": state.newNonce(),
         ]
         let title = t("verifyTitle", viewer.language, ["name": aggregate.household["headName"].stringValue ?? ""])
         return try await render(
@@ -70,16 +81,37 @@ extension FieldAppPages {
             newEntries.append(HomeVerification.NewEntry(kind: kind, fields: part.values))
         }
         problems.merge(builder.missing(Self.visitFields, of: .visit, in: visit.values, prefix: "visit.", problems: problems)) { first, _ in first }
+        let caption = form["documentCaption"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var documents: [HomeVerification.Document] = []
+        for file in form.files where file.name == "documents" {
+            // Checked here by the library's rules, so the problem stands next to the control.
+            var refusal: DoorstepError?
+            if Int64(file.data.count) > AttachmentFile.maxBytes {
+                refusal = DoorstepError(.payloadTooLarge, rule: "fileTooLarge", ErrorDetails(limit: AttachmentFile.maxBytes))
+            } else if AttachmentFile.mediaType(ofFirstBytes: file.data) == nil {
+                refusal = DoorstepError(.unsupportedMediaType, rule: "mediaType", ErrorDetails(allowed: AttachmentMediaType.wireNames))
+            }
+            if let refusal, problems["documents"] == nil {
+                problems["documents"] = t("documentRefused", viewer.language, ["name": file.fileName, "why": refusal.explained(viewer.language)])
+            }
+            documents.append(HomeVerification.Document(data: file.data, fileName: file.fileName, caption: caption?.isEmpty == false ? caption : nil))
+        }
+        if problems.isEmpty == false, !documents.isEmpty, problems["documents"] == nil {
+            problems["documents"] = t("documentsAgain", viewer.language)
+        }
         guard problems.isEmpty else { return try await verifyPage(request, viewer, id, form: form, problems: problems) }
         do {
             try await client.recordVerification(
-                HomeVerification(visit: visit.values, householdChanges: facts.values, householdBases: facts.bases, newEntries: newEntries), for: id)
+                HomeVerification(
+                    visit: visit.values, householdChanges: facts.values, householdBases: facts.bases, newEntries: newEntries, documents: documents),
+                for: id)
         } catch let error as DoorstepError {
             let field = error.details.field.map { name -> String in
                 let kind = error.details.kind ?? "visit"
                 return (kind == "household" ? "fact." : kind + ".") + name
             }
-            return try await verifyPage(request, viewer, id, form: form, problems: [field ?? "": error.explained(viewer.language)])
+            let key = [.payloadTooLarge, .unsupportedMediaType].contains(error.code) ? "documents" : (field ?? "")
+            return try await verifyPage(request, viewer, id, form: form, problems: [key: error.explained(viewer.language)])
         }
         if let name = visit.values["visitor"]?.stringValue { state.visitorName.withLock { $0 = name } }
         return done("/households/\(id)", "verified")

@@ -65,6 +65,9 @@ struct FieldAppPages: Sendable {
         router.get("households/:id") { request, context in
             try await page(request) { try await householdPage(request, $0, try householdID(context)) }
         }
+        router.get("households/:id/attachments/:attachment") { request, context in
+            try await page(request) { _ in try await attachmentFile(try householdID(context), try entryID(context, "attachment")) }
+        }
         router.get("households/:id/print") { request, context in
             try await page(request) { try await printPage(request, $0, try householdID(context)) }
         }
@@ -95,7 +98,7 @@ struct FieldAppPages: Sendable {
             try await page(request) { try await verifyPage(request, $0, try householdID(context), form: nil, problems: [:]) }
         }
         router.post("households/:id/verify") { request, context in
-            try await action(request) { try await saveVerification(request, $0, try householdID(context), $1) }
+            try await action(request, fileLimit: Self.documentsLimit) { try await saveVerification(request, $0, try householdID(context), $1) }
         }
         router.get("sync") { request, _ in try await page(request) { try await syncPage(request, $0) } }
         router.post("sync") { request, _ in try await action(request) { viewer, _ in try await startSync(viewer) } }
@@ -117,6 +120,9 @@ struct FieldAppPages: Sendable {
             }
         }
     }
+
+    /// The most a home verification's form may carry with its documents (100 MiB: five large scans).
+    static let documentsLimit = 100 * 1024 * 1024
 
     // MARK: Plumbing
 
@@ -152,9 +158,9 @@ struct FieldAppPages: Sendable {
     }
 
     /// Runs a form action: the form must carry the token (else 403 and nothing changes).
-    func action(_ request: Request, _ body: @escaping (Viewer, WebForm) async throws -> Response) async throws -> Response {
+    func action(_ request: Request, fileLimit: Int = 0, _ body: @escaping (Viewer, WebForm) async throws -> Response) async throws -> Response {
         try await page(request) { viewer in
-            let form = try await WebForm.read(request)
+            let form = try await WebForm.read(request, fileLimit: fileLimit)
             guard let sent = form["csrf"], WebSecurity.constantTimeEqual(sent, viewer.csrf) else {
                 throw DoorstepError(
                     .forbiddenForRole, "the form's security token is missing or stale; reload the page and try again",
@@ -191,8 +197,8 @@ struct FieldAppPages: Sendable {
         return id
     }
 
-    func entryID(_ context: BasicRequestContext) throws -> EntityID {
-        guard let text = context.parameters.get("entry"), let id = try? EntityID(text) else {
+    func entryID(_ context: BasicRequestContext, _ parameter: String = "entry") throws -> EntityID {
+        guard let text = context.parameters.get(parameter), let id = try? EntityID(text) else {
             throw DoorstepError(.notFound, "no such entry on this laptop", zh: "本机没有这一条记录")
         }
         return id

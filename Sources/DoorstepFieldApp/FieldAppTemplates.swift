@@ -90,7 +90,7 @@ enum FieldAppTemplates {
         {{^isChoices}}<label for="f-{{name}}">{{label}}{{#required}} *{{/required}}</label>
         {{#isSelect}}<select id="f-{{name}}" name="{{name}}"{{#problem}} aria-invalid="true" aria-describedby="e-{{name}}"{{/problem}}>{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}</select>{{/isSelect}}
         {{#isTextArea}}<textarea id="f-{{name}}" name="{{name}}" maxlength="{{maxLength}}"{{#problem}} aria-invalid="true" aria-describedby="e-{{name}}"{{/problem}}>{{value}}</textarea>{{/isTextArea}}
-        {{#isInput}}<input type="{{inputType}}" id="f-{{name}}" name="{{name}}" value="{{value}}"{{#inputMode}} inputmode="{{.}}"{{/inputMode}}{{#maxLength}} maxlength="{{.}}"{{/maxLength}}{{#placeholder}} placeholder="{{.}}"{{/placeholder}} autocomplete="off"{{#problem}} aria-invalid="true" aria-describedby="e-{{name}}"{{/problem}}>{{/isInput}}
+        {{#isInput}}<input type="{{inputType}}" id="f-{{name}}" name="{{name}}" value="{{value}}"{{#inputMode}} inputmode="{{.}}"{{/inputMode}}{{#maxLength}} maxlength="{{.}}"{{/maxLength}}{{#placeholder}} placeholder="{{.}}"{{/placeholder}}{{#accept}} accept="{{.}}" multiple{{/accept}} autocomplete="off"{{#problem}} aria-invalid="true" aria-describedby="e-{{name}}"{{/problem}}>{{/isInput}}
         {{/isChoices}}
         {{#hint}}<p class="hint">{{.}}</p>{{/hint}}
         {{#changedBy}}<p class="who-changed">{{.}}</p>{{/changedBy}}
@@ -133,7 +133,7 @@ enum FieldAppTemplates {
         </section>
         {{#p.sections}}<section aria-labelledby="h-{{id}}" data-section="{{id}}"><div class="table-head"><h2 id="h-{{id}}">{{title}}</h2>{{#addHref}}<a class="noprint" href="{{.}}">{{t.add}}</a>{{/addHref}}</div>
         {{#hasRows}}<div class="scroll"><table><thead><tr>{{#columns}}<th scope="col">{{.}}</th>{{/columns}}<th scope="col" class="noprint"></th></tr></thead><tbody>
-        {{#rows}}<tr data-entry="{{id}}"{{#conflict}} class="conflict"{{/conflict}}>{{#cells}}<td>{{.}}</td>{{/cells}}<td class="noprint">{{#editHref}}<a href="{{.}}">{{t.edit}}</a>{{/editHref}}</td></tr>
+        {{#rows}}<tr data-entry="{{id}}"{{#conflict}} class="conflict"{{/conflict}}>{{#cells}}<td>{{.}}</td>{{/cells}}<td class="noprint">{{#editHref}}<a href="{{.}}">{{t.edit}}</a>{{/editHref}}{{#viewHref}}<a href="{{.}}" data-attachment="{{id}}">{{t.view}}</a>{{/viewHref}}</td></tr>
         {{/rows}}</tbody></table></div>{{/hasRows}}
         {{^hasRows}}<p class="muted">{{t.none}}</p>{{/hasRows}}
         </section>{{/p.sections}}
@@ -155,12 +155,13 @@ enum FieldAppTemplates {
     /// The home verification (入户核实): the visit, corrections to the file, new list items; one save.
     static let verify = """
         {{> header}}
-        <form method="post" action="/households/{{p.id}}/verify" novalidate>
+        <form method="post" action="/households/{{p.id}}/verify" enctype="multipart/form-data" novalidate>
         <input type="hidden" name="csrf" value="{{c.csrf}}"><input type="hidden" name="nonce" value="{{p.nonce}}">
         <fieldset><legend>{{t.theVisit}}</legend><div class="grid">{{#p.visit}}{{> field}}{{/p.visit}}</div></fieldset>
         <fieldset><legend>{{t.corrections}}</legend><p class="hint">{{t.correctionsHint}}</p><div class="grid">{{#p.facts}}{{> field}}{{/p.facts}}</div></fieldset>
         <fieldset><legend>{{t.newProblem}}</legend><p class="hint">{{t.newItemHint}}</p><div class="grid">{{#p.problem}}{{> field}}{{/p.problem}}</div></fieldset>
         <fieldset><legend>{{t.newAssistance}}</legend><p class="hint">{{t.newItemHint}}</p><div class="grid">{{#p.assistance}}{{> field}}{{/p.assistance}}</div></fieldset>
+        <fieldset><legend>{{t.documents}}</legend><p class="hint">{{t.documentsHint}}</p><div class="grid">{{#p.documents}}{{> field}}{{/p.documents}}</div></fieldset>
         <p class="actions"><button type="submit">{{t.saveVerification}}</button> <a href="/households/{{p.id}}">{{t.cancel}}</a></p>
         </form>
         {{> footer}}

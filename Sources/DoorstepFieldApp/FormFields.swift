@@ -21,6 +21,8 @@ struct FormField: Sendable {
     var maxLength: Int?
     var placeholder: String?
     var hint: String?
+    /// For a file control: the types it offers to choose (`accept`); it takes several files.
+    var accept: String?
     var options: [Option] = []
     var isSelect = false
     var isChoices = false

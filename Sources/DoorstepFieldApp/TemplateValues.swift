@@ -60,6 +60,7 @@ extension FormField: MustacheParent {
         case "maxLength": maxLength
         case "placeholder": placeholder
         case "hint": hint
+        case "accept": accept
         case "options": options
         case "isSelect": isSelect
         case "isChoices": isChoices

@@ -12,7 +12,7 @@ struct Doorstep: AsyncParsableCommand {
         version: DoorstepVersion.string,
         subcommands: [
             Enroll.self, App.self, Households.self, Household.self, Visit.self, Assist.self, Sync.self, Status.self,
-            EntryCommand<MemberEntry>.self, EntryCommand<LiaisonEntry>.self, EntryCommand<ProblemEntry>.self,
+            EntryCommand<MemberEntry>.self, EntryCommand<LiaisonEntry>.self, EntryCommand<ProblemEntry>.self, Attach.self, Attachments.self,
             Quarantine.self, BundleCommand.self, Upload.self, ServerCommand.self, Admin.self, Review.self, Roster.self, Report.self,
         ]
     )

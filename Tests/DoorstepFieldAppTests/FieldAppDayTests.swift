@@ -218,6 +218,50 @@ struct FieldAppDayTests {
         }
     }
 
+    /// Photos taken at the door go with the home verification in one save (a multipart form): a
+    /// file that is no proof is refused next to its control and nothing is saved; the photo is
+    /// shown on the household page, synced after the mutations, and the server serves its bytes.
+    @Test func photosAtTheDoor_areSavedWithTheVerification_andReachTheServer() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            let target = try await colleague.fileHousehold(Samples.household(21, name: "孙某某"))
+            try await colleague.sync()
+            try await RunningApp.run { app in
+                try await Self.enroll(app, server)
+                let path = "/households/\(target)/verify"
+                let form = try await app.browser.get(path)
+                #expect(form.text.contains(#"enctype="multipart/form-data""#) && form.text.contains(#"type="file""#))
+                #expect(form.text.contains(#"accept="image/jpeg,image/png,image/heic,application/pdf" multiple"#))
+                let photo = Data([0xFF, 0xD8, 0xFF, 0xE0] + Array("孙某某的收入证明".utf8) + Array(repeating: 0x37, count: 50_000))
+                let text = Data("不是照片".utf8)
+                let fields = Self.verification(income: "2600元") + [("documentCaption", "收入证明")]
+                let refused = try await app.browser.submitWithFiles(
+                    path, from: path, fields, files: [("documents", "收入证明.jpg", "image/jpeg", photo), ("documents", "假照片.jpg", "image/jpeg", text)])
+                #expect(refused.status == 422 && refused.text.contains("「假照片.jpg」没有保存"), "\(refused.text.prefix(3000))")
+                #expect(try await app.client.status().pending == 0, "nothing saved")
+
+                let saved = try await app.browser.submitWithFiles(
+                    path, from: path, fields, files: [("documents", "收入证明.jpg", "image/jpeg", photo)])
+                #expect(saved.status == 303, "\(saved.status) \(saved.text.prefix(2000))")
+                #expect(try await app.client.status().pending == 4, "the correction, the item, the visit and the photo, saved at once")
+                let page = try await app.browser.get("/households/\(target)")
+                #expect(page.text.contains("收入证明.jpg") && page.text.contains("data-attachment="), "\(page.text.prefix(4000))")
+                let attachment = try #require(try await app.client.attachments(of: target).first)
+                let shown = try await app.browser.get("/households/\(target)/attachments/\(attachment.id)")
+                #expect(shown.status == 200 && shown.headers.first(name: "Content-Type") == "image/jpeg")
+                #expect(shown.headers.first(name: "X-Content-Type-Options") == "nosniff")
+
+                _ = try await app.browser.submit("/sync", from: "/", [])
+                let result = try await Self.waitForSync(app)
+                #expect(result.contains(#"data-figure="pushed">4<"#), "\(result.prefix(2000))")
+                let held = try await server.admin.household(target)
+                let visit = try #require(held.entities.first { $0.kind == .visit })
+                #expect(held.entities.first { $0.kind == .attachment }?["of"] == .string(visit.id.description), "the photo belongs to the visit")
+                #expect(try await app.client.attachments(of: target).first?.onServer == true)
+            }
+        }
+    }
+
     /// The server moved (its old address no longer answers): the failed sync says so and opens a
     /// form for the new address; an address that is no address, or another server, is refused next
     /// to the field and changes nothing; the same server at its new address is kept and the next

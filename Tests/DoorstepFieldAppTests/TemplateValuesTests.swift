@@ -54,6 +54,7 @@ import Testing
         field.maxLength = 20
         field.placeholder = "例如 13912345678"
         field.hint = "手机或座机"
+        field.accept = "image/jpeg,application/pdf"
         field.options = [.init(value: "a", label: "甲", selected: true)]
         field.problem = "电话号码不对"
         field.changedBy = "张三 · 昨天"
@@ -64,6 +65,6 @@ import Testing
         Self.check(field.options[0])
         Self.check(
             FormField(name: "fact.phone", label: "联系电话", required: true, value: ""),
-            absent: ["inputMode", "maxLength", "placeholder", "hint", "problem", "changedBy", "was", "base"])
+            absent: ["inputMode", "maxLength", "placeholder", "hint", "accept", "problem", "changedBy", "was", "base"])
     }
 }

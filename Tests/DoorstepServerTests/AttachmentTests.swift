@@ -220,6 +220,44 @@ import Testing
     }
 }
 
+extension AttachmentTests {
+    /// The office's household page lists the household's documents: a file the server holds opens
+    /// in the browser (inline, its own type, not sniffed, sandboxed) or downloads; a file not yet
+    /// uploaded says so; another district's office finds neither page nor file.
+    @Test func theOfficesHouseholdPage_showsTheDocuments_inlineOrAsADownload() async throws {
+        DashboardSettings.passwordCost = 4
+        let server = TestServer()
+        try await server.test { session in
+            let visitor = try await session.enroll(district: Self.districtA, role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let household = EntityID.random()
+            let filed = factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(5)))
+            let photo = Self.photo(20_000)
+            let (held, create) = Self.attachment(factory, household: household, of: household, bytes: photo, name: "收入证明.jpg")
+            let (awaited, later) = Self.attachment(factory, household: household, of: household, bytes: Self.photo(500, seed: 9), name: "残疾证.jpg")
+            _ = try await session.pushOK(visitor, [filed, create, later])
+            _ = try await Self.patch(session, visitor.token, Self.sha(photo), from: 0, total: photo.count, photo[0...])
+            try await DashboardTests.account(session, "wang")
+            try await DashboardTests.account(session, "li", district: Self.districtB)
+            let office = Browser(session)
+            _ = try await office.signIn("wang", DashboardTests.password)
+            let page = try await office.get("/dashboard/households/\(household)").text
+            let link = "/dashboard/households/\(household)/attachments/\(held)"
+            #expect(page.contains("证明材料") && page.contains("收入证明.jpg") && page.contains(link) && page.contains(link + "?download=1"), "\(page)")
+            #expect(page.contains("残疾证.jpg") && page.contains("文件尚未上传") && !page.contains("/attachments/\(awaited)"))
+            let inline = try await office.get(link)
+            #expect(inline.status == .ok && Array(buffer: inline.body) == photo && inline.headers[.contentType] == "image/jpeg")
+            #expect(inline.headers[.contentDisposition]?.hasPrefix("inline;") == true && inline.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            #expect(inline.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
+            #expect(try await office.get(link + "?download=1").headers[.contentDisposition]?.hasPrefix("attachment;") == true)
+            #expect(try await office.get("/dashboard/households/\(household)/attachments/\(awaited)").status == .notFound)
+            let stranger = Browser(session)
+            _ = try await stranger.signIn("li", DashboardTests.password)
+            #expect(try await stranger.get(link).status == .notFound)
+        }
+    }
+}
+
 /// Bytes from a seed (xorshift), for files whose content is known and varied.
 struct SeededBytes {
     var state: UInt64

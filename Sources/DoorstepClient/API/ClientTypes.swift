@@ -19,6 +19,9 @@ public struct ClientConfiguration: Sendable {
     public var clock: @Sendable () -> Int64
     /// Makes the transport for a server address (tests may wrap it).
     public var transport: @Sendable (URL) -> any SyncTransport
+    /// The bytes of an attachment's file sent per upload request (protocol 1.4): on a slow link
+    /// a smaller part is acknowledged sooner (what a cut request carried is kept by the server).
+    public var fileChunkBytes: Int = 1024 * 1024
 
     /// The transport a client uses unless told otherwise: ``HTTPClientTransport`` on Linux
     /// (FoundationNetworking there ends the process on an answer cut inside its headers),
@@ -157,23 +160,40 @@ public struct HomeVerification: Sendable, Hashable {
     /// Corrections to its members, liaisons and list items, by entry.
     public var entryChanges: [EntityID: [String: JSONValue]]
     public var newEntries: [NewEntry]
+    /// Proof documents collected at the door (protocol 1.4), attached to the visit.
+    public var documents: [Document] = []
+
+    /// A photo or scan taken at the door: its bytes as read, its file name and a caption.
+    public struct Document: Sendable, Hashable {
+        public var data: Data
+        public var fileName: String
+        public var caption: String?
+
+        public init(data: Data, fileName: String, caption: String? = nil) {
+            self.data = data
+            self.fileName = fileName
+            self.caption = caption
+        }
+    }
 
     public init(
         visit: [String: JSONValue], householdChanges: [String: JSONValue] = [:], householdBases: [String: [WriteID]] = [:],
-        entryChanges: [EntityID: [String: JSONValue]] = [:], newEntries: [NewEntry] = []
+        entryChanges: [EntityID: [String: JSONValue]] = [:], newEntries: [NewEntry] = [], documents: [Document] = []
     ) {
         self.visit = visit
         self.householdChanges = householdChanges
         self.householdBases = householdBases
         self.entryChanges = entryChanges
         self.newEntries = newEntries
+        self.documents = documents
     }
 }
 
-/// What a saved home verification made: the visit's id and the new entries', in order.
+/// What a saved home verification made: the visit's id, the new entries' and the documents', in order.
 public struct SavedVerification: Sendable, Hashable {
     public var visit: EntityID
     public var newEntries: [EntityID]
+    public var documents: [EntityID] = []
 }
 
 /// Where a sync is.
@@ -239,6 +259,11 @@ public struct SyncSummary: Sendable, Hashable, Codable {
     public var seconds: Double
     /// Bytes of request and answer bodies, both ways.
     public var bytes: Int64?
+    /// Attachments' files the server now holds whole that it did not before this sync (1.4).
+    public var filesSent: Int?
+    /// Attachments' files made on this laptop that the server does not hold whole yet: the next
+    /// sync goes on with them from the bytes the server holds (1.4).
+    public var filesWaiting: Int?
 }
 
 /// A mutation the server refused, kept until the visitor fixes or discards it.

@@ -151,8 +151,20 @@ extension FieldClient {
         builds.append { context in
             Content(op: .create, kind: .visit, entity: visit, fields: Self.writes(visitValues, base: { _ in [] }), household: try context.requireHouseholdID())
         }
+        // The documents, checked and kept in the folder of files first, are attached to the visit
+        // in the same transaction (a refused save leaves only unreferenced bytes behind).
+        var documents: [EntityID] = []
+        for document in verification.documents {
+            let prepared = try prepareDocument(document.data, fileName: document.fileName)
+            let id = EntityID.random()
+            documents.append(id)
+            let caption = document.caption
+            builds.append { context in
+                try Self.attachment(prepared, id: id, of: visit, household: try context.requireHouseholdID(), caption: caption, context)
+            }
+        }
         try await record(household: household, builds)
-        return SavedVerification(visit: visit, newEntries: created)
+        return SavedVerification(visit: visit, newEntries: created, documents: documents)
     }
 
     static func writes(_ fields: [String: JSONValue], base: (String) -> [WriteID]) -> [FieldWrite] {

@@ -177,6 +177,22 @@ enum ClientSchema {
                     CREATE INDEX households_conflicted ON households(id) WHERE conflicts > 0;
                     """)
         }
+        // Attachments' files (protocol 1.4): which bytes the laptop holds in its folder of files,
+        // which it made (and so uploads), and which the server holds whole.
+        migrator.registerMigration("v10 attachment files") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE attachment_files (
+                        sha256 TEXT PRIMARY KEY NOT NULL,
+                        size INTEGER NOT NULL,
+                        media_type TEXT NOT NULL,
+                        held INTEGER NOT NULL DEFAULT 0,
+                        mine INTEGER NOT NULL DEFAULT 0,
+                        uploaded INTEGER NOT NULL DEFAULT 0,
+                        used_at TEXT
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

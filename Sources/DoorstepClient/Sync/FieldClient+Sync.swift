@@ -40,6 +40,12 @@ extension FieldClient {
             try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
             try await pull(api: api, summary: &summary, progress: progress)
             try await keepCampaigns(api: api)
+            // Files last: a sync's mutations never wait for a file (protocol 1.4, §16 step 7).
+            let files = try await sendFiles(api: api)
+            if files.sent > 0 || files.waiting > 0 {
+                summary.filesSent = files.sent
+                summary.filesWaiting = files.waiting
+            }
             let finished = Instant.format(Date(), in: .gmt)
             try await pool.write { db in
                 try LocalStore.set(db, .lastSyncAt, finished)

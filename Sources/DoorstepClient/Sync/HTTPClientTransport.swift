@@ -34,7 +34,9 @@ public struct HTTPClientTransport: SyncTransport {
         // Silence is cut by the read timeout; the deadline only bounds an answer that trickles for an hour.
         let response = try await client.execute(outgoing, timeout: .hours(1))
         let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
-        return TransportResponse(status: Int(response.status.code), body: Data(body.readableBytesView))
+        var headers: [String: String] = [:]
+        for header in response.headers { headers[header.name.lowercased()] = header.value }
+        return TransportResponse(status: Int(response.status.code), body: Data(body.readableBytesView), headers: headers)
     }
 
     /// One client per timeout for the process's life (a client must be shut down before it goes,

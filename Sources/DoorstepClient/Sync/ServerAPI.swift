@@ -10,6 +10,14 @@ struct ServerAPI: Sendable {
     /// Counts the bytes of bodies sent and received (a sync's progress shows them).
     var meter: ByteMeter? = nil
 
+    /// The same calls without retries: a request whose answer may be lost after the server acted
+    /// on it is followed by a question rather than sent again (file parts, protocol 1.4).
+    var sendingOnce: ServerAPI {
+        var once = RetryPolicy(maxAttempts: 1, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
+        once.sleep = retry.sleep
+        return ServerAPI(transport: transport, token: token, retry: once, meter: meter)
+    }
+
     /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
     /// and 5xx are retried with backoff, then become `serverUnreachable`.
     func call<T: Decodable>(
@@ -24,7 +32,25 @@ struct ServerAPI: Sendable {
         _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
         decodeAlso statuses: Set<Int> = [], decode: (Data) throws -> T
     ) async throws -> T {
-        var headers = [ProtocolVersion.header: String(ProtocolVersion.current), "Accept": "application/json"]
+        let response = try await exchange(method, path, body: body, contentType: contentType, accepting: statuses)
+        do {
+            return try decode(response.body)
+        } catch {
+            throw DoorstepError(.malformedInput, "the server's answer could not be read; is the server address right?")
+        }
+    }
+
+    /// Sends a request and answers a 2xx (or one of `statuses`) whole, headers included; a 4xx
+    /// becomes the server's error; network errors and 5xx are retried with backoff, then become
+    /// `serverUnreachable`. Every request says the revision this client reads (protocol 1.4).
+    func exchange(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers extra: [String: String] = [:],
+        accepting statuses: Set<Int> = []
+    ) async throws -> TransportResponse {
+        var headers = [
+            ProtocolVersion.header: String(ProtocolVersion.current), ProtocolVersion.revisionHeader: ProtocolVersion.revision, "Accept": "application/json",
+        ]
+        for (name, value) in extra { headers[name] = value }
         if let token { headers["Authorization"] = "Bearer \(token)" }
         if body != nil { headers["Content-Type"] = contentType }
         let request = TransportRequest(method: method, path: path, headers: headers, body: body)
@@ -51,11 +77,7 @@ struct ServerAPI: Sendable {
             }
             switch response.status {
             case _ where (200..<300).contains(response.status) || statuses.contains(response.status):
-                do {
-                    return try decode(response.body)
-                } catch {
-                    throw DoorstepError(.malformedInput, "the server's answer could not be read; is the server address right?")
-                }
+                return response
             case 500...:
                 if attempt >= retry.maxAttempts {
                     throw DoorstepError(

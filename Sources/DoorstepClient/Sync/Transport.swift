@@ -24,10 +24,13 @@ public struct TransportRequest: Sendable {
 public struct TransportResponse: Sendable {
     public var status: Int
     public var body: Data
+    /// The answer's headers, names in lower case (an upload's `upload-offset`, protocol 1.4).
+    public var headers: [String: String]
 
-    public init(status: Int, body: Data) {
+    public init(status: Int, body: Data, headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 }
 
@@ -60,7 +63,11 @@ public struct URLSessionTransport: SyncTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await session.data(for: urlRequest)
         guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
-        return TransportResponse(status: http.statusCode, body: data)
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name] = value }
+        }
+        return TransportResponse(status: http.statusCode, body: data, headers: headers)
     }
 }
 

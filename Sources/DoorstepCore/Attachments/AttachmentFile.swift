@@ -50,6 +50,14 @@ public enum AttachmentFile {
         return nil
     }
 
+    /// A file's size as people read it: `812 字节` / `812 bytes`, `293 KB`, `1.2 MB`.
+    public static func sizeText(_ bytes: Int64, _ language: Language) -> String {
+        if bytes < 1024 { return Texts.text("value.bytes", language, ["count": String(bytes)]) }
+        if bytes < 1024 * 1024 { return "\((bytes + 512) / 1024) KB" }
+        let tenths = (bytes * 10 + 524_288) / 1_048_576
+        return "\(tenths / 10).\(tenths % 10) MB"
+    }
+
     /// Whether a text is a SHA-256 as the protocol writes it: 64 lower-case hexadecimal digits.
     public static func isSHA256(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }

@@ -39,6 +39,7 @@ extension DoorstepAPI {
         router.get("dashboard/households/:id") { request, context in try await householdPage(request, context) }
         router.post("dashboard/households/:id/status") { request, context in try await householdStatus(request, context) }
         router.get("dashboard/households/:id/export/:table") { request, context in try await householdExport(request, context) }
+        router.get("dashboard/households/:id/attachments/:attachment") { request, context in try await attachmentFile(request, context) }
         router.get("dashboard/compare") { request, context in try await comparePage(request, context) }
         router.post("dashboard/compare") { request, context in try await compare(request, context) }
         router.get("dashboard/export/:table") { request, context in try await export(request, context) }

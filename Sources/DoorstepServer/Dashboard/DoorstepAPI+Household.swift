@@ -3,6 +3,7 @@ import DoorstepImport
 import DoorstepStorage
 import DoorstepWeb
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -122,6 +123,7 @@ extension DoorstepAPI {
                 ?? kind.rawValue
             tables.append(table(id, kind.fields.map { DashboardLabels.field($0.name, kind: kind, language) } + [texts["column.review"] ?? ""], rows))
         }
+        tables.append(try await attachmentsTable(aggregate, language: language, table: table))
         var names: [DeviceID: String] = [:]
         var deviceRoles: [DeviceID: Role] = [:]
         for device in try await storage.devices(district: nil) {
@@ -140,6 +142,64 @@ extension DoorstepAPI {
         }
         tables.append(table("history", ["time", "actor", "device", "kind", "field", "old", "new"].map { texts["column.\($0)"] ?? $0 }, Array(history)))
         return tables
+    }
+
+    /// The household's proof documents (protocol 1.4): each file to view in the browser (images
+    /// and PDFs open inline) and to download, or awaited when its bytes have not reached the server.
+    func attachmentsTable(
+        _ aggregate: HouseholdAggregate, language: Language, table: (String, [String], [WebTable.Row]) -> WebTable
+    ) async throws -> WebTable {
+        let texts = Texts.section("dashboard", language)
+        let household = aggregate.household
+        let owners = Dictionary(aggregate.entities.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var rows: [WebTable.Row] = []
+        for attachment in aggregate.entities.filter({ $0.kind == .attachment && $0.isVisible }).sorted(by: { $0.created < $1.created }) {
+            let href = "/dashboard/households/\(household.id)/attachments/\(attachment.id)"
+            let whole: Bool
+            if let sha = attachment["sha256"].stringValue, case .whole = try await files.state(of: sha) { whole = true } else { whole = false }
+            let owner = attachment["of"].stringValue.flatMap { try? EntityID($0) }.flatMap { owners[$0] }
+            let of = owner.map { "\(DashboardLabels.kind($0.kind, language)) \($0.id.description.prefix(8))" } ?? DashboardLabels.kind(.household, language)
+            let type = attachment["mediaType"].stringValue.flatMap(AttachmentMediaType.init(rawValue:))
+            rows.append(
+                WebTable.Row(
+                    [
+                        .init(attachment["fileName"].stringValue ?? attachment.id.description, href: whole ? href : nil),
+                        .init(attachment["caption"].stringValue ?? ""), .init(type?.label(language) ?? ""),
+                        .init(AttachmentFile.sizeText(attachment["size"].intValue ?? 0, language), numeric: true), .init(of),
+                        whole ? .init(texts["attachments.download"] ?? "", href: href + "?download=1") : .init(texts["attachments.awaited"] ?? ""),
+                    ], mark: whole ? nil : "awaited"))
+        }
+        return table(
+            "attachments", ["fileName", "caption", "mediaType", "size", "of"].map { DashboardLabels.field($0, kind: .attachment, language) } + [""],
+            rows)
+    }
+
+    /// `GET /dashboard/households/{id}/attachments/{attachment}[?download=1]`: a proof document's
+    /// bytes for an office in scope, shown inline (images, PDFs) or downloaded; never sniffed.
+    func attachmentFile(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        try await dashboardPage(request) { viewer in
+            let aggregate = try await visibleHousehold(try householdID(context), principal: viewer.principal)
+            guard let text = context.parameters.get("attachment"), let id = try? EntityID(text),
+                let attachment = aggregate.entities.first(where: { $0.id == id && $0.kind == .attachment && $0.isVisible && !$0.isDeleted }),
+                let sha = attachment["sha256"].stringValue
+            else { throw DoorstepError(.notFound, "no such attachment in this household") }
+            guard case .whole(let length, let type) = try await files.state(of: sha),
+                let stream = try await files.read(sha, range: 0...(length - 1))
+            else { throw DoorstepError(.notFound, rule: "fileAwaited") }
+            let download = request.uri.queryParameters.get("download") == "1"
+            var disposition = Self.disposition(attachment["fileName"].stringValue, sha: sha, type: type)
+            if !download { disposition = "inline" + disposition.dropFirst("attachment".count) }
+            var headers: HTTPFields = [
+                .contentType: type.rawValue, .contentLength: String(length), .contentDisposition: disposition, .eTag: "\"\(sha)\"",
+                .cacheControl: "private, no-store",
+                // The bytes are a document to look at, never a page of this site.
+                .contentSecurityPolicy: type == .pdf
+                    ? "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'"
+                    : "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+            ]
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
+        }
     }
 
     /// `POST /dashboard/households/{id}/status`: the office's status decision, through `storage.decide`.

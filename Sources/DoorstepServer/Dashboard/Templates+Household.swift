@@ -26,6 +26,7 @@ extension DashboardTemplates {
         {{#p.table_problems}}{{> table}}{{/p.table_problems}}
         {{#p.table_assistance}}{{> table}}{{/p.table_assistance}}
         {{#p.table_visits}}{{> table}}{{/p.table_visits}}
+        {{#p.table_attachments}}{{> table}}{{/p.table_attachments}}
         {{#p.table_history}}{{> table}}{{/p.table_history}}
         {{> footer}}
         """

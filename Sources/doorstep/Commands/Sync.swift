@@ -69,6 +69,9 @@ struct Sync: DoorstepCommand {
             console.t("cli.sync.quarantined"),
             console.t(
                 "cli.sync.thisTimeInQuarantine", ["quarantine": "\(quarantine)", "quarantined": "\(summary.quarantined)"]))
+        if let sent = summary.filesSent, let waiting = summary.filesWaiting {
+            facts.add(console.t("cli.sync.files"), console.t("cli.sync.filesSent", ["sent": "\(sent)", "waiting": "\(waiting)"]))
+        }
         facts.add(console.t("cli.sync.duration"), console.t("cli.sync.seconds", ["seconds": "\(seconds)"]))
         return console.t("cli.sync.syncComplete") + "\n" + facts.render(indent: "  ")
     }

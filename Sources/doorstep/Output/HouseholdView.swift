@@ -48,6 +48,7 @@ struct HouseholdView {
             (.problem, ["category", "description", "status"]),
             (.assistance, ["category", "measure", "leadDepartment", "dueDate", "status", "amountFen"]),
             (.visit, ["visitedAt", "visitor", "mode", "verified", "conclusion", "proposedStatus", "observedIncomeFen"]),
+            (.attachment, ["fileName", "caption", "mediaType", "size", "of"]),
         ]
         for (kind, fields) in sections {
             var entries = aggregate.entities.filter { $0.kind == kind && $0.isVisible }

@@ -115,6 +115,39 @@ final class AppBrowser: @unchecked Sendable {
 
     func get(_ path: String, headers: [(String, String)] = []) async throws -> Page { try await send(.GET, path, headers: headers) }
 
+    /// Posts a `multipart/form-data` form with files, as a browser sends a form that has a file
+    /// control: the token and nonce of the page at `from`, the fields, then each file.
+    func submitWithFiles(
+        _ path: String, from page: String, _ fields: [(String, String)], files: [(name: String, fileName: String, type: String, data: Data)]
+    ) async throws -> Page {
+        let shown = try await get(page)
+        let token = try #require(shown.csrf, "the page \(page) has a form")
+        let nonce = shown.hidden("nonce").map { [("nonce", $0)] } ?? []
+        let boundary = "----DoorstepTestBoundary\(UUID().uuidString.prefix(8))"
+        var body = Data()
+        for (name, value) in [("csrf", token)] + nonce + fields {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for file in files {
+            body.append(
+                Data(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.fileName)\"\r\nContent-Type: \(file.type)\r\n\r\n"
+                        .utf8))
+            body.append(file.data)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        var request = HTTPClientRequest(url: base.absoluteString + path)
+        request.method = .POST
+        let jar = cookieHeader
+        if !jar.isEmpty { request.headers.add(name: "Cookie", value: jar) }
+        request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        return Page(status: Int(response.status.code), headers: response.headers, text: String(buffer: buffer))
+    }
+
     /// Posts a form with the token (and the one-time nonce, where it has one) of the page at
     /// `from`, as a browser submitting that page's form.
     func submit(_ path: String, from page: String, _ fields: [(String, String)]) async throws -> Page {
