@@ -256,10 +256,17 @@ def run(server_binary, app_binary, folder, shots):
                             ("assistance.leadDepartment", "humanResources"), ("assistance.status", "planned")]:
             fill(driver, name, value)
         driver.execute_script("document.getElementsByName('assistance.dueDate')[0].value = '2030-03-01'")
+        # A photo of the income certificate, chosen in the file control (protocol 1.4).
+        photo = os.path.join(folder, "收入证明.jpg")
+        with open(photo, "wb") as out:
+            out.write(bytes([0xFF, 0xD8, 0xFF, 0xE0]) + "王建国的收入证明".encode() + bytes(range(256)) * 40)
+        driver.find_element(By.NAME, "documents").send_keys(photo)
+        fill(driver, "documentCaption", "2020年3月收入证明")
         follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         main = driver.find_element(By.TAG_NAME, "main").text
         check("入户核实已保存" in main and "2600.00 元" in main and "推荐到物业公司上岗" in main, "saved: the correction, the item and the visit")
-        check("3 条修改未发送" in driver.find_element(By.CSS_SELECTOR, "[data-status=pending]").text, "three changes wait to be sent")
+        check("收入证明.jpg" in main and "2020年3月收入证明" in main, "the photo is listed on the household page")
+        check("4 条修改未发送" in driver.find_element(By.CSS_SELECTOR, "[data-status=pending]").text, "four changes wait to be sent")
         shot("app-06-household.png")
 
         print("a duplicate caught at the door")
@@ -281,7 +288,7 @@ def run(server_binary, app_binary, folder, shots):
         follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         follow(driver, driver.find_element(By.CSS_SELECTOR, "[data-action=sync]"))
         wait_for_sync(driver)
-        check(driver.find_element(By.CSS_SELECTOR, '[data-figure="pushed"]').text == "4", "four changes sent")
+        check(driver.find_element(By.CSS_SELECTOR, '[data-figure="pushed"]').text == "5", "five changes sent")
         check(driver.find_element(By.CSS_SELECTOR, '[data-figure="conflicts"]').text == "1", "one conflict")
         shot("app-08-synced-conflict.png")
         driver.get(app.base + f"/households/{household}")
@@ -298,8 +305,13 @@ def run(server_binary, app_binary, folder, shots):
             office.find_element(By.ID, "password").send_keys(PASSWORD)
             follow(office, office.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]"))
             page = office.find_element(By.TAG_NAME, "main").text
-            for text in ["推荐到物业公司上岗", "¥2,600.00", "入户核实", "有冲突待审核"]:
+            for text in ["推荐到物业公司上岗", "¥2,600.00", "入户核实", "有冲突待审核", "收入证明.jpg", "2020年3月收入证明"]:
                 check(text in page, f"the office sees {text}")
+            # The photo reached the server after the changes, and opens in the office's browser.
+            office.find_element(By.LINK_TEXT, "收入证明.jpg").click()
+            WebDriverWait(office, 15).until(lambda d: "/attachments/" in d.current_url)
+            check(office.execute_script("return document.contentType") == "image/jpeg", "the photo opens as a JPEG in the office's browser")
+            office.back()
             office.save_screenshot(os.path.join(shots, "app-09-dashboard.png"))
         finally:
             office.quit()
