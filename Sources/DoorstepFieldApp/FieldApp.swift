@@ -140,6 +140,12 @@ final class FieldAppState: Sendable {
         return nonces.withLock { $0.remove(nonce) != nil }
     }
 
+    /// Gives back a nonce whose save failed, so that the same form may be sent again.
+    func release(nonce: String?) {
+        guard let nonce else { return }
+        _ = nonces.withLock { $0.insert(nonce) }
+    }
+
     /// Whether a key lets a browser in: the secret, or the launch key once, soon after the start.
     func admits(key: String) -> Bool {
         if WebSecurity.constantTimeEqual(key, configuration.secret) { return true }

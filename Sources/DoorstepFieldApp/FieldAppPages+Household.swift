@@ -101,11 +101,16 @@ extension FieldAppPages {
         }
         let file = try await client.attachmentFile(id, in: household)
         let data = try Data(contentsOf: file)
+        // The bytes say what they are, never the name a colleague gave them.
+        guard let type = AttachmentFile.mediaType(ofFirstBytes: data) else {
+            throw DoorstepError(.unsupportedMediaType, rule: "mediaType", ErrorDetails(allowed: AttachmentMediaType.wireNames))
+        }
         var response = Response(
             status: .ok,
             headers: [
-                .contentType: attachment.mediaType?.rawValue ?? "application/octet-stream",
-                .contentDisposition: "inline; filename*=UTF-8''" + (attachment.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+                .contentType: type.rawValue,
+                .contentDisposition: WebSecurity.disposition(
+                    "inline", fileName: attachment.fileName.isEmpty ? "\(attachment.sha256.prefix(12)).\(type.fileExtension)" : attachment.fileName),
             ], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         WebSecurity.secure(&response, policy: "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'")
         return response

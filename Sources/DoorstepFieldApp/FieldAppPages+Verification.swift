@@ -112,6 +112,10 @@ extension FieldAppPages {
             }
             let key = [.payloadTooLarge, .unsupportedMediaType].contains(error.code) ? "documents" : (field ?? "")
             return try await verifyPage(request, viewer, id, form: form, problems: [key: error.explained(viewer.language)])
+        } catch {
+            // Nothing was saved (a full disk, say): the same form may be sent again.
+            state.release(nonce: form["nonce"])
+            throw error
         }
         if let name = visit.values["visitor"]?.stringValue { state.visitorName.withLock { $0 = name } }
         return done("/households/\(id)", "verified")

@@ -121,8 +121,9 @@ struct FieldAppPages: Sendable {
         }
     }
 
-    /// The most a home verification's form may carry with its documents (100 MiB: five large scans).
-    static let documentsLimit = 100 * 1024 * 1024
+    /// The most a home verification's form may carry with its documents: six files of the
+    /// largest size and the form around them.
+    static let documentsLimit = 6 * Int(AttachmentFile.maxBytes) + 1024 * 1024
 
     // MARK: Plumbing
 

@@ -98,6 +98,13 @@ public struct WebForm: Sendable {
         } catch {
             throw DoorstepError(.malformedInput, "the multipart body does not parse", zh: "表单格式不对，请刷新页面后重新提交")
         }
+        // A body cut short has no closing boundary: its last part would be lost without a word.
+        let closing = Array("--\(boundary)--".utf8)
+        var end = body.readableBytesView
+        while let last = end.last, last == 0x0A || last == 0x0D { end = end.dropLast() }
+        guard end.count >= closing.count, end.suffix(closing.count).elementsEqual(closing) else {
+            throw DoorstepError(.malformedInput, "the multipart body ends before its closing boundary", zh: "表单没有完整送到，请重新提交")
+        }
         self.pairs = pairs
         self.files = files
     }

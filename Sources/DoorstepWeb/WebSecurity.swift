@@ -6,6 +6,17 @@ public import Hummingbird
 /// What every page of Doorstep's web interfaces (the office dashboard, the field app) shares for
 /// its safety: the response headers, form tokens, cookies and comparisons.
 public enum WebSecurity {
+    /// A `Content-Disposition` value (`attachment` or `inline`) naming a file as RFC 6266 and 5987
+    /// write it: `filename*` in UTF-8, and an ASCII fallback; only the name's last component.
+    public static func disposition(_ kind: String, fileName: String) -> String {
+        let base = fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? fileName
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "-._~")
+        let encoded = base.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        let fallback = String(base.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
+        return "\(kind); filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+
     /// A Content-Security-Policy that lets a page load nothing from elsewhere and run no script:
     /// only the style sheet whose text is `css` (by its hash), images of its own or inline
     /// `data:`, forms posted to itself, never framed.

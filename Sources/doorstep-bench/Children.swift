@@ -13,7 +13,12 @@ enum Children {
         ParentWatch.start()
         let options = try flags(arguments)
         guard let data = options["--data"] else { throw BenchError("_serve needs --data") }
-        let configuration = ServerConfiguration(port: 0, dataDirectory: data, databaseURL: options["--database"], logLevel: .warning)
+        var configuration = ServerConfiguration(port: 0, dataDirectory: data, databaseURL: options["--database"], logLevel: .warning)
+        // A page cap other than the default (§15), to measure what the cap costs a first sync.
+        if let text = ProcessInfo.processInfo.environment["DOORSTEP_BENCH_PULL_PAGE_BYTES"] {
+            guard let bytes = Int(text), bytes > 0 else { throw BenchError("DOORSTEP_BENCH_PULL_PAGE_BYTES takes a number of bytes") }
+            configuration.limits.maxPullPageBytes = bytes
+        }
         ProcessMemory.returnLargeBlocksToTheSystem()  // as doorstep-server does
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()

@@ -64,6 +64,12 @@ extension FieldClient {
     /// Checks a document's bytes (type by its first bytes, at most 20 MiB) and keeps them in the
     /// folder of files under their hash.
     func prepareDocument(_ data: Data, fileName: String) throws -> PreparedDocument {
+        // A server before 1.4 would refuse the whole batch that carried an attachment.
+        if let revision = try pool.read({ db in try LocalStore.setting(db, .serverRevision) }), !ProtocolVersion.readsAttachments(revision) {
+            throw DoorstepError(
+                .invalidOperation, "the server (protocol revision \(revision)) does not take attachments yet; it must be updated first",
+                zh: "服务器的版本（协议 \(revision)）还不能接收证明材料，请联系管理员先升级服务器")
+        }
         guard data.count <= AttachmentFile.maxBytes else {
             throw DoorstepError(.payloadTooLarge, rule: "fileTooLarge", ErrorDetails(limit: AttachmentFile.maxBytes))
         }
@@ -154,13 +160,15 @@ extension FieldClient {
 
     /// Sends the files this laptop made that the server does not hold whole, each from the byte
     /// the server holds (`HEAD`, then `PATCH`es of ``ClientConfiguration/fileChunkBytes``). A
-    /// network failure stops the sending, not the sync: the next sync goes on from there.
+    /// network failure stops the sending, not the sync: the next sync goes on from there; a file
+    /// the server keeps refusing is left for the next sync and the others are sent.
     func sendFiles(api: ServerAPI) async throws -> (sent: Int, waiting: Int) {
         let pending = try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT sha256, size FROM attachment_files WHERE mine = 1 AND uploaded = 0 AND held = 1 ORDER BY sha256")
                 .map { (sha256: $0["sha256"] as String, size: $0["size"] as Int64) }
         }
         var sent = 0
+        var waiting = 0
         for (index, file) in pending.enumerated() {
             do {
                 if try await sendFile(file.sha256, size: file.size, api: api) { sent += 1 }
@@ -170,22 +178,36 @@ extension FieldClient {
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error as DoorstepError where error.code == .hashMismatch || error.code == .unsupportedMediaType {
-                // The laptop's copy is not the file its attachment names (damaged on disk): it is
-                // not sent again; the attachment stays awaiting its file.
-                try await pool.write { db in try db.execute(sql: "UPDATE attachment_files SET held = 0 WHERE sha256 = ?", arguments: [file.sha256]) }
+                // The server found other bytes than the hash names: if the laptop's copy is not the
+                // file (damaged on disk) it is not sent again; else the next sync tries again.
+                let path = filePath(file.sha256)
+                if (try? Data(contentsOf: path)).map({ Self.sha256($0) != file.sha256 }) ?? true {
+                    try await pool.write { db in try db.execute(sql: "UPDATE attachment_files SET held = 0 WHERE sha256 = ?", arguments: [file.sha256]) }
+                } else {
+                    waiting += 1
+                }
+            } catch let error as DoorstepError where error.code == .serverUnreachable {
+                return (sent, waiting + pending.count - index)
             } catch {
-                return (sent, pending.count - index)
+                waiting += 1
             }
         }
-        return (sent, 0)
+        return (sent, waiting)
     }
 
-    /// Sends one file from the byte the server holds; whether any byte had to be sent.
+    /// Sends one file from the byte the server holds; whether any byte had to be sent. Returns
+    /// only once the server said the file is whole.
     private func sendFile(_ sha256: String, size: Int64, api: ServerAPI) async throws -> Bool {
         let path = "/v1/files/\(sha256)"
-        let head = try await api.exchange("HEAD", path)
-        if head.headers["doorstep-file"] == "whole" { return false }
-        var offset = Int64(head.headers["upload-offset"] ?? "0") ?? 0
+        /// Where to go on from, by a `HEAD`: `nil` once the file is whole.
+        func held() async throws -> Int64? {
+            let answer = try await api.exchange("HEAD", path)
+            if answer.headers["doorstep-file"] == "whole" { return nil }
+            // Another upload of the hash (another length) is none of this laptop's: from 0.
+            guard answer.headers["upload-length"].flatMap({ Int64($0) }) == size else { return 0 }
+            return Int64(answer.headers["upload-offset"] ?? "0").map { min(max(0, $0), size - 1) } ?? 0
+        }
+        guard var offset = try await held() else { return false }
         guard let handle = FileHandle(forReadingAtPath: filePath(sha256).path) else {
             throw DoorstepError(.hashMismatch, rule: "hashMismatch")
         }
@@ -194,8 +216,11 @@ extension FieldClient {
         // retried as any request) rather than the part sent again, so a cut link costs no byte twice.
         let once = api.sendingOnce
         var setbacks = 0
-        while offset < size {
+        while true {
             try Task.checkCancellation()
+            guard setbacks < max(10, configuration.retry.maxAttempts) else {
+                throw DoorstepError(.serverUnreachable, "the server did not take this file's parts; the next sync tries again")
+            }
             try handle.seek(toOffset: UInt64(offset))
             let chunk = try handle.read(upToCount: Int(min(Int64(max(1, configuration.fileChunkBytes)), size - offset))) ?? Data()
             guard !chunk.isEmpty else { throw DoorstepError(.hashMismatch, rule: "hashMismatch") }
@@ -203,25 +228,35 @@ extension FieldClient {
                 let answer = try await once.exchange(
                     "PATCH", path, body: chunk, contentType: "application/offset+octet-stream",
                     headers: ["Upload-Offset": String(offset), "Upload-Length": String(size)])
-                offset = Int64(answer.headers["upload-offset"] ?? "") ?? (offset + Int64(chunk.count))
                 if answer.headers["doorstep-file"] == "whole" { return true }
-                setbacks = 0
+                let next = Int64(answer.headers["upload-offset"] ?? "") ?? (offset + Int64(chunk.count))
+                if next > offset && next < size {
+                    offset = next
+                    setbacks = 0
+                } else {
+                    // No progress, or all bytes held but not whole: ask the server where it stands.
+                    setbacks += 1
+                    guard let resume = try await held() else { return true }
+                    offset = resume
+                }
             } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
                 // The server holds another part than this laptop thought (another laptop sending
-                // the same file): go on from there.
+                // the same file): go on from there, after a pause.
                 setbacks += 1
-                guard setbacks < 10, let resume = error.details.resumeFrom else { throw error }
+                try await configuration.retry.sleep(configuration.retry.baseDelay * Double(setbacks))
+                guard let resume = error.details.resumeFrom, (0..<size).contains(resume) else {
+                    guard let asked = try await held() else { return true }
+                    offset = asked
+                    continue
+                }
                 offset = resume
             } catch let error as DoorstepError where error.code == .serverUnreachable {
                 setbacks += 1
-                guard setbacks < max(2, configuration.retry.maxAttempts) else { throw error }
                 try await configuration.retry.sleep(configuration.retry.baseDelay * Double(setbacks))
-                let held = try await api.exchange("HEAD", path)
-                if held.headers["doorstep-file"] == "whole" { return true }
-                offset = Int64(held.headers["upload-offset"] ?? "0") ?? 0
+                guard let resume = try await held() else { return true }
+                offset = resume
             }
         }
-        return true
     }
 
     /// Reads a file to attach: at most 20 MiB, not empty; a missing or unreadable file is a clear error.

@@ -10,6 +10,8 @@ enum SettingKey: String {
     case revokedAt, revokedBundle
     /// The server's campaigns (`GET /v1/campaigns`, JSON), kept at each sync.
     case campaigns
+    /// The protocol revision the server said it serves at the last sync (`GET /v1/server`).
+    case serverRevision
 }
 
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the

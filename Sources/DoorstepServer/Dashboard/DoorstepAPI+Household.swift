@@ -187,8 +187,7 @@ extension DoorstepAPI {
                 let stream = try await files.read(sha, range: 0...(length - 1))
             else { throw DoorstepError(.notFound, rule: "fileAwaited") }
             let download = request.uri.queryParameters.get("download") == "1"
-            var disposition = Self.disposition(attachment["fileName"].stringValue, sha: sha, type: type)
-            if !download { disposition = "inline" + disposition.dropFirst("attachment".count) }
+            let disposition = Self.disposition(attachment["fileName"].stringValue, sha: sha, type: type, inline: !download)
             var headers: HTTPFields = [
                 .contentType: type.rawValue, .contentLength: String(length), .contentDisposition: disposition, .eTag: "\"\(sha)\"",
                 .cacheControl: "private, no-store",

@@ -1,5 +1,6 @@
 import DoorstepCore
 import DoorstepStorage
+import DoorstepWeb
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -115,14 +116,10 @@ extension DoorstepAPI {
         return value
     }
 
-    /// `attachment` with the file name as RFC 6266 and 5987 write it (and an ASCII fallback).
-    static func disposition(_ fileName: String?, sha: String, type: AttachmentMediaType) -> String {
+    /// `attachment` with the file name (``WebSecurity/disposition(_:fileName:)``), or one made of the hash.
+    static func disposition(_ fileName: String?, sha: String, type: AttachmentMediaType, inline: Bool = false) -> String {
         let name = fileName.flatMap { $0.isEmpty ? nil : $0 } ?? "\(sha.prefix(12)).\(type.fileExtension)"
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
-        allowed.insert(charactersIn: "-._~")
-        let encoded = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
-        let fallback = String(name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
-        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+        return WebSecurity.disposition(inline ? "inline" : "attachment", fileName: name)
     }
 
     /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n` within `length`; `nil` when it does

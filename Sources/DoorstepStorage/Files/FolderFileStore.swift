@@ -39,23 +39,30 @@ public final class FolderFileStore: FileStore {
         partialFolder.appendingPathComponent("\(sha256)-\(length)")
     }
 
-    /// The unfinished upload of a file, if any: its path, its length and the bytes it holds.
-    private func partial(_ sha256: String) throws -> (path: URL, length: Int64, held: Int64)? {
+    /// The unfinished uploads of a file, one per length it was begun with (an upload is its hash
+    /// and its length, so one begun with a wrong length holds no other back): path, length and the
+    /// bytes held. One last written to more than ``unfinishedLifetimeMillis`` ago is removed here.
+    private func partials(_ sha256: String) -> [(path: URL, length: Int64, held: Int64)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: partialFolder.path)) ?? []
+        let cutoff = clock() - Self.unfinishedLifetimeMillis
+        var found: [(path: URL, length: Int64, held: Int64)] = []
         for name in names where name.hasPrefix(sha256 + "-") {
             guard let length = Int64(name.dropFirst(sha256.count + 1)) else { continue }
             let path = partialFolder.appendingPathComponent(name)
-            let attributes = try FileManager.default.attributesOfItem(atPath: path.path)
-            let held = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-            return (path, length, held)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path.path) else { continue }
+            if let modified = attributes[.modificationDate] as? Date, Int64(modified.timeIntervalSince1970 * 1000) < cutoff {
+                try? FileManager.default.removeItem(at: path)
+                continue
+            }
+            found.append((path, length, (attributes[.size] as? NSNumber)?.int64Value ?? 0))
         }
-        return nil
+        return found.sorted { $0.held > $1.held }
     }
 
     public func state(of sha256: String) async throws -> FileState {
         try Self.check(sha256)
         if let whole = try wholeState(sha256) { return whole }
-        if let partial = try partial(sha256) { return .partial(held: partial.held, length: partial.length) }
+        if let partial = partials(sha256).first { return .partial(held: partial.held, length: partial.length) }
         return .absent
     }
 
@@ -79,16 +86,14 @@ public final class FolderFileStore: FileStore {
         guard length <= AttachmentFile.maxBytes else {
             throw DoorstepError(.payloadTooLarge, rule: "fileTooLarge", ErrorDetails(limit: AttachmentFile.maxBytes))
         }
-        guard writing.withLock({ $0.insert(sha256).inserted }) else {
-            // Another request is writing this file now: go on from what it will have left.
-            throw Self.mismatch(held: try await state(of: sha256).held)
+        let key = "\(sha256)-\(length)"
+        guard writing.withLock({ $0.insert(key).inserted }) else {
+            // Another request is writing this upload now: go on from what it will have left.
+            throw Self.mismatch(held: partials(sha256).first { $0.length == length }?.held ?? 0)
         }
-        defer { _ = writing.withLock { $0.remove(sha256) } }
+        defer { _ = writing.withLock { $0.remove(key) } }
         if let whole = try wholeState(sha256) { return whole }
-        let existing = try partial(sha256)
-        if let existing, existing.length != length {
-            throw Self.mismatch(held: existing.held)
-        }
+        let existing = partials(sha256).first { $0.length == length }
         let held = existing?.held ?? 0
         guard offset == held else {
             throw Self.mismatch(held: held)
@@ -99,6 +104,7 @@ public final class FolderFileStore: FileStore {
             guard FileManager.default.createFile(atPath: path.path, contents: nil) else {
                 throw DoorstepError(.internalError, "the file store could not create an upload")
             }
+            Self.syncFolder(partialFolder)
         }
         guard let handle = FileHandle(forWritingAtPath: path.path) else {
             throw DoorstepError(.internalError, "the file store could not open an upload")
@@ -169,7 +175,10 @@ public final class FolderFileStore: FileStore {
         }
         let target = wholePath(sha256)
         let folder = target.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            Self.syncFolder(root)
+        }
         if FileManager.default.fileExists(atPath: target.path) {
             try? FileManager.default.removeItem(at: path)
         } else {
@@ -198,8 +207,7 @@ public final class FolderFileStore: FileStore {
         var removed = 0
         for name in (try? FileManager.default.contentsOfDirectory(atPath: partialFolder.path)) ?? [] {
             let path = partialFolder.appendingPathComponent(name)
-            let sha = String(name.prefix(64))
-            if writing.withLock({ $0.contains(sha) }) { continue }
+            if writing.withLock({ $0.contains(name) }) { continue }
             let modified = (try? FileManager.default.attributesOfItem(atPath: path.path)[.modificationDate] as? Date) ?? nil
             guard let modified, Int64(modified.timeIntervalSince1970 * 1000) < cutoff else { continue }
             if (try? FileManager.default.removeItem(at: path)) != nil { removed += 1 }

@@ -124,8 +124,14 @@ struct Attachments: AsyncParsableCommand {
                 try (try? EntityID(item)).flatMap { id in attachments.first { $0.id == id } }
                 ?? Resolve.unique(item, among: attachments, id: \.id.description, what: Strings.kind(.attachment, console.language), console: console)
             let file = try await client.attachmentFile(attachment.id, in: householdID)
-            let target =
-                out ?? (attachment.fileName.isEmpty ? "\(attachment.sha256.prefix(12)).\(attachment.mediaType?.fileExtension ?? "bin")" : attachment.fileName)
+            // The name a colleague gave is only a name: its last component, in this folder, never
+            // over a file that is there (a path of the visitor's own choosing takes --out).
+            let given = attachment.fileName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+            let safe = given.isEmpty || given.hasPrefix("~") || given.hasPrefix(".") ? nil : given
+            let target = out ?? safe ?? "\(attachment.sha256.prefix(12)).\(attachment.mediaType?.fileExtension ?? "bin")"
+            if out == nil, FileManager.default.fileExists(atPath: target) {
+                throw console.failure("fileUnwritable", "cli.attachments.exists", ["path": target])
+            }
             try Files.write(try Data(contentsOf: file), to: target, console: console)
             try console.output(["path": target, "sha256": attachment.sha256]) { console.t("cli.attachments.saved", ["path": target]) }
         }

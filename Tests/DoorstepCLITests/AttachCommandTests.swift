@@ -1,0 +1,54 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepTestSupport
+import Foundation
+import Testing
+
+/// Proof documents from the CLI (protocol 1.4): attached offline, listed, sent at a sync after
+/// the changes; a colleague's file saved under a name that cannot reach outside this folder.
+@Suite(.serialized)
+struct AttachCommandTests {
+    static func jpeg(_ count: Int, fill: UInt8) -> Data { Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: fill, count: count)) }
+
+    @Test func aPhotoAttachedFromTheCLI_syncs_andAColleaguesFileIsSavedUnderASafeName() async throws {
+        try await LiveServer.run { server in
+            let cli = try await VisitorCommandTests.enrolled(server)
+            let household = try await VisitorCommandTests.fileHousehold(cli, 60)
+            let short = String(household.prefix(8))
+            let photo = (cli.folder as NSString).appendingPathComponent("收入证明.jpg")
+            try Self.jpeg(3_000, fill: 7).write(to: URL(fileURLWithPath: photo))
+            let attached = try await cli.run("attach", photo, "--to", short, "--caption", "2020年3月收入证明")
+            #expect(attached.status == 0 && attached.stdout.contains("已添加证明材料"), "\(attached)")
+            let note = (cli.folder as NSString).appendingPathComponent("说明.jpg")
+            try Data("这不是照片".utf8).write(to: URL(fileURLWithPath: note))
+            let refused = try await cli.run("attach", note, "--to", short)
+            #expect(refused.status != 0 && refused.stderr.contains("[unsupportedMediaType]") && refused.stderr.contains("JPEG"), "\(refused)")
+            let listed = try await cli.run("attachments", short)
+            #expect(listed.status == 0 && listed.stdout.contains("收入证明.jpg") && listed.stdout.contains("尚未上传") == false, "\(listed)")
+            let synced = try await cli.run("sync", "--json")
+            #expect(try synced.status == 0 && synced.syncJSON().summary.filesSent == 1, "\(synced)")
+
+            // A colleague's photo, named to climb out of the folder it is saved in.
+            let colleague = try await server.enrolledClient()
+            _ = try await colleague.sync()
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-cli-photo-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let hostile = folder.appendingPathComponent("x.jpg")
+            let bytes = Self.jpeg(2_000, fill: 9)
+            try bytes.write(to: hostile)
+            let id = try await colleague.attach(fileAt: hostile, to: try EntityID(household), fileName: "../../.bashrc")
+            _ = try await colleague.sync()
+            #expect(try await cli.run("sync").status == 0)
+            let saved = try await cli.run("attachments", "save", String(id.description.prefix(8)), "--household", short, "--json")
+            #expect(saved.status == 0, "\(saved)")
+            let path = try #require(try saved.json()["path"]?.stringValue)
+            #expect(!path.contains("/") && !path.hasPrefix("."), "\(path)")
+            #expect(FileManager.default.contents(atPath: (cli.folder as NSString).appendingPathComponent(path)) == bytes)
+            #expect(!FileManager.default.fileExists(atPath: ((cli.folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".bashrc")))
+            let again = try await cli.run("attachments", "save", String(id.description.prefix(8)), "--household", short)
+            #expect(again.status != 0 && again.stderr.contains("已经存在"), "never over a file that is there: \(again)")
+            let chosen = try await cli.run("attachments", "save", String(id.description.prefix(8)), "--household", short, "--out", "乙的照片.jpg")
+            #expect(chosen.status == 0 && FileManager.default.contents(atPath: (cli.folder as NSString).appendingPathComponent("乙的照片.jpg")) == bytes)
+        }
+    }
+}
