@@ -122,6 +122,36 @@ import Testing
         }
     }
 
+    /// A server before 1.4 would refuse a whole batch for one attachment in it: a laptop that
+    /// synced with such a server attaches nothing until the server is updated.
+    @Test func aServerBefore14_isSentNoAttachment() async throws {
+        struct OlderServer: SyncTransport {
+            let base: any SyncTransport
+            func send(_ request: TransportRequest) async throws -> TransportResponse {
+                var answer = try await base.send(request)
+                if request.path == "/v1/server" {
+                    answer.body = Data(String(decoding: answer.body, as: UTF8.self).replacingOccurrences(of: "\"1.4\"", with: "\"1.3\"").utf8)
+                }
+                return answer
+            }
+        }
+        try await LiveServer.run { server in
+            let visitor = try await server.enrolledClient(transport: { OlderServer(base: ClientConfiguration.platformTransport($0)) })
+            let household = try await visitor.fileHousehold(Facts.household(4))
+            let (url, _) = try Self.photo(2_000)
+            _ = try await visitor.attach(fileAt: url, to: household)
+            try await visitor.sync()
+            let pending = try await visitor.status().pending
+            await #expect(throws: DoorstepError.self) { try await visitor.attach(fileAt: url, to: household) }
+            do {
+                try await visitor.attach(fileAt: url, to: household)
+            } catch let error as DoorstepError {
+                #expect(error.code == .invalidOperation && error.explained(.chinese).contains("升级服务器"), "\(error)")
+            }
+            #expect(try await visitor.status().pending == pending)
+        }
+    }
+
     @Test func aFileThatIsNoProof_isRefusedAtTheDoor_andNothingIsRecorded() async throws {
         try await LiveServer.run { server in
             let visitor = try await server.enrolledClient()

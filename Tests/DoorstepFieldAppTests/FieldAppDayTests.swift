@@ -240,6 +240,12 @@ struct FieldAppDayTests {
                 #expect(refused.status == 422 && refused.text.contains("「假照片.jpg」没有保存"), "\(refused.text.prefix(3000))")
                 #expect(try await app.client.status().pending == 0, "nothing saved")
 
+                // A body cut short (no closing boundary) loses no file without a word: refused whole.
+                let cut = try await app.browser.submitWithFiles(
+                    path, from: path, fields, files: [("documents", "收入证明.jpg", "image/jpeg", photo)], cutShort: true)
+                #expect(cut.status == 422 && cut.text.contains("表单没有完整送到"), "\(cut.status) \(cut.text.prefix(1000))")
+                #expect(try await app.client.status().pending == 0, "nothing saved")
+
                 let saved = try await app.browser.submitWithFiles(
                     path, from: path, fields, files: [("documents", "收入证明.jpg", "image/jpeg", photo)])
                 #expect(saved.status == 303, "\(saved.status) \(saved.text.prefix(2000))")

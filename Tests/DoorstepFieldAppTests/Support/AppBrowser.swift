@@ -118,7 +118,8 @@ final class AppBrowser: @unchecked Sendable {
     /// Posts a `multipart/form-data` form with files, as a browser sends a form that has a file
     /// control: the token and nonce of the page at `from`, the fields, then each file.
     func submitWithFiles(
-        _ path: String, from page: String, _ fields: [(String, String)], files: [(name: String, fileName: String, type: String, data: Data)]
+        _ path: String, from page: String, _ fields: [(String, String)], files: [(name: String, fileName: String, type: String, data: Data)],
+        cutShort: Bool = false
     ) async throws -> Page {
         let shown = try await get(page)
         let token = try #require(shown.csrf, "the page \(page) has a form")
@@ -136,7 +137,7 @@ final class AppBrowser: @unchecked Sendable {
             body.append(file.data)
             body.append(Data("\r\n".utf8))
         }
-        body.append(Data("--\(boundary)--\r\n".utf8))
+        if !cutShort { body.append(Data("--\(boundary)--\r\n".utf8)) }
         var request = HTTPClientRequest(url: base.absoluteString + path)
         request.method = .POST
         let jar = cookieHeader
