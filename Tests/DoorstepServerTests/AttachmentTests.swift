@@ -224,6 +224,23 @@ import Testing
 }
 
 extension AttachmentTests {
+    /// An upload that holds every byte but was never checked (the check failed for want of disk,
+    /// say) is checked at the next request, whatever it sends: it never stays stuck as partial.
+    @Test func anUploadHeldWhole_butNotChecked_isCheckedAtTheNextRequest() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-files-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try FolderFileStore(root: folder, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        let file = Self.photo(5_000)
+        let sha = Self.sha(file)
+        try Data(file).write(to: folder.appendingPathComponent("partial/\(sha)-\(file.count)"))
+        #expect(try await store.state(of: sha) == .partial(held: Int64(file.count), length: Int64(file.count)))
+        let nothing = AsyncStream<[UInt8]> { $0.finish() }
+        #expect(
+            try await store.append(to: sha, offset: Int64(file.count - 1), length: Int64(file.count), bytes: nothing) == .whole(length: 5_000, mediaType: .jpeg)
+        )
+        #expect(try await store.state(of: sha) == .whole(length: 5_000, mediaType: .jpeg))
+    }
+
     /// The office's household page lists the household's documents: a file the server holds opens
     /// in the browser (inline, its own type, not sniffed, sandboxed) or downloads; a file not yet
     /// uploaded says so; another district's office finds neither page nor file.

@@ -94,6 +94,9 @@ public final class FolderFileStore: FileStore {
         defer { _ = writing.withLock { $0.remove(key) } }
         if let whole = try wholeState(sha256) { return whole }
         let existing = partials(sha256).first { $0.length == length }
+        // Every byte held but not yet checked (a check that failed for want of disk, say): check
+        // it now, whatever this request sends.
+        if let existing, existing.held == length { return try finish(sha256, path: existing.path, length: length) }
         let held = existing?.held ?? 0
         guard offset == held else {
             throw Self.mismatch(held: held)
