@@ -94,6 +94,30 @@ import Testing
         }
     }
 
+    /// Fifty photos waiting do not hold back a day's changes: the mutations are pushed and
+    /// acknowledged first, the files follow, and while they cannot go the sync still succeeds.
+    @Test func fiftyPendingPhotos_stillLetTheMutationsGoFirst() async throws {
+        try await LiveServer.run { server in
+            let link = FileLink()
+            let visitor = try await server.enrolledClient(transport: { link.transport($0) })
+            let household = try await visitor.fileHousehold(Facts.household(5))
+            for index in 0..<50 {
+                let (url, _) = try Self.photo(4_000, seed: UInt64(100 + index), name: "照片\(index).jpg")
+                try await visitor.attach(fileAt: url, to: household, caption: "第\(index + 1)张")
+            }
+            try await visitor.recordVisit(to: household, Facts.visit)
+            link.state.withLock { $0.refuseFiles = true }
+            let first = try await visitor.sync()
+            #expect(first.pushed == 52 && first.filesWaiting == 50 && first.filesSent == 0, "\(first)")
+            #expect(try await visitor.status().pending == 0)
+            let held = try await server.admin.household(household)
+            #expect(held.entities.filter { $0.kind == .attachment }.count == 50 && held.entities.contains { $0.kind == .visit })
+            link.state.withLock { $0.refuseFiles = false }
+            let second = try await visitor.sync()
+            #expect(second.pushed == 0 && second.filesSent == 50 && second.filesWaiting == 0, "\(second)")
+        }
+    }
+
     @Test func aCutLink_resumesFromWhatTheServerHolds_sendingLittleTwice() async throws {
         try await LiveServer.run { server in
             let link = FileLink()
