@@ -106,8 +106,13 @@ extension FieldClient {
     public func attachments(of household: EntityID) async throws -> [AttachmentSummary] {
         try await pool.read { db in
             guard let view = try LocalStore.view(db, household) else { return [] }
+            // Only this household's files, not the laptop's whole table.
+            let hashes = Set(view.entities.filter { $0.kind == .attachment }.compactMap { $0["sha256"].stringValue })
             let files = Dictionary(
-                try Row.fetchAll(db, sql: "SELECT sha256, held, uploaded FROM attachment_files").map { row in
+                try Row.fetchAll(
+                    db, sql: "SELECT sha256, held, uploaded FROM attachment_files WHERE sha256 IN (\(databaseQuestionMarks(count: max(1, hashes.count))))",
+                    arguments: StatementArguments(hashes.isEmpty ? [""] : Array(hashes))
+                ).map { row in
                     (row["sha256"] as String, (held: (row["held"] as Int64) != 0, uploaded: (row["uploaded"] as Int64) != 0))
                 }, uniquingKeysWith: { first, _ in first })
             return view.entities.filter { $0.kind == .attachment && $0.isVisible }.sorted { $0.created < $1.created }.compactMap { entity in
