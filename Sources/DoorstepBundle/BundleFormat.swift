@@ -8,7 +8,7 @@ public import Foundation
 /// | bytes | content |
 /// |---|---|
 /// | 8 | magic `DSBUNDLE` (ASCII) |
-/// | 1 | file-format version, `1` |
+/// | 1 | file-format version: `1`, or `2` for a bundle that carries attachments' files |
 /// | 2 | *e*: big-endian length of the HPKE encapsulated key (32 for X25519) |
 /// | *e* | the HPKE encapsulated key |
 /// | rest | the HPKE ciphertext of the JSON envelope, with its 16-byte tag |
@@ -17,11 +17,17 @@ public import Foundation
 /// `doorstep-bundle-v1`, associated data = every header byte before it) of the envelope
 /// `{"manifest": BundleManifest, "batches": [base64 of each batch's JSON], "signature": base64}`.
 /// The signature is the device's Ed25519 signature over the canonical JSON bytes of the manifest.
+/// In version 2 the plaintext is a 4-byte big-endian length, the envelope, then the bytes of each
+/// file the manifest's `files` lists, one after the other in that order.
 public enum BundleFormat {
     /// The first 8 bytes of every bundle file.
     public static let magic: [UInt8] = Array("DSBUNDLE".utf8)
-    /// The file-format version this build writes and reads.
+    /// The file-format version of a bundle without files (what a server before 1.4 reads).
     public static let version: UInt8 = 1
+    /// The file-format version of a bundle that carries attachments' files (protocol 1.4).
+    public static let filesVersion: UInt8 = 2
+    /// The most files one bundle carries.
+    public static let maxFiles = 1000
     /// The HPKE `info` (key-schedule context) of every bundle.
     public static let info = Data("doorstep-bundle-v1".utf8)
     /// The HPKE cipher suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305.
@@ -38,10 +44,13 @@ public enum BundleFormat {
     public static let fileExtension = "dsbundle"
 
     /// The header before the ciphertext: magic, version, length of the encapsulated key, the key.
-    static func header(encapsulatedKey: Data) -> [UInt8] {
+    static func header(encapsulatedKey: Data, version: UInt8) -> [UInt8] {
         let length = UInt16(clamping: encapsulatedKey.count)
         return magic + [version, UInt8(length >> 8), UInt8(length & 0xFF)] + Array(encapsulatedKey)
     }
+
+    /// The bytes of a version 2 plaintext's envelope length.
+    static let envelopeLengthBytes = 4
 
     /// The canonical JSON bytes of a manifest: the bytes the device signs.
     public static func canonicalManifest(_ manifest: BundleManifest) throws(DoorstepError) -> Data {
@@ -74,7 +83,7 @@ public enum BundleFormat {
 }
 
 /// The decrypted payload of a bundle file: the manifest, each batch's JSON (base64) and the
-/// device's signature over the manifest.
+/// device's signature over the manifest (in version 2, the files follow it).
 struct BundleEnvelope: Codable, Sendable {
     var manifest: BundleManifest
     /// Base64 of each batch's canonical JSON bytes, in manifest order.
@@ -88,8 +97,11 @@ struct BundleEnvelope: Codable, Sendable {
 enum BatchChecks {
     /// Checks that every batch is non-empty, names `device` (itself and each mutation), has
     /// consecutive seqs, follows the previous batch without a gap, and matches its manifest entry.
-    static func check(_ batches: [PushBatch], device: DeviceID, entries: [BundleManifest.Entry]?) throws(DoorstepError) {
-        guard !batches.isEmpty else { throw BundleFormat.invalid("a bundle carries at least one batch; this one has none") }
+    /// A bundle with files (`carriesFiles`, version 2) may carry no batch.
+    static func check(_ batches: [PushBatch], device: DeviceID, entries: [BundleManifest.Entry]?, carriesFiles: Bool = false) throws(DoorstepError) {
+        guard !batches.isEmpty || carriesFiles else {
+            throw BundleFormat.invalid("a bundle carries at least one batch or one file; this one has none")
+        }
         guard batches.count <= BundleFormat.maxBatches else {
             throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxBatches) batches; this one has \(batches.count)")
         }
@@ -132,6 +144,38 @@ enum BatchChecks {
                 }
             }
             previousLast = last
+        }
+    }
+}
+
+/// The checks both ends make on the files of a version 2 bundle: the writer before it seals,
+/// the reader after it has read them.
+enum FileChecks {
+    /// Checks each file: at most ``BundleFormat/maxFiles``, each named once, 1 byte to
+    /// `AttachmentFile.maxBytes`, its SHA-256 the one listed, of an accepted type by its first bytes.
+    static func check(_ files: [BundleFile]) throws(DoorstepError) {
+        guard files.count <= BundleFormat.maxFiles else {
+            throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxFiles) files; this one has \(files.count)")
+        }
+        var seen: Set<String> = []
+        for (index, file) in files.enumerated() {
+            let name = "file \(index + 1)"
+            guard AttachmentFile.isSHA256(file.sha256) else {
+                throw BundleFormat.invalid("\(name) is not named by a lower-case hex SHA-256")
+            }
+            guard seen.insert(file.sha256).inserted else {
+                throw BundleFormat.invalid("\(name) is listed twice (\(file.sha256.prefix(12)))")
+            }
+            guard !file.data.isEmpty, Int64(file.data.count) <= AttachmentFile.maxBytes else {
+                throw BundleFormat.invalid("\(name) has \(file.data.count) bytes; a file has 1 to \(AttachmentFile.maxBytes)")
+            }
+            guard BundleFormat.sha256Hex(file.data) == file.sha256 else {
+                throw BundleFormat.invalid("hash mismatch: the SHA-256 of \(name) is not the one in the manifest")
+            }
+            guard AttachmentFile.mediaType(ofFirstBytes: file.data) != nil else {
+                throw BundleFormat.invalid(
+                    "\(name) is not an accepted type by its first bytes (\(AttachmentMediaType.wireNames.joined(separator: ", ")))")
+            }
         }
     }
 }

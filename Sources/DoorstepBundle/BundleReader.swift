@@ -7,11 +7,32 @@ public struct OpenedBundle: Hashable, Sendable {
     public var manifest: BundleManifest
     /// The batches, each matching its manifest entry (size, SHA-256, seqs) and naming ``device``.
     public var batches: [PushBatch]
+    /// The attachments' files (a version 2 bundle), each of the size and SHA-256 its manifest
+    /// entry names and of an accepted type; empty for a version 1 bundle.
+    public var files: [BundleFile] = []
 
     /// The device whose work the bundle carries, and whose key signed it.
     public var device: DeviceID { manifest.device }
     /// The number of mutations in all batches.
     public var mutationCount: Int { batches.reduce(0) { $0 + $1.mutations.count } }
+}
+
+/// An attachment's file carried in a bundle: its bytes and the SHA-256 that names them.
+public struct BundleFile: Hashable, Sendable {
+    /// Lower-case hex SHA-256 of ``data``.
+    public var sha256: String
+    public var data: Data
+
+    /// A file named by the SHA-256 of its bytes.
+    public init(data: Data) {
+        self.sha256 = BundleFormat.sha256Hex(data)
+        self.data = data
+    }
+
+    init(sha256: String, data: Data) {
+        self.sha256 = sha256
+        self.data = data
+    }
 }
 
 /// Reads bundle files: decrypts with the server's key, verifies the device's signature and
@@ -36,8 +57,8 @@ public enum BundleReader {
         _ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String,
         signingKeyOf: (DeviceID) throws -> Curve25519.Signing.PublicKey?
     ) throws -> OpenedBundle {
-        let envelope = try decrypt(data, serverPrivateKey: serverPrivateKey, serverKeyID: serverKeyID)
-        return try verify(envelope, signingKey: try signingKeyOf(envelope.manifest.device))
+        let content = try decrypt(data, serverPrivateKey: serverPrivateKey, serverKeyID: serverKeyID)
+        return try verify(content, signingKey: try signingKeyOf(content.envelope.manifest.device))
     }
 
     /// Opens a bundle file, looking the device's key up asynchronously (say, in a database).
@@ -48,14 +69,20 @@ public enum BundleReader {
         _ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String,
         signingKeyLookup: (DeviceID) async throws -> Curve25519.Signing.PublicKey?
     ) async throws -> OpenedBundle {
-        let envelope = try decrypt(data, serverPrivateKey: serverPrivateKey, serverKeyID: serverKeyID)
-        return try verify(envelope, signingKey: try await signingKeyLookup(envelope.manifest.device))
+        let content = try decrypt(data, serverPrivateKey: serverPrivateKey, serverKeyID: serverKeyID)
+        return try verify(content, signingKey: try await signingKeyLookup(content.envelope.manifest.device))
     }
 
     // MARK: Stage 1: header, decryption, envelope, manifest
 
+    /// A decrypted bundle: its envelope, and in version 2 the bytes of its files, in manifest order.
+    struct Content {
+        var envelope: BundleEnvelope
+        var files: Data?
+    }
+
     /// Parses the header, decrypts, decodes the envelope and checks the manifest's own fields.
-    static func decrypt(_ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String) throws(DoorstepError) -> BundleEnvelope {
+    static func decrypt(_ data: Data, serverPrivateKey: Curve25519.KeyAgreement.PrivateKey, serverKeyID: String) throws(DoorstepError) -> Content {
         let bytes = [UInt8](data)
         let magic = BundleFormat.magic
         guard !bytes.isEmpty else { throw BundleFormat.invalid("not a bundle: the file is empty") }
@@ -67,8 +94,9 @@ public enum BundleReader {
             throw BundleFormat.invalid("truncated: the file ends inside its header (\(bytes.count) bytes)")
         }
         let version = bytes[magic.count]
-        guard version == BundleFormat.version else {
-            throw BundleFormat.invalid("unsupported bundle version \(version); this build reads version \(BundleFormat.version)")
+        guard version == BundleFormat.version || version == BundleFormat.filesVersion else {
+            throw BundleFormat.invalid(
+                "unsupported bundle version \(version); this build reads versions \(BundleFormat.version) and \(BundleFormat.filesVersion)")
         }
         let lengthAt = magic.count + 1
         guard bytes.count >= lengthAt + 2 else {
@@ -100,9 +128,24 @@ public enum BundleReader {
         guard plaintext.count <= BundleFormat.maxPlaintextBytes else {
             throw BundleFormat.invalid("the bundle is larger than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
         }
+        var envelopeBytes = plaintext
+        var fileBytes: Data?
+        if version == BundleFormat.filesVersion {
+            let prefix = BundleFormat.envelopeLengthBytes
+            guard plaintext.count >= prefix else {
+                throw BundleFormat.invalid("truncated: the decrypted content ends inside the envelope's length")
+            }
+            let start = plaintext.startIndex
+            let length = plaintext[start..<(start + prefix)].reduce(0) { $0 << 8 | Int($1) }
+            guard length <= plaintext.count - prefix else {
+                throw BundleFormat.invalid("truncated: the envelope's length (\(length) bytes) runs past the decrypted content")
+            }
+            envelopeBytes = plaintext[(start + prefix)..<(start + prefix + length)]
+            fileBytes = plaintext[(start + prefix + length)...]
+        }
         let envelope: BundleEnvelope
         do {
-            envelope = try JSONDecoder().decode(BundleEnvelope.self, from: plaintext)
+            envelope = try JSONDecoder().decode(BundleEnvelope.self, from: envelopeBytes)
         } catch {
             throw BundleFormat.invalid("the decrypted content is not a bundle envelope (manifest, batches, signature)")
         }
@@ -110,8 +153,14 @@ public enum BundleReader {
         guard manifest.format == BundleManifest.formatName else {
             throw BundleFormat.invalid("not a bundle: the manifest's format is \"\(manifest.format.prefix(40))\", not \"\(BundleManifest.formatName)\"")
         }
-        guard manifest.version == BundleManifest.currentVersion else {
-            throw BundleFormat.invalid("unsupported manifest version \(manifest.version); this build reads version \(BundleManifest.currentVersion)")
+        guard manifest.version == Int(version) else {
+            throw BundleFormat.invalid("unsupported manifest version \(manifest.version) in a bundle of version \(version)")
+        }
+        guard (manifest.files != nil) == (version == BundleFormat.filesVersion) else {
+            throw BundleFormat.invalid(
+                version == BundleFormat.filesVersion
+                    ? "a version 2 bundle's manifest lists its files; this one has no files key"
+                    : "a version 1 bundle carries no files; this manifest lists some")
         }
         guard ProtocolVersion.served.contains(manifest.protocolVersion) else {
             throw BundleFormat.invalid(
@@ -122,13 +171,14 @@ public enum BundleReader {
             throw BundleFormat.invalid(
                 "encrypted to another server key: the manifest names key id \"\(manifest.serverKeyID.prefix(40))\", this server's key is \(serverKeyID)")
         }
-        return envelope
+        return Content(envelope: envelope, files: fileBytes)
     }
 
     // MARK: Stage 2: signature, hashes, agreement
 
     /// Verifies the signature with the device's key, then each batch against the manifest.
-    static func verify(_ envelope: BundleEnvelope, signingKey: Curve25519.Signing.PublicKey?) throws(DoorstepError) -> OpenedBundle {
+    static func verify(_ content: Content, signingKey: Curve25519.Signing.PublicKey?) throws(DoorstepError) -> OpenedBundle {
+        let envelope = content.envelope
         let manifest = envelope.manifest
         guard let signingKey else {
             throw BundleFormat.invalid("device \(manifest.device) is not enrolled on this server (or has no signing key), so its signature cannot be checked")
@@ -138,8 +188,11 @@ public enum BundleReader {
         else {
             throw BundleFormat.invalid("the signature does not match the enrolled key of device \(manifest.device)")
         }
+        let files = try readFiles(manifest.files, content.files)
         let entries = manifest.batches
-        guard !entries.isEmpty else { throw BundleFormat.invalid("a bundle carries at least one batch; this manifest lists none") }
+        guard !entries.isEmpty || !files.isEmpty else {
+            throw BundleFormat.invalid("a bundle carries at least one batch or one file; this manifest lists none")
+        }
         guard entries.count <= BundleFormat.maxBatches else {
             throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxBatches) batches; this manifest lists \(entries.count)")
         }
@@ -165,7 +218,32 @@ public enum BundleReader {
                 throw BundleFormat.invalid("\(name) matches its hash but is not a valid push batch")
             }
         }
-        try BatchChecks.check(batches, device: manifest.device, entries: entries)
-        return OpenedBundle(manifest: manifest, batches: batches)
+        try BatchChecks.check(batches, device: manifest.device, entries: entries, carriesFiles: !files.isEmpty)
+        return OpenedBundle(manifest: manifest, batches: batches, files: files)
+    }
+
+    /// Cuts the bytes after a version 2 envelope into the files its manifest lists, and checks
+    /// each (size, SHA-256, type): they must fill those bytes exactly.
+    static func readFiles(_ entries: [BundleManifest.FileEntry]?, _ bytes: Data?) throws(DoorstepError) -> [BundleFile] {
+        guard let entries, let bytes else { return [] }
+        guard !entries.isEmpty else { throw BundleFormat.invalid("a version 2 bundle carries at least one file; this manifest lists none") }
+        guard entries.count <= BundleFormat.maxFiles else {
+            throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxFiles) files; this manifest lists \(entries.count)")
+        }
+        var files: [BundleFile] = []
+        var at = bytes.startIndex
+        for (index, entry) in entries.enumerated() {
+            guard entry.size >= 1, entry.size <= AttachmentFile.maxBytes, entry.size <= Int64(bytes.endIndex - at) else {
+                throw BundleFormat.invalid("size mismatch: file \(index + 1) is listed with \(entry.size) bytes, more than the bundle holds")
+            }
+            let end = at + Int(entry.size)
+            files.append(BundleFile(sha256: entry.sha256, data: Data(bytes[at..<end])))
+            at = end
+        }
+        guard at == bytes.endIndex else {
+            throw BundleFormat.invalid("size mismatch: the bundle holds \(bytes.endIndex - at) bytes after the files its manifest lists")
+        }
+        try FileChecks.check(files)
+        return files
     }
 }

@@ -25,7 +25,31 @@ public enum BundleWriter {
         batches: [PushBatch], device: DeviceID, signingKey: Curve25519.Signing.PrivateKey,
         serverPublicKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String, createdAt: String
     ) throws -> Data {
-        try BatchChecks.check(batches, device: device, entries: nil)
+        try seal(
+            batches: batches, files: nil, device: device, signingKey: signingKey, serverPublicKey: serverPublicKey,
+            serverKeyID: serverKeyID, createdAt: createdAt)
+    }
+
+    /// Seals batches and attachments' files into a bundle file: version 2 when `files` is not
+    /// `nil` (protocol 1.4), version 1 otherwise (what every server reads).
+    ///
+    /// A version 2 bundle may carry files only (no batch): a laptop whose changes reached the
+    /// server but whose photos did not. Each file is checked as the reader will (hash, size,
+    /// type by its first bytes); the manifest lists each file's SHA-256 and size, so the
+    /// device's signature covers them.
+    ///
+    /// - Throws: `DoorstepError` with code `bundleInvalid` when the batches or files break a rule
+    ///   or exceed the limits (``BundleFormat/maxBatches``, ``BundleFormat/maxFiles``,
+    ///   ``BundleFormat/maxPlaintextBytes``).
+    public static func seal(
+        batches: [PushBatch], files: [BundleFile]?, device: DeviceID, signingKey: Curve25519.Signing.PrivateKey,
+        serverPublicKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String, createdAt: String
+    ) throws -> Data {
+        if let files {
+            guard !files.isEmpty else { throw BundleFormat.invalid("a version 2 bundle carries at least one file") }
+            try FileChecks.check(files)
+        }
+        try BatchChecks.check(batches, device: device, entries: nil, carriesFiles: files != nil)
         var encoded: [Data] = []
         var entries: [BundleManifest.Entry] = []
         for batch in batches {
@@ -42,7 +66,9 @@ public enum BundleWriter {
                     size: bytes.count, sha256: BundleFormat.sha256Hex(bytes)
                 ))
         }
-        let manifest = BundleManifest(device: device, createdAt: createdAt, serverKeyID: serverKeyID, batches: entries)
+        let manifest = BundleManifest(
+            device: device, createdAt: createdAt, serverKeyID: serverKeyID, batches: entries,
+            files: files?.map { BundleManifest.FileEntry(sha256: $0.sha256, size: Int64($0.data.count)) })
         let signature: Data
         do {
             signature = try signingKey.signature(for: try BundleFormat.canonicalManifest(manifest))
@@ -54,24 +80,45 @@ public enum BundleWriter {
         let envelope = BundleEnvelope(
             manifest: manifest, batches: encoded.map { $0.base64EncodedString() }, signature: signature.base64EncodedString()
         )
-        let plaintext: Data
+        var plaintext: Data
         do {
             plaintext = try WireCoding.encode(envelope)
         } catch {
             throw BundleFormat.invalid("the bundle envelope cannot be encoded")
         }
-        guard plaintext.count <= BundleFormat.maxPlaintextBytes else {
-            throw BundleFormat.invalid(
-                "the bundle would hold \(plaintext.count) bytes, more than the limit of \(BundleFormat.maxPlaintextBytes); export the work as several bundles")
+        if let files {
+            let total = BundleFormat.envelopeLengthBytes + plaintext.count + files.reduce(0) { $0 + $1.data.count }
+            guard total <= BundleFormat.maxPlaintextBytes else { throw tooLarge(total) }
+            let length = UInt32(plaintext.count)
+            var payload = Data(capacity: total)
+            payload.append(contentsOf: [UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)])
+            payload.append(plaintext)
+            for file in files { payload.append(file.data) }
+            plaintext = payload
         }
-        return try encrypt(plaintext, to: serverPublicKey)
+        guard plaintext.count <= BundleFormat.maxPlaintextBytes else { throw tooLarge(plaintext.count) }
+        return try encrypt(plaintext, to: serverPublicKey, version: files == nil ? BundleFormat.version : BundleFormat.filesVersion)
+    }
+
+    /// The bytes of a bundle's content beside its files: what a writer leaves for them when it
+    /// shares ``BundleFormat/maxPlaintextBytes`` between several bundles (generous: the
+    /// envelope's batches in base64, the manifest's lines and the length).
+    public static func overhead(batchBytes: Int, files: Int) -> Int {
+        4096 + (batchBytes + 2) / 3 * 4 + batchBytes / 4 + files * 160
+    }
+
+    static func tooLarge(_ bytes: Int) -> DoorstepError {
+        BundleFormat.invalid(
+            "the bundle would hold \(bytes) bytes, more than the limit of \(BundleFormat.maxPlaintextBytes); export the work as several bundles")
     }
 
     /// Encrypts an envelope's bytes to the server's key and prepends the header.
-    static func encrypt(_ plaintext: Data, to serverPublicKey: Curve25519.KeyAgreement.PublicKey) throws(DoorstepError) -> Data {
+    static func encrypt(
+        _ plaintext: Data, to serverPublicKey: Curve25519.KeyAgreement.PublicKey, version: UInt8 = BundleFormat.version
+    ) throws(DoorstepError) -> Data {
         do {
             var sender = try HPKE.Sender(recipientKey: serverPublicKey, ciphersuite: BundleFormat.ciphersuite, info: BundleFormat.info)
-            let header = BundleFormat.header(encapsulatedKey: sender.encapsulatedKey)
+            let header = BundleFormat.header(encapsulatedKey: sender.encapsulatedKey, version: version)
             let ciphertext = try sender.seal(plaintext, authenticating: header)
             var file = Data(header)
             file.append(ciphertext)

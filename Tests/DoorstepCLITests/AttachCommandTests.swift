@@ -52,3 +52,35 @@ struct AttachCommandTests {
         }
     }
 }
+
+extension AttachCommandTests {
+    /// A photo that never went over the link leaves on a USB stick with the day's changes, and
+    /// the office's upload says the server now holds it.
+    @Test func aPhotoExportedInABundle_isUploadedByTheOffice_andTheNextSyncSendsNoByte() async throws {
+        try await LiveServer.run { server in
+            let cli = try await VisitorCommandTests.enrolled(server)
+            let household = try await VisitorCommandTests.fileHousehold(cli, 61)
+            let short = String(household.prefix(8))
+            let photo = (cli.folder as NSString).appendingPathComponent("残疾证.jpg")
+            try Self.jpeg(5_000, fill: 9).write(to: URL(fileURLWithPath: photo))
+            #expect(try await cli.run("attach", photo, "--to", short).status == 0)
+            let file = cli.folder + "/usb.dsbundle"
+            let export = try await cli.run("bundle", "export", "--out", file)
+            #expect(export.status == 0 && export.stdout.contains("1 份证明材料") && export.stdout.contains("doorstep upload"), "\(export)")
+            let json = try await cli.run("bundle", "export", "--out", file, "--force", "--json")
+            #expect(try json.json()["attachments"] == 1 && json.json()["files"] == [.string(file)], "\(json)")
+
+            let office = CLI()
+            let upload = try await office.run(["upload", file] + OfficeCommandTests.admin(server))
+            #expect(upload.status == 0 && upload.stdout.contains("1 份证明材料已存到服务器"), "\(upload)")
+            let again = try await office.run(["upload", file, "--json"] + OfficeCommandTests.admin(server))
+            #expect(try again.json([[String: JSONValue]].self).first?["files"] == 1, "\(again)")
+            let before = try await cli.run("attachments", short)
+            #expect(before.status == 0 && !before.stdout.contains("服务器"), "the laptop does not know yet: \(before)")
+            let synced = try await cli.run("sync", "--json")
+            #expect(try synced.status == 0 && (synced.syncJSON().summary.filesSent ?? 0) == 0, "the server held it already: \(synced)")
+            let listed = try await cli.run("attachments", short)
+            #expect(listed.status == 0 && listed.stdout.contains("服务器"), "the list says the server holds it: \(listed)")
+        }
+    }
+}

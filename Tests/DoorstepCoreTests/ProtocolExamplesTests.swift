@@ -24,6 +24,7 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(PullPage.self, "pull-page.json")
         try Self.roundTrip(PullPage.self, "pull-page-estimate.json")
         try Self.roundTrip(BundleManifest.self, "bundle-manifest.json")
+        try Self.roundTrip(BundleManifest.self, "bundle-manifest-files.json")
         try Self.roundTrip(ErrorBody.self, "error-body.json")
         try Self.roundTrip(EntityState.self, "entity-state.json")
         try Self.roundTrip(ConflictRecord.self, "conflict-record.json")
@@ -79,7 +80,8 @@ struct ProtocolExamplesTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".json") }.sorted()
         #expect(
             files == [
-                "attachment-batch.json", "bundle-manifest.json", "canonical-json.json", "closed-rejection.json", "conflict-record.json", "entity-state.json",
+                "attachment-batch.json", "bundle-manifest-files.json", "bundle-manifest.json", "canonical-json.json", "closed-rejection.json",
+                "conflict-record.json", "entity-state.json",
                 "error-body.json",
                 "held-change.json", "pull-page-estimate.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
             ])

@@ -4,6 +4,16 @@ public import DoorstepCore
 public import Foundation
 import GRDB
 
+/// What an export wrote: the bundle files, the changes and the attachments' files they carry.
+public struct BundleExport: Sendable, Hashable, Codable {
+    /// The files written, the first at the path asked for, the others beside it (`-2`, `-3`…).
+    public var paths: [String]
+    /// The unsynced changes carried (all in the first file).
+    public var mutations: Int
+    /// The attachments' files carried: those this laptop made that the server does not hold yet.
+    public var attachments: Int
+}
+
 extension FieldClient {
     /// Exports the pending work to an encrypted, signed bundle file (for a USB stick).
     ///
@@ -13,18 +23,38 @@ extension FieldClient {
     /// with nothing pending and `allowEmpty`, throws `invalidOperation` (a bundle is never empty).
     @discardableResult
     public func exportBundle(to path: String, allowEmpty: Bool = true) async throws -> Bool {
+        try await exportBundles(to: path, allowEmpty: allowEmpty) != nil
+    }
+
+    /// Exports the pending work and the attachments' files the server does not hold yet to
+    /// encrypted, signed bundle files (protocol §14).
+    ///
+    /// The changes go in the first file, at `path`, with as many files as fit in a bundle's
+    /// 64 MiB; the other files follow in bundles beside it (`name-2.dsbundle`, …), each of which
+    /// the server takes alone. A bundle without files is of version 1 (what every server reads).
+    /// The work stays pending, and the files waiting, until a sync finds the server holds them.
+    /// `nil` when there is nothing to carry and `allowEmpty` is false; with nothing and
+    /// `allowEmpty`, throws `invalidOperation`.
+    @discardableResult
+    public func exportBundles(to path: String, allowEmpty: Bool = true) async throws -> BundleExport? {
         let limit = max(1, min(configuration.batchSize, MergeEngine.defaultMaxBatchSize))
-        let (enrollment, keys, pending) = try await pool.read { db in
+        let (enrollment, keys, pending, waiting) = try await pool.read { db in
             (
                 try Self.enrollment(db),
                 (try LocalStore.setting(db, .signingKey), try LocalStore.setting(db, .serverPublicKey), try LocalStore.setting(db, .serverKeyID)),
-                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq").map { try LocalStore.decode(Mutation.self, $0) }
+                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq").map { try LocalStore.decode(Mutation.self, $0) },
+                try Row.fetchAll(db, sql: "SELECT sha256, size FROM attachment_files WHERE mine = 1 AND uploaded = 0 AND held = 1 ORDER BY sha256")
+                    .map { (sha256: $0["sha256"] as String, size: $0["size"] as Int64) }
             )
         }
         guard let enrollment else { throw DoorstepError(.notEnrolled, "this device is not enrolled yet") }
-        guard !pending.isEmpty else {
+        // Only files the laptop still holds whole: a damaged copy would make the bundle refused.
+        let files = waiting.filter { file in
+            (try? FileManager.default.attributesOfItem(atPath: filePath(file.sha256).path)[.size] as? NSNumber)?.int64Value == file.size
+        }
+        guard !pending.isEmpty || !files.isEmpty else {
             if allowEmpty { throw DoorstepError(.invalidOperation, "there is no unsynced work to export") }
-            return false
+            return nil
         }
         guard let signing = keys.0.flatMap({ Data(base64Encoded: $0) }), let server = keys.1.flatMap({ Data(base64Encoded: $0) }), let keyID = keys.2 else {
             throw DoorstepError(.internalError, "the device's keys are missing from the local database")
@@ -32,21 +62,66 @@ extension FieldClient {
         let batches = stride(from: 0, to: pending.count, by: limit).map {
             PushBatch(device: enrollment.device, mutations: Array(pending[$0..<min($0 + limit, pending.count)]))
         }
-        let data = try BundleWriter.seal(
-            batches: batches, device: enrollment.device,
-            signingKey: try Curve25519.Signing.PrivateKey(rawRepresentation: signing),
-            serverPublicKey: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: server),
-            serverKeyID: keyID, createdAt: Instant.format(Date(), in: .gmt)
-        )
+        // The files shared out among bundles: the first also carries the changes.
+        let batchBytes = try batches.reduce(0) { $0 + (try WireCoding.encode($1)).count }
+        var groups: [[(sha256: String, size: Int64)]] = [[]]
+        var used = BundleWriter.overhead(batchBytes: batchBytes, files: 0)
+        for file in files {
+            let cost = Int(file.size) + BundleWriter.overhead(batchBytes: 0, files: 1) - BundleWriter.overhead(batchBytes: 0, files: 0)
+            if used + cost > BundleFormat.maxPlaintextBytes, !(groups[groups.count - 1].isEmpty && groups.count > 1) {
+                groups.append([])
+                used = BundleWriter.overhead(batchBytes: 0, files: 0)
+            }
+            groups[groups.count - 1].append(file)
+            used += cost
+        }
+        if batches.isEmpty { groups.removeAll { $0.isEmpty } }
+        let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing)
+        let serverKey = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: server)
+        let createdAt = Instant.format(Date(), in: .gmt)
+        var written: [String] = []
+        do {
+            for (index, group) in groups.enumerated() {
+                let carried = try group.map { file in
+                    guard let data = FileManager.default.contents(atPath: filePath(file.sha256).path) else {
+                        throw DoorstepError(.internalError, "the file \(file.sha256.prefix(12)) cannot be read from \(filesFolder.path)")
+                    }
+                    return BundleFile(data: data)
+                }
+                let data = try BundleWriter.seal(
+                    batches: index == 0 ? batches : [], files: carried.isEmpty ? nil : carried, device: enrollment.device,
+                    signingKey: signingKey, serverPublicKey: serverKey, serverKeyID: keyID, createdAt: createdAt)
+                let target = Self.bundlePath(path, part: index + 1)
+                try Self.writeBundle(data, to: target)
+                written.append(target)
+            }
+        } catch {
+            for path in written { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+        return BundleExport(paths: written, mutations: pending.count, attachments: groups.reduce(0) { $0 + $1.count })
+    }
+
+    /// The path of the `part`th bundle of an export: `path` itself, then `name-2.dsbundle`, ….
+    static func bundlePath(_ path: String, part: Int) -> String {
+        guard part > 1 else { return path }
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let stem = ext.isEmpty ? url.lastPathComponent : String(url.lastPathComponent.dropLast(ext.count + 1))
+        let name = "\(stem)-\(part)" + (ext.isEmpty ? "" : ".\(ext)")
+        return url.deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
+    /// Writes a bundle beside its place, owner-only, and renames it into place.
+    static func writeBundle(_ data: Data, to path: String) throws {
         let temporary = path + ".partial"
         guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw DoorstepError(.invalidValue, "cannot write \(path)")
+            throw DoorstepError(.invalidValue, "cannot write \(path)", zh: "无法写入 \(path)")
         }
         guard rename(temporary, path) == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw DoorstepError(.invalidValue, "cannot write \(path)")
+            throw DoorstepError(.invalidValue, "cannot write \(path)", zh: "无法写入 \(path)")
         }
-        return true
     }
 }
 

@@ -362,25 +362,29 @@ extension FieldClient {
 
     // MARK: Revocation
 
-    /// Exports unsynced work to a bundle beside the database, then wipes the district's data.
+    /// Exports unsynced work (and the photos the server does not hold) to bundles beside the
+    /// database, then wipes the district's data, the laptop's copies of files among it.
     func handleRevocation(_ error: DoorstepError) async throws -> DoorstepError {
         let revokedAt = Instant.format(Date(), in: .gmt)
         let path = configuration.databasePath + ".revoked-\(revokedAt.replacingOccurrences(of: ":", with: "-")).dsbundle"
-        let exported = try await exportBundle(to: path, allowEmpty: false)
+        let exported = try await exportBundles(to: path, allowEmpty: false)
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM households")
             try db.execute(sql: "DELETE FROM aliases")
             try db.execute(sql: "DELETE FROM outbox")
             try db.execute(sql: "DELETE FROM quarantine")
+            try db.execute(sql: "DELETE FROM attachment_files")
             try LocalStore.set(db, .token, nil)
             try LocalStore.set(db, .revokedAt, revokedAt)
-            try LocalStore.set(db, .revokedBundle, exported ? path : nil)
+            try LocalStore.set(db, .revokedBundle, exported?.paths.first)
             try LocalStore.set(db, .lastSyncError, "\(error.code): device revoked; local data wiped")
         }
-        return Self.revokedError(bundle: exported ? path : nil)
+        try? FileManager.default.removeItem(at: filesFolder)
+        return Self.revokedError(bundle: exported?.paths.first)
     }
 
     /// What a revoked device says, in both languages: where its unsynced work is and what to do with it.
+    /// The bundles written beside the first (`name-2.dsbundle`, …, when photos filled several) are named too.
     static func revokedError(bundle: String?) -> DoorstepError {
         guard let bundle else {
             return DoorstepError(
@@ -389,10 +393,14 @@ extension FieldClient {
                 zh: "本设备的访问权限已被撤销。本机没有未同步的工作；本旗区的数据已从本机清除。"
             )
         }
+        var more = 0
+        while FileManager.default.fileExists(atPath: bundlePath(bundle, part: more + 2)) { more += 1 }
+        let others = more > 0 ? " and \(more) more file(s) beside it (\(bundlePath(bundle, part: 2)), …)" : ""
+        let othersZH = more > 0 ? "及其旁边的另外 \(more) 个文件（\(bundlePath(bundle, part: 2)) 等）" : ""
         return DoorstepError(
             .deviceRevoked,
-            "this device's access was revoked. Unsynced work was saved to \(bundle) (encrypted); copy it to a USB stick and give it to the district office, which uploads it with doorstep upload and reviews it. The district's data on this device has been wiped.",
-            zh: "本设备的访问权限已被撤销。尚未同步的工作已加密保存到 \(bundle)；请把该文件拷到U盘交给旗区工会，由工会用 doorstep upload 上传并审核。本旗区的数据已从本机清除。"
+            "this device's access was revoked. Unsynced work was saved to \(bundle)\(others) (encrypted); copy it to a USB stick and give it to the district office, which uploads it with doorstep upload and reviews it. The district's data on this device has been wiped.",
+            zh: "本设备的访问权限已被撤销。尚未同步的工作已加密保存到 \(bundle)\(othersZH)；请把这些文件拷到U盘交给旗区工会，由工会用 doorstep upload 上传并审核。本旗区的数据已从本机清除。"
         )
     }
 }

@@ -16,6 +16,9 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     /// The id of the server key the bundle is encrypted to.
     public var serverKeyID: String
     public var batches: [Entry]
+    /// The attachments' files the bundle carries after its envelope (version 2, protocol 1.4);
+    /// `nil` in a version 1 bundle, which carries none.
+    public var files: [FileEntry]?
 
     /// One batch of the bundle.
     public struct Entry: Codable, Hashable, Sendable {
@@ -34,20 +37,38 @@ public struct BundleManifest: Codable, Hashable, Sendable {
         }
     }
 
-    public static let formatName = "doorstep-bundle"
-    public static let currentVersion = 1
+    /// One attachment's file of the bundle (version 2).
+    public struct FileEntry: Codable, Hashable, Sendable {
+        /// Lower-case hex SHA-256 of the file's bytes: the file's name (§17).
+        public var sha256: String
+        /// The number of bytes of the file.
+        public var size: Int64
 
+        public init(sha256: String, size: Int64) {
+            self.sha256 = sha256
+            self.size = size
+        }
+    }
+
+    public static let formatName = "doorstep-bundle"
+    /// The manifest version of a bundle without files; it is also the file-format version.
+    public static let currentVersion = 1
+    /// The manifest (and file-format) version of a bundle that carries files (protocol 1.4).
+    public static let filesVersion = 2
+
+    /// A manifest; with `files` (even none) it is version 2, else version 1.
     public init(
-        device: DeviceID, createdAt: String, serverKeyID: String, batches: [Entry],
+        device: DeviceID, createdAt: String, serverKeyID: String, batches: [Entry], files: [FileEntry]? = nil,
         protocolVersion: Int = ProtocolVersion.current
     ) {
         self.format = BundleManifest.formatName
-        self.version = BundleManifest.currentVersion
+        self.version = files == nil ? BundleManifest.currentVersion : BundleManifest.filesVersion
         self.protocolVersion = protocolVersion
         self.device = device
         self.createdAt = createdAt
         self.serverKeyID = serverKeyID
         self.batches = batches
+        self.files = files
     }
 }
 

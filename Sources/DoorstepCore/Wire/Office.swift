@@ -381,12 +381,16 @@ public struct BundleUploadResult: Codable, Hashable, Sendable {
     public var batches: Int
     /// Whether the mutations were held for review (a revoked device's bundle) instead of applied.
     public var heldForReview: Bool
+    /// The number of attachments' files the bundle carried, each now held whole by the server
+    /// (a bundle of version 2, protocol 1.4); `nil` for a bundle without files.
+    public var files: Int?
 
-    public init(receipts: [PushReceipt], device: DeviceID, batches: Int, heldForReview: Bool) {
+    public init(receipts: [PushReceipt], device: DeviceID, batches: Int, heldForReview: Bool, files: Int? = nil) {
         self.receipts = receipts
         self.device = device
         self.batches = batches
         self.heldForReview = heldForReview
+        self.files = files
     }
 }
 

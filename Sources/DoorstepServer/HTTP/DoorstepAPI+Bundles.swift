@@ -39,14 +39,24 @@ extension DoorstepAPI {
         try authorizeUpload(of: device, by: caller)
         let logMetadata: Logger.Metadata = [
             "device": "\(device.id)", "by": "\(caller.actor)", "batches": "\(opened.batches.count)", "mutations": "\(opened.mutationCount)",
+            "files": "\(opened.files.count)",
         ]
+        // The files first (a version 2 bundle): each held whole before any change that names it
+        // is applied, as if the device had uploaded it; one already held changes nothing.
+        for file in opened.files {
+            let before = try await files.state(of: file.sha256)
+            let state = try await files.put(file.sha256, data: file.data)
+            if case .whole = before {} else { metrics.recordUpload(from: before.held, state) }
+        }
+        let carried = opened.manifest.files == nil ? nil : opened.files.count
 
         if device.isRevoked {
             let receipts = try await storage.holdForReview(
                 opened.batches, device: device, code: .deviceRevoked, reason: Self.revokedHoldReason,
                 now: now, physicalMillis: configuration.clock)
             context.logger.info("bundle of a revoked device held for review", metadata: logMetadata)
-            return try JSONResponse.make(BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: true))
+            return try JSONResponse.make(
+                BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: true, files: carried))
         }
 
         var receipts: [PushReceipt] = []
@@ -66,7 +76,8 @@ extension DoorstepAPI {
             }
         }
         context.logger.info("bundle applied", metadata: logMetadata)
-        return try JSONResponse.make(BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: false))
+        return try JSONResponse.make(
+            BundleUploadResult(receipts: receipts, device: device.id, batches: receipts.count, heldForReview: false, files: carried))
     }
 
     /// Who may upload a device's bundle: the device itself (when not revoked: its token is then

@@ -1,4 +1,5 @@
 public import DoorstepCore
+public import Foundation
 
 /// Where the server holds a file named by its SHA-256 (protocol 1.4, §17.2).
 public enum FileState: Sendable, Hashable {
@@ -66,4 +67,51 @@ public protocol FileStore: Sendable {
 extension FileStore {
     /// How long an unfinished upload is kept after its last write (§15).
     public static var unfinishedLifetimeMillis: Int64 { 7 * 86_400_000 }
+}
+
+extension FileStore {
+    /// Stores a file whose bytes are all at hand (a bundle's, §14): appended from the byte the
+    /// store holds of it (an upload of it under way is gone on from), checked as any upload.
+    /// Returns the state after: whole, or the error of the check that refused it.
+    public func put(_ sha256: String, data: Data) async throws -> FileState {
+        let length = Int64(data.count)
+        var offset: Int64 = 0
+        var attempts = 0
+        while true {
+            let current = try await state(of: sha256)
+            if case .whole = current { return current }
+            do {
+                let state = try await append(to: sha256, offset: offset, length: length, bytes: DataChunks(data: data, from: Int(offset)))
+                if case .whole = state { return state }
+                offset = state.held
+            } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
+                // Another request is writing this file now, or holds part of it: go on from there.
+                attempts += 1
+                guard attempts < 20 else { throw error }
+                offset = min(max(0, error.details.resumeFrom ?? 0), length)
+                try await Task.sleep(for: .milliseconds(50 * attempts))
+            }
+        }
+    }
+}
+
+/// Bytes at hand as an upload's body: chunks of 1 MiB from an offset.
+struct DataChunks: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let data: Data
+    let from: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let data: Data
+        var at: Int
+
+        mutating func next() async -> [UInt8]? {
+            guard at < data.count else { return nil }
+            let end = Swift.min(data.count, at + (1 << 20))
+            defer { at = end }
+            return [UInt8](data[(data.startIndex + at)..<(data.startIndex + end)])
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(data: data, at: from) }
 }

@@ -31,6 +31,9 @@ extension BundleCommand {
             var file: String
             var written: Bool
             var mutations: Int
+            /// Every file written: `file`, then the bundles of further proof documents beside it.
+            var files: [String]
+            var attachments: Int
         }
 
         func run() async throws {
@@ -40,13 +43,18 @@ extension BundleCommand {
                 throw console.failure("fileExists", "cli.error.fileExists.existsUseForceTo", ["out": "\(out)"])
             }
             let (client, _) = try await global.enrolledClient()
-            let pending = try await client.status().pending
-            let written = try await client.exportBundle(to: path, allowEmpty: false)
-            try console.output(Result(file: path, written: written, mutations: written ? pending : 0)) {
-                written
-                    ? console.t(
-                        "cli.bundle.exportedUnsyncedChangeToEncrypted", ["out": "\(out)", "pending": "\(pending)"])
-                    : console.t("cli.bundle.nothingIsUnsyncedNoFile")
+            let export = try await client.exportBundles(to: path, allowEmpty: false)
+            let result = Result(
+                file: path, written: export != nil, mutations: export?.mutations ?? 0, files: export?.paths ?? [],
+                attachments: export?.attachments ?? 0)
+            try console.output(result) {
+                guard let export else { return console.t("cli.bundle.nothingIsUnsyncedNoFile") }
+                if export.attachments == 0 {
+                    return console.t("cli.bundle.exportedUnsyncedChangeToEncrypted", ["out": "\(out)", "pending": "\(export.mutations)"])
+                }
+                return console.t(
+                    "cli.bundle.exportedWithAttachments",
+                    ["out": "\(out)", "pending": "\(export.mutations)", "attachments": "\(export.attachments)", "count": "\(export.paths.count)"])
             }
         }
     }
@@ -72,6 +80,8 @@ struct Upload: DoorstepCommand {
         var conflicts = 0
         var rejected = 0
         var heldForReview = false
+        /// The proof documents the bundle carried, now held by the server (a bundle of version 2).
+        var files: Int?
         var error: ErrorBody.Detail?
     }
 
@@ -91,6 +101,7 @@ struct Upload: DoorstepCommand {
                 receipt.device = result.device
                 receipt.batches = result.batches
                 receipt.heldForReview = result.heldForReview
+                receipt.files = result.files
                 for outcome in result.receipts.flatMap(\.results).map(\.outcome) {
                     switch outcome {
                     case .applied: receipt.applied += 1
@@ -123,6 +134,13 @@ struct Upload: DoorstepCommand {
     private func summary(_ receipt: Receipt) -> String {
         let console = global.console
         let device = receipt.device.map(Format.short) ?? "-"
+        guard let files = receipt.files, files > 0 else { return changes(receipt, device: device) }
+        if receipt.batches == 0 { return console.t("cli.bundle.filesOnly", ["file": receipt.file, "device": device, "files": "\(files)"]) }
+        return changes(receipt, device: device) + " " + console.t("cli.bundle.filesHeld", ["files": "\(files)"])
+    }
+
+    private func changes(_ receipt: Receipt, device: String) -> String {
+        let console = global.console
         if receipt.heldForReview {
             return console.t(
                 "cli.bundle.heldForReview",

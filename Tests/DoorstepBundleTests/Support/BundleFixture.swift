@@ -70,7 +70,7 @@ struct BundleFixture {
 
     /// Decrypts a bundle into its envelope (as a test holding the server key can).
     func envelope(of data: Data) throws -> BundleEnvelope {
-        try BundleReader.decrypt(data, serverPrivateKey: serverKey, serverKeyID: serverKeyID)
+        try BundleReader.decrypt(data, serverPrivateKey: serverKey, serverKeyID: serverKeyID).envelope
     }
 
     func sign(_ manifest: BundleManifest, with key: Curve25519.Signing.PrivateKey? = nil) throws -> String {

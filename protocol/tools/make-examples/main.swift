@@ -195,6 +195,22 @@ do {
     let attachmentReceipt = world.push(attachmentBatch)!
     precondition(attachmentReceipt.results.allSatisfy { $0.outcome == .applied }, "the attachment example is applied: \(attachmentReceipt.results)")
     write(attachmentBatch, to: "\(out)/attachment-batch.json")
+
+    // C's laptop could not send the photo over the hotspot: it exports the batch and the photo's
+    // bytes to a bundle of version 2 (§14), whose manifest lists the file beside the batch.
+    let attachmentCompact = try! WireCoding.encode(attachmentBatch)
+    let filesManifest = BundleManifest(
+        device: c.id,
+        createdAt: "2020-04-27T18:05:00+08:00",
+        serverKeyID: "6b1f0c3e9a2d4e57",
+        batches: [
+            BundleManifest.Entry(
+                firstSeq: attachmentBatch.mutations.first!.seq, lastSeq: attachmentBatch.mutations.last!.seq, size: attachmentCompact.count,
+                sha256: SHA256.hash(data: attachmentCompact).map { String(format: "%02x", $0) }.joined())
+        ],
+        files: [BundleManifest.FileEntry(sha256: photoSHA, size: Int64(photoBytes.count))]
+    )
+    write(filesManifest, to: "\(out)/bundle-manifest-files.json")
 }
 
 // MARK: - Self-check: every file decodes and re-encodes to the same bytes
@@ -210,6 +226,7 @@ roundTrip(PushReceipt.self, "\(out)/push-receipt.json")
 roundTrip(PullPage.self, "\(out)/pull-page.json")
 roundTrip(PullPage.self, "\(out)/pull-page-estimate.json")
 roundTrip(BundleManifest.self, "\(out)/bundle-manifest.json")
+roundTrip(BundleManifest.self, "\(out)/bundle-manifest-files.json")
 roundTrip(ErrorBody.self, "\(out)/error-body.json")
 roundTrip(EntityState.self, "\(out)/entity-state.json")
 roundTrip(ConflictRecord.self, "\(out)/conflict-record.json")

@@ -1,0 +1,115 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// Photos on a USB stick (protocol 1.4, §14 version 2): a laptop whose photos could not go over
+/// the link exports them in bundles with its unsynced changes; an office uploads them from
+/// another machine, once or twice, and the server holds each file whole before the changes
+/// that name it are applied.
+@Suite struct AttachmentBundleTests {
+    @Test func photosThatCouldNotGo_travelInABundle_uploadedTwiceChangesNothing() async throws {
+        try await LiveServer.run { server in
+            let link = AttachmentClientTests.FileLink()
+            let visitor = try await server.enrolledClient(transport: { link.transport($0) })
+            let household = try await visitor.fileHousehold(Facts.household(40))
+            let (first, firstBytes) = try AttachmentClientTests.photo(200_000, seed: 61, name: "收入证明.jpg")
+            let synced = try await visitor.attach(fileAt: first, to: household, caption: "收入证明")
+            // The changes reach the server; the photo does not (the hotspot drops large requests).
+            link.state.withLock { $0.refuseFiles = true }
+            #expect(try await visitor.sync().filesWaiting == 1)
+            // A second photo and a visit are made offline after it.
+            let (second, secondBytes) = try AttachmentClientTests.photo(150_000, seed: 62, name: "残疾证.jpg")
+            let offline = try await visitor.attach(fileAt: second, to: household)
+            try await visitor.recordVisit(to: household, Facts.visit)
+
+            let path = ClientBundleTests.temporaryFile("day.dsbundle")
+            let export = try #require(try await visitor.exportBundles(to: path))
+            #expect(export.paths == [path] && export.mutations == 2 && export.attachments == 2, "\(export)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(data[data.startIndex + 8] == 2, "a bundle with files is of version 2")
+            #expect(data.count > firstBytes.count + secondBytes.count, "the files travel inside it")
+
+            let office = try OfficeClient(server: server.url, token: server.adminToken)
+            let uploaded = try await office.upload(bundle: data)
+            #expect(uploaded.files == 2 && uploaded.receipts.flatMap(\.results).map(\.outcome) == [.applied, .applied])
+            let again = try await office.upload(bundle: data)
+            #expect(again.files == 2 && again.receipts.flatMap(\.results).map(\.outcome) == [.alreadyApplied, .alreadyApplied])
+
+            // A colleague fetches both photos from the server, byte for byte.
+            let colleague = try await server.enrolledClient()
+            _ = try await colleague.sync()
+            #expect(try Data(contentsOf: try await colleague.attachmentFile(synced, in: household)) == firstBytes)
+            #expect(try Data(contentsOf: try await colleague.attachmentFile(offline, in: household)) == secondBytes)
+
+            // The visitor's next sync, link mended, finds both files there: no byte sent again.
+            link.state.withLock { $0.refuseFiles = false }
+            let after = try await visitor.sync()
+            #expect(after.alreadyApplied == 2 && (after.filesWaiting ?? 0) == 0, "\(after)")
+            #expect(link.state.withLock { $0.patchBytes } == 0, "the bundle carried the bytes; none went twice")
+            #expect(try await visitor.attachments(of: household).allSatisfy(\.onServer))
+            #expect(try await visitor.exportBundles(to: ClientBundleTests.temporaryFile("none.dsbundle"), allowEmpty: false) == nil)
+        }
+    }
+
+    @Test func photosBeyondOneBundle_fillSeveral_eachTakenAlone() async throws {
+        try await LiveServer.run { server in
+            let link = AttachmentClientTests.FileLink()
+            let visitor = try await server.enrolledClient(transport: { link.transport($0) })
+            let household = try await visitor.fileHousehold(Facts.household(41))
+            var photos: [Data] = []
+            for index in 0..<4 {
+                let (url, bytes) = try AttachmentClientTests.photo(18 * 1024 * 1024, seed: UInt64(70 + index), name: "扫描件\(index).jpg")
+                try await visitor.attach(fileAt: url, to: household)
+                photos.append(bytes)
+            }
+            let path = ClientBundleTests.temporaryFile("usb.dsbundle")
+            let export = try #require(try await visitor.exportBundles(to: path))
+            #expect(export.mutations == 5 && export.attachments == 4 && export.paths.count == 2, "\(export)")
+            #expect(export.paths.first == path && export.paths.last?.hasSuffix("usb-2.dsbundle") == true)
+            let office = try OfficeClient(server: server.url, token: server.adminToken)
+            // The second bundle (files only) first: the server holds the files before any change names them.
+            let second = try await office.upload(bundle: try Data(contentsOf: URL(fileURLWithPath: export.paths[1])))
+            #expect(second.batches == 0 && second.receipts.isEmpty && (second.files ?? 0) >= 1, "\(second)")
+            let first = try await office.upload(bundle: try Data(contentsOf: URL(fileURLWithPath: path)))
+            #expect(first.batches == 1 && first.receipts.flatMap(\.results).allSatisfy { $0.outcome == .applied })
+            #expect((first.files ?? 0) + (second.files ?? 0) == 4)
+            let colleague = try await server.enrolledClient()
+            _ = try await colleague.sync()
+            let attachments = try await colleague.attachments(of: household)
+            #expect(attachments.count == 4)
+            for attachment in attachments {
+                let bytes = try Data(contentsOf: try await colleague.attachmentFile(attachment.id, in: household))
+                #expect(photos.contains(bytes))
+            }
+        }
+    }
+
+    @Test func aRevokedLaptop_carriesItsPhotosOut_andWipesItsCopies() async throws {
+        try await LiveServer.run { server in
+            let link = AttachmentClientTests.FileLink()
+            let visitor = try await server.enrolledClient(transport: { link.transport($0) })
+            let household = try await visitor.fileHousehold(Facts.household(42))
+            let (url, bytes) = try AttachmentClientTests.photo(90_000, seed: 80)
+            let photo = try await visitor.attach(fileAt: url, to: household)
+            link.state.withLock { $0.refuseFiles = true }
+            _ = try await visitor.sync()
+            let device = try #require(try await visitor.status().enrollment?.device)
+            let office = try OfficeClient(server: server.url, token: server.adminToken)
+            _ = try await office.revoke(device: device)
+            await #expect(throws: DoorstepError.self) { try await visitor.sync() }
+            let folder = URL(fileURLWithPath: visitor.configuration.databasePath + "-files")
+            #expect(!FileManager.default.fileExists(atPath: folder.path), "the laptop's copies of photos are wiped with the district's data")
+            let directory = (visitor.configuration.databasePath as NSString).deletingLastPathComponent
+            let bundle = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".dsbundle") })
+            let result = try await office.upload(bundle: try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(bundle)))
+            #expect(result.files == 1 && result.batches == 0)
+            // The attachment's metadata reached the server before; its bytes now too.
+            let colleague = try await server.enrolledClient()
+            _ = try await colleague.sync()
+            #expect(try Data(contentsOf: try await colleague.attachmentFile(photo, in: household)) == bytes)
+        }
+    }
+}
