@@ -41,10 +41,15 @@ public struct ServerIdentity: Codable, Hashable, Sendable {
     public var bundlePrivateKey: String
     /// A short id of the key, so a bundle names the key it was made for.
     public var keyID: String
+    /// Set anew by each restore from a backup (`doorstep-server restore`): pull cursors are keyed
+    /// with it too, so that every cursor issued before the restore is refused and devices pull
+    /// their scope again (`protocol/README.md` §9). `nil` on a server never restored.
+    public var restoreEpoch: String?
 
-    public init(device: DeviceID, bundlePrivateKey: String, keyID: String) {
+    public init(device: DeviceID, bundlePrivateKey: String, keyID: String, restoreEpoch: String? = nil) {
         self.device = device
         self.bundlePrivateKey = bundlePrivateKey
         self.keyID = keyID
+        self.restoreEpoch = restoreEpoch
     }
 }

@@ -407,4 +407,39 @@ public final class SQLiteStorage: ServerStorage {
         let destination = try DatabaseQueue(path: path)
         try pool.backup(to: destination)
     }
+
+    /// Marks a copy of a server's database as restored: its identity gets a new
+    /// ``ServerIdentity/restoreEpoch``, so the cursors issued before are refused once it serves.
+    public static func markRestored(_ path: String, epoch: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else { return }
+            var identity = try StoredJSON.decode(ServerIdentity.self, text)
+            identity.restoreEpoch = epoch
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'identity'", arguments: [try StoredJSON.encode(identity)])
+        }
+        try queue.close()
+    }
+
+    /// Checks a copy of a server's database (a backup) without changing it: SQLite's own
+    /// `integrity_check`, and that it is a Doorstep server's. Throws `invalidValue` saying which.
+    public static func checkCopy(_ path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let ok: Bool
+        let isServer: Bool
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            (ok, isServer) = try queue.read { db in
+                (
+                    try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"],
+                    try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'devices'") ?? false
+                )
+            }
+        } catch {
+            throw DoorstepError(.invalidValue, "\(path) is not a readable SQLite database")
+        }
+        guard ok else { throw DoorstepError(.invalidValue, "\(path) fails SQLite's integrity check: it is damaged") }
+        guard isServer else { throw DoorstepError(.invalidValue, "\(path) is not a Doorstep server's database") }
+    }
 }

@@ -21,9 +21,10 @@ struct DoorstepServerCommand: AsyncParsableCommand {
               doorstep-server --host 0.0.0.0 --port 8443 --tls-cert cert.pem --tls-key key.pem
               doorstep-server rotate-admin-token --data /var/lib/doorstep
               doorstep-server backup --data /var/lib/doorstep --out /mnt/usb/doorstep-2020-04-30.sqlite
+              doorstep-server restore --from /mnt/usb/doorstep-2020-04-30.sqlite --data /var/lib/doorstep --replace
             """,
         version: DoorstepVersion.string,
-        subcommands: [Serve.self, RotateAdminToken.self, Backup.self],
+        subcommands: [Serve.self, RotateAdminToken.self, Backup.self, Restore.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -112,8 +113,11 @@ struct Serve: AsyncParsableCommand {
             configuration.port = port
         }
         ProcessMemory.returnLargeBlocksToTheSystem()
+        // One server per data folder: a second one, or a restore into it, stops while this one runs.
+        let lock = try DataFolderLock.acquire(configuration.dataDirectory)
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
+        withExtendedLifetime(lock) {}
     }
 }
 
@@ -133,8 +137,12 @@ struct RotateAdminToken: AsyncParsableCommand {
 
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a consistent copy of the database, also while the server runs.",
-        discussion: "To restore: stop the server, copy the backup to DATA/doorstep.sqlite (removing any doorstep.sqlite-wal and -shm files), start the server."
+        abstract: "Write a consistent copy of the database and the attachments' files, also while the server runs.",
+        discussion: """
+            Writes the database to --out (checked with SQLite's integrity check) and the attachments' files \
+            to the folder OUT-files beside it. Keep both together. Backing up into a folder that holds \
+            an earlier backup's files copies only the new ones. To restore: doorstep-server restore.
+            """
     )
 
     @OptionGroup var options: DataOptions
@@ -143,7 +151,36 @@ struct Backup: AsyncParsableCommand {
     var out: String
 
     func run() async throws {
-        try await DoorstepServerSetup.backup(configuration: try options.configuration(), to: out)
-        print("Backup written to \(out).")
+        let summary = try await DoorstepServerSetup.backup(configuration: try options.configuration(), to: out)
+        print(
+            "Backup written to \(summary.database); \(summary.files) attachment file(s), \(summary.fileBytes) bytes, in \(summary.filesFolder) (\(summary.filesCopied) copied now)."
+        )
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put a backup back into a data folder (the server stopped).",
+        discussion: """
+            Checks the backup (SQLite's integrity check; every file of FROM-files by its SHA-256 and type) \
+            before it changes anything, then copies the database into the data folder and the files \
+            into its store. Refuses while a server runs on the folder. A folder that holds a database \
+            needs --replace: the database there is set aside beside it (doorstep.sqlite.before-restore-TIME), \
+            never deleted. Laptops that synced after the backup send their work again at their next sync.
+            """
+    )
+
+    @OptionGroup var options: DataOptions
+
+    @Option(help: "The backup file (written by doorstep-server backup).")
+    var from: String
+
+    @Flag(help: "Set aside the data folder's database and put the backup in its place.")
+    var replace = false
+
+    func run() async throws {
+        let summary = try await DoorstepServerSetup.restore(from: from, configuration: try options.configuration(), replace: replace)
+        if let aside = summary.setAside { print("The database that was there is kept at \(aside).") }
+        print("Restored \(summary.database) from \(from), with \(summary.files) attachment file(s) (\(summary.filesCopied) put back).")
     }
 }

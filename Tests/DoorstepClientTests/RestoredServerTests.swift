@@ -32,7 +32,7 @@ struct RestoredServerTests {
             #expect(try await laptop.status().awaitingConfirmation == 2, "pushed and acknowledged; the line dropped before the pull")
             return household
         }
-        try Self.restore(backup, into: data)
+        try await Self.restore(backup, into: data)
         try await LiveServer.run(directory: data) { server in
             line.url = server.url
             line.pullsFail = false
@@ -72,7 +72,7 @@ struct RestoredServerTests {
             #expect(try await laptop.household(lost) != nil, "pulled after the backup was taken")
             return (kept, lost)
         }
-        try Self.restore(backup, into: data)
+        try await Self.restore(backup, into: data)
         try await LiveServer.run(directory: data) { server in
             line.url = server.url
             let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
@@ -85,28 +85,111 @@ struct RestoredServerTests {
         }
     }
 
+    /// The restore drill with photos: a backup holds the files the server held whole; a restore
+    /// checks the backup before it changes anything, refuses while a server holds the folder,
+    /// and sets the replaced database aside; after it, the laptop sends again the work and the
+    /// photo the backup lacked, and a colleague fetches both photos byte for byte.
+    @Test func aRestoreDrillWithPhotos_bringsBackEveryAcknowledgedFile() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let line = MovableLine()
+        let path = folder + "/laptop/local.sqlite"
+        let data = folder + "/server"
+        let backup = folder + "/backup.sqlite"
+        let (household, first, second, firstBytes, secondBytes) = try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "Hanggin laptop")
+            let household = try await laptop.fileHousehold(Facts.household(73))
+            let (url1, bytes1) = try AttachmentClientTests.photo(120_000, seed: 90, name: "收入证明.jpg")
+            let first = try await laptop.attach(fileAt: url1, to: household)
+            #expect(try await laptop.sync().filesSent == 1)
+            // A second photo whose attachment reaches the server before the backup, its bytes after.
+            let (url2, bytes2) = try AttachmentClientTests.photo(80_000, seed: 91, name: "残疾证.jpg")
+            let second = try await laptop.attach(fileAt: url2, to: household)
+            line.filesFail = true
+            #expect(try await laptop.sync().filesWaiting == 1)
+            let written = try await DoorstepServerSetup.backup(configuration: server.configuration, to: backup)
+            #expect(written.files == 1 && written.filesCopied == 1 && written.fileBytes == 120_000, "\(written)")
+            #expect(FileManager.default.fileExists(atPath: backup + "-files"))
+            line.filesFail = false
+            let after = try await laptop.sync()
+            #expect(after.pushed == 0 && after.filesSent == 1, "\(after)")
+            return (household, first, second, bytes1, bytes2)
+        }
+        let database = data + "/doorstep.sqlite"
+        let before = try Data(contentsOf: URL(fileURLWithPath: database))
+
+        // A damaged backup (one byte of its photo changed) is refused, and nothing changes.
+        let damaged = folder + "/damaged.sqlite"
+        try FileManager.default.copyItem(atPath: backup, toPath: damaged)
+        try FileManager.default.copyItem(atPath: backup + "-files", toPath: damaged + "-files")
+        let stored = try #require(FileManager.default.enumerator(atPath: damaged + "-files")?.allObjects.compactMap { $0 as? String }.first { $0.count == 67 })
+        let photoPath = damaged + "-files/" + stored
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: photoPath))
+        bytes[500] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: photoPath))
+        await #expect(throws: DoorstepError.self) { try await Self.restore(damaged, into: data) }
+        // Not a database at all.
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: folder + "/notes.sqlite"))
+        await #expect(throws: DoorstepError.self) { try await Self.restore(folder + "/notes.sqlite", into: data) }
+        // Without --replace, a folder that holds a database is refused.
+        await #expect(throws: DoorstepError.self) {
+            try await DoorstepServerSetup.restore(from: backup, configuration: ServerConfiguration(dataDirectory: data), replace: false)
+        }
+        // While a server holds the folder.
+        do {
+            let running = try DataFolderLock.acquire(data)
+            #expect(DataFolderLock.isHeld(data))
+            await #expect(throws: DoorstepError.self) { try await Self.restore(backup, into: data) }
+            withExtendedLifetime(running) {}
+        }
+        #expect(!DataFolderLock.isHeld(data))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before, "a refused restore changes nothing")
+
+        // The crash: the server's files are gone too. The restore puts back the backup's.
+        try FileManager.default.removeItem(atPath: data + "/files")
+        let restored = try await Self.restore(backup, into: data)
+        #expect(restored.files == 1 && restored.filesCopied == 1, "\(restored)")
+        let aside = try #require(restored.setAside)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: aside)) == before, "the replaced database is set aside, not deleted")
+
+        try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
+            _ = try await laptop.recordVisit(to: household, Facts.visit)
+            // The restored server refuses the laptop's cursor (issued before the restore): the
+            // laptop pulls its scope again and asks about each of its files, sending the one lost.
+            let summary = try await laptop.sync()
+            #expect(summary.pushed == 1 && summary.filesSent == 1, "the new visit, then the photo the backup lacked: \(summary)")
+            #expect(try await laptop.sync().filesSent == nil, "nothing is sent twice")
+            let colleague = try await server.enrolledClient()
+            _ = try await colleague.sync()
+            #expect(try Data(contentsOf: try await colleague.attachmentFile(first, in: household)) == firstBytes)
+            #expect(try Data(contentsOf: try await colleague.attachmentFile(second, in: household)) == secondBytes)
+        }
+    }
+
     static func folder() throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-restore-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         return folder
     }
 
-    /// The README's restore, with the server stopped: the WAL and its index removed, the backup copied in.
-    static func restore(_ backup: String, into data: String) throws {
-        let database = data + "/doorstep.sqlite"
-        for file in [database, database + "-wal", database + "-shm"] where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.removeItem(atPath: file)
-        }
-        try FileManager.default.copyItem(atPath: backup, toPath: database)
+    /// `doorstep-server restore --replace`, with the server stopped.
+    @discardableResult
+    static func restore(_ backup: String, into data: String) async throws -> RestoreSummary {
+        try await DoorstepServerSetup.restore(from: backup, configuration: ServerConfiguration(dataDirectory: data), replace: true)
     }
 }
 
 /// The laptop's line to a server that may have moved to another port: requests go wherever the
-/// server is now; pulls fail while ``pullsFail`` is set.
+/// server is now; pulls fail while ``pullsFail`` is set, files' requests while ``filesFail`` is.
 final class MovableLine: @unchecked Sendable {
     private let lock = NSLock()
     private var current = URL(fileURLWithPath: "/")
     private var failing = false
+    private var filesFailing = false
 
     var url: URL {
         get { lock.withLock { current } }
@@ -118,6 +201,11 @@ final class MovableLine: @unchecked Sendable {
         set { lock.withLock { failing = newValue } }
     }
 
+    var filesFail: Bool {
+        get { lock.withLock { filesFailing } }
+        set { lock.withLock { filesFailing = newValue } }
+    }
+
     func transport() -> any SyncTransport { Line(owner: self) }
 
     struct Line: SyncTransport {
@@ -125,6 +213,7 @@ final class MovableLine: @unchecked Sendable {
 
         func send(_ request: TransportRequest) async throws -> TransportResponse {
             if owner.pullsFail, request.path.hasPrefix("/v1/pull") { throw URLError(.notConnectedToInternet) }
+            if owner.filesFail, request.path.hasPrefix("/v1/files/") { throw URLError(.networkConnectionLost) }
             return try await URLSessionTransport(baseURL: owner.url).send(request)
         }
     }

@@ -138,6 +138,7 @@ extension FieldClient {
                 arguments: [now, seq])
             try db.execute(sql: "DELETE FROM quarantine WHERE seq >= ?", arguments: [seq])
             try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [seq])
+            try Self.askAgainForFiles(db)
             for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE seq >= ?", arguments: [seq]).compactMap({
                 try? EntityID($0)
             }) {
@@ -145,6 +146,12 @@ extension FieldClient {
             }
             return true
         }
+    }
+
+    /// A server restored from a backup may lack files it once held whole: each file this laptop
+    /// made and still holds is asked about again (`HEAD`) at the next sending, and sent if missing.
+    static func askAgainForFiles(_ db: Database) throws {
+        try db.execute(sql: "UPDATE attachment_files SET uploaded = 0 WHERE mine = 1 AND held = 1")
     }
 
     /// Takes a receipt: acknowledged work stays overlaid until a pull catches up; rejected work goes to quarantine.
@@ -228,6 +235,7 @@ extension FieldClient {
                         try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
                         try db.execute(sql: "DELETE FROM aliases")
                         try LocalStore.set(db, .cursor, "")
+                        try Self.askAgainForFiles(db)
                         for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox").compactMap({ try? EntityID($0) }) {
                             try LocalStore.refreshView(db, household)
                         }

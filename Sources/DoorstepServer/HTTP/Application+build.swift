@@ -125,21 +125,6 @@ public struct DoorstepServerSetup: Sendable {
             return configuration.adminTokenPath
         }
     }
-
-    /// Writes a consistent copy of the database while the server may be running.
-    public static func backup(configuration: ServerConfiguration, to path: String) async throws {
-        guard configuration.databaseURL == nil else {
-            throw DoorstepError(.invalidOperation, "back up a PostgreSQL database with pg_dump; `backup` copies the embedded SQLite database")
-        }
-        guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
-            throw DoorstepError(.notFound, "no database at \(configuration.databasePath)")
-        }
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw DoorstepError(.invalidValue, "\(path) exists already; a backup never overwrites a file")
-        }
-        let storage = try SQLiteStorage(path: configuration.databasePath)
-        try await storage.backup(to: path)
-    }
 }
 
 /// The admin token file: created with mode 0600, replaced atomically.

@@ -31,7 +31,8 @@ struct DoorstepAPI: Sendable {
         self.identity = identity
         self.bundlePublicKey = bundlePublicKey
         self.metrics = metrics
-        cursors = PullCursors(secret: Data(base64Encoded: identity.bundlePrivateKey) ?? Data(identity.bundlePrivateKey.utf8))
+        cursors = PullCursors(
+            secret: Data(base64Encoded: identity.bundlePrivateKey) ?? Data(identity.bundlePrivateKey.utf8), restoreEpoch: identity.restoreEpoch)
         throttle = GuessThrottle(interval: .milliseconds(configuration.authThrottleMillis))
     }
 

@@ -15,11 +15,17 @@ struct PullCursors: Sendable {
     private let key: Data
 
     /// Cursors keyed by the server's secret (its bundle private key's bytes; the key is derived,
-    /// so the secret itself never signs anything else).
-    init(secret: Data) {
-        key = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: secret), info: Data("doorstep-pull-cursor-v1".utf8), outputByteCount: 32
-        ).withUnsafeBytes { Data($0) }
+    /// so the secret itself never signs anything else) and its restore epoch (a restored server's
+    /// cursors are not those it issued before the restore; none: as before any restore).
+    init(secret: Data, restoreEpoch: String? = nil) {
+        let info = Data("doorstep-pull-cursor-v1".utf8)
+        let derived =
+            if let restoreEpoch {
+                HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret), salt: Data(restoreEpoch.utf8), info: info, outputByteCount: 32)
+            } else {
+                HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: secret), info: info, outputByteCount: 32)
+            }
+        key = derived.withUnsafeBytes { Data($0) }
     }
 
     /// The cursor of `position` for `principal`.

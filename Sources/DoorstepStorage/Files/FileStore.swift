@@ -62,6 +62,9 @@ public protocol FileStore: Sendable {
 
     /// The files held whole and the bytes they take, for metrics.
     func usage() async throws -> (files: Int, bytes: Int64)
+
+    /// Every file held whole, by hash, with its length (for backups).
+    func wholeFiles() async throws -> [(sha256: String, length: Int64)]
 }
 
 extension FileStore {

@@ -219,17 +219,20 @@ public final class FolderFileStore: FileStore {
     }
 
     public func usage() async throws -> (files: Int, bytes: Int64) {
-        var files = 0
-        var bytes: Int64 = 0
+        let files = try await wholeFiles()
+        return (files.count, files.reduce(0) { $0 + $1.length })
+    }
+
+    public func wholeFiles() async throws -> [(sha256: String, length: Int64)] {
+        var files: [(sha256: String, length: Int64)] = []
         for folder in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] where folder.count == 2 {
             let url = root.appendingPathComponent(folder)
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where AttachmentFile.isSHA256(name) {
                 let size = (try? FileManager.default.attributesOfItem(atPath: url.appendingPathComponent(name).path)[.size] as? NSNumber)?.int64Value
-                files += 1
-                bytes += size ?? 0
+                files.append((name, size ?? 0))
             }
         }
-        return (files, bytes)
+        return files.sorted { $0.sha256 < $1.sha256 }
     }
 
     /// Sweeps unfinished uploads at most once an hour, when a new one begins.
