@@ -21,6 +21,10 @@ final class ChaosProxy: @unchecked Sendable {
         /// there's no response"); the client's Linux transport (`HTTPClientTransport`) takes it
         /// as a network error. See `ClientCrashTests`.
         case cutHead
+        /// The request cut inside its body: the server gets the head and part of the body, then
+        /// the connection ends both ways (a link that drops while a file is being sent). A
+        /// request without a body passes.
+        case cutRequest
     }
 
     struct Schedule: Sendable {
@@ -31,6 +35,7 @@ final class ChaosProxy: @unchecked Sendable {
         var delay = 12
         var duplicate = 12
         var cutHead = 8
+        var cutRequest = 0
         /// The longest delay, in milliseconds.
         var maxDelayMillis = 250
     }
@@ -42,6 +47,7 @@ final class ChaosProxy: @unchecked Sendable {
     private var generator: SeededGenerator
     private var counts: [Fault: Int] = [:]
     private var enabled = true
+    private var patchBodyBytes = 0
     var schedule: Schedule
 
     init(upstreamPort: UInt16, seed: UInt64, schedule: Schedule = Schedule()) throws {
@@ -68,6 +74,9 @@ final class ChaosProxy: @unchecked Sendable {
 
     /// How often each fault was dealt.
     var dealt: [Fault: Int] { lock.withLock { counts } }
+
+    /// The body bytes of `PATCH` requests the server was sent (a cut request counts what it got).
+    var forwardedPatchBodyBytes: Int { lock.withLock { patchBodyBytes } }
 
     /// Turns the faults off (every request passes) or on again.
     func setEnabled(_ value: Bool) { lock.withLock { enabled = value } }
@@ -104,7 +113,7 @@ final class ChaosProxy: @unchecked Sendable {
                 for (candidate, chance) in [
                     (Fault.dropBeforeServer, schedule.dropBeforeServer), (.dropAfterServer, schedule.dropAfterServer),
                     (.cutAnswer, schedule.cutAnswer), (.delay, schedule.delay), (.duplicate, schedule.duplicate),
-                    (.cutHead, schedule.cutHead),
+                    (.cutHead, schedule.cutHead), (.cutRequest, schedule.cutRequest),
                 ] {
                     bound += chance
                     if value < bound { fault = candidate; break }
@@ -124,6 +133,15 @@ final class ChaosProxy: @unchecked Sendable {
             return
         case .delay:
             usleep(UInt32(extra % max(1, schedule.maxDelayMillis)) * 1000)
+        case .cutRequest:
+            let headEnd = (Self.find([13, 10, 13, 10], in: request) ?? request.count) + 4
+            if request.count > headEnd {
+                // Somewhere inside the body, never all of it.
+                let cut = headEnd + extra % (request.count - headEnd)
+                countPatch(request, bodyBytes: cut - headEnd)
+                _ = forward(Array(request.prefix(cut)), expectAnswer: false)
+                return
+            }
         default:
             break
         }
@@ -142,6 +160,7 @@ final class ChaosProxy: @unchecked Sendable {
         } else {
             answer = forward(request)
         }
+        if let headEnd = Self.find([13, 10, 13, 10], in: request) { countPatch(request, bodyBytes: request.count - headEnd - 4) }
         guard let answer else { return }
         switch fault {
         case .dropAfterServer:
@@ -165,8 +184,14 @@ final class ChaosProxy: @unchecked Sendable {
         shutdown_(client)
     }
 
-    /// Sends a request to the server on a new connection and reads the whole answer.
-    private func forward(_ request: [UInt8]) -> [UInt8]? {
+    private func countPatch(_ request: [UInt8], bodyBytes: Int) {
+        guard request.starts(with: Array("PATCH ".utf8)) else { return }
+        lock.withLock { patchBodyBytes += bodyBytes }
+    }
+
+    /// Sends a request to the server on a new connection and reads the whole answer; a request
+    /// cut short (`expectAnswer` false) is sent, then the connection is closed at once.
+    private func forward(_ request: [UInt8], expectAnswer: Bool = true) -> [UInt8]? {
         let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard upstream >= 0 else { return nil }
         defer { close(upstream) }
@@ -176,6 +201,12 @@ final class ChaosProxy: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0, Self.writeAll(upstream, request) else { return nil }
+        guard expectAnswer else {
+            // Give the server a moment to read what arrived, then drop the link.
+            usleep(20_000)
+            shutdown_(upstream)
+            return nil
+        }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
