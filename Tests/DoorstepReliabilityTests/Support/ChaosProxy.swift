@@ -35,7 +35,7 @@ final class ChaosProxy: @unchecked Sendable {
         var delay = 12
         var duplicate = 12
         var cutHead = 8
-        var cutRequest = 0
+        var cutRequest = 6
         /// The longest delay, in milliseconds.
         var maxDelayMillis = 250
     }
