@@ -74,6 +74,8 @@ import Testing
             #expect(wrong.status == .noContent && wrong.headers[Self.offset] == "20")
             let held = try await session.call(.head, "/v1/files/\(sha)", token: visitor.token)
             #expect(held.headers[Self.offset] == "100000" && held.headers[Self.length] == "\(file.count)" && held.headers[Self.fileState] == "partial")
+            let during = try await session.call(.get, "/metrics", token: nil).text
+            #expect(during.contains("doorstep_file_uploads_unfinished 2") && during.contains("doorstep_files_stored 0"), "\(during)")
 
             // The rest, from where the server said: whole, and the same bytes.
             let rest = try await Self.patch(session, visitor.token, sha, from: 100_000, total: file.count, file[100_000...])
@@ -87,7 +89,11 @@ import Testing
             #expect(again.status == .noContent && again.headers[Self.fileState] == "whole" && again.headers[Self.offset] == "\(file.count)")
             let whole = try await session.call(.head, "/v1/files/\(sha.uppercased())", token: colleague.token)
             #expect(whole.headers[Self.fileState] == "whole" && whole.headers[Self.offset] == "\(file.count)")
-            #expect(try await store.usage().files == 1)
+            #expect(try await store.statistics() == FileStoreStatistics(files: 1, bytes: Int64(file.count), unfinishedUploads: 1, receiving: 0))
+            let after = try await session.call(.get, "/metrics", token: nil).text
+            #expect(after.contains("doorstep_files_stored 1") && after.contains("doorstep_files_stored_bytes \(file.count)"), "\(after)")
+            #expect(after.contains("doorstep_file_uploads_unfinished 1") && after.contains("doorstep_file_uploads_receiving 0"))
+            #expect(after.contains("doorstep_file_uploads_resumed_total 1"), "the rest went on from 100000: \(after)")
         }
     }
 

@@ -53,7 +53,8 @@ struct DoorstepAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
         router.get("metrics") { _, _ in
-            Response(
+            if let statistics = try? await files.statistics() { metrics.record(statistics) }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }

@@ -16,6 +16,10 @@ final class ServerMetrics: Sendable {
     private let resumedUploads: Counter
     private let receivedBytes: Counter
     private let filesWhole: Counter
+    private let storedFiles: Gauge
+    private let storedBytes: Gauge
+    private let unfinishedUploads: Gauge
+    private let receivingUploads: Gauge
 
     init() {
         pushes = registry.makeCounter(descriptor: Self.name("pushes", "total", "Batches applied"))
@@ -32,6 +36,19 @@ final class ServerMetrics: Sendable {
         resumedUploads = registry.makeCounter(descriptor: Self.name("file_uploads_resumed", "total", "Upload requests that went on from bytes held"))
         receivedBytes = registry.makeCounter(descriptor: Self.name("file_received", "bytes", "Bytes of files received and kept"))
         filesWhole = registry.makeCounter(descriptor: Self.name("files_completed", "total", "Uploads that made a file whole"))
+        storedFiles = registry.makeGauge(descriptor: Self.name("files_stored", "", "Attachments' files held whole"))
+        storedBytes = registry.makeGauge(descriptor: Self.name("files_stored", "bytes", "Bytes of the attachments' files held whole"))
+        unfinishedUploads = registry.makeGauge(
+            descriptor: Self.name("file_uploads_unfinished", "", "Uploads begun and not finished (kept 7 days after their last write)"))
+        receivingUploads = registry.makeGauge(descriptor: Self.name("file_uploads_receiving", "", "Upload requests being received now"))
+    }
+
+    /// Sets the file store's gauges, before the metrics are read.
+    func record(_ statistics: FileStoreStatistics) {
+        storedFiles.set(Int64(statistics.files))
+        storedBytes.set(statistics.bytes)
+        unfinishedUploads.set(Int64(statistics.unfinishedUploads))
+        receivingUploads.set(Int64(statistics.receiving))
     }
 
     /// `doorstep_NAME_UNIT`, as Prometheus names it.

@@ -60,11 +60,29 @@ public protocol FileStore: Sendable {
     /// Removes the unfinished uploads last written to before `cutoff` (Unix milliseconds).
     func removeUnfinished(before cutoff: Int64) async throws -> Int
 
-    /// The files held whole and the bytes they take, for metrics.
-    func usage() async throws -> (files: Int, bytes: Int64)
+    /// What the store holds and receives now, for metrics.
+    func statistics() async throws -> FileStoreStatistics
 
     /// Every file held whole, by hash, with its length (for backups).
     func wholeFiles() async throws -> [(sha256: String, length: Int64)]
+}
+
+/// What a file store holds and receives now (`/metrics`).
+public struct FileStoreStatistics: Sendable, Hashable {
+    /// Files held whole, and their bytes.
+    public var files: Int
+    public var bytes: Int64
+    /// Uploads begun and not finished (kept 7 days after their last write).
+    public var unfinishedUploads: Int
+    /// Upload requests being written now.
+    public var receiving: Int
+
+    public init(files: Int, bytes: Int64, unfinishedUploads: Int, receiving: Int) {
+        self.files = files
+        self.bytes = bytes
+        self.unfinishedUploads = unfinishedUploads
+        self.receiving = receiving
+    }
 }
 
 extension FileStore {

@@ -21,6 +21,8 @@ public final class FolderFileStore: FileStore {
     private let writing = Mutex<Set<String>>([])
     /// When unfinished uploads were last swept.
     private let lastSweep = Mutex<Int64>(0)
+    /// The files held whole and their bytes: counted from the folder once, then kept up to date.
+    private let totals = Mutex<(files: Int, bytes: Int64)?>(nil)
 
     /// A store in `root`; `clock` gives Unix milliseconds (for the age of unfinished uploads).
     public init(root: URL, clock: @escaping @Sendable () -> Int64) throws {
@@ -186,6 +188,9 @@ public final class FolderFileStore: FileStore {
             try? FileManager.default.removeItem(at: path)
         } else {
             try FileManager.default.moveItem(at: path, to: target)
+            totals.withLock { totals in
+                if let counted = totals { totals = (counted.files + 1, counted.bytes + length) }
+            }
         }
         Self.syncFolder(folder)
         Self.syncFolder(partialFolder)
@@ -218,9 +223,19 @@ public final class FolderFileStore: FileStore {
         return removed
     }
 
-    public func usage() async throws -> (files: Int, bytes: Int64) {
-        let files = try await wholeFiles()
-        return (files.count, files.reduce(0) { $0 + $1.length })
+    public func statistics() async throws -> FileStoreStatistics {
+        var counted = totals.withLock { $0 }
+        if counted == nil {
+            let files = try await wholeFiles()
+            let found = (files.count, files.reduce(0) { $0 + $1.length })
+            counted = totals.withLock { totals in
+                if totals == nil { totals = found }
+                return totals
+            }
+        }
+        let unfinished = ((try? FileManager.default.contentsOfDirectory(atPath: partialFolder.path)) ?? []).count
+        return FileStoreStatistics(
+            files: counted?.files ?? 0, bytes: counted?.bytes ?? 0, unfinishedUploads: unfinished, receiving: writing.withLock { $0.count })
     }
 
     public func wholeFiles() async throws -> [(sha256: String, length: Int64)] {
