@@ -210,3 +210,39 @@ import Testing
         }
     }
 }
+
+extension AttachmentClientTests {
+    /// The laptop keeps its files within a budget: those the server holds go, used longest ago
+    /// first, and come back when opened; those it does not hold yet stay, whatever the budget.
+    @Test func filesBeyondTheBudget_areRemovedOldestFirst_onlyOnceTheServerHoldsThem() async throws {
+        try await LiveServer.run { server in
+            let link = FileLink()
+            var configuration = LiveServer.clientConfiguration(transport: { link.transport($0) })
+            configuration.fileBudgetBytes = 250_000
+            let visitor = try FieldClient(configuration: configuration)
+            try await visitor.enroll(server: server.url, code: try await server.code(), deviceName: "small disk")
+            let household = try await visitor.fileHousehold(Facts.household(12))
+            var photos: [(EntityID, Data)] = []
+            for index in 0..<4 {
+                let (url, bytes) = try Self.photo(100_000, seed: UInt64(200 + index), name: "照片\(index).jpg")
+                photos.append((try await visitor.attach(fileAt: url, to: household), bytes))
+            }
+            // The server cannot take them: all four stay, over the budget.
+            link.state.withLock { $0.refuseFiles = true }
+            _ = try await visitor.sync()
+            #expect(try await visitor.attachments(of: household).allSatisfy(\.held))
+            // Opened since: the first photo is the one used last.
+            _ = try await visitor.attachmentFile(photos[0].0, in: household)
+            link.state.withLock { $0.refuseFiles = false }
+            #expect(try await visitor.sync().filesSent == 4)
+            let after = try await visitor.attachments(of: household)
+            let held = Set(after.filter(\.held).map(\.id))
+            #expect(held == [photos[0].0, photos[3].0], "two fit in 250,000 bytes: the one opened last and the newest")
+            let folder = URL(fileURLWithPath: visitor.configuration.databasePath + "-files")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 2)
+            // An evicted photo is fetched again when opened, byte for byte.
+            #expect(try Data(contentsOf: try await visitor.attachmentFile(photos[1].0, in: household)) == photos[1].1)
+            #expect(try await visitor.attachments(of: household).first { $0.id == photos[1].0 }?.held == true)
+        }
+    }
+}

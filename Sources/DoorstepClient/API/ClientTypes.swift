@@ -22,6 +22,10 @@ public struct ClientConfiguration: Sendable {
     /// The bytes of an attachment's file sent per upload request (protocol 1.4): on a slow link
     /// a smaller part is acknowledged sooner (what a cut request carried is kept by the server).
     public var fileChunkBytes: Int = 1024 * 1024
+    /// The bytes of attachments' files the laptop keeps once the server holds them (1 GiB): past
+    /// it, the files used longest ago are removed from the laptop after a sync, and fetched again
+    /// when opened. Files the server does not hold yet are never removed, whatever their size.
+    public var fileBudgetBytes: Int64 = 1024 * 1024 * 1024
 
     /// The transport a client uses unless told otherwise: ``HTTPClientTransport`` on Linux
     /// (FoundationNetworking there ends the process on an answer cut inside its headers),

@@ -91,9 +91,9 @@ extension FieldClient {
     ) throws -> Content {
         try context.db.execute(
             sql: """
-                INSERT INTO attachment_files (sha256, size, media_type, held, mine, uploaded) VALUES (?, ?, ?, 1, 1, 0)
-                ON CONFLICT(sha256) DO UPDATE SET held = 1, mine = 1
-                """, arguments: [document.sha256, document.size, document.mediaType.rawValue])
+                INSERT INTO attachment_files (sha256, size, media_type, held, mine, uploaded, used_at) VALUES (?, ?, ?, 1, 1, 0, ?)
+                ON CONFLICT(sha256) DO UPDATE SET held = 1, mine = 1, used_at = excluded.used_at
+                """, arguments: [document.sha256, document.size, document.mediaType.rawValue, Self.usedStamp()])
         var fields: [String: JSONValue] = [
             "of": .string(owner.description), "sha256": .string(document.sha256), "mediaType": .string(document.mediaType.rawValue),
             "size": .int(document.size), "fileName": .string(document.fileName),
@@ -135,7 +135,7 @@ extension FieldClient {
         }
         let path = filePath(attachment.sha256)
         if attachment.held {
-            let now = Instant.format(Date(), in: .gmt)
+            let now = Self.usedStamp()
             try await pool.write { db in
                 try db.execute(sql: "UPDATE attachment_files SET used_at = ? WHERE sha256 = ?", arguments: [now, attachment.sha256])
             }
@@ -152,7 +152,7 @@ extension FieldClient {
             throw DoorstepError(.hashMismatch, rule: "hashMismatch")
         }
         try keepFile(answer.body, sha256: attachment.sha256)
-        let now = Instant.format(Date(), in: .gmt)
+        let now = Self.usedStamp()
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -264,6 +264,42 @@ extension FieldClient {
         }
     }
 
+    /// Keeps the laptop's files within ``ClientConfiguration/fileBudgetBytes``: the files the
+    /// server holds are removed, used longest ago first, until the rest fit; files it does not
+    /// hold yet are never removed. A removed file is marked first, then deleted, so a process
+    /// killed between the two leaves a stray file (removed here next time), never a file counted
+    /// as held that is not there. Returns the files removed.
+    @discardableResult
+    public func evictFiles() async throws -> Int {
+        let budget = max(0, configuration.fileBudgetBytes)
+        let evicted = try await pool.write { db -> [String] in
+            var held = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM attachment_files WHERE held = 1") ?? 0
+            guard held > budget else { return [] }
+            var chosen: [String] = []
+            let candidates = try Row.fetchAll(
+                db, sql: "SELECT sha256, size FROM attachment_files WHERE held = 1 AND uploaded = 1 ORDER BY used_at IS NOT NULL, used_at, sha256")
+            for row in candidates where held > budget {
+                let sha: String = row["sha256"]
+                chosen.append(sha)
+                held -= row["size"] as Int64
+                try db.execute(sql: "UPDATE attachment_files SET held = 0 WHERE sha256 = ?", arguments: [sha])
+            }
+            return chosen
+        }
+        for sha in evicted { try? FileManager.default.removeItem(at: filePath(sha)) }
+        // Stray files: marked not held (an eviction cut short) or half written (`.part`).
+        let kept = Set(try await pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM attachment_files WHERE held = 1") })
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: filesFolder.path)) ?? [] where !kept.contains(name) {
+            let path = filesFolder.appendingPathComponent(name)
+            // A file kept a moment ago may not be recorded yet (a fetch or an attach under way):
+            // only strays an hour old go.
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path.path))?[.modificationDate] as? Date
+            guard let modified, Date().timeIntervalSince(modified) > 3600 else { continue }
+            try? FileManager.default.removeItem(at: path)
+        }
+        return evicted.count
+    }
+
     /// Reads a file to attach: at most 20 MiB, not empty; a missing or unreadable file is a clear error.
     static func readAttachable(_ url: URL) throws -> Data {
         let attributes: [FileAttributeKey: Any]
@@ -280,6 +316,13 @@ extension FieldClient {
             throw DoorstepError(.unsupportedMediaType, rule: "mediaType", ErrorDetails(allowed: AttachmentMediaType.wireNames))
         }
         return data
+    }
+
+    /// When a file was last used, to the millisecond (UTC, `…T10:35:07.123Z`): the order of eviction.
+    static func usedStamp(_ date: Date = Date()) -> String {
+        let millis = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) % 1000
+        let digits = String(millis)
+        return String(Instant.format(date, in: .gmt).dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
     static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }

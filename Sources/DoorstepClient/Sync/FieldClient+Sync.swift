@@ -51,6 +51,8 @@ extension FieldClient {
                 summary.filesSent = files.sent
                 summary.filesWaiting = files.waiting
             }
+            // Within the laptop's budget for files: what the server holds may go (fetched again when opened).
+            _ = try? await evictFiles()
             let finished = Instant.format(Date(), in: .gmt)
             try await pool.write { db in
                 try LocalStore.set(db, .lastSyncAt, finished)
