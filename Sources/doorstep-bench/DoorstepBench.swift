@@ -63,6 +63,9 @@ struct DoorstepBench {
             if options.only.contains(.fieldApp) {
                 results.fieldApp = try await FieldAppCase.run(options)
             }
+            if options.only.contains(.files) {
+                results.files = try await FilesCase.run(options)
+            }
             if let postgres {
                 var result = PostgresResult()
                 if options.only.contains(.ingest) {

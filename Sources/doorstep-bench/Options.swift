@@ -8,6 +8,7 @@ enum BenchCase: String, CaseIterable, Sendable {
     case firstSync = "first-sync"
     case pull
     case fieldApp = "field-app"
+    case files
 }
 
 /// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
@@ -34,15 +35,21 @@ struct Sizes: Sendable {
     /// Households on the field app's laptop, and the requests timed of each page.
     var appHouseholds: Int
     var appSamples: Int
+    /// The photo timed up and down (MiB) and how many; the devices uploading at once and their
+    /// photos' size (MiB; the baseline run sends a tenth of it).
+    var fileMiB: Int
+    var fileRounds: Int
+    var fileDevices: Int
+    var fileDevicesMiB: Int
 
     static let full = Sizes(
         ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
         scopes: [1_000, 10_000, 100_000], visitsPerHousehold: 8, pullDelta: 100, pullRounds: 11, postgresScopes: 2,
-        appHouseholds: 10_000, appSamples: 200)
+        appHouseholds: 10_000, appSamples: 200, fileMiB: 20, fileRounds: 5, fileDevices: 20, fileDevicesMiB: 10)
     static let quick = Sizes(
         ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
         scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2,
-        appHouseholds: 200, appSamples: 20)
+        appHouseholds: 200, appSamples: 20, fileMiB: 2, fileRounds: 2, fileDevices: 4, fileDevicesMiB: 2)
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }
@@ -69,7 +76,7 @@ struct Options: Sendable {
           --json              print the results as JSON (keys are documented in BENCHMARKS.md)
           --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
                               is created from this server URL (postgres://user@host:port/db) and dropped
-          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app
+          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files
           --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
           --keep              keep the temporary folder (databases, server logs) for inspection
           --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)

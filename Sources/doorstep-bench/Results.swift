@@ -15,6 +15,25 @@ struct Results: Codable, Sendable {
     var bundles: BundleResult?
     var postgres: PostgresResult?
     var fieldApp: FieldAppResult?
+    var files: FilesResult?
+}
+
+/// Attachments' files: upload and download rates against a raw copy, and the server's peak
+/// memory with 20 devices uploading at once (large files against small ones).
+struct FilesResult: Codable, Sendable {
+    var fileBytes: Int
+    var rounds: Int
+    var devices: Int
+    var rawCopyMBPerSecond: Double = 0
+    var uploadMBPerSecond: Double = 0
+    var downloadMBPerSecond: Double = 0
+    var uploadRatio: Double = 0
+    var downloadRatio: Double = 0
+    var smallFileBytes: Int = 0
+    var largeFileBytes: Int = 0
+    var smallPeakKib: Int = 0
+    var largePeakKib: Int = 0
+    var memoryRatio: Double = 0
 }
 
 struct IngestResult: Codable, Sendable {
@@ -202,12 +221,34 @@ enum Table {
                 ))
         }
         if let app = results.fieldApp { lines += fieldAppLines(app) }
+        if let files = results.files { lines += filesLines(files) }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
             if let first = postgres.firstSync { lines += firstSyncLines(first) }
             if let pull = postgres.pull { lines += pullLines(pull) }
         }
         return lines
+    }
+
+    static func filesLines(_ files: FilesResult) -> [Line] {
+        let area = "files"
+        let size = "\(files.fileBytes / 1024 / 1024) MiB"
+        return [
+            Line(area: area, measure: "raw copy of a \(size) photo (read, write, sync)", value: "\(number(files.rawCopyMBPerSecond, digits: 1)) MB/s"),
+            Line(
+                area: area, measure: "upload (sync of the file alone; median of \(files.rounds)), ratio",
+                value: "\(number(files.uploadMBPerSecond, digits: 1)) MB/s, \(number(files.uploadRatio, digits: 2))"),
+            Line(
+                area: area, measure: "download (fetched, hash checked, kept), ratio",
+                value: "\(number(files.downloadMBPerSecond, digits: 1)) MB/s, \(number(files.downloadRatio, digits: 2))"),
+            Line(
+                area: area,
+                measure:
+                    "server peak memory, \(files.devices) devices at once, \(files.largeFileBytes / 1024 / 1024) / \(files.smallFileBytes / 1024 / 1024) MiB files",
+                value:
+                    "\(number(Double(files.largePeakKib) / 1024, digits: 1)) / \(number(Double(files.smallPeakKib) / 1024, digits: 1)) MiB, \(number(files.memoryRatio, digits: 2))",
+                target: "≤ 1.5", verdict: check(files.memoryRatio <= 1.5)),
+        ]
     }
 
     static func fieldAppLines(_ app: FieldAppResult) -> [Line] {
