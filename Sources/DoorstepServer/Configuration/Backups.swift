@@ -1,4 +1,4 @@
-public import DoorstepCore
+import DoorstepCore
 import DoorstepStorage
 import Foundation
 
@@ -36,7 +36,7 @@ extension DoorstepServerSetup {
         guard configuration.databaseURL == nil else {
             throw DoorstepError(
                 .invalidOperation,
-                "back up a PostgreSQL database with pg_dump, and the folder \(configuration.filesDirectory) with it; `backup` copies the embedded SQLite database and its files"
+                "back up a PostgreSQL database with pg_dump (its large objects hold the attachments' files); `backup` copies the embedded SQLite database and its files"
             )
         }
         guard FileManager.default.fileExists(atPath: configuration.databasePath) else {

@@ -73,19 +73,23 @@ public struct DoorstepServerSetup: Sendable {
             return identity
         }
         let storage: any ServerStorage
+        let files: any FileStore
         var services: [any Service] = []
         if let url = configuration.databaseURL {
             let postgres = try PostgresStorage(url: url, logger: logger)
             storage = postgres
+            // Every server process on the database shares its files: large objects in it.
+            files = PostgresFileStore(storage: postgres, clock: configuration.clock)
             services.append(postgres.service)  // runs as long as the application
         } else {
             storage = try SQLiteStorage(path: configuration.databasePath)
+            files = try FolderFileStore(root: URL(fileURLWithPath: configuration.filesDirectory), clock: configuration.clock)
         }
         let publicKey = try ServerKeys.publicKey(of: identity)
         return DoorstepServerSetup(
             api: DoorstepAPI(
                 storage: storage,
-                files: try FolderFileStore(root: URL(fileURLWithPath: configuration.filesDirectory), clock: configuration.clock),
+                files: files,
                 configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics()),
             storage: storage,
             services: services

@@ -1,5 +1,5 @@
 import Crypto
-public import DoorstepCore
+import DoorstepCore
 public import Foundation
 
 /// Attachments' files in a backup: a folder laid out as the embedded store's (`ab/<sha256>`),

@@ -131,6 +131,24 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        // Attachments' files (protocol 1.4), shared by every server process: each a large object,
+        // named in `files` once whole and checked; uploads under way in `file_uploads`.
+        (
+            "v8 attachment files",
+            [
+                """
+                CREATE TABLE files (
+                    sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, media_type TEXT NOT NULL, object OID NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE file_uploads (
+                    sha256 TEXT NOT NULL, length BIGINT NOT NULL, object OID NOT NULL, held BIGINT NOT NULL,
+                    head BYTEA NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (sha256, length)
+                )
+                """,
+            ]
+        ),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
