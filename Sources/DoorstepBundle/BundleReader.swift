@@ -156,6 +156,9 @@ public enum BundleReader {
         guard manifest.version == Int(version) else {
             throw BundleFormat.invalid("unsupported manifest version \(manifest.version) in a bundle of version \(version)")
         }
+        if let files = manifest.files, files.count > BundleFormat.maxFiles {
+            throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxFiles) files; this manifest lists \(files.count)")
+        }
         guard (manifest.files != nil) == (version == BundleFormat.filesVersion) else {
             throw BundleFormat.invalid(
                 version == BundleFormat.filesVersion

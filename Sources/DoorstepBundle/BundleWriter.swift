@@ -96,7 +96,9 @@ public enum BundleWriter {
             for file in files { payload.append(file.data) }
             plaintext = payload
         }
-        guard plaintext.count <= BundleFormat.maxPlaintextBytes else { throw tooLarge(plaintext.count) }
+        // The whole file (header and tag included) within the limit, so that its upload fits the request limit.
+        let fileBytes = plaintext.count + BundleFormat.magic.count + 3 + BundleFormat.encapsulatedKeyLength + BundleFormat.tagLength
+        guard fileBytes <= BundleFormat.maxPlaintextBytes else { throw tooLarge(fileBytes) }
         return try encrypt(plaintext, to: serverPublicKey, version: files == nil ? BundleFormat.version : BundleFormat.filesVersion)
     }
 

@@ -178,8 +178,12 @@ struct Restore: AsyncParsableCommand {
     @Flag(help: "Set aside the data folder's database and put the backup in its place.")
     var replace = false
 
+    @Flag(help: "Put back the database alone, from a backup made before backups held the attachments' files (no FROM-files folder).")
+    var withoutFiles = false
+
     func run() async throws {
-        let summary = try await DoorstepServerSetup.restore(from: from, configuration: try options.configuration(), replace: replace)
+        let summary = try await DoorstepServerSetup.restore(
+            from: from, configuration: try options.configuration(), replace: replace, withoutFiles: withoutFiles)
         if let aside = summary.setAside { print("The database that was there is kept at \(aside).") }
         print("Restored \(summary.database) from \(from), with \(summary.files) attachment file(s) (\(summary.filesCopied) put back).")
     }

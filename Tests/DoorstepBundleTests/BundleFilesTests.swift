@@ -137,6 +137,10 @@ import Testing
         expectInvalid("unsupported manifest version 2") { try fixture.open(try handMade(manifest(files: [entry]), tail: Data(), version: 1)) }
         // A version 2 file whose manifest is of version 1.
         expectInvalid("unsupported manifest version 1") { try fixture.open(try handMade(manifest(files: nil), tail: Data())) }
+        // A version 2 file whose version 2 manifest lists no files key.
+        var noFiles = manifest(files: nil)
+        noFiles.version = 2
+        expectInvalid("has no files key") { try fixture.open(try handMade(noFiles, tail: Data())) }
         // An envelope length that runs past the content.
         let cut = try BundleWriter.encrypt(Data([0xFF, 0xFF, 0xFF, 0x00, 0x7B]), to: fixture.serverKey.publicKey, version: 2)
         expectInvalid("runs past") { try fixture.open(cut) }

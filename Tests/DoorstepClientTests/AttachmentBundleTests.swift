@@ -1,9 +1,10 @@
-import DoorstepClient
 import DoorstepCore
 import DoorstepTestSupport
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DoorstepClient
 
 /// Photos on a USB stick (protocol 1.4, §14 version 2): a laptop whose photos could not go over
 /// the link exports them in bundles with its unsynced changes; an office uploads them from
@@ -110,6 +111,52 @@ import Testing
             let colleague = try await server.enrolledClient()
             _ = try await colleague.sync()
             #expect(try Data(contentsOf: try await colleague.attachmentFile(photo, in: household)) == bytes)
+        }
+    }
+}
+
+extension AttachmentBundleTests {
+    /// Files are shared among bundles by bytes and by count: never more than 1000 in one.
+    @Test func filesAreShared_byBytesAndByCount() {
+        let small = (0..<2_500).map { (sha256: String(format: "%064x", $0), size: Int64(2_000)) }
+        let byCount = FieldClient.shareFiles(small, batchBytes: 10_000)
+        #expect(byCount.map(\.count) == [1_000, 1_000, 500])
+        let large = (0..<7).map { (sha256: String(format: "%064x", $0), size: Int64(20 * 1024 * 1024)) }
+        let byBytes = FieldClient.shareFiles(large, batchBytes: 0)
+        #expect(byBytes.map(\.count) == [3, 3, 1], "three 20 MiB files fill a 64 MiB bundle")
+        // Changes that fill most of the first bundle leave it to them alone.
+        let crowded = FieldClient.shareFiles(Array(large.prefix(2)), batchBytes: 40 * 1024 * 1024)
+        #expect(crowded.map(\.count) == [0, 2])
+        #expect(FieldClient.shareFiles([], batchBytes: 1_000).map(\.count) == [0])
+    }
+
+    /// A copy damaged on the laptop's disk is not carried (a bundle holds a file only under the
+    /// hash that names it); the others are.
+    @Test func aDamagedCopy_isLeftOut_andTheOthersGo() async throws {
+        try await LiveServer.run { server in
+            let link = AttachmentClientTests.FileLink()
+            let visitor = try await server.enrolledClient(transport: { link.transport($0) })
+            let household = try await visitor.fileHousehold(Facts.household(43))
+            let (first, _) = try AttachmentClientTests.photo(50_000, seed: 63)
+            let (second, secondBytes) = try AttachmentClientTests.photo(60_000, seed: 64)
+            let damaged = try await visitor.attach(fileAt: first, to: household)
+            let kept = try await visitor.attach(fileAt: second, to: household)
+            link.state.withLock { $0.refuseFiles = true }
+            _ = try await visitor.sync()
+            let sha = try #require(try await visitor.attachments(of: household).first { $0.id == damaged }?.sha256)
+            let copy = URL(fileURLWithPath: visitor.configuration.databasePath + "-files/" + sha)
+            var bytes = try Data(contentsOf: copy)
+            bytes[1_000] ^= 0xFF
+            try bytes.write(to: copy)
+            let export = try #require(try await visitor.exportBundles(to: ClientBundleTests.temporaryFile("usb.dsbundle")))
+            #expect(export.attachments == 1 && export.mutations == 0, "\(export)")
+            let office = try OfficeClient(server: server.url, token: server.adminToken)
+            let uploaded = try await office.upload(bundle: try Data(contentsOf: URL(fileURLWithPath: try #require(export.paths.first))))
+            #expect(uploaded.files == 1)
+            #expect(try await visitor.attachments(of: household).first { $0.id == damaged }?.held == false, "no longer counted as held")
+            let colleague = try await server.enrolledClient()
+            _ = try await colleague.sync()
+            #expect(try Data(contentsOf: try await colleague.attachmentFile(kept, in: household)) == secondBytes)
         }
     }
 }

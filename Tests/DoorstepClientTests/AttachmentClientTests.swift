@@ -246,3 +246,28 @@ extension AttachmentClientTests {
         }
     }
 }
+
+extension AttachmentClientTests {
+    /// Strays in the laptop's folder of files (an eviction cut between its mark and its delete, a
+    /// half-written copy) are removed once an hour old; a recent one may still be recorded, and stays.
+    @Test func strayFiles_areSweptOnceAnHourOld() async throws {
+        try await LiveServer.run { server in
+            let visitor = try await server.enrolledClient()
+            let household = try await visitor.fileHousehold(Facts.household(13))
+            let (url, _) = try Self.photo(20_000, seed: 300)
+            try await visitor.attach(fileAt: url, to: household)
+            let folder = URL(fileURLWithPath: visitor.configuration.databasePath + "-files")
+            let old = folder.appendingPathComponent(String(repeating: "a", count: 64))
+            let part = folder.appendingPathComponent(String(repeating: "b", count: 64) + ".1234.part")
+            let recent = folder.appendingPathComponent(String(repeating: "c", count: 64))
+            for stray in [old, part, recent] { try Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).write(to: stray) }
+            let twoHoursAgo = Date().addingTimeInterval(-7_200)
+            for stray in [old, part] { try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: stray.path) }
+            _ = try await visitor.evictFiles()
+            let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+            #expect(!left.contains(old.lastPathComponent) && !left.contains(part.lastPathComponent))
+            #expect(left.contains(recent.lastPathComponent), "a file kept a moment ago may not be recorded yet")
+            #expect(try await visitor.attachments(of: household).allSatisfy(\.held), "the attached photo stays")
+        }
+    }
+}

@@ -133,6 +133,12 @@ struct RestoredServerTests {
         // Not a database at all.
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: folder + "/notes.sqlite"))
         await #expect(throws: DoorstepError.self) { try await Self.restore(folder + "/notes.sqlite", into: data) }
+        // A backup without its folder of files: refused, unless told it is an older backup.
+        try FileManager.default.copyItem(atPath: backup, toPath: folder + "/alone.sqlite")
+        await #expect(throws: DoorstepError.self) { try await Self.restore(folder + "/alone.sqlite", into: data) }
+        let older = try await DoorstepServerSetup.restore(
+            from: folder + "/alone.sqlite", configuration: ServerConfiguration(dataDirectory: folder + "/elsewhere"), replace: false, withoutFiles: true)
+        #expect(older.files == 0 && older.setAside == nil && FileManager.default.fileExists(atPath: folder + "/elsewhere/doorstep.sqlite"))
         // Without --replace, a folder that holds a database is refused.
         await #expect(throws: DoorstepError.self) {
             try await DoorstepServerSetup.restore(from: backup, configuration: ServerConfiguration(dataDirectory: data), replace: false)

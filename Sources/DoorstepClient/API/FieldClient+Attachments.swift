@@ -286,7 +286,13 @@ extension FieldClient {
             }
             return chosen
         }
-        for sha in evicted { try? FileManager.default.removeItem(at: filePath(sha)) }
+        for sha in evicted {
+            // Attached or fetched again meanwhile: held again, so it stays.
+            let heldAgain = try await pool.read { db in
+                try Bool.fetchOne(db, sql: "SELECT held = 1 FROM attachment_files WHERE sha256 = ?", arguments: [sha]) ?? false
+            }
+            if !heldAgain { try? FileManager.default.removeItem(at: filePath(sha)) }
+        }
         // Stray files: marked not held (an eviction cut short) or half written (`.part`).
         let kept = Set(try await pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM attachment_files WHERE held = 1") })
         for name in (try? FileManager.default.contentsOfDirectory(atPath: filesFolder.path)) ?? [] where !kept.contains(name) {

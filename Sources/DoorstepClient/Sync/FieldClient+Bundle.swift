@@ -64,34 +64,31 @@ extension FieldClient {
         }
         // The files shared out among bundles: the first also carries the changes.
         let batchBytes = try batches.reduce(0) { $0 + (try WireCoding.encode($1)).count }
-        var groups: [[(sha256: String, size: Int64)]] = [[]]
-        var used = BundleWriter.overhead(batchBytes: batchBytes, files: 0)
-        for file in files {
-            let cost = Int(file.size) + BundleWriter.overhead(batchBytes: 0, files: 1) - BundleWriter.overhead(batchBytes: 0, files: 0)
-            if used + cost > BundleFormat.maxPlaintextBytes, !(groups[groups.count - 1].isEmpty && groups.count > 1) {
-                groups.append([])
-                used = BundleWriter.overhead(batchBytes: 0, files: 0)
-            }
-            groups[groups.count - 1].append(file)
-            used += cost
-        }
+        var groups = Self.shareFiles(files, batchBytes: batchBytes)
         if batches.isEmpty { groups.removeAll { $0.isEmpty } }
         let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing)
         let serverKey = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: server)
         let createdAt = Instant.format(Date(), in: .gmt)
         var written: [String] = []
+        var damaged = 0
         do {
             for (index, group) in groups.enumerated() {
-                let carried = try group.map { file in
-                    guard let data = FileManager.default.contents(atPath: filePath(file.sha256).path) else {
-                        throw DoorstepError(.internalError, "the file \(file.sha256.prefix(12)) cannot be read from \(filesFolder.path)")
+                var carried: [BundleFile] = []
+                for file in group {
+                    // A copy that is not its file any more (damaged on disk) is left out, and no longer
+                    // counted as held: a bundle carries a file only under the hash that names it.
+                    guard let data = FileManager.default.contents(atPath: filePath(file.sha256).path), Self.sha256(data) == file.sha256 else {
+                        try await pool.write { db in try db.execute(sql: "UPDATE attachment_files SET held = 0 WHERE sha256 = ?", arguments: [file.sha256]) }
+                        damaged += 1
+                        continue
                     }
-                    return BundleFile(data: data)
+                    carried.append(BundleFile(data: data))
                 }
+                if carried.isEmpty && (index > 0 || batches.isEmpty) { continue }
                 let data = try BundleWriter.seal(
                     batches: index == 0 ? batches : [], files: carried.isEmpty ? nil : carried, device: enrollment.device,
                     signingKey: signingKey, serverPublicKey: serverKey, serverKeyID: keyID, createdAt: createdAt)
-                let target = Self.bundlePath(path, part: index + 1)
+                let target = Self.bundlePath(path, part: written.count + 1)
                 try Self.writeBundle(data, to: target)
                 written.append(target)
             }
@@ -99,7 +96,32 @@ extension FieldClient {
             for path in written { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
-        return BundleExport(paths: written, mutations: pending.count, attachments: groups.reduce(0) { $0 + $1.count })
+        guard !written.isEmpty else {
+            if allowEmpty { throw DoorstepError(.invalidOperation, "there is no unsynced work to export") }
+            return nil
+        }
+        return BundleExport(paths: written, mutations: pending.count, attachments: groups.reduce(0) { $0 + $1.count } - damaged)
+    }
+
+    /// Shares files among bundles: each within ``BundleFormat/maxPlaintextBytes`` (the first also
+    /// holds `batchBytes` of changes) and ``BundleFormat/maxFiles``, in the order given. The first
+    /// group may be empty (changes alone); no other is.
+    static func shareFiles(_ files: [(sha256: String, size: Int64)], batchBytes: Int) -> [[(sha256: String, size: Int64)]] {
+        var groups: [[(sha256: String, size: Int64)]] = [[]]
+        var used = BundleWriter.overhead(batchBytes: batchBytes, files: 0)
+        let perFile = BundleWriter.overhead(batchBytes: 0, files: 1) - BundleWriter.overhead(batchBytes: 0, files: 0)
+        for file in files {
+            let cost = Int(file.size) + perFile
+            let current = groups[groups.count - 1]
+            let fresh = current.isEmpty && groups.count > 1
+            if !fresh, used + cost > BundleFormat.maxPlaintextBytes || current.count >= BundleFormat.maxFiles {
+                groups.append([])
+                used = BundleWriter.overhead(batchBytes: 0, files: 0)
+            }
+            groups[groups.count - 1].append(file)
+            used += cost
+        }
+        return groups
     }
 
     /// The path of the `part`th bundle of an export: `path` itself, then `name-2.dsbundle`, ….

@@ -24,7 +24,11 @@ extension FieldClient {
         let (enrollment, token) = try await pool.read { db -> (Enrollment?, String?) in
             (try Self.enrollment(db), try LocalStore.setting(db, .token))
         }
-        if let enrollment, enrollment.revokedAt != nil { throw Self.revokedError(bundle: enrollment.revokedBundle) }
+        if let enrollment, enrollment.revokedAt != nil {
+            // The photos go with the district's data (again, should the first wipe have been cut short).
+            try? FileManager.default.removeItem(at: filesFolder)
+            throw Self.revokedError(bundle: enrollment.revokedBundle)
+        }
         guard let enrollment, let token else {
             throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
         }

@@ -28,9 +28,11 @@ public struct RestoreSummary: Sendable, Hashable {
 extension DoorstepServerSetup {
     /// Writes a consistent copy of the database while the server may be running, checks it
     /// (`PRAGMA integrity_check`), then copies the attachments' files the server holds whole into
-    /// the folder `<path>-files` beside it. Files only ever arrive, never change, so every file
-    /// the copied database names is in that folder (copied after it); a backup into a folder
-    /// that holds an earlier one's files copies only the new ones.
+    /// the folder `<path>-files` beside it. Files only ever arrive, never change, and are copied
+    /// after the database: every file the server held when the copy was made is in the folder
+    /// (an attachment whose bytes had not arrived yet is awaited, as it was on the server, and
+    /// sent again by its laptop after a restore). A backup into a folder that holds an earlier
+    /// one's files copies only the new ones.
     @discardableResult
     public static func backup(configuration: ServerConfiguration, to path: String) async throws -> BackupSummary {
         guard configuration.databaseURL == nil else {
@@ -61,10 +63,15 @@ extension DoorstepServerSetup {
 
     /// Restores a backup into a data folder: the database (checked first) and the files of the
     /// folder `<backup>-files` (each checked by its hash and type). Refuses while a server runs
-    /// on the folder, and refuses a folder that holds a database unless `replace`, in which case
-    /// that database is set aside beside it (`doorstep.sqlite.before-restore-<time>`), never
-    /// deleted. A backup that fails a check changes nothing.
-    public static func restore(from backup: String, configuration: ServerConfiguration, replace: Bool) async throws -> RestoreSummary {
+    /// on the folder; refuses a backup without its folder of files unless `withoutFiles` (a
+    /// backup made before backups held files); and refuses a folder that holds a database unless
+    /// `replace`, in which case that database is set aside beside it
+    /// (`doorstep.sqlite.before-restore-<time>`), never deleted. The restored copy is made whole
+    /// and synced beside the database before anything is set aside; a backup that fails a check,
+    /// or a copy that fails, changes nothing.
+    public static func restore(
+        from backup: String, configuration: ServerConfiguration, replace: Bool, withoutFiles: Bool = false
+    ) async throws -> RestoreSummary {
         guard configuration.databaseURL == nil else {
             throw DoorstepError(.invalidOperation, "restore a PostgreSQL database with pg_restore; `restore` puts back the embedded SQLite database")
         }
@@ -73,7 +80,15 @@ extension DoorstepServerSetup {
         guard FileManager.default.fileExists(atPath: backup) else { throw DoorstepError(.notFound, "no backup at \(backup)") }
         try SQLiteStorage.checkCopy(backup)
         let filesFolder = URL(fileURLWithPath: backup + "-files")
-        _ = try FileStoreBackup.check(filesFolder)
+        var isFolder: ObjCBool = false
+        let hasFiles = FileManager.default.fileExists(atPath: filesFolder.path, isDirectory: &isFolder) && isFolder.boolValue
+        guard hasFiles || withoutFiles else {
+            throw DoorstepError(
+                .notFound,
+                "no folder \(filesFolder.path) beside the backup: a backup keeps the attachments' files there; restore with --without-files to put back only the database (a backup made before backups held files)"
+            )
+        }
+        if hasFiles { _ = try FileStoreBackup.check(filesFolder) }
         let database = configuration.databasePath
         let exists = FileManager.default.fileExists(atPath: database)
         guard !exists || replace else {
@@ -82,29 +97,44 @@ extension DoorstepServerSetup {
         }
         // Held while restoring: a server started meanwhile stops at once.
         let lock = try DataFolderLock.acquire(data)
-        var setAside: String?
-        if exists {
-            let stamp = Instant.format(Date(), in: .gmt).replacingOccurrences(of: ":", with: "-")
-            let aside = database + ".before-restore-\(stamp)"
-            try FileManager.default.moveItem(atPath: database, toPath: aside)
-            for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: database + suffix) {
-                try FileManager.default.moveItem(atPath: database + suffix, toPath: aside + suffix)
-            }
-            setAside = aside
-        }
+        // The copy first, whole and synced beside the database: a failure here changes nothing.
         let partial = database + ".restoring"
-        try? FileManager.default.removeItem(atPath: partial)
-        try FileManager.default.copyItem(atPath: backup, toPath: partial)
-        // Cursors issued before the restore are refused from now on: devices pull again (§9).
-        try SQLiteStorage.markRestored(partial, epoch: UUID().uuidString.lowercased())
-        if let handle = FileHandle(forWritingAtPath: partial) {
+        do {
+            try? FileManager.default.removeItem(atPath: partial)
+            try FileManager.default.copyItem(atPath: backup, toPath: partial)
+            // Cursors issued before the restore are refused from now on: devices pull again (§9).
+            try SQLiteStorage.markRestored(partial, epoch: UUID().uuidString.lowercased())
+            guard let handle = FileHandle(forWritingAtPath: partial) else {
+                throw DoorstepError(.internalError, "cannot open \(partial) to sync it")
+            }
             try handle.synchronize()
             try handle.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
         }
-        try FileManager.default.moveItem(atPath: partial, toPath: database)
-        let store = try FolderFileStore(root: URL(fileURLWithPath: configuration.filesDirectory), clock: configuration.clock)
-        let files = try await FileStoreBackup.restore(from: filesFolder, into: store)
+        // Then the database there (and its journal files, even without it) set aside, the copy renamed in.
+        let stamp = Instant.format(Date(), in: .gmt).replacingOccurrences(of: ":", with: "-")
+        let aside = database + ".before-restore-\(stamp)"
+        var moved: [(from: String, to: String)] = []
+        do {
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: database + suffix) {
+                try FileManager.default.moveItem(atPath: database + suffix, toPath: aside + suffix)
+                moved.append((database + suffix, aside + suffix))
+            }
+            try FileManager.default.moveItem(atPath: partial, toPath: database)
+        } catch {
+            for (from, to) in moved.reversed() { try? FileManager.default.moveItem(atPath: to, toPath: from) }
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        FolderFileStore.syncFolder(URL(fileURLWithPath: data))
+        var files = FileStoreBackup.Summary()
+        if hasFiles {
+            let store = try FolderFileStore(root: URL(fileURLWithPath: configuration.filesDirectory), clock: configuration.clock)
+            files = try await FileStoreBackup.restore(from: filesFolder, into: store)
+        }
         withExtendedLifetime(lock) {}
-        return RestoreSummary(database: database, setAside: setAside, files: files.files, filesCopied: files.copied)
+        return RestoreSummary(database: database, setAside: exists ? aside : nil, files: files.files, filesCopied: files.copied)
     }
 }

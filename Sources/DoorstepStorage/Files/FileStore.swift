@@ -98,6 +98,7 @@ extension FileStore {
         let length = Int64(data.count)
         var offset: Int64 = 0
         var attempts = 0
+        var startedOver = false
         while true {
             let current = try await state(of: sha256)
             if case .whole = current { return current }
@@ -105,6 +106,11 @@ extension FileStore {
                 let state = try await append(to: sha256, offset: offset, length: length, bytes: DataChunks(data: data, from: Int(offset)))
                 if case .whole = state { return state }
                 offset = state.held
+            } catch let error as DoorstepError where error.code == .hashMismatch && !startedOver {
+                // An unfinished upload of other bytes under this hash was gone on from: the store
+                // removed it; these bytes are checked already, so once more from the start.
+                startedOver = true
+                offset = 0
             } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
                 // Another request is writing this file now, or holds part of it: go on from there.
                 attempts += 1

@@ -14,6 +14,9 @@ public enum FileStoreBackup {
         /// The files copied this time; the others were in the folder already (an earlier backup
         /// into the same folder) or in the store already (a restore).
         public var copied = 0
+
+        /// Nothing yet.
+        public init() {}
     }
 
     /// Copies every whole file of `store` into `folder`: each written beside, synced and renamed

@@ -280,7 +280,7 @@ public final class FolderFileStore: FileStore {
     }
 
     /// Syncs a folder, so that a file moved into it is there after a crash.
-    static func syncFolder(_ folder: URL) {
+    public static func syncFolder(_ folder: URL) {
         let descriptor = open(folder.path, O_RDONLY)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

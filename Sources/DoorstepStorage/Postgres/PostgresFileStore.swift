@@ -75,7 +75,8 @@ public final class PostgresFileStore: FileStore {
         guard offset == upload.held else { throw FolderFileStore.mismatch(held: upload.held) }
         let start = upload.held
         var held = upload.held
-        var head = upload.head
+        // A request from 0 sniffs its own first bytes (a head left by a request that was given back is not its).
+        var head = upload.held == 0 ? Data() : upload.head
         var buffer = Data()
         /// Commits the bytes received, only if the upload still holds what this request found.
         func flush() async throws {
@@ -119,12 +120,14 @@ public final class PostgresFileStore: FileStore {
             // As before the request: what it committed is given back (a refused type, the upload itself).
             try await storage.transaction { connection in
                 if start == 0, error.code == .unsupportedMediaType {
-                    try await connection.query(
-                        "DELETE FROM file_uploads WHERE sha256 = \(sha256) AND length = \(length) AND held = \(held)", logger: self.logger)
-                    try await connection.query("SELECT lo_unlink(\(upload.object)::oid)", logger: self.logger)
+                    // Only the row this request still holds, and so only its object: another request
+                    // may have gone on with the upload meanwhile.
+                    try await self.remove(
+                        connection, "DELETE FROM file_uploads WHERE sha256 = \(sha256) AND length = \(length) AND held = \(held) RETURNING object::bigint")
                 } else {
+                    let kept = start == 0 ? Data() : head
                     try await connection.query(
-                        "UPDATE file_uploads SET held = \(start) WHERE sha256 = \(sha256) AND length = \(length) AND held = \(held)",
+                        "UPDATE file_uploads SET held = \(start), head = \(kept) WHERE sha256 = \(sha256) AND length = \(length) AND held = \(held)",
                         logger: self.logger)
                 }
             }
@@ -156,8 +159,8 @@ public final class PostgresFileStore: FileStore {
             if let (upload, updated) = try await find() {
                 guard updated < cutoff else { return upload }
                 // Older than an unfinished upload is kept: gone, as if swept.
-                try await connection.query("DELETE FROM file_uploads WHERE sha256 = \(sha256) AND length = \(length)", logger: self.logger)
-                try await connection.query("SELECT lo_unlink(\(upload.object)::oid)", logger: self.logger)
+                try await self.remove(
+                    connection, "DELETE FROM file_uploads WHERE sha256 = \(sha256) AND length = \(length) RETURNING object::bigint")
             }
             var inserted = false
             for try await _ in try await connection.query(
@@ -207,6 +210,7 @@ public final class PostgresFileStore: FileStore {
             }
             var hasher = SHA256()
             var at: Int64 = 0
+            var first = Data()
             while at < length {
                 let count = Int32(min(Int64(1 << 20), length - at))
                 var chunk = Data()
@@ -216,12 +220,13 @@ public final class PostgresFileStore: FileStore {
                     chunk = part
                 }
                 guard !chunk.isEmpty else { break }
+                if at == 0 { first = chunk.prefix(AttachmentFile.sniffBytes) }
                 hasher.update(data: chunk)
                 at += Int64(chunk.count)
             }
             let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
             try await connection.query("DELETE FROM file_uploads WHERE sha256 = \(sha256) AND length = \(length)", logger: self.logger)
-            guard at == length, digest == sha256, let type = AttachmentFile.mediaType(ofFirstBytes: upload.head) else {
+            guard at == length, digest == sha256, let type = AttachmentFile.mediaType(ofFirstBytes: first) else {
                 try await connection.query("SELECT lo_unlink(\(upload.object)::oid)", logger: self.logger)
                 return .refused(digest == sha256 ? FolderFileStore.notAccepted() : DoorstepError(.hashMismatch, rule: "hashMismatch"))
             }
@@ -300,14 +305,7 @@ public final class PostgresFileStore: FileStore {
 
     public func removeUnfinished(before cutoff: Int64) async throws -> Int {
         try await storage.transaction { connection in
-            var objects: [Int64] = []
-            for try await object in try await connection.query(
-                "DELETE FROM file_uploads WHERE updated_at < \(cutoff) RETURNING object::bigint", logger: logger
-            ).decode(Int64.self) {
-                objects.append(object)
-            }
-            for object in objects { try await connection.query("SELECT lo_unlink(\(object)::oid)", logger: logger) }
-            return objects.count
+            try await self.remove(connection, "DELETE FROM file_uploads WHERE updated_at < \(cutoff) RETURNING object::bigint")
         }
     }
 
@@ -337,6 +335,19 @@ public final class PostgresFileStore: FileStore {
             }
             return files
         }
+    }
+
+    /// Runs a `DELETE … RETURNING object::bigint` of uploads and unlinks exactly the large objects
+    /// of the rows it removed (an object that is already gone is passed over); how many rows.
+    @discardableResult
+    private func remove(_ connection: PostgresConnection, _ delete: PostgresQuery) async throws -> Int {
+        var objects: [Int64] = []
+        for try await object in try await connection.query(delete, logger: logger).decode(Int64.self) { objects.append(object) }
+        for object in objects where object != 0 {
+            try await connection.query(
+                "SELECT lo_unlink(oid) FROM pg_largeobject_metadata WHERE oid = \(object)::oid", logger: logger)
+        }
+        return objects.count
     }
 
     /// Sweeps unfinished uploads at most once an hour, when an upload request comes.
