@@ -2,6 +2,7 @@ import Crypto
 public import DoorstepCore
 public import Foundation
 import GRDB
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -272,20 +273,25 @@ extension FieldClient {
     @discardableResult
     public func evictFiles() async throws -> Int {
         let budget = max(0, configuration.fileBudgetBytes)
-        let evicted = try await pool.write { db -> [String] in
-            var held = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM attachment_files WHERE held = 1") ?? 0
-            guard held > budget else { return [] }
-            var chosen: [String] = []
-            let candidates = try Row.fetchAll(
-                db, sql: "SELECT sha256, size FROM attachment_files WHERE held = 1 AND uploaded = 1 ORDER BY used_at IS NOT NULL, used_at, sha256")
-            for row in candidates where held > budget {
-                let sha: String = row["sha256"]
-                chosen.append(sha)
-                held -= row["size"] as Int64
-                try db.execute(sql: "UPDATE attachment_files SET held = 0 WHERE sha256 = ?", arguments: [sha])
+        // Within the budget (the usual case): nothing written.
+        let total = try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM attachment_files WHERE held = 1") ?? 0 }
+        let evicted =
+            total <= budget
+            ? []
+            : try await pool.write { db -> [String] in
+                var held = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM attachment_files WHERE held = 1") ?? 0
+                guard held > budget else { return [] }
+                var chosen: [String] = []
+                let candidates = try Row.fetchAll(
+                    db, sql: "SELECT sha256, size FROM attachment_files WHERE held = 1 AND uploaded = 1 ORDER BY used_at IS NOT NULL, used_at, sha256")
+                for row in candidates where held > budget {
+                    let sha: String = row["sha256"]
+                    chosen.append(sha)
+                    held -= row["size"] as Int64
+                    try db.execute(sql: "UPDATE attachment_files SET held = 0 WHERE sha256 = ?", arguments: [sha])
+                }
+                return chosen
             }
-            return chosen
-        }
         for sha in evicted {
             // Attached or fetched again meanwhile: held again, so it stays.
             let heldAgain = try await pool.read { db in
@@ -293,7 +299,15 @@ extension FieldClient {
             }
             if !heldAgain { try? FileManager.default.removeItem(at: filePath(sha)) }
         }
-        // Stray files: marked not held (an eviction cut short) or half written (`.part`).
+        // Stray files: marked not held (an eviction cut short) or half written (`.part`), looked
+        // for at most once an hour.
+        let now = Date()
+        let due = lastStraySweep.withLock { last in
+            guard last.map({ now.timeIntervalSince($0) >= 3600 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return evicted.count }
         let kept = Set(try await pool.read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM attachment_files WHERE held = 1") })
         for name in (try? FileManager.default.contentsOfDirectory(atPath: filesFolder.path)) ?? [] where !kept.contains(name) {
             let path = filesFolder.appendingPathComponent(name)

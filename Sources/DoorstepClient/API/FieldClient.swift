@@ -2,6 +2,7 @@ import Crypto
 public import DoorstepCore
 public import Foundation
 import GRDB
+import Synchronization
 
 /// The field client: a visitor's (or an office's) local copy of its district, written offline and
 /// synced with the server when a network appears.
@@ -13,6 +14,8 @@ public final class FieldClient: Sendable {
     let pool: DatabasePool
     let checkpointer: Checkpointer
     let syncGate = SyncGate()
+    /// When the folder of files was last swept of strays (at most once an hour).
+    let lastStraySweep = Mutex<Date?>(nil)
     public let configuration: ClientConfiguration
 
     /// Opens (or creates) the local database.
@@ -73,6 +76,8 @@ public final class FieldClient: Sendable {
             try LocalStore.set(db, .hlc, answer.serverClock.description)
             try LocalStore.set(db, .nextSeq, "1")
             try LocalStore.set(db, .cursor, "")
+            // A new server: what it reads is asked again at the first sync.
+            try LocalStore.set(db, .serverRevision, nil)
         }
         return Enrollment(device: answer.device, server: server, role: answer.role, district: answer.district, deviceName: deviceName)
     }

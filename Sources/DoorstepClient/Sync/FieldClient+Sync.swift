@@ -44,10 +44,12 @@ extension FieldClient {
             try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
             try await pull(api: api, summary: &summary, progress: progress)
             try await keepCampaigns(api: api)
-            // What the server reads, so that nothing it would refuse is written here (attachments, 1.4).
-            if let info = try? await api.call("GET", "/v1/server", as: ServerInfo.self) {
+            // What the server reads, so that nothing it would refuse is written here (attachments,
+            // 1.4): asked until the server is known to read 1.4, then no more (a request less per sync).
+            let known = try await pool.read { db in try LocalStore.setting(db, .serverRevision) }
+            if known.map({ !ProtocolVersion.readsAttachments($0) }) ?? true, let info = try? await api.call("GET", "/v1/server", as: ServerInfo.self) {
                 let revision = info.protocolRevision ?? "1.0"
-                try await pool.write { db in try LocalStore.set(db, .serverRevision, revision) }
+                if revision != known { try await pool.write { db in try LocalStore.set(db, .serverRevision, revision) } }
             }
             // Files last: a sync's mutations never wait for a file (protocol 1.4, §16 step 7).
             let files = try await sendFiles(api: api)
