@@ -301,6 +301,8 @@ extension FieldClient {
             return
         }
         let text = String(decoding: try WireCoding.encode(CampaignList(campaigns: campaigns)), as: UTF8.self)
+        // Written only when they changed: most syncs find the same campaigns, and skip a commit.
+        guard try await pool.read({ db in try LocalStore.setting(db, .campaigns) }) != text else { return }
         try await pool.write { db in try LocalStore.set(db, .campaigns, text) }
     }
 
