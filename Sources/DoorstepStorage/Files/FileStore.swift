@@ -1,5 +1,6 @@
 public import DoorstepCore
 public import Foundation
+import Synchronization
 
 /// Where the server holds a file named by its SHA-256 (protocol 1.4, §17.2).
 public enum FileState: Sendable, Hashable {
@@ -119,6 +120,24 @@ extension FileStore {
                 try await Task.sleep(for: .milliseconds(50 * attempts))
             }
         }
+    }
+}
+
+/// When a file store last swept its unfinished uploads: a sweep at most once an hour, started
+/// by an upload request (both stores).
+final class SweepSchedule: Sendable {
+    private let last = Mutex<Int64>(0)
+
+    /// Starts `store`'s sweep of uploads older than their lifetime, if an hour has passed since the last.
+    func sweepIfDue(_ store: some FileStore, now: Int64) {
+        let due = last.withLock { last in
+            guard now - last >= 3_600_000 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let cutoff = now - type(of: store).unfinishedLifetimeMillis
+        Task { _ = try? await store.removeUnfinished(before: cutoff) }
     }
 }
 

@@ -20,7 +20,7 @@ public final class FolderFileStore: FileStore {
     /// The files an append is writing now: one writer per file.
     private let writing = Mutex<Set<String>>([])
     /// When unfinished uploads were last swept.
-    private let lastSweep = Mutex<Int64>(0)
+    private let sweeps = SweepSchedule()
     /// The files held whole and their bytes: counted from the folder once, then kept up to date.
     private let totals = Mutex<(files: Int, bytes: Int64)?>(nil)
 
@@ -251,17 +251,7 @@ public final class FolderFileStore: FileStore {
     }
 
     /// Sweeps unfinished uploads at most once an hour, when a new one begins.
-    private func sweepIfDue() {
-        let now = clock()
-        let due = lastSweep.withLock { last in
-            guard now - last >= 3_600_000 else { return false }
-            last = now
-            return true
-        }
-        guard due else { return }
-        let cutoff = now - Self.unfinishedLifetimeMillis
-        Task { _ = try? await self.removeUnfinished(before: cutoff) }
-    }
+    private func sweepIfDue() { sweeps.sweepIfDue(self, now: clock()) }
 
     static func check(_ sha256: String) throws {
         guard AttachmentFile.isSHA256(sha256) else {

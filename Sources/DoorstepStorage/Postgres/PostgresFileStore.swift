@@ -21,7 +21,7 @@ public final class PostgresFileStore: FileStore {
     /// Upload requests this process is writing now.
     private let receiving = Mutex(0)
     /// When unfinished uploads were last swept.
-    private let lastSweep = Mutex<Int64>(0)
+    private let sweeps = SweepSchedule()
     /// The bytes committed at a time: what a cut link can cost is what had not arrived.
     static let flushBytes = 256 * 1024
 
@@ -351,15 +351,5 @@ public final class PostgresFileStore: FileStore {
     }
 
     /// Sweeps unfinished uploads at most once an hour, when an upload request comes.
-    private func sweepIfDue() {
-        let now = clock()
-        let due = lastSweep.withLock { last in
-            guard now - last >= 3_600_000 else { return false }
-            last = now
-            return true
-        }
-        guard due else { return }
-        let cutoff = now - Self.unfinishedLifetimeMillis
-        Task { _ = try? await self.removeUnfinished(before: cutoff) }
-    }
+    private func sweepIfDue() { sweeps.sweepIfDue(self, now: clock()) }
 }
