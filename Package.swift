@@ -42,6 +42,8 @@ let package = Package(
         // The field client's HTTP on Linux (FoundationNetworking ends the process on an answer cut
         // inside its headers; see HTTPClientTransport). Already in the graph through Hummingbird.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+        // gzip of HTTP bodies (protocol 1.5), by Hummingbird's author, over the system's zlib.
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -62,16 +64,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // gzip of HTTP bodies, both ends (protocol 1.5, §18): what compresses, what a request accepts.
+        .target(
+            name: "DoorstepCompression",
+            dependencies: [
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DoorstepClient",
             dependencies: [
                 "DoorstepCore",
                 "DoorstepBundle",
+                "DoorstepCompression",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(platforms: [.linux])),
-                .product(name: "NIOCore", package: "swift-nio", condition: .when(platforms: [.linux])),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio", condition: .when(platforms: [.linux])),
             ],
             swiftSettings: swiftSettings
@@ -134,6 +146,7 @@ let package = Package(
             name: "DoorstepServer",
             dependencies: [
                 "DoorstepCore",
+                "DoorstepCompression",
                 "DoorstepWeb",
                 "DoorstepBundle",
                 "DoorstepStorage",
@@ -246,6 +259,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DoorstepCompressionTests",
+            dependencies: ["DoorstepCompression", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DoorstepCoreTests",
             dependencies: [
                 "DoorstepCore",
@@ -262,6 +280,7 @@ let package = Package(
             name: "DoorstepClientTests",
             dependencies: [
                 "DoorstepTestSupport",
+                "DoorstepCompression",
                 "DoorstepClient",
                 "DoorstepServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -299,6 +318,7 @@ let package = Package(
             name: "DoorstepServerTests",
             dependencies: [
                 "DoorstepTestSupport",
+                "DoorstepCompression",
                 "DoorstepServer",
                 "DoorstepStorage",
                 "DoorstepImport",

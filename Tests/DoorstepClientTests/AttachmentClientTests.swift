@@ -154,7 +154,8 @@ import Testing
             func send(_ request: TransportRequest) async throws -> TransportResponse {
                 var answer = try await base.send(request)
                 if request.path == "/v1/server" {
-                    answer.body = Data(String(decoding: answer.body, as: UTF8.self).replacingOccurrences(of: "\"1.4\"", with: "\"1.3\"").utf8)
+                    answer.body = Data(
+                        String(decoding: answer.body, as: UTF8.self).replacingOccurrences(of: "\"\(ProtocolVersion.revision)\"", with: "\"1.3\"").utf8)
                 }
                 return answer
             }

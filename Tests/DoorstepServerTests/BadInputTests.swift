@@ -1,3 +1,4 @@
+import DoorstepCompression
 import DoorstepCore
 import Foundation
 import HTTPTypes
@@ -53,6 +54,27 @@ struct BadInputTests {
         },
         Case(name: "oversized body", status: .contentTooLarge, code: "payloadTooLarge") { s, d, _, _ in
             try await s.call(.post, "/v1/push", token: d.token, body: Data(repeating: 0x20, count: 70 * 1024))
+        },
+        Case(name: "gzip body that is not gzip", status: .badRequest, code: "malformedInput") { s, d, f, h in
+            let batch = try WireCoding.encode(
+                PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))
+            return try await s.call(.post, "/v1/push", token: d.token, body: batch, headers: [.contentEncoding: "gzip"])
+        },
+        Case(name: "gzip body cut short", status: .badRequest, code: "malformedInput") { s, d, f, h in
+            let batch = try WireCoding.encode(
+                PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))
+            let gzip = try Gzip.compress(batch)
+            return try await s.call(.post, "/v1/push", token: d.token, body: Data(gzip.dropLast(6)), headers: [.contentEncoding: "gzip"])
+        },
+        Case(name: "gzip body that decodes past the limit", status: .contentTooLarge, code: "payloadTooLarge") { s, d, _, _ in
+            // 20 KB of gzip that decodes to 4 MiB of spaces: refused at the limit, never held whole.
+            let bomb = try Gzip.compress([UInt8](repeating: 0x20, count: 4 * 1024 * 1024), level: 9)
+            return try await s.call(.post, "/v1/push", token: d.token, body: Data(bomb), headers: [.contentEncoding: "gzip"])
+        },
+        Case(name: "a coding the server does not read", status: .unsupportedMediaType, code: "unsupportedMediaType") { s, d, f, h in
+            let batch = try WireCoding.encode(
+                PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))
+            return try await s.call(.post, "/v1/push", token: d.token, body: batch, headers: [.contentEncoding: "br"])
         },
         Case(name: "oversized batch", status: .badRequest, code: "invalidBatch") { s, d, f, h in
             let mutations = (0..<6).map { _ in f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit()) }

@@ -26,6 +26,9 @@ public struct ClientConfiguration: Sendable {
     /// it, the files used longest ago are removed from the laptop after a sync, and fetched again
     /// when opened. Files the server does not hold yet are never removed, whatever their size.
     public var fileBudgetBytes: Int64 = 1024 * 1024 * 1024
+    /// Whether answers are asked for gzip-encoded and pushes sent so to a server that reads them
+    /// (protocol 1.5, §18): on; off only to measure what compression saves.
+    public var compression = true
 
     /// The transport a client uses unless told otherwise: ``HTTPClientTransport`` on Linux
     /// (FoundationNetworking there ends the process on an answer cut inside its headers),

@@ -147,7 +147,8 @@ extension FieldClient {
             throw DoorstepError(.notEnrolled, "this device is not enrolled yet: run enroll with the code from the office")
         }
         try checkTransport(enrollment.server)
-        let api = ServerAPI(transport: configuration.transport(enrollment.server), token: token, retry: configuration.retry)
+        let api = ServerAPI(
+            transport: configuration.transport(enrollment.server), token: token, retry: configuration.retry, compression: configuration.compression)
         let answer = try await api.exchange("GET", "/v1/attachments/\(id)/file")
         guard Self.sha256(answer.body) == attachment.sha256, let type = AttachmentFile.mediaType(ofFirstBytes: answer.body) else {
             throw DoorstepError(.hashMismatch, rule: "hashMismatch")

@@ -21,8 +21,8 @@ extension FieldClient {
         }
         defer { syncGate.leave() }
         let started = Date()
-        let (enrollment, token) = try await pool.read { db -> (Enrollment?, String?) in
-            (try Self.enrollment(db), try LocalStore.setting(db, .token))
+        let (enrollment, token, known) = try await pool.read { db -> (Enrollment?, String?, String?) in
+            (try Self.enrollment(db), try LocalStore.setting(db, .token), try LocalStore.setting(db, .serverRevision))
         }
         if let enrollment, enrollment.revokedAt != nil {
             // The photos go with the district's data (again, should the first wipe have been cut short).
@@ -35,7 +35,9 @@ extension FieldClient {
         let address = server ?? enrollment.server
         try checkTransport(address)
         let meter = ByteMeter()
-        let api = ServerAPI(transport: configuration.transport(address), token: token, retry: configuration.retry, meter: meter)
+        let api = ServerAPI(
+            transport: configuration.transport(address), token: token, retry: configuration.retry, meter: meter,
+            compression: configuration.compression, compressBodies: configuration.compression && ProtocolVersion.readsCompressedBodies(known))
         var summary = SyncSummary(
             pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
             removedHouseholds: 0, clockSkew: false, seconds: 0)
@@ -44,10 +46,10 @@ extension FieldClient {
             try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
             try await pull(api: api, summary: &summary, progress: progress)
             try await keepCampaigns(api: api)
-            // What the server reads, so that nothing it would refuse is written here (attachments,
-            // 1.4): asked until the server is known to read 1.4, then no more (a request less per sync).
-            let known = try await pool.read { db in try LocalStore.setting(db, .serverRevision) }
-            if known.map({ !ProtocolVersion.readsAttachments($0) }) ?? true, let info = try? await api.call("GET", "/v1/server", as: ServerInfo.self) {
+            // What the server reads, so that nothing it would refuse is written or sent here
+            // (attachments, 1.4; compressed bodies, 1.5): asked until the server is known to read
+            // this client's revision, then no more (a request less per sync).
+            if !ProtocolVersion.readsCurrent(known), let info = try? await api.call("GET", "/v1/server", as: ServerInfo.self) {
                 let revision = info.protocolRevision ?? "1.0"
                 if revision != known { try await pool.write { db in try LocalStore.set(db, .serverRevision, revision) } }
             }

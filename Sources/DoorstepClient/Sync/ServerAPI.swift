@@ -1,3 +1,4 @@
+import DoorstepCompression
 import DoorstepCore
 import Foundation
 import Synchronization
@@ -7,15 +8,19 @@ struct ServerAPI: Sendable {
     let transport: any SyncTransport
     let token: String?
     let retry: RetryPolicy
-    /// Counts the bytes of bodies sent and received (a sync's progress shows them).
+    /// Counts the bytes of bodies sent and received, as they travel (a sync's progress shows them).
     var meter: ByteMeter? = nil
+    /// Whether answers are asked for gzip-encoded (protocol 1.5, §18): on, unless measuring without.
+    var compression = true
+    /// Whether request bodies are sent gzip-encoded: only to a server known to read 1.5.
+    var compressBodies = false
 
     /// The same calls without retries: a request whose answer may be lost after the server acted
     /// on it is followed by a question rather than sent again (file parts, protocol 1.4).
     var sendingOnce: ServerAPI {
         var once = RetryPolicy(maxAttempts: 1, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
         once.sleep = retry.sleep
-        return ServerAPI(transport: transport, token: token, retry: once, meter: meter)
+        return ServerAPI(transport: transport, token: token, retry: once, meter: meter, compression: compression, compressBodies: compressBodies)
     }
 
     /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
@@ -50,9 +55,20 @@ struct ServerAPI: Sendable {
         var headers = [
             ProtocolVersion.header: String(ProtocolVersion.current), ProtocolVersion.revisionHeader: ProtocolVersion.revision, "Accept": "application/json",
         ]
+        if compression { headers["Accept-Encoding"] = "gzip" }
         for (name, value) in extra { headers[name] = value }
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        if body != nil { headers["Content-Type"] = contentType }
+        var body = body
+        if let plain = body {
+            headers["Content-Type"] = contentType
+            // JSON and CSV shrink to a fifth or less; a file's bytes (already compressed) go as they are.
+            if compressBodies, plain.count > ContentCoding.minimumBytes, ContentCoding.isCompressible(contentType: contentType),
+                let encoded = try? Gzip.compress(plain)
+            {
+                body = Data(encoded)
+                headers["Content-Encoding"] = "gzip"
+            }
+        }
         let request = TransportRequest(method: method, path: path, headers: headers, body: body)
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
@@ -62,8 +78,7 @@ struct ServerAPI: Sendable {
             let response: TransportResponse
             do {
                 meter?.add(body?.count ?? 0)
-                response = try await transport.send(request)
-                meter?.add(response.body.count)
+                response = try decoded(try await transport.send(request))
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
@@ -98,6 +113,38 @@ struct ServerAPI: Sendable {
         }
     }
 }
+
+extension ServerAPI {
+    /// The answer with its body decoded, counted as it travelled. An answer in gzip that does
+    /// not decode was damaged or cut on the way: a network error (tried again), never data.
+    fileprivate func decoded(_ response: TransportResponse) throws -> TransportResponse {
+        meter?.add(response.body.count)
+        guard let coding = response.headers["content-encoding"] else { return response }
+        switch ContentCoding.requestCoding(coding) {
+        case .identity:
+            return response
+        case .gzip:
+            // A transport that decoded it already (URLSession may) leaves the header: the bytes tell.
+            guard response.body.starts(with: [0x1f, 0x8b]) else { return response }
+            var decoded = response
+            do {
+                decoded.body = Data(try Gzip.decompress(response.body, limit: Self.maxAnswerBytes))
+            } catch {
+                throw UndecodableAnswer()
+            }
+            decoded.headers["content-encoding"] = nil
+            return decoded
+        case .unsupported:
+            throw UndecodableAnswer()
+        }
+    }
+
+    /// The largest answer read, decoded (a pull page or a receipt is far smaller).
+    static let maxAnswerBytes = 256 * 1024 * 1024
+}
+
+/// An answer whose coding could not be undone: treated as a network error.
+struct UndecodableAnswer: Error {}
 
 /// Bytes of request and answer bodies, counted as they go.
 final class ByteMeter: Sendable {

@@ -7,19 +7,41 @@ public enum ProtocolVersion {
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
     /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
-    public static let revision = "1.4"
+    public static let revision = "1.5"
     /// The request header that names the revision a client reads (protocol 1.4, §13.4).
     public static let revisionHeader = "Doorstep-Revision"
     /// The first revision with attachments: a request that reads an older one is sent none.
     public static let attachmentsRevision = (major: 1, minor: 4)
 
+    /// The first revision that reads gzip-encoded request bodies (§18).
+    public static let compressionRevision = (major: 1, minor: 5)
+
     /// Whether a `Doorstep-Revision` header's value reads attachments (`1.4` or later); `false`
     /// for none or a value that is not `major.minor`.
     public static func readsAttachments(_ header: String?) -> Bool {
-        guard let header else { return false }
-        let parts = header.trimmedWhitespace.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return false }
-        return (major, minor) >= attachmentsRevision
+        guard let revision = parse(header) else { return false }
+        return revision >= attachmentsRevision
+    }
+
+    /// Whether a server of this revision reads request bodies sent with `Content-Encoding: gzip`
+    /// (`1.5` or later, §18); `false` for none or a value that is not `major.minor`.
+    public static func readsCompressedBodies(_ revision: String?) -> Bool {
+        guard let revision = parse(revision) else { return false }
+        return revision >= compressionRevision
+    }
+
+    /// Whether a revision is this build's or later: nothing it reads needs asking again.
+    public static func readsCurrent(_ revision: String?) -> Bool {
+        guard let revision = parse(revision), let current = parse(Self.revision) else { return false }
+        return revision >= current
+    }
+
+    /// `major.minor` as numbers; `nil` for anything else.
+    static func parse(_ text: String?) -> (major: Int, minor: Int)? {
+        guard let text else { return nil }
+        let parts = text.trimmedWhitespace.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        return (major, minor)
     }
 }
 

@@ -1,4 +1,4 @@
-public import DoorstepCore
+import DoorstepCore
 import Foundation
 
 #if canImport(Glibc)

@@ -36,6 +36,11 @@ public struct ServerConfiguration: Sendable {
     public var tlsCertificatePath: String? = nil
     /// The PEM private key of ``tlsCertificatePath``.
     public var tlsKeyPath: String? = nil
+    /// Whether text answers go out gzip-encoded to requests that accept it (default on, protocol
+    /// 1.5 §18); off behind a proxy that compresses itself. Compressed request bodies are read either way.
+    public var compressAnswers = true
+    /// The gzip level of compressed answers (1 fastest … 9 smallest; default 1).
+    public var compressionLevel: Int32 = 1
 
     /// Limits on what one request may carry.
     public struct Limits: Sendable {

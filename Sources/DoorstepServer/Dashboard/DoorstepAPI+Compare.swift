@@ -20,6 +20,8 @@ extension DoorstepAPI {
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
+            } catch let error as DoorstepError {
+                throw error
             } catch {
                 throw DoorstepError(.payloadTooLarge, "the roster is larger than \(configuration.limits.maxBodyBytes) bytes")
             }

@@ -16,6 +16,10 @@ public func buildApplication(configuration: ServerConfiguration) async throws ->
     let router = Router(context: DoorstepRequestContext.self)
     router.add(middleware: LogRequestsMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.api.metrics))
+    router.add(
+        middleware: CompressionMiddleware(
+            level: configuration.compressionLevel, compressAnswers: configuration.compressAnswers,
+            maxDecodedBytes: max(configuration.limits.maxBodyBytes, configuration.limits.maxBundleBytes)))
     router.add(middleware: ErrorMiddleware())
     server.api.addRoutes(to: router)
     let addressPath = configuration.addressPath

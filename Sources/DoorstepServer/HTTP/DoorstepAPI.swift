@@ -161,6 +161,8 @@ struct DoorstepAPI: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
+        } catch let error as DoorstepError {
+            throw error  // a gzip body that does not decode (protocol 1.5)
         } catch {
             throw DoorstepError(.payloadTooLarge, "the body is larger than \(limit) bytes")
         }
