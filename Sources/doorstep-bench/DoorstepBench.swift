@@ -66,6 +66,9 @@ struct DoorstepBench {
             if options.only.contains(.files) {
                 results.files = try await FilesCase.run(options)
             }
+            if options.only.contains(.wire) {
+                results.wire = try await WireCase.run(options)
+            }
             if let postgres {
                 var result = PostgresResult()
                 if options.only.contains(.ingest) {

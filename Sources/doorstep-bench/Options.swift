@@ -9,6 +9,7 @@ enum BenchCase: String, CaseIterable, Sendable {
     case pull
     case fieldApp = "field-app"
     case files
+    case wire
 }
 
 /// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
@@ -41,6 +42,10 @@ struct Sizes: Sendable {
     var fileRounds: Int
     var fileDevices: Int
     var fileDevicesMiB: Int
+    /// The wire case: households of the district a new laptop syncs, and a day's visits and edits.
+    var wireHouseholds = 2_000
+    var wireDayVisits = 40
+    var wireDayEdits = 10
 
     static let full = Sizes(
         ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
@@ -49,7 +54,8 @@ struct Sizes: Sendable {
     static let quick = Sizes(
         ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
         scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2,
-        appHouseholds: 200, appSamples: 20, fileMiB: 2, fileRounds: 2, fileDevices: 4, fileDevicesMiB: 2)
+        appHouseholds: 200, appSamples: 20, fileMiB: 2, fileRounds: 2, fileDevices: 4, fileDevicesMiB: 2, wireHouseholds: 100,
+        wireDayVisits: 10, wireDayEdits: 5)
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }
@@ -76,7 +82,7 @@ struct Options: Sendable {
           --json              print the results as JSON (keys are documented in BENCHMARKS.md)
           --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
                               is created from this server URL (postgres://user@host:port/db) and dropped
-          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files
+          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files, wire
           --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
           --keep              keep the temporary folder (databases, server logs) for inspection
           --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)

@@ -16,6 +16,22 @@ struct Results: Codable, Sendable {
     var postgres: PostgresResult?
     var fieldApp: FieldAppResult?
     var files: FilesResult?
+    var wire: WireResult?
+}
+
+/// Bytes on the wire: a first sync and a day-end push without compression and with it.
+struct WireResult: Codable, Sendable {
+    var households: Int
+    var records: Int
+    var dayMutations: Int
+    var firstSyncPlainBytes = 0
+    var firstSyncGzipBytes = 0
+    var firstSyncPlainSeconds = 0.0
+    var firstSyncGzipSeconds = 0.0
+    var pushPlainBytes = 0
+    var pushGzipBytes = 0
+    var firstSyncRatio = 0.0
+    var pushRatio = 0.0
 }
 
 /// Attachments' files: upload and download rates against a raw copy, and the server's peak
@@ -222,12 +238,34 @@ enum Table {
         }
         if let app = results.fieldApp { lines += fieldAppLines(app) }
         if let files = results.files { lines += filesLines(files) }
+        if let wire = results.wire { lines += wireLines(wire) }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
             if let first = postgres.firstSync { lines += firstSyncLines(first) }
             if let pull = postgres.pull { lines += pullLines(pull) }
         }
         return lines
+    }
+
+    static func wireLines(_ wire: WireResult) -> [Line] {
+        let area = "wire"
+        let records = Double(wire.records)
+        let mutations = Double(max(1, wire.dayMutations))
+        return [
+            Line(
+                area: area, measure: "first sync, \(number(Double(wire.households))) households: bytes per record, plain / gzip, ratio",
+                value:
+                    "\(number(Double(wire.firstSyncPlainBytes) / records, digits: 1)) / \(number(Double(wire.firstSyncGzipBytes) / records, digits: 1)) B, \(number(wire.firstSyncRatio, digits: 3))",
+                target: "≤ 0.25", verdict: check(wire.firstSyncRatio <= 0.25)),
+            Line(
+                area: area, measure: "first sync on loopback: seconds, plain / gzip",
+                value: "\(number(wire.firstSyncPlainSeconds, digits: 2)) / \(number(wire.firstSyncGzipSeconds, digits: 2)) s"),
+            Line(
+                area: area, measure: "day-end push of \(wire.dayMutations) changes: bytes per change, plain / gzip, ratio",
+                value:
+                    "\(number(Double(wire.pushPlainBytes) / mutations, digits: 1)) / \(number(Double(wire.pushGzipBytes) / mutations, digits: 1)) B, \(number(wire.pushRatio, digits: 3))",
+                target: "≤ 0.25", verdict: check(wire.pushRatio <= 0.25)),
+        ]
     }
 
     static func filesLines(_ files: FilesResult) -> [Line] {
