@@ -1,4 +1,4 @@
-public import CompressNIO
+import CompressNIO
 public import NIOCore
 
 /// Why a gzip body could not be read.

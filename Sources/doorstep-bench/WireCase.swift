@@ -22,7 +22,7 @@ enum WireCase {
         for compressed in [false, true] {
             let meter = WireMeter()
             var configuration = ClientConfiguration(databasePath: Workspace.shared.path("wire-\(compressed ? "gzip" : "plain").sqlite"))
-            configuration.compression = compressed
+            configuration.compression = compressed ? .always : .never
             configuration.transport = { meter.transport($0) }
             let client = try FieldClient(configuration: configuration)
             try await client.enroll(server: server.url, code: try await server.enrollmentCode(), deviceName: "doorstep-bench wire")

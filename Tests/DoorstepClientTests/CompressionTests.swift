@@ -59,7 +59,7 @@ import Testing
         compression: Bool = true
     ) async throws -> (writer: FieldClient, reader: FieldClient, ids: [EntityID]) {
         var settings = LiveServer.clientConfiguration(transport: { writerLink.transport($0) })
-        settings.compression = compression
+        settings.compression = compression ? .always : .never
         let writer = try FieldClient(configuration: settings)
         try await writer.enroll(server: server.url, code: try await server.code(), deviceName: "writer")
         try await writer.sync()
@@ -71,7 +71,7 @@ import Testing
         }
         try await writer.sync()
         var readerSettings = LiveServer.clientConfiguration(transport: { readerLink.transport($0) })
-        readerSettings.compression = compression
+        readerSettings.compression = compression ? .always : .never
         let reader = try FieldClient(configuration: readerSettings)
         try await reader.enroll(server: server.url, code: try await server.code(), deviceName: "reader")
         try await reader.sync()
@@ -119,6 +119,23 @@ import Testing
             #expect(all.allSatisfy { $0.requestEncoding == nil }, "nothing compressed to a 1.4 server")
             #expect(all.allSatisfy { $0.answerEncoding == nil })
             for id in ids { #expect(try await writer.household(id) == reader.household(id)) }
+        }
+    }
+
+    @Test func byDefault_aServerOnThisMachine_isSentNothingCompressed() async throws {
+        try await LiveServer.run { server in
+            let link = RecordingLink()
+            let laptop = try await server.enrolledClient(transport: { link.transport($0) })
+            _ = try await laptop.fileHousehold(Facts.household(950))
+            try await laptop.sync()
+            try await laptop.sync()
+            #expect(!link.all.isEmpty)
+            #expect(link.all.allSatisfy { $0.requestEncoding == nil && $0.answerEncoding == nil }, "loopback: compressing saves nothing")
+            var settings = LiveServer.clientConfiguration()
+            #expect(settings.compresses(with: try #require(URL(string: "https://doorstep.example.org"))))
+            #expect(!settings.compresses(with: server.url))
+            settings.compression = .never
+            #expect(!settings.compresses(with: try #require(URL(string: "https://doorstep.example.org"))))
         }
     }
 

@@ -17,8 +17,23 @@ public struct ClientConfiguration: Sendable {
     public var retry: RetryPolicy
     /// The wall clock, in milliseconds since the epoch.
     public var clock: @Sendable () -> Int64
-    /// Makes the transport for a server address (tests may wrap it).
-    public var transport: @Sendable (URL) -> any SyncTransport
+    /// Makes the transport for a server address (tests may wrap it): by default the platform's,
+    /// cutting a request whose link is silent for ``stallTimeout``.
+    public var transport: @Sendable (URL) -> any SyncTransport {
+        get {
+            if let customTransport { return customTransport }
+            let stall = stallTimeout
+            return { url in ClientConfiguration.platformTransport(url, stallTimeout: stall) }
+        }
+        set { customTransport = newValue }
+    }
+    private var customTransport: (@Sendable (URL) -> any SyncTransport)?
+    /// A request whose link moves no byte for this long (seconds) is cut and tried again; the sync
+    /// goes on from what it stored. A slow link that still moves bytes is never cut (default 30).
+    public var stallTimeout: TimeInterval = 30
+    /// The time one pull page (or pushed batch) should take on the link as measured (seconds): on a
+    /// slow link, pages and batches shrink to it, so a cut costs at most that much again (default 4).
+    public var secondsPerRequest: Double = 4
     /// The bytes of an attachment's file sent per upload request (protocol 1.4): on a slow link
     /// a smaller part is acknowledged sooner (what a cut request carried is kept by the server).
     public var fileChunkBytes: Int = 1024 * 1024
@@ -27,17 +42,46 @@ public struct ClientConfiguration: Sendable {
     /// when opened. Files the server does not hold yet are never removed, whatever their size.
     public var fileBudgetBytes: Int64 = 1024 * 1024 * 1024
     /// Whether answers are asked for gzip-encoded and pushes sent so to a server that reads them
-    /// (protocol 1.5, §18): on; off only to measure what compression saves.
-    public var compression = true
+    /// (protocol 1.5, §18): by default for every server but one on this machine (loopback, where
+    /// compressing costs time and saves nothing).
+    public var compression = Compression.automatic
+
+    /// When the client compresses (protocol 1.5, §18).
+    public enum Compression: Sendable, Hashable {
+        /// For every server not on this machine.
+        case automatic
+        /// For every server (tests, measurements).
+        case always
+        /// Never: the bytes of protocol 1.4 (measurements).
+        case never
+    }
+
+    /// Whether the client compresses with `server`.
+    public func compresses(with server: URL) -> Bool {
+        switch compression {
+        case .always: true
+        case .never: false
+        case .automatic: !Self.isLoopback(server)
+        }
+    }
+
+    /// Whether an address is this machine's (`localhost`, `127.x.x.x`, `::1`).
+    static func isLoopback(_ server: URL) -> Bool {
+        let host = (server.host ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
 
     /// The transport a client uses unless told otherwise: ``HTTPClientTransport`` on Linux
     /// (FoundationNetworking there ends the process on an answer cut inside its headers),
     /// ``URLSessionTransport`` elsewhere.
-    public static let platformTransport: @Sendable (URL) -> any SyncTransport = { url in
+    public static let platformTransport: @Sendable (URL) -> any SyncTransport = { url in platformTransport(url, stallTimeout: 30) }
+
+    /// The platform's transport to `url`, cutting a request silent for `stallTimeout` seconds.
+    public static func platformTransport(_ url: URL, stallTimeout: TimeInterval) -> any SyncTransport {
         #if os(Linux)
-        HTTPClientTransport(baseURL: url)
+        HTTPClientTransport(baseURL: url, timeout: stallTimeout)
         #else
-        URLSessionTransport(baseURL: url)
+        URLSessionTransport(baseURL: url, timeout: stallTimeout)
         #endif
     }
 
@@ -49,7 +93,7 @@ public struct ClientConfiguration: Sendable {
         pullPageSize: Int = 200,
         retry: RetryPolicy = RetryPolicy(),
         clock: @escaping @Sendable () -> Int64 = HybridLogicalClock.systemMillis,
-        transport: @escaping @Sendable (URL) -> any SyncTransport = ClientConfiguration.platformTransport
+        transport: (@Sendable (URL) -> any SyncTransport)? = nil
     ) {
         self.databasePath = databasePath
         self.city = city
@@ -58,7 +102,7 @@ public struct ClientConfiguration: Sendable {
         self.pullPageSize = pullPageSize
         self.retry = retry
         self.clock = clock
-        self.transport = transport
+        self.customTransport = transport
     }
 }
 
@@ -71,8 +115,7 @@ extension ClientConfiguration {
         }
         guard server.scheme == "http", !allowInsecureHTTP else { return }
         let host = (server.host ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        guard loopback else {
+        guard Self.isLoopback(server) else {
             throw DoorstepError(.insecureTransport, "refusing plain HTTP to \(host): the data is sensitive; use https://, or --insecure for a test network")
         }
     }

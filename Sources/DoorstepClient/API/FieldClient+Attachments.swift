@@ -148,7 +148,8 @@ extension FieldClient {
         }
         try checkTransport(enrollment.server)
         let api = ServerAPI(
-            transport: configuration.transport(enrollment.server), token: token, retry: configuration.retry, compression: configuration.compression)
+            transport: configuration.transport(enrollment.server), token: token, retry: configuration.retry,
+            compression: configuration.compresses(with: enrollment.server))
         let answer = try await api.exchange("GET", "/v1/attachments/\(id)/file")
         guard Self.sha256(answer.body) == attachment.sha256, let type = AttachmentFile.mediaType(ofFirstBytes: answer.body) else {
             throw DoorstepError(.hashMismatch, rule: "hashMismatch")

@@ -58,7 +58,8 @@ public final class FieldClient: Sendable {
             throw DoorstepError(.invalidOperation, "this database is already enrolled; use a new database for another enrollment")
         }
         let key = Curve25519.Signing.PrivateKey()
-        let api = ServerAPI(transport: configuration.transport(server), token: nil, retry: configuration.retry, compression: configuration.compression)
+        let api = ServerAPI(
+            transport: configuration.transport(server), token: nil, retry: configuration.retry, compression: configuration.compresses(with: server))
         let body = try WireCoding.encode(
             EnrollRequest(code: code, deviceName: deviceName, publicSigningKey: key.publicKey.rawRepresentation.base64EncodedString()))
         let answer = try await api.call("POST", "/v1/enroll", body: body, as: EnrollResponse.self)

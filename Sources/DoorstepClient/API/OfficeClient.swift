@@ -12,7 +12,7 @@ public struct OfficeClient: Sendable {
     public init(server: URL, token: String, configuration: ClientConfiguration? = nil) throws {
         let settings = configuration ?? ClientConfiguration(databasePath: "")
         try settings.checkTransport(server)
-        api = ServerAPI(transport: settings.transport(server), token: token, retry: settings.retry, compression: settings.compression)
+        api = ServerAPI(transport: settings.transport(server), token: token, retry: settings.retry, compression: settings.compresses(with: server))
     }
 
     /// Issues a one-time enrollment code for a district and role.

@@ -6,7 +6,8 @@ extension FieldClient {
     /// Asks an address which server answers there (`GET /v1/server`); sends no token.
     public func serverInfo(at server: URL) async throws -> ServerInfo {
         try checkTransport(server)
-        let api = ServerAPI(transport: configuration.transport(server), token: nil, retry: configuration.retry, compression: configuration.compression)
+        let api = ServerAPI(
+            transport: configuration.transport(server), token: nil, retry: configuration.retry, compression: configuration.compresses(with: server))
         do {
             return try await api.call("GET", "/v1/server", as: ServerInfo.self)
         } catch let error as DoorstepError where error.code == .notFound {

@@ -37,14 +37,20 @@ extension FieldClient {
         let meter = ByteMeter()
         let api = ServerAPI(
             transport: configuration.transport(address), token: token, retry: configuration.retry, meter: meter,
-            compression: configuration.compression, compressBodies: configuration.compression && ProtocolVersion.readsCompressedBodies(known))
+            compression: configuration.compresses(with: address),
+            compressBodies: configuration.compresses(with: address) && ProtocolVersion.readsCompressedBodies(known))
         var summary = SyncSummary(
             pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
             removedHouseholds: 0, clockSkew: false, seconds: 0)
+        let ticker = ProgressTicker(meter: meter, forward: progress)
+        let ticking = Task { await ticker.run() }
+        defer { ticking.cancel() }
+        let progress: @Sendable (SyncProgress) -> Void = { ticker.report($0) }
+        let pace = LinkPace(secondsPerRequest: configuration.secondsPerRequest)
         do {
             if let server, server != enrollment.server { try await verifyServer(at: server) }
-            try await push(api: api, device: enrollment.device, summary: &summary, progress: progress)
-            try await pull(api: api, summary: &summary, progress: progress)
+            try await push(api: api, device: enrollment.device, pace: pace, summary: &summary, progress: progress)
+            try await pull(api: api, pace: pace, summary: &summary, progress: progress)
             try await keepCampaigns(api: api)
             // What the server reads, so that nothing it would refuse is written or sent here
             // (attachments, 1.4; compressed bodies, 1.5): asked until the server is known to read
@@ -78,8 +84,10 @@ extension FieldClient {
         return summary
     }
 
-    private func push(api: ServerAPI, device: DeviceID, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
-        let limit = max(1, configuration.batchSize)
+    private func push(
+        api: ServerAPI, device: DeviceID, pace: LinkPace, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void
+    ) async throws {
+        let largest = max(1, configuration.batchSize)
         let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0 }
         var done = 0
         let start = ContinuousClock.now
@@ -87,7 +95,9 @@ extension FieldClient {
         progress(SyncProgress(phase: .pushing, done: 0, total: total, bytes: startBytes))
         while true {
             try Task.checkCancellation()
-            // The stored bodies go out as they are (each was validated and encoded when recorded).
+            // The stored bodies go out as they are (each was validated and encoded when recorded),
+            // as many as the link carries in a few seconds.
+            let limit = pace.limit(.mutation, largest: largest, first: largest)
             let batch = try await pool.read { db in
                 try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household, body FROM outbox WHERE acked = 0 ORDER BY seq LIMIT ?"), arguments: [limit])
                     .map { row in OutboxEntry(seq: row["seq"], household: try EntityID(row["household"] as String), body: row["body"]) }
@@ -104,8 +114,10 @@ extension FieldClient {
             writer.endObject()
             let body = Data(writer.bytes)
             let receipt: PushReceipt
+            let sent = PaceMark(api)
             do {
                 receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+                sent.note(.mutation, items: batch.count, in: pace)
             } catch let error as DoorstepError where error.code == .missingPredecessor {
                 // The server lacks work it once acknowledged (restored from an older backup): send
                 // again from where it says, if this laptop still holds that work, else say so.
@@ -204,14 +216,19 @@ extension FieldClient {
     /// (the server's answer names the next cursor), so the network and the disk work at once; the
     /// cursor is stored with each written page, so a page fetched but not written is simply asked
     /// for again by the next sync.
-    private func pull(api: ServerAPI, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
-        let limit = max(1, configuration.pullPageSize)
+    private func pull(api: ServerAPI, pace: LinkPace, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
+        let largest = max(1, configuration.pullPageSize)
         @Sendable func fetch(_ cursor: String, estimate: Bool = false) async throws -> PulledPage {
             // No cursor for the first page (§9); an older database's "0" means the same. The
-            // first page of a sync asks how much remains (1.3; an older server ignores it).
+            // first page of a sync asks how much remains (1.3; an older server ignores it). A page
+            // holds what the link carries in a few seconds (the largest, before anything is measured).
+            let limit = pace.limit(.household, largest: largest, first: largest)
             let query =
                 "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=\(limit)" + (estimate ? "&estimate=true" : "")
-            return try await api.call("GET", "/v1/pull?\(query)") { data in try FastJSON.decodePulledPage(data) }
+            let started = PaceMark(api)
+            let page = try await api.call("GET", "/v1/pull?\(query)") { data in try FastJSON.decodePulledPage(data) }
+            started.note(.household, items: page.page.households.count + page.page.removed.count, in: pace)
+            return page
         }
         let start = ContinuousClock.now
         let startBytes = api.meter?.bytes ?? 0

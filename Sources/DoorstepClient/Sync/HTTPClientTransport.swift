@@ -33,7 +33,13 @@ public struct HTTPClientTransport: SyncTransport {
         let client = Self.client(timeout: timeout)
         // Silence is cut by the read timeout; the deadline only bounds an answer that trickles for an hour.
         let response = try await client.execute(outgoing, timeout: .hours(1))
-        let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
+        var body = ByteBuffer()
+        for try await piece in response.body {
+            guard body.readableBytes + piece.readableBytes <= Self.maxAnswerBytes else { throw AnswerTooLarge() }
+            request.received?(piece.readableBytes)
+            var piece = piece
+            body.writeBuffer(&piece)
+        }
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name.lowercased()] = header.value }
         return TransportResponse(status: Int(response.status.code), body: Data(body.readableBytesView), headers: headers)
@@ -46,7 +52,8 @@ public struct HTTPClientTransport: SyncTransport {
         return clients.withLock { clients in
             if let client = clients[key] { return client }
             var configuration = HTTPClient.Configuration()
-            configuration.timeout = .init(connect: .milliseconds(key), read: .milliseconds(key))
+            // Silence is what is cut, never slowness: no byte read (or written) for the timeout.
+            configuration.timeout = .init(connect: .milliseconds(key), read: .milliseconds(key), write: .milliseconds(key))
             configuration.redirectConfiguration = .disallow
             configuration.decompression = .disabled
             // A refused or failed connection fails the request at once (the sync's RetryPolicy
@@ -59,5 +66,8 @@ public struct HTTPClientTransport: SyncTransport {
     }
 
     private static let clients = Mutex<[Int64: HTTPClient]>([:])
+
+    /// An answer longer than ``maxAnswerBytes``.
+    struct AnswerTooLarge: Error {}
 }
 #endif

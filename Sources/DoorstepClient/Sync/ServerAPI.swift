@@ -69,19 +69,29 @@ struct ServerAPI: Sendable {
                 headers["Content-Encoding"] = "gzip"
             }
         }
-        let request = TransportRequest(method: method, path: path, headers: headers, body: body)
+        var request = TransportRequest(method: method, path: path, headers: headers, body: body)
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         while true {
             attempt += 1
             try Task.checkCancellation()
             let response: TransportResponse
+            // The answer's bytes counted as they arrive where the transport tells, the rest at its end.
+            let arrived = ByteMeter()
+            if let meter {
+                request.received = { bytes in
+                    arrived.add(bytes)
+                    meter.add(bytes)
+                }
+            }
             do {
                 meter?.add(body?.count ?? 0)
-                response = try decoded(try await transport.send(request))
+                response = try decoded(try await transport.send(request), arrived: arrived.bytes)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                // What this attempt moved is lost: the link cut it (the next attempt starts again).
+                meter?.addLost(Int64(body?.count ?? 0) + arrived.bytes)
                 if attempt >= retry.maxAttempts {
                     throw DoorstepError(
                         .serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later",
@@ -117,8 +127,8 @@ struct ServerAPI: Sendable {
 extension ServerAPI {
     /// The answer with its body decoded, counted as it travelled. An answer in gzip that does
     /// not decode was damaged or cut on the way: a network error (tried again), never data.
-    fileprivate func decoded(_ response: TransportResponse) throws -> TransportResponse {
-        meter?.add(response.body.count)
+    fileprivate func decoded(_ response: TransportResponse, arrived: Int64) throws -> TransportResponse {
+        meter?.add(max(0, response.body.count - Int(arrived)))
         guard let coding = response.headers["content-encoding"] else { return response }
         switch ContentCoding.requestCoding(coding) {
         case .identity:
@@ -149,8 +159,14 @@ struct UndecodableAnswer: Error {}
 /// Bytes of request and answer bodies, counted as they go.
 final class ByteMeter: Sendable {
     private let count = Atomic<Int64>(0)
+    private let lostCount = Atomic<Int64>(0)
 
     func add(_ bytes: Int) { count.add(Int64(bytes), ordering: .relaxed) }
 
+    /// Notes bytes that moved in an attempt the link cut (already counted in ``bytes``).
+    func addLost(_ bytes: Int64) { lostCount.add(bytes, ordering: .relaxed) }
+
     var bytes: Int64 { count.load(ordering: .relaxed) }
+    /// The bytes of attempts the link cut.
+    var lost: Int64 { lostCount.load(ordering: .relaxed) }
 }

@@ -11,12 +11,16 @@ public struct TransportRequest: Sendable {
     public var path: String
     public var headers: [String: String]
     public var body: Data?
+    /// Told the size of each piece of the answer's body as it arrives (a transport that can), so
+    /// that progress moves while a long answer travels on a slow link.
+    public var received: (@Sendable (Int) -> Void)?
 
-    public init(method: String, path: String, headers: [String: String] = [:], body: Data? = nil) {
+    public init(method: String, path: String, headers: [String: String] = [:], body: Data? = nil, received: (@Sendable (Int) -> Void)? = nil) {
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
+        self.received = received
     }
 }
 
