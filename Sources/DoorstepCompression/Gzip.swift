@@ -59,6 +59,25 @@ public final class GzipEncoder {
             algorithm: .gzip, configuration: ZlibConfiguration(compressionLevel: max(1, min(9, level))))
     }
 
+    /// Compresses `input` and gives out everything it holds so far, byte-aligned (a zlib sync
+    /// flush): the bytes given up to here depend on nothing written after (a page's fixed part,
+    /// protocol 1.5 §18).
+    public func flush(_ input: ByteBuffer) throws -> ByteBuffer {
+        guard !finished else { throw CompressNIOError.uninitializedStream }
+        var input = input.readableBytes > 0 ? input : allocator.buffer(capacity: 16)
+        var output = allocator.buffer(capacity: max(64, min(input.readableBytes / 2, 1 << 20)))
+        while true {
+            do {
+                try compressor.deflate(from: &input, to: &output, flush: .sync)
+                // Done when zlib had room to spare: all input read and all output given.
+                if input.readableBytes == 0 && output.writableBytes > 0 { return output }
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                // The output is full: give it more room and go on.
+            }
+            output.reserveCapacity(minimumWritableBytes: 64 * 1024)
+        }
+    }
+
     /// Compresses `input`, and with `finish` ends the member; answers the gzip bytes ready so far
     /// (zlib keeps some back until it has enough, or until the finish).
     public func encode(_ input: ByteBuffer, finish: Bool = false) throws -> ByteBuffer {

@@ -70,4 +70,54 @@ import Testing
             #expect(decoded.households.count == 20)
         }
     }
+
+    /// A page cut on the way is asked again from the byte where it stopped (§18): the rest comes
+    /// as `206`, and what the client held with it is the whole page, gzip-encoded or plain.
+    @Test(arguments: [true, false])
+    func aCutPage_isResumedFromTheByteWhereItStopped(gzip: Bool) async throws {
+        let server = TestServer()
+        try await server.test(.live) { session in
+            let visitor = try await session.enroll(district: "150602", role: .visitor)
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            let mutations = (0..<15).map { n in
+                factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(300 + n)))
+            }
+            _ = try await session.pushOK(visitor, mutations)
+            let accept: HTTPFields = gzip ? Self.acceptGzip : [:]
+            let whole = try await session.call(.get, "/v1/pull?limit=50", token: visitor.token, headers: accept)
+            let id = try #require(whole.headers[ResumablePage.pageHeader])
+            #expect(whole.headers[.acceptRanges] == "bytes")
+            #expect((whole.headers[.contentEncoding] == "gzip") == gzip)
+            let bytes = Array(whole.body.readableBytesView)
+            for cut in [1, bytes.count / 3, bytes.count / 2] {
+                var headers = accept
+                headers[.range] = "bytes=\(cut)-"
+                headers[ResumablePage.pageHeader] = id
+                let rest = try await session.call(.get, "/v1/pull?limit=50", token: visitor.token, headers: headers)
+                #expect(rest.status == .partialContent, "cut at \(cut)")
+                #expect(rest.headers[.contentRange]?.hasPrefix("bytes \(cut)-") == true)
+                let joined = Array(bytes.prefix(cut)) + Array(rest.body.readableBytesView)
+                let json = gzip ? try Gzip.decompress(joined, limit: 1 << 24) : joined
+                let page = try WireCoding.decode(PullPage.self, from: Data(json))
+                let first = try WireCoding.decode(PullPage.self, from: Data(gzip ? try Gzip.decompress(bytes, limit: 1 << 24) : bytes))
+                #expect(page.households == first.households)
+                #expect(page.nextCursor == first.nextCursor)
+                #expect(page.serverClock > first.serverClock, "the rest brings a clock of its own")
+            }
+            // A range into the clock: from the clock's start, which the client keeps up to.
+            var other = accept
+            other[ResumablePage.pageHeader] = id
+            other[.range] = "bytes=\(bytes.count - 2)-"
+            let clock = try await session.call(.get, "/v1/pull?limit=50", token: visitor.token, headers: other)
+            #expect(clock.status == .partialContent)
+            let start = try #require(clock.headers[.contentRange].flatMap { Int($0.dropFirst(6).prefix { $0 != "-" }) })
+            #expect(start < bytes.count - 2 && start > bytes.count - 200, "\(start) of \(bytes.count)")
+            let rejoined = Array(bytes.prefix(start)) + Array(clock.body.readableBytesView)
+            #expect(try WireCoding.decode(PullPage.self, from: Data(gzip ? try Gzip.decompress(rejoined, limit: 1 << 24) : rejoined)).households.count == 15)
+            // Another page's id: the whole page again.
+            other[.range] = "bytes=10-"
+            other[ResumablePage.pageHeader] = "0000000000000000-identity"
+            #expect(try await session.call(.get, "/v1/pull?limit=50", token: visitor.token, headers: other).status == .ok)
+        }
+    }
 }

@@ -33,15 +33,23 @@ public struct HTTPClientTransport: SyncTransport {
         let client = Self.client(timeout: timeout)
         // Silence is cut by the read timeout; the deadline only bounds an answer that trickles for an hour.
         let response = try await client.execute(outgoing, timeout: .hours(1))
-        var body = ByteBuffer()
-        for try await piece in response.body {
-            guard body.readableBytes + piece.readableBytes <= Self.maxAnswerBytes else { throw AnswerTooLarge() }
-            request.received?(piece.readableBytes)
-            var piece = piece
-            body.writeBuffer(&piece)
-        }
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name.lowercased()] = header.value }
+        var body = ByteBuffer()
+        do {
+            for try await piece in response.body {
+                guard body.readableBytes + piece.readableBytes <= Self.maxAnswerBytes else { throw AnswerTooLarge() }
+                request.received?(piece.readableBytes)
+                var piece = piece
+                body.writeBuffer(&piece)
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Cut on the way: what came is kept for a resumable answer (a pull page, protocol 1.5).
+            guard body.readableBytes > 0, headers["doorstep-page"] != nil else { throw error }
+            throw PartialAnswer(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
+        }
         return TransportResponse(status: Int(response.status.code), body: Data(body.readableBytesView), headers: headers)
     }
 

@@ -72,9 +72,16 @@ struct ServerAPI: Sendable {
         var request = TransportRequest(method: method, path: path, headers: headers, body: body)
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
+        // A page cut on the way: its id and the bytes that came, asked again from there (§18).
+        var held: (id: String, answer: PartialAnswer)?
+        var resumed = 0
         while true {
             attempt += 1
             try Task.checkCancellation()
+            if let held {
+                request.headers["Range"] = "bytes=\(held.answer.body.count)-"
+                request.headers["Doorstep-Page"] = held.id
+            }
             let response: TransportResponse
             // The answer's bytes counted as they arrive where the transport tells, the rest at its end.
             let arrived = ByteMeter()
@@ -86,12 +93,31 @@ struct ServerAPI: Sendable {
             }
             do {
                 meter?.add(body?.count ?? 0)
-                response = try decoded(try await transport.send(request), arrived: arrived.bytes)
+                let answer = try await transport.send(request)
+                meter?.add(max(0, answer.body.count - Int(arrived.bytes)))
+                response = try decoded(Self.joined(answer, to: held?.answer))
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                // What this attempt moved is lost: the link cut it (the next attempt starts again).
-                meter?.addLost(Int64(body?.count ?? 0) + arrived.bytes)
+                if let partial = error as? PartialAnswer, let id = partial.headers["doorstep-page"] {
+                    meter?.add(max(0, partial.body.count - Int(arrived.bytes)))
+                    if let joined = Self.joined(partial, to: held?.answer) {
+                        // Kept: the next attempt asks for the rest, nothing that came is lost. An
+                        // attempt that brought a good part of the page does not count as failed.
+                        if joined.body.count - (held?.answer.body.count ?? 0) >= Self.progressBytes, resumed < Self.maxResumes {
+                            attempt -= 1
+                            resumed += 1
+                        }
+                        held = (id, joined)
+                    } else {
+                        held = nil
+                        meter?.addLost(Int64(partial.body.count))
+                    }
+                } else {
+                    // What this attempt moved is lost: the link cut it (the next attempt starts again).
+                    meter?.addLost(Int64(body?.count ?? 0) + arrived.bytes)
+                    if error is UndecodableAnswer { held = nil }
+                }
                 if attempt >= retry.maxAttempts {
                     throw DoorstepError(
                         .serverUnreachable, "the server did not answer after \(attempt) attempts; your work is kept and will sync later",
@@ -127,8 +153,38 @@ struct ServerAPI: Sendable {
 extension ServerAPI {
     /// The answer with its body decoded, counted as it travelled. An answer in gzip that does
     /// not decode was damaged or cut on the way: a network error (tried again), never data.
-    fileprivate func decoded(_ response: TransportResponse, arrived: Int64) throws -> TransportResponse {
-        meter?.add(max(0, response.body.count - Int(arrived)))
+    /// An answer whole again: a `206` appended to the bytes held up to its first byte (which may
+    /// be before the end of what is held: the page's clock, which changed); a `200` as it is (the
+    /// server sent the page whole). `nil` for a `206` that does not fit.
+    static func joined(_ answer: PartialAnswer, to held: PartialAnswer?) -> PartialAnswer? {
+        switch answer.status {
+        case 200: return answer
+        case 206:
+            guard let held, let start = contentRangeStart(answer.headers["content-range"]), start > 0, start <= held.body.count,
+                answer.headers["doorstep-page"] == held.headers["doorstep-page"]
+            else { return nil }
+            var whole = held
+            whole.body = held.body.prefix(start) + answer.body
+            return whole
+        default: return nil
+        }
+    }
+
+    /// As ``joined(_:to:)`` for a whole answer: a `206` that does not fit the bytes held is a
+    /// network error (asked again whole).
+    static func joined(_ answer: TransportResponse, to held: PartialAnswer?) throws -> TransportResponse {
+        guard answer.status == 206 else { return answer }
+        guard let whole = joined(PartialAnswer(status: 206, headers: answer.headers, body: answer.body), to: held) else { throw UndecodableAnswer() }
+        return TransportResponse(status: 200, body: whole.body, headers: whole.headers)
+    }
+
+    /// The first byte of a `Content-Range: bytes a-b/n` header.
+    static func contentRangeStart(_ header: String?) -> Int? {
+        guard let header, header.hasPrefix("bytes "), let dash = header.firstIndex(of: "-") else { return nil }
+        return Int(header[header.index(header.startIndex, offsetBy: 6)..<dash])
+    }
+
+    fileprivate func decoded(_ response: TransportResponse) throws -> TransportResponse {
         guard let coding = response.headers["content-encoding"] else { return response }
         switch ContentCoding.requestCoding(coding) {
         case .identity:
@@ -148,6 +204,11 @@ extension ServerAPI {
             throw UndecodableAnswer()
         }
     }
+
+    /// A cut attempt that brought at least this much of a page is not counted among the failed
+    /// ones (at most ``maxResumes`` times per request): a link that cuts often still gets there.
+    static let progressBytes = 4096
+    static let maxResumes = 1000
 
     /// The largest answer read, decoded (a pull page or a receipt is far smaller).
     static let maxAnswerBytes = 256 * 1024 * 1024

@@ -38,6 +38,22 @@ public struct TransportResponse: Sendable {
     }
 }
 
+/// An answer cut while its body arrived: what came of it (a transport that can tell throws
+/// it instead of any error), so that a pull page is resumed from there (protocol 1.5, §18).
+public struct PartialAnswer: Error, Sendable {
+    public var status: Int
+    /// The answer's headers, names in lower case.
+    public var headers: [String: String]
+    /// The body's bytes that arrived, as they came (encoded).
+    public var body: Data
+
+    public init(status: Int, headers: [String: String], body: Data) {
+        self.status = status
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        self.body = body
+    }
+}
+
 /// How the client reaches the server. The default is ``ClientConfiguration/platformTransport``; tests may put a
 /// proxy or a failing transport in between.
 public protocol SyncTransport: Sendable {

@@ -40,8 +40,11 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         guard ContentCoding.isCompressible(contentType: response.headers[.contentType]), response.headers[.contentEncoding] == nil else {
             return response
         }
-        response.headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        if !response.headers[values: .vary].contains(where: { $0.lowercased().contains("accept-encoding") }) {
+            response.headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        }
         guard accepts, request.method != .head, response.status != .noContent, response.status != .notModified,
+            response.status != .partialContent,
             response.status.code >= 200, response.body.contentLength.map({ $0 > ContentCoding.minimumBytes }) ?? true
         else { return response }
         response.headers[.contentEncoding] = "gzip"

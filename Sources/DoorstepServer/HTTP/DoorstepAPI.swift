@@ -251,7 +251,7 @@ struct DoorstepAPI: Sendable {
             now: now,
             physicalMillis: configuration.clock, cursor: { [cursors] in cursors.issue($0, for: principal) })
         metrics.recordPull()
-        return JSONResponse.make(encoded: page)
+        return try ResumablePage.answer(page, request: request, compress: configuration.compressAnswers, level: configuration.compressionLevel)
     }
 
     func createEnrollmentCode(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {

@@ -1,0 +1,116 @@
+import DoorstepClient
+import DoorstepCore
+import DoorstepTestSupport
+import Foundation
+import Testing
+
+/// A visitor's first sync over a phone's hotspot (issue 20): a shaped link (a few hundred
+/// kilobits per second, 300 ms round trips) that cuts the connection again and again, against a
+/// real server. What crossed the link is compared with what the same sync needs over the same
+/// link uncut: pages cut on the way are resumed (protocol 1.5, §18), nothing is sent twice.
+///
+/// Long mode (the issue's figures): `DOORSTEP_WEAK_LINK_HOUSEHOLDS=2000 DOORSTEP_WEAK_LINK_KBITS=256`.
+@Suite(.serialized) struct WeakLinkTests {
+    static let households = Executables.setting("DOORSTEP_WEAK_LINK_HOUSEHOLDS", ci: 600)
+    static let kilobits = Executables.setting("DOORSTEP_WEAK_LINK_KBITS", ci: 2048)
+
+    /// A new laptop's first sync over `link`: the households it holds and the seconds it took.
+    static func firstSync(_ server: LiveServer, via link: ShapedLink, path: String? = nil) async throws -> (FieldClient, Double) {
+        var settings = LiveServer.clientConfiguration(path: path)
+        settings.compression = .always
+        settings.retry = RetryPolicy(maxAttempts: 30, baseDelay: 0.05, maxDelay: 0.2)
+        let laptop = try FieldClient(configuration: settings)
+        try await laptop.enroll(server: link.url, code: try await server.code(), deviceName: "hotspot laptop")
+        let start = ContinuousClock.now
+        try await laptop.sync()
+        return (laptop, (ContinuousClock.now - start).seconds)
+    }
+
+    @Test func aFirstSyncOverACuttingHotspot_crossesTheLinkOnce() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            for n in 0..<Self.households {
+                let household = try await colleague.fileHousehold(Facts.household(5_000 + n))
+                try await colleague.recordVisit(to: household, Facts.visit("入户核实 \(n)"))
+            }
+            try await colleague.sync()
+            let port = try #require(server.url.port.map(UInt16.init))
+            let shape = ShapedLink.Shape(bitsPerSecond: Self.kilobits * 1000, roundTripMillis: 300)
+
+            // What the sync needs: the same first sync over the same link, never cut.
+            let clean = try ShapedLink(upstreamPort: port, shape: shape, seed: 1)
+            defer { clean.shutdown() }
+            let (reference, cleanSeconds) = try await Self.firstSync(server, via: clean)
+            let needed = clean.bytesDown + clean.bytesUp
+            #expect(try await reference.households(matching: HouseholdQuery(limit: 100_000)).count == Self.households)
+
+            // Cut every 24 to 64 KiB down: several cuts inside pages.
+            var cutting = shape
+            cutting.cutEvery = 24_576...65_536
+            let weak = try ShapedLink(upstreamPort: port, shape: cutting, seed: 20)
+            defer { weak.shutdown() }
+            let (laptop, seconds) = try await Self.firstSync(server, via: weak)
+            let spent = weak.bytesDown + weak.bytesUp
+            let ideal = Double(needed) * 8 / Double(shape.bitsPerSecond)
+            print(
+                "WeakLinkTests: \(Self.households) households over \(Self.kilobits) kbit/s, 300 ms: uncut \(needed) bytes in \(String(format: "%.1f", cleanSeconds)) s; "
+                    + "\(weak.cuts) cuts: \(spent) bytes (\(String(format: "%.3f", Double(spent) / Double(needed))) × needed) in \(String(format: "%.1f", seconds)) s; "
+                    + "ideal (bytes ÷ bandwidth) \(String(format: "%.1f", ideal)) s")
+            #expect(weak.cuts >= 3, "the link cut \(weak.cuts) times")
+            #expect(Double(spent) <= 1.1 * Double(needed), "\(spent) bytes crossed for \(needed) needed")
+            // Nothing lost, nothing twice: the same households, each with its one visit.
+            let held = try await laptop.households(matching: HouseholdQuery(limit: 100_000))
+            #expect(held.count == Self.households)
+            #expect(Set(held.map(\.id)).count == Self.households)
+            for summary in held.prefix(50) {
+                #expect(try await laptop.household(summary.id) == reference.household(summary.id))
+            }
+        }
+    }
+
+    /// A first sync stopped halfway (the laptop shut, the process gone) goes on after a restart
+    /// from the last page it stored: what crossed the link in both runs is what one run needs.
+    @Test func aFirstSyncStoppedHalfway_goesOnAfterARestart() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            for n in 0..<Self.households {
+                let household = try await colleague.fileHousehold(Facts.household(9_000 + n))
+                try await colleague.recordVisit(to: household, Facts.visit("复核 \(n)"))
+            }
+            try await colleague.sync()
+            let port = try #require(server.url.port.map(UInt16.init))
+            let shape = ShapedLink.Shape(bitsPerSecond: Self.kilobits * 1000, roundTripMillis: 300)
+            let clean = try ShapedLink(upstreamPort: port, shape: shape, seed: 2)
+            defer { clean.shutdown() }
+            let (_, cleanSeconds) = try await Self.firstSync(server, via: clean)
+            let needed = clean.bytesDown + clean.bytesUp
+
+            let link = try ShapedLink(upstreamPort: port, shape: shape, seed: 3)
+            defer { link.shutdown() }
+            let path = Executables.temporaryFolder("doorstep-weak-restart") + "/local.sqlite"
+            var settings = LiveServer.clientConfiguration(path: path)
+            settings.compression = .always
+            var first: FieldClient? = try FieldClient(configuration: settings)
+            try await first?.enroll(server: link.url, code: try await server.code(), deviceName: "laptop shut halfway")
+            let stopped = Task { [first] in try await first?.sync() }
+            try await Task.sleep(for: .milliseconds(Int(cleanSeconds * 500)))
+            stopped.cancel()
+            _ = try? await stopped.value
+            let before = try await first?.status().households ?? 0
+            first = nil
+            #expect(before > 0 && before < Self.households, "stopped halfway: \(before) of \(Self.households)")
+            let again = try FieldClient(configuration: settings)
+            try await again.sync()
+            #expect(try await again.status().households == Self.households)
+            let spent = link.bytesDown + link.bytesUp
+            print(
+                "WeakLinkTests: stopped after \(before) households, then restarted: \(spent) bytes for \(needed) needed (\(String(format: "%.3f", Double(spent) / Double(needed))))"
+            )
+            #expect(Double(spent) <= 1.1 * Double(needed), "\(spent) bytes crossed for \(needed) needed")
+        }
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
