@@ -68,6 +68,35 @@ import Testing
         }
     }
 
+    /// A link that goes silent mid-page (no byte, no close) is cut after the stall timeout and
+    /// the page resumed; a slow link that still moves bytes is never cut.
+    @Test func aSilentLink_isCutAfterTheStallTimeout_andThePageResumed() async throws {
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            for n in 0..<200 { _ = try await colleague.fileHousehold(Facts.household(12_000 + n)) }
+            try await colleague.sync()
+            let port = try #require(server.url.port.map(UInt16.init))
+            // 64 kbit/s: a page takes several seconds, longer than the stall timeout, and is not cut for it.
+            let link = try ShapedLink(
+                upstreamPort: port, shape: .init(bitsPerSecond: 64_000, roundTripMillis: 300, cutEvery: 9_000...12_000, stallInsteadOfCut: true), seed: 5)
+            defer { link.shutdown() }
+            var settings = LiveServer.clientConfiguration()
+            settings.compression = .always
+            settings.stallTimeout = 1.5
+            settings.retry = RetryPolicy(maxAttempts: 30, baseDelay: 0.05, maxDelay: 0.2)
+            let laptop = try FieldClient(configuration: settings)
+            try await laptop.enroll(server: link.url, code: try await server.code(), deviceName: "silent hotspot")
+            let start = ContinuousClock.now
+            let summary = try await laptop.sync()
+            let seconds = (ContinuousClock.now - start).seconds
+            #expect(summary.pulledHouseholds >= 200)
+            #expect(try await laptop.status().households == 200)
+            #expect(link.cuts >= 1, "the link went silent \(link.cuts) times")
+            #expect(seconds >= 1.5 * Double(link.cuts) - 0.5, "each silence waited out: \(seconds) s for \(link.cuts)")
+            print("WeakLinkTests: \(link.cuts) silences of a 64 kbit/s link, each cut after 1.5 s; the sync took \(String(format: "%.1f", seconds)) s")
+        }
+    }
+
     /// A first sync stopped halfway (the laptop shut, the process gone) goes on after a restart
     /// from the last page it stored: what crossed the link in both runs is what one run needs.
     @Test func aFirstSyncStoppedHalfway_goesOnAfterARestart() async throws {

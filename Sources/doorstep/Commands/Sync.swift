@@ -99,18 +99,24 @@ final class SyncProgressView: Sendable {
         case .pushing:
             let total = progress.total ?? 0
             let counts = "\(progress.done)/\(total)"
-            text = drawBar ? console.t("cli.sync.push") + " " + bar(progress.done, total) + " " + counts : console.t("cli.sync.pushing") + counts
+            text =
+                (drawBar ? console.t("cli.sync.push") + " " + bar(progress.done, total) + " " + counts : console.t("cli.sync.pushing") + counts)
+                + bytes(progress)
         case .pulling:
             if let total = progress.total {
-                // The server's estimate (protocol 1.3) and the time left at the pace so far.
-                var line = console.t("cli.sync.pullingOf", ["done": "\(progress.done)", "total": "\(total)"])
-                if drawBar { line = bar(progress.done, total) + " " + line }
+                // The server's estimate (protocol 1.3), the bytes, and the time left at the pace so far.
+                var line = console.t("cli.sync.pullingOf", ["done": "\(progress.done)", "total": "\(total)"]) + bytes(progress)
+                if drawBar {
+                    // By bytes when known: the bar moves while a page travels on a slow link.
+                    let filled = progress.expectedBytes.map { expected in (Int(min(progress.bytes, expected)), Int(max(1, expected))) }
+                    line = (filled.map { bar($0.0, $0.1) } ?? bar(progress.done, total)) + " " + line
+                }
                 if let left = progress.secondsLeft, left >= 1 {
                     line += console.t("cli.sync.timeLeft", ["seconds": "\(Int(left.rounded(.up)))"])
                 }
                 text = line
             } else {
-                text = console.t("cli.sync.pullingHousehold", ["done": "\(progress.done)"])
+                text = console.t("cli.sync.pullingHousehold", ["done": "\(progress.done)"]) + bytes(progress)
             }
         case .done:
             return
@@ -130,6 +136,24 @@ final class SyncProgressView: Sendable {
         shown.withLock { shown in
             if shown.drawn { Console.write("\r\u{1B}[K", to: .standardError) }
             shown.drawn = false
+        }
+    }
+
+    /// The bytes moved, and of how many when an estimate is known ("", before any).
+    private func bytes(_ progress: SyncProgress) -> String {
+        guard progress.bytes > 0 else { return "" }
+        if let expected = progress.expectedBytes, expected >= progress.bytes {
+            return console.t("cli.sync.bytesOf", ["done": Self.size(progress.bytes), "total": Self.size(expected)])
+        }
+        return console.t("cli.sync.bytesDone", ["done": Self.size(progress.bytes)])
+    }
+
+    /// A byte count as people read it: 812 B, 35 KB, 1.4 MB.
+    static func size(_ bytes: Int64) -> String {
+        switch bytes {
+        case ..<1000: "\(bytes) B"
+        case ..<1_000_000: "\(bytes / 1000) KB"
+        default: String(format: "%.1f MB", Double(bytes) / 1_000_000)
         }
     }
 

@@ -20,6 +20,9 @@ final class ShapedLink: @unchecked Sendable {
         var roundTripMillis = 300
         /// Bytes down between two cuts (seeded within the range); `nil`: never cut.
         var cutEvery: ClosedRange<Int>? = nil
+        /// At a cut, the link goes silent instead: the connection stays open and carries nothing
+        /// more (a hotspot that lost its signal without saying so).
+        var stallInsteadOfCut = false
     }
 
     /// One direction of the link: its time is shared by every connection.
@@ -208,6 +211,12 @@ final class ShapedLink: @unchecked Sendable {
                     sent += result
                 }
                 lane.lock.withLock { lane.delivered += sent }
+                if cutNow && shape.stallInsteadOfCut {
+                    // Silent from here: whatever comes is swallowed until the client gives up.
+                    while queue.take() != nil {}
+                    connection.cut()
+                    return
+                }
                 if cutNow || sent < chunk.count {
                     connection.cut()
                     while queue.take() != nil {}
