@@ -60,14 +60,18 @@ let package = Package(
             name: "DoorstepBundle",
             dependencies: [
                 "DoorstepCore",
+                "DoorstepCompression",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
-        // gzip of HTTP bodies, both ends (protocol 1.5, §18): what compresses, what a request accepts.
+        // The system's libzstd (apt: libzstd-dev), for zstd bodies.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // zstd and gzip of HTTP bodies, both ends (protocol 1.5, §18): what compresses, what a request accepts.
         .target(
             name: "DoorstepCompression",
             dependencies: [
+                "CZstd",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -273,7 +277,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepBundleTests",
-            dependencies: ["DoorstepCore", "DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DoorstepCompression", "DoorstepCore", "DoorstepBundle", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

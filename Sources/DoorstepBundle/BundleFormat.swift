@@ -8,7 +8,7 @@ public import Foundation
 /// | bytes | content |
 /// |---|---|
 /// | 8 | magic `DSBUNDLE` (ASCII) |
-/// | 1 | file-format version: `1`, or `2` for a bundle that carries attachments' files |
+/// | 1 | file-format version: `1`; `2` for a bundle that carries attachments' files; `3` compressed |
 /// | 2 | *e*: big-endian length of the HPKE encapsulated key (32 for X25519) |
 /// | *e* | the HPKE encapsulated key |
 /// | rest | the HPKE ciphertext of the JSON envelope, with its 16-byte tag |
@@ -18,7 +18,8 @@ public import Foundation
 /// `{"manifest": BundleManifest, "batches": [base64 of each batch's JSON], "signature": base64}`.
 /// The signature is the device's Ed25519 signature over the canonical JSON bytes of the manifest.
 /// In version 2 the plaintext is a 4-byte big-endian length, the envelope, then the bytes of each
-/// file the manifest's `files` lists, one after the other in that order.
+/// file the manifest's `files` lists, one after the other in that order. In version 3 it is that
+/// same content (its files may be none) compressed with gzip; the limits count it decoded.
 public enum BundleFormat {
     /// The first 8 bytes of every bundle file.
     public static let magic: [UInt8] = Array("DSBUNDLE".utf8)
@@ -26,6 +27,9 @@ public enum BundleFormat {
     public static let version: UInt8 = 1
     /// The file-format version of a bundle that carries attachments' files (protocol 1.4).
     public static let filesVersion: UInt8 = 2
+    /// The file-format version of a compressed bundle: version 2's content (length, envelope,
+    /// files, which may be none) in one gzip member before it is sealed (protocol 1.5).
+    public static let compressedVersion: UInt8 = 3
     /// The most files one bundle carries.
     public static let maxFiles = 1000
     /// The HPKE `info` (key-schedule context) of every bundle.

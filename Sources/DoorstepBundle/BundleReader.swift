@@ -1,4 +1,5 @@
 public import Crypto
+import DoorstepCompression
 public import Foundation
 
 /// A bundle that passed every check: its manifest and its batches, in seq order.
@@ -94,9 +95,9 @@ public enum BundleReader {
             throw BundleFormat.invalid("truncated: the file ends inside its header (\(bytes.count) bytes)")
         }
         let version = bytes[magic.count]
-        guard version == BundleFormat.version || version == BundleFormat.filesVersion else {
+        guard [BundleFormat.version, BundleFormat.filesVersion, BundleFormat.compressedVersion].contains(version) else {
             throw BundleFormat.invalid(
-                "unsupported bundle version \(version); this build reads versions \(BundleFormat.version) and \(BundleFormat.filesVersion)")
+                "unsupported bundle version \(version); this build reads versions \(BundleFormat.version) to \(BundleFormat.compressedVersion)")
         }
         let lengthAt = magic.count + 1
         guard bytes.count >= lengthAt + 2 else {
@@ -115,7 +116,7 @@ public enum BundleReader {
         }
         let header = bytes[0..<headerLength]
         let encapsulatedKey = Data(bytes[(lengthAt + 2)..<headerLength])
-        let plaintext: Data
+        var plaintext: Data
         do {
             var recipient = try HPKE.Recipient(
                 privateKey: serverPrivateKey, ciphersuite: BundleFormat.ciphersuite,
@@ -128,9 +129,18 @@ public enum BundleReader {
         guard plaintext.count <= BundleFormat.maxPlaintextBytes else {
             throw BundleFormat.invalid("the bundle is larger than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
         }
+        if version == BundleFormat.compressedVersion {
+            do {
+                plaintext = Data(try Gzip.decompress(plaintext, limit: BundleFormat.maxPlaintextBytes))
+            } catch .tooLarge {
+                throw BundleFormat.invalid("the bundle decompresses to more than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
+            } catch {
+                throw BundleFormat.invalid("the bundle's content says it is compressed but does not decompress")
+            }
+        }
         var envelopeBytes = plaintext
         var fileBytes: Data?
-        if version == BundleFormat.filesVersion {
+        if version == BundleFormat.filesVersion || version == BundleFormat.compressedVersion {
             let prefix = BundleFormat.envelopeLengthBytes
             guard plaintext.count >= prefix else {
                 throw BundleFormat.invalid("truncated: the decrypted content ends inside the envelope's length")
@@ -159,7 +169,13 @@ public enum BundleReader {
         if let files = manifest.files, files.count > BundleFormat.maxFiles {
             throw BundleFormat.invalid("a bundle carries at most \(BundleFormat.maxFiles) files; this manifest lists \(files.count)")
         }
-        guard (manifest.files != nil) == (version == BundleFormat.filesVersion) else {
+        if version == BundleFormat.compressedVersion {
+            // Files or none; without a list, nothing may follow the envelope.
+            if manifest.files == nil, let fileBytes, !fileBytes.isEmpty {
+                throw BundleFormat.invalid("size mismatch: the bundle holds \(fileBytes.count) bytes after its envelope and lists no files")
+            }
+            if manifest.files == nil { fileBytes = nil }
+        } else if (manifest.files != nil) != (version == BundleFormat.filesVersion) {
             throw BundleFormat.invalid(
                 version == BundleFormat.filesVersion
                     ? "a version 2 bundle's manifest lists its files; this one has no files key"

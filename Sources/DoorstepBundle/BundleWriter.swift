@@ -1,4 +1,5 @@
 public import Crypto
+import DoorstepCompression
 public import Foundation
 
 /// Writes bundle files: a device's batches with a manifest, signed with the device's key and
@@ -41,8 +42,11 @@ public enum BundleWriter {
     /// - Throws: `DoorstepError` with code `bundleInvalid` when the batches or files break a rule
     ///   or exceed the limits (``BundleFormat/maxBatches``, ``BundleFormat/maxFiles``,
     ///   ``BundleFormat/maxPlaintextBytes``).
+    /// With `compressed` (for a server that reads protocol 1.5) the bundle is of version 3: the
+    /// same content, with or without files, compressed before it is sealed (a day of changes is
+    /// an eighth of the bytes on the stick and on the wire).
     public static func seal(
-        batches: [PushBatch], files: [BundleFile]?, device: DeviceID, signingKey: Curve25519.Signing.PrivateKey,
+        batches: [PushBatch], files: [BundleFile]?, compressed: Bool = false, device: DeviceID, signingKey: Curve25519.Signing.PrivateKey,
         serverPublicKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String, createdAt: String
     ) throws -> Data {
         if let files {
@@ -66,9 +70,10 @@ public enum BundleWriter {
                     size: bytes.count, sha256: BundleFormat.sha256Hex(bytes)
                 ))
         }
-        let manifest = BundleManifest(
+        var manifest = BundleManifest(
             device: device, createdAt: createdAt, serverKeyID: serverKeyID, batches: entries,
             files: files?.map { BundleManifest.FileEntry(sha256: $0.sha256, size: Int64($0.data.count)) })
+        if compressed { manifest.version = BundleManifest.compressedVersion }
         let signature: Data
         do {
             signature = try signingKey.signature(for: try BundleFormat.canonicalManifest(manifest))
@@ -86,7 +91,8 @@ public enum BundleWriter {
         } catch {
             throw BundleFormat.invalid("the bundle envelope cannot be encoded")
         }
-        if let files {
+        if files != nil || compressed {
+            let files = files ?? []
             let total = BundleFormat.envelopeLengthBytes + plaintext.count + files.reduce(0) { $0 + $1.data.count }
             guard total <= BundleFormat.maxPlaintextBytes else { throw tooLarge(total) }
             let length = UInt32(plaintext.count)
@@ -96,10 +102,19 @@ public enum BundleWriter {
             for file in files { payload.append(file.data) }
             plaintext = payload
         }
+        var version = files == nil ? BundleFormat.version : BundleFormat.filesVersion
+        if compressed {
+            do {
+                plaintext = Data(try Gzip.compress(plaintext, level: 6))
+            } catch {
+                throw BundleFormat.invalid("the bundle's content cannot be compressed")
+            }
+            version = BundleFormat.compressedVersion
+        }
         // The whole file (header and tag included) within the limit, so that its upload fits the request limit.
         let fileBytes = plaintext.count + BundleFormat.magic.count + 3 + BundleFormat.encapsulatedKeyLength + BundleFormat.tagLength
         guard fileBytes <= BundleFormat.maxPlaintextBytes else { throw tooLarge(fileBytes) }
-        return try encrypt(plaintext, to: serverPublicKey, version: files == nil ? BundleFormat.version : BundleFormat.filesVersion)
+        return try encrypt(plaintext, to: serverPublicKey, version: version)
     }
 
     /// The bytes of a bundle's content beside its files: what a writer leaves for them when it

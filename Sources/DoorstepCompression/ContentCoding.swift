@@ -4,32 +4,43 @@ public enum ContentCoding {
     /// Answers at most this long are sent as they are: compressing them gains less than it costs.
     public static let minimumBytes = 1024
 
-    /// Whether an `Accept-Encoding` header's value accepts gzip: listed (or `*`) with a `q` above 0.
-    public static func acceptsGzip(_ header: String?) -> Bool {
-        guard let header else { return false }
-        var gzip: Bool?
-        var star: Bool?
+    /// What a client says it reads, on every request: zstd first, gzip for a server without it.
+    public static let acceptEncoding = "zstd, gzip"
+
+    /// The coding to answer a request with, by its `Accept-Encoding` (RFC 9110 §12.5.3): the one
+    /// with the highest `q` above 0 among zstd and gzip (zstd on a tie; `*` stands for either not
+    /// named); `nil` when it accepts neither.
+    public static func preferred(_ header: String?) -> ContentEncoding? {
+        guard let header else { return nil }
+        var named: [ContentEncoding: Double] = [:]
+        var star: Double?
         for item in header.split(separator: ",") {
             let parts = item.split(separator: ";").map { $0.trimmingSpaces.lowercased() }
             guard let name = parts.first, !name.isEmpty else { continue }
-            var accepted = true
+            var quality = 1.0
             for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
-                accepted = (Double(parameter.dropFirst(2)) ?? 0) > 0
+                quality = Double(parameter.dropFirst(2)) ?? 0
             }
             switch name {
-            case "gzip", "x-gzip": gzip = accepted
-            case "*": star = accepted
+            case "zstd": named[.zstd] = quality
+            case "gzip", "x-gzip": named[.gzip] = quality
+            case "*": star = quality
             default: break
             }
         }
-        return gzip ?? star ?? false
+        var best: (ContentEncoding, Double)?
+        for coding in ContentEncoding.allCases {
+            let quality = named[coding] ?? star ?? 0
+            if quality > 0, quality > (best?.1 ?? 0) { best = (coding, quality) }
+        }
+        return best?.0
     }
 
-    /// What a request body's `Content-Encoding` says: as it is, gzip, or a coding this server does
-    /// not read (several codings included).
+    /// What a request body's `Content-Encoding` says: as it is, a coding this build reads, or one
+    /// it does not (several codings included).
     public enum RequestCoding: Equatable, Sendable {
         case identity
-        case gzip
+        case coded(ContentEncoding)
         case unsupported(String)
     }
 
@@ -39,7 +50,8 @@ public enum ContentCoding {
         let codings = header.split(separator: ",").map { $0.trimmingSpaces.lowercased() }.filter { !$0.isEmpty && $0 != "identity" }
         switch codings.count {
         case 0: return .identity
-        case 1 where codings[0] == "gzip" || codings[0] == "x-gzip": return .gzip
+        case 1 where codings[0] == "gzip" || codings[0] == "x-gzip": return .coded(.gzip)
+        case 1 where codings[0] == "zstd": return .coded(.zstd)
         default: return .unsupported(header)
         }
     }

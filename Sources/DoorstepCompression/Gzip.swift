@@ -1,54 +1,66 @@
 import CompressNIO
 public import NIOCore
 
-/// Why a gzip body could not be read.
-public enum GzipError: Error, Equatable, Sendable {
+/// Why a compressed body could not be read (or a coder could not be made).
+public enum CodingError: Error, Equatable, Sendable {
     /// The decoded bytes passed the limit the reader set (a small body that expands without end).
     case tooLarge(limit: Int)
-    /// Not gzip, damaged, or cut before its end.
+    /// Not of its coding, damaged, or cut before its end.
     case malformed
+    /// The coder could not be made (out of memory) or was used after its end.
+    case unavailable
+}
+
+/// Compresses a stream of buffers into one gzip member or zstd frame.
+public protocol BodyEncoder: AnyObject {
+    /// Compresses `input`; answers the bytes ready so far (the coder may keep some back).
+    func encode(_ input: ByteBuffer) throws -> ByteBuffer
+    /// Compresses `input` and gives out everything so far, so that the bytes given up to here
+    /// depend on nothing written after (a page's fixed part, protocol 1.5 §18).
+    func flush(_ input: ByteBuffer) throws -> ByteBuffer
+    /// Compresses `input` and ends the member or frame.
+    func finish(_ input: ByteBuffer) throws -> ByteBuffer
+}
+
+/// Decodes one compressed body arriving in pieces, refusing more than a limit of decoded bytes.
+public protocol BodyDecoder: AnyObject {
+    /// How many decoded bytes it gave so far.
+    var decoded: Int { get }
+    /// Decodes the next piece of the body: the bytes it holds (possibly none yet).
+    func decode(_ input: ByteBuffer) throws(CodingError) -> ByteBuffer
+    /// Checks that the body ended (it was not cut short).
+    func finish() throws(CodingError)
 }
 
 /// gzip (RFC 1952) through zlib, in one go or a stream at a time: the HTTP bodies of protocol 1.5
-/// (`protocol/README.md` §18).
+/// (`protocol/README.md` §18) for a peer that does not read zstd, and compressed bundles (§14).
 public enum Gzip {
-    /// The level answers and request bodies are compressed at: fast (a few ms of CPU per MiB of
-    /// JSON), and within a few per cent of the default level's size on Doorstep's JSON.
+    /// The level answers and request bodies are compressed at: the fastest.
     public static let defaultLevel: Int32 = 1
 
     /// The gzip form of `bytes`.
     public static func compress(_ bytes: ByteBuffer, level: Int32 = defaultLevel) throws -> ByteBuffer {
-        let encoder = try GzipEncoder(level: level)
-        return try encoder.encode(bytes, finish: true)
+        try GzipEncoder(level: level).finish(bytes)
     }
 
     /// The gzip form of `bytes`.
     public static func compress(_ bytes: some Collection<UInt8>, level: Int32 = defaultLevel) throws -> [UInt8] {
-        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        let encoded = try compress(buffer, level: level)
-        return Array(encoded.readableBytesView)
+        Array(try compress(ByteBuffer(bytes: bytes), level: level).readableBytesView)
     }
 
     /// The bytes a whole gzip body holds, refused past `limit` decoded bytes.
-    public static func decompress(_ bytes: ByteBuffer, limit: Int) throws(GzipError) -> ByteBuffer {
-        let decoder = try GzipDecoder(limit: limit)
-        var output = try decoder.decode(bytes)
-        try decoder.finish()
-        output.reserveCapacity(output.readableBytes)
-        return output
+    public static func decompress(_ bytes: ByteBuffer, limit: Int) throws(CodingError) -> ByteBuffer {
+        try ContentEncoding.decodeWhole(bytes, with: try GzipDecoder(limit: limit))
     }
 
     /// The bytes a whole gzip body holds, refused past `limit` decoded bytes.
-    public static func decompress(_ bytes: some Collection<UInt8>, limit: Int) throws(GzipError) -> [UInt8] {
-        var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        return Array(try decompress(buffer, limit: limit).readableBytesView)
+    public static func decompress(_ bytes: some Collection<UInt8>, limit: Int) throws(CodingError) -> [UInt8] {
+        Array(try decompress(ByteBuffer(bytes: bytes), limit: limit).readableBytesView)
     }
 }
 
 /// Compresses a stream of buffers into one gzip member.
-public final class GzipEncoder {
+public final class GzipEncoder: BodyEncoder {
     private let compressor: ZlibCompressor
     private let allocator = ByteBufferAllocator()
     private var finished = false
@@ -59,41 +71,28 @@ public final class GzipEncoder {
             algorithm: .gzip, configuration: ZlibConfiguration(compressionLevel: max(1, min(9, level))))
     }
 
-    /// Compresses `input` and gives out everything it holds so far, byte-aligned (a zlib sync
-    /// flush): the bytes given up to here depend on nothing written after (a page's fixed part,
-    /// protocol 1.5 §18).
-    public func flush(_ input: ByteBuffer) throws -> ByteBuffer {
-        guard !finished else { throw CompressNIOError.uninitializedStream }
-        var input = input.readableBytes > 0 ? input : allocator.buffer(capacity: 16)
-        var output = allocator.buffer(capacity: max(64, min(input.readableBytes / 2, 1 << 20)))
-        while true {
-            do {
-                try compressor.deflate(from: &input, to: &output, flush: .sync)
-                // Done when zlib had room to spare: all input read and all output given.
-                if input.readableBytes == 0 && output.writableBytes > 0 { return output }
-            } catch let error as CompressNIOError where error == .bufferOverflow {
-                // The output is full: give it more room and go on.
-            }
-            output.reserveCapacity(minimumWritableBytes: 64 * 1024)
-        }
+    public func encode(_ input: ByteBuffer) throws -> ByteBuffer { try run(input, .no) }
+    public func flush(_ input: ByteBuffer) throws -> ByteBuffer { try run(input, .sync) }
+    public func finish(_ input: ByteBuffer) throws -> ByteBuffer {
+        let output = try run(input, .finish)
+        finished = true
+        return output
     }
 
-    /// Compresses `input`, and with `finish` ends the member; answers the gzip bytes ready so far
-    /// (zlib keeps some back until it has enough, or until the finish).
-    public func encode(_ input: ByteBuffer, finish: Bool = false) throws -> ByteBuffer {
-        guard !finished else { throw CompressNIOError.uninitializedStream }
+    private func run(_ input: ByteBuffer, _ mode: CompressNIOFlush) throws -> ByteBuffer {
+        guard !finished else { throw CodingError.unavailable }
+        if input.readableBytes == 0 && mode == .no { return allocator.buffer(capacity: 0) }
         // zlib is handed the readable bytes' address: never that of a buffer with no storage.
         var input = input.readableBytes > 0 ? input : allocator.buffer(capacity: 16)
         var output = allocator.buffer(capacity: max(64, min(input.readableBytes / 2, 1 << 20)))
         while true {
-            if input.readableBytes == 0 && !finish { return output }
             do {
-                try compressor.deflate(from: &input, to: &output, flush: finish ? .finish : .no)
-                if finish {
-                    finished = true
-                    return output
+                try compressor.deflate(from: &input, to: &output, flush: mode)
+                switch mode {
+                case .finish: return output  // the member ended (zlib said so)
+                case .sync: if input.readableBytes == 0 && output.writableBytes > 0 { return output }
+                case .no: if input.readableBytes == 0 { return output }
                 }
-                if input.readableBytes == 0 { return output }
             } catch let error as CompressNIOError where error == .bufferOverflow {
                 // The output is full: give it more room and go on.
             }
@@ -103,33 +102,31 @@ public final class GzipEncoder {
 }
 
 /// Decodes one gzip member arriving in pieces, refusing more than `limit` decoded bytes.
-public final class GzipDecoder {
+public final class GzipDecoder: BodyDecoder {
     private let decompressor: ZlibDecompressor
     private let allocator = ByteBufferAllocator()
     /// The largest number of decoded bytes this decoder gives.
     public let limit: Int
-    /// How many decoded bytes it gave so far.
     public private(set) var decoded = 0
     private var ended = false
 
     /// A decoder that refuses more than `limit` decoded bytes.
-    public init(limit: Int) throws(GzipError) {
+    public init(limit: Int) throws(CodingError) {
         self.limit = limit
         do {
             decompressor = try ZlibDecompressor(algorithm: .gzip)
         } catch {
-            throw .malformed
+            throw .unavailable
         }
     }
 
-    /// Decodes the next piece of the body: the bytes it holds (possibly none yet).
-    public func decode(_ input: ByteBuffer) throws(GzipError) -> ByteBuffer {
+    public func decode(_ input: ByteBuffer) throws(CodingError) -> ByteBuffer {
         guard input.readableBytes > 0 else { return allocator.buffer(capacity: 0) }
         var input = input
         var output = allocator.buffer(capacity: min(max(4096, input.readableBytes * 4), 1 << 20))
         let before = decoded
         // Until every byte of the piece is read, and zlib has nothing more to give for it.
-        var pending = input.readableBytes > 0
+        var pending = true
         while pending {
             // Bytes after the end of the member: not one gzip body.
             if ended { throw .malformed }
@@ -154,8 +151,7 @@ public final class GzipDecoder {
         return output
     }
 
-    /// Checks that the member ended (the body was not cut short).
-    public func finish() throws(GzipError) {
+    public func finish() throws(CodingError) {
         if ended { return }
         var empty = allocator.buffer(capacity: 16)
         var output = allocator.buffer(capacity: 16)
@@ -167,5 +163,52 @@ public final class GzipDecoder {
         // Whatever zlib still held would have been given out by decode: a byte now is a defect.
         guard output.readableBytes == 0 else { throw .malformed }
         ended = true
+    }
+}
+
+/// The content codings of protocol 1.5 (`protocol/README.md` §18), best first.
+public enum ContentEncoding: String, Sendable, CaseIterable {
+    case zstd
+    case gzip
+
+    /// An encoder at this coding's fast level (zstd 1, gzip 1), or `level`.
+    public func encoder(level: Int32? = nil) throws -> any BodyEncoder {
+        switch self {
+        case .zstd: try ZstdEncoder(level: level ?? 1)
+        case .gzip: try GzipEncoder(level: level ?? Gzip.defaultLevel)
+        }
+    }
+
+    /// A decoder refusing more than `limit` decoded bytes.
+    public func decoder(limit: Int) throws(CodingError) -> any BodyDecoder {
+        switch self {
+        case .zstd: try ZstdDecoder(limit: limit)
+        case .gzip: try GzipDecoder(limit: limit)
+        }
+    }
+
+    /// The first bytes of every body of this coding (a gzip member, a zstd frame).
+    public var magic: [UInt8] {
+        switch self {
+        case .zstd: [0x28, 0xB5, 0x2F, 0xFD]
+        case .gzip: [0x1F, 0x8B]
+        }
+    }
+
+    /// `bytes` in this coding.
+    public func compress(_ bytes: some Collection<UInt8>, level: Int32? = nil) throws -> [UInt8] {
+        Array(try encoder(level: level).finish(ByteBuffer(bytes: bytes)).readableBytesView)
+    }
+
+    /// The bytes a whole body of this coding holds, refused past `limit` decoded bytes.
+    public func decompress(_ bytes: some Collection<UInt8>, limit: Int) throws(CodingError) -> [UInt8] {
+        Array(try Self.decodeWhole(ByteBuffer(bytes: bytes), with: try decoder(limit: limit)).readableBytesView)
+    }
+
+    static func decodeWhole(_ bytes: ByteBuffer, with decoder: any BodyDecoder) throws(CodingError) -> ByteBuffer {
+        var output = try decoder.decode(bytes)
+        try decoder.finish()
+        output.reserveCapacity(output.readableBytes)
+        return output
     }
 }

@@ -253,15 +253,15 @@ enum Table {
         let mutations = Double(max(1, wire.dayMutations))
         return [
             Line(
-                area: area, measure: "first sync, \(number(Double(wire.households))) households: bytes per record, plain / gzip, ratio",
+                area: area, measure: "first sync, \(number(Double(wire.households))) households: bytes per record, plain / compressed, ratio",
                 value:
                     "\(number(Double(wire.firstSyncPlainBytes) / records, digits: 1)) / \(number(Double(wire.firstSyncGzipBytes) / records, digits: 1)) B, \(number(wire.firstSyncRatio, digits: 3))",
                 target: "≤ 0.25", verdict: check(wire.firstSyncRatio <= 0.25)),
             Line(
-                area: area, measure: "first sync on loopback: seconds, plain / gzip",
+                area: area, measure: "first sync on loopback: seconds, plain / compressed",
                 value: "\(number(wire.firstSyncPlainSeconds, digits: 2)) / \(number(wire.firstSyncGzipSeconds, digits: 2)) s"),
             Line(
-                area: area, measure: "day-end push of \(wire.dayMutations) changes: bytes per change, plain / gzip, ratio",
+                area: area, measure: "day-end push of \(wire.dayMutations) changes: bytes per change, plain / compressed, ratio",
                 value:
                     "\(number(Double(wire.pushPlainBytes) / mutations, digits: 1)) / \(number(Double(wire.pushGzipBytes) / mutations, digits: 1)) B, \(number(wire.pushRatio, digits: 3))",
                 target: "≤ 0.25", verdict: check(wire.pushRatio <= 0.25)),

@@ -5,7 +5,7 @@ import Synchronization
 
 /// Bytes on the wire (issue 20): a new laptop's first sync of a seeded district and a day-end
 /// push, each by a client that asks for no compression (the baseline: protocol 1.4's bytes) and
-/// by one that compresses (1.5), against the same server in the same run.
+/// by one that compresses (1.5: zstd), against the same server in the same run.
 enum WireCase {
     static func run(_ options: Options) async throws -> WireResult {
         let sizes = options.sizes
@@ -21,7 +21,7 @@ enum WireCase {
         var result = WireResult(households: sizes.wireHouseholds, records: records, dayMutations: sizes.wireDayVisits + sizes.wireDayEdits)
         for compressed in [false, true] {
             let meter = WireMeter()
-            var configuration = ClientConfiguration(databasePath: Workspace.shared.path("wire-\(compressed ? "gzip" : "plain").sqlite"))
+            var configuration = ClientConfiguration(databasePath: Workspace.shared.path("wire-\(compressed ? "compressed" : "plain").sqlite"))
             configuration.compression = compressed ? .always : .never
             configuration.transport = { meter.transport($0) }
             let client = try FieldClient(configuration: configuration)
@@ -47,7 +47,7 @@ enum WireCase {
             guard day.pushed == sizes.wireDayVisits + sizes.wireDayEdits else { throw BenchError("the day-end sync pushed \(day.pushed)") }
             let pushed = meter.bytes(prefix: "/v1/push") - before
             Log.note(
-                "  \(compressed ? "gzip" : "plain"): first sync \(pulled) bytes (\(Table.number(Double(pulled) / Double(records), digits: 1)) per record) in \(Table.number(seconds, digits: 2)) s; day-end push \(pushed) bytes"
+                "  \(compressed ? "compressed" : "plain"): first sync \(pulled) bytes (\(Table.number(Double(pulled) / Double(records), digits: 1)) per record) in \(Table.number(seconds, digits: 2)) s; day-end push \(pushed) bytes"
             )
             if compressed {
                 result.firstSyncGzipBytes = pulled

@@ -93,6 +93,12 @@ struct Serve: AsyncParsableCommand {
             valueName: "ms"))
     var authThrottleMillis: Int64?
 
+    @Option(
+        help: ArgumentHelp(
+            "gzip of text answers to clients that accept it: on, or off behind a proxy that compresses itself (default on; env DOORSTEP_COMPRESSION). Compressed request bodies are read either way.",
+            valueName: "on|off"))
+    var compression: String?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
@@ -107,6 +113,11 @@ struct Serve: AsyncParsableCommand {
         if let throttle = authThrottleMillis ?? environment["DOORSTEP_AUTH_THROTTLE_MS"].flatMap({ Int64($0) }) {
             guard (1...60_000).contains(throttle) else { throw ValidationError("--auth-throttle-ms must be from 1 to 60000") }
             configuration.authThrottleMillis = throttle
+        }
+        switch compression ?? environment["DOORSTEP_COMPRESSION"] ?? "on" {
+        case "on": configuration.compressAnswers = true
+        case "off": configuration.compressAnswers = false
+        case let other: throw ValidationError("--compression must be on or off, not \"\(other)\"")
         }
         if let port = port ?? environment["DOORSTEP_PORT"].flatMap(Int.init) {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }

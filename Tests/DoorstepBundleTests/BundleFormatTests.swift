@@ -58,8 +58,8 @@ struct BundleFormatTests {
 
     @Test func anotherVersionOrKeyLength_isRefusedByName() throws {
         var data = try fixture.seal()
-        data[data.startIndex + 8] = 3
-        expectInvalid("unsupported bundle version 3") { try fixture.open(data) }
+        data[data.startIndex + 8] = 4
+        expectInvalid("unsupported bundle version 4") { try fixture.open(data) }
         // Version 2 exists (files), but the version byte is authenticated: a version 1 file
         // relabelled does not decrypt.
         data = try fixture.seal()

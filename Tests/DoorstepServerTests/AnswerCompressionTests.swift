@@ -26,6 +26,16 @@ import Testing
         }
     }
 
+    @Test func aClientThatReadsZstd_getsZstd_andItDecodesToThePlainAnswer() async throws {
+        try await TestServer().test(.live) { session in
+            let plain = try await session.call(.get, "/openapi.yaml", token: nil, protocolVersion: nil)
+            let zstd = try await session.call(.get, "/openapi.yaml", token: nil, headers: [.acceptEncoding: ContentCoding.acceptEncoding], protocolVersion: nil)
+            #expect(zstd.headers[.contentEncoding] == "zstd")
+            #expect(try ContentEncoding.zstd.decompress(Array(zstd.body.readableBytesView), limit: 1 << 24) == Array(plain.body.readableBytesView))
+            #expect(zstd.body.readableBytes * 4 < plain.body.readableBytes)
+        }
+    }
+
     @Test func smallAnswers_refusedGzip_andHEAD_goAsTheyAre() async throws {
         try await TestServer().test(.live) { session in
             let health = try await session.call(.get, "/health", token: nil, headers: Self.acceptGzip, protocolVersion: nil)
@@ -73,8 +83,8 @@ import Testing
 
     /// A page cut on the way is asked again from the byte where it stopped (§18): the rest comes
     /// as `206`, and what the client held with it is the whole page, gzip-encoded or plain.
-    @Test(arguments: [true, false])
-    func aCutPage_isResumedFromTheByteWhereItStopped(gzip: Bool) async throws {
+    @Test(arguments: [nil, ContentEncoding.gzip, .zstd])
+    func aCutPage_isResumedFromTheByteWhereItStopped(coding: ContentEncoding?) async throws {
         let server = TestServer()
         try await server.test(.live) { session in
             let visitor = try await session.enroll(district: "150602", role: .visitor)
@@ -83,11 +93,12 @@ import Testing
                 factory.make(.create, .household, entity: EntityID.random(), fields: Sample.household(nationalID: Sample.nationalID(300 + n)))
             }
             _ = try await session.pushOK(visitor, mutations)
-            let accept: HTTPFields = gzip ? Self.acceptGzip : [:]
+            let accept: HTTPFields = coding.map { [.acceptEncoding: $0.rawValue] } ?? [:]
+            func decoded(_ bytes: [UInt8]) throws -> [UInt8] { try coding?.decompress(bytes, limit: 1 << 24) ?? bytes }
             let whole = try await session.call(.get, "/v1/pull?limit=50", token: visitor.token, headers: accept)
             let id = try #require(whole.headers[ResumablePage.pageHeader])
             #expect(whole.headers[.acceptRanges] == "bytes")
-            #expect((whole.headers[.contentEncoding] == "gzip") == gzip)
+            #expect(whole.headers[.contentEncoding] == coding?.rawValue)
             let bytes = Array(whole.body.readableBytesView)
             for cut in [1, bytes.count / 3, bytes.count / 2] {
                 var headers = accept
@@ -97,9 +108,8 @@ import Testing
                 #expect(rest.status == .partialContent, "cut at \(cut)")
                 #expect(rest.headers[.contentRange]?.hasPrefix("bytes \(cut)-") == true)
                 let joined = Array(bytes.prefix(cut)) + Array(rest.body.readableBytesView)
-                let json = gzip ? try Gzip.decompress(joined, limit: 1 << 24) : joined
-                let page = try WireCoding.decode(PullPage.self, from: Data(json))
-                let first = try WireCoding.decode(PullPage.self, from: Data(gzip ? try Gzip.decompress(bytes, limit: 1 << 24) : bytes))
+                let page = try WireCoding.decode(PullPage.self, from: Data(try decoded(joined)))
+                let first = try WireCoding.decode(PullPage.self, from: Data(try decoded(bytes)))
                 #expect(page.households == first.households)
                 #expect(page.nextCursor == first.nextCursor)
                 #expect(page.serverClock > first.serverClock, "the rest brings a clock of its own")
@@ -113,7 +123,7 @@ import Testing
             let start = try #require(clock.headers[.contentRange].flatMap { Int($0.dropFirst(6).prefix { $0 != "-" }) })
             #expect(start < bytes.count - 2 && start > bytes.count - 200, "\(start) of \(bytes.count)")
             let rejoined = Array(bytes.prefix(start)) + Array(clock.body.readableBytesView)
-            #expect(try WireCoding.decode(PullPage.self, from: Data(gzip ? try Gzip.decompress(rejoined, limit: 1 << 24) : rejoined)).households.count == 15)
+            #expect(try WireCoding.decode(PullPage.self, from: Data(try decoded(rejoined))).households.count == 15)
             // Another page's id: the whole page again.
             other[.range] = "bytes=10-"
             other[ResumablePage.pageHeader] = "0000000000000000-identity"

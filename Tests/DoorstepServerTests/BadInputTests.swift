@@ -71,6 +71,15 @@ struct BadInputTests {
             let bomb = try Gzip.compress([UInt8](repeating: 0x20, count: 4 * 1024 * 1024), level: 9)
             return try await s.call(.post, "/v1/push", token: d.token, body: Data(bomb), headers: [.contentEncoding: "gzip"])
         },
+        Case(name: "zstd body that is not zstd", status: .badRequest, code: "malformedInput") { s, d, f, h in
+            let batch = try WireCoding.encode(
+                PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))
+            return try await s.call(.post, "/v1/push", token: d.token, body: Data(try Gzip.compress(batch)), headers: [.contentEncoding: "zstd"])
+        },
+        Case(name: "zstd body that decodes past the limit", status: .contentTooLarge, code: "payloadTooLarge") { s, d, _, _ in
+            let bomb = try ContentEncoding.zstd.compress([UInt8](repeating: 0x20, count: 4 * 1024 * 1024), level: 9)
+            return try await s.call(.post, "/v1/push", token: d.token, body: Data(bomb), headers: [.contentEncoding: "zstd"])
+        },
         Case(name: "a coding the server does not read", status: .unsupportedMediaType, code: "unsupportedMediaType") { s, d, f, h in
             let batch = try WireCoding.encode(
                 PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))

@@ -12,6 +12,9 @@ enum SettingKey: String {
     case campaigns
     /// The protocol revision the server said it serves at the last sync (`GET /v1/server`).
     case serverRevision
+    /// A pull page cut on the way when a sync ended (JSON: its request, id, headers and the bytes
+    /// that came), resumed by the next sync from the same cursor (protocol 1.5, §18).
+    case partialPage
 }
 
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the

@@ -66,6 +66,8 @@ extension FieldClient {
         let batchBytes = try batches.reduce(0) { $0 + (try WireCoding.encode($1)).count }
         var groups = Self.shareFiles(files, batchBytes: batchBytes)
         if batches.isEmpty { groups.removeAll { $0.isEmpty } }
+        // Compressed (version 3) for a server known to read 1.5; else what it reads.
+        let compressed = ProtocolVersion.readsCompression(try await pool.read { db in try LocalStore.setting(db, .serverRevision) })
         let signingKey = try Curve25519.Signing.PrivateKey(rawRepresentation: signing)
         let serverKey = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: server)
         let createdAt = Instant.format(Date(), in: .gmt)
@@ -86,7 +88,7 @@ extension FieldClient {
                 }
                 if carried.isEmpty && (index > 0 || batches.isEmpty) { continue }
                 let data = try BundleWriter.seal(
-                    batches: index == 0 ? batches : [], files: carried.isEmpty ? nil : carried, device: enrollment.device,
+                    batches: index == 0 ? batches : [], files: carried.isEmpty ? nil : carried, compressed: compressed, device: enrollment.device,
                     signingKey: signingKey, serverPublicKey: serverKey, serverKeyID: keyID, createdAt: createdAt)
                 let target = Self.bundlePath(path, part: written.count + 1)
                 try Self.writeBundle(data, to: target)

@@ -38,7 +38,7 @@ extension FieldClient {
         let api = ServerAPI(
             transport: configuration.transport(address), token: token, retry: configuration.retry, meter: meter,
             compression: configuration.compresses(with: address),
-            compressBodies: configuration.compresses(with: address) && ProtocolVersion.readsCompressedBodies(known))
+            compressBodies: configuration.compresses(with: address) && ProtocolVersion.readsCompression(known))
         var summary = SyncSummary(
             pushed: 0, alreadyApplied: 0, conflicts: 0, quarantined: 0, pulledHouseholds: 0,
             removedHouseholds: 0, clockSkew: false, seconds: 0)
@@ -218,15 +218,26 @@ extension FieldClient {
     /// for again by the next sync.
     private func pull(api: ServerAPI, pace: LinkPace, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
         let largest = max(1, configuration.pullPageSize)
+        // A page an earlier sync was cut in the middle of: asked again as it was, from its bytes.
+        let unfinished = UnfinishedPage.Slot(try await pool.read { db in try LocalStore.setting(db, .partialPage) }.flatMap(UnfinishedPage.init(text:)))
+        let pool = pool
         @Sendable func fetch(_ cursor: String, estimate: Bool = false) async throws -> PulledPage {
             // No cursor for the first page (§9); an older database's "0" means the same. The
             // first page of a sync asks how much remains (1.3; an older server ignores it). A page
             // holds what the link carries in a few seconds (the largest, before anything is measured).
             let limit = pace.limit(.household, largest: largest, first: largest)
-            let query =
-                "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=\(limit)" + (estimate ? "&estimate=true" : "")
+            let encoded = cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            var path = "/v1/pull?cursor=\(encoded)&limit=\(limit)" + (estimate ? "&estimate=true" : "")
+            var held: PartialAnswer?
+            if let earlier = unfinished.take(), earlier.path.hasPrefix("/v1/pull?cursor=\(encoded)&") {
+                path = earlier.path
+                held = earlier.answer
+            }
+            let resume = PageResume(held: held) { [path] answer in
+                try? await pool.write { db in try LocalStore.set(db, .partialPage, answer.flatMap { UnfinishedPage(path: path, answer: $0).text }) }
+            }
             let started = PaceMark(api)
-            let page = try await api.call("GET", "/v1/pull?\(query)") { data in try FastJSON.decodePulledPage(data) }
+            let page = try await api.call("GET", path, resuming: resume) { data in try FastJSON.decodePulledPage(data) }
             started.note(.household, items: page.page.households.count + page.page.removed.count, in: pace)
             return page
         }
@@ -262,6 +273,7 @@ extension FieldClient {
                         try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
                         try db.execute(sql: "DELETE FROM aliases")
                         try LocalStore.set(db, .cursor, "")
+                        try LocalStore.set(db, .partialPage, nil)
                         try Self.askAgainForFiles(db)
                         for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox").compactMap({ try? EntityID($0) }) {
                             try LocalStore.refreshView(db, household)
@@ -288,6 +300,8 @@ extension FieldClient {
                 try LocalStore.set(db, .cursor, page.nextCursor)
                 try Self.absorb(page.serverClock, db)
                 if !page.hasMore {
+                    // A page an earlier sync kept that this pull did not need any more.
+                    try LocalStore.set(db, .partialPage, nil)
                     // Caught up: the copy holds the server's state after every receipt taken so far.
                     let settled = try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE acked = 1").compactMap { try? EntityID($0) }
                     try db.execute(sql: "DELETE FROM outbox WHERE acked = 1")
@@ -465,4 +479,41 @@ final class LockedFlag: Sendable {
     func clear() {
         value.withLock { $0 = false }
     }
+}
+
+/// A pull page cut on the way when a sync ended: its request and what came of it, kept in the
+/// local database so that the next sync asks for the rest (protocol 1.5, §18).
+struct UnfinishedPage: Codable, Sendable {
+    /// Holds an unfinished page until the first page of a pull takes it.
+    final class Slot: Sendable {
+        private let page: Mutex<UnfinishedPage?>
+        init(_ page: UnfinishedPage?) { self.page = Mutex(page) }
+        /// The page, once.
+        func take() -> UnfinishedPage? {
+            page.withLock { page in
+                defer { page = nil }; return page
+            }
+        }
+    }
+
+    var path: String
+    var status: Int
+    var headers: [String: String]
+    /// The bytes that came, base64.
+    var body: String
+
+    init(path: String, answer: PartialAnswer) {
+        self.path = path
+        status = answer.status
+        headers = answer.headers
+        body = answer.body.base64EncodedString()
+    }
+
+    init?(text: String) {
+        guard let page = try? JSONDecoder().decode(Self.self, from: Data(text.utf8)), Data(base64Encoded: page.body) != nil else { return nil }
+        self = page
+    }
+
+    var text: String? { (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } }
+    var answer: PartialAnswer { PartialAnswer(status: status, headers: headers, body: Data(base64Encoded: body) ?? Data()) }
 }

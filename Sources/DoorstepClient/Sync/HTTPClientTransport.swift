@@ -43,10 +43,9 @@ public struct HTTPClientTransport: SyncTransport {
                 var piece = piece
                 body.writeBuffer(&piece)
             }
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            // Cut on the way: what came is kept for a resumable answer (a pull page, protocol 1.5).
+            // Cut on the way (or cancelled): what came is kept for a resumable answer (a pull
+            // page, protocol 1.5), which the caller may keep for a later sync.
             guard body.readableBytes > 0, headers["doorstep-page"] != nil else { throw error }
             throw PartialAnswer(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
         }

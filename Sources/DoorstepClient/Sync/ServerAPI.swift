@@ -10,9 +10,9 @@ struct ServerAPI: Sendable {
     let retry: RetryPolicy
     /// Counts the bytes of bodies sent and received, as they travel (a sync's progress shows them).
     var meter: ByteMeter? = nil
-    /// Whether answers are asked for gzip-encoded (protocol 1.5, §18): on, unless measuring without.
+    /// Whether answers are asked for compressed (zstd or gzip, protocol 1.5, §18).
     var compression = true
-    /// Whether request bodies are sent gzip-encoded: only to a server known to read 1.5.
+    /// Whether request bodies are sent compressed (zstd): only to a server known to read 1.5.
     var compressBodies = false
 
     /// The same calls without retries: a request whose answer may be lost after the server acted
@@ -35,9 +35,9 @@ struct ServerAPI: Sendable {
     /// As ``call(_:_:body:contentType:decodeAlso:as:)``, reading a 2xx answer with `decode`.
     func call<T>(
         _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
-        decodeAlso statuses: Set<Int> = [], decode: (Data) throws -> T
+        decodeAlso statuses: Set<Int> = [], resuming page: PageResume? = nil, decode: (Data) throws -> T
     ) async throws -> T {
-        let response = try await exchange(method, path, body: body, contentType: contentType, accepting: statuses)
+        let response = try await exchange(method, path, body: body, contentType: contentType, accepting: statuses, resuming: page)
         do {
             return try decode(response.body)
         } catch {
@@ -50,30 +50,47 @@ struct ServerAPI: Sendable {
     /// `serverUnreachable`. Every request says the revision this client reads (protocol 1.4).
     func exchange(
         _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers extra: [String: String] = [:],
-        accepting statuses: Set<Int> = []
+        accepting statuses: Set<Int> = [], resuming page: PageResume? = nil
+    ) async throws -> TransportResponse {
+        // A page cut on the way: its id and the bytes that came, asked again from there (§18),
+        // from an earlier sync too; what came is kept if the request ends without the rest.
+        let held = HeldPage(page?.held)
+        do {
+            let response = try await exchange(method, path, body: body, contentType: contentType, headers: extra, accepting: statuses, held: held)
+            if page?.held != nil { await page?.keep(nil) }
+            return response
+        } catch {
+            if let page, let answer = held.answer { await page.keep(answer) }
+            throw error
+        }
+    }
+
+    private func exchange(
+        _ method: String, _ path: String, body: Data?, contentType: String, headers extra: [String: String],
+        accepting statuses: Set<Int>, held page: HeldPage
     ) async throws -> TransportResponse {
         var headers = [
             ProtocolVersion.header: String(ProtocolVersion.current), ProtocolVersion.revisionHeader: ProtocolVersion.revision, "Accept": "application/json",
         ]
-        if compression { headers["Accept-Encoding"] = "gzip" }
+        if compression { headers["Accept-Encoding"] = ContentCoding.acceptEncoding }
         for (name, value) in extra { headers[name] = value }
         if let token { headers["Authorization"] = "Bearer \(token)" }
         var body = body
         if let plain = body {
             headers["Content-Type"] = contentType
-            // JSON and CSV shrink to a fifth or less; a file's bytes (already compressed) go as they are.
+            // JSON and CSV shrink to a tenth or less; a file's bytes (already compressed) go as they are.
             if compressBodies, plain.count > ContentCoding.minimumBytes, ContentCoding.isCompressible(contentType: contentType),
-                let encoded = try? Gzip.compress(plain)
+                let encoded = try? ContentEncoding.zstd.compress(plain)
             {
                 body = Data(encoded)
-                headers["Content-Encoding"] = "gzip"
+                headers["Content-Encoding"] = ContentEncoding.zstd.rawValue
             }
         }
         var request = TransportRequest(method: method, path: path, headers: headers, body: body)
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
-        // A page cut on the way: its id and the bytes that came, asked again from there (§18).
-        var held: (id: String, answer: PartialAnswer)?
+        var held: (id: String, answer: PartialAnswer)? = page.answer.flatMap { answer in answer.headers["doorstep-page"].map { ($0, answer) } }
+        defer { page.answer = held?.answer }
         var resumed = 0
         while true {
             attempt += 1
@@ -189,12 +206,12 @@ extension ServerAPI {
         switch ContentCoding.requestCoding(coding) {
         case .identity:
             return response
-        case .gzip:
+        case .coded(let coding):
             // A transport that decoded it already (URLSession may) leaves the header: the bytes tell.
-            guard response.body.starts(with: [0x1f, 0x8b]) else { return response }
+            guard response.body.starts(with: coding.magic) else { return response }
             var decoded = response
             do {
-                decoded.body = Data(try Gzip.decompress(response.body, limit: Self.maxAnswerBytes))
+                decoded.body = Data(try coding.decompress(response.body, limit: Self.maxAnswerBytes))
             } catch {
                 throw UndecodableAnswer()
             }
@@ -212,6 +229,20 @@ extension ServerAPI {
 
     /// The largest answer read, decoded (a pull page or a receipt is far smaller).
     static let maxAnswerBytes = 256 * 1024 * 1024
+}
+
+/// A pull page cut on the way in an earlier sync, and where to keep what comes of it now.
+struct PageResume: Sendable {
+    /// The bytes that came (`nil`: none yet).
+    var held: PartialAnswer?
+    /// Keeps what came when the request ends without the rest (`nil`: the page came whole).
+    var keep: @Sendable (PartialAnswer?) async -> Void
+}
+
+/// The bytes of a page held across a request's attempts.
+final class HeldPage: @unchecked Sendable {
+    var answer: PartialAnswer?
+    init(_ answer: PartialAnswer?) { self.answer = answer }
 }
 
 /// An answer whose coding could not be undone: treated as a network error.

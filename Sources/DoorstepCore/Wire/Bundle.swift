@@ -55,6 +55,8 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     public static let currentVersion = 1
     /// The manifest (and file-format) version of a bundle that carries files (protocol 1.4).
     public static let filesVersion = 2
+    /// The manifest (and file-format) version of a compressed bundle, with or without files (protocol 1.5).
+    public static let compressedVersion = 3
 
     /// A manifest; with `files` (even none) it is version 2, else version 1.
     public init(

@@ -23,9 +23,10 @@ public enum ProtocolVersion {
         return revision >= attachmentsRevision
     }
 
-    /// Whether a server of this revision reads request bodies sent with `Content-Encoding: gzip`
-    /// (`1.5` or later, §18); `false` for none or a value that is not `major.minor`.
-    public static func readsCompressedBodies(_ revision: String?) -> Bool {
+    /// Whether a server of this revision reads compressed content: request bodies sent with
+    /// `Content-Encoding: gzip` and bundles of version 3 (`1.5` or later, §18, §14); `false` for
+    /// none or a value that is not `major.minor`.
+    public static func readsCompression(_ revision: String?) -> Bool {
         guard let revision = parse(revision) else { return false }
         return revision >= compressionRevision
     }

@@ -5,10 +5,11 @@ import Hummingbird
 import NIOCore
 
 /// HTTP compression of protocol 1.5 (`protocol/README.md` §18): request bodies sent with
-/// `Content-Encoding: gzip` are read decoded (the routes' limits count decoded bytes), and text
-/// answers over 1 KiB go out gzip-encoded to a request that accepts it. Files and bundles never.
+/// `Content-Encoding: zstd` or `gzip` are read decoded (the routes' limits count decoded bytes),
+/// and text answers over 1 KiB go out in the coding the request prefers (zstd, else gzip). Files
+/// and bundles never.
 struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The gzip level answers are compressed at.
+    /// The gzip level answers are compressed at (zstd's is its fastest).
     var level: Int32 = Gzip.defaultLevel
     /// Whether answers are compressed at all (request bodies are decoded either way).
     var compressAnswers = true
@@ -24,18 +25,18 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         switch ContentCoding.requestCoding(request.headers[.contentEncoding]) {
         case .identity:
             break
-        case .gzip:
+        case .coded(let coding):
             // The routes read the decoded body (no route reads the coding or the length headers).
-            request.body = RequestBody(asyncSequence: GzipRequestBody(base: request.body, limit: maxDecodedBytes))
+            request.body = RequestBody(asyncSequence: DecodedRequestBody(base: request.body, coding: coding, limit: maxDecodedBytes))
         case .unsupported(let coding):
             var response = JSONResponse.error(
                 DoorstepError(
-                    .unsupportedMediaType, "the request body's coding \"\(coding)\" is not read here: send it as gzip or as it is",
-                    zh: "服务器不读取编码为「\(coding)」的请求内容：请以 gzip 或不压缩的方式发送"))
-            response.headers[.acceptEncoding] = "gzip"
+                    .unsupportedMediaType, "the request body's coding \"\(coding)\" is not read here: send it as zstd, gzip or as it is",
+                    zh: "服务器不读取编码为「\(coding)」的请求内容：请以 zstd、gzip 或不压缩的方式发送"))
+            response.headers[.acceptEncoding] = ContentCoding.acceptEncoding
             return response
         }
-        let accepts = compressAnswers && ContentCoding.acceptsGzip(request.headers[.acceptEncoding])
+        let coding = compressAnswers ? ContentCoding.preferred(request.headers[.acceptEncoding]) : nil
         var response = try await next(request, context)
         guard ContentCoding.isCompressible(contentType: response.headers[.contentType]), response.headers[.contentEncoding] == nil else {
             return response
@@ -43,23 +44,23 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         if !response.headers[values: .vary].contains(where: { $0.lowercased().contains("accept-encoding") }) {
             response.headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
         }
-        guard accepts, request.method != .head, response.status != .noContent, response.status != .notModified,
+        guard let coding, request.method != .head, response.status != .noContent, response.status != .notModified,
             response.status != .partialContent,
             response.status.code >= 200, response.body.contentLength.map({ $0 > ContentCoding.minimumBytes }) ?? true
         else { return response }
-        response.headers[.contentEncoding] = "gzip"
+        response.headers[.contentEncoding] = coding.rawValue
         response.headers[.contentLength] = nil
-        let level = level
+        let level = coding == .gzip ? level : nil
         let body = response.body
         if let length = body.contentLength, length <= Self.wholeAnswerBytes {
             // Known and not too long: compressed whole, so the answer says its length (progress).
             let collected = CollectedBody(capacity: length)
             try await body.write(CollectingWriter(target: collected))
-            let encoded = try Gzip.compress(collected.buffer, level: level)
+            let encoded = try coding.encoder(level: level).finish(collected.buffer)
             response.body = ResponseBody(byteBuffer: encoded)
         } else {
             response.body = ResponseBody { writer in
-                let encoder = try GzipEncoder(level: level)
+                let encoder = try coding.encoder(level: level)
                 try await body.write(EncodingWriter(parent: writer, encoder: encoder))
             }
         }
@@ -67,29 +68,32 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// A request body read through a gzip decoder; a body that is not gzip, or decodes past the
-/// limit, fails the read with the protocol's error.
-struct GzipRequestBody: AsyncSequence, Sendable {
+/// A request body read through a decoder of its coding; a body that is not of its coding, or
+/// decodes past the limit, fails the read with the protocol's error.
+struct DecodedRequestBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let base: RequestBody
+    let coding: ContentEncoding
     let limit: Int
 
-    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), limit: limit) }
+    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), coding: coding, limit: limit) }
 
     struct Iterator: AsyncIteratorProtocol {
         var base: RequestBody.AsyncIterator
+        let coding: ContentEncoding
         let limit: Int
-        var decoder: GzipDecoder?
+        var decoder: (any BodyDecoder)?
         var done = false
 
-        init(base: RequestBody.AsyncIterator, limit: Int) {
+        init(base: RequestBody.AsyncIterator, coding: ContentEncoding, limit: Int) {
             self.base = base
+            self.coding = coding
             self.limit = limit
         }
 
         mutating func next() async throws -> ByteBuffer? {
             do {
-                if decoder == nil { decoder = try GzipDecoder(limit: limit) }
+                if decoder == nil { decoder = try coding.decoder(limit: limit) }
                 guard let decoder else { return nil }
                 while !done {
                     guard let piece = try await base.next() else {
@@ -101,16 +105,16 @@ struct GzipRequestBody: AsyncSequence, Sendable {
                     if decoded.readableBytes > 0 { return decoded }
                 }
                 return nil
-            } catch let error as GzipError {
+            } catch let error as CodingError {
                 done = true
                 switch error {
                 case .tooLarge(let limit):
                     throw DoorstepError(
                         .payloadTooLarge, "the request body decodes to more than \(limit) bytes", zh: "请求内容解压后超过 \(limit) 字节")
-                case .malformed:
+                case .malformed, .unavailable:
                     throw DoorstepError(
-                        .malformedInput, "the request body says gzip but is not valid gzip (cut or damaged)",
-                        zh: "请求内容标明为 gzip 压缩，但无法解压（不完整或已损坏）")
+                        .malformedInput, "the request body says \(coding.rawValue) but does not decode (cut or damaged)",
+                        zh: "请求内容标明为 \(coding.rawValue) 压缩，但无法解压（不完整或已损坏）")
                 }
             }
         }
@@ -136,7 +140,7 @@ struct CollectingWriter: ResponseBodyWriter {
 /// Compresses an answer's body as it is written.
 struct EncodingWriter: ResponseBodyWriter {
     var parent: any ResponseBodyWriter
-    let encoder: GzipEncoder
+    let encoder: any BodyEncoder
 
     mutating func write(_ buffer: ByteBuffer) async throws {
         let encoded = try encoder.encode(buffer)
@@ -144,7 +148,7 @@ struct EncodingWriter: ResponseBodyWriter {
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        let last = try encoder.encode(ByteBufferAllocator().buffer(capacity: 16), finish: true)
+        let last = try encoder.finish(ByteBufferAllocator().buffer(capacity: 16))
         var parent = parent
         try await parent.write(last)
         try await parent.finish(trailingHeaders)

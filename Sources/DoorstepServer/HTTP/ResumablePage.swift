@@ -7,8 +7,8 @@ import Hummingbird
 import NIOCore
 
 /// A pull page as protocol 1.5 answers it (`protocol/README.md` §18): named by its fixed part
-/// (everything before `,"serverClock":`), gzip-encoded with a flush there when the request
-/// accepts it, and resumed from a byte of that fixed part by a ranged request that names it.
+/// (everything before `,"serverClock":`), compressed with a flush there in the coding the
+/// request prefers, and resumed from a byte of that fixed part by a ranged request that names it.
 enum ResumablePage {
     static let pageHeader = HTTPField.Name("Doorstep-Page")!
     static let clockKey = Array(#","serverClock":"#.utf8)
@@ -17,26 +17,26 @@ enum ResumablePage {
     static func answer(_ page: [UInt8], request: Request, compress: Bool, level: Int32) throws -> Response {
         // The clock is the page's last key: what precedes it is the same each time it is asked.
         let split = lastIndex(of: clockKey, in: page) ?? page.count
-        let gzip = compress && page.count > ContentCoding.minimumBytes && ContentCoding.acceptsGzip(request.headers[.acceptEncoding])
+        let coding = compress && page.count > ContentCoding.minimumBytes ? ContentCoding.preferred(request.headers[.acceptEncoding]) : nil
         var body: ByteBuffer
         let fixedLength: Int
-        if gzip {
-            let encoder = try GzipEncoder(level: level)
+        if let coding {
+            let encoder = try coding.encoder(level: coding == .gzip ? level : nil)
             body = try encoder.flush(ByteBuffer(bytes: page[..<split]))
             fixedLength = body.readableBytes
-            var rest = try encoder.encode(ByteBuffer(bytes: page[split...]), finish: true)
+            var rest = try encoder.finish(ByteBuffer(bytes: page[split...]))
             body.writeBuffer(&rest)
         } else {
             body = ByteBuffer(bytes: page)
             fixedLength = split
         }
         let digest = SHA256.hash(data: page[..<split]).prefix(8).map { String(format: "%02x", $0) }.joined()
-        let id = digest + (gzip ? "-gzip\(level)" : "-identity")
+        let id = digest + "-" + (coding.map { $0 == .gzip ? "gzip\(level)" : $0.rawValue } ?? "identity")
         var headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", pageHeader: id, .acceptRanges: "bytes", .vary: "Accept-Encoding",
             .cacheControl: "no-store",
         ]
-        if gzip { headers[.contentEncoding] = "gzip" }
+        if let coding { headers[.contentEncoding] = coding.rawValue }
         let total = body.readableBytes
         // From the byte asked, or from the clock when the client got into it (the clock is new).
         if let asked = resumeOffset(request), request.headers[pageHeader] == id, case let start = min(asked, fixedLength), start > 0, start < total {

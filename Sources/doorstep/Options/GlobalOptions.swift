@@ -29,12 +29,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Help.text("help.globalOptions.networkAttemptsBeforeGivingUp"), valueName: "n"))
     var retries: Int?
 
+    @Option(help: ArgumentHelp(Help.text("help.globalOptions.stallTimeout"), valueName: "seconds"))
+    var stallTimeout: Int?
+
     func validate() throws {
         if let lang, !["zh", "en"].contains(lang.lowercased()) {
             throw Usage.error("cli.globalOptions.langTakesZhOrEn", ["lang": "\(lang)"])
         }
         if let retries, !(1...20).contains(retries) {
             throw Usage.error("cli.globalOptions.retriesTakesANumberFrom")
+        }
+        if let stallTimeout, !(1...600).contains(stallTimeout) {
+            throw Usage.error("cli.globalOptions.stallTimeoutTakesSeconds")
         }
     }
 
@@ -65,6 +71,7 @@ struct GlobalOptions: ParsableArguments {
     var configuration: ClientConfiguration {
         var configuration = ClientConfiguration(databasePath: databasePath, city: city, allowInsecureHTTP: insecure)
         if let retries { configuration.retry.maxAttempts = retries }
+        if let stallTimeout { configuration.stallTimeout = TimeInterval(stallTimeout) }
         return configuration
     }
 
