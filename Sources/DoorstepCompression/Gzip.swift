@@ -24,12 +24,50 @@ public protocol BodyEncoder: AnyObject {
 
 /// Decodes one compressed body arriving in pieces, refusing more than a limit of decoded bytes.
 public protocol BodyDecoder: AnyObject {
+    /// The largest number of decoded bytes this decoder gives.
+    var limit: Int { get }
     /// How many decoded bytes it gave so far.
     var decoded: Int { get }
-    /// Decodes the next piece of the body: the bytes it holds (possibly none yet).
-    func decode(_ input: ByteBuffer) throws(CodingError) -> ByteBuffer
+    /// Decodes from `input` into `output`'s free space (at least one byte), consuming what it
+    /// read; whether `output` was filled (more may come, even of no more input).
+    func step(_ input: inout ByteBuffer, into output: inout ByteBuffer) throws(CodingError) -> Bool
+    /// Notes `count` more decoded bytes given out, refusing past the limit.
+    func count(_ count: Int) throws(CodingError)
     /// Checks that the body ended (it was not cut short).
     func finish() throws(CodingError)
+}
+
+extension BodyDecoder {
+    /// Decodes the next piece of the body whole: the bytes it holds (possibly none yet).
+    public func decode(_ input: ByteBuffer) throws(CodingError) -> ByteBuffer {
+        var input = input
+        var output = ByteBufferAllocator().buffer(capacity: min(max(4096, input.readableBytes * 4), 1 << 20))
+        guard input.readableBytes > 0 else { return output }
+        var full = false
+        // Until the piece is read and the coder has nothing more to give for it.
+        repeat {
+            output.reserveCapacity(minimumWritableBytes: 64 * 1024)
+            let before = output.readableBytes
+            full = try step(&input, into: &output)
+            try count(output.readableBytes - before)
+        } while input.readableBytes > 0 || full
+        return output
+    }
+
+    /// Decodes from `input` at most `maximum` bytes (so a small body never makes a large buffer),
+    /// leaving in `input` what it did not read; empty when it needs more input.
+    public func decode(_ input: inout ByteBuffer, upTo maximum: Int) throws(CodingError) -> ByteBuffer {
+        var output = ByteBufferAllocator().buffer(capacity: max(1, maximum))
+        while output.readableBytes < maximum {
+            let before = (output.readableBytes, input.readableBytes)
+            let full = try step(&input, into: &output)
+            try count(output.readableBytes - before.0)
+            if full || input.readableBytes == 0 { break }
+            // Nothing read and nothing given: the coder cannot go on with these bytes.
+            if output.readableBytes == before.0 && input.readableBytes == before.1 { throw .malformed }
+        }
+        return output
+    }
 }
 
 /// gzip (RFC 1952) through zlib, in one go or a stream at a time: the HTTP bodies of protocol 1.5
@@ -105,7 +143,6 @@ public final class GzipEncoder: BodyEncoder {
 public final class GzipDecoder: BodyDecoder {
     private let decompressor: ZlibDecompressor
     private let allocator = ByteBufferAllocator()
-    /// The largest number of decoded bytes this decoder gives.
     public let limit: Int
     public private(set) var decoded = 0
     private var ended = false
@@ -120,35 +157,36 @@ public final class GzipDecoder: BodyDecoder {
         }
     }
 
-    public func decode(_ input: ByteBuffer) throws(CodingError) -> ByteBuffer {
-        guard input.readableBytes > 0 else { return allocator.buffer(capacity: 0) }
-        var input = input
-        var output = allocator.buffer(capacity: min(max(4096, input.readableBytes * 4), 1 << 20))
-        let before = decoded
-        // Until every byte of the piece is read, and zlib has nothing more to give for it.
-        var pending = true
-        while pending {
+    public func step(_ input: inout ByteBuffer, into output: inout ByteBuffer) throws(CodingError) -> Bool {
+        if ended {
             // Bytes after the end of the member: not one gzip body.
-            if ended { throw .malformed }
-            output.reserveCapacity(minimumWritableBytes: 16 * 1024)
-            do {
-                try decompressor.inflate(from: &input, to: &output)
-                // No error: the input is all read, or the member ended with bytes after it.
-                if input.readableBytes > 0 { ended = true }
-                pending = input.readableBytes > 0
-            } catch let error as CompressNIOError {
-                switch error {
-                case .bufferOverflow: pending = true  // output full: more may come
-                case .inputBufferOverflow: pending = false  // everything read: waits for more input
-                default: throw .malformed
-                }
-            } catch {
-                throw .malformed
-            }
-            decoded = before + output.readableBytes
-            if decoded > limit { throw .tooLarge(limit: limit) }
+            if input.readableBytes > 0 { throw .malformed }
+            return false
         }
-        return output
+        guard output.writableBytes > 0 else { return true }
+        // zlib is handed the readable bytes' address: never that of a buffer with no storage.
+        var source = input.readableBytes > 0 ? input : allocator.buffer(capacity: 16)
+        var full = false
+        do {
+            try decompressor.inflate(from: &source, to: &output)
+            // No error: the input is all read, or the member ended with bytes after it.
+            if source.readableBytes > 0 { ended = true }
+        } catch let error as CompressNIOError {
+            switch error {
+            case .bufferOverflow: full = true  // output full: more may come
+            case .inputBufferOverflow: full = false  // everything read: waits for more input
+            default: throw .malformed
+            }
+        } catch {
+            throw .malformed
+        }
+        if input.readableBytes > 0 { input = source }
+        return full
+    }
+
+    public func count(_ count: Int) throws(CodingError) {
+        decoded += count
+        if decoded > limit { throw .tooLarge(limit: limit) }
     }
 
     public func finish() throws(CodingError) {

@@ -61,7 +61,6 @@ public final class ZstdEncoder: BodyEncoder {
 /// Decodes one zstd frame arriving in pieces, refusing more than `limit` decoded bytes.
 public final class ZstdDecoder: BodyDecoder {
     private let context: OpaquePointer
-    private let allocator = ByteBufferAllocator()
     public let limit: Int
     public private(set) var decoded = 0
     private var ended = false
@@ -80,43 +79,36 @@ public final class ZstdDecoder: BodyDecoder {
 
     deinit { ZSTD_freeDCtx(context) }
 
-    public func decode(_ input: ByteBuffer) throws(CodingError) -> ByteBuffer {
-        guard input.readableBytes > 0 else { return allocator.buffer(capacity: 0) }
-        var output = allocator.buffer(capacity: min(max(4096, input.readableBytes * 4), 1 << 20))
-        let before = decoded
-        var failure: CodingError?
+    public func step(_ input: inout ByteBuffer, into output: inout ByteBuffer) throws(CodingError) -> Bool {
+        // Bytes after the frame: not one zstd body.
+        if ended && input.readableBytes > 0 { throw .malformed }
+        guard output.writableBytes > 0 else { return true }
+        var failed = false
+        var full = false
+        var read = 0
         input.withUnsafeReadableBytes { bytes in
             var source = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
-            while true {
-                if ended && source.pos < source.size {
-                    failure = .malformed  // bytes after the frame: not one zstd body
-                    return
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { space in
+                var target = ZSTD_outBuffer(dst: space.baseAddress, size: space.count, pos: 0)
+                let result = ZSTD_decompressStream(context, &target, &source)
+                if ZSTD_isError(result) != 0 {
+                    failed = true
+                    return 0
                 }
-                var full = false
-                output.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { space in
-                    var target = ZSTD_outBuffer(dst: space.baseAddress, size: space.count, pos: 0)
-                    let result = ZSTD_decompressStream(context, &target, &source)
-                    if ZSTD_isError(result) != 0 {
-                        failure = .malformed
-                        return target.pos
-                    }
-                    if result == 0 { ended = true }
-                    full = target.pos == target.size
-                    return target.pos
-                }
-                if failure != nil { return }
-                if before + output.readableBytes > limit {
-                    failure = .tooLarge(limit: limit)
-                    return
-                }
-                // Until the piece is read and zstd has nothing more to give for it.
-                if source.pos < source.size || full { continue }
-                return
+                if result == 0 { ended = true }
+                full = target.pos == target.size
+                return target.pos
             }
+            read = source.pos
         }
-        decoded = before + output.readableBytes
-        if let failure { throw failure }
-        return output
+        if failed { throw .malformed }
+        input.moveReaderIndex(forwardBy: read)
+        return full
+    }
+
+    public func count(_ count: Int) throws(CodingError) {
+        decoded += count
+        if decoded > limit { throw .tooLarge(limit: limit) }
     }
 
     public func finish() throws(CodingError) {

@@ -54,6 +54,8 @@ public struct WebForm: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: bound)
+        } catch let error as DoorstepError {
+            throw error  // a compressed body that does not decode (protocol 1.5)
         } catch {
             throw DoorstepError(
                 .payloadTooLarge, "the form is larger than \(bound / 1024) KiB", zh: "表单内容太多（超过 \(bound / 1024) KB），请分几次提交")

@@ -139,6 +139,53 @@ import Testing
         }
     }
 
+    /// A server rolled back to 1.4 after the laptop learned it read 1.5: the compressed push is
+    /// refused (415), sent again as it is, and the laptop asks again what the server reads.
+    @Test func aServerRolledBack_refusesACompressedPush_theLaptopSendsItPlain_andAsksAgain() async throws {
+        final class RollBack: Sendable {
+            let rolledBack = Mutex(false)
+            let pushes = Mutex<[String?]>([])
+            func transport(_ url: URL) -> any SyncTransport { Link(base: ClientConfiguration.platformTransport(url), owner: self) }
+            struct Link: SyncTransport {
+                let base: any SyncTransport
+                let owner: RollBack
+                func send(_ request: TransportRequest) async throws -> TransportResponse {
+                    let old = owner.rolledBack.withLock { $0 }
+                    if request.path == "/v1/push" { owner.pushes.withLock { $0.append(request.headers["Content-Encoding"]) } }
+                    if old, request.headers["Content-Encoding"] != nil {
+                        let body = #"{"error":{"code":"unsupportedMediaType","message":"not read here"}}"#
+                        return TransportResponse(status: 415, body: Data(body.utf8), headers: ["content-type": "application/json"])
+                    }
+                    var answer = try await base.send(request)
+                    if old, request.path == "/v1/server", let text = String(data: answer.body, encoding: .utf8) {
+                        answer.body = Data(text.replacingOccurrences(of: "\"\(ProtocolVersion.revision)\"", with: "\"1.4\"").utf8)
+                    }
+                    return answer
+                }
+            }
+        }
+        try await LiveServer.run { server in
+            let link = RollBack()
+            var settings = LiveServer.clientConfiguration(transport: { link.transport($0) })
+            settings.compression = .always
+            let laptop = try FieldClient(configuration: settings)
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "rolled back")
+            try await laptop.sync()
+            for n in 0..<10 { _ = try await laptop.fileHousehold(Facts.household(1_500 + n)) }
+            try await laptop.sync()
+            #expect(link.pushes.withLock { $0 }.last == "zstd", "1.5 known: compressed")
+            link.rolledBack.withLock { $0 = true }
+            for n in 0..<10 { _ = try await laptop.fileHousehold(Facts.household(1_600 + n)) }
+            let refused = try await laptop.sync()
+            #expect(refused.pushed == 10, "sent again as it is")
+            for n in 0..<10 { _ = try await laptop.fileHousehold(Facts.household(1_700 + n)) }
+            #expect(try await laptop.sync().pushed == 10)
+            let pushes = link.pushes.withLock { $0 }
+            #expect(Array(pushes.suffix(3)) == ["zstd", nil, nil], "\(pushes)")
+            #expect(try await laptop.status().pending == 0)
+        }
+    }
+
     /// The same day with and without compression: the bytes on the wire, pushes and pages.
     @Test func compression_shrinksWhatTravels() async throws {
         try await LiveServer.run { server in
@@ -201,6 +248,53 @@ import Testing
                 }
                 return answer
             }
+        }
+    }
+
+    /// The laptop shut while a page arrives (the sync cancelled): what came is kept all the same.
+    @Test func aPageCutByACancelledSync_isFinishedByTheNextSync() async throws {
+        final class HangingLink: Sendable {
+            let hang = Mutex(true)
+            let ranges = Mutex<[String?]>([])
+            func transport(_ url: URL) -> any SyncTransport { Link(base: ClientConfiguration.platformTransport(url), owner: self) }
+            struct Link: SyncTransport {
+                let base: any SyncTransport
+                let owner: HangingLink
+                func send(_ request: TransportRequest) async throws -> TransportResponse {
+                    let answer = try await base.send(request)
+                    guard request.path.hasPrefix("/v1/pull") else { return answer }
+                    owner.ranges.withLock { $0.append(request.headers["Range"]) }
+                    guard owner.hang.withLock({ $0 }) else { return answer }
+                    // Half the page came, then nothing more until the sync is cancelled.
+                    do {
+                        try await Task.sleep(for: .seconds(60))
+                    } catch {
+                        throw PartialAnswer(status: answer.status, headers: answer.headers, body: answer.body.prefix(answer.body.count / 2))
+                    }
+                    return answer
+                }
+            }
+        }
+        try await LiveServer.run { server in
+            let colleague = try await server.enrolledClient()
+            for n in 0..<40 { _ = try await colleague.fileHousehold(Facts.household(1_300 + n)) }
+            try await colleague.sync()
+            let link = HangingLink()
+            var settings = LiveServer.clientConfiguration(transport: { link.transport($0) })
+            settings.compression = .always
+            let laptop = try FieldClient(configuration: settings)
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "shut")
+            let sync = Task { try await laptop.sync() }
+            while link.ranges.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(100))
+            sync.cancel()
+            _ = try? await sync.value
+            link.hang.withLock { $0 = false }
+            let again = try FieldClient(configuration: settings)
+            try await again.sync()
+            #expect(try await again.status().households == 40)
+            let ranges = link.ranges.withLock { $0 }
+            #expect(ranges.count == 2 && ranges.last??.hasPrefix("bytes=") == true, "the next sync asked for the rest: \(ranges)")
         }
     }
 

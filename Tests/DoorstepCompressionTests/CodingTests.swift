@@ -104,6 +104,30 @@ import Testing
         #expect(decoder.decoded < 3 * 1024 * 1024, "stopped near the limit: \(decoder.decoded)")
     }
 
+    /// Read a piece at a time, a body that expands gives at most the piece asked for each time:
+    /// the server's routes refuse it at their own limit, never after decoding it whole.
+    @Test(arguments: ContentEncoding.allCases)
+    func aBodyThatExpands_isGivenAPieceAtATime(coding: ContentEncoding) throws {
+        let bomb = try coding.compress([UInt8](repeating: 0x20, count: 16 * 1024 * 1024), level: 9)
+        let decoder = try coding.decoder(limit: 64 * 1024 * 1024)
+        var input = ByteBuffer(bytes: bomb)
+        var total = 0
+        for _ in 0..<8 {
+            let piece = try decoder.decode(&input, upTo: 64 * 1024)
+            #expect(piece.readableBytes > 0 && piece.readableBytes <= 128 * 1024, "\(piece.readableBytes)")
+            total += piece.readableBytes
+        }
+        #expect(total <= 8 * 128 * 1024 && decoder.decoded == total)
+        // The rest, a piece at a time, to its end: the whole body, exactly.
+        while true {
+            let piece = try decoder.decode(&input, upTo: 1024 * 1024)
+            if piece.readableBytes == 0 && input.readableBytes == 0 { break }
+            total += piece.readableBytes
+        }
+        try decoder.finish()
+        #expect(total == 16 * 1024 * 1024)
+    }
+
     @Test func acceptEncoding_isReadAsRFC9110Says() {
         #expect(ContentCoding.preferred("gzip") == .gzip)
         #expect(ContentCoding.preferred("zstd, gzip") == .zstd)

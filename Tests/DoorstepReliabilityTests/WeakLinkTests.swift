@@ -2,6 +2,7 @@ import DoorstepClient
 import DoorstepCore
 import DoorstepTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// A visitor's first sync over a phone's hotspot (issue 20): a shaped link (a few hundred
@@ -80,7 +81,11 @@ import Testing
             let link = try ShapedLink(
                 upstreamPort: port, shape: .init(bitsPerSecond: 64_000, roundTripMillis: 300, cutEvery: 9_000...12_000, stallInsteadOfCut: true), seed: 5)
             defer { link.shutdown() }
-            var settings = LiveServer.clientConfiguration()
+            // Counts the requests that ended without an answer: the client's own cuts.
+            let failures = FailureCount()
+            var settings = LiveServer.clientConfiguration(transport: { url in
+                Counting(base: ClientConfiguration.platformTransport(url, stallTimeout: 1.5), failures: failures)
+            })
             settings.compression = .always
             settings.stallTimeout = 1.5
             settings.retry = RetryPolicy(maxAttempts: 30, baseDelay: 0.05, maxDelay: 0.2)
@@ -92,6 +97,7 @@ import Testing
             #expect(summary.pulledHouseholds >= 200)
             #expect(try await laptop.status().households == 200)
             #expect(link.cuts >= 1, "the link went silent \(link.cuts) times")
+            #expect(failures.count.withLock { $0 } == link.cuts, "only the silences were cut, never the slow link: \(failures.count.withLock { $0 }) cuts")
             #expect(seconds >= 1.5 * Double(link.cuts) - 0.5, "each silence waited out: \(seconds) s for \(link.cuts)")
             print("WeakLinkTests: \(link.cuts) silences of a 64 kbit/s link, each cut after 1.5 s; the sync took \(String(format: "%.1f", seconds)) s")
         }
@@ -137,6 +143,25 @@ import Testing
                 "WeakLinkTests: stopped after \(before) households, then restarted: \(spent) bytes for \(needed) needed (\(String(format: "%.3f", Double(spent) / Double(needed))))"
             )
             #expect(Double(spent) <= 1.1 * Double(needed), "\(spent) bytes crossed for \(needed) needed")
+        }
+    }
+}
+
+/// How many requests ended in an error.
+private final class FailureCount: Sendable {
+    let count = Mutex(0)
+}
+
+/// A transport that counts the requests that ended in an error.
+private struct Counting: SyncTransport {
+    let base: any SyncTransport
+    let failures: FailureCount
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        do {
+            return try await base.send(request)
+        } catch {
+            failures.count.withLock { $0 += 1 }
+            throw error
         }
     }
 }

@@ -55,9 +55,11 @@ extension FieldClient {
             // What the server reads, so that nothing it would refuse is written or sent here
             // (attachments, 1.4; compressed bodies, 1.5): asked until the server is known to read
             // this client's revision, then no more (a request less per sync).
-            if !ProtocolVersion.readsCurrent(known), let info = try? await api.call("GET", "/v1/server", as: ServerInfo.self) {
+            // (A push may have forgotten it: a server rolled back.)
+            let stored = try await pool.read { db in try LocalStore.setting(db, .serverRevision) }
+            if !ProtocolVersion.readsCurrent(stored), let info = try? await api.call("GET", "/v1/server", as: ServerInfo.self) {
                 let revision = info.protocolRevision ?? "1.0"
-                if revision != known { try await pool.write { db in try LocalStore.set(db, .serverRevision, revision) } }
+                if revision != stored { try await pool.write { db in try LocalStore.set(db, .serverRevision, revision) } }
             }
             // Files last: a sync's mutations never wait for a file (protocol 1.4, §16 step 7).
             let files = try await sendFiles(api: api)
@@ -87,6 +89,7 @@ extension FieldClient {
     private func push(
         api: ServerAPI, device: DeviceID, pace: LinkPace, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void
     ) async throws {
+        var api = api
         let largest = max(1, configuration.batchSize)
         let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0 }
         var done = 0
@@ -116,7 +119,17 @@ extension FieldClient {
             let receipt: PushReceipt
             let sent = PaceMark(api)
             do {
-                receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+                do {
+                    receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+                } catch let error as DoorstepError
+                    where api.compressBodies && (error.code == .unsupportedMediaType || error.code == .malformedInput)
+                {
+                    // A server that no longer reads 1.5 (rolled back): asked again what it reads
+                    // at the end of this sync, and sent this batch as it is.
+                    try await pool.write { db in try LocalStore.set(db, .serverRevision, nil) }
+                    api = api.sendingPlain
+                    receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+                }
                 sent.note(.mutation, items: batch.count, in: pace)
             } catch let error as DoorstepError where error.code == .missingPredecessor {
                 // The server lacks work it once acknowledged (restored from an older backup): send
@@ -234,7 +247,10 @@ extension FieldClient {
                 held = earlier.answer
             }
             let resume = PageResume(held: held) { [path] answer in
-                try? await pool.write { db in try LocalStore.set(db, .partialPage, answer.flatMap { UnfinishedPage(path: path, answer: $0).text }) }
+                // Kept even as the sync is cancelled (the laptop shut): a task of its own, which
+                // the cancellation does not reach.
+                let text = answer.flatMap { UnfinishedPage(path: path, answer: $0).text }
+                await Task { try? await pool.write { db in try LocalStore.set(db, .partialPage, text) } }.value
             }
             let started = PaceMark(api)
             let page = try await api.call("GET", path, resuming: resume) { data in try FastJSON.decodePulledPage(data) }

@@ -45,8 +45,9 @@ public struct HTTPClientTransport: SyncTransport {
             }
         } catch {
             // Cut on the way (or cancelled): what came is kept for a resumable answer (a pull
-            // page, protocol 1.5), which the caller may keep for a later sync.
-            guard body.readableBytes > 0, headers["doorstep-page"] != nil else { throw error }
+            // page, protocol 1.5), which the caller may keep for a later sync. An answer past the
+            // limit is no page: refused as it is.
+            guard !(error is AnswerTooLarge), body.readableBytes > 0, headers["doorstep-page"] != nil else { throw error }
             throw PartialAnswer(status: Int(response.status.code), headers: headers, body: Data(body.readableBytesView))
         }
         return TransportResponse(status: Int(response.status.code), body: Data(body.readableBytesView), headers: headers)

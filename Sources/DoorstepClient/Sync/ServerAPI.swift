@@ -15,6 +15,13 @@ struct ServerAPI: Sendable {
     /// Whether request bodies are sent compressed (zstd): only to a server known to read 1.5.
     var compressBodies = false
 
+    /// The same calls with request bodies sent as they are (a server that no longer reads 1.5).
+    var sendingPlain: ServerAPI {
+        var plain = self
+        plain.compressBodies = false
+        return plain
+    }
+
     /// The same calls without retries: a request whose answer may be lost after the server acted
     /// on it is followed by a question rather than sent again (file parts, protocol 1.4).
     var sendingOnce: ServerAPI {
@@ -60,7 +67,12 @@ struct ServerAPI: Sendable {
             if page?.held != nil { await page?.keep(nil) }
             return response
         } catch {
-            if let page, let answer = held.answer { await page.keep(answer) }
+            // What came is kept; bytes held from before that proved useless are forgotten.
+            if let page, let answer = held.answer {
+                await page.keep(answer)
+            } else if page?.held != nil {
+                await page?.keep(nil)
+            }
             throw error
         }
     }
@@ -95,10 +107,9 @@ struct ServerAPI: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
-            if let held {
-                request.headers["Range"] = "bytes=\(held.answer.body.count)-"
-                request.headers["Doorstep-Page"] = held.id
-            }
+            // Asked from the byte held, or (nothing held, or no longer) the whole page.
+            request.headers["Range"] = held.map { "bytes=\($0.answer.body.count)-" }
+            request.headers["Doorstep-Page"] = held?.id
             let response: TransportResponse
             // The answer's bytes counted as they arrive where the transport tells, the rest at its end.
             let arrived = ByteMeter()
@@ -118,7 +129,7 @@ struct ServerAPI: Sendable {
             } catch {
                 if let partial = error as? PartialAnswer, let id = partial.headers["doorstep-page"] {
                     meter?.add(max(0, partial.body.count - Int(arrived.bytes)))
-                    if let joined = Self.joined(partial, to: held?.answer) {
+                    if let joined = Self.joined(partial, to: held?.answer), joined.body.count <= Self.maxAnswerBytes {
                         // Kept: the next attempt asks for the rest, nothing that came is lost. An
                         // attempt that brought a good part of the page does not count as failed.
                         if joined.body.count - (held?.answer.body.count ?? 0) >= Self.progressBytes, resumed < Self.maxResumes {
@@ -209,6 +220,8 @@ extension ServerAPI {
         case .coded(let coding):
             // A transport that decoded it already (URLSession may) leaves the header: the bytes tell.
             guard response.body.starts(with: coding.magic) else { return response }
+            // A coding this client did not ask for is refused (§18), not read.
+            guard compression else { throw UndecodableAnswer() }
             var decoded = response
             do {
                 decoded.body = Data(try coding.decompress(response.body, limit: Self.maxAnswerBytes))

@@ -83,6 +83,8 @@ struct DecodedRequestBody: AsyncSequence, Sendable {
         let coding: ContentEncoding
         let limit: Int
         var decoder: (any BodyDecoder)?
+        /// The piece being decoded: what of it the decoder has not read yet.
+        var pending = ByteBuffer()
         var done = false
 
         init(base: RequestBody.AsyncIterator, coding: ContentEncoding, limit: Int) {
@@ -91,18 +93,24 @@ struct DecodedRequestBody: AsyncSequence, Sendable {
             self.limit = limit
         }
 
+        /// The most decoded bytes given at once: a small body that expands is read (and refused at
+        /// the route's limit) a piece at a time, never decoded whole first.
+        static var pieceBytes: Int { 64 * 1024 }
+
         mutating func next() async throws -> ByteBuffer? {
             do {
                 if decoder == nil { decoder = try coding.decoder(limit: limit) }
                 guard let decoder else { return nil }
                 while !done {
+                    let output = try decoder.decode(&pending, upTo: Self.pieceBytes)
+                    if output.readableBytes > 0 { return output }
+                    guard pending.readableBytes == 0 else { throw CodingError.malformed }  // read nothing, gave nothing
                     guard let piece = try await base.next() else {
                         done = true
                         try decoder.finish()
                         return nil
                     }
-                    let decoded = try decoder.decode(piece)
-                    if decoded.readableBytes > 0 { return decoded }
+                    pending = piece
                 }
                 return nil
             } catch let error as CodingError {
