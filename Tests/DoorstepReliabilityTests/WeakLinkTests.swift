@@ -27,15 +27,21 @@ import Testing
         return (laptop, (ContinuousClock.now - start).seconds)
     }
 
+    /// A colleague's files of ``households`` households with a visit each, synced straight to the
+    /// server; the server's port.
+    static func district(on server: LiveServer, first: Int) async throws -> UInt16 {
+        let colleague = try await server.enrolledClient()
+        for n in 0..<households {
+            let household = try await colleague.fileHousehold(Facts.household(first + n))
+            try await colleague.recordVisit(to: household, Facts.visit("入户核实 \(n)"))
+        }
+        try await colleague.sync()
+        return try #require(server.url.port.map(UInt16.init))
+    }
+
     @Test func aFirstSyncOverACuttingHotspot_crossesTheLinkOnce() async throws {
         try await LiveServer.run { server in
-            let colleague = try await server.enrolledClient()
-            for n in 0..<Self.households {
-                let household = try await colleague.fileHousehold(Facts.household(5_000 + n))
-                try await colleague.recordVisit(to: household, Facts.visit("入户核实 \(n)"))
-            }
-            try await colleague.sync()
-            let port = try #require(server.url.port.map(UInt16.init))
+            let port = try await Self.district(on: server, first: 5_000)
             let shape = ShapedLink.Shape(bitsPerSecond: Self.kilobits * 1000, roundTripMillis: 300)
 
             // What the sync needs: the same first sync over the same link, never cut.
@@ -108,13 +114,7 @@ import Testing
     /// what crossed the link in both runs is what one run needs.
     @Test func aFirstSyncStoppedHalfway_goesOnAfterARestart() async throws {
         try await LiveServer.run { server in
-            let colleague = try await server.enrolledClient()
-            for n in 0..<Self.households {
-                let household = try await colleague.fileHousehold(Facts.household(9_000 + n))
-                try await colleague.recordVisit(to: household, Facts.visit("复核 \(n)"))
-            }
-            try await colleague.sync()
-            let port = try #require(server.url.port.map(UInt16.init))
+            let port = try await Self.district(on: server, first: 9_000)
             let shape = ShapedLink.Shape(bitsPerSecond: Self.kilobits * 1000, roundTripMillis: 300)
             let clean = try ShapedLink(upstreamPort: port, shape: shape, seed: 2)
             defer { clean.shutdown() }
