@@ -131,7 +131,7 @@ public enum BundleReader {
         }
         if version == BundleFormat.compressedVersion {
             do {
-                plaintext = Data(try Gzip.decompress(plaintext, limit: BundleFormat.maxPlaintextBytes))
+                plaintext = Data(try ContentEncoding.gzip.decompress(plaintext, limit: BundleFormat.maxPlaintextBytes))
             } catch .tooLarge {
                 throw BundleFormat.invalid("the bundle decompresses to more than the limit of \(BundleFormat.maxPlaintextBytes) bytes of content")
             } catch {

@@ -105,7 +105,7 @@ public enum BundleWriter {
         var version = files == nil ? BundleFormat.version : BundleFormat.filesVersion
         if compressed {
             do {
-                plaintext = Data(try Gzip.compress(plaintext, level: 6))
+                plaintext = Data(try ContentEncoding.gzip.compress(plaintext, level: 6))
             } catch {
                 throw BundleFormat.invalid("the bundle's content cannot be compressed")
             }

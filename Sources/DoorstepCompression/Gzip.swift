@@ -70,31 +70,12 @@ extension BodyDecoder {
     }
 }
 
-/// gzip (RFC 1952) through zlib, in one go or a stream at a time: the HTTP bodies of protocol 1.5
-/// (`protocol/README.md` §18) for a peer that does not read zstd, and compressed bundles (§14).
+/// gzip (RFC 1952) through zlib: the HTTP bodies of protocol 1.5 (`protocol/README.md` §18) for
+/// a peer that does not read zstd, and compressed bundles (§14). Whole bodies:
+/// `ContentEncoding.gzip.compress` and `decompress`.
 public enum Gzip {
     /// The level answers and request bodies are compressed at: the fastest.
     public static let defaultLevel: Int32 = 1
-
-    /// The gzip form of `bytes`.
-    public static func compress(_ bytes: ByteBuffer, level: Int32 = defaultLevel) throws -> ByteBuffer {
-        try GzipEncoder(level: level).finish(bytes)
-    }
-
-    /// The gzip form of `bytes`.
-    public static func compress(_ bytes: some Collection<UInt8>, level: Int32 = defaultLevel) throws -> [UInt8] {
-        Array(try compress(ByteBuffer(bytes: bytes), level: level).readableBytesView)
-    }
-
-    /// The bytes a whole gzip body holds, refused past `limit` decoded bytes.
-    public static func decompress(_ bytes: ByteBuffer, limit: Int) throws(CodingError) -> ByteBuffer {
-        try ContentEncoding.decodeWhole(bytes, with: try GzipDecoder(limit: limit))
-    }
-
-    /// The bytes a whole gzip body holds, refused past `limit` decoded bytes.
-    public static func decompress(_ bytes: some Collection<UInt8>, limit: Int) throws(CodingError) -> [UInt8] {
-        Array(try decompress(ByteBuffer(bytes: bytes), limit: limit).readableBytesView)
-    }
 }
 
 /// Compresses a stream of buffers into one gzip member.
@@ -240,13 +221,9 @@ public enum ContentEncoding: String, Sendable, CaseIterable {
 
     /// The bytes a whole body of this coding holds, refused past `limit` decoded bytes.
     public func decompress(_ bytes: some Collection<UInt8>, limit: Int) throws(CodingError) -> [UInt8] {
-        Array(try Self.decodeWhole(ByteBuffer(bytes: bytes), with: try decoder(limit: limit)).readableBytesView)
-    }
-
-    static func decodeWhole(_ bytes: ByteBuffer, with decoder: any BodyDecoder) throws(CodingError) -> ByteBuffer {
-        var output = try decoder.decode(bytes)
+        let decoder = try decoder(limit: limit)
+        let output = try decoder.decode(ByteBuffer(bytes: bytes))
         try decoder.finish()
-        output.reserveCapacity(output.readableBytes)
-        return output
+        return Array(output.readableBytesView)
     }
 }

@@ -67,7 +67,7 @@ import Testing
     @Test func aPayloadThatIsNotGzip_orCut_isRefused() throws {
         let layout = try layout()
         #expect(throws: DoorstepError.self) { try fixture.open(try sealed(layout)) }
-        let cut = Data(try Gzip.compress(layout).dropLast(10))
+        let cut = Data(try ContentEncoding.gzip.compress(layout).dropLast(10))
         do {
             _ = try fixture.open(try sealed(cut))
             Issue.record("a cut payload was opened")
@@ -75,12 +75,12 @@ import Testing
             #expect(error.code == .bundleInvalid && error.message.contains("does not decompress"), "\(error)")
         }
         // As made by hand, whole: it opens (the check above is of the compression alone).
-        #expect(try fixture.open(try sealed(Data(try Gzip.compress(layout)))).batches == fixture.batches)
+        #expect(try fixture.open(try sealed(Data(try ContentEncoding.gzip.compress(layout)))).batches == fixture.batches)
     }
 
     @Test func aPayloadThatDecodesPastTheLimit_isRefused() throws {
         let tail = Data(repeating: 0x20, count: BundleFormat.maxPlaintextBytes)
-        let bomb = Data(try Gzip.compress(try layout(tail: tail), level: 9))
+        let bomb = Data(try ContentEncoding.gzip.compress(try layout(tail: tail), level: 9))
         #expect(bomb.count < 1_000_000)
         do {
             _ = try fixture.open(try sealed(bomb))
@@ -92,7 +92,7 @@ import Testing
 
     @Test func bytesAfterTheEnvelope_withoutAListOfFiles_areRefused() throws {
         do {
-            _ = try fixture.open(try sealed(Data(try Gzip.compress(try layout(tail: Data("extra".utf8))))))
+            _ = try fixture.open(try sealed(Data(try ContentEncoding.gzip.compress(try layout(tail: Data("extra".utf8))))))
             Issue.record("trailing bytes were accepted")
         } catch let error as DoorstepError {
             #expect(error.code == .bundleInvalid && error.message.contains("lists no files"), "\(error)")

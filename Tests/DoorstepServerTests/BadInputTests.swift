@@ -63,18 +63,19 @@ struct BadInputTests {
         Case(name: "gzip body cut short", status: .badRequest, code: "malformedInput") { s, d, f, h in
             let batch = try WireCoding.encode(
                 PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))
-            let gzip = try Gzip.compress(batch)
+            let gzip = try ContentEncoding.gzip.compress(batch)
             return try await s.call(.post, "/v1/push", token: d.token, body: Data(gzip.dropLast(6)), headers: [.contentEncoding: "gzip"])
         },
         Case(name: "gzip body that decodes past the limit", status: .contentTooLarge, code: "payloadTooLarge") { s, d, _, _ in
             // 20 KB of gzip that decodes to 4 MiB of spaces: refused at the limit, never held whole.
-            let bomb = try Gzip.compress([UInt8](repeating: 0x20, count: 4 * 1024 * 1024), level: 9)
+            let bomb = try ContentEncoding.gzip.compress([UInt8](repeating: 0x20, count: 4 * 1024 * 1024), level: 9)
             return try await s.call(.post, "/v1/push", token: d.token, body: Data(bomb), headers: [.contentEncoding: "gzip"])
         },
         Case(name: "zstd body that is not zstd", status: .badRequest, code: "malformedInput") { s, d, f, h in
             let batch = try WireCoding.encode(
                 PushBatch(device: d.id, mutations: [f.make(.create, .visit, entity: EntityID.random(), household: h, fields: Sample.visit())]))
-            return try await s.call(.post, "/v1/push", token: d.token, body: Data(try Gzip.compress(batch)), headers: [.contentEncoding: "zstd"])
+            return try await s.call(
+                .post, "/v1/push", token: d.token, body: Data(try ContentEncoding.gzip.compress(batch)), headers: [.contentEncoding: "zstd"])
         },
         Case(name: "zstd body that decodes past the limit", status: .contentTooLarge, code: "payloadTooLarge") { s, d, _, _ in
             let bomb = try ContentEncoding.zstd.compress([UInt8](repeating: 0x20, count: 4 * 1024 * 1024), level: 9)

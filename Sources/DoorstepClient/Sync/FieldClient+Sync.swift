@@ -232,7 +232,8 @@ extension FieldClient {
     private func pull(api: ServerAPI, pace: LinkPace, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
         let largest = max(1, configuration.pullPageSize)
         // A page an earlier sync was cut in the middle of: asked again as it was, from its bytes.
-        let unfinished = UnfinishedPage.Slot(try await pool.read { db in try LocalStore.setting(db, .partialPage) }.flatMap(UnfinishedPage.init(text:)))
+        let stored = try await pool.read { db in try LocalStore.setting(db, .partialPage) }
+        let unfinished = UnfinishedPage.Slot(stored.flatMap(UnfinishedPage.init(text:)))
         let pool = pool
         @Sendable func fetch(_ cursor: String, estimate: Bool = false) async throws -> PulledPage {
             // No cursor for the first page (§9); an older database's "0" means the same. The
@@ -316,8 +317,9 @@ extension FieldClient {
                 try LocalStore.set(db, .cursor, page.nextCursor)
                 try Self.absorb(page.serverClock, db)
                 if !page.hasMore {
-                    // A page an earlier sync kept that this pull did not need any more.
-                    try LocalStore.set(db, .partialPage, nil)
+                    // A page an earlier sync kept that this pull did not need any more (a write
+                    // only then: a day-end sync's last page does nothing more than before).
+                    if stored != nil { try LocalStore.set(db, .partialPage, nil) }
                     // Caught up: the copy holds the server's state after every receipt taken so far.
                     let settled = try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE acked = 1").compactMap { try? EntityID($0) }
                     try db.execute(sql: "DELETE FROM outbox WHERE acked = 1")
