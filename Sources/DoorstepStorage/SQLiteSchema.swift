@@ -237,6 +237,41 @@ enum SQLiteSchema {
                     WHERE district IS NULL AND closed_at IS NULL;
                     """)
         }
+        // The office tally (Rules/TallyRules.swift): report counters by district, scope (a
+        // campaign, or '' for what every campaign shares) and key; the households the reports
+        // list; each household's kept part; the households list. Counted from the change feed by
+        // the first refresh (the meta keys tally.fingerprint and tally.seq start absent).
+        migrator.registerMigration("v10 office tally") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE office_counts (
+                        scope TEXT NOT NULL,
+                        district TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        value INTEGER NOT NULL,
+                        PRIMARY KEY (scope, district, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE office_lists (
+                        scope TEXT NOT NULL,
+                        list TEXT NOT NULL,
+                        district TEXT NOT NULL,
+                        household TEXT NOT NULL,
+                        national_id TEXT NOT NULL,
+                        status TEXT,
+                        head_name TEXT,
+                        PRIMARY KEY (scope, list, district, household)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE office_tallies (household TEXT PRIMARY KEY NOT NULL, tally TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE office_households (
+                        household TEXT PRIMARY KEY NOT NULL,
+                        district TEXT NOT NULL,
+                        head_name TEXT NOT NULL,
+                        national_id TEXT,
+                        status TEXT
+                    ) WITHOUT ROWID;
+                    CREATE INDEX office_households_order ON office_households(district, head_name, household, status, national_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -40,14 +40,17 @@ public struct WebTable: Sendable {
     public let emptyText: String
     /// Whether the table has rows (stored: templates see stored properties only).
     public let hasRows: Bool
+    /// A line under the caption, e.g. that the page shows the first rows of many.
+    public let note: String?
 
-    public init(id: String, caption: String, columns: [String], rows: [Row], exportHref: String?, emptyText: String) {
+    public init(id: String, caption: String, columns: [String], rows: [Row], exportHref: String?, emptyText: String, note: String? = nil) {
         self.id = id
         self.caption = caption
         self.columns = columns
         self.rows = rows
         self.exportHref = exportHref
         self.emptyText = emptyText
+        self.note = note
         hasRows = !rows.isEmpty
     }
 

@@ -15,29 +15,43 @@ extension CampaignReport {
         city: CityData, campaign: Campaign, today: LocalDate, districts scope: [String]? = nil,
         inputs: ReportInputs
     ) -> CampaignReport {
-        let selected = city.districts.filter { scope?.contains($0.code) ?? true }
         let histories = Dictionary(grouping: inputs.statusHistory, by: \.household)
         var seen = Set<EntityID>()
         let unique = inputs.households.filter { seen.insert($0.household.id).inserted }
         let byDistrict = Dictionary(grouping: unique) { $0.household["district"].stringValue ?? "" }
-        var sections: [Section] = []
-        for district in selected {
+        return assemble(
+            city: city, campaign: campaign, today: today, districts: scope, devices: inputs.devices, pendingReview: inputs.pendingReview
+        ) { district in
             let context = DistrictContext(district: district, city: city, campaign: campaign, today: today)
             var section = Section(district: district.code, name: district.name, minimumLivingStandardFen: district.minimumLivingStandardFen)
             for aggregate in byDistrict[district.code] ?? [] {
                 section.count(aggregate, history: histories[aggregate.household.id] ?? [], context: context)
             }
+            return section
+        }
+    }
+
+    /// The report around its district sections, however they were counted: lists sorted, the
+    /// review counts and devices of each district, the total, the stage of `today`.
+    static func assemble(
+        city: CityData, campaign: Campaign, today: LocalDate, districts scope: [String]?, devices: [ReportDevice],
+        pendingReview: [String: ReviewCounts], section make: (District) -> Section
+    ) -> CampaignReport {
+        let selected = city.districts.filter { scope?.contains($0.code) ?? true }
+        var sections: [Section] = []
+        for district in selected {
+            var section = make(district)
             section.visitCoverage.missed.sort { $0.household < $1.household }
             section.wrongHouseholds.sort { $0.household < $1.household }
-            section.review = inputs.pendingReview[district.code] ?? ReviewCounts()
-            section.addDevices(inputs.devices.filter { $0.district == district.code })
+            section.review = pendingReview[district.code] ?? ReviewCounts()
+            section.addDevices(devices.filter { $0.district == district.code })
             sections.append(section)
         }
         var total = Section(district: nil, name: city.city.name, minimumLivingStandardFen: nil)
         for section in sections { total.add(section) }
         if selected.count == city.districts.count {
             // City-wide: city devices (no district) belong to the total only.
-            total.addDevices(inputs.devices)
+            total.addDevices(devices)
         }
         return CampaignReport(
             campaign: CampaignSummary(campaign), today: today,
@@ -129,16 +143,11 @@ extension CampaignReport.Section {
             if !visited { visitCoverage.missed.append(reference) }
         }
 
-        for item in visible where item.kind == .assistance {
-            switch item["status"].stringValue.flatMap(AssistanceStatus.init(rawValue:)) {
-            case .done: assistance.done += 1
-            case .cancelled: assistance.cancelled += 1
-            case .planned, .inProgress:
-                assistance.open += 1
-                if let due = item["dueDate"].stringValue.flatMap({ try? LocalDate($0) }), due < context.today { assistance.overdue += 1 }
-            case nil: break
-            }
-        }
+        let items = AssistanceItems(visible)
+        assistance.done += items.done
+        assistance.cancelled += items.cancelled
+        assistance.open += items.open
+        assistance.overdue += items.dues.filter { $0 < context.today }.count
 
         if status != .closed {
             if let cause = household["primaryCause"].stringValue, HardshipCause(rawValue: cause) != nil { causes[cause, default: 0] += 1 }
@@ -157,6 +166,29 @@ extension CampaignReport.Section {
         }
 
         twice += aggregate.aliases.count
+    }
+}
+
+/// A household's assistance items (visible ones), counted by status.
+struct AssistanceItems {
+    var done = 0
+    var cancelled = 0
+    /// Items `planned` or `inProgress`.
+    var open = 0
+    /// The due dates of the open items that have one (an item is overdue once its date is before today).
+    var dues: [LocalDate] = []
+
+    init(_ visible: [EntityState]) {
+        for item in visible where item.kind == .assistance {
+            switch item["status"].stringValue.flatMap(AssistanceStatus.init(rawValue:)) {
+            case .done: done += 1
+            case .cancelled: cancelled += 1
+            case .planned, .inProgress:
+                open += 1
+                if let due = item["dueDate"].stringValue.flatMap({ try? LocalDate($0) }) { dues.append(due) }
+            case nil: break
+            }
+        }
     }
 }
 

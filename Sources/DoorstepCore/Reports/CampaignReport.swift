@@ -184,6 +184,8 @@ extension CampaignReport {
         /// Households with an at-home visit dated inside the stage, over every household that was
         /// `candidate` or `filed` at any time during the stage.
         public var rate = Ratio(0, over: 0)
+        /// How many households were missed: `missed` names them (all of them, unless the report was asked for the first few).
+        public var missedCount: Int { rate.denominator - rate.numerator }
         /// The households counted in the denominator but not the numerator (漏), by id.
         public var missed: [HouseholdRef] = []
 

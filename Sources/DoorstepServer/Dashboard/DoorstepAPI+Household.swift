@@ -8,43 +8,77 @@ import Hummingbird
 import Logging
 
 extension DoorstepAPI {
-    /// `GET /dashboard/households[?district=][&status=][&q=]`: the households in view, to open one.
+    /// `GET /dashboard/households[?district=][&status=][&q=][&page=]`: the households in view, a page at a time, to open one.
     func householdsPage(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         try await dashboardPage(request) { viewer in
             let texts = Texts.section("dashboard", viewer.language)
             let query = request.uri.queryParameters
             let status = query.get("status").flatMap(HouseholdStatus.init(rawValue:))
             let search = query.get("q")?.trimmingCharacters(in: .whitespaces) ?? ""
-            let table = try await householdsTable(viewer: viewer, status: status, search: search)
+            // A page number as people type it (full-width digits too); anything else is the first page.
+            let asked = query.get("page").flatMap { Int(TypedInput.asciiForms($0).trimmingCharacters(in: .whitespaces)) } ?? 1
+            let size = Self.householdsPageSize
+            try await tally(try await city())
+            var found = try await storage.householdsPage(
+                HouseholdsQuery(district: viewer.district, status: status, search: search, offset: (max(1, asked) - 1) * size, limit: size))
+            let pages = max(1, (found.total + size - 1) / size)
+            var page = min(max(1, asked), pages)
+            if found.households.isEmpty, found.total > 0 {
+                // Past the last page (the list shrank since the link was made): the last page.
+                page = pages
+                found = try await storage.householdsPage(
+                    HouseholdsQuery(district: viewer.district, status: status, search: search, offset: (page - 1) * size, limit: size))
+            }
+            let scope: [(String, String?)] = [
+                ("district", viewer.account.role == .city ? viewer.district : nil), ("status", status?.rawValue),
+                ("q", search.isEmpty ? nil : search),
+            ]
+            func link(_ number: Int) -> String { WebLinks.href("/dashboard/households", scope + [("page", number == 1 ? nil : String(number))]) }
             let content: [String: Any] = [
-                "table": table, "q": search, "isCity": viewer.account.role == .city, "districts": districtOptions(viewer),
+                "table": householdsTable(found.households, viewer: viewer, status: status, search: search), "q": search,
+                "isCity": viewer.account.role == .city, "districts": districtOptions(viewer),
                 "allSelected": viewer.district == nil, "anyStatus": status == nil,
                 "statuses": HouseholdStatus.allCases.map { ["value": $0.rawValue, "label": $0.label(viewer.language), "selected": $0 == status] },
+                "pageOf": Texts.text(
+                    "dashboard.households.pageOf", viewer.language, ["page": String(page), "pages": String(pages), "total": String(found.total)]),
+                "previous": page > 1 ? link(page - 1) : "", "next": page < pages ? link(page + 1) : "",
             ]
             let title = texts["households.title"] ?? "Households"
-            let page = try DashboardRenderer.render(
+            let rendered = try DashboardRenderer.render(
                 "households", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "households"),
                 language: viewer.language, content: content)
-            return DashboardRenderer.html(page)
+            return DashboardRenderer.html(rendered)
         }
     }
 
-    /// The households table: head's name, masked national ID, status, district; filtered by status and a search text.
+    /// Households the list shows per page.
+    static let householdsPageSize = 50
+
+    /// Every household in view that matches, for the CSV export (read from the tally a page of
+    /// 5,000 at a time).
     func householdsTable(viewer: DashboardViewer, status: HouseholdStatus?, search: String) async throws -> WebTable {
+        try await tally(try await city())
+        var households: [ShownHousehold] = []
+        while true {
+            let page = try await storage.householdsPage(
+                HouseholdsQuery(district: viewer.district, status: status, search: search, offset: households.count, limit: 5_000))
+            households += page.households
+            if page.households.count < 5_000 || households.count >= page.total { break }
+        }
+        return householdsTable(households, viewer: viewer, status: status, search: search)
+    }
+
+    /// The households table: head's name, masked national ID, status, district.
+    func householdsTable(_ households: [ShownHousehold], viewer: DashboardViewer, status: HouseholdStatus?, search: String) -> WebTable {
         let language = viewer.language
         let texts = Texts.section("dashboard", language)
-        let needle = search.uppercased()
-        let rows = try await storage.householdSummaries(district: viewer.district, engine: engine)
-            .filter { status == nil || $0.status == status }
-            .filter { needle.isEmpty || ($0.headName ?? "").uppercased().contains(needle) || ($0.nationalId ?? "").hasSuffix(needle) }
-            .sorted { ($0.district, $0.headName ?? "", $0.id) < ($1.district, $1.headName ?? "", $1.id) }
-            .map { household in
-                WebTable.Row([
-                    .init(household.headName ?? household.id.description, href: "/dashboard/households/\(household.id)"),
-                    .init(household.nationalId.map { RosterComparison.mask($0) } ?? ""), .init(household.status?.label(language) ?? "—"),
-                    .init(districtName(household.district, language)),
-                ])
-            }
+        let rows = households.map { household in
+            WebTable.Row([
+                .init(household.headName ?? household.id.description, href: "/dashboard/households/\(household.id)"),
+                .init(household.nationalId.map { RosterComparison.mask($0) } ?? ""), .init(household.status?.label(language) ?? "—"),
+                .init(districtName(household.district, language)),
+            ])
+        }
         let scope: [(String, String?)] = [
             ("district", viewer.account.role == .city ? viewer.district : nil), ("status", status?.rawValue),
             ("q", search.isEmpty ? nil : search),

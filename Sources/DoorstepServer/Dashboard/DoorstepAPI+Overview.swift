@@ -9,22 +9,28 @@ extension DoorstepAPI {
     /// The campaign report for the dashboard: the same inputs and the same computation as
     /// `GET /v1/reports` (today from the server clock in the city's time zone; the current campaign
     /// unless `campaign` names another).
-    func dashboardReport(district: String?, campaign id: String?) async throws -> CampaignReport {
+    /// Each list names at most `listLimit` households per district (all for `nil`: exports).
+    func dashboardReport(district: String?, campaign id: String?, listLimit: Int? = nil) async throws -> CampaignReport {
         let city = try await city()
         let zone = TimeZone(identifier: city.city.timeZone) ?? TimeZone(secondsFromGMT: 0) ?? .current
         let today = LocalDate(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000), in: zone)
         guard let campaign = id.flatMap(city.campaign) ?? CampaignReport.defaultCampaign(in: city, on: today) else {
             throw DoorstepError(.notFound, "the city data has no campaign to report on")
         }
-        let inputs = try await storage.reportInputs(district: district, engine: engine)
-        return CampaignReport.make(city: city, campaign: campaign, today: today, districts: district.map { [$0] }, inputs: inputs)
+        try await tally(city)
+        let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: listLimit)
+        return CampaignReport.make(
+            city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies, listLimit: listLimit)
     }
+
+    /// Households an overview's list shows per district; the CSV export has them all.
+    static let overviewListLimit = 50
 
     /// `GET /` and `GET /dashboard[?district=][&campaign=]`: the overview of the campaign.
     func overviewPage(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         try await dashboardPage(request) { viewer in
             let campaignID = request.uri.queryParameters.get("campaign")
-            let report = try await dashboardReport(district: viewer.district, campaign: campaignID)
+            let report = try await dashboardReport(district: viewer.district, campaign: campaignID, listLimit: Self.overviewListLimit)
             let texts = Texts.section("dashboard", viewer.language)
             let content = overviewContent(report, viewer: viewer, texts: texts, campaigns: Self.byFirstDay(try await city().campaigns))
             let title = texts["overview.title"] ?? "Overview"
@@ -60,7 +66,7 @@ extension DoorstepAPI {
             "twice": section.twice,
             "wrong": section.wrong,
             "belowMinimumLiving": section.belowMinimumLiving,
-            "missed": section.visitCoverage.missed.count,
+            "missed": section.visitCoverage.missedCount,
             "review": ["conflicts": section.review.conflicts, "duplicates": section.review.duplicates, "rejections": section.review.rejections],
             "reviewHref": WebLinks.href("/dashboard/review", [("district", viewer.account.role == .city ? viewer.district : nil)]),
             "assistance": [
@@ -99,10 +105,15 @@ extension DoorstepAPI {
         let section = overviewSection(report, viewer: viewer)
         let sections = viewer.district == nil ? report.districts : report.districts.filter { $0.district == viewer.district }
         let scope: String? = viewer.account.role == .city ? viewer.district : nil
-        func table(_ id: String, _ columns: [String], _ rows: [WebTable.Row]) -> WebTable {
-            WebTable(
+        func table(_ id: String, _ columns: [String], _ rows: [WebTable.Row], of total: Int? = nil) -> WebTable {
+            // A list longer than the page shows says so; the export has every row.
+            let note = total.flatMap { total in
+                total > rows.count
+                    ? Texts.text("dashboard.table.firstOf", language, ["shown": String(rows.count), "total": String(total)]) : nil
+            }
+            return WebTable(
                 id: id, caption: texts["table.\(id)"] ?? id, columns: columns.map { texts["column.\($0)"] ?? $0 }, rows: rows,
-                exportHref: WebLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "")
+                exportHref: WebLinks.href("/dashboard/export/\(id)", [("district", scope)]), emptyText: texts["table.empty"] ?? "", note: note)
         }
         func householdRows(_ pick: (CampaignReport.Section) -> [CampaignReport.HouseholdRef]) -> [WebTable.Row] {
             sections.flatMap { part in
@@ -143,8 +154,10 @@ extension DoorstepAPI {
                 HardshipCause.allCases.map { cause in
                     WebTable.Row([.init(cause.label(language)), .init(number: section.causes[cause.rawValue] ?? 0)])
                 }),
-            "missed": table("missed", ["household", "status", "district"], householdRows(\.visitCoverage.missed)),
-            "wrong": table("wrong", ["household", "status", "district"], householdRows(\.wrongHouseholds)),
+            "missed": table(
+                "missed", ["household", "status", "district"], householdRows(\.visitCoverage.missed),
+                of: sections.reduce(0) { $0 + $1.visitCoverage.missedCount }),
+            "wrong": table("wrong", ["household", "status", "district"], householdRows(\.wrongHouseholds), of: sections.reduce(0) { $0 + $1.wrong }),
             "devices": table("devices", ["device", "district", "lastSync", "syncState", "clock"], devices),
         ]
         if viewer.district == nil && report.districts.count > 1 {
@@ -156,7 +169,7 @@ extension DoorstepAPI {
                     return WebTable.Row([
                         .init(part.name.text(language), href: WebLinks.href("/dashboard", [("district", code)])), .init(number: part.households),
                         .init(DashboardLabels.percent(part.visitCoverage.rate), numeric: true), .init(DashboardLabels.percent(part.exitRate), numeric: true),
-                        .init(DashboardLabels.percent(part.resolvedRate), numeric: true), .init(number: part.visitCoverage.missed.count),
+                        .init(DashboardLabels.percent(part.resolvedRate), numeric: true), .init(number: part.visitCoverage.missedCount),
                         .init(number: pending),
                     ])
                 })

@@ -52,6 +52,7 @@ enum DashboardTemplates {
     static let table = """
         <section class="table" id="table-{{id}}" aria-labelledby="caption-{{id}}">
         <div class="table-head"><h2 id="caption-{{id}}">{{caption}}</h2>{{#exportHref}}<a href="{{.}}" download>{{t.exportCsv}}</a>{{/exportHref}}</div>
+        {{#note}}<p class="muted" data-note="{{id}}">{{.}}</p>{{/note}}
         {{#hasRows}}<div class="scroll"><table data-table="{{id}}">
         <thead><tr>{{#columns}}<th scope="col">{{.}}</th>{{/columns}}</tr></thead>
         <tbody>

@@ -66,6 +66,7 @@ extension DoorstepAPI {
                     batch, from: device.principal, engine: engine, actor: caller.actor, now: now,
                     physicalMillis: configuration.clock)
                 metrics.recordPush(receipt)
+                keepTally()
                 receipts.append(receipt)
             } catch let error as DoorstepError {
                 metrics.recordRefusedPush()

@@ -55,8 +55,28 @@ extension DoorstepAPI {
             campaign = current
         }
 
-        let inputs = try await storage.reportInputs(district: district, engine: engine)
-        let report = CampaignReport.make(city: city, campaign: campaign, today: today, districts: district.map { [$0] }, inputs: inputs)
+        try await tally(city)
+        let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: nil)
+        let report = CampaignReport.make(city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies)
         return try JSONResponse.make(report)
     }
+
+    /// Brings the office tally up to every change made before this call (`ReportStorage/refreshTally`):
+    /// what a report, the overview or the households list then reads is exact.
+    func tally(_ city: CityData) async throws {
+        let (counted, _) = try await storage.refreshTally(city: city, engine: engine, limit: .max)
+        if counted > 0 { metrics.tallied(counted) }
+    }
+
+    /// Has the tally counted in the background, a chunk of households per write transaction.
+    func keepTally() {
+        tallyKeeper.poke { [self] in
+            let (counted, current) = try await storage.refreshTally(city: try await city(), engine: engine, limit: Self.tallyStep)
+            if counted > 0 { metrics.tallied(counted) }
+            return current
+        }
+    }
+
+    /// Households the background count takes per step.
+    static let tallyStep = 200
 }

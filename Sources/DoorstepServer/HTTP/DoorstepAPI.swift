@@ -20,6 +20,8 @@ struct DoorstepAPI: Sendable {
     let cursors: PullCursors
     /// Turns of the checks under keys over their failure limit.
     let throttle: GuessThrottle
+    /// Counts pushed changes into the office tally in the background.
+    let tallyKeeper = TallyKeeper()
 
     init(
         storage: any ServerStorage, files: any FileStore, configuration: ServerConfiguration, identity: ServerIdentity, bundlePublicKey: String,
@@ -222,6 +224,7 @@ struct DoorstepAPI: Sendable {
             throw error
         }
         metrics.recordPush(receipt)
+        keepTally()
         return try JSONResponse.make(receipt)
     }
 

@@ -16,6 +16,7 @@ final class ServerMetrics: Sendable {
     private let resumedUploads: Counter
     private let receivedBytes: Counter
     private let filesWhole: Counter
+    private let tallyCounted: Counter
     private let storedFiles: Gauge
     private let storedBytes: Gauge
     private let unfinishedUploads: Gauge
@@ -36,6 +37,8 @@ final class ServerMetrics: Sendable {
         resumedUploads = registry.makeCounter(descriptor: Self.name("file_uploads_resumed", "total", "Upload requests that went on from bytes held"))
         receivedBytes = registry.makeCounter(descriptor: Self.name("file_received", "bytes", "Bytes of files received and kept"))
         filesWhole = registry.makeCounter(descriptor: Self.name("files_completed", "total", "Uploads that made a file whole"))
+        tallyCounted = registry.makeCounter(
+            descriptor: Self.name("tally_households_counted", "total", "Households counted again into the office tally after a change"))
         storedFiles = registry.makeGauge(descriptor: Self.name("files_stored", "", "Attachments' files held whole"))
         storedBytes = registry.makeGauge(descriptor: Self.name("files_stored", "bytes", "Bytes of the attachments' files held whole"))
         unfinishedUploads = registry.makeGauge(
@@ -74,6 +77,9 @@ final class ServerMetrics: Sendable {
         if case .whole = state, state.held > offset { filesWhole.increment() }
     }
     func recordPull() { pulls.increment() }
+
+    /// Households the office tally counted again.
+    func tallied(_ households: Int) { tallyCounted.increment(by: Int64(households)) }
 
     func requestDuration(method: String, route: String, status: Int) -> DurationHistogram {
         registry.makeDurationHistogram(

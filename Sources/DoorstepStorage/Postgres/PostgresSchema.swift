@@ -149,6 +149,33 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        // The office tally (Rules/TallyRules.swift; as the SQLite storage's v10). Lists and the
+        // households list are ordered by code point (COLLATE "C"), as SQLite and Swift order them.
+        (
+            "v9 office tally",
+            [
+                """
+                CREATE TABLE office_counts (
+                    scope TEXT NOT NULL, district TEXT NOT NULL, key TEXT NOT NULL, value BIGINT NOT NULL,
+                    PRIMARY KEY (scope, district, key)
+                )
+                """,
+                """
+                CREATE TABLE office_lists (
+                    scope TEXT NOT NULL, list TEXT NOT NULL, district TEXT NOT NULL, household TEXT COLLATE "C" NOT NULL,
+                    national_id TEXT NOT NULL, status TEXT, head_name TEXT, PRIMARY KEY (scope, list, district, household)
+                )
+                """,
+                "CREATE TABLE office_tallies (household TEXT PRIMARY KEY, tally TEXT NOT NULL)",
+                """
+                CREATE TABLE office_households (
+                    household TEXT COLLATE "C" PRIMARY KEY, district TEXT COLLATE "C" NOT NULL, head_name TEXT COLLATE "C" NOT NULL,
+                    national_id TEXT, status TEXT
+                )
+                """,
+                "CREATE INDEX office_households_order ON office_households(district, head_name, household) INCLUDE (status, national_id)",
+            ]
+        ),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
