@@ -240,7 +240,9 @@ enum SQLiteSchema {
         // The office tally (Rules/TallyRules.swift): report counters by district, scope (a
         // campaign, or '' for what every campaign shares) and key; the households the reports
         // list; each household's kept part; the households list. Counted from the change feed by
-        // the first refresh (the meta keys tally.fingerprint and tally.seq start absent).
+        // the first refresh (the meta keys tally.fingerprint and tally.seq start absent). A
+        // household's status changes are found by entity: an audit row's household is the survivor
+        // at the time of the write, which a later unlink changes.
         migrator.registerMigration("v10 office tally") { db in
             try db.execute(
                 sql: """
@@ -270,6 +272,7 @@ enum SQLiteSchema {
                         status TEXT
                     ) WITHOUT ROWID;
                     CREATE INDEX office_households_order ON office_households(district, head_name, household, status, national_id);
+                    CREATE INDEX audit_status ON audit(entity, id) WHERE field = 'status';
                     """)
         }
         return migrator

@@ -139,8 +139,8 @@ extension SQLiteStorage {
             db,
             sql: """
                 SELECT a.old AS old, a.new AS new, a.write_id AS write_id, a.at AS at
-                FROM households h JOIN audit a ON a.household = h.id AND a.entity = h.id
-                WHERE h.canonical = ? AND a.kind = 'household' AND a.field = 'status' ORDER BY a.id
+                FROM households h JOIN audit a ON a.entity = h.id AND a.field = 'status'
+                WHERE h.canonical = ? AND a.kind = 'household' ORDER BY a.id
                 """, arguments: [survivor.description]
         ).compactMap { row in
             ReportRows.statusChange(
@@ -249,7 +249,8 @@ extension SQLiteStorage {
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT key, SUM(value) AS n FROM office_counts WHERE scope = '' AND key >= 'week.' AND key < 'week/'\(district == nil ? "" : " AND district = ?") GROUP BY key",
+                sql:
+                    "SELECT key, SUM(value) AS n FROM office_counts WHERE scope = '' AND key >= 'week.' AND key < 'week/'\(district == nil ? "" : " AND district = ?") GROUP BY key",
                 arguments: StatementArguments(district.map { [$0] } ?? []))
             {
                 counts[row["key"]] = row["n"]

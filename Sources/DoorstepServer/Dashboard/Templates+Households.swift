@@ -11,7 +11,7 @@ extension DashboardTemplates {
         <div><button type="submit">{{t.show}}</button></div>
         </form>
         {{#p.table}}{{> table}}{{/p.table}}
-        <nav class="pager" aria-label="{{t.households.title}}"><span data-figure="pageOf">{{p.pageOf}}</span>{{#p.previous}} · <a href="{{.}}" rel="prev">{{t.households.previous}}</a>{{/p.previous}}{{#p.next}} · <a href="{{.}}" rel="next">{{t.households.next}}</a>{{/p.next}}</nav>
+        <nav class="pager"><span data-figure="pageOf">{{p.pageOf}}</span>{{#p.previous}} · <a href="{{.}}" rel="prev">{{t.pagePrevious}}</a>{{/p.previous}}{{#p.next}} · <a href="{{.}}" rel="next">{{t.pageNext}}</a>{{/p.next}}</nav>
         {{> footer}}
         """
 }

@@ -174,6 +174,7 @@ enum PostgresSchema {
                 )
                 """,
                 "CREATE INDEX office_households_order ON office_households(district, head_name, household) INCLUDE (status, national_id)",
+                "CREATE INDEX audit_status ON audit(entity, id) WHERE field = 'status'",
             ]
         ),
     ]
