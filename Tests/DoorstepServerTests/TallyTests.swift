@@ -175,7 +175,7 @@ import Testing
                     // Mostly forward (candidate → filed → out of hardship or the safety net), sometimes any allowed move.
                     let next = Int.random(in: 0..<3, using: &random) > 0
                         ? [HouseholdStatus.candidate: .filed, .filed: Bool.random(using: &random) ? .outOfHardship : .safetyNet][status]
-                            .flatMap { status.allowedNext.contains($0) ? $0 : nil } ?? status.allowedNext.randomElement(using: &random)
+                            .flatMap({ status.allowedNext.contains($0) ? $0 : nil }) ?? status.allowedNext.randomElement(using: &random)
                         : status.allowedNext.randomElement(using: &random)
                 else { continue }
                 _ = try? await storage.decide(
