@@ -69,6 +69,9 @@ struct DoorstepBench {
             if options.only.contains(.wire) {
                 results.wire = try await WireCase.run(options)
             }
+            if options.only.contains(.office) {
+                results.office = try await OfficeCase.run(options, backend: .sqlite)
+            }
             if let postgres {
                 var result = PostgresResult()
                 if options.only.contains(.ingest) {

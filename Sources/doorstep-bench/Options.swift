@@ -10,6 +10,7 @@ enum BenchCase: String, CaseIterable, Sendable {
     case fieldApp = "field-app"
     case files
     case wire
+    case office
 }
 
 /// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
@@ -46,6 +47,9 @@ struct Sizes: Sendable {
     var wireHouseholds = 2_000
     var wireDayVisits = 40
     var wireDayEdits = 10
+    /// The office case: the scopes (households) it grows through, and the requests timed per operation.
+    var officeScopes = [1_000, 10_000, 100_000]
+    var officeSamples = 50
 
     static let full = Sizes(
         ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
@@ -55,7 +59,7 @@ struct Sizes: Sendable {
         ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
         scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2,
         appHouseholds: 200, appSamples: 20, fileMiB: 2, fileRounds: 2, fileDevices: 4, fileDevicesMiB: 2, wireHouseholds: 100,
-        wireDayVisits: 10, wireDayEdits: 5)
+        wireDayVisits: 10, wireDayEdits: 5, officeScopes: [50, 500], officeSamples: 5)
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }
@@ -82,11 +86,13 @@ struct Options: Sendable {
           --json              print the results as JSON (keys are documented in BENCHMARKS.md)
           --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
                               is created from this server URL (postgres://user@host:port/db) and dropped
-          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files, wire
+          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files, wire, office
           --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
           --keep              keep the temporary folder (databases, server logs) for inspection
           --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)
           --app-households N  households on the field app's laptop (default 10000)
+          --office-scopes N,N households of the office case's scopes (default 1000,10000,100000;
+                              1000000 as the long mode, see BENCHMARKS.md)
 
         Build it in release mode for real figures: swift build -c release --product doorstep-bench
         """
@@ -141,6 +147,13 @@ struct Options: Sendable {
                     throw BenchError("--scopes takes growing household counts such as 1000,10000,100000")
                 }
                 explicit.append { $0.scopes = scopes }
+            case "--office-scopes":
+                let text = try value(argument)
+                let scopes = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !scopes.isEmpty, scopes.allSatisfy({ $0 > 1 }), scopes == scopes.sorted() else {
+                    throw BenchError("--office-scopes takes growing household counts such as 1000,10000,100000")
+                }
+                explicit.append { $0.officeScopes = scopes }
             case "-h", "--help":
                 throw BenchError.usage
             default:

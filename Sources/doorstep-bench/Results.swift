@@ -17,6 +17,36 @@ struct Results: Codable, Sendable {
     var fieldApp: FieldAppResult?
     var files: FilesResult?
     var wire: WireResult?
+    var office: OfficeResult?
+}
+
+/// One office operation's times at one scope.
+struct OfficeTiming: Codable, Sendable {
+    var p50Ms: Double
+    var p99Ms: Double
+
+    init(_ milliseconds: [Double]) {
+        p50Ms = Stats.percentile(milliseconds, 50)
+        p99Ms = Stats.percentile(milliseconds, 99)
+    }
+}
+
+/// The office operations at one scope.
+struct OfficePoint: Codable, Sendable {
+    var households: Int
+    var tallyCatchUpSeconds = 0.0
+    var operations: [String: OfficeTiming] = [:]
+    var serverPeakKib = 0
+}
+
+/// The office's side at city scale: each operation at each scope, and the largest scope's p99 over the smallest's.
+struct OfficeResult: Codable, Sendable {
+    var backend: String
+    var samples: Int
+    var scopes: [OfficePoint] = []
+    var p99Ratios: [String: Double] = [:]
+    /// The server's peak memory at the largest scope over the one before it.
+    var memoryRatio = 0.0
 }
 
 /// Bytes on the wire: a first sync and a day-end push without compression and with it.
@@ -239,11 +269,52 @@ enum Table {
         if let app = results.fieldApp { lines += fieldAppLines(app) }
         if let files = results.files { lines += filesLines(files) }
         if let wire = results.wire { lines += wireLines(wire) }
+        if let office = results.office { lines += officeLines(office) }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
             if let first = postgres.firstSync { lines += firstSyncLines(first) }
             if let pull = postgres.pull { lines += pullLines(pull) }
         }
+        return lines
+    }
+
+    /// Operations with a p99 target at any size (issue 21).
+    static let officeFastOperations: Set<String> = ["households page", "households search", "household page", "review queue"]
+    /// Operations with a p99 target of 300 ms and a ratio largest/smallest of at most 2.
+    static let officeCountedOperations: Set<String> = ["report city", "report district", "overview city", "overview district"]
+
+    static func officeLines(_ office: OfficeResult) -> [Line] {
+        var lines: [Line] = []
+        let area = "office (\(office.backend))"
+        let names = Set(office.scopes.flatMap(\.operations.keys)).sorted()
+        for name in names {
+            let figures = office.scopes.compactMap { point in
+                point.operations[name].map { "\(number(Double(point.households))): \(number($0.p50Ms, digits: 1))/\(number($0.p99Ms, digits: 1))" }
+            }
+            var target = "", verdict = ""
+            let ratio = office.p99Ratios[name]
+            let largest = office.scopes.last?.operations[name]?.p99Ms ?? 0
+            if officeCountedOperations.contains(name) {
+                target = "p99 < 300 ms, ratio ≤ 2"
+                verdict = check(largest < 300 && (ratio ?? 0) <= 2)
+            } else if officeFastOperations.contains(name) {
+                target = "p99 < 100 ms"
+                verdict = check(office.scopes.allSatisfy { ($0.operations[name]?.p99Ms ?? 0) < 100 })
+            }
+            lines.append(
+                Line(
+                    area: area, measure: "\(name): p50/p99 ms by households, ratio",
+                    value: figures.joined(separator: " · ") + (ratio.map { ", \(number($0, digits: 2))" } ?? ""), target: target, verdict: verdict))
+        }
+        lines.append(
+            Line(
+                area: area, measure: "tally catch-up after seeding (s) by households",
+                value: office.scopes.map { "\(number(Double($0.households))): \(number($0.tallyCatchUpSeconds, digits: 2))" }.joined(separator: " · ")))
+        lines.append(
+            Line(
+                area: area, measure: "server peak memory (MiB) by households, ratio last two",
+                value: office.scopes.map { "\(number(Double($0.households))): \($0.serverPeakKib / 1024)" }.joined(separator: " · ")
+                    + ", \(number(office.memoryRatio, digits: 2))", target: "≤ 1.5", verdict: check(office.memoryRatio <= 1.5)))
         return lines
     }
 

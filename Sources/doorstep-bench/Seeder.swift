@@ -7,6 +7,8 @@ import Foundation
 /// Sample values, valid under the shipped Ordos city data.
 enum Facts {
     static let district = "150602"
+    /// The districts the office case spreads its households over.
+    static let districts = ["150602", "150603"]
 
     /// A valid, distinct national ID for household number `n` (distinct IDs: no duplicate links).
     static func nationalID(_ n: Int) -> String {
@@ -82,11 +84,16 @@ final class Seeder: @unchecked Sendable {
 
     private var principal: Principal { Principal(device: device, role: .city, district: nil) }
 
-    private func add(_ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID, _ fields: [String: JSONValue]) async throws {
+    @discardableResult
+    private func add(
+        _ op: MutationOperation, _ kind: EntityKind, entity: EntityID, household: EntityID, _ fields: [String: JSONValue], base: [WriteID] = []
+    ) async throws -> WriteID {
         seq += 1
-        pending.append(
-            Mutation(device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity, household: household, fields: Facts.writes(fields)))
+        let writes = Facts.writes(fields).map { FieldWrite(field: $0.field, value: $0.value, base: base) }
+        let mutation = Mutation(device: device, seq: seq, hlc: clock.tick(), op: op, kind: kind, entity: entity, household: household, fields: writes)
+        pending.append(mutation)
         if pending.count >= engine.maxBatchSize { try await flush() }
+        return mutation.writeID
     }
 
     func flush() async throws {
@@ -113,6 +120,45 @@ final class Seeder: @unchecked Sendable {
             for _ in 0..<visits {
                 visitNumber += 1
                 try await add(.create, .visit, entity: EntityID.random(), household: id, Facts.visit(visitNumber))
+            }
+            households.append(id)
+            if households.count % 10_000 == 0 { progress(households.count) }
+        }
+        try await flush()
+    }
+
+    /// Seeds a city as offices see it until it holds `total` households: two districts, every
+    /// status, two visits each (one in seven online, so missed; one in thirteen not eligible, so
+    /// wrong while filed), a member, and an assistance item in every fourth household.
+    func growCity(to total: Int, progress: (Int) -> Void = { _ in }) async throws {
+        let statuses = ["candidate", "filed", "filed", "outOfHardship", "safetyNet"]
+        while households.count < total {
+            let n = households.count
+            let id = EntityID.random()
+            var household = Facts.household(n)
+            household["district"] = .string(Facts.districts[n % Facts.districts.count])
+            let status = statuses[n % statuses.count]
+            household["status"] = status == "candidate" ? "candidate" : "filed"
+            let created = try await add(.create, .household, entity: id, household: id, household)
+            if status != "candidate" && status != "filed" {
+                // Out of hardship or into the safety net after the visits, as the office decides.
+                try await add(.update, .household, entity: id, household: id, ["status": .string(status)], base: [created])
+            }
+            try await add(.create, .member, entity: EntityID.random(), household: id, Facts.member)
+            for _ in 0..<2 {
+                visitNumber += 1
+                var visit = Facts.visit(visitNumber)
+                if n % 7 == 0 { visit["mode"] = "online" }
+                if n % 13 == 0 { visit["conclusion"] = "notEligible" }
+                try await add(.create, .visit, entity: EntityID.random(), household: id, visit)
+            }
+            if n % 4 == 0 {
+                try await add(
+                    .create, .assistance, entity: EntityID.random(), household: id,
+                    [
+                        "category": "employment", "measure": "岗位推荐", "leadDepartment": "humanResources",
+                        "dueDate": .string(String(format: "2020-%02d-15", 5 + n % 5)), "status": n % 8 == 0 ? "done" : "planned",
+                    ])
             }
             households.append(id)
             if households.count % 10_000 == 0 { progress(households.count) }

@@ -43,7 +43,7 @@ extension DoorstepAPI {
                     request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.unreadable",
                     detail: error.message)
             }
-            let households = try await storage.householdSummaries(district: viewer.district, engine: engine)
+            let households = try await shownHouseholds(district: viewer.district)
             let report = RosterComparison.compare(roster, households: households, district: viewer.district)
             context.logger.info("dashboard roster comparison", metadata: ["by": "\(viewer.actor)", "rows": "\(report.rosterRows)"])
             if form.format == "csv" {

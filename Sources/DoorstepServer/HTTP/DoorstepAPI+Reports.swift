@@ -77,6 +77,13 @@ extension DoorstepAPI {
         }
     }
 
+    /// Every household of a district (all for `nil`) with its shown values, from the tally's
+    /// households list (no household's entities read): what the roster comparison compares.
+    func shownHouseholds(district: String?) async throws -> [ShownHousehold] {
+        try await tally(try await city())
+        return try await storage.householdsPage(HouseholdsQuery(district: district, limit: .max)).households.filter { !$0.district.isEmpty }
+    }
+
     /// Households the background count takes per step.
     static let tallyStep = 200
 }
