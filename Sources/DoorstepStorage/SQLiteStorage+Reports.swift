@@ -272,11 +272,11 @@ extension SQLiteStorage {
                 arguments.append(status.rawValue)
             }
             if let patterns = OfficeTally.searchPatterns(query.search) {
-                conditions.append("(upper(head_name) LIKE ? ESCAPE '\\' OR national_id LIKE ? ESCAPE '\\')")
+                // SQLite's LIKE ignores the case of ASCII letters: no upper() per row.
+                conditions.append("(head_name LIKE ? ESCAPE '\\' OR national_id LIKE ? ESCAPE '\\')")
                 arguments.append(contentsOf: [patterns.name, patterns.nationalId])
             }
             let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM office_households\(filter)", arguments: StatementArguments(arguments)) ?? 0
             let households = try Row.fetchAll(
                 db,
                 sql: """
@@ -290,6 +290,10 @@ extension SQLiteStorage {
                     id: id, district: row["district"], nationalId: row["national_id"], headName: name.isEmpty ? nil : name,
                     status: (row["status"] as String?).flatMap(HouseholdStatus.init(rawValue:)))
             }
+            // A first page that is not full holds every match (a search, mostly): no second scan to count them.
+            let total =
+                try OfficeTally.knownTotal(query, page: households.count)
+                ?? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM office_households\(filter)", arguments: StatementArguments(arguments)) ?? 0
             return HouseholdsPage(households: households, total: total)
         }
     }

@@ -35,6 +35,8 @@ struct OfficeTiming: Codable, Sendable {
 struct OfficePoint: Codable, Sendable {
     var households: Int
     var tallyCatchUpSeconds = 0.0
+    /// Lines of the roster compared (as many as households, up to a file's limit).
+    var rosterLines = 0
     var operations: [String: OfficeTiming] = [:]
     var serverPeakKib = 0
 }

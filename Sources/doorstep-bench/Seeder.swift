@@ -148,6 +148,9 @@ final class Seeder: @unchecked Sendable {
             for _ in 0..<2 {
                 visitNumber += 1
                 var visit = Facts.visit(visitNumber)
+                // In the last weeks (the office case's campaign is under way): the weeks of its course have visits.
+                let at = Date().addingTimeInterval(-Double((n + visitNumber) % 30) * 86_400)
+                visit["visitedAt"] = .string(Instant.format(at, in: TimeZone(identifier: "Asia/Shanghai") ?? .gmt))
                 if n % 7 == 0 { visit["mode"] = "online" }
                 if n % 13 == 0 { visit["conclusion"] = "notEligible" }
                 try await add(.create, .visit, entity: EntityID.random(), household: id, visit)

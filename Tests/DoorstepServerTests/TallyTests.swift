@@ -243,7 +243,7 @@ import Testing
             let byHousehold = Dictionary(grouping: inputs.statusHistory, by: \.household)
             let zone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
             for aggregate in inputs.households where city.districts.contains(where: { $0.code == aggregate.household["district"].stringValue }) {
-                for visit in aggregate.entities where visit.kind == .visit && visit.isVisible && !visit.isVoided {
+                for visit in aggregate.entities where visit.kind == .visit && visit.isVisible && !visit.isVoided && visit["mode"] == "atHome" {
                     guard let at = visit["visitedAt"].stringValue.flatMap(Instant.parse) else { continue }
                     weeks["week.visits." + LocalDate(at, in: zone).weekStart.description, default: 0] += 1
                 }

@@ -156,8 +156,11 @@ extension OfficeClient {
         try await api.call("POST", "/v1/bundles", body: bundle, contentType: "application/octet-stream", as: BundleUploadResult.self)
     }
 
-    /// The campaign report of a district (or, for the city, all districts), as of `today`.
-    public func report(district: String? = nil, campaign: String? = nil, today: String? = nil) async throws -> CampaignReport {
-        try await api.call("GET", "/v1/reports" + Self.query(["district": district, "campaign": campaign, "today": today]), as: CampaignReport.self)
+    /// The campaign report of a district (or, for the city, all districts), as of `today`; with
+    /// `lists`, each list names at most that many households (a server before 1.6 lists them all).
+    public func report(district: String? = nil, campaign: String? = nil, today: String? = nil, lists: Int? = nil) async throws -> CampaignReport {
+        try await api.call(
+            "GET", "/v1/reports" + Self.query(["district": district, "campaign": campaign, "today": today, "lists": lists.map(String.init)]),
+            as: CampaignReport.self)
     }
 }

@@ -24,9 +24,14 @@ extension CampaignReport {
         ) { district in
             let context = DistrictContext(district: district, city: city, campaign: campaign, today: today)
             var section = Section(district: district.code, name: district.name, minimumLivingStandardFen: district.minimumLivingStandardFen)
+            var weekly: [String: Int] = [:]
             for aggregate in byDistrict[district.code] ?? [] {
-                section.count(aggregate, history: histories[aggregate.household.id] ?? [], context: context)
+                let history = histories[aggregate.household.id] ?? []
+                section.count(aggregate, history: history, context: context)
+                let visible = aggregate.entities.filter(\.isVisible)
+                for (key, count) in Self.weekly(visible: visible, history: history, timeZone: context.timeZone) { weekly[key, default: 0] += count }
             }
+            section.weeks = Self.weeks(of: campaign, counts: weekly)
             return section
         }
     }

@@ -40,6 +40,9 @@ extension CampaignReport {
         public var devices: [ReportDevice] = []
         /// How many of `devices` are flagged for a wrong clock.
         public var clockFlaggedDevices = 0
+        /// The campaign's course week by week, from its first week to its last (the deadline),
+        /// quiet weeks included (protocol 1.6); empty for a campaign without stages.
+        public var weeks: [Weekly] = []
 
         public init(district: String?, name: LocalizedName, minimumLivingStandardFen: Int64?) {
             self.district = district
@@ -66,6 +69,15 @@ extension CampaignReport {
             review = review + other.review
             belowMinimumLiving += other.belowMinimumLiving
             addDevices(other.devices)
+            if weeks.isEmpty {
+                weeks = other.weeks
+            } else {
+                for index in weeks.indices where index < other.weeks.count && other.weeks[index].week == weeks[index].week {
+                    weeks[index].visits += other.weeks[index].visits
+                    weeks[index].outOfHardship += other.weeks[index].outOfHardship
+                    weeks[index].safetyNet += other.weeks[index].safetyNet
+                }
+            }
         }
 
         /// Lists devices in the section, keeping each device once, sorted by id.

@@ -193,10 +193,11 @@ extension CampaignReport {
         return result
     }
 
-    /// The week (its Monday) of each visit, and of each move to out of hardship or the safety net.
+    /// The week (its Monday, in the district's time zone) of each home visit (`atHome`, not
+    /// voided), and of each move to out of hardship or the safety net.
     static func weekly(visible: [EntityState], history: [StatusChange], timeZone: TimeZone) -> [String: Int] {
         var counts: [String: Int] = [:]
-        for visit in visible where visit.kind == .visit && !visit.isVoided {
+        for visit in visible where visit.kind == .visit && !visit.isVoided && visit["mode"] == "atHome" {
             guard let at = visit["visitedAt"].stringValue.flatMap(Instant.parse) else { continue }
             counts[TallyKey.visitsPrefix + LocalDate(at, in: timeZone).weekStart.description, default: 0] += 1
         }
@@ -248,17 +249,24 @@ extension CampaignReport {
         var report = assemble(
             city: city, campaign: campaign, today: today, districts: scope, devices: tallies.devices, pendingReview: tallies.pendingReview
         ) { district in
-            Section(district, counts: tallies.counts[district.code] ?? [:], lists: tallies.lists[district.code] ?? [:], today: today)
+            var section = Section(district, counts: tallies.counts[district.code] ?? [:], lists: tallies.lists[district.code] ?? [:], today: today)
+            section.weeks = weeks(of: campaign, counts: tallies.counts[district.code] ?? [:])
+            return section
         }
-        if let listLimit {
-            for index in report.districts.indices {
-                report.districts[index].visitCoverage.missed = Array(report.districts[index].visitCoverage.missed.prefix(listLimit))
-                report.districts[index].wrongHouseholds = Array(report.districts[index].wrongHouseholds.prefix(listLimit))
-            }
-            report.total.visitCoverage.missed = Array(report.total.visitCoverage.missed.prefix(listLimit))
-            report.total.wrongHouseholds = Array(report.total.wrongHouseholds.prefix(listLimit))
-        }
+        if let listLimit { report.limitLists(to: listLimit) }
         return report
+    }
+
+    /// Cuts each section's lists to their first `limit` households (the counts stay whole), as
+    /// `GET /v1/reports?lists=` answers (1.6); a client does it itself for an older server.
+    public mutating func limitLists(to limit: Int) {
+        let limit = max(0, limit)
+        for index in districts.indices {
+            districts[index].visitCoverage.missed = Array(districts[index].visitCoverage.missed.prefix(limit))
+            districts[index].wrongHouseholds = Array(districts[index].wrongHouseholds.prefix(limit))
+        }
+        total.visitCoverage.missed = Array(total.visitCoverage.missed.prefix(limit))
+        total.wrongHouseholds = Array(total.wrongHouseholds.prefix(limit))
     }
 
     /// Home visits, and households out of hardship or into the safety net, week by week (weeks
@@ -266,7 +274,7 @@ extension CampaignReport {
     public struct Weekly: Codable, Hashable, Sendable {
         /// The week's Monday.
         public var week: LocalDate
-        /// Home visits dated in the week (voided ones not counted).
+        /// Home visits (`atHome`) dated in the week, voided ones not counted.
         public var visits: Int
         /// Households whose status became `outOfHardship` in the week.
         public var outOfHardship: Int
@@ -281,11 +289,13 @@ extension CampaignReport {
         }
     }
 
-    /// The weeks from `first`'s week to `last`'s, each with its counts (zero weeks included), from
-    /// counters summed over the districts wanted.
-    public static func weekly(_ counts: [String: Int], from first: LocalDate, through last: LocalDate) -> [Weekly] {
+    /// The campaign's weeks, from its first day's week to its last day's, each with its counts
+    /// (quiet weeks included), from week-by-week counters; none for a campaign without stages.
+    static func weeks(of campaign: Campaign, counts: [String: Int]) -> [Weekly] {
+        guard let first = campaign.start, let last = campaign.end else { return [] }
         var weeks: [Weekly] = []
         var week = first.weekStart
+        // A campaign is months long; a window of decades is cut at about twenty years of weeks.
         while week <= last, weeks.count < 1_000 {
             let day = week.description
             weeks.append(

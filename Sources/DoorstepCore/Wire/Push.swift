@@ -7,7 +7,7 @@ public enum ProtocolVersion {
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
     /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
-    public static let revision = "1.5"
+    public static let revision = "1.6"
     /// The request header that names the revision a client reads (protocol 1.4, §13.4).
     public static let revisionHeader = "Doorstep-Revision"
     /// The first revision with attachments: a request that reads an older one is sent none.

@@ -59,3 +59,102 @@ struct ProgressBar: Sendable {
         denominator = ratio.denominator
     }
 }
+
+/// The campaign's course week by week, drawn as inline SVG without a script: home visits per
+/// week above, households out of hardship and into the safety net per week below, over the
+/// campaign's stage windows, with today and the deadline marked. Each bar names its figures
+/// (an SVG `<title>`, shown on hover); the CSV export has them as a table.
+struct WeeklyChart: Sendable {
+    struct Band: Sendable {
+        var x: Int
+        var width: Int
+        var labelX: Int
+        var label: String
+        var fill: String
+    }
+
+    struct Column: Sendable {
+        var week: String
+        var x: Int
+        var width: Int
+        var visitsY: Int
+        var visitsHeight: Int
+        var exitY: Int
+        var exitHeight: Int
+        var safetyY: Int
+        var safetyHeight: Int
+        /// The week and its figures, for the bar's tooltip.
+        var title: String
+        /// Whether the week's date is written under the axis (about every fourth week).
+        var labelled: Bool
+    }
+
+    /// A vertical line across both panels (today, the deadline).
+    struct Marker: Sendable {
+        var x: Int
+        var label: String
+        var labelX: Int
+    }
+
+    var id: String
+    var title: String
+    var visitsLabel: String
+    var exitsLabel: String
+    var outOfHardshipLabel: String
+    var safetyNetLabel: String
+    var width = 720
+    var height = 270
+    var bands: [Band] = []
+    var columns: [Column] = []
+    var today: Marker?
+    var deadline: Marker?
+    var maxVisits: Int
+    var maxExits: Int
+    var hasWeeks: Bool
+
+    /// The top panel (visits) and the bottom one (exits), in the SVG's units.
+    static let left = 44, right = 8, visitsTop = 28, visitsBottom = 128, exitsTop = 150, exitsBottom = 230
+
+    init(
+        id: String, title: String, weeks: [CampaignReport.Weekly], stages: [CampaignStage], today: LocalDate, end: LocalDate?,
+        labels: (visits: String, exits: String, outOfHardship: String, safetyNet: String, today: String, deadline: String),
+        language: Language
+    ) {
+        self.id = id
+        self.title = title
+        visitsLabel = labels.visits
+        exitsLabel = labels.exits
+        outOfHardshipLabel = labels.outOfHardship
+        safetyNetLabel = labels.safetyNet
+        hasWeeks = !weeks.isEmpty
+        maxVisits = max(1, weeks.map(\.visits).max() ?? 0)
+        maxExits = max(1, weeks.map { $0.outOfHardship + $0.safetyNet }.max() ?? 0)
+        guard let first = weeks.first?.week else { return }
+        let plot = width - Self.left - Self.right
+        let step = max(1, plot / max(1, weeks.count))
+        // Days to x: a week is `step` wide, a day a seventh of it.
+        func x(_ day: LocalDate) -> Int { Self.left + first.days(until: day) * step / 7 }
+        let fills = ["#e8f0fb", "#eef7ee", "#fdf3e6"]
+        bands = stages.enumerated().map { index, stage in
+            let start = max(Self.left, x(stage.start)), stop = min(width - Self.right, x(stage.end.adding(days: 1)))
+            return Band(x: start, width: max(0, stop - start), labelX: start + 3, label: stage.name.text(language), fill: fills[index % fills.count])
+        }
+        let visitsSpan = Self.visitsBottom - Self.visitsTop, exitsSpan = Self.exitsBottom - Self.exitsTop
+        let maxVisits = self.maxVisits, maxExits = self.maxExits
+        columns = weeks.enumerated().map { index, week in
+            let left = Self.left + index * step
+            let visits = week.visits * visitsSpan / maxVisits
+            let out = week.outOfHardship * exitsSpan / maxExits, safety = week.safetyNet * exitsSpan / maxExits
+            let figures = "\(labels.visits) \(week.visits) · \(labels.outOfHardship) \(week.outOfHardship) · \(labels.safetyNet) \(week.safetyNet)"
+            return Column(
+                week: week.week.description, x: left + 1, width: max(1, step - 2), visitsY: Self.visitsBottom - visits, visitsHeight: visits,
+                exitY: Self.exitsBottom - out, exitHeight: out, safetyY: Self.exitsBottom - out - safety, safetyHeight: safety,
+                title: "\(week.week.description): \(figures)", labelled: index % 4 == 0)
+        }
+        let lastX = Self.left + weeks.count * step
+        if today >= first, x(today) <= lastX { self.today = Marker(x: x(today), label: labels.today, labelX: x(today) + 3) }
+        if let end {
+            self.deadline = Marker(x: min(lastX, x(end.adding(days: 1))), label: labels.deadline, labelX: max(Self.left, x(end.adding(days: 1)) - 30))
+        }
+    }
+}

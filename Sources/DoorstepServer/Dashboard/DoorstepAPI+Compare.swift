@@ -123,7 +123,7 @@ extension DoorstepAPI {
             let scope = viewer.district ?? "city"
             var table: WebTable?
             switch name {
-            case "status", "causes", "missed", "wrong", "devices", "districts":
+            case "status", "causes", "missed", "wrong", "devices", "districts", "weeks":
                 let report = try await dashboardReport(district: viewer.district, campaign: request.uri.queryParameters.get("campaign"))
                 table = overviewTables(report, viewer: viewer)[name]
             case "conflicts", "duplicates", "rejections", "clock":

@@ -83,6 +83,16 @@ extension DoorstepAPI {
                 id: "causes", title: texts["overview.causes"] ?? "",
                 items: HardshipCause.allCases.map { ($0.rawValue, $0.label(language), section.causes[$0.rawValue] ?? 0) }),
             "staleDevices": tables["devices"]?.rows.filter { $0.mark == "stale" }.count ?? 0,
+            "weeksChart": WeeklyChart(
+                id: "weeks", title: texts["weeksTitle"] ?? "", weeks: section.weeks,
+                stages: campaigns.first { $0.id == report.campaign.id }?.stages.sorted { $0.start < $1.start } ?? [], today: report.today,
+                end: report.campaign.end,
+                labels: (
+                    visits: texts["overview.weeksVisits"] ?? "", exits: texts["overview.weeksExits"] ?? "",
+                    outOfHardship: HouseholdStatus.outOfHardship.label(language), safetyNet: HouseholdStatus.safetyNet.label(language),
+                    today: texts["overview.today"] ?? "", deadline: texts["overview.deadline"] ?? ""
+                ), language: language),
+            "weeksExport": WebLinks.href("/dashboard/export/weeks", [("district", viewer.account.role == .city ? viewer.district : nil)]),
         ]
         for (key, table) in tables { content["table_" + key] = table }
         if let stage = report.stage {
@@ -159,6 +169,15 @@ extension DoorstepAPI {
                 of: sections.reduce(0) { $0 + $1.visitCoverage.missedCount }),
             "wrong": table("wrong", ["household", "status", "district"], householdRows(\.wrongHouseholds), of: sections.reduce(0) { $0 + $1.wrong }),
             "devices": table("devices", ["device", "district", "lastSync", "syncState", "clock"], devices),
+            "weeks": WebTable(
+                id: "weeks", caption: texts["table.weeks"] ?? "",
+                columns: [
+                    texts["column.week"] ?? "", texts["column.homeVisits"] ?? "", HouseholdStatus.outOfHardship.label(language),
+                    HouseholdStatus.safetyNet.label(language),
+                ],
+                rows: section.weeks.map { week in
+                    WebTable.Row([.init(week.week.description), .init(number: week.visits), .init(number: week.outOfHardship), .init(number: week.safetyNet)])
+                }, exportHref: WebLinks.href("/dashboard/export/weeks", [("district", scope)]), emptyText: texts["table.empty"] ?? ""),
         ]
         if viewer.district == nil && report.districts.count > 1 {
             tables["districts"] = table(

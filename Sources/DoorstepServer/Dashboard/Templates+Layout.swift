@@ -5,7 +5,7 @@ import DoorstepWeb
 enum DashboardTemplates {
     /// Every template and partial by name.
     static let all: [String: String] = [
-        "css": css, "header": header, "footer": footer, "table": table, "barchart": barChart, "progress": progress,
+        "css": css, "header": header, "footer": footer, "table": table, "barchart": barChart, "weeklychart": weeklyChart, "progress": progress,
         "signin": signIn, "overview": overview, "review": review, "households": households, "household": household,
         "compare": compare, "error": error,
     ]
@@ -61,6 +61,23 @@ enum DashboardTemplates {
         </table></div>{{/hasRows}}
         {{^hasRows}}<p class="muted">{{emptyText}}</p>{{/hasRows}}
         </section>
+
+        """
+
+    /// A ``WeeklyChart`` as inline SVG: stage bands, visits above, exits below, today and the deadline.
+    static let weeklyChart = """
+        <svg class="chart weekly" viewBox="0 0 {{width}} {{height}}" role="img" aria-labelledby="chart-{{id}}-title" data-chart="{{id}}">
+        <title id="chart-{{id}}-title">{{title}}</title>
+        {{#bands}}<rect x="{{x}}" y="16" width="{{width}}" height="218" fill="{{fill}}"></rect><text x="{{labelX}}" y="12" font-size="11">{{label}}</text>
+        {{/bands}}<text x="0" y="26" font-size="11">{{visitsLabel}}</text><text x="0" y="40" font-size="10" fill="#555">{{maxVisits}}</text>
+        <text x="0" y="148" font-size="11">{{exitsLabel}}</text><text x="0" y="162" font-size="10" fill="#555">{{maxExits}}</text>
+        <line x1="44" y1="128" x2="712" y2="128" stroke="#999"></line><line x1="44" y1="230" x2="712" y2="230" stroke="#999"></line>
+        {{#columns}}<g data-week="{{week}}"><title>{{title}}</title><rect x="{{x}}" y="{{visitsY}}" width="{{width}}" height="{{visitsHeight}}" fill="#2563a8"></rect><rect x="{{x}}" y="{{exitY}}" width="{{width}}" height="{{exitHeight}}" fill="#2f855a"></rect><rect x="{{x}}" y="{{safetyY}}" width="{{width}}" height="{{safetyHeight}}" fill="#c05621"></rect>{{#labelled}}<text x="{{x}}" y="246" font-size="10">{{week}}</text>{{/labelled}}</g>
+        {{/columns}}{{#today}}<line x1="{{x}}" y1="16" x2="{{x}}" y2="234" stroke="#222" stroke-dasharray="3 3"></line><text x="{{labelX}}" y="262" font-size="11">{{label}}</text>
+        {{/today}}{{#deadline}}<line x1="{{x}}" y1="16" x2="{{x}}" y2="234" stroke="#b91c1c" stroke-width="2"></line><text x="{{labelX}}" y="262" font-size="11" fill="#b91c1c">{{label}}</text>
+        {{/deadline}}<rect x="470" y="252" width="10" height="10" fill="#2f855a"></rect><text x="484" y="261" font-size="11">{{outOfHardshipLabel}}</text>
+        <rect x="580" y="252" width="10" height="10" fill="#c05621"></rect><text x="594" y="261" font-size="11">{{safetyNetLabel}}</text>
+        </svg>
 
         """
 

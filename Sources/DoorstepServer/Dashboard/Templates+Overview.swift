@@ -59,6 +59,9 @@ extension DashboardTemplates {
         <section class="card" aria-labelledby="h-status"><h2 id="h-status">{{t.filesByStatus}}</h2>{{#p.statusChart}}{{> barchart}}{{/p.statusChart}}</section>
         <section class="card" aria-labelledby="h-causes"><h2 id="h-causes">{{t.causes}}</h2>{{#p.causesChart}}{{> barchart}}{{/p.causesChart}}</section>
         </div>
+        <section class="card" aria-labelledby="h-weeks"><div class="table-head"><h2 id="h-weeks">{{t.weeksTitle}}</h2><a href="{{p.weeksExport}}" download>{{t.exportCsv}}</a></div>
+        {{#p.weeksChart}}{{#hasWeeks}}{{> weeklychart}}{{/hasWeeks}}{{^hasWeeks}}<p class="muted">{{t.noStageToday}}</p>{{/hasWeeks}}{{/p.weeksChart}}
+        </section>
         {{#p.table_districts}}{{> table}}{{/p.table_districts}}
         {{#p.table_missed}}{{> table}}{{/p.table_missed}}
         {{#p.table_wrong}}{{> table}}{{/p.table_wrong}}

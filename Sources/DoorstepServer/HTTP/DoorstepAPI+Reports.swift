@@ -9,7 +9,7 @@ extension DoorstepAPI {
         group.get("reports") { request, context in try await campaignReport(request, context) }
     }
 
-    /// `GET /v1/reports?district=&campaign=&today=`: the campaign report (`docs/DOMAIN.md`, "What offices report").
+    /// `GET /v1/reports?district=&campaign=&today=&lists=`: the campaign report (`docs/DOMAIN.md`, "What offices report").
     ///
     /// An office sees its own district (naming another answers `outOfScope`); the city sees every
     /// district, or the one it names. `campaign` defaults to the campaign whose window contains
@@ -55,9 +55,18 @@ extension DoorstepAPI {
             campaign = current
         }
 
+        // 1.6: lists cut to their first households (the counts stay whole).
+        var lists: Int?
+        if let text = query.get("lists"), !text.isEmpty {
+            guard let number = Int(TypedInput.asciiForms(text).trimmingCharacters(in: .whitespaces)), number >= 0 else {
+                throw DoorstepError(.invalidValue, "lists is a whole number of households from 0, not \"\(text.prefix(20))\"")
+            }
+            lists = number
+        }
         try await tally(city)
-        let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: nil)
-        let report = CampaignReport.make(city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies)
+        let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: lists)
+        let report = CampaignReport.make(
+            city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies, listLimit: lists)
         return try JSONResponse.make(report)
     }
 

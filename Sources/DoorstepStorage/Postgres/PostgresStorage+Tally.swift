@@ -209,19 +209,12 @@ extension PostgresStorage {
             let anyDistrict = query.district == nil, district = query.district ?? ""
             let anyStatus = query.status == nil, status = query.status?.rawValue ?? ""
             let anyText = patterns == nil, name = patterns?.name ?? "", nationalId = patterns?.nationalId ?? ""
-            var total = 0
-            for try await count in try await connection.query(
-                """
-                SELECT COUNT(*) FROM office_households WHERE (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
-                AND (\(anyText) OR upper(head_name) LIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
-                """, logger: logger
-            ).decode(Int64.self) { total = Int(count) }
             var households: [ShownHousehold] = []
             for try await (id, code, headName, number, shown) in try await connection.query(
                 """
                 SELECT household, district, head_name, national_id, status FROM office_households
                 WHERE (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
-                AND (\(anyText) OR upper(head_name) LIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
+                AND (\(anyText) OR head_name ILIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
                 ORDER BY district, head_name, household LIMIT \(Int64(query.limit)) OFFSET \(Int64(query.offset))
                 """, logger: logger
             ).decode((String, String, String, String?, String?).self) {
@@ -231,6 +224,15 @@ extension PostgresStorage {
                         id: household, district: code, nationalId: number, headName: headName.isEmpty ? nil : headName,
                         status: shown.flatMap(HouseholdStatus.init(rawValue:))))
             }
+            // A first page that is not full holds every match (a search, mostly): no second scan to count them.
+            if let total = OfficeTally.knownTotal(query, page: households.count) { return HouseholdsPage(households: households, total: total) }
+            var total = 0
+            for try await count in try await connection.query(
+                """
+                SELECT COUNT(*) FROM office_households WHERE (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
+                AND (\(anyText) OR head_name ILIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
+                """, logger: logger
+            ).decode(Int64.self) { total = Int(count) }
             return HouseholdsPage(households: households, total: total)
         }
     }

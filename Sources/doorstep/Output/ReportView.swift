@@ -69,13 +69,26 @@ struct ReportView {
         }
         parts.append(t("cli.reportView.causesTotalClosedFilesExcluded") + "\n" + causes.render())
 
-        for (title, list) in [
-            (t("cli.reportView.missedNotVisitedAtHome"), report.total.visitCoverage.missed),
-            (t("cli.reportView.wrongNotEligibleStillFiled"), report.total.wrongHouseholds),
+        if report.total.weeks.contains(where: { $0.visits + $0.outOfHardship + $0.safetyNet > 0 }) {
+            var weeks = Table([
+                .init(title: t("cli.reportView.week")), .init(title: t("cli.reportView.homeVisits"), numeric: true),
+                .init(title: HouseholdStatus.outOfHardship.label(language), numeric: true),
+                .init(title: HouseholdStatus.safetyNet.label(language), numeric: true),
+            ])
+            for week in report.total.weeks where week.week <= report.today {
+                weeks.add([week.week.description, String(week.visits), String(week.outOfHardship), String(week.safetyNet)])
+            }
+            parts.append(t("cli.reportView.weeks") + "\n" + weeks.render())
+        }
+
+        for (title, list, total) in [
+            (t("cli.reportView.missedNotVisitedAtHome"), report.total.visitCoverage.missed, report.total.visitCoverage.missedCount),
+            (t("cli.reportView.wrongNotEligibleStillFiled"), report.total.wrongHouseholds, report.total.wrong),
         ] where !list.isEmpty {
             var table = Table(titles: [t("cli.common.household"), t("cli.common.head"), t("cli.common.nationalId"), t("cli.common.status")])
             for item in list { table.add([Format.short(item.household), item.headName ?? "-", item.nationalId, format.status(item.status)]) }
-            parts.append("\(title) (\(list.count))\n" + table.render())
+            let count = list.count < total ? t("cli.reportView.firstOf", ["total": "\(total)", "shown": "\(list.count)"]) : "\(list.count)"
+            parts.append("\(title) (\(count))\n" + table.render())
         }
 
         if !report.total.devices.isEmpty {
@@ -93,6 +106,26 @@ struct ReportView {
             parts.append(t("cli.reportView.devices") + "\n" + table.render())
         }
         return parts.joined(separator: "\n\n")
+    }
+
+    /// The campaign week by week: a row per district and week, then the total's weeks, as
+    /// ``csv(_:)`` writes its file.
+    func weeksCSV(_ report: CampaignReport) -> Data {
+        var rows = [
+            [
+                t("cli.reportView.districtCode"), t("cli.common.district"), t("cli.reportView.week"), t("cli.reportView.homeVisits"),
+                HouseholdStatus.outOfHardship.label(language), HouseholdStatus.safetyNet.label(language),
+            ]
+        ]
+        for section in report.districts + [report.total] {
+            for week in section.weeks {
+                rows.append([
+                    section.district ?? "", section.district == nil ? t("cli.reportView.total") : section.name.text(language), week.week.description,
+                    String(week.visits), String(week.outOfHardship), String(week.safetyNet),
+                ])
+            }
+        }
+        return CSVWriter.document(rows)
     }
 
     /// One row per district and the total: UTF-8 with a byte-order mark and CRLF lines, so that
