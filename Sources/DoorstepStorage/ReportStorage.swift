@@ -40,13 +40,23 @@ public struct HouseholdsQuery: Hashable, Sendable {
     public var offset: Int
     /// Households on the page.
     public var limit: Int
+    /// Only households after this one in the list's order (a page after the last one read: a
+    /// reader going through the whole list misses none and repeats none while it changes).
+    public var after: ShownHousehold?
+    /// Whether the page says how many households match (a second scan when the page is full).
+    public var counted: Bool
 
-    public init(district: String? = nil, status: HouseholdStatus? = nil, search: String = "", offset: Int = 0, limit: Int = 50) {
+    public init(
+        district: String? = nil, status: HouseholdStatus? = nil, search: String = "", offset: Int = 0, limit: Int = 50,
+        after: ShownHousehold? = nil, counted: Bool = true
+    ) {
         self.district = district
         self.status = status
         self.search = search
         self.offset = max(0, offset)
         self.limit = max(0, limit)
+        self.after = after
+        self.counted = counted
     }
 }
 
@@ -54,7 +64,7 @@ public struct HouseholdsQuery: Hashable, Sendable {
 public struct HouseholdsPage: Hashable, Sendable {
     /// The households of the page, in the list's order.
     public var households: [ShownHousehold]
-    /// How many households match the query, on every page.
+    /// How many households match the query, on every page (0 when the query did not ask).
     public var total: Int
 
     public init(households: [ShownHousehold], total: Int) {

@@ -277,12 +277,19 @@ extension SQLiteStorage {
                 arguments.append(contentsOf: [patterns.name, patterns.nationalId])
             }
             let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            var pageConditions = conditions
+            var pageArguments = arguments
+            if let after = query.after {
+                pageConditions.append("(district, head_name, household) > (?, ?, ?)")
+                pageArguments += [after.district, after.headName ?? "", after.id.description]
+            }
+            let pageFilter = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
             let households = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT household, district, head_name, national_id, status FROM office_households\(filter)
+                    SELECT household, district, head_name, national_id, status FROM office_households\(pageFilter)
                     ORDER BY district, head_name, household LIMIT ? OFFSET ?
-                    """, arguments: StatementArguments(arguments + [query.limit, query.offset])
+                    """, arguments: StatementArguments(pageArguments + [query.limit, query.offset])
             ).compactMap { row -> ShownHousehold? in
                 guard let id = try? EntityID(row["household"] as String) else { return nil }
                 let name: String = row["head_name"]
@@ -291,6 +298,7 @@ extension SQLiteStorage {
                     status: (row["status"] as String?).flatMap(HouseholdStatus.init(rawValue:)))
             }
             // A first page that is not full holds every match (a search, mostly): no second scan to count them.
+            guard query.counted else { return HouseholdsPage(households: households, total: 0) }
             let total =
                 try OfficeTally.knownTotal(query, page: households.count)
                 ?? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM office_households\(filter)", arguments: StatementArguments(arguments)) ?? 0

@@ -85,6 +85,11 @@ struct DoorstepBench {
                     result.firstSync = outcome.firstSync
                     result.pull = outcome.pull
                 }
+                if options.only.contains(.office) {
+                    let url = try await postgres.create("office")
+                    result.office = try await OfficeCase.run(
+                        options, backend: .postgres(url: url), scopes: Array(options.sizes.officeScopes.prefix(options.sizes.postgresScopes)))
+                }
                 results.postgres = result
                 await postgres.dropAll()
             }

@@ -14,7 +14,7 @@ import Synchronization
 enum OfficeCase {
     static let password = "doorstep-bench-office-2026"
 
-    static func run(_ options: Options, backend: Backend) async throws -> OfficeResult {
+    static func run(_ options: Options, backend: Backend, scopes: [Int]? = nil) async throws -> OfficeResult {
         let sizes = options.sizes
         let tag = backend.databaseURL == nil ? "sqlite" : "postgres"
         let data = Workspace.shared.path("office-\(tag)")
@@ -37,7 +37,7 @@ enum OfficeCase {
         var result = OfficeResult(backend: backend.name, samples: sizes.officeSamples)
         var account = false
 
-        for scope in sizes.officeScopes {
+        for scope in scopes ?? sizes.officeScopes {
             Log.note("office (\(backend.name)): seeding up to \(Table.number(Double(scope))) households")
             try await seeder.growCity(to: scope) { done in Log.note("  \(Table.number(Double(done))) households") }
             let server = try await ServerProcess.start(data: data, database: backend.databaseURL, name: "office-\(tag)-\(scope)-server")
@@ -56,6 +56,7 @@ enum OfficeCase {
             let catchUp = ContinuousClock.now
             _ = try await browser.get("/v1/reports", api: true)
             point.tallyCatchUpSeconds = (ContinuousClock.now - catchUp).seconds
+            point.serverPeakKibAfter["tally catch-up"] = server.peakKiB
             Log.note("  the tally counted the new households in \(Table.number(point.tallyCatchUpSeconds, digits: 2)) s")
 
             var generator = SeededGenerator(seed: UInt64(scope))
@@ -67,6 +68,7 @@ enum OfficeCase {
                 var times: [Double] = []
                 for _ in 0..<count { times.append(try await browser.timed(path(), api: api)) }
                 point.operations[name] = OfficeTiming(times)
+                point.serverPeakKibAfter[name] = server.peakKiB
                 Log.note(
                     "  \(name): p50 \(Table.number(Stats.percentile(times, 50), digits: 1)) ms, p99 \(Table.number(Stats.percentile(times, 99), digits: 1)) ms"
                 )
@@ -100,7 +102,36 @@ enum OfficeCase {
                 rosterTimes.append(try await browser.timedPost("/v1/roster/compare", body: rosterBody, contentType: "text/csv; charset=utf-8"))
             }
             point.operations["roster comparison"] = OfficeTiming(rosterTimes)
+            point.serverPeakKibAfter["roster comparison"] = server.peakKiB
             Log.note("  roster comparison of \(lines) lines: p50 \(Table.number(Stats.percentile(rosterTimes, 50), digits: 1)) ms")
+
+            // Ten offices open their overview at once while a day end's pushes land (counted by
+            // the pages themselves: the pushes go through storage, not the server's background count).
+            var offices: [OfficeBrowser] = []
+            for _ in 0..<10 {
+                let office = OfficeBrowser(base: server.url, token: try server.adminToken)
+                try await office.signIn(name: "bench", password: password)
+                offices.append(office)
+            }
+            defer { for office in offices { office.shutdown() } }
+            let burst = Task { try await seeder.addVisits(count: min(2_000, scope)) }
+            let together = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for office in offices {
+                    group.addTask {
+                        var times: [Double] = []
+                        for _ in 0..<max(2, samples / 5) { times.append(try await office.timed("/dashboard", api: false)) }
+                        return times
+                    }
+                }
+                var all: [Double] = []
+                for try await times in group { all += times }
+                return all
+            }
+            try await burst.value
+            point.operations["overview city, 10 offices during pushes"] = OfficeTiming(together)
+            Log.note(
+                "  10 offices during pushes: overview p50 \(Table.number(Stats.percentile(together, 50), digits: 1)) ms, p99 \(Table.number(Stats.percentile(together, 99), digits: 1)) ms"
+            )
 
             point.serverPeakKib = server.peakKiB
             Log.note("  server peak \(point.serverPeakKib / 1024) MiB")

@@ -39,6 +39,8 @@ struct OfficePoint: Codable, Sendable {
     var rosterLines = 0
     var operations: [String: OfficeTiming] = [:]
     var serverPeakKib = 0
+    /// The server's peak resident memory after each operation, in the order they ran: which one raised it.
+    var serverPeakKibAfter: [String: Int] = [:]
 }
 
 /// The office's side at city scale: each operation at each scope, and the largest scope's p99 over the smallest's.
@@ -194,6 +196,7 @@ struct PostgresResult: Codable, Sendable {
     var ingest: IngestResult?
     var firstSync: FirstSyncResult?
     var pull: PullResult?
+    var office: OfficeResult?
 }
 
 /// Statistics over samples.
@@ -276,6 +279,7 @@ enum Table {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
             if let first = postgres.firstSync { lines += firstSyncLines(first) }
             if let pull = postgres.pull { lines += pullLines(pull) }
+            if let office = postgres.office { lines += officeLines(office) }
         }
         return lines
     }

@@ -10,7 +10,16 @@ public import Foundation
 public enum CSVWriter {
     /// The rows as a CSV file.
     public static func document(_ rows: [[String]]) -> Data {
-        var text = "\u{FEFF}"
+        byteOrderMark + lines(rows)
+    }
+
+    /// What a CSV file starts with, so that Excel reads it as UTF-8.
+    public static let byteOrderMark = Data("\u{FEFF}".utf8)
+
+    /// Rows of a CSV file without the byte-order mark: a file written a part at a time is the
+    /// mark, then the parts in order.
+    public static func lines(_ rows: [[String]]) -> Data {
+        var text = ""
         for row in rows {
             text += row.map(field).joined(separator: ",") + "\r\n"
         }

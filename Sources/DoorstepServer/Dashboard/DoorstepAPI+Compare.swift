@@ -131,9 +131,9 @@ extension DoorstepAPI {
                 table = reviewTables(queue, review: try await reviewContext(queue), viewer: viewer).named(name)
             case "households":
                 let query = request.uri.queryParameters
-                table = try await householdsTable(
-                    viewer: viewer, status: query.get("status").flatMap(HouseholdStatus.init(rawValue:)),
-                    search: query.get("q") ?? "")
+                return try await householdsExport(
+                    viewer: viewer, status: query.get("status").flatMap(HouseholdStatus.init(rawValue:)), search: query.get("q") ?? "",
+                    filename: "doorstep-households-\(scope).csv")
             default:
                 table = nil
             }

@@ -34,15 +34,17 @@ extension DoorstepAPI {
                 ("q", search.isEmpty ? nil : search),
             ]
             func link(_ number: Int) -> String { WebLinks.href("/dashboard/households", scope + [("page", number == 1 ? nil : String(number))]) }
-            let content: [String: Any] = [
+            var content: [String: Any] = [
                 "table": householdsTable(found.households, viewer: viewer, status: status, search: search), "q": search,
                 "isCity": viewer.account.role == .city, "districts": districtOptions(viewer),
                 "allSelected": viewer.district == nil, "anyStatus": status == nil,
                 "statuses": HouseholdStatus.allCases.map { ["value": $0.rawValue, "label": $0.label(viewer.language), "selected": $0 == status] },
                 "pageOf": Texts.text(
                     "dashboard.households.pageOf", viewer.language, ["page": String(page), "pages": String(pages), "total": String(found.total)]),
-                "previous": page > 1 ? link(page - 1) : "", "next": page < pages ? link(page + 1) : "",
             ]
+            // Absent, not empty: a template's section shows for any string.
+            if page > 1 { content["previous"] = link(page - 1) }
+            if page < pages { content["next"] = link(page + 1) }
             let title = texts["households.title"] ?? "Households"
             let rendered = try DashboardRenderer.render(
                 "households", chrome: chrome(title, request: request, viewer: viewer, language: viewer.language, current: "households"),
@@ -54,18 +56,31 @@ extension DoorstepAPI {
     /// Households the list shows per page.
     static let householdsPageSize = 50
 
-    /// Every household in view that matches, for the CSV export (read from the tally a page of
-    /// 5,000 at a time).
-    func householdsTable(viewer: DashboardViewer, status: HouseholdStatus?, search: String) async throws -> WebTable {
+    /// Every household in view that matches, as a CSV file written while it is read: pages of
+    /// 2,000 from the tally's households list, each after the last one written, so that the
+    /// server's memory holds one page whatever the city's size.
+    func householdsExport(viewer: DashboardViewer, status: HouseholdStatus?, search: String, filename: String) async throws -> Response {
         try await tally(try await city())
-        var households: [ShownHousehold] = []
-        while true {
-            let page = try await storage.householdsPage(
-                HouseholdsQuery(district: viewer.district, status: status, search: search, offset: households.count, limit: 5_000))
-            households += page.households
-            if page.households.count < 5_000 || households.count >= page.total { break }
+        let header = householdsTable([], viewer: viewer, status: status, search: search).columns
+        let storage = storage
+        let size = 2_000
+        let body = ResponseBody { [self] writer in
+            try await writer.write(ByteBuffer(bytes: CSVWriter.byteOrderMark + CSVWriter.lines([header])))
+            var last: ShownHousehold?
+            while true {
+                let page = try await storage.householdsPage(
+                    HouseholdsQuery(district: viewer.district, status: status, search: search, limit: size, after: last, counted: false))
+                let rows = householdsTable(page.households, viewer: viewer, status: status, search: search).rows.map { $0.cells.map(\.text) }
+                if !rows.isEmpty { try await writer.write(ByteBuffer(bytes: CSVWriter.lines(rows))) }
+                last = page.households.last
+                if page.households.count < size { break }
+            }
+            try await writer.finish(nil)
         }
-        return householdsTable(households, viewer: viewer, status: status, search: search)
+        var response = Response(
+            status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""], body: body)
+        DashboardRenderer.secure(&response)
+        return response
     }
 
     /// The households table: head's name, masked national ID, status, district.

@@ -215,6 +215,7 @@ extension PostgresStorage {
                 SELECT household, district, head_name, national_id, status FROM office_households
                 WHERE (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
                 AND (\(anyText) OR head_name ILIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
+                AND (\(query.after == nil) OR (district, head_name, household) > (\(query.after?.district ?? ""), \(query.after?.headName ?? ""), \(query.after?.id.description ?? "")))
                 ORDER BY district, head_name, household LIMIT \(Int64(query.limit)) OFFSET \(Int64(query.offset))
                 """, logger: logger
             ).decode((String, String, String, String?, String?).self) {
@@ -224,6 +225,7 @@ extension PostgresStorage {
                         id: household, district: code, nationalId: number, headName: headName.isEmpty ? nil : headName,
                         status: shown.flatMap(HouseholdStatus.init(rawValue:))))
             }
+            guard query.counted else { return HouseholdsPage(households: households, total: 0) }
             // A first page that is not full holds every match (a search, mostly): no second scan to count them.
             if let total = OfficeTally.knownTotal(query, page: households.count) { return HouseholdsPage(households: households, total: total) }
             var total = 0

@@ -105,7 +105,7 @@ enum OfficeTally {
     /// How many households match a list query, when its page already tells: a first page with
     /// room left holds them all. `nil`: count them.
     static func knownTotal(_ query: HouseholdsQuery, page count: Int) -> Int? {
-        query.offset == 0 && count < query.limit ? count : nil
+        query.offset == 0 && query.after == nil && count < query.limit ? count : nil
     }
 
     /// How a search text matches a household in the list: the head's name contains it, or the
