@@ -1,5 +1,6 @@
 import DoorstepCore
 public import Foundation
+public import Mustache
 
 /// A table a page shows, and exports as CSV: one definition for both views.
 public struct WebTable: Sendable {
@@ -57,5 +58,43 @@ public struct WebTable: Sendable {
     /// The table as CSV (``CSVWriter``: a byte-order mark, CRLF, quoting, the formula guard).
     public var csv: Data {
         CSVWriter.document([columns] + rows.map { $0.cells.map(\.text) })
+    }
+}
+
+// Templates read a table by name: a switch, not a Mirror (reflection was most of a page's time).
+extension WebTable: MustacheParent {
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "caption": caption
+        case "columns": columns
+        case "rows": rows
+        case "exportHref": exportHref
+        case "emptyText": emptyText
+        case "hasRows": hasRows
+        case "note": note
+        default: nil
+        }
+    }
+}
+
+extension WebTable.Row: MustacheParent {
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "cells": cells
+        case "mark": mark
+        default: nil
+        }
+    }
+}
+
+extension WebTable.Cell: MustacheParent {
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "text": text
+        case "href": href
+        case "numeric": numeric
+        default: nil
+        }
     }
 }

@@ -70,7 +70,7 @@ enum OfficeCase {
                 point.operations[name] = OfficeTiming(times)
                 point.serverPeakKibAfter[name] = server.peakKiB
                 Log.note(
-                    "  \(name): p50 \(Table.number(Stats.percentile(times, 50), digits: 1)) ms, p99 \(Table.number(Stats.percentile(times, 99), digits: 1)) ms"
+                    "  \(name): p50 \(Table.number(Stats.percentile(times, 50), digits: 1)) ms, p99 \(Table.number(Stats.percentile(times, 99), digits: 1)) ms; server peak so far \(server.peakKiB / 1024) MiB"
                 )
             }
             try await time("health", { "/health" }, api: true)
@@ -103,7 +103,9 @@ enum OfficeCase {
             }
             point.operations["roster comparison"] = OfficeTiming(rosterTimes)
             point.serverPeakKibAfter["roster comparison"] = server.peakKiB
-            Log.note("  roster comparison of \(lines) lines: p50 \(Table.number(Stats.percentile(rosterTimes, 50), digits: 1)) ms")
+            Log.note(
+                "  roster comparison of \(lines) lines: p50 \(Table.number(Stats.percentile(rosterTimes, 50), digits: 1)) ms; server peak so far \(server.peakKiB / 1024) MiB"
+            )
 
             // Ten offices open their overview at once while a day end's pushes land (counted by
             // the pages themselves: the pushes go through storage, not the server's background count).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The one table of the words people read, in Simplified Chinese and English, keyed by
 /// identifier: `Resources/texts.json`, shared by the CLI, the dashboard and the term labels.
@@ -20,13 +21,19 @@ public enum Texts {
     /// The texts under a prefix in one language, keyed without it: `section("dashboard", .chinese)`
     /// maps `signIn` to 登录 (for templates that read `{{t.signIn}}`).
     public static func section(_ prefix: String, _ language: Language) -> [String: String] {
+        let cacheKey = prefix + "|" + language.rawValue
+        if let made = sections.withLock({ $0[cacheKey] }) { return made }
         let start = prefix + "."
         var texts: [String: String] = [:]
         for (key, name) in table where key.hasPrefix(start) {
             texts[String(key.dropFirst(start.count))] = name.text(language)
         }
+        sections.withLock { $0[cacheKey] = texts }
         return texts
     }
+
+    /// Sections already made (a page asks for its section several times; the table never changes).
+    private static let sections = Mutex<[String: [String: String]]>([:])
 
     /// Every key of the table.
     public static var keys: [String] { table.keys.sorted() }

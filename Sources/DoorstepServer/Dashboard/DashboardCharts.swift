@@ -1,4 +1,5 @@
 import DoorstepCore
+import Mustache
 
 /// The geometry of a bar chart (each label above its bar); the template draws it as inline SVG.
 struct BarChart: Sendable {
@@ -155,6 +156,118 @@ struct WeeklyChart: Sendable {
         if today >= first, x(today) <= lastX { self.today = Marker(x: x(today), label: labels.today, labelX: x(today) + 3) }
         if let end {
             self.deadline = Marker(x: min(lastX, x(end.adding(days: 1))), label: labels.deadline, labelX: max(Self.left, x(end.adding(days: 1)) - 30))
+        }
+    }
+}
+
+// Templates read the charts by name: a switch, not a Mirror (reflection was most of a page's time).
+extension BarChart: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "title": title
+        case "width": width
+        case "height": height
+        case "barHeight": barHeight
+        case "bars": bars
+        default: nil
+        }
+    }
+}
+
+extension BarChart.Bar: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "key": key
+        case "label": label
+        case "value": value
+        case "labelY": labelY
+        case "barY": barY
+        case "barWidth": barWidth
+        case "valueX": valueX
+        case "valueY": valueY
+        default: nil
+        }
+    }
+}
+
+extension ProgressBar: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "label": label
+        case "width": width
+        case "filled": filled
+        case "percent": percent
+        case "numerator": numerator
+        case "denominator": denominator
+        default: nil
+        }
+    }
+}
+
+extension WeeklyChart: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "title": title
+        case "visitsLabel": visitsLabel
+        case "exitsLabel": exitsLabel
+        case "outOfHardshipLabel": outOfHardshipLabel
+        case "safetyNetLabel": safetyNetLabel
+        case "width": width
+        case "height": height
+        case "bands": bands
+        case "columns": columns
+        case "today": today
+        case "deadline": deadline
+        case "maxVisits": maxVisits
+        case "maxExits": maxExits
+        case "hasWeeks": hasWeeks
+        default: nil
+        }
+    }
+}
+
+extension WeeklyChart.Band: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "x": x
+        case "width": width
+        case "labelX": labelX
+        case "label": label
+        case "fill": fill
+        default: nil
+        }
+    }
+}
+
+extension WeeklyChart.Column: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "week": week
+        case "x": x
+        case "width": width
+        case "visitsY": visitsY
+        case "visitsHeight": visitsHeight
+        case "exitY": exitY
+        case "exitHeight": exitHeight
+        case "safetyY": safetyY
+        case "safetyHeight": safetyHeight
+        case "title": title
+        case "labelled": labelled
+        default: nil
+        }
+    }
+}
+
+extension WeeklyChart.Marker: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "x": x
+        case "label": label
+        case "labelX": labelX
+        default: nil
         }
     }
 }
