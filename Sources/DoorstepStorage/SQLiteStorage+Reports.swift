@@ -228,10 +228,7 @@ extension SQLiteStorage {
             {
                 tallies.pendingReview[row["district"], default: ReviewCounts()].rejections = row["n"]
             }
-            // Duplicate links not undone are the aliases of the district's survivors: the tally's "twice".
-            for (code, counts) in tallies.counts {
-                if let twice = counts[CampaignReport.tallyTwiceKey], twice != 0 { tallies.pendingReview[code, default: ReviewCounts()].duplicates = twice }
-            }
+            OfficeTally.countDuplicates(&tallies)
             return tallies
         }
     }

@@ -182,10 +182,7 @@ extension PostgresStorage {
                 SELECT district, COUNT(*) FROM rejections WHERE district IS NOT NULL AND closed_at IS NULL AND (\(all) OR district = \(only)) GROUP BY district
                 """, logger: logger
             ).decode((String, Int64).self) { tallies.pendingReview[area, default: ReviewCounts()].rejections = Int(count) }
-            // Duplicate links not undone are the aliases of the district's survivors: the tally's "twice".
-            for (code, counts) in tallies.counts {
-                if let twice = counts[CampaignReport.tallyTwiceKey], twice != 0 { tallies.pendingReview[code, default: ReviewCounts()].duplicates = twice }
-            }
+            OfficeTally.countDuplicates(&tallies)
             return tallies
         }
     }

@@ -102,6 +102,14 @@ enum OfficeTally {
         }
     }
 
+    /// The review queue's duplicates of each district: the duplicate links not undone are the
+    /// aliases of the district's survivors, which the tally counts as "twice" (no second count).
+    static func countDuplicates(_ tallies: inout ReportTallies) {
+        for (code, counts) in tallies.counts {
+            if let twice = counts[CampaignReport.tallyTwiceKey], twice != 0 { tallies.pendingReview[code, default: ReviewCounts()].duplicates = twice }
+        }
+    }
+
     /// How many households match a list query, when its page already tells: a first page with
     /// room left holds them all. `nil`: count them.
     static func knownTotal(_ query: HouseholdsQuery, page count: Int) -> Int? {
