@@ -1,4 +1,5 @@
 public import DoorstepCore
+import Foundation
 
 /// What office reports need from storage.
 public protocol ReportStorage: Sendable {
@@ -41,7 +42,8 @@ public struct HouseholdsQuery: Hashable, Sendable {
     /// Households on the page.
     public var limit: Int
     /// Only households after this one in the list's order (a page after the last one read: a
-    /// reader going through the whole list misses none and repeats none while it changes).
+    /// reader going through the whole list misses none and repeats none while it changes, but
+    /// for a household whose place in the order changes meanwhile, e.g. renamed).
     public var after: ShownHousehold?
     /// Whether the page says how many households match (a second scan when the page is full).
     public var counted: Bool
@@ -66,9 +68,30 @@ public struct HouseholdsPage: Hashable, Sendable {
     public var households: [ShownHousehold]
     /// How many households match the query, on every page (0 when the query did not ask).
     public var total: Int
+    /// Whether the list was a whole count when read (`false` while every household is counted
+    /// again after the city data or the campaigns changed: the caller reads every household).
+    public var complete: Bool
 
-    public init(households: [ShownHousehold], total: Int) {
+    public init(households: [ShownHousehold], total: Int, complete: Bool = true) {
         self.households = households
         self.total = total
+        self.complete = complete
+    }
+}
+
+extension HouseholdsQuery {
+    /// The page this query asks for, chosen from every household read (what a page answers
+    /// while the tally is counted again from the start): the same filter, order and page as the
+    /// tally's list.
+    public func select(from households: [ShownHousehold]) -> HouseholdsPage {
+        let needle = search.trimmingCharacters(in: .whitespaces).uppercased()
+        func order(_ household: ShownHousehold) -> (String, String, String) { (household.district, household.headName ?? "", household.id.description) }
+        let matching = households.filter { household in
+            !household.district.isEmpty && (district == nil || household.district == district) && (status == nil || household.status == status)
+                && (needle.isEmpty || (household.headName ?? "").uppercased().contains(needle) || (household.nationalId ?? "").hasSuffix(needle))
+                && (after.map { order(household) > order($0) } ?? true)
+        }
+        .sorted { order($0) < order($1) }
+        return HouseholdsPage(households: Array(matching.dropFirst(offset).prefix(limit)), total: counted ? matching.count : 0)
     }
 }

@@ -88,7 +88,8 @@ extension SQLiteStorage {
         }
         let cursor = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [OfficeTally.cursorKey]).flatMap { Int64($0) } ?? 0
         let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM changes") ?? 0
-        return latest > cursor
+        if latest > cursor { return true }
+        return try !tallyComplete(db)
     }
 
     /// Counts the households of the feed's next rows after the tally's cursor; whether it reached the feed's end.
@@ -101,7 +102,10 @@ extension SQLiteStorage {
             cursor = 0
         }
         let rows = try Row.fetchAll(db, sql: "SELECT seq, household FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit])
-        guard let last = rows.last?["seq"] as Int64? else { return (0, true) }
+        guard let last = rows.last?["seq"] as Int64? else {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [OfficeTally.completeKey, fingerprint])
+            return (0, true)
+        }
         var changed: [EntityID] = []
         for row in rows { if let id = try? EntityID(row["household"] as String) { changed.append(id) } }
         var canonical: [EntityID: EntityID] = [:]
@@ -129,7 +133,18 @@ extension SQLiteStorage {
         }
         try write(OfficeTally.Plan(old: old, new: new), db)
         try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [OfficeTally.cursorKey, String(last)])
+        if rows.count < limit {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [OfficeTally.completeKey, fingerprint])
+        }
         return (new.count, rows.count < limit)
+    }
+
+    /// Whether the kept rows are a whole count (no count of every household under way).
+    static func tallyComplete(_ db: Database) throws -> Bool {
+        guard let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [OfficeTally.fingerprintKey]) else {
+            return false
+        }
+        return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [OfficeTally.completeKey]) == stored
     }
 
     /// A survivor's status changes, its aliases' included, in the order they were recorded.
@@ -193,6 +208,7 @@ extension SQLiteStorage {
             let filter = district == nil ? "" : " AND district = ?"
             let only: [(any DatabaseValueConvertible)?] = district.map { [$0] } ?? []
             var tallies = ReportTallies()
+            tallies.complete = try Self.tallyComplete(db)
             for row in try Row.fetchAll(
                 db, sql: "SELECT district, key, value FROM office_counts WHERE scope IN ('', ?)\(filter)",
                 arguments: StatementArguments([campaign] + only))
@@ -258,7 +274,8 @@ extension SQLiteStorage {
 
     public func householdsPage(_ query: HouseholdsQuery) async throws -> HouseholdsPage {
         try await pool.read { db in
-            var conditions: [String] = []
+            // A household without a district is in no office's list.
+            var conditions = ["district <> ''"]
             var arguments: [(any DatabaseValueConvertible)?] = []
             if let district = query.district {
                 conditions.append("district = ?")
@@ -295,11 +312,12 @@ extension SQLiteStorage {
                     status: (row["status"] as String?).flatMap(HouseholdStatus.init(rawValue:)))
             }
             // A first page that is not full holds every match (a search, mostly): no second scan to count them.
-            guard query.counted else { return HouseholdsPage(households: households, total: 0) }
+            let complete = try Self.tallyComplete(db)
+            guard query.counted else { return HouseholdsPage(households: households, total: 0, complete: complete) }
             let total =
                 try OfficeTally.knownTotal(query, page: households.count)
                 ?? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM office_households\(filter)", arguments: StatementArguments(arguments)) ?? 0
-            return HouseholdsPage(households: households, total: total)
+            return HouseholdsPage(households: households, total: total, complete: complete)
         }
     }
 }

@@ -200,8 +200,11 @@ def run(server, shots):
         check(figure(driver, "households") == "1", "one household in Dongsheng")
         check(figure(driver, "conflicts") == "1", "one conflict waiting for review")
         check(figure(driver, "status-filed") == "1", "the status chart counts the filed household")
-        check(len(driver.find_elements(By.CSS_SELECTOR, "svg.chart")) == 2 and len(driver.find_elements(By.CSS_SELECTOR, "svg.progress")) == 3,
-              "two bar charts and three progress bars drawn as SVG")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "svg.chart")) == 3 and len(driver.find_elements(By.CSS_SELECTOR, "svg.progress")) == 3,
+              "two bar charts, the campaign's weeks and three progress bars drawn as SVG")
+        weeks = driver.find_element(By.CSS_SELECTOR, "svg.chart.weekly")
+        check(len(weeks.find_elements(By.CSS_SELECTOR, "g[data-week]")) > 20 and weeks.size["width"] > 0,
+              "the campaign's weeks drawn as a chart, a group per week")
         check(driver.find_element(By.CSS_SELECTOR, "header.top").value_of_css_property("background-color") in ("rgba(13, 59, 102, 1)", "rgb(13, 59, 102)"),
               "the inline style sheet applies (allowed by the Content-Security-Policy)")
         check("东胜走访笔记本一" in driver.find_element(By.ID, "table-devices").text, "each device's last sync is listed")

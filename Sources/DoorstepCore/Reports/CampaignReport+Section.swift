@@ -41,8 +41,9 @@ extension CampaignReport {
         /// How many of `devices` are flagged for a wrong clock.
         public var clockFlaggedDevices = 0
         /// The campaign's course week by week, from its first week to its last (the deadline),
-        /// quiet weeks included (protocol 1.6); empty for a campaign without stages.
-        public var weeks: [Weekly] = []
+        /// quiet weeks included (protocol 1.6); empty for a campaign without stages; absent from
+        /// a server before 1.6 (so optional: a 1.6 client reads an older server's report).
+        public var weeks: [Weekly]?
 
         public init(district: String?, name: LocalizedName, minimumLivingStandardFen: Int64?) {
             self.district = district
@@ -69,13 +70,16 @@ extension CampaignReport {
             review = review + other.review
             belowMinimumLiving += other.belowMinimumLiving
             addDevices(other.devices)
-            if weeks.isEmpty {
-                weeks = other.weeks
-            } else {
-                for index in weeks.indices where index < other.weeks.count && other.weeks[index].week == weeks[index].week {
-                    weeks[index].visits += other.weeks[index].visits
-                    weeks[index].outOfHardship += other.weeks[index].outOfHardship
-                    weeks[index].safetyNet += other.weeks[index].safetyNet
+            if let more = other.weeks {
+                if var sum = weeks, !sum.isEmpty {
+                    for index in sum.indices where index < more.count && more[index].week == sum[index].week {
+                        sum[index].visits += more[index].visits
+                        sum[index].outOfHardship += more[index].outOfHardship
+                        sum[index].safetyNet += more[index].safetyNet
+                    }
+                    weeks = sum
+                } else {
+                    weeks = more
                 }
             }
         }

@@ -226,6 +226,9 @@ public struct ReportTallies: Sendable {
     public var devices: [ReportDevice]
     /// What waits for review, by district code.
     public var pendingReview: [String: ReviewCounts]
+    /// Whether the counters were a whole count when read (`false` while every household is
+    /// counted again after the city data or the campaigns changed: the caller computes in full).
+    public var complete = true
 
     public init(
         counts: [String: [String: Int]] = [:], lists: [String: [CampaignReport.TallyList: [CampaignReport.HouseholdRef]]] = [:],
@@ -276,9 +279,9 @@ extension CampaignReport {
         public var week: LocalDate
         /// Home visits (`atHome`) dated in the week, voided ones not counted.
         public var visits: Int
-        /// Households whose status became `outOfHardship` in the week.
+        /// Moves of a household's status to `outOfHardship` from another status in the week.
         public var outOfHardship: Int
-        /// Households whose status became `safetyNet` in the week.
+        /// Moves of a household's status to `safetyNet` from another status in the week.
         public var safetyNet: Int
 
         public init(week: LocalDate, visits: Int = 0, outOfHardship: Int = 0, safetyNet: Int = 0) {

@@ -16,17 +16,18 @@ extension DoorstepAPI {
             let status = query.get("status").flatMap(HouseholdStatus.init(rawValue:))
             let search = query.get("q")?.trimmingCharacters(in: .whitespaces) ?? ""
             // A page number as people type it (full-width digits too); anything else is the first page.
-            let asked = query.get("page").flatMap { Int(TypedInput.asciiForms($0).trimmingCharacters(in: .whitespaces)) } ?? 1
             let size = Self.householdsPageSize
-            try await tally(try await city())
-            var found = try await storage.householdsPage(
+            // Clamped so that no page number, however large, overflows the offset.
+            let asked = min(
+                max(1, query.get("page").flatMap { Int(TypedInput.asciiForms($0).trimmingCharacters(in: .whitespaces)) } ?? 1), Int(Int32.max))
+            var found = try await keptHouseholds(
                 HouseholdsQuery(district: viewer.district, status: status, search: search, offset: (max(1, asked) - 1) * size, limit: size))
             let pages = max(1, (found.total + size - 1) / size)
             var page = min(max(1, asked), pages)
             if found.households.isEmpty, found.total > 0 {
                 // Past the last page (the list shrank since the link was made): the last page.
                 page = pages
-                found = try await storage.householdsPage(
+                found = try await keptHouseholds(
                     HouseholdsQuery(district: viewer.district, status: status, search: search, offset: (page - 1) * size, limit: size))
             }
             let scope: [(String, String?)] = [
@@ -60,15 +61,13 @@ extension DoorstepAPI {
     /// 2,000 from the tally's households list, each after the last one written, so that the
     /// server's memory holds one page whatever the city's size.
     func householdsExport(viewer: DashboardViewer, status: HouseholdStatus?, search: String, filename: String) async throws -> Response {
-        try await tally(try await city())
         let header = householdsTable([], viewer: viewer, status: status, search: search).columns
-        let storage = storage
         let size = 2_000
         let body = ResponseBody { [self] writer in
             try await writer.write(ByteBuffer(bytes: CSVWriter.byteOrderMark + CSVWriter.lines([header])))
             var last: ShownHousehold?
             while true {
-                let page = try await storage.householdsPage(
+                let page = try await keptHouseholds(
                     HouseholdsQuery(district: viewer.district, status: status, search: search, limit: size, after: last, counted: false))
                 let rows = householdsTable(page.households, viewer: viewer, status: status, search: search).rows.map { $0.cells.map(\.text) }
                 if !rows.isEmpty { try await writer.write(ByteBuffer(bytes: CSVWriter.lines(rows))) }

@@ -17,10 +17,7 @@ extension DoorstepAPI {
         guard let campaign = id.flatMap(city.campaign) ?? CampaignReport.defaultCampaign(in: city, on: today) else {
             throw DoorstepError(.notFound, "the city data has no campaign to report on")
         }
-        try await tally(city)
-        let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: listLimit)
-        return CampaignReport.make(
-            city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies, listLimit: listLimit)
+        return try await keptReport(city: city, campaign: campaign, today: today, district: district, lists: listLimit)
     }
 
     /// Households an overview's list shows per district; the CSV export has them all.
@@ -84,7 +81,7 @@ extension DoorstepAPI {
                 items: HardshipCause.allCases.map { ($0.rawValue, $0.label(language), section.causes[$0.rawValue] ?? 0) }),
             "staleDevices": tables["devices"]?.rows.filter { $0.mark == "stale" }.count ?? 0,
             "weeksChart": WeeklyChart(
-                id: "weeks", title: texts["weeksTitle"] ?? "", weeks: section.weeks,
+                id: "weeks", title: texts["weeksTitle"] ?? "", weeks: section.weeks ?? [],
                 stages: campaigns.first { $0.id == report.campaign.id }?.stages.sorted { $0.start < $1.start } ?? [], today: report.today,
                 end: report.campaign.end,
                 labels: (
@@ -175,7 +172,7 @@ extension DoorstepAPI {
                     texts["column.week"] ?? "", texts["column.homeVisits"] ?? "", HouseholdStatus.outOfHardship.label(language),
                     HouseholdStatus.safetyNet.label(language),
                 ],
-                rows: section.weeks.map { week in
+                rows: (section.weeks ?? []).map { week in
                     WebTable.Row([.init(week.week.description), .init(number: week.visits), .init(number: week.outOfHardship), .init(number: week.safetyNet)])
                 }, exportHref: WebLinks.href("/dashboard/export/weeks", [("district", scope)]), emptyText: texts["table.empty"] ?? ""),
         ]

@@ -63,11 +63,39 @@ extension DoorstepAPI {
             }
             lists = number
         }
-        try await tally(city)
-        let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: lists)
-        let report = CampaignReport.make(
-            city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies, listLimit: lists)
+        let report = try await keptReport(city: city, campaign: campaign, today: today, district: district, lists: lists)
         return try JSONResponse.make(report)
+    }
+
+    /// The campaign report from the office tally, counted up to this call; computed from every
+    /// household instead while the tally is counted again from the start (the city data or the
+    /// campaigns changed a moment ago): the figures are the same, only slower.
+    func keptReport(city: CityData, campaign: Campaign, today: LocalDate, district: String?, lists: Int?) async throws -> CampaignReport {
+        for _ in 0..<2 {
+            try await tally(city)
+            let tallies = try await storage.reportTallies(district: district, campaign: campaign.id, listLimit: lists)
+            if tallies.complete {
+                return CampaignReport.make(
+                    city: city, campaign: campaign, today: today, districts: district.map { [$0] }, tallies: tallies, listLimit: lists)
+            }
+        }
+        var report = CampaignReport.make(
+            city: city, campaign: campaign, today: today, districts: district.map { [$0] },
+            inputs: try await storage.reportInputs(district: district, engine: engine))
+        if let lists { report.limitLists(to: lists) }
+        return report
+    }
+
+    /// A page of the households list from the office tally, counted up to this call; chosen from
+    /// every household read while the tally is counted again from the start.
+    func keptHouseholds(_ query: HouseholdsQuery) async throws -> HouseholdsPage {
+        let city = try await city()
+        for _ in 0..<2 {
+            try await tally(city)
+            let page = try await storage.householdsPage(query)
+            if page.complete { return page }
+        }
+        return query.select(from: try await storage.householdSummaries(district: query.district, engine: engine))
     }
 
     /// Brings the office tally up to every change made before this call (`ReportStorage/refreshTally`):
@@ -89,8 +117,7 @@ extension DoorstepAPI {
     /// Every household of a district (all for `nil`) with its shown values, from the tally's
     /// households list (no household's entities read): what the roster comparison compares.
     func shownHouseholds(district: String?) async throws -> [ShownHousehold] {
-        try await tally(try await city())
-        return try await storage.householdsPage(HouseholdsQuery(district: district, limit: .max)).households.filter { !$0.district.isEmpty }
+        try await keptHouseholds(HouseholdsQuery(district: district, limit: .max, counted: false)).households
     }
 
     /// Households the background count takes per step.

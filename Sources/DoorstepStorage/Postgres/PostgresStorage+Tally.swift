@@ -33,7 +33,14 @@ extension PostgresStorage {
         for try await value in try await connection.query("SELECT COALESCE(MAX(seq), 0) FROM changes", logger: logger).decode(Int64.self) {
             latest = value
         }
-        return latest > cursor
+        if latest > cursor { return true }
+        return try await !tallyComplete(connection)
+    }
+
+    /// Whether the kept rows are a whole count (no count of every household under way).
+    private func tallyComplete(_ connection: PostgresConnection) async throws -> Bool {
+        guard let stored = try await Self.meta(connection, OfficeTally.fingerprintKey, logger) else { return false }
+        return try await Self.meta(connection, OfficeTally.completeKey, logger) == stored
     }
 
     private func countChunk(
@@ -52,7 +59,10 @@ extension PostgresStorage {
         for try await row in try await connection.query(
             "SELECT seq, household FROM changes WHERE seq > \(cursor) ORDER BY seq LIMIT \(Int64(limit))", logger: logger
         ).decode((Int64, String).self) { rows.append(row) }
-        guard let last = rows.last?.0 else { return (0, true) }
+        guard let last = rows.last?.0 else {
+            try await Self.setMeta(connection, OfficeTally.completeKey, fingerprint, logger)
+            return (0, true)
+        }
         let changed = rows.compactMap { try? EntityID($0.1) }
         var canonical: [EntityID: EntityID] = [:]
         for try await (id, survivor) in try await connection.query(
@@ -86,6 +96,7 @@ extension PostgresStorage {
         }
         try await write(OfficeTally.Plan(old: old, new: new), connection)
         try await Self.setMeta(connection, OfficeTally.cursorKey, String(last), logger)
+        if rows.count < limit { try await Self.setMeta(connection, OfficeTally.completeKey, fingerprint, logger) }
         return (new.count, rows.count < limit)
     }
 
@@ -151,6 +162,7 @@ extension PostgresStorage {
         try await readSnapshot { connection in
             let all = district == nil, only = district ?? ""
             var tallies = ReportTallies()
+            tallies.complete = try await tallyComplete(connection)
             for try await (code, key, value) in try await connection.query(
                 "SELECT district, key, value FROM office_counts WHERE scope IN ('', \(campaign)) AND (\(all) OR district = \(only))", logger: logger
             ).decode((String, String, Int64).self) { tallies.counts[code, default: [:]][key] = Int(value) }
@@ -193,7 +205,7 @@ extension PostgresStorage {
             for try await (key, value) in try await connection.query(
                 """
                 SELECT key, SUM(value)::BIGINT FROM office_counts
-                WHERE scope = '' AND key >= 'week.' AND key < 'week/' AND (\(district == nil) OR district = \(district ?? "")) GROUP BY key
+                WHERE scope = '' AND key COLLATE "C" >= 'week.' AND key COLLATE "C" < 'week/' AND (\(district == nil) OR district = \(district ?? "")) GROUP BY key
                 """, logger: logger
             ).decode((String, Int64).self) { counts[key] = Int(value) }
             return counts
@@ -210,7 +222,7 @@ extension PostgresStorage {
             for try await (id, code, headName, number, shown) in try await connection.query(
                 """
                 SELECT household, district, head_name, national_id, status FROM office_households
-                WHERE (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
+                WHERE district <> '' AND (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
                 AND (\(anyText) OR head_name ILIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
                 AND (\(query.after == nil) OR (district, head_name, household) > (\(query.after?.district ?? ""), \(query.after?.headName ?? ""), \(query.after?.id.description ?? "")))
                 ORDER BY district, head_name, household LIMIT \(Int64(query.limit)) OFFSET \(Int64(query.offset))
@@ -222,17 +234,20 @@ extension PostgresStorage {
                         id: household, district: code, nationalId: number, headName: headName.isEmpty ? nil : headName,
                         status: shown.flatMap(HouseholdStatus.init(rawValue:))))
             }
-            guard query.counted else { return HouseholdsPage(households: households, total: 0) }
+            let complete = try await tallyComplete(connection)
+            guard query.counted else { return HouseholdsPage(households: households, total: 0, complete: complete) }
             // A first page that is not full holds every match (a search, mostly): no second scan to count them.
-            if let total = OfficeTally.knownTotal(query, page: households.count) { return HouseholdsPage(households: households, total: total) }
+            if let total = OfficeTally.knownTotal(query, page: households.count) {
+                return HouseholdsPage(households: households, total: total, complete: complete)
+            }
             var total = 0
             for try await count in try await connection.query(
                 """
-                SELECT COUNT(*) FROM office_households WHERE (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
+                SELECT COUNT(*) FROM office_households WHERE district <> '' AND (\(anyDistrict) OR district = \(district)) AND (\(anyStatus) OR status = \(status))
                 AND (\(anyText) OR head_name ILIKE \(name) ESCAPE '\\' OR national_id LIKE \(nationalId) ESCAPE '\\')
                 """, logger: logger
             ).decode(Int64.self) { total = Int(count) }
-            return HouseholdsPage(households: households, total: total)
+            return HouseholdsPage(households: households, total: total, complete: complete)
         }
     }
 }

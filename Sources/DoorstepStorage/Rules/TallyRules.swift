@@ -19,6 +19,9 @@ enum OfficeTally {
     /// The `meta` keys of the tally: the fingerprint its rows were counted under, and its cursor.
     static let fingerprintKey = "tally.fingerprint"
     static let cursorKey = "tally.seq"
+    /// The fingerprint under which the tally last reached the feed's end: while it differs from
+    /// `tally.fingerprint`, a count of every household is under way and the rows are partial.
+    static let completeKey = "tally.complete"
 
     /// What the kept rows depend on besides the households: the rules' version, the districts
     /// (time zones, minimum-living standards) and the campaigns (their windows), as a stable hash.

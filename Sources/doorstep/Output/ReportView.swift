@@ -69,13 +69,13 @@ struct ReportView {
         }
         parts.append(t("cli.reportView.causesTotalClosedFilesExcluded") + "\n" + causes.render())
 
-        if report.total.weeks.contains(where: { $0.visits + $0.outOfHardship + $0.safetyNet > 0 }) {
+        if let total = report.total.weeks, total.contains(where: { $0.visits + $0.outOfHardship + $0.safetyNet > 0 }) {
             var weeks = Table([
                 .init(title: t("cli.reportView.week")), .init(title: t("cli.reportView.homeVisits"), numeric: true),
                 .init(title: HouseholdStatus.outOfHardship.label(language), numeric: true),
                 .init(title: HouseholdStatus.safetyNet.label(language), numeric: true),
             ])
-            for week in report.total.weeks where week.week <= report.today {
+            for week in total where week.week <= report.today {
                 weeks.add([week.week.description, String(week.visits), String(week.outOfHardship), String(week.safetyNet)])
             }
             parts.append(t("cli.reportView.weeks") + "\n" + weeks.render())
@@ -118,7 +118,7 @@ struct ReportView {
             ]
         ]
         for section in report.districts + [report.total] {
-            for week in section.weeks {
+            for week in section.weeks ?? [] {
                 rows.append([
                     section.district ?? "", section.district == nil ? t("cli.reportView.total") : section.name.text(language), week.week.description,
                     String(week.visits), String(week.outOfHardship), String(week.safetyNet),
