@@ -31,7 +31,7 @@ struct AttachCommandTests {
             // A colleague's photo, named to climb out of the folder it is saved in.
             let colleague = try await server.enrolledClient()
             _ = try await colleague.sync()
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-cli-photo-\(UUID().uuidString)")
+            let folder = Scratch.root.appendingPathComponent("doorstep-cli-photo-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let hostile = folder.appendingPathComponent("x.jpg")
             let bytes = Self.jpeg(2_000, fill: 9)

@@ -78,7 +78,7 @@ struct OfficeCommandTests {
             let noStage = try await city.run(["admin", "campaigns", "set", "2028", "--name", "2028"] + Self.admin(server))
             #expect(noStage.status == 64, "\(noStage)")
 
-            let otherFile = FileManager.default.temporaryDirectory.appendingPathComponent("campaign-\(UUID().uuidString).json")
+            let otherFile = Scratch.root.appendingPathComponent("campaign-\(UUID().uuidString).json")
             try WireCoding.encode(stored).write(to: otherFile)
             defer { try? FileManager.default.removeItem(at: otherFile) }
             let wrongID = try await city.run(["admin", "campaigns", "set", "2028", "--file", otherFile.path] + Self.admin(server))

@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized)
 struct ServerMoveTests {
     @Test func serverMoved_visitorAndOfficeFollowIt_afterCheckingItsIdentity_anotherServerGetsNothing() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-move-\(UUID().uuidString)").path
+        let directory = Scratch.root.appendingPathComponent("doorstep-move-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let visitor = CLI()
         let office = CLI()

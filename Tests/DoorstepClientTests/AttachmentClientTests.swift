@@ -20,7 +20,7 @@ import Testing
             state ^= state << 17
             bytes.append(UInt8(truncatingIfNeeded: state >> 24))
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-photo-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("doorstep-photo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)
@@ -182,7 +182,7 @@ import Testing
             let visitor = try await server.enrolledClient()
             let household = try await visitor.fileHousehold(Facts.household(3))
             let pending = try await visitor.status().pending
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-bad-\(UUID().uuidString)")
+            let folder = Scratch.root.appendingPathComponent("doorstep-bad-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let text = folder.appendingPathComponent("收入证明.jpg")
             try Data("这是一段文字，不是照片".utf8).write(to: text)

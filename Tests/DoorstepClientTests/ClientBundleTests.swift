@@ -7,7 +7,7 @@ import Testing
 /// Bundles for the manual upload, and what revocation does to a device (issue 4's tests).
 struct ClientBundleTests {
     static func temporaryFile(_ name: String) -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-bundle-\(UUID().uuidString)")
+        let directory = Scratch.root.appendingPathComponent("doorstep-bundle-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory.appendingPathComponent(name).path
     }

@@ -39,7 +39,7 @@ struct ClientSyncTests {
 
     @Test func crashBetweenWriteAndPush_losesNothing() async throws {
         try await LiveServer.run { server in
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-crash-\(UUID().uuidString)/local.sqlite").path
+            let path = Scratch.root.appendingPathComponent("doorstep-crash-\(UUID().uuidString)/local.sqlite").path
             var client: FieldClient? = try await server.enrolledClient(path: path)
             let household = try await client?.fileHousehold(Facts.household(2))
             _ = try await client?.recordVisit(to: try #require(household), Facts.visit)

@@ -304,7 +304,7 @@ import Testing
             for n in 0..<60 { _ = try await colleague.fileHousehold(Facts.household(1_200 + n)) }
             try await colleague.sync()
             let link = CuttingLink()
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-unfinished-\(UUID().uuidString)/local.sqlite").path
+            let path = Scratch.root.appendingPathComponent("doorstep-unfinished-\(UUID().uuidString)/local.sqlite").path
             var settings = LiveServer.clientConfiguration(path: path, transport: { link.transport($0) })
             settings.compression = .always
             settings.retry = RetryPolicy(maxAttempts: 2, sleep: { _ in })

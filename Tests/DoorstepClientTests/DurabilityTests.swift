@@ -1,3 +1,4 @@
+import DoorstepTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -8,7 +9,7 @@ import Testing
 /// (GRDB's WAL set-up would leave the writer at NORMAL, where a flat battery can undo the last commits).
 struct ClientDurabilityTests {
     @Test func theWritingConnection_syncsEveryCommit() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-durability-\(UUID().uuidString).sqlite").path
+        let path = Scratch.root.appendingPathComponent("doorstep-durability-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let client = try FieldClient(configuration: ClientConfiguration(databasePath: path))
         let (mode, journal) = try await client.pool.write { db in

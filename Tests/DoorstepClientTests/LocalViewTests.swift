@@ -130,7 +130,7 @@ struct ClientMigrationTests {
         var view = pulled
         view.entities.append(local)
 
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-migration-\(UUID().uuidString).sqlite").path
+        let path = Scratch.root.appendingPathComponent("doorstep-migration-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let queue = try DatabaseQueue(path: path)
         try ClientSchema.migrator.migrate(queue, upTo: "v2 observable households")
@@ -160,7 +160,7 @@ struct ClientMigrationTests {
 /// Checkpoints happen in the background, not inside the commit that crosses the threshold.
 struct CheckpointerTests {
     @Test func aLargeWAL_isCopiedIntoTheDatabaseInTheBackground() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
+        let path = Scratch.root.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         var configuration = Configuration()
         configuration.prepareDatabase { db in
@@ -194,7 +194,7 @@ struct CheckpointerTests {
     }
 
     @Test func writesThatNeverPause_stillHaveTheirWALCopiedAndStartedAgain() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
+        let path = Scratch.root.appendingPathComponent("doorstep-checkpoint-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let threshold = 256 * 1024
         var configuration = Configuration()

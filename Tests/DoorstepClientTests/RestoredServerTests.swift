@@ -177,7 +177,7 @@ struct RestoredServerTests {
     }
 
     static func folder() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-restore-\(UUID().uuidString)").path
+        let folder = Scratch.root.appendingPathComponent("doorstep-restore-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         return folder
     }

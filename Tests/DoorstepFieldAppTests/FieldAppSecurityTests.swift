@@ -73,7 +73,7 @@ struct FieldAppSecurityTests {
     }
 
     @Test func theLaunchAddress_worksOnce_theSecretEveryTime_andAnEarlierStartsCookieNever() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-app-\(UUID().uuidString)").path
+        let folder = Scratch.root.appendingPathComponent("doorstep-app-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/local.sqlite"
         let earlier = try await RunningApp.run(path: path) { app in

@@ -1,5 +1,6 @@
 import Crypto
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -241,7 +242,7 @@ extension AttachmentTests {
     /// An upload that holds every byte but was never checked (the check failed for want of disk,
     /// say) is checked at the next request, whatever it sends: it never stays stuck as partial.
     @Test func anUploadHeldWhole_butNotChecked_isCheckedAtTheNextRequest() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-files-\(UUID().uuidString)")
+        let folder = Scratch.root.appendingPathComponent("doorstep-files-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try FolderFileStore(root: folder, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         let file = Self.photo(5_000)

@@ -90,7 +90,7 @@ struct ContractTests {
         for (schema, values) in samples {
             documents[schema] = .array(try values.map { try WireCoding.decode(JSONValue.self, from: try WireCoding.encode($0)) })
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-contract-\(UUID().uuidString).json")
+        let file = Scratch.root.appendingPathComponent("doorstep-contract-\(UUID().uuidString).json")
         try WireCoding.encode(JSONValue.object(documents)).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let (status, output) = try await Self.validate(file)
@@ -99,7 +99,7 @@ struct ContractTests {
 
     @Test(.enabled("PyYAML and jsonschema are not installed") { await OperationsTests.python(importing: "yaml, jsonschema") })
     func theValidatorRefusesAKeyTheContractDoesNotName() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-contract-\(UUID().uuidString).json")
+        let file = Scratch.root.appendingPathComponent("doorstep-contract-\(UUID().uuidString).json")
         try Data(#"{"DismissRequest": [{"reason": "x", "because": "y"}], "UnlinkRequest": [{"survivor": "not an id"}]}"#.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let (status, output) = try await Self.validate(file)

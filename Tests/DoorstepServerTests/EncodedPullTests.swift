@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -196,7 +197,7 @@ struct EncodedPullTests {
         try await TestDatabase.withSQLiteStorage("v6-current") { current in
             let city = try await Self.seedLinkedAndConflictedHouseholds(into: current)
             // The same rows in a database at schema v5 (entities keyed by id alone), then migrated.
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-v5-\(UUID().uuidString)")
+            let directory = Scratch.root.appendingPathComponent("doorstep-v5-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let older = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)

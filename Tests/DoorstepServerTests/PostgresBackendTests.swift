@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -92,7 +93,7 @@ struct PostgresBackendTests {
     /// Three servers start together on one empty database: the admin token is made once.
     @Test func serversStartingTogether_bootstrapTheAdminTokenOnce() async throws {
         let url = try #require(try await TestDatabase.fresh())
-        let directories = (0..<3).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-pg-\(UUID().uuidString)").path }
+        let directories = (0..<3).map { _ in Scratch.root.appendingPathComponent("doorstep-pg-\(UUID().uuidString)").path }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for directory in directories {
                 group.addTask {

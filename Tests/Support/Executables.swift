@@ -35,11 +35,9 @@ public enum Executables {
         return nil
     }
 
-    /// A fresh temporary folder.
+    /// A fresh temporary folder (under `Scratch.root`, removed when the tests end).
     public static func temporaryFolder(_ prefix: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        Scratch.folder(prefix).path
     }
 
     /// Reads an integer setting from the environment (the long modes), else `ci`.

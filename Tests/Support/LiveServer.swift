@@ -19,7 +19,7 @@ public struct LiveServer: Sendable {
     /// Starts a server for the duration of `body`, on a free port; with `directory`, on the data
     /// of that folder, which is kept (a server that moves: the same data at another address).
     public static func run<Value: Sendable>(directory kept: String? = nil, _ body: @Sendable (LiveServer) async throws -> Value) async throws -> Value {
-        let directory = kept ?? FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-live-server-\(UUID().uuidString)").path
+        let directory = kept ?? Scratch.root.appendingPathComponent("doorstep-live-server-\(UUID().uuidString)").path
         defer { if kept == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory, logLevel: .warning)
         let app = try await buildApplication(configuration: configuration)
@@ -54,7 +54,7 @@ public struct LiveServer: Sendable {
     /// A client configuration on a new database in a temporary folder (or at `path`): retries
     /// without waiting, and `transport` when given.
     public static func clientConfiguration(path: String? = nil, transport: (@Sendable (URL) -> any SyncTransport)? = nil) -> ClientConfiguration {
-        let file = path ?? FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-client-\(UUID().uuidString)/local.sqlite").path
+        let file = path ?? Scratch.root.appendingPathComponent("doorstep-client-\(UUID().uuidString)/local.sqlite").path
         var configuration = ClientConfiguration(databasePath: file, retry: RetryPolicy(maxAttempts: 8, sleep: { _ in }))
         if let transport { configuration.transport = transport }
         return configuration

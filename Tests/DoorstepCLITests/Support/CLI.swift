@@ -46,7 +46,7 @@ struct CLI: Sendable {
     var lang = "zh_CN.UTF-8"
 
     init(lang: String = "zh_CN.UTF-8") {
-        database = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-cli-\(UUID().uuidString)/doorstep.sqlite").path
+        database = Scratch.root.appendingPathComponent("doorstep-cli-\(UUID().uuidString)/doorstep.sqlite").path
         self.lang = lang
     }
 

@@ -1,3 +1,4 @@
+import DoorstepTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -71,7 +72,7 @@ extension TestDatabase {
 extension TestDatabase {
     /// A migrated SQLite storage of its own in a temporary folder, removed when `body` returns.
     static func withSQLiteStorage<T>(_ name: String, _ body: (SQLiteStorage) async throws -> T) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-\(name)-\(UUID().uuidString)")
+        let directory = Scratch.root.appendingPathComponent("doorstep-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let storage = try SQLiteStorage(path: directory.appendingPathComponent("doorstep.sqlite").path)

@@ -1,5 +1,6 @@
 import Crypto
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import GRDB
 import HTTPTypes
@@ -28,7 +29,7 @@ struct TestServer {
     let database = LazyDatabase()
 
     init(clock start: Int64 = 1_588_291_200_000, configure: (inout ServerConfiguration) -> Void = { _ in }) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-test-\(UUID().uuidString)").path
+        let directory = Scratch.root.appendingPathComponent("doorstep-test-\(UUID().uuidString)").path
         let clock = TestClock(start)
         var configuration = ServerConfiguration(port: 0, dataDirectory: directory, clock: { clock.read() }, logLevel: .warning)
         configure(&configuration)
