@@ -15,7 +15,7 @@ struct EncodedPullPage: Sendable {
     /// Appends a household.
     mutating func add(_ parts: AggregateParts) throws {
         if added > 0 { households.comma() }
-        try parts.write(to: &households)
+        parts.write(to: &households)
         added += 1
     }
 
@@ -47,20 +47,14 @@ struct EncodedPullPage: Sendable {
 }
 
 /// A household as a pull delivers it, as read from its rows: written as JSON, it is the same
-/// bytes as encoding the ``HouseholdAggregate`` (each stored wire text placed as it is; an entity
-/// saved before the `wire` column is decoded and written).
+/// bytes as encoding the ``HouseholdAggregate`` (each stored wire text placed as it is).
 struct AggregateParts: Sendable {
-    /// An entity's row: its wire text, or its stored state when it has none.
+    /// An entity's row: its wire text (`StoredEntityRow.wire`).
     struct Stored: Sendable {
-        var wire: String?
-        var state: String?
+        var wire: String
 
-        func write(to writer: inout JSONTextWriter) throws {
-            if let wire {
-                writer.rawJSON(wire)
-            } else {
-                try StoredJSON.decode(StoredEntity.self, state ?? "").state.write(to: &writer)
-            }
+        func write(to writer: inout JSONTextWriter) {
+            writer.rawJSON(wire)
         }
     }
 
@@ -73,7 +67,7 @@ struct AggregateParts: Sendable {
     var children: [Stored]
     var household: Household
 
-    func write(to writer: inout JSONTextWriter) throws {
+    func write(to writer: inout JSONTextWriter) {
         writer.beginObject()
         writer.key("aliases", first: true)
         writer.array(aliases) { $0.string($1.description) }
@@ -81,12 +75,12 @@ struct AggregateParts: Sendable {
         writer.beginArray()
         for (index, child) in children.enumerated() {
             if index > 0 { writer.comma() }
-            try child.write(to: &writer)
+            child.write(to: &writer)
         }
         writer.endArray()
         writer.key("household")
         switch household {
-        case .stored(let stored): try stored.write(to: &writer)
+        case .stored(let stored): stored.write(to: &writer)
         case .merged(let state): state.write(to: &writer)
         }
         writer.endObject()

@@ -60,8 +60,10 @@ struct SQLiteMergeStore: MergeStore {
 
     func entity(_ id: EntityID) throws -> EntityState? {
         if let cached = entityCache?.states[id] { return cached }
-        guard let text = try String.fetchOne(try statement("SELECT state FROM entities WHERE id = ?"), arguments: [id.description]) else { return nil }
-        let state = try StoredJSON.decode(StoredEntity.self, text).state
+        guard let row = try Row.fetchOne(try statement("SELECT wire, superseded FROM entities WHERE id = ?"), arguments: [id.description]) else {
+            return nil
+        }
+        let state = try StoredEntityRow(wire: row[0], superseded: row[1]).state
         entityCache?.states[id] = state
         return state
     }
@@ -69,27 +71,24 @@ struct SQLiteMergeStore: MergeStore {
     func entities(ofHouseholds households: [EntityID]) throws -> [EntityState] {
         guard !households.isEmpty else { return [] }
         let marks = databaseQuestionMarks(count: households.count)
-        return try String.fetchAll(
-            try statement("SELECT state FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id"),
+        return try Row.fetchAll(
+            try statement("SELECT wire, superseded FROM entities WHERE household IN (\(marks)) AND kind <> 'household' ORDER BY id"),
             arguments: StatementArguments(households.map(\.description))
         )
-        .map { try StoredJSON.decode(StoredEntity.self, $0).state }
+        .map { try StoredEntityRow(wire: $0[0], superseded: $0[1]).state }
     }
 
-    /// Saves an entity: its state with the superseded ids (`state`), whether it may hold a conflict,
-    /// and its state as a pull sends it (`wire`: the state as it will read back, in wire JSON).
+    /// Saves an entity (`StoredEntityRow`): as a pull sends it (`wire`), the superseded ids the wire
+    /// leaves out, and whether it may hold a conflict.
     func saveEntity(_ state: EntityState, changed: [String]) throws {
-        let stored = StoredEntity(state)
+        let stored = try StoredEntityRow(state)
         entityCache?.states[state.id] = nil  // read back from the row next time, exactly as stored
         try execute(
             sql: """
-                INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire
+                INSERT INTO entities (id, kind, household, wire, superseded, conflicted) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(household, id) DO UPDATE SET wire = excluded.wire, superseded = excluded.superseded, conflicted = excluded.conflicted
                 """,
-            arguments: [
-                state.id.description, state.kind.rawValue, state.household.description, try StoredJSON.encode(stored),
-                !state.conflicts.isEmpty, FastJSON.text(stored.state),
-            ]
+            arguments: [state.id.description, state.kind.rawValue, state.household.description, stored.wire, stored.superseded, !state.conflicts.isEmpty]
         )
     }
 
@@ -166,20 +165,22 @@ struct SQLiteMergeStore: MergeStore {
         try execute(sql: "INSERT OR REPLACE INTO replacements (original, effective) VALUES (?, ?)", arguments: [original.description, effective.description])
     }
 
+    /// Logs an applied mutation and its audit (schema v11): one row for the write, one per field it changed.
     func recordApplied(_ mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID, changes: [FieldChange]) throws {
         try logMutation(mutation, write: write, result: result, household: household)
-        for change in changes {
+        guard !changes.isEmpty else { return }
+        try execute(
+            sql: "INSERT INTO audit_writes (household, entity, kind, write_id, device, seq, actor, at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                household.description, mutation.entity.description, mutation.kind.rawValue, write.description, mutation.device.rawValue,
+                mutation.seq, actor, now, try origin.map(StoredJSON.encode),
+            ]
+        )
+        let id = db.lastInsertedRowID
+        for (n, change) in changes.enumerated() {
             try execute(
-                sql: """
-                    INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin, settled)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    household.description, mutation.entity.description, mutation.kind.rawValue, change.field,
-                    try StoredJSON.encode(change.old), try StoredJSON.encode(change.new), write.description,
-                    mutation.device.rawValue, mutation.seq, actor ?? "device:\(mutation.device)", now, try origin.map(StoredJSON.encode),
-                    change.settled ? 1 : nil,
-                ]
+                sql: "INSERT INTO audit_fields (write, n, field, old, new, settled) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, n, change.field, try StoredJSON.encode(change.old), try StoredJSON.encode(change.new), change.settled ? 1 : nil]
             )
         }
     }
@@ -264,7 +265,7 @@ struct SQLiteMergeStore: MergeStore {
     /// The query of ``entitiesThatMayConflict(ofHouseholds:)`` for `households` ids: it reads the
     /// households' ranges of the table (schema v6) and decodes only the flagged rows' states.
     static func conflictedEntitiesSQL(households: Int) -> String {
-        "SELECT state FROM entities WHERE household IN (\(databaseQuestionMarks(count: households))) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
+        "SELECT wire, superseded FROM entities WHERE household IN (\(databaseQuestionMarks(count: households))) AND kind <> 'household' AND conflicted <> 0 ORDER BY id"
     }
 
     /// The child entities of the households (as ``entities(ofHouseholds:)``, in the same order) that
@@ -272,11 +273,11 @@ struct SQLiteMergeStore: MergeStore {
     /// rows older than the flag say 1). The many conflict-free entities, every visit, are not decoded.
     func entitiesThatMayConflict(ofHouseholds households: [EntityID]) throws -> [EntityState] {
         guard !households.isEmpty else { return [] }
-        return try String.fetchAll(
+        return try Row.fetchAll(
             try statement(Self.conflictedEntitiesSQL(households: households.count)),
             arguments: StatementArguments(households.map(\.description))
         )
-        .map { try StoredJSON.decode(StoredEntity.self, $0).state }
+        .map { try StoredEntityRow(wire: $0[0], superseded: $0[1]).state }
     }
 
     /// The whole household as a pull delivers it, read for writing as JSON text (see
@@ -286,11 +287,10 @@ struct SQLiteMergeStore: MergeStore {
         let members = try linkMembers(of: survivor)
         let aliases = members.filter { $0 != survivor }
         let owners = members.isEmpty ? [survivor] : members
-        // `state` only where there is no wire text: it is the longer column and is not needed otherwise.
         let rows = try Row.fetchCursor(
             try statement(
                 """
-                SELECT kind, id, wire, CASE WHEN wire IS NULL THEN state END FROM entities
+                SELECT kind, id, wire FROM entities
                 WHERE household IN (\(databaseQuestionMarks(count: owners.count))) ORDER BY id
                 """),
             arguments: StatementArguments(owners.map(\.description)))
@@ -301,7 +301,7 @@ struct SQLiteMergeStore: MergeStore {
         while let row = try rows.next() {
             let kind: String = row[0]
             guard RevisionView.sends(kind: kind, readsAttachments: attachments) else { continue }
-            let stored = AggregateParts.Stored(wire: row[2], state: row[3])
+            let stored = AggregateParts.Stored(wire: row[2])
             if kind == householdKind {
                 if (row[1] as String) == survivorText { own = stored }
             } else {

@@ -275,6 +275,85 @@ enum SQLiteSchema {
                     CREATE INDEX audit_status ON audit(entity, id) WHERE field = 'status';
                     """)
         }
+        // Storage that holds years (issue 21): an entity is stored once, as its wire text, with
+        // only the superseded ids beside it (`StoredEntityRow`), no longer also as its state; the
+        // audit keeps one row per write (who, when, which entity) and one small row per field
+        // changed, instead of the write's columns again on every field. The view `audit` reads
+        // as the table did (`id` is the write's, `n` orders a write's fields; a device's own
+        // write stores no actor: the view names the device). The rows of the former audit keep
+        // their order: a write takes the first id of its rows, a field its former id.
+        migrator.registerMigration("v11 stored once") { db in
+            let unwired = try Row.fetchAll(db, sql: "SELECT household, id, state FROM entities WHERE wire IS NULL")
+            for row in unwired {
+                let stored = try StoredEntityRow(formerState: row["state"])
+                try db.execute(
+                    sql: "UPDATE entities SET wire = ? WHERE household = ? AND id = ?", arguments: [stored.wire, row["household"], row["id"]])
+            }
+            try db.execute(
+                sql: """
+                    CREATE TABLE entities_v11 (
+                        household TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        conflicted INTEGER NOT NULL DEFAULT 1,
+                        wire TEXT NOT NULL,
+                        superseded TEXT,
+                        PRIMARY KEY (household, id)
+                    ) WITHOUT ROWID;
+                    INSERT INTO entities_v11 (household, id, kind, conflicted, wire, superseded)
+                        SELECT household, id, kind, conflicted, wire,
+                               (SELECT json_group_object(f.key, json_extract(f.value, '$.superseded')) FROM json_each(state, '$.fields') AS f
+                                WHERE json_array_length(f.value, '$.superseded') > 0 HAVING COUNT(*) > 0)
+                        FROM entities ORDER BY household, id;
+                    DROP TABLE entities;
+                    ALTER TABLE entities_v11 RENAME TO entities;
+                    CREATE UNIQUE INDEX entities_id ON entities(id);
+
+                    CREATE TABLE audit_writes (
+                        id INTEGER PRIMARY KEY,
+                        household TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        write_id TEXT NOT NULL,
+                        device TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        actor TEXT,
+                        at TEXT NOT NULL,
+                        origin TEXT
+                    );
+                    CREATE TABLE audit_fields (
+                        write INTEGER NOT NULL,
+                        n INTEGER NOT NULL,
+                        field TEXT NOT NULL,
+                        old TEXT NOT NULL,
+                        new TEXT NOT NULL,
+                        settled INTEGER,
+                        PRIMARY KEY (write, n)
+                    ) WITHOUT ROWID;
+                    CREATE TEMP TABLE audit_map AS
+                        SELECT id, MIN(id) OVER (PARTITION BY household, entity, kind, write_id, device, seq, actor, at, origin) AS write FROM audit;
+                    INSERT INTO audit_writes (id, household, entity, kind, write_id, device, seq, actor, at, origin)
+                        SELECT a.id, a.household, a.entity, a.kind, a.write_id, a.device, a.seq, NULLIF(a.actor, 'device:' || a.device), a.at, a.origin
+                        FROM audit a JOIN audit_map m ON m.id = a.id WHERE m.write = a.id ORDER BY a.id;
+                    INSERT INTO audit_fields (write, n, field, old, new, settled)
+                        SELECT m.write, a.id, a.field, a.old, a.new, a.settled FROM audit a JOIN audit_map m ON m.id = a.id ORDER BY m.write, a.id;
+                    DROP TABLE audit_map;
+                    DROP TABLE audit;
+                    CREATE INDEX audit_household ON audit_writes(household, id);
+                    CREATE INDEX audit_write ON audit_writes(write_id);
+                    CREATE INDEX audit_status ON audit_writes(entity, id) WHERE kind = 'household';
+                    \(SQLiteSchema.auditView)
+                    """)
+        }
         return migrator
     }
+
+    /// The audit as one table reads (schema v11): a write's columns on each of its fields.
+    static let auditView = """
+        CREATE VIEW audit AS
+            SELECT w.id AS id, f.n AS n, w.household AS household, w.entity AS entity, w.kind AS kind, f.field AS field, f.old AS old,
+                   f.new AS new, w.write_id AS write_id, w.device AS device, w.seq AS seq, COALESCE(w.actor, 'device:' || w.device) AS actor,
+                   w.at AS at, w.origin AS origin, f.settled AS settled
+            FROM audit_writes w JOIN audit_fields f ON f.write = w.id;
+        """
 }

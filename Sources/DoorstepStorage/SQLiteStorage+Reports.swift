@@ -25,7 +25,7 @@ extension SQLiteStorage {
                 sql: """
                     SELECT h.canonical AS household, a.old AS old, a.new AS new, a.write_id AS write_id, a.at AS at
                     FROM audit a JOIN households h ON h.id = a.entity
-                    WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id
+                    WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id, a.n
                     """)
             let history = historyRows.compactMap { row in
                 ReportRows.statusChange(
@@ -155,7 +155,7 @@ extension SQLiteStorage {
             sql: """
                 SELECT a.old AS old, a.new AS new, a.write_id AS write_id, a.at AS at
                 FROM households h JOIN audit a ON a.entity = h.id AND a.field = 'status'
-                WHERE h.canonical = ? AND a.kind = 'household' ORDER BY a.id
+                WHERE h.canonical = ? AND a.kind = 'household' ORDER BY a.id, a.n
                 """, arguments: [survivor.description]
         ).compactMap { row in
             ReportRows.statusChange(

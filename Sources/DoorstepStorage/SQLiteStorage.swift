@@ -357,7 +357,7 @@ public final class SQLiteStorage: ServerStorage {
                     SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin,
                            a.settled
                     FROM audit a LEFT JOIN entities e ON e.id = a.entity
-                    WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id
+                    WHERE a.household IN (\(databaseQuestionMarks(count: filed.count))) ORDER BY a.id, a.n
                     """, arguments: StatementArguments(filed))
             return history.entries(
                 rows.map { row in

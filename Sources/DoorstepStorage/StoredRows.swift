@@ -4,7 +4,48 @@ import Foundation
 // The stored-row formats both backends write and read (the `state` and `register` columns, JSON
 // columns in the canonical wire form), and the helpers both use to read them.
 
-/// An entity as stored: its state with each register's superseded ids.
+/// An entity's row as stored since SQLite schema v11 and PostgreSQL v10: its wire text (what a
+/// pull sends, as it is) and beside it only what the wire leaves out, the superseded ids of its
+/// registers, `nil` when no register has any (the usual case). The state is not stored a second
+/// time: it is read from the two.
+struct StoredEntityRow: Sendable {
+    /// The entity as a pull sends it (`FastJSON.text(state)`).
+    var wire: String
+    /// Each register's superseded ids that are not empty, by field, as JSON; `nil` when none.
+    var superseded: String?
+
+    init(wire: String, superseded: String?) {
+        self.wire = wire
+        self.superseded = superseded
+    }
+
+    init(_ state: EntityState) throws {
+        wire = FastJSON.text(state)
+        var ids: [String: [WriteID]] = [:]
+        for (name, register) in state.fields where !register.superseded.isEmpty { ids[name] = register.superseded.sorted() }
+        superseded = ids.isEmpty ? nil : try StoredJSON.encode(ids)
+    }
+
+    /// The state the two columns hold.
+    var state: EntityState {
+        get throws {
+            var state = try FastJSON.decode(EntityState.self, from: wire)
+            guard let superseded else { return state }
+            for (name, ids) in try StoredJSON.decode([String: [WriteID]].self, superseded) {
+                state.fields[name] = Register(heads: state.fields[name]?.heads ?? [], superseded: Set(ids))
+            }
+            return state
+        }
+    }
+
+    /// The row for a state stored before v11 (its `state` column: `StoredEntity`'s JSON).
+    init(formerState text: String) throws {
+        try self.init(try StoredJSON.decode(StoredEntity.self, text).state)
+    }
+}
+
+/// An entity as stored until SQLite schema v11 and PostgreSQL v10 (the `state` column): its state
+/// with each register's superseded ids. Read by the migration that replaced it.
 struct StoredEntity: Codable {
     var kind: EntityKind
     var id: EntityID

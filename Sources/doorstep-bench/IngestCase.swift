@@ -83,6 +83,7 @@ enum IngestCase {
             try await SQLiteStorage(path: databasePath).backup(to: rawPath)
         }
 
+        let bytesBefore = backend.databaseURL == nil ? try RawSQLite.tableBytes(databasePath) : nil
         Log.note("ingest (\(backend.name)): \(clients.count) clients push at once")
         gate.arm(clients: clients.count, server: server)
         let summaries = try await withThrowingTaskGroup(of: SyncSummary.self) { group in
@@ -109,6 +110,19 @@ enum IngestCase {
         var result = IngestResult(
             backend: backend.name, mutations: applied, clients: clients.count, batchSize: ClientConfiguration(databasePath: "").batchSize,
             seconds: seconds, perSecond: Double(applied) / seconds, serverCpuSeconds: cpu, perServerCpuSecond: Double(applied) / max(cpu, 1e-9))
+        let bytesAfter = bytesBefore == nil ? nil : try RawSQLite.tableBytes(databasePath)
+        if let bytesBefore, let bytesAfter {
+            let visits = RawSQLite.growth(from: bytesBefore, to: bytesAfter, per: applied)
+            result.bytesPerVisit = visits.total
+            result.visitBytesByTable = visits.tables
+            Log.note("ingest (SQLite): the same visits as plain rows")
+            let plainPath = Workspace.shared.path("ingest-plain.sqlite")
+            let plain = try RawSQLite.plainVisits(count: applied, batchSize: result.batchSize, households: households, path: plainPath)
+            result.plainSeconds = plain
+            result.plainPerSecond = Double(applied) / plain
+            result.plainRatio = result.perSecond / (Double(applied) / plain)
+            removeDatabase(plainPath)
+        }
         if backend.databaseURL == nil {
             Log.note("ingest (SQLite): the same rows written straight into a copy")
             let rows = try RawSQLite.serverRows(from: databasePath, devices: devices)
@@ -119,6 +133,18 @@ enum IngestCase {
             result.rawPerSecond = Double(written) / raw
             result.ratio = result.perSecond / (Double(written) / raw)
             removeDatabase(rawPath)
+        }
+        if let bytesAfter {
+            // Household edits: the first client changes an income on as many households, and syncs.
+            let edits = min(households.count, max(1, applied / 4))
+            Log.note("ingest (SQLite): \(edits) household edits, for the bytes stored per edit")
+            for n in 0..<edits {
+                try await clients[0].editHousehold(households[n], set: ["monthlyIncomeFen": .int(Int64(120_000 + n))])
+            }
+            try await clients[0].sync()
+            let edited = RawSQLite.growth(from: bytesAfter, to: try RawSQLite.tableBytes(databasePath), per: edits)
+            result.bytesPerEdit = edited.total
+            result.editBytesByTable = edited.tables
         }
         for index in clients.indices { removeDatabase(Workspace.shared.path("ingest-\(tag)-client-\(index).sqlite")) }
         return result

@@ -34,7 +34,8 @@ enum RawSQLite {
     struct MutationRows {
         var mutation: [DatabaseValue]
         var entity: [DatabaseValue]
-        var audit: [[DatabaseValue]]
+        var auditWrite: [DatabaseValue]?
+        var auditFields: [[DatabaseValue]]
         var household: String
         var district: String
         var device: String
@@ -55,21 +56,29 @@ enum RawSQLite {
                     let mutation = try JSONDecoder().decode(Mutation.self, from: Data(body.utf8))
                     guard
                         let entity = try Row.fetchOne(
-                            db, sql: "SELECT id, kind, household, state, conflicted, wire FROM entities WHERE id = ?", arguments: [mutation.entity.description])
+                            db, sql: "SELECT id, kind, household, wire, superseded, conflicted FROM entities WHERE id = ?",
+                            arguments: [mutation.entity.description])
                     else {
                         throw BenchError("the server holds no entity \(mutation.entity) for mutation \(device)/\(mutation.seq)")
                     }
                     let writeID: String = row["write_id"]
                     // By write id (indexed): the audit has no index on device and seq.
-                    let audit = try Row.fetchAll(
+                    let write = try Row.fetchOne(
                         db,
                         sql:
-                            "SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, at FROM audit WHERE write_id = ? AND device = ? AND seq = ? ORDER BY id",
+                            "SELECT id, household, entity, kind, write_id, device, seq, actor, at FROM audit_writes WHERE write_id = ? AND device = ? AND seq = ?",
                         arguments: [writeID, device, mutation.seq])
+                    let fields =
+                        try write.map { write in
+                            try Row.fetchAll(
+                                db, sql: "SELECT n, field, old, new, settled FROM audit_fields WHERE write = ? ORDER BY n", arguments: [write["id"]])
+                        } ?? []
                     let household: String = row["household"]
                     let district = try String.fetchOne(db, sql: "SELECT district FROM households WHERE id = ?", arguments: [household]) ?? Facts.district
                     return MutationRows(
-                        mutation: Array(row.databaseValues), entity: Array(entity.databaseValues), audit: audit.map { Array($0.databaseValues) },
+                        mutation: Array(row.databaseValues), entity: Array(entity.databaseValues),
+                        auditWrite: write.map { Array($0.databaseValues.dropFirst()) },
+                        auditFields: fields.map { Array($0.databaseValues) },
                         household: household, district: district, device: device, seq: mutation.seq,
                         stamp: String(writeID.prefix { $0 != "@" }))
                 }
@@ -96,12 +105,11 @@ enum RawSQLite {
                         sql: "INSERT INTO mutations (device, seq, write_id, body, result, household, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     let entity = try db.cachedStatement(
                         sql:
-                            "INSERT INTO entities (id, kind, household, state, conflicted, wire) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(household, id) DO UPDATE SET state = excluded.state, conflicted = excluded.conflicted, wire = excluded.wire"
+                            "INSERT INTO entities (id, kind, household, wire, superseded, conflicted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(household, id) DO UPDATE SET wire = excluded.wire, superseded = excluded.superseded, conflicted = excluded.conflicted"
                     )
-                    let audit = try db.cachedStatement(
-                        sql:
-                            "INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    )
+                    let auditWrite = try db.cachedStatement(
+                        sql: "INSERT INTO audit_writes (household, entity, kind, write_id, device, seq, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                    let auditField = try db.cachedStatement(sql: "INSERT INTO audit_fields (write, n, field, old, new, settled) VALUES (?, ?, ?, ?, ?, ?)")
                     let dropChange = try db.cachedStatement(sql: "DELETE FROM changes WHERE household = ? AND district = ?")
                     let change = try db.cachedStatement(sql: "INSERT INTO changes (seq, household, district) VALUES (?, ?, ?)")
                     let household = try db.cachedStatement(sql: "UPDATE households SET district = ?, change_seq = ? WHERE id = ?")
@@ -111,7 +119,11 @@ enum RawSQLite {
                     for item in batch {
                         try logRow.execute(arguments: StatementArguments(item.mutation))
                         try entity.execute(arguments: StatementArguments(item.entity))
-                        for row in item.audit { try audit.execute(arguments: StatementArguments(row)) }
+                        if let write = item.auditWrite {
+                            try auditWrite.execute(arguments: StatementArguments(write))
+                            let id = db.lastInsertedRowID
+                            for row in item.auditFields { try auditField.execute(arguments: StatementArguments([id.databaseValue] + row)) }
+                        }
                         changeSeq += 1
                         try dropChange.execute(arguments: [item.household, item.district])
                         try change.execute(arguments: [changeSeq, item.household, item.district])
@@ -128,6 +140,71 @@ enum RawSQLite {
             }
         }
         return elapsed.seconds
+    }
+
+    // MARK: Plain rows
+
+    /// The physical limit of ingest: `count` visits as plain rows of one table (the visit's own
+    /// columns, no log, history or index but the key), `batchSize` per transaction, in a fresh
+    /// database opened as the server opens its own. Returns the seconds spent in the transactions.
+    static func plainVisits(count: Int, batchSize: Int, households: [EntityID], path: String) throws -> Double {
+        let pool = try open(path)
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE visits (
+                        id TEXT PRIMARY KEY NOT NULL, household TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
+                        visited_at TEXT NOT NULL, visitor TEXT NOT NULL, mode TEXT NOT NULL, conclusion TEXT NOT NULL,
+                        verified TEXT NOT NULL, observed_income_fen INTEGER NOT NULL, notes TEXT NOT NULL
+                    ) WITHOUT ROWID
+                    """)
+        }
+        let device = UUID().uuidString.lowercased()
+        var generator = SeededGenerator(seed: 2020, stream: "plain rows")
+        var elapsed = Duration.zero
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let rows = (start..<min(start + batchSize, count)).map { n -> [(any DatabaseValueConvertible)?] in
+                let visit = Facts.visit(n)
+                func text(_ key: String) -> String { if case .string(let value)? = visit[key] { return value } else { return "" } }
+                let income: Int64 = if case .int(let value)? = visit["observedIncomeFen"] { value } else { 0 }
+                return [
+                    UUID().uuidString.lowercased(), households[Int.random(in: 0..<households.count, using: &generator)].description, device, n + 1,
+                    text("visitedAt"), text("visitor"), text("mode"), text("conclusion"), #"["income","members"]"#, income, text("notes"),
+                ]
+            }
+            let began = ContinuousClock.now
+            try pool.write { db in
+                let insert = try db.cachedStatement(sql: "INSERT INTO visits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                for row in rows { try insert.execute(arguments: StatementArguments(row)) }
+            }
+            elapsed += ContinuousClock.now - began
+        }
+        try pool.close()
+        return elapsed.seconds
+    }
+
+    // MARK: Bytes stored
+
+    /// Bytes each table and index of a database takes (its pages, `dbstat`), read while the server runs.
+    static func tableBytes(_ path: String) throws -> [String: Int] {
+        let queue = try DatabaseQueue(path: path, configuration: readOnly)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var bytes: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name") { bytes[row["name"]] = row["bytes"] }
+            return bytes
+        }
+    }
+
+    /// What a database grew by between two `tableBytes`, per `count` writes: in all and by table,
+    /// without the office tally's tables (a row per household, rewritten as it changes).
+    static func growth(from before: [String: Int], to after: [String: Int], per count: Int) -> (total: Double, tables: [String: Double]) {
+        var tables: [String: Double] = [:]
+        for (name, bytes) in after where !name.hasPrefix("office_") {
+            let grown = bytes - (before[name] ?? 0)
+            if grown != 0 { tables[name] = Double(grown) / Double(max(1, count)) }
+        }
+        return (tables.values.reduce(0, +), tables)
     }
 
     // MARK: Client first sync

@@ -101,6 +101,16 @@ struct IngestResult: Codable, Sendable {
     var rawSeconds: Double?
     var rawPerSecond: Double?
     var ratio: Double?
+    /// The same visits as plain rows (one table, the visit's own columns), same transactions and mode (SQLite only).
+    var plainSeconds: Double?
+    var plainPerSecond: Double?
+    var plainRatio: Double?
+    /// Bytes the server's database grew by per visit and per household edit, in all and by table
+    /// (SQLite's `dbstat`, pages; the office tally's tables apart: they hold a row per household).
+    var bytesPerVisit: Double?
+    var bytesPerEdit: Double?
+    var visitBytesByTable: [String: Double]?
+    var editBytesByTable: [String: Double]?
 }
 
 struct ScopeResult: Codable, Sendable {
@@ -407,10 +417,28 @@ enum Table {
         if let ratio = ingest.ratio {
             lines.append(Line(area: area, measure: "ratio (server / raw)", value: number(ratio, digits: 2), target: "≥ 0.5", verdict: check(ratio >= 0.5)))
         }
+        if let plain = ingest.plainPerSecond, let ratio = ingest.plainRatio {
+            lines.append(Line(area: area, measure: "plain rows (one visits table), \(ingest.batchSize)/transaction", value: "\(number(plain)) visits/s"))
+            lines.append(
+                Line(area: area, measure: "ratio (server / plain rows)", value: number(ratio, digits: 2), target: "≥ 0.2", verdict: check(ratio >= 0.2)))
+        }
+        if let bytes = ingest.bytesPerVisit {
+            lines.append(Line(area: area, measure: "bytes stored per visit", value: number(bytes), target: "≤ 3,000", verdict: check(bytes <= 3000)))
+            lines.append(Line(area: area, measure: "  by table", value: tables(ingest.visitBytesByTable)))
+        }
+        if let bytes = ingest.bytesPerEdit {
+            lines.append(Line(area: area, measure: "bytes stored per household edit", value: number(bytes)))
+            lines.append(Line(area: area, measure: "  by table", value: tables(ingest.editBytesByTable)))
+        }
         if let sqlite {
             lines.append(Line(area: area, measure: "PostgreSQL / SQLite server rate", value: number(ingest.perSecond / sqlite.perSecond, digits: 2)))
         }
         return lines
+    }
+
+    /// The largest tables of a byte count, `entities 1,024 · audit_fields 300 · …`.
+    static func tables(_ bytes: [String: Double]?) -> String {
+        (bytes ?? [:]).sorted { $0.value > $1.value }.prefix(6).map { "\($0.key) \(number($0.value))" }.joined(separator: " · ")
     }
 
     static func firstSyncLines(_ first: FirstSyncResult) -> [Line] {

@@ -237,9 +237,6 @@ struct BackendEquivalenceTests {
                 try same(results, "the result of \(decision)")
             }
             try await compareEverything("after the office's decisions")
-            // Entities saved before PostgreSQL kept their wire texts: decoded and written instead.
-            try await postgres.write { connection in try await connection.query("UPDATE entities SET wire = NULL", logger: Logger(label: "equivalence")) }
-            try await compareEverything("PostgreSQL rows without wire texts")
         }
     }
 

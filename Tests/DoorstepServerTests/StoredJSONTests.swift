@@ -33,5 +33,20 @@ struct StoredJSONTests {
             #expect(try JSONDecoder().decode(StoredEntity.self, from: foundation).state == (try StoredJSON.decode(StoredEntity.self, text)).state)
         }
         #expect(throws: DoorstepError.self) { try StoredJSON.decode(StoredEntity.self, #"{"kind":"visit"}"#) }
+
+        // As stored since SQLite v11 / PostgreSQL v10: the wire text and the superseded ids alone
+        // give the state back, the former state column gives the same row, and no id is lost.
+        var withSuperseded = 0
+        for state in states {
+            let row = try StoredEntityRow(state)
+            #expect(row.wire == FastJSON.text(state))
+            #expect(try row.state == state)
+            let former = try StoredEntityRow(formerState: try StoredJSON.encode(StoredEntity(state)))
+            #expect(former.wire == row.wire && former.superseded == row.superseded)
+            if row.superseded != nil { withSuperseded += 1 }
+            #expect((row.superseded == nil) == state.fields.values.allSatisfy { $0.superseded.isEmpty })
+        }
+        #expect(withSuperseded > 0 && withSuperseded < states.count)
+        #expect(throws: DoorstepError.self) { try StoredEntityRow(wire: #"{"kind":"visit"}"#, superseded: nil).state }
     }
 }

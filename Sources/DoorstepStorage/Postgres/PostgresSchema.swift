@@ -177,9 +177,76 @@ enum PostgresSchema {
                 "CREATE INDEX audit_status ON audit(entity, id) WHERE field = 'status'",
             ]
         ),
+        // As SQLite's v11 (see there): an entity stored once (its wire text and the superseded ids
+        // it leaves out), the audit as a row per write and a row per field, read through the view
+        // `audit`. The superseded ids and missing wire texts are written first (`preparations`).
+        (
+            "v10 stored once",
+            [
+                "ALTER TABLE entities DROP COLUMN state",
+                "ALTER TABLE entities ALTER COLUMN wire SET NOT NULL",
+                """
+                CREATE TABLE audit_writes (
+                    id BIGINT PRIMARY KEY, household TEXT NOT NULL, entity TEXT NOT NULL, kind TEXT NOT NULL, write_id TEXT NOT NULL,
+                    device TEXT NOT NULL, seq BIGINT NOT NULL, actor TEXT, at TEXT NOT NULL, origin TEXT)
+                """,
+                "CREATE SEQUENCE audit_writes_id_seq OWNED BY audit_writes.id",
+                """
+                CREATE TABLE audit_fields (
+                    write BIGINT NOT NULL, n BIGINT NOT NULL, field TEXT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL, settled BOOLEAN,
+                    PRIMARY KEY (write, n))
+                """,
+                """
+                CREATE TEMP TABLE audit_map ON COMMIT DROP AS
+                    SELECT id, MIN(id) OVER (PARTITION BY household, entity, kind, write_id, device, seq, actor, at, origin) AS write FROM audit
+                """,
+                """
+                INSERT INTO audit_writes (id, household, entity, kind, write_id, device, seq, actor, at, origin)
+                    SELECT a.id, a.household, a.entity, a.kind, a.write_id, a.device, a.seq, NULLIF(a.actor, 'device:' || a.device), a.at, a.origin
+                    FROM audit a JOIN audit_map m ON m.id = a.id WHERE m.write = a.id
+                """,
+                """
+                INSERT INTO audit_fields (write, n, field, old, new, settled)
+                    SELECT m.write, a.id, a.field, a.old, a.new, a.settled FROM audit a JOIN audit_map m ON m.id = a.id
+                """,
+                "SELECT setval('audit_writes_id_seq', COALESCE((SELECT MAX(id) FROM audit_writes), 0) + 1, false)",
+                "DROP TABLE audit",
+                "CREATE INDEX audit_household ON audit_writes(household, id)",
+                "CREATE INDEX audit_write ON audit_writes(write_id)",
+                "CREATE INDEX audit_status ON audit_writes(entity, id) WHERE kind = 'household'",
+                """
+                CREATE VIEW audit AS
+                    SELECT w.id AS id, f.n AS n, w.household AS household, w.entity AS entity, w.kind AS kind, f.field AS field, f.old AS old,
+                           f.new AS new, w.write_id AS write_id, w.device AS device, w.seq AS seq,
+                           COALESCE(w.actor, 'device:' || w.device) AS actor, w.at AS at, w.origin AS origin, f.settled AS settled
+                    FROM audit_writes w JOIN audit_fields f ON f.write = w.id
+                """,
+            ]
+        ),
     ]
 
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+    /// What a migration needs done in Swift before its statements, by the migration's name.
+    static let preparations: [String: @Sendable (PostgresConnection, Logger) async throws -> Void] = [
+        "v10 stored once": { connection, logger in
+            // The superseded ids of the entities that have any (a few: those written concurrently),
+            // and the wire text of those saved before it existed (schema v4), from their state, in
+            // the bytes a save writes (`StoredEntityRow`).
+            try await connection.query("ALTER TABLE entities ADD COLUMN superseded TEXT", logger: logger)
+            var rows: [(String, String)] = []
+            for try await row in try await connection.query(
+                #"SELECT id, state FROM entities WHERE wire IS NULL OR state LIKE '%"superseded":["%'"#, logger: logger
+            ).decode((String, String).self) {
+                rows.append(row)
+            }
+            for (id, state) in rows {
+                let stored = try StoredEntityRow(formerState: state)
+                try await connection.query("UPDATE entities SET wire = \(stored.wire), superseded = \(stored.superseded) WHERE id = \(id)", logger: logger)
+            }
+        }
+    ]
+
+    /// Applies the migrations not yet applied, in order; with `upTo`, none after the one of that name (tests).
+    static func migrate(_ client: PostgresClient, logger: Logger, upTo last: String? = nil) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)", logger: logger)
@@ -188,10 +255,12 @@ enum PostgresSchema {
                 applied.insert(name)
             }
             for migration in migrations where !applied.contains(migration.name) {
+                try await preparations[migration.name]?(connection, logger)
                 for statement in migration.sql {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query("INSERT INTO schema_migrations (name) VALUES (\(migration.name))", logger: logger)
+                if migration.name == last { break }
             }
         }
     }

@@ -73,8 +73,10 @@ struct PostgresSnapshot {
             }
         }
         if !entities.isEmpty {
-            for try await text in try await connection.query("SELECT state FROM entities WHERE id = ANY(\(entities))", logger: logger).decode(String.self) {
-                let state = try StoredJSON.decode(StoredEntity.self, text).state
+            for try await (wire, superseded) in try await connection.query(
+                "SELECT wire, superseded FROM entities WHERE id = ANY(\(entities))", logger: logger
+            ).decode((String, String?).self) {
+                let state = try StoredEntityRow(wire: wire, superseded: superseded).state
                 store.entities[state.id] = state
             }
         }
@@ -151,15 +153,17 @@ struct PostgresSnapshot {
         }
         // Each kind of row in one statement (arrays unnested), not one round trip per row.
         let states = store.dirtyEntities.compactMap { store.entities[$0] }
-        let stored = states.map(StoredEntity.init)
+        let stored = try states.map(StoredEntityRow.init)
         if !states.isEmpty {
+            // The superseded ids as '' where there are none (a text array of NULLs does not bind), stored as NULL.
             try await connection.query(
                 """
-                INSERT INTO entities (id, kind, household, state, conflicted, wire)
-                SELECT * FROM UNNEST(\(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
-                                     \(try stored.map { try StoredJSON.encode($0) }), \(states.map { !$0.conflicts.isEmpty }),
-                                     \(stored.map { FastJSON.text($0.state) }))
-                ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, conflicted = EXCLUDED.conflicted, wire = EXCLUDED.wire
+                INSERT INTO entities (id, kind, household, wire, superseded, conflicted)
+                SELECT id, kind, household, wire, NULLIF(superseded, ''), conflicted FROM UNNEST(
+                    \(states.map(\.id.description)), \(states.map(\.kind.rawValue)), \(states.map(\.household.description)),
+                    \(stored.map(\.wire)), \(stored.map { $0.superseded ?? "" }), \(states.map { !$0.conflicts.isEmpty })
+                ) AS row(id, kind, household, wire, superseded, conflicted)
+                ON CONFLICT (id) DO UPDATE SET wire = EXCLUDED.wire, superseded = EXCLUDED.superseded, conflicted = EXCLUDED.conflicted
                 """, logger: logger)
         }
         let placed = store.dirtyCanonicals.compactMap { id in store.canonicals[id].map { (id, $0) } }
@@ -194,31 +198,7 @@ struct PostgresSnapshot {
         }
         if !store.applied.isEmpty {
             try await logMutations(store.applied.map { ($0.mutation, $0.write, $0.result, $0.household as EntityID?) }, now: now)
-            var audit = AuditRows()
-            for entry in store.applied {
-                for change in entry.changes {
-                    audit.households.append(entry.household.description)
-                    audit.entities.append(entry.mutation.entity.description)
-                    audit.kinds.append(entry.mutation.kind.rawValue)
-                    audit.fields.append(change.field)
-                    audit.old.append(try StoredJSON.encode(change.old))
-                    audit.new.append(try StoredJSON.encode(change.new))
-                    audit.writes.append(entry.write.description)
-                    audit.devices.append(entry.mutation.device.rawValue)
-                    audit.seqs.append(entry.mutation.seq)
-                    audit.actors.append(actor ?? "device:\(entry.mutation.device)")
-                    audit.settled.append(change.settled)
-                }
-            }
-            // In the order written (the audit's id is the history's order).
-            try await connection.query(
-                """
-                INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, origin, settled)
-                SELECT household, entity, kind, field, old, new, write_id, device, seq, actor, \(now), \(originText), settled FROM UNNEST(
-                    \(audit.households), \(audit.entities), \(audit.kinds), \(audit.fields), \(audit.old), \(audit.new),
-                    \(audit.writes), \(audit.devices), \(audit.seqs), \(audit.actors), \(audit.settled)
-                ) WITH ORDINALITY AS row(household, entity, kind, field, old, new, write_id, device, seq, actor, settled, position) ORDER BY position
-                """, logger: logger)
+            try await writeAudit(store.applied.filter { !$0.changes.isEmpty }, actor: actor, now: now, origin: originText)
         }
         // The change feed first: a rejection below is filed under its household's district as it stands now.
         try await touch(store.touched)
@@ -268,11 +248,45 @@ struct PostgresSnapshot {
     }
 
     /// The audit rows of a write-back, column by column.
-    private struct AuditRows {
-        var households: [String] = [], entities: [String] = [], kinds: [String] = [], fields: [String] = []
-        var old: [String] = [], new: [String] = [], writes: [String] = [], devices: [String] = [], actors: [String] = []
-        var seqs: [Int64] = []
-        var settled: [Bool] = []
+    /// The audit of applied writes (schema v10): a row per write, taking its id from the sequence
+    /// in the order written (the history's order), and a row per field it changed. `actor`: `nil`
+    /// for a device's own writes (the view `audit` names the device).
+    private func writeAudit(_ entries: [SnapshotMergeStore.Applied], actor: String?, now: String, origin: String?) async throws {
+        guard !entries.isEmpty else { return }
+        var ids: [Int64] = []
+        for try await id in try await connection.query(
+            "SELECT nextval('audit_writes_id_seq') FROM generate_series(1, \(entries.count))", logger: logger
+        ).decode(Int64.self) {
+            ids.append(id)
+        }
+        ids.sort()
+        guard ids.count == entries.count else { throw DoorstepError(.internalError, "the audit's sequence gave \(ids.count) ids for \(entries.count) writes") }
+        try await connection.query(
+            """
+            INSERT INTO audit_writes (id, household, entity, kind, write_id, device, seq, actor, at, origin)
+            SELECT id, household, entity, kind, write_id, device, seq, \(actor), \(now), \(origin) FROM UNNEST(
+                \(ids), \(entries.map(\.household.description)), \(entries.map(\.mutation.entity.description)),
+                \(entries.map(\.mutation.kind.rawValue)), \(entries.map(\.write.description)), \(entries.map(\.mutation.device.rawValue)),
+                \(entries.map(\.mutation.seq))
+            ) AS row(id, household, entity, kind, write_id, device, seq)
+            """, logger: logger)
+        var writes: [Int64] = [], ns: [Int64] = [], fields: [String] = [], old: [String] = [], new: [String] = [], settled: [Bool] = []
+        for (id, entry) in zip(ids, entries) {
+            for (n, change) in entry.changes.enumerated() {
+                writes.append(id)
+                ns.append(Int64(n))
+                fields.append(change.field)
+                old.append(try StoredJSON.encode(change.old))
+                new.append(try StoredJSON.encode(change.new))
+                settled.append(change.settled)
+            }
+        }
+        try await connection.query(
+            """
+            INSERT INTO audit_fields (write, n, field, old, new, settled)
+            SELECT write, n, field, old, new, NULLIF(settled, FALSE) FROM UNNEST(\(writes), \(ns), \(fields), \(old), \(new), \(settled))
+                AS row(write, n, field, old, new, settled)
+            """, logger: logger)
     }
 
     /// The whole household as a pull delivers it, read from the database.
@@ -309,11 +323,12 @@ struct PostgresSnapshot {
         let rows =
             onlyConflicted
             ? try await connection.query(
-                "SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household' AND conflicted", logger: logger)
-            : try await connection.query("SELECT household, state FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household'", logger: logger)
-        for try await (owner, text) in rows.decode((String, String).self) {
+                "SELECT household, wire, superseded FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household' AND conflicted", logger: logger)
+            : try await connection.query(
+                "SELECT household, wire, superseded FROM entities WHERE household = ANY(\(keys)) AND kind <> 'household'", logger: logger)
+        for try await (owner, wire, superseded) in rows.decode((String, String, String?).self) {
             guard let survivor = owners[owner] else { continue }
-            result[survivor]?.entities.append(try StoredJSON.decode(StoredEntity.self, text).state)
+            result[survivor]?.entities.append(try StoredEntityRow(wire: wire, superseded: superseded).state)
         }
         for survivor in result.keys { result[survivor]?.entities.sort { $0.id.description.utf8.lexicographicallyPrecedes($1.id.description.utf8) } }
         return result
@@ -341,13 +356,11 @@ struct PostgresSnapshot {
         var children: [EntityID: [(id: String, stored: AggregateParts.Stored)]] = [:]
         var own: [EntityID: AggregateParts.Stored] = [:]
         let householdKind = EntityKind.household.rawValue
-        for try await (owner, id, kind, wire, state) in try await connection.query(
-            """
-            SELECT household, id, kind, wire, CASE WHEN wire IS NULL THEN state END FROM entities WHERE household = ANY(\(Array(owners.keys)))
-            """, logger: logger
-        ).decode((String, String, String, String?, String?).self) {
+        for try await (owner, id, kind, wire) in try await connection.query(
+            "SELECT household, id, kind, wire FROM entities WHERE household = ANY(\(Array(owners.keys)))", logger: logger
+        ).decode((String, String, String, String).self) {
             guard let survivor = owners[owner], RevisionView.sends(kind: kind, readsAttachments: attachments) else { continue }
-            let stored = AggregateParts.Stored(wire: wire, state: state)
+            let stored = AggregateParts.Stored(wire: wire)
             if kind == householdKind {
                 if id == survivor.description { own[survivor] = stored }
             } else {

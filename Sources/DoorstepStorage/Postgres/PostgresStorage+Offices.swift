@@ -94,7 +94,7 @@ extension PostgresStorage {
             for try await (household, old, new, write, at) in try await connection.query(
                 """
                 SELECT h.canonical, a.old, a.new, a.write_id, a.at FROM audit a JOIN households h ON h.id = a.entity
-                WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id
+                WHERE a.kind = 'household' AND a.field = 'status' ORDER BY a.id, a.n
                 """, logger: logger
             ).decode((String, String, String, String, String).self) {
                 if let change = ReportRows.statusChange(household: household, old: old, new: new, write: write, recordedAt: at, in: inScope) {

@@ -239,7 +239,7 @@ extension PostgresStorage {
                 """
                 SELECT a.household, e.household, a.entity, a.kind, a.field, a.old, a.new, a.write_id, a.device, a.seq, a.actor, a.at, a.origin,
                        a.settled
-                FROM audit a LEFT JOIN entities e ON e.id = a.entity WHERE a.household = ANY(\(Array(history.filed))) ORDER BY a.id
+                FROM audit a LEFT JOIN entities e ON e.id = a.entity WHERE a.household = ANY(\(Array(history.filed))) ORDER BY a.id, a.n
                 """, logger: logger
             ).decode((String, String?, String, String, String, String, String, String, String, Int64, String?, String, String?, Bool?).self) {
                 rows.append(

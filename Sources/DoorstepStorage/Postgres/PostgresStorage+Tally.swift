@@ -77,7 +77,7 @@ extension PostgresStorage {
         for try await (household, old, new, write, at) in try await connection.query(
             """
             SELECT h.canonical, a.old, a.new, a.write_id, a.at FROM households h JOIN audit a ON a.entity = h.id AND a.field = 'status'
-            WHERE h.canonical = ANY(\(chunk.survivors.map(\.description))) AND a.kind = 'household' ORDER BY a.id
+            WHERE h.canonical = ANY(\(chunk.survivors.map(\.description))) AND a.kind = 'household' ORDER BY a.id, a.n
             """, logger: logger
         ).decode((String, String, String, String, String).self) {
             if let change = ReportRows.statusChange(household: household, old: old, new: new, write: write, recordedAt: at, in: scope) {

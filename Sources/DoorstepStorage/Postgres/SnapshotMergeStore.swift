@@ -34,7 +34,9 @@ final class SnapshotMergeStore: MergeStore {
     private(set) var newNationalIDs: [(String, EntityID)] = []
     private(set) var dirtyLinkDecisions = Set<HouseholdPair>()
     private(set) var newReplacements: [(WriteID, WriteID)] = []
-    private(set) var applied: [(mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID, changes: [FieldChange])] = []
+    /// A mutation applied in this run, with the fields it changed.
+    typealias Applied = (mutation: Mutation, write: WriteID, result: MutationResult, household: EntityID, changes: [FieldChange])
+    private(set) var applied: [Applied] = []
     private(set) var rejected: [(mutation: Mutation, write: WriteID, result: MutationResult, substitutes: [String: [WriteID]])] = []
     /// The households touched, each at the place of its last touch.
     var touched: [EntityID] { lastTouch.sorted { $0.value < $1.value }.map(\.key) }
