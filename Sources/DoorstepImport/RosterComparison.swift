@@ -123,29 +123,48 @@ public enum RosterComparison {
 
     /// Compares the roster with the households of the scope (`district`, or every district for `nil`).
     public static func compare(_ roster: Roster, households: [ShownHousehold], district: String?) -> RosterReport {
-        let onFileStatuses: Set<HouseholdStatus> = [.filed, .safetyNet, .candidate]
-        var byID: [String: [ShownHousehold]] = [:]
-        for household in households where district == nil || household.district == district {
-            guard let id = household.nationalId else { continue }
-            byID[id, default: []].append(household)
-        }
-        var notOnFile: [RosterPerson] = []
+        var comparer = Comparer(roster, district: district)
+        comparer.add(households)
+        return comparer.report()
+    }
+
+    /// The comparison fed a page of households at a time (the server reads them in pages): what it
+    /// holds is the roster and what the answer lists, never every household.
+    public struct Comparer: Sendable {
+        static let onFileStatuses: Set<HouseholdStatus> = [.filed, .safetyNet, .candidate]
+        let roster: Roster
+        let district: String?
+        /// Each roster row's index by national ID (a repeated ID is an invalid row: one row an ID).
+        let rows: [String: Int]
+        var matched = Set<String>()
         var disagreements: [RosterDisagreement] = []
-        var outside = 0
-        for row in roster.rows {
-            guard let matches = byID[row.nationalId] else {
-                if let district, let rowDistrict = row.district, rowDistrict != district {
-                    outside += 1
-                } else {
-                    notOnFile.append(
-                        RosterPerson(
-                            line: row.line, nationalIdMasked: mask(row.nationalId), name: row.name,
-                            allowanceFen: row.allowanceFen, district: row.district))
+        var notInRoster: [RosterMissingHousehold] = []
+        var unread: [RosterMissingHousehold] = []
+
+        /// A comparison of `roster` with the households of `district` (every district for `nil`).
+        public init(_ roster: Roster, district: String?) {
+            self.roster = roster
+            self.district = district
+            var rows: [String: Int] = [:]
+            for (index, row) in roster.rows.enumerated() where rows[row.nationalId] == nil { rows[row.nationalId] = index }
+            self.rows = rows
+        }
+
+        /// Compares the next households (in the order the answer lists unread ones: the households list's).
+        public mutating func add(_ households: some Sequence<ShownHousehold>) {
+            for household in households where district == nil || household.district == district {
+                let onFile = household.status.map(Self.onFileStatuses.contains) == true
+                guard let id = household.nationalId else {
+                    if onFile { unread.append(missing(household, masked: "")) }
+                    continue
                 }
-                continue
-            }
-            for household in matches {
-                let masked = mask(household.nationalId ?? row.nationalId)
+                guard let index = rows[id] else {
+                    if onFile { notInRoster.append(missing(household, masked: mask(id))) }
+                    continue
+                }
+                matched.insert(id)
+                let row = roster.rows[index]
+                let masked = mask(id)
                 if let name = household.headName, comparable(name) != comparable(row.name) {
                     disagreements.append(
                         RosterDisagreement(
@@ -160,27 +179,34 @@ public enum RosterComparison {
                 }
             }
         }
-        let listed = Set(roster.rows.map(\.nationalId))
-        let notInRoster = byID.values.joined()
-            .filter { household in household.status.map(onFileStatuses.contains) == true && !listed.contains(household.nationalId ?? "") }
-            .map {
-                RosterMissingHousehold(
-                    household: $0.id, nationalIdMasked: mask($0.nationalId ?? ""), status: $0.status, district: $0.district,
-                    headName: $0.headName)
-            }
-            .sorted { ($0.district, $0.household) < ($1.district, $1.household) }
-        let unread = households.filter {
-            (district == nil || $0.district == district) && $0.nationalId == nil && $0.status.map(onFileStatuses.contains) == true
+
+        func missing(_ household: ShownHousehold, masked: String) -> RosterMissingHousehold {
+            RosterMissingHousehold(
+                household: household.id, nationalIdMasked: masked, status: household.status, district: household.district, headName: household.headName)
         }
-        .map { RosterMissingHousehold(household: $0.id, nationalIdMasked: "", status: $0.status, district: $0.district, headName: $0.headName) }
-        return RosterReport(
-            inRosterNotOnFile: notOnFile,
-            onFileNotInRoster: notInRoster + unread,
-            disagreements: disagreements.sorted { ($0.line, $0.household, $0.field) < ($1.line, $1.household, $1.field) },
-            rosterRows: roster.count,
-            invalidRows: roster.invalid,
-            rowsOutsideScope: outside
-        )
+
+        /// The answer, once every household of the scope was added.
+        public func report() -> RosterReport {
+            var notOnFile: [RosterPerson] = []
+            var outside = 0
+            for row in roster.rows where !matched.contains(row.nationalId) {
+                if let district, let rowDistrict = row.district, rowDistrict != district {
+                    outside += 1
+                } else {
+                    notOnFile.append(
+                        RosterPerson(
+                            line: row.line, nationalIdMasked: mask(row.nationalId), name: row.name, allowanceFen: row.allowanceFen, district: row.district))
+                }
+            }
+            return RosterReport(
+                inRosterNotOnFile: notOnFile,
+                onFileNotInRoster: notInRoster.sorted { ($0.district, $0.household) < ($1.district, $1.household) } + unread,
+                disagreements: disagreements.sorted { ($0.line, $0.household, $0.field) < ($1.line, $1.household, $1.field) },
+                rosterRows: roster.count,
+                invalidRows: roster.invalid,
+                rowsOutsideScope: outside
+            )
+        }
     }
 
     /// A national ID as lists show it: `150602********123X`, never whole.

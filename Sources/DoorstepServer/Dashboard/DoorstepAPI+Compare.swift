@@ -43,8 +43,7 @@ extension DoorstepAPI {
                     request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.unreadable",
                     detail: error.message)
             }
-            let households = try await shownHouseholds(district: viewer.district)
-            let report = RosterComparison.compare(roster, households: households, district: viewer.district)
+            let report = try await compare(roster, district: viewer.district)
             context.logger.info("dashboard roster comparison", metadata: ["by": "\(viewer.actor)", "rows": "\(report.rosterRows)"])
             if form.format == "csv" {
                 return csvResponse(comparisonTable(report, viewer: viewer), filename: "doorstep-roster-comparison.csv")

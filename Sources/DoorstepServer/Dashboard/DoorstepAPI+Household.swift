@@ -62,7 +62,7 @@ extension DoorstepAPI {
     /// server's memory holds one page whatever the city's size.
     func householdsExport(viewer: DashboardViewer, status: HouseholdStatus?, search: String, filename: String) async throws -> Response {
         let header = householdsTable([], viewer: viewer, status: status, search: search).columns
-        let size = 2_000
+        let size = Self.readingPage
         let body = ResponseBody { [self] writer in
             try await writer.write(ByteBuffer(bytes: CSVWriter.byteOrderMark + CSVWriter.lines([header])))
             var last: ShownHousehold?

@@ -85,8 +85,7 @@ extension DoorstepAPI {
             throw DoorstepError(.malformedInput, "a roster is a CSV file (身份证号, 姓名, 低保金); send it as text/csv")
         }
         let roster = try RosterComparison.parse(try CSVReader.read(try await bytes(request), charset: format.charset), city: configuration.city)
-        let households = try await shownHouseholds(district: district)
-        let report = RosterComparison.compare(roster, households: households, district: district)
+        let report = try await compare(roster, district: district)
         context.logger.info(
             "roster comparison",
             metadata: [

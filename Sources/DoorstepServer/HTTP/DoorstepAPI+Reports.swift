@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepImport
 import DoorstepStorage
 import Foundation
 import Hummingbird
@@ -114,11 +115,22 @@ extension DoorstepAPI {
         }
     }
 
-    /// Every household of a district (all for `nil`) with its shown values, from the tally's
-    /// households list (no household's entities read): what the roster comparison compares.
-    func shownHouseholds(district: String?) async throws -> [ShownHousehold] {
-        try await keptHouseholds(HouseholdsQuery(district: district, limit: .max, counted: false)).households
+    /// Compares a roster with every household of a district (all for `nil`), read from the tally's
+    /// households list a page at a time: the server holds the roster and the answer, not the city.
+    func compare(_ roster: RosterComparison.Roster, district: String?) async throws -> RosterReport {
+        var comparer = RosterComparison.Comparer(roster, district: district)
+        var last: ShownHousehold?
+        while true {
+            let page = try await keptHouseholds(HouseholdsQuery(district: district, limit: Self.readingPage, after: last, counted: false))
+            comparer.add(page.households)
+            last = page.households.last
+            if page.households.count < Self.readingPage { break }
+        }
+        return comparer.report()
     }
+
+    /// Households read per page by what goes through the whole list (the roster comparison, the CSV export).
+    static let readingPage = 2_000
 
     /// Households the background count takes per step.
     static let tallyStep = 200
