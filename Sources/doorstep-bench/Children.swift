@@ -55,6 +55,27 @@ enum Children {
         print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
     }
 
+    /// What `_backup` prints (one JSON line).
+    struct BackupResult: Codable, Sendable {
+        var seconds: Double
+        var bytes: Int
+        var peakKiB: Int
+    }
+
+    /// `_backup --data DIR --out FILE`: `doorstep-server backup` of a running server's data folder
+    /// (the checked copy of its database and its files); prints its time, size and peak memory.
+    static func backup(_ arguments: [String]) async throws {
+        ParentWatch.start()
+        let options = try flags(arguments)
+        guard let data = options["--data"], let out = options["--out"] else { throw BenchError("_backup needs --data and --out") }
+        let start = ContinuousClock.now
+        let summary = try await DoorstepServerSetup.backup(configuration: ServerConfiguration(dataDirectory: data), to: out)
+        let seconds = (ContinuousClock.now - start).seconds
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: summary.database)[.size] as? Int) ?? 0
+        let result = BackupResult(seconds: seconds, bytes: bytes, peakKiB: Memory.peakKiB() ?? 0)
+        print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
+    }
+
     private static func flags(_ arguments: [String]) throws -> [String: String] {
         var result: [String: String] = [:]
         var index = 0

@@ -13,6 +13,7 @@ struct DoorstepBench {
             switch arguments.first {
             case "_serve": try await Children.serve(Array(arguments.dropFirst()))
             case "_first-sync": try await Children.firstSync(Array(arguments.dropFirst()))
+            case "_backup": try await Children.backup(Array(arguments.dropFirst()))
             default: try await bench(try Options.parse(arguments))
             }
         } catch let error as BenchError where error.description == BenchError.usage.description {

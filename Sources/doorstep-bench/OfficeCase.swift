@@ -107,6 +107,50 @@ enum OfficeCase {
                 "  roster comparison of \(lines) lines: p50 \(Table.number(Stats.percentile(rosterTimes, 50), digits: 1)) ms; server peak so far \(server.peakKiB / 1024) MiB"
             )
 
+            // An import of existing files of that size (up to 40,000 rows: a request body's limit
+            // of 8 MiB, §15), into an empty server of its own: the rows written, then that server's
+            // peak memory (SQLite).
+            if backend.databaseURL == nil {
+                let rows = min(scope, 40_000)
+                point.importRows = rows
+                var file = "户主姓名,身份证号,电话,住址,旗区,工作单位,基层工会,档案级别,主要致困原因,其他致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响,状态,备注\n"
+                for n in 0..<rows {
+                    file +=
+                        "李某\(n),\(Facts.nationalID(1_000_000 + n)),13912345678,\"东胜区 建设街 \(n) 号\",\(Facts.districts[n % 2]),某煤业公司,某煤业公司工会,全国级,因病,失业、收入低,一般困难,无技能,\(90_000 + n % 1000),否,,\n"
+                }
+                let importData = Workspace.shared.path("office-import-\(tag)-\(scope)")
+                let importServer = try await ServerProcess.start(
+                    data: importData, database: nil, name: "office-import-\(tag)-\(scope)-server")
+                let importer = OfficeBrowser(base: importServer.url, token: try importServer.adminToken)
+                let importMilliseconds = try await importer.timedPost("/v1/admin/import", body: Data(file.utf8), contentType: "text/csv; charset=utf-8")
+                point.operations["import"] = OfficeTiming([importMilliseconds])
+                point.importServerPeakKib = importServer.peakKiB
+                importer.shutdown()
+                importServer.stop()
+                try? FileManager.default.removeItem(atPath: importData)
+                Log.note(
+                    "  import of \(rows) rows: \(Table.number(importMilliseconds, digits: 0)) ms; that server's peak \(point.importServerPeakKib / 1024) MiB")
+            }
+
+            // A backup of the scope's database while the server runs (SQLite: PostgreSQL is backed up with pg_dump).
+            if backend.databaseURL == nil {
+                let out = Workspace.shared.path("office-backup-\(scope).sqlite")
+                let child = try ChildProcess(arguments: ["_backup", "--data", data, "--out", out], log: Workspace.shared.path("office-backup-\(scope).log"))
+                let status = try await child.waitForExit(timeout: 3600)
+                guard status == 0 else { throw BenchError("the backup failed (exit \(status)); log:\n\(child.logTail)") }
+                let lines = ((try? String(contentsOfFile: child.logPath, encoding: .utf8)) ?? "").split(separator: "\n")
+                guard let line = lines.last(where: { $0.hasPrefix("{") }),
+                    let backup = try? JSONDecoder().decode(Children.BackupResult.self, from: Data(line.utf8))
+                else { throw BenchError("the backup printed no result; log:\n\(child.logTail)") }
+                point.operations["backup"] = OfficeTiming([backup.seconds * 1000])
+                point.backupBytes = backup.bytes
+                point.backupPeakKib = backup.peakKiB
+                try? FileManager.default.removeItem(atPath: out)
+                try? FileManager.default.removeItem(atPath: out + "-files")
+                Log.note(
+                    "  backup of \(backup.bytes / 1_048_576) MiB: \(Table.number(backup.seconds, digits: 2)) s; its peak \(backup.peakKiB / 1024) MiB")
+            }
+
             // Ten offices open their overview at once while a day end's pushes land (counted by
             // the pages themselves: the pushes go through storage, not the server's background count).
             var offices: [OfficeBrowser] = []

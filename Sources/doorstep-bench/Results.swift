@@ -37,6 +37,14 @@ struct OfficePoint: Codable, Sendable {
     var tallyCatchUpSeconds = 0.0
     /// Lines of the roster compared (as many as households, up to a file's limit).
     var rosterLines = 0
+    /// Rows of the file imported into an empty server (as many as households, up to a file's limit),
+    /// and that server's peak memory after the import.
+    var importRows = 0
+    var importServerPeakKib = 0
+    /// `doorstep-server backup` of the scope's database while the server runs: bytes written and
+    /// the backup process's peak memory.
+    var backupBytes = 0
+    var backupPeakKib = 0
     var operations: [String: OfficeTiming] = [:]
     var serverPeakKib = 0
     /// The server's peak resident memory after each operation, in the order they ran: which one raised it.
@@ -331,6 +339,27 @@ enum Table {
                 area: area, measure: "server peak memory (MiB) by households, ratio last two",
                 value: office.scopes.map { "\(number(Double($0.households))): \($0.serverPeakKib / 1024)" }.joined(separator: " · ")
                     + ", \(number(office.memoryRatio, digits: 2))", target: "≤ 1.5", verdict: check(office.memoryRatio <= 1.5)))
+        let imports = office.scopes.filter { $0.importRows > 0 }
+        if !imports.isEmpty {
+            lines.append(
+                Line(
+                    area: area, measure: "import into an empty server: rows, µs per row, its peak MiB",
+                    value: imports.map { point in
+                        let perRow = (point.operations["import"]?.p50Ms ?? 0) * 1000 / Double(max(1, point.importRows))
+                        return "\(number(Double(point.importRows))): \(number(perRow, digits: 0)), \(point.importServerPeakKib / 1024)"
+                    }.joined(separator: " · ")))
+        }
+        let backups = office.scopes.filter { $0.backupBytes > 0 }
+        if !backups.isEmpty {
+            lines.append(
+                Line(
+                    area: area, measure: "backup while serving: MiB, MB/s, the backup's peak MiB",
+                    value: backups.map { point in
+                        let seconds = (point.operations["backup"]?.p50Ms ?? 0) / 1000
+                        return
+                            "\(point.backupBytes / 1_048_576), \(number(Double(point.backupBytes) / 1e6 / max(seconds, 1e-9), digits: 0)), \(point.backupPeakKib / 1024)"
+                    }.joined(separator: " · ")))
+        }
         return lines
     }
 

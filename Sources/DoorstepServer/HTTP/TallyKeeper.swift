@@ -7,20 +7,25 @@ final class TallyKeeper: Sendable {
     private struct State {
         var running = false
         var again = false
+        var lastPoke = ContinuousClock.now
     }
 
     private let state = Mutex(State())
-    /// How long a poke waits before counting, so that a burst of pushes is counted together.
+    /// The pause in pokes a count waits for, so that a burst of pushes is counted once, after it.
     let delay: Duration
+    /// The longest a count waits for that pause (pushes that never pause are still counted).
+    let longest: Duration
 
-    init(delay: Duration = .milliseconds(500)) {
+    init(delay: Duration = .milliseconds(500), longest: Duration = .seconds(10)) {
         self.delay = delay
+        self.longest = longest
     }
 
     /// Asks for a count soon. `step` counts one chunk and answers whether the tally is current;
     /// a step that throws ends the round (the next report counts what is left).
     func poke(_ step: @escaping @Sendable () async throws -> Bool) {
         let start = state.withLock { state -> Bool in
+            state.lastPoke = .now
             if state.running {
                 state.again = true
                 return false
@@ -32,7 +37,7 @@ final class TallyKeeper: Sendable {
         guard start else { return }
         Task.detached(priority: .utility) { [self] in
             while true {
-                try? await Task.sleep(for: delay)
+                await pause()
                 var current = false
                 while !current { current = (try? await step()) ?? true }
                 let more = state.withLock { state -> Bool in
@@ -45,6 +50,17 @@ final class TallyKeeper: Sendable {
                 }
                 if !more { return }
             }
+        }
+    }
+
+    /// Waits until no poke came for `delay`, or for `longest`: during a day-end burst, the pushes
+    /// keep the cores and a household visited several times is counted once.
+    private func pause() async {
+        let began = ContinuousClock.now
+        while true {
+            try? await Task.sleep(for: delay)
+            let quiet = state.withLock { ContinuousClock.now - $0.lastPoke >= delay }
+            if quiet || ContinuousClock.now - began >= longest { return }
         }
     }
 }
