@@ -137,6 +137,8 @@ public enum RosterComparison {
         /// Each roster row's index by national ID (a repeated ID is an invalid row: one row an ID).
         let rows: [String: Int]
         var matched = Set<String>()
+        /// The households compared so far: one read twice (pages read while the list changes) counts once.
+        var seen = Set<EntityID>()
         var disagreements: [RosterDisagreement] = []
         var notInRoster: [RosterMissingHousehold] = []
         var unread: [RosterMissingHousehold] = []
@@ -153,6 +155,7 @@ public enum RosterComparison {
         /// Compares the next households (in the order the answer lists unread ones: the households list's).
         public mutating func add(_ households: some Sequence<ShownHousehold>) {
             for household in households where district == nil || household.district == district {
+                guard seen.insert(household.id).inserted else { continue }
                 let onFile = household.status.map(Self.onFileStatuses.contains) == true
                 guard let id = household.nationalId else {
                     if onFile { unread.append(missing(household, masked: "")) }

@@ -17,7 +17,7 @@ struct PostgresMigrationTests {
         try await TestDatabase.withSQLiteStorage("pg-migration-source") { source in
             _ = try await EncodedPullTests.seedLinkedAndConflictedHouseholds(into: source)
             let entityColumns = "id, kind, household, conflicted, wire, superseded"
-            let auditColumns = "household, entity, kind, field, old, new, write_id, device, seq, actor, at"
+            let auditColumns = "household, entity, kind, field, old, new, write_id, device, seq, actor, at, settled"
             let (entities, audit) = try source.pool.read { db in
                 (
                     try Row.fetchAll(db, sql: "SELECT \(entityColumns) FROM entities ORDER BY id"),
@@ -52,10 +52,11 @@ struct PostgresMigrationTests {
                     let household: String = row["household"], entity: String = row["entity"], kind: String = row["kind"]
                     let field: String = row["field"], old: String = row["old"], new: String = row["new"], write: String = row["write_id"]
                     let device: String = row["device"], seq: Int64 = row["seq"], actor: String = row["actor"], at: String = row["at"]
+                    let settled = (row["settled"] as Int?) == 1  // v9 wrote FALSE for a field not settled
                     try await connection.query(
                         """
-                        INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at)
-                        VALUES (\(household), \(entity), \(kind), \(field), \(old), \(new), \(write), \(device), \(seq), \(actor), \(at))
+                        INSERT INTO audit (household, entity, kind, field, old, new, write_id, device, seq, actor, at, settled)
+                        VALUES (\(household), \(entity), \(kind), \(field), \(old), \(new), \(write), \(device), \(seq), \(actor), \(at), \(settled))
                         """, logger: logger)
                 }
             }
@@ -70,9 +71,9 @@ struct PostgresMigrationTests {
                 }
                 var auditRows: [[String]] = []
                 for try await row in try await connection.query(
-                    "SELECT household, entity, kind, field, old, new, write_id, device, seq::text, actor, at FROM audit ORDER BY id, n", logger: logger
-                ).decode((String, String, String, String, String, String, String, String, String, String, String).self) {
-                    auditRows.append([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10])
+                    "SELECT household, entity, kind, field, old, new, write_id, device, seq::text, actor, at, settled FROM audit ORDER BY id, n", logger: logger
+                ).decode((String, String, String, String, String, String, String, String, String, String, String, Bool?).self) {
+                    auditRows.append([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11 == true ? "settled" : "-"])
                 }
                 var writes: (Int64, Int64)?
                 for try await row in try await connection.query("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM audit_writes", logger: logger)
@@ -94,7 +95,7 @@ struct PostgresMigrationTests {
                 let seq: Int64 = row["seq"]
                 var texts: [String] = []
                 for column in ["household", "entity", "kind", "field", "old", "new", "write_id", "device"] { texts.append(row[column]) }
-                texts += [String(seq), row["actor"], row["at"]]
+                texts += [String(seq), row["actor"], row["at"], (row["settled"] as Int?) == 1 ? "settled" : "-"]
                 return texts
             }
             #expect(migratedAudit == expectedAudit)

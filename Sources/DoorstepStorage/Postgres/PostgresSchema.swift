@@ -207,7 +207,7 @@ enum PostgresSchema {
                 """,
                 """
                 INSERT INTO audit_fields (write, n, field, old, new, settled)
-                    SELECT m.write, a.id, a.field, a.old, a.new, a.settled FROM audit a JOIN audit_map m ON m.id = a.id
+                    SELECT m.write, a.id, a.field, a.old, a.new, NULLIF(a.settled, FALSE) FROM audit a JOIN audit_map m ON m.id = a.id
                 """,
                 "SELECT setval('audit_writes_id_seq', COALESCE((SELECT MAX(id) FROM audit_writes), 0) + 1, false)",
                 "DROP TABLE audit",
@@ -234,7 +234,7 @@ enum PostgresSchema {
             try await connection.query("ALTER TABLE entities ADD COLUMN superseded TEXT", logger: logger)
             var rows: [(String, String)] = []
             for try await row in try await connection.query(
-                #"SELECT id, state FROM entities WHERE wire IS NULL OR state LIKE '%"superseded":["%'"#, logger: logger
+                "SELECT id, state FROM entities WHERE wire IS NULL OR jsonb_path_exists(state::jsonb, '$.fields.*.superseded[0]')", logger: logger
             ).decode((String, String).self) {
                 rows.append(row)
             }

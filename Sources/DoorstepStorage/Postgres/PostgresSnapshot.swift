@@ -247,7 +247,6 @@ struct PostgresSnapshot {
             """, logger: logger)
     }
 
-    /// The audit rows of a write-back, column by column.
     /// The audit of applied writes (schema v10): a row per write, taking its id from the sequence
     /// in the order written (the history's order), and a row per field it changed. `actor`: `nil`
     /// for a device's own writes (the view `audit` names the device).
