@@ -52,9 +52,11 @@ enum OfficeCase {
             try await browser.signIn(name: "bench", password: password)
 
             var point = OfficePoint(households: scope)
-            // The first report counts every household seeded since the last one into the tally.
+            // The first report counts every household seeded since the last one into the tally
+            // (asked as `doorstep report` asks: an answer with every list whole would weigh on the
+            // memory measured here; it is measured on its own below).
             let catchUp = ContinuousClock.now
-            _ = try await browser.get("/v1/reports", api: true)
+            _ = try await browser.get("/v1/reports?lists=20", api: true)
             point.tallyCatchUpSeconds = (ContinuousClock.now - catchUp).seconds
             point.serverPeakKibAfter["tally catch-up"] = server.peakKiB
             Log.note("  the tally counted the new households in \(Table.number(point.tallyCatchUpSeconds, digits: 2)) s")
