@@ -140,10 +140,7 @@ enum OfficeCase {
                 let child = try ChildProcess(arguments: ["_backup", "--data", data, "--out", out], log: Workspace.shared.path("office-backup-\(scope).log"))
                 let status = try await child.waitForExit(timeout: 3600)
                 guard status == 0 else { throw BenchError("the backup failed (exit \(status)); log:\n\(child.logTail)") }
-                let lines = ((try? String(contentsOfFile: child.logPath, encoding: .utf8)) ?? "").split(separator: "\n")
-                guard let line = lines.last(where: { $0.hasPrefix("{") }),
-                    let backup = try? JSONDecoder().decode(Children.BackupResult.self, from: Data(line.utf8))
-                else { throw BenchError("the backup printed no result; log:\n\(child.logTail)") }
+                let backup = try child.printedResult(Children.BackupResult.self, what: "the backup")
                 point.operations["backup"] = OfficeTiming([backup.seconds * 1000])
                 point.backupBytes = backup.bytes
                 point.backupPeakKib = backup.peakKiB

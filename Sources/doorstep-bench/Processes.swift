@@ -169,6 +169,15 @@ final class ChildProcess: @unchecked Sendable {
         return text.split(separator: "\n").suffix(15).joined(separator: "\n")
     }
 
+    /// What a `_` child printed as its result: the last line of its log that is a JSON object, decoded.
+    func printedResult<Result: Decodable>(_ type: Result.Type, what: String) throws -> Result {
+        let lines = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n")
+        guard let line = lines.last(where: { $0.hasPrefix("{") }), let result = try? JSONDecoder().decode(type, from: Data(line.utf8)) else {
+            throw BenchError("\(what) printed no result; log:\n\(logTail)")
+        }
+        return result
+    }
+
     /// Waits for the process to end by itself (polling, so no thread blocks), up to `timeout` seconds.
     func waitForExit(timeout: Double) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)

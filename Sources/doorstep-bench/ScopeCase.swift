@@ -44,10 +44,7 @@ enum ScopeCase {
             Log.note("  first-sync client \(scope) started (pid \(child.pid))")
             let status = try await child.waitForExit(timeout: 6 * 3600)
             guard status == 0 else { throw BenchError("the first-sync client failed (exit \(status)); log:\n\(child.logTail)") }
-            let lines = ((try? String(contentsOfFile: child.logPath, encoding: .utf8)) ?? "").split(separator: "\n")
-            guard let line = lines.last(where: { $0.hasPrefix("{") }),
-                let result = try? JSONDecoder().decode(Children.FirstSyncResult.self, from: Data(line.utf8))
-            else { throw BenchError("the first-sync client printed no result; log:\n\(child.logTail)") }
+            let result = try child.printedResult(Children.FirstSyncResult.self, what: "the first-sync client")
             guard result.households == scope else {
                 throw BenchError("the new device holds \(result.households) households, expected \(scope)")
             }
