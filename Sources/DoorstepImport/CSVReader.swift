@@ -86,73 +86,94 @@ public struct CSVReader: Sendable {
     /// `payloadTooLarge` past ``maxRecords``. A stray quote inside an unquoted field is
     /// kept as text, as Excel reads it.
     public static func parse(_ text: String) throws(DoorstepError) -> [Record] {
-        let scalars = Array((text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text).unicodeScalars)
-        let separator = Self.separator(of: scalars)
+        var reader = Records(text)
         var records: [Record] = []
-        var fields: [String] = []
-        var field = String.UnicodeScalarView()
-        var line = 1
-        var recordLine = 1
-        var index = 0
-        var quoted = false
-        var quoteLine = 1
-        var fieldStarted = false
-
-        func endField() {
-            fields.append(String(field))
-            field = String.UnicodeScalarView()
-            fieldStarted = false
-        }
-
-        func endRecord() throws(DoorstepError) {
-            endField()
-            records.append(Record(line: recordLine, fields: fields))
-            fields = []
-            guard records.count <= maxRecords else {
-                throw DoorstepError(.payloadTooLarge, "a file holds at most \(maxRecords - 1) rows")
-            }
-        }
-
-        while index < scalars.count {
-            let scalar = scalars[index]
-            if quoted {
-                if scalar == "\"" {
-                    if index + 1 < scalars.count, scalars[index + 1] == "\"" {
-                        field.append("\"")
-                        index += 1
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    if scalar == "\n" || (scalar == "\r" && !(index + 1 < scalars.count && scalars[index + 1] == "\n")) { line += 1 }
-                    field.append(scalar)
-                }
-            } else if scalar == "\"" && !fieldStarted {
-                quoted = true
-                fieldStarted = true
-                quoteLine = line
-            } else if scalar == separator {
-                endField()
-            } else if scalar == "\r" || scalar == "\n" {
-                if scalar == "\r", index + 1 < scalars.count, scalars[index + 1] == "\n" { index += 1 }
-                try endRecord()
-                line += 1
-                recordLine = line
-            } else {
-                field.append(scalar)
-                fieldStarted = true
-            }
-            index += 1
-        }
-        if quoted {
-            throw DoorstepError(.malformedInput, "line \(quoteLine): a quoted field is never closed (a \" is missing)")
-        }
-        if fieldStarted || !field.isEmpty || !fields.isEmpty { try endRecord() }
+        while let record = try reader.next() { records.append(record) }
         return records
     }
 
+    /// The records of decoded text, read one at a time (the rules of ``parse(_:)``), so that a
+    /// large file is never held as records all at once.
+    public struct Records: Sendable {
+        private let scalars: String.UnicodeScalarView
+        private var index: String.UnicodeScalarView.Index
+        private let separator: Unicode.Scalar
+        private var line = 1
+        private var count = 0
+        private var finished = false
+
+        public init(_ text: String) {
+            scalars = text.unicodeScalars
+            index = scalars.first == "\u{FEFF}" ? scalars.index(after: scalars.startIndex) : scalars.startIndex
+            separator = CSVReader.separator(of: scalars[index...])
+        }
+
+        /// The next record, or `nil` after the last.
+        public mutating func next() throws(DoorstepError) -> Record? {
+            guard !finished else { return nil }
+            let end = scalars.endIndex
+            let recordLine = line
+            var fields: [String] = []
+            var field = String.UnicodeScalarView()
+            var quoted = false
+            var quoteLine = line
+            var fieldStarted = false
+            while index < end {
+                let scalar = scalars[index]
+                let after = scalars.index(after: index)
+                let following = after < end ? scalars[after] : nil
+                if quoted {
+                    if scalar == "\"" {
+                        if following == "\"" {
+                            field.append("\"")
+                            index = after
+                        } else {
+                            quoted = false
+                        }
+                    } else {
+                        if scalar == "\n" || (scalar == "\r" && following != "\n") { line += 1 }
+                        field.append(scalar)
+                    }
+                } else if scalar == "\"" && !fieldStarted {
+                    quoted = true
+                    fieldStarted = true
+                    quoteLine = line
+                } else if scalar == separator {
+                    fields.append(String(field))
+                    field = String.UnicodeScalarView()
+                    fieldStarted = false
+                } else if scalar == "\r" || scalar == "\n" {
+                    index = scalar == "\r" && following == "\n" ? scalars.index(after: after) : after
+                    line += 1
+                    fields.append(String(field))
+                    return try counted(Record(line: recordLine, fields: fields))
+                } else {
+                    field.append(scalar)
+                    fieldStarted = true
+                }
+                index = scalars.index(after: index)
+            }
+            finished = true
+            if quoted {
+                throw DoorstepError(.malformedInput, "line \(quoteLine): a quoted field is never closed (a \" is missing)")
+            }
+            guard fieldStarted || !field.isEmpty || !fields.isEmpty else { return nil }
+            fields.append(String(field))
+            return try counted(Record(line: recordLine, fields: fields))
+        }
+
+        private mutating func counted(_ record: Record) throws(DoorstepError) -> Record {
+            count += 1
+            guard count <= maxRecords else {
+                finished = true
+                throw DoorstepError(.payloadTooLarge, "a file holds at most \(maxRecords - 1) rows")
+            }
+            return record
+        }
+    }
+
     /// A tab when the first line holds tabs and no commas; otherwise a comma.
-    private static func separator(of scalars: [Unicode.Scalar]) -> Unicode.Scalar {
+    private static func separator(of scalars: Substring.UnicodeScalarView) -> Unicode.Scalar {
         var tabs = 0
         var commas = 0
         for scalar in scalars {

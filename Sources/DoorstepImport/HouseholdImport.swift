@@ -1,6 +1,7 @@
 public import DoorstepCore
 public import DoorstepStorage
 import Foundation
+import Synchronization
 
 /// Turns the rows of a household file (CSV or JSON) into validated household creations.
 ///
@@ -63,67 +64,13 @@ public struct HouseholdImport: Sendable {
     /// required column, an unknown or repeated one) are issues on the header's line; a missing
     /// required column makes every row invalid, so no row is checked then.
     public func validate(csv records: [CSVReader.Record]) throws(DoorstepError) -> Result {
-        guard let header = records.first(where: { !$0.isBlank }) else {
-            throw DoorstepError(.malformedInput, "the file is empty; it needs a header row and one row per household")
-        }
+        guard let header = records.first(where: { !$0.isBlank }) else { throw Checker.emptyFile }
+        var checker = try Checker(self, header: header)
         var result = Result()
-        var columns: [Int: String] = [:]
-        var units: [String: TypedInput.MoneyUnit] = [:]
-        for (index, title) in header.fields.enumerated() {
-            let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { continue }
-            guard let (name, unit) = Self.column(forHeader: trimmed) else {
-                result.issues.append(
-                    ImportIssue(
-                        line: header.line, field: String(trimmed.prefix(64)), code: .unknownField,
-                        message: "column \(index + 1) \"\(trimmed.prefix(64))\" is not a household field; rename or delete it"))
-                continue
-            }
-            if columns.values.contains(name) {
-                result.issues.append(
-                    ImportIssue(
-                        line: header.line, field: name, code: .invalidValue,
-                        message: "column \(index + 1) names \(name) again; keep one column per field"))
-                continue
-            }
-            columns[index] = name
-            units[name] = unit
-        }
-        let present = Set(columns.values)
-        // A header that names no household column at all is no import file (a wrong file, or
-        // another format sent as CSV): refused as a whole, as an empty one is.
-        guard !present.isEmpty else {
-            throw DoorstepError(
-                .missingField, "the first row names none of the household columns (户主姓名, 身份证号, …): is this the right file?",
-                zh: "第一行没有任何困难家庭档案的列名（户主姓名、身份证号……），请核对是否选错了文件")
-        }
-        let missing = EntityKind.household.fields.filter { $0.required && $0.name != "status" && !present.contains($0.name) }
-        for spec in missing {
-            let alias = Self.chineseHeaders.first { $0.value == spec.name }?.key ?? spec.name
-            result.issues.append(
-                ImportIssue(
-                    line: header.line, field: spec.name, code: .missingField,
-                    message: "the file has no \(spec.name) column (\(alias)); every row needs it"))
-        }
-        if !missing.isEmpty { return result }
-        var rows: [Row] = []
         for record in records where record.line > header.line && !record.isBlank {
-            var values: [String: Cell] = [:]
-            for (index, cell) in record.fields.enumerated() {
-                guard let name = columns[index] else { continue }
-                values[name] = .typed(cell, units[name] ?? .yuan)
-            }
-            if record.fields.count > header.fields.count,
-                record.fields[header.fields.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
-            {
-                result.issues.append(
-                    ImportIssue(
-                        line: record.line, field: nil, code: .invalidValue,
-                        message: "the row has \(record.fields.count) cells but the header only \(header.fields.count) columns"))
-            }
-            rows.append(Row(line: record.line, values: values))
+            if let row = checker.row(record) { result.rows.append(row) }
         }
-        check(rows, into: &result)
+        result.issues = checker.sortedIssues
         return result
     }
 
@@ -147,36 +94,10 @@ public struct HouseholdImport: Sendable {
     /// Throws `malformedInput` when the body is not a JSON array of objects. String values of money,
     /// Boolean and term fields are read as CSV cells are.
     public func validate(json text: String) throws(DoorstepError) -> Result {
-        let entries = try WireCoding.decode([JSONValue].self, from: Data(text.utf8))
-        guard entries.count < CSVReader.maxRecords else {
-            throw DoorstepError(.payloadTooLarge, "a file holds at most \(CSVReader.maxRecords - 1) households")
-        }
+        let file = ImportFile(json: text, importer: self)
         var result = Result()
-        var rows: [Row] = []
-        for (index, entry) in entries.enumerated() {
-            let line = index + 1
-            guard case .object(let object) = entry else {
-                // Not a file of households at all: refused as a whole, as a body that is no array is.
-                throw DoorstepError(.malformedInput, "entry \(line) is a \(entry.typeName), not an object: an import is an array of households")
-            }
-            var values: [String: Cell] = [:]
-            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-                guard let (name, unit) = Self.column(forHeader: key) else {
-                    result.issues.append(
-                        ImportIssue(
-                            line: line, field: String(key.prefix(64)), code: .unknownField,
-                            message: "\"\(key.prefix(64))\" is not a household field"))
-                    continue
-                }
-                if values[name] != nil {
-                    result.issues.append(
-                        ImportIssue(line: line, field: name, code: .invalidValue, message: "\(name) is given twice (by its wire name and its alias)"))
-                }
-                values[name] = Self.cell(ofJSON: value, unit: unit)
-            }
-            rows.append(Row(line: line, values: values))
-        }
-        check(rows, into: &result)
+        while let row = try file.next() { result.rows.append(row) }
+        result.issues = file.issues
         return result
     }
 
@@ -196,12 +117,130 @@ public struct HouseholdImport: Sendable {
 
     // MARK: Checks
 
-    /// Normalises every field of every row, checks the scope, and finds national IDs given twice.
-    func check(_ rows: [Row], into result: inout Result) {
-        var valid: [ImportedHousehold] = []
-        for row in rows {
+    /// The checks of a file's rows, a row at a time: every field normalised, the scope, and national
+    /// IDs given twice. It keeps the problems found and, for each national ID, the line and the
+    /// fields' hash of the row imported for it, never the rows themselves.
+    struct Checker: Sendable {
+        let importer: HouseholdImport
+        /// A CSV file's columns by position, and their money units (empty for JSON).
+        var columns: [Int: String] = [:]
+        var units: [String: TypedInput.MoneyUnit] = [:]
+        /// The header's number of cells (CSV), to find rows with more.
+        var headerCells: Int?
+        /// False when the header lacks a required column: then no row is checked.
+        var usable = true
+        /// Every problem so far.
+        var issues: [ImportIssue] = []
+        /// For each national ID imported, the line of its row and the hash of its set of fields
+        /// (to say whether a later row repeats it or differs).
+        var first: [String: (line: Int, fields: Int)] = [:]
+
+        static var emptyFile: DoorstepError {
+            DoorstepError(.malformedInput, "the file is empty; it needs a header row and one row per household")
+        }
+
+        /// A JSON file's checker.
+        init(_ importer: HouseholdImport) { self.importer = importer }
+
+        /// A CSV file's checker, from its header row (see ``HouseholdImport/validate(csv:)``).
+        init(_ importer: HouseholdImport, header: CSVReader.Record) throws(DoorstepError) {
+            self.importer = importer
+            headerCells = header.fields.count
+            for (index, title) in header.fields.enumerated() {
+                let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed.isEmpty { continue }
+                guard let (name, unit) = HouseholdImport.column(forHeader: trimmed) else {
+                    issues.append(
+                        ImportIssue(
+                            line: header.line, field: String(trimmed.prefix(64)), code: .unknownField,
+                            message: "column \(index + 1) \"\(trimmed.prefix(64))\" is not a household field; rename or delete it"))
+                    continue
+                }
+                if columns.values.contains(name) {
+                    issues.append(
+                        ImportIssue(
+                            line: header.line, field: name, code: .invalidValue,
+                            message: "column \(index + 1) names \(name) again; keep one column per field"))
+                    continue
+                }
+                columns[index] = name
+                units[name] = unit
+            }
+            let present = Set(columns.values)
+            // A header that names no household column at all is no import file (a wrong file, or
+            // another format sent as CSV): refused as a whole, as an empty one is.
+            guard !present.isEmpty else {
+                throw DoorstepError(
+                    .missingField, "the first row names none of the household columns (户主姓名, 身份证号, …): is this the right file?",
+                    zh: "第一行没有任何困难家庭档案的列名（户主姓名、身份证号……），请核对是否选错了文件")
+            }
+            let missing = EntityKind.household.fields.filter { $0.required && $0.name != "status" && !present.contains($0.name) }
+            for spec in missing {
+                let alias = HouseholdImport.chineseHeaders.first { $0.value == spec.name }?.key ?? spec.name
+                issues.append(
+                    ImportIssue(
+                        line: header.line, field: spec.name, code: .missingField,
+                        message: "the file has no \(spec.name) column (\(alias)); every row needs it"))
+            }
+            usable = missing.isEmpty
+        }
+
+        /// Every problem, sorted by line.
+        var sortedIssues: [ImportIssue] { issues.sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") } }
+
+        /// A CSV record after the header: the household to create, or `nil` (its problems noted).
+        mutating func row(_ record: CSVReader.Record) -> ImportedHousehold? {
+            guard usable else { return nil }
+            let before = issues.count
+            var values: [String: Cell] = [:]
+            for (index, cell) in record.fields.enumerated() {
+                guard let name = columns[index] else { continue }
+                values[name] = .typed(cell, units[name] ?? .yuan)
+            }
+            if let headerCells, record.fields.count > headerCells,
+                record.fields[headerCells...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+            {
+                issues.append(
+                    ImportIssue(
+                        line: record.line, field: nil, code: .invalidValue,
+                        message: "the row has \(record.fields.count) cells but the header only \(headerCells) columns"))
+            }
+            return check(Row(line: record.line, values: values), sound: issues.count == before)
+        }
+
+        /// A JSON array's entry (`line` counts from 1): the household to create, or `nil`.
+        ///
+        /// Throws `malformedInput` for an entry that is not an object: not a file of households.
+        mutating func entry(_ entry: JSONValue, line: Int) throws(DoorstepError) -> ImportedHousehold? {
+            guard case .object(let object) = entry else {
+                // Not a file of households at all: refused as a whole, as a body that is no array is.
+                throw DoorstepError(.malformedInput, "entry \(line) is a \(entry.typeName), not an object: an import is an array of households")
+            }
+            let before = issues.count
+            var values: [String: Cell] = [:]
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+                guard let (name, unit) = HouseholdImport.column(forHeader: key) else {
+                    issues.append(
+                        ImportIssue(
+                            line: line, field: String(key.prefix(64)), code: .unknownField,
+                            message: "\"\(key.prefix(64))\" is not a household field"))
+                    continue
+                }
+                if values[name] != nil {
+                    issues.append(
+                        ImportIssue(line: line, field: name, code: .invalidValue, message: "\(name) is given twice (by its wire name and its alias)"))
+                }
+                values[name] = HouseholdImport.cell(ofJSON: value, unit: unit)
+            }
+            return check(Row(line: line, values: values), sound: issues.count == before)
+        }
+
+        /// Normalises every field of a row and checks its scope; a row with any problem (here, or an
+        /// unknown key or surplus cells: not `sound`) is not imported. Of the sound rows that share a
+        /// national ID, the first is imported and each later one is reported.
+        mutating func check(_ row: Row, sound: Bool) -> ImportedHousehold? {
             var writes: [FieldWrite] = []
-            var failed = false
+            var failed = !sound
             for spec in EntityKind.household.fields {
                 var cell = row.values[spec.name] ?? .wire(.null)
                 if spec.name == "status" {
@@ -215,38 +254,35 @@ public struct HouseholdImport: Sendable {
                 do {
                     let value =
                         switch cell {
-                        case .typed(let text, let unit): try TypedInput.value(text, field: spec.name, of: .household, city: city, moneyUnit: unit)
-                        case .wire(let raw): try spec.normalize(raw, city: city)
+                        case .typed(let text, let unit):
+                            try TypedInput.value(text, field: spec.name, of: .household, city: importer.city, moneyUnit: unit)
+                        case .wire(let raw): try spec.normalize(raw, city: importer.city)
                         }
                     if !value.isNull { writes.append(FieldWrite(field: spec.name, value: value)) }
                 } catch {
-                    result.issues.append(ImportIssue(line: row.line, field: spec.name, error: error))
+                    issues.append(ImportIssue(line: row.line, field: spec.name, error: error))
                     failed = true
                 }
             }
-            if let district = writes.first(where: { $0.field == "district" })?.value.stringValue, !scope.covers(district: district) {
-                result.issues.append(
+            if let district = writes.first(where: { $0.field == "district" })?.value.stringValue, !importer.scope.covers(district: district) {
+                issues.append(
                     ImportIssue(
                         line: row.line, field: "district", code: .outOfScope,
-                        message: "the household is in district \(district); an office imports its own district (\(scope.district ?? "-")) only"
+                        message:
+                            "the household is in district \(district); an office imports its own district (\(importer.scope.district ?? "-")) only"
                     ))
                 failed = true
             }
-            guard !failed, let nationalID = writes.first(where: { $0.field == "nationalId" })?.value.stringValue else { continue }
-            valid.append(ImportedHousehold(line: row.line, nationalId: nationalID, fields: writes))
-        }
-        // A row with any problem (an unknown key, surplus cells) is not imported; of the sound rows
-        // that share a national ID, the first is imported and each later one is reported.
-        let troubled = Set(result.issues.map(\.line))
-        var first: [String: ImportedHousehold] = [:]
-        for row in valid where !troubled.contains(row.line) {
-            guard let kept = first[row.nationalId] else {
-                first[row.nationalId] = row
-                result.rows.append(row)
-                continue
+            guard !failed, let nationalID = writes.first(where: { $0.field == "nationalId" })?.value.stringValue else { return nil }
+            // A set's hash does not depend on the order of its members; two different sets sharing
+            // one (odds of 2⁻⁶⁴) would only word the report as a repeat.
+            let fields = Set(writes).hashValue
+            guard let kept = first[nationalID] else {
+                first[nationalID] = (row.line, fields)
+                return ImportedHousehold(line: row.line, nationalId: nationalID, fields: writes)
             }
-            let same = Set(kept.fields) == Set(row.fields)
-            result.issues.append(
+            let same = kept.fields == fields
+            issues.append(
                 ImportIssue(
                     line: row.line, field: "nationalId", code: .duplicateInFile,
                     message: same
@@ -256,7 +292,83 @@ public struct HouseholdImport: Sendable {
                         ? "本行与第 \(kept.line) 行重复，已按第 \(kept.line) 行导入一次"
                         : "第 \(kept.line) 行的身份证号与本行相同，已导入第 \(kept.line) 行；本行内容不同，未导入，请核对"
                 ))
+            return nil
         }
-        result.issues.sort { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") }
     }
+}
+
+/// An import file read and checked a row at a time while storage writes its rows
+/// (``ImportRows``): the server holds the file's text, the national IDs seen and the problems
+/// found, never the file's rows all at once.
+public final class ImportFile: ImportRows {
+    private enum Source: Sendable {
+        case csv(CSVReader.Records)
+        case json(JSONArrayReader, entries: Int)
+        case none
+    }
+
+    private struct State: Sendable {
+        var source: Source
+        var checker: HouseholdImport.Checker
+    }
+
+    private let state: Mutex<State>
+
+    /// A CSV file (decoded text); its header is read at once.
+    ///
+    /// Throws `malformedInput` for a file without a header, `missingField` for a header that names
+    /// no household column (see ``HouseholdImport/validate(csv:)``).
+    public init(csv text: String, importer: HouseholdImport) throws(DoorstepError) {
+        var records = CSVReader.Records(text)
+        var header: CSVReader.Record?
+        while let record = try records.next() {
+            if !record.isBlank {
+                header = record
+                break
+            }
+        }
+        guard let header else { throw HouseholdImport.Checker.emptyFile }
+        state = Mutex(State(source: .csv(records), checker: try HouseholdImport.Checker(importer, header: header)))
+    }
+
+    /// A JSON array of households (see ``HouseholdImport/validate(json:)``); a body that is no
+    /// array of objects throws from ``next()``.
+    public init(json text: String, importer: HouseholdImport) {
+        state = Mutex(State(source: .json(JSONArrayReader(text), entries: 0), checker: HouseholdImport.Checker(importer)))
+    }
+
+    /// The next sound row in file order, `nil` after the last; the problems of the rows passed
+    /// over are kept (``issues``).
+    ///
+    /// Throws for a file that is not an import file after all: a quoted field never closed, more
+    /// than `CSVReader.maxRecords` rows, malformed JSON or an entry that is no object.
+    public func next() throws(DoorstepError) -> ImportedHousehold? {
+        try state.withLock { (state: inout State) throws(DoorstepError) -> ImportedHousehold? in
+            while true {
+                switch state.source {
+                case .none:
+                    return nil
+                case .csv(var records):
+                    state.source = .none
+                    guard let record = try records.next() else { return nil }
+                    state.source = .csv(records)
+                    if record.isBlank { continue }
+                    if let row = state.checker.row(record) { return row }
+                case .json(var reader, let entries):
+                    state.source = .none
+                    guard let entry = try reader.next() else { return nil }
+                    guard entries + 1 < CSVReader.maxRecords else {
+                        throw DoorstepError(.payloadTooLarge, "a file holds at most \(CSVReader.maxRecords - 1) households")
+                    }
+                    state.source = .json(reader, entries: entries + 1)
+                    if let row = try state.checker.entry(entry, line: entries + 1) { return row }
+                }
+            }
+        }
+    }
+
+    public var allSound: Bool { state.withLock { $0.checker.issues.isEmpty } }
+
+    /// Every problem found so far, sorted by line.
+    public var issues: [ImportIssue] { state.withLock { $0.checker.sortedIssues } }
 }

@@ -16,11 +16,22 @@ public struct ImportedHousehold: Hashable, Sendable {
     }
 }
 
+/// The rows of an import file, read and checked one at a time while storage writes them: a file
+/// of 40,000 households is never held as rows all at once.
+public protocol ImportRows: Sendable {
+    /// The next sound row in file order, or `nil` after the last. Throws when the file turns out
+    /// not to be an import file (malformed, too long): storage then writes nothing.
+    func next() throws(DoorstepError) -> ImportedHousehold?
+    /// Whether no row read so far had a problem of its own.
+    var allSound: Bool { get }
+}
+
 /// When an import's transaction commits.
 public enum ImportCommitPolicy: Hashable, Sendable {
     /// Never: a dry run, or a file already known to be refused. Everything is applied and rolled back.
     case never
-    /// Only if the merge engine applies every row.
+    /// Only if every row of the file is sound (``ImportRows/allSound``, read after the last row)
+    /// and the merge engine applies every row.
     case allOrNothing
     /// Always, with the rows the merge engine applies; the rows it rejects leave no trace.
     case keepValid
@@ -64,7 +75,7 @@ public struct ShownHousehold: Hashable, Sendable {
 
 /// What importing existing household files and comparing civil-affairs rosters need from storage.
 public protocol ImportStorage: Sendable {
-    /// Creates households from validated rows in ONE write transaction: rows whose national ID
+    /// Creates households from a file's sound rows, read one at a time, in ONE write transaction: rows whose national ID
     /// is already in the national-ID index are skipped; every other row becomes a `create`
     /// mutation stamped with the server's identity device, its next seq and the server's clock,
     /// applied through ``MergeEngine/apply(_:from:store:clock:)`` as `principal`'s role and
@@ -73,7 +84,7 @@ public protocol ImportStorage: Sendable {
     /// A row the engine rejects leaves no trace (its savepoint rolls back, its seq is reused).
     /// Whether the transaction commits follows `policy`.
     func importHouseholds(
-        _ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
+        _ rows: any ImportRows, by principal: Principal, actor: String, policy: ImportCommitPolicy,
         engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> ImportOutcome
 

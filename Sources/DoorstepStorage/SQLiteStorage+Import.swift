@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStorage {
     public func importHouseholds(
-        _ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
+        _ rows: any ImportRows, by principal: Principal, actor: String, policy: ImportCommitPolicy,
         engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> ImportOutcome {
         try await pool.writeWithoutTransaction { db in
@@ -13,7 +13,7 @@ extension SQLiteStorage {
                 let identity = try OfficeWrites.identity(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'"))
                 var clock = try Self.loadClock(db, physicalMillis: physicalMillis)
                 let store = SQLiteMergeStore(db: db, engine: engine, actor: actor, now: now)
-                for row in rows {
+                while let row = try rows.next() {
                     if try Bool.fetchOne(db, sql: "SELECT 1 FROM national_ids WHERE value = ? LIMIT 1", arguments: [row.nationalId]) == true {
                         outcome.skipped.append(row.line)
                         continue
@@ -30,7 +30,7 @@ extension SQLiteStorage {
                     }
                     if let refusal { outcome.refuse(line: row.line, refusal) } else { outcome.created.append(row.line) }
                 }
-                guard policy.commits(outcome) else { return .rollback }
+                guard policy.commits(outcome, allSound: rows.allSound) else { return .rollback }
                 try Self.saveClock(db, clock)
                 outcome.committed = true
                 return .commit

@@ -192,6 +192,36 @@ import Testing
         }
     }
 
+    /// The rows are written while the file is read: a file that breaks after its first rows were
+    /// written (a quote never closed, text after a JSON array, an entry that is no household)
+    /// commits none of them.
+    @Test func aFileThatBreaksAfterItsFirstRows_writesNothing() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let rows = (20..<60).map { Self.chineseRow("户\($0)", Sample.nationalID($0)) }
+            let before = try await server.dumpDomainTables()
+            let open = try await session.importFile(Data((Self.csv(Self.chineseHeader, rows) + "甲,\"东胜区\n").utf8), token: office.token)
+            #expect(open.status == .badRequest && open.errorCode == "malformedInput", "\(open.text)")
+            #expect(open.text.contains("line 42"))
+            let entries = (20..<60).map { n -> JSONValue in
+                .object([
+                    "户主姓名": .string("户\(n)"), "身份证号": .string(Sample.nationalID(n)), "住址": "东胜 2 号", "旗区": "150602", "档案级别": "市级",
+                    "主要致困原因": "收入低", "困难程度": "一般困难", "技能水平": "初级", "家庭月收入": "2600元", "受疫情影响": "否",
+                ])
+            }
+            let array = String(decoding: try WireCoding.encode(entries), as: UTF8.self)
+            for broken in [array + " x", String(array.dropLast()) + ",7]", String(array.dropLast()) + ",{\"户主姓名\":1.5}]"] {
+                let response = try await session.importFile(Data(broken.utf8), token: office.token, contentType: "application/json")
+                #expect(response.status == .badRequest && response.errorCode == "malformedInput", "\(response.text)")
+            }
+            #expect(try await server.dumpDomainTables() == before)
+            // The same rows, whole, are imported.
+            let whole = try await session.importFile(Data(array.utf8), token: office.token, contentType: "application/json")
+            #expect(try whole.json(ImportReport.self).imported == 40, "\(whole.text)")
+        }
+    }
+
     @Test func checkIsADryRun() async throws {
         let server = TestServer()
         try await server.test { session in

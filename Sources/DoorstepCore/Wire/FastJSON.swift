@@ -199,3 +199,75 @@ public protocol JSONValueDecodable {
 public protocol JSONTextEncodable {
     func write(to writer: inout JSONTextWriter)
 }
+
+/// Reads the items of a JSON array one at a time, as ``FastJSON/parse(_:)-(Data)`` reads them, so
+/// that a large upload is never held as one tree of values.
+public struct JSONArrayReader: Sendable {
+    private let bytes: [UInt8]
+    private var index = 0
+    private var started = false
+    private var finished = false
+
+    /// A reader of `text`, which must hold one JSON array (a UTF-8 byte-order mark before it is
+    /// skipped).
+    public init(_ text: String) {
+        bytes = Array(text.utf8)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+    }
+
+    /// The next item, or `nil` after the last. Throws `malformedInput` for anything but an array
+    /// of JSON values (a fraction, bad UTF-8, text after the array).
+    public mutating func next() throws(DoorstepError) -> JSONValue? {
+        guard !finished else { return nil }
+        let start = index
+        let first = !started
+        let result: Result<(JSONValue?, Int), DoorstepError> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer)
+            parser.index = start
+            return Result { () throws(DoorstepError) -> (JSONValue?, Int) in
+                if first {
+                    parser.skipWhitespace()
+                    guard parser.index < buffer.count, buffer[parser.index] == 0x5B else { throw parser.fail("expected an array") }
+                    parser.index += 1
+                    parser.skipWhitespace()
+                    if parser.index < buffer.count, buffer[parser.index] == 0x5D {
+                        parser.index += 1
+                        try Self.end(&parser)
+                        return (nil, parser.index)
+                    }
+                }
+                parser.depth = 1
+                let item = try parser.value()
+                parser.skipWhitespace()
+                guard parser.index < buffer.count else { throw parser.fail("unexpected end") }
+                if buffer[parser.index] == 0x2C {
+                    parser.index += 1
+                    parser.skipWhitespace()
+                } else if buffer[parser.index] == 0x5D {
+                    parser.index += 1
+                    try Self.end(&parser)
+                    return (item, -1)
+                } else {
+                    throw parser.fail("expected , or ]")
+                }
+                return (item, parser.index)
+            }
+        }
+        started = true
+        do {
+            let (item, next) = try result.get()
+            if item == nil || next < 0 { finished = true }
+            index = max(next, 0)
+            return item
+        } catch {
+            finished = true
+            throw error
+        }
+    }
+
+    /// Only white space may follow the array.
+    private static func end(_ parser: inout JSONParser) throws(DoorstepError) {
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else { throw parser.fail("unexpected text after the document") }
+    }
+}

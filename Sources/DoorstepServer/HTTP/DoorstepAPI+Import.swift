@@ -24,24 +24,21 @@ extension DoorstepAPI {
         let query = request.uri.queryParameters
         let dryRun = try flag("check", query.get("check"))
         let acceptValid = try flag("acceptValid", query.get("acceptValid"))
-        let data = try await bytes(request)
         let format = Self.uploadFormat(request.headers[.contentType])
-        let text = try CSVReader.decode(data, charset: format.charset)
+        let text = try CSVReader.decode(try await bytes(request), charset: format.charset)
         let importer = HouseholdImport(city: configuration.city, scope: caller.principal)
-        let validated: HouseholdImport.Result
+        // The rows are read and checked one at a time while storage writes them; a file with any
+        // problem commits nothing (unless acceptValid), and a dry run never does.
+        let file: ImportFile
         if format.json ?? text.drop(while: { $0.isWhitespace || $0 == "\u{FEFF}" }).hasPrefix("[") {
-            validated = try importer.validate(json: text)
+            file = ImportFile(json: text, importer: importer)
         } else {
-            validated = try importer.validate(csv: try CSVReader.parse(text))
+            file = try ImportFile(csv: text, importer: importer)
         }
-        let policy: ImportCommitPolicy = dryRun ? .never : acceptValid ? .keepValid : validated.issues.isEmpty ? .allOrNothing : .never
-        var outcome = ImportOutcome()
-        if !validated.rows.isEmpty {
-            outcome = try await storage.importHouseholds(
-                validated.rows, by: caller.principal, actor: caller.actor, policy: policy,
-                engine: engine, now: now, physicalMillis: configuration.clock)
-        }
-        let errors = (validated.issues + outcome.rejected).sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") }
+        let policy: ImportCommitPolicy = dryRun ? .never : acceptValid ? .keepValid : .allOrNothing
+        let outcome = try await storage.importHouseholds(
+            file, by: caller.principal, actor: caller.actor, policy: policy, engine: engine, now: now, physicalMillis: configuration.clock)
+        let errors = (file.issues + outcome.rejected).sorted { ($0.line, $0.field ?? "") < ($1.line, $1.field ?? "") }
         let refused = !dryRun && !acceptValid && !errors.isEmpty
         var report = ImportReport(
             imported: outcome.committed || dryRun ? outcome.created.count : 0,

@@ -10,7 +10,7 @@ extension PostgresStorage {
     private struct RollBack: Error { let outcome: ImportOutcome }
 
     public func importHouseholds(
-        _ rows: [ImportedHousehold], by principal: Principal, actor: String, policy: ImportCommitPolicy,
+        _ rows: any ImportRows, by principal: Principal, actor: String, policy: ImportCommitPolicy,
         engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> ImportOutcome {
         do {
@@ -19,7 +19,7 @@ extension PostgresStorage {
                 var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
                 let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
                 var outcome = ImportOutcome()
-                for row in rows {
+                while let row = try rows.next() {
                     var known = false
                     for try await _ in try await connection.query("SELECT 1 FROM national_ids WHERE value = \(row.nationalId) LIMIT 1", logger: logger).decode(
                         Int32.self)
@@ -48,7 +48,7 @@ extension PostgresStorage {
                     try await snapshot.writeBack(store, actor: actor, now: now)
                     outcome.created.append(row.line)
                 }
-                guard policy.commits(outcome) else { throw RollBack(outcome: outcome) }
+                guard policy.commits(outcome, allSound: rows.allSound) else { throw RollBack(outcome: outcome) }
                 try await Self.setMeta(connection, "hlc", clock.last.description, logger)
                 outcome.committed = true
                 return outcome

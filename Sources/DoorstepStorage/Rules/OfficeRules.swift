@@ -76,10 +76,10 @@ extension ImportOutcome {
 
 extension ImportCommitPolicy {
     /// Whether an import with this outcome commits.
-    func commits(_ outcome: ImportOutcome) -> Bool {
+    func commits(_ outcome: ImportOutcome, allSound: Bool) -> Bool {
         switch self {
         case .never: false
-        case .allOrNothing: outcome.rejected.isEmpty
+        case .allOrNothing: allSound && outcome.rejected.isEmpty
         case .keepValid: true
         }
     }
