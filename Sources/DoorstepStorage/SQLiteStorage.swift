@@ -31,7 +31,26 @@ public final class SQLiteStorage: ServerStorage {
     }
 
     public func migrate() async throws {
+        if let newer = try await migrationPlan().newerError { throw newer }
         try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    public func migrationPlan() async throws -> MigrationPlan {
+        let migrator = SQLiteSchema.migrator
+        return try await pool.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            let known = migrator.migrations
+            var pending: [MigrationPlan.Step] = []
+            for name in known where !applied.contains(name) {
+                var rows = 0
+                for table in MigrationPlan.rewrites[name] ?? [] where try db.tableExists(table) || db.viewExists(table) {
+                    rows += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+                }
+                pending.append(MigrationPlan.Step(name: name, rows: rows))
+            }
+            return MigrationPlan(
+                applied: known.filter(applied.contains), pending: pending, unknown: applied.subtracting(known).sorted())
+        }
     }
 
     // MARK: Identity and admin token
@@ -406,6 +425,10 @@ public final class SQLiteStorage: ServerStorage {
     public func backup(to path: String) async throws {
         let destination = try DatabaseQueue(path: path)
         try pool.backup(to: destination)
+        // A backup is one file: out of WAL mode (which the copy inherits), so that copying the
+        // file alone copies all of it and opening it leaves nothing beside it.
+        try await destination.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+        try destination.close()
     }
 
     /// Marks a copy of a server's database as restored: its identity gets a new

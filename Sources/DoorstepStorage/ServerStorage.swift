@@ -7,8 +7,11 @@ import Foundation
 ///
 /// The server's test suite runs against any implementation.
 public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, DashboardStorage, Sendable {
-    /// Creates or upgrades the schema.
+    /// Creates or upgrades the schema; refuses a database written by a newer version
+    /// (``MigrationPlan/newerError``) and changes nothing then.
     func migrate() async throws
+    /// What ``migrate()`` would do, without changing anything.
+    func migrationPlan() async throws -> MigrationPlan
 
     /// The server's identity, made by `create` on first start (once, however many processes start).
     func identity(orCreate create: @Sendable () throws -> ServerIdentity) async throws -> ServerIdentity
@@ -75,4 +78,25 @@ public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, Dash
     func isHealthy() async -> Bool
     /// Writes a consistent copy of the database to a file while the server runs.
     func backup(to path: String) async throws
+
+    /// How long write transactions waited for the write lock and held it, since the storage
+    /// opened; `nil` where the backend has no such lock to measure (SQLite's single writer).
+    func writeLockStatistics() -> WriteLockStatistics?
+}
+
+extension ServerStorage {
+    public func writeLockStatistics() -> WriteLockStatistics? { nil }
+}
+
+/// The write lock's use since the storage opened (PostgreSQL: the advisory lock that serialises
+/// every writer of one database, whatever the number of server processes).
+public struct WriteLockStatistics: Hashable, Sendable {
+    /// Write transactions that took the lock.
+    public var transactions = 0
+    /// Seconds spent waiting for the lock, summed over the transactions.
+    public var waitSeconds = 0.0
+    /// Seconds the lock was held (from taking it to the commit or rollback), summed.
+    public var heldSeconds = 0.0
+
+    public init() {}
 }

@@ -79,6 +79,9 @@ struct DoorstepBench {
                     let url = try await postgres.create("ingest")
                     result.ingest = try await IngestCase.run(options, backend: .postgres(url: url), cases: [.ingest]).ingest
                 }
+                if options.only.contains(.scaleOut) {
+                    result.scaleOut = try await ScaleOutCase.run(options, databases: postgres)
+                }
                 if !scopeCases.isEmpty {
                     let url = try await postgres.create("scope")
                     let scopes = Array(options.sizes.scopes.prefix(options.sizes.postgresScopes))
@@ -89,7 +92,8 @@ struct DoorstepBench {
                 if options.only.contains(.office) {
                     let url = try await postgres.create("office")
                     result.office = try await OfficeCase.run(
-                        options, backend: .postgres(url: url), scopes: Array(options.sizes.officeScopes.prefix(options.sizes.postgresScopes)))
+                        options, backend: .postgres(url: url), scopes: Array(options.sizes.officeScopes.prefix(options.sizes.postgresScopes)),
+                        importDatabase: { try await postgres.create($0) })
                 }
                 results.postgres = result
                 await postgres.dropAll()

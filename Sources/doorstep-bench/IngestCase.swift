@@ -55,22 +55,8 @@ enum IngestCase {
             try await client.sync()
             clients.append(client)
         }
-        let share = sizes.ingestMutations / clients.count
-        let counts = clients.indices.map { $0 == 0 ? sizes.ingestMutations - share * (clients.count - 1) : share }
         Log.note("ingest (\(backend.name)): \(clients.count) clients record \(sizes.ingestMutations) visits")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, client) in clients.enumerated() {
-                let count = counts[index]
-                group.addTask {
-                    var generator = SeededGenerator(seed: 2020, stream: "client \(index)")
-                    for n in 0..<count {
-                        let household = households[Int.random(in: 0..<households.count, using: &generator)]
-                        try await client.recordVisit(to: household, Facts.visit(n))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await recordVisits(clients: clients, total: sizes.ingestMutations, households: households)
         var devices: [String] = []
         for client in clients {
             guard let device = try await client.enrollment?.device else { throw BenchError("an ingest client lost its enrollment") }
@@ -86,19 +72,7 @@ enum IngestCase {
         let bytesBefore = backend.databaseURL == nil ? try RawSQLite.tableBytes(databasePath) : nil
         Log.note("ingest (\(backend.name)): \(clients.count) clients push at once")
         gate.arm(clients: clients.count, server: server)
-        let summaries = try await withThrowingTaskGroup(of: SyncSummary.self) { group in
-            for client in clients {
-                group.addTask {
-                    do {
-                        return try await client.sync()
-                    } catch {
-                        await gate.arrive()
-                        throw error
-                    }
-                }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
+        let summaries = try await pushAtOnce(clients: clients, gate: gate)
         guard let window = gate.window else { throw BenchError("the ingest clients pushed nothing") }
         let applied = summaries.reduce(0) { $0 + $1.pushed }
         let quarantined = summaries.reduce(0) { $0 + $1.quarantined }
@@ -148,6 +122,42 @@ enum IngestCase {
         }
         for index in clients.indices { removeDatabase(Workspace.shared.path("ingest-\(tag)-client-\(index).sqlite")) }
         return result
+    }
+
+    /// The clients record `total` visits between them (seeded: the same households every run).
+    static func recordVisits(clients: [FieldClient], total: Int, households: [EntityID]) async throws {
+        let share = total / clients.count
+        let counts = clients.indices.map { $0 == 0 ? total - share * (clients.count - 1) : share }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, client) in clients.enumerated() {
+                let count = counts[index]
+                group.addTask {
+                    var generator = SeededGenerator(seed: 2020, stream: "client \(index)")
+                    for n in 0..<count {
+                        let household = households[Int.random(in: 0..<households.count, using: &generator)]
+                        try await client.recordVisit(to: household, Facts.visit(n))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Every client syncs at once (the gate, armed, holds their pulls until all pushes are answered).
+    static func pushAtOnce(clients: [FieldClient], gate: IngestGate) async throws -> [SyncSummary] {
+        try await withThrowingTaskGroup(of: SyncSummary.self) { group in
+            for client in clients {
+                group.addTask {
+                    do {
+                        return try await client.sync()
+                    } catch {
+                        await gate.arrive()
+                        throw error
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
     }
 
     // MARK: Local write

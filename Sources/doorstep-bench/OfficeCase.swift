@@ -14,7 +14,11 @@ import Synchronization
 enum OfficeCase {
     static let password = "doorstep-bench-office-2026"
 
-    static func run(_ options: Options, backend: Backend, scopes: [Int]? = nil) async throws -> OfficeResult {
+    /// `importDatabase` makes an empty PostgreSQL database for the import's server (named by its
+    /// argument); without it, the import runs on SQLite only.
+    static func run(
+        _ options: Options, backend: Backend, scopes: [Int]? = nil, importDatabase: (@Sendable (String) async throws -> String)? = nil
+    ) async throws -> OfficeResult {
         let sizes = options.sizes
         let tag = backend.databaseURL == nil ? "sqlite" : "postgres"
         let data = Workspace.shared.path("office-\(tag)")
@@ -111,8 +115,8 @@ enum OfficeCase {
 
             // An import of existing files of that size (up to 40,000 rows: a request body's limit
             // of 8 MiB, §15), into an empty server of its own: the rows written, then that server's
-            // peak memory (SQLite).
-            if backend.databaseURL == nil {
+            // peak memory.
+            if backend.databaseURL == nil || importDatabase != nil {
                 let rows = min(scope, 40_000)
                 point.importRows = rows
                 var file = "户主姓名,身份证号,电话,住址,旗区,工作单位,基层工会,档案级别,主要致困原因,其他致困原因,困难程度,技能水平,家庭月收入（分）,受疫情影响,状态,备注\n"
@@ -122,7 +126,8 @@ enum OfficeCase {
                 }
                 let importData = Workspace.shared.path("office-import-\(tag)-\(scope)")
                 let importServer = try await ServerProcess.start(
-                    data: importData, database: nil, name: "office-import-\(tag)-\(scope)-server")
+                    data: importData, database: backend.databaseURL == nil ? nil : try await importDatabase?("import\(scope)"),
+                    name: "office-import-\(tag)-\(scope)-server")
                 let importer = OfficeBrowser(base: importServer.url, token: try importServer.adminToken)
                 let importMilliseconds = try await importer.timedPost("/v1/admin/import", body: Data(file.utf8), contentType: "text/csv; charset=utf-8")
                 point.operations["import"] = OfficeTiming([importMilliseconds])

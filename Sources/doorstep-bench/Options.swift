@@ -11,6 +11,7 @@ enum BenchCase: String, CaseIterable, Sendable {
     case files
     case wire
     case office
+    case scaleOut = "scale-out"
 }
 
 /// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
@@ -50,6 +51,8 @@ struct Sizes: Sendable {
     /// The office case: the scopes (households) it grows through, and the requests timed per operation.
     var officeScopes = [1_000, 10_000, 100_000]
     var officeSamples = 50
+    /// The scale-out case (PostgreSQL): server processes on one database, in turn.
+    var scaleOutProcesses = [1, 2, 4]
 
     static let full = Sizes(
         ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
@@ -59,7 +62,7 @@ struct Sizes: Sendable {
         ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
         scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2,
         appHouseholds: 200, appSamples: 20, fileMiB: 2, fileRounds: 2, fileDevices: 4, fileDevicesMiB: 2, wireHouseholds: 100,
-        wireDayVisits: 10, wireDayEdits: 5, officeScopes: [50, 500], officeSamples: 5)
+        wireDayVisits: 10, wireDayEdits: 5, officeScopes: [50, 500], officeSamples: 5, scaleOutProcesses: [1, 2])
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }
@@ -86,13 +89,15 @@ struct Options: Sendable {
           --json              print the results as JSON (keys are documented in BENCHMARKS.md)
           --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
                               is created from this server URL (postgres://user@host:port/db) and dropped
-          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files, wire, office
+          --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files, wire, office,
+                              scale-out (PostgreSQL only: 1, 2 and 4 server processes on one database)
           --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
           --keep              keep the temporary folder (databases, server logs) for inspection
           --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)
           --app-households N  households on the field app's laptop (default 10000)
           --office-scopes N,N households of the office case's scopes (default 1000,10000,100000;
                               1000000 as the long mode, see BENCHMARKS.md)
+          --processes N,N     server processes of the scale-out case, in turn (default 1,2,4)
 
         Build it in release mode for real figures: swift build -c release --product doorstep-bench
         """
@@ -154,6 +159,13 @@ struct Options: Sendable {
                     throw BenchError("--office-scopes takes growing household counts such as 1000,10000,100000")
                 }
                 explicit.append { $0.officeScopes = scopes }
+            case "--processes":
+                let text = try value(argument)
+                let counts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 16 }) else {
+                    throw BenchError("--processes takes counts of server processes from 1 to 16, such as 1,2,4")
+                }
+                explicit.append { $0.scaleOutProcesses = counts }
             case "-h", "--help":
                 throw BenchError.usage
             default:

@@ -259,6 +259,13 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// The server's `/metrics` text.
+    func metricsText() async throws -> String {
+        let browser = OfficeBrowser(base: url, token: "")
+        defer { browser.shutdown() }
+        return try await browser.get("/metrics", api: false).text
+    }
+
     func office() throws -> OfficeClient {
         try OfficeClient(server: url, token: try adminToken)
     }

@@ -212,9 +212,35 @@ struct FieldAppResult: Codable, Sendable {
 
 struct PostgresResult: Codable, Sendable {
     var ingest: IngestResult?
+    var scaleOut: ScaleOutResult?
     var firstSync: FirstSyncResult?
     var pull: PullResult?
     var office: OfficeResult?
+}
+
+/// PostgreSQL ingest with several server processes on one database.
+struct ScaleOutResult: Codable, Sendable {
+    var mutations: Int
+    var clients: Int
+    var points: [ScaleOutPoint] = []
+}
+
+/// The ingest with one number of server processes.
+struct ScaleOutPoint: Codable, Sendable {
+    var processes: Int
+    var seconds: Double
+    var perSecond: Double
+    /// CPU of every server process during the pushes.
+    var serverCpuSeconds = 0.0
+    /// Time the processes spent answering pushes (summed over requests).
+    var pushSeconds = 0.0
+    var lockWaitSeconds = 0.0
+    var lockHeldSeconds = 0.0
+    var writeTransactions = 0.0
+    /// The write lock's held time over the pushes' time: the part of a push that runs one at a time.
+    var heldShareOfPush = 0.0
+    /// The write lock's held time over the window: near 1, the lock is what caps the rate.
+    var lockBusyShare = 0.0
 }
 
 /// Statistics over samples.
@@ -295,6 +321,7 @@ enum Table {
         if let office = results.office { lines += officeLines(office) }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
+            if let scaleOut = postgres.scaleOut { lines += scaleOutLines(scaleOut) }
             if let first = postgres.firstSync { lines += firstSyncLines(first) }
             if let pull = postgres.pull { lines += pullLines(pull) }
             if let office = postgres.office { lines += officeLines(office) }
@@ -461,6 +488,27 @@ enum Table {
         }
         if let sqlite {
             lines.append(Line(area: area, measure: "PostgreSQL / SQLite server rate", value: number(ingest.perSecond / sqlite.perSecond, digits: 2)))
+        }
+        return lines
+    }
+
+    static func scaleOutLines(_ result: ScaleOutResult) -> [Line] {
+        let area = "scale-out (PostgreSQL)"
+        var lines: [Line] = []
+        let base = result.points.first?.perSecond ?? 0
+        for point in result.points {
+            lines.append(
+                Line(
+                    area: area, measure: "\(point.processes) server process(es), \(result.clients) clients, \(number(Double(result.mutations))) visits",
+                    value:
+                        "\(number(point.perSecond)) visits/s (× \(number(base > 0 ? point.perSecond / base : 0, digits: 2))), CPU \(number(point.serverCpuSeconds / Double(max(1, result.mutations)) * 1e6)) µs/visit"
+                ))
+            lines.append(
+                Line(
+                    area: area, measure: "  write lock: held / push time, held / window, wait",
+                    value:
+                        "\(number(point.heldShareOfPush * 100, digits: 0)) %, \(number(point.lockBusyShare * 100, digits: 0)) %, \(number(point.lockWaitSeconds, digits: 1)) s over \(number(point.writeTransactions)) transactions"
+                ))
         }
         return lines
     }

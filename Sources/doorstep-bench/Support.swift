@@ -64,12 +64,15 @@ final class IngestGate: Sendable {
         var lastPush: ContinuousClock.Instant?
         var cpuAtFirstPush = 0.0
         var cpuAtLastPush = 0.0
+        var beforeRelease: (@Sendable () async -> Void)?
     }
     private let state = Mutex(State())
 
     /// Starts timing: `server`'s CPU time is read at the first push and at each push answer.
-    func arm(clients: Int, server: ServerProcess) {
+    /// `beforeRelease` runs once every client has pushed, before any pull starts.
+    func arm(clients: Int, server: ServerProcess, beforeRelease: (@Sendable () async -> Void)? = nil) {
         state.withLock { state in
+            state.beforeRelease = beforeRelease
             state.armed = true
             state.expected = clients
             state.arrived = 0
@@ -117,6 +120,7 @@ final class IngestGate: Sendable {
                 if release { continuation.resume() }
             }
         } else {
+            if let hook = state.withLock({ $0.armed ? $0.beforeRelease : nil }) { await hook() }
             release()
         }
     }

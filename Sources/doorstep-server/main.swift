@@ -11,25 +11,35 @@ struct DoorstepServerCommand: AsyncParsableCommand {
         commandName: "doorstep-server",
         abstract: "The central Doorstep server: sync, review queue, reports.",
         discussion: """
-            Starts on 127.0.0.1:8080 with its data in ./doorstep-data (SQLite). Options may also be set
-            with DOORSTEP_HOST, DOORSTEP_PORT, DOORSTEP_DATA, DOORSTEP_DISTRICTS and DOORSTEP_DATABASE_URL
-            (PostgreSQL, for several servers on one database).
+            Starts on 127.0.0.1:8080 with its data in ./doorstep-data (SQLite). Every option may also be
+            set in a configuration file (--config /etc/doorstep/server.toml, or DOORSTEP_CONFIG) and by an
+            environment variable (DOORSTEP_PORT, DOORSTEP_DATA, DOORSTEP_DATABASE_URL for PostgreSQL, ...):
+            a flag wins over the variable, which wins over the file. See docs/OPERATIONS.md.
 
             Examples:
               doorstep-server
               doorstep-server --port 0 --data /var/lib/doorstep
+              doorstep-server --config /etc/doorstep/server.toml
+              doorstep-server --backup-every 24h --backup-keep 14 --log-format json
               doorstep-server --host 0.0.0.0 --port 8443 --tls-cert cert.pem --tls-key key.pem
               doorstep-server rotate-admin-token --data /var/lib/doorstep
               doorstep-server backup --data /var/lib/doorstep --out /mnt/usb/doorstep-2020-04-30.sqlite
               doorstep-server restore --from /mnt/usb/doorstep-2020-04-30.sqlite --data /var/lib/doorstep --replace
+              doorstep-server migrate --dry-run --config /etc/doorstep/server.toml
             """,
         version: DoorstepVersion.string,
-        subcommands: [Serve.self, RotateAdminToken.self, Backup.self, Restore.self],
+        subcommands: [Serve.self, RotateAdminToken.self, Backup.self, Restore.self, Migrate.self],
         defaultSubcommand: Serve.self
     )
 }
 
 struct DataOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "A configuration file (TOML: see docs/OPERATIONS.md; env DOORSTEP_CONFIG). Flags and environment variables win over it.",
+            valueName: "file"))
+    var config: String?
+
     @Option(name: .customLong("data"), help: "The data folder (default ./doorstep-data; env DOORSTEP_DATA).")
     var data: String?
 
@@ -48,25 +58,18 @@ struct DataOptions: ParsableArguments {
     )
     var database: String?
 
-    func configuration() throws -> ServerConfiguration {
-        let environment = ProcessInfo.processInfo.environment
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = data ?? environment["DOORSTEP_DATA"] ?? "doorstep-data"
-        configuration.databaseURL = database ?? environment["DOORSTEP_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        if let file = districts ?? environment["DOORSTEP_DISTRICTS"] {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read the districts file \(file)")
-            }
-            configuration.city = try CityData.decode(contents)
+    /// The settings from these flags, `more` flags, the environment and the configuration file.
+    func settings(_ more: [ServerSetting: String?] = [:]) throws -> ServerSettings {
+        var flags: [ServerSetting: String] = [:]
+        for (setting, value) in [(ServerSetting.data, data), (.districts, districts), (.campaigns, campaigns), (.database, database)]
+            + more.map({ ($0.key, $0.value) })
+        {
+            if let value { flags[setting] = value }
         }
-        if let file = campaigns ?? environment["DOORSTEP_CAMPAIGNS"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read the campaigns file \(file)")
-            }
-            configuration.city = try configuration.city.addingCampaigns(try CityData.decodeCampaigns(contents))
-        }
-        return configuration
+        return try ServerSettings(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
     }
+
+    func configuration() throws -> ServerConfiguration { try settings().dataConfiguration() }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -76,7 +79,7 @@ struct Serve: AsyncParsableCommand {
     var host: String?
 
     @Option(help: "The port (default 8080; 0 takes a free one and writes it to DATA/server.addr; env DOORSTEP_PORT).")
-    var port: Int?
+    var port: String?
 
     @Option(
         name: .customLong("tls-cert"),
@@ -91,7 +94,7 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp(
             "Once an address or account has failed to sign in or enroll 10 times in 5 minutes, the time between two checks from there (default 1000; env DOORSTEP_AUTH_THROTTLE_MS).",
             valueName: "ms"))
-    var authThrottleMillis: Int64?
+    var authThrottleMillis: String?
 
     @Option(
         help: ArgumentHelp(
@@ -99,30 +102,40 @@ struct Serve: AsyncParsableCommand {
             valueName: "on|off"))
     var compression: String?
 
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp("text (default) or json: one JSON object per line, for log collectors (env DOORSTEP_LOG_FORMAT).", valueName: "text|json"))
+    var logFormat: String?
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp("trace, debug, info (default), notice, warning, error or critical (env DOORSTEP_LOG_LEVEL).", valueName: "level"))
+    var logLevel: String?
+
+    @Option(
+        name: .customLong("backup-every"),
+        help: ArgumentHelp(
+            "Back up the database and its files by itself this often: 24h, 12h, 30m, 7d, or off (default off; env DOORSTEP_BACKUP_EVERY). SQLite only.",
+            valueName: "duration"))
+    var backupEvery: String?
+
+    @Option(name: .customLong("backup-keep"), help: ArgumentHelp("Scheduled backups kept, the newest (default 14; env DOORSTEP_BACKUP_KEEP).", valueName: "n"))
+    var backupKeep: String?
+
+    @Option(
+        name: .customLong("backup-folder"),
+        help: ArgumentHelp("Where scheduled backups go (default DATA/backups; env DOORSTEP_BACKUP_FOLDER).", valueName: "folder"))
+    var backupFolder: String?
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var configuration = try options.configuration()
-        configuration.host = host ?? environment["DOORSTEP_HOST"] ?? "127.0.0.1"
-        configuration.tlsCertificatePath = tlsCert ?? environment["DOORSTEP_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
-        configuration.tlsKeyPath = tlsKey ?? environment["DOORSTEP_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        if (configuration.tlsCertificatePath == nil) != (configuration.tlsKeyPath == nil) {
-            throw ValidationError("HTTPS needs both --tls-cert and --tls-key")
-        }
-        if let throttle = authThrottleMillis ?? environment["DOORSTEP_AUTH_THROTTLE_MS"].flatMap({ Int64($0) }) {
-            guard (1...60_000).contains(throttle) else { throw ValidationError("--auth-throttle-ms must be from 1 to 60000") }
-            configuration.authThrottleMillis = throttle
-        }
-        switch compression ?? environment["DOORSTEP_COMPRESSION"] ?? "on" {
-        case "on": configuration.compressAnswers = true
-        case "off": configuration.compressAnswers = false
-        case let other: throw ValidationError("--compression must be on or off, not \"\(other)\"")
-        }
-        if let port = port ?? environment["DOORSTEP_PORT"].flatMap(Int.init) {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-            configuration.port = port
-        }
+        let settings = try options.settings([
+            .host: host, .port: port, .tlsCert: tlsCert, .tlsKey: tlsKey, .authThrottleMillis: authThrottleMillis, .compression: compression,
+            .logFormat: logFormat, .logLevel: logLevel, .backupEvery: backupEvery, .backupKeep: backupKeep, .backupFolder: backupFolder,
+        ])
+        let configuration = try settings.serverConfiguration()
+        ServerLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         ProcessMemory.returnLargeBlocksToTheSystem()
         // One server per data folder: a second one, or a restore into it, stops while this one runs.
         let lock = try DataFolderLock.acquire(configuration.dataDirectory)
@@ -197,5 +210,35 @@ struct Restore: AsyncParsableCommand {
             from: from, configuration: try options.configuration(), replace: replace, withoutFiles: withoutFiles)
         if let aside = summary.setAside { print("The database that was there is kept at \(aside).") }
         print("Restored \(summary.database) from \(from), with \(summary.files) attachment file(s) (\(summary.filesCopied) put back).")
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say which schema migrations a start would run and about how long they take (--dry-run), or run them now.",
+        discussion: """
+            A server migrates its database when it starts; after an upgrade, run this first with --dry-run \
+            to see what the start will do. Without --dry-run, the migrations run now (the server stopped). \
+            A database written by a newer version is refused, and nothing is changed.
+            """
+    )
+
+    @OptionGroup var options: DataOptions
+
+    @Flag(help: "Change nothing: list the pending migrations, the rows they rewrite and an estimate of their time.")
+    var dryRun = false
+
+    func run() async throws {
+        let configuration = try options.configuration()
+        if dryRun {
+            let plan = try await DoorstepServerSetup.migrationPlan(configuration: configuration)
+            print(MigrationReport.text(plan, dryRun: true))
+            if let newer = MigrationReport.refusal(plan) { throw newer }
+            return
+        }
+        let lock = configuration.databaseURL == nil ? try DataFolderLock.acquire(configuration.dataDirectory) : nil
+        let plan = try await DoorstepServerSetup.migrate(configuration: configuration)
+        withExtendedLifetime(lock) {}
+        print(MigrationReport.text(plan, dryRun: false))
     }
 }

@@ -236,7 +236,16 @@ struct EncodedPullTests {
                 }
                 try db.execute(sql: "DETACH DATABASE source")
             }
+            // What a start would do, said before it does it (`migrate --dry-run`).
+            let plan = try await older.migrationPlan()
+            let rows = try await older.pool.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entities") ?? 0) + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0)
+            }
+            #expect(plan.unknown.isEmpty && plan.applied.last == "v5 conflicted entities index")
+            #expect(plan.pending.first?.name == "v6 entities by household" && plan.pending.last == MigrationPlan.Step(name: "v11 stored once", rows: rows))
+            #expect(plan.estimatedSeconds > 0)
             try await older.migrate()
+            #expect(try await older.migrationPlan().pending.isEmpty)
 
             let entities = "SELECT household, id, kind, conflicted, wire, superseded FROM entities ORDER BY household, id"
             let before = try current.pool.read { db in try Row.fetchAll(db, sql: entities) }

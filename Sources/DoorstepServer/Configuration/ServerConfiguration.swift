@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var compressAnswers = true
     /// The gzip level of compressed answers (1 fastest … 9 smallest; default 1).
     public var compressionLevel: Int32 = 1
+    /// How the log is written (`log.format`).
+    public var logFormat: LogFormat = .text
+    /// Backups the server makes itself (`backup.every`), none when `nil`.
+    public var backups: BackupSchedule? = nil
 
     /// Limits on what one request may carry.
     public struct Limits: Sendable {

@@ -68,7 +68,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// JSON responses in the canonical wire form.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        make(encoded: try WireCoding.encode(value), status: status)
+        // A value that writes itself goes from its writer's bytes to the buffer: one copy of a
+        // large answer (a whole report, a roster comparison) alive at a time, not three.
+        if let fast = value as? any JSONTextEncodable {
+            var writer = JSONTextWriter()
+            fast.write(to: &writer)
+            return make(encoded: writer.bytes, status: status)
+        }
+        return make(encoded: try WireCoding.encode(value), status: status)
     }
 
     /// A body already encoded as JSON, as UTF-8 bytes.

@@ -90,11 +90,17 @@ public struct DoorstepServerSetup: Sendable {
             files = try FolderFileStore(root: URL(fileURLWithPath: configuration.filesDirectory), clock: configuration.clock)
         }
         let publicKey = try ServerKeys.publicKey(of: identity)
+        var backups: ScheduledBackups?
+        if let schedule = configuration.backups, configuration.databaseURL == nil {
+            let scheduled = ScheduledBackups(configuration: configuration, schedule: schedule, logger: logger)
+            services.append(scheduled)
+            backups = scheduled
+        }
         return DoorstepServerSetup(
             api: DoorstepAPI(
                 storage: storage,
                 files: files,
-                configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics()),
+                configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics(), backups: backups),
             storage: storage,
             services: services
         )
@@ -103,21 +109,38 @@ public struct DoorstepServerSetup: Sendable {
     /// Runs `body` with the configured storage, migrated, then closes it (setup and one-off
     /// commands): a PostgreSQL pool runs in a child task for as long as `body` does.
     static func withStorage<Result: Sendable>(
-        _ configuration: ServerConfiguration, logger: Logger = Logger(label: "doorstep-server"),
+        _ configuration: ServerConfiguration, logger: Logger = Logger(label: "doorstep-server"), migrating: Bool = true,
         _ body: @Sendable (any ServerStorage) async throws -> Result
     ) async throws -> Result {
         guard let url = configuration.databaseURL else {
             let storage = try SQLiteStorage(path: configuration.databasePath)
-            try await storage.migrate()
+            if migrating { try await storage.migrate() }
             return try await body(storage)
         }
         let storage = try PostgresStorage(url: url, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await storage.run() }
             defer { group.cancelAll() }
-            try await storage.migrate()
+            if migrating { try await storage.migrate() }
             return try await body(storage)
         }
+    }
+
+    /// What starting a server would do to its database's schema, changing nothing (`migrate --dry-run`).
+    public static func migrationPlan(configuration: ServerConfiguration) async throws -> MigrationPlan {
+        if configuration.databaseURL == nil, !FileManager.default.fileExists(atPath: configuration.databasePath) {
+            throw DoorstepError(.notFound, "no database at \(configuration.databasePath): a start would create it")
+        }
+        return try await withStorage(configuration, migrating: false) { storage in try await storage.migrationPlan() }
+    }
+
+    /// Applies the migrations a start would apply and returns what was pending. The data folder must
+    /// not be in use by a running server (SQLite; the caller holds its lock).
+    public static func migrate(configuration: ServerConfiguration) async throws -> MigrationPlan {
+        let plan = try await migrationPlan(configuration: configuration)
+        if let newer = plan.newerError { throw newer }
+        try await withStorage(configuration) { _ in }
+        return plan
     }
 
     /// Replaces the admin token: the old one stops working at once. Returns the file holding the new one.

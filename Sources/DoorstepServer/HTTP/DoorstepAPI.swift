@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 
 /// The HTTP API: each route parses its input, checks the caller, and calls the storage seam.
 struct DoorstepAPI: Sendable {
@@ -22,11 +23,14 @@ struct DoorstepAPI: Sendable {
     let throttle: GuessThrottle
     /// Counts pushed changes into the office tally in the background.
     let tallyKeeper = TallyKeeper()
+    /// The backups the server makes itself (`backup.every`), if any.
+    let backups: ScheduledBackups?
 
     init(
         storage: any ServerStorage, files: any FileStore, configuration: ServerConfiguration, identity: ServerIdentity, bundlePublicKey: String,
-        metrics: ServerMetrics
+        metrics: ServerMetrics, backups: ScheduledBackups? = nil
     ) {
+        self.backups = backups
         self.storage = storage
         self.files = files
         self.configuration = configuration
@@ -56,6 +60,13 @@ struct DoorstepAPI: Sendable {
         }
         router.get("metrics") { _, _ in
             if let statistics = try? await files.statistics() { metrics.record(statistics) }
+            if let statistics = storage.writeLockStatistics() { metrics.record(statistics) }
+            if let status = backups?.status.withLock({ $0 }) { metrics.record(status) }
+            if let devices = try? await storage.devices(district: nil) {
+                metrics.record(devices: devices, now: Date(timeIntervalSince1970: Double(configuration.clock()) / 1000))
+            }
+            if let review = try? await storage.reviewQueue(district: nil) { metrics.record(review: review) }
+            metrics.recordDisk(of: configuration.dataDirectory)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
@@ -173,9 +184,26 @@ struct DoorstepAPI: Sendable {
 
     // MARK: Routes
 
+    /// `GET /health`: `ok` while the database answers; with scheduled backups, the last one's time
+    /// and result (a failed backup is reported, not a reason to take the server out of service).
     func health() async throws -> Response {
+        let (healthy, body) = await healthReport()
+        return try JSONResponse.make(body, status: healthy ? .ok : .serviceUnavailable)
+    }
+
+    /// What `/health` answers: whether the database answers, and the body.
+    func healthReport() async -> (healthy: Bool, body: JSONValue) {
         let healthy = await storage.isHealthy()
-        return try JSONResponse.make(["status": healthy ? "ok" : "unavailable"], status: healthy ? .ok : .serviceUnavailable)
+        var body: [String: JSONValue] = ["status": .string(healthy ? "ok" : "unavailable")]
+        if let status = backups?.status.withLock({ $0 }) {
+            var backup: [String: JSONValue] = ["written": .int(Int64(status.written)), "failed": .int(Int64(status.failed))]
+            if let at = status.lastAttemptAt { backup["lastAttemptAt"] = .string(Instant.format(at, in: .gmt)) }
+            if let ok = status.lastSucceeded { backup["lastSucceeded"] = .bool(ok) }
+            if let at = status.lastSuccessAt { backup["lastSuccessAt"] = .string(Instant.format(at, in: .gmt)) }
+            if let error = status.lastError { backup["lastError"] = .string(error) }
+            body["backup"] = .object(backup)
+        }
+        return (healthy, .object(body))
     }
 
     func enroll(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {

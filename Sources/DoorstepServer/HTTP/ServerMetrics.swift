@@ -1,7 +1,9 @@
 import DoorstepCore
 import DoorstepStorage
+import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The server's metrics, in one registry per application (no process-wide state), served as
 /// Prometheus text at `GET /metrics`.
@@ -21,6 +23,22 @@ final class ServerMetrics: Sendable {
     private let storedBytes: Gauge
     private let unfinishedUploads: Gauge
     private let receivingUploads: Gauge
+    private let backupLastSuccess: Gauge
+    private let backupLastAttempt: Gauge
+    private let backupLastOK: Gauge
+    private let backupLastBytes: Gauge
+    private let backupsWritten: Gauge
+    private let backupsFailed: Gauge
+    private let writeTransactions: Counter
+    private let devicesActive: Gauge
+    private let devicesSilent: Gauge
+    private let reviewOpen: [String: Gauge]
+    private let diskFree: Gauge
+    private let diskSize: Gauge
+    private let writeLockWait: Counter
+    private let writeLockHeld: Counter
+    /// The storage's write-lock figures at the last reading (the counters grow by the difference).
+    private let writeLockSeen = Mutex(WriteLockStatistics())
 
     init() {
         pushes = registry.makeCounter(descriptor: Self.name("pushes", "total", "Batches applied"))
@@ -44,6 +62,33 @@ final class ServerMetrics: Sendable {
         unfinishedUploads = registry.makeGauge(
             descriptor: Self.name("file_uploads_unfinished", "", "Uploads begun and not finished (kept 7 days after their last write)"))
         receivingUploads = registry.makeGauge(descriptor: Self.name("file_uploads_receiving", "", "Upload requests being received now"))
+        backupLastSuccess = registry.makeGauge(
+            descriptor: Self.name("backup_last_success", "timestamp_seconds", "When the last scheduled backup was written and checked (Unix time)"))
+        backupLastAttempt = registry.makeGauge(
+            descriptor: Self.name("backup_last_attempt", "timestamp_seconds", "When the last scheduled backup was tried (Unix time)"))
+        backupLastOK = registry.makeGauge(
+            descriptor: Self.name("backup_last_succeeded", "", "1 if the last scheduled backup was written and checked, 0 if it failed"))
+        backupLastBytes = registry.makeGauge(descriptor: Self.name("backup_last", "bytes", "Bytes of the last good backup (database and files copied)"))
+        backupsWritten = registry.makeGauge(descriptor: Self.name("backups_written", "", "Scheduled backups written since the server started"))
+        backupsFailed = registry.makeGauge(descriptor: Self.name("backups_failed", "", "Scheduled backups that failed since the server started"))
+        devicesActive = registry.makeGauge(descriptor: Self.name("devices_enrolled", "", "Devices enrolled and not revoked"))
+        devicesSilent = registry.makeGauge(
+            descriptor: Self.name(
+                "devices_silent_3d", "", "Devices enrolled and not revoked that have not synced for 3 days (or since their enrollment 3 days ago)"))
+        var reviewOpen: [String: Gauge] = [:]
+        for kind in ["conflicts", "duplicates", "rejections"] {
+            reviewOpen[kind] = registry.makeGauge(
+                descriptor: Self.name("review_open", "", "Items waiting in the offices' review queue, by kind"), labels: [("kind", kind)])
+        }
+        self.reviewOpen = reviewOpen
+        diskFree = registry.makeGauge(descriptor: Self.name("data_disk_free", "bytes", "Free bytes on the file system of the data folder"))
+        diskSize = registry.makeGauge(descriptor: Self.name("data_disk_size", "bytes", "Size of the file system of the data folder"))
+        writeTransactions = registry.makeCounter(
+            descriptor: Self.name("write_lock_transactions", "total", "Write transactions that took the database's write lock (PostgreSQL)"))
+        writeLockWait = registry.makeCounter(
+            descriptor: Self.name("write_lock_wait", "seconds_total", "Seconds write transactions waited for the write lock (PostgreSQL)"))
+        writeLockHeld = registry.makeCounter(
+            descriptor: Self.name("write_lock_held", "seconds_total", "Seconds write transactions held the write lock, to their commit (PostgreSQL)"))
     }
 
     /// Sets the file store's gauges, before the metrics are read.
@@ -53,6 +98,56 @@ final class ServerMetrics: Sendable {
         unfinishedUploads.set(Int64(statistics.unfinishedUploads))
         receivingUploads.set(Int64(statistics.receiving))
     }
+
+    /// Sets the devices' gauges from every device record, before the metrics are read.
+    func record(devices: [DeviceRecord], now: Date) {
+        let active = devices.filter { !$0.isRevoked }
+        let limit = now.addingTimeInterval(-3 * 86_400)
+        let silent = active.filter { device in
+            let last = [device.lastPushAt, device.lastPullAt, device.enrolledAt].compactMap { $0.flatMap(Instant.parse) }.max()
+            return (last ?? .distantPast) < limit
+        }
+        devicesActive.set(Int64(active.count))
+        devicesSilent.set(Int64(silent.count))
+    }
+
+    /// Sets the review queue's gauges.
+    func record(review: ReviewQueue) {
+        reviewOpen["conflicts"]?.set(Int64(review.conflicts.count))
+        reviewOpen["duplicates"]?.set(Int64(review.duplicates.count))
+        reviewOpen["rejections"]?.set(Int64(review.rejections.count))
+    }
+
+    /// Sets the data folder's disk gauges.
+    func recordDisk(of folder: String) {
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: folder) else { return }
+        if let free = attributes[.systemFreeSize] as? NSNumber { diskFree.set(free.int64Value) }
+        if let size = attributes[.systemSize] as? NSNumber { diskSize.set(size.int64Value) }
+    }
+
+    /// Sets the scheduled backups' gauges, before the metrics are read.
+    func record(_ status: BackupStatus) {
+        if let at = status.lastSuccessAt { backupLastSuccess.set(at.timeIntervalSince1970) }
+        if let at = status.lastAttemptAt { backupLastAttempt.set(at.timeIntervalSince1970) }
+        if let ok = status.lastSucceeded { backupLastOK.set(Int64(ok ? 1 : 0)) }
+        backupLastBytes.set(status.lastBytes)
+        backupsWritten.set(Int64(status.written))
+        backupsFailed.set(Int64(status.failed))
+    }
+
+    /// Brings the write-lock counters up to the storage's figures, before the metrics are read.
+    func record(_ statistics: WriteLockStatistics) {
+        let seen = writeLockSeen.withLock { seen in
+            defer { seen = statistics }
+            return seen
+        }
+        if statistics.transactions > seen.transactions { writeTransactions.increment(by: Int64(statistics.transactions - seen.transactions)) }
+        if statistics.waitSeconds > seen.waitSeconds { writeLockWait.increment(by: statistics.waitSeconds - seen.waitSeconds) }
+        if statistics.heldSeconds > seen.heldSeconds { writeLockHeld.increment(by: statistics.heldSeconds - seen.heldSeconds) }
+    }
+
+    /// The metrics as Prometheus text, as `GET /metrics` sends them.
+    var text: String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
 
     /// `doorstep_NAME_UNIT`, as Prometheus names it.
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -101,6 +101,23 @@ public enum FileStoreBackup {
         return summary
     }
 
+    /// Hard-links every file of an earlier backup's folder into a new one (files never change), so
+    /// that ``write(_:to:)`` then copies only the files that arrived since; returns how many were
+    /// linked. A file that cannot be linked (another file system) is left for `write` to copy.
+    @discardableResult
+    public static func link(from earlier: URL, to folder: URL) -> Int {
+        var linked = 0
+        for (sha256, url) in (try? files(in: earlier)) ?? [] {
+            let target = path(of: sha256, in: folder)
+            guard
+                (try? FileManager.default.createDirectory(
+                    at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])) != nil
+            else { continue }
+            if (try? FileManager.default.linkItem(at: url, to: target)) != nil { linked += 1 }
+        }
+        return linked
+    }
+
     /// The files of a backup folder: `ab/<sha256>` (other names, such as a copy cut short, are not files).
     static func files(in folder: URL) throws -> [(String, URL)] {
         var found: [(String, URL)] = []

@@ -247,12 +247,25 @@ enum PostgresSchema {
 
     /// Applies the migrations not yet applied, in order; with `upTo`, none after the one of that name (tests).
     static func migrate(_ client: PostgresClient, logger: Logger, upTo last: String? = nil) async throws {
+        do {
+            try await migrateInTransaction(client, logger: logger, upTo: last)
+        } catch let error as PostgresTransactionError {
+            // The migration's own error (a newer database, a failed statement), not the wrapper's.
+            if let inner = error.closureError, error.rollbackError == nil { throw inner }
+            throw error
+        }
+    }
+
+    private static func migrateInTransaction(_ client: PostgresClient, logger: Logger, upTo last: String?) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
             try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)", logger: logger)
             var applied = Set<String>()
             for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger).decode(String.self) {
                 applied.insert(name)
+            }
+            if let newer = MigrationPlan(applied: [], pending: [], unknown: applied.subtracting(migrations.map(\.name)).sorted()).newerError {
+                throw newer
             }
             for migration in migrations where !applied.contains(migration.name) {
                 try await preparations[migration.name]?(connection, logger)

@@ -19,6 +19,8 @@ public final class PostgresStorage: ServerStorage {
     /// The bytes per household of the last pull page written, so that the next page reads about
     /// as many households as fit in one query (0 before the first page).
     let householdBytes = Mutex(0)
+    /// The write lock's use by this process (``writeLockStatistics()``).
+    let writeLock = Mutex(WriteLockStatistics())
 
     /// Connects to a database given as `postgres://user:password@host:port/database` (a `host`
     /// query item may name a Unix socket folder). Run ``client`` as a service (``run()``).
@@ -61,13 +63,67 @@ public final class PostgresStorage: ServerStorage {
         try await PostgresSchema.migrate(client, logger: logger)
     }
 
+    public func migrationPlan() async throws -> MigrationPlan {
+        try await transaction { connection in
+            var applied = Set<String>()
+            var exists = false
+            for try await found in try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).decode(Bool.self) {
+                exists = found
+            }
+            if exists {
+                for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger).decode(String.self) {
+                    applied.insert(name)
+                }
+            }
+            let known = PostgresSchema.migrations.map(\.name)
+            var pending: [MigrationPlan.Step] = []
+            for name in known where !applied.contains(name) {
+                var rows = 0
+                for table in MigrationPlan.rewrites[name] ?? [] {
+                    var present = false
+                    for try await found in try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).decode(Bool.self) {
+                        present = found
+                    }
+                    guard present else { continue }
+                    for try await count in try await connection.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)"), logger: logger).decode(
+                        Int64.self)
+                    {
+                        rows += Int(count)
+                    }
+                }
+                pending.append(MigrationPlan.Step(name: name, rows: rows))
+            }
+            return MigrationPlan(applied: known.filter(applied.contains), pending: pending, unknown: applied.subtracting(known).sorted())
+        }
+    }
+
     /// Runs `body` in a write transaction holding the write lock.
     @discardableResult
     func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await transaction { connection in
+        let asked = ContinuousClock.now
+        let locked = Mutex<ContinuousClock.Instant?>(nil)
+        defer {
+            // Held until the transaction ends: the commit (or rollback) releases the lock.
+            if let start = locked.withLock({ $0 }) {
+                let end = ContinuousClock.now
+                writeLock.withLock {
+                    $0.transactions += 1
+                    $0.waitSeconds += Self.seconds(start - asked)
+                    $0.heldSeconds += Self.seconds(end - start)
+                }
+            }
+        }
+        return try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
+            locked.withLock { $0 = .now }
             return try await body(connection)
         }
+    }
+
+    public func writeLockStatistics() -> WriteLockStatistics? { writeLock.withLock { $0 } }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Runs `body` in a transaction; an error thrown by `body` comes out as itself (after the rollback),

@@ -1,4 +1,5 @@
 import DoorstepClient
+import DoorstepServer
 import Foundation
 import GRDB
 import Logging
@@ -54,6 +55,9 @@ struct CapturingLogHandler: LogHandler {
         if let extra = event.metadata { all.merge(extra) { $1 } }
         let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         capture.append("\(event.level) \(label) \(event.source): \(event.message) \(fields)\(event.error.map { " error=\($0)" } ?? "")")
+        // The same event as `--log-format json` writes it: both formats are scanned.
+        capture.append(
+            JSONLogHandler.line(label: label, level: event.level, message: "\(event.message)", metadata: all, source: event.source, error: event.error))
         if event.level >= max(logLevel, .info) {
             var forward = stream
             forward.logLevel = logLevel
