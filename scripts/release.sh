@@ -54,12 +54,13 @@ echo "== the libraries the binaries link, and the packages that hold them"
 shlibs=$(mktemp -d)
 mkdir -p "$shlibs/debian"
 printf 'Source: doorstep\n\nPackage: doorstep\nArchitecture: any\n' >"$shlibs/debian/control"
-depends=$(cd "$shlibs" && dpkg-shlibdeps -O "$OLDPWD/$stage/usr/bin/doorstep-server" "$OLDPWD/$stage/usr/bin/doorstep" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$shlibs" && dpkg-shlibdeps -O "$OLDPWD/$stage/usr/bin/doorstep-server" "$OLDPWD/$stage/usr/bin/doorstep" | sed -n 's/^shlibs:Depends=//p')
 rm -rf "$shlibs"
 [ -n "$depends" ] || { echo "release.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 for binary in "$stage/usr/bin/doorstep-server" "$stage/usr/bin/doorstep"; do
     for library in $(readelf -d "$binary" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-        path=$(ldconfig -p | awk -v lib="$library" '$1 == lib { print $NF; exit }')
+        # awk reads to the end (an early exit would kill ldconfig with SIGPIPE under pipefail).
+        path=$(ldconfig -p | awk -v lib="$library" '$1 == lib && !found { print $NF; found = 1 }')
         real=$(readlink -f "$path")
         # With a merged /usr, dpkg knows a library by either of its paths.
         package=""
@@ -83,6 +84,7 @@ Architecture: $arch
 Maintainer: Doorstep maintainers <doorstep@localhost>
 Installed-Size: $size
 Depends: $depends, adduser
+Recommends: init-system-helpers
 Section: net
 Priority: optional
 Description: hardship-relief home visits: the central server and the field CLI
@@ -99,4 +101,5 @@ dpkg-deb --root-owner-group --build "$stage" "dist/doorstep_${version}_${arch}.d
 tar -C "$stage" --exclude=DEBIAN -czf "dist/doorstep-$version-linux-$arch.tar.gz" --owner=0 --group=0 .
 rm -rf dist/stage
 echo "== dist/doorstep_${version}_${arch}.deb ($(du -h "dist/doorstep_${version}_${arch}.deb" | cut -f1)), dist/doorstep-$version-linux-$arch.tar.gz"
-echo "   Depends: $depends, adduser"
+echo "   Depends: $depends, adduser
+Recommends: init-system-helpers"

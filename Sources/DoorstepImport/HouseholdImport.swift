@@ -334,7 +334,7 @@ public final class ImportFile: ImportRows {
     /// A JSON array of households (see ``HouseholdImport/validate(json:)``); a body that is no
     /// array of objects throws from ``next()``.
     public init(json text: String, importer: HouseholdImport) {
-        state = Mutex(State(source: .json(JSONArrayReader(text), entries: 0), checker: HouseholdImport.Checker(importer)))
+        state = Mutex(State(source: .json(JSONArrayReader(text, wholeNumbersInAnyForm: true), entries: 0), checker: HouseholdImport.Checker(importer)))
     }
 
     /// The next sound row in file order, `nil` after the last; the problems of the rows passed

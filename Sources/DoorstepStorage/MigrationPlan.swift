@@ -32,6 +32,21 @@ public struct MigrationPlan: Sendable, Hashable {
     /// schema-only migration is counted as a tenth of a second.
     public static let rowsPerSecond = 16_000.0
 
+    /// The plan of a database that has `applied` of this version's `known` migrations (in order),
+    /// with the rows of each table a pending migration rewrites (``tablesToCount(known:applied:)``).
+    init(known: [String], applied: Set<String>, rowCounts: [String: Int]) {
+        self.applied = known.filter(applied.contains)
+        pending = known.filter { !applied.contains($0) }.map { name in
+            Step(name: name, rows: (Self.rewrites[name] ?? []).reduce(0) { $0 + (rowCounts[$1] ?? 0) })
+        }
+        unknown = applied.subtracting(known).sorted()
+    }
+
+    /// The tables whose rows the pending migrations rewrite (a backend counts them).
+    static func tablesToCount(known: [String], applied: Set<String>) -> Set<String> {
+        Set(known.filter { !applied.contains($0) }.flatMap { rewrites[$0] ?? [] })
+    }
+
     /// A rough estimate of the time the pending migrations take, in seconds.
     public var estimatedSeconds: Double {
         pending.reduce(0) { $0 + Double($1.rows) / Self.rowsPerSecond + 0.1 }

@@ -36,21 +36,27 @@ public final class SQLiteStorage: ServerStorage {
     }
 
     public func migrationPlan() async throws -> MigrationPlan {
+        try await pool.read { db in try Self.migrationPlan(db) }
+    }
+
+    /// What a start would do to the database at `path`, read without opening it for writing (a
+    /// database in rollback-journal mode, a restored backup, stays so).
+    public static func migrationPlan(readingOnly path: String) throws -> MigrationPlan {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in try migrationPlan(db) }
+    }
+
+    private static func migrationPlan(_ db: Database) throws -> MigrationPlan {
         let migrator = SQLiteSchema.migrator
-        return try await pool.read { db in
-            let applied = try migrator.appliedIdentifiers(db)
-            let known = migrator.migrations
-            var pending: [MigrationPlan.Step] = []
-            for name in known where !applied.contains(name) {
-                var rows = 0
-                for table in MigrationPlan.rewrites[name] ?? [] where try db.tableExists(table) || db.viewExists(table) {
-                    rows += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
-                }
-                pending.append(MigrationPlan.Step(name: name, rows: rows))
-            }
-            return MigrationPlan(
-                applied: known.filter(applied.contains), pending: pending, unknown: applied.subtracting(known).sorted())
+        let applied = try migrator.appliedIdentifiers(db)
+        var counts: [String: Int] = [:]
+        for table in MigrationPlan.tablesToCount(known: migrator.migrations, applied: applied) where try db.tableExists(table) || db.viewExists(table) {
+            counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
         }
+        return MigrationPlan(known: migrator.migrations, applied: applied, rowCounts: counts)
     }
 
     // MARK: Identity and admin token

@@ -34,4 +34,22 @@ import Testing
             #expect((try? reader.next()) == nil)
         }
     }
+
+    /// Files written by programs carry `2600.0` or `1e3`: read as the whole numbers they are, as
+    /// Foundation's decoder reads them, and a number that is not whole refused as it refuses it.
+    @Test(arguments: ["2600.0", "1e3", "1E+3", "-0.0", "1.5e1", "0.25e2", "120000.000", "-7.0", "2600.5", "1e-1", "0.1", "1e19", "1.", ".5", "1e"])
+    func wholeNumbersInAnyForm_readAsFoundationReadsThem(number: String) throws {
+        let text = "[\(number)]"
+        var reader = JSONArrayReader(text, wholeNumbersInAnyForm: true)
+        let read = Result { () throws(DoorstepError) -> JSONValue? in try reader.next() }
+        let foundation = Result { try JSONDecoder().decode([Int64].self, from: Data(text.utf8)) }
+        switch (read, foundation) {
+        case (.success(let value), .success(let numbers)): #expect(value == .int(numbers[0]), "\(number)")
+        case (.failure, .failure): break
+        default: Issue.record("\(number): \(read) against Foundation's \(foundation)")
+        }
+        // The wire stays strict.
+        var strict = JSONArrayReader(text)
+        if number.contains(where: { ".eE".contains($0) }) { #expect(throws: DoorstepError.self) { try strict.next() } }
+    }
 }

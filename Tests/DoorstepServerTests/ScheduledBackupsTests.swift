@@ -25,11 +25,15 @@ import Testing
         let photo = AttachmentTests.photo(40_000)
         let sha = AttachmentTests.sha(photo)
         _ = try await setup.api.files.put(sha, data: Data(photo))
+        let folder = try #require(configuration.backups?.folder)
+        // A backup made by hand into the folder, and one cut short (a kill mid-copy).
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data("by hand".utf8).write(to: URL(fileURLWithPath: folder + "/doorstep-2020-04-30.sqlite"))
+        try Data("cut short".utf8).write(to: URL(fileURLWithPath: folder + "/doorstep-20200101-000000-000.sqlite.part"))
         for _ in 0..<3 { #expect(await backups.backUp()) }
         let kept = backups.backups()
         #expect(kept.count == 2, "\(kept)")
-        #expect(kept == kept.sorted())
-        let folder = try #require(configuration.backups?.folder)
+        #expect(kept == kept.sorted() && kept.allSatisfy(ScheduledBackups.isScheduledName))
         for name in kept {
             let path = folder + "/" + name
             try SQLiteStorage.checkCopy(path)
@@ -42,7 +46,8 @@ import Testing
         #expect(attributes.map { $0[.systemFileNumber] as? NSNumber }.allSatisfy { $0 == attributes[0][.systemFileNumber] as? NSNumber })
         // Nothing of the removed backup is left.
         let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        #expect(Set(names) == Set(kept + kept.map { $0 + "-files" }))
+        #expect(
+            Set(names) == Set(kept + kept.map { $0 + "-files" } + ["doorstep-2020-04-30.sqlite"]), "the hand-made backup is never pruned, the cut one is swept")
         let status = backups.status.withLock { $0 }
         #expect(status.written == 3 && status.failed == 0 && status.lastSucceeded == true && status.lastFile == folder + "/" + (kept.last ?? ""))
     }

@@ -3,8 +3,8 @@
 # dpkg -i, the doorstep user and folders, the unit checked by systemd-analyze, the installed
 # server started as the doorstep user with the unit's own command line (directly: systemd is not
 # running in CI), /health, the scheduled backup's state, a laptop enrolled and synced with the
-# installed CLI, then dpkg -r (data and configuration kept) and dpkg --purge (configuration and
-# user gone, data still kept). Usage: Tests/package/install_test.sh dist/doorstep_VERSION_ARCH.deb
+# installed CLI, then dpkg -r (data and configuration kept), dpkg -i again, and dpkg --purge
+# (configuration gone; the doorstep user and the data kept). Usage: Tests/package/install_test.sh dist/doorstep_VERSION_ARCH.deb
 set -euo pipefail
 deb=${1:?usage: install_test.sh PACKAGE.deb}
 [ "$(id -u)" = 0 ] || { echo "install_test.sh: run as root (it installs a package)" >&2; exit 1; }
@@ -14,6 +14,8 @@ cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     dpkg --purge doorstep >/dev/null 2>&1 || true
     rm -rf "$work" /var/lib/doorstep
+    deluser --system --quiet doorstep >/dev/null 2>&1 || true
+    delgroup --system --quiet doorstep >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 fail() { echo "   FAILED: $*" >&2; exit 1; }
@@ -71,7 +73,9 @@ summary = json.load(open(sys.argv[1]))["summary"]
 assert summary["pulledHouseholds"] == 1, summary
 PY
 ok "a laptop enrolled and synced with the installed CLI (1 household pulled)"
-curl -fsS "$url/metrics" | grep -q '^doorstep_devices_enrolled' || fail "/metrics"
+curl -fsS "$url/metrics" >"$work/metrics.txt" || fail "/metrics"
+grep -q '^doorstep_devices_enrolled 1' "$work/metrics.txt" || fail "/metrics does not count the enrolled laptop"
+grep -q '^doorstep_backup_last_attempt_timestamp_seconds 0' "$work/metrics.txt" || fail "/metrics has no backup gauges (backups are on in the shipped configuration)"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
 echo "== dpkg -r: the data and the configuration stay"
@@ -80,10 +84,13 @@ dpkg -r doorstep >"$work/remove.txt" 2>&1 || { cat "$work/remove.txt"; fail "dpk
 [ -s /var/lib/doorstep/doorstep.sqlite ] || fail "dpkg -r removed the data"
 [ -f /etc/doorstep/server.toml ] || fail "dpkg -r removed the configuration"
 ok "binaries removed; /var/lib/doorstep and /etc/doorstep/server.toml kept"
-echo "== dpkg --purge: the configuration and the user go, the data stays"
+echo "== dpkg -i again: the same data served again"
+dpkg -i "$deb" >"$work/dpkg2.txt" 2>&1 || { cat "$work/dpkg2.txt"; fail "dpkg -i after dpkg -r"; }
+[ "$(stat -c '%U' /var/lib/doorstep/doorstep.sqlite)" = "doorstep" ] || fail "the kept database is not the doorstep user's"
+echo "== dpkg --purge: the configuration goes, the user and the data stay"
 dpkg --purge doorstep >"$work/purge.txt" 2>&1 || { cat "$work/purge.txt"; fail "dpkg --purge"; }
 [ ! -e /etc/doorstep ] || fail "/etc/doorstep is still there"
-! getent passwd doorstep >/dev/null || fail "the doorstep user is still there"
+getent passwd doorstep >/dev/null || fail "the doorstep user was removed"
 [ -s /var/lib/doorstep/doorstep.sqlite ] || fail "dpkg --purge removed the data"
-ok "configuration and user removed; /var/lib/doorstep kept (removed by hand)"
+ok "configuration removed; the doorstep user and /var/lib/doorstep kept (removed by hand)"
 echo "== the package installs, serves, syncs and goes"

@@ -207,11 +207,14 @@ public struct JSONArrayReader: Sendable {
     private var index = 0
     private var started = false
     private var finished = false
+    private let wholeNumbersInAnyForm: Bool
 
     /// A reader of `text`, which must hold one JSON array (a UTF-8 byte-order mark before it is
-    /// skipped).
-    public init(_ text: String) {
+    /// skipped). With `wholeNumbersInAnyForm`, `2600.0` and `1e3` are read as the whole numbers
+    /// they are (files written by programs), as Foundation's decoder reads them.
+    public init(_ text: String, wholeNumbersInAnyForm: Bool = false) {
         bytes = Array(text.utf8)
+        self.wholeNumbersInAnyForm = wholeNumbersInAnyForm
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     }
 
@@ -221,9 +224,11 @@ public struct JSONArrayReader: Sendable {
         guard !finished else { return nil }
         let start = index
         let first = !started
+        let lenient = wholeNumbersInAnyForm
         let result: Result<(JSONValue?, Int), DoorstepError> = bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)
             parser.index = start
+            parser.wholeNumbersInAnyForm = lenient
             return Result { () throws(DoorstepError) -> (JSONValue?, Int) in
                 if first {
                     parser.skipWhitespace()

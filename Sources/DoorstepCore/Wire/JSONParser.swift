@@ -7,6 +7,10 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
+    /// Whether a whole number written with a fraction or an exponent (`2600.0`, `1e3`, as
+    /// programs write numbers) is read as the whole number it is, as Foundation's decoder reads
+    /// it; a number that is not whole is refused either way. Off for the wire (strict).
+    var wholeNumbersInAnyForm = false
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -73,7 +77,8 @@ struct JSONParser {
         guard index > start else { throw fail("a sign without digits") }
         guard !(bytes[start] == 0x30 && index - start > 1) else { throw fail("a number with a leading zero") }
         if index < bytes.count, bytes[index] == 0x2E || bytes[index] == 0x65 || bytes[index] == 0x45 {
-            throw fail("a number that is not whole")
+            guard wholeNumbersInAnyForm else { throw fail("a number that is not whole") }
+            return try wholeNumber(negative: negative, integerDigits: start..<index)
         }
         if negative {
             guard magnitude <= UInt64(Int64.max) + 1 else { throw fail("a number too large") }
@@ -81,6 +86,51 @@ struct JSONParser {
         }
         guard magnitude <= UInt64(Int64.max) else { throw fail("a number too large") }
         return Int64(magnitude)
+    }
+
+    /// The rest of a number after its integer digits (a fraction, an exponent), read as a whole
+    /// number when it is one exactly (``wholeNumbersInAnyForm``).
+    private mutating func wholeNumber(negative: Bool, integerDigits: Range<Int>) throws(DoorstepError) -> Int64 {
+        var digits = Array(bytes[integerDigits])
+        var exponent = 0
+        if index < bytes.count, bytes[index] == 0x2E {
+            index += 1
+            let fractionStart = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                digits.append(bytes[index])
+                index += 1
+            }
+            guard index > fractionStart else { throw fail("a decimal point without digits") }
+            exponent -= index - fractionStart
+        }
+        if index < bytes.count, bytes[index] == 0x65 || bytes[index] == 0x45 {
+            index += 1
+            var exponentNegative = false
+            if index < bytes.count, bytes[index] == 0x2B || bytes[index] == 0x2D {
+                exponentNegative = bytes[index] == 0x2D
+                index += 1
+            }
+            let exponentStart = index
+            var value = 0
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                value = min(value * 10 + Int(bytes[index] - 0x30), 10_000)
+                index += 1
+            }
+            guard index > exponentStart else { throw fail("an exponent without digits") }
+            exponent += exponentNegative ? -value : value
+        }
+        // Trailing zeros of the digits carry no fraction.
+        while exponent < 0, digits.count > 1, digits.last == 0x30 {
+            digits.removeLast()
+            exponent += 1
+        }
+        while digits.count > 1, digits.first == 0x30 { digits.removeFirst() }
+        if digits == [0x30] { return 0 }
+        guard exponent >= 0 else { throw fail("a number that is not whole") }
+        guard digits.count + exponent <= 19 else { throw fail("a number too large") }
+        let text = (negative ? "-" : "") + String(decoding: digits, as: UTF8.self) + String(repeating: "0", count: exponent)
+        guard let number = Int64(text) else { throw fail("a number too large") }
+        return number
     }
 
     mutating func string() throws(DoorstepError) -> String {

@@ -100,7 +100,8 @@ public struct DoorstepServerSetup: Sendable {
             api: DoorstepAPI(
                 storage: storage,
                 files: files,
-                configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics(), backups: backups),
+                configuration: configuration, identity: identity, bundlePublicKey: publicKey, metrics: ServerMetrics(backups: backups != nil),
+                backups: backups),
             storage: storage,
             services: services
         )
@@ -128,8 +129,11 @@ public struct DoorstepServerSetup: Sendable {
 
     /// What starting a server would do to its database's schema, changing nothing (`migrate --dry-run`).
     public static func migrationPlan(configuration: ServerConfiguration) async throws -> MigrationPlan {
-        if configuration.databaseURL == nil, !FileManager.default.fileExists(atPath: configuration.databasePath) {
-            throw DoorstepError(.notFound, "no database at \(configuration.databasePath): a start would create it")
+        guard configuration.databaseURL != nil else {
+            guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+                throw DoorstepError(.notFound, "no database at \(configuration.databasePath): a start would create it")
+            }
+            return try SQLiteStorage.migrationPlan(readingOnly: configuration.databasePath)
         }
         return try await withStorage(configuration, migrating: false) { storage in try await storage.migrationPlan() }
     }
@@ -138,8 +142,7 @@ public struct DoorstepServerSetup: Sendable {
     /// not be in use by a running server (SQLite; the caller holds its lock).
     public static func migrate(configuration: ServerConfiguration) async throws -> MigrationPlan {
         let plan = try await migrationPlan(configuration: configuration)
-        if let newer = plan.newerError { throw newer }
-        try await withStorage(configuration) { _ in }
+        try await withStorage(configuration) { _ in }  // migrate() refuses a newer database itself
         return plan
     }
 

@@ -23,12 +23,18 @@ final class ServerMetrics: Sendable {
     private let storedBytes: Gauge
     private let unfinishedUploads: Gauge
     private let receivingUploads: Gauge
-    private let backupLastSuccess: Gauge
-    private let backupLastAttempt: Gauge
-    private let backupLastOK: Gauge
-    private let backupLastBytes: Gauge
-    private let backupsWritten: Gauge
-    private let backupsFailed: Gauge
+    /// The scheduled backups' gauges, only on a server that makes them (a gauge reads 0 until
+    /// set: on another server it would say a backup failed).
+    private let backupGauges: BackupGauges?
+
+    private struct BackupGauges {
+        let lastSuccess: Gauge
+        let lastAttempt: Gauge
+        let lastOK: Gauge
+        let lastBytes: Gauge
+        let written: Gauge
+        let failed: Gauge
+    }
     private let writeTransactions: Counter
     private let devicesActive: Gauge
     private let devicesSilent: Gauge
@@ -40,7 +46,8 @@ final class ServerMetrics: Sendable {
     /// The storage's write-lock figures at the last reading (the counters grow by the difference).
     private let writeLockSeen = Mutex(WriteLockStatistics())
 
-    init() {
+    /// The registry; with `backups`, the scheduled backups' gauges too.
+    init(backups: Bool = false) {
         pushes = registry.makeCounter(descriptor: Self.name("pushes", "total", "Batches applied"))
         pulls = registry.makeCounter(descriptor: Self.name("pull_pages", "total", "Pull pages served"))
         refusedBatches = registry.makeCounter(descriptor: Self.name("push_refused", "total", "Batches refused as a whole"))
@@ -62,15 +69,22 @@ final class ServerMetrics: Sendable {
         unfinishedUploads = registry.makeGauge(
             descriptor: Self.name("file_uploads_unfinished", "", "Uploads begun and not finished (kept 7 days after their last write)"))
         receivingUploads = registry.makeGauge(descriptor: Self.name("file_uploads_receiving", "", "Upload requests being received now"))
-        backupLastSuccess = registry.makeGauge(
-            descriptor: Self.name("backup_last_success", "timestamp_seconds", "When the last scheduled backup was written and checked (Unix time)"))
-        backupLastAttempt = registry.makeGauge(
-            descriptor: Self.name("backup_last_attempt", "timestamp_seconds", "When the last scheduled backup was tried (Unix time)"))
-        backupLastOK = registry.makeGauge(
-            descriptor: Self.name("backup_last_succeeded", "", "1 if the last scheduled backup was written and checked, 0 if it failed"))
-        backupLastBytes = registry.makeGauge(descriptor: Self.name("backup_last", "bytes", "Bytes of the last good backup (database and files copied)"))
-        backupsWritten = registry.makeGauge(descriptor: Self.name("backups_written", "", "Scheduled backups written since the server started"))
-        backupsFailed = registry.makeGauge(descriptor: Self.name("backups_failed", "", "Scheduled backups that failed since the server started"))
+        backupGauges =
+            backups
+            ? BackupGauges(
+                lastSuccess: registry.makeGauge(
+                    descriptor: Self.name(
+                        "backup_last_success", "timestamp_seconds", "When the newest scheduled backup was written and checked (Unix time)")),
+                lastAttempt: registry.makeGauge(
+                    descriptor: Self.name(
+                        "backup_last_attempt", "timestamp_seconds", "When the last scheduled backup was tried (Unix time; 0 before the first)")),
+                lastOK: registry.makeGauge(
+                    descriptor: Self.name("backup_last_succeeded", "", "1 if the last scheduled backup was written and checked, 0 if it failed")),
+                lastBytes: registry.makeGauge(
+                    descriptor: Self.name("backup_last", "bytes", "Bytes of the last good backup: its database and every file it holds")),
+                written: registry.makeGauge(descriptor: Self.name("backups_written", "", "Scheduled backups written since the server started")),
+                failed: registry.makeGauge(descriptor: Self.name("backups_failed", "", "Scheduled backups that failed since the server started")))
+            : nil
         devicesActive = registry.makeGauge(descriptor: Self.name("devices_enrolled", "", "Devices enrolled and not revoked"))
         devicesSilent = registry.makeGauge(
             descriptor: Self.name(
@@ -127,18 +141,25 @@ final class ServerMetrics: Sendable {
 
     /// Sets the scheduled backups' gauges, before the metrics are read.
     func record(_ status: BackupStatus) {
-        if let at = status.lastSuccessAt { backupLastSuccess.set(at.timeIntervalSince1970) }
-        if let at = status.lastAttemptAt { backupLastAttempt.set(at.timeIntervalSince1970) }
-        if let ok = status.lastSucceeded { backupLastOK.set(Int64(ok ? 1 : 0)) }
-        backupLastBytes.set(status.lastBytes)
-        backupsWritten.set(Int64(status.written))
-        backupsFailed.set(Int64(status.failed))
+        guard let gauges = backupGauges else { return }
+        if let at = status.lastSuccessAt { gauges.lastSuccess.set(at.timeIntervalSince1970) }
+        if let at = status.lastAttemptAt { gauges.lastAttempt.set(at.timeIntervalSince1970) }
+        // Before the first attempt since start, the last result is the newest backup's: good.
+        gauges.lastOK.set(Int64((status.lastSucceeded ?? (status.lastSuccessAt != nil)) ? 1 : 0))
+        gauges.lastBytes.set(status.lastBytes)
+        gauges.written.set(Int64(status.written))
+        gauges.failed.set(Int64(status.failed))
     }
 
     /// Brings the write-lock counters up to the storage's figures, before the metrics are read.
     func record(_ statistics: WriteLockStatistics) {
+        // Readings may arrive out of order (two scrapes at once): the counters only go forward.
         let seen = writeLockSeen.withLock { seen in
-            defer { seen = statistics }
+            defer {
+                seen.transactions = max(seen.transactions, statistics.transactions)
+                seen.waitSeconds = max(seen.waitSeconds, statistics.waitSeconds)
+                seen.heldSeconds = max(seen.heldSeconds, statistics.heldSeconds)
+            }
             return seen
         }
         if statistics.transactions > seen.transactions { writeTransactions.increment(by: Int64(statistics.transactions - seen.transactions)) }

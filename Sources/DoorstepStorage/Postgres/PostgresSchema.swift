@@ -264,7 +264,7 @@ enum PostgresSchema {
             for try await name in try await connection.query("SELECT name FROM schema_migrations", logger: logger).decode(String.self) {
                 applied.insert(name)
             }
-            if let newer = MigrationPlan(applied: [], pending: [], unknown: applied.subtracting(migrations.map(\.name)).sorted()).newerError {
+            if let newer = MigrationPlan(known: migrations.map(\.name), applied: applied, rowCounts: [:]).newerError {
                 throw newer
             }
             for migration in migrations where !applied.contains(migration.name) {

@@ -76,24 +76,19 @@ public final class PostgresStorage: ServerStorage {
                 }
             }
             let known = PostgresSchema.migrations.map(\.name)
-            var pending: [MigrationPlan.Step] = []
-            for name in known where !applied.contains(name) {
-                var rows = 0
-                for table in MigrationPlan.rewrites[name] ?? [] {
-                    var present = false
-                    for try await found in try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).decode(Bool.self) {
-                        present = found
-                    }
-                    guard present else { continue }
-                    for try await count in try await connection.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)"), logger: logger).decode(
-                        Int64.self)
-                    {
-                        rows += Int(count)
-                    }
+            var counts: [String: Int] = [:]
+            for table in MigrationPlan.tablesToCount(known: known, applied: applied) {
+                var present = false
+                for try await found in try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger).decode(Bool.self) {
+                    present = found
                 }
-                pending.append(MigrationPlan.Step(name: name, rows: rows))
+                guard present else { continue }
+                for try await count in try await connection.query(PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(table)"), logger: logger).decode(Int64.self)
+                {
+                    counts[table] = Int(count)
+                }
             }
-            return MigrationPlan(applied: known.filter(applied.contains), pending: pending, unknown: applied.subtracting(known).sorted())
+            return MigrationPlan(known: known, applied: applied, rowCounts: counts)
         }
     }
 
