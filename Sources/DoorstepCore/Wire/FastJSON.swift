@@ -120,27 +120,34 @@ extension JSONParser {
 
     /// `[ item, ... ]`, calling `item` with the parser on each.
     mutating func items(_ item: (inout JSONParser) throws(DoorstepError) -> Void) throws(DoorstepError) {
+        guard try openArray() else { return }
+        repeat { try item(&self) } while try afterItem()
+    }
+
+    /// `[`: whether an item follows (`false`: the array was empty, its `]` read too).
+    mutating func openArray() throws(DoorstepError) -> Bool {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == 0x5B else { throw fail("expected an array") }
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == 0x5D {
             index += 1
-            return
+            return false
         }
-        while true {
-            try item(&self)
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end") }
-            if bytes[index] == 0x2C {
-                index += 1
-            } else if bytes[index] == 0x5D {
-                index += 1
-                return
-            } else {
-                throw fail("expected , or ]")
-            }
+        return true
+    }
+
+    /// `,` or `]` after an item: whether another item follows.
+    mutating func afterItem() throws(DoorstepError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end") }
+        if bytes[index] == 0x2C {
+            index += 1
+            return true
         }
+        guard bytes[index] == 0x5D else { throw fail("expected , or ]") }
+        index += 1
+        return false
     }
 
     mutating func pulledPage() throws(DoorstepError) -> PulledPage {
@@ -230,30 +237,15 @@ public struct JSONArrayReader: Sendable {
             parser.index = start
             parser.wholeNumbersInAnyForm = lenient
             return Result { () throws(DoorstepError) -> (JSONValue?, Int) in
-                if first {
-                    parser.skipWhitespace()
-                    guard parser.index < buffer.count, buffer[parser.index] == 0x5B else { throw parser.fail("expected an array") }
-                    parser.index += 1
-                    parser.skipWhitespace()
-                    if parser.index < buffer.count, buffer[parser.index] == 0x5D {
-                        parser.index += 1
-                        try Self.end(&parser)
-                        return (nil, parser.index)
-                    }
+                if first, try !parser.openArray() {
+                    try Self.end(&parser)
+                    return (nil, parser.index)
                 }
                 parser.depth = 1
                 let item = try parser.value()
-                parser.skipWhitespace()
-                guard parser.index < buffer.count else { throw parser.fail("unexpected end") }
-                if buffer[parser.index] == 0x2C {
-                    parser.index += 1
-                    parser.skipWhitespace()
-                } else if buffer[parser.index] == 0x5D {
-                    parser.index += 1
+                guard try parser.afterItem() else {
                     try Self.end(&parser)
                     return (item, -1)
-                } else {
-                    throw parser.fail("expected , or ]")
                 }
                 return (item, parser.index)
             }
