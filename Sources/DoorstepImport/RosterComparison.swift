@@ -1,6 +1,6 @@
 public import DoorstepCore
 public import DoorstepStorage
-import Foundation
+public import Foundation
 
 /// One valid row of a civil-affairs roster (民政低保名单).
 public struct RosterRow: Hashable, Sendable {
@@ -20,12 +20,28 @@ public struct RosterRow: Hashable, Sendable {
 public enum RosterComparison {
     /// A parsed roster: its valid rows, the unreadable ones, and the number of data rows.
     public struct Roster: Sendable {
-        /// The readable rows.
-        public var rows: [RosterRow] = []
+        /// The readable rows, one per national ID.
+        public private(set) var rows: [RosterRow] = []
+        /// Each row's index in ``rows`` by national ID.
+        private(set) var byNationalId: [String: Int] = [:]
         /// The unreadable rows.
         public var invalid: [RosterInvalidRow] = []
         /// All data rows.
         public var count = 0
+
+        /// An empty roster.
+        public init() {}
+
+        /// Adds a readable row; a national ID already on a row is refused with that row.
+        public mutating func append(_ row: RosterRow) -> RosterRow? {
+            if let earlier = byNationalId[row.nationalId] { return rows[earlier] }
+            byNationalId[row.nationalId] = rows.count
+            rows.append(row)
+            return nil
+        }
+
+        /// The index in ``rows`` of a national ID's row.
+        func index(nationalId: String) -> Int? { byNationalId[nationalId] }
     }
 
     enum Column: Hashable { case nationalId, name, allowance, district }
@@ -43,12 +59,27 @@ public enum RosterComparison {
         }
     }
 
-    /// Reads the roster's records (the first is the header).
+    /// Reads a roster file's bytes (UTF-8 or GB18030, as ``CSVReader/decode(_:charset:)``).
+    public static func read(_ data: Data, charset: String? = nil, city: CityData) throws(DoorstepError) -> Roster {
+        try parse(try CSVReader.decode(data, charset: charset), city: city)
+    }
+
+    /// Reads the roster's records one at a time (the first that is not blank is the header), so
+    /// that a long roster is held as its readable rows, never as records all at once.
     ///
-    /// Throws `malformedInput` for an empty file and `missingField` when a national ID, name or
-    /// allowance column is missing; other columns are ignored.
-    public static func parse(_ records: [CSVReader.Record], city: CityData) throws(DoorstepError) -> Roster {
-        guard let header = records.first(where: { !$0.isBlank }) else {
+    /// Throws `malformedInput` for an empty file or a quoted field that never closes,
+    /// `payloadTooLarge` past ``CSVReader/maxRecords``, and `missingField` when a national ID,
+    /// name or allowance column is missing; other columns are ignored.
+    public static func parse(_ text: String, city: CityData) throws(DoorstepError) -> Roster {
+        var records = CSVReader.Records(text)
+        var first: CSVReader.Record?
+        while let record = try records.next() {
+            if !record.isBlank {
+                first = record
+                break
+            }
+        }
+        guard let header = first else {
             throw DoorstepError(.malformedInput, "the roster is empty; it needs a header row (身份证号, 姓名, 低保金)")
         }
         var columns: [Column: Int] = [:]
@@ -62,8 +93,8 @@ public enum RosterComparison {
             throw DoorstepError(.missingField, "the roster has no \(label) column")
         }
         var roster = Roster()
-        var seen: [String: Int] = [:]
-        for record in records where record.line > header.line && !record.isBlank {
+        while let record = try records.next() {
+            guard !record.isBlank else { continue }
             roster.count += 1
             func cell(_ column: Column) -> String {
                 guard let index = columns[column], index < record.fields.count else { return "" }
@@ -82,11 +113,9 @@ public enum RosterComparison {
                     }
                     district = found.code
                 }
-                if let earlier = seen[id] {
-                    throw DoorstepError(.duplicateInFile, "the same national ID number is already on line \(earlier)")
+                if let earlier = roster.append(RosterRow(line: record.line, nationalId: id, name: name, allowanceFen: allowance, district: district)) {
+                    throw DoorstepError(.duplicateInFile, "the same national ID number is already on line \(earlier.line)")
                 }
-                seen[id] = record.line
-                roster.rows.append(RosterRow(line: record.line, nationalId: id, name: name, allowanceFen: allowance, district: district))
             } catch {
                 roster.invalid.append(RosterInvalidRow(line: record.line, message: error.message))
             }
@@ -134,9 +163,8 @@ public enum RosterComparison {
         static let onFileStatuses: Set<HouseholdStatus> = [.filed, .safetyNet, .candidate]
         let roster: Roster
         let district: String?
-        /// Each roster row's index by national ID (a repeated ID is an invalid row: one row an ID).
-        let rows: [String: Int]
-        var matched = Set<String>()
+        /// Whether each roster row matched a household (by index in the roster's rows).
+        var matched: [Bool]
         /// The households compared so far: one read twice (pages read while the list changes) counts once.
         var seen = Set<EntityID>()
         var disagreements: [RosterDisagreement] = []
@@ -147,9 +175,7 @@ public enum RosterComparison {
         public init(_ roster: Roster, district: String?) {
             self.roster = roster
             self.district = district
-            var rows: [String: Int] = [:]
-            for (index, row) in roster.rows.enumerated() where rows[row.nationalId] == nil { rows[row.nationalId] = index }
-            self.rows = rows
+            matched = Array(repeating: false, count: roster.rows.count)
         }
 
         /// Compares the next households (in the order the answer lists unread ones: the households list's).
@@ -161,11 +187,11 @@ public enum RosterComparison {
                     if onFile { unread.append(missing(household, masked: "")) }
                     continue
                 }
-                guard let index = rows[id] else {
+                guard let index = roster.index(nationalId: id) else {
                     if onFile { notInRoster.append(missing(household, masked: mask(id))) }
                     continue
                 }
-                matched.insert(id)
+                matched[index] = true
                 let row = roster.rows[index]
                 let masked = mask(id)
                 if let name = household.headName, comparable(name) != comparable(row.name) {
@@ -192,7 +218,7 @@ public enum RosterComparison {
         public func report() -> RosterReport {
             var notOnFile: [RosterPerson] = []
             var outside = 0
-            for row in roster.rows where !matched.contains(row.nationalId) {
+            for (index, row) in roster.rows.enumerated() where !matched[index] {
                 if let district, let rowDistrict = row.district, rowDistrict != district {
                     outside += 1
                 } else {

@@ -25,7 +25,7 @@ struct RosterPagingTests {
         var roster = RosterComparison.Roster()
         for n in stride(from: 0, to: 700, by: 2) {
             let district: String? = n % 5 == 0 ? "150603" : (n % 7 == 0 ? nil : "150602")
-            roster.rows.append(
+            _ = roster.append(
                 RosterRow(
                     line: n + 2, nationalId: "15060219700101\(String(format: "%04d", n))", name: n % 4 == 0 ? "户主\(n)" : "别名\(n)",
                     allowanceFen: n % 3 == 0 ? 80_000 : nil, district: district))

@@ -37,7 +37,7 @@ extension DoorstepAPI {
             let charset = form.rosterContentType.flatMap { Self.uploadFormat($0).charset }
             let roster: RosterComparison.Roster
             do {
-                roster = try RosterComparison.parse(try CSVReader.read(data, charset: charset), city: configuration.city)
+                roster = try RosterComparison.read(data, charset: charset, city: configuration.city)
             } catch let error as DoorstepError {
                 return try compareResponse(
                     request, viewer: viewer, report: nil, status: .unprocessableContent, error: "compare.unreadable",

@@ -81,7 +81,7 @@ extension DoorstepAPI {
         guard format.json != true else {
             throw DoorstepError(.malformedInput, "a roster is a CSV file (身份证号, 姓名, 低保金); send it as text/csv")
         }
-        let roster = try RosterComparison.parse(try CSVReader.read(try await bytes(request), charset: format.charset), city: configuration.city)
+        let roster = try RosterComparison.read(try await bytes(request), charset: format.charset, city: configuration.city)
         let report = try await compare(roster, district: district)
         context.logger.info(
             "roster comparison",
