@@ -45,11 +45,34 @@ public struct ServerIdentity: Codable, Hashable, Sendable {
     /// with it too, so that every cursor issued before the restore is refused and devices pull
     /// their scope again (`protocol/README.md` §9). `nil` on a server never restored.
     public var restoreEpoch: String?
+    /// When the last restore was made (RFC 3339), for the devices list's `restoredAt` (1.7).
+    public var restoredAt: String?
 
-    public init(device: DeviceID, bundlePrivateKey: String, keyID: String, restoreEpoch: String? = nil) {
+    public init(device: DeviceID, bundlePrivateKey: String, keyID: String, restoreEpoch: String? = nil, restoredAt: String? = nil) {
         self.device = device
         self.bundlePrivateKey = bundlePrivateKey
         self.keyID = keyID
         self.restoreEpoch = restoreEpoch
+        self.restoredAt = restoredAt
+    }
+}
+
+/// A row of the gaps devices declared (`lost_work`, protocol 1.7 §8), as both backends read it.
+struct LostWorkRow: Sendable {
+    var device: String
+    var from: Int64
+    var through: Int64
+    var at: String
+
+    /// The devices with their gaps in `lost`, in the order the rows come (declared).
+    static func attach(_ rows: [LostWorkRow], to records: [DeviceRecord]) -> [DeviceRecord] {
+        guard !rows.isEmpty else { return records }
+        var byDevice: [String: [LostWork]] = [:]
+        for row in rows { byDevice[row.device, default: []].append(LostWork(from: row.from, through: row.through, at: row.at)) }
+        return records.map { record in
+            var record = record
+            record.lost = byDevice[record.id.rawValue]
+            return record
+        }
     }
 }

@@ -45,6 +45,12 @@ struct SQLiteMergeStore: MergeStore {
         )
     }
 
+    func recordLost(_ seqs: SeqRange, of device: DeviceID) throws {
+        try execute(
+            sql: "INSERT OR IGNORE INTO lost_work (device, from_seq, through_seq, at) VALUES (?, ?, ?, ?)",
+            arguments: [device.rawValue, seqs.from, seqs.through, now])
+    }
+
     func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation? {
         try Self.loggedMutation(db, device: device, seq: seq)
     }

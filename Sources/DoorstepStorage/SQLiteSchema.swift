@@ -345,6 +345,22 @@ enum SQLiteSchema {
                     \(SQLiteSchema.auditView)
                     """)
         }
+        migrator.registerMigration("v12 lost work") { db in
+            // Gaps devices declared in their streams of mutations (protocol 1.7, §8).
+            try db.execute(
+                sql: """
+                    CREATE TABLE lost_work (
+                        device TEXT NOT NULL,
+                        from_seq INTEGER NOT NULL,
+                        through_seq INTEGER NOT NULL,
+                        at TEXT NOT NULL,
+                        PRIMARY KEY (device, from_seq)
+                    ) WITHOUT ROWID;
+                    -- The devices that have not pulled since the last restore from a backup (filled by
+                    -- the restore command, a device's row leaves at its next pull).
+                    CREATE TABLE IF NOT EXISTS restore_pending (device TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

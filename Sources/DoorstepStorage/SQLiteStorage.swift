@@ -190,7 +190,15 @@ public final class SQLiteStorage: ServerStorage {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT \(Self.deviceColumns) FROM devices WHERE token_hash NOT LIKE 'server:%' ORDER BY enrolled_at, id")
             }
-            return rows.compactMap(Self.deviceRecord)
+            let lost = try Row.fetchAll(db, sql: "SELECT device, from_seq, through_seq, at FROM lost_work ORDER BY at, device, from_seq").map {
+                LostWorkRow(device: $0[0], from: $0[1], through: $0[2], at: $0[3])
+            }
+            let awaited = Set(try String.fetchAll(db, sql: "SELECT device FROM restore_pending"))
+            return LostWorkRow.attach(lost, to: rows.compactMap(Self.deviceRecord)).map { record in
+                var record = record
+                if awaited.contains(record.id.rawValue) { record.notSyncedSinceRestore = true }
+                return record
+            }
         }
     }
 
@@ -315,6 +323,7 @@ public final class SQLiteStorage: ServerStorage {
             let stamp = clock.tick()
             try Self.saveClock(db, clock)
             try db.cachedStatement(sql: "UPDATE devices SET last_pull_at = ? WHERE id = ?").execute(arguments: [now, principal.device.rawValue])
+            try db.cachedStatement(sql: "DELETE FROM restore_pending WHERE device = ?").execute(arguments: [principal.device.rawValue])
             return stamp
         }
     }
@@ -439,12 +448,18 @@ public final class SQLiteStorage: ServerStorage {
 
     /// Marks a copy of a server's database as restored: its identity gets a new
     /// ``ServerIdentity/restoreEpoch``, so the cursors issued before are refused once it serves.
-    public static func markRestored(_ path: String, epoch: String) throws {
+    public static func markRestored(_ path: String, epoch: String, at time: String) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else { return }
             var identity = try StoredJSON.decode(ServerIdentity.self, text)
             identity.restoreEpoch = epoch
+            identity.restoredAt = time
+            // Every device is awaited until it pulls again (a backup from before v12 gets the table first).
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS restore_pending (device TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+            try db.execute(sql: "DELETE FROM restore_pending")
+            try db.execute(
+                sql: "INSERT INTO restore_pending (device) SELECT id FROM devices WHERE revoked_at IS NULL AND token_hash NOT LIKE 'server:%'")
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'identity'", arguments: [try StoredJSON.encode(identity)])
         }
         try queue.close()

@@ -12,12 +12,9 @@ import Testing
 /// started again at another port.
 struct RestoredServerTests {
     @Test func aRestoreBetweenPushAndPull_takesTheAcknowledgedWorkAgain_eachOnce() async throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let line = MovableLine()
-        let path = folder + "/laptop/local.sqlite"
-        let data = folder + "/server"
-        let backup = folder + "/backup.sqlite"
+        let drill = try Drill()
+        defer { drill.remove() }
+        let (line, path, data, backup) = (drill.line, drill.path, drill.data, drill.backup)
         let household = try await LiveServer.run(directory: data) { server in
             line.url = server.url
             let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
@@ -52,12 +49,9 @@ struct RestoredServerTests {
     }
 
     @Test func aRestoreAfterThePull_refusesTheCursor_andTheLaptopPullsItsScopeAgain() async throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let line = MovableLine()
-        let path = folder + "/laptop/local.sqlite"
-        let data = folder + "/server"
-        let backup = folder + "/backup.sqlite"
+        let drill = try Drill()
+        defer { drill.remove() }
+        let (line, path, data, backup) = (drill.line, drill.path, drill.data, drill.backup)
         let (kept, lost) = try await LiveServer.run(directory: data) { server in
             line.url = server.url
             let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
@@ -90,12 +84,9 @@ struct RestoredServerTests {
     /// and sets the replaced database aside; after it, the laptop sends again the work and the
     /// photo the backup lacked, and a colleague fetches both photos byte for byte.
     @Test func aRestoreDrillWithPhotos_bringsBackEveryAcknowledgedFile() async throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let line = MovableLine()
-        let path = folder + "/laptop/local.sqlite"
-        let data = folder + "/server"
-        let backup = folder + "/backup.sqlite"
+        let drill = try Drill()
+        defer { drill.remove() }
+        let (folder, line, path, data, backup) = (drill.folder, drill.line, drill.path, drill.data, drill.backup)
         let (household, first, second, firstBytes, secondBytes) = try await LiveServer.run(directory: data) { server in
             line.url = server.url
             let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
@@ -174,6 +165,123 @@ struct RestoredServerTests {
             #expect(try Data(contentsOf: try await colleague.attachmentFile(first, in: household)) == firstBytes)
             #expect(try Data(contentsOf: try await colleague.attachmentFile(second, in: household)) == secondBytes)
         }
+    }
+
+    /// Protocol 1.7: the laptop's work the server confirmed and the laptop settled (a whole sync
+    /// after the backup) is kept 30 days, so a restored server, which refuses the laptop's cursor,
+    /// is asked where it stands and sent that work again, each once.
+    @Test func aRestoreAfterTheLaptopSettled_sendsItsKeptWorkAgain_eachOnce() async throws {
+        let drill = try Drill()
+        defer { drill.remove() }
+        let (line, path, data, backup) = (drill.line, drill.path, drill.data, drill.backup)
+        let (household, visit) = try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "Otog laptop")
+            let household = try await laptop.fileHousehold(Facts.household(73))
+            try await laptop.sync()
+            try await DoorstepServerSetup.backup(configuration: server.configuration, to: backup)
+            let visit = try await laptop.recordVisit(to: household, Facts.visit)
+            _ = try await laptop.addEntry(.member, to: household, ["name": "李某", "relation": "spouse", "health": "healthy", "employment": "unemployed"])
+            try await laptop.sync()
+            let status = try await laptop.status()
+            #expect(status.pending == 0 && status.awaitingConfirmation == 0, "pushed and pulled back: settled")
+            #expect(status.kept == 3, "the creation, the visit and the member, kept out of every view")
+            return (household, visit)
+        }
+        try await Self.restore(backup, into: data)
+        try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            #expect(try await server.admin.household(household).entities.isEmpty, "the backup lacks the visit and the member")
+            let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
+            let summary = try await laptop.sync()
+            #expect(summary.sentAgain == 2 && summary.declaredLost == nil)
+            let held = try await server.admin.household(household)
+            #expect(held.entities.filter { $0.kind == .visit }.map(\.id) == [visit])
+            #expect(held.entities.filter { $0.kind == .member }.count == 1)
+            let shown = try #require(try await laptop.household(household))
+            #expect(Set(shown.entities.map(\.id)) == Set(held.entities.map(\.id)))
+            let status = try await laptop.status()
+            #expect(status.pending == 0 && status.awaitingConfirmation == 0 && status.kept == 3 && status.lost.isEmpty)
+            #expect(try await laptop.sync().pushed == 0, "nothing is sent twice")
+            let list = try await server.admin.deviceList()
+            #expect(list.restoredAt != nil && list.notSyncedSinceRestore.isEmpty && list.devices.allSatisfy { $0.lost == nil })
+        }
+    }
+
+    /// Protocol 1.7: work the restored server lacks and the laptop no longer keeps is declared
+    /// lost: the server records the gap, the office sees it in the device list, `/health` and
+    /// `/metrics` (with the colleague who has not synced since the restore), and the laptop goes on.
+    @Test func workNoLongerKept_isDeclaredLost_theOfficeSeesTheGap_andTheLaptopGoesOn() async throws {
+        let drill = try Drill()
+        defer { drill.remove() }
+        let (line, path, data, backup) = (drill.line, drill.path, drill.data, drill.backup)
+        let configuration = {
+            var configuration = LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() })
+            configuration.keepSettledFor = 0
+            return configuration
+        }()
+        let (household, colleague) = try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: configuration)
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "Otog laptop")
+            let colleague = try await server.enrolledClient(deviceName: "Dongsheng laptop")
+            try await colleague.sync()
+            let household = try await laptop.fileHousehold(Facts.household(74))
+            try await laptop.sync()
+            try await DoorstepServerSetup.backup(configuration: server.configuration, to: backup)
+            _ = try await laptop.recordVisit(to: household, Facts.visit)
+            _ = try await laptop.addEntry(.member, to: household, ["name": "李某", "relation": "spouse", "health": "healthy", "employment": "unemployed"])
+            try await laptop.sync()
+            #expect(try await laptop.status().kept == 0, "settled and forgotten at once")
+            return (household, try #require(try await colleague.enrollment).device)
+        }
+        try await Self.restore(backup, into: data)
+        try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: configuration)
+            let device = try #require(try await laptop.enrollment).device
+            let summary = try await laptop.sync()
+            #expect(summary.declaredLost == 2 && (summary.sentAgain ?? 0) == 0)
+            let status = try await laptop.status()
+            #expect(status.lost.map { [$0.from, $0.through] } == [[2, 3]])
+            #expect(status.lastSyncError == nil)
+            let list = try await server.admin.deviceList()
+            let record = try #require(list.devices.first { $0.id == device })
+            #expect(record.lost?.map { [$0.from, $0.through] } == [[2, 3]] && record.highestSeq == 3)
+            #expect(list.notSyncedSinceRestore.map(\.id) == [colleague], "the colleague's work after the backup may still be missing: \(list)")
+            #expect(list.lostMutations == 2)
+
+            // The laptop goes on: its next change follows the gap.
+            let later = try await laptop.recordVisit(to: household, Facts.visit)
+            #expect(try await laptop.sync().pushed == 1)
+            #expect(try await server.admin.household(household).entities.map(\.id) == [later])
+
+            let transport = URLSessionTransport(baseURL: server.url)
+            let health = try JSONDecoder().decode(
+                [String: JSONValue].self, from: try await transport.send(TransportRequest(method: "GET", path: "/health")).body)
+            guard case .object(let restore)? = health["restore"] else {
+                Issue.record("/health has no restore member: \(health)")
+                return
+            }
+            #expect(restore["devicesNotSyncedSince"] == .int(1) && restore["lostMutations"] == .int(2))
+            let metrics = String(decoding: try await transport.send(TransportRequest(method: "GET", path: "/metrics")).body, as: UTF8.self)
+            #expect(metrics.contains("doorstep_lost_mutations 2") && metrics.contains("doorstep_devices_unsynced_since_restore 1"))
+        }
+    }
+
+    /// A drill's places: a laptop's database, the server's data folder and its backup, in one
+    /// temporary folder, and the laptop's line to wherever the server listens.
+    struct Drill {
+        let folder: String
+        let line = MovableLine()
+        var path: String { folder + "/laptop/local.sqlite" }
+        var data: String { folder + "/server" }
+        var backup: String { folder + "/backup.sqlite" }
+
+        init() throws { folder = try RestoredServerTests.folder() }
+
+        func remove() { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     static func folder() throws -> String {

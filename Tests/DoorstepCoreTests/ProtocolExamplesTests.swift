@@ -20,6 +20,7 @@ struct ProtocolExamplesTests {
 
     @Test func goldenFiles_decodeAndReencodeByteForByte() throws {
         try Self.roundTrip(PushBatch.self, "push-batch.json")
+        try Self.roundTrip(PushBatch.self, "push-batch-lost.json")
         try Self.roundTrip(PushReceipt.self, "push-receipt.json")
         try Self.roundTrip(PullPage.self, "pull-page.json")
         try Self.roundTrip(PullPage.self, "pull-page-estimate.json")
@@ -83,7 +84,8 @@ struct ProtocolExamplesTests {
                 "attachment-batch.json", "bundle-manifest-files.json", "bundle-manifest.json", "canonical-json.json", "closed-rejection.json",
                 "conflict-record.json", "entity-state.json",
                 "error-body.json",
-                "held-change.json", "pull-page-estimate.json", "pull-page.json", "push-batch.json", "push-receipt.json", "server-info.json",
+                "held-change.json", "pull-page-estimate.json", "pull-page.json", "push-batch-lost.json", "push-batch.json", "push-receipt.json",
+                "server-info.json",
             ])
     }
 

@@ -29,9 +29,10 @@ struct ContractTests {
         let key = Data(repeating: 7, count: 32).base64EncodedString()
         let hlc = HLC(wallMillis: 1_588_291_200_000, logical: 3)
         let at = "2020-05-01T00:00:00Z"
-        let record = DeviceRecord(
+        var record = DeviceRecord(
             id: device, name: "王某的笔记本", role: .visitor, district: "150602", signingKey: key, enrolledAt: at,
-            revokedAt: at, highestSeq: 12, clockSkew: false, lastPushAt: at, lastPullAt: at)
+            revokedAt: at, highestSeq: 12, clockSkew: false, lastPushAt: at, lastPullAt: at, lost: [LostWork(from: 6, through: 7, at: at)])
+        record.notSyncedSinceRestore = true
         let bare = DeviceRecord(
             id: device, name: "laptop", role: .office, district: nil, signingKey: nil, enrolledAt: at, revokedAt: nil,
             highestSeq: 0, clockSkew: true, lastPushAt: nil, lastPullAt: nil)
@@ -61,7 +62,7 @@ struct ContractTests {
             EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: nil, role: .city),
         ]
         samples["DeviceRecord"] = [record, bare]
-        samples["DeviceList"] = [DeviceList(devices: [record, bare])]
+        samples["DeviceList"] = [DeviceList(devices: [record, bare]), DeviceList(devices: [record], restoredAt: at)]
         samples["NewDashboardUser"] = [
             NewDashboardUser(name: "wang.li", password: "a long passphrase", role: .office, district: "150602"),
             NewDashboardUser(name: "city.head", password: "a long passphrase", role: .city, district: nil),

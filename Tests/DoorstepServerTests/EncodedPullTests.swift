@@ -242,7 +242,8 @@ struct EncodedPullTests {
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entities") ?? 0) + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0)
             }
             #expect(plan.unknown.isEmpty && plan.applied.last == "v5 conflicted entities index")
-            #expect(plan.pending.first?.name == "v6 entities by household" && plan.pending.last == MigrationPlan.Step(name: "v11 stored once", rows: rows))
+            #expect(plan.pending.first?.name == "v6 entities by household" && plan.pending.contains(MigrationPlan.Step(name: "v11 stored once", rows: rows)))
+            #expect(plan.pending.last?.name == "v12 lost work")
             #expect(plan.estimatedSeconds > 0)
             try await older.migrate()
             #expect(try await older.migrationPlan().pending.isEmpty)

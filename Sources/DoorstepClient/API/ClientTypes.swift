@@ -45,6 +45,9 @@ public struct ClientConfiguration: Sendable {
     /// (protocol 1.5, §18): by default for every server but one on this machine (loopback, where
     /// compressing costs time and saves nothing).
     public var compression = Compression.automatic
+    /// How long the laptop keeps its own work after the server confirmed it (30 days): a server
+    /// restored from an older backup is sent it again (protocol 1.7, §8 "Work a restored server lost").
+    public var keepSettledFor: TimeInterval = 30 * 24 * 3600
 
     /// When the client compresses (protocol 1.5, §18).
     public enum Compression: Sendable, Hashable {
@@ -314,6 +317,10 @@ public struct SyncSummary: Sendable, Hashable, Codable {
     /// Attachments' files made on this laptop that the server does not hold whole yet: the next
     /// sync goes on with them from the bytes the server holds (1.4).
     public var filesWaiting: Int?
+    /// Confirmed work a restored server had lost, sent to it again from this laptop (protocol 1.7).
+    public var sentAgain: Int?
+    /// Seqs a restored server had lost that this laptop no longer held, declared lost (protocol 1.7).
+    public var declaredLost: Int?
 }
 
 /// A mutation the server refused, kept until the visitor fixes or discards it.
@@ -347,4 +354,8 @@ public struct ClientStatus: Sendable, Hashable, Codable {
     public var needingAttention: Int
     public var lastSyncAt: String?
     public var lastSyncError: String?
+    /// This laptop's confirmed work kept for a server that may lose it (protocol 1.7).
+    public var kept: Int = 0
+    /// Work a restored server lost that this laptop no longer held, declared to it (protocol 1.7).
+    public var lost: [LostWork] = []
 }

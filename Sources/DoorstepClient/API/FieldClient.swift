@@ -203,7 +203,9 @@ public final class FieldClient: Sendable {
                         )
                         """) ?? 0,
                 lastSyncAt: try LocalStore.setting(db, .lastSyncAt),
-                lastSyncError: try LocalStore.setting(db, .lastSyncError)
+                lastSyncError: try LocalStore.setting(db, .lastSyncError),
+                kept: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM kept") ?? 0,
+                lost: try LocalStore.declaredLost(db)
             )
         }
     }

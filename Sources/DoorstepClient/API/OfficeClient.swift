@@ -23,7 +23,12 @@ public struct OfficeClient: Sendable {
 
     /// The enrolled devices of the caller's district (the city may name one, or see all).
     public func devices(district: String? = nil) async throws -> [DeviceRecord] {
-        try await api.call("GET", "/v1/admin/devices" + Self.query(["district": district]), as: DeviceList.self).devices
+        try await deviceList(district: district).devices
+    }
+
+    /// The enrolled devices as listed, with when the server was last restored from a backup (1.7).
+    public func deviceList(district: String? = nil) async throws -> DeviceList {
+        try await api.call("GET", "/v1/admin/devices" + Self.query(["district": district]), as: DeviceList.self)
     }
 
     /// Revokes a device at once.

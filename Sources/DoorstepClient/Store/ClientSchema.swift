@@ -193,6 +193,21 @@ enum ClientSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        // The laptop's own work the server confirmed, kept 30 days out of every view, for a server
+        // restored from an older backup (protocol 1.7, §8 "Work a restored server lost").
+        migrator.registerMigration("v11 kept work") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE kept (
+                        seq INTEGER PRIMARY KEY,
+                        household TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        hlc TEXT,
+                        settled_at TEXT NOT NULL
+                    );
+                    CREATE INDEX kept_settled ON kept(settled_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -15,6 +15,14 @@ enum SettingKey: String {
     /// A pull page cut on the way when a sync ended (JSON: its request, id, headers and the bytes
     /// that came), resumed by the next sync from the same cursor (protocol 1.5, §18).
     case partialPage
+    /// Seqs to declare lost to the server (JSON `[SeqRange]`, protocol 1.7): a restored server
+    /// lacks them and this laptop no longer holds them.
+    case lostToDeclare
+    /// The gaps declared and taken by the server (JSON `[LostWork]`), for the visitor to see.
+    case declaredLost
+    /// Set when a pull cursor was refused (a restored server): the sync then asks where the
+    /// server stands and sends again what it lacks (protocol 1.7, §16 step 3).
+    case askWhereServerStands
 }
 
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the
@@ -407,7 +415,7 @@ enum LocalStore {
                 // The aggregate was made after every receipt this device has taken (a sync pushes, then
                 // pulls), so it already holds the acknowledged work: it needs no overlay any more.
                 let marks = databaseQuestionMarks(count: ids.count)
-                try db.execute(sql: "DELETE FROM outbox WHERE acked = 1 AND household IN (\(marks))", arguments: StatementArguments(ids))
+                try keepSettled(db, where: "acked = 1 AND household IN (\(marks))", StatementArguments(ids))
                 local =
                     try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE household IN (\(marks)))", arguments: StatementArguments(ids))
                     ?? false
@@ -517,5 +525,54 @@ enum LocalStore {
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try WireCoding.decode(type, from: Data(text.utf8))
+    }
+
+    // MARK: Kept work (protocol 1.7)
+
+    /// Settles acknowledged outbox rows (`condition` on the outbox): they leave the overlay and are
+    /// kept, out of every view, for a server restored from an older backup (§8).
+    static func keepSettled(_ db: Database, where condition: String, _ arguments: StatementArguments = StatementArguments()) throws {
+        let now = Instant.format(Date(), in: .gmt)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO kept (seq, household, body, hlc, settled_at) SELECT seq, household, body, hlc, ? FROM outbox WHERE \(condition)",
+            arguments: StatementArguments([now]) + arguments)
+        try db.execute(sql: "DELETE FROM outbox WHERE \(condition)", arguments: arguments)
+    }
+
+    /// The seqs still to declare lost, in order.
+    static func lostToDeclare(_ db: Database) throws -> [SeqRange] {
+        guard let text = try setting(db, .lostToDeclare) else { return [] }
+        return (try? JSONDecoder().decode([SeqRange].self, from: Data(text.utf8))) ?? []
+    }
+
+    /// Stores the seqs to declare lost, overlapping and adjacent ranges joined.
+    static func setLostToDeclare(_ db: Database, _ ranges: [SeqRange]) throws {
+        var joined: [SeqRange] = []
+        for range in ranges.filter({ $0.count > 0 }).sorted(by: { $0.from < $1.from }) {
+            if let last = joined.last, range.from <= last.through + 1 {
+                joined[joined.count - 1].through = max(last.through, range.through)
+            } else {
+                joined.append(range)
+            }
+        }
+        try set(db, .lostToDeclare, joined.isEmpty ? nil : String(decoding: try JSONEncoder().encode(joined), as: UTF8.self))
+    }
+
+    /// The gaps declared and taken by the server.
+    static func declaredLost(_ db: Database) throws -> [LostWork] {
+        guard let text = try setting(db, .declaredLost) else { return [] }
+        return (try? JSONDecoder().decode([LostWork].self, from: Data(text.utf8))) ?? []
+    }
+
+    /// Notes the ranges the server took (through `held`, its highest contiguous seq): they leave
+    /// the ranges to declare and join the declared ones.
+    static func noteDeclared(_ db: Database, held: Int64) throws {
+        let pending = try lostToDeclare(db)
+        let taken = pending.filter { $0.through <= held }
+        guard !taken.isEmpty else { return }
+        let now = Instant.format(Date(), in: .gmt)
+        let declared = try declaredLost(db) + taken.map { LostWork(from: $0.from, through: $0.through, at: now) }
+        try set(db, .declaredLost, String(decoding: try JSONEncoder().encode(declared), as: UTF8.self))
+        try setLostToDeclare(db, pending.filter { $0.through > held })
     }
 }

@@ -51,6 +51,17 @@ extension FieldClient {
             if let server, server != enrollment.server { try await verifyServer(at: server) }
             try await push(api: api, device: enrollment.device, pace: pace, summary: &summary, progress: progress)
             try await pull(api: api, pace: pace, summary: &summary, progress: progress)
+            if try await pool.read({ db in try LocalStore.setting(db, .askWhereServerStands) }) != nil {
+                // The server refused the cursor (restored from a backup): what it lacks of this
+                // laptop's confirmed work is sent again, then pulled back (protocol 1.7, §16 step 3).
+                if let again = try await catchUp(api: api, device: enrollment.device) {
+                    summary.sentAgain = (summary.sentAgain ?? 0) + again.sent
+                    if again.lost > 0 { summary.declaredLost = (summary.declaredLost ?? 0) + again.lost }
+                    try await push(api: api, device: enrollment.device, pace: pace, summary: &summary, progress: progress)
+                    try await pull(api: api, pace: pace, summary: &summary, progress: progress)
+                }
+                try await pool.write { db in try LocalStore.set(db, .askWhereServerStands, nil) }
+            }
             try await keepCampaigns(api: api)
             // What the server reads, so that nothing it would refuse is written or sent here
             // (attachments, 1.4; compressed bodies, 1.5): asked until the server is known to read
@@ -101,15 +112,16 @@ extension FieldClient {
             // The stored bodies go out as they are (each was validated and encoded when recorded),
             // as many as the link carries in a few seconds.
             let limit = pace.limit(.mutation, largest: largest, first: largest)
-            let batch = try await pool.read { db in
-                try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, household, body FROM outbox WHERE acked = 0 ORDER BY seq LIMIT ?"), arguments: [limit])
-                    .map { row in OutboxEntry(seq: row["seq"], household: try EntityID(row["household"] as String), body: row["body"]) }
-            }
-            guard !batch.isEmpty else { return }
+            let (batch, lost) = try await pool.read { db in try Self.nextBatch(db, limit: limit) }
+            guard !batch.isEmpty || lost != nil else { return }
             var writer = JSONTextWriter()
             writer.beginObject()
             writer.key("device", first: true)
             writer.string(device.rawValue)
+            if let lost {
+                writer.key("lost")
+                lost.write(to: &writer)
+            }
             writer.key("mutations")
             writer.array(batch) { $0.rawJSON($1.body) }
             writer.key("protocolVersion")
@@ -133,11 +145,19 @@ extension FieldClient {
                 sent.note(.mutation, items: batch.count, in: pace)
             } catch let error as DoorstepError where error.code == .missingPredecessor {
                 // The server lacks work it once acknowledged (restored from an older backup): send
-                // again from where it says, if this laptop still holds that work, else say so.
-                guard let resume = error.details.resumeFrom, try await reopen(from: resume, before: batch.first?.seq ?? 0) else { throw error }
+                // again from where it says what this laptop still holds, declare the rest lost to a
+                // server that takes it (1.7), else say so.
+                guard let resume = error.details.resumeFrom,
+                    let again = try await recover(from: resume, before: lost?.from ?? batch.first?.seq ?? 0, api: api)
+                else { throw error }
+                summary.sentAgain = (summary.sentAgain ?? 0) + again.sent
+                if again.lost > 0 { summary.declaredLost = (summary.declaredLost ?? 0) + again.lost }
                 continue
             }
-            try await pool.write { db in try Self.take(receipt, batch: batch, db) }
+            try await pool.write { db in
+                try Self.take(receipt, batch: batch, db)
+                if lost != nil { try LocalStore.noteDeclared(db, held: receipt.highestContiguousSeq) }
+            }
             checkpointer.noteWrite()
             for result in receipt.results {
                 switch result.outcome {
@@ -155,32 +175,114 @@ extension FieldClient {
         }
     }
 
-    /// Marks the work from `seq` on as unsent again, when this laptop still holds every seq from
-    /// there to the batch that was refused (`before`): acknowledged outbox rows, and refused ones
-    /// from the quarantine (sent again, the server answers them again); whether it did.
-    func reopen(from seq: Int64, before first: Int64) async throws -> Bool {
-        guard seq >= 1, seq < first else { return false }
-        return try await pool.write { db in
-            let held =
-                try Int64.fetchOne(
-                    db,
-                    sql: "SELECT (SELECT COUNT(*) FROM outbox WHERE seq >= ?1 AND seq < ?2) + (SELECT COUNT(*) FROM quarantine WHERE seq >= ?1 AND seq < ?2)",
-                    arguments: [seq, first]) ?? 0
-            guard held == first - seq else { return false }
+    /// The next batch to push: the unsent outbox rows in seq order, and the seqs to declare lost
+    /// before them (1.7), at most `limit` mutations, consecutive, stopping before another range to
+    /// declare.
+    static func nextBatch(_ db: Database, limit: Int) throws -> (batch: [OutboxEntry], lost: SeqRange?) {
+        let ranges = try LocalStore.lostToDeclare(db)
+        let firstUnsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0")
+        var lost: SeqRange?
+        var after: Int64 = 0
+        var before = Int64.max
+        if let range = ranges.first {
+            if firstUnsent.map({ range.from < $0 }) ?? true {
+                lost = range
+                after = range.through
+                before = ranges.dropFirst().first?.from ?? .max
+            } else {
+                before = range.from
+            }
+        }
+        let batch = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT seq, household, body FROM outbox WHERE acked = 0 AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"),
+            arguments: [after, before, limit]
+        )
+        .map { row in OutboxEntry(seq: row["seq"], household: try EntityID(row["household"] as String), body: row["body"]) }
+        return (batch, lost)
+    }
+
+    /// Sends again the work a server that lost it asks for, from `resume` up to the first seq not
+    /// acknowledged (`before`): from the outbox, the quarantine (the server answers them again) and
+    /// the settled work kept (protocol 1.7). The seqs at the start that this laptop no longer holds
+    /// are declared lost to a server that takes it (1.7). `nil` when it cannot (nothing to send from
+    /// there, or a server before 1.7 lacking work no longer held); else how many were sent again
+    /// and declared lost.
+    func recover(from resume: Int64, before first: Int64, api: ServerAPI) async throws -> (sent: Int, lost: Int)? {
+        guard resume >= 1, resume < first else { return nil }
+        let held = try await pool.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT seq FROM outbox WHERE seq >= ?1 AND seq < ?2 UNION SELECT seq FROM quarantine WHERE seq >= ?1 AND seq < ?2
+                    UNION SELECT seq FROM kept WHERE seq >= ?1 AND seq < ?2 ORDER BY seq DESC
+                    """,
+                arguments: [resume, first])
+        }
+        // The seqs held without a gap up to `first`: sent again; what is before them is lost.
+        var from = first
+        for seq in held {
+            guard seq == from - 1 else { break }
+            from = seq
+        }
+        if from > resume, !(try await serverTakesLostWork(api)) { return nil }
+        let start = from
+        try await pool.write { db in
+            if start > resume {
+                try LocalStore.setLostToDeclare(db, try LocalStore.lostToDeclare(db) + [SeqRange(from: resume, through: start - 1)])
+            }
             let now = Instant.format(Date(), in: .gmt)
             try db.execute(
-                sql: "INSERT INTO outbox (seq, household, body, acked, created_at) SELECT seq, household, body, 0, ? FROM quarantine WHERE seq >= ?",
-                arguments: [now, seq])
-            try db.execute(sql: "DELETE FROM quarantine WHERE seq >= ?", arguments: [seq])
-            try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [seq])
+                sql:
+                    "INSERT OR IGNORE INTO outbox (seq, household, body, acked, created_at, hlc) SELECT seq, household, body, 0, ?, hlc FROM kept WHERE seq >= ?",
+                arguments: [now, start])
+            try db.execute(sql: "DELETE FROM kept WHERE seq >= ?", arguments: [start])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO outbox (seq, household, body, acked, created_at) SELECT seq, household, body, 0, ? FROM quarantine WHERE seq >= ?",
+                arguments: [now, start])
+            try db.execute(sql: "DELETE FROM quarantine WHERE seq >= ?", arguments: [start])
+            try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [start])
             try Self.askAgainForFiles(db)
-            for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE seq >= ?", arguments: [seq]).compactMap({
+            for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE seq >= ?", arguments: [start]).compactMap({
                 try? EntityID($0)
             }) {
                 try LocalStore.refreshView(db, household)
             }
-            return true
         }
+        return (Int(first - start), Int(start - resume))
+    }
+
+    /// Whether the server takes `lost` in a batch (1.7): as last said, else asked again.
+    func serverTakesLostWork(_ api: ServerAPI) async throws -> Bool {
+        let stored = try await pool.read { db in try LocalStore.setting(db, .serverRevision) }
+        if ProtocolVersion.readsLostWork(stored) { return true }
+        let info = try await api.call("GET", "/v1/server", as: ServerInfo.self)
+        let revision = info.protocolRevision ?? "1.0"
+        try await pool.write { db in try LocalStore.set(db, .serverRevision, revision) }
+        return ProtocolVersion.readsLostWork(revision)
+    }
+
+    /// After a refused cursor: asks the server where it stands with this device (an empty batch,
+    /// §8) and, when it lacks confirmed work, sends it again (or declares it lost, 1.7). Whether
+    /// there is anything to push now: how many seqs are sent again and declared lost.
+    func catchUp(api: ServerAPI, device: DeviceID) async throws -> (sent: Int, lost: Int)? {
+        let first = try await pool.read { db -> Int64 in
+            let unsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0")
+            let declaring = try LocalStore.lostToDeclare(db).first?.from
+            return [unsent, declaring, try LocalStore.counters(db).nextSeq].compactMap { $0 }.min() ?? 1
+        }
+        guard first > 1 else { return nil }
+        let body = try WireCoding.encode(PushBatch(device: device, mutations: []))
+        let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+        try await pool.write { db in try Self.absorb(receipt.serverClock, db) }
+        let held = receipt.highestContiguousSeq
+        guard held + 1 < first else { return nil }
+        guard let again = try await recover(from: held + 1, before: first, api: api) else {
+            throw DoorstepError(
+                .missingPredecessor,
+                "the server lost this laptop's confirmed work from seq \(held + 1) on and this laptop no longer holds all of it; the server must be updated to take it as lost",
+                details: ErrorDetails(rule: "resumeFrom", resumeFrom: held + 1))
+        }
+        return again
     }
 
     /// A server restored from a backup may lack files it once held whole: each file this laptop
@@ -231,6 +333,7 @@ extension FieldClient {
     /// for again by the next sync.
     private func pull(api: ServerAPI, pace: LinkPace, summary: inout SyncSummary, progress: @Sendable (SyncProgress) -> Void) async throws {
         let largest = max(1, configuration.pullPageSize)
+        let keepFor = configuration.keepSettledFor
         // A page an earlier sync was cut in the middle of: asked again as it was, from its bytes.
         let stored = try await pool.read { db in try LocalStore.setting(db, .partialPage) }
         let unfinished = UnfinishedPage.Slot(stored.flatMap(UnfinishedPage.init(text:)))
@@ -285,8 +388,10 @@ extension FieldClient {
                     askedEstimate = true
                     pulled = try await fetch(cursor, estimate: estimate)
                 } catch let error as DoorstepError where error.code == .invalidCursor && !cursor.isEmpty && cursor != "0" {
-                    // The server no longer knows this cursor (restored from a backup): take the whole scope again.
+                    // The server no longer knows this cursor (restored from a backup): take the whole
+                    // scope again, then ask what it lacks of this laptop's work (1.7).
                     try await pool.write { db in
+                        try LocalStore.set(db, .askWhereServerStands, "1")
                         try db.execute(sql: "DELETE FROM households WHERE pulled IS NOT NULL")
                         try db.execute(sql: "DELETE FROM aliases")
                         try LocalStore.set(db, .cursor, "")
@@ -322,7 +427,11 @@ extension FieldClient {
                     if stored != nil { try LocalStore.set(db, .partialPage, nil) }
                     // Caught up: the copy holds the server's state after every receipt taken so far.
                     let settled = try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE acked = 1").compactMap { try? EntityID($0) }
-                    try db.execute(sql: "DELETE FROM outbox WHERE acked = 1")
+                    try LocalStore.keepSettled(db, where: "acked = 1")
+                    // Kept work settled longer ago than the laptop keeps it is forgotten here, in a
+                    // transaction the sync makes anyway.
+                    try db.execute(
+                        sql: "DELETE FROM kept WHERE settled_at <= ?", arguments: [Instant.format(Date(timeIntervalSinceNow: -keepFor), in: .gmt)])
                     for household in settled { try LocalStore.refreshView(db, household) }
                 }
             }
@@ -442,6 +551,7 @@ extension FieldClient {
             try db.execute(sql: "DELETE FROM aliases")
             try db.execute(sql: "DELETE FROM outbox")
             try db.execute(sql: "DELETE FROM quarantine")
+            try db.execute(sql: "DELETE FROM kept")
             try db.execute(sql: "DELETE FROM attachment_files")
             try LocalStore.set(db, .token, nil)
             try LocalStore.set(db, .revokedAt, revokedAt)

@@ -21,11 +21,14 @@ public final class MemoryMergeStore: MergeStore {
     /// The change feed: the sequence number at which each household last changed.
     public private(set) var changeSeq: [EntityID: Int64] = [:]
     public private(set) var lastChangeSeq: Int64 = 0
+    /// The seqs each device declared lost (1.7), in the order declared.
+    public private(set) var lost: [DeviceID: [SeqRange]] = [:]
 
     public init() {}
 
     public func progress(of device: DeviceID) -> DeviceProgress { progressByDevice[device] ?? DeviceProgress() }
     public func setProgress(_ progress: DeviceProgress, of device: DeviceID) { progressByDevice[device] = progress }
+    public func recordLost(_ seqs: SeqRange, of device: DeviceID) { lost[device, default: []].append(seqs) }
     public func loggedMutation(device: DeviceID, seq: Int64) -> LoggedMutation? { log[device]?[seq] }
     public func entity(_ id: EntityID) -> EntityState? { entities[id] }
 

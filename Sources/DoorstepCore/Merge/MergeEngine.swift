@@ -28,6 +28,16 @@ public struct MergeEngine: Sendable {
     public func apply(_ batch: PushBatch, from principal: Principal, store: some MergeStore, clock: inout HybridLogicalClock) throws -> PushReceipt {
         try checkShape(of: batch, from: principal)
         var progress = try store.progress(of: batch.device)
+        if let lost = batch.lost {
+            // Work a restored server lost and the device no longer holds (1.7, §8): recorded as a
+            // gap, what the server already holds untouched (a batch sent again changes nothing).
+            guard lost.from <= progress.highestSeq + 1 else { throw Self.missingPredecessor(held: progress.highestSeq, first: lost.from) }
+            if lost.through > progress.highestSeq {
+                try store.recordLost(SeqRange(from: progress.highestSeq + 1, through: lost.through), of: batch.device)
+                progress.highestSeq = lost.through
+                try store.setProgress(progress, of: batch.device)
+            }
+        }
         var results: [MutationResult] = []
         var fresh: [Mutation] = []
         for mutation in batch.mutations {
@@ -43,12 +53,7 @@ public struct MergeEngine: Sendable {
             }
         }
         if let first = fresh.first, first.seq != progress.highestSeq + 1 {
-            throw DoorstepError(
-                .missingPredecessor,
-                "the server holds this device's mutations up to seq \(progress.highestSeq); the batch starts at \(first.seq); send from \(progress.highestSeq + 1)",
-                zh: Texts.text("error.rule.resumeFrom", .chinese, ["held": String(progress.highestSeq), "resumeFrom": String(progress.highestSeq + 1)]),
-                details: ErrorDetails(rule: "resumeFrom", resumeFrom: progress.highestSeq + 1)
-            )
+            throw Self.missingPredecessor(held: progress.highestSeq, first: first.seq)
         }
         var skewed = false
         for mutation in fresh {
@@ -78,6 +83,16 @@ public struct MergeEngine: Sendable {
         )
     }
 
+    /// The refusal of a batch that starts after a seq the server lacks: send again from `held + 1`.
+    static func missingPredecessor(held: Int64, first: Int64) -> DoorstepError {
+        DoorstepError(
+            .missingPredecessor,
+            "the server holds this device's mutations up to seq \(held); the batch starts at \(first); send from \(held + 1)",
+            zh: Texts.text("error.rule.resumeFrom", .chinese, ["held": String(held), "resumeFrom": String(held + 1)]),
+            details: ErrorDetails(rule: "resumeFrom", resumeFrom: held + 1)
+        )
+    }
+
     private func checkShape(of batch: PushBatch, from principal: Principal) throws(DoorstepError) {
         guard ProtocolVersion.served.contains(batch.protocolVersion) else {
             throw DoorstepError(
@@ -90,6 +105,14 @@ public struct MergeEngine: Sendable {
         }
         guard batch.mutations.count <= maxBatchSize else {
             throw DoorstepError(.invalidBatch, "a batch holds at most \(maxBatchSize) mutations; this one has \(batch.mutations.count)")
+        }
+        if let lost = batch.lost {
+            guard lost.from >= 1, lost.through >= lost.from, lost.through < Mutation.maxSeq else {
+                throw DoorstepError(.invalidBatch, "lost seqs run from a seq of at least 1 to one not before it")
+            }
+            if let first = batch.mutations.first, first.seq != lost.through + 1 {
+                throw DoorstepError(.invalidBatch, "the mutations of a batch that declares seqs lost start right after them, at \(lost.through + 1)")
+            }
         }
         var previous: Int64?
         for mutation in batch.mutations {

@@ -63,6 +63,8 @@ public protocol MergeStore {
     /// The device's progress (zero for a device never seen).
     func progress(of device: DeviceID) throws -> DeviceProgress
     func setProgress(_ progress: DeviceProgress, of device: DeviceID) throws
+    /// Records seqs of a device as lost: acknowledged once, lost by a restore, no longer held by the device (1.7, §8).
+    func recordLost(_ seqs: SeqRange, of device: DeviceID) throws
 
     /// The mutation stored under `(device, seq)`, as it was received, with the answer it got.
     func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation?

@@ -85,17 +85,42 @@ extension PushBatch: JSONValueDecodable, JSONTextEncodable {
         let members = try json.members("a batch")
         let version = try members.protocolVersion(in: "a batch")
         let mutations = try members.required("mutations", in: "a batch").list(of: Mutation.self, "a batch's mutations")
-        self.init(protocolVersion: version, device: try DeviceID(try members.required("device", in: "a batch").text("a batch's device")), mutations: mutations)
+        let lost = try members.optional("lost").map { value throws(DoorstepError) in try SeqRange(json: value) }
+        self.init(
+            protocolVersion: version, device: try DeviceID(try members.required("device", in: "a batch").text("a batch's device")), mutations: mutations,
+            lost: lost)
     }
 
     public func write(to writer: inout JSONTextWriter) {
         writer.beginObject()
         writer.key("device", first: true)
         writer.string(device.rawValue)
+        if let lost {
+            writer.key("lost")
+            lost.write(to: &writer)
+        }
         writer.key("mutations")
         writer.array(mutations) { $1.write(to: &$0) }
         writer.key("protocolVersion")
         writer.int(Int64(protocolVersion))
+        writer.endObject()
+    }
+}
+
+extension SeqRange: JSONValueDecodable, JSONTextEncodable {
+    public init(json: JSONValue) throws(DoorstepError) {
+        let members = try json.members("a range of seqs")
+        self.init(
+            from: try members.required("from", in: "a range of seqs").wholeNumber("a range's from"),
+            through: try members.required("through", in: "a range of seqs").wholeNumber("a range's through"))
+    }
+
+    public func write(to writer: inout JSONTextWriter) {
+        writer.beginObject()
+        writer.key("from", first: true)
+        writer.int(from)
+        writer.key("through")
+        writer.int(through)
         writer.endObject()
     }
 }

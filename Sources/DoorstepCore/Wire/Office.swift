@@ -15,6 +15,11 @@ public struct DeviceRecord: Codable, Hashable, Sendable {
     public var clockSkew: Bool
     public var lastPushAt: String?
     public var lastPullAt: String?
+    /// The gaps the device declared (1.7): acknowledged work a restore lost that it no longer held.
+    public var lost: [LostWork]?
+    /// `true` when the server was restored from a backup and the device has not pulled since (1.7):
+    /// its acknowledged work after the backup may still be missing until it syncs.
+    public var notSyncedSinceRestore: Bool?
 
     /// The principal the device acts as.
     public var principal: Principal { Principal(device: id, role: role, district: district) }
@@ -23,7 +28,7 @@ public struct DeviceRecord: Codable, Hashable, Sendable {
 
     public init(
         id: DeviceID, name: String, role: Role, district: String?, signingKey: String?, enrolledAt: String, revokedAt: String?, highestSeq: Int64,
-        clockSkew: Bool, lastPushAt: String?, lastPullAt: String?
+        clockSkew: Bool, lastPushAt: String?, lastPullAt: String?, lost: [LostWork]? = nil
     ) {
         self.id = id
         self.name = name
@@ -36,6 +41,21 @@ public struct DeviceRecord: Codable, Hashable, Sendable {
         self.clockSkew = clockSkew
         self.lastPushAt = lastPushAt
         self.lastPullAt = lastPullAt
+        self.lost = lost
+    }
+}
+
+/// A gap a device declared in its stream of mutations (1.7, §8 "Work a restored server lost").
+public struct LostWork: Codable, Hashable, Sendable {
+    public var from: Int64
+    public var through: Int64
+    /// When the server recorded it.
+    public var at: String
+
+    public init(from: Int64, through: Int64, at: String) {
+        self.from = from
+        self.through = through
+        self.at = at
     }
 }
 

@@ -7,7 +7,7 @@ public enum ProtocolVersion {
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
     /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
-    public static let revision = "1.6"
+    public static let revision = "1.7"
     /// The request header that names the revision a client reads (protocol 1.4, §13.4).
     public static let revisionHeader = "Doorstep-Revision"
     /// The first revision with attachments: a request that reads an older one is sent none.
@@ -15,6 +15,15 @@ public enum ProtocolVersion {
 
     /// The first revision that reads gzip-encoded request bodies (§18).
     public static let compressionRevision = (major: 1, minor: 5)
+
+    /// The first revision that reads `lost` in a batch (§8 "Work a restored server lost").
+    public static let lostWorkRevision = (major: 1, minor: 7)
+
+    /// Whether a server of this revision takes `lost` in a batch (`1.7` or later).
+    public static func readsLostWork(_ revision: String?) -> Bool {
+        guard let revision = parse(revision) else { return false }
+        return revision >= lostWorkRevision
+    }
 
     /// Whether a `Doorstep-Revision` header's value reads attachments (`1.4` or later); `false`
     /// for none or a value that is not `major.minor`.
@@ -52,12 +61,30 @@ public struct PushBatch: Codable, Hashable, Sendable {
     public var protocolVersion: Int
     public var device: DeviceID
     public var mutations: [Mutation]
+    /// Acknowledged work the device no longer holds, declared to a server that lost it (1.7,
+    /// §8 "Work a restored server lost"); the mutations, if any, start after it.
+    public var lost: SeqRange?
 
-    public init(protocolVersion: Int = ProtocolVersion.current, device: DeviceID, mutations: [Mutation]) {
+    public init(protocolVersion: Int = ProtocolVersion.current, device: DeviceID, mutations: [Mutation], lost: SeqRange? = nil) {
         self.protocolVersion = protocolVersion
         self.device = device
         self.mutations = mutations
+        self.lost = lost
     }
+}
+
+/// Seqs `from` to `through` of one device, both included.
+public struct SeqRange: Codable, Hashable, Sendable {
+    public var from: Int64
+    public var through: Int64
+
+    public init(from: Int64, through: Int64) {
+        self.from = from
+        self.through = through
+    }
+
+    /// How many seqs it holds (0 when `through < from`).
+    public var count: Int64 { through >= from ? through - from + 1 : 0 }
 }
 
 /// How the server answered one mutation.

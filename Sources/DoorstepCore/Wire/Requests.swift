@@ -73,8 +73,24 @@ public struct EnrollmentCode: Codable, Hashable, Sendable {
 /// `GET /v1/admin/devices`.
 public struct DeviceList: Codable, Hashable, Sendable {
     public var devices: [DeviceRecord]
+    /// When the server's database was last restored from a backup by its restore command (1.7).
+    public var restoredAt: String?
 
-    public init(devices: [DeviceRecord]) { self.devices = devices }
+    public init(devices: [DeviceRecord], restoredAt: String? = nil) {
+        self.devices = devices
+        self.restoredAt = restoredAt
+    }
+
+    /// The mutations the devices declared lost (1.7): confirmed once, lost by a restore, no longer held.
+    public var lostMutations: Int64 {
+        devices.reduce(0) { sum, device in sum + (device.lost ?? []).reduce(0) { $0 + SeqRange(from: $1.from, through: $1.through).count } }
+    }
+
+    /// The devices not revoked that have not pulled since the server was restored from a backup:
+    /// the only ones whose acknowledged work after the backup may still be missing.
+    public var notSyncedSinceRestore: [DeviceRecord] {
+        devices.filter { $0.notSyncedSinceRestore == true && $0.revokedAt == nil }
+    }
 }
 
 /// `POST /v1/admin/users`: a dashboard account to create.

@@ -103,7 +103,7 @@ extension DoorstepServerSetup {
             try? FileManager.default.removeItem(atPath: partial)
             try FileManager.default.copyItem(atPath: backup, toPath: partial)
             // Cursors issued before the restore are refused from now on: devices pull again (§9).
-            try SQLiteStorage.markRestored(partial, epoch: UUID().uuidString.lowercased())
+            try SQLiteStorage.markRestored(partial, epoch: UUID().uuidString.lowercased(), at: Instant.format(Date(), in: .gmt))
             guard let handle = FileHandle(forWritingAtPath: partial) else {
                 throw DoorstepError(.internalError, "cannot open \(partial) to sync it")
             }

@@ -63,7 +63,9 @@ struct DoorstepAPI: Sendable {
             if let statistics = storage.writeLockStatistics() { metrics.record(statistics) }
             if let status = backups?.status.withLock({ $0 }) { metrics.record(status) }
             if let devices = try? await storage.devices(district: nil) {
-                metrics.record(devices: devices, now: Date(timeIntervalSince1970: Double(configuration.clock()) / 1000))
+                metrics.record(
+                    devices: DeviceList(devices: devices, restoredAt: identity.restoredAt),
+                    now: Date(timeIntervalSince1970: Double(configuration.clock()) / 1000))
             }
             if let review = try? await storage.reviewQueue(district: nil) { metrics.record(review: review) }
             metrics.recordDisk(of: configuration.dataDirectory)
@@ -203,6 +205,16 @@ struct DoorstepAPI: Sendable {
             if let error = status.lastError { backup["lastError"] = .string(error) }
             body["backup"] = .object(backup)
         }
+        if let restoredAt = identity.restoredAt, let devices = try? await storage.devices(district: nil) {
+            // After a restore: the devices whose work after the backup may still be missing until
+            // they sync, and what devices declared lost (protocol 1.7, docs/OPERATIONS.md).
+            let list = DeviceList(devices: devices, restoredAt: restoredAt)
+            body["restore"] = .object([
+                "restoredAt": .string(restoredAt),
+                "devicesNotSyncedSince": .int(Int64(list.notSyncedSinceRestore.count)),
+                "lostMutations": .int(list.lostMutations),
+            ])
+        }
         return (healthy, .object(body))
     }
 
@@ -323,7 +335,7 @@ struct DoorstepAPI: Sendable {
         let caller = try context.caller
         let asked = try districtQuery(request)
         let district = caller.principal.role == .city ? asked : caller.principal.district
-        return try JSONResponse.make(DeviceList(devices: try await storage.devices(district: district)))
+        return try JSONResponse.make(DeviceList(devices: try await storage.devices(district: district), restoredAt: identity.restoredAt))
     }
 
     func revoke(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {

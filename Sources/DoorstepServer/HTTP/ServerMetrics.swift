@@ -38,6 +38,8 @@ final class ServerMetrics: Sendable {
     private let writeTransactions: Counter
     private let devicesActive: Gauge
     private let devicesSilent: Gauge
+    private let devicesNotSyncedSinceRestore: Gauge
+    private let lostSeqs: Gauge
     private let reviewOpen: [String: Gauge]
     private let diskFree: Gauge
     private let diskSize: Gauge
@@ -89,6 +91,14 @@ final class ServerMetrics: Sendable {
         devicesSilent = registry.makeGauge(
             descriptor: Self.name(
                 "devices_silent_3d", "", "Devices enrolled and not revoked that have not synced for 3 days (or since their enrollment 3 days ago)"))
+        devicesNotSyncedSinceRestore = registry.makeGauge(
+            descriptor: Self.name(
+                "devices_unsynced_since_restore", "",
+                "Devices not revoked that have not synced since the last restore from a backup: their work after the backup may still be missing (0 on a server never restored)"
+            ))
+        lostSeqs = registry.makeGauge(
+            descriptor: Self.name(
+                "lost_mutations", "", "Mutations devices declared lost: confirmed once, lost by a restore, no longer on the laptop (protocol 1.7)"))
         var reviewOpen: [String: Gauge] = [:]
         for kind in ["conflicts", "duplicates", "rejections"] {
             reviewOpen[kind] = registry.makeGauge(
@@ -114,7 +124,10 @@ final class ServerMetrics: Sendable {
     }
 
     /// Sets the devices' gauges from every device record, before the metrics are read.
-    func record(devices: [DeviceRecord], now: Date) {
+    func record(devices list: DeviceList, now: Date) {
+        let devices = list.devices
+        devicesNotSyncedSinceRestore.set(Int64(list.notSyncedSinceRestore.count))
+        lostSeqs.set(list.lostMutations)
         let active = devices.filter { !$0.isRevoked }
         let limit = now.addingTimeInterval(-3 * 86_400)
         let silent = active.filter { device in

@@ -223,6 +223,17 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        // As SQLite's v12: gaps devices declared in their streams of mutations (protocol 1.7, §8).
+        (
+            "v11 lost work",
+            [
+                """
+                CREATE TABLE lost_work (
+                    device TEXT NOT NULL, from_seq BIGINT NOT NULL, through_seq BIGINT NOT NULL, at TEXT NOT NULL,
+                    PRIMARY KEY (device, from_seq))
+                """
+            ]
+        ),
     ]
 
     /// What a migration needs done in Swift before its statements, by the migration's name.

@@ -151,6 +151,13 @@ struct PostgresSnapshot {
                     clock_skew = \(progress.clockSkewFlagged), last_push_at = \(now) WHERE id = \(device.rawValue)
                 """, logger: logger)
         }
+        for (device, seqs) in store.lost {
+            try await connection.query(
+                """
+                INSERT INTO lost_work (device, from_seq, through_seq, at) VALUES (\(device.rawValue), \(seqs.from), \(seqs.through), \(now))
+                ON CONFLICT (device, from_seq) DO NOTHING
+                """, logger: logger)
+        }
         // Each kind of row in one statement (arrays unnested), not one round trip per row.
         let states = store.dirtyEntities.compactMap { store.entities[$0] }
         let stored = try states.map(StoredEntityRow.init)

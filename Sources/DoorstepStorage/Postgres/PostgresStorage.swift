@@ -288,10 +288,20 @@ public final class PostgresStorage: ServerStorage {
 
     public func devices(district: String?) async throws -> [DeviceRecord] {
         try await read { connection in
-            if let district {
-                return try await Self.devices(connection, "WHERE district = $1 AND token_hash NOT LIKE 'server:%'", [district], logger)
+            let records =
+                if let district {
+                    try await Self.devices(connection, "WHERE district = $1 AND token_hash NOT LIKE 'server:%'", [district], logger)
+                } else {
+                    try await Self.devices(connection, "WHERE token_hash NOT LIKE 'server:%'", [], logger)
+                }
+            var lost: [LostWorkRow] = []
+            for try await row in try await connection.query(
+                "SELECT device, from_seq, through_seq, at FROM lost_work ORDER BY at, device, from_seq", logger: logger
+            )
+            .decode((String, Int64, Int64, String).self) {
+                lost.append(LostWorkRow(device: row.0, from: row.1, through: row.2, at: row.3))
             }
-            return try await Self.devices(connection, "WHERE token_hash NOT LIKE 'server:%'", [], logger)
+            return LostWorkRow.attach(lost, to: records)
         }
     }
 

@@ -29,6 +29,8 @@ final class SnapshotMergeStore: MergeStore {
 
     // What a run wrote, in order, for the write-back.
     private(set) var dirtyProgress = Set<DeviceID>()
+    /// Seqs devices declared lost in this run.
+    private(set) var lost: [(device: DeviceID, seqs: SeqRange)] = []
     private(set) var dirtyEntities = Set<EntityID>()
     private(set) var dirtyCanonicals = Set<EntityID>()
     private(set) var newNationalIDs: [(String, EntityID)] = []
@@ -77,6 +79,10 @@ final class SnapshotMergeStore: MergeStore {
     func setProgress(_ progress: DeviceProgress, of device: DeviceID) throws {
         progresses[device] = progress
         dirtyProgress.insert(device)
+    }
+
+    func recordLost(_ seqs: SeqRange, of device: DeviceID) throws {
+        lost.append((device, seqs))
     }
 
     func loggedMutation(device: DeviceID, seq: Int64) throws -> LoggedMutation? {

@@ -16,7 +16,9 @@ extension Admin.Devices {
 
         func run() async throws {
             let session = try await global.office()
-            let devices = try await session.client.devices(district: try global.district(district))
+            let list = try await session.client.deviceList(district: try global.district(district))
+            let devices = list.devices
+            let unsynced = Set(list.notSyncedSinceRestore.map(\.id))
             let console = global.console
             let format = global.format
             try console.output(devices) {
@@ -29,12 +31,17 @@ extension Admin.Devices {
                 for device in devices {
                     var state = device.isRevoked ? console.t("cli.common.revoked") + format.time(device.revokedAt) : console.t("cli.common.active")
                     if device.clockSkew { state += console.t("cli.devices.clockAhead") }
+                    if unsynced.contains(device.id) { state += console.t("cli.devices.notSyncedSinceRestore") }
+                    if let lost = device.lost, !lost.isEmpty {
+                        state += console.t("cli.devices.lostWork", ["count": "\(lost.reduce(0) { $0 + SeqRange(from: $1.from, through: $1.through).count })"])
+                    }
                     table.add([
                         Format.short(device.id), device.name, device.role.label(console.language), format.district(device.district),
                         format.time(device.enrolledAt), format.time(device.lastPushAt), format.time(device.lastPullAt), state,
                     ])
                 }
-                return table.render()
+                guard let restoredAt = list.restoredAt else { return table.render() }
+                return table.render() + "\n" + console.t("cli.devices.restoredAt", ["at": format.time(restoredAt), "count": "\(unsynced.count)"])
             }
         }
     }

@@ -72,6 +72,12 @@ struct Sync: DoorstepCommand {
         if let sent = summary.filesSent, let waiting = summary.filesWaiting {
             facts.add(console.t("cli.sync.files"), console.t("cli.sync.filesSent", ["sent": "\(sent)", "waiting": "\(waiting)"]))
         }
+        if let sent = summary.sentAgain, sent > 0 {
+            facts.add(console.t("cli.sync.sentAgain"), console.t("cli.sync.sentAgainCount", ["sent": "\(sent)"]))
+        }
+        if let lost = summary.declaredLost, lost > 0 {
+            facts.add(console.t("cli.sync.lostWork"), console.t("cli.sync.declaredLost", ["lost": "\(lost)"]))
+        }
         facts.add(console.t("cli.sync.duration"), console.t("cli.sync.seconds", ["seconds": "\(seconds)"]))
         return console.t("cli.sync.syncComplete") + "\n" + facts.render(indent: "  ")
     }
@@ -182,6 +188,8 @@ struct Status: DoorstepCommand {
         var households: Int
         var lastSyncAt: String?
         var lastSyncError: String?
+        var kept: Int
+        var lost: [LostWork]
     }
 
     func run() async throws {
@@ -192,7 +200,8 @@ struct Status: DoorstepCommand {
         let result = Result(
             database: global.databasePath, enrollment: status.enrollment, pending: status.pending,
             awaitingConfirmation: status.awaitingConfirmation, quarantined: status.quarantined,
-            households: status.households, lastSyncAt: status.lastSyncAt, lastSyncError: status.lastSyncError)
+            households: status.households, lastSyncAt: status.lastSyncAt, lastSyncError: status.lastSyncError, kept: status.kept,
+            lost: status.lost)
         try console.output(result) {
             var facts = FactList()
             facts.add(console.t("cli.sync.database"), global.databasePath)
@@ -223,6 +232,12 @@ struct Status: DoorstepCommand {
                     "cli.sync.deliveredConfirmedAtTheNext", ["awaitingConfirmation": "\(status.awaitingConfirmation)"]))
             facts.add(console.t("cli.sync.quarantine"), console.t("cli.sync.nQuarantined", ["quarantined": "\(status.quarantined)"]))
             facts.add(console.t("cli.sync.households"), console.t("cli.sync.nHouseholds", ["households": "\(status.households)"]))
+            facts.add(console.t("cli.sync.kept"), console.t("cli.sync.keptCount", ["kept": "\(status.kept)"]))
+            for gap in status.lost {
+                facts.add(
+                    console.t("cli.sync.lostWork"),
+                    console.t("cli.sync.lostRange", ["from": "\(gap.from)", "through": "\(gap.through)", "at": format.time(gap.at)]))
+            }
             var last = status.lastSyncAt.map(format.time) ?? console.t("cli.sync.never")
             if let error = status.lastSyncError { last += console.t("cli.sync.lastAttemptFailed", ["error": "\(error)"]) }
             facts.add(console.t("cli.common.lastSync"), last)

@@ -425,6 +425,34 @@ func v17() -> MergeVector {
     )
 }
 
+func v18() -> MergeVector {
+    let world = World(serverTime: dayEnd)
+    let a = Device(visitorA, .visitor, dongsheng)
+    world.register(a)
+    var ids = IDs(seed: 18)
+    let h = ids.next()
+    let create = a.create(.household, h, in: h, at: t("09:00:00"), householdFields())
+    world.push(a.batch(create, a.update(.household, h, in: h, at: t("09:10:00"), [w("phone", "13904775678", [create.writeID])])))
+    func seq(_ n: Int64, _ time: String, _ field: String, _ value: JSONValue) -> Mutation {
+        Mutation(device: a.id, seq: n, hlc: t(time), op: .update, kind: .household, entity: h, household: h, fields: [w(field, value)])
+    }
+    let fifth = seq(5, "10:30:00", "notes", "户主反映医药费负担重。")
+    // Lost from seq 4 while the server holds only seq 2: refused, the device sends from 3 first.
+    world.push(PushBatch(device: a.id, mutations: [fifth], lost: SeqRange(from: 4, through: 4)))
+    // Seqs 3 and 4 declared lost: recorded as a gap, seq 5 applied after it.
+    world.push(PushBatch(device: a.id, mutations: [fifth], lost: SeqRange(from: 3, through: 4)))
+    // The same batch again: nothing changes (the gap is held, seq 5 already applied).
+    world.push(PushBatch(device: a.id, mutations: [fifth], lost: SeqRange(from: 3, through: 4)))
+    // A lost seq is never applied later.
+    world.push(a.batch(seq(4, "10:20:00", "employer", "鄂尔多斯市东胜区某商贸有限公司")))
+    return world.vector(
+        name: "lost-work-declared",
+        description:
+            "Protocol 1.7: a device declares lost seqs the server once acknowledged and lost (a restore) that it no longer holds. With seqs 1 and 2 held, a batch declaring seq 4 lost is refused missingPredecessor (send from 3); declaring 3 to 4 lost records the gap and applies seq 5 after it; the same batch again changes nothing (alreadyApplied); seq 4 sent later is refused seqReuse.",
+        households: [(h, ["employer", "notes", "phone"])]
+    )
+}
+
 let allVectors: [(String, () -> MergeVector)] = [
     ("01-concurrent-edits-conflict", v01),
     ("02-equal-concurrent-values", v02),
@@ -443,4 +471,5 @@ let allVectors: [(String, () -> MergeVector)] = [
     ("15-batch-refusals", v15),
     ("16-unlink-separates", v16),
     ("17-visit-voided-by-office", v17),
+    ("18-lost-work-declared", v18),
 ]
