@@ -261,6 +261,10 @@ public final class SQLiteStorage: ServerStorage {
             let receipt = try engine.apply(batch, from: principal, store: store, clock: &clock)
             try Self.saveClock(db, clock)
             try db.cachedStatement(sql: "UPDATE devices SET last_push_at = ? WHERE id = ?").execute(arguments: [now, principal.device.rawValue])
+            if batch.caughtUp(by: receipt) {
+                // Caught up with a restored server (1.7, §8): no longer awaited.
+                try db.cachedStatement(sql: "DELETE FROM restore_pending WHERE device = ?").execute(arguments: [principal.device.rawValue])
+            }
             return receipt
         }
     }
@@ -323,7 +327,6 @@ public final class SQLiteStorage: ServerStorage {
             let stamp = clock.tick()
             try Self.saveClock(db, clock)
             try db.cachedStatement(sql: "UPDATE devices SET last_pull_at = ? WHERE id = ?").execute(arguments: [now, principal.device.rawValue])
-            try db.cachedStatement(sql: "DELETE FROM restore_pending WHERE device = ?").execute(arguments: [principal.device.rawValue])
             return stamp
         }
     }

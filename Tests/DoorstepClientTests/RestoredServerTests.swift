@@ -1,9 +1,10 @@
-import DoorstepClient
 import DoorstepCore
 import DoorstepServer
 import DoorstepTestSupport
 import Foundation
 import Testing
+
+@testable import DoorstepClient
 
 /// A server restored from an older backup (§8 "Settling", §9 "A restored server", §16 step 2):
 /// the laptop's acknowledged work that the backup lacks is sent again, and a cursor the restored
@@ -268,6 +269,59 @@ struct RestoredServerTests {
             let metrics = String(decoding: try await transport.send(TransportRequest(method: "GET", path: "/metrics")).body, as: UTF8.self)
             #expect(metrics.contains("doorstep_lost_mutations 2") && metrics.contains("doorstep_devices_unsynced_since_restore 1"))
         }
+    }
+
+    /// Protocol 1.7: a seq missing in the middle (a refused change the visitor discarded) is
+    /// declared lost alone; every confirmed change around it is sent again, each once.
+    @Test func aDiscardedRefusal_isTheOnlyGap_theWorkAroundItComesBack() async throws {
+        let drill = try Drill()
+        defer { drill.remove() }
+        let (line, path, data, backup) = (drill.line, drill.path, drill.data, drill.backup)
+        let (household, visits) = try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
+            try await laptop.enroll(server: server.url, code: try await server.code(), deviceName: "Otog laptop")
+            let city = try await server.enrolledClient(district: "150602", role: .city)
+            let household = try await laptop.fileHousehold(Facts.household(75))
+            let moved = try await laptop.fileHousehold(Facts.household(76))
+            try await laptop.sync()
+            try await city.sync()
+            try await DoorstepServerSetup.backup(configuration: server.configuration, to: backup)
+            try await city.editHousehold(moved, set: ["district": "150603"])
+            try await city.sync()
+            let first = try await laptop.recordVisit(to: household, Facts.visit)
+            try await laptop.editHousehold(moved, set: ["phone": "13912345678"])
+            let second = try await laptop.recordVisit(to: household, Facts.visit)
+            let summary = try await laptop.sync()
+            #expect(summary.pushed == 2 && summary.quarantined == 1)
+            let refused = try #require(try await laptop.quarantine().first)
+            #expect(refused.seq == 4 && refused.code == .outOfScope)
+            try await laptop.discard(refused.seq)
+            #expect(try await laptop.status().kept == 4, "seqs 1, 2, 3 and 5")
+            return (household, [first, second])
+        }
+        try await Self.restore(backup, into: data)
+        try await LiveServer.run(directory: data) { server in
+            line.url = server.url
+            let laptop = try FieldClient(configuration: LiveServer.clientConfiguration(path: path, transport: { _ in line.transport() }))
+            let device = try #require(try await laptop.enrollment).device
+            #expect(try await server.admin.deviceList().devices.first { $0.id == device }?.notSyncedSinceRestore == true)
+            let summary = try await laptop.sync()
+            #expect(summary.sentAgain == 2 && summary.declaredLost == 1)
+            #expect(Set(try await server.admin.household(household).entities.filter { $0.kind == .visit }.map(\.id)) == Set(visits))
+            let record = try #require(try await server.admin.deviceList().devices.first { $0.id == device })
+            #expect(record.lost?.map { [$0.from, $0.through] } == [[4, 4]] && record.highestSeq == 5 && record.notSyncedSinceRestore == nil)
+            #expect(try await laptop.status().lost.map { [$0.from, $0.through] } == [[4, 4]])
+            #expect(try await laptop.sync().pushed == 0, "nothing is sent twice")
+        }
+    }
+
+    /// The rules of what is sent again and what is declared lost, on seqs alone.
+    @Test func gaps_areTheRunsOfSeqsNotHeld() {
+        #expect(FieldClient.gaps(in: [3, 5], from: 3, before: 6).map { [$0.from, $0.through] } == [[4, 4]])
+        #expect(FieldClient.gaps(in: [], from: 2, before: 4).map { [$0.from, $0.through] } == [[2, 3]])
+        #expect(FieldClient.gaps(in: [2, 3], from: 2, before: 4).isEmpty)
+        #expect(FieldClient.gaps(in: [4, 7], from: 2, before: 10).map { [$0.from, $0.through] } == [[2, 3], [5, 6], [8, 9]])
     }
 
     /// A drill's places: a laptop's database, the server's data folder and its backup, in one

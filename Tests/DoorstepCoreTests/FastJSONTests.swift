@@ -87,10 +87,11 @@ import Testing
                     },
                     covers: Bool.random(using: &g) ? [] : [Self.write(&g)], other: Bool.random(using: &g) ? nil : EntityID.random(using: &g))
             }
-            // A batch declaring lost seqs (1.7) now and then: the same bytes from both writers.
+            // A batch declaring lost seqs, or what it had acknowledged (1.7), now and then: the same bytes from both writers.
             let first = mutations.first?.seq ?? 2
             let lost = first > 1 && Int.random(in: 0..<4, using: &g) == 0 ? SeqRange(from: Int64.random(in: 1..<first, using: &g), through: first - 1) : nil
-            let batch = PushBatch(device: device, mutations: mutations, lost: lost)
+            let acknowledged = Int.random(in: 0..<4, using: &g) == 0 ? Int64.random(in: 0..<1000, using: &g) : nil
+            let batch = PushBatch(device: device, mutations: mutations, lost: lost, acknowledgedThrough: acknowledged)
             let batchData = try WireCoding.encoder().encode(batch)
             #expect(FastJSON.data(batch) == batchData, "round \(round)")
             #expect(try FastJSON.decode(PushBatch.self, from: batchData) == batch)

@@ -1,4 +1,5 @@
 import DoorstepCore
+import DoorstepStorage
 import DoorstepTestSupport
 import Foundation
 import HTTPTypes
@@ -55,6 +56,48 @@ struct LostWorkTests {
             #expect(list.restoredAt == nil && list.notSyncedSinceRestore.isEmpty && list.lostMutations == 2)
             let history = try await session.history(of: household, token: try server.adminToken)
             #expect(Set(history.map(\.seq)) == [1, 4], "the lost seqs left no trace but the gap")
+        }
+    }
+
+    /// After a restore (SQLite: the restore command's mark), a device is awaited until the server
+    /// holds what it says it had acknowledged (`acknowledgedThrough`), or, from a client that does
+    /// not say, until it sends work; an empty batch without the key changes nothing.
+    @Test func aRestoredServer_awaitsADevice_untilItHoldsWhatTheDeviceHadAcknowledged() async throws {
+        guard TestDatabase.postgresURL == nil else { return }  // a PostgreSQL server is restored with pg_restore, not marked
+        let server = TestServer()
+        let (visitor, older, household) = try await server.test { session in
+            let visitor = try await session.enroll(district: Self.district, role: .visitor)
+            let older = try await session.enroll(district: Self.district, role: .visitor)
+            let household = EntityID.random()
+            let factory = MutationFactory(device: visitor.id, clock: server.clock)
+            _ = try await session.pushOK(
+                visitor, [factory.make(.create, .household, entity: household, fields: Sample.household(nationalID: Sample.nationalID(42)))])
+            return (visitor, older, household)
+        }
+        try SQLiteStorage.markRestored(server.configuration.databasePath, epoch: "drill", at: "2020-05-01T00:00:00Z")
+        try await server.test { session in
+            func awaited() async throws -> Set<DeviceID> {
+                let list = try await session.call(.get, "/v1/admin/devices", token: try server.adminToken).json(DeviceList.self)
+                #expect(list.restoredAt == "2020-05-01T00:00:00Z")
+                return Set(list.notSyncedSinceRestore.map(\.id))
+            }
+            #expect(try await awaited() == [visitor.id, older.id])
+            let empty = try await session.call(.post, "/v1/push", token: visitor.token, json: PushBatch(device: visitor.id, mutations: []))
+            #expect(empty.status == .ok)
+            #expect(try await awaited() == [visitor.id, older.id], "an empty batch without acknowledgedThrough says nothing")
+            let ahead = try await session.call(
+                .post, "/v1/push", token: visitor.token, json: PushBatch(device: visitor.id, mutations: [], acknowledgedThrough: 3))
+            #expect(ahead.status == .ok)
+            #expect(try await awaited() == [visitor.id, older.id], "the server holds seq 1 of the 3 the laptop had acknowledged")
+            let caughtUp = try await session.call(
+                .post, "/v1/push", token: visitor.token, json: PushBatch(device: visitor.id, mutations: [], acknowledgedThrough: 1))
+            #expect(caughtUp.status == .ok)
+            #expect(try await awaited() == [older.id])
+            // An older client says nothing: its first accepted change ends the wait.
+            let factory = MutationFactory(device: older.id, clock: server.clock)
+            _ = try await session.pushOK(
+                older, [factory.make(.update, .household, entity: household, fields: [FieldWrite(field: "notes", value: "户主外出务工。")])])
+            #expect(try await awaited().isEmpty)
         }
     }
 

@@ -23,6 +23,9 @@ enum SettingKey: String {
     /// Set when a pull cursor was refused (a restored server): the sync then asks where the
     /// server stands and sends again what it lacks (protocol 1.7, §16 step 3).
     case askWhereServerStands
+    /// While catching up with a restored server: the highest seq it had acknowledged to this
+    /// laptop, said in each batch (`acknowledgedThrough`, protocol 1.7).
+    case catchingUpThrough
 }
 
 /// The local SQLite file: the pulled scope, each household's view (pulled state with the

@@ -35,9 +35,24 @@ extension FieldClient {
     /// The work stays pending, and the files waiting, until a sync finds the server holds them.
     /// `nil` when there is nothing to carry and `allowEmpty` is false; with nothing and
     /// `allowEmpty`, throws `invalidOperation`.
+    ///
+    /// Refused (`invalidOperation`) while this laptop still has to tell a restored server about
+    /// changes it lost (protocol 1.7): the server would refuse the bundle's changes until then.
     @discardableResult
     public func exportBundles(to path: String, allowEmpty: Bool = true) async throws -> BundleExport? {
+        try await exportBundles(to: path, allowEmpty: allowEmpty, revoking: false)
+    }
+
+    /// The export; `revoking`: the export a revocation makes before the wipe, whatever is pending
+    /// (its changes go to the office's review in any case).
+    func exportBundles(to path: String, allowEmpty: Bool, revoking: Bool) async throws -> BundleExport? {
         let limit = max(1, min(configuration.batchSize, MergeEngine.defaultMaxBatchSize))
+        if !revoking, let lost = try await pool.read({ db in try LocalStore.lostToDeclare(db) }).first {
+            throw DoorstepError(
+                .invalidOperation,
+                "this laptop must first tell the server it no longer holds seqs \(lost.from)-\(lost.through) (a restored server lost them): sync once the server is reachable; a bundle now would be refused",
+                zh: "本机须先告知服务器已不再保存序号 \(lost.from)–\(lost.through) 的工作（服务器从备份恢复后缺少它们）：请在能连上服务器时同步一次；现在导出的数据包会被拒收")
+        }
         let (enrollment, keys, pending, waiting) = try await pool.read { db in
             (
                 try Self.enrollment(db),

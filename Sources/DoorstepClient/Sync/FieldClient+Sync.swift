@@ -51,16 +51,26 @@ extension FieldClient {
             if let server, server != enrollment.server { try await verifyServer(at: server) }
             try await push(api: api, device: enrollment.device, pace: pace, summary: &summary, progress: progress)
             try await pull(api: api, pace: pace, summary: &summary, progress: progress)
+            var unfinished: DoorstepError?
             if try await pool.read({ db in try LocalStore.setting(db, .askWhereServerStands) }) != nil {
                 // The server refused the cursor (restored from a backup): what it lacks of this
                 // laptop's confirmed work is sent again, then pulled back (protocol 1.7, §16 step 3).
-                if let again = try await catchUp(api: api, device: enrollment.device) {
-                    summary.sentAgain = (summary.sentAgain ?? 0) + again.sent
-                    if again.lost > 0 { summary.declaredLost = (summary.declaredLost ?? 0) + again.lost }
-                    try await push(api: api, device: enrollment.device, pace: pace, summary: &summary, progress: progress)
-                    try await pull(api: api, pace: pace, summary: &summary, progress: progress)
+                // A server that cannot take what is lost stops only this: the rest of the sync
+                // goes on, the error is kept, and the next sync tries again.
+                do {
+                    if let again = try await catchUp(api: api, device: enrollment.device) {
+                        summary.sentAgain = (summary.sentAgain ?? 0) + again.sent
+                        if again.lost > 0 { summary.declaredLost = (summary.declaredLost ?? 0) + again.lost }
+                        try await push(api: api, device: enrollment.device, pace: pace, summary: &summary, progress: progress)
+                        try await pull(api: api, pace: pace, summary: &summary, progress: progress)
+                    }
+                    try await pool.write { db in
+                        try LocalStore.set(db, .askWhereServerStands, nil)
+                        try LocalStore.set(db, .catchingUpThrough, nil)
+                    }
+                } catch let error as DoorstepError where error.code == .missingPredecessor {
+                    unfinished = error
                 }
-                try await pool.write { db in try LocalStore.set(db, .askWhereServerStands, nil) }
             }
             try await keepCampaigns(api: api)
             // What the server reads, so that nothing it would refuse is written or sent here
@@ -81,9 +91,10 @@ extension FieldClient {
             // Within the laptop's budget for files: what the server holds may go (fetched again when opened).
             _ = try? await evictFiles()
             let finished = Instant.format(Date(), in: .gmt)
+            let left = unfinished.map { "\($0.code): \($0.message)" }
             try await pool.write { db in
                 try LocalStore.set(db, .lastSyncAt, finished)
-                try LocalStore.set(db, .lastSyncError, nil)
+                try LocalStore.set(db, .lastSyncError, left)
             }
         } catch let error as DoorstepError where error.code == .deviceRevoked {
             throw try await handleRevocation(error)
@@ -112,11 +123,18 @@ extension FieldClient {
             // The stored bodies go out as they are (each was validated and encoded when recorded),
             // as many as the link carries in a few seconds.
             let limit = pace.limit(.mutation, largest: largest, first: largest)
-            let (batch, lost) = try await pool.read { db in try Self.nextBatch(db, limit: limit) }
+            let (batch, lost, acknowledged) = try await pool.read { db in
+                let (batch, lost) = try Self.nextBatch(db, limit: limit)
+                return (batch, lost, try LocalStore.setting(db, .catchingUpThrough).flatMap { Int64($0) })
+            }
             guard !batch.isEmpty || lost != nil else { return }
             var writer = JSONTextWriter()
             writer.beginObject()
-            writer.key("device", first: true)
+            if let acknowledged {
+                writer.key("acknowledgedThrough", first: true)
+                writer.int(acknowledged)
+            }
+            writer.key("device", first: acknowledged == nil)
             writer.string(device.rawValue)
             if let lost {
                 writer.key("lost")
@@ -157,6 +175,16 @@ extension FieldClient {
             try await pool.write { db in
                 try Self.take(receipt, batch: batch, db)
                 if lost != nil { try LocalStore.noteDeclared(db, held: receipt.highestContiguousSeq) }
+            }
+            if let lost, receipt.highestContiguousSeq < lost.through {
+                // A server that ignored `lost` (one rolled back to before 1.7): asked again what it
+                // reads at the next sync; sending the same batch again would change nothing.
+                try await pool.write { db in try LocalStore.set(db, .serverRevision, nil) }
+                throw DoorstepError(
+                    .missingPredecessor,
+                    "the server did not take seqs \(lost.from)-\(lost.through) as lost (it is older than protocol 1.7); update the server",
+                    zh: "服务器未能记录序号 \(lost.from)–\(lost.through) 的丢失（其版本早于协议 1.7），请先升级服务器",
+                    details: ErrorDetails(rule: "resumeFrom", resumeFrom: receipt.highestContiguousSeq + 1))
             }
             checkpointer.noteWrite()
             for result in receipt.results {
@@ -202,53 +230,64 @@ extension FieldClient {
     }
 
     /// Sends again the work a server that lost it asks for, from `resume` up to the first seq not
-    /// acknowledged (`before`): from the outbox, the quarantine (the server answers them again) and
-    /// the settled work kept (protocol 1.7). The seqs at the start that this laptop no longer holds
-    /// are declared lost to a server that takes it (1.7). `nil` when it cannot (nothing to send from
-    /// there, or a server before 1.7 lacking work no longer held); else how many were sent again
-    /// and declared lost.
+    /// acknowledged (`before`): every seq this laptop holds there, from the outbox, the quarantine
+    /// (the server answers them again) and the settled work kept (protocol 1.7); each run of seqs
+    /// it no longer holds is declared lost to a server that takes it (1.7). `nil` when it cannot
+    /// (nothing to send from there, or a server before 1.7 lacking work no longer held); else how
+    /// many seqs are sent again and declared lost.
     func recover(from resume: Int64, before first: Int64, api: ServerAPI) async throws -> (sent: Int, lost: Int)? {
         guard resume >= 1, resume < first else { return nil }
-        let held = try await pool.read { db in
-            try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT seq FROM outbox WHERE seq >= ?1 AND seq < ?2 UNION SELECT seq FROM quarantine WHERE seq >= ?1 AND seq < ?2
-                    UNION SELECT seq FROM kept WHERE seq >= ?1 AND seq < ?2 ORDER BY seq DESC
-                    """,
-                arguments: [resume, first])
-        }
-        // The seqs held without a gap up to `first`: sent again; what is before them is lost.
-        var from = first
-        for seq in held {
-            guard seq == from - 1 else { break }
-            from = seq
-        }
-        if from > resume, !(try await serverTakesLostWork(api)) { return nil }
-        let start = from
-        try await pool.write { db in
-            if start > resume {
-                try LocalStore.setLostToDeclare(db, try LocalStore.lostToDeclare(db) + [SeqRange(from: resume, through: start - 1)])
-            }
+        // Whether a gap is to be declared decides whether the server must read 1.7: asked before
+        // the write, and the gaps found again inside it (a discard meanwhile only adds one).
+        let gapsNow = try await pool.read { db in Self.gaps(in: try Self.heldSeqs(db, from: resume, before: first), from: resume, before: first) }
+        let takesLost = gapsNow.isEmpty ? false : try await serverTakesLostWork(api)
+        if !gapsNow.isEmpty && !takesLost { return nil }
+        return try await pool.write { db -> (sent: Int, lost: Int)? in
+            let held = try Self.heldSeqs(db, from: resume, before: first)
+            let gaps = Self.gaps(in: held, from: resume, before: first)
+            if !gaps.isEmpty && !takesLost { return nil }
+            if !gaps.isEmpty { try LocalStore.setLostToDeclare(db, try LocalStore.lostToDeclare(db) + gaps) }
             let now = Instant.format(Date(), in: .gmt)
             try db.execute(
                 sql:
                     "INSERT OR IGNORE INTO outbox (seq, household, body, acked, created_at, hlc) SELECT seq, household, body, 0, ?, hlc FROM kept WHERE seq >= ?",
-                arguments: [now, start])
-            try db.execute(sql: "DELETE FROM kept WHERE seq >= ?", arguments: [start])
+                arguments: [now, resume])
+            try db.execute(sql: "DELETE FROM kept WHERE seq >= ?", arguments: [resume])
             try db.execute(
                 sql: "INSERT OR IGNORE INTO outbox (seq, household, body, acked, created_at) SELECT seq, household, body, 0, ? FROM quarantine WHERE seq >= ?",
-                arguments: [now, start])
-            try db.execute(sql: "DELETE FROM quarantine WHERE seq >= ?", arguments: [start])
-            try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [start])
+                arguments: [now, resume])
+            try db.execute(sql: "DELETE FROM quarantine WHERE seq >= ?", arguments: [resume])
+            try db.execute(sql: "UPDATE outbox SET acked = 0 WHERE seq >= ?", arguments: [resume])
             try Self.askAgainForFiles(db)
-            for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE seq >= ?", arguments: [start]).compactMap({
+            for household in try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE seq >= ?", arguments: [resume]).compactMap({
                 try? EntityID($0)
             }) {
                 try LocalStore.refreshView(db, household)
             }
+            return (held.count, gaps.reduce(0) { $0 + Int($1.count) })
         }
-        return (Int(first - start), Int(start - resume))
+    }
+
+    /// The seqs from `resume` to before `first` this laptop holds, in order: in the outbox, the quarantine or kept.
+    static func heldSeqs(_ db: Database, from resume: Int64, before first: Int64) throws -> [Int64] {
+        try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT seq FROM outbox WHERE seq >= ?1 AND seq < ?2 UNION SELECT seq FROM quarantine WHERE seq >= ?1 AND seq < ?2
+                UNION SELECT seq FROM kept WHERE seq >= ?1 AND seq < ?2 ORDER BY seq
+                """,
+            arguments: [resume, first])
+    }
+
+    /// The runs of seqs from `resume` to before `first` that are not in `held` (ascending).
+    static func gaps(in held: [Int64], from resume: Int64, before first: Int64) -> [SeqRange] {
+        var gaps: [SeqRange] = []
+        var next = resume
+        for seq in held + [first] where seq >= next {
+            if seq > next { gaps.append(SeqRange(from: next, through: seq - 1)) }
+            next = seq + 1
+        }
+        return gaps
     }
 
     /// Whether the server takes `lost` in a batch (1.7): as last said, else asked again.
@@ -261,17 +300,19 @@ extension FieldClient {
         return ProtocolVersion.readsLostWork(revision)
     }
 
-    /// After a refused cursor: asks the server where it stands with this device (an empty batch,
-    /// §8) and, when it lacks confirmed work, sends it again (or declares it lost, 1.7). Whether
-    /// there is anything to push now: how many seqs are sent again and declared lost.
+    /// After a refused cursor: tells the server what this device had acknowledged and asks where
+    /// it stands (an empty batch with `acknowledgedThrough`, §8) and, when it lacks confirmed work,
+    /// sends it again (or declares it lost, 1.7), each batch saying `acknowledgedThrough` until
+    /// the sync ends. `nil` when the server lacks nothing; else how many seqs are sent again and
+    /// declared lost.
     func catchUp(api: ServerAPI, device: DeviceID) async throws -> (sent: Int, lost: Int)? {
         let first = try await pool.read { db -> Int64 in
             let unsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0")
             let declaring = try LocalStore.lostToDeclare(db).first?.from
             return [unsent, declaring, try LocalStore.counters(db).nextSeq].compactMap { $0 }.min() ?? 1
         }
-        guard first > 1 else { return nil }
-        let body = try WireCoding.encode(PushBatch(device: device, mutations: []))
+        try await pool.write { db in try LocalStore.set(db, .catchingUpThrough, String(first - 1)) }
+        let body = try WireCoding.encode(PushBatch(device: device, mutations: [], acknowledgedThrough: first - 1))
         let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
         try await pool.write { db in try Self.absorb(receipt.serverClock, db) }
         let held = receipt.highestContiguousSeq
@@ -280,6 +321,7 @@ extension FieldClient {
             throw DoorstepError(
                 .missingPredecessor,
                 "the server lost this laptop's confirmed work from seq \(held + 1) on and this laptop no longer holds all of it; the server must be updated to take it as lost",
+                zh: "服务器缺少本机自序号 \(held + 1) 起已确认的工作，而本机已不再保存其中一部分；需先升级服务器，才能告知其丢失",
                 details: ErrorDetails(rule: "resumeFrom", resumeFrom: held + 1))
         }
         return again
@@ -545,7 +587,7 @@ extension FieldClient {
     func handleRevocation(_ error: DoorstepError) async throws -> DoorstepError {
         let revokedAt = Instant.format(Date(), in: .gmt)
         let path = configuration.databasePath + ".revoked-\(revokedAt.replacingOccurrences(of: ":", with: "-")).dsbundle"
-        let exported = try await exportBundles(to: path, allowEmpty: false)
+        let exported = try await exportBundles(to: path, allowEmpty: false, revoking: true)
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM households")
             try db.execute(sql: "DELETE FROM aliases")

@@ -86,14 +86,23 @@ extension PushBatch: JSONValueDecodable, JSONTextEncodable {
         let version = try members.protocolVersion(in: "a batch")
         let mutations = try members.required("mutations", in: "a batch").list(of: Mutation.self, "a batch's mutations")
         let lost = try members.optional("lost").map { value throws(DoorstepError) in try SeqRange(json: value) }
+        let acknowledged = try members.optional("acknowledgedThrough").map { value throws(DoorstepError) in
+            try value.wholeNumber("a batch's acknowledgedThrough")
+        }
         self.init(
             protocolVersion: version, device: try DeviceID(try members.required("device", in: "a batch").text("a batch's device")), mutations: mutations,
-            lost: lost)
+            lost: lost, acknowledgedThrough: acknowledged)
     }
 
     public func write(to writer: inout JSONTextWriter) {
         writer.beginObject()
-        writer.key("device", first: true)
+        var first = true
+        if let acknowledgedThrough {
+            writer.key("acknowledgedThrough", first: true)
+            writer.int(acknowledgedThrough)
+            first = false
+        }
+        writer.key("device", first: first)
         writer.string(device.rawValue)
         if let lost {
             writer.key("lost")

@@ -64,12 +64,27 @@ public struct PushBatch: Codable, Hashable, Sendable {
     /// Acknowledged work the device no longer holds, declared to a server that lost it (1.7,
     /// §8 "Work a restored server lost"); the mutations, if any, start after it.
     public var lost: SeqRange?
+    /// While the device catches up with a restored server: the highest seq the server had
+    /// acknowledged to it before (1.7, §8 "Work a restored server lost").
+    public var acknowledgedThrough: Int64?
 
-    public init(protocolVersion: Int = ProtocolVersion.current, device: DeviceID, mutations: [Mutation], lost: SeqRange? = nil) {
+    public init(
+        protocolVersion: Int = ProtocolVersion.current, device: DeviceID, mutations: [Mutation], lost: SeqRange? = nil,
+        acknowledgedThrough: Int64? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.device = device
         self.mutations = mutations
         self.lost = lost
+        self.acknowledgedThrough = acknowledgedThrough
+    }
+
+    /// Whether the device has caught up with a restored server once this batch was accepted with
+    /// `receipt` (1.7, §8): it holds everything the device says it had acknowledged, or, from a
+    /// client that does not say, the batch sent work.
+    public func caughtUp(by receipt: PushReceipt) -> Bool {
+        if let acknowledgedThrough { return receipt.highestContiguousSeq >= acknowledgedThrough }
+        return !mutations.isEmpty || lost != nil
     }
 }
 

@@ -94,7 +94,7 @@ final class ServerMetrics: Sendable {
         devicesNotSyncedSinceRestore = registry.makeGauge(
             descriptor: Self.name(
                 "devices_unsynced_since_restore", "",
-                "Devices not revoked that have not synced since the last restore from a backup: their work after the backup may still be missing (0 on a server never restored)"
+                "Devices not revoked that have not caught up since the last restore from a backup: their work after the backup may still be missing (0 on a server never restored)"
             ))
         lostSeqs = registry.makeGauge(
             descriptor: Self.name(
