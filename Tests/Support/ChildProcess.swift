@@ -7,9 +7,10 @@ import Glibc
 /// The one child-process helper of the tests: runs a program to its end (or kills it), with a
 /// clean environment, and collects what it wrote.
 ///
-/// Written on Foundation's `Process` rather than swift-subprocess: the crash tests kill a child at
-/// a chosen moment and still need everything it wrote, which Subprocess 1.0 gives only by
-/// streaming in its closure form; this is one file with no dependency.
+/// Written on `posix_spawn` (``SpawnedProcess``) rather than swift-subprocess: the crash tests kill a
+/// child at a chosen moment and still need everything it wrote, which Subprocess 1.0 gives only by
+/// streaming in its closure form; and not on Foundation's `Process`, which crashes now and then on
+/// this toolchain (see ``SpawnedProcess``).
 public enum ChildProcess {
     /// How a child ended, and what it wrote.
     public struct Result: Sendable, CustomStringConvertible {
@@ -49,50 +50,34 @@ public enum ChildProcess {
         let folder = Executables.temporaryFolder("doorstep-child")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let outPath = folder + "/out", errPath = folder + "/err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         let home = directory ?? folder
-        if let directory {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        }
+        if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         var base = inheritEnvironment ? ProcessInfo.processInfo.environment : ["PATH": "/usr/bin:/bin", "HOME": home, "LANG": "en_US.UTF-8", "TZ": "UTC"]
         base.merge(environment) { $1 }
-        process.environment = base
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         let started = Date()
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
+        let process = try SpawnedProcess.start(
+            executable.path, arguments, environment: base, directory: directory, stdin: stdin.map { Data($0.utf8) }, stdoutPath: outPath,
+            stderrPath: errPath)
         var killed = false
         var timedOut = false
         let deadline = started.addingTimeInterval(killAfterMillis.map { Double($0) / 1000 } ?? timeout)
-        while process.isRunning {
+        var ending = process.ending
+        while ending == nil {
             if Date() >= deadline {
                 if killAfterMillis != nil { killed = true } else { timedOut = true }
-                _ = kill(process.processIdentifier, SIGKILL)
-                while process.isRunning { try await Task.sleep(nanoseconds: 1_000_000) }
+                process.send(SIGKILL)
+                ending = await process.wait()
                 break
             }
             try await Task.sleep(nanoseconds: 1_000_000)
+            ending = process.ending
         }
         let seconds = Date().timeIntervalSince(started)
-        try? out.close()
-        try? err.close()
+        let end = ending ?? SpawnedProcess.Ending(status: 0, signalled: false)
         // A process that exited on its own just before the kill was not killed.
-        if killed && process.terminationReason == .exit { killed = false }
+        if killed && !end.signalled { killed = false }
         return Result(
-            status: process.terminationStatus, killed: killed, timedOut: timedOut, signalled: process.terminationReason == .uncaughtSignal,
+            status: end.status, killed: killed, timedOut: timedOut, signalled: end.signalled,
             stdoutData: FileManager.default.contents(atPath: outPath) ?? Data(),
             stderrData: FileManager.default.contents(atPath: errPath) ?? Data(), seconds: seconds)
     }

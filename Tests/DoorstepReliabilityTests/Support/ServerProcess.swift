@@ -15,7 +15,7 @@ final class ServerProcess: @unchecked Sendable {
     let logPath: String
     let extraArguments: [String]
     private let lock = NSLock()
-    private var process: Process?
+    private var process: SpawnedProcess?
     private var currentURL: URL?
     private(set) var starts = 0
     private(set) var kills = 0
@@ -39,7 +39,7 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    var pid: Int32? { lock.withLock { process?.processIdentifier } }
+    var pid: Int32? { lock.withLock { process?.pid } }
 
     var adminToken: String {
         get throws {
@@ -54,17 +54,10 @@ final class ServerProcess: @unchecked Sendable {
     @discardableResult
     func start(timeout: Double = 120, checkHealth: Bool = true) async throws -> URL {
         try? FileManager.default.removeItem(atPath: addressPath)
-        let process = Process()
-        process.executableURL = Executables.server
-        process.arguments = ["--port", "0", "--data", dataDirectory] + extraArguments
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": dataDirectory, "LANG": "C.UTF-8", "TZ": "UTC"]
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? log.close()
+        let process = try SpawnedProcess.start(
+            Executables.server.path, ["--port", "0", "--data", dataDirectory] + extraArguments,
+            environment: ["PATH": "/usr/bin:/bin", "HOME": dataDirectory, "LANG": "C.UTF-8", "TZ": "UTC"], stdoutPath: logPath, stderrPath: logPath,
+            append: true)
         lock.withLock {
             self.process = process
             self.currentURL = nil
@@ -74,8 +67,8 @@ final class ServerProcess: @unchecked Sendable {
         // busy (CPU-bound suites running beside this one can hold every thread of the pool for a while).
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if !process.isRunning {
-                throw DoorstepError(.serverUnreachable, "doorstep-server exited with \(process.terminationStatus); its log:\n\(self.log.suffix(2000))")
+            if let ending = process.ending {
+                throw DoorstepError(.serverUnreachable, "doorstep-server exited with \(ending.status); its log:\n\(self.log.suffix(2000))")
             }
             if let text = try? String(contentsOfFile: addressPath, encoding: .utf8),
                 let url = URL(string: text.trimmingCharacters(in: .whitespacesAndNewlines)), url.port != nil
@@ -105,11 +98,11 @@ final class ServerProcess: @unchecked Sendable {
 
     private func signal(_ signal: Int32) async {
         guard let process = lock.withLock({ self.process }) else { return }
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, signal) }
+        process.send(signal)
         let deadline = Date().addingTimeInterval(15)
         while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 5_000_000) }
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
-        while process.isRunning { try? await Task.sleep(nanoseconds: 5_000_000) }
+        process.send(SIGKILL)
+        _ = await process.wait()
         lock.withLock {
             self.process = nil
             currentURL = nil
@@ -131,7 +124,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if let process, process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        process?.send(SIGKILL)
     }
 }
 
