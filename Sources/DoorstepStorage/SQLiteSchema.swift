@@ -356,8 +356,8 @@ enum SQLiteSchema {
                         at TEXT NOT NULL,
                         PRIMARY KEY (device, from_seq)
                     ) WITHOUT ROWID;
-                    -- The devices that have not pulled since the last restore from a backup (filled by
-                    -- the restore command, a device's row leaves at its next pull).
+                    -- The devices that have not caught up since the last restore from a backup (filled by
+                    -- the restore command; a device's row leaves with the batch that shows it caught up).
                     CREATE TABLE IF NOT EXISTS restore_pending (device TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
                     """)
         }

@@ -46,6 +46,8 @@ struct RestoredServerTests {
             let shown = try #require(try await laptop.household(household))
             #expect(Set(shown.entities.map(\.id)) == Set(held.entities.map(\.id)))
             #expect(try await laptop.sync().pushed == 0, "nothing is sent twice")
+            let list = try await server.admin.deviceList()
+            #expect(list.restoredAt != nil && list.notSyncedSinceRestore.isEmpty, "caught up: the server holds all it had acknowledged")
         }
     }
 

@@ -36,13 +36,29 @@ public final class SpawnedProcess: @unchecked Sendable {
         _ executable: String, _ arguments: [String], environment: [String: String], directory: String? = nil,
         stdin: Data? = nil, stdoutPath: String, stderrPath: String, append: Bool = false
     ) throws -> SpawnedProcess {
+        guard let addCloseFrom = GNU.addCloseFrom, let addChdir = GNU.addChdir, let pipe2 = GNU.pipe2 else {
+            throw Self.failure("glibc 2.34's posix_spawn_file_actions_addclosefrom_np", ENOSYS)
+        }
+        _ = Self.ignoringBrokenPipes
         var actions = posix_spawn_file_actions_t()
         guard posix_spawn_file_actions_init(&actions) == 0 else { throw Self.failure("posix_spawn_file_actions_init", errno) }
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // The child starts with no signal blocked and the usual actions, whatever this thread has.
+        var attributes = posix_spawnattr_t()
+        guard posix_spawnattr_init(&attributes) == 0 else { throw Self.failure("posix_spawnattr_init", errno) }
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var usual = sigset_t()
+        sigemptyset(&usual)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&usual, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &usual)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var input: (read: Int32, write: Int32)?
         if stdin != nil {
             var ends: [Int32] = [0, 0]
-            guard let pipe2 = GNU.pipe2, pipe2(&ends, O_CLOEXEC) == 0 else { throw Self.failure("pipe2", errno) }
+            guard pipe2(&ends, O_CLOEXEC) == 0 else { throw Self.failure("pipe2", errno) }
             input = (ends[0], ends[1])
             posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
         } else {
@@ -55,11 +71,7 @@ public final class SpawnedProcess: @unchecked Sendable {
         } else {
             posix_spawn_file_actions_addopen(&actions, 2, stderrPath, flags, 0o644)
         }
-        if let directory {
-            guard let addChdir = GNU.addChdir else { throw Self.failure("posix_spawn_file_actions_addchdir_np", ENOSYS) }
-            _ = addChdir(&actions, directory)
-        }
-        guard let addCloseFrom = GNU.addCloseFrom else { throw Self.failure("posix_spawn_file_actions_addclosefrom_np", ENOSYS) }
+        if let directory { _ = addChdir(&actions, directory) }
         _ = addCloseFrom(&actions, 3)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -69,7 +81,7 @@ public final class SpawnedProcess: @unchecked Sendable {
             for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         if let input { close(input.read) }
         guard result == 0 else {
             if let input { close(input.write) }
@@ -78,9 +90,10 @@ public final class SpawnedProcess: @unchecked Sendable {
         if let input, let stdin {
             stdin.withUnsafeBytes { buffer in
                 var offset = 0
-                while offset < buffer.count {
-                    let written = write(input.write, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written <= 0 { break }
+                while offset < buffer.count, let base = buffer.baseAddress {
+                    let written = write(input.write, base + offset, buffer.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    if written <= 0 { break }  // the child closed its input (EPIPE: SIGPIPE is ignored here)
                     offset += written
                 }
             }
@@ -95,6 +108,11 @@ public final class SpawnedProcess: @unchecked Sendable {
             if let ended { return ended }
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == -1 && errno != EINTR {
+                // Not this process's child any more (reaped elsewhere): ended, its status unknown.
+                ended = Ending(status: -1, signalled: false)
+                return ended
+            }
             guard reaped == pid else { return nil }
             let signal = status & 0x7f
             ended = signal == 0 ? Ending(status: (status >> 8) & 0xff, signalled: false) : Ending(status: signal, signalled: true)
@@ -105,9 +123,11 @@ public final class SpawnedProcess: @unchecked Sendable {
     /// Whether it is still running.
     public var isRunning: Bool { ending == nil }
 
-    /// Sends it a signal (nothing once it has ended).
+    /// Sends it a signal (nothing once it has ended and been reaped: its pid may be another's then).
     public func send(_ signal: Int32) {
-        if isRunning { _ = kill(pid, signal) }
+        lock.withLock {
+            if ended == nil { _ = kill(pid, signal) }
+        }
     }
 
     /// Waits until it has ended.
@@ -134,6 +154,9 @@ public final class SpawnedProcess: @unchecked Sendable {
             return unsafeBitCast(address, to: type)
         }
     }
+
+    /// Writing the input of a child that has exited fails with EPIPE instead of killing the tests.
+    static let ignoringBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     static func failure(_ call: String, _ code: Int32) -> NSError {
         NSError(domain: NSPOSIXErrorDomain, code: Int(code), userInfo: [NSLocalizedDescriptionKey: "\(call) failed: \(String(cString: strerror(code)))"])

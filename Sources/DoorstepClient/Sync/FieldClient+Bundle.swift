@@ -50,8 +50,8 @@ extension FieldClient {
         if !revoking, let lost = try await pool.read({ db in try LocalStore.lostToDeclare(db) }).first {
             throw DoorstepError(
                 .invalidOperation,
-                "this laptop must first tell the server it no longer holds seqs \(lost.from)-\(lost.through) (a restored server lost them): sync once the server is reachable; a bundle now would be refused",
-                zh: "本机须先告知服务器已不再保存序号 \(lost.from)–\(lost.through) 的工作（服务器从备份恢复后缺少它们）：请在能连上服务器时同步一次；现在导出的数据包会被拒收")
+                "this laptop must first tell the server it no longer holds seqs \(lost.from)-\(lost.through) (a restored server lost them): sync once the server (protocol 1.7 or later) is reachable; a bundle now would be refused",
+                zh: "本机须先告知服务器已不再保存序号 \(lost.from)–\(lost.through) 的工作（服务器从备份恢复后缺少它们）：请在能连上服务器（须为支持协议 1.7 的版本）时同步一次；现在导出的数据包会被拒收")
         }
         let (enrollment, keys, pending, waiting) = try await pool.read { db in
             (

@@ -90,11 +90,17 @@ extension FieldClient {
             }
             // Within the laptop's budget for files: what the server holds may go (fetched again when opened).
             _ = try? await evictFiles()
+            if let unfinished {
+                // The rest of the sync is done; what the restored server lacks is not: said as the
+                // sync's failure (kept as the last error), and tried again at the next sync.
+                throw unfinished
+            }
             let finished = Instant.format(Date(), in: .gmt)
-            let left = unfinished.map { "\($0.code): \($0.message)" }
             try await pool.write { db in
                 try LocalStore.set(db, .lastSyncAt, finished)
-                try LocalStore.set(db, .lastSyncError, left)
+                try LocalStore.set(db, .lastSyncError, nil)
+                // Every batch was taken and pulled back: nothing acknowledged is missing any more.
+                try LocalStore.set(db, .catchingUpThrough, nil)
             }
         } catch let error as DoorstepError where error.code == .deviceRevoked {
             throw try await handleRevocation(error)
@@ -165,9 +171,14 @@ extension FieldClient {
                 // The server lacks work it once acknowledged (restored from an older backup): send
                 // again from where it says what this laptop still holds, declare the rest lost to a
                 // server that takes it (1.7), else say so.
-                guard let resume = error.details.resumeFrom,
-                    let again = try await recover(from: resume, before: lost?.from ?? batch.first?.seq ?? 0, api: api)
-                else { throw error }
+                let before = lost?.from ?? batch.first?.seq ?? 0
+                // Caught up only once the server holds everything acknowledged before this batch:
+                // said in each batch from now on (1.7), so the office is not told too early.
+                try await pool.write { db in
+                    let said = try LocalStore.setting(db, .catchingUpThrough).flatMap { Int64($0) } ?? 0
+                    try LocalStore.set(db, .catchingUpThrough, String(max(said, before - 1)))
+                }
+                guard let resume = error.details.resumeFrom, let again = try await recover(from: resume, before: before, api: api) else { throw error }
                 summary.sentAgain = (summary.sentAgain ?? 0) + again.sent
                 if again.lost > 0 { summary.declaredLost = (summary.declaredLost ?? 0) + again.lost }
                 continue
@@ -237,11 +248,9 @@ extension FieldClient {
     /// many seqs are sent again and declared lost.
     func recover(from resume: Int64, before first: Int64, api: ServerAPI) async throws -> (sent: Int, lost: Int)? {
         guard resume >= 1, resume < first else { return nil }
-        // Whether a gap is to be declared decides whether the server must read 1.7: asked before
-        // the write, and the gaps found again inside it (a discard meanwhile only adds one).
-        let gapsNow = try await pool.read { db in Self.gaps(in: try Self.heldSeqs(db, from: resume, before: first), from: resume, before: first) }
-        let takesLost = gapsNow.isEmpty ? false : try await serverTakesLostWork(api)
-        if !gapsNow.isEmpty && !takesLost { return nil }
+        // Whether a gap may be declared (the server reads 1.7) is asked before the write, which
+        // finds the gaps (after a restore only: the server's revision is asked once, then kept).
+        let takesLost = try await serverTakesLostWork(api)
         return try await pool.write { db -> (sent: Int, lost: Int)? in
             let held = try Self.heldSeqs(db, from: resume, before: first)
             let gaps = Self.gaps(in: held, from: resume, before: first)

@@ -17,7 +17,7 @@ public struct DeviceRecord: Codable, Hashable, Sendable {
     public var lastPullAt: String?
     /// The gaps the device declared (1.7): acknowledged work a restore lost that it no longer held.
     public var lost: [LostWork]?
-    /// `true` when the server was restored from a backup and the device has not pulled since (1.7):
+    /// `true` when the server was restored from a backup and the device has not caught up since (1.7, §8):
     /// its acknowledged work after the backup may still be missing until it syncs.
     public var notSyncedSinceRestore: Bool?
 

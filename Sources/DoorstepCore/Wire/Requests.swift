@@ -86,7 +86,7 @@ public struct DeviceList: Codable, Hashable, Sendable {
         devices.reduce(0) { sum, device in sum + (device.lost ?? []).reduce(0) { $0 + SeqRange(from: $1.from, through: $1.through).count } }
     }
 
-    /// The devices not revoked that have not pulled since the server was restored from a backup:
+    /// The devices not revoked that have not caught up since the server was restored from a backup:
     /// the only ones whose acknowledged work after the backup may still be missing.
     public var notSyncedSinceRestore: [DeviceRecord] {
         devices.filter { $0.notSyncedSinceRestore == true && $0.revokedAt == nil }
