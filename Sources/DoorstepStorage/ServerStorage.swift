@@ -97,6 +97,9 @@ public struct WriteLockStatistics: Hashable, Sendable {
     public var waitSeconds = 0.0
     /// Seconds the lock was held (from taking it to the commit or rollback), summed.
     public var heldSeconds = 0.0
+    /// Pushes begun again because another push held a household, device or national ID they
+    /// needed (PostgreSQL: each then waits for it from its start).
+    public var retries = 0
 
     public init() {}
 }

@@ -45,6 +45,7 @@ final class ServerMetrics: Sendable {
     private let diskSize: Gauge
     private let writeLockWait: Counter
     private let writeLockHeld: Counter
+    private let mergeRetries: Counter
     /// The storage's write-lock figures at the last reading (the counters grow by the difference).
     private let writeLockSeen = Mutex(WriteLockStatistics())
 
@@ -113,6 +114,9 @@ final class ServerMetrics: Sendable {
             descriptor: Self.name("write_lock_wait", "seconds_total", "Seconds write transactions waited for the write lock (PostgreSQL)"))
         writeLockHeld = registry.makeCounter(
             descriptor: Self.name("write_lock_held", "seconds_total", "Seconds write transactions held the write lock, to their commit (PostgreSQL)"))
+        mergeRetries = registry.makeCounter(
+            descriptor: Self.name(
+                "write_lock_retries", "total", "Pushes begun again because another push held a household, device or national ID they needed (PostgreSQL)"))
     }
 
     /// Sets the file store's gauges, before the metrics are read.
@@ -172,12 +176,14 @@ final class ServerMetrics: Sendable {
                 seen.transactions = max(seen.transactions, statistics.transactions)
                 seen.waitSeconds = max(seen.waitSeconds, statistics.waitSeconds)
                 seen.heldSeconds = max(seen.heldSeconds, statistics.heldSeconds)
+                seen.retries = max(seen.retries, statistics.retries)
             }
             return seen
         }
         if statistics.transactions > seen.transactions { writeTransactions.increment(by: Int64(statistics.transactions - seen.transactions)) }
         if statistics.waitSeconds > seen.waitSeconds { writeLockWait.increment(by: statistics.waitSeconds - seen.waitSeconds) }
         if statistics.heldSeconds > seen.heldSeconds { writeLockHeld.increment(by: statistics.heldSeconds - seen.heldSeconds) }
+        if statistics.retries > seen.retries { mergeRetries.increment(by: Int64(statistics.retries - seen.retries)) }
     }
 
     /// The metrics as Prometheus text, as `GET /metrics` sends them.

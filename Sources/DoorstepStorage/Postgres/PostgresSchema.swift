@@ -8,6 +8,8 @@ enum PostgresSchema {
     static let writeLock: Int64 = 0x446F_6F72_7374_6570  // "Doorstep"
     /// The advisory lock held while migrating.
     static let migrationLock: Int64 = 0x446F_6F72_7374_6571
+    /// The advisory lock pushes take shared and every other writer exclusive (``PostgresMergeLocks``).
+    static let mergeGate: Int64 = 0x446F_6F72_7374_6572
 
     static let migrations: [(name: String, sql: [String])] = [
         (

@@ -8,19 +8,32 @@ struct PostgresSnapshot {
     let connection: PostgresConnection
     let logger: Logger
     let engine: MergeEngine
+    /// A push's locks (``PostgresMergeLocks``), taken for each key before it is read and for each
+    /// write before it is written; `nil` for a writer that holds the merge gate exclusively.
+    var locks: PostgresMergeLocks? = nil
 
     /// Runs `body` over snapshots until a run misses no key; returns the last snapshot and the body's result.
     ///
     /// The rows loaded stay loaded between runs (only each run's misses are fetched), and no write
-    /// happens between runs (the caller holds the write lock), so each run sees one consistent state.
+    /// happens between runs to what was read (the caller holds the write lock, or ``locks`` holds
+    /// each key read), so each run sees one consistent state.
     func run<Result>(seed: Set<SnapshotKey>, _ body: (SnapshotMergeStore) throws -> Result) async throws -> (SnapshotMergeStore, Result) {
+        try await run(seed: seed, before: {}) { store, _ in try body(store) }
+    }
+
+    /// ``run(seed:_:)`` with `before` called ahead of each run, once the keys it reads are locked:
+    /// what it reads (the server's clock) is then as the last writer of those keys left it.
+    func run<Result, Prepared>(
+        seed: Set<SnapshotKey>, before: () async throws -> Prepared, _ body: (SnapshotMergeStore, Prepared) throws -> Result
+    ) async throws -> (SnapshotMergeStore, Result) {
         let base = SnapshotMergeStore()
         try await load(seed, into: base)
         for _ in 0..<10_000 {
             let store = base.reloaded()
+            let prepared = try await before()
             let outcome: Swift.Result<Result, any Error>
             do {
-                outcome = .success(try body(store))
+                outcome = .success(try body(store, prepared))
             } catch {
                 outcome = .failure(error)
             }
@@ -33,6 +46,7 @@ struct PostgresSnapshot {
     }
 
     func load(_ keys: Set<SnapshotKey>, into store: SnapshotMergeStore) async throws {
+        try await locks?.need(keys)
         var devices: [String] = [], entities: [String] = [], canonicals: [String] = [], members: [String] = []
         var nationalIDs: [String] = [], values: [String] = [], writes: [String] = [], rejectedWrites: [String] = []
         var creations: [String] = [], replacements: [String] = []
@@ -142,6 +156,7 @@ struct PostgresSnapshot {
     /// and conflicts of every touched household.
     /// `origin`: where the writes came from, when an office accepts a held change.
     func writeBack(_ store: SnapshotMergeStore, actor: String?, now: String, origin: AuditOrigin? = nil) async throws {
+        try await locks?.need(locks: MergeLock.locks(forWritesOf: store))
         let originText = try origin.map(StoredJSON.encode)
         for device in store.dirtyProgress {
             guard let progress = store.progresses[device] else { continue }
@@ -390,8 +405,9 @@ struct PostgresSnapshot {
         return result
     }
 
-    /// Marks households changed, in order: for each, a new change sequence number for each district
-    /// whose devices must hear of it, taken under the write lock, and its open conflicts refreshed.
+    /// Marks households changed, in order: its open conflicts refreshed, and for each a new change
+    /// sequence number for each district whose devices must hear of it, taken under the write lock
+    /// (a push takes it here, ``PostgresMergeLocks``).
     func touch(_ households: [EntityID]) async throws {
         guard !households.isEmpty else { return }
         var placed: [EntityID: (survivor: EntityID, district: String?)] = [:]
@@ -402,31 +418,49 @@ struct PostgresSnapshot {
             placed[household] = (survivor, district)
         }
         let aggregates = try await self.aggregates(households.filter { placed[$0]?.survivor == $0 }, onlyConflicted: true)
-        var seq = Int64(try await PostgresStorage.meta(connection, "change_seq", logger) ?? "0") ?? 0
-        var feed: (seqs: [Int64], households: [String], districts: [String]) = ([], [], [])
-        var rows: (ids: [String], districts: [String], seqs: [Int64]) = ([], [], [])
+        var order: [(household: EntityID, district: String?, targets: [String])] = []
         var conflicts: [ConflictKey: (district: String?, record: String)] = [:]
         var conflictOrder: [ConflictKey] = []
         for household in households {
             guard let old = placed[household] else { continue }
             let aggregate = aggregates[household]
             let district = aggregate?.household["district"].stringValue
-            for target in ChangeFeed.districts(was: old.district, now: district) {
-                seq += 1
-                feed.seqs.append(seq)
-                feed.households.append(household.description)
-                feed.districts.append(target)
-            }
-            rows.ids.append(household.description)
-            rows.districts.append(district ?? "")
-            rows.seqs.append(seq)
+            order.append((household, district, ChangeFeed.districts(was: old.district, now: district)))
             for record in aggregate?.conflicts ?? [] {
                 let key = ConflictKey(household: household.description, entity: record.entity.description, field: record.field)
                 if conflicts[key] == nil { conflictOrder.append(key) }
                 conflicts[key] = (district, try StoredJSON.encode(record))
             }
         }
-        guard !rows.ids.isEmpty else { return }
+        guard !order.isEmpty else { return }
+        let ids = order.map(\.household.description)
+        // The conflicts are the households' own (a push holds their locks): written before the
+        // write lock, which covers only the numbering below.
+        try await connection.query("DELETE FROM conflicts WHERE household = ANY(\(ids))", logger: logger)
+        if !conflictOrder.isEmpty {
+            let values = conflictOrder.compactMap { key in conflicts[key].map { (key, $0) } }
+            try await connection.query(
+                """
+                INSERT INTO conflicts (household, entity, field, district, record)
+                SELECT household, entity, field, NULLIF(district, ''), record FROM UNNEST(
+                    \(values.map(\.0.household)), \(values.map(\.0.entity)), \(values.map(\.0.field)), \(values.map { $0.1.district ?? "" }), \(values.map(\.1.record))
+                ) AS row(household, entity, field, district, record)
+                """, logger: logger)
+        }
+        try await locks?.enterWriteLock()
+        var seq = Int64(try await PostgresStorage.meta(connection, "change_seq", logger) ?? "0") ?? 0
+        var feed: (seqs: [Int64], households: [String], districts: [String]) = ([], [], [])
+        var rows: (districts: [String], seqs: [Int64]) = ([], [])
+        for entry in order {
+            for target in entry.targets {
+                seq += 1
+                feed.seqs.append(seq)
+                feed.households.append(entry.household.description)
+                feed.districts.append(target)
+            }
+            rows.districts.append(entry.district ?? "")
+            rows.seqs.append(seq)
+        }
         if !feed.seqs.isEmpty {
             try await connection.query(
                 """
@@ -441,19 +475,8 @@ struct PostgresSnapshot {
         try await connection.query(
             """
             UPDATE households SET district = NULLIF(row.district, ''), change_seq = row.seq
-            FROM UNNEST(\(rows.ids), \(rows.districts), \(rows.seqs)) AS row(id, district, seq) WHERE households.id = row.id
+            FROM UNNEST(\(ids), \(rows.districts), \(rows.seqs)) AS row(id, district, seq) WHERE households.id = row.id
             """, logger: logger)
-        try await connection.query("DELETE FROM conflicts WHERE household = ANY(\(rows.ids))", logger: logger)
-        if !conflictOrder.isEmpty {
-            let values = conflictOrder.compactMap { key in conflicts[key].map { (key, $0) } }
-            try await connection.query(
-                """
-                INSERT INTO conflicts (household, entity, field, district, record)
-                SELECT household, entity, field, NULLIF(district, ''), record FROM UNNEST(
-                    \(values.map(\.0.household)), \(values.map(\.0.entity)), \(values.map(\.0.field)), \(values.map { $0.1.district ?? "" }), \(values.map(\.1.record))
-                ) AS row(household, entity, field, district, record)
-                """, logger: logger)
-        }
     }
 
     /// A row of the conflicts table, by its key.

@@ -24,6 +24,8 @@ extension PostgresStorage {
             keys.insert(.rejectedCreation(mutation.household))
             for field in mutation.fields {
                 for id in field.base { keys.insert(.replacement(id)); keys.insert(.rejectedBase(id, field.field)) }
+                // A filing's national ID: the households already filed under it (duplicates).
+                if mutation.kind == .household, field.field == "nationalId", let value = field.value.stringValue { keys.insert(.households(value)) }
             }
         }
         return keys
@@ -33,20 +35,32 @@ extension PostgresStorage {
         _ batch: PushBatch, from principal: Principal, engine: MergeEngine, actor: String?, now: String,
         physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> PushReceipt {
-        try await write { connection in
-            let start = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
-            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
-            let (store, outcome) = try await snapshot.run(seed: Self.seed(for: batch)) { store -> (PushReceipt, HybridLogicalClock) in
+        let seed = Self.seed(for: batch)
+        return try await mergeWrite(locks: Set(seed.flatMap(MergeLock.locks(for:)))) { connection, locks in
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine, locks: locks)
+            // The clock is read again before each run, once what the run reads is locked: at least
+            // as far as the last push of those households left it.
+            let (store, outcome) = try await snapshot.run(
+                seed: seed, before: { try await Self.loadClock(connection, logger, physicalMillis: physicalMillis) }
+            ) { store, start -> (PushReceipt, HybridLogicalClock) in
                 var clock = start
                 let receipt = try engine.apply(batch, from: principal, store: store, clock: &clock)
                 return (receipt, clock)
             }
-            try await snapshot.writeBack(store, actor: actor, now: now)
-            try await Self.setMeta(connection, "hlc", outcome.1.last.description, logger)
             try await connection.query("UPDATE devices SET last_push_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
+            try await snapshot.writeBack(store, actor: actor, now: now)
+            try await locks?.enterWriteLock()
+            try await Self.advanceClock(connection, to: outcome.1.last, logger)
             if let beforeCommit { await beforeCommit() }
             return outcome.0
         }
+    }
+
+    /// Moves the server's stored clock to `stamp` unless it is already past it (pushes of other
+    /// households, side by side, may have moved it further). Under the write lock.
+    static func advanceClock(_ connection: PostgresConnection, to stamp: HLC, _ logger: Logger) async throws {
+        if let stored = try await meta(connection, "hlc", logger).flatMap({ try? HLC($0) }), stored >= stamp { return }
+        try await setMeta(connection, "hlc", stamp.description, logger)
     }
 
     /// The page written from the entities' stored wire texts (``EncodedPullPage``), scanned by ``PullScan``.
@@ -133,12 +147,16 @@ extension PostgresStorage {
     }
 
     /// Ticks the server's clock for a pull and notes when the device pulled; the stamp goes in the page.
+    /// The device's row first, then the write lock: a push of the same device holds the row while
+    /// it waits for the write lock, and a pull holding the write lock must never wait for it.
     private func notePull(by principal: Principal, now: String, physicalMillis: @escaping @Sendable () -> Int64) async throws -> HLC {
-        try await write { connection in
+        try await transaction { connection in
+            try await connection.query("UPDATE devices SET last_pull_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
+        }
+        return try await serialWrite(gate: false) { connection in
             var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
             let stamp = clock.tick()
             try await Self.setMeta(connection, "hlc", clock.last.description, logger)
-            try await connection.query("UPDATE devices SET last_pull_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
             return stamp
         }
     }

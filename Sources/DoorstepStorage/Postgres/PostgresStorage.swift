@@ -7,10 +7,13 @@ import Synchronization
 
 /// The PostgreSQL backend: several stateless `doorstep-server` processes on one database.
 ///
-/// Every write transaction first takes one advisory lock (``PostgresSchema/writeLock``), held
-/// until it commits: writers queue, and the change sequence is assigned under the lock, so
-/// changes commit in sequence order and a pull cursor can never step past a change that commits
-/// a moment later (`protocol/README.md`, "No skipped changes"). Reads take no lock.
+/// The change sequence is assigned under one advisory lock (``PostgresSchema/writeLock``), held
+/// until the transaction commits, so changes commit in sequence order and a pull cursor can never
+/// step past a change that commits a moment later (`protocol/README.md`, "No skipped changes").
+/// A push reads, merges and writes its households under locks of their own and takes the write
+/// lock only to number its changes, so pushes of different households run side by side
+/// (``PostgresMergeLocks``); every other writer holds the write lock from its start, alone
+/// (``write(_:)``). Reads take no lock.
 public final class PostgresStorage: ServerStorage {
     let client: PostgresClient
     let logger: Logger
@@ -92,26 +95,70 @@ public final class PostgresStorage: ServerStorage {
         }
     }
 
-    /// Runs `body` in a write transaction holding the write lock.
+    /// Runs `body` in a write transaction alone: holding the merge gate exclusively (no push runs
+    /// beside it) and the write lock.
     @discardableResult
     func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        let asked = ContinuousClock.now
-        let locked = Mutex<ContinuousClock.Instant?>(nil)
-        defer {
-            // Held until the transaction ends: the commit (or rollback) releases the lock.
-            if let start = locked.withLock({ $0 }) {
-                let end = ContinuousClock.now
-                writeLock.withLock {
-                    $0.transactions += 1
-                    $0.waitSeconds += Self.seconds(start - asked)
-                    $0.heldSeconds += Self.seconds(end - start)
+        try await serialWrite(gate: true, body)
+    }
+
+    /// Runs `body` in a write transaction holding the write lock (and, with `gate`, the merge gate
+    /// exclusively). Without the gate, for a writer whose rows no push writes (a pull's note of the
+    /// clock, the office tally), so that it does not wait for pushes' merges.
+    @discardableResult
+    func serialWrite<Result: Sendable>(gate: Bool, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let timing = Mutex<(asked: ContinuousClock.Instant, taken: ContinuousClock.Instant)?>(nil)
+        defer { noteWriteLock(timing.withLock { $0 }) }
+        return try await transaction { connection in
+            if gate { try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.mergeGate))", logger: logger) }
+            let asked = ContinuousClock.now
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
+            timing.withLock { $0 = (asked, .now) }
+            return try await body(connection)
+        }
+    }
+
+    /// How many times a push begins again, with the locks it lacked, before it runs alone.
+    static let mergeAttempts = 8
+
+    /// Runs a push's transaction under ``PostgresMergeLocks``, taking `seed` from its start. When
+    /// another push held a lock it needed later, it rolls back and begins again with that lock as
+    /// well; after ``mergeAttempts`` tries it runs alone (the merge gate exclusively), which always
+    /// ends.
+    @discardableResult
+    func mergeWrite<Result: Sendable>(
+        locks seed: Set<MergeLock>, _ body: (PostgresConnection, PostgresMergeLocks?) async throws -> Result
+    ) async throws -> Result {
+        var wanted = seed
+        var attempt = 0
+        while true {
+            attempt += 1
+            if attempt > Self.mergeAttempts {
+                return try await write { connection in try await body(connection, nil) }
+            }
+            let timing = Mutex<(asked: ContinuousClock.Instant, taken: ContinuousClock.Instant)?>(nil)
+            do {
+                defer { noteWriteLock(timing.withLock { $0 }) }
+                return try await transaction { connection in
+                    let locks = PostgresMergeLocks(connection: connection, logger: logger) { asked, taken in timing.withLock { $0 = (asked, taken) } }
+                    try await locks.begin(with: wanted)
+                    return try await body(connection, locks)
                 }
+            } catch let busy as PostgresMergeLocks.Busy {
+                wanted.formUnion(busy.locks)
+                writeLock.withLock { $0.retries += 1 }
             }
         }
-        return try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
-            locked.withLock { $0 = .now }
-            return try await body(connection)
+    }
+
+    /// Counts a transaction that held the write lock from `timing.taken` to now (its end).
+    private func noteWriteLock(_ timing: (asked: ContinuousClock.Instant, taken: ContinuousClock.Instant)?) {
+        guard let timing else { return }
+        let end = ContinuousClock.now
+        writeLock.withLock {
+            $0.transactions += 1
+            $0.waitSeconds += Self.seconds(timing.taken - timing.asked)
+            $0.heldSeconds += Self.seconds(end - timing.taken)
         }
     }
 
