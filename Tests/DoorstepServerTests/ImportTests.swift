@@ -269,6 +269,31 @@ import Testing
         }
     }
 
+    /// A file of several chunks (PostgreSQL imports 200 rows per snapshot) with a refused row in
+    /// its second: the other rows are imported, the refused one leaves no trace, and the file
+    /// imported again skips every row on file.
+    @Test func aLongFileWithARefusedRow_importsTheOthers_andAgainSkipsThem() async throws {
+        let server = TestServer()
+        try await server.test { session in
+            let office = try await session.enroll(district: "150602", role: .office)
+            let rows = (0..<450).map { n in
+                n == 301 ? Self.englishRow("Closed", Sample.nationalID(n), status: "closed") : Self.englishRow("户\(n)", Sample.nationalID(n))
+            }
+            let body = Data(Self.csv(Self.englishHeader, rows).utf8)
+            let response = try await session.importFile(body, token: office.token, query: "?acceptValid=true")
+            #expect(response.status == .ok, "\(response.text)")
+            let report = try response.json(ImportReport.self)
+            #expect(report.imported == 449 && report.skipped == 0)
+            #expect(report.errors.map { "\($0.line) \($0.field ?? "-") \($0.code)" } == ["303 status forbiddenForRole"])
+            #expect(!(try await server.dumpDomainTables().contains("forbiddenForRole")))
+            let names = try await session.pullAll(office).households.values.compactMap { $0.household["headName"].stringValue }
+            #expect(names.count == 449 && !names.contains("Closed"))
+            let again = try await session.importFile(body, token: office.token, query: "?acceptValid=true")
+            let second = try again.json(ImportReport.self)
+            #expect(second.imported == 0 && second.skipped == 449 && second.errors.count == 1)
+        }
+    }
+
     @Test func reimportSkipsEverythingAndChangesNothing() async throws {
         let server = TestServer()
         try await server.test { session in

@@ -7,8 +7,8 @@ import PostgresNIO
 ///
 /// Before issue 21 every write transaction held the one write lock from its start: a push read,
 /// merged and wrote its rows while every other push waited. Now a push takes:
-/// 1. the merge gate, shared (every other kind of writer takes it exclusively, so it never runs
-///    beside a push);
+/// 1. the merge gate, shared (writers of rows a push writes take it exclusively, so they never run
+///    beside a push; so do servers of earlier versions, for every write);
 /// 2. a lock for each thing it reads or writes (a household or entity by its id, a device, a
 ///    national ID's value; ``MergeLock``), before it reads it;
 /// 3. the write lock itself, only to number its changes in the feed, and holds it to its commit.
@@ -19,10 +19,16 @@ import PostgresNIO
 /// the write lock, held to the commit.
 ///
 /// No two pushes can wait for each other: a lock is waited for only when it comes after every
-/// lock the push holds (``MergeLock`` order: gate, then ids, then the write lock last); any other
-/// lock is only tried, and a push that cannot have it rolls back and begins again, asking for it
-/// with the others from the start (``Busy``).
+/// lock the push holds (``MergeLock`` order: gate, then devices, ids and national IDs, then the
+/// write lock last); any other lock is only tried, and a push that cannot have it rolls back and
+/// begins again, asking from the start for it and every lock it held (``Busy``).
+///
+/// Each lock takes a place in PostgreSQL's lock table (`max_locks_per_transaction` × connections,
+/// shared by the cluster): a push needing more than ``maximum`` runs alone instead.
 final class PostgresMergeLocks {
+    /// The most locks a push takes; one that needs more runs alone (a laptop's first large sync).
+    static let maximum = 1_000
+
     let connection: PostgresConnection
     let logger: Logger
     private(set) var held = Set<MergeLock>()
@@ -39,7 +45,7 @@ final class PostgresMergeLocks {
     }
 
     /// Locks that another push held, for the next attempt to take from the start.
-    struct Busy: Error {
+    struct Busy: Error, Equatable {
         var locks: Set<MergeLock>
     }
 
@@ -63,6 +69,7 @@ final class PostgresMergeLocks {
         }
         let missing = locks.subtracting(held).sorted()
         guard !missing.isEmpty else { return }
+        guard held.count + missing.count <= Self.maximum else { throw Busy(locks: held.union(missing)) }
         let after = highest.map { top in missing.filter { $0 > top } } ?? missing
         let before = missing.filter { lock in highest.map { lock <= $0 } ?? false }
         if !before.isEmpty {
@@ -77,7 +84,7 @@ final class PostgresMergeLocks {
             }
             // The ones tried and had are held until the rollback or commit either way.
             held.formUnion(Set(before).subtracting(refused))
-            if !refused.isEmpty { throw Busy(locks: Set(missing)) }
+            if !refused.isEmpty { throw Busy(locks: held.union(missing)) }
         }
         try await take(after)
     }
@@ -112,8 +119,10 @@ struct MergeLock: Hashable, Comparable, Sendable {
     var space: Int32
     var key: Int32
 
-    static let idSpace: Int32 = 0x4453_0001
-    static let deviceSpace: Int32 = 0x4453_0002
+    // Devices first: every push holds its own device's lock from its start, so the households and
+    // national IDs it finds later can still be waited for when they come after those it holds.
+    static let deviceSpace: Int32 = 0x4453_0001
+    static let idSpace: Int32 = 0x4453_0002
     static let nationalIDSpace: Int32 = 0x4453_0003
 
     init(space: Int32, key: Int32) {

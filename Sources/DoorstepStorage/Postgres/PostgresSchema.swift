@@ -4,12 +4,15 @@ import PostgresNIO
 /// The PostgreSQL schema, as named migrations applied once (under an advisory lock, so several
 /// server processes starting together migrate once). A shipped migration is never edited.
 enum PostgresSchema {
-    /// The advisory lock that serialises every writer (the change sequence is assigned under it).
-    static let writeLock: Int64 = 0x446F_6F72_7374_6570  // "Doorstep"
+    /// The advisory lock pushes and light writers take shared and every other writer exclusively
+    /// (``PostgresMergeLocks``). It is the key servers before 0.3 took exclusively for every write
+    /// (their only write lock), so a server of an older version on the same database, during a
+    /// rolling upgrade, never writes beside a push of a newer one.
+    static let mergeGate: Int64 = 0x446F_6F72_7374_6570  // "Doorstep"
     /// The advisory lock held while migrating.
     static let migrationLock: Int64 = 0x446F_6F72_7374_6571
-    /// The advisory lock pushes take shared and every other writer exclusive (``PostgresMergeLocks``).
-    static let mergeGate: Int64 = 0x446F_6F72_7374_6572
+    /// The advisory lock under which changes are numbered in the feed, held to the commit.
+    static let writeLock: Int64 = 0x446F_6F72_7374_6572
 
     static let migrations: [(name: String, sql: [String])] = [
         (

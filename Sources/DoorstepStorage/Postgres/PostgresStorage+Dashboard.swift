@@ -31,7 +31,7 @@ extension PostgresStorage {
     }
 
     public func createDashboardAccount(_ account: DashboardAccount, passwordHash: String) async throws {
-        try await write { connection in
+        try await lightWrite { connection in
             if try await Self.account(connection, named: account.name, logger) != nil {
                 throw DoorstepError(.invalidValue, "an account named \(account.name) exists already (disabled accounts keep their names)")
             }
@@ -64,7 +64,7 @@ extension PostgresStorage {
     }
 
     public func setDashboardAccountDisabled(named name: String, disabled: Bool, at: String) async throws -> DashboardAccount? {
-        try await write { connection in
+        try await lightWrite { connection in
             guard try await Self.account(connection, named: name, logger) != nil else { return nil }
             if disabled {
                 try await connection.query("UPDATE dashboard_accounts SET disabled_at = COALESCE(disabled_at, \(at)) WHERE name = \(name)", logger: logger)
@@ -77,7 +77,7 @@ extension PostgresStorage {
     }
 
     public func setDashboardPassword(named name: String, passwordHash: String, at: String) async throws -> DashboardAccount? {
-        try await write { connection in
+        try await lightWrite { connection in
             guard try await Self.account(connection, named: name, logger) != nil else { return nil }
             try await connection.query(
                 "UPDATE dashboard_accounts SET password_hash = \(passwordHash), password_changed_at = \(at) WHERE name = \(name)", logger: logger)

@@ -9,52 +9,111 @@ extension PostgresStorage {
     /// Carries an outcome out of a transaction that must roll back.
     private struct RollBack: Error { let outcome: ImportOutcome }
 
+    /// Rows imported in one snapshot and written back together.
+    static let importChunk = 200
+
     public func importHouseholds(
         _ rows: any ImportRows, by principal: Principal, actor: String, policy: ImportCommitPolicy,
         engine: MergeEngine, now: String, physicalMillis: @escaping @Sendable () -> Int64
     ) async throws -> ImportOutcome {
         do {
             return try await write { connection in
-                let identity = try OfficeWrites.identity(try await Self.meta(connection, "identity", logger))
-                var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
-                let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
-                var outcome = ImportOutcome()
+                var run = ImportRun(
+                    connection: connection, logger: logger, engine: engine, principal: principal, actor: actor, now: now,
+                    identity: try OfficeWrites.identity(try await Self.meta(connection, "identity", logger)),
+                    clock: try await Self.loadClock(connection, logger, physicalMillis: physicalMillis))
+                var chunk: [ImportedHousehold] = []
                 while let row = try rows.next() {
-                    var known = false
-                    for try await _ in try await connection.query("SELECT 1 FROM national_ids WHERE value = \(row.nationalId) LIMIT 1", logger: logger).decode(
-                        Int32.self)
-                    {
-                        known = true
+                    chunk.append(row)
+                    if chunk.count == Self.importChunk {
+                        try await run.importChunk(chunk)
+                        chunk.removeAll(keepingCapacity: true)
                     }
-                    if known {
-                        outcome.skipped.append(row.line)
-                        continue
-                    }
-                    let id = EntityID.random()
-                    let start = clock
-                    // A row runs on its own snapshot; only an applied row is written back, so a refused one leaves no trace.
-                    let (store, result) = try await snapshot.run(seed: [.progress(identity.device), .households(row.nationalId)]) {
-                        store -> (MutationResult, HybridLogicalClock) in
-                        var runClock = start
-                        let result = try OfficeWrites.importRow(
-                            row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock)
-                        return (result, runClock)
-                    }
-                    if result.0.outcome == .rejected {
-                        outcome.refuse(line: row.line, result.0)
-                        continue
-                    }
-                    clock = result.1
-                    try await snapshot.writeBack(store, actor: actor, now: now)
-                    outcome.created.append(row.line)
                 }
-                guard policy.commits(outcome, allSound: rows.allSound) else { throw RollBack(outcome: outcome) }
-                try await Self.setMeta(connection, "hlc", clock.last.description, logger)
-                outcome.committed = true
-                return outcome
+                try await run.importChunk(chunk)
+                guard policy.commits(run.outcome, allSound: rows.allSound) else { throw RollBack(outcome: run.outcome) }
+                try await Self.setMeta(connection, "hlc", run.clock.last.description, logger)
+                run.outcome.committed = true
+                return run.outcome
             }
         } catch let rollBack as RollBack {
             return rollBack.outcome
+        }
+    }
+
+    /// An import under way, a chunk of rows at a time: the national IDs already on file looked up
+    /// in one query, the chunk's rows merged in one snapshot and written back in a few statements.
+    /// A chunk with a row the merge engine refuses is imported a row at a time instead, each on
+    /// its own snapshot, so that a refused row leaves no trace (not even a seq of the server's).
+    private struct ImportRun {
+        let connection: PostgresConnection
+        let logger: Logger
+        let engine: MergeEngine
+        let principal: Principal
+        let actor: String
+        let now: String
+        let identity: ServerIdentity
+        var clock: HybridLogicalClock
+        var outcome = ImportOutcome()
+
+        mutating func importChunk(_ chunk: [ImportedHousehold]) async throws {
+            guard !chunk.isEmpty else { return }
+            var known = Set<String>()
+            for try await value in try await connection.query(
+                "SELECT DISTINCT value FROM national_ids WHERE value = ANY(\(chunk.map(\.nationalId)))", logger: logger
+            ).decode(String.self) {
+                known.insert(value)
+            }
+            var fresh: [(row: ImportedHousehold, id: EntityID)] = []
+            for row in chunk {
+                // A file holds each national ID once (its reader refuses a second); counted here anyway.
+                if !known.insert(row.nationalId).inserted {
+                    outcome.skipped.append(row.line)
+                } else {
+                    fresh.append((row, EntityID.random()))
+                }
+            }
+            guard !fresh.isEmpty else { return }
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            var seed: Set<SnapshotKey> = [.progress(identity.device)]
+            for (row, id) in fresh { seed.formUnion([.households(row.nationalId), .entity(id), .canonical(id)]) }
+            let start = clock
+            let (store, (results, end)) = try await snapshot.run(seed: seed) { store -> ([MutationResult], HybridLogicalClock) in
+                var runClock = start
+                var results: [MutationResult] = []
+                for (row, id) in fresh {
+                    results.append(
+                        try OfficeWrites.importRow(row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock))
+                }
+                return (results, runClock)
+            }
+            guard results.allSatisfy({ $0.outcome != .rejected }) else {
+                for (row, id) in fresh { try await importOne(row, as: id) }
+                return
+            }
+            clock = end
+            try await snapshot.writeBack(store, actor: actor, now: now)
+            outcome.created.append(contentsOf: fresh.map(\.row.line))
+        }
+
+        /// One row on its own snapshot; only an applied row is written back.
+        private mutating func importOne(_ row: ImportedHousehold, as id: EntityID) async throws {
+            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
+            let start = clock
+            let (principal, identity, engine) = (self.principal, self.identity, self.engine)
+            let (store, result) = try await snapshot.run(seed: [.progress(identity.device), .households(row.nationalId)]) {
+                store -> (MutationResult, HybridLogicalClock) in
+                var runClock = start
+                let result = try OfficeWrites.importRow(row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock)
+                return (result, runClock)
+            }
+            if result.0.outcome == .rejected {
+                outcome.refuse(line: row.line, result.0)
+                return
+            }
+            clock = result.1
+            try await snapshot.writeBack(store, actor: actor, now: now)
+            outcome.created.append(row.line)
         }
     }
 

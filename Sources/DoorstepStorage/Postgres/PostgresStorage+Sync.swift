@@ -153,7 +153,7 @@ extension PostgresStorage {
         try await transaction { connection in
             try await connection.query("UPDATE devices SET last_pull_at = \(now) WHERE id = \(principal.device.rawValue)", logger: logger)
         }
-        return try await serialWrite(gate: false) { connection in
+        return try await lightWrite { connection in
             var clock = try await Self.loadClock(connection, logger, physicalMillis: physicalMillis)
             let stamp = clock.tick()
             try await Self.setMeta(connection, "hlc", clock.last.description, logger)

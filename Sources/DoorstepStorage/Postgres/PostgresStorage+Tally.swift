@@ -13,9 +13,9 @@ extension PostgresStorage {
         var counted = 0
         while counted < limit {
             let size = min(OfficeTally.chunk, limit - counted)
-            // The write lock alone, not the merge gate: the tally counts committed changes only, and
-            // pushes under way number theirs after it.
-            let (households, current) = try await serialWrite(gate: false) { connection in
+            // Beside pushes' merges: the tally counts committed changes only, and pushes under way
+            // number theirs after it.
+            let (households, current) = try await lightWrite { connection in
                 try await countChunk(connection, city: city, engine: engine, fingerprint: fingerprint, limit: size)
             }
             counted += households

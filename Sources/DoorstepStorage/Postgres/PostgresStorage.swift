@@ -96,21 +96,30 @@ public final class PostgresStorage: ServerStorage {
     }
 
     /// Runs `body` in a write transaction alone: holding the merge gate exclusively (no push runs
-    /// beside it) and the write lock.
+    /// beside it) and the write lock. For writers of rows a push writes too (an office's
+    /// decisions, imports, held changes, dismissed refusals).
     @discardableResult
     func write<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await serialWrite(gate: true, body)
+        try await serialWrite(exclusive: true, body)
     }
 
-    /// Runs `body` in a write transaction holding the write lock (and, with `gate`, the merge gate
-    /// exclusively). Without the gate, for a writer whose rows no push writes (a pull's note of the
-    /// clock, the office tally), so that it does not wait for pushes' merges.
+    /// Runs `body` in a write transaction holding the merge gate shared and the write lock: for a
+    /// writer of rows no push writes (a pull's tick of the clock, the office tally, enrollment,
+    /// campaigns, accounts), so that it waits for pushes' numbering but not for their merges.
     @discardableResult
-    func serialWrite<Result: Sendable>(gate: Bool, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func lightWrite<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await serialWrite(exclusive: false, body)
+    }
+
+    private func serialWrite<Result: Sendable>(exclusive: Bool, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let timing = Mutex<(asked: ContinuousClock.Instant, taken: ContinuousClock.Instant)?>(nil)
         defer { noteWriteLock(timing.withLock { $0 }) }
         return try await transaction { connection in
-            if gate { try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.mergeGate))", logger: logger) }
+            if exclusive {
+                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.mergeGate))", logger: logger)
+            } else {
+                try await connection.query("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", logger: logger)
+            }
             let asked = ContinuousClock.now
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
             timing.withLock { $0 = (asked, .now) }
@@ -124,18 +133,16 @@ public final class PostgresStorage: ServerStorage {
     /// Runs a push's transaction under ``PostgresMergeLocks``, taking `seed` from its start. When
     /// another push held a lock it needed later, it rolls back and begins again with that lock as
     /// well; after ``mergeAttempts`` tries it runs alone (the merge gate exclusively), which always
-    /// ends.
+    /// ends. A push that needs more than ``PostgresMergeLocks/maximum`` locks, or that finds
+    /// PostgreSQL's lock table full, runs alone at once.
     @discardableResult
     func mergeWrite<Result: Sendable>(
         locks seed: Set<MergeLock>, _ body: (PostgresConnection, PostgresMergeLocks?) async throws -> Result
     ) async throws -> Result {
         var wanted = seed
         var attempt = 0
-        while true {
+        while attempt < Self.mergeAttempts, wanted.count <= PostgresMergeLocks.maximum {
             attempt += 1
-            if attempt > Self.mergeAttempts {
-                return try await write { connection in try await body(connection, nil) }
-            }
             let timing = Mutex<(asked: ContinuousClock.Instant, taken: ContinuousClock.Instant)?>(nil)
             do {
                 defer { noteWriteLock(timing.withLock { $0 }) }
@@ -147,8 +154,13 @@ public final class PostgresStorage: ServerStorage {
             } catch let busy as PostgresMergeLocks.Busy {
                 wanted.formUnion(busy.locks)
                 writeLock.withLock { $0.retries += 1 }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "53200" {
+                // out_of_memory: the lock table is full (max_locks_per_transaction); alone, this push needs none.
+                logger.warning("PostgreSQL's lock table is full: a push runs alone; raise max_locks_per_transaction")
+                break
             }
         }
+        return try await write { connection in try await body(connection, nil) }
     }
 
     /// Counts a transaction that held the write lock from `timing.taken` to now (its end).
@@ -199,7 +211,7 @@ public final class PostgresStorage: ServerStorage {
     // MARK: Identity and admin token
 
     public func identity(orCreate create: @Sendable () throws -> ServerIdentity) async throws -> ServerIdentity {
-        try await write { connection in
+        try await lightWrite { connection in
             if let text = try await Self.meta(connection, "identity", logger) {
                 return try StoredJSON.decode(ServerIdentity.self, text)
             }
@@ -232,7 +244,7 @@ public final class PostgresStorage: ServerStorage {
     }
 
     public func setAdminTokenHash(_ hash: String, onlyIfAbsent: Bool) async throws -> Bool {
-        try await write { connection in
+        try await lightWrite { connection in
             if onlyIfAbsent, try await Self.meta(connection, "admin_token_hash", logger) != nil { return false }
             try await Self.setMeta(connection, "admin_token_hash", hash, logger)
             return true
@@ -254,7 +266,7 @@ public final class PostgresStorage: ServerStorage {
 
     public func saveCampaign(_ campaign: Campaign, by actor: String, at time: String) async throws {
         let body = try StoredJSON.encode(campaign)
-        try await write { connection in
+        try await lightWrite { connection in
             try await connection.query(
                 """
                 INSERT INTO campaigns (id, body, saved_by, saved_at) VALUES (\(campaign.id), \(body), \(actor), \(time))
@@ -264,7 +276,7 @@ public final class PostgresStorage: ServerStorage {
     }
 
     public func deleteCampaign(id: String) async throws -> Bool {
-        try await write { connection in
+        try await lightWrite { connection in
             for try await _ in try await connection.query("DELETE FROM campaigns WHERE id = \(id) RETURNING id", logger: logger).decode(String.self) {
                 return true
             }
@@ -275,7 +287,7 @@ public final class PostgresStorage: ServerStorage {
     // MARK: Devices and codes
 
     public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {
-        try await write { connection in
+        try await lightWrite { connection in
             try await connection.query(
                 """
                 INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at)
@@ -285,7 +297,7 @@ public final class PostgresStorage: ServerStorage {
     }
 
     public func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord {
-        try await write { connection in
+        try await lightWrite { connection in
             var found: (String?, String, String, String?)?
             for try await row in try await connection.query(
                 "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = \(hash) FOR UPDATE", logger: logger
@@ -353,7 +365,7 @@ public final class PostgresStorage: ServerStorage {
     }
 
     public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
-        try await write { connection in
+        try await lightWrite { connection in
             guard let record = try await Self.devices(connection, "WHERE id = $1 AND token_hash NOT LIKE 'server:%'", [id.rawValue], logger).first,
                 record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
             else { return nil }

@@ -6,7 +6,8 @@ import DoorstepCore
 /// A lookup of a key that was not loaded is recorded in ``misses`` and answered as empty; the
 /// run goes on, so one run finds many missing keys. A run counts only when it missed nothing:
 /// otherwise the caller loads the missing keys as well and runs the batch again on a fresh
-/// snapshot. Writers hold the backend's write lock throughout, so nothing changes between runs,
+/// snapshot. A writer holds the lock of every key it loaded (``PostgresMergeLocks``) or runs
+/// alone, so nothing it read changes between runs,
 /// and the engine is deterministic, so the run that misses nothing is exactly what a direct
 /// store would have done. Writes are kept in memory, for the caller to write back in the same
 /// transaction.
