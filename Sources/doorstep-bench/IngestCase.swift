@@ -124,17 +124,19 @@ enum IngestCase {
         return result
     }
 
-    /// The clients record `total` visits between them (seeded: the same households every run).
-    static func recordVisits(clients: [FieldClient], total: Int, households: [EntityID]) async throws {
+    /// The clients record `total` visits between them, each to a household drawn at random (seeded:
+    /// the same households every run); with `own`, from the client's own share of `households`.
+    static func recordVisits(clients: [FieldClient], total: Int, households: [EntityID], own: Bool = false) async throws {
         let share = total / clients.count
         let counts = clients.indices.map { $0 == 0 ? total - share * (clients.count - 1) : share }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, client) in clients.enumerated() {
                 let count = counts[index]
+                let visited = own ? households.enumerated().filter { $0.offset % clients.count == index }.map(\.element) : households
                 group.addTask {
                     var generator = SeededGenerator(seed: 2020, stream: "client \(index)")
                     for n in 0..<count {
-                        let household = households[Int.random(in: 0..<households.count, using: &generator)]
+                        let household = visited[Int.random(in: 0..<visited.count, using: &generator)]
                         try await client.recordVisit(to: household, Facts.visit(n))
                     }
                 }

@@ -228,6 +228,9 @@ struct ScaleOutResult: Codable, Sendable {
 /// The ingest with one number of server processes.
 struct ScaleOutPoint: Codable, Sendable {
     var processes: Int
+    /// Whether each client visits households of its own (as visitors of different areas do), not
+    /// households every client visits.
+    var ownHouseholds = false
     var seconds: Double
     var perSecond: Double
     /// CPU of every server process during the pushes.
@@ -237,6 +240,8 @@ struct ScaleOutPoint: Codable, Sendable {
     var lockWaitSeconds = 0.0
     var lockHeldSeconds = 0.0
     var writeTransactions = 0.0
+    /// Pushes begun again because another push held a lock they needed.
+    var retries = 0.0
     /// The write lock's held time over the pushes' time: the part of a push that runs one at a time.
     var heldShareOfPush = 0.0
     /// The write lock's held time over the window: near 1, the lock is what caps the rate.
@@ -495,11 +500,13 @@ enum Table {
     static func scaleOutLines(_ result: ScaleOutResult) -> [Line] {
         let area = "scale-out (PostgreSQL)"
         var lines: [Line] = []
-        let base = result.points.first?.perSecond ?? 0
         for point in result.points {
+            let base = result.points.first { $0.ownHouseholds == point.ownHouseholds }?.perSecond ?? 0
+            let visited = point.ownHouseholds ? "each its own households" : "the same households"
             lines.append(
                 Line(
-                    area: area, measure: "\(point.processes) server process(es), \(result.clients) clients, \(number(Double(result.mutations))) visits",
+                    area: area,
+                    measure: "\(point.processes) server process(es), \(result.clients) clients (\(visited)), \(number(Double(result.mutations))) visits",
                     value:
                         "\(number(point.perSecond)) visits/s (× \(number(base > 0 ? point.perSecond / base : 0, digits: 2))), CPU \(number(point.serverCpuSeconds / Double(max(1, result.mutations)) * 1e6)) µs/visit"
                 ))
@@ -507,7 +514,7 @@ enum Table {
                 Line(
                     area: area, measure: "  write lock: held / push time, held / window, wait",
                     value:
-                        "\(number(point.heldShareOfPush * 100, digits: 0)) %, \(number(point.lockBusyShare * 100, digits: 0)) %, \(number(point.lockWaitSeconds, digits: 1)) s over \(number(point.writeTransactions)) transactions"
+                        "\(number(point.heldShareOfPush * 100, digits: 0)) %, \(number(point.lockBusyShare * 100, digits: 0)) %, \(number(point.lockWaitSeconds, digits: 1)) s over \(number(point.writeTransactions)) transactions, \(number(point.retries)) pushes begun again"
                 ))
         }
         return lines

@@ -11,15 +11,19 @@ enum ScaleOutCase {
     static func run(_ options: Options, databases: PostgresDatabases) async throws -> ScaleOutResult {
         let sizes = options.sizes
         var result = ScaleOutResult(mutations: sizes.ingestMutations, clients: sizes.ingestClients)
-        for processes in sizes.scaleOutProcesses {
-            result.points.append(try await point(processes: processes, sizes: sizes, databases: databases))
+        // Every client on the same households (each push then shares households with the others:
+        // they merge one after the other), then each on its own, as visitors of different areas.
+        for own in [false, true] {
+            for processes in sizes.scaleOutProcesses {
+                result.points.append(try await point(processes: processes, ownHouseholds: own, sizes: sizes, databases: databases))
+            }
         }
         return result
     }
 
-    static func point(processes: Int, sizes: Sizes, databases: PostgresDatabases) async throws -> ScaleOutPoint {
-        let tag = "scale-\(processes)"
-        let url = try await databases.create("scale\(processes)")
+    static func point(processes: Int, ownHouseholds: Bool, sizes: Sizes, databases: PostgresDatabases) async throws -> ScaleOutPoint {
+        let tag = "scale-\(processes)\(ownHouseholds ? "-own" : "")"
+        let url = try await databases.create("scale\(processes)\(ownHouseholds ? "own" : "")")
         Log.note("scale-out (PostgreSQL, \(processes) server processes): seeding \(sizes.ingestHouseholds) households")
         let local = try await LocalStorage(backend: .postgres(url: url), data: Workspace.shared.path("\(tag)-seed"))
         let seeder = try await Seeder.enroll(local.storage)
@@ -47,7 +51,7 @@ enum ScaleOutCase {
             clients.append(client)
         }
         defer { for index in clients.indices { removeDatabase(Workspace.shared.path("\(tag)-client-\(index).sqlite")) } }
-        try await IngestCase.recordVisits(clients: clients, total: sizes.ingestMutations, households: households)
+        try await IngestCase.recordVisits(clients: clients, total: sizes.ingestMutations, households: households, own: ownHouseholds)
 
         Log.note("scale-out (PostgreSQL, \(processes) server processes): \(clients.count) clients push at once")
         let before = try await servers.asyncMap { try await Reading.of($0) }
@@ -72,7 +76,8 @@ enum ScaleOutCase {
         }
         let spent = zip(before, after).map { $1 - $0 }.reduce(Reading(), +)
         let seconds = window.seconds
-        var point = ScaleOutPoint(processes: processes, seconds: seconds, perSecond: Double(applied) / seconds)
+        var point = ScaleOutPoint(processes: processes, ownHouseholds: ownHouseholds, seconds: seconds, perSecond: Double(applied) / seconds)
+        point.retries = spent.retries
         point.serverCpuSeconds = spent.cpuSeconds
         point.pushSeconds = spent.pushSeconds
         point.lockWaitSeconds = spent.lockWaitSeconds
@@ -81,7 +86,7 @@ enum ScaleOutCase {
         point.heldShareOfPush = spent.pushSeconds > 0 ? spent.lockHeldSeconds / spent.pushSeconds : 0
         point.lockBusyShare = spent.lockHeldSeconds / seconds
         Log.note(
-            "  \(processes) process(es): \(Table.number(point.perSecond)) visits/s; the lock held \(Table.number(point.heldShareOfPush * 100, digits: 0)) % of the pushes' time, busy \(Table.number(point.lockBusyShare * 100, digits: 0)) % of the window"
+            "  \(processes) process(es)\(ownHouseholds ? ", own households" : ""): \(Table.number(point.perSecond)) visits/s; the lock held \(Table.number(point.heldShareOfPush * 100, digits: 0)) % of the pushes' time, busy \(Table.number(point.lockBusyShare * 100, digits: 0)) % of the window"
         )
         return point
     }
@@ -93,6 +98,7 @@ enum ScaleOutCase {
         var lockWaitSeconds = 0.0
         var lockHeldSeconds = 0.0
         var transactions = 0.0
+        var retries = 0.0
 
         static func of(_ server: ServerProcess) async throws -> Reading {
             let text = try await server.metricsText()
@@ -105,21 +111,22 @@ enum ScaleOutCase {
                 pushSeconds: value(#"doorstep_request_duration_seconds_sum{method="POST",route="/v1/push""#),
                 lockWaitSeconds: value("doorstep_write_lock_wait_seconds_total"),
                 lockHeldSeconds: value("doorstep_write_lock_held_seconds_total"),
-                transactions: value("doorstep_write_lock_transactions_total"))
+                transactions: value("doorstep_write_lock_transactions_total"),
+                retries: value("doorstep_write_lock_retries_total"))
         }
 
         static func - (lhs: Reading, rhs: Reading) -> Reading {
             Reading(
                 cpuSeconds: lhs.cpuSeconds - rhs.cpuSeconds, pushSeconds: lhs.pushSeconds - rhs.pushSeconds,
                 lockWaitSeconds: lhs.lockWaitSeconds - rhs.lockWaitSeconds, lockHeldSeconds: lhs.lockHeldSeconds - rhs.lockHeldSeconds,
-                transactions: lhs.transactions - rhs.transactions)
+                transactions: lhs.transactions - rhs.transactions, retries: lhs.retries - rhs.retries)
         }
 
         static func + (lhs: Reading, rhs: Reading) -> Reading {
             Reading(
                 cpuSeconds: lhs.cpuSeconds + rhs.cpuSeconds, pushSeconds: lhs.pushSeconds + rhs.pushSeconds,
                 lockWaitSeconds: lhs.lockWaitSeconds + rhs.lockWaitSeconds, lockHeldSeconds: lhs.lockHeldSeconds + rhs.lockHeldSeconds,
-                transactions: lhs.transactions + rhs.transactions)
+                transactions: lhs.transactions + rhs.transactions, retries: lhs.retries + rhs.retries)
         }
     }
 }

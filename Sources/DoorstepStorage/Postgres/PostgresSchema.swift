@@ -13,6 +13,8 @@ enum PostgresSchema {
     static let migrationLock: Int64 = 0x446F_6F72_7374_6571
     /// The advisory lock under which changes are numbered in the feed, held to the commit.
     static let writeLock: Int64 = 0x446F_6F72_7374_6572
+    /// The advisory lock of the office tally's counting (one process counts at a time).
+    static let tallyLock: Int64 = 0x446F_6F72_7374_6573
 
     static let migrations: [(name: String, sql: [String])] = [
         (

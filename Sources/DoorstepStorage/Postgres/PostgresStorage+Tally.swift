@@ -13,9 +13,7 @@ extension PostgresStorage {
         var counted = 0
         while counted < limit {
             let size = min(OfficeTally.chunk, limit - counted)
-            // Beside pushes' merges: the tally counts committed changes only, and pushes under way
-            // number theirs after it.
-            let (households, current) = try await lightWrite { connection in
+            let (households, current) = try await tallyWrite { connection in
                 try await countChunk(connection, city: city, engine: engine, fingerprint: fingerprint, limit: size)
             }
             counted += households

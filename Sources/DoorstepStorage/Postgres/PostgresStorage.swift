@@ -111,9 +111,13 @@ public final class PostgresStorage: ServerStorage {
         try await serialWrite(exclusive: false, body)
     }
 
-    private func serialWrite<Result: Sendable>(exclusive: Bool, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    /// Runs `body` in a write transaction holding the merge gate and `lock` (the write lock unless
+    /// another is named: the tally's, which pushes never wait for).
+    private func serialWrite<Result: Sendable>(
+        exclusive: Bool, lock: Int64 = PostgresSchema.writeLock, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let timing = Mutex<(asked: ContinuousClock.Instant, taken: ContinuousClock.Instant)?>(nil)
-        defer { noteWriteLock(timing.withLock { $0 }) }
+        defer { if lock == PostgresSchema.writeLock { noteWriteLock(timing.withLock { $0 }) } }
         return try await transaction { connection in
             if exclusive {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.mergeGate))", logger: logger)
@@ -121,10 +125,18 @@ public final class PostgresStorage: ServerStorage {
                 try await connection.query("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", logger: logger)
             }
             let asked = ContinuousClock.now
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: logger)
             timing.withLock { $0 = (asked, .now) }
             return try await body(connection)
         }
+    }
+
+    /// Runs `body` in a write transaction of the office tally: the merge gate shared and the
+    /// tally's own lock, not the write lock. The tally reads committed changes only, in the feed's
+    /// order (which the write lock keeps, as for a pull), and writes rows no one else writes, so
+    /// pushes never wait for its counting.
+    func tallyWrite<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await serialWrite(exclusive: false, lock: PostgresSchema.tallyLock, body)
     }
 
     /// How many times a push begins again, with the locks it lacked, before it runs alone.
