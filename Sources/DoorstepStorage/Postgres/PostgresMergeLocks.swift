@@ -51,8 +51,15 @@ final class PostgresMergeLocks {
 
     /// Takes the merge gate shared, then `locks` in order, waiting for each.
     func begin(with locks: Set<MergeLock>) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", logger: logger)
+        try await Self.run("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", connection, logger)
         try await take(locks.sorted())
+    }
+
+    /// Runs a statement that takes locks and reads its answer to the end: PostgresNIO returns from
+    /// `query` before the rows, and an error (a full lock table, a deadlock) comes with them; unread,
+    /// it would surface only as "transaction aborted" at the next statement.
+    static func run(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        for try await _ in try await connection.query(query, logger: logger) {}
     }
 
     /// Takes the locks the snapshot keys need before they are read.
@@ -65,7 +72,7 @@ final class PostgresMergeLocks {
     func need(locks: Set<MergeLock>) async throws {
         guard writeLockTaken == nil || locks.isSubset(of: held) else {
             // After the write lock only locks already held may be needed: its holder never waits.
-            throw Busy(locks: locks.subtracting(held))
+            throw Busy(locks: held.union(locks))
         }
         let missing = locks.subtracting(held).sorted()
         guard !missing.isEmpty else { return }
@@ -93,10 +100,10 @@ final class PostgresMergeLocks {
     /// returns its rows in the arrays' order, and each row's lock is taken as it is read).
     private func take(_ sorted: [MergeLock]) async throws {
         guard !sorted.isEmpty else { return }
-        try await connection.query(
+        try await Self.run(
             """
             SELECT pg_advisory_xact_lock(space, key) FROM UNNEST(\(sorted.map(\.space)), \(sorted.map(\.key))) AS lock(space, key)
-            """, logger: logger)
+            """, connection, logger)
         held.formUnion(sorted)
         if let last = sorted.last, highest.map({ last > $0 }) ?? true { highest = last }
     }
@@ -105,7 +112,7 @@ final class PostgresMergeLocks {
     func enterWriteLock() async throws {
         guard writeLockTaken == nil else { return }
         let asked = ContinuousClock.now
-        try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", logger: logger)
+        try await Self.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))", connection, logger)
         let taken = ContinuousClock.now
         writeLockTaken = taken
         tookWriteLock(asked, taken)

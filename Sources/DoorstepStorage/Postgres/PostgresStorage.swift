@@ -120,12 +120,12 @@ public final class PostgresStorage: ServerStorage {
         defer { if lock == PostgresSchema.writeLock { noteWriteLock(timing.withLock { $0 }) } }
         return try await transaction { connection in
             if exclusive {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.mergeGate))", logger: logger)
+                try await PostgresMergeLocks.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.mergeGate))", connection, logger)
             } else {
-                try await connection.query("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", logger: logger)
+                try await PostgresMergeLocks.run("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", connection, logger)
             }
             let asked = ContinuousClock.now
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lock))", logger: logger)
+            try await PostgresMergeLocks.run("SELECT pg_advisory_xact_lock(\(lock))", connection, logger)
             timing.withLock { $0 = (asked, .now) }
             return try await body(connection)
         }
@@ -165,6 +165,10 @@ public final class PostgresStorage: ServerStorage {
                 }
             } catch let busy as PostgresMergeLocks.Busy {
                 wanted.formUnion(busy.locks)
+                writeLock.withLock { $0.retries += 1 }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "40P01" {
+                // deadlock_detected: with a writer outside these rules (an older server's row
+                // waits); PostgreSQL rolled this one back, so it begins again.
                 writeLock.withLock { $0.retries += 1 }
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "53200" {
                 // out_of_memory: the lock table is full (max_locks_per_transaction); alone, this push needs none.
@@ -376,8 +380,14 @@ public final class PostgresStorage: ServerStorage {
         }
     }
 
+    /// Under the gate shared and the device's own lock (``MergeLock``), not the write lock: a push of
+    /// that device holds its row while it waits for the write lock, so a revocation waits for the
+    /// push in the pushes' own lock order instead of holding the write lock and waiting for the row.
     public func revokeDevice(_ id: DeviceID, at: String, scope: Principal) async throws -> DeviceRecord? {
-        try await lightWrite { connection in
+        try await transaction { connection in
+            let device = MergeLock.device(id)
+            try await PostgresMergeLocks.run("SELECT pg_advisory_xact_lock_shared(\(PostgresSchema.mergeGate))", connection, logger)
+            try await PostgresMergeLocks.run("SELECT pg_advisory_xact_lock(\(device.space), \(device.key))", connection, logger)
             guard let record = try await Self.devices(connection, "WHERE id = $1 AND token_hash NOT LIKE 'server:%'", [id.rawValue], logger).first,
                 record.district.map({ scope.covers(district: $0) }) ?? (scope.role == .city)
             else { return nil }
