@@ -12,8 +12,9 @@ import Synchronization
 /// step past a change that commits a moment later (`protocol/README.md`, "No skipped changes").
 /// A push reads, merges and writes its households under locks of their own and takes the write
 /// lock only to number its changes, so pushes of different households run side by side
-/// (``PostgresMergeLocks``); every other writer holds the write lock from its start, alone
-/// (``write(_:)``). Reads take no lock.
+/// (``PostgresMergeLocks``). A writer of rows pushes write runs alone (``write(_:)``); a writer of
+/// rows no push writes waits only for the numbering (``lightWrite(_:)``); the office tally counts
+/// under a lock of its own (``tallyWrite(_:)``). Reads take no lock.
 public final class PostgresStorage: ServerStorage {
     let client: PostgresClient
     let logger: Logger
@@ -104,8 +105,8 @@ public final class PostgresStorage: ServerStorage {
     }
 
     /// Runs `body` in a write transaction holding the merge gate shared and the write lock: for a
-    /// writer of rows no push writes (a pull's tick of the clock, the office tally, enrollment,
-    /// campaigns, accounts), so that it waits for pushes' numbering but not for their merges.
+    /// writer of rows no push writes (a pull's tick of the clock, enrollment, campaigns, accounts,
+    /// the admin token), so that it waits for pushes' numbering but not for their merges.
     @discardableResult
     func lightWrite<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await serialWrite(exclusive: false, body)
