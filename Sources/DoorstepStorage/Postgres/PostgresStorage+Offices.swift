@@ -74,46 +74,52 @@ extension PostgresStorage {
                 }
             }
             guard !fresh.isEmpty else { return }
+            let merged = try await merge(fresh)
+            if merged.results.allSatisfy({ $0.outcome != .rejected }) {
+                try await keep(merged, lines: fresh.map(\.row.line))
+                return
+            }
+            for entry in fresh {
+                let one = try await merge([entry])
+                if let refusal = one.results.first, refusal.outcome == .rejected {
+                    outcome.refuse(line: entry.row.line, refusal)
+                } else {
+                    try await keep(one, lines: [entry.row.line])
+                }
+            }
+        }
+
+        /// Rows merged in order on one snapshot, from the import's clock; nothing is written.
+        private func merge(_ rows: [(row: ImportedHousehold, id: EntityID)]) async throws -> Merged {
             let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
             var seed: Set<SnapshotKey> = [.progress(identity.device)]
-            for (row, id) in fresh { seed.formUnion([.households(row.nationalId), .entity(id), .canonical(id)]) }
-            let start = clock
+            for (row, id) in rows { seed.formUnion([.households(row.nationalId), .entity(id), .canonical(id)]) }
+            let (start, principal, identity, engine) = (clock, principal, identity, engine)
             let (store, (results, end)) = try await snapshot.run(seed: seed) { store -> ([MutationResult], HybridLogicalClock) in
                 var runClock = start
                 var results: [MutationResult] = []
-                for (row, id) in fresh {
+                for (row, id) in rows {
                     results.append(
                         try OfficeWrites.importRow(row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock))
                 }
                 return (results, runClock)
             }
-            guard results.allSatisfy({ $0.outcome != .rejected }) else {
-                for (row, id) in fresh { try await importOne(row, as: id) }
-                return
-            }
-            clock = end
-            try await snapshot.writeBack(store, actor: actor, now: now)
-            outcome.created.append(contentsOf: fresh.map(\.row.line))
+            return Merged(snapshot: snapshot, store: store, results: results, clock: end)
         }
 
-        /// One row on its own snapshot; only an applied row is written back.
-        private mutating func importOne(_ row: ImportedHousehold, as id: EntityID) async throws {
-            let snapshot = PostgresSnapshot(connection: connection, logger: logger, engine: engine)
-            let start = clock
-            let (principal, identity, engine) = (self.principal, self.identity, self.engine)
-            let (store, result) = try await snapshot.run(seed: [.progress(identity.device), .households(row.nationalId)]) {
-                store -> (MutationResult, HybridLogicalClock) in
-                var runClock = start
-                let result = try OfficeWrites.importRow(row, as: id, by: principal, server: identity.device, engine: engine, store: store, clock: &runClock)
-                return (result, runClock)
-            }
-            if result.0.outcome == .rejected {
-                outcome.refuse(line: row.line, result.0)
-                return
-            }
-            clock = result.1
-            try await snapshot.writeBack(store, actor: actor, now: now)
-            outcome.created.append(row.line)
+        /// What ``merge(_:)`` made, to write back or drop.
+        private struct Merged {
+            var snapshot: PostgresSnapshot
+            var store: SnapshotMergeStore
+            var results: [MutationResult]
+            var clock: HybridLogicalClock
+        }
+
+        /// Writes merged rows back and counts them created.
+        private mutating func keep(_ merged: Merged, lines: [Int]) async throws {
+            clock = merged.clock
+            try await merged.snapshot.writeBack(merged.store, actor: actor, now: now)
+            outcome.created.append(contentsOf: lines)
         }
     }
 
