@@ -158,6 +158,9 @@ let package = Package(
                 "DoorstepBundle",
                 "DoorstepStorage",
                 "DoorstepImport",
+                // A district relay (protocol 1.8) calls the city as a client does.
+                "DoorstepClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

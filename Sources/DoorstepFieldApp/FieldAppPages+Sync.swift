@@ -61,10 +61,11 @@ extension FieldAppPages {
         } else if let outcome = snapshot.outcome {
             switch outcome {
             case .done(let summary):
-                let rows: [(String, Int)] = [
-                    ("pushed", summary.pushed), ("alreadyApplied", summary.alreadyApplied), ("conflicts", summary.conflicts),
-                    ("quarantined", summary.quarantined), ("pulledHouseholds", summary.pulledHouseholds),
-                ]
+                let rows: [(String, Int)] =
+                    [
+                        ("pushed", summary.pushed), ("alreadyApplied", summary.alreadyApplied), ("conflicts", summary.conflicts),
+                        ("quarantined", summary.quarantined), ("pulledHouseholds", summary.pulledHouseholds),
+                    ] + (summary.relayed.map { $0 > 0 ? [("relayed", $0)] : [] } ?? [])
                 var summaryContent: [String: Any] = [
                     "rows": rows.map { ["key": $0.0, "label": t("summary.\($0.0)", language), "value": "\($0.1)"] }
                         + [["key": "seconds", "label": t("summary.seconds", language), "value": String(format: "%.1f", summary.seconds)]]

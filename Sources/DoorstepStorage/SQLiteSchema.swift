@@ -361,6 +361,22 @@ enum SQLiteSchema {
                     CREATE TABLE IF NOT EXISTS restore_pending (device TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v13 relays") { db in
+            // District relays' credentials (protocol 1.8, §19).
+            try db.execute(
+                sql: """
+                    CREATE TABLE relays (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        district TEXT NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL,
+                        created_by TEXT NOT NULL,
+                        revoked_at TEXT,
+                        last_contact_at TEXT
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

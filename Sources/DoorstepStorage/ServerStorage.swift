@@ -6,7 +6,7 @@ import Foundation
 /// codes, rate limits, the review queue.
 ///
 /// The server's test suite runs against any implementation.
-public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, DashboardStorage, Sendable {
+public protocol ServerStorage: ImportStorage, ReportStorage, BundleStorage, DashboardStorage, RelayStorage, Sendable {
     /// Creates or upgrades the schema; refuses a database written by a newer version
     /// (``MigrationPlan/newerError``) and changes nothing then.
     func migrate() async throws

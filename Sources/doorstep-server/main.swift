@@ -26,9 +26,11 @@ struct DoorstepServerCommand: AsyncParsableCommand {
               doorstep-server backup --data /var/lib/doorstep --out /mnt/usb/doorstep-2020-04-30.sqlite
               doorstep-server restore --from /mnt/usb/doorstep-2020-04-30.sqlite --data /var/lib/doorstep --replace
               doorstep-server migrate --dry-run --config /etc/doorstep/server.toml
+              doorstep-server --relay-for 150626 --upstream https://doorstep.ordos.example --relay-token dsr_... --host 0.0.0.0
+              doorstep-server relay-status --relay-for 150626 --upstream https://doorstep.ordos.example
             """,
         version: DoorstepVersion.string,
-        subcommands: [Serve.self, RotateAdminToken.self, Backup.self, Restore.self, Migrate.self],
+        subcommands: [Serve.self, RotateAdminToken.self, Backup.self, Restore.self, Migrate.self, RelayStatusCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -127,21 +129,87 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("Where scheduled backups go (default DATA/backups; env DOORSTEP_BACKUP_FOLDER).", valueName: "folder"))
     var backupFolder: String?
 
+    @OptionGroup var relay: RelayOptions
+
     @OptionGroup var options: DataOptions
 
     func run() async throws {
-        let settings = try options.settings([
-            .host: host, .port: port, .tlsCert: tlsCert, .tlsKey: tlsKey, .authThrottleMillis: authThrottleMillis, .compression: compression,
-            .logFormat: logFormat, .logLevel: logLevel, .backupEvery: backupEvery, .backupKeep: backupKeep, .backupFolder: backupFolder,
-        ])
+        let settings = try options.settings(
+            [
+                .host: host, .port: port, .tlsCert: tlsCert, .tlsKey: tlsKey, .authThrottleMillis: authThrottleMillis, .compression: compression,
+                .logFormat: logFormat, .logLevel: logLevel, .backupEvery: backupEvery, .backupKeep: backupKeep, .backupFolder: backupFolder,
+            ].merging(relay.flags) { $1 })
         let configuration = try settings.serverConfiguration()
         ServerLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         ProcessMemory.returnLargeBlocksToTheSystem()
         // One server per data folder: a second one, or a restore into it, stops while this one runs.
         let lock = try DataFolderLock.acquire(configuration.dataDirectory)
-        let app = try await buildApplication(configuration: configuration)
-        try await app.runService()
+        if let relay = configuration.relay {
+            try await buildRelayApplication(configuration: configuration, relay: relay).runService()
+        } else {
+            try await buildApplication(configuration: configuration).runService()
+        }
         withExtendedLifetime(lock) {}
+    }
+}
+
+/// A district relay's flags (protocol 1.8): the same server, serving one district's devices and
+/// forwarding their work to the city.
+struct RelayOptions: ParsableArguments {
+    @Option(
+        name: .customLong("relay-for"),
+        help: ArgumentHelp(
+            "Run as this district's relay (its code, e.g. 150626): devices sync with it on the office's network, it forwards to --upstream (env DOORSTEP_RELAY_FOR).",
+            valueName: "district"))
+    var relayFor: String?
+
+    @Option(help: ArgumentHelp("A relay's city server (env DOORSTEP_RELAY_UPSTREAM).", valueName: "url"))
+    var upstream: String?
+
+    @Option(
+        name: .customLong("relay-token"),
+        help: ArgumentHelp(
+            "The relay's token from the city (`doorstep relay create`), needed at its first start only: kept in DATA/relay.token (env DOORSTEP_RELAY_TOKEN).",
+            valueName: "token"))
+    var relayToken: String?
+
+    @Option(
+        name: .customLong("relay-interval-ms"),
+        help: ArgumentHelp(
+            "A relay's time between two rounds with the city while no device pushes (default 5000; env DOORSTEP_RELAY_INTERVAL_MS).",
+            valueName: "ms"))
+    var relayInterval: String?
+
+    var flags: [ServerSetting: String?] {
+        [.relayFor: relayFor, .relayUpstream: upstream, .relayToken: relayToken, .relayIntervalMillis: relayInterval]
+    }
+}
+
+struct RelayStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay-status",
+        abstract: "What a district relay holds for the city: whether the city answers, pending work, last forward, oldest unconfirmed.",
+        discussion: "Reads the relay's data folder (also while it runs). With --json, the same keys as GET /v1/relay/status."
+    )
+
+    @OptionGroup var relay: RelayOptions
+    @OptionGroup var options: DataOptions
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: ArgumentHelp("zh (default) or en: the language of the lines printed.", valueName: "zh|en")) var lang = "zh"
+
+    func run() async throws {
+        let settings = try options.settings(relay.flags)
+        let configuration = try settings.dataConfiguration()
+        guard let relay = try settings.relayConfiguration(dataDirectory: configuration.dataDirectory, city: configuration.city) else {
+            throw ValidationError("relay-status needs --relay-for DISTRICT (and --upstream URL), as the relay was started with")
+        }
+        guard let language = Language(rawValue: lang) else { throw ValidationError("--lang is zh or en") }
+        let status = try relayStatus(configuration: configuration, relay: relay)
+        if json {
+            print(String(decoding: try WireCoding.encode(status, pretty: true), as: UTF8.self))
+        } else {
+            print(RelayStatusText.render(status, language: language))
+        }
     }
 }
 

@@ -22,6 +22,7 @@ struct ProtocolExamplesTests {
         try Self.roundTrip(PushBatch.self, "push-batch.json")
         try Self.roundTrip(PushBatch.self, "push-batch-lost.json")
         try Self.roundTrip(PushReceipt.self, "push-receipt.json")
+        try Self.roundTrip(PushReceipt.self, "relay-push-receipt.json")
         try Self.roundTrip(PullPage.self, "pull-page.json")
         try Self.roundTrip(PullPage.self, "pull-page-estimate.json")
         try Self.roundTrip(BundleManifest.self, "bundle-manifest.json")
@@ -85,7 +86,7 @@ struct ProtocolExamplesTests {
                 "conflict-record.json", "entity-state.json",
                 "error-body.json",
                 "held-change.json", "pull-page-estimate.json", "pull-page.json", "push-batch-lost.json", "push-batch.json", "push-receipt.json",
-                "server-info.json",
+                "push-signature.json", "relay-push-receipt.json", "server-info.json",
             ])
     }
 

@@ -16,6 +16,8 @@ import Testing
         "dashboard.review.reason.", "dashboard.compare.",
         // The field app's notes after an action, sync summary rows, hints and enrollment fields, named by id.
         "app.done.", "app.summary.", "app.hint.", "app.enroll.",
+        // A relay's status lines (`relay-status`), named by id.
+        "relay.status.",
     ]
 
     static func sources() throws -> [(path: String, text: String)] {

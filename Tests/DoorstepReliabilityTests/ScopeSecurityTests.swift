@@ -167,6 +167,12 @@ import Testing
             let roster = Data("身份证号,姓名,低保金\r\n\(b.nationalID),名单某,100\r\n".utf8)
             let json = "application/json"
             func body(_ value: [String: JSONValue]) throws -> Data { try WireCoding.encode(value) }
+            // District relays (1.8): A's relay, made by A's office, and B's, made by the city.
+            let relayA = try await caller.call(.post, "/v1/admin/relays", token: office.token, json: ["name": "A relay", "district": Self.here])
+                .json(NewRelayResponse.self)
+            let relayB = try await caller.call(.post, "/v1/admin/relays", token: caller.adminToken, json: ["name": "B relay", "district": Self.there])
+                .json(NewRelayResponse.self)
+            let bBatch = try WireCoding.encode(PushBatch(device: b.visitor.id, mutations: []))
 
             let probes: [String: Probe] = [
                 "GET /health": Probe(requests: [(visitor.token, .get, "/health", nil, json)], allowed: [200]),
@@ -334,6 +340,26 @@ import Testing
                         (visitor.token, .get, "/v1/attachments/\(b.photo)/file", nil, json),
                         (office.token, .get, "/v1/attachments/\(b.photo)/file", nil, json),
                     ], allowed: [404]),
+                // A's office makes no relay for B and revokes none of B's; A's relay forwards no batch of
+                // B's devices (signed or not) and lists only A's devices; the city has no relay status.
+                "POST /v1/admin/relays": Probe(
+                    requests: [(office.token, .post, "/v1/admin/relays", try body(["name": "intruder", "district": .string(Self.there)]), json)],
+                    allowed: [403]),
+                "GET /v1/admin/relays": Probe(
+                    requests: [
+                        (office.token, .get, "/v1/admin/relays?district=\(Self.there)", nil, json), (office.token, .get, "/v1/admin/relays", nil, json),
+                    ], allowed: [200]),
+                "POST /v1/admin/relays/{relay}/revoke": Probe(
+                    requests: [(office.token, .post, "/v1/admin/relays/\(relayB.relay.id)/revoke", nil, json)], allowed: [404]),
+                "POST /v1/relay/push": Probe(
+                    requests: [
+                        (relayA.token, .post, "/v1/relay/push", bBatch, json), (relayA.token, .post, "/v1/relay/push", visitorBatch, json),
+                        (visitor.token, .post, "/v1/relay/push", visitorBatch, json),
+                    ], allowed: [403, 422]),
+                "GET /v1/relay/devices": Probe(
+                    requests: [(relayA.token, .get, "/v1/relay/devices", nil, json), (office.token, .get, "/v1/relay/devices", nil, json)],
+                    allowed: [200, 403]),
+                "GET /v1/relay/status": Probe(requests: [(visitor.token, .get, "/v1/relay/status", nil, json)], allowed: [404]),
                 "GET /v1/reports": Probe(
                     requests: [
                         (office.token, .get, "/v1/reports?district=\(Self.there)", nil, json),

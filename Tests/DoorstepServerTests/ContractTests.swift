@@ -81,7 +81,30 @@ struct ContractTests {
         samples["DismissRequest"] = [DismissRequest(reason: "重复录入")]
         samples["AuditEntry"] = [audit, plainAudit]
         samples["HistoryList"] = [HistoryList(history: [audit, plainAudit])]
-        samples["ServerInfo"] = [ServerInfo(serverKeyID: "0123456789abcdef", serverPublicKey: key, protocolVersions: [1])]
+        samples["ServerInfo"] = [
+            ServerInfo(serverKeyID: "0123456789abcdef", serverPublicKey: key, protocolVersions: [1]),
+            ServerInfo(serverKeyID: "0123456789abcdef", serverPublicKey: key, protocolVersions: [1], relayFor: "150602"),
+        ]
+        // District relays (1.8).
+        let relay = RelayRecord(
+            id: "r-" + String(repeating: "0a", count: 16), name: "乌审旗中转", district: "150626", createdAt: at, createdBy: "city-admin", revokedAt: at,
+            lastContactAt: at)
+        let freshRelay = RelayRecord(id: relay.id, name: "relay", district: "150602", createdAt: at, createdBy: "device:\(device)")
+        samples["RelayRecord"] = [relay, freshRelay]
+        samples["NewRelayRequest"] = [NewRelayRequest(name: "乌审旗中转", district: "150626")]
+        samples["NewRelayResponse"] = [NewRelayResponse(relay: freshRelay, token: "dsr_" + String(repeating: "A", count: 43))]
+        samples["RelayList"] = [RelayList(relays: [relay, freshRelay])]
+        let hash = String(repeating: "ab", count: 32)
+        samples["RelayDevice"] = [RelayDevice(device: record, tokenHash: hash)]
+        samples["RelayDeviceList"] = [RelayDeviceList(relay: freshRelay, devices: [RelayDevice(device: bare, tokenHash: hash)], serverClock: hlc)]
+        samples["RelayStatus"] = [
+            RelayStatus(
+                district: "150626", upstream: "https://doorstep.ordos.example", upstreamReachable: false, lastContactAt: at, lastError: "serverUnreachable",
+                pendingMutations: 12, pendingBatches: 2, lastForwardAt: at, oldestUnconfirmedAt: at, refusedNotYetSeen: 1, devices: 4, revoked: false),
+            RelayStatus(
+                district: "150626", upstream: "https://doorstep.ordos.example", upstreamReachable: true, lastContactAt: nil, lastError: nil,
+                pendingMutations: 0, pendingBatches: 0, lastForwardAt: nil, oldestUnconfirmedAt: nil, refusedNotYetSeen: 0, devices: 0, revoked: true),
+        ]
         samples["ClosedRejection"] = [
             ClosedRejection(device: device, seq: 3, closedAs: .dismissed, closedBy: "office:wang.li", closedAt: at, reason: "重复录入"),
             ClosedRejection(device: device, seq: 4, closedAs: .accepted, closedBy: "office:wang.li", closedAt: at, reason: nil),

@@ -321,6 +321,9 @@ public struct SyncSummary: Sendable, Hashable, Codable {
     public var sentAgain: Int?
     /// Seqs a restored server had lost that this laptop no longer held, declared lost (protocol 1.7).
     public var declaredLost: Int?
+    /// Mutations a district relay holds whose outcome the city has not given yet (1.8, §19): kept
+    /// on this laptop and sent again at the next sync, until the city's outcome comes back.
+    public var relayed: Int?
 }
 
 /// A mutation the server refused, kept until the visitor fixes or discards it.

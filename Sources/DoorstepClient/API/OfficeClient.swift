@@ -36,6 +36,22 @@ public struct OfficeClient: Sendable {
         try await api.call("POST", "/v1/admin/devices/\(device)/revoke", as: DeviceRecord.self)
     }
 
+    /// Makes a district relay's credential (protocol 1.8, §19.5): its token is in the answer only.
+    public func createRelay(name: String, district: String) async throws -> NewRelayResponse {
+        try await api.call(
+            "POST", "/v1/admin/relays", body: try WireCoding.encode(NewRelayRequest(name: name, district: district)), as: NewRelayResponse.self)
+    }
+
+    /// The district relays (an office's own district's; the city's all, or `district`'s).
+    public func relays(district: String? = nil) async throws -> [RelayRecord] {
+        try await api.call("GET", "/v1/admin/relays" + Self.query(["district": district]), as: RelayList.self).relays
+    }
+
+    /// Revokes a relay at once: its token is refused (`relayRevoked`) from then on.
+    public func revokeRelay(_ id: String) async throws -> RelayRecord {
+        try await api.call("POST", "/v1/admin/relays/\(id)/revoke", as: RelayRecord.self)
+    }
+
     /// Conflicts, duplicates, rejected mutations and clock-flagged devices waiting for review.
     public func review(district: String? = nil) async throws -> ReviewQueue {
         try await api.call("GET", "/v1/review" + Self.query(["district": district]), as: ReviewQueue.self)

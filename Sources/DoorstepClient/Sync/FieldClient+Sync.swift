@@ -1,3 +1,5 @@
+import Crypto
+import DoorstepBundle
 public import DoorstepCore
 public import Foundation
 import GRDB
@@ -124,13 +126,17 @@ extension FieldClient {
         let start = ContinuousClock.now
         let startBytes = api.meter?.bytes ?? 0
         progress(SyncProgress(phase: .pushing, done: 0, total: total, bytes: startBytes))
+        let signingKey = try await pushSigningKey()
+        // What a relay answered `relayed` stays unsent-but-held; it is sent again at the next sync
+        // (to learn the city's outcome), not again in this one.
+        var sentThrough: Int64 = 0
         while true {
             try Task.checkCancellation()
             // The stored bodies go out as they are (each was validated and encoded when recorded),
             // as many as the link carries in a few seconds.
             let limit = pace.limit(.mutation, largest: largest, first: largest)
-            let (batch, lost, acknowledged) = try await pool.read { db in
-                let (batch, lost) = try Self.nextBatch(db, limit: limit)
+            let (batch, lost, acknowledged) = try await pool.read { [sentThrough] db in
+                let (batch, lost) = try Self.nextBatch(db, limit: limit, after: sentThrough)
                 return (batch, lost, try LocalStore.setting(db, .catchingUpThrough).flatMap { Int64($0) })
             }
             guard !batch.isEmpty || lost != nil else { return }
@@ -152,11 +158,12 @@ extension FieldClient {
             writer.int(Int64(ProtocolVersion.current))
             writer.endObject()
             let body = Data(writer.bytes)
+            let signature = try Self.signature(of: body, by: signingKey)
             let receipt: PushReceipt
             let sent = PaceMark(api)
             do {
                 do {
-                    receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+                    receipt = try await api.call("POST", "/v1/push", body: body, headers: signature, as: PushReceipt.self)
                 } catch let error as DoorstepError
                     where api.compressBodies && (error.code == .unsupportedMediaType || error.code == .malformedInput)
                 {
@@ -164,7 +171,7 @@ extension FieldClient {
                     // at the end of this sync, and sent this batch as it is.
                     try await pool.write { db in try LocalStore.set(db, .serverRevision, nil) }
                     api = api.sendingPlain
-                    receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+                    receipt = try await api.call("POST", "/v1/push", body: body, headers: signature, as: PushReceipt.self)
                 }
                 sent.note(.mutation, items: batch.count, in: pace)
             } catch let error as DoorstepError where error.code == .missingPredecessor {
@@ -204,8 +211,10 @@ extension FieldClient {
                 case .alreadyApplied: summary.alreadyApplied += 1
                 case .conflict: summary.pushed += 1; summary.conflicts += 1
                 case .rejected: summary.quarantined += 1
+                case .relayed: summary.relayed = (summary.relayed ?? 0) + 1
                 }
             }
+            sentThrough = max(sentThrough, batch.last?.seq ?? 0, lost?.through ?? 0)
             summary.clockSkew = summary.clockSkew || receipt.clockSkew
             done += batch.count
             progress(
@@ -217,11 +226,11 @@ extension FieldClient {
     /// The next batch to push: the unsent outbox rows in seq order, and the seqs to declare lost
     /// before them (1.7), at most `limit` mutations, consecutive, stopping before another range to
     /// declare.
-    static func nextBatch(_ db: Database, limit: Int) throws -> (batch: [OutboxEntry], lost: SeqRange?) {
-        let ranges = try LocalStore.lostToDeclare(db)
-        let firstUnsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0")
+    static func nextBatch(_ db: Database, limit: Int, after sent: Int64 = 0) throws -> (batch: [OutboxEntry], lost: SeqRange?) {
+        let ranges = try LocalStore.lostToDeclare(db).filter { $0.through > sent }
+        let firstUnsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0 AND seq > ?", arguments: [sent])
         var lost: SeqRange?
-        var after: Int64 = 0
+        var after: Int64 = sent
         var before = Int64.max
         if let range = ranges.first {
             if firstUnsent.map({ range.from < $0 }) ?? true {
@@ -237,7 +246,11 @@ extension FieldClient {
             arguments: [after, before, limit]
         )
         .map { row in OutboxEntry(seq: row["seq"], household: try EntityID(row["household"] as String), body: row["body"]) }
-        return (batch, lost)
+        // Consecutive only: a relay's answers (1.8) can leave a seq between two unsent ones answered
+        // (the city's outcome came back for it, not yet for them); the rest goes in the next batch.
+        var run = min(batch.count, 1)
+        while run < batch.count, batch[run].seq == batch[run - 1].seq + 1 { run += 1 }
+        return (Array(batch.prefix(run)), lost)
     }
 
     /// Sends again the work a server that lost it asks for, from `resume` up to the first seq not
@@ -322,7 +335,8 @@ extension FieldClient {
         }
         try await pool.write { db in try LocalStore.set(db, .catchingUpThrough, String(first - 1)) }
         let body = try WireCoding.encode(PushBatch(device: device, mutations: [], acknowledgedThrough: first - 1))
-        let receipt = try await api.call("POST", "/v1/push", body: body, as: PushReceipt.self)
+        let receipt = try await api.call(
+            "POST", "/v1/push", body: body, headers: try Self.signature(of: body, by: try await pushSigningKey()), as: PushReceipt.self)
         try await pool.write { db in try Self.absorb(receipt.serverClock, db) }
         let held = receipt.highestContiguousSeq
         guard held + 1 < first else { return nil }
@@ -350,6 +364,18 @@ extension FieldClient {
         var body: String
     }
 
+    /// This laptop's enrolled key: each push body is signed with it (1.8, §19.2), so that a district
+    /// relay can forward it to the city byte for byte and the city can tell it is this laptop's.
+    func pushSigningKey() async throws -> Curve25519.Signing.PrivateKey? {
+        try await pool.read { db in try LocalStore.setting(db, .signingKey) }
+            .flatMap { Data(base64Encoded: $0) }.flatMap { try? Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
+    }
+
+    /// The header that carries a push body's signature (none without a key: an enrollment before 1.2).
+    static func signature(of body: Data, by key: Curve25519.Signing.PrivateKey?) throws -> [String: String] {
+        try key.map { [BatchSignature.header: try BatchSignature.sign(body, with: $0)] } ?? [:]
+    }
+
     static func take(_ receipt: PushReceipt, batch: [OutboxEntry], _ db: Database) throws {
         // Acknowledged work stays in the outbox and in the view until a pull brings the server's
         // copy, so only a household with refused work shows anything new.
@@ -367,6 +393,10 @@ extension FieldClient {
                         try result.details.map { String(decoding: try WireCoding.encode($0), as: UTF8.self) },
                     ]
                 )
+            } else if result.outcome == .relayed {
+                // Held by a district relay, the city's outcome still to come (1.8): kept unsent-but-held,
+                // in the outbox and the view, and sent again at the next sync to learn it.
+                continue
             } else if mutation.seq <= receipt.highestContiguousSeq {
                 try db.cachedStatement(sql: "UPDATE outbox SET acked = 1, stamp = ? WHERE seq = ?").execute(arguments: [
                     result.stamp?.description, mutation.seq,

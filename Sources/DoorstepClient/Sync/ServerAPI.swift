@@ -1,10 +1,11 @@
 import DoorstepCompression
 import DoorstepCore
-import Foundation
+package import Foundation
 import Synchronization
 
-/// The protocol's HTTP calls, with retries, decoding, and errors as ``DoorstepError``.
-struct ServerAPI: Sendable {
+/// The protocol's HTTP calls, with retries, decoding, and errors as ``DoorstepError``; the
+/// package's own (a district relay calls the city with it too).
+package struct ServerAPI: Sendable {
     let transport: any SyncTransport
     let token: String?
     let retry: RetryPolicy
@@ -15,6 +16,20 @@ struct ServerAPI: Sendable {
     /// Whether request bodies are sent compressed (zstd): only to a server known to read 1.5.
     var compressBodies = false
 
+    /// Calls through `transport` with `token`; answers asked for compressed with `compression`,
+    /// request bodies sent compressed with `compressBodies`.
+    package init(
+        transport: any SyncTransport, token: String?, retry: RetryPolicy, meter: ByteMeter? = nil, compression: Bool = true,
+        compressBodies: Bool = false
+    ) {
+        self.transport = transport
+        self.token = token
+        self.retry = retry
+        self.meter = meter
+        self.compression = compression
+        self.compressBodies = compressBodies
+    }
+
     /// The same calls with request bodies sent as they are (a server that no longer reads 1.5).
     var sendingPlain: ServerAPI {
         var plain = self
@@ -24,7 +39,7 @@ struct ServerAPI: Sendable {
 
     /// The same calls without retries: a request whose answer may be lost after the server acted
     /// on it is followed by a question rather than sent again (file parts, protocol 1.4).
-    var sendingOnce: ServerAPI {
+    package var sendingOnce: ServerAPI {
         var once = RetryPolicy(maxAttempts: 1, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
         once.sleep = retry.sleep
         return ServerAPI(transport: transport, token: token, retry: once, meter: meter, compression: compression, compressBodies: compressBodies)
@@ -32,19 +47,21 @@ struct ServerAPI: Sendable {
 
     /// Sends a request and decodes a 2xx answer; a 4xx becomes the server's error; network errors
     /// and 5xx are retried with backoff, then become `serverUnreachable`.
-    func call<T: Decodable>(
-        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+    package func call<T: Decodable>(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:],
         decodeAlso statuses: Set<Int> = [], as type: T.Type
     ) async throws -> T {
-        try await call(method, path, body: body, contentType: contentType, decodeAlso: statuses) { data in try WireCoding.decode(type, from: data) }
+        try await call(method, path, body: body, contentType: contentType, headers: headers, decodeAlso: statuses) { data in
+            try WireCoding.decode(type, from: data)
+        }
     }
 
     /// As ``call(_:_:body:contentType:decodeAlso:as:)``, reading a 2xx answer with `decode`.
-    func call<T>(
-        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+    package func call<T>(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:],
         decodeAlso statuses: Set<Int> = [], resuming page: PageResume? = nil, decode: (Data) throws -> T
     ) async throws -> T {
-        let response = try await exchange(method, path, body: body, contentType: contentType, accepting: statuses, resuming: page)
+        let response = try await exchange(method, path, body: body, contentType: contentType, headers: headers, accepting: statuses, resuming: page)
         do {
             return try decode(response.body)
         } catch {
@@ -245,7 +262,7 @@ extension ServerAPI {
 }
 
 /// A pull page cut on the way in an earlier sync, and where to keep what comes of it now.
-struct PageResume: Sendable {
+package struct PageResume: Sendable {
     /// The bytes that came (`nil`: none yet).
     var held: PartialAnswer?
     /// Keeps what came when the request ends without the rest (`nil`: the page came whole).
@@ -262,7 +279,7 @@ final class HeldPage: @unchecked Sendable {
 struct UndecodableAnswer: Error {}
 
 /// Bytes of request and answer bodies, counted as they go.
-final class ByteMeter: Sendable {
+package final class ByteMeter: Sendable {
     private let count = Atomic<Int64>(0)
     private let lostCount = Atomic<Int64>(0)
 

@@ -118,6 +118,16 @@ extension DoorstepError.Code {
     /// A bundle's signature, hash or encryption does not check out.
     public static let bundleInvalid = Self("bundleInvalid")
 
+    // District relays (protocol 1.8, §19)
+    /// A push's device signature is missing (to a relay) or does not verify against the device's
+    /// enrolled key (a batch a relay forwards): nothing of it was applied.
+    public static let invalidSignature = Self("invalidSignature")
+    /// The city revoked this relay: it forwards and takes nothing more.
+    public static let relayRevoked = Self("relayRevoked")
+    /// A relay cannot reach the city for something only the city can do (an enrollment): try again
+    /// when the district's line is up.
+    public static let upstreamUnreachable = Self("upstreamUnreachable")
+
     // Attachments' files (protocol 1.4)
     /// A file's first bytes are not of an accepted type (JPEG, PNG, HEIC, PDF).
     public static let unsupportedMediaType = Self("unsupportedMediaType")

@@ -84,7 +84,7 @@ public struct MergeEngine: Sendable {
     }
 
     /// The refusal of a batch that starts after a seq the server lacks: send again from `held + 1`.
-    static func missingPredecessor(held: Int64, first: Int64) -> DoorstepError {
+    public static func missingPredecessor(held: Int64, first: Int64) -> DoorstepError {
         DoorstepError(
             .missingPredecessor,
             "the server holds this device's mutations up to seq \(held); the batch starts at \(first); send from \(held + 1)",
@@ -93,7 +93,9 @@ public struct MergeEngine: Sendable {
         )
     }
 
-    private func checkShape(of batch: PushBatch, from principal: Principal) throws(DoorstepError) {
+    /// Refuses a batch whose shape breaks §8 (another device's, seqs not consecutive, too many, a version or
+    /// schema not served): what a relay checks before it holds a batch for the city (§19).
+    public func checkShape(of batch: PushBatch, from principal: Principal) throws(DoorstepError) {
         guard ProtocolVersion.served.contains(batch.protocolVersion) else {
             throw DoorstepError(
                 .unsupportedProtocolVersion,

@@ -7,7 +7,7 @@ public enum ProtocolVersion {
     /// The HTTP header that names the protocol version of every request.
     public static let header = "Doorstep-Protocol"
     /// The revision of the current version this build implements (additions only: `protocol/README.md` §13).
-    public static let revision = "1.7"
+    public static let revision = "1.8"
     /// The request header that names the revision a client reads (protocol 1.4, §13.4).
     public static let revisionHeader = "Doorstep-Revision"
     /// The first revision with attachments: a request that reads an older one is sent none.
@@ -18,6 +18,9 @@ public enum ProtocolVersion {
 
     /// The first revision that reads `lost` in a batch (§8 "Work a restored server lost").
     public static let lostWorkRevision = (major: 1, minor: 7)
+
+    /// The first revision with district relays and signed pushes (§19).
+    public static let relayRevision = (major: 1, minor: 8)
 
     /// Whether a server of this revision takes `lost` in a batch (`1.7` or later).
     public static func readsLostWork(_ revision: String?) -> Bool {
@@ -113,6 +116,9 @@ public enum MutationOutcome: String, Codable, Hashable, Sendable {
     /// Refused: wrong in itself, outside the writer's scope or role, or dependent on a rejected mutation.
     /// Stored in the rejection log; counts as handled for the seq.
     case rejected
+    /// Held by a district relay and forwarded to the city, whose outcome is not known yet (1.8, §19):
+    /// the device keeps the mutation unsent-but-held and sends it again at its next sync to learn it.
+    case relayed
 }
 
 /// The answer for one mutation of a batch.

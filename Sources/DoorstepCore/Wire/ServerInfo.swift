@@ -10,11 +10,18 @@ public struct ServerInfo: Codable, Hashable, Sendable {
     public var protocolVersions: [Int]
     /// The revision of the current version the server serves, e.g. `1.1` (absent before 1.1: `protocol/README.md` §13).
     public var protocolRevision: String?
+    /// For a district relay (1.8, §19): the district it serves; its `serverKeyID` and
+    /// `serverPublicKey` are the city's, since bundles and signatures go to the city.
+    public var relayFor: String?
 
-    public init(serverKeyID: String, serverPublicKey: String, protocolVersions: [Int], protocolRevision: String? = ProtocolVersion.revision) {
+    public init(
+        serverKeyID: String, serverPublicKey: String, protocolVersions: [Int], protocolRevision: String? = ProtocolVersion.revision,
+        relayFor: String? = nil
+    ) {
         self.serverKeyID = serverKeyID
         self.serverPublicKey = serverPublicKey
         self.protocolVersions = protocolVersions
         self.protocolRevision = protocolRevision
+        self.relayFor = relayFor
     }
 }

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var logFormat: LogFormat = .text
     /// Backups the server makes itself (`backup.every`), none when `nil`.
     public var backups: BackupSchedule? = nil
+    /// Set when the server runs as a district relay (protocol 1.8, §19; `--relay-for`).
+    public var relay: RelayConfiguration? = nil
 
     /// Limits on what one request may carry.
     public struct Limits: Sendable {

@@ -21,6 +21,10 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case backupEvery = "backup.every"
     case backupKeep = "backup.keep"
     case backupFolder = "backup.folder"
+    case relayFor = "relay.for"
+    case relayUpstream = "relay.upstream"
+    case relayToken = "relay.token"
+    case relayIntervalMillis = "relay.interval_ms"
 
     /// The key in the configuration file (`backup.keep`, or `keep` under `[backup]`).
     public var key: String { rawValue }
@@ -31,6 +35,8 @@ public enum ServerSetting: String, CaseIterable, Sendable {
         case .tlsCert: "--tls-cert"
         case .tlsKey: "--tls-key"
         case .authThrottleMillis: "--auth-throttle-ms"
+        case .relayUpstream: "--upstream"
+        case .relayIntervalMillis: "--relay-interval-ms"
         default: "--" + rawValue.replacingOccurrences(of: ".", with: "-")
         }
     }
@@ -166,7 +172,39 @@ public struct ServerSettings: Sendable {
                 every: TimeInterval(seconds), keep: Int(keep ?? 14),
                 folder: folder ?? (configuration.dataDirectory as NSString).appendingPathComponent("backups"))
         }
+        configuration.relay = try relayConfiguration(dataDirectory: configuration.dataDirectory, city: configuration.city)
         return configuration
+    }
+
+    /// The relay settings (`relay.for`, `relay.upstream`, `relay.token`), when the server runs as a
+    /// district relay (protocol 1.8, §19). The token may be left out once a relay has started with
+    /// it: it is kept in the data folder (`relay.token`, readable by its owner only).
+    public func relayConfiguration(dataDirectory: String, city: CityData) throws(DoorstepError) -> RelayConfiguration? {
+        guard let district = text(.relayFor) else {
+            if raw(.relayUpstream) != nil || raw(.relayToken) != nil {
+                throw DoorstepError(.invalidValue, "--upstream and --relay-token are a relay's settings: they go with --relay-for DISTRICT")
+            }
+            return nil
+        }
+        let code = try city.requireDistrict(district).code
+        guard
+            let upstream = try value(
+                .relayUpstream, expected: "the city server's address, http:// or https://",
+                { text in URL(string: text).flatMap { ["http", "https"].contains($0.scheme?.lowercased() ?? "") && $0.host != nil ? $0 : nil } })
+        else {
+            throw DoorstepError(.missingField, "a relay needs the city server's address: --upstream URL (relay.upstream, DOORSTEP_RELAY_UPSTREAM)")
+        }
+        let kept = (try? String(contentsOfFile: RelayConfiguration.tokenPath(in: dataDirectory), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let token = text(.relayToken) ?? kept.flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw DoorstepError(
+                .missingField,
+                "the first start of a relay needs its token from the city: --relay-token TOKEN (DOORSTEP_RELAY_TOKEN); an office makes one with `doorstep relay create`"
+            )
+        }
+        var relay = RelayConfiguration(district: code, upstream: upstream, token: token)
+        if let millis = try integer(.relayIntervalMillis, in: 10...3_600_000) { relay.interval = .milliseconds(millis) }
+        return relay
     }
 }
 

@@ -11,9 +11,9 @@ extension DoorstepError.Code {
             .badRequest
         case .missingField, .invalidValue, .unknownField, .invalidNationalId, .invalidPhone, .negativeAmount,
             .unknownDistrict, .illegalTransition, .invalidOperation, .visitImmutable, .unknownEntity,
-            .dependsOnRejected, .entityIdTaken, .bundleInvalid, .invalidCityData, .duplicateInFile, .hashMismatch:
+            .dependsOnRejected, .entityIdTaken, .bundleInvalid, .invalidCityData, .duplicateInFile, .hashMismatch, .invalidSignature:
             .unprocessableContent
-        case .unauthorized, .deviceRevoked, .invalidEnrollmentCode:
+        case .unauthorized, .deviceRevoked, .invalidEnrollmentCode, .relayRevoked:
             .unauthorized
         case .forbiddenForRole, .outOfScope:
             .forbidden
@@ -29,6 +29,8 @@ extension DoorstepError.Code {
             .upgradeRequired
         case .rateLimited:
             .tooManyRequests
+        case .upstreamUnreachable:
+            .serviceUnavailable
         default:
             .internalServerError
         }

@@ -107,6 +107,7 @@ struct DoorstepAPI: Sendable {
         addReportRoutes(to: offices)
         addDashboardAccountRoutes(to: offices)
         addCampaignRoutes(to: offices)
+        addRelayRoutes(devices: devices, offices: offices)
         addDashboardRoutes(to: router)
     }
 
@@ -156,6 +157,11 @@ struct DoorstepAPI: Sendable {
                 throw DoorstepError(.deviceRevoked, "this device's access was revoked; export unsynced work to a bundle, then wipe the local copy")
             }
             return .device(device)
+        }
+        if let relay = try await storage.relay(tokenHash: hash) {
+            guard !relay.isRevoked else { throw DoorstepError(.relayRevoked, "the city revoked this relay; it takes and forwards nothing more") }
+            try await storage.noteRelayContact(relay.id, at: now)
+            return .relay(relay)
         }
         throw try await failedAttempt("token-addr:\(context.remoteAddress)", DoorstepError(.unauthorized, "the token is not known to this server"))
     }

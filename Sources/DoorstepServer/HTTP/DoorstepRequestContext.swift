@@ -35,6 +35,8 @@ public enum Caller: Sendable {
     case admin
     /// An enrolled device (an office's or the city's device decides for its office).
     case device(DeviceRecord)
+    /// A district relay (1.8, §19): it reads its district and forwards its devices' signed batches.
+    case relay(RelayRecord)
 
     static let adminDevice = DeviceID(unchecked: "city-admin")
 
@@ -43,6 +45,8 @@ public enum Caller: Sendable {
         switch self {
         case .admin: Principal(device: Caller.adminDevice, role: .city, district: nil)
         case .device(let record): record.principal
+        // A relay reads its district as a visitor of it would; it writes only its devices' batches.
+        case .relay(let record): Principal(device: DeviceID(unchecked: record.id), role: .visitor, district: record.district)
         }
     }
 
@@ -51,10 +55,14 @@ public enum Caller: Sendable {
         switch self {
         case .admin: "city-admin"
         case .device(let record): "device:\(record.id)"
+        case .relay(let record): "relay:\(record.id)"
         }
     }
 
-    var canDecide: Bool { principal.role != .visitor }
+    var canDecide: Bool {
+        if case .relay = self { return false }
+        return principal.role != .visitor
+    }
 }
 
 /// Authenticates every request of a route group by its bearer token (a device's, or the city
@@ -67,7 +75,11 @@ struct TokenAuthenticator: AuthenticatorMiddleware {
     let api: DoorstepAPI
 
     func authenticate(request: Request, context: DoorstepRequestContext) async throws -> Caller? {
-        try await api.authenticate(request, context)
+        let caller = try await api.authenticate(request, context)
+        if case .relay = caller, !DoorstepAPI.relayMayCall(request.uri.path) {
+            throw DoorstepError(.forbiddenForRole, "a relay's token reads its district and forwards its devices' work; it calls nothing else")
+        }
+        return caller
     }
 }
 

@@ -241,6 +241,17 @@ enum PostgresSchema {
                 """
             ]
         ),
+        // As SQLite's v13: district relays' credentials (protocol 1.8, §19).
+        (
+            "v12 relays",
+            [
+                """
+                CREATE TABLE relays (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL, created_by TEXT NOT NULL, revoked_at TEXT, last_contact_at TEXT)
+                """
+            ]
+        ),
     ]
 
     /// What a migration needs done in Swift before its statements, by the migration's name.

@@ -7,7 +7,7 @@ struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: Help.text("help.admin.officeAdministrationEnrollmentCodesImporting"),
         discussion: Help.text("help.admin.theseCommandsNeedAnOffice"),
-        subcommands: [EnrollCode.self, Import.self, Devices.self, Users.self, Campaigns.self]
+        subcommands: [EnrollCode.self, Import.self, Devices.self, Users.self, Campaigns.self, Relays.self]
     )
 }
 

@@ -108,6 +108,7 @@ struct Upload: DoorstepCommand {
                     case .alreadyApplied: receipt.alreadyApplied += 1
                     case .conflict: receipt.applied += 1; receipt.conflicts += 1
                     case .rejected: receipt.rejected += 1
+                    case .relayed: break  // a relay's answer, never the city's to a bundle
                     }
                 }
                 if !console.json { console.say(summary(receipt)) }

@@ -72,6 +72,9 @@ struct Sync: DoorstepCommand {
         if let sent = summary.filesSent, let waiting = summary.filesWaiting {
             facts.add(console.t("cli.sync.files"), console.t("cli.sync.filesSent", ["sent": "\(sent)", "waiting": "\(waiting)"]))
         }
+        if let relayed = summary.relayed, relayed > 0 {
+            facts.add(console.t("cli.sync.relayedLabel"), console.t("cli.sync.relayedCount", ["relayed": "\(relayed)"]))
+        }
         if let sent = summary.sentAgain, sent > 0 {
             facts.add(console.t("cli.sync.sentAgain"), console.t("cli.sync.sentAgainCount", ["sent": "\(sent)"]))
         }

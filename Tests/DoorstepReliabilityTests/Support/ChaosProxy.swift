@@ -40,7 +40,8 @@ final class ChaosProxy: @unchecked Sendable {
         var maxDelayMillis = 250
     }
 
-    let upstreamPort: UInt16
+    private var upstream: UInt16
+    private var down = false
     private(set) var port: UInt16 = 0
     private let listener: Int32
     private let lock = NSLock()
@@ -51,7 +52,7 @@ final class ChaosProxy: @unchecked Sendable {
     var schedule: Schedule
 
     init(upstreamPort: UInt16, seed: UInt64, schedule: Schedule = Schedule()) throws {
-        self.upstreamPort = upstreamPort
+        self.upstream = upstreamPort
         self.generator = SeededGenerator(seed: seed)
         self.schedule = schedule
         (listener, port) = try Self.listen()
@@ -69,6 +70,15 @@ final class ChaosProxy: @unchecked Sendable {
 
     /// Turns the faults off (every request passes) or on again.
     func setEnabled(_ value: Bool) { lock.withLock { enabled = value } }
+
+    /// Cuts the link (every connection is closed unanswered, the server sees nothing) or restores it.
+    func setDown(_ value: Bool) { lock.withLock { down = value } }
+
+    /// The server's port (a server started again listens on another).
+    var upstreamPort: UInt16 {
+        get { lock.withLock { upstream } }
+        set { lock.withLock { upstream = newValue } }
+    }
 
     func shutdown() {
         shutdown_(listener)
@@ -116,6 +126,7 @@ final class ChaosProxy: @unchecked Sendable {
     private func handle(_ client: Int32) {
         Self.setTimeout(client, seconds: 30)
         guard let request = Self.readRequest(client) else { return }
+        if lock.withLock({ down }) { return }
         let (fault, extra) = roll()
         switch fault {
         case .dropBeforeServer:

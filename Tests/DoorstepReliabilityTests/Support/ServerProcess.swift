@@ -151,4 +151,14 @@ struct AdminAPI: Sendable {
         }
         return code
     }
+
+    /// A district relay's token (protocol 1.8).
+    func relayToken(district: String, name: String = "relay") async throws -> (id: String, token: String) {
+        let response = try await request("POST", "/v1/admin/relays", body: try WireCoding.encode(NewRelayRequest(name: name, district: district)))
+        guard response.status == 201 else {
+            throw DoorstepError(.internalError, "no relay: HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+        }
+        let made = try WireCoding.decode(NewRelayResponse.self, from: response.body)
+        return (made.relay.id, made.token)
+    }
 }

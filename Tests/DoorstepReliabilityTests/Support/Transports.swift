@@ -52,7 +52,8 @@ final class Ledger: @unchecked Sendable {
         let bySeq = Dictionary(batch.mutations.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
         lock.withLock {
             receipts += 1
-            for result in receipt.results {
+            for result in receipt.results where result.outcome != .relayed {
+                // A relay's `relayed` is not the city's answer yet (protocol 1.8): the city's comes later.
                 guard let mutation = bySeq[result.seq] else { continue }
                 let key = Key(device: batch.device.rawValue, seq: result.seq)
                 // The first acknowledgement counts (a replay answers alreadyApplied).

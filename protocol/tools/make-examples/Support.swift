@@ -280,3 +280,11 @@ func write(_ value: some Encodable, to path: String) {
     try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try! data.write(to: url)
 }
+
+/// `push-signature.json` (protocol 1.8, §19.2): a device's public key, a push body, and the
+/// device's signature of `doorstep-push-1` and a newline followed by the body.
+struct PushSignatureExample: Codable {
+    var publicSigningKey: String
+    var body: String
+    var signature: String
+}

@@ -125,6 +125,23 @@ do {
             b.update(.member, m1, in: h, at: t("08:00:00", day: "2020-04-21"), [w("health", "seriousIllness", bHealthBase)])
         ))!
     write(receipt, to: "\(out)/push-receipt.json")
+    // Protocol 1.8: the same laptop behind its district's relay, days later, sending seqs 1–4 again
+    // with two new ones: the relay answers 1–4 with the city's results (the line was up meanwhile)
+    // and holds 5–6 for the city, `relayed` (§19.3).
+    write(
+        PushReceipt(
+            device: receipt.device, highestContiguousSeq: 6, serverClock: receipt.serverClock,
+            results: receipt.results + [MutationResult(seq: 5, outcome: .relayed), MutationResult(seq: 6, outcome: .relayed)], clockSkew: false),
+        to: "\(out)/relay-push-receipt.json")
+    // Protocol 1.8: visitor A's key (a fixed example key, never a real one) and its signature of
+    // push-batch.json's bytes as a push body: `Doorstep-Signature` (§19.2).
+    let exampleKey = try! Curve25519.Signing.PrivateKey(rawRepresentation: SHA256.hash(data: Data("doorstep example key of visitor A".utf8)))
+    let signedBody = try! Data(contentsOf: URL(fileURLWithPath: "\(out)/push-batch.json"))
+    write(
+        PushSignatureExample(
+            publicSigningKey: exampleKey.publicKey.rawRepresentation.base64EncodedString(), body: String(decoding: signedBody, as: UTF8.self),
+            signature: try! exampleKey.signature(for: Data("doorstep-push-1\n".utf8) + signedBody).base64EncodedString()),
+        to: "\(out)/push-signature.json")
 
     // A gap: the error body.
     let gap = Mutation(
@@ -235,6 +252,8 @@ func roundTrip<T: Codable>(_ type: T.Type, _ path: String) {
 roundTrip(PushBatch.self, "\(out)/push-batch.json")
 roundTrip(PushBatch.self, "\(out)/push-batch-lost.json")
 roundTrip(PushReceipt.self, "\(out)/push-receipt.json")
+roundTrip(PushReceipt.self, "\(out)/relay-push-receipt.json")
+roundTrip(PushSignatureExample.self, "\(out)/push-signature.json")
 roundTrip(PullPage.self, "\(out)/pull-page.json")
 roundTrip(PullPage.self, "\(out)/pull-page-estimate.json")
 roundTrip(BundleManifest.self, "\(out)/bundle-manifest.json")

@@ -1,0 +1,237 @@
+import DoorstepBundle
+public import DoorstepClient
+import DoorstepCore
+import DoorstepWeb
+public import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// How a server runs as a district relay (protocol 1.8, `protocol/README.md` §19).
+public struct RelayConfiguration: Sendable {
+    /// The district it serves.
+    public var district: String
+    /// The city's server.
+    public var upstream: URL
+    /// The relay's token from the city (`POST /v1/admin/relays`).
+    public var token: String
+    /// The time between two rounds with the city while no device pushes.
+    public var interval: Duration
+    /// How the relay reaches the city (tests put a fault proxy's address in `upstream`).
+    public var transport: @Sendable (URL) -> any SyncTransport
+
+    public init(
+        district: String, upstream: URL, token: String, interval: Duration = .seconds(5),
+        transport: @escaping @Sendable (URL) -> any SyncTransport = { ClientConfiguration.platformTransport($0, stallTimeout: 60) }
+    ) {
+        self.district = district
+        self.upstream = upstream
+        self.token = token
+        self.interval = interval
+        self.transport = transport
+    }
+
+    /// Where a relay keeps its token, in its data folder.
+    public static func tokenPath(in dataDirectory: String) -> String {
+        (dataDirectory as NSString).appendingPathComponent("relay.token")
+    }
+}
+
+/// A relay's HTTP API for its devices: the same calls a device makes to the city (§19.1), answered
+/// from the relay's store; enrollment and files go on to the city.
+struct RelayAPI: Sendable {
+    let store: RelayStore
+    let upstream: RelayUpstream
+    let relay: RelayConfiguration
+    let configuration: ServerConfiguration
+    let cursors: PullCursors
+
+    var now: String { Instant.format(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000), in: .gmt) }
+
+    func addRoutes(to router: Router<DoorstepRequestContext>) {
+        router.get("health") { _, _ in try JSONResponse.make(JSONValue.object(["status": .string("ok"), "relayFor": .string(relay.district)])) }
+        router.get("metrics") { _, _ in try metrics() }
+        let v1 = router.group("v1").add(middleware: ProtocolVersionMiddleware())
+        v1.get("server") { _, _ in try serverInfo() }
+        v1.post("enroll") { request, _ in try await enroll(request) }
+        v1.post("push") { request, _ in try await push(request) }
+        v1.get("pull") { request, _ in try await pull(request) }
+        v1.get("campaigns") { request, _ in try await campaigns(request) }
+        v1.get("relay/status") { request, _ in
+            _ = try device(request)
+            return try JSONResponse.make(try store.status(upstream: relay.upstream.absoluteString))
+        }
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch] {
+            v1.on("files/**", method: method) { request, _ in try await passOn(request) }
+            v1.on("attachments/**", method: method) { request, _ in try await passOn(request) }
+        }
+    }
+
+    /// The city's identity (bundles and signatures are for the city), and the district served.
+    func serverInfo() throws -> Response {
+        guard let keyID = try store.value(.cityKeyID), let key = try store.value(.cityPublicKey) else {
+            throw DoorstepError(.upstreamUnreachable, "this relay has not reached the city yet; it answers once it has")
+        }
+        return try JSONResponse.make(
+            ServerInfo(serverKeyID: keyID, serverPublicKey: key, protocolVersions: Array(ProtocolVersion.served), relayFor: relay.district))
+    }
+
+    /// The device calling, by its token; `deviceRevoked` for one revoked at the city or here.
+    func device(_ request: Request) throws -> DeviceRecord {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+            throw DoorstepError(.unauthorized, "this request needs a token: send Authorization: Bearer <token>")
+        }
+        let hash = Secrets.hash(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        guard let (record, revokedHere) = try store.device(tokenHash: hash) else {
+            throw DoorstepError(
+                .unauthorized, "the token is not known to this relay (a device enrolled at the city is known after the relay's next contact with it)")
+        }
+        guard !record.isRevoked, !revokedHere else {
+            throw DoorstepError(.deviceRevoked, "this device's access was revoked; export unsynced work to a bundle, then wipe the local copy")
+        }
+        guard record.district == relay.district else {
+            throw DoorstepError(.outOfScope, "this relay serves district \(relay.district) only")
+        }
+        return record
+    }
+
+    func body(_ request: Request) async throws -> Data {
+        do {
+            return Data(try await request.body.collect(upTo: configuration.limits.maxBodyBytes).readableBytesView)
+        } catch let error as DoorstepError {
+            throw error
+        } catch {
+            throw DoorstepError(.payloadTooLarge, "the body is larger than \(configuration.limits.maxBodyBytes) bytes")
+        }
+    }
+
+    /// `POST /v1/enroll`: passed on to the city, which alone issues devices; the relay keeps the
+    /// device it made so that the device's calls are known here at once.
+    func enroll(_ request: Request) async throws -> Response {
+        let data = try await body(request)
+        let input = try WireCoding.decode(EnrollRequest.self, from: data)
+        let answer: EnrollResponse
+        do {
+            answer = try await upstream.api.sendingOnce.call("POST", "/v1/enroll", body: data, as: EnrollResponse.self)
+        } catch let error as DoorstepError where error.code == .serverUnreachable {
+            throw DoorstepError(.upstreamUnreachable, "the relay cannot reach the city to enroll this device: try again when the district's line is up")
+        }
+        guard answer.district == relay.district else {
+            throw DoorstepError(
+                .outOfScope,
+                "the code is for district \(answer.district ?? "-"); this relay serves \(relay.district): enroll at the city or that district's relay")
+        }
+        let record = DeviceRecord(
+            id: answer.device, name: input.deviceName, role: answer.role, district: answer.district, signingKey: input.publicSigningKey,
+            enrolledAt: now, revokedAt: nil, highestSeq: 0, clockSkew: false, lastPushAt: nil, lastPullAt: nil)
+        try store.takeDevices([RelayDevice(device: record, tokenHash: Secrets.hash(answer.token))])
+        return try JSONResponse.make(answer, status: .created)
+    }
+
+    /// `POST /v1/push`: held and answered at once (§19.2); the city's outcomes come back to the
+    /// device when it sends the same seqs again.
+    func push(_ request: Request) async throws -> Response {
+        let caller = try device(request)
+        guard try store.value(.revoked) != "1" else {
+            throw DoorstepError(.relayRevoked, "the city revoked this relay: sync with the city directly, or export a bundle")
+        }
+        let data = try await body(request)
+        guard let signature = request.headers[DoorstepAPI.signatureHeader] else {
+            throw DoorstepError(
+                .invalidSignature, "a relay takes only signed pushes (protocol 1.8): update Doorstep on this laptop, or sync with the city directly")
+        }
+        guard let key = BatchSignature.publicKey(caller.signingKey), BatchSignature.verify(signature, of: data, by: key) else {
+            throw DoorstepError(.invalidSignature, "the push is not signed by this device's enrolled key")
+        }
+        let batch = try WireCoding.decode(PushBatch.self, from: data)
+        try configuration.engine.checkShape(of: batch, from: caller.principal)
+        let (results, held) = try store.take(batch, body: data, signature: signature, now: now, city: configuration.city)
+        if results.contains(where: { $0.outcome == .relayed }) { upstream.wake() }
+        var clock = HybridLogicalClock(physicalMillis: configuration.clock)
+        for mutation in batch.mutations { clock.absorb(mutation.hlc) }
+        return try JSONResponse.make(
+            PushReceipt(device: batch.device, highestContiguousSeq: held, serverClock: clock.tick(), results: results, clockSkew: false))
+    }
+
+    /// `GET /v1/pull`: the relay's feed (§19.3), compressed as the city's pages are.
+    func pull(_ request: Request) async throws -> Response {
+        let caller = try device(request)
+        let query = request.uri.queryParameters
+        let cursor = try cursors.position(of: query.get("cursor"), for: caller.principal)
+        var limit = configuration.limits.defaultPullLimit
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...configuration.limits.maxPullLimit).contains(value) else {
+                throw DoorstepError(.invalidValue, "limit must be a whole number from 1 to \(configuration.limits.maxPullLimit)")
+            }
+            limit = value
+        }
+        let page = try store.page(after: cursor, limit: limit)
+        var clock = HybridLogicalClock(physicalMillis: configuration.clock)
+        let answer = PullPage(
+            nextCursor: cursors.issue(page.next, for: caller.principal), hasMore: page.hasMore, serverClock: clock.tick(),
+            households: page.households, removed: page.removed)
+        return try ResumablePage.answer(
+            [UInt8](try WireCoding.encode(answer)), request: request, compress: configuration.compressAnswers, level: configuration.compressionLevel)
+    }
+
+    /// `GET /v1/campaigns`: the city's, as last fetched.
+    func campaigns(_ request: Request) async throws -> Response {
+        _ = try device(request)
+        let text = try store.value(.campaigns) ?? #"{"campaigns":[]}"#
+        return JSONResponse.make(encoded: Array(text.utf8), status: .ok)
+    }
+
+    /// Files go on to the city as they came (the device's own token; the city checks it).
+    func passOn(_ request: Request) async throws -> Response {
+        _ = try device(request)
+        let data = try await body(request)
+        var headers: [String: String] = [:]
+        for field in request.headers where !["host", "content-length", "connection", "transfer-encoding"].contains(field.name.canonicalName) {
+            headers[field.name.rawName] = field.value
+        }
+        let path = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let answer: TransportResponse
+        do {
+            answer = try await relay.transport(relay.upstream).send(
+                TransportRequest(method: request.method.rawValue, path: path, headers: headers, body: data.isEmpty ? nil : data))
+        } catch {
+            throw DoorstepError(.upstreamUnreachable, "the relay cannot reach the city for this file now: the next sync tries again")
+        }
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            guard let field = HTTPField.Name(name), !["content-length", "connection", "transfer-encoding"].contains(field.canonicalName) else { continue }
+            fields[field] = value
+        }
+        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// The relay's figures for Prometheus.
+    func metrics() throws -> Response {
+        let status = try store.status(upstream: relay.upstream.absoluteString)
+        let oldest = status.oldestUnconfirmedAt.flatMap { Instant.parse($0) }.map { Double(configuration.clock()) / 1000 - $0.timeIntervalSince1970 } ?? 0
+        let lastForward = status.lastForwardAt.flatMap { Instant.parse($0) }?.timeIntervalSince1970 ?? 0
+        let text = """
+            # HELP doorstep_relay_upstream_reachable Whether the city answered the relay's last round (1) or not (0).
+            # TYPE doorstep_relay_upstream_reachable gauge
+            doorstep_relay_upstream_reachable \(status.upstreamReachable ? 1 : 0)
+            # HELP doorstep_relay_pending_mutations Mutations the relay holds whose outcome the city has not given yet.
+            # TYPE doorstep_relay_pending_mutations gauge
+            doorstep_relay_pending_mutations \(status.pendingMutations)
+            # HELP doorstep_relay_pending_batches Batches held for the city.
+            # TYPE doorstep_relay_pending_batches gauge
+            doorstep_relay_pending_batches \(status.pendingBatches)
+            # HELP doorstep_relay_oldest_unconfirmed_seconds Age of the oldest mutation still waiting for the city.
+            # TYPE doorstep_relay_oldest_unconfirmed_seconds gauge
+            doorstep_relay_oldest_unconfirmed_seconds \(max(0, oldest))
+            # HELP doorstep_relay_last_forward_timestamp_seconds When the city last took a forwarded batch (Unix time; 0: never).
+            # TYPE doorstep_relay_last_forward_timestamp_seconds gauge
+            doorstep_relay_last_forward_timestamp_seconds \(lastForward)
+            # HELP doorstep_relay_revoked Whether the city revoked this relay.
+            # TYPE doorstep_relay_revoked gauge
+            doorstep_relay_revoked \(status.revoked ? 1 : 0)
+
+            """
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,439 @@
+import DoorstepCore
+import Foundation
+import GRDB
+
+/// What a district relay keeps (protocol 1.8, `protocol/README.md` §19), in one SQLite file of
+/// its own: the city's copy of its district as last pulled, the batches its devices pushed (the
+/// bytes and signature each device sent, until the city has taken them), each mutation with the
+/// city's outcome once known, and a feed of its own that its devices pull.
+///
+/// What a device pulls from the relay is the city's copy of each household with the relay's
+/// unsettled mutations applied over it by the same register rules a device uses for its own
+/// (``HouseholdAggregate/applying(_:)``): the relay decides no outcome and rewrites nothing.
+final class RelayStore: Sendable {
+    let pool: DatabasePool
+    /// The district the relay serves.
+    let district: String
+    /// This relay database's own id, in its pull cursors (a cursor of another server is refused).
+    let instance: String
+
+    init(path: String, district: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Self.migrator.migrate(pool)
+        self.district = district
+        instance = try pool.write { db in
+            if let held = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'") {
+                guard let served = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'district'"), served == district else {
+                    throw DoorstepError(.invalidValue, "this relay's data folder serves another district; start it with that district or another folder")
+                }
+                return held
+            }
+            let made = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('instance', ?), ('district', ?)", arguments: [String(made), district])
+            return String(made)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("relay v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                    -- The district's devices as the city listed them, and those enrolled through the relay.
+                    CREATE TABLE devices (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        record TEXT NOT NULL,
+                        revoked_here_at TEXT,
+                        revocation_sent INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    -- The highest seq n of each device such that the relay or the city holds 1...n.
+                    CREATE TABLE progress (device TEXT PRIMARY KEY NOT NULL, highest_seq INTEGER NOT NULL) WITHOUT ROWID;
+                    -- Each batch as its device sent it: the bytes it signed, and its signature.
+                    CREATE TABLE batches (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        device TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        signature TEXT NOT NULL,
+                        received_at TEXT NOT NULL,
+                        state INTEGER NOT NULL DEFAULT 0, -- 0 to forward, 1 taken by the city, 2 refused by it
+                        forwarded_at TEXT,
+                        error TEXT
+                    );
+                    CREATE INDEX batches_waiting ON batches(device, id) WHERE state = 0;
+                    CREATE TABLE mutations (
+                        device TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        household TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        arrival INTEGER NOT NULL,
+                        received_at TEXT NOT NULL,
+                        shown INTEGER NOT NULL, -- 1 when valid: applied over the city's copy until settled
+                        outcome TEXT, -- the city's MutationResult
+                        confirmed INTEGER, -- the receipt mark it came with
+                        settled INTEGER NOT NULL DEFAULT 0,
+                        seen INTEGER NOT NULL DEFAULT 0, -- the device was told the city's outcome
+                        PRIMARY KEY (device, seq)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX mutations_overlay ON mutations(household, arrival) WHERE settled = 0;
+                    CREATE INDEX mutations_waiting ON mutations(arrival) WHERE outcome IS NULL;
+                    -- The city's copy of each household of the district, as last pulled.
+                    CREATE TABLE city_households (id TEXT PRIMARY KEY NOT NULL, aggregate BLOB NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE aliases (alias TEXT PRIMARY KEY NOT NULL, survivor TEXT NOT NULL) WITHOUT ROWID;
+                    -- The relay's own feed: each household once, at the position of its last change.
+                    CREATE TABLE changes (household TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX changes_seq ON changes(seq);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Meta
+
+    /// Keys of the meta table.
+    enum Key: String {
+        case cityCursor, receiptMark, feedSeq, arrival, lastContactAt, lastError, lastForwardAt, revoked, reachable
+        case cityKeyID, cityPublicKey, campaigns
+    }
+
+    func value(_ key: Key) throws -> String? {
+        try pool.read { db in try Self.value(db, key) }
+    }
+
+    func set(_ key: Key, _ value: String?) throws {
+        try pool.write { db in try Self.set(db, key, value) }
+    }
+
+    static func value(_ db: Database, _ key: Key) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue])
+    }
+
+    static func set(_ db: Database, _ key: Key, _ value: String?) throws {
+        if let value {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key.rawValue, value])
+        } else {
+            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key.rawValue])
+        }
+    }
+
+    /// The next value of a counter kept in the meta table.
+    static func next(_ db: Database, _ key: Key) throws -> Int64 {
+        let value = (try value(db, key).flatMap { Int64($0) } ?? 0) + 1
+        try set(db, key, String(value))
+        return value
+    }
+
+    // MARK: Devices
+
+    /// Takes the city's list of the district's devices: new ones added, every record (a revocation
+    /// made at the city above all) replaced; what each device has at the city raises its progress.
+    func takeDevices(_ list: [RelayDevice]) throws {
+        try pool.write { db in
+            for entry in list where entry.device.district == district {
+                try db.execute(
+                    sql: """
+                        INSERT INTO devices (id, token_hash, record) VALUES (?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, record = excluded.record
+                        """,
+                    arguments: [entry.device.id.rawValue, entry.tokenHash, String(decoding: try WireCoding.encode(entry.device), as: UTF8.self)])
+                try db.execute(
+                    sql: """
+                        INSERT INTO progress (device, highest_seq) VALUES (?, ?)
+                        ON CONFLICT (device) DO UPDATE SET highest_seq = MAX(highest_seq, excluded.highest_seq)
+                        """, arguments: [entry.device.id.rawValue, entry.device.highestSeq])
+            }
+        }
+    }
+
+    /// The device holding a token (by its hash), with whether the office revoked it here.
+    func device(tokenHash: String) throws -> (record: DeviceRecord, revokedHere: Bool)? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT record, revoked_here_at FROM devices WHERE token_hash = ?", arguments: [tokenHash])
+            else { return nil }
+            return (try WireCoding.decode(DeviceRecord.self, from: Data((row["record"] as String).utf8)), (row["revoked_here_at"] as String?) != nil)
+        }
+    }
+
+    /// A device's record; `nil` for one the relay does not know.
+    func device(id: DeviceID) throws -> DeviceRecord? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT record FROM devices WHERE id = ?", arguments: [id.rawValue])
+                .map { try WireCoding.decode(DeviceRecord.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// How many devices of the district the relay knows.
+    func deviceCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices") ?? 0 }
+    }
+
+    // MARK: Pushes
+
+    /// Takes a batch a device pushed, in one transaction: seqs the relay (or the city) holds are
+    /// answered from what it holds (the city's outcome once it is known, `relayed` until then;
+    /// different content is `seqReuse`), new ones are kept with the batch's bytes and signature
+    /// for the city and answered `relayed`; a batch that does not start where the device's work
+    /// held here ends is `missingPredecessor`, and nothing changes.
+    func take(
+        _ batch: PushBatch, body: Data, signature: String, now: String, city: CityData
+    ) throws -> (results: [MutationResult], highestContiguousSeq: Int64) {
+        try pool.write { db in
+            let device = batch.device.rawValue
+            var held = try Int64.fetchOne(db, sql: "SELECT highest_seq FROM progress WHERE device = ?", arguments: [device]) ?? 0
+            var advanced = false
+            if let lost = batch.lost {
+                guard lost.from <= held + 1 else { throw MergeEngine.missingPredecessor(held: held, first: lost.from) }
+                if lost.through > held {
+                    held = lost.through
+                    advanced = true
+                }
+            }
+            var results: [MutationResult] = []
+            var fresh: [Mutation] = []
+            for mutation in batch.mutations {
+                guard mutation.seq <= held else {
+                    fresh.append(mutation)
+                    continue
+                }
+                guard
+                    let row = try Row.fetchOne(db, sql: "SELECT body, outcome FROM mutations WHERE device = ? AND seq = ?", arguments: [device, mutation.seq])
+                else {
+                    // Held by the city before this relay saw the device (it pushed there directly).
+                    results.append(MutationResult(seq: mutation.seq, outcome: .alreadyApplied))
+                    continue
+                }
+                guard try WireCoding.decode(Mutation.self, from: Data((row["body"] as String).utf8)) == mutation else {
+                    throw DoorstepError(.seqReuse, "seq \(mutation.seq) of this device was already used for a different mutation; a device never reuses a seq")
+                }
+                if let text = row["outcome"] as String? {
+                    results.append(try WireCoding.decode(MutationResult.self, from: Data(text.utf8)))
+                    try db.execute(sql: "UPDATE mutations SET seen = 1 WHERE device = ? AND seq = ?", arguments: [device, mutation.seq])
+                } else {
+                    results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                }
+            }
+            if let first = fresh.first, first.seq != held + 1 { throw MergeEngine.missingPredecessor(held: held, first: first.seq) }
+            guard !fresh.isEmpty || advanced else { return (results, held) }
+            try db.execute(
+                sql: "INSERT INTO batches (device, body, signature, received_at) VALUES (?, ?, ?, ?)", arguments: [device, body, signature, now])
+            for mutation in fresh {
+                // Shown over the city's copy only when valid; forwarded either way (the city answers).
+                var shown = mutation
+                let valid: Bool
+                if let writes = try? MutationValidator.validate(mutation.op, kind: mutation.kind, fields: mutation.fields, city: city) {
+                    shown.fields = writes
+                    valid = true
+                } else {
+                    valid = false
+                }
+                let household = try Self.survivor(db, of: mutation.household)
+                try db.execute(
+                    sql: """
+                        INSERT INTO mutations (device, seq, household, body, arrival, received_at, shown) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        device, mutation.seq, household.description, String(decoding: try WireCoding.encode(shown), as: UTF8.self),
+                        try Self.next(db, .arrival), now, valid,
+                    ])
+                try Self.touch(db, household)
+                results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                held = mutation.seq
+            }
+            try db.execute(
+                sql: "INSERT INTO progress (device, highest_seq) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET highest_seq = excluded.highest_seq",
+                arguments: [device, held])
+            return (results, held)
+        }
+    }
+
+    /// The survivor a household id stands for at the city (itself when not linked).
+    static func survivor(_ db: Database, of household: EntityID) throws -> EntityID {
+        guard let text = try String.fetchOne(db, sql: "SELECT survivor FROM aliases WHERE alias = ?", arguments: [household.description]) else {
+            return household
+        }
+        return (try? EntityID(text)) ?? household
+    }
+
+    /// Puts a household at the end of the relay's feed.
+    static func touch(_ db: Database, _ household: EntityID, removed: Bool = false) throws {
+        let seq = try next(db, .feedSeq)
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO changes (household, seq, removed) VALUES (?, ?, ?)", arguments: [household.description, seq, removed])
+    }
+
+    // MARK: Pulls by the relay's devices
+
+    /// One page of the relay's feed after `cursor`: households as the relay shows them, and those
+    /// the city linked away or that left the district.
+    func page(after cursor: Int64, limit: Int) throws -> (households: [HouseholdAggregate], removed: [EntityID], next: Int64, hasMore: Bool) {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT household, seq, removed FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])
+            var households: [HouseholdAggregate] = []
+            var removed: [EntityID] = []
+            var next = cursor
+            for row in rows.prefix(limit) {
+                next = row["seq"]
+                guard let id = try? EntityID(row["household"] as String) else { continue }
+                if row["removed"] as Bool {
+                    removed.append(id)
+                } else if let aggregate = try Self.shown(db, id) {
+                    households.append(aggregate)
+                }
+            }
+            return (households, removed, next, rows.count > limit)
+        }
+    }
+
+    /// A household as the relay shows it: the city's copy with the unsettled valid mutations of
+    /// the relay's devices applied in the order they arrived; `nil` when neither exists.
+    static func shown(_ db: Database, _ id: EntityID) throws -> HouseholdAggregate? {
+        var aggregate = try Data.fetchOne(db, sql: "SELECT aggregate FROM city_households WHERE id = ?", arguments: [id.description])
+            .map { try WireCoding.decode(HouseholdAggregate.self, from: $0) }
+        let ids = [id] + (aggregate?.aliases ?? [])
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let overlay = try String.fetchAll(
+            db, sql: "SELECT body FROM mutations WHERE settled = 0 AND shown = 1 AND household IN (\(placeholders)) ORDER BY arrival",
+            arguments: StatementArguments(ids.map(\.description))
+        ).map { try WireCoding.decode(Mutation.self, from: Data($0.utf8)) }
+        if aggregate == nil {
+            // Filed on the district's LAN and not yet at the city: its creation is the start.
+            guard let creation = overlay.first(where: { $0.kind == .household && $0.op == .create && $0.entity == id }),
+                let state = EntityState.applyingEntry(creation, to: nil)
+            else { return nil }
+            aggregate = HouseholdAggregate(household: state)
+            return aggregate?.applying(overlay.filter { $0 != creation })
+        }
+        return aggregate?.applying(overlay)
+    }
+
+    // MARK: The city's side
+
+    /// The oldest batch waiting for the city of each device.
+    func batchesToForward() throws -> [(id: Int64, device: DeviceID, body: Data, signature: String)] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, device, body, signature FROM batches WHERE state = 0 AND id IN (SELECT MIN(id) FROM batches WHERE state = 0 GROUP BY device) ORDER BY id"
+            ).compactMap { row in
+                guard let device = try? DeviceID(row["device"] as String) else { return nil }
+                return (row["id"], device, row["body"], row["signature"])
+            }
+        }
+    }
+
+    /// Takes the city's receipt of a forwarded batch: each outcome kept for its device (a refusal
+    /// leaves the relay's view at once); the batch is done.
+    func takeReceipt(_ receipt: PushReceipt, batch id: Int64, now: String) throws {
+        try pool.write { db in
+            let mark = try Self.next(db, .receiptMark)
+            for result in receipt.results {
+                try db.execute(
+                    sql: """
+                        UPDATE mutations SET outcome = ?, confirmed = ?, settled = settled OR ?
+                        WHERE device = ? AND seq = ? AND outcome IS NULL
+                        """,
+                    arguments: [
+                        String(decoding: try WireCoding.encode(result), as: UTF8.self), mark, result.outcome == .rejected, receipt.device.rawValue,
+                        result.seq,
+                    ])
+                if result.outcome == .rejected, db.changesCount > 0,
+                    let household = try String.fetchOne(
+                        db, sql: "SELECT household FROM mutations WHERE device = ? AND seq = ?", arguments: [receipt.device.rawValue, result.seq]
+                    ).flatMap({ try? EntityID($0) })
+                {
+                    try Self.touch(db, household)
+                }
+            }
+            try db.execute(sql: "UPDATE batches SET state = 1, forwarded_at = ? WHERE id = ?", arguments: [now, id])
+            try Self.set(db, .lastForwardAt, now)
+        }
+    }
+
+    /// A batch the city refused as a whole for good (a signature, a scope, a shape): each of its
+    /// mutations still waiting is answered with the refusal, as the city would have answered the device.
+    func refuse(batch id: Int64, _ error: DoorstepError, now: String) throws {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT device, body FROM batches WHERE id = ?", arguments: [id]) else { return }
+            let batch = try WireCoding.decode(PushBatch.self, from: row["body"] as Data)
+            let mark = try Self.next(db, .receiptMark)
+            for mutation in batch.mutations {
+                let result = MutationResult(
+                    seq: mutation.seq, outcome: .rejected, code: error.code, reason: error.message, reasonZh: error.chineseMessage,
+                    details: error.details.isEmpty ? nil : error.details)
+                try db.execute(
+                    sql: "UPDATE mutations SET outcome = ?, confirmed = ?, settled = 1 WHERE device = ? AND seq = ? AND outcome IS NULL",
+                    arguments: [String(decoding: try WireCoding.encode(result), as: UTF8.self), mark, row["device"] as String, mutation.seq])
+                if db.changesCount > 0 { try Self.touch(db, try Self.survivor(db, of: mutation.household)) }
+            }
+            try db.execute(
+                sql: "UPDATE batches SET state = 2, forwarded_at = ?, error = ? WHERE id = ?", arguments: [now, "\(error.code): \(error.message)", id])
+        }
+    }
+
+    /// The mark of the last receipt taken: a page of the city's asked for after it holds what
+    /// every receipt up to it said was applied.
+    func receiptMark() throws -> Int64 {
+        try value(.receiptMark).flatMap { Int64($0) } ?? 0
+    }
+
+    /// Takes a page of the city's pull, asked for when the receipt mark was `asked`: each household's
+    /// copy replaced (the relay's feed delivers it again), the mutations it now holds settled (those
+    /// the city confirmed before the page was asked for, as a device settles its own, §8), the
+    /// households it removed removed; the last page (`hasMore` false) settles every confirmed one.
+    func takeCityPage(_ page: PullPage, asked: Int64) throws {
+        try pool.write { db in
+            for aggregate in page.households {
+                let id = aggregate.household.id
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO city_households (id, aggregate) VALUES (?, ?)", arguments: [id.description, try WireCoding.encode(aggregate)])
+                for alias in aggregate.aliases {
+                    try db.execute(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)", arguments: [alias.description, id.description])
+                    try db.execute(sql: "UPDATE mutations SET household = ? WHERE household = ?", arguments: [id.description, alias.description])
+                }
+                let ids = [id] + aggregate.aliases
+                let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+                try db.execute(
+                    sql: "UPDATE mutations SET settled = 1 WHERE settled = 0 AND confirmed <= ? AND household IN (\(placeholders))",
+                    arguments: StatementArguments([asked] + ids.map(\.description)))
+                try Self.touch(db, id)
+            }
+            for id in page.removed {
+                try db.execute(sql: "DELETE FROM city_households WHERE id = ?", arguments: [id.description])
+                try Self.touch(db, id, removed: true)
+            }
+            if !page.hasMore {
+                try db.execute(sql: "UPDATE mutations SET settled = 1 WHERE settled = 0 AND confirmed <= ?", arguments: [asked])
+            }
+            try Self.set(db, .cityCursor, page.nextCursor)
+        }
+    }
+
+    /// Forgets the city's cursor (the city refused it: restored from a backup), so that the next pull starts over.
+    func forgetCityCursor() throws { try set(.cityCursor, nil) }
+
+    // MARK: Status
+
+    /// What the relay's office is shown.
+    func status(upstream: String) throws -> RelayStatus {
+        try pool.read { db in
+            RelayStatus(
+                district: district, upstream: upstream, upstreamReachable: try Self.value(db, .reachable) == "1",
+                lastContactAt: try Self.value(db, .lastContactAt), lastError: try Self.value(db, .lastError),
+                pendingMutations: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mutations WHERE outcome IS NULL") ?? 0,
+                pendingBatches: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batches WHERE state = 0") ?? 0,
+                lastForwardAt: try Self.value(db, .lastForwardAt),
+                oldestUnconfirmedAt: try String.fetchOne(db, sql: "SELECT MIN(received_at) FROM mutations WHERE outcome IS NULL"),
+                refusedNotYetSeen: try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM mutations WHERE seen = 0 AND outcome IS NOT NULL AND json_extract(outcome, '$.outcome') = 'rejected'")
+                    ?? 0,
+                devices: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices") ?? 0, revoked: try Self.value(db, .revoked) == "1")
+        }
+    }
+}

@@ -1,0 +1,338 @@
+import Crypto
+import DoorstepBundle
+import DoorstepClient
+import DoorstepCore
+import DoorstepTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// Issue 23, the district relay (protocol 1.8, §19): real `doorstep-server` processes (a city, and
+/// a relay for district 150602 started with `--relay-for`), fault proxies on both hops, SIGKILLs.
+///
+/// `DOORSTEP_RELAY_ROUNDS=60 DOORSTEP_RELAY_SEED=7 swift test --filter RelayTests` runs long.
+@Suite(.serialized) struct RelayTests {
+    static let rounds = Executables.setting("DOORSTEP_RELAY_ROUNDS", ci: 10)
+    static let seed = UInt64(Executables.setting("DOORSTEP_RELAY_SEED", ci: 2_300))
+
+    /// A relay process for district 150602 whose city is at `upstream`.
+    static func relay(upstream: URL, token: String) -> ServerProcess {
+        ServerProcess(extraArguments: [
+            "--relay-for", "150602", "--upstream", upstream.absoluteString, "--relay-token", token, "--relay-interval-ms", "100",
+        ])
+    }
+
+    /// A field client whose every request goes to `url()` (read at each request: a proxy's or a
+    /// server's address), noted in `ledger`.
+    static func client(_ ledger: Ledger, _ url: @escaping @Sendable () -> URL) throws -> FieldClient {
+        var configuration = ClientConfiguration(
+            databasePath: Executables.temporaryFolder("doorstep-relay-client") + "/local.sqlite", batchSize: 7, pullPageSize: 5,
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05))
+        configuration.transport = { _ in LedgerTransport(inner: platformTransport(url(), timeout: 10), ledger: ledger) }
+        return try FieldClient(configuration: configuration)
+    }
+
+    /// Waits until the relay answers as the city (it has reached it once).
+    static func waitForCity(at relay: URL) async throws {
+        for _ in 0..<400 {
+            let answer = try? await URLSessionTransport(baseURL: relay, timeout: 2).send(
+                TransportRequest(method: "GET", path: "/v1/server", headers: ["Doorstep-Protocol": "1"]))
+            if answer?.status == 200 { return }
+            try await Task.sleep(nanoseconds: 25_000_000)
+        }
+        throw DoorstepError(.serverUnreachable, "the relay never reached the city")
+    }
+
+    /// The relay's status as a device of its district reads it.
+    static func status(of relay: URL, token: String) async throws -> RelayStatus {
+        let answer = try await URLSessionTransport(baseURL: relay, timeout: 5).send(
+            TransportRequest(method: "GET", path: "/v1/relay/status", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(token)"]))
+        return try WireCoding.decode(RelayStatus.self, from: answer.body)
+    }
+
+    static func port(_ url: URL) -> UInt16 { UInt16(url.port ?? 0) }
+
+    /// A setting of a client's database (its token, its key).
+    static func setting(_ client: FieldClient, _ key: String) throws -> String {
+        let queue = try DatabaseQueue(path: client.configuration.databasePath)
+        let value = try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+        guard let value else { throw DoorstepError(.notFound, "no \(key) in the client's settings") }
+        return value
+    }
+
+    @Test func laptopsBehindTheRelayAndBesideIt_withTheLineDownAndKills_holdEachChangeOnceAndConverge() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        // The district's line to the city, and the office's LAN, both misbehaving on a seeded schedule.
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: Self.seed)
+        line.setEnabled(false)
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        let lan = try ChaosProxy(upstreamPort: Self.port(relayURL), seed: Self.seed + 1)
+        let direct = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: Self.seed + 2)
+        defer { [line, lan, direct].forEach { $0.shutdown() } }
+        try await Self.waitForCity(at: relayURL)
+
+        let ledger = Ledger()
+        let random = SharedRandom(seed: Self.seed)
+        var visitors: [Visitor] = []
+        var relayTokens: [String] = []
+        for index in 0..<3 {
+            let proxy = index < 2 ? lan : direct
+            let client = try Self.client(ledger) { proxy.url }
+            // Enrollment is not idempotent (a lost answer spends the code): around the proxies, the
+            // relay's laptops through the relay (which passes it on to the city).
+            let code = try await admin.code(district: "150602", role: .visitor)
+            var plain = client.configuration
+            plain.transport = { url in URLSessionTransport(baseURL: url) }
+            _ = try await FieldClient(configuration: plain).enroll(server: index < 2 ? relayURL : cityURL, code: code, deviceName: "laptop \(index)")
+            if index < 2 { relayTokens.append(try Self.setting(client, "token")) }
+            let visitor = Visitor(client: client, name: index < 2 ? "relay laptop \(index)" : "city laptop")
+            try await visitor.fileHousehold(300 + 2 * index)
+            try await visitor.fileHousehold(301 + 2 * index)
+            visitors.append(visitor)
+        }
+        line.setEnabled(true)
+
+        var events: [String] = []
+        for round in 1...Self.rounds {
+            switch random.int(0..<6) {
+            case 0:
+                line.setDown(true)
+                events.append("line down")
+            case 1:
+                await relay.kill()
+                lan.upstreamPort = Self.port(try await relay.start())
+                events.append("relay killed")
+            case 2:
+                await city.kill()
+                let moved = Self.port(try await city.start())
+                line.upstreamPort = moved
+                direct.upstreamPort = moved
+                events.append("city killed")
+            default:
+                break
+            }
+            _ = try await withThrowingTaskGroup(of: Void.self) { group in
+                for visitor in visitors {
+                    group.addTask {
+                        try await visitor.work(random, step: round)
+                        _ = try? await visitor.client.sync()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            if random.chance(30) {
+                // Killed while it forwards or pulls, mid-round.
+                await relay.kill()
+                lan.upstreamPort = Self.port(try await relay.start())
+                events.append("relay killed mid-round")
+            }
+            line.setDown(false)
+        }
+
+        // A conflict made across the two sides while the line is down: a relay laptop and the
+        // city's laptop change the same note from the same base.
+        line.setEnabled(false)
+        lan.setEnabled(false)
+        direct.setEnabled(false)
+        let clients = visitors.map(\.client)
+        try await syncUntilSettled(clients, attempts: 400)
+        let shared = try #require(try await visitors[2].client.households().first?.id)
+        line.setDown(true)
+        try await visitors[0].client.editHousehold(shared, set: ["notes": .string("relay side")])
+        try await visitors[2].client.editHousehold(shared, set: ["notes": .string("city side")])
+        _ = try await visitors[0].client.sync()
+        _ = try await visitors[2].client.sync()
+        line.setDown(false)
+        try await syncUntilSettled(clients, attempts: 400)
+        try await syncUntilSettled(clients, attempts: 400)
+
+        let report = try await ExactlyOnce(databasePath: city.databasePath)
+            .verify(ledger: ledger, clients: clients, recordedVisits: visitors.reduce(into: Set()) { $0.formUnion($1.visits) })
+        let status = try await Self.status(of: try relay.url, token: relayTokens[0])
+        #expect(status.pendingMutations == 0 && status.pendingBatches == 0, "the relay still holds work: \(status)")
+
+        // Each conflict is in the city's review queue once, the one made across the two sides included.
+        let office = AdminAPI(url: try city.url, token: try city.adminToken)
+        let review = try WireCoding.decode(ReviewQueue.self, from: try await office.request("GET", "/v1/review?district=150602").body)
+        let keys: [String] = review.conflicts.map { "\($0.record.entity)/\($0.record.field)" }
+        #expect(Set(keys).count == keys.count, "a conflict is listed twice: \(keys)")
+        #expect(keys.contains("\(shared)/notes"), "the conflict across the two sides is not in the queue")
+        let view = try await visitors[0].client.household(shared)
+        let notes: Set<JSONValue> = Set(view?.household.heads("notes").map(\.value) ?? [])
+        #expect(notes == [.string("relay side"), .string("city side")])
+        await relay.stop()
+        await city.stop()
+        print(
+            "RelayTests (seed \(Self.seed), \(Self.rounds) rounds: \(events.joined(separator: ", "))): line \(line.dealt.values.reduce(0, +)) requests, "
+                + "LAN \(lan.dealt.values.reduce(0, +)); \(report)")
+    }
+
+    @Test func aLaptopMovedFromTheRelayToTheCityAndBack_keepsItsSeqsAndLosesNothing() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 1)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let ledger = Ledger()
+        let target = Locked(relayURL)
+        let client = try Self.client(ledger) { target.read() }
+        _ = try await client.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "moved")
+        let visitor = Visitor(client: client, name: "moved")
+        try await visitor.fileHousehold(400)
+
+        // At the relay with the line down: held there, answered `relayed`, kept on the laptop.
+        line.setDown(true)
+        let household = try #require(try await client.households().first?.id)
+        for note in 1...3 { _ = try await client.recordVisit(to: household, Facts.visit("at the relay \(note)")) }
+        let first = try await client.sync()
+        #expect(first.relayed == 4, "\(first)")
+        #expect(try await client.status().pending == 4)
+
+        // The same laptop at the city directly (the relay still holds the four): nothing lost, the city applies them.
+        target.update { $0 = cityURL }
+        let atCity = try await client.sync()
+        #expect(atCity.pushed == 4 && (atCity.relayed ?? 0) == 0, "\(atCity)")
+        #expect(try await client.status().pending == 0)
+
+        // Back behind the relay; the line comes back: the relay forwards what it held (the city
+        // answers alreadyApplied), and new work goes on from the next seq.
+        target.update { $0 = relayURL }
+        _ = try await client.recordVisit(to: household, Facts.visit("back at the relay"))
+        line.setDown(false)
+        try await syncUntilSettled([client], attempts: 400)
+        let status = try await Self.status(of: relayURL, token: try Self.setting(client, "token"))
+        #expect(status.pendingMutations == 0)
+        let shown = try await client.household(household)?.entities.filter { $0.kind == .visit }.map(\.id) ?? []
+        let report = try await ExactlyOnce(databasePath: city.databasePath).verify(ledger: ledger, clients: [client], recordedVisits: Set(shown))
+        #expect(report.lost == 0 && report.duplicated == 0 && shown.count == 4)
+        await relay.stop()
+        await city.stop()
+    }
+
+    @Test func aRevocationAtTheCity_isEnforcedByTheRelay_andHeldWorkGoesToReview() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 2)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let ledger = Ledger()
+        let laptop = try Self.client(ledger) { relayURL }
+        let other = try Self.client(ledger) { relayURL }
+        let enrolled = try await laptop.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "lost laptop")
+        _ = try await other.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "watcher")
+        let watcher = try Self.setting(other, "token")
+        let household = try await laptop.fileHousehold(Facts.household(500))
+        _ = try await laptop.sync()
+        try await syncUntilSettled([laptop], attempts: 400)
+
+        line.setDown(true)
+        let visit = try await laptop.recordVisit(to: household, Facts.visit("before the revocation"))
+        #expect(try await laptop.sync().relayed == 1)
+        _ = try await admin.request("POST", "/v1/admin/devices/\(enrolled.device)/revoke")
+        line.setDown(false)
+        for _ in 0..<400 {
+            if try await Self.status(of: relayURL, token: watcher).pendingMutations == 0 { break }
+            try await Task.sleep(nanoseconds: 25_000_000)
+        }
+        // The relay enforces it from its next contact with the city.
+        await #expect(throws: DoorstepError.self) { _ = try await laptop.sync() }
+        // What it held was forwarded and held for the office's review, not applied, not lost.
+        let review = try WireCoding.decode(ReviewQueue.self, from: try await admin.request("GET", "/v1/review?district=150602").body)
+        #expect(review.rejections.contains { $0.device == enrolled.device && $0.code == .deviceRevoked }, "\(review.rejections)")
+        let aggregate = try WireCoding.decode(HouseholdAggregate.self, from: try await admin.request("GET", "/v1/households/\(household)").body)
+        #expect(!aggregate.entities.contains { $0.id == visit })
+        await relay.stop()
+        await city.stop()
+    }
+
+    @Test func aRelayThatChangesABatch_isRefused_andItsTokenReachesOnlyItsDistrict() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (relayID, token) = try await admin.relayToken(district: "150602")
+        let ledger = Ledger()
+
+        // A laptop of the relay's district and one of another, each with a household at the city.
+        let ours = try Self.client(ledger) { cityURL }
+        let oursEnrollment = try await ours.enroll(server: cityURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "ours")
+        let theirs = try Self.client(ledger) { cityURL }
+        _ = try await theirs.enroll(server: cityURL, code: try await admin.code(district: "150603", role: .visitor), deviceName: "theirs")
+        _ = try await theirs.fileHousehold(Facts.household(601, region: "150603"))
+        _ = try await theirs.sync()
+        _ = try await ours.fileHousehold(Facts.household(600))
+        _ = try await theirs.fileHousehold(Facts.household(602, region: "150603"))
+
+        // The batches as each laptop would sign them.
+        func signed(_ client: FieldClient) throws -> (body: Data, signature: String) {
+            let raw = try #require(Data(base64Encoded: try Self.setting(client, "signingKey")))
+            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            let device = try Self.setting(client, "device")
+            let queue = try DatabaseQueue(path: client.configuration.databasePath)
+            return try queue.read { db in
+                let bodies = try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq")
+                let body = Data(#"{"device":"\#(device)","mutations":[\#(bodies.joined(separator: ","))],"protocolVersion":1}"#.utf8)
+                return (body, try BatchSignature.sign(body, with: key))
+            }
+        }
+        let (body, signature) = try signed(ours)
+        func forward(_ body: Data, _ signature: String?) async throws -> TransportResponse {
+            var headers = ["Doorstep-Protocol": "1", "Authorization": "Bearer \(token)", "Content-Type": "application/json"]
+            headers[BatchSignature.header] = signature
+            return try await URLSessionTransport(baseURL: cityURL, timeout: 10).send(
+                TransportRequest(method: "POST", path: "/v1/relay/push", headers: headers, body: body))
+        }
+        func code(_ answer: TransportResponse) -> String? { try? WireCoding.decode(ErrorBody.self, from: answer.body).error.code.rawValue }
+
+        // A relay that changes a name on the way, or drops the signature: refused, nothing applied.
+        let tampered = Data(String(decoding: body, as: UTF8.self).replacingOccurrences(of: "王某某", with: "李某某").utf8)
+        #expect(tampered != body)
+        let forged = try await forward(tampered, signature)
+        #expect(forged.status == 422 && code(forged) == "invalidSignature")
+        let unsigned = try await forward(body, nil)
+        #expect(unsigned.status == 422 && code(unsigned) == "invalidSignature")
+        let devices = try WireCoding.decode(DeviceList.self, from: try await admin.request("GET", "/v1/admin/devices").body)
+        #expect(devices.devices.first { $0.id == oursEnrollment.device }?.highestSeq == 0)
+
+        // The batch as the laptop made it is applied as if the laptop had pushed it.
+        let taken = try await forward(body, signature)
+        #expect(taken.status == 200)
+        let receipt = try WireCoding.decode(PushReceipt.self, from: taken.body)
+        #expect(receipt.results.map(\.outcome) == [.applied] && receipt.device == oursEnrollment.device)
+
+        // Another district's laptop's batch, though rightly signed, is not this relay's to forward.
+        let (theirBody, theirSignature) = try signed(theirs)
+        let outside = try await forward(theirBody, theirSignature)
+        #expect(outside.status == 403 && code(outside) == "outOfScope")
+
+        // The relay's token reads its district only, and does nothing an office or a laptop does.
+        let page = try WireCoding.decode(
+            PullPage.self, from: try await admin.request("GET", "/v1/pull?limit=1000", token: token).body)
+        #expect(!page.households.isEmpty && page.households.allSatisfy { $0.household.heads("district").first?.value == .string("150602") })
+        for (method, path) in [("GET", "/v1/review"), ("GET", "/v1/admin/devices"), ("POST", "/v1/push"), ("GET", "/v1/reports")] {
+            let answer = try await admin.request(method, path, body: method == "POST" ? body : nil, token: token)
+            #expect(answer.status == 403 && code(answer) == "forbiddenForRole", "\(method) \(path): \(answer.status)")
+        }
+        let list = try WireCoding.decode(RelayDeviceList.self, from: try await admin.request("GET", "/v1/relay/devices", token: token).body)
+        #expect(list.devices.map(\.device.district) == ["150602"] && list.relay.id == relayID)
+
+        // Revoked by the city: refused from then on.
+        #expect(try await admin.request("POST", "/v1/admin/relays/\(relayID)/revoke").status == 200)
+        let afterwards = try await admin.request("GET", "/v1/relay/devices", token: token)
+        #expect(afterwards.status == 401 && code(afterwards) == "relayRevoked")
+        await city.stop()
+    }
+}
