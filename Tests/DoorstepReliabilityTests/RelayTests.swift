@@ -61,7 +61,32 @@ import Testing
     }
 
     @Test func laptopsBehindTheRelayAndBesideIt_withTheLineDownAndKills_holdEachChangeOnceAndConverge() async throws {
-        let city = ServerProcess()
+        try await twoHops(postgres: nil)
+    }
+
+    /// The same on a city that keeps its data in PostgreSQL (`DOORSTEP_TEST_POSTGRES_URL`: a fresh
+    /// database is made there for the test, and dropped after).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DOORSTEP_TEST_POSTGRES_URL"] != nil))
+    func theSameOnAPostgreSQLCity() async throws {
+        let base = try #require(ProcessInfo.processInfo.environment["DOORSTEP_TEST_POSTGRES_URL"])
+        let name = "doorstep_relay_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let made = try await ChildProcess.run(program: "psql", [base, "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        try #require(made.status == 0, "\(made.stderr)")
+        var components = try #require(URLComponents(string: base))
+        components.path = "/" + name
+        let url = try #require(components.string)
+        let drop = { _ = try? await ChildProcess.run(program: "psql", [base, "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]) }
+        do {
+            try await twoHops(postgres: url)
+        } catch {
+            await drop()
+            throw error
+        }
+        await drop()
+    }
+
+    func twoHops(postgres: String?) async throws {
+        let city = ServerProcess(extraArguments: postgres.map { ["--database", $0] } ?? [])
         let cityURL = try await city.start()
         let admin = AdminAPI(url: cityURL, token: try city.adminToken)
         let (_, token) = try await admin.relayToken(district: "150602")
@@ -150,7 +175,7 @@ import Testing
         try await syncUntilSettled(clients, attempts: 400)
         try await syncUntilSettled(clients, attempts: 400)
 
-        let report = try await ExactlyOnce(databasePath: city.databasePath)
+        let report = try await ExactlyOnce(databasePath: city.databasePath, postgresURL: postgres)
             .verify(ledger: ledger, clients: clients, recordedVisits: visitors.reduce(into: Set()) { $0.formUnion($1.visits) })
         let status = try await Self.status(of: try relay.url, token: relayTokens[0])
         #expect(status.pendingMutations == 0 && status.pendingBatches == 0, "the relay still holds work: \(status)")
@@ -167,7 +192,7 @@ import Testing
         await relay.stop()
         await city.stop()
         print(
-            "RelayTests (seed \(Self.seed), \(Self.rounds) rounds: \(events.joined(separator: ", "))): line \(line.dealt.values.reduce(0, +)) requests, "
+            "RelayTests (\(postgres == nil ? "SQLite" : "PostgreSQL") city, seed \(Self.seed), \(Self.rounds) rounds: \(events.joined(separator: ", "))): line \(line.dealt.values.reduce(0, +)) requests, "
                 + "LAN \(lan.dealt.values.reduce(0, +)); \(report)")
     }
 

@@ -1,5 +1,6 @@
 import DoorstepClient
 import DoorstepCore
+import DoorstepTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -26,9 +27,35 @@ struct ExactlyOnce {
     }
 
     let databasePath: String
+    /// The server's PostgreSQL database, when it runs on one (then `databasePath` is not read).
+    var postgresURL: String? = nil
+
+    typealias ServerRows = (mutations: [Ledger.Key: String], audit: [Ledger.Key: Int], repeatedAudit: Int, visits: [String], integrity: String)
+
+    /// The server's rows from its SQLite file, or from its PostgreSQL database through `psql`.
+    func rows() async throws -> ServerRows {
+        guard let postgresURL else { return try serverRows() }
+        func query(_ sql: String) async throws -> [[String]] {
+            let result = try await ChildProcess.run(program: "psql", [postgresURL, "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            guard result.status == 0 else { throw DoorstepError(.internalError, "psql: \(result.stderr)") }
+            return result.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        }
+        var mutations: [Ledger.Key: String] = [:]
+        for row in try await query("SELECT device, seq, result FROM mutations") where row.count == 3 {
+            mutations[Ledger.Key(device: row[0], seq: Int64(row[1]) ?? -1)] = row[2]
+        }
+        var audit: [Ledger.Key: Int] = [:]
+        for row in try await query("SELECT device, seq, COUNT(*) FROM audit GROUP BY device, seq") where row.count == 3 {
+            audit[Ledger.Key(device: row[0], seq: Int64(row[1]) ?? -1)] = Int(row[2]) ?? 0
+        }
+        let repeated = try await query(
+            "SELECT COUNT(*) FROM (SELECT device, seq, field, entity FROM audit GROUP BY device, seq, field, entity HAVING COUNT(*) > 1) AS r")
+        let visits = try await query("SELECT id FROM entities WHERE kind = 'visit'").compactMap(\.first)
+        return (mutations, audit, Int(repeated.first?.first ?? "") ?? -1, visits, "ok")
+    }
 
     /// The server's mutation log: `(device, seq)` → result, and audit rows per `(device, seq)`.
-    func serverRows() throws -> (mutations: [Ledger.Key: String], audit: [Ledger.Key: Int], repeatedAudit: Int, visits: [String], integrity: String) {
+    func serverRows() throws -> ServerRows {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
@@ -75,7 +102,7 @@ struct ExactlyOnce {
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Report {
         var report = Report()
-        let server = try serverRows()
+        let server = try await rows()
         #expect(server.integrity == "ok", "the server's database is damaged: \(server.integrity)", sourceLocation: sourceLocation)
 
         // 1. Everything acknowledged is held, exactly once.
