@@ -284,6 +284,54 @@ import Testing
         await city.stop()
     }
 
+    @Test func aRevocationMadeAtTheRelayWithTheLineDown_isEnforcedAtOnce_andReachesTheCity() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 3)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let ledger = Ledger()
+        let laptop = try Self.client(ledger) { relayURL }
+        let office = try Self.client(ledger) { relayURL }
+        let enrolled = try await laptop.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "stolen")
+        _ = try await office.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .office), deviceName: "office")
+        _ = try await laptop.fileHousehold(Facts.household(700))
+        _ = try await laptop.sync()
+
+        // The line is down; the office revokes the laptop at the relay: refused there at once.
+        line.setDown(true)
+        let officeAtRelay = try OfficeClient(server: relayURL, token: try Self.setting(office, "token"))
+        let visitorAtRelay = try OfficeClient(server: relayURL, token: try Self.setting(laptop, "token"))
+        await #expect(throws: DoorstepError.self) { _ = try await visitorAtRelay.revoke(device: enrolled.device) }
+        let revoked = try await officeAtRelay.revoke(device: enrolled.device)
+        #expect(revoked.revokedAt != nil)
+        _ = try await laptop.recordVisit(to: try #require(try await laptop.households().first?.id), Facts.visit("after the revocation"))
+        do {
+            _ = try await laptop.sync()
+            Issue.record("a laptop revoked at the relay still syncs there")
+        } catch let error as DoorstepError {
+            #expect(error.code == .deviceRevoked)
+        }
+
+        // The line is back: the city has it from the relay's next round.
+        line.setDown(false)
+        var atCity: DeviceRecord?
+        for _ in 0..<400 {
+            let list = try WireCoding.decode(DeviceList.self, from: try await admin.request("GET", "/v1/admin/devices").body)
+            atCity = list.devices.first { $0.id == enrolled.device }
+            if atCity?.revokedAt != nil { break }
+            try await Task.sleep(nanoseconds: 25_000_000)
+        }
+        #expect(atCity?.revokedAt != nil, "the city never learnt of the revocation made at the relay")
+        await relay.stop()
+        await city.stop()
+    }
+
     @Test func aRelayThatChangesABatch_isRefused_andItsTokenReachesOnlyItsDistrict() async throws {
         let city = ServerProcess()
         let cityURL = try await city.start()

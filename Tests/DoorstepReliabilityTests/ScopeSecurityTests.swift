@@ -359,6 +359,12 @@ import Testing
                 "GET /v1/relay/devices": Probe(
                     requests: [(relayA.token, .get, "/v1/relay/devices", nil, json), (office.token, .get, "/v1/relay/devices", nil, json)],
                     allowed: [200, 403]),
+                "POST /v1/relay/devices/{device}/revoke": Probe(
+                    requests: [
+                        (relayA.token, .post, "/v1/relay/devices/\(b.visitor.id)/revoke", nil, json),
+                        (relayA.token, .post, "/v1/relay/devices/\(b.office.id)/revoke", nil, json),
+                        (office.token, .post, "/v1/relay/devices/\(b.visitor.id)/revoke", nil, json),
+                    ], allowed: [403, 404]),
                 "GET /v1/relay/status": Probe(requests: [(visitor.token, .get, "/v1/relay/status", nil, json)], allowed: [404]),
                 "GET /v1/reports": Probe(
                     requests: [

@@ -20,6 +20,7 @@ extension DoorstepAPI {
     func addRelayRoutes(devices: RouterGroup<DoorstepRequestContext>, offices: RouterGroup<DoorstepRequestContext>) {
         devices.post("relay/push") { request, context in try await relayPush(request, context) }
         devices.get("relay/devices") { request, context in try await relayDevices(request, context) }
+        devices.post("relay/devices/:device/revoke") { request, context in try await relayRevokes(request, context) }
         // A relay's own status (§19.7): asked of the city, a token is checked and the answer is that it is none.
         devices.get("relay/status") { _, _ -> Response in
             throw DoorstepError(.notFound, "this is the city's server, not a relay: a relay answers its status at its own address")
@@ -117,6 +118,21 @@ extension DoorstepAPI {
         metrics.recordPush(receipt)
         keepTally()
         return try JSONResponse.make(receipt)
+    }
+
+    /// `POST /v1/relay/devices/{device}/revoke`: a revocation an office of the relay's district made at
+    /// the relay (§19.5), for a device of that district only.
+    func relayRevokes(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let relay = try callingRelay(context)
+        guard let text = context.parameters.get("device"), let id = try? DeviceID(text) else {
+            throw DoorstepError(.invalidValue, "the device id is not valid")
+        }
+        let scope = Principal(device: DeviceID(unchecked: relay.id), role: .office, district: relay.district)
+        guard let record = try await storage.revokeDevice(id, at: now, scope: scope) else {
+            throw DoorstepError(.notFound, "no device \(id) in the relay's district")
+        }
+        context.logger.info("device revoked at a relay", metadata: ["device": "\(id)", "relay": "\(relay.id)"])
+        return try JSONResponse.make(record)
     }
 
     /// `GET /v1/relay/devices`: the relay and every device of its district, with its token's hash.

@@ -57,6 +57,7 @@ struct RelayAPI: Sendable {
         v1.post("push") { request, _ in try await push(request) }
         v1.get("pull") { request, _ in try await pull(request) }
         v1.get("campaigns") { request, _ in try await campaigns(request) }
+        v1.post("admin/devices/:device/revoke") { request, context in try await revoke(request, context) }
         v1.get("relay/status") { request, _ in
             _ = try device(request)
             return try JSONResponse.make(try store.status(upstream: relay.upstream.absoluteString))
@@ -126,6 +127,19 @@ struct RelayAPI: Sendable {
             enrolledAt: now, revokedAt: nil, highestSeq: 0, clockSkew: false, lastPushAt: nil, lastPullAt: nil)
         try store.takeDevices([RelayDevice(device: record, tokenHash: Secrets.hash(answer.token))])
         return try JSONResponse.make(answer, status: .created)
+    }
+
+    /// `POST /v1/admin/devices/{device}/revoke` at the relay, by an office of its district: enforced
+    /// here at once, whether or not the city is reachable, and sent to the city at the next round (§19.5).
+    func revoke(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let caller = try device(request)
+        guard caller.role == .office else { throw DoorstepError(.forbiddenForRole, "this is the district office's work; a visitor's device cannot do it") }
+        guard let text = context.parameters.get("device"), let id = try? DeviceID(text) else {
+            throw DoorstepError(.invalidValue, "the device id is not valid")
+        }
+        guard let record = try store.revokeHere(id, at: now) else { throw DoorstepError(.notFound, "no device \(id) in this relay's district") }
+        upstream.wake()
+        return try JSONResponse.make(record)
     }
 
     /// `POST /v1/push`: held and answered at once (§19.2); the city's outcomes come back to the

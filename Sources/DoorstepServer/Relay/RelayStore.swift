@@ -167,6 +167,33 @@ final class RelayStore: Sendable {
         }
     }
 
+    /// Revokes a device of the district here, at once (an office did it at the relay, §19.5); the
+    /// city is told at the relay's next round. `nil` for a device the relay does not know.
+    func revokeHere(_ id: DeviceID, at: String) throws -> DeviceRecord? {
+        try pool.write { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT record FROM devices WHERE id = ?", arguments: [id.rawValue]) else { return nil }
+            try db.execute(
+                sql: "UPDATE devices SET revoked_here_at = COALESCE(revoked_here_at, ?) WHERE id = ?", arguments: [at, id.rawValue])
+            var record = try WireCoding.decode(DeviceRecord.self, from: Data(text.utf8))
+            if record.revokedAt == nil {
+                record.revokedAt = try String.fetchOne(db, sql: "SELECT revoked_here_at FROM devices WHERE id = ?", arguments: [id.rawValue])
+            }
+            return record
+        }
+    }
+
+    /// Revocations made here that the city has not taken yet.
+    func revocationsToSend() throws -> [DeviceID] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM devices WHERE revoked_here_at IS NOT NULL AND revocation_sent = 0").compactMap { try? DeviceID($0) }
+        }
+    }
+
+    /// Notes that the city took a revocation made here.
+    func revocationSent(_ id: DeviceID) throws {
+        try pool.write { db in try db.execute(sql: "UPDATE devices SET revocation_sent = 1 WHERE id = ?", arguments: [id.rawValue]) }
+    }
+
     /// How many devices of the district the relay knows.
     func deviceCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices") ?? 0 }

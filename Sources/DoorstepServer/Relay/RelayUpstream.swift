@@ -72,6 +72,7 @@ actor RelayUpstream {
     private func roundBody() async -> Bool {
         do {
             try await learnCity()
+            try await sendRevocations()
             try await learnDevices()
             try await forward()
             try await pull()
@@ -96,6 +97,19 @@ actor RelayUpstream {
         let info = try await api.call("GET", "/v1/server", as: ServerInfo.self)
         try store.set(.cityPublicKey, info.serverPublicKey)
         try store.set(.cityKeyID, info.serverKeyID)
+    }
+
+    /// Revocations an office made at the relay, for the city (§19.5).
+    private func sendRevocations() async throws {
+        for device in try store.revocationsToSend() {
+            do {
+                _ = try await api.call("POST", "/v1/relay/devices/\(device)/revoke", as: DeviceRecord.self)
+            } catch let error as DoorstepError where error.code == .notFound {
+                // No longer a device of the district at the city: nothing there to revoke.
+                logger.warning("relay: the city has no such device to revoke", metadata: ["device": "\(device)"])
+            }
+            try store.revocationSent(device)
+        }
     }
 
     private func learnDevices() async throws {
