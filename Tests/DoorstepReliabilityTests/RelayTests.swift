@@ -332,6 +332,29 @@ import Testing
         await city.stop()
     }
 
+    /// A quiet relay calls the city once an interval (3 requests a round), not back to back: the line is weak.
+    @Test func aQuietRelay_callsTheCityOnceAnInterval() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 4)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let before = line.dealt.values.reduce(0, +)
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .seconds(1.5))
+        let rounds = (ContinuousClock.now - started) / .milliseconds(100) + 3
+        let requests = line.dealt.values.reduce(0, +) - before
+        // At most a round each 100 ms (and a few more: a round may start as one ends); back to back would be hundreds.
+        #expect(requests > 0 && Double(requests) <= 3 * (rounds + 4), "\(requests) requests in 1.5 s of quiet")
+        await relay.stop()
+        await city.stop()
+    }
+
     @Test func aRelayThatChangesABatch_isRefused_andItsTokenReachesOnlyItsDistrict() async throws {
         let city = ServerProcess()
         let cityURL = try await city.start()

@@ -186,6 +186,8 @@ extension FieldClient {
                     try LocalStore.set(db, .catchingUpThrough, String(max(said, before - 1)))
                 }
                 guard let resume = error.details.resumeFrom, let again = try await recover(from: resume, before: before, api: api) else { throw error }
+                // What it put back from `resume` on is sent in this sync, even past seqs a relay held.
+                sentThrough = min(sentThrough, resume - 1)
                 summary.sentAgain = (summary.sentAgain ?? 0) + again.sent
                 if again.lost > 0 { summary.declaredLost = (summary.declaredLost ?? 0) + again.lost }
                 continue

@@ -21,7 +21,7 @@ public func buildRelayApplication(configuration: ServerConfiguration, relay: Rel
     if (try? String(contentsOfFile: tokenPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) != relay.token {
         _ = FileManager.default.createFile(atPath: tokenPath, contents: Data((relay.token + "\n").utf8), attributes: [.posixPermissions: 0o600])
     }
-    let store = try RelayStore(path: configuration.relayDatabasePath, district: relay.district)
+    let store = try RelayStore(path: configuration.relayDatabasePath, district: relay.district, clock: configuration.clock)
     let upstream = RelayUpstream(
         store: store, upstream: relay.upstream, token: relay.token, transport: relay.transport(relay.upstream), interval: relay.interval,
         clock: configuration.clock, logger: logger)

@@ -117,11 +117,10 @@ struct RelayAPI: Sendable {
         } catch let error as DoorstepError where error.code == .serverUnreachable {
             throw DoorstepError(.upstreamUnreachable, "the relay cannot reach the city to enroll this device: try again when the district's line is up")
         }
-        guard answer.district == relay.district else {
-            throw DoorstepError(
-                .outOfScope,
-                "the code is for district \(answer.district ?? "-"); this relay serves \(relay.district): enroll at the city or that district's relay")
-        }
+        // The city spent the code: its answer goes back whatever the district (the laptop is enrolled
+        // at the city, and syncs there or with its own district's relay); this relay serves it only
+        // when it is of its district.
+        guard answer.district == relay.district else { return try JSONResponse.make(answer, status: .created) }
         let record = DeviceRecord(
             id: answer.device, name: input.deviceName, role: answer.role, district: answer.district, signingKey: input.publicSigningKey,
             enrolledAt: now, revokedAt: nil, highestSeq: 0, clockSkew: false, lastPushAt: nil, lastPullAt: nil)
@@ -161,10 +160,9 @@ struct RelayAPI: Sendable {
         try configuration.engine.checkShape(of: batch, from: caller.principal)
         let (results, held) = try store.take(batch, body: data, signature: signature, now: now, city: configuration.city)
         if results.contains(where: { $0.outcome == .relayed }) { upstream.wake() }
-        var clock = HybridLogicalClock(physicalMillis: configuration.clock)
-        for mutation in batch.mutations { clock.absorb(mutation.hlc) }
+        for mutation in batch.mutations { store.absorb(mutation.hlc) }
         return try JSONResponse.make(
-            PushReceipt(device: batch.device, highestContiguousSeq: held, serverClock: clock.tick(), results: results, clockSkew: false))
+            PushReceipt(device: batch.device, highestContiguousSeq: held, serverClock: store.tick(), results: results, clockSkew: false))
     }
 
     /// `GET /v1/pull`: the relay's feed (§19.3), compressed as the city's pages are.
@@ -180,9 +178,8 @@ struct RelayAPI: Sendable {
             limit = value
         }
         let page = try store.page(after: cursor, limit: limit)
-        var clock = HybridLogicalClock(physicalMillis: configuration.clock)
         let answer = PullPage(
-            nextCursor: cursors.issue(page.next, for: caller.principal), hasMore: page.hasMore, serverClock: clock.tick(),
+            nextCursor: cursors.issue(page.next, for: caller.principal), hasMore: page.hasMore, serverClock: store.tick(),
             households: page.households, removed: page.removed)
         return try ResumablePage.answer(
             [UInt8](try WireCoding.encode(answer)), request: request, compress: configuration.compressAnswers, level: configuration.compressionLevel)

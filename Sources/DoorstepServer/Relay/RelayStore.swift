@@ -1,6 +1,7 @@
 import DoorstepCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// What a district relay keeps (protocol 1.8, `protocol/README.md` §19), in one SQLite file of
 /// its own: the city's copy of its district as last pulled, the batches its devices pushed (the
@@ -16,8 +17,11 @@ final class RelayStore: Sendable {
     let district: String
     /// This relay database's own id, in its pull cursors (a cursor of another server is refused).
     let instance: String
+    /// The relay's clock: it absorbs its devices' stamps and the city's clock, and answers with it.
+    private let clock: Mutex<HybridLogicalClock>
 
-    init(path: String, district: String) throws {
+    init(path: String, district: String, clock physical: @escaping @Sendable () -> Int64 = HybridLogicalClock.systemMillis) throws {
+        clock = Mutex(HybridLogicalClock(physicalMillis: physical))
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         configuration.busyMode = .timeout(10)
@@ -70,17 +74,17 @@ final class RelayStore: Sendable {
                         device TEXT NOT NULL,
                         seq INTEGER NOT NULL,
                         household TEXT NOT NULL,
-                        body TEXT NOT NULL,
+                        body TEXT NOT NULL, -- as the device sent it
                         arrival INTEGER NOT NULL,
                         received_at TEXT NOT NULL,
-                        shown INTEGER NOT NULL, -- 1 when valid: applied over the city's copy until settled
+                        shown TEXT, -- its values normalised, when valid: applied over the city's copy until settled
                         outcome TEXT, -- the city's MutationResult
                         confirmed INTEGER, -- the receipt mark it came with
                         settled INTEGER NOT NULL DEFAULT 0,
                         seen INTEGER NOT NULL DEFAULT 0, -- the device was told the city's outcome
                         PRIMARY KEY (device, seq)
                     ) WITHOUT ROWID;
-                    CREATE INDEX mutations_overlay ON mutations(household, arrival) WHERE settled = 0;
+                    CREATE INDEX mutations_overlay ON mutations(household, arrival) WHERE settled = 0 AND shown IS NOT NULL;
                     CREATE INDEX mutations_waiting ON mutations(arrival) WHERE outcome IS NULL;
                     -- The city's copy of each household of the district, as last pulled.
                     CREATE TABLE city_households (id TEXT PRIMARY KEY NOT NULL, aggregate BLOB NOT NULL) WITHOUT ROWID;
@@ -92,6 +96,14 @@ final class RelayStore: Sendable {
         }
         return migrator
     }
+
+    // MARK: Clock
+
+    /// Takes a stamp seen (a device's, the city's) into the relay's clock.
+    func absorb(_ stamp: HLC) { clock.withLock { $0.absorb(stamp) } }
+
+    /// The relay's clock now, for an answer.
+    func tick() -> HLC { clock.withLock { $0.tick() } }
 
     // MARK: Meta
 
@@ -222,6 +234,9 @@ final class RelayStore: Sendable {
             }
             var results: [MutationResult] = []
             var fresh: [Mutation] = []
+            // Seqs the city holds that this relay never saw (the device pushed them to the city
+            // directly): forwarded too, so that the city's own answer (a refusal, a stamp) comes back.
+            var unseen: [Mutation] = []
             for mutation in batch.mutations {
                 guard mutation.seq <= held else {
                     fresh.append(mutation)
@@ -230,10 +245,11 @@ final class RelayStore: Sendable {
                 guard
                     let row = try Row.fetchOne(db, sql: "SELECT body, outcome FROM mutations WHERE device = ? AND seq = ?", arguments: [device, mutation.seq])
                 else {
-                    // Held by the city before this relay saw the device (it pushed there directly).
-                    results.append(MutationResult(seq: mutation.seq, outcome: .alreadyApplied))
+                    unseen.append(mutation)
+                    results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
                     continue
                 }
+                // The device's bytes as they came, compared as the city compares them.
                 guard try WireCoding.decode(Mutation.self, from: Data((row["body"] as String).utf8)) == mutation else {
                     throw DoorstepError(.seqReuse, "seq \(mutation.seq) of this device was already used for a different mutation; a device never reuses a seq")
                 }
@@ -245,29 +261,19 @@ final class RelayStore: Sendable {
                 }
             }
             if let first = fresh.first, first.seq != held + 1 { throw MergeEngine.missingPredecessor(held: held, first: first.seq) }
-            guard !fresh.isEmpty || advanced else { return (results, held) }
+            guard !fresh.isEmpty || !unseen.isEmpty || advanced else { return (results, held) }
             try db.execute(
                 sql: "INSERT INTO batches (device, body, signature, received_at) VALUES (?, ?, ?, ?)", arguments: [device, body, signature, now])
+            for mutation in unseen {
+                // Already at the city, as it answers: not shown over its copy (its copy has it, or it refused it).
+                try Self.keep(db, mutation, shown: nil, now: now)
+            }
             for mutation in fresh {
                 // Shown over the city's copy only when valid; forwarded either way (the city answers).
                 var shown = mutation
-                let valid: Bool
-                if let writes = try? MutationValidator.validate(mutation.op, kind: mutation.kind, fields: mutation.fields, city: city) {
-                    shown.fields = writes
-                    valid = true
-                } else {
-                    valid = false
-                }
-                let household = try Self.survivor(db, of: mutation.household)
-                try db.execute(
-                    sql: """
-                        INSERT INTO mutations (device, seq, household, body, arrival, received_at, shown) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        device, mutation.seq, household.description, String(decoding: try WireCoding.encode(shown), as: UTF8.self),
-                        try Self.next(db, .arrival), now, valid,
-                    ])
-                try Self.touch(db, household)
+                let writes = try? MutationValidator.validate(mutation.op, kind: mutation.kind, fields: mutation.fields, city: city)
+                if let writes { shown.fields = writes }
+                try Self.touch(db, try Self.keep(db, mutation, shown: writes == nil ? nil : shown, now: now))
                 results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
                 held = mutation.seq
             }
@@ -276,6 +282,20 @@ final class RelayStore: Sendable {
                 arguments: [device, held])
             return (results, held)
         }
+    }
+
+    /// Keeps a mutation for the city, the device's bytes as they came and, when valid, its normalised
+    /// values to show; returns the household it is shown in.
+    @discardableResult
+    static func keep(_ db: Database, _ mutation: Mutation, shown: Mutation?, now: String) throws -> EntityID {
+        let household = try survivor(db, of: mutation.household)
+        try db.execute(
+            sql: "INSERT INTO mutations (device, seq, household, body, arrival, received_at, shown) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                mutation.device.rawValue, mutation.seq, household.description, String(decoding: try WireCoding.encode(mutation), as: UTF8.self),
+                try next(db, .arrival), now, try shown.map { String(decoding: try WireCoding.encode($0), as: UTF8.self) },
+            ])
+        return household
     }
 
     /// The survivor a household id stands for at the city (itself when not linked).
@@ -307,10 +327,11 @@ final class RelayStore: Sendable {
             for row in rows.prefix(limit) {
                 next = row["seq"]
                 guard let id = try? EntityID(row["household"] as String) else { continue }
-                if row["removed"] as Bool {
-                    removed.append(id)
-                } else if let aggregate = try Self.shown(db, id) {
+                if !(row["removed"] as Bool), let aggregate = try Self.shown(db, id) {
                     households.append(aggregate)
+                } else {
+                    // Linked away or out of the district at the city, or filed here and refused there.
+                    removed.append(id)
                 }
             }
             return (households, removed, next, rows.count > limit)
@@ -325,7 +346,7 @@ final class RelayStore: Sendable {
         let ids = [id] + (aggregate?.aliases ?? [])
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
         let overlay = try String.fetchAll(
-            db, sql: "SELECT body FROM mutations WHERE settled = 0 AND shown = 1 AND household IN (\(placeholders)) ORDER BY arrival",
+            db, sql: "SELECT shown FROM mutations WHERE settled = 0 AND shown IS NOT NULL AND household IN (\(placeholders)) ORDER BY arrival",
             arguments: StatementArguments(ids.map(\.description))
         ).map { try WireCoding.decode(Mutation.self, from: Data($0.utf8)) }
         if aggregate == nil {
@@ -436,14 +457,44 @@ final class RelayStore: Sendable {
                 try Self.touch(db, id, removed: true)
             }
             if !page.hasMore {
+                // Every household of the district is in the copy as the city had it after these
+                // receipts (§8 "Settling", case 2): what they confirmed leaves the view, shown again.
+                let settling = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT household FROM mutations WHERE settled = 0 AND confirmed <= ? AND shown IS NOT NULL", arguments: [asked])
                 try db.execute(sql: "UPDATE mutations SET settled = 1 WHERE settled = 0 AND confirmed <= ?", arguments: [asked])
+                for household in settling.compactMap({ try? EntityID($0) }) { try Self.touch(db, household) }
             }
             try Self.set(db, .cityCursor, page.nextCursor)
         }
     }
 
-    /// Forgets the city's cursor (the city refused it: restored from a backup), so that the next pull starts over.
-    func forgetCityCursor() throws { try set(.cityCursor, nil) }
+    /// Forgets the city's cursor and its copies (the city refused the cursor: restored from a
+    /// backup), so that the next pull starts over; until a household comes again it is shown
+    /// from the relay's held work only, or removed.
+    func forgetCityCursor() throws {
+        try pool.write { db in
+            let copies = try String.fetchAll(db, sql: "SELECT id FROM city_households")
+            try db.execute(sql: "DELETE FROM city_households")
+            try db.execute(sql: "DELETE FROM aliases")
+            for id in copies.compactMap({ try? EntityID($0) }) { try Self.touch(db, id) }
+            try Self.set(db, .cityCursor, nil)
+        }
+    }
+
+    /// Forwards again what the relay forwarded of a device from seq `resume` on (the city lacks it:
+    /// restored from a backup); how many batches.
+    func forwardAgain(device: DeviceID, from resume: Int64) throws -> Int {
+        try pool.write { db in
+            var again = 0
+            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches WHERE device = ? AND state = 1 ORDER BY id", arguments: [device.rawValue]) {
+                let batch = try WireCoding.decode(PushBatch.self, from: row["body"] as Data)
+                guard (batch.mutations.last?.seq ?? batch.lost?.through ?? 0) >= resume else { continue }
+                try db.execute(sql: "UPDATE batches SET state = 0 WHERE id = ?", arguments: [row["id"] as Int64])
+                again += 1
+            }
+            return again
+        }
+    }
 
     // MARK: Status
 

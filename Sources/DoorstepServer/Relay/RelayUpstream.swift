@@ -4,6 +4,7 @@ import DoorstepCore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A relay's link to the city (protocol 1.8, `protocol/README.md` §19.4): each round learns the
 /// district's devices (a revocation made at the city is enforced from then on), forwards the
@@ -19,8 +20,7 @@ actor RelayUpstream {
     /// The time between two rounds while nothing wakes the loop.
     let interval: Duration
     private var running: Task<Bool, Never>?
-    private let wakes: AsyncStream<Void>
-    private let waker: AsyncStream<Void>.Continuation
+    private let wakeup = Wakeup()
 
     init(
         store: RelayStore, upstream: URL, token: String, transport: any SyncTransport, interval: Duration, clock: @escaping @Sendable () -> Int64,
@@ -33,11 +33,10 @@ actor RelayUpstream {
         self.interval = interval
         api = ServerAPI(
             transport: transport, token: token, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.2, maxDelay: 1), compression: true)
-        (wakes, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Asks for a round soon (a device pushed): the city hears of it without waiting for the interval.
-    nonisolated func wake() { waker.yield() }
+    nonisolated func wake() { wakeup.wake() }
 
     var now: String { Instant.format(Date(timeIntervalSince1970: Double(clock()) / 1000), in: .gmt) }
 
@@ -45,16 +44,8 @@ actor RelayUpstream {
     func run() async {
         while !Task.isCancelled {
             _ = await round()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { [interval] in try? await Task.sleep(for: interval) }
-                group.addTask { [wakes] in
-                    for await _ in wakes { return }
-                }
-                await group.next()
-                group.cancelAll()
-            }
+            await wakeup.wait(upTo: interval)
         }
-        waker.finish()
     }
 
     /// One round, after the one running (if any) ends; whether the city answered all of it.
@@ -114,6 +105,7 @@ actor RelayUpstream {
 
     private func learnDevices() async throws {
         let list = try await api.call("GET", "/v1/relay/devices", as: RelayDeviceList.self)
+        store.absorb(list.serverClock)
         try store.takeDevices(list.devices)
         try store.set(.revoked, list.relay.isRevoked ? "1" : nil)
     }
@@ -131,16 +123,23 @@ actor RelayUpstream {
                     try store.takeReceipt(receipt, batch: batch.id, now: now)
                 } catch let error as DoorstepError {
                     switch error.code {
-                    case .serverUnreachable, .internalError, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
-                        throw error
-                    case .missingPredecessor:
-                        // The city lacks earlier work of this device that the relay never held (it went
-                        // elsewhere): kept, and tried again next round, once the device has sent it.
-                        logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
-                        stuck.insert(batch.id)
-                    default:
+                    case .invalidSignature, .outOfScope, .invalidBatch, .seqReuse:
+                        // Refused for good, whatever is tried again: answered to the device as the city's refusal.
                         logger.warning("relay: the city refused a batch", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
                         try store.refuse(batch: batch.id, error, now: now)
+                    case .missingPredecessor:
+                        // The city lacks earlier work of this device: what the relay forwarded before is
+                        // sent again from there (a city restored from a backup); what it never held
+                        // (sent to the city directly) the device sends itself. Tried again next round.
+                        logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
+                        if let resume = error.details.resumeFrom, try store.forwardAgain(device: batch.device, from: resume) > 0 { continue }
+                        stuck.insert(batch.id)
+                    case .serverUnreachable, .internalError, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
+                        throw error
+                    default:
+                        // Anything else (a city not yet on 1.8, a version or schema it does not serve yet, a
+                        // body too large for it) may pass later: kept, and the round ends with the reason.
+                        throw error
                     }
                 }
             }
@@ -163,6 +162,7 @@ actor RelayUpstream {
                 try store.forgetCityCursor()
                 continue
             }
+            store.absorb(page.serverClock)
             try store.takeCityPage(page, asked: asked)
             if !page.hasMore { return }
         }
@@ -171,6 +171,51 @@ actor RelayUpstream {
     private func keepCampaigns() async throws {
         let data = try await api.call("GET", "/v1/campaigns") { $0 }
         try store.set(.campaigns, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A wake-up for the rounds' loop: `wake()` ends the current or the next `wait(upTo:)` at once
+/// (several wakes before it count as one); otherwise the wait ends after its interval, or when
+/// its task is cancelled.
+final class Wakeup: Sendable {
+    private let state = Mutex<(woken: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func wake() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.woken = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait(upTo interval: Duration) async {
+        let timer = Task { [weak self] in
+            guard (try? await Task.sleep(for: interval)) != nil else { return }
+            self?.wake()
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.woken {
+                        state.woken = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            wake()
+        }
+        timer.cancel()
+        // A wake the timer gave as it was cancelled would start the next round early: forgotten.
+        _ = await timer.result
+        state.withLock { $0.woken = false }
     }
 }
 
