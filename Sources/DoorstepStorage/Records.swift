@@ -8,6 +8,8 @@ public struct EnrollmentCodeRecord: Codable, Hashable, Sendable {
     public var createdBy: String
     public var createdAt: String
     public var expiresAt: String
+    /// The relay it is issued to (1.8): redeemed only through that relay.
+    public var relay: String? = nil
 
     public init(codeHash: String, district: String?, role: Role, createdBy: String, createdAt: String, expiresAt: String) {
         self.codeHash = codeHash

@@ -15,4 +15,9 @@ public protocol RelayStorage: Sendable {
     func noteRelayContact(_ id: String, at: String) async throws
     /// Every device of a district (revoked ones included), each with the hash of its token.
     func deviceCredentials(district: String) async throws -> [RelayDevice]
+    /// The enrollment codes issued to a relay, neither used nor expired at `now`.
+    func relayCodes(relay: String, now: String) async throws -> [RelayCode]
+    /// Uses a code issued to `relay` once, for the device it enrolled: `invalidEnrollmentCode` for a
+    /// code unknown, of another relay, used or expired.
+    func redeemRelayCode(hash: String, relay: String, now: String, device: NewDevice) async throws -> DeviceRecord
 }

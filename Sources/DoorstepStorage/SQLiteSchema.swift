@@ -375,6 +375,8 @@ enum SQLiteSchema {
                         revoked_at TEXT,
                         last_contact_at TEXT
                     ) WITHOUT ROWID;
+                    -- Codes issued to a relay are redeemed through it only (§19.6).
+                    ALTER TABLE enrollment_codes ADD COLUMN relay TEXT;
                     """)
         }
         return migrator

@@ -48,6 +48,15 @@ extension SQLiteStorage {
         }
     }
 
+    public func relayCodes(relay: String, now: String) async throws -> [RelayCode] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT code_hash, role, expires_at FROM enrollment_codes WHERE relay = ? AND used_at IS NULL AND expires_at > ? ORDER BY code_hash",
+                arguments: [relay, now]
+            ).compactMap { row in Role(rawValue: row["role"]).map { RelayCode(codeHash: row["code_hash"], role: $0, expiresAt: row["expires_at"]) } }
+        }
+    }
+
     public func deviceCredentials(district: String) async throws -> [RelayDevice] {
         try await pool.read { db in
             try Row.fetchAll(

@@ -122,16 +122,26 @@ public final class SQLiteStorage: ServerStorage {
     public func insertEnrollmentCode(_ code: EnrollmentCodeRecord) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [code.codeHash, code.district, code.role.rawValue, code.createdBy, code.createdAt, code.expiresAt]
+                sql: "INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at, relay) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [code.codeHash, code.district, code.role.rawValue, code.createdBy, code.createdAt, code.expiresAt, code.relay]
             )
         }
     }
 
     public func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord {
+        try await redeem(hash: hash, relay: nil, now: now, device: device)
+    }
+
+    public func redeemRelayCode(hash: String, relay: String, now: String, device: NewDevice) async throws -> DeviceRecord {
+        try await redeem(hash: hash, relay: relay, now: now, device: device)
+    }
+
+    /// Uses a code once: one issued to a relay through that relay only (§19.6), any other directly.
+    private func redeem(hash: String, relay: String?, now: String, device: NewDevice) async throws -> DeviceRecord {
         try await pool.write { db in
             guard
-                let row = try Row.fetchOne(db, sql: "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?", arguments: [hash]),
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = ? AND relay IS ?", arguments: [hash, relay]),
                 (row["used_at"] as String?) == nil, (row["expires_at"] as String) > now,
                 let role = Role(rawValue: row["role"])
             else {

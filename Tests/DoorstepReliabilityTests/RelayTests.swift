@@ -332,6 +332,152 @@ import Testing
         await city.stop()
     }
 
+    /// A visitor's edit held by the relay, then a colleague's edit made on top of it (seen through
+    /// the relay): the first laptop shows the colleague's value alone, as the city will, not a
+    /// conflict of its own edit with the one that replaced it (§19.3, the overlay settles).
+    @Test func anEditReplacedOnTheLAN_showsNoConflictOnItsAuthorsLaptop() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 5)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let ledger = Ledger()
+        let a = try Self.client(ledger) { relayURL }
+        let b = try Self.client(ledger) { relayURL }
+        _ = try await a.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "a")
+        _ = try await b.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "b")
+        let household = try await a.fileHousehold(Facts.household(800))
+        try await syncUntilSettled([a, b], attempts: 400)
+
+        line.setDown(true)
+        try await a.editHousehold(household, set: ["notes": .string("A 的记录")])
+        #expect(try await a.sync().relayed == 1)
+        _ = try await b.sync()
+        try await b.editHousehold(household, set: ["notes": .string("B 更正")])
+        #expect(try await b.sync().relayed == 1)
+        _ = try await a.sync()
+        let notes = try await a.household(household)?.household.heads("notes").map(\.value) ?? []
+        #expect(notes == [.string("B 更正")], "A shows \(notes)")
+        #expect(try await a.status().pending == 1, "A's edit is still sent until the city answers it")
+
+        line.setDown(false)
+        try await syncUntilSettled([a, b], attempts: 400)
+        let atCity = try WireCoding.decode(HouseholdAggregate.self, from: try await admin.request("GET", "/v1/households/\(household)").body)
+        #expect(atCity.household.heads("notes").map(\.value) == [.string("B 更正")])
+        #expect(try await a.household(household)?.household.heads("notes").map(\.value) == [.string("B 更正")])
+        #expect(try await a.status().pending == 0)
+        await relay.stop()
+        await city.stop()
+    }
+
+    /// A proof document photographed while the line is down: the laptop's sync leaves it with the
+    /// relay, which sends it on to the city when the line is back (§19.3); the city then serves it.
+    @Test func aPhotoUploadedToTheRelayWithTheLineDown_reachesTheCityWhenItIsBack() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (_, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 6)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let laptop = try Self.client(Ledger()) { relayURL }
+        _ = try await laptop.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "photos")
+        let household = try await laptop.fileHousehold(Facts.household(900))
+        try await syncUntilSettled([laptop], attempts: 400)
+
+        line.setDown(true)
+        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0]
+        var state: UInt64 = 23
+        while bytes.count < 2_500_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+        }
+        let folder = Scratch.root.appendingPathComponent("doorstep-relay-photo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("收入证明.jpg")
+        try Data(bytes).write(to: file)
+        let photo = try await laptop.attach(fileAt: file, to: household, caption: "收入证明")
+        let summary = try await laptop.sync()
+        #expect(summary.filesSent == 1 && summary.filesWaiting == 0, "\(summary)")
+        let laptopToken = try Self.setting(laptop, "token")
+        #expect(try await Self.status(of: relayURL, token: laptopToken).pendingFiles == 1)
+
+        line.setDown(false)
+        var status = try await Self.status(of: relayURL, token: laptopToken)
+        for _ in 0..<400 where status.pendingFiles > 0 || status.pendingMutations > 0 {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            status = try await Self.status(of: relayURL, token: laptopToken)
+        }
+        #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
+        let download = try await admin.request("GET", "/v1/attachments/\(photo)/file")
+        #expect(download.status == 200 && download.body == Data(bytes), "the city serves the photo: HTTP \(download.status), \(download.body.count) bytes")
+        await relay.stop()
+        await city.stop()
+    }
+
+    /// Codes the city issued to the relay in advance enroll a laptop there with the line down; the
+    /// city makes the device at the relay's next round and takes its work; the code is no good at
+    /// the city itself, nor twice (§19.6).
+    @Test func aCodeIssuedToTheRelay_enrollsALaptopThereWithTheLineDown() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (relayID, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 7)
+        line.setEnabled(false)
+        defer { line.shutdown() }
+        let relay = Self.relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await Self.waitForCity(at: relayURL)
+        let office = try OfficeClient(server: cityURL, token: try city.adminToken)
+        let code = try await office.createEnrollmentCode(district: "150602", role: .visitor, relay: relayID)
+        let spare = try await office.createEnrollmentCode(district: "150602", role: .visitor, relay: relayID)
+        #expect(code.relay == relayID)
+        // Not a relay of that district, or not one at all: refused.
+        await #expect(throws: DoorstepError.self) { _ = try await office.createEnrollmentCode(district: "150603", role: .visitor, relay: relayID) }
+        // The relay learns its codes at its next round.
+        let watcher = try Self.client(Ledger()) { relayURL }
+        _ = try await watcher.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "watcher")
+        let started = try await Self.status(of: relayURL, token: try Self.setting(watcher, "token")).lastContactAt ?? ""
+        for _ in 0..<400 {
+            if let at = try await Self.status(of: relayURL, token: try Self.setting(watcher, "token")).lastContactAt, at > started { break }
+            try await Task.sleep(nanoseconds: 25_000_000)
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+
+        line.setDown(true)
+        let ledger = Ledger()
+        let laptop = try Self.client(ledger) { relayURL }
+        let enrolled = try await laptop.enroll(server: relayURL, code: code.code, deviceName: "新笔记本")
+        #expect(enrolled.district == "150602" && enrolled.role == .visitor)
+        let household = try await laptop.fileHousehold(Facts.household(950))
+        #expect(try await laptop.sync().relayed == 1)
+        // The same code again, at the relay or at the city: no good.
+        let again = try Self.client(Ledger()) { relayURL }
+        await #expect(throws: DoorstepError.self) { _ = try await again.enroll(server: relayURL, code: code.code, deviceName: "twice") }
+        line.setDown(false)
+        let atCity = try Self.client(Ledger()) { cityURL }
+        await #expect(throws: DoorstepError.self) { _ = try await atCity.enroll(server: cityURL, code: spare.code, deviceName: "at the city") }
+
+        try await syncUntilSettled([laptop], attempts: 400)
+        let devices = try WireCoding.decode(DeviceList.self, from: try await admin.request("GET", "/v1/admin/devices").body)
+        #expect(devices.devices.first { $0.id == enrolled.device }?.highestSeq == 1, "the city made the device and holds its work")
+        let aggregate = try await admin.request("GET", "/v1/households/\(household)")
+        #expect(aggregate.status == 200)
+        #expect(try await laptop.status().pending == 0)
+        await relay.stop()
+        await city.stop()
+    }
+
     /// A quiet relay calls the city once an interval (3 requests a round), not back to back: the line is weak.
     @Test func aQuietRelay_callsTheCityOnceAnInterval() async throws {
         let city = ServerProcess()

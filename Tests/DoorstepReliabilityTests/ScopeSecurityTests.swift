@@ -365,6 +365,18 @@ import Testing
                         (relayA.token, .post, "/v1/relay/devices/\(b.office.id)/revoke", nil, json),
                         (office.token, .post, "/v1/relay/devices/\(b.visitor.id)/revoke", nil, json),
                     ], allowed: [403, 404]),
+                "POST /v1/relay/enrollments": Probe(
+                    requests: [
+                        (
+                            relayA.token, .post, "/v1/relay/enrollments",
+                            try body([
+                                "codeHash": .string(String(repeating: "ab", count: 32)), "device": .string(DeviceID.random().rawValue),
+                                "deviceName": "intruder", "tokenHash": .string(String(repeating: "cd", count: 32)),
+                                "publicSigningKey": .string(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()),
+                            ]), json
+                        ),
+                        (office.token, .post, "/v1/relay/enrollments", try body(["codeHash": "x"]), json),
+                    ], allowed: [401, 403, 422]),
                 "GET /v1/relay/status": Probe(requests: [(visitor.token, .get, "/v1/relay/status", nil, json)], allowed: [404]),
                 "GET /v1/reports": Probe(
                     requests: [

@@ -54,11 +54,11 @@ struct ContractTests {
             EnrollResponse(device: device, token: "t0ken", role: .city, district: nil, serverPublicKey: key, serverKeyID: "0123456789abcdef", serverClock: hlc),
         ]
         samples["EnrollmentCodeRequest"] = [
-            EnrollmentCodeRequest(district: "150602", role: .visitor, expiresInHours: 24),
+            EnrollmentCodeRequest(district: "150602", role: .visitor, expiresInHours: 24, relay: "r-" + String(repeating: "0a", count: 16)),
             EnrollmentCodeRequest(district: nil, role: .city),
         ]
         samples["EnrollmentCode"] = [
-            EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: "150602", role: .visitor),
+            EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: "150602", role: .visitor, relay: "r-" + String(repeating: "0a", count: 16)),
             EnrollmentCode(code: "K7QM-3XWD-PA4N", expiresAt: at, district: nil, role: .city),
         ]
         samples["DeviceRecord"] = [record, bare]
@@ -96,11 +96,18 @@ struct ContractTests {
         samples["RelayList"] = [RelayList(relays: [relay, freshRelay])]
         let hash = String(repeating: "ab", count: 32)
         samples["RelayDevice"] = [RelayDevice(device: record, tokenHash: hash)]
-        samples["RelayDeviceList"] = [RelayDeviceList(relay: freshRelay, devices: [RelayDevice(device: bare, tokenHash: hash)], serverClock: hlc)]
+        let code = RelayCode(codeHash: hash, role: .visitor, expiresAt: at)
+        samples["RelayDeviceList"] = [
+            RelayDeviceList(relay: freshRelay, devices: [RelayDevice(device: bare, tokenHash: hash)], serverClock: hlc),
+            RelayDeviceList(relay: relay, devices: [], serverClock: hlc, codes: [code]),
+        ]
+        samples["RelayCode"] = [code]
+        samples["RelayEnrollment"] = [RelayEnrollment(codeHash: hash, device: device, deviceName: "新笔记本", tokenHash: hash, publicSigningKey: key)]
         samples["RelayStatus"] = [
             RelayStatus(
                 district: "150626", upstream: "https://doorstep.ordos.example", upstreamReachable: false, lastContactAt: at, lastError: "serverUnreachable",
-                pendingMutations: 12, pendingBatches: 2, lastForwardAt: at, oldestUnconfirmedAt: at, refusedNotYetSeen: 1, devices: 4, revoked: false),
+                pendingMutations: 12, pendingBatches: 2, pendingFiles: 3, lastForwardAt: at, oldestUnconfirmedAt: at, refusedNotYetSeen: 1, devices: 4,
+                revoked: false),
             RelayStatus(
                 district: "150626", upstream: "https://doorstep.ordos.example", upstreamReachable: true, lastContactAt: nil, lastError: nil,
                 pendingMutations: 0, pendingBatches: 0, lastForwardAt: nil, oldestUnconfirmedAt: nil, refusedNotYetSeen: 0, devices: 0, revoked: true),

@@ -190,7 +190,7 @@ public final class FieldClient: Sendable {
         try await pool.read { db in
             ClientStatus(
                 enrollment: try Self.enrollment(db),
-                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0,
+                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked IN (0, 2, 3)") ?? 0,
                 awaitingConfirmation: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 1") ?? 0,
                 quarantined: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") ?? 0,
                 households: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM households") ?? 0,

@@ -16,8 +16,8 @@ public struct OfficeClient: Sendable {
     }
 
     /// Issues a one-time enrollment code for a district and role.
-    public func createEnrollmentCode(district: String?, role: Role, expiresInHours: Int? = nil) async throws -> EnrollmentCode {
-        let body = EnrollmentCodeRequest(district: district, role: role, expiresInHours: expiresInHours)
+    public func createEnrollmentCode(district: String?, role: Role, expiresInHours: Int? = nil, relay: String? = nil) async throws -> EnrollmentCode {
+        let body = EnrollmentCodeRequest(district: district, role: role, expiresInHours: expiresInHours, relay: relay)
         return try await api.call("POST", "/v1/admin/enrollment-codes", body: try WireCoding.encode(body), as: EnrollmentCode.self)
     }
 

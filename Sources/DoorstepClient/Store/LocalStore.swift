@@ -159,7 +159,8 @@ enum LocalStore {
         .map { try decode(EntityState.self, $0) }
     }
 
-    /// The outbox mutations (pending and acknowledged) that touch a household, in seq order.
+    /// The outbox mutations (pending and acknowledged) that touch a household, in seq order: the
+    /// overlay (not those a relay holds whose household it has delivered since, `acked = 3`: §19.3).
     static func outbox(_ db: Database, household ids: [EntityID]) throws -> [Mutation] {
         guard !ids.isEmpty else { return [] }
         var mutations: [Mutation] = []
@@ -167,7 +168,7 @@ enum LocalStore {
         // under the id the server gave them, and the later bases that name them say so too (§5).
         var renamed: [WriteID: WriteID] = [:]
         for row in try Row.fetchAll(
-            db, sql: "SELECT body, stamp FROM outbox WHERE household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY seq",
+            db, sql: "SELECT body, stamp FROM outbox WHERE acked <> 3 AND household IN (\(databaseQuestionMarks(count: ids.count))) ORDER BY seq",
             arguments: StatementArguments(ids.map(\.description)))
         {
             var mutation = try decode(Mutation.self, row["body"] as String)
@@ -388,7 +389,7 @@ enum LocalStore {
             try db.cachedStatement(sql: "DELETE FROM aliases WHERE survivor = ?").execute(arguments: [id.description])
         }
         var hasAliases = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM aliases)") ?? false
-        var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
+        var pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE acked <> 3)") ?? false
         let entry = try db.cachedStatement(
             sql: """
                 INSERT INTO household_entities (owner, id, position, pulled, view, conflicts, kind) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -419,10 +420,14 @@ enum LocalStore {
                 // pulls), so it already holds the acknowledged work: it needs no overlay any more.
                 let marks = databaseQuestionMarks(count: ids.count)
                 try keepSettled(db, where: "acked = 1 AND household IN (\(marks))", StatementArguments(ids))
+                // Held by a relay (1.8): the relay's copy holds it too; it leaves the overlay and is
+                // still sent again until the city's outcome comes back (§19.3).
+                try db.execute(sql: "UPDATE outbox SET acked = 3 WHERE acked = 2 AND household IN (\(marks))", arguments: StatementArguments(ids))
                 local =
-                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE household IN (\(marks)))", arguments: StatementArguments(ids))
+                    try Bool.fetchOne(
+                        db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE acked <> 3 AND household IN (\(marks)))", arguments: StatementArguments(ids))
                     ?? false
-                pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") ?? false
+                pending = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE acked <> 3)") ?? false
             }
             // With no local work on it, the view is the pulled copy itself: each part is encoded once
             // and written as both. Only the entries that changed are written (a household pulled again

@@ -57,7 +57,7 @@ extension FieldClient {
             (
                 try Self.enrollment(db),
                 (try LocalStore.setting(db, .signingKey), try LocalStore.setting(db, .serverPublicKey), try LocalStore.setting(db, .serverKeyID)),
-                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked = 0 ORDER BY seq").map { try LocalStore.decode(Mutation.self, $0) },
+                try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE acked IN (0, 2, 3) ORDER BY seq").map { try LocalStore.decode(Mutation.self, $0) },
                 try Row.fetchAll(db, sql: "SELECT sha256, size FROM attachment_files WHERE mine = 1 AND uploaded = 0 AND held = 1 ORDER BY sha256")
                     .map { (sha256: $0["sha256"] as String, size: $0["size"] as Int64) }
             )

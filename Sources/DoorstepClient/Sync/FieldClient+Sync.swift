@@ -121,7 +121,7 @@ extension FieldClient {
     ) async throws {
         var api = api
         let largest = max(1, configuration.batchSize)
-        let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked = 0") ?? 0 }
+        let total = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE acked IN (0, 2, 3)") ?? 0 }
         var done = 0
         let start = ContinuousClock.now
         let startBytes = api.meter?.bytes ?? 0
@@ -230,7 +230,7 @@ extension FieldClient {
     /// declare.
     static func nextBatch(_ db: Database, limit: Int, after sent: Int64 = 0) throws -> (batch: [OutboxEntry], lost: SeqRange?) {
         let ranges = try LocalStore.lostToDeclare(db).filter { $0.through > sent }
-        let firstUnsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0 AND seq > ?", arguments: [sent])
+        let firstUnsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked IN (0, 2, 3) AND seq > ?", arguments: [sent])
         var lost: SeqRange?
         var after: Int64 = sent
         var before = Int64.max
@@ -244,7 +244,7 @@ extension FieldClient {
             }
         }
         let batch = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT seq, household, body FROM outbox WHERE acked = 0 AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"),
+            db.cachedStatement(sql: "SELECT seq, household, body FROM outbox WHERE acked IN (0, 2, 3) AND seq > ? AND seq < ? ORDER BY seq LIMIT ?"),
             arguments: [after, before, limit]
         )
         .map { row in OutboxEntry(seq: row["seq"], household: try EntityID(row["household"] as String), body: row["body"]) }
@@ -331,7 +331,7 @@ extension FieldClient {
     /// declared lost.
     func catchUp(api: ServerAPI, device: DeviceID) async throws -> (sent: Int, lost: Int)? {
         let first = try await pool.read { db -> Int64 in
-            let unsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked = 0")
+            let unsent = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM outbox WHERE acked IN (0, 2, 3)")
             let declaring = try LocalStore.lostToDeclare(db).first?.from
             return [unsent, declaring, try LocalStore.counters(db).nextSeq].compactMap { $0 }.min() ?? 1
         }
@@ -396,9 +396,15 @@ extension FieldClient {
                     ]
                 )
             } else if result.outcome == .relayed {
-                // Held by a district relay, the city's outcome still to come (1.8): kept unsent-but-held,
-                // in the outbox and the view, and sent again at the next sync to learn it.
-                continue
+                // Held by a district relay, the city's outcome still to come (1.8): kept in the outbox
+                // (`acked = 2`, in the view until the relay's copy of its household comes, §19.3) and
+                // sent again at the next sync to learn it.
+                try db.cachedStatement(sql: "UPDATE outbox SET acked = 2 WHERE seq = ? AND acked = 0").execute(arguments: [mutation.seq])
+            } else if mutation.seq <= receipt.highestContiguousSeq,
+                try Int.fetchOne(db.cachedStatement(sql: "SELECT acked FROM outbox WHERE seq = ?"), arguments: [mutation.seq]) == 3
+            {
+                // Confirmed by the city, and already out of the view (the relay's copy held it): settled.
+                try LocalStore.keepSettled(db, where: "seq = ?", [mutation.seq])
             } else if mutation.seq <= receipt.highestContiguousSeq {
                 try db.cachedStatement(sql: "UPDATE outbox SET acked = 1, stamp = ? WHERE seq = ?").execute(arguments: [
                     result.stamp?.description, mutation.seq,
@@ -509,8 +515,11 @@ extension FieldClient {
                     // only then: a day-end sync's last page does nothing more than before).
                     if stored != nil { try LocalStore.set(db, .partialPage, nil) }
                     // Caught up: the copy holds the server's state after every receipt taken so far.
-                    let settled = try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE acked = 1").compactMap { try? EntityID($0) }
+                    let settled = try String.fetchAll(db, sql: "SELECT DISTINCT household FROM outbox WHERE acked IN (1, 2)").compactMap {
+                        try? EntityID($0)
+                    }
                     try LocalStore.keepSettled(db, where: "acked = 1")
+                    try db.execute(sql: "UPDATE outbox SET acked = 3 WHERE acked = 2")
                     // Kept work settled longer ago than the laptop keeps it is forgotten here, in a
                     // transaction the sync makes anyway.
                     try db.execute(

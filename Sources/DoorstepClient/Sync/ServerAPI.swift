@@ -72,7 +72,7 @@ package struct ServerAPI: Sendable {
     /// Sends a request and answers a 2xx (or one of `statuses`) whole, headers included; a 4xx
     /// becomes the server's error; network errors and 5xx are retried with backoff, then become
     /// `serverUnreachable`. Every request says the revision this client reads (protocol 1.4).
-    func exchange(
+    package func exchange(
         _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers extra: [String: String] = [:],
         accepting statuses: Set<Int> = [], resuming page: PageResume? = nil
     ) async throws -> TransportResponse {

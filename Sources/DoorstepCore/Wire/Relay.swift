@@ -83,11 +83,46 @@ public struct RelayDeviceList: Codable, Hashable, Sendable {
     public var devices: [RelayDevice]
     /// The city's clock, for the relay to absorb.
     public var serverClock: HLC
+    /// The enrollment codes issued to this relay and not used yet (§19.6).
+    public var codes: [RelayCode]?
 
-    public init(relay: RelayRecord, devices: [RelayDevice], serverClock: HLC) {
+    public init(relay: RelayRecord, devices: [RelayDevice], serverClock: HLC, codes: [RelayCode]? = nil) {
         self.relay = relay
         self.devices = devices
         self.serverClock = serverClock
+        self.codes = codes
+    }
+}
+
+/// An enrollment code issued to a relay, as the relay checks it when the city is unreachable (§19.6).
+public struct RelayCode: Codable, Hashable, Sendable {
+    /// SHA-256 of the code as typed and normalised, lowercase hex.
+    public var codeHash: String
+    public var role: Role
+    public var expiresAt: String
+
+    public init(codeHash: String, role: Role, expiresAt: String) {
+        self.codeHash = codeHash
+        self.role = role
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `POST /v1/relay/enrollments`: a device a relay enrolled with one of its codes, for the city to
+/// make it (§19.6): its id and token's hash as the relay gave them.
+public struct RelayEnrollment: Codable, Hashable, Sendable {
+    public var codeHash: String
+    public var device: DeviceID
+    public var deviceName: String
+    public var tokenHash: String
+    public var publicSigningKey: String
+
+    public init(codeHash: String, device: DeviceID, deviceName: String, tokenHash: String, publicSigningKey: String) {
+        self.codeHash = codeHash
+        self.device = device
+        self.deviceName = deviceName
+        self.tokenHash = tokenHash
+        self.publicSigningKey = publicSigningKey
     }
 }
 
@@ -107,6 +142,8 @@ public struct RelayStatus: Codable, Hashable, Sendable {
     public var pendingMutations: Int
     /// Batches held for forwarding (each as its device signed it).
     public var pendingBatches: Int
+    /// Files its devices uploaded that the city does not hold whole yet (§19.3).
+    public var pendingFiles: Int
     /// When the relay last forwarded a batch the city took.
     public var lastForwardAt: String?
     /// When the oldest mutation still waiting for the city reached the relay.
@@ -120,7 +157,8 @@ public struct RelayStatus: Codable, Hashable, Sendable {
 
     public init(
         district: String, upstream: String, upstreamReachable: Bool, lastContactAt: String?, lastError: String?, pendingMutations: Int,
-        pendingBatches: Int, lastForwardAt: String?, oldestUnconfirmedAt: String?, refusedNotYetSeen: Int, devices: Int, revoked: Bool
+        pendingBatches: Int, pendingFiles: Int = 0, lastForwardAt: String?, oldestUnconfirmedAt: String?, refusedNotYetSeen: Int, devices: Int,
+        revoked: Bool
     ) {
         self.district = district
         self.upstream = upstream
@@ -129,6 +167,7 @@ public struct RelayStatus: Codable, Hashable, Sendable {
         self.lastError = lastError
         self.pendingMutations = pendingMutations
         self.pendingBatches = pendingBatches
+        self.pendingFiles = pendingFiles
         self.lastForwardAt = lastForwardAt
         self.oldestUnconfirmedAt = oldestUnconfirmedAt
         self.refusedNotYetSeen = refusedNotYetSeen

@@ -46,11 +46,15 @@ public struct EnrollmentCodeRequest: Codable, Hashable, Sendable {
     public var role: Role
     /// How long the code stays valid (1 to 720 hours; 72 when absent).
     public var expiresInHours: Int?
+    /// A relay of the district the code is issued to (1.8, §19.6): only that relay enrolls with it,
+    /// also while the city is unreachable.
+    public var relay: String?
 
-    public init(district: String?, role: Role, expiresInHours: Int? = nil) {
+    public init(district: String?, role: Role, expiresInHours: Int? = nil, relay: String? = nil) {
         self.district = district
         self.role = role
         self.expiresInHours = expiresInHours
+        self.relay = relay
     }
 }
 
@@ -61,12 +65,15 @@ public struct EnrollmentCode: Codable, Hashable, Sendable {
     public var expiresAt: String
     public var district: String?
     public var role: Role
+    /// The relay it is issued to (1.8, §19.6), when it is.
+    public var relay: String?
 
-    public init(code: String, expiresAt: String, district: String?, role: Role) {
+    public init(code: String, expiresAt: String, district: String?, role: Role, relay: String? = nil) {
         self.code = code
         self.expiresAt = expiresAt
         self.district = district
         self.role = role
+        self.relay = relay
     }
 }
 

@@ -38,8 +38,8 @@ extension DoorstepAPI {
     func uploadFile(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         try uploader(context)
         let sha = try sha256(context)
-        let offset = try headerNumber(request, Self.uploadOffsetHeader, minimum: 0)
-        let length = try headerNumber(request, Self.uploadLengthHeader, minimum: 1)
+        let offset = try Self.headerNumber(request, Self.uploadOffsetHeader, minimum: 0)
+        let length = try Self.headerNumber(request, Self.uploadLengthHeader, minimum: 1)
         let body = LimitedBody(base: request.body, limit: configuration.limits.maxBodyBytes)
         let state: FileState
         do {
@@ -95,10 +95,11 @@ extension DoorstepAPI {
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
     }
 
-    /// Uploads are a device's: the admin token has none.
+    /// Uploads are a device's, or a relay's sending on its devices' files (1.8, §19.3): the admin token has none.
     private func uploader(_ context: DoorstepRequestContext) throws {
-        guard case .device = try context.caller else {
-            throw DoorstepError(.forbiddenForRole, "the admin token uploads no files; upload from an enrolled device")
+        switch try context.caller {
+        case .device, .relay: return
+        case .admin: throw DoorstepError(.forbiddenForRole, "the admin token uploads no files; upload from an enrolled device")
         }
     }
 
@@ -108,7 +109,7 @@ extension DoorstepAPI {
         return text
     }
 
-    private func headerNumber(_ request: Request, _ name: HTTPField.Name, minimum: Int64) throws -> Int64 {
+    static func headerNumber(_ request: Request, _ name: HTTPField.Name, minimum: Int64) throws -> Int64 {
         guard let text = request.headers[name], text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(text), value >= minimum else {
             throw DoorstepError(
                 .malformedInput, "\(name.rawName) must be a whole number of at least \(minimum)", details: ErrorDetails(field: name.rawName))

@@ -21,6 +21,7 @@ extension DoorstepAPI {
         devices.post("relay/push") { request, context in try await relayPush(request, context) }
         devices.get("relay/devices") { request, context in try await relayDevices(request, context) }
         devices.post("relay/devices/:device/revoke") { request, context in try await relayRevokes(request, context) }
+        devices.post("relay/enrollments") { request, context in try await relayEnrollment(request, context) }
         // A relay's own status (§19.7): asked of the city, a token is checked and the answer is that it is none.
         devices.get("relay/status") { _, _ -> Response in
             throw DoorstepError(.notFound, "this is the city's server, not a relay: a relay answers its status at its own address")
@@ -135,11 +136,33 @@ extension DoorstepAPI {
         return try JSONResponse.make(record)
     }
 
+    /// `POST /v1/relay/enrollments`: a device the relay enrolled with a code issued to it (§19.6),
+    /// made here with the id and token's hash the relay gave it; the code is used then.
+    func relayEnrollment(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        let relay = try callingRelay(context)
+        let input = try await body(RelayEnrollment.self, request)
+        let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
+        guard BatchSignature.publicKey(input.publicSigningKey) != nil else {
+            throw DoorstepError(.invalidValue, "publicSigningKey must be a base64 Ed25519 public key (32 bytes)")
+        }
+        guard input.tokenHash.count == 64, input.tokenHash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }), input.codeHash.count == 64 else {
+            throw DoorstepError(.invalidValue, "tokenHash and codeHash are SHA-256 digests, 64 lowercase hexadecimal digits")
+        }
+        let record = try await storage.redeemRelayCode(
+            hash: input.codeHash, relay: relay.id, now: now,
+            device: NewDevice(id: input.device, name: name, tokenHash: input.tokenHash, signingKey: input.publicSigningKey))
+        context.logger.info("device enrolled through a relay", metadata: ["device": "\(record.id)", "relay": "\(relay.id)"])
+        return try JSONResponse.make(record, status: .created)
+    }
+
     /// `GET /v1/relay/devices`: the relay and every device of its district, with its token's hash.
     func relayDevices(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let relay = try callingRelay(context)
         var clock = HybridLogicalClock(physicalMillis: configuration.clock)
         return try JSONResponse.make(
-            RelayDeviceList(relay: relay, devices: try await storage.deviceCredentials(district: relay.district), serverClock: clock.tick()))
+            RelayDeviceList(
+                relay: relay, devices: try await storage.deviceCredentials(district: relay.district), serverClock: clock.tick(),
+                codes: try await storage.relayCodes(relay: relay.id, now: now)))
     }
 }

@@ -316,17 +316,26 @@ struct DoorstepAPI: Sendable {
                 throw DoorstepError(.outOfScope, "an office issues codes for its own district only")
             }
         }
+        if let relay = input.relay {
+            // A code for a relay's own enrollments (§19.6): a relay of the code's district, in the caller's scope.
+            guard input.role != .city else { throw DoorstepError(.invalidValue, "a relay enrolls devices of its district only, not the city's") }
+            guard let district = input.district, let record = try await storage.relays(district: district).first(where: { $0.id == relay }),
+                principal.covers(district: record.district)
+            else { throw DoorstepError(.notFound, "no relay \(relay) of that district in your scope") }
+            guard !record.isRevoked else { throw DoorstepError(.invalidValue, "relay \(relay) was revoked") }
+        }
         let hours = input.expiresInHours ?? Int(configuration.enrollmentCodeLifetime / 3600)
         guard (1...24 * 30).contains(hours) else { throw DoorstepError(.invalidValue, "expiresInHours must be from 1 to 720") }
         let code = Secrets.enrollmentCode()
         let expires = Instant.format(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000 + Double(hours) * 3600), in: .gmt)
-        try await storage.insertEnrollmentCode(
-            EnrollmentCodeRecord(
-                codeHash: Secrets.hash(Secrets.normalizeCode(code)), district: input.role == .city ? nil : input.district,
-                role: input.role, createdBy: caller.actor, createdAt: now, expiresAt: expires
-            ))
+        var record = EnrollmentCodeRecord(
+            codeHash: Secrets.hash(Secrets.normalizeCode(code)), district: input.role == .city ? nil : input.district,
+            role: input.role, createdBy: caller.actor, createdAt: now, expiresAt: expires)
+        record.relay = input.relay
+        try await storage.insertEnrollmentCode(record)
         return try JSONResponse.make(
-            EnrollmentCode(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role), status: .created)
+            EnrollmentCode(code: code, expiresAt: expires, district: input.role == .city ? nil : input.district, role: input.role, relay: input.relay),
+            status: .created)
     }
 
     /// The `district` query parameter: absent, or a district of the city data (whoever asks: an

@@ -1,4 +1,5 @@
 public import DoorstepCore
+import DoorstepStorage
 import Foundation
 public import Hummingbird
 import Logging
@@ -6,6 +7,8 @@ import Logging
 /// The relay's database file in its data folder.
 extension ServerConfiguration {
     public var relayDatabasePath: String { (dataDirectory as NSString).appendingPathComponent("relay.sqlite") }
+    /// The files a relay's devices uploaded (§19.3).
+    public var relayFilesPath: String { (dataDirectory as NSString).appendingPathComponent("relay-files") }
 }
 
 /// Builds a district relay (protocol 1.8, `protocol/README.md` §19): the device API over its own
@@ -22,11 +25,12 @@ public func buildRelayApplication(configuration: ServerConfiguration, relay: Rel
         _ = FileManager.default.createFile(atPath: tokenPath, contents: Data((relay.token + "\n").utf8), attributes: [.posixPermissions: 0o600])
     }
     let store = try RelayStore(path: configuration.relayDatabasePath, district: relay.district, clock: configuration.clock)
+    let files = try FolderFileStore(root: URL(fileURLWithPath: configuration.relayFilesPath), clock: configuration.clock)
     let upstream = RelayUpstream(
-        store: store, upstream: relay.upstream, token: relay.token, transport: relay.transport(relay.upstream), interval: relay.interval,
+        store: store, files: files, upstream: relay.upstream, token: relay.token, transport: relay.transport(relay.upstream), interval: relay.interval,
         clock: configuration.clock, logger: logger)
     let api = RelayAPI(
-        store: store, upstream: upstream, relay: relay, configuration: configuration,
+        store: store, files: files, upstream: upstream, relay: relay, configuration: configuration,
         cursors: PullCursors(secret: Data(("doorstep-relay:" + store.instance).utf8), restoreEpoch: nil))
     let router = Router(context: DoorstepRequestContext.self)
     router.add(middleware: LogRequestsMiddleware())
@@ -75,6 +79,7 @@ public enum RelayStatusText {
             (t("reachable"), status.upstreamReachable ? t("yes") : t("no")),
             (t("lastContact"), status.lastContactAt ?? none),
             (t("pending"), t("pendingCount", ["mutations": "\(status.pendingMutations)", "batches": "\(status.pendingBatches)"])),
+            (t("pendingFiles"), "\(status.pendingFiles)"),
             (t("lastForward"), status.lastForwardAt ?? none),
             (t("oldestUnconfirmed"), status.oldestUnconfirmedAt ?? none),
             (t("refusedNotYetSeen"), "\(status.refusedNotYetSeen)"),

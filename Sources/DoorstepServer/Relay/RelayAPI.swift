@@ -1,6 +1,7 @@
 import DoorstepBundle
 public import DoorstepClient
 import DoorstepCore
+import DoorstepStorage
 import DoorstepWeb
 public import Foundation
 import HTTPTypes
@@ -41,6 +42,8 @@ public struct RelayConfiguration: Sendable {
 /// from the relay's store; enrollment and files go on to the city.
 struct RelayAPI: Sendable {
     let store: RelayStore
+    /// The files its devices upload, held until the city has them (§19.3).
+    let files: any FileStore
     let upstream: RelayUpstream
     let relay: RelayConfiguration
     let configuration: ServerConfiguration
@@ -62,10 +65,9 @@ struct RelayAPI: Sendable {
             _ = try device(request)
             return try JSONResponse.make(try store.status(upstream: relay.upstream.absoluteString))
         }
-        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch] {
-            v1.on("files/**", method: method) { request, _ in try await passOn(request) }
-            v1.on("attachments/**", method: method) { request, _ in try await passOn(request) }
-        }
+        v1.on("files/:sha256", method: .head) { request, context in try await fileOffset(request, context) }
+        v1.patch("files/:sha256") { request, context in try await uploadFile(request, context) }
+        v1.on("attachments/**", method: .get) { request, _ in try await passOn(request) }
     }
 
     /// The city's identity (bundles and signatures are for the city), and the district served.
@@ -111,6 +113,8 @@ struct RelayAPI: Sendable {
     func enroll(_ request: Request) async throws -> Response {
         let data = try await body(request)
         let input = try WireCoding.decode(EnrollRequest.self, from: data)
+        let code = Secrets.hash(Secrets.normalizeCode(input.code))
+        if try store.holdsCode(code) { return try await enrollHere(input, code: code) }
         let answer: EnrollResponse
         do {
             answer = try await upstream.api.sendingOnce.call("POST", "/v1/enroll", body: data, as: EnrollResponse.self)
@@ -126,6 +130,27 @@ struct RelayAPI: Sendable {
             enrolledAt: now, revokedAt: nil, highestSeq: 0, clockSkew: false, lastPushAt: nil, lastPullAt: nil)
         try store.takeDevices([RelayDevice(device: record, tokenHash: Secrets.hash(answer.token))])
         return try JSONResponse.make(answer, status: .created)
+    }
+
+    /// An enrollment with a code the city issued to this relay (§19.6): made here at once, whether or
+    /// not the city is reachable (the city makes the device at the relay's next round).
+    func enrollHere(_ input: EnrollRequest, code: String) async throws -> Response {
+        let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
+        guard BatchSignature.publicKey(input.publicSigningKey) != nil else {
+            throw DoorstepError(.invalidValue, "publicSigningKey must be a base64 Ed25519 public key (32 bytes)")
+        }
+        guard let keyID = try store.value(.cityKeyID), let key = try store.value(.cityPublicKey) else {
+            throw DoorstepError(.upstreamUnreachable, "this relay has not reached the city yet; it enrolls once it has")
+        }
+        let token = Secrets.token(prefix: "dsd_")
+        let record = try store.enroll(
+            code: code, device: DeviceID.random(), name: name, tokenHash: Secrets.hash(token), signingKey: input.publicSigningKey, now: now)
+        upstream.wake()
+        return try JSONResponse.make(
+            EnrollResponse(
+                device: record.id, token: token, role: record.role, district: record.district, serverPublicKey: key, serverKeyID: keyID,
+                serverClock: store.tick()), status: .created)
     }
 
     /// `POST /v1/admin/devices/{device}/revoke` at the relay, by an office of its district: enforced
@@ -192,7 +217,47 @@ struct RelayAPI: Sendable {
         return JSONResponse.make(encoded: Array(text.utf8), status: .ok)
     }
 
-    /// Files go on to the city as they came (the device's own token; the city checks it).
+    /// `HEAD /v1/files/{sha256}`: the bytes the relay holds of a file (§17.2, §19.3).
+    func fileOffset(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        _ = try device(request)
+        let state = try await files.state(of: try Self.sha256(context))
+        var headers: HTTPFields = [
+            DoorstepAPI.uploadOffsetHeader: String(state.held), DoorstepAPI.fileStateHeader: state.name, .cacheControl: "no-store",
+        ]
+        if let length = state.length { headers[DoorstepAPI.uploadLengthHeader] = String(length) }
+        return Response(status: .ok, headers: headers)
+    }
+
+    /// `PATCH /v1/files/{sha256}`: bytes from `Upload-Offset`, durable here before the answer, as the
+    /// city takes them (§17.2); a file held whole goes on to the city at the relay's rounds.
+    func uploadFile(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        _ = try device(request)
+        let sha = try Self.sha256(context)
+        let offset = try DoorstepAPI.headerNumber(request, DoorstepAPI.uploadOffsetHeader, minimum: 0)
+        let length = try DoorstepAPI.headerNumber(request, DoorstepAPI.uploadLengthHeader, minimum: 1)
+        let state: FileState
+        do {
+            state = try await files.append(
+                to: sha, offset: offset, length: length, bytes: LimitedBody(base: request.body, limit: configuration.limits.maxBodyBytes))
+        } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
+            var response = JSONResponse.error(error)
+            response.headers[DoorstepAPI.uploadOffsetHeader] = String(error.details.resumeFrom ?? 0)
+            return response
+        }
+        if case .whole(let whole, _) = state {
+            try store.fileHeld(sha, length: whole, now: now)
+            upstream.wake()
+        }
+        return Response(status: .noContent, headers: [DoorstepAPI.uploadOffsetHeader: String(state.held), DoorstepAPI.fileStateHeader: state.name])
+    }
+
+    static func sha256(_ context: DoorstepRequestContext) throws -> String {
+        let text = (context.parameters.get("sha256") ?? "").lowercased()
+        guard AttachmentFile.isSHA256(text) else { throw DoorstepError(.invalidValue, rule: "sha256", ErrorDetails(field: "sha256", limit: 64)) }
+        return text
+    }
+
+    /// Downloads go on to the city as they came (the device's own token; the city checks its scope).
     func passOn(_ request: Request) async throws -> Response {
         _ = try device(request)
         let data = try await body(request)

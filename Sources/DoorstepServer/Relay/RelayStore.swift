@@ -92,6 +92,18 @@ final class RelayStore: Sendable {
                     -- The relay's own feed: each household once, at the position of its last change.
                     CREATE TABLE changes (household TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
                     CREATE UNIQUE INDEX changes_seq ON changes(seq);
+                    -- Files its devices uploaded whole to the relay, and whether the city holds them whole yet.
+                    CREATE TABLE files (sha256 TEXT PRIMARY KEY NOT NULL, length INTEGER NOT NULL, received_at TEXT NOT NULL, at_city INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+                    -- Enrollment codes the city issued to this relay (§19.6), and the devices enrolled with them.
+                    CREATE TABLE codes (code_hash TEXT PRIMARY KEY NOT NULL, role TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT) WITHOUT ROWID;
+                    CREATE TABLE enrollments (
+                        device TEXT PRIMARY KEY NOT NULL,
+                        code_hash TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        token_hash TEXT NOT NULL,
+                        signing_key TEXT NOT NULL,
+                        state INTEGER NOT NULL DEFAULT 0 -- 0 to tell the city, 1 made there, 2 refused there
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator
@@ -496,6 +508,94 @@ final class RelayStore: Sendable {
         }
     }
 
+    // MARK: Enrollment with the relay's own codes (§19.6)
+
+    /// Takes the codes the city issued to this relay and has not seen used: those used here stay used.
+    func takeCodes(_ codes: [RelayCode]) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM codes WHERE used_at IS NULL")
+            for code in codes {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO codes (code_hash, role, expires_at) VALUES (?, ?, ?)",
+                    arguments: [code.codeHash, code.role.rawValue, code.expiresAt])
+            }
+        }
+    }
+
+    /// Whether a code (by its hash) was issued to this relay: it is then used here, never at the city.
+    func holdsCode(_ hash: String) throws -> Bool {
+        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM codes WHERE code_hash = ?)", arguments: [hash]) ?? false }
+    }
+
+    /// Enrolls a device with one of the relay's codes, at once, whether or not the city is
+    /// reachable: `invalidEnrollmentCode` for a code used or expired.
+    func enroll(code hash: String, device: DeviceID, name: String, tokenHash: String, signingKey: String, now: String) throws -> DeviceRecord {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT role, expires_at, used_at FROM codes WHERE code_hash = ?", arguments: [hash]),
+                (row["used_at"] as String?) == nil, (row["expires_at"] as String) > now, let role = Role(rawValue: row["role"])
+            else {
+                throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")
+            }
+            try db.execute(sql: "UPDATE codes SET used_at = ? WHERE code_hash = ?", arguments: [now, hash])
+            let record = DeviceRecord(
+                id: device, name: name, role: role, district: district, signingKey: signingKey, enrolledAt: now, revokedAt: nil, highestSeq: 0,
+                clockSkew: false, lastPushAt: nil, lastPullAt: nil)
+            try db.execute(
+                sql: "INSERT INTO devices (id, token_hash, record) VALUES (?, ?, ?)",
+                arguments: [device.rawValue, tokenHash, String(decoding: try WireCoding.encode(record), as: UTF8.self)])
+            try db.execute(
+                sql: "INSERT INTO enrollments (device, code_hash, name, token_hash, signing_key) VALUES (?, ?, ?, ?, ?)",
+                arguments: [device.rawValue, hash, name, tokenHash, signingKey])
+            return record
+        }
+    }
+
+    /// Devices enrolled here that the city has not made yet.
+    func enrollmentsToReport() throws -> [RelayEnrollment] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT device, code_hash, name, token_hash, signing_key FROM enrollments WHERE state = 0").compactMap { row in
+                guard let device = try? DeviceID(row["device"] as String) else { return nil }
+                return RelayEnrollment(
+                    codeHash: row["code_hash"], device: device, deviceName: row["name"], tokenHash: row["token_hash"], publicSigningKey: row["signing_key"])
+            }
+        }
+    }
+
+    /// Notes the city's answer to an enrollment made here: made, or refused (the code was
+    /// revoked or expired meanwhile): a refused device's token is refused here from then on.
+    func enrollmentReported(_ device: DeviceID, made: Bool, now: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE enrollments SET state = ? WHERE device = ?", arguments: [made ? 1 : 2, device.rawValue])
+            if !made {
+                try db.execute(
+                    sql: "UPDATE devices SET revoked_here_at = COALESCE(revoked_here_at, ?), revocation_sent = 1 WHERE id = ?",
+                    arguments: [now, device.rawValue])
+            }
+        }
+    }
+
+    // MARK: Files
+
+    /// Notes a file its devices uploaded whole here, for the city.
+    func fileHeld(_ sha256: String, length: Int64, now: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO files (sha256, length, received_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING", arguments: [sha256, length, now])
+        }
+    }
+
+    /// Files held here that the city does not hold whole yet, oldest first.
+    func filesToForward() throws -> [(sha256: String, length: Int64)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT sha256, length FROM files WHERE at_city = 0 ORDER BY received_at, sha256").map { ($0["sha256"], $0["length"]) }
+        }
+    }
+
+    /// Notes that the city holds a file whole.
+    func fileAtCity(_ sha256: String) throws {
+        try pool.write { db in try db.execute(sql: "UPDATE files SET at_city = 1 WHERE sha256 = ?", arguments: [sha256]) }
+    }
+
     // MARK: Status
 
     /// What the relay's office is shown.
@@ -506,6 +606,7 @@ final class RelayStore: Sendable {
                 lastContactAt: try Self.value(db, .lastContactAt), lastError: try Self.value(db, .lastError),
                 pendingMutations: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mutations WHERE outcome IS NULL") ?? 0,
                 pendingBatches: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batches WHERE state = 0") ?? 0,
+                pendingFiles: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE at_city = 0") ?? 0,
                 lastForwardAt: try Self.value(db, .lastForwardAt),
                 oldestUnconfirmedAt: try String.fetchOne(db, sql: "SELECT MIN(received_at) FROM mutations WHERE outcome IS NULL"),
                 refusedNotYetSeen: try Int.fetchOne(

@@ -1,6 +1,7 @@
 import DoorstepBundle
 import DoorstepClient
 import DoorstepCore
+import DoorstepStorage
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -13,6 +14,10 @@ import Synchronization
 /// device pushes; a round that cannot reach the city leaves everything held for the next.
 actor RelayUpstream {
     let store: RelayStore
+    /// The files its devices uploaded, sent on to the city.
+    let files: any FileStore
+    /// The most bytes one `PATCH` to the city carries.
+    let chunkBytes = 1024 * 1024
     let api: ServerAPI
     let upstream: URL
     let clock: @Sendable () -> Int64
@@ -23,10 +28,12 @@ actor RelayUpstream {
     private let wakeup = Wakeup()
 
     init(
-        store: RelayStore, upstream: URL, token: String, transport: any SyncTransport, interval: Duration, clock: @escaping @Sendable () -> Int64,
+        store: RelayStore, files: any FileStore, upstream: URL, token: String, transport: any SyncTransport, interval: Duration,
+        clock: @escaping @Sendable () -> Int64,
         logger: Logger
     ) {
         self.store = store
+        self.files = files
         self.upstream = upstream
         self.clock = clock
         self.logger = logger
@@ -63,9 +70,11 @@ actor RelayUpstream {
     private func roundBody() async -> Bool {
         do {
             try await learnCity()
+            try await reportEnrollments()
             try await sendRevocations()
             try await learnDevices()
             try await forward()
+            try await forwardFiles()
             try await pull()
             try await keepCampaigns()
             try store.set(.reachable, "1")
@@ -90,6 +99,20 @@ actor RelayUpstream {
         try store.set(.cityKeyID, info.serverKeyID)
     }
 
+    /// Devices enrolled here with the relay's codes, for the city to make (§19.6); before any of
+    /// their batches is forwarded.
+    private func reportEnrollments() async throws {
+        for enrollment in try store.enrollmentsToReport() {
+            do {
+                _ = try await api.call("POST", "/v1/relay/enrollments", body: try WireCoding.encode(enrollment), as: DeviceRecord.self)
+                try store.enrollmentReported(enrollment.device, made: true, now: now)
+            } catch let error as DoorstepError where error.code == .invalidEnrollmentCode || error.code == .invalidValue {
+                logger.warning("relay: the city refused an enrollment made here", metadata: ["device": "\(enrollment.device)", "code": "\(error.code)"])
+                try store.enrollmentReported(enrollment.device, made: false, now: now)
+            }
+        }
+    }
+
     /// Revocations an office made at the relay, for the city (§19.5).
     private func sendRevocations() async throws {
         for device in try store.revocationsToSend() {
@@ -107,6 +130,7 @@ actor RelayUpstream {
         let list = try await api.call("GET", "/v1/relay/devices", as: RelayDeviceList.self)
         store.absorb(list.serverClock)
         try store.takeDevices(list.devices)
+        try store.takeCodes(list.codes ?? [])
         try store.set(.revoked, list.relay.isRevoked ? "1" : nil)
     }
 
@@ -143,6 +167,35 @@ actor RelayUpstream {
                     }
                 }
             }
+        }
+    }
+
+    /// Sends on to the city each file the relay holds whole and the city does not, from the byte the
+    /// city holds (§17.2): a cut line costs at most a part, sent again next round.
+    private func forwardFiles() async throws {
+        for file in try store.filesToForward() {
+            let path = "/v1/files/\(file.sha256)"
+            let asked = try await api.exchange("HEAD", path)
+            var held = Int64(asked.headers.first { $0.key.lowercased() == "upload-offset" }?.value ?? "") ?? 0
+            while held < file.length {
+                let end = min(file.length, held + Int64(chunkBytes)) - 1
+                guard let stream = try await files.read(file.sha256, range: held...end) else { break }
+                var part = Data()
+                for try await bytes in stream { part.append(contentsOf: bytes) }
+                let answer: TransportResponse
+                do {
+                    answer = try await api.sendingOnce.exchange(
+                        "PATCH", path, body: part, contentType: "application/offset+octet-stream",
+                        headers: ["Upload-Offset": String(held), "Upload-Length": String(file.length)])
+                } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
+                    // The city holds other bytes of it than thought (a part taken before a lost answer): from there.
+                    guard let resume = error.details.resumeFrom else { throw error }
+                    held = resume
+                    continue
+                }
+                held = Int64(answer.headers.first { $0.key.lowercased() == "upload-offset" }?.value ?? "") ?? (end + 1)
+            }
+            if held >= file.length { try store.fileAtCity(file.sha256) }
         }
     }
 

@@ -249,7 +249,8 @@ enum PostgresSchema {
                 CREATE TABLE relays (
                     id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
                     created_at TEXT NOT NULL, created_by TEXT NOT NULL, revoked_at TEXT, last_contact_at TEXT)
-                """
+                """,
+                "ALTER TABLE enrollment_codes ADD COLUMN relay TEXT",
             ]
         ),
     ]

@@ -57,6 +57,19 @@ extension PostgresStorage {
         }
     }
 
+    public func relayCodes(relay: String, now: String) async throws -> [RelayCode] {
+        try await read { connection in
+            var codes: [RelayCode] = []
+            for try await (hash, role, expires) in try await connection.query(
+                "SELECT code_hash, role, expires_at FROM enrollment_codes WHERE relay = \(relay) AND used_at IS NULL AND expires_at > \(now) ORDER BY code_hash",
+                logger: logger
+            ).decode((String, String, String).self) {
+                if let role = Role(rawValue: role) { codes.append(RelayCode(codeHash: hash, role: role, expiresAt: expires)) }
+            }
+            return codes
+        }
+    }
+
     public func deviceCredentials(district: String) async throws -> [RelayDevice] {
         try await read { connection in
             let records = try await Self.devices(connection, "WHERE district = $1 AND token_hash NOT LIKE 'server:%'", [district], logger)

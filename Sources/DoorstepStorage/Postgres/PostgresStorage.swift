@@ -307,17 +307,27 @@ public final class PostgresStorage: ServerStorage {
         try await lightWrite { connection in
             try await connection.query(
                 """
-                INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at)
-                VALUES (\(code.codeHash), \(code.district), \(code.role.rawValue), \(code.createdBy), \(code.createdAt), \(code.expiresAt))
+                INSERT INTO enrollment_codes (code_hash, district, role, created_by, created_at, expires_at, relay)
+                VALUES (\(code.codeHash), \(code.district), \(code.role.rawValue), \(code.createdBy), \(code.createdAt), \(code.expiresAt), \(code.relay))
                 """, logger: logger)
         }
     }
 
     public func redeemEnrollmentCode(hash: String, now: String, device: NewDevice) async throws -> DeviceRecord {
+        try await redeem(hash: hash, relay: nil, now: now, device: device)
+    }
+
+    public func redeemRelayCode(hash: String, relay: String, now: String, device: NewDevice) async throws -> DeviceRecord {
+        try await redeem(hash: hash, relay: relay, now: now, device: device)
+    }
+
+    /// Uses a code once: one issued to a relay through that relay only (§19.6), any other directly.
+    private func redeem(hash: String, relay: String?, now: String, device: NewDevice) async throws -> DeviceRecord {
         try await lightWrite { connection in
             var found: (String?, String, String, String?)?
             for try await row in try await connection.query(
-                "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = \(hash) FOR UPDATE", logger: logger
+                "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = \(hash) AND relay IS NOT DISTINCT FROM \(relay) FOR UPDATE",
+                logger: logger
             ).decode((String?, String, String, String?).self) { found = row }
             guard let found, found.3 == nil, found.2 > now, let role = Role(rawValue: found.1) else {
                 throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")

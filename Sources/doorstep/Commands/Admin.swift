@@ -30,6 +30,9 @@ extension Admin {
         @Option(help: .text("help.admin.hoursUntilTheCodeExpires"))
         var hours: Int?
 
+        @Option(help: .text("help.admin.relayCode"))
+        var relay: String?
+
         /// The `--json` answer.
         struct Result: Encodable {
             var code: String
@@ -48,9 +51,13 @@ extension Admin {
             }
             let district = try global.district(self.district)
             let session = try await global.office()
-            let code = try await session.client.createEnrollmentCode(district: district, role: role, expiresInHours: hours)
+            let code = try await session.client.createEnrollmentCode(district: district, role: role, expiresInHours: hours, relay: relay)
             let insecure = session.server.scheme == "http" && !GlobalOptions.isLoopback(session.server)
-            let command = "doorstep enroll --server \(session.server.absoluteString) --code \(code.code)" + (insecure ? " --insecure" : "")
+            // A relay's code is typed at the relay (its address on the office's network), not the city's.
+            let command =
+                relay == nil
+                ? "doorstep enroll --server \(session.server.absoluteString) --code \(code.code)" + (insecure ? " --insecure" : "")
+                : "doorstep enroll --server http://RELAY-ADDRESS:8080 --code \(code.code)"
             let result = Result(
                 code: code.code, expiresAt: code.expiresAt, district: code.district, role: code.role,
                 server: session.server.absoluteString, command: command)
