@@ -139,12 +139,16 @@ public final class SQLiteStorage: ServerStorage {
     /// Uses a code once: one issued to a relay through that relay only (§19.6), any other directly.
     private func redeem(hash: String, relay: String?, now: String, device: NewDevice) async throws -> DeviceRecord {
         try await pool.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = ? AND relay IS ?", arguments: [hash, relay]),
-                (row["used_at"] as String?) == nil, (row["expires_at"] as String) > now,
-                let role = Role(rawValue: row["role"])
-            else {
+            let row = try Row.fetchOne(
+                db, sql: "SELECT district, role, expires_at, used_at, used_by FROM enrollment_codes WHERE code_hash = ? AND relay IS ?",
+                arguments: [hash, relay])
+            // A relay's report sent again (its answer lost): the device it made, as it was made.
+            if relay != nil, let row, (row["used_by"] as String?) == device.id.rawValue,
+                try String.fetchOne(db, sql: "SELECT token_hash FROM devices WHERE id = ?", arguments: [device.id.rawValue]) == device.tokenHash
+            {
+                return try Self.deviceRecord(db, id: device.id.rawValue)
+            }
+            guard let row, (row["used_at"] as String?) == nil, (row["expires_at"] as String) > now, let role = Role(rawValue: row["role"]) else {
                 throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE id = ?", arguments: [device.id.rawValue]) == true {

@@ -319,9 +319,9 @@ struct DoorstepAPI: Sendable {
         if let relay = input.relay {
             // A code for a relay's own enrollments (§19.6): a relay of the code's district, in the caller's scope.
             guard input.role != .city else { throw DoorstepError(.invalidValue, "a relay enrolls devices of its district only, not the city's") }
-            guard let district = input.district, let record = try await storage.relays(district: district).first(where: { $0.id == relay }),
-                principal.covers(district: record.district)
-            else { throw DoorstepError(.notFound, "no relay \(relay) of that district in your scope") }
+            guard RelayRecord.isValidID(relay), let district = input.district,
+                let record = try await storage.relays(district: district).first(where: { $0.id == relay }), principal.covers(district: record.district)
+            else { throw DoorstepError(.invalidValue, "relay must be a relay of the code's district in your scope (r- and 32 hexadecimal digits)") }
             guard !record.isRevoked else { throw DoorstepError(.invalidValue, "relay \(relay) was revoked") }
         }
         let hours = input.expiresInHours ?? Int(configuration.enrollmentCodeLifetime / 3600)

@@ -135,6 +135,7 @@ struct RelayAPI: Sendable {
     /// An enrollment with a code the city issued to this relay (§19.6): made here at once, whether or
     /// not the city is reachable (the city makes the device at the relay's next round).
     func enrollHere(_ input: EnrollRequest, code: String) async throws -> Response {
+        try refuseWhenRevoked()
         let name = input.deviceName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else { throw DoorstepError(.invalidValue, "deviceName must have 1 to 100 characters") }
         guard BatchSignature.publicKey(input.publicSigningKey) != nil else {
@@ -166,13 +167,18 @@ struct RelayAPI: Sendable {
         return try JSONResponse.make(record)
     }
 
+    /// `relayRevoked` once the city revoked this relay: it takes nothing more.
+    func refuseWhenRevoked() throws {
+        guard try store.value(.revoked) != "1" else {
+            throw DoorstepError(.relayRevoked, "the city revoked this relay: sync with the city directly, or export a bundle")
+        }
+    }
+
     /// `POST /v1/push`: held and answered at once (§19.2); the city's outcomes come back to the
     /// device when it sends the same seqs again.
     func push(_ request: Request) async throws -> Response {
         let caller = try device(request)
-        guard try store.value(.revoked) != "1" else {
-            throw DoorstepError(.relayRevoked, "the city revoked this relay: sync with the city directly, or export a bundle")
-        }
+        try refuseWhenRevoked()
         let data = try await body(request)
         guard let signature = request.headers[DoorstepAPI.signatureHeader] else {
             throw DoorstepError(
@@ -185,7 +191,8 @@ struct RelayAPI: Sendable {
         try configuration.engine.checkShape(of: batch, from: caller.principal)
         let (results, held) = try store.take(batch, body: data, signature: signature, now: now, city: configuration.city)
         if results.contains(where: { $0.outcome == .relayed }) { upstream.wake() }
-        for mutation in batch.mutations { store.absorb(mutation.hlc) }
+        // A laptop's clock far ahead must not carry the district's clocks with it: clamped as the city would (§4).
+        for mutation in batch.mutations { store.absorb(configuration.skew.clamp(mutation.hlc, serverMillis: configuration.clock()).stamp) }
         return try JSONResponse.make(
             PushReceipt(device: batch.device, highestContiguousSeq: held, serverClock: store.tick(), results: results, clockSkew: false))
     }
@@ -232,6 +239,7 @@ struct RelayAPI: Sendable {
     /// city takes them (§17.2); a file held whole goes on to the city at the relay's rounds.
     func uploadFile(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         _ = try device(request)
+        try refuseWhenRevoked()
         let sha = try Self.sha256(context)
         let offset = try DoorstepAPI.headerNumber(request, DoorstepAPI.uploadOffsetHeader, minimum: 0)
         let length = try DoorstepAPI.headerNumber(request, DoorstepAPI.uploadLengthHeader, minimum: 1)
@@ -296,6 +304,15 @@ struct RelayAPI: Sendable {
             # HELP doorstep_relay_pending_batches Batches held for the city.
             # TYPE doorstep_relay_pending_batches gauge
             doorstep_relay_pending_batches \(status.pendingBatches)
+            # HELP doorstep_relay_pending_files Files its devices uploaded that the city does not hold whole yet.
+            # TYPE doorstep_relay_pending_files gauge
+            doorstep_relay_pending_files \(status.pendingFiles)
+            # HELP doorstep_relay_refused_not_yet_seen Mutations the city refused whose device has not learnt it yet.
+            # TYPE doorstep_relay_refused_not_yet_seen gauge
+            doorstep_relay_refused_not_yet_seen \(status.refusedNotYetSeen)
+            # HELP doorstep_relay_devices Devices of the district the relay knows.
+            # TYPE doorstep_relay_devices gauge
+            doorstep_relay_devices \(status.devices)
             # HELP doorstep_relay_oldest_unconfirmed_seconds Age of the oldest mutation still waiting for the city.
             # TYPE doorstep_relay_oldest_unconfirmed_seconds gauge
             doorstep_relay_oldest_unconfirmed_seconds \(max(0, oldest))

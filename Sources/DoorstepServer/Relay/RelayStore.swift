@@ -341,13 +341,24 @@ final class RelayStore: Sendable {
                 guard let id = try? EntityID(row["household"] as String) else { continue }
                 if !(row["removed"] as Bool), let aggregate = try Self.shown(db, id) {
                     households.append(aggregate)
-                } else {
+                } else if try row["removed"] as Bool || Self.refusedFiling(db, id) {
                     // Linked away or out of the district at the city, or filed here and refused there.
                     removed.append(id)
                 }
+                // Else not known here yet (its copy comes with the relay's next pull): nothing said of it.
             }
             return (households, removed, next, rows.count > limit)
         }
+    }
+
+    /// Whether a household was filed here and the city refused its filing.
+    static func refusedFiling(_ db: Database, _ id: EntityID) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM mutations WHERE household = ? AND json_extract(body, '$.entity') = ?
+                    AND json_extract(body, '$.op') = 'create' AND json_extract(outcome, '$.outcome') = 'rejected')
+                """, arguments: [id.description, id.description]) ?? false
     }
 
     /// A household as the relay shows it: the city's copy with the unsettled valid mutations of
@@ -379,8 +390,12 @@ final class RelayStore: Sendable {
         try pool.read { db in
             try Row.fetchAll(
                 db,
-                sql:
-                    "SELECT id, device, body, signature FROM batches WHERE state = 0 AND id IN (SELECT MIN(id) FROM batches WHERE state = 0 GROUP BY device) ORDER BY id"
+                sql: """
+                    SELECT id, device, body, signature FROM batches WHERE state = 0
+                    AND id IN (SELECT MIN(id) FROM batches WHERE state = 0 GROUP BY device)
+                    AND device NOT IN (SELECT device FROM enrollments WHERE state = 0) -- made at the city first (§19.6)
+                    ORDER BY id
+                    """
             ).compactMap { row in
                 guard let device = try? DeviceID(row["device"] as String) else { return nil }
                 return (row["id"], device, row["body"], row["signature"])
@@ -480,18 +495,10 @@ final class RelayStore: Sendable {
         }
     }
 
-    /// Forgets the city's cursor and its copies (the city refused the cursor: restored from a
-    /// backup), so that the next pull starts over; until a household comes again it is shown
-    /// from the relay's held work only, or removed.
-    func forgetCityCursor() throws {
-        try pool.write { db in
-            let copies = try String.fetchAll(db, sql: "SELECT id FROM city_households")
-            try db.execute(sql: "DELETE FROM city_households")
-            try db.execute(sql: "DELETE FROM aliases")
-            for id in copies.compactMap({ try? EntityID($0) }) { try Self.touch(db, id) }
-            try Self.set(db, .cityCursor, nil)
-        }
-    }
+    /// Forgets the city's cursor (the city refused it: restored from a backup), so that the next
+    /// pull starts over. The copies stay until that pull replaces them: a pull cut on a weak line
+    /// must not empty the laptops' worklists (what the restored city no longer holds stays shown).
+    func forgetCityCursor() throws { try set(.cityCursor, nil) }
 
     /// Forwards again what the relay forwarded of a device from seq `resume` on (the city lacks it:
     /// restored from a backup); how many batches.
@@ -581,6 +588,18 @@ final class RelayStore: Sendable {
         try pool.write { db in
             try db.execute(
                 sql: "INSERT INTO files (sha256, length, received_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING", arguments: [sha256, length, now])
+        }
+    }
+
+    /// Notes files held whole here that were not noted (a relay killed between an upload's last part
+    /// and its note), so that they are forwarded too.
+    func noteWholeFiles(_ whole: [(sha256: String, length: Int64)], now: String) throws {
+        try pool.write { db in
+            for file in whole {
+                try db.execute(
+                    sql: "INSERT INTO files (sha256, length, received_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                    arguments: [file.sha256, file.length, now])
+            }
         }
     }
 

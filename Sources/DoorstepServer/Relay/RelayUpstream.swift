@@ -24,8 +24,10 @@ actor RelayUpstream {
     let logger: Logger
     /// The time between two rounds while nothing wakes the loop.
     let interval: Duration
-    private var running: Task<Bool, Never>?
     private let wakeup = Wakeup()
+    /// What a round set aside (a device's batches, a file) and why; the round goes on with the rest.
+    private var problems: [String] = []
+    private var checkedWholeFiles = false
 
     init(
         store: RelayStore, files: any FileStore, upstream: URL, token: String, transport: any SyncTransport, interval: Duration,
@@ -55,20 +57,16 @@ actor RelayUpstream {
         }
     }
 
-    /// One round, after the one running (if any) ends; whether the city answered all of it.
+    /// One round; whether the city answered all of it. Only the loop runs rounds, one at a time, in
+    /// its own task, so that a shutdown cancels a round under way (its steps are each safe to repeat).
     @discardableResult
     func round() async -> Bool {
-        if let current = running { _ = await current.value }
-        if let current = running { return await current.value }
-        let task = Task { await self.roundBody() }
-        running = task
-        let reachable = await task.value
-        if running == task { running = nil }
-        return reachable
+        await roundBody()
     }
 
     private func roundBody() async -> Bool {
         do {
+            problems = []
             try await learnCity()
             try await reportEnrollments()
             try await sendRevocations()
@@ -79,7 +77,8 @@ actor RelayUpstream {
             try await keepCampaigns()
             try store.set(.reachable, "1")
             try store.set(.lastContactAt, now)
-            try store.set(.lastError, nil)
+            // What was set aside this round (a batch or a file the city would not take yet) is said.
+            try store.set(.lastError, problems.isEmpty ? nil : problems.joined(separator: "; "))
             return true
         } catch {
             let failure = error as? DoorstepError ?? DoorstepError(.serverUnreachable, String(describing: error))
@@ -107,8 +106,11 @@ actor RelayUpstream {
                 _ = try await api.call("POST", "/v1/relay/enrollments", body: try WireCoding.encode(enrollment), as: DeviceRecord.self)
                 try store.enrollmentReported(enrollment.device, made: true, now: now)
             } catch let error as DoorstepError where error.code == .invalidEnrollmentCode || error.code == .invalidValue {
+                // A definite refusal (a report sent again after a lost answer is answered with the device).
                 logger.warning("relay: the city refused an enrollment made here", metadata: ["device": "\(enrollment.device)", "code": "\(error.code)"])
                 try store.enrollmentReported(enrollment.device, made: false, now: now)
+            } catch let error as DoorstepError where error.code != .serverUnreachable && error.code != .relayRevoked && error.code != .unauthorized {
+                problems.append("enrollment of \(enrollment.device): \(error.code): \(error.message)")
             }
         }
     }
@@ -158,12 +160,15 @@ actor RelayUpstream {
                         logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
                         if let resume = error.details.resumeFrom, try store.forwardAgain(device: batch.device, from: resume) > 0 { continue }
                         stuck.insert(batch.id)
-                    case .serverUnreachable, .internalError, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
+                    case .serverUnreachable, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
                         throw error
                     default:
                         // Anything else (a city not yet on 1.8, a version or schema it does not serve yet, a
-                        // body too large for it) may pass later: kept, and the round ends with the reason.
-                        throw error
+                        // body too large for it, a failure there) may pass later: this device's work is
+                        // kept and set aside for this round; the others' goes on.
+                        logger.warning("relay: a batch set aside", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
+                        problems.append("\(batch.device): \(error.code): \(error.message)")
+                        stuck.insert(batch.id)
                     }
                 }
             }
@@ -173,30 +178,49 @@ actor RelayUpstream {
     /// Sends on to the city each file the relay holds whole and the city does not, from the byte the
     /// city holds (§17.2): a cut line costs at most a part, sent again next round.
     private func forwardFiles() async throws {
-        for file in try store.filesToForward() {
-            let path = "/v1/files/\(file.sha256)"
-            let asked = try await api.exchange("HEAD", path)
-            var held = Int64(asked.headers.first { $0.key.lowercased() == "upload-offset" }?.value ?? "") ?? 0
-            while held < file.length {
-                let end = min(file.length, held + Int64(chunkBytes)) - 1
-                guard let stream = try await files.read(file.sha256, range: held...end) else { break }
-                var part = Data()
-                for try await bytes in stream { part.append(contentsOf: bytes) }
-                let answer: TransportResponse
-                do {
-                    answer = try await api.sendingOnce.exchange(
-                        "PATCH", path, body: part, contentType: "application/offset+octet-stream",
-                        headers: ["Upload-Offset": String(held), "Upload-Length": String(file.length)])
-                } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
-                    // The city holds other bytes of it than thought (a part taken before a lost answer): from there.
-                    guard let resume = error.details.resumeFrom else { throw error }
-                    held = resume
-                    continue
-                }
-                held = Int64(answer.headers.first { $0.key.lowercased() == "upload-offset" }?.value ?? "") ?? (end + 1)
-            }
-            if held >= file.length { try store.fileAtCity(file.sha256) }
+        if !checkedWholeFiles {
+            // Once a start: a file made whole just before a kill, before it was noted.
+            try store.noteWholeFiles(try await files.wholeFiles(), now: now)
+            checkedWholeFiles = true
         }
+        for file in try store.filesToForward() {
+            do {
+                if try await forwardFile(file) { try store.fileAtCity(file.sha256) }
+            } catch let error as DoorstepError where error.code != .serverUnreachable && error.code != .relayRevoked && error.code != .unauthorized {
+                problems.append("file \(file.sha256.prefix(12)): \(error.code): \(error.message)")
+            }
+        }
+    }
+
+    /// Sends one file on from the byte the city holds; whether the city now holds it whole.
+    private func forwardFile(_ file: (sha256: String, length: Int64)) async throws -> Bool {
+        let path = "/v1/files/\(file.sha256)"
+        func header(_ answer: TransportResponse, _ name: String) -> String? { answer.headers.first { $0.key.lowercased() == name }?.value }
+        let asked = try await api.exchange("HEAD", path)
+        if header(asked, "doorstep-file") == "whole" { return true }
+        // Another length's part the city holds is not this file's: from the start.
+        var held = header(asked, "upload-length") == String(file.length) ? Int64(header(asked, "upload-offset") ?? "") ?? 0 : 0
+        while held < file.length {
+            let end = min(file.length, held + Int64(chunkBytes)) - 1
+            guard let stream = try await files.read(file.sha256, range: held...end) else { break }
+            var part = Data()
+            for try await bytes in stream { part.append(contentsOf: bytes) }
+            let answer: TransportResponse
+            do {
+                answer = try await api.sendingOnce.exchange(
+                    "PATCH", path, body: part, contentType: "application/offset+octet-stream",
+                    headers: ["Upload-Offset": String(held), "Upload-Length": String(file.length)])
+            } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
+                // The city holds other bytes of it than thought (a part taken before a lost answer): from
+                // there, or next round when it says the same offset again (another writer at work).
+                guard let resume = error.details.resumeFrom, resume != held else { return false }
+                held = resume
+                continue
+            }
+            held = Int64(answer.headers.first { $0.key.lowercased() == "upload-offset" }?.value ?? "") ?? (end + 1)
+            if answer.headers.first(where: { $0.key.lowercased() == "doorstep-file" })?.value == "whole" { return true }
+        }
+        return false
     }
 
     /// Pulls the district's pages after the relay's cursor; a cursor the city refuses (it was

@@ -324,14 +324,27 @@ public final class PostgresStorage: ServerStorage {
     /// Uses a code once: one issued to a relay through that relay only (§19.6), any other directly.
     private func redeem(hash: String, relay: String?, now: String, device: NewDevice) async throws -> DeviceRecord {
         try await lightWrite { connection in
-            var found: (String?, String, String, String?)?
+            var found: (String?, String, String, String?, String?)?
             for try await row in try await connection.query(
-                "SELECT district, role, expires_at, used_at FROM enrollment_codes WHERE code_hash = \(hash) AND relay IS NOT DISTINCT FROM \(relay) FOR UPDATE",
+                "SELECT district, role, expires_at, used_at, used_by FROM enrollment_codes WHERE code_hash = \(hash) AND relay IS NOT DISTINCT FROM \(relay) FOR UPDATE",
                 logger: logger
-            ).decode((String?, String, String, String?).self) { found = row }
+            ).decode((String?, String, String, String?, String?).self) { found = row }
+            var tokenHash: String?
+            for try await held in try await connection.query("SELECT token_hash FROM devices WHERE id = \(device.id.rawValue)", logger: logger)
+                .decode(String.self)
+            {
+                tokenHash = held
+            }
+            // A relay's report sent again (its answer lost): the device it made, as it was made.
+            if relay != nil, found?.4 == device.id.rawValue, tokenHash == device.tokenHash,
+                let record = try await Self.devices(connection, "WHERE id = $1", [device.id.rawValue], logger).first
+            {
+                return record
+            }
             guard let found, found.3 == nil, found.2 > now, let role = Role(rawValue: found.1) else {
                 throw DoorstepError(.invalidEnrollmentCode, "the enrollment code is unknown, already used or expired; ask the office for a new one")
             }
+            guard tokenHash == nil else { throw DoorstepError(.invalidValue, "a device with this id is already enrolled; a device enrolls once") }
             try await connection.query(
                 "UPDATE enrollment_codes SET used_at = \(now), used_by = \(device.id.rawValue) WHERE code_hash = \(hash)", logger: logger)
             try await connection.query(
