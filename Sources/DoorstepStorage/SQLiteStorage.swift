@@ -466,7 +466,10 @@ public final class SQLiteStorage: ServerStorage {
     /// Marks a copy of a server's database as restored: its identity gets a new
     /// ``ServerIdentity/restoreEpoch``, so the cursors issued before are refused once it serves.
     public static func markRestored(_ path: String, epoch: String, at time: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        // A server that just stopped may still be finishing a write (the tally's, in the background).
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.write { db in
             guard let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'identity'") else { return }
             var identity = try StoredJSON.decode(ServerIdentity.self, text)
