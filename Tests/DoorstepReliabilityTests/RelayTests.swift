@@ -189,6 +189,20 @@ import Testing
         let view = try await visitors[0].client.household(shared)
         let notes: Set<JSONValue> = Set(view?.household.heads("notes").map(\.value) ?? [])
         #expect(notes == [.string("relay side"), .string("city side")])
+
+        // The office settles it at the city: the laptops behind the relay see the decision.
+        let shown = try #require(view).household["notes"]
+        let decided = try await office.request(
+            "POST", "/v1/review/conflicts/confirm", body: try WireCoding.encode(ConflictConfirm(entity: shared, field: "notes")))
+        #expect(decided.status == 200, "\(String(decoding: decided.body, as: UTF8.self))")
+        var settled: [JSONValue] = []
+        for _ in 0..<400 {
+            _ = try? await visitors[1].client.sync()
+            settled = try await visitors[1].client.household(shared)?.household.heads("notes").map(\.value) ?? []
+            if settled.count == 1 { break }
+            try await Task.sleep(nanoseconds: 25_000_000)
+        }
+        #expect(settled == [shown], "a laptop behind the relay shows \(settled) after the office's decision at the city")
         await relay.stop()
         await city.stop()
         print(
@@ -410,6 +424,11 @@ import Testing
         #expect(summary.filesSent == 1 && summary.filesWaiting == 0, "\(summary)")
         let laptopToken = try Self.setting(laptop, "token")
         #expect(try await Self.status(of: relayURL, token: laptopToken).pendingFiles == 1)
+        // A colleague's laptop on the office network downloads it from the relay, the line still down.
+        let atRelay = try await URLSessionTransport(baseURL: relayURL, timeout: 10).send(
+            TransportRequest(
+                method: "GET", path: "/v1/attachments/\(photo)/file", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(laptopToken)"]))
+        #expect(atRelay.status == 200 && atRelay.body == Data(bytes), "HTTP \(atRelay.status), \(atRelay.body.count) bytes from the relay")
 
         line.setDown(false)
         var status = try await Self.status(of: relayURL, token: laptopToken)

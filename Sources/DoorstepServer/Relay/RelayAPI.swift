@@ -67,7 +67,7 @@ struct RelayAPI: Sendable {
         }
         v1.on("files/:sha256", method: .head) { request, context in try await fileOffset(request, context) }
         v1.patch("files/:sha256") { request, context in try await uploadFile(request, context) }
-        v1.on("attachments/**", method: .get) { request, _ in try await passOn(request) }
+        v1.get("attachments/:id/file") { request, context in try await downloadAttachment(request, context) }
     }
 
     /// The city's identity (bundles and signatures are for the city), and the district served.
@@ -257,6 +257,23 @@ struct RelayAPI: Sendable {
             upstream.wake()
         }
         return Response(status: .noContent, headers: [DoorstepAPI.uploadOffsetHeader: String(state.held), DoorstepAPI.fileStateHeader: state.name])
+    }
+
+    /// `GET /v1/attachments/{id}/file`: from the relay's own copy when it holds the file whole and the
+    /// attachment is in its view of the district (the line may be down); else passed on to the city.
+    func downloadAttachment(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
+        _ = try device(request)
+        guard request.headers[.range] == nil, let text = context.parameters.get("id"), let id = try? EntityID(text),
+            let attachment = try store.attachment(id), let sha = attachment["sha256"].stringValue,
+            case .whole(let length, let type) = try await files.state(of: sha), let stream = try await files.read(sha, range: 0...(length - 1))
+        else { return try await passOn(request) }
+        var headers: HTTPFields = [
+            .contentType: type.rawValue, .eTag: "\"\(sha)\"", .contentLength: String(length),
+            .contentDisposition: DoorstepAPI.disposition(attachment["fileName"].stringValue, sha: sha, type: type),
+            .cacheControl: "private, max-age=31536000, immutable",
+        ]
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
     }
 
     static func sha256(_ context: DoorstepRequestContext) throws -> String {

@@ -351,6 +351,25 @@ final class RelayStore: Sendable {
         }
     }
 
+    /// An attachment of the district as the relay shows it (the city's copy, or a creation held
+    /// here); `nil` when it is not in the relay's view, or deleted.
+    func attachment(_ id: EntityID) throws -> EntityState? {
+        try pool.read { db in
+            let households =
+                try String.fetchAll(
+                    db, sql: "SELECT id FROM city_households WHERE instr(CAST(aggregate AS TEXT), ?) > 0", arguments: [id.description])
+                + String.fetchAll(
+                    db, sql: "SELECT DISTINCT household FROM mutations WHERE shown IS NOT NULL AND json_extract(body, '$.entity') = ?",
+                    arguments: [id.description])
+            for household in Set(households).compactMap({ try? EntityID($0) }) {
+                if let found = try Self.shown(db, household)?.entities.first(where: { $0.id == id && $0.kind == .attachment }) {
+                    return found.isDeleted ? nil : found
+                }
+            }
+            return nil
+        }
+    }
+
     /// Whether a household was filed here and the city refused its filing.
     static func refusedFiling(_ db: Database, _ id: EntityID) throws -> Bool {
         try Bool.fetchOne(
