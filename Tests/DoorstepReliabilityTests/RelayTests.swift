@@ -52,6 +52,31 @@ import Testing
 
     static func port(_ url: URL) -> UInt16 { UInt16(url.port ?? 0) }
 
+    /// A city, a relay for 150602 reaching it through `line` (a proxy, its faults off), the relay
+    /// answering as the city.
+    struct Hops {
+        let city: ServerProcess
+        let cityURL: URL
+        let admin: AdminAPI
+        let relayID: String
+        let line: ChaosProxy
+        let relay: ServerProcess
+        let relayURL: URL
+    }
+
+    static func cityAndRelay(seed: UInt64) async throws -> Hops {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        let (relayID, token) = try await admin.relayToken(district: "150602")
+        let line = try ChaosProxy(upstreamPort: port(cityURL), seed: seed)
+        line.setEnabled(false)
+        let relay = relay(upstream: line.url, token: token)
+        let relayURL = try await relay.start()
+        try await waitForCity(at: relayURL)
+        return Hops(city: city, cityURL: cityURL, admin: admin, relayID: relayID, line: line, relay: relay, relayURL: relayURL)
+    }
+
     /// A setting of a client's database (its token, its key).
     static func setting(_ client: FieldClient, _ key: String) throws -> String {
         let queue = try DatabaseQueue(path: client.configuration.databasePath)
@@ -211,16 +236,9 @@ import Testing
     }
 
     @Test func aLaptopMovedFromTheRelayToTheCityAndBack_keepsItsSeqsAndLosesNothing() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (_, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 1)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 1)
+        defer { hops.line.shutdown() }
+        let (city, cityURL, admin, line, relay, relayURL) = (hops.city, hops.cityURL, hops.admin, hops.line, hops.relay, hops.relayURL)
         let ledger = Ledger()
         let target = Locked(relayURL)
         let client = try Self.client(ledger) { target.read() }
@@ -258,16 +276,9 @@ import Testing
     }
 
     @Test func aRevocationAtTheCity_isEnforcedByTheRelay_andHeldWorkGoesToReview() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (_, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 2)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 2)
+        defer { hops.line.shutdown() }
+        let (city, admin, line, relay, relayURL) = (hops.city, hops.admin, hops.line, hops.relay, hops.relayURL)
         let ledger = Ledger()
         let laptop = try Self.client(ledger) { relayURL }
         let other = try Self.client(ledger) { relayURL }
@@ -299,16 +310,9 @@ import Testing
     }
 
     @Test func aRevocationMadeAtTheRelayWithTheLineDown_isEnforcedAtOnce_andReachesTheCity() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (_, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 3)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 3)
+        defer { hops.line.shutdown() }
+        let (city, admin, line, relay, relayURL) = (hops.city, hops.admin, hops.line, hops.relay, hops.relayURL)
         let ledger = Ledger()
         let laptop = try Self.client(ledger) { relayURL }
         let office = try Self.client(ledger) { relayURL }
@@ -350,16 +354,9 @@ import Testing
     /// the relay): the first laptop shows the colleague's value alone, as the city will, not a
     /// conflict of its own edit with the one that replaced it (§19.3, the overlay settles).
     @Test func anEditReplacedOnTheLAN_showsNoConflictOnItsAuthorsLaptop() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (_, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 5)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 5)
+        defer { hops.line.shutdown() }
+        let (city, admin, line, relay, relayURL) = (hops.city, hops.admin, hops.line, hops.relay, hops.relayURL)
         let ledger = Ledger()
         let a = try Self.client(ledger) { relayURL }
         let b = try Self.client(ledger) { relayURL }
@@ -392,16 +389,9 @@ import Testing
     /// A proof document photographed while the line is down: the laptop's sync leaves it with the
     /// relay, which sends it on to the city when the line is back (§19.3); the city then serves it.
     @Test func aPhotoUploadedToTheRelayWithTheLineDown_reachesTheCityWhenItIsBack() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (_, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 6)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 6)
+        defer { hops.line.shutdown() }
+        let (city, admin, line, relay, relayURL) = (hops.city, hops.admin, hops.line, hops.relay, hops.relayURL)
         let laptop = try Self.client(Ledger()) { relayURL }
         _ = try await laptop.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "photos")
         let household = try await laptop.fileHousehold(Facts.household(900))
@@ -447,16 +437,9 @@ import Testing
     /// city makes the device at the relay's next round and takes its work; the code is no good at
     /// the city itself, nor twice (§19.6).
     @Test func aCodeIssuedToTheRelay_enrollsALaptopThereWithTheLineDown() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (relayID, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 7)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 7)
+        defer { hops.line.shutdown() }
+        let (city, cityURL, admin, relayID, line, relay, relayURL) = (hops.city, hops.cityURL, hops.admin, hops.relayID, hops.line, hops.relay, hops.relayURL)
         let office = try OfficeClient(server: cityURL, token: try city.adminToken)
         let code = try await office.createEnrollmentCode(district: "150602", role: .visitor, relay: relayID)
         let spare = try await office.createEnrollmentCode(district: "150602", role: .visitor, relay: relayID)
@@ -499,16 +482,9 @@ import Testing
 
     /// A quiet relay calls the city once an interval (3 requests a round), not back to back: the line is weak.
     @Test func aQuietRelay_callsTheCityOnceAnInterval() async throws {
-        let city = ServerProcess()
-        let cityURL = try await city.start()
-        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
-        let (_, token) = try await admin.relayToken(district: "150602")
-        let line = try ChaosProxy(upstreamPort: Self.port(cityURL), seed: 4)
-        line.setEnabled(false)
-        defer { line.shutdown() }
-        let relay = Self.relay(upstream: line.url, token: token)
-        let relayURL = try await relay.start()
-        try await Self.waitForCity(at: relayURL)
+        let hops = try await Self.cityAndRelay(seed: 4)
+        defer { hops.line.shutdown() }
+        let (city, line, relay) = (hops.city, hops.line, hops.relay)
         let before = line.dealt.values.reduce(0, +)
         let started = ContinuousClock.now
         try await Task.sleep(for: .seconds(1.5))

@@ -108,17 +108,7 @@ extension DoorstepAPI {
             guard let receipt = receipts.first else { throw DoorstepError(.internalError, "no receipt for a held batch") }
             return try JSONResponse.make(receipt)
         }
-        let receipt: PushReceipt
-        do {
-            receipt = try await storage.push(
-                batch, from: device.principal, engine: engine, actor: nil, now: now, physicalMillis: configuration.clock)
-        } catch {
-            metrics.recordRefusedPush()
-            throw error
-        }
-        metrics.recordPush(receipt)
-        keepTally()
-        return try JSONResponse.make(receipt)
+        return try await apply(batch, of: device)
     }
 
     /// `POST /v1/relay/devices/{device}/revoke`: a revocation an office of the relay's district made at

@@ -261,7 +261,11 @@ struct DoorstepAPI: Sendable {
         guard case .device(let device) = caller else {
             throw DoorstepError(.forbiddenForRole, "the admin token has no device; push from an enrolled device")
         }
-        let batch = try await body(PushBatch.self, request)
+        return try await apply(try await body(PushBatch.self, request), of: device)
+    }
+
+    /// Applies a batch as its device's push (also one a relay forwards, §19.4) and answers the receipt.
+    func apply(_ batch: PushBatch, of device: DeviceRecord) async throws -> Response {
         let receipt: PushReceipt
         do {
             receipt = try await storage.push(batch, from: device.principal, engine: engine, actor: nil, now: now, physicalMillis: configuration.clock)
@@ -274,17 +278,20 @@ struct DoorstepAPI: Sendable {
         return try JSONResponse.make(receipt)
     }
 
+    /// A pull's `limit` (§9): the default when absent, else a whole number up to the configured most.
+    static func pullLimit(_ text: String?, _ limits: ServerConfiguration.Limits) throws -> Int {
+        guard let text else { return limits.defaultPullLimit }
+        guard let value = Int(text), (1...limits.maxPullLimit).contains(value) else {
+            throw DoorstepError(.invalidValue, "limit must be a whole number from 1 to \(limits.maxPullLimit)")
+        }
+        return value
+    }
+
     func pull(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         let caller = try context.caller
         let query = request.uri.queryParameters
         let cursor = try cursors.position(of: query.get("cursor"), for: caller.principal)
-        var limit = configuration.limits.defaultPullLimit
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...configuration.limits.maxPullLimit).contains(value) else {
-                throw DoorstepError(.invalidValue, "limit must be a whole number from 1 to \(configuration.limits.maxPullLimit)")
-            }
-            limit = value
-        }
+        let limit = try Self.pullLimit(query.get("limit"), configuration.limits)
         var estimate = false
         if let text = query.get("estimate") {
             switch text {

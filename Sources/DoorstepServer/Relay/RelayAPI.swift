@@ -202,13 +202,7 @@ struct RelayAPI: Sendable {
         let caller = try device(request)
         let query = request.uri.queryParameters
         let cursor = try cursors.position(of: query.get("cursor"), for: caller.principal)
-        var limit = configuration.limits.defaultPullLimit
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...configuration.limits.maxPullLimit).contains(value) else {
-                throw DoorstepError(.invalidValue, "limit must be a whole number from 1 to \(configuration.limits.maxPullLimit)")
-            }
-            limit = value
-        }
+        let limit = try DoorstepAPI.pullLimit(query.get("limit"), configuration.limits)
         let page = try store.page(after: cursor, limit: limit)
         let answer = PullPage(
             nextCursor: cursors.issue(page.next, for: caller.principal), hasMore: page.hasMore, serverClock: store.tick(),
