@@ -180,8 +180,18 @@ struct RelayOptions: ParsableArguments {
             valueName: "ms"))
     var relayInterval: String?
 
+    @Option(
+        name: .customLong("relay-keep-files-days"),
+        help: ArgumentHelp(
+            "How many days a relay keeps its copy of a photo once the city holds it (default 30; 0: not kept; env DOORSTEP_RELAY_KEEP_FILES_DAYS).",
+            valueName: "days"))
+    var relayKeepFilesDays: String?
+
     var flags: [ServerSetting: String?] {
-        [.relayFor: relayFor, .relayUpstream: upstream, .relayToken: relayToken, .relayIntervalMillis: relayInterval]
+        [
+            .relayFor: relayFor, .relayUpstream: upstream, .relayToken: relayToken, .relayIntervalMillis: relayInterval,
+            .relayKeepFilesDays: relayKeepFilesDays,
+        ]
     }
 }
 

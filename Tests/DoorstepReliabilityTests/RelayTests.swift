@@ -16,10 +16,32 @@ import Testing
     static let seed = UInt64(Executables.setting("DOORSTEP_RELAY_SEED", ci: 2_300))
 
     /// A relay process for district 150602 whose city is at `upstream`.
-    static func relay(upstream: URL, token: String) -> ServerProcess {
-        ServerProcess(extraArguments: [
-            "--relay-for", "150602", "--upstream", upstream.absoluteString, "--relay-token", token, "--relay-interval-ms", "100",
-        ])
+    static func relay(upstream: URL, token: String, intervalMillis: Int = 100, extra: [String] = []) -> ServerProcess {
+        ServerProcess(
+            extraArguments: [
+                "--relay-for", "150602", "--upstream", upstream.absoluteString, "--relay-token", token, "--relay-interval-ms", String(intervalMillis),
+            ] + extra)
+    }
+
+    /// A JPEG's first bytes and `count` seeded others: a photo as the server checks one.
+    static func photo(bytes count: Int, seed: UInt64) -> Data {
+        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0]
+        var state = seed
+        while bytes.count < count {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes.append(UInt8(truncatingIfNeeded: state >> 33))
+        }
+        return Data(bytes)
+    }
+
+    /// Attaches `bytes` as a photo to `household` from a file in a scratch folder; the attachment.
+    static func attach(_ bytes: Data, name: String, to household: EntityID, by laptop: FieldClient) async throws -> EntityID {
+        let folder = Scratch.root.appendingPathComponent("doorstep-relay-photo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent(name)
+        try bytes.write(to: file)
+        return try await laptop.attach(fileAt: file, to: household, caption: name)
     }
 
     /// A field client whose every request goes to `url()` (read at each request: a proxy's or a
@@ -64,14 +86,14 @@ import Testing
         let relayURL: URL
     }
 
-    static func cityAndRelay(seed: UInt64) async throws -> Hops {
+    static func cityAndRelay(seed: UInt64, extra: [String] = []) async throws -> Hops {
         let city = ServerProcess()
         let cityURL = try await city.start()
         let admin = AdminAPI(url: cityURL, token: try city.adminToken)
         let (relayID, token) = try await admin.relayToken(district: "150602")
         let line = try ChaosProxy(upstreamPort: port(cityURL), seed: seed)
         line.setEnabled(false)
-        let relay = relay(upstream: line.url, token: token)
+        let relay = relay(upstream: line.url, token: token, extra: extra)
         let relayURL = try await relay.start()
         try await waitForCity(at: relayURL)
         return Hops(city: city, cityURL: cityURL, admin: admin, relayID: relayID, line: line, relay: relay, relayURL: relayURL)
@@ -398,18 +420,8 @@ import Testing
         try await syncUntilSettled([laptop], attempts: 400)
 
         line.setDown(true)
-        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0]
-        var state: UInt64 = 23
-        while bytes.count < 2_500_000 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            bytes.append(UInt8(truncatingIfNeeded: state >> 33))
-        }
-        let folder = Scratch.root.appendingPathComponent("doorstep-relay-photo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("收入证明.jpg")
-        try Data(bytes).write(to: file)
-        let photo = try await laptop.attach(fileAt: file, to: household, caption: "收入证明")
+        let bytes = Self.photo(bytes: 2_500_000, seed: 23)
+        let photo = try await Self.attach(bytes, name: "收入证明.jpg", to: household, by: laptop)
         let summary = try await laptop.sync()
         #expect(summary.filesSent == 1 && summary.filesWaiting == 0, "\(summary)")
         let laptopToken = try Self.setting(laptop, "token")
@@ -419,6 +431,13 @@ import Testing
             TransportRequest(
                 method: "GET", path: "/v1/attachments/\(photo)/file", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(laptopToken)"]))
         #expect(atRelay.status == 200 && atRelay.body == Data(bytes), "HTTP \(atRelay.status), \(atRelay.body.count) bytes from the relay")
+        // A download the LAN cut goes on from the byte it reached, from the relay's copy too.
+        let rest = try await URLSessionTransport(baseURL: relayURL, timeout: 10).send(
+            TransportRequest(
+                method: "GET", path: "/v1/attachments/\(photo)/file",
+                headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(laptopToken)", "Range": "bytes=1000000-"]))
+        #expect(rest.status == 206 && rest.body == Data(bytes).dropFirst(1_000_000), "HTTP \(rest.status), \(rest.body.count) bytes from the relay")
+        #expect(rest.headers.first { $0.key.lowercased() == "content-range" }?.value == "bytes 1000000-2499999/2500000")
 
         line.setDown(false)
         var status = try await Self.status(of: relayURL, token: laptopToken)
@@ -429,6 +448,177 @@ import Testing
         #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
         let download = try await admin.request("GET", "/v1/attachments/\(photo)/file")
         #expect(download.status == 200 && download.body == Data(bytes), "the city serves the photo: HTTP \(download.status), \(download.body.count) bytes")
+        await relay.stop()
+        await city.stop()
+    }
+
+    /// A relay set to keep no copies (`--relay-keep-files-days 0`) removes a photo once the city
+    /// holds it whole; a laptop's download is then passed on to the city, and refused plainly with
+    /// the line down (§19.3).
+    @Test func aRelayKeepingNoCopies_removesAPhotoTheCityHolds_andPassesItsDownloadOn() async throws {
+        let hops = try await Self.cityAndRelay(seed: 9, extra: ["--relay-keep-files-days", "0"])
+        defer { hops.line.shutdown() }
+        let (city, admin, line, relay, relayURL) = (hops.city, hops.admin, hops.line, hops.relay, hops.relayURL)
+        let laptop = try Self.client(Ledger()) { relayURL }
+        _ = try await laptop.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "no copies")
+        let household = try await laptop.fileHousehold(Facts.household(960))
+        let bytes = Self.photo(bytes: 200_000, seed: 9)
+        let photo = try await Self.attach(bytes, name: "残疾证.jpg", to: household, by: laptop)
+        try await syncUntilSettled([laptop], attempts: 400)
+        let token = try Self.setting(laptop, "token")
+        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let copy = relay.dataDirectory + "/relay-files/\(sha.prefix(2))/\(sha)"
+        var status = try await Self.status(of: relayURL, token: token)
+        for _ in 0..<400 where status.pendingFiles > 0 || FileManager.default.fileExists(atPath: copy) {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            status = try await Self.status(of: relayURL, token: token)
+        }
+        #expect(status.pendingFiles == 0 && !FileManager.default.fileExists(atPath: copy), "\(status); the relay's copy gone")
+        #expect(try await admin.request("GET", "/v1/attachments/\(photo)/file").body == bytes, "the city holds it")
+        func download() async throws -> TransportResponse {
+            try await URLSessionTransport(baseURL: relayURL, timeout: 10).send(
+                TransportRequest(method: "GET", path: "/v1/attachments/\(photo)/file", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(token)"]))
+        }
+        let passed = try await download()
+        #expect(passed.status == 200 && passed.body == bytes, "passed on to the city: HTTP \(passed.status)")
+        line.setDown(true)
+        let refused = try await download()
+        #expect(refused.status == 503 && String(decoding: refused.body, as: UTF8.self).contains("upstreamUnreachable"), "HTTP \(refused.status)")
+        await relay.stop()
+        await city.stop()
+    }
+
+    /// The relay's own pull over a line that cuts again and again (a banner town's): each page cut
+    /// on the way is asked for from the byte it reached (§18), so what crosses the line is about
+    /// what an uncut pull needs, against a second relay pulling the same district over the same
+    /// line uncut.
+    @Test func aLineThatCutsPages_costsTheRelayLittleMoreThanAnUncutOne() async throws {
+        let city = ServerProcess()
+        let cityURL = try await city.start()
+        let admin = AdminAPI(url: cityURL, token: try city.adminToken)
+        var settings = ClientConfiguration(
+            databasePath: Executables.temporaryFolder("doorstep-relay-client") + "/local.sqlite", batchSize: 500, pullPageSize: 500,
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.05))
+        settings.transport = { _ in platformTransport(cityURL, timeout: 30) }
+        let colleague = try FieldClient(configuration: settings)
+        _ = try await colleague.enroll(server: cityURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "colleague")
+        let households = 400
+        for n in 0..<households {
+            let household = try await colleague.fileHousehold(Facts.household(3_000 + n))
+            _ = try await colleague.recordVisit(to: household, Facts.visit("入户核实 \(n)"))
+        }
+        try await colleague.sync()
+
+        /// A relay pulling over `link` until it holds the whole district; the bytes that came down.
+        func pulled(over cutEvery: ClosedRange<Int>?, seed: UInt64) async throws -> (bytes: Int, cuts: Int) {
+            let link = try ShapedLink(
+                upstreamPort: Self.port(cityURL), shape: .init(bitsPerSecond: 4_000_000, roundTripMillis: 60, cutEvery: cutEvery), seed: seed)
+            defer { link.shutdown() }
+            // Rounds far apart: what crosses the line is the pull, not quiet rounds.
+            let relay = Self.relay(
+                upstream: link.url, token: try await admin.relayToken(district: "150602", name: "relay \(seed)").token, intervalMillis: 1_500)
+            _ = try await relay.start()
+            defer { Task { await relay.stop() } }
+            let database = relay.dataDirectory + "/relay.sqlite"
+            var held = 0
+            for _ in 0..<1_200 where held < households {
+                try await Task.sleep(nanoseconds: 25_000_000)
+                held = (try? await DatabaseQueue(path: database).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM city_households") ?? 0 }) ?? 0
+            }
+            #expect(held == households, "the relay holds \(held) of \(households) households")
+            let bytes = link.bytesDown
+            await relay.stop()
+            return (bytes, link.cuts)
+        }
+        let clean = try await pulled(over: nil, seed: 1)
+        let cut = try await pulled(over: 4_096...8_192, seed: 20)
+        print(
+            "RelayTests: the relay pulls \(households) households: \(clean.bytes) bytes uncut; \(cut.cuts) cuts: \(cut.bytes) bytes "
+                + "(\(String(format: "%.3f", Double(cut.bytes) / Double(clean.bytes))) × uncut)")
+        #expect(cut.cuts >= 3, "the line cut \(cut.cuts) times")
+        #expect(Double(cut.bytes) <= 1.15 * Double(clean.bytes), "\(cut.bytes) bytes crossed for \(clean.bytes) uncut")
+        await city.stop()
+    }
+
+    /// A city restored from a backup taken before the afternoon (§19.7): the relay's cursor is
+    /// refused, it forwards again what it had forwarded since, sends its photo again, and a laptop
+    /// now behind it that had sent work to the city directly is asked for that work too. Every
+    /// acknowledged change is at the city once; the photo is served there.
+    @Test func aCityRestoredFromABackup_getsBackWhatTheRelayForwardedAndWhatItsLaptopsSentDirectly() async throws {
+        let hops = try await Self.cityAndRelay(seed: 8)
+        defer { hops.line.shutdown() }
+        let (city, cityURL, admin, line, relay, relayURL) = (hops.city, hops.cityURL, hops.admin, hops.line, hops.relay, hops.relayURL)
+        let ledger = Ledger()
+        let random = SharedRandom(seed: 20_261_206)
+        let behind = try Self.client(ledger) { relayURL }
+        _ = try await behind.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "behind the relay")
+        let movedTo = Locked(cityURL)
+        let moved = try Self.client(ledger) { movedTo.read() }
+        _ = try await moved.enroll(server: cityURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "moved")
+        let visitors = [Visitor(client: behind, name: "behind"), Visitor(client: moved, name: "moved")]
+        try await visitors[0].fileHousehold(410)
+        try await visitors[1].fileHousehold(420)
+        for step in 1...2 {
+            for visitor in visitors { try await visitor.work(random, step: step) }
+            try await syncUntilSettled(visitors.map(\.client), attempts: 400)
+        }
+        let backup = Executables.temporaryFolder("doorstep-relay-backup") + "/morning.sqlite"
+        let made = try await ChildProcess.run(Executables.server, ["backup", "--data", city.dataDirectory, "--out", backup])
+        #expect(made.status == 0, "\(made)")
+
+        // The afternoon: work and a photo through the relay, forwarded and confirmed; work sent to the
+        // city directly by the other laptop, which then moves behind the relay.
+        for step in 3...5 {
+            for visitor in visitors { try await visitor.work(random, step: step) }
+        }
+        let household = try #require(try await behind.households().first?.id)
+        let bytes = Self.photo(bytes: 300_000, seed: 8)
+        let photo = try await Self.attach(bytes, name: "低保证明.jpg", to: household, by: behind)
+        try await syncUntilSettled(visitors.map(\.client), attempts: 400)
+        let token = try Self.setting(behind, "token")
+        var status = try await Self.status(of: relayURL, token: token)
+        for _ in 0..<400 where status.pendingFiles > 0 || status.pendingMutations > 0 {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            status = try await Self.status(of: relayURL, token: token)
+        }
+        #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
+        movedTo.update { $0 = relayURL }
+        let acknowledged = ledger.acknowledged.count
+
+        await city.kill()
+        let restored = try await ChildProcess.run(Executables.server, ["restore", "--from", backup, "--data", city.dataDirectory, "--replace"])
+        #expect(restored.status == 0, "\(restored)")
+        line.upstreamPort = Self.port(try await city.start())
+        let restoredAdmin = AdminAPI(url: try city.url, token: try city.adminToken)
+        #expect(try await restoredAdmin.request("GET", "/v1/attachments/\(photo)/file").status != 200, "the backup was taken before the photo")
+
+        // The relay learns of the restore at its next pull (its cursor refused), and of how far the
+        // city holds each laptop's work at the round after.
+        let relayDatabase = relay.dataDirectory + "/relay.sqlite"
+        var noticed = false
+        for _ in 0..<800 where !noticed {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            noticed =
+                (try? await DatabaseQueue(path: relayDatabase).read { db in
+                    try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'cursorEpoch') AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'checkProgress')")
+                }) ?? false
+        }
+        #expect(noticed, "the relay noticed the restore")
+        // The laptops sync as on any day, all behind the relay: nothing asked of the visitors.
+        for _ in 0..<3 { try await syncUntilSettled(visitors.map(\.client), attempts: 400) }
+        let report = try await ExactlyOnce(databasePath: city.databasePath).verify(
+            ledger: ledger, clients: visitors.map(\.client), recordedVisits: visitors.reduce(into: Set<EntityID>()) { $0.formUnion($1.visits) })
+        #expect(report.acknowledged >= acknowledged && report.lost == 0 && report.duplicated == 0, "\(report)")
+        for visitor in visitors { #expect(try await visitor.client.status().lost.isEmpty) }
+        var download = try await restoredAdmin.request("GET", "/v1/attachments/\(photo)/file")
+        for _ in 0..<400 where download.status != 200 {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            download = try await restoredAdmin.request("GET", "/v1/attachments/\(photo)/file")
+        }
+        #expect(download.status == 200 && download.body == bytes, "the restored city serves the photo again: HTTP \(download.status)")
+        print("RelayTests: a city restored under its relay: \(report)")
         await relay.stop()
         await city.stop()
     }

@@ -591,8 +591,9 @@ final class LockedFlag: Sendable {
 }
 
 /// A pull page cut on the way when a sync ended: its request and what came of it, kept in the
-/// local database so that the next sync asks for the rest (protocol 1.5, §18).
-struct UnfinishedPage: Codable, Sendable {
+/// local database so that the next sync asks for the rest (protocol 1.5, §18); a relay keeps
+/// its own pull's the same way.
+package struct UnfinishedPage: Codable, Sendable {
     /// Holds an unfinished page until the first page of a pull takes it.
     final class Slot: Sendable {
         private let page: Mutex<UnfinishedPage?>
@@ -605,24 +606,28 @@ struct UnfinishedPage: Codable, Sendable {
         }
     }
 
-    var path: String
+    /// The request's path and query.
+    package var path: String
     var status: Int
     var headers: [String: String]
     /// The bytes that came, base64.
     var body: String
 
-    init(path: String, answer: PartialAnswer) {
+    package init(path: String, answer: PartialAnswer) {
         self.path = path
         status = answer.status
         headers = answer.headers
         body = answer.body.base64EncodedString()
     }
 
-    init?(text: String) {
+    /// The page as kept in a setting; `nil` for a setting that does not read as one.
+    package init?(text: String) {
         guard let page = try? JSONDecoder().decode(Self.self, from: Data(text.utf8)), Data(base64Encoded: page.body) != nil else { return nil }
         self = page
     }
 
-    var text: String? { (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } }
-    var answer: PartialAnswer { PartialAnswer(status: status, headers: headers, body: Data(base64Encoded: body) ?? Data()) }
+    /// The page as a setting's text.
+    package var text: String? { (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } }
+    /// The bytes that came, as the answer they began.
+    package var answer: PartialAnswer { PartialAnswer(status: status, headers: headers, body: Data(base64Encoded: body) ?? Data()) }
 }

@@ -267,6 +267,11 @@ package struct PageResume: Sendable {
     var held: PartialAnswer?
     /// Keeps what came when the request ends without the rest (`nil`: the page came whole).
     var keep: @Sendable (PartialAnswer?) async -> Void
+
+    package init(held: PartialAnswer?, keep: @escaping @Sendable (PartialAnswer?) async -> Void) {
+        self.held = held
+        self.keep = keep
+    }
 }
 
 /// The bytes of a page held across a request's attempts.

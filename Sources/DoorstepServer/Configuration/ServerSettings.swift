@@ -25,6 +25,7 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case relayUpstream = "relay.upstream"
     case relayToken = "relay.token"
     case relayIntervalMillis = "relay.interval_ms"
+    case relayKeepFilesDays = "relay.keep_files_days"
 
     /// The key in the configuration file (`backup.keep`, or `keep` under `[backup]`).
     public var key: String { rawValue }
@@ -204,6 +205,7 @@ public struct ServerSettings: Sendable {
         }
         var relay = RelayConfiguration(district: code, upstream: upstream, token: token)
         if let millis = try integer(.relayIntervalMillis, in: 10...3_600_000) { relay.interval = .milliseconds(millis) }
+        if let days = try integer(.relayKeepFilesDays, in: 0...3_650) { relay.keepFilesFor = .seconds(days * 86_400) }
         return relay
     }
 }

@@ -73,9 +73,18 @@ extension DoorstepAPI {
         guard case .whole(let length, let type) = try await files.state(of: sha) else {
             throw DoorstepError(.notFound, rule: "fileAwaited")
         }
+        return try await Self.fileAnswer(request, files: files, sha: sha, length: length, type: type, fileName: attachment["fileName"].stringValue)
+    }
+
+    /// A whole file's download: all of it, or the one range `Range` asks (`206`; `416` for a range
+    /// outside it), so that a download the link cut goes on from the byte it reached. The city and a
+    /// relay (its own copy, §19.3) answer the same.
+    static func fileAnswer(
+        _ request: Request, files: any FileStore, sha: String, length: Int64, type: AttachmentMediaType, fileName: String?
+    ) async throws -> Response {
         var headers: HTTPFields = [
             .contentType: type.rawValue, .eTag: "\"\(sha)\"", .acceptRanges: "bytes",
-            .contentDisposition: Self.disposition(attachment["fileName"].stringValue, sha: sha, type: type),
+            .contentDisposition: Self.disposition(fileName, sha: sha, type: type),
             .cacheControl: "private, max-age=31536000, immutable",
         ]
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"

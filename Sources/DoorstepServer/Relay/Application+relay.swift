@@ -27,11 +27,9 @@ public func buildRelayApplication(configuration: ServerConfiguration, relay: Rel
     let store = try RelayStore(path: configuration.relayDatabasePath, district: relay.district, clock: configuration.clock)
     let files = try FolderFileStore(root: URL(fileURLWithPath: configuration.relayFilesPath), clock: configuration.clock)
     let upstream = RelayUpstream(
-        store: store, files: files, upstream: relay.upstream, token: relay.token, transport: relay.transport(relay.upstream), interval: relay.interval,
-        clock: configuration.clock, logger: logger)
-    let api = RelayAPI(
-        store: store, files: files, upstream: upstream, relay: relay, configuration: configuration,
-        cursors: PullCursors(secret: Data(("doorstep-relay:" + store.instance).utf8), restoreEpoch: nil))
+        store: store, files: files, keepFilesFor: relay.keepFilesFor, upstream: relay.upstream, token: relay.token,
+        transport: relay.transport(relay.upstream), interval: relay.interval, clock: configuration.clock, logger: logger)
+    let api = RelayAPI(store: store, files: files, upstream: upstream, relay: relay, configuration: configuration)
     let router = Router(context: DoorstepRequestContext.self)
     router.add(middleware: LogRequestsMiddleware())
     router.add(

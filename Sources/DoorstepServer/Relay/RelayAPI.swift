@@ -18,6 +18,8 @@ public struct RelayConfiguration: Sendable {
     public var token: String
     /// The time between two rounds with the city while no device pushes.
     public var interval: Duration
+    /// How long the relay keeps its copy of a file once the city holds it (§19.3).
+    public var keepFilesFor: Duration = .seconds(30 * 86_400)
     /// How the relay reaches the city (tests put a fault proxy's address in `upstream`).
     public var transport: @Sendable (URL) -> any SyncTransport
 
@@ -43,11 +45,16 @@ public struct RelayConfiguration: Sendable {
 struct RelayAPI: Sendable {
     let store: RelayStore
     /// The files its devices upload, held until the city has them (§19.3).
-    let files: any FileStore
+    let files: FolderFileStore
     let upstream: RelayUpstream
     let relay: RelayConfiguration
     let configuration: ServerConfiguration
-    let cursors: PullCursors
+
+    /// The devices' pull cursors: keyed by the relay's own id, salted anew when the city was
+    /// restored (``RelayStore/cityRestored()``).
+    func cursors() throws -> PullCursors {
+        PullCursors(secret: Data(("doorstep-relay:" + store.instance).utf8), restoreEpoch: try store.value(.cursorEpoch))
+    }
 
     var now: String { Instant.format(Date(timeIntervalSince1970: Double(configuration.clock()) / 1000), in: .gmt) }
 
@@ -201,6 +208,7 @@ struct RelayAPI: Sendable {
     func pull(_ request: Request) async throws -> Response {
         let caller = try device(request)
         let query = request.uri.queryParameters
+        let cursors = try cursors()
         let cursor = try cursors.position(of: query.get("cursor"), for: caller.principal)
         let limit = try DoorstepAPI.pullLimit(query.get("limit"), configuration.limits)
         let page = try store.page(after: cursor, limit: limit)
@@ -254,20 +262,14 @@ struct RelayAPI: Sendable {
     }
 
     /// `GET /v1/attachments/{id}/file`: from the relay's own copy when it holds the file whole and the
-    /// attachment is in its view of the district (the line may be down); else passed on to the city.
+    /// attachment is in its view of the district (the line may be down), a range too (a download the
+    /// LAN cut goes on); else passed on to the city.
     func downloadAttachment(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         _ = try device(request)
-        guard request.headers[.range] == nil, let text = context.parameters.get("id"), let id = try? EntityID(text),
-            let attachment = try store.attachment(id), let sha = attachment["sha256"].stringValue,
-            case .whole(let length, let type) = try await files.state(of: sha), let stream = try await files.read(sha, range: 0...(length - 1))
+        guard let text = context.parameters.get("id"), let id = try? EntityID(text), let attachment = try store.attachment(id),
+            let sha = attachment["sha256"].stringValue, case .whole(let length, let type) = try await files.state(of: sha)
         else { return try await passOn(request) }
-        var headers: HTTPFields = [
-            .contentType: type.rawValue, .eTag: "\"\(sha)\"", .contentLength: String(length),
-            .contentDisposition: DoorstepAPI.disposition(attachment["fileName"].stringValue, sha: sha, type: type),
-            .cacheControl: "private, max-age=31536000, immutable",
-        ]
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
+        return try await DoorstepAPI.fileAnswer(request, files: files, sha: sha, length: length, type: type, fileName: attachment["fileName"].stringValue)
     }
 
     static func sha256(_ context: DoorstepRequestContext) throws -> String {

@@ -106,6 +106,10 @@ final class RelayStore: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("relay v2") { db in
+            // When the city was first seen to hold a file whole: the relay's copy goes some days after (§19.3).
+            try db.execute(sql: "ALTER TABLE files ADD COLUMN at_city_at TEXT")
+        }
         return migrator
     }
 
@@ -123,6 +127,13 @@ final class RelayStore: Sendable {
     enum Key: String {
         case cityCursor, receiptMark, feedSeq, arrival, lastContactAt, lastError, lastForwardAt, revoked, reachable
         case cityKeyID, cityPublicKey, campaigns
+        /// The city's page the line cut, as far as it came (an ``UnfinishedPage``).
+        case partialPage
+        /// Salts the devices' cursors: changed when the city was restored from a backup, so that
+        /// each device pulls its district again and says what it had acknowledged (§16, §19.7).
+        case cursorEpoch
+        /// Set when the city was restored: the next list of devices says how far the city holds each one's work.
+        case checkProgress
     }
 
     func value(_ key: Key) throws -> String? {
@@ -250,15 +261,17 @@ final class RelayStore: Sendable {
             // directly): forwarded too, so that the city's own answer (a refusal, a stamp) comes back.
             var unseen: [Mutation] = []
             for mutation in batch.mutations {
-                guard mutation.seq <= held else {
-                    fresh.append(mutation)
-                    continue
-                }
+                // A seq the relay holds is answered from it, even above `held` (the city was restored
+                // and lacks earlier work this relay never saw: the device sends it again, then these).
                 guard
                     let row = try Row.fetchOne(db, sql: "SELECT body, outcome FROM mutations WHERE device = ? AND seq = ?", arguments: [device, mutation.seq])
                 else {
-                    unseen.append(mutation)
-                    results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                    if mutation.seq > held {
+                        fresh.append(mutation)
+                    } else {
+                        unseen.append(mutation)
+                        results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                    }
                     continue
                 }
                 // The device's bytes as they came, compared as the city compares them.
@@ -287,13 +300,26 @@ final class RelayStore: Sendable {
                 if let writes { shown.fields = writes }
                 try Self.touch(db, try Self.keep(db, mutation, shown: writes == nil ? nil : shown, now: now))
                 results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
-                held = mutation.seq
+                held = max(held, mutation.seq)
             }
+            // Work held here above a gap the device just filled counts again.
+            held = try Self.contiguous(db, device: batch.device, from: held)
             try db.execute(
                 sql: "INSERT INTO progress (device, highest_seq) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET highest_seq = excluded.highest_seq",
                 arguments: [device, held])
             return (results, held)
         }
+    }
+
+    /// The highest seq n from `held` on such that the relay holds each of `held`+1 ... n of a device.
+    static func contiguous(_ db: Database, device: DeviceID, from held: Int64) throws -> Int64 {
+        var held = held
+        while try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM mutations WHERE device = ? AND seq = ?)", arguments: [device.rawValue, held + 1]) ?? false
+        {
+            held += 1
+        }
+        return held
     }
 
     /// Keeps a mutation for the city, the device's bytes as they came and, when valid, its normalised
@@ -514,24 +540,66 @@ final class RelayStore: Sendable {
         }
     }
 
-    /// Forgets the city's cursor (the city refused it: restored from a backup), so that the next
-    /// pull starts over. The copies stay until that pull replaces them: a pull cut on a weak line
-    /// must not empty the laptops' worklists (what the restored city no longer holds stays shown).
-    func forgetCityCursor() throws { try set(.cityCursor, nil) }
+    /// The city refused the relay's cursor: it was restored from a backup (§19.7). The next pull
+    /// starts over (the copies stay until it replaces them: a pull cut on a weak line must not empty
+    /// the laptops' worklists); every file the relay holds is asked about again and sent if the
+    /// city lacks it; the next list of devices says how far the city holds each one's work (what the
+    /// relay forwarded beyond is forwarded again, and the devices' cursors change, so that each
+    /// pulls its district again and says what it had acknowledged, as it would to the restored
+    /// city directly: work it sent the city itself is sent again, ``restoreProgress(_:)``).
+    func cityRestored() throws {
+        try pool.write { db in
+            try Self.set(db, .cityCursor, nil)
+            try Self.set(db, .partialPage, nil)
+            try db.execute(sql: "UPDATE files SET at_city = 0, at_city_at = NULL")
+            try Self.set(db, .checkProgress, "1")
+        }
+    }
+
+    /// After the city was restored (``cityRestored()``), with its list of the district's devices:
+    /// each device's progress here becomes what the city holds and the relay holds beyond it without
+    /// a gap (a device that sent the city work the relay never saw is asked for it again, §19.7), and
+    /// the batches the relay forwarded beyond what the city holds go again. How many batches; `nil`
+    /// when there was nothing to check.
+    func restoreProgress(_ list: [RelayDevice]) throws -> Int? {
+        try pool.write { db in
+            guard try Self.value(db, .checkProgress) != nil else { return nil }
+            var again = 0
+            for entry in list where entry.device.district == district {
+                let cityHeld = entry.device.highestSeq
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO progress (device, highest_seq) VALUES (?, ?)",
+                    arguments: [entry.device.id.rawValue, try Self.contiguous(db, device: entry.device.id, from: cityHeld)])
+                again += try Self.forwardAgain(db, device: entry.device.id, from: cityHeld + 1)
+            }
+            // Devices enrolled here that the restored city no longer knows: reported again (§19.6).
+            let known = Set(list.map(\.device.id.rawValue))
+            for device in try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 1") where !known.contains(device) {
+                try db.execute(sql: "UPDATE enrollments SET state = 0 WHERE device = ?", arguments: [device])
+            }
+            try Self.set(db, .checkProgress, nil)
+            // Only now, with each device's progress as the city holds it: a device asking where the
+            // relay stands is told what the city lacks of its work.
+            try Self.set(db, .cursorEpoch, UUID().uuidString.lowercased())
+            return again
+        }
+    }
 
     /// Forwards again what the relay forwarded of a device from seq `resume` on (the city lacks it:
     /// restored from a backup); how many batches.
     func forwardAgain(device: DeviceID, from resume: Int64) throws -> Int {
-        try pool.write { db in
-            var again = 0
-            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches WHERE device = ? AND state = 1 ORDER BY id", arguments: [device.rawValue]) {
-                let batch = try WireCoding.decode(PushBatch.self, from: row["body"] as Data)
-                guard (batch.mutations.last?.seq ?? batch.lost?.through ?? 0) >= resume else { continue }
-                try db.execute(sql: "UPDATE batches SET state = 0 WHERE id = ?", arguments: [row["id"] as Int64])
-                again += 1
-            }
-            return again
+        try pool.write { db in try Self.forwardAgain(db, device: device, from: resume) }
+    }
+
+    static func forwardAgain(_ db: Database, device: DeviceID, from resume: Int64) throws -> Int {
+        var again = 0
+        for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches WHERE device = ? AND state = 1 ORDER BY id", arguments: [device.rawValue]) {
+            let batch = try WireCoding.decode(PushBatch.self, from: row["body"] as Data)
+            guard (batch.mutations.map(\.seq).max() ?? batch.lost?.through ?? 0) >= resume else { continue }
+            try db.execute(sql: "UPDATE batches SET state = 0 WHERE id = ?", arguments: [row["id"] as Int64])
+            again += 1
         }
+        return again
     }
 
     // MARK: Enrollment with the relay's own codes (§19.6)
@@ -630,8 +698,22 @@ final class RelayStore: Sendable {
     }
 
     /// Notes that the city holds a file whole.
-    func fileAtCity(_ sha256: String) throws {
-        try pool.write { db in try db.execute(sql: "UPDATE files SET at_city = 1 WHERE sha256 = ?", arguments: [sha256]) }
+    func fileAtCity(_ sha256: String, now: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE files SET at_city = 1, at_city_at = COALESCE(at_city_at, ?) WHERE sha256 = ?", arguments: [now, sha256])
+        }
+    }
+
+    /// Files the city has held whole since before `cutoff`: the relay's copies may go (§19.3).
+    func filesHeldAtCity(before cutoff: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT sha256 FROM files WHERE at_city = 1 AND at_city_at < ? ORDER BY at_city_at", arguments: [cutoff])
+        }
+    }
+
+    /// Forgets a file whose copy here was removed (or is gone).
+    func forgetFile(_ sha256: String) throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM files WHERE sha256 = ?", arguments: [sha256]) }
     }
 
     // MARK: Status

@@ -14,8 +14,9 @@ import Synchronization
 /// device pushes; a round that cannot reach the city leaves everything held for the next.
 actor RelayUpstream {
     let store: RelayStore
-    /// The files its devices uploaded, sent on to the city.
-    let files: any FileStore
+    /// The files its devices uploaded, sent on to the city, kept ``keepFilesFor`` after the city holds them.
+    let files: FolderFileStore
+    let keepFilesFor: Duration
     /// The most bytes one `PATCH` to the city carries.
     let chunkBytes = 1024 * 1024
     let api: ServerAPI
@@ -30,12 +31,13 @@ actor RelayUpstream {
     private var checkedWholeFiles = false
 
     init(
-        store: RelayStore, files: any FileStore, upstream: URL, token: String, transport: any SyncTransport, interval: Duration,
-        clock: @escaping @Sendable () -> Int64,
+        store: RelayStore, files: FolderFileStore, keepFilesFor: Duration, upstream: URL, token: String, transport: any SyncTransport,
+        interval: Duration, clock: @escaping @Sendable () -> Int64,
         logger: Logger
     ) {
         self.store = store
         self.files = files
+        self.keepFilesFor = keepFilesFor
         self.upstream = upstream
         self.clock = clock
         self.logger = logger
@@ -135,6 +137,9 @@ actor RelayUpstream {
         let list = try await api.call("GET", "/v1/relay/devices", as: RelayDeviceList.self)
         store.absorb(list.serverClock)
         try store.takeDevices(list.devices)
+        if let again = try store.restoreProgress(list.devices), again > 0 {
+            logger.warning("relay: the restored city lacks work the relay forwarded: sent again", metadata: ["batches": "\(again)"])
+        }
         try store.takeCodes(list.codes ?? [])
         try store.set(.revoked, list.relay.isRevoked ? "1" : nil)
     }
@@ -188,24 +193,46 @@ actor RelayUpstream {
         }
         for file in try store.filesToForward() {
             do {
-                if try await forwardFile(file) { try store.fileAtCity(file.sha256) }
+                switch try await forwardFile(file) {
+                case .atCity: try store.fileAtCity(file.sha256, now: now)
+                case .gone: try store.forgetFile(file.sha256)
+                case .notYet: break
+                }
             } catch let error as DoorstepError where error.code != .serverUnreachable && error.code != .relayRevoked && error.code != .unauthorized {
                 problems.append("file \(file.sha256.prefix(12)): \(error.code): \(error.message)")
             }
         }
+        try await removeFilesHeldAtCity()
     }
 
+    /// Removes the relay's copies of files the city has held whole for ``keepFilesFor``: the relay
+    /// serves its laptops' recent photos with the line down, and its disk does not grow all season.
+    /// A laptop asking for an older one is passed on to the city.
+    private func removeFilesHeldAtCity() async throws {
+        let cutoff = Instant.format(
+            Date(timeIntervalSince1970: Double(clock()) / 1000 - Double(keepFilesFor.components.seconds)), in: .gmt)
+        for sha256 in try store.filesHeldAtCity(before: cutoff) {
+            _ = try files.remove(sha256)
+            try store.forgetFile(sha256)
+        }
+    }
+
+    /// What became of a file sent on.
+    enum Forwarded { case atCity, notYet, gone }
+
     /// Sends one file on from the byte the city holds; whether the city now holds it whole.
-    private func forwardFile(_ file: (sha256: String, length: Int64)) async throws -> Bool {
+    private func forwardFile(_ file: (sha256: String, length: Int64)) async throws -> Forwarded {
         let path = "/v1/files/\(file.sha256)"
         func header(_ answer: TransportResponse, _ name: String) -> String? { answer.headers.first { $0.key.lowercased() == name }?.value }
         let asked = try await api.exchange("HEAD", path)
-        if header(asked, "doorstep-file") == "whole" { return true }
+        if header(asked, "doorstep-file") == "whole" { return .atCity }
+        // A copy removed here (the city held it, then was restored without it): its laptop sends it again.
+        guard case .whole = try await files.state(of: file.sha256) else { return .gone }
         // Another length's part the city holds is not this file's: from the start.
         var held = header(asked, "upload-length") == String(file.length) ? Int64(header(asked, "upload-offset") ?? "") ?? 0 : 0
         while held < file.length {
             let end = min(file.length, held + Int64(chunkBytes)) - 1
-            guard let stream = try await files.read(file.sha256, range: held...end) else { break }
+            guard let stream = try await files.read(file.sha256, range: held...end) else { return .gone }
             var part = Data()
             for try await bytes in stream { part.append(contentsOf: bytes) }
             let answer: TransportResponse
@@ -216,30 +243,40 @@ actor RelayUpstream {
             } catch let error as DoorstepError where error.code == .uploadOffsetMismatch {
                 // The city holds other bytes of it than thought (a part taken before a lost answer): from
                 // there, or next round when it says the same offset again (another writer at work).
-                guard let resume = error.details.resumeFrom, resume != held else { return false }
+                guard let resume = error.details.resumeFrom, resume != held else { return .notYet }
                 held = resume
                 continue
             }
             held = Int64(answer.headers.first { $0.key.lowercased() == "upload-offset" }?.value ?? "") ?? (end + 1)
-            if answer.headers.first(where: { $0.key.lowercased() == "doorstep-file" })?.value == "whole" { return true }
+            if answer.headers.first(where: { $0.key.lowercased() == "doorstep-file" })?.value == "whole" { return .atCity }
         }
-        return false
+        return .notYet
     }
 
     /// Pulls the district's pages after the relay's cursor; a cursor the city refuses (it was
-    /// restored from a backup) starts over from the beginning.
+    /// restored from a backup) starts over from the beginning, and what the relay forwarded or sent
+    /// on is checked again with the city (``RelayStore/cityRestored()``). A page the line cut is
+    /// kept as far as it came and asked for from there (§18), in this round or the next.
     private func pull() async throws {
         var startedOver = false
         while true {
             let asked = try store.receiptMark()
             let cursor = try store.value(.cityCursor)
-            let path = "/v1/pull?limit=200" + (cursor.map { "&cursor=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? "")
+            let path =
+                "/v1/pull?limit=\(Self.pageLimit)" + (cursor.map { "&cursor=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? "")
+            // What came of this very request before the line cut it (another cursor's bytes are no use).
+            let unfinished = try store.value(.partialPage).flatMap(UnfinishedPage.init(text:)).flatMap { $0.path == path ? $0 : nil }
+            let store = store
+            let resume = PageResume(held: unfinished?.answer) { answer in
+                try? store.set(.partialPage, answer.flatMap { UnfinishedPage(path: path, answer: $0).text })
+            }
             let page: PullPage
             do {
-                page = try await api.call("GET", path, as: PullPage.self)
+                page = try await api.call("GET", path, resuming: resume) { data in try WireCoding.decode(PullPage.self, from: data) }
             } catch let error as DoorstepError where error.code == .invalidCursor && !startedOver {
                 startedOver = true
-                try store.forgetCityCursor()
+                logger.warning("relay: the city refused the relay's cursor (restored from a backup): its district is pulled again")
+                try store.cityRestored()
                 continue
             }
             store.absorb(page.serverClock)
@@ -247,6 +284,9 @@ actor RelayUpstream {
             if !page.hasMore { return }
         }
     }
+
+    /// The households a page of the relay's pull from the city holds at most.
+    static let pageLimit = 200
 
     private func keepCampaigns() async throws {
         let data = try await api.call("GET", "/v1/campaigns") { $0 }

@@ -250,6 +250,20 @@ public final class FolderFileStore: FileStore {
         return files.sorted { $0.sha256 < $1.sha256 }
     }
 
+    /// Removes a file held whole (a relay's copy once the city holds it); the bytes freed, 0 when
+    /// it was not held. A read under way keeps its bytes until it ends.
+    public func remove(_ sha256: String) throws -> Int64 {
+        try Self.check(sha256)
+        let path = wholePath(sha256)
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path.path)[.size] as? NSNumber)?.int64Value else { return 0 }
+        try FileManager.default.removeItem(at: path)
+        totals.withLock { totals in
+            if let counted = totals { totals = (counted.files - 1, counted.bytes - size) }
+        }
+        Self.syncFolder(path.deletingLastPathComponent())
+        return size
+    }
+
     /// Sweeps unfinished uploads at most once an hour, when a new one begins.
     private func sweepIfDue() { sweeps.sweepIfDue(self, now: clock()) }
 
