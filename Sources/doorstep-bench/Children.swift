@@ -7,8 +7,9 @@ import Logging
 
 /// The hidden subcommands the benchmark starts as child processes, so each side's peak memory is its own.
 enum Children {
-    /// `_serve --data DIR [--database URL]`: a Doorstep server on a free loopback port; it writes
-    /// the bound address to DIR/server.addr and stops on SIGTERM.
+    /// `_serve --data DIR [--database URL] [--relay-for D --upstream URL --relay-token T]`: a Doorstep
+    /// server (or a district relay) on a free loopback port; it writes the bound address to
+    /// DIR/server.addr and stops on SIGTERM.
     static func serve(_ arguments: [String]) async throws {
         ParentWatch.start()
         let options = try flags(arguments)
@@ -20,6 +21,14 @@ enum Children {
             configuration.limits.maxPullPageBytes = bytes
         }
         ProcessMemory.returnLargeBlocksToTheSystem()  // as doorstep-server does
+        if let district = options["--relay-for"] {
+            guard let upstream = options["--upstream"].flatMap(URL.init(string:)), let token = options["--relay-token"] else {
+                throw BenchError("a relay needs --upstream and --relay-token")
+            }
+            let relay = RelayConfiguration(district: district, upstream: upstream, token: token, interval: .seconds(1))
+            try await buildRelayApplication(configuration: configuration, relay: relay).runService()
+            return
+        }
         let app = try await buildApplication(configuration: configuration)
         try await app.runService()
     }

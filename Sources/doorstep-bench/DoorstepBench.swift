@@ -73,6 +73,9 @@ struct DoorstepBench {
             if options.only.contains(.office) {
                 results.office = try await OfficeCase.run(options, backend: .sqlite)
             }
+            if options.only.contains(.relay) {
+                results.relay = try await RelayCase.run(options)
+            }
             if let postgres {
                 var result = PostgresResult()
                 if options.only.contains(.ingest) {

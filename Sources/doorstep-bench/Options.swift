@@ -12,6 +12,7 @@ enum BenchCase: String, CaseIterable, Sendable {
     case wire
     case office
     case scaleOut = "scale-out"
+    case relay
 }
 
 /// The sizes of one run. `--quick` scales every case down so that a debug build finishes in seconds.
@@ -53,6 +54,10 @@ struct Sizes: Sendable {
     var officeSamples = 50
     /// The scale-out case (PostgreSQL): server processes on one database, in turn.
     var scaleOutProcesses = [1, 2, 4]
+    /// The relay case: the district's households, the laptops syncing at once and each one's day of visits.
+    var relayHouseholds = 2_000
+    var relayLaptops = 8
+    var relayVisits = 200
 
     static let full = Sizes(
         ingestMutations: 20_000, ingestClients: 4, ingestHouseholds: 1_000, localWrites: 1_000, bundleMutations: 10_000,
@@ -62,7 +67,8 @@ struct Sizes: Sendable {
         ingestMutations: 400, ingestClients: 2, ingestHouseholds: 40, localWrites: 60, bundleMutations: 200,
         scopes: [20, 200], visitsPerHousehold: 8, pullDelta: 10, pullRounds: 3, postgresScopes: 2,
         appHouseholds: 200, appSamples: 20, fileMiB: 2, fileRounds: 2, fileDevices: 4, fileDevicesMiB: 2, wireHouseholds: 100,
-        wireDayVisits: 10, wireDayEdits: 5, officeScopes: [50, 500], officeSamples: 5, scaleOutProcesses: [1, 2])
+        wireDayVisits: 10, wireDayEdits: 5, officeScopes: [50, 500], officeSamples: 5, scaleOutProcesses: [1, 2], relayHouseholds: 100,
+        relayLaptops: 2, relayVisits: 20)
 
     /// Changes per household as seeded (household, member, visits).
     var changesPerHousehold: Int { 2 + visitsPerHousehold }
@@ -90,7 +96,7 @@ struct Options: Sendable {
           --postgres URL      also run ingest, first sync and pull on PostgreSQL: a fresh database
                               is created from this server URL (postgres://user@host:port/db) and dropped
           --only CASES        comma-separated: ingest, local-write, bundles, first-sync, pull, field-app, files, wire, office,
-                              scale-out (PostgreSQL only: 1, 2 and 4 server processes on one database)
+                              relay, scale-out (PostgreSQL only: 1, 2 and 4 server processes on one database)
           --dir DIR           where the temporary folder goes (default: $TMPDIR or /tmp); the disk measured
           --keep              keep the temporary folder (databases, server logs) for inspection
           --scopes N,N,...    households of the first-sync and pull scopes (default 1000,10000,100000)

@@ -221,11 +221,12 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts a server on a free loopback port over `data` (SQLite inside it, or `database`) and
     /// waits until it listens.
-    static func start(data: String, database: String?, name: String) async throws -> ServerProcess {
+    static func start(data: String, database: String?, name: String, extra: [String] = []) async throws -> ServerProcess {
         let address = (data as NSString).appendingPathComponent("server.addr")
         try? FileManager.default.removeItem(atPath: address)
         var arguments = ["_serve", "--data", data]
         if let database { arguments += ["--database", database] }
+        arguments += extra
         let child = try ChildProcess(
             arguments: arguments, log: Workspace.shared.path("\(name).log"),
             wrapper: ProcessInfo.processInfo.environment["DOORSTEP_BENCH_WRAP_SERVER"])

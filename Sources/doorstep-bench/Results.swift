@@ -18,6 +18,26 @@ struct Results: Codable, Sendable {
     var files: FilesResult?
     var wire: WireResult?
     var office: OfficeResult?
+    var relay: RelayResult?
+}
+
+/// A district's laptops syncing through its relay against the same with the city directly.
+struct RelayResult: Codable, Sendable {
+    var households: Int
+    var laptops: Int
+    var visitsPerLaptop: Int
+    var directFirstSyncSeconds = 0.0
+    var relayFirstSyncSeconds = 0.0
+    var directDayEndSeconds = 0.0
+    var relayDayEndSeconds = 0.0
+    var relayAtCitySeconds = 0.0
+    var relayOutcomesSeconds = 0.0
+    var relayPeakKib = 0
+    var cityPeakKib = 0
+    /// The laptops' day-end sync with the relay over the same with the city.
+    var dayEndRatio = 0.0
+    /// Everything at the city through the relay over the laptops' day end with the city directly.
+    var atCityRatio = 0.0
 }
 
 /// One office operation's times at one scope.
@@ -324,6 +344,7 @@ enum Table {
         if let files = results.files { lines += filesLines(files) }
         if let wire = results.wire { lines += wireLines(wire) }
         if let office = results.office { lines += officeLines(office) }
+        if let relay = results.relay { lines += relayLines(relay) }
         if let postgres = results.postgres {
             if let ingest = postgres.ingest { lines += ingestLines(ingest, sqlite: results.ingest) }
             if let scaleOut = postgres.scaleOut { lines += scaleOutLines(scaleOut) }
@@ -393,6 +414,25 @@ enum Table {
                     }.joined(separator: " · ")))
         }
         return lines
+    }
+
+    static func relayLines(_ relay: RelayResult) -> [Line] {
+        let area = "relay"
+        return [
+            Line(
+                area: area, measure: "\(relay.laptops) laptops take in \(number(Double(relay.households))) households at once: city / relay",
+                value: "\(number(relay.directFirstSyncSeconds, digits: 2)) / \(number(relay.relayFirstSyncSeconds, digits: 2)) s"),
+            Line(
+                area: area, measure: "their day end, \(relay.visitsPerLaptop) visits each, at once: city / relay (laptops done), ratio",
+                value:
+                    "\(number(relay.directDayEndSeconds, digits: 2)) / \(number(relay.relayDayEndSeconds, digits: 2)) s, \(number(relay.dayEndRatio, digits: 2))"
+            ),
+            Line(
+                area: area, measure: "all at the city through the relay; over the direct day end",
+                value: "\(number(relay.relayAtCitySeconds, digits: 2)) s, \(number(relay.atCityRatio, digits: 2))"),
+            Line(area: area, measure: "the city's outcomes back on the laptops (their next sync)", value: "\(number(relay.relayOutcomesSeconds, digits: 2)) s"),
+            Line(area: area, measure: "peak memory: relay / city", value: "\(relay.relayPeakKib / 1024) / \(relay.cityPeakKib / 1024) MiB"),
+        ]
     }
 
     static func wireLines(_ wire: WireResult) -> [Line] {

@@ -34,6 +34,14 @@ import Testing
         return Data(bytes)
     }
 
+    /// An attachment's file as a laptop of the district downloads it from `relay` (a `Range` of it).
+    static func download(_ photo: EntityID, from relay: URL, token: String, range: String? = nil) async throws -> TransportResponse {
+        var headers = ["Doorstep-Protocol": "1", "Authorization": "Bearer \(token)"]
+        headers["Range"] = range
+        return try await URLSessionTransport(baseURL: relay, timeout: 10).send(
+            TransportRequest(method: "GET", path: "/v1/attachments/\(photo)/file", headers: headers))
+    }
+
     /// Attaches `bytes` as a photo to `household` from a file in a scratch folder; the attachment.
     static func attach(_ bytes: Data, name: String, to household: EntityID, by laptop: FieldClient) async throws -> EntityID {
         let folder = Scratch.root.appendingPathComponent("doorstep-relay-photo-\(UUID().uuidString)")
@@ -427,15 +435,10 @@ import Testing
         let laptopToken = try Self.setting(laptop, "token")
         #expect(try await Self.status(of: relayURL, token: laptopToken).pendingFiles == 1)
         // A colleague's laptop on the office network downloads it from the relay, the line still down.
-        let atRelay = try await URLSessionTransport(baseURL: relayURL, timeout: 10).send(
-            TransportRequest(
-                method: "GET", path: "/v1/attachments/\(photo)/file", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(laptopToken)"]))
+        let atRelay = try await Self.download(photo, from: relayURL, token: laptopToken)
         #expect(atRelay.status == 200 && atRelay.body == Data(bytes), "HTTP \(atRelay.status), \(atRelay.body.count) bytes from the relay")
         // A download the LAN cut goes on from the byte it reached, from the relay's copy too.
-        let rest = try await URLSessionTransport(baseURL: relayURL, timeout: 10).send(
-            TransportRequest(
-                method: "GET", path: "/v1/attachments/\(photo)/file",
-                headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(laptopToken)", "Range": "bytes=1000000-"]))
+        let rest = try await Self.download(photo, from: relayURL, token: laptopToken, range: "bytes=1000000-")
         #expect(rest.status == 206 && rest.body == Data(bytes).dropFirst(1_000_000), "HTTP \(rest.status), \(rest.body.count) bytes from the relay")
         #expect(rest.headers.first { $0.key.lowercased() == "content-range" }?.value == "bytes 1000000-2499999/2500000")
 
@@ -448,6 +451,72 @@ import Testing
         #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
         let download = try await admin.request("GET", "/v1/attachments/\(photo)/file")
         #expect(download.status == 200 && download.body == Data(bytes), "the city serves the photo: HTTP \(download.status), \(download.body.count) bytes")
+        await relay.stop()
+        await city.stop()
+    }
+
+    /// With the line down, a laptop files a household after other work, and a colleague visits it
+    /// on the office's network: the relay forwards in the order the work came, so the city takes
+    /// the filing before the visit (not each laptop's oldest batch first, which would refuse the
+    /// visit as naming a household the city does not know).
+    @Test func aVisitToAHouseholdFiledOnTheLAN_reachesTheCityAfterTheFiling() async throws {
+        let hops = try await Self.cityAndRelay(seed: 11)
+        defer { hops.line.shutdown() }
+        let (city, admin, line, relay, relayURL) = (hops.city, hops.admin, hops.line, hops.relay, hops.relayURL)
+        let filer = try Self.client(Ledger()) { relayURL }
+        _ = try await filer.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "filer")
+        let colleague = try Self.client(Ledger()) { relayURL }
+        _ = try await colleague.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "colleague")
+        let known = try await filer.fileHousehold(Facts.household(980))
+        try await syncUntilSettled([filer, colleague], attempts: 400)
+
+        line.setDown(true)
+        _ = try await filer.recordVisit(to: known, Facts.visit("上午"))
+        #expect(try await filer.sync().relayed == 1)
+        let filed = try await filer.fileHousehold(Facts.household(981))
+        #expect(try await filer.sync().relayed == 2, "the morning's visit again, and the filing")
+        _ = try await colleague.sync()
+        #expect(try await colleague.household(filed) != nil, "the colleague sees the filing on the office's network")
+        let visit = try await colleague.recordVisit(to: filed, Facts.visit("同事入户"))
+        #expect(try await colleague.sync().relayed == 1)
+
+        line.setDown(false)
+        try await syncUntilSettled([filer, colleague], attempts: 400)
+        #expect(try await colleague.status().quarantined == 0, "the colleague's visit was not refused")
+        let atCity = try WireCoding.decode(HouseholdAggregate.self, from: try await admin.request("GET", "/v1/households/\(filed)").body)
+        #expect(atCity.entities.contains { $0.id == visit }, "the city holds the visit to the household filed on the office's network")
+        await relay.stop()
+        await city.stop()
+    }
+
+    /// A photo uploaded at the city (not through the relay) is fetched from the city for the first
+    /// laptop behind the relay that opens it, and kept: a colleague opens it with the line down (§19.3).
+    @Test func aPhotoUploadedAtTheCity_isKeptByTheRelayOnceALaptopOpensIt() async throws {
+        let hops = try await Self.cityAndRelay(seed: 10)
+        defer { hops.line.shutdown() }
+        let (city, cityURL, admin, line, relay, relayURL) = (hops.city, hops.cityURL, hops.admin, hops.line, hops.relay, hops.relayURL)
+        let atCity = try Self.client(Ledger()) { cityURL }
+        _ = try await atCity.enroll(server: cityURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "at the city")
+        let household = try await atCity.fileHousehold(Facts.household(970))
+        let bytes = Self.photo(bytes: 150_000, seed: 10)
+        let photo = try await Self.attach(bytes, name: "户口本.jpg", to: household, by: atCity)
+        try await syncUntilSettled([atCity], attempts: 400)
+        let behind = try Self.client(Ledger()) { relayURL }
+        _ = try await behind.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "behind")
+        var shown = false
+        for _ in 0..<400 where !shown {
+            _ = try? await behind.sync()
+            shown = try await behind.household(household)?.entities.contains { $0.id == photo } ?? false
+            if !shown { try await Task.sleep(nanoseconds: 25_000_000) }
+        }
+        #expect(shown, "the relay's view has the photo's attachment")
+        let token = try Self.setting(behind, "token")
+        let first = try await Self.download(photo, from: relayURL, token: token)
+        #expect(first.status == 200 && first.body == bytes, "fetched from the city: HTTP \(first.status)")
+        line.setDown(true)
+        let second = try await Self.download(photo, from: relayURL, token: token)
+        #expect(second.status == 200 && second.body == bytes, "the relay's own copy with the line down: HTTP \(second.status)")
+        #expect(try await Self.status(of: relayURL, token: token).pendingFiles == 0, "a copy of a file the city holds is not sent back to it")
         await relay.stop()
         await city.stop()
     }
@@ -475,14 +544,10 @@ import Testing
         }
         #expect(status.pendingFiles == 0 && !FileManager.default.fileExists(atPath: copy), "\(status); the relay's copy gone")
         #expect(try await admin.request("GET", "/v1/attachments/\(photo)/file").body == bytes, "the city holds it")
-        func download() async throws -> TransportResponse {
-            try await URLSessionTransport(baseURL: relayURL, timeout: 10).send(
-                TransportRequest(method: "GET", path: "/v1/attachments/\(photo)/file", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(token)"]))
-        }
-        let passed = try await download()
+        let passed = try await Self.download(photo, from: relayURL, token: token)
         #expect(passed.status == 200 && passed.body == bytes, "passed on to the city: HTTP \(passed.status)")
         line.setDown(true)
-        let refused = try await download()
+        let refused = try await Self.download(photo, from: relayURL, token: token)
         #expect(refused.status == 503 && String(decoding: refused.body, as: UTF8.self).contains("upstreamUnreachable"), "HTTP \(refused.status)")
         await relay.stop()
         await city.stop()
@@ -502,7 +567,7 @@ import Testing
         settings.transport = { _ in platformTransport(cityURL, timeout: 30) }
         let colleague = try FieldClient(configuration: settings)
         _ = try await colleague.enroll(server: cityURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "colleague")
-        let households = 400
+        let households = 1_000
         for n in 0..<households {
             let household = try await colleague.fileHousehold(Facts.household(3_000 + n))
             _ = try await colleague.recordVisit(to: household, Facts.visit("入户核实 \(n)"))
@@ -540,14 +605,17 @@ import Testing
         await city.stop()
     }
 
-    /// A city restored from a backup taken before the afternoon (§19.7): the relay's cursor is
-    /// refused, it forwards again what it had forwarded since, sends its photo again, and a laptop
-    /// now behind it that had sent work to the city directly is asked for that work too. Every
+    /// A city restored from a backup taken before the afternoon (§19.8): the relay sees it, forwards
+    /// again what it had forwarded since, sends its photo again; a laptop that had sent work to the
+    /// city directly, then more through the relay, is asked for the first part, which goes before
+    /// the rest; a laptop enrolled at the relay that afternoon is made at the city again. Every
     /// acknowledged change is at the city once; the photo is served there.
     @Test func aCityRestoredFromABackup_getsBackWhatTheRelayForwardedAndWhatItsLaptopsSentDirectly() async throws {
         let hops = try await Self.cityAndRelay(seed: 8)
         defer { hops.line.shutdown() }
         let (city, cityURL, admin, line, relay, relayURL) = (hops.city, hops.cityURL, hops.admin, hops.line, hops.relay, hops.relayURL)
+        let code = try await OfficeClient(server: cityURL, token: try city.adminToken).createEnrollmentCode(
+            district: "150602", role: .visitor, relay: hops.relayID)
         let ledger = Ledger()
         let random = SharedRandom(seed: 20_261_206)
         let behind = try Self.client(ledger) { relayURL }
@@ -567,14 +635,27 @@ import Testing
         #expect(made.status == 0, "\(made)")
 
         // The afternoon: work and a photo through the relay, forwarded and confirmed; work sent to the
-        // city directly by the other laptop, which then moves behind the relay.
-        for step in 3...5 {
-            for visitor in visitors { try await visitor.work(random, step: step) }
+        // city directly by the other laptop, which then moves behind the relay and sends more there;
+        // a new laptop enrolled at the relay with its code, at work.
+        let newcomer = try Self.client(ledger) { relayURL }
+        var enrolled = false
+        for _ in 0..<400 where !enrolled {
+            enrolled = (try? await newcomer.enroll(server: relayURL, code: code.code, deviceName: "afternoon")) != nil
+            if !enrolled { try await Task.sleep(nanoseconds: 25_000_000) }
+        }
+        #expect(enrolled, "the relay learned its code")
+        let visitorsNow = visitors + [Visitor(client: newcomer, name: "afternoon")]
+        try await visitorsNow[2].fileHousehold(430)
+        for step in 3...4 {
+            for visitor in visitorsNow { try await visitor.work(random, step: step) }
+            try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400)
         }
         let household = try #require(try await behind.households().first?.id)
         let bytes = Self.photo(bytes: 300_000, seed: 8)
         let photo = try await Self.attach(bytes, name: "低保证明.jpg", to: household, by: behind)
-        try await syncUntilSettled(visitors.map(\.client), attempts: 400)
+        movedTo.update { $0 = relayURL }
+        for visitor in visitorsNow { try await visitor.work(random, step: 5) }
+        try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400)
         let token = try Self.setting(behind, "token")
         var status = try await Self.status(of: relayURL, token: token)
         for _ in 0..<400 where status.pendingFiles > 0 || status.pendingMutations > 0 {
@@ -582,18 +663,22 @@ import Testing
             status = try await Self.status(of: relayURL, token: token)
         }
         #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
-        movedTo.update { $0 = relayURL }
         let acknowledged = ledger.acknowledged.count
 
         await city.kill()
         let restored = try await ChildProcess.run(Executables.server, ["restore", "--from", backup, "--data", city.dataDirectory, "--replace"])
         #expect(restored.status == 0, "\(restored)")
+        // The backup's files, as on a new machine: the photo came after it.
+        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        try FileManager.default.removeItem(atPath: city.dataDirectory + "/files/\(sha.prefix(2))/\(sha)")
         line.upstreamPort = Self.port(try await city.start())
         let restoredAdmin = AdminAPI(url: try city.url, token: try city.adminToken)
-        #expect(try await restoredAdmin.request("GET", "/v1/attachments/\(photo)/file").status != 200, "the backup was taken before the photo")
+        let asked = try await URLSessionTransport(baseURL: try city.url, timeout: 10).send(
+            TransportRequest(method: "HEAD", path: "/v1/files/\(sha)", headers: ["Doorstep-Protocol": "1", "Authorization": "Bearer \(token)"]))
+        #expect(asked.headers.first { $0.key.lowercased() == "doorstep-file" }?.value == "absent", "the backup was taken before the photo")
 
-        // The relay learns of the restore at its next pull (its cursor refused), and of how far the
-        // city holds each laptop's work at the round after.
+        // The relay learns of the restore at its next round (the city no longer lists the afternoon's
+        // laptop), and catches up with it.
         let relayDatabase = relay.dataDirectory + "/relay.sqlite"
         var noticed = false
         for _ in 0..<800 where !noticed {
@@ -607,11 +692,23 @@ import Testing
         }
         #expect(noticed, "the relay noticed the restore")
         // The laptops sync as on any day, all behind the relay: nothing asked of the visitors.
-        for _ in 0..<3 { try await syncUntilSettled(visitors.map(\.client), attempts: 400) }
+        for _ in 0..<3 { try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400) }
+        var after = try await Self.status(of: relayURL, token: token)
+        for _ in 0..<400 where after.pendingMutations > 0 || after.pendingBatches > 0 {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            after = try await Self.status(of: relayURL, token: token)
+        }
+        #expect(after.pendingMutations == 0 && after.pendingBatches == 0, "\(after)")
         let report = try await ExactlyOnce(databasePath: city.databasePath).verify(
-            ledger: ledger, clients: visitors.map(\.client), recordedVisits: visitors.reduce(into: Set<EntityID>()) { $0.formUnion($1.visits) })
+            ledger: ledger, clients: visitorsNow.map(\.client), recordedVisits: visitorsNow.reduce(into: Set<EntityID>()) { $0.formUnion($1.visits) })
         #expect(report.acknowledged >= acknowledged && report.lost == 0 && report.duplicated == 0, "\(report)")
-        for visitor in visitors { #expect(try await visitor.client.status().lost.isEmpty) }
+        for visitor in visitorsNow { #expect(try await visitor.client.status().lost.isEmpty) }
+        let devices = try WireCoding.decode(DeviceList.self, from: try await restoredAdmin.request("GET", "/v1/admin/devices").body)
+        for visitor in visitorsNow {
+            let id = try #require(try await visitor.client.status().enrollment?.device)
+            let made = (Int64(try Self.setting(visitor.client, "nextSeq")) ?? 1) - 1
+            #expect(devices.devices.first { $0.id == id }?.highestSeq == made, "\(visitor.name): the city holds every seq it made")
+        }
         var download = try await restoredAdmin.request("GET", "/v1/attachments/\(photo)/file")
         for _ in 0..<400 where download.status != 200 {
             try await Task.sleep(nanoseconds: 25_000_000)

@@ -267,9 +267,27 @@ struct RelayAPI: Sendable {
     func downloadAttachment(_ request: Request, _ context: DoorstepRequestContext) async throws -> Response {
         _ = try device(request)
         guard let text = context.parameters.get("id"), let id = try? EntityID(text), let attachment = try store.attachment(id),
-            let sha = attachment["sha256"].stringValue, case .whole(let length, let type) = try await files.state(of: sha)
+            let sha = attachment["sha256"].stringValue
         else { return try await passOn(request) }
+        guard case .whole(let length, let type) = try await files.state(of: sha) else {
+            // Uploaded at the city (or removed here): fetched from it, and kept for the laptops that ask next.
+            let answer = try await passedOn(request)
+            if answer.status == 200, request.headers[.range] == nil { await keep(answer.body, sha: sha) }
+            return Self.response(answer)
+        }
         return try await DoorstepAPI.fileAnswer(request, files: files, sha: sha, length: length, type: type, fileName: attachment["fileName"].stringValue)
+    }
+
+    /// Keeps a whole file the city sent for a laptop's download as the relay's own copy (its hash
+    /// checked by the store), so that colleagues on the office network get it with the line down
+    /// too; held as a file the city holds (removed after the relay's keeping time; not kept at all
+    /// when that is none).
+    func keep(_ body: Data, sha: String) async {
+        guard relay.keepFilesFor > .zero, !body.isEmpty, (try? await files.state(of: sha)) == .absent,
+            case .whole(let length, _) = try? await files.append(to: sha, offset: 0, length: Int64(body.count), bytes: DataChunks(data: body))
+        else { return }
+        try? store.fileHeld(sha, length: length, now: now)
+        try? store.fileAtCity(sha, now: now)
     }
 
     static func sha256(_ context: DoorstepRequestContext) throws -> String {
@@ -279,7 +297,10 @@ struct RelayAPI: Sendable {
     }
 
     /// Downloads go on to the city as they came (the device's own token; the city checks its scope).
-    func passOn(_ request: Request) async throws -> Response {
+    func passOn(_ request: Request) async throws -> Response { Self.response(try await passedOn(request)) }
+
+    /// The city's answer to a request passed on as it came.
+    func passedOn(_ request: Request) async throws -> TransportResponse {
         _ = try device(request)
         let data = try await body(request)
         var headers: [String: String] = [:]
@@ -287,13 +308,16 @@ struct RelayAPI: Sendable {
             headers[field.name.rawName] = field.value
         }
         let path = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-        let answer: TransportResponse
         do {
-            answer = try await relay.transport(relay.upstream).send(
+            return try await relay.transport(relay.upstream).send(
                 TransportRequest(method: request.method.rawValue, path: path, headers: headers, body: data.isEmpty ? nil : data))
         } catch {
             throw DoorstepError(.upstreamUnreachable, "the relay cannot reach the city for this file now: the next sync tries again")
         }
+    }
+
+    /// The city's answer as the relay gives it to its device.
+    static func response(_ answer: TransportResponse) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             guard let field = HTTPField.Name(name), !["content-length", "connection", "transfer-encoding"].contains(field.canonicalName) else { continue }

@@ -107,8 +107,34 @@ final class RelayStore: Sendable {
                     """)
         }
         migrator.registerMigration("relay v2") { db in
-            // When the city was first seen to hold a file whole: the relay's copy goes some days after (§19.3).
-            try db.execute(sql: "ALTER TABLE files ADD COLUMN at_city_at TEXT")
+            try db.execute(
+                sql: """
+                    -- When the city was first seen to hold a file whole: the relay's copy goes some days after (§19.3).
+                    ALTER TABLE files ADD COLUMN at_city_at TEXT;
+                    UPDATE files SET at_city_at = received_at WHERE at_city = 1;
+                    -- The seqs a batch covers (its mutations' and its declared lost range): a device's
+                    -- batches go to the city in the order of their seqs, a batch sent again after a
+                    -- restore of the city before those the relay had forwarded after it (§19.8).
+                    ALTER TABLE batches ADD COLUMN first_seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE batches ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+                    DROP INDEX batches_waiting;
+                    CREATE INDEX batches_waiting ON batches(device, first_seq, id) WHERE state = 0;
+                    -- 0 not known at the city, 1 in its last list of the district's devices, 2 made at the
+                    -- city since that list; a device's batches go to the city only once it is known there.
+                    ALTER TABLE devices ADD COLUMN at_city INTEGER NOT NULL DEFAULT 0;
+                    UPDATE devices SET at_city = 1 WHERE id NOT IN (SELECT device FROM enrollments WHERE state <> 1);
+                    -- An enrollment made here reported again to a city restored without it.
+                    ALTER TABLE enrollments ADD COLUMN again INTEGER NOT NULL DEFAULT 0;
+                    -- The pull of the city that last delivered a household's copy: a pull begun again
+                    -- after a restore removes the copies it did not deliver.
+                    ALTER TABLE city_households ADD COLUMN pull_epoch INTEGER NOT NULL DEFAULT 0;
+                    """)
+            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches") {
+                guard let batch = try? WireCoding.decode(PushBatch.self, from: row["body"] as Data) else { continue }
+                let seqs = Self.seqs(of: batch)
+                try db.execute(
+                    sql: "UPDATE batches SET first_seq = ?, last_seq = ? WHERE id = ?", arguments: [seqs.first, seqs.last, row["id"] as Int64])
+            }
         }
         return migrator
     }
@@ -130,10 +156,12 @@ final class RelayStore: Sendable {
         /// The city's page the line cut, as far as it came (an ``UnfinishedPage``).
         case partialPage
         /// Salts the devices' cursors: changed when the city was restored from a backup, so that
-        /// each device pulls its district again and says what it had acknowledged (§16, §19.7).
+        /// each device pulls its district again and says what it had acknowledged (§8, §19.8).
         case cursorEpoch
         /// Set when the city was restored: the next list of devices says how far the city holds each one's work.
         case checkProgress
+        /// The pull of the city under way (raised when one begins again after a restore), and whether it is such a one.
+        case pullEpoch, repulling
     }
 
     func value(_ key: Key) throws -> String? {
@@ -165,23 +193,48 @@ final class RelayStore: Sendable {
 
     // MARK: Devices
 
-    /// Takes the city's list of the district's devices: new ones added, every record (a revocation
-    /// made at the city above all) replaced; what each device has at the city raises its progress.
-    func takeDevices(_ list: [RelayDevice]) throws {
+    /// Takes devices the city made: new ones added, every record (a revocation made at the city
+    /// above all) replaced; what each device has at the city raises its progress. `complete`: the
+    /// city's whole list of the district's devices; the answer is then whether a device the city
+    /// listed before is missing from it (the city was restored from a backup, §19.8).
+    @discardableResult
+    func takeDevices(_ list: [RelayDevice], complete: Bool = false) throws -> Bool {
         try pool.write { db in
+            var missing = false
+            if complete {
+                let listed = Set(list.filter { $0.device.district == district }.map(\.device.id.rawValue))
+                for row in try Row.fetchAll(db, sql: "SELECT id, at_city FROM devices WHERE at_city <> 0") where !listed.contains(row["id"] as String) {
+                    // Made at the city since the list before (it may have been asked before it was made): next time.
+                    let atCity: Int = row["at_city"]
+                    if atCity == 1 { missing = true }
+                    try db.execute(sql: "UPDATE devices SET at_city = ? WHERE id = ?", arguments: [atCity == 2 ? 1 : 0, row["id"] as String])
+                }
+            }
             for entry in list where entry.device.district == district {
                 try db.execute(
                     sql: """
-                        INSERT INTO devices (id, token_hash, record) VALUES (?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, record = excluded.record
+                        INSERT INTO devices (id, token_hash, record, at_city) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, record = excluded.record,
+                            at_city = MAX(at_city, excluded.at_city)
                         """,
-                    arguments: [entry.device.id.rawValue, entry.tokenHash, String(decoding: try WireCoding.encode(entry.device), as: UTF8.self)])
+                    arguments: [
+                        entry.device.id.rawValue, entry.tokenHash, String(decoding: try WireCoding.encode(entry.device), as: UTF8.self), complete ? 1 : 2,
+                    ])
+                if complete { try db.execute(sql: "UPDATE devices SET at_city = 1 WHERE id = ?", arguments: [entry.device.id.rawValue]) }
                 try db.execute(
                     sql: """
                         INSERT INTO progress (device, highest_seq) VALUES (?, ?)
                         ON CONFLICT (device) DO UPDATE SET highest_seq = MAX(highest_seq, excluded.highest_seq)
                         """, arguments: [entry.device.id.rawValue, entry.device.highestSeq])
             }
+            return missing
+        }
+    }
+
+    /// Devices whose work waits here because the city does not know them (yet, or since a restore).
+    func devicesUnknownAtCity() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches WHERE state = 0 AND device IN (SELECT id FROM devices WHERE at_city = 0)")
         }
     }
 
@@ -255,7 +308,7 @@ final class RelayStore: Sendable {
                     advanced = true
                 }
             }
-            var results: [MutationResult] = []
+            var answers: [Int64: MutationResult] = [:]
             var fresh: [Mutation] = []
             // Seqs the city holds that this relay never saw (the device pushed them to the city
             // directly): forwarded too, so that the city's own answer (a refusal, a stamp) comes back.
@@ -270,7 +323,7 @@ final class RelayStore: Sendable {
                         fresh.append(mutation)
                     } else {
                         unseen.append(mutation)
-                        results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                        answers[mutation.seq] = MutationResult(seq: mutation.seq, outcome: .relayed)
                     }
                     continue
                 }
@@ -279,16 +332,20 @@ final class RelayStore: Sendable {
                     throw DoorstepError(.seqReuse, "seq \(mutation.seq) of this device was already used for a different mutation; a device never reuses a seq")
                 }
                 if let text = row["outcome"] as String? {
-                    results.append(try WireCoding.decode(MutationResult.self, from: Data(text.utf8)))
+                    answers[mutation.seq] = try WireCoding.decode(MutationResult.self, from: Data(text.utf8))
                     try db.execute(sql: "UPDATE mutations SET seen = 1 WHERE device = ? AND seq = ?", arguments: [device, mutation.seq])
                 } else {
-                    results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                    answers[mutation.seq] = MutationResult(seq: mutation.seq, outcome: .relayed)
                 }
             }
+            // In the batch's order (§8): a client pairs results with its mutations by position.
+            func results() -> [MutationResult] { batch.mutations.compactMap { answers[$0.seq] } }
             if let first = fresh.first, first.seq != held + 1 { throw MergeEngine.missingPredecessor(held: held, first: first.seq) }
-            guard !fresh.isEmpty || !unseen.isEmpty || advanced else { return (results, held) }
+            guard !fresh.isEmpty || !unseen.isEmpty || advanced else { return (results(), held) }
+            let seqs = Self.seqs(of: batch)
             try db.execute(
-                sql: "INSERT INTO batches (device, body, signature, received_at) VALUES (?, ?, ?, ?)", arguments: [device, body, signature, now])
+                sql: "INSERT INTO batches (device, body, signature, received_at, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [device, body, signature, now, seqs.first, seqs.last])
             for mutation in unseen {
                 // Already at the city, as it answers: not shown over its copy (its copy has it, or it refused it).
                 try Self.keep(db, mutation, shown: nil, now: now)
@@ -299,7 +356,7 @@ final class RelayStore: Sendable {
                 let writes = try? MutationValidator.validate(mutation.op, kind: mutation.kind, fields: mutation.fields, city: city)
                 if let writes { shown.fields = writes }
                 try Self.touch(db, try Self.keep(db, mutation, shown: writes == nil ? nil : shown, now: now))
-                results.append(MutationResult(seq: mutation.seq, outcome: .relayed))
+                answers[mutation.seq] = MutationResult(seq: mutation.seq, outcome: .relayed)
                 held = max(held, mutation.seq)
             }
             // Work held here above a gap the device just filled counts again.
@@ -307,8 +364,14 @@ final class RelayStore: Sendable {
             try db.execute(
                 sql: "INSERT INTO progress (device, highest_seq) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET highest_seq = excluded.highest_seq",
                 arguments: [device, held])
-            return (results, held)
+            return (results(), held)
         }
+    }
+
+    /// The seqs a batch covers, its mutations' and its declared lost range's (0 and 0 for none).
+    static func seqs(of batch: PushBatch) -> (first: Int64, last: Int64) {
+        let all = batch.mutations.map(\.seq) + (batch.lost.map { [$0.from, $0.through] } ?? [])
+        return (all.min() ?? 0, all.max() ?? 0)
     }
 
     /// The highest seq n from `held` on such that the relay holds each of `held`+1 ... n of a device.
@@ -430,21 +493,42 @@ final class RelayStore: Sendable {
 
     // MARK: The city's side
 
-    /// The oldest batch waiting for the city of each device.
-    func batchesToForward() throws -> [(id: Int64, device: DeviceID, body: Data, signature: String)] {
+    /// The next batch for the city, or `nil` when none may go now. Batches go one at a time in
+    /// the order they arrived here (a colleague's visit to a household filed on the office's
+    /// network goes after the filing), each device's in the order of its seqs (a batch its laptop
+    /// sent again after a restore of the city goes before those forwarded after it, §19.8). A
+    /// device's work goes once the city knows the device (§19.6): the order waits at a device
+    /// whose enrollment here the city has yet to make; the work of one the city does not know
+    /// waits apart (said in the relay's status). `stuck`: devices whose next batch the city did
+    /// not take this round.
+    func nextBatchToForward(excluding stuck: Set<String>) throws -> (id: Int64, device: DeviceID, body: Data, signature: String)? {
         try pool.read { db in
-            try Row.fetchAll(
+            let heads = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, device, body, signature FROM batches WHERE state = 0
-                    AND id IN (SELECT MIN(id) FROM batches WHERE state = 0 GROUP BY device)
-                    AND device NOT IN (SELECT device FROM enrollments WHERE state = 0) -- made at the city first (§19.6)
-                    ORDER BY id
-                    """
-            ).compactMap { row in
-                guard let device = try? DeviceID(row["device"] as String) else { return nil }
+                    SELECT b.id, b.device, b.body, b.signature,
+                        EXISTS (SELECT 1 FROM enrollments e WHERE e.device = b.device AND e.state = 0) AS awaiting
+                    FROM batches b WHERE b.state = 0
+                    AND b.id = (SELECT id FROM batches WHERE state = 0 AND device = b.device ORDER BY first_seq, id LIMIT 1)
+                    AND (b.device IN (SELECT id FROM devices WHERE at_city <> 0)
+                        OR b.device IN (SELECT device FROM enrollments WHERE state = 0 OR (state = 2 AND again = 0)))
+                    ORDER BY b.id
+                    """)
+            for row in heads where !stuck.contains(row["device"] as String) {
+                if row["awaiting"] as Bool { return nil }
+                guard let device = try? DeviceID(row["device"] as String) else { continue }
                 return (row["id"], device, row["body"], row["signature"])
             }
+            return nil
+        }
+    }
+
+    /// Whether work waits for the city to make a device enrolled here.
+    func forwardingWaitsForEnrollment() throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE state = 0 AND device IN (SELECT device FROM enrollments WHERE state = 0))")
+                ?? false
         }
     }
 
@@ -509,10 +593,12 @@ final class RelayStore: Sendable {
     /// households it removed removed; the last page (`hasMore` false) settles every confirmed one.
     func takeCityPage(_ page: PullPage, asked: Int64) throws {
         try pool.write { db in
+            let epoch = try Self.value(db, .pullEpoch).flatMap { Int64($0) } ?? 0
             for aggregate in page.households {
                 let id = aggregate.household.id
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO city_households (id, aggregate) VALUES (?, ?)", arguments: [id.description, try WireCoding.encode(aggregate)])
+                    sql: "INSERT OR REPLACE INTO city_households (id, aggregate, pull_epoch) VALUES (?, ?, ?)",
+                    arguments: [id.description, try WireCoding.encode(aggregate), epoch])
                 for alias in aggregate.aliases {
                     try db.execute(sql: "INSERT OR REPLACE INTO aliases (alias, survivor) VALUES (?, ?)", arguments: [alias.description, id.description])
                     try db.execute(sql: "UPDATE mutations SET household = ? WHERE household = ?", arguments: [id.description, alias.description])
@@ -535,12 +621,22 @@ final class RelayStore: Sendable {
                     db, sql: "SELECT DISTINCT household FROM mutations WHERE settled = 0 AND confirmed <= ? AND shown IS NOT NULL", arguments: [asked])
                 try db.execute(sql: "UPDATE mutations SET settled = 1 WHERE settled = 0 AND confirmed <= ?", arguments: [asked])
                 for household in settling.compactMap({ try? EntityID($0) }) { try Self.touch(db, household) }
+                if try Self.value(db, .repulling) != nil {
+                    // The whole district pulled again after a restore: copies it did not deliver are
+                    // of households the restored city does not hold (any work held here still shows them).
+                    for text in try String.fetchAll(db, sql: "SELECT id FROM city_households WHERE pull_epoch < ?", arguments: [epoch]) {
+                        try db.execute(sql: "DELETE FROM city_households WHERE id = ?", arguments: [text])
+                        guard let id = try? EntityID(text) else { continue }
+                        try Self.touch(db, id, removed: try Self.shown(db, id) == nil)
+                    }
+                    try Self.set(db, .repulling, nil)
+                }
             }
             try Self.set(db, .cityCursor, page.nextCursor)
         }
     }
 
-    /// The city refused the relay's cursor: it was restored from a backup (§19.7). The next pull
+    /// The city refused the relay's cursor: it was restored from a backup (§19.8). The next pull
     /// starts over (the copies stay until it replaces them: a pull cut on a weak line must not empty
     /// the laptops' worklists); every file the relay holds is asked about again and sent if the
     /// city lacks it; the next list of devices says how far the city holds each one's work (what the
@@ -553,29 +649,50 @@ final class RelayStore: Sendable {
             try Self.set(db, .partialPage, nil)
             try db.execute(sql: "UPDATE files SET at_city = 0, at_city_at = NULL")
             try Self.set(db, .checkProgress, "1")
+            _ = try Self.next(db, .pullEpoch)
+            try Self.set(db, .repulling, "1")
         }
     }
 
     /// After the city was restored (``cityRestored()``), with its list of the district's devices:
-    /// each device's progress here becomes what the city holds and the relay holds beyond it without
-    /// a gap (a device that sent the city work the relay never saw is asked for it again, §19.7), and
-    /// the batches the relay forwarded beyond what the city holds go again. How many batches; `nil`
-    /// when there was nothing to check.
+    /// for each device the relay holds work of, the batches it forwarded beyond what the restored
+    /// city holds go again (their outcomes forgotten: the city answers them anew, and they show
+    /// in the relay's view until it does), and its progress here becomes what the city holds and
+    /// what the relay holds after it without a gap (a device that sent the city work the relay never
+    /// saw is asked for it again, §19.8); an enrollment made here that the city no longer knows is
+    /// reported again; the devices' cursors change. How many batches; `nil` when there was nothing to check.
     func restoreProgress(_ list: [RelayDevice]) throws -> Int? {
-        try pool.write { db in
+        guard try value(.checkProgress) != nil else { return nil }
+        return try pool.write { db in
             guard try Self.value(db, .checkProgress) != nil else { return nil }
+            var cityHeld: [String: Int64] = [:]
+            for entry in list where entry.device.district == district { cityHeld[entry.device.id.rawValue] = entry.device.highestSeq }
             var again = 0
-            for entry in list where entry.device.district == district {
-                let cityHeld = entry.device.highestSeq
+            let devices = Set(try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches")).union(cityHeld.keys)
+            for text in devices.sorted() {
+                guard let device = try? DeviceID(text) else { continue }
+                let held = cityHeld[text] ?? 0
+                again += try Self.forwardAgain(db, device: device, from: held + 1)
+                let households = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT household FROM mutations m WHERE device = ? AND seq > ? AND outcome IS NOT NULL
+                        AND EXISTS (SELECT 1 FROM batches b WHERE b.device = m.device AND b.state = 0 AND m.seq BETWEEN b.first_seq AND b.last_seq)
+                        """, arguments: [text, held])
+                try db.execute(
+                    sql: """
+                        UPDATE mutations SET outcome = NULL, confirmed = NULL, settled = 0, seen = 0
+                        WHERE device = ? AND seq > ? AND outcome IS NOT NULL
+                        AND EXISTS (SELECT 1 FROM batches b WHERE b.device = mutations.device AND b.state = 0 AND mutations.seq BETWEEN b.first_seq AND b.last_seq)
+                        """, arguments: [text, held])
+                for household in households.compactMap({ try? EntityID($0) }) { try Self.touch(db, household) }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO progress (device, highest_seq) VALUES (?, ?)",
-                    arguments: [entry.device.id.rawValue, try Self.contiguous(db, device: entry.device.id, from: cityHeld)])
-                again += try Self.forwardAgain(db, device: entry.device.id, from: cityHeld + 1)
+                    arguments: [text, try Self.contiguous(db, device: device, from: held)])
             }
             // Devices enrolled here that the restored city no longer knows: reported again (§19.6).
-            let known = Set(list.map(\.device.id.rawValue))
-            for device in try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 1") where !known.contains(device) {
-                try db.execute(sql: "UPDATE enrollments SET state = 0 WHERE device = ?", arguments: [device])
+            for device in try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 1") where cityHeld[device] == nil {
+                try db.execute(sql: "UPDATE enrollments SET state = 0, again = 1 WHERE device = ?", arguments: [device])
             }
             try Self.set(db, .checkProgress, nil)
             // Only now, with each device's progress as the city holds it: a device asking where the
@@ -592,14 +709,8 @@ final class RelayStore: Sendable {
     }
 
     static func forwardAgain(_ db: Database, device: DeviceID, from resume: Int64) throws -> Int {
-        var again = 0
-        for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches WHERE device = ? AND state = 1 ORDER BY id", arguments: [device.rawValue]) {
-            let batch = try WireCoding.decode(PushBatch.self, from: row["body"] as Data)
-            guard (batch.mutations.map(\.seq).max() ?? batch.lost?.through ?? 0) >= resume else { continue }
-            try db.execute(sql: "UPDATE batches SET state = 0 WHERE id = ?", arguments: [row["id"] as Int64])
-            again += 1
-        }
-        return again
+        try db.execute(sql: "UPDATE batches SET state = 0 WHERE device = ? AND state = 1 AND last_seq >= ?", arguments: [device.rawValue, resume])
+        return db.changesCount
     }
 
     // MARK: Enrollment with the relay's own codes (§19.6)
@@ -656,11 +767,16 @@ final class RelayStore: Sendable {
     }
 
     /// Notes the city's answer to an enrollment made here: made, or refused (the code was
-    /// revoked or expired meanwhile): a refused device's token is refused here from then on.
+    /// revoked or expired meanwhile): a refused device's token is refused here from then on
+    /// (not after a restore of the city: ``restoreProgress(_:)``).
     func enrollmentReported(_ device: DeviceID, made: Bool, now: String) throws {
         try pool.write { db in
+            let again = try Bool.fetchOne(db, sql: "SELECT again = 1 FROM enrollments WHERE device = ?", arguments: [device.rawValue]) ?? false
             try db.execute(sql: "UPDATE enrollments SET state = ? WHERE device = ?", arguments: [made ? 1 : 2, device.rawValue])
-            if !made {
+            if made { try db.execute(sql: "UPDATE devices SET at_city = MAX(at_city, 2) WHERE id = ?", arguments: [device.rawValue]) }
+            // Refused again by a restored city (its code is not in its backup): the laptop is not
+            // revoked here; its work waits, said in the relay's status, until the city knows it.
+            if !made && !again {
                 try db.execute(
                     sql: "UPDATE devices SET revoked_here_at = COALESCE(revoked_here_at, ?), revocation_sent = 1 WHERE id = ?",
                     arguments: [now, device.rawValue])

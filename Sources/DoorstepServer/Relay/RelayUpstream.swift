@@ -79,6 +79,7 @@ actor RelayUpstream {
             try await forward()
             try await forwardFiles()
             try await pull()
+            try removeFilesHeldAtCity()
             try await keepCampaigns()
             try store.set(.reachable, "1")
             try store.set(.lastContactAt, now)
@@ -136,50 +137,58 @@ actor RelayUpstream {
     private func learnDevices() async throws {
         let list = try await api.call("GET", "/v1/relay/devices", as: RelayDeviceList.self)
         store.absorb(list.serverClock)
-        try store.takeDevices(list.devices)
-        if let again = try store.restoreProgress(list.devices), again > 0 {
+        if try store.takeDevices(list.devices, complete: true), try store.value(.checkProgress) == nil {
+            // Devices the city listed before are gone from its list: restored from a backup, seen
+            // before the pull (whose cursor it would refuse) and before their work goes to it.
+            logger.warning("relay: the city no longer lists devices it listed (restored from a backup): its district is pulled again")
+            try store.cityRestored()
+        }
+        if let again = try store.restoreProgress(list.devices) {
             logger.warning("relay: the restored city lacks work the relay forwarded: sent again", metadata: ["batches": "\(again)"])
+        }
+        for device in try store.devicesUnknownAtCity() {
+            problems.append("\(device): its work waits here: the city does not know this device (enrolled after the city's backup was taken?)")
         }
         try store.takeCodes(list.codes ?? [])
         try store.set(.revoked, list.relay.isRevoked ? "1" : nil)
     }
 
-    /// Forwards the batches held, oldest first for each device, until none is left that the city takes.
+    /// Forwards the batches held, one at a time in the order they came (``RelayStore/nextBatchToForward(excluding:)``),
+    /// until none is left that the city takes.
     private func forward() async throws {
-        var stuck = Set<Int64>()
-        while true {
-            let batches = try store.batchesToForward().filter { !stuck.contains($0.id) }
-            guard !batches.isEmpty else { return }
-            for batch in batches {
-                do {
-                    let receipt = try await api.call(
-                        "POST", "/v1/relay/push", body: batch.body, headers: [BatchSignature.header: batch.signature], as: PushReceipt.self)
-                    try store.takeReceipt(receipt, batch: batch.id, now: now)
-                } catch let error as DoorstepError {
-                    switch error.code {
-                    case .invalidSignature, .outOfScope, .invalidBatch, .seqReuse:
-                        // Refused for good, whatever is tried again: answered to the device as the city's refusal.
-                        logger.warning("relay: the city refused a batch", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
-                        try store.refuse(batch: batch.id, error, now: now)
-                    case .missingPredecessor:
-                        // The city lacks earlier work of this device: what the relay forwarded before is
-                        // sent again from there (a city restored from a backup); what it never held
-                        // (sent to the city directly) the device sends itself. Tried again next round.
-                        logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
-                        if let resume = error.details.resumeFrom, try store.forwardAgain(device: batch.device, from: resume) > 0 { continue }
-                        stuck.insert(batch.id)
-                    case .serverUnreachable, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
-                        throw error
-                    default:
-                        // Anything else (a city not yet on 1.8, a version or schema it does not serve yet, a
-                        // body too large for it, a failure there) may pass later: this device's work is
-                        // kept and set aside for this round; the others' goes on.
-                        logger.warning("relay: a batch set aside", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
-                        problems.append("\(batch.device): \(error.code): \(error.message)")
-                        stuck.insert(batch.id)
-                    }
+        var stuck = Set<String>()
+        while let batch = try store.nextBatchToForward(excluding: stuck) {
+            do {
+                let receipt = try await api.call(
+                    "POST", "/v1/relay/push", body: batch.body, headers: [BatchSignature.header: batch.signature], as: PushReceipt.self)
+                try store.takeReceipt(receipt, batch: batch.id, now: now)
+            } catch let error as DoorstepError {
+                switch error.code {
+                case .invalidSignature, .outOfScope, .invalidBatch, .seqReuse:
+                    // Refused for good, whatever is tried again: answered to the device as the city's refusal.
+                    logger.warning("relay: the city refused a batch", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
+                    try store.refuse(batch: batch.id, error, now: now)
+                case .missingPredecessor:
+                    // The city lacks earlier work of this device: what the relay forwarded before is
+                    // sent again from there (a city restored from a backup); what it never held the
+                    // device sends again (§19.8). Tried again next round.
+                    logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
+                    if let resume = error.details.resumeFrom, try store.forwardAgain(device: batch.device, from: resume) > 0 { continue }
+                    stuck.insert(batch.device.rawValue)
+                case .serverUnreachable, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
+                    throw error
+                default:
+                    // Anything else (a city not yet on 1.8, a version or schema it does not serve yet, a
+                    // body too large for it, a failure there) may pass later: this device's work is
+                    // kept and set aside for this round; the others' goes on.
+                    logger.warning("relay: a batch set aside", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
+                    problems.append("\(batch.device): \(error.code): \(error.message)")
+                    stuck.insert(batch.device.rawValue)
                 }
             }
+        }
+        if try store.forwardingWaitsForEnrollment() {
+            problems.append("forwarding waits until the city makes a device enrolled here (its enrollment is reported at each round)")
         }
     }
 
@@ -202,18 +211,23 @@ actor RelayUpstream {
                 problems.append("file \(file.sha256.prefix(12)): \(error.code): \(error.message)")
             }
         }
-        try await removeFilesHeldAtCity()
     }
 
     /// Removes the relay's copies of files the city has held whole for ``keepFilesFor``: the relay
     /// serves its laptops' recent photos with the line down, and its disk does not grow all season.
-    /// A laptop asking for an older one is passed on to the city.
-    private func removeFilesHeldAtCity() async throws {
+    /// A laptop asking for an older one is passed on to the city. After the round's pull (a restore
+    /// of the city is known by then), and not while a restore is being caught up with.
+    private func removeFilesHeldAtCity() throws {
+        guard try store.value(.checkProgress) == nil else { return }
         let cutoff = Instant.format(
             Date(timeIntervalSince1970: Double(clock()) / 1000 - Double(keepFilesFor.components.seconds)), in: .gmt)
         for sha256 in try store.filesHeldAtCity(before: cutoff) {
-            _ = try files.remove(sha256)
-            try store.forgetFile(sha256)
+            do {
+                _ = try files.remove(sha256)
+                try store.forgetFile(sha256)
+            } catch {
+                problems.append("file \(sha256.prefix(12)): its copy could not be removed: \(error)")
+            }
         }
     }
 
@@ -227,12 +241,14 @@ actor RelayUpstream {
         let asked = try await api.exchange("HEAD", path)
         if header(asked, "doorstep-file") == "whole" { return .atCity }
         // A copy removed here (the city held it, then was restored without it): its laptop sends it again.
-        guard case .whole = try await files.state(of: file.sha256) else { return .gone }
+        guard files.holdsWhole(file.sha256) else { return .gone }
         // Another length's part the city holds is not this file's: from the start.
         var held = header(asked, "upload-length") == String(file.length) ? Int64(header(asked, "upload-offset") ?? "") ?? 0 : 0
         while held < file.length {
             let end = min(file.length, held + Int64(chunkBytes)) - 1
-            guard let stream = try await files.read(file.sha256, range: held...end) else { return .gone }
+            guard let stream = try await files.read(file.sha256, range: held...end) else {
+                return files.holdsWhole(file.sha256) ? .notYet : .gone
+            }
             var part = Data()
             for try await bytes in stream { part.append(contentsOf: bytes) }
             let answer: TransportResponse

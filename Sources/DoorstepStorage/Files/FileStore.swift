@@ -142,16 +142,22 @@ final class SweepSchedule: Sendable {
 }
 
 /// Bytes at hand as an upload's body: chunks of 1 MiB from an offset.
-struct DataChunks: AsyncSequence, Sendable {
-    typealias Element = [UInt8]
+public struct DataChunks: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
     let data: Data
     let from: Int
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    /// The bytes of `data` from `from` on.
+    public init(data: Data, from: Int = 0) {
+        self.data = data
+        self.from = from
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
         let data: Data
         var at: Int
 
-        mutating func next() async -> [UInt8]? {
+        public mutating func next() async -> [UInt8]? {
             guard at < data.count else { return nil }
             let end = Swift.min(data.count, at + (1 << 20))
             defer { at = end }
@@ -159,5 +165,5 @@ struct DataChunks: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(data: data, at: from) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(data: data, at: from) }
 }

@@ -250,6 +250,11 @@ public final class FolderFileStore: FileStore {
         return files.sorted { $0.sha256 < $1.sha256 }
     }
 
+    /// Whether the folder holds a file whole (a failure to open it is not its absence).
+    public func holdsWhole(_ sha256: String) -> Bool {
+        (try? Self.check(sha256)) != nil && FileManager.default.fileExists(atPath: wholePath(sha256).path)
+    }
+
     /// Removes a file held whole (a relay's copy once the city holds it); the bytes freed, 0 when
     /// it was not held. A read under way keeps its bytes until it ends.
     public func remove(_ sha256: String) throws -> Int64 {
