@@ -691,7 +691,11 @@ import Testing
                 }) ?? false
         }
         #expect(noticed, "the relay noticed the restore")
-        // The laptops sync as on any day, all behind the relay: nothing asked of the visitors.
+        // The laptops sync as on any day, all behind the relay: nothing asked of the visitors. The
+        // first is told what the restored city holds of its work and sends its afternoon again, so
+        // that it hears the restored city's outcomes.
+        let caughtUp = try await behind.sync()
+        #expect((caughtUp.sentAgain ?? 0) > 0, "\(caughtUp)")
         for _ in 0..<3 { try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400) }
         var after = try await Self.status(of: relayURL, token: token)
         for _ in 0..<400 where after.pendingMutations > 0 || after.pendingBatches > 0 {

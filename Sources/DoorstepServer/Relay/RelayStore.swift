@@ -107,11 +107,13 @@ final class RelayStore: Sendable {
                     """)
         }
         migrator.registerMigration("relay v2") { db in
+            // When the city was first seen to hold a file whole: the relay's copy goes some days after (§19.3).
+            try db.execute(sql: "ALTER TABLE files ADD COLUMN at_city_at TEXT")
+        }
+        migrator.registerMigration("relay v3") { db in
             try db.execute(
                 sql: """
-                    -- When the city was first seen to hold a file whole: the relay's copy goes some days after (§19.3).
-                    ALTER TABLE files ADD COLUMN at_city_at TEXT;
-                    UPDATE files SET at_city_at = received_at WHERE at_city = 1;
+                    UPDATE files SET at_city_at = received_at WHERE at_city = 1 AND at_city_at IS NULL;
                     -- The seqs a batch covers (its mutations' and its declared lost range): a device's
                     -- batches go to the city in the order of their seqs, a batch sent again after a
                     -- restore of the city before those the relay had forwarded after it (§19.8).
@@ -128,8 +130,17 @@ final class RelayStore: Sendable {
                     -- The pull of the city that last delivered a household's copy: a pull begun again
                     -- after a restore removes the copies it did not deliver.
                     ALTER TABLE city_households ADD COLUMN pull_epoch INTEGER NOT NULL DEFAULT 0;
+                    -- The highest seq of each device the city was seen to hold (its lists, its receipts):
+                    -- a list saying less is a city restored from a backup (§19.8). And, after a restore,
+                    -- the seq the city holds, told once to the device's catch-up so that it sends again
+                    -- what the relay forwards again, and hears the restored city's outcomes.
+                    ALTER TABLE progress ADD COLUMN city_held INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE progress ADD COLUMN ask_from INTEGER;
+                    UPDATE progress SET city_held = COALESCE(
+                        (SELECT json_extract(record, '$.highestSeq') FROM devices WHERE devices.id = progress.device), 0);
                     """)
             for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches") {
+                // A body that does not read (none should) keeps 0 and 0: it goes to the city in the order it came.
                 guard let batch = try? WireCoding.decode(PushBatch.self, from: row["body"] as Data) else { continue }
                 let seqs = Self.seqs(of: batch)
                 try db.execute(
@@ -195,8 +206,9 @@ final class RelayStore: Sendable {
 
     /// Takes devices the city made: new ones added, every record (a revocation made at the city
     /// above all) replaced; what each device has at the city raises its progress. `complete`: the
-    /// city's whole list of the district's devices; the answer is then whether a device the city
-    /// listed before is missing from it (the city was restored from a backup, §19.8).
+    /// city's whole list of the district's devices; the answer is then whether it shows a city
+    /// restored from a backup (§19.8): a device it listed before is missing, or it holds less of a
+    /// device's work than it was seen to hold.
     @discardableResult
     func takeDevices(_ list: [RelayDevice], complete: Bool = false) throws -> Bool {
         try pool.write { db in
@@ -204,10 +216,14 @@ final class RelayStore: Sendable {
             if complete {
                 let listed = Set(list.filter { $0.device.district == district }.map(\.device.id.rawValue))
                 for row in try Row.fetchAll(db, sql: "SELECT id, at_city FROM devices WHERE at_city <> 0") where !listed.contains(row["id"] as String) {
-                    // Made at the city since the list before (it may have been asked before it was made): next time.
-                    let atCity: Int = row["at_city"]
-                    if atCity == 1 { missing = true }
-                    try db.execute(sql: "UPDATE devices SET at_city = ? WHERE id = ?", arguments: [atCity == 2 ? 1 : 0, row["id"] as String])
+                    // One made at the city since the list before (the list may have been asked before it
+                    // was made) waits for a list that has it; one listed before is gone: a restore.
+                    if row["at_city"] as Int == 1 { missing = true }
+                    try db.execute(sql: "UPDATE devices SET at_city = 0 WHERE id = ?", arguments: [row["id"] as String])
+                }
+                for entry in list where entry.device.district == district {
+                    let seen = try Int64.fetchOne(db, sql: "SELECT city_held FROM progress WHERE device = ?", arguments: [entry.device.id.rawValue]) ?? 0
+                    if entry.device.highestSeq < seen { missing = true }
                 }
             }
             for entry in list where entry.device.district == district {
@@ -223,9 +239,10 @@ final class RelayStore: Sendable {
                 if complete { try db.execute(sql: "UPDATE devices SET at_city = 1 WHERE id = ?", arguments: [entry.device.id.rawValue]) }
                 try db.execute(
                     sql: """
-                        INSERT INTO progress (device, highest_seq) VALUES (?, ?)
-                        ON CONFLICT (device) DO UPDATE SET highest_seq = MAX(highest_seq, excluded.highest_seq)
-                        """, arguments: [entry.device.id.rawValue, entry.device.highestSeq])
+                        INSERT INTO progress (device, highest_seq, city_held) VALUES (?, ?, ?)
+                        ON CONFLICT (device) DO UPDATE SET highest_seq = MAX(highest_seq, excluded.highest_seq),
+                            city_held = MAX(city_held, excluded.city_held)
+                        """, arguments: [entry.device.id.rawValue, entry.device.highestSeq, entry.device.highestSeq])
             }
             return missing
         }
@@ -299,7 +316,17 @@ final class RelayStore: Sendable {
     ) throws -> (results: [MutationResult], highestContiguousSeq: Int64) {
         try pool.write { db in
             let device = batch.device.rawValue
-            var held = try Int64.fetchOne(db, sql: "SELECT highest_seq FROM progress WHERE device = ?", arguments: [device]) ?? 0
+            let progress = try Row.fetchOne(db, sql: "SELECT highest_seq, ask_from FROM progress WHERE device = ?", arguments: [device])
+            var held: Int64 = progress?["highest_seq"] ?? 0
+            if let ask = progress?["ask_from"] as Int64? {
+                // After a restore of the city (§19.8): the device's catch-up (a batch of nothing but
+                // `acknowledgedThrough`) is told what the city holds, so that it sends again from there;
+                // once it does, it is told what the relay holds.
+                if batch.mutations.isEmpty && batch.lost == nil && batch.acknowledgedThrough != nil { return ([], min(held, ask)) }
+                if Self.seqs(of: batch).first <= ask + 1 {
+                    try db.execute(sql: "UPDATE progress SET ask_from = NULL WHERE device = ?", arguments: [device])
+                }
+            }
             var advanced = false
             if let lost = batch.lost {
                 guard lost.from <= held + 1 else { throw MergeEngine.missingPredecessor(held: held, first: lost.from) }
@@ -493,33 +520,29 @@ final class RelayStore: Sendable {
 
     // MARK: The city's side
 
-    /// The next batch for the city, or `nil` when none may go now. Batches go one at a time in
-    /// the order they arrived here (a colleague's visit to a household filed on the office's
-    /// network goes after the filing), each device's in the order of its seqs (a batch its laptop
-    /// sent again after a restore of the city goes before those forwarded after it, §19.8). A
-    /// device's work goes once the city knows the device (§19.6): the order waits at a device
-    /// whose enrollment here the city has yet to make; the work of one the city does not know
-    /// waits apart (said in the relay's status). `stuck`: devices whose next batch the city did
-    /// not take this round.
-    func nextBatchToForward(excluding stuck: Set<String>) throws -> (id: Int64, device: DeviceID, body: Data, signature: String)? {
+    /// The batches waiting for the city, in the order they go (``ForwardingQueue``), read once a
+    /// round without their bodies.
+    func forwardingQueue() throws -> ForwardingQueue {
         try pool.read { db in
-            let heads = try Row.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT b.id, b.device, b.body, b.signature,
-                        EXISTS (SELECT 1 FROM enrollments e WHERE e.device = b.device AND e.state = 0) AS awaiting
-                    FROM batches b WHERE b.state = 0
-                    AND b.id = (SELECT id FROM batches WHERE state = 0 AND device = b.device ORDER BY first_seq, id LIMIT 1)
-                    AND (b.device IN (SELECT id FROM devices WHERE at_city <> 0)
-                        OR b.device IN (SELECT device FROM enrollments WHERE state = 0 OR (state = 2 AND again = 0)))
-                    ORDER BY b.id
+                    SELECT id, device, first_seq FROM batches WHERE state = 0
+                    AND (device IN (SELECT id FROM devices WHERE at_city <> 0)
+                        OR device IN (SELECT device FROM enrollments WHERE state = 0 OR (state = 2 AND again = 0)))
                     """)
-            for row in heads where !stuck.contains(row["device"] as String) {
-                if row["awaiting"] as Bool { return nil }
-                guard let device = try? DeviceID(row["device"] as String) else { continue }
-                return (row["id"], device, row["body"], row["signature"])
-            }
-            return nil
+            let awaiting = Set(try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 0"))
+            return ForwardingQueue(rows.map { ($0["id"], $0["device"], $0["first_seq"]) }, awaiting: awaiting)
+        }
+    }
+
+    /// A waiting batch's device, bytes and signature; `nil` when it is no longer waiting.
+    func waitingBatch(_ id: Int64) throws -> (device: DeviceID, body: Data, signature: String)? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT device, body, signature FROM batches WHERE id = ? AND state = 0", arguments: [id]),
+                let device = try? DeviceID(row["device"] as String)
+            else { return nil }
+            return (device, row["body"], row["signature"])
         }
     }
 
@@ -557,6 +580,12 @@ final class RelayStore: Sendable {
             }
             try db.execute(sql: "UPDATE batches SET state = 1, forwarded_at = ? WHERE id = ?", arguments: [now, id])
             try Self.set(db, .lastForwardAt, now)
+            // What the city holds of the device (a revoked device's work held for review aside).
+            if !receipt.results.contains(where: { $0.code == .deviceRevoked }) {
+                try db.execute(
+                    sql: "UPDATE progress SET city_held = MAX(city_held, ?) WHERE device = ?",
+                    arguments: [receipt.highestContiguousSeq, receipt.device.rawValue])
+            }
         }
     }
 
@@ -645,12 +674,28 @@ final class RelayStore: Sendable {
     /// city directly: work it sent the city itself is sent again, ``restoreProgress(_:)``).
     func cityRestored() throws {
         try pool.write { db in
-            try Self.set(db, .cityCursor, nil)
-            try Self.set(db, .partialPage, nil)
+            try Self.pullAgain(db)
             try db.execute(sql: "UPDATE files SET at_city = 0, at_city_at = NULL")
             try Self.set(db, .checkProgress, "1")
-            _ = try Self.next(db, .pullEpoch)
-            try Self.set(db, .repulling, "1")
+        }
+    }
+
+    /// Pulls the district from the start again; the copies the new pull does not deliver go at its end.
+    func pullAgain() throws { try pool.write { db in try Self.pullAgain(db) } }
+
+    static func pullAgain(_ db: Database) throws {
+        try set(db, .cityCursor, nil)
+        try set(db, .partialPage, nil)
+        _ = try next(db, .pullEpoch)
+        try set(db, .repulling, "1")
+    }
+
+    /// Whether the relay forwarded, and the city took, work of a device from seq `resume` on.
+    func forwarded(device: DeviceID, from resume: Int64) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM batches WHERE device = ? AND state = 1 AND last_seq >= ?)", arguments: [device.rawValue, resume])
+                ?? false
         }
     }
 
@@ -667,9 +712,18 @@ final class RelayStore: Sendable {
             guard try Self.value(db, .checkProgress) != nil else { return nil }
             var cityHeld: [String: Int64] = [:]
             for entry in list where entry.device.district == district { cityHeld[entry.device.id.rawValue] = entry.device.highestSeq }
+            // Devices enrolled here that the restored city no longer knows: reported again (§19.6),
+            // their work forwarded again once it makes them.
+            let reported = Set(
+                try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 1").filter { cityHeld[$0] == nil })
+            for device in reported {
+                try db.execute(sql: "UPDATE enrollments SET state = 0, again = 1 WHERE device = ?", arguments: [device])
+            }
             var again = 0
             let devices = Set(try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches")).union(cityHeld.keys)
-            for text in devices.sorted() {
+            // A device the restored city does not know and the relay cannot make there again (enrolled at
+            // the city after the backup): its work waits here as it is (said in the status).
+            for text in devices.sorted() where cityHeld[text] != nil || reported.contains(text) {
                 guard let device = try? DeviceID(text) else { continue }
                 let held = cityHeld[text] ?? 0
                 again += try Self.forwardAgain(db, device: device, from: held + 1)
@@ -686,13 +740,12 @@ final class RelayStore: Sendable {
                         AND EXISTS (SELECT 1 FROM batches b WHERE b.device = mutations.device AND b.state = 0 AND mutations.seq BETWEEN b.first_seq AND b.last_seq)
                         """, arguments: [text, held])
                 for household in households.compactMap({ try? EntityID($0) }) { try Self.touch(db, household) }
+                let progress = try Self.contiguous(db, device: device, from: held)
+                // The device's catch-up is told what the city holds, once, when the relay holds more:
+                // it sends again from there and hears the restored city's outcomes (§19.8).
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO progress (device, highest_seq) VALUES (?, ?)",
-                    arguments: [text, try Self.contiguous(db, device: device, from: held)])
-            }
-            // Devices enrolled here that the restored city no longer knows: reported again (§19.6).
-            for device in try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 1") where cityHeld[device] == nil {
-                try db.execute(sql: "UPDATE enrollments SET state = 0, again = 1 WHERE device = ?", arguments: [device])
+                    sql: "INSERT OR REPLACE INTO progress (device, highest_seq, city_held, ask_from) VALUES (?, ?, ?, ?)",
+                    arguments: [text, progress, held, progress > held ? held : nil])
             }
             try Self.set(db, .checkProgress, nil)
             // Only now, with each device's progress as the city holds it: a device asking where the
@@ -849,6 +902,49 @@ final class RelayStore: Sendable {
                     db, sql: "SELECT COUNT(*) FROM mutations WHERE seen = 0 AND outcome IS NOT NULL AND json_extract(outcome, '$.outcome') = 'rejected'")
                     ?? 0,
                 devices: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices") ?? 0, revoked: try Self.value(db, .revoked) == "1")
+        }
+    }
+}
+
+/// The order a relay's waiting batches go to the city in (§19.4 step 3): one at a time, the device
+/// whose earliest waiting batch came first going next (a colleague's visit to a household filed on
+/// the office's network goes after the filing), each device's batches in the order of their seqs
+/// (a batch its laptop sent again after a restore of the city goes before those forwarded after
+/// it). The order waits at a device whose enrollment at the relay the city has yet to make.
+struct ForwardingQueue {
+    /// Each device's batches, by first seq then arrival.
+    private var queues: [String: [(id: Int64, firstSeq: Int64)]] = [:]
+    /// The earliest arrival among each device's batches.
+    private var earliest: [String: Int64] = [:]
+    private let awaiting: Set<String>
+
+    init(_ batches: [(id: Int64, device: String, firstSeq: Int64)], awaiting: Set<String>) {
+        for batch in batches { queues[batch.device, default: []].append((batch.id, batch.firstSeq)) }
+        for device in queues.keys {
+            queues[device]?.sort { ($0.firstSeq, $0.id) < ($1.firstSeq, $1.id) }
+            earliest[device] = queues[device]?.map(\.id).min()
+        }
+        self.awaiting = awaiting
+    }
+
+    /// The next batch and its device; `nil` when none may go (the order waits at a device, or none is
+    /// left). `stuck`: devices whose batch the city did not take this round.
+    func next(excluding stuck: Set<String>) -> (id: Int64, device: String)? {
+        for (device, _) in earliest.sorted(by: { $0.value < $1.value }) where !stuck.contains(device) {
+            if awaiting.contains(device) { return nil }
+            if let head = queues[device]?.first { return (head.id, device) }
+        }
+        return nil
+    }
+
+    /// Notes that a device's batch went.
+    mutating func went(_ id: Int64, of device: String) {
+        queues[device]?.removeAll { $0.id == id }
+        if queues[device]?.isEmpty ?? true {
+            queues[device] = nil
+            earliest[device] = nil
+        } else {
+            earliest[device] = queues[device]?.map(\.id).min()
         }
     }
 }

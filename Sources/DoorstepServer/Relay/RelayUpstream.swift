@@ -29,6 +29,8 @@ actor RelayUpstream {
     /// What a round set aside (a device's batches, a file) and why; the round goes on with the rest.
     private var problems: [String] = []
     private var checkedWholeFiles = false
+    /// Whether this round caught up with a restore of the city already.
+    private var handledRestore = false
 
     init(
         store: RelayStore, files: FolderFileStore, keepFilesFor: Duration, upstream: URL, token: String, transport: any SyncTransport,
@@ -72,6 +74,7 @@ actor RelayUpstream {
     private func roundBody() async -> Bool {
         do {
             problems = []
+            handledRestore = false
             try await learnCity()
             try await reportEnrollments()
             try await sendRevocations()
@@ -140,8 +143,9 @@ actor RelayUpstream {
         if try store.takeDevices(list.devices, complete: true), try store.value(.checkProgress) == nil {
             // Devices the city listed before are gone from its list: restored from a backup, seen
             // before the pull (whose cursor it would refuse) and before their work goes to it.
-            logger.warning("relay: the city no longer lists devices it listed (restored from a backup): its district is pulled again")
+            logger.warning("relay: the city's devices show it restored from a backup: its district is pulled again")
             try store.cityRestored()
+            handledRestore = true
         }
         if let again = try store.restoreProgress(list.devices) {
             logger.warning("relay: the restored city lacks work the relay forwarded: sent again", metadata: ["batches": "\(again)"])
@@ -153,28 +157,43 @@ actor RelayUpstream {
         try store.set(.revoked, list.relay.isRevoked ? "1" : nil)
     }
 
-    /// Forwards the batches held, one at a time in the order they came (``RelayStore/nextBatchToForward(excluding:)``),
-    /// until none is left that the city takes.
+    /// Forwards the batches held, one at a time in the order they came (``ForwardingQueue``), until
+    /// none is left that the city takes. The city lacking work the relay forwarded is a city
+    /// restored from a backup: caught up with first (§19.8), then the order is read again.
     private func forward() async throws {
         var stuck = Set<String>()
-        while let batch = try store.nextBatchToForward(excluding: stuck) {
+        var queue = try store.forwardingQueue()
+        while let next = queue.next(excluding: stuck) {
+            guard let batch = try store.waitingBatch(next.id) else {
+                queue.went(next.id, of: next.device)
+                continue
+            }
             do {
                 let receipt = try await api.call(
                     "POST", "/v1/relay/push", body: batch.body, headers: [BatchSignature.header: batch.signature], as: PushReceipt.self)
-                try store.takeReceipt(receipt, batch: batch.id, now: now)
+                try store.takeReceipt(receipt, batch: next.id, now: now)
+                queue.went(next.id, of: next.device)
             } catch let error as DoorstepError {
                 switch error.code {
                 case .invalidSignature, .outOfScope, .invalidBatch, .seqReuse:
                     // Refused for good, whatever is tried again: answered to the device as the city's refusal.
                     logger.warning("relay: the city refused a batch", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
-                    try store.refuse(batch: batch.id, error, now: now)
+                    try store.refuse(batch: next.id, error, now: now)
+                    queue.went(next.id, of: next.device)
                 case .missingPredecessor:
-                    // The city lacks earlier work of this device: what the relay forwarded before is
-                    // sent again from there (a city restored from a backup); what it never held the
-                    // device sends again (§19.8). Tried again next round.
+                    if let resume = error.details.resumeFrom, try store.forwarded(device: batch.device, from: resume) {
+                        // It lacks work the relay forwarded and it took: restored from a backup.
+                        logger.warning("relay: the city lacks work it took from the relay (restored from a backup)", metadata: ["device": "\(batch.device)"])
+                        if try store.value(.checkProgress) == nil { try store.cityRestored() }
+                        handledRestore = true
+                        try await learnDevices()
+                        queue = try store.forwardingQueue()
+                        continue
+                    }
+                    // Work the relay never held (sent to the city directly): the laptop sends it
+                    // again at its next sync (§19.8); its batches wait this round.
                     logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
-                    if let resume = error.details.resumeFrom, try store.forwardAgain(device: batch.device, from: resume) > 0 { continue }
-                    stuck.insert(batch.device.rawValue)
+                    stuck.insert(next.device)
                 case .serverUnreachable, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
                     throw error
                 default:
@@ -183,7 +202,7 @@ actor RelayUpstream {
                     // kept and set aside for this round; the others' goes on.
                     logger.warning("relay: a batch set aside", metadata: ["device": "\(batch.device)", "code": "\(error.code)"])
                     problems.append("\(batch.device): \(error.code): \(error.message)")
-                    stuck.insert(batch.device.rawValue)
+                    stuck.insert(next.device)
                 }
             }
         }
@@ -292,7 +311,14 @@ actor RelayUpstream {
             } catch let error as DoorstepError where error.code == .invalidCursor && !startedOver {
                 startedOver = true
                 logger.warning("relay: the city refused the relay's cursor (restored from a backup): its district is pulled again")
-                try store.cityRestored()
+                if handledRestore {
+                    try store.pullAgain()
+                } else {
+                    // Caught up with before the new pull ends (its end removes what it did not deliver).
+                    try store.cityRestored()
+                    handledRestore = true
+                    try await learnDevices()
+                }
                 continue
             }
             store.absorb(page.serverClock)
