@@ -1,16 +1,26 @@
-import DoorstepCore
+public import DoorstepCore
 
 /// A pull page written as JSON text, household by household, into one buffer that becomes the
 /// response: the same bytes as encoding the ``PullPage`` (keys in `WireCoding`'s sorted order,
 /// so the members after `households` are written once the page is complete). Both backends
-/// write their pages with it.
-struct EncodedPullPage: Sendable {
+/// write their pages with it, and a relay its own (§19.3).
+public struct EncodedPullPage: Sendable {
     /// The households' JSON texts, comma-separated, as they are added.
     private var households = JSONTextWriter()
-    private(set) var added = 0
+    public private(set) var added = 0
+
+    /// An empty page.
+    public init() {}
 
     /// The bytes of the households added so far (the page's size but for a few hundred bytes).
     var byteCount: Int { households.bytes.count }
+
+    /// Appends a household already written as JSON (a ``HouseholdAggregate`` as `WireCoding` encodes it).
+    public mutating func add(json: [UInt8]) {
+        if added > 0 { households.comma() }
+        households.rawJSON(bytes: json)
+        added += 1
+    }
 
     /// Appends a household.
     mutating func add(_ parts: AggregateParts) throws {
@@ -20,7 +30,7 @@ struct EncodedPullPage: Sendable {
     }
 
     /// The page's bytes: the households and the members around them.
-    func finished(hasMore: Bool, next: String, removed: [EntityID], serverClock: HLC, remaining: Int? = nil) -> [UInt8] {
+    public func finished(hasMore: Bool, next: String, removed: [EntityID], serverClock: HLC, remaining: Int? = nil) -> [UInt8] {
         var writer = JSONTextWriter()
         writer.beginObject()
         writer.key("hasMore", first: true)

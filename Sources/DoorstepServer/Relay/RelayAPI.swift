@@ -212,11 +212,11 @@ struct RelayAPI: Sendable {
         let cursor = try cursors.position(of: query.get("cursor"), for: caller.principal)
         let limit = try DoorstepAPI.pullLimit(query.get("limit"), configuration.limits)
         let page = try store.page(after: cursor, limit: limit)
-        let answer = PullPage(
-            nextCursor: cursors.issue(page.next, for: caller.principal), hasMore: page.hasMore, serverClock: store.tick(),
-            households: page.households, removed: page.removed)
-        return try ResumablePage.answer(
-            [UInt8](try WireCoding.encode(answer)), request: request, compress: configuration.compressAnswers, level: configuration.compressionLevel)
+        var encoded = EncodedPullPage()
+        for household in page.households { encoded.add(json: household) }
+        let answer = encoded.finished(
+            hasMore: page.hasMore, next: cursors.issue(page.next, for: caller.principal), removed: page.removed, serverClock: store.tick())
+        return try ResumablePage.answer(answer, request: request, compress: configuration.compressAnswers, level: configuration.compressionLevel)
     }
 
     /// `GET /v1/campaigns`: the city's, as last fetched.

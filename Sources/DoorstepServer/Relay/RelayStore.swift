@@ -443,20 +443,21 @@ final class RelayStore: Sendable {
 
     // MARK: Pulls by the relay's devices
 
-    /// One page of the relay's feed after `cursor`: households as the relay shows them, and those
-    /// the city linked away or that left the district.
-    func page(after cursor: Int64, limit: Int) throws -> (households: [HouseholdAggregate], removed: [EntityID], next: Int64, hasMore: Bool) {
+    /// One page of the relay's feed after `cursor`: households as the relay shows them, as JSON
+    /// (the city's copy's bytes as they are kept when nothing of the relay's is shown over it),
+    /// and those the city linked away or that left the district.
+    func page(after cursor: Int64, limit: Int) throws -> (households: [[UInt8]], removed: [EntityID], next: Int64, hasMore: Bool) {
         try pool.read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT household, seq, removed FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit + 1])
-            var households: [HouseholdAggregate] = []
+            var households: [[UInt8]] = []
             var removed: [EntityID] = []
             var next = cursor
             for row in rows.prefix(limit) {
                 next = row["seq"]
                 guard let id = try? EntityID(row["household"] as String) else { continue }
-                if !(row["removed"] as Bool), let aggregate = try Self.shown(db, id) {
-                    households.append(aggregate)
+                if !(row["removed"] as Bool), let json = try Self.shownJSON(db, id) {
+                    households.append(json)
                 } else if try row["removed"] as Bool || Self.refusedFiling(db, id) {
                     // Linked away or out of the district at the city, or filed here and refused there.
                     removed.append(id)
@@ -465,6 +466,23 @@ final class RelayStore: Sendable {
             }
             return (households, removed, next, rows.count > limit)
         }
+    }
+
+    /// A household as the relay shows it, as JSON: the city's copy's bytes when no unsettled work of
+    /// the relay's devices is shown over it (most of a district), else ``shown(_:_:)`` encoded.
+    static func shownJSON(_ db: Database, _ id: EntityID) throws -> [UInt8]? {
+        let ids = [id.description] + (try String.fetchAll(db, sql: "SELECT alias FROM aliases WHERE survivor = ?", arguments: [id.description]))
+        let overlaid =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM mutations WHERE settled = 0 AND shown IS NOT NULL
+                        AND household IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", "))))
+                    """, arguments: StatementArguments(ids)) ?? false
+        if !overlaid, let stored = try Data.fetchOne(db, sql: "SELECT aggregate FROM city_households WHERE id = ?", arguments: [id.description]) {
+            return [UInt8](stored)
+        }
+        return try shown(db, id).map { [UInt8](try WireCoding.encode($0)) }
     }
 
     /// An attachment of the district as the relay shows it (the city's copy, or a creation held
