@@ -111,35 +111,40 @@ final class RelayStore: Sendable {
             try db.execute(sql: "ALTER TABLE files ADD COLUMN at_city_at TEXT")
         }
         migrator.registerMigration("relay v3") { db in
+            /// Adds a column unless the table has it (a data folder of a development version had some).
+            func add(_ table: String, _ column: String, _ definition: String) throws {
+                guard try !db.columns(in: table).contains(where: { $0.name == column }) else { return }
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(column) \(definition)")
+            }
+            try db.execute(sql: "UPDATE files SET at_city_at = received_at WHERE at_city = 1 AND at_city_at IS NULL")
+            // The seqs a batch brings (its mutations' and its declared lost range, from past what the
+            // relay held): a device's batches go to the city in the order of their seqs, a batch sent
+            // again after a restore of the city before those the relay had forwarded after it (§19.8).
+            try add("batches", "first_seq", "INTEGER NOT NULL DEFAULT 0")
+            try add("batches", "last_seq", "INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "DROP INDEX IF EXISTS batches_waiting")
+            try db.execute(sql: "CREATE INDEX batches_waiting ON batches(device, first_seq, id) WHERE state = 0")
+            // 0 not known at the city, 1 in its last list of the district's devices, 2 made at the
+            // city since that list; a device's batches go to the city only once it is known there.
+            try add("devices", "at_city", "INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "UPDATE devices SET at_city = 1 WHERE at_city = 0 AND id NOT IN (SELECT device FROM enrollments WHERE state <> 1)")
+            // An enrollment made here reported again to a city restored without it.
+            try add("enrollments", "again", "INTEGER NOT NULL DEFAULT 0")
+            // The pull of the city that last delivered a household's copy: a pull begun again after a
+            // restore removes the copies it did not deliver.
+            try add("city_households", "pull_epoch", "INTEGER NOT NULL DEFAULT 0")
+            // The highest seq of each device the city was seen to hold (its lists, its receipts): a list
+            // saying less is a city restored from a backup (§19.8). And, after a restore, the seq the
+            // city holds, told to the device's catch-up so that it sends again what the relay forwards
+            // again, and hears the restored city's outcomes.
+            try add("progress", "city_held", "INTEGER NOT NULL DEFAULT 0")
+            try add("progress", "ask_from", "INTEGER")
             try db.execute(
                 sql: """
-                    UPDATE files SET at_city_at = received_at WHERE at_city = 1 AND at_city_at IS NULL;
-                    -- The seqs a batch covers (its mutations' and its declared lost range): a device's
-                    -- batches go to the city in the order of their seqs, a batch sent again after a
-                    -- restore of the city before those the relay had forwarded after it (§19.8).
-                    ALTER TABLE batches ADD COLUMN first_seq INTEGER NOT NULL DEFAULT 0;
-                    ALTER TABLE batches ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
-                    DROP INDEX batches_waiting;
-                    CREATE INDEX batches_waiting ON batches(device, first_seq, id) WHERE state = 0;
-                    -- 0 not known at the city, 1 in its last list of the district's devices, 2 made at the
-                    -- city since that list; a device's batches go to the city only once it is known there.
-                    ALTER TABLE devices ADD COLUMN at_city INTEGER NOT NULL DEFAULT 0;
-                    UPDATE devices SET at_city = 1 WHERE id NOT IN (SELECT device FROM enrollments WHERE state <> 1);
-                    -- An enrollment made here reported again to a city restored without it.
-                    ALTER TABLE enrollments ADD COLUMN again INTEGER NOT NULL DEFAULT 0;
-                    -- The pull of the city that last delivered a household's copy: a pull begun again
-                    -- after a restore removes the copies it did not deliver.
-                    ALTER TABLE city_households ADD COLUMN pull_epoch INTEGER NOT NULL DEFAULT 0;
-                    -- The highest seq of each device the city was seen to hold (its lists, its receipts):
-                    -- a list saying less is a city restored from a backup (§19.8). And, after a restore,
-                    -- the seq the city holds, told once to the device's catch-up so that it sends again
-                    -- what the relay forwards again, and hears the restored city's outcomes.
-                    ALTER TABLE progress ADD COLUMN city_held INTEGER NOT NULL DEFAULT 0;
-                    ALTER TABLE progress ADD COLUMN ask_from INTEGER;
-                    UPDATE progress SET city_held = COALESCE(
-                        (SELECT json_extract(record, '$.highestSeq') FROM devices WHERE devices.id = progress.device), 0);
+                    UPDATE progress SET city_held = MAX(city_held, COALESCE(
+                        (SELECT json_extract(record, '$.highestSeq') FROM devices WHERE devices.id = progress.device), 0))
                     """)
-            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches") {
+            for row in try Row.fetchAll(db, sql: "SELECT id, body FROM batches WHERE first_seq = 0") {
                 // A body that does not read (none should) keeps 0 and 0: it goes to the city in the order it came.
                 guard let batch = try? WireCoding.decode(PushBatch.self, from: row["body"] as Data) else { continue }
                 let seqs = Self.seqs(of: batch)
@@ -318,6 +323,7 @@ final class RelayStore: Sendable {
             let device = batch.device.rawValue
             let progress = try Row.fetchOne(db, sql: "SELECT highest_seq, ask_from FROM progress WHERE device = ?", arguments: [device])
             var held: Int64 = progress?["highest_seq"] ?? 0
+            let heldBefore = held
             if let ask = progress?["ask_from"] as Int64? {
                 // After a restore of the city (§19.8): the device's catch-up (a batch of nothing but
                 // `acknowledgedThrough`) is told what the city holds, so that it sends again from there;
@@ -369,10 +375,12 @@ final class RelayStore: Sendable {
             func results() -> [MutationResult] { batch.mutations.compactMap { answers[$0.seq] } }
             if let first = fresh.first, first.seq != held + 1 { throw MergeEngine.missingPredecessor(held: held, first: first.seq) }
             guard !fresh.isEmpty || !unseen.isEmpty || advanced else { return (results(), held) }
-            let seqs = Self.seqs(of: batch)
+            // Ordered by what it brings: a lost range from past what was held (its start may be work
+            // the relay holds and forwards in batches of its own, which go first).
+            let brought = fresh.map(\.seq) + unseen.map(\.seq) + (advanced ? [max(batch.lost?.from ?? 0, heldBefore + 1)] : [])
             try db.execute(
                 sql: "INSERT INTO batches (device, body, signature, received_at, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [device, body, signature, now, seqs.first, seqs.last])
+                arguments: [device, body, signature, now, brought.min() ?? 0, Self.seqs(of: batch).last])
             for mutation in unseen {
                 // Already at the city, as it answers: not shown over its copy (its copy has it, or it refused it).
                 try Self.keep(db, mutation, shown: nil, now: now)
@@ -740,8 +748,8 @@ final class RelayStore: Sendable {
             var again = 0
             let devices = Set(try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches")).union(cityHeld.keys)
             // A device the restored city does not know and the relay cannot make there again (enrolled at
-            // the city after the backup): its work waits here as it is (said in the status).
-            for text in devices.sorted() where cityHeld[text] != nil || reported.contains(text) {
+            // the city after the backup): its work waits here, shown and counted, said in the status.
+            for text in devices.sorted() {
                 guard let device = try? DeviceID(text) else { continue }
                 let held = cityHeld[text] ?? 0
                 again += try Self.forwardAgain(db, device: device, from: held + 1)
@@ -759,11 +767,12 @@ final class RelayStore: Sendable {
                         """, arguments: [text, held])
                 for household in households.compactMap({ try? EntityID($0) }) { try Self.touch(db, household) }
                 let progress = try Self.contiguous(db, device: device, from: held)
-                // The device's catch-up is told what the city holds, once, when the relay holds more:
-                // it sends again from there and hears the restored city's outcomes (§19.8).
+                // The device's catch-up is told what the city holds when the relay holds more: it sends
+                // again from there and hears the restored city's outcomes (§19.8). Not a device the
+                // city does not know (yet): it would send its whole history again for nothing.
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO progress (device, highest_seq, city_held, ask_from) VALUES (?, ?, ?, ?)",
-                    arguments: [text, progress, held, progress > held ? held : nil])
+                    arguments: [text, progress, held, progress > held && cityHeld[text] != nil ? held : nil])
             }
             try Self.set(db, .checkProgress, nil)
             // Only now, with each device's progress as the city holds it: a device asking where the
@@ -775,10 +784,6 @@ final class RelayStore: Sendable {
 
     /// Forwards again what the relay forwarded of a device from seq `resume` on (the city lacks it:
     /// restored from a backup); how many batches.
-    func forwardAgain(device: DeviceID, from resume: Int64) throws -> Int {
-        try pool.write { db in try Self.forwardAgain(db, device: device, from: resume) }
-    }
-
     static func forwardAgain(_ db: Database, device: DeviceID, from resume: Int64) throws -> Int {
         try db.execute(sql: "UPDATE batches SET state = 0 WHERE device = ? AND state = 1 AND last_seq >= ?", arguments: [device.rawValue, resume])
         return db.changesCount

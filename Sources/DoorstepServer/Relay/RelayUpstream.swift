@@ -181,7 +181,7 @@ actor RelayUpstream {
                     try store.refuse(batch: next.id, error, now: now)
                     queue.went(next.id, of: next.device)
                 case .missingPredecessor:
-                    if let resume = error.details.resumeFrom, try store.forwarded(device: batch.device, from: resume) {
+                    if !handledRestore, let resume = error.details.resumeFrom, try store.forwarded(device: batch.device, from: resume) {
                         // It lacks work the relay forwarded and it took: restored from a backup.
                         logger.warning("relay: the city lacks work it took from the relay (restored from a backup)", metadata: ["device": "\(batch.device)"])
                         if try store.value(.checkProgress) == nil { try store.cityRestored() }
@@ -191,7 +191,8 @@ actor RelayUpstream {
                         continue
                     }
                     // Work the relay never held (sent to the city directly): the laptop sends it
-                    // again at its next sync (§19.8); its batches wait this round.
+                    // again at its next sync (§19.8); its batches wait this round. (A restore is caught
+                    // up with once a round: a city that still lacks work after it waits for the next.)
                     logger.warning("relay: the city lacks earlier work of a device", metadata: ["device": "\(batch.device)"])
                     stuck.insert(next.device)
                 case .serverUnreachable, .rateLimited, .unauthorized, .relayRevoked, .forbiddenForRole:
