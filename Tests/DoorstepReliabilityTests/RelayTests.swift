@@ -645,12 +645,19 @@ import Testing
         }
         #expect(enrolled, "the relay learned its code")
         let visitorsNow = visitors + [Visitor(client: newcomer, name: "afternoon")]
+        // And one enrolled at the city that afternoon, at work behind the relay: the restored city
+        // will not know it, nor will the relay (its work cannot come back, as at the city).
+        let late = try Self.client(Ledger()) { relayURL }
+        _ = try await late.enroll(server: relayURL, code: try await admin.code(district: "150602", role: .visitor), deviceName: "late")
         try await visitorsNow[2].fileHousehold(430)
         for step in 3...4 {
             for visitor in visitorsNow { try await visitor.work(random, step: step) }
             try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400)
         }
         let household = try #require(try await behind.households().first?.id)
+        try await syncUntilSettled([late], attempts: 400)
+        _ = try await late.recordVisit(to: household, Facts.visit("late"))
+        try await syncUntilSettled([late], attempts: 400)
         let bytes = Self.photo(bytes: 300_000, seed: 8)
         let photo = try await Self.attach(bytes, name: "低保证明.jpg", to: household, by: behind)
         movedTo.update { $0 = relayURL }
@@ -696,6 +703,8 @@ import Testing
         // that it hears the restored city's outcomes.
         let caughtUp = try await behind.sync()
         #expect((caughtUp.sentAgain ?? 0) > 0, "\(caughtUp)")
+        let refused = await #expect(throws: DoorstepError.self) { try await late.sync() }
+        #expect(refused?.code == .unauthorized, "the laptop the restored city does not know is refused at the relay too: \(String(describing: refused))")
         for _ in 0..<3 { try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400) }
         var after = try await Self.status(of: relayURL, token: token)
         for _ in 0..<400 where after.pendingMutations > 0 || after.pendingBatches > 0 {

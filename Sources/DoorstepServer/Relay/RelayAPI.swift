@@ -92,9 +92,14 @@ struct RelayAPI: Sendable {
             throw DoorstepError(.unauthorized, "this request needs a token: send Authorization: Bearer <token>")
         }
         let hash = Secrets.hash(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-        guard let (record, revokedHere) = try store.device(tokenHash: hash) else {
+        guard let (record, revokedHere, forgotten) = try store.device(tokenHash: hash) else {
             throw DoorstepError(
                 .unauthorized, "the token is not known to this relay (a device enrolled at the city is known after the relay's next contact with it)")
+        }
+        guard !forgotten else {
+            // As the restored city answers it (§19.8).
+            throw DoorstepError(
+                .unauthorized, "the city no longer knows this device (it was restored from a backup taken before the device was enrolled): enroll it again")
         }
         guard !record.isRevoked, !revokedHere else {
             throw DoorstepError(.deviceRevoked, "this device's access was revoked; export unsynced work to a bundle, then wipe the local copy")

@@ -111,10 +111,13 @@ final class RelayStore: Sendable {
             try db.execute(sql: "ALTER TABLE files ADD COLUMN at_city_at TEXT")
         }
         migrator.registerMigration("relay v3") { db in
-            /// Adds a column unless the table has it (a data folder of a development version had some).
-            func add(_ table: String, _ column: String, _ definition: String) throws {
-                guard try !db.columns(in: table).contains(where: { $0.name == column }) else { return }
+            /// Adds a column unless the table has it (a data folder of a development version had some);
+            /// whether it added it.
+            @discardableResult
+            func add(_ table: String, _ column: String, _ definition: String) throws -> Bool {
+                guard try !db.columns(in: table).contains(where: { $0.name == column }) else { return false }
                 try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(column) \(definition)")
+                return true
             }
             try db.execute(sql: "UPDATE files SET at_city_at = received_at WHERE at_city = 1 AND at_city_at IS NULL")
             // The seqs a batch brings (its mutations' and its declared lost range, from past what the
@@ -124,10 +127,12 @@ final class RelayStore: Sendable {
             try add("batches", "last_seq", "INTEGER NOT NULL DEFAULT 0")
             try db.execute(sql: "DROP INDEX IF EXISTS batches_waiting")
             try db.execute(sql: "CREATE INDEX batches_waiting ON batches(device, first_seq, id) WHERE state = 0")
-            // 0 not known at the city, 1 in its last list of the district's devices, 2 made at the
-            // city since that list; a device's batches go to the city only once it is known there.
-            try add("devices", "at_city", "INTEGER NOT NULL DEFAULT 0")
-            try db.execute(sql: "UPDATE devices SET at_city = 1 WHERE at_city = 0 AND id NOT IN (SELECT device FROM enrollments WHERE state <> 1)")
+            // 0 not known at the city yet, 1 in its last list of the district's devices, 2 made at the
+            // city since that list, -1 no longer known there (restored from a backup without it); a
+            // device's batches go to the city only while it is known there.
+            if try add("devices", "at_city", "INTEGER NOT NULL DEFAULT 0") {
+                try db.execute(sql: "UPDATE devices SET at_city = 1 WHERE id NOT IN (SELECT device FROM enrollments WHERE state <> 1)")
+            }
             // An enrollment made here reported again to a city restored without it.
             try add("enrollments", "again", "INTEGER NOT NULL DEFAULT 0")
             // The pull of the city that last delivered a household's copy: a pull begun again after a
@@ -220,11 +225,12 @@ final class RelayStore: Sendable {
             var missing = false
             if complete {
                 let listed = Set(list.filter { $0.device.district == district }.map(\.device.id.rawValue))
-                for row in try Row.fetchAll(db, sql: "SELECT id, at_city FROM devices WHERE at_city <> 0") where !listed.contains(row["id"] as String) {
+                for row in try Row.fetchAll(db, sql: "SELECT id, at_city FROM devices WHERE at_city > 0") where !listed.contains(row["id"] as String) {
                     // One made at the city since the list before (the list may have been asked before it
                     // was made) waits for a list that has it; one listed before is gone: a restore.
-                    if row["at_city"] as Int == 1 { missing = true }
-                    try db.execute(sql: "UPDATE devices SET at_city = 0 WHERE id = ?", arguments: [row["id"] as String])
+                    let gone = row["at_city"] as Int == 1
+                    if gone { missing = true }
+                    try db.execute(sql: "UPDATE devices SET at_city = ? WHERE id = ?", arguments: [gone ? -1 : 0, row["id"] as String])
                 }
                 for entry in list where entry.device.district == district {
                     let seen = try Int64.fetchOne(db, sql: "SELECT city_held FROM progress WHERE device = ?", arguments: [entry.device.id.rawValue]) ?? 0
@@ -256,16 +262,28 @@ final class RelayStore: Sendable {
     /// Devices whose work waits here because the city does not know them (yet, or since a restore).
     func devicesUnknownAtCity() throws -> [String] {
         try pool.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches WHERE state = 0 AND device IN (SELECT id FROM devices WHERE at_city = 0)")
+            try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches WHERE state = 0 AND device IN (SELECT id FROM devices WHERE at_city <= 0)")
         }
     }
 
     /// The device holding a token (by its hash), with whether the office revoked it here.
-    func device(tokenHash: String) throws -> (record: DeviceRecord, revokedHere: Bool)? {
+    /// `forgotten`: the city no longer knows it (restored from a backup taken before it was
+    /// enrolled) and the relay is not making it there again.
+    func device(tokenHash: String) throws -> (record: DeviceRecord, revokedHere: Bool, forgotten: Bool)? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT record, revoked_here_at FROM devices WHERE token_hash = ?", arguments: [tokenHash])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT record, revoked_here_at,
+                            at_city < 0 AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.device = devices.id AND e.state = 0) AS forgotten
+                        FROM devices WHERE token_hash = ?
+                        """, arguments: [tokenHash])
             else { return nil }
-            return (try WireCoding.decode(DeviceRecord.self, from: Data((row["record"] as String).utf8)), (row["revoked_here_at"] as String?) != nil)
+            return (
+                try WireCoding.decode(DeviceRecord.self, from: Data((row["record"] as String).utf8)), (row["revoked_here_at"] as String?) != nil,
+                row["forgotten"] as Bool
+            )
         }
     }
 
@@ -554,7 +572,7 @@ final class RelayStore: Sendable {
                 db,
                 sql: """
                     SELECT id, device, first_seq FROM batches WHERE state = 0
-                    AND (device IN (SELECT id FROM devices WHERE at_city <> 0)
+                    AND (device IN (SELECT id FROM devices WHERE at_city > 0)
                         OR device IN (SELECT device FROM enrollments WHERE state = 0 OR (state = 2 AND again = 0)))
                     """)
             let awaiting = Set(try String.fetchAll(db, sql: "SELECT device FROM enrollments WHERE state = 0"))
@@ -748,8 +766,9 @@ final class RelayStore: Sendable {
             var again = 0
             let devices = Set(try String.fetchAll(db, sql: "SELECT DISTINCT device FROM batches")).union(cityHeld.keys)
             // A device the restored city does not know and the relay cannot make there again (enrolled at
-            // the city after the backup): its work waits here, shown and counted, said in the status.
-            for text in devices.sorted() {
+            // the city after the backup) is as unknown here as there (its token refused: enrolled again,
+            // a laptop starts anew): its work is left as it was.
+            for text in devices.sorted() where cityHeld[text] != nil || reported.contains(text) {
                 guard let device = try? DeviceID(text) else { continue }
                 let held = cityHeld[text] ?? 0
                 again += try Self.forwardAgain(db, device: device, from: held + 1)
@@ -768,11 +787,10 @@ final class RelayStore: Sendable {
                 for household in households.compactMap({ try? EntityID($0) }) { try Self.touch(db, household) }
                 let progress = try Self.contiguous(db, device: device, from: held)
                 // The device's catch-up is told what the city holds when the relay holds more: it sends
-                // again from there and hears the restored city's outcomes (§19.8). Not a device the
-                // city does not know (yet): it would send its whole history again for nothing.
+                // again from there and hears the restored city's outcomes (§19.8).
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO progress (device, highest_seq, city_held, ask_from) VALUES (?, ?, ?, ?)",
-                    arguments: [text, progress, held, progress > held && cityHeld[text] != nil ? held : nil])
+                    arguments: [text, progress, held, progress > held ? held : nil])
             }
             try Self.set(db, .checkProgress, nil)
             // Only now, with each device's progress as the city holds it: a device asking where the

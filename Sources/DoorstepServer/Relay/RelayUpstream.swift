@@ -151,7 +151,9 @@ actor RelayUpstream {
             logger.warning("relay: the restored city lacks work the relay forwarded: sent again", metadata: ["batches": "\(again)"])
         }
         for device in try store.devicesUnknownAtCity() {
-            problems.append("\(device): its work waits here: the city does not know this device (enrolled after the city's backup was taken?)")
+            problems.append(
+                "\(device): its work waits here: the city does not know this device yet (its enrollment here not yet made there) or any more (restored from a backup taken before it was enrolled: enroll it again)"
+            )
         }
         try store.takeCodes(list.codes ?? [])
         try store.set(.revoked, list.relay.isRevoked ? "1" : nil)
