@@ -80,6 +80,16 @@ import Testing
         return try WireCoding.decode(RelayStatus.self, from: answer.body)
     }
 
+    /// The relay's status once `done` holds of it (or after 10 s: the caller's expectation says what did not).
+    static func status(of relay: URL, token: String, until done: (RelayStatus) -> Bool) async throws -> RelayStatus {
+        var status = try await Self.status(of: relay, token: token)
+        for _ in 0..<400 where !done(status) {
+            try await Task.sleep(nanoseconds: 25_000_000)
+            status = try await Self.status(of: relay, token: token)
+        }
+        return status
+    }
+
     static func port(_ url: URL) -> UInt16 { UInt16(url.port ?? 0) }
 
     /// A city, a relay for 150602 reaching it through `line` (a proxy, its faults off), the relay
@@ -453,11 +463,7 @@ import Testing
         #expect(rest.headers.first { $0.key.lowercased() == "content-range" }?.value == "bytes 1000000-2499999/2500000")
 
         line.setDown(false)
-        var status = try await Self.status(of: relayURL, token: laptopToken)
-        for _ in 0..<400 where status.pendingFiles > 0 || status.pendingMutations > 0 {
-            try await Task.sleep(nanoseconds: 25_000_000)
-            status = try await Self.status(of: relayURL, token: laptopToken)
-        }
+        let status = try await Self.status(of: relayURL, token: laptopToken, until: { $0.pendingFiles == 0 && $0.pendingMutations == 0 })
         #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
         let download = try await admin.request("GET", "/v1/attachments/\(photo)/file")
         #expect(download.status == 200 && download.body == Data(bytes), "the city serves the photo: HTTP \(download.status), \(download.body.count) bytes")
@@ -547,11 +553,7 @@ import Testing
         let token = try Self.setting(laptop, "token")
         let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         let copy = relay.dataDirectory + "/relay-files/\(sha.prefix(2))/\(sha)"
-        var status = try await Self.status(of: relayURL, token: token)
-        for _ in 0..<400 where status.pendingFiles > 0 || FileManager.default.fileExists(atPath: copy) {
-            try await Task.sleep(nanoseconds: 25_000_000)
-            status = try await Self.status(of: relayURL, token: token)
-        }
+        let status = try await Self.status(of: relayURL, token: token, until: { $0.pendingFiles == 0 && !FileManager.default.fileExists(atPath: copy) })
         #expect(status.pendingFiles == 0 && !FileManager.default.fileExists(atPath: copy), "\(status); the relay's copy gone")
         #expect(try await admin.request("GET", "/v1/attachments/\(photo)/file").body == bytes, "the city holds it")
         let passed = try await Self.download(photo, from: relayURL, token: token)
@@ -674,11 +676,7 @@ import Testing
         for visitor in visitorsNow { try await visitor.work(random, step: 5) }
         try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400)
         let token = try Self.setting(behind, "token")
-        var status = try await Self.status(of: relayURL, token: token)
-        for _ in 0..<400 where status.pendingFiles > 0 || status.pendingMutations > 0 {
-            try await Task.sleep(nanoseconds: 25_000_000)
-            status = try await Self.status(of: relayURL, token: token)
-        }
+        let status = try await Self.status(of: relayURL, token: token, until: { $0.pendingFiles == 0 && $0.pendingMutations == 0 })
         #expect(status.pendingFiles == 0 && status.pendingMutations == 0, "\(status)")
         let acknowledged = ledger.acknowledged.count
 
@@ -716,11 +714,7 @@ import Testing
         let refused = await #expect(throws: DoorstepError.self) { try await late.sync() }
         #expect(refused?.code == .unauthorized, "the laptop the restored city does not know is refused at the relay too: \(String(describing: refused))")
         for _ in 0..<3 { try await syncUntilSettled(visitorsNow.map(\.client), attempts: 400) }
-        var after = try await Self.status(of: relayURL, token: token)
-        for _ in 0..<400 where after.pendingMutations > 0 || after.pendingBatches > 0 {
-            try await Task.sleep(nanoseconds: 25_000_000)
-            after = try await Self.status(of: relayURL, token: token)
-        }
+        let after = try await Self.status(of: relayURL, token: token, until: { $0.pendingMutations == 0 && $0.pendingBatches == 0 })
         #expect(after.pendingMutations == 0 && after.pendingBatches == 0, "\(after)")
         let report = try await ExactlyOnce(databasePath: city.databasePath).verify(
             ledger: ledger, clients: visitorsNow.map(\.client), recordedVisits: visitorsNow.reduce(into: Set<EntityID>()) { $0.formUnion($1.visits) })
